@@ -1,0 +1,490 @@
+//! `App` owns all UI state; `update(Msg) -> Vec<Command>` is pure (no I/O, no clock: time
+//! arrives in `Msg::Tick`), so it is tested without a runtime or a terminal.
+
+use crate::config::{Config, LongTermConfig, redact_url};
+use crate::domain::{ConnState, Tier, WriteOp};
+use crate::keymap::{Action, Context, Keymap};
+use crate::message::{BackendEvent, Command, RequestId};
+use crate::tabs::keys::KeysTab;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TabId {
+    Conversations,
+    Keys,
+    Search,
+    Health,
+}
+
+impl TabId {
+    pub const ALL: [TabId; 4] = [TabId::Conversations, TabId::Keys, TabId::Search, TabId::Health];
+    pub fn title(self) -> &'static str {
+        match self {
+            TabId::Conversations => "Conversations",
+            TabId::Keys => "Redis Keys",
+            TabId::Search => "Semantic Search",
+            TabId::Health => "Health",
+        }
+    }
+    fn index(self) -> usize {
+        TabId::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// Milliseconds since start (monotonic).
+    Tick(u64),
+    Backend(BackendEvent),
+    /// SIGINT / SIGTERM / SIGHUP.
+    Quit,
+}
+
+/// What an input popup edits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputKind {
+    Filter,
+    Command,
+    Db,
+    Ttl(crate::domain::Key),
+    Rename(crate::domain::Key),
+}
+
+pub enum Popup {
+    Help,
+    Input { kind: InputKind, title: String, area: TextArea<'static> },
+    Confirm { op: WriteOp, question: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+    pub at_ms: u64,
+}
+
+/// How each tier is set up, for the status line and the tabs of unconfigured tiers.
+#[derive(Debug, Clone)]
+pub struct TierInfo {
+    pub state: ConnState,
+    pub label: Option<String>,
+}
+
+pub struct App {
+    pub profile: String,
+    /// The profile allows writes (read_only = false or --write).
+    pub writes_permitted: bool,
+    /// The in-app toggle (`W`).
+    pub write_mode: bool,
+    pub tab: TabId,
+    pub keymap: Keymap,
+    pub long_term: TierInfo,
+    pub short_term: TierInfo,
+    pub vector: TierInfo,
+    pub keys: KeysTab,
+    pub popup: Option<Popup>,
+    pub status: Option<Status>,
+    pub now_ms: u64,
+    pub size: (u16, u16),
+    pub should_quit: bool,
+    /// Something changed since the last draw.
+    pub dirty: bool,
+    next_id: u64,
+}
+
+impl App {
+    pub fn new(cfg: &Config, size: (u16, u16)) -> App {
+        let keymap = Keymap::new(&cfg.keymap).unwrap_or_default();
+        let redis_label = cfg.redis.as_ref().map(|r| redact_url(&r.url));
+        let lt_label = cfg.long_term.as_ref().map(|lt| match lt {
+            LongTermConfig::Firestore { project_id, emulator_host, .. } => match emulator_host {
+                Some(h) => format!("firestore {project_id} (emulator {h})"),
+                None => format!("firestore {project_id}"),
+            },
+            LongTermConfig::Sqlite { path } => format!("sqlite {path}"),
+        });
+        let vec_label = cfg.vector.as_ref().map(|v| {
+            format!("{} {}", v.backend, v.index.clone().or(v.host.clone()).or(v.path.clone()).unwrap_or_default())
+        });
+        let state = |configured: bool| {
+            if configured { ConnState::Connecting } else { ConnState::NotConfigured }
+        };
+        let mut app = App {
+            profile: cfg.profile.clone(),
+            writes_permitted: !cfg.read_only,
+            write_mode: false,
+            tab: if cfg.redis.is_some() || cfg.long_term.is_none() { TabId::Keys } else { TabId::Conversations },
+            keymap,
+            long_term: TierInfo { state: state(lt_label.is_some()), label: lt_label },
+            short_term: TierInfo { state: state(redis_label.is_some()), label: redis_label },
+            vector: TierInfo { state: state(vec_label.is_some()), label: vec_label },
+            keys: KeysTab::new(cfg),
+            popup: None,
+            status: None,
+            now_ms: 0,
+            size,
+            should_quit: false,
+            dirty: true,
+            next_id: 0,
+        };
+        app.keys.resize(size.1);
+        for w in &cfg.warnings {
+            app.set_status(w.clone(), true);
+        }
+        app
+    }
+
+    pub fn next_req(&mut self) -> RequestId {
+        self.next_id += 1;
+        RequestId(self.next_id)
+    }
+
+    /// Commands to send once at start.
+    pub fn init(&mut self) -> Vec<Command> {
+        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
+        self.keys.start(&mut ids)
+    }
+
+    pub fn set_status(&mut self, text: impl Into<String>, error: bool) {
+        self.status = Some(Status { text: text.into(), error, at_ms: self.now_ms });
+        self.dirty = true;
+    }
+
+    fn context(&self) -> Context {
+        match self.tab {
+            TabId::Keys => self.keys.context(),
+            _ => Context::Global,
+        }
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Command> {
+        match msg {
+            Msg::Tick(now) => {
+                let second_changed = now / 1000 != self.now_ms / 1000;
+                self.now_ms = now;
+                if let Some(s) = &self.status
+                    && !s.error
+                    && now.saturating_sub(s.at_ms) > 5_000
+                {
+                    self.status = None;
+                    self.dirty = true;
+                }
+                let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
+                let (cmds, changed) = self.keys.tick(now, &mut ids);
+                if changed || second_changed {
+                    self.dirty = true;
+                }
+                cmds
+            }
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                self.keys.resize(h);
+                self.dirty = true;
+                let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
+                self.keys.visible_meta(&mut ids).into_iter().collect()
+            }
+            Msg::Quit => {
+                self.should_quit = true;
+                vec![]
+            }
+            Msg::Backend(ev) => {
+                self.dirty = true;
+                self.on_backend(ev)
+            }
+            Msg::Paste(text) => {
+                self.dirty = true;
+                if let Some(Popup::Input { area, .. }) = &mut self.popup {
+                    // Single-line inputs: a pasted newline would submit nothing useful.
+                    area.insert_str(text.replace(['\n', '\r'], " "));
+                }
+                vec![]
+            }
+            Msg::Key(ev) => {
+                if ev.kind == KeyEventKind::Release {
+                    return vec![];
+                }
+                self.dirty = true;
+                self.on_key(ev)
+            }
+        }
+    }
+
+    fn on_backend(&mut self, ev: BackendEvent) -> Vec<Command> {
+        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
+        match ev {
+            BackendEvent::Conn(tier, state) => {
+                let was_down = matches!(self.short_term.state, ConnState::Down(_));
+                let slot = match tier {
+                    Tier::LongTerm => &mut self.long_term,
+                    Tier::ShortTerm => &mut self.short_term,
+                    Tier::Vector => &mut self.vector,
+                };
+                slot.state = state.clone();
+                if tier == Tier::ShortTerm && was_down && state == ConnState::Up {
+                    return self.keys.reconnected(&mut ids);
+                }
+                vec![]
+            }
+            BackendEvent::Write(req, r) => {
+                let (cmds, status) = self.keys.on_write(req, r, &mut ids);
+                if let Some((text, err)) = status {
+                    self.set_status(text, err);
+                }
+                cmds
+            }
+            other => {
+                let (cmds, status) = self.keys.on_backend(other, self.now_ms, &mut ids);
+                if let Some(text) = status {
+                    self.set_status(text, true);
+                }
+                cmds
+            }
+        }
+    }
+
+    fn on_key(&mut self, ev: KeyEvent) -> Vec<Command> {
+        // Popups take every key first.
+        if let Some(popup) = self.popup.take() {
+            return self.on_popup_key(popup, ev);
+        }
+        let Some(action) = self.keymap.lookup(self.context(), &ev) else {
+            return vec![];
+        };
+        match action {
+            Action::Quit => {
+                self.should_quit = true;
+                vec![]
+            }
+            Action::Help => {
+                self.popup = Some(Popup::Help);
+                vec![]
+            }
+            Action::NextTab => {
+                self.tab = TabId::ALL[(self.tab.index() + 1) % 4];
+                vec![]
+            }
+            Action::PrevTab => {
+                self.tab = TabId::ALL[(self.tab.index() + 3) % 4];
+                vec![]
+            }
+            Action::Tab1 | Action::Tab2 | Action::Tab3 | Action::Tab4 => {
+                self.tab = match action {
+                    Action::Tab1 => TabId::Conversations,
+                    Action::Tab2 => TabId::Keys,
+                    Action::Tab3 => TabId::Search,
+                    _ => TabId::Health,
+                };
+                vec![]
+            }
+            Action::CommandLine => {
+                self.open_input(
+                    InputKind::Command,
+                    "command (db N · match GLOB · type T|all · delim D · tree · flat · sort name|ttl|size · q)",
+                    "",
+                );
+                vec![]
+            }
+            Action::ToggleWrite => {
+                if !self.writes_permitted {
+                    self.set_status(
+                        format!(
+                            "profile `{}` is read-only: set read_only = false in its config, or start with --write",
+                            self.profile
+                        ),
+                        true,
+                    );
+                    return vec![];
+                }
+                self.write_mode = !self.write_mode;
+                let on = self.write_mode;
+                self.set_status(if on { "WRITE mode: writes ask for confirmation" } else { "read-only mode" }, false);
+                vec![Command::SetWriteMode(on)]
+            }
+            _ if self.tab == TabId::Keys => self.keys_action(action),
+            _ => vec![],
+        }
+    }
+
+    fn keys_action(&mut self, action: Action) -> Vec<Command> {
+        use crate::tabs::keys::Intent;
+        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
+        let (cmds, intent) = self.keys.on_action(action, &mut ids);
+        match intent {
+            None => {}
+            Some(Intent::EditFilter(p)) => {
+                self.open_input(InputKind::Filter, "SCAN MATCH glob (Enter: rescan, Esc: cancel)", &p)
+            }
+            Some(Intent::PickDb(hint)) => self.open_input(InputKind::Db, &format!("database number — {hint}"), ""),
+            Some(Intent::Write(kind)) => {
+                if !self.write_mode {
+                    let hint = if self.writes_permitted {
+                        format!(
+                            "read-only mode: press {} to enable writes",
+                            self.keymap.key_for(Context::Global, Action::ToggleWrite)
+                        )
+                    } else {
+                        format!("profile `{}` is read-only (read_only = true); nothing was sent", self.profile)
+                    };
+                    self.set_status(hint, true);
+                    return cmds;
+                }
+                match kind {
+                    crate::tabs::keys::WriteKind::Delete(k, t) => self.confirm(WriteOp::Delete(k), t),
+                    crate::tabs::keys::WriteKind::Persist(k, t) => self.confirm(WriteOp::Persist(k), t),
+                    crate::tabs::keys::WriteKind::Expire(k, _) => {
+                        let title = format!("new TTL in seconds for `{}`", crate::ui::text::sanitize_line(&k));
+                        self.open_input(InputKind::Ttl(k), &title, "")
+                    }
+                    crate::tabs::keys::WriteKind::Rename(k, _) => {
+                        let title = format!("rename `{}` to (never overwrites)", crate::ui::text::sanitize_line(&k));
+                        let current = String::from_utf8_lossy(&k).into_owned();
+                        self.open_input(InputKind::Rename(k), &title, &current)
+                    }
+                }
+            }
+            Some(Intent::Status(s)) => self.set_status(s, true),
+        }
+        cmds
+    }
+
+    fn confirm(&mut self, op: WriteOp, ktype: String) {
+        let name = crate::ui::text::sanitize_line(op.key());
+        let question = match &op {
+            WriteOp::Delete(_) => format!("Delete `{name}` ({ktype})?"),
+            WriteOp::Persist(_) => {
+                format!("Remove the TTL of `{name}` ({ktype})? It will never expire.")
+            }
+            WriteOp::Expire(_, s) => format!("Set the TTL of `{name}` ({ktype}) to {s} s?"),
+            WriteOp::Rename(_, to) => {
+                format!("Rename `{name}` ({ktype}) to `{}`?", crate::ui::text::sanitize_line(to))
+            }
+        };
+        self.popup = Some(Popup::Confirm { op, question });
+    }
+
+    fn open_input(&mut self, kind: InputKind, title: &str, initial: &str) {
+        let mut area = TextArea::new(vec![initial.to_string()]);
+        area.move_cursor(ratatui_textarea::CursorMove::End);
+        self.popup = Some(Popup::Input { kind, title: title.to_string(), area });
+    }
+
+    fn on_popup_key(&mut self, popup: Popup, ev: KeyEvent) -> Vec<Command> {
+        let ctrl_c = ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL);
+        match popup {
+            Popup::Help => {
+                if ctrl_c {
+                    self.should_quit = true;
+                }
+                vec![]
+            }
+            Popup::Confirm { op, question } => match ev.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    let req = self.next_req();
+                    self.keys.write_sent(req);
+                    self.set_status(format!("sending: {question}"), false);
+                    vec![Command::Write { req, op }]
+                }
+                _ => {
+                    self.set_status("cancelled: nothing was sent", false);
+                    vec![]
+                }
+            },
+            Popup::Input { kind, title, mut area } => match ev.code {
+                KeyCode::Esc => vec![],
+                _ if ctrl_c => vec![],
+                KeyCode::Enter => {
+                    let text = area.lines().first().cloned().unwrap_or_default();
+                    self.submit_input(kind, text)
+                }
+                _ => {
+                    area.input(ev);
+                    self.popup = Some(Popup::Input { kind, title, area });
+                    vec![]
+                }
+            },
+        }
+    }
+
+    fn submit_input(&mut self, kind: InputKind, text: String) -> Vec<Command> {
+        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
+        match kind {
+            InputKind::Filter => self.keys.set_pattern(text.trim().to_string(), &mut ids),
+            InputKind::Db => match text.trim().parse::<u32>() {
+                Ok(db) => self.keys.select_db(db, &mut ids),
+                Err(_) => {
+                    self.set_status(format!("not a database number: `{}`", crate::ui::text::sanitize_str(&text)), true);
+                    vec![]
+                }
+            },
+            InputKind::Ttl(key) => match text.trim().parse::<u64>() {
+                Ok(s) if s > 0 => {
+                    let t = self.keys.type_name_of(&key);
+                    self.confirm(WriteOp::Expire(key, s), t);
+                    vec![]
+                }
+                _ => {
+                    self.set_status("TTL must be a whole number of seconds > 0 (use p to remove a TTL)", true);
+                    vec![]
+                }
+            },
+            InputKind::Rename(key) => {
+                if text.is_empty() || text.as_bytes() == &*key {
+                    self.set_status("rename cancelled: same or empty name", false);
+                    return vec![];
+                }
+                let t = self.keys.type_name_of(&key);
+                self.confirm(WriteOp::Rename(key, text.into_bytes().into_boxed_slice()), t);
+                vec![]
+            }
+            InputKind::Command => self.run_command(text.trim()),
+        }
+    }
+
+    /// The `:` command line.
+    pub fn run_command(&mut self, line: &str) -> Vec<Command> {
+        let (cmd, arg) = line.split_once(' ').map(|(c, a)| (c, a.trim())).unwrap_or((line, ""));
+        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
+        let r = match cmd {
+            "" => Ok(vec![]),
+            "q" | "quit" => {
+                self.should_quit = true;
+                Ok(vec![])
+            }
+            "db" | "select" => match arg.parse::<u32>() {
+                Ok(db) => Ok(self.keys.select_db(db, &mut ids)),
+                Err(_) => Err(format!("db: expected a number, got `{arg}`")),
+            },
+            "match" | "filter" => Ok(self.keys.set_pattern(arg.to_string(), &mut ids)),
+            "type" => self.keys.set_type_filter(arg, &mut ids),
+            "delim" | "delimiter" => self.keys.set_delimiter(arg),
+            "tree" => Ok(self.keys.set_mode(crate::keytree::ViewMode::Tree, &mut ids)),
+            "flat" => Ok(self.keys.set_mode(crate::keytree::ViewMode::Flat, &mut ids)),
+            "sort" => self.keys.set_sort_named(arg, &mut ids),
+            "keys" => {
+                self.tab = TabId::Keys;
+                Ok(vec![])
+            }
+            other => Err(format!(
+                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, q",
+                crate::ui::text::sanitize_str(other)
+            )),
+        };
+        if matches!(
+            cmd,
+            "db" | "select" | "match" | "filter" | "type" | "delim" | "delimiter" | "tree" | "flat" | "sort"
+        ) {
+            self.tab = TabId::Keys;
+        }
+        match r {
+            Ok(c) => c,
+            Err(e) => {
+                self.set_status(e, true);
+                vec![]
+            }
+        }
+    }
+}

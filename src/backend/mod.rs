@@ -1,0 +1,273 @@
+//! The backend task: owns the store handles, runs one tokio task per request, aborts the
+//! superseded request of the same slot, and reports every result as a `BackendEvent`.
+
+use crate::config::Config;
+use crate::domain::{ConnState, ScanBatch, Tier};
+use crate::message::{BackendEvent, Command, RequestId, Slot};
+use crate::store::redis::RedisStore;
+use crate::store::{KeyStore, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::AbortHandle;
+
+/// Reports a tier's connection state, once per change.
+#[derive(Clone)]
+struct ConnTracker {
+    tier: Tier,
+    last: Arc<Mutex<Option<ConnState>>>,
+    tx: UnboundedSender<BackendEvent>,
+}
+
+impl ConnTracker {
+    fn report<T>(&self, r: &Result<T, StoreError>) {
+        let state = match r {
+            Ok(_) => ConnState::Up,
+            Err(e) if e.is_connection() => ConnState::Down(e.to_string()),
+            // A server error proves the server answered.
+            Err(_) => ConnState::Up,
+        };
+        self.set(state);
+    }
+    fn set(&self, state: ConnState) {
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        if last.as_ref() != Some(&state) {
+            *last = Some(state.clone());
+            let _ = self.tx.send(BackendEvent::Conn(self.tier, state));
+        }
+    }
+}
+
+pub struct Backend {
+    cfg: Config,
+    redis: Option<Arc<dyn KeyStore>>,
+    redis_conn: ConnTracker,
+    write_mode: bool,
+    tasks: HashMap<Slot, AbortHandle>,
+    tx: UnboundedSender<BackendEvent>,
+}
+
+/// Handles of a running backend.
+pub struct BackendHandle {
+    pub commands: UnboundedSender<Command>,
+    pub events: UnboundedReceiver<BackendEvent>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Start the backend task on the current runtime.
+pub fn spawn(cfg: Config) -> BackendHandle {
+    let (cmd_tx, cmd_rx) = unbounded_channel();
+    let (ev_tx, ev_rx) = unbounded_channel();
+    let task = tokio::spawn(async move {
+        let mut b = Backend::new(cfg, ev_tx);
+        b.run(cmd_rx).await;
+    });
+    BackendHandle { commands: cmd_tx, events: ev_rx, task }
+}
+
+impl Backend {
+    fn new(cfg: Config, tx: UnboundedSender<BackendEvent>) -> Backend {
+        let redis_conn = ConnTracker { tier: Tier::ShortTerm, last: Arc::new(Mutex::new(None)), tx: tx.clone() };
+        let mut b = Backend { cfg, redis: None, redis_conn, write_mode: false, tasks: HashMap::new(), tx };
+        b.open_redis(None);
+        for (tier, configured) in [(Tier::LongTerm, b.cfg.long_term.is_some()), (Tier::Vector, b.cfg.vector.is_some())]
+        {
+            if !configured {
+                let _ = b.tx.send(BackendEvent::Conn(tier, ConnState::NotConfigured));
+            }
+        }
+        b
+    }
+
+    fn open_redis(&mut self, db: Option<u32>) {
+        let Some(rc) = &self.cfg.redis else {
+            self.redis_conn.set(ConnState::NotConfigured);
+            return;
+        };
+        match RedisStore::connect(rc, db) {
+            Ok(s) => {
+                s.set_writes_allowed(self.write_mode && !self.cfg.read_only);
+                self.redis = Some(Arc::new(s));
+                self.redis_conn.set(ConnState::Connecting);
+            }
+            Err(e) => {
+                self.redis = None;
+                self.redis_conn.set(ConnState::Down(e.to_string()));
+            }
+        }
+    }
+
+    async fn run(&mut self, mut rx: UnboundedReceiver<Command>) {
+        while let Some(cmd) = rx.recv().await {
+            self.dispatch(cmd);
+        }
+        for (_, h) in self.tasks.drain() {
+            h.abort();
+        }
+    }
+
+    fn redis_or_err(&self) -> Result<Arc<dyn KeyStore>, StoreError> {
+        self.redis.clone().ok_or_else(|| {
+            StoreError::NotConfigured("Redis: set [profile.NAME.redis] url, REDIS_URL or --redis-url".into())
+        })
+    }
+
+    fn spawn_in<F>(&mut self, slot: Slot, fut: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        if let Some(old) = self.tasks.remove(&slot) {
+            old.abort();
+        }
+        let h = tokio::spawn(fut);
+        self.tasks.insert(slot, h.abort_handle());
+    }
+
+    fn dispatch(&mut self, cmd: Command) {
+        let slot = cmd.slot();
+        let tx = self.tx.clone();
+        let conn = self.redis_conn.clone();
+        match cmd {
+            Command::Cancel(slot) => {
+                if let Some(h) = self.tasks.remove(&slot) {
+                    h.abort();
+                }
+            }
+            Command::SetWriteMode(on) => {
+                self.write_mode = on;
+                if let Some(r) = &self.redis {
+                    r.set_writes_allowed(on && !self.cfg.read_only);
+                }
+            }
+            Command::SelectDb { req, db } => {
+                self.open_redis(Some(db));
+                self.run_info(req, tx, conn);
+            }
+            Command::Info { req } => self.run_info(req, tx, conn),
+            Command::Scan { req, pattern, type_filter } => {
+                let store = self.redis_or_err();
+                let count = self.cfg.redis.as_ref().map(|r| r.scan_count).unwrap_or(1000);
+                self.spawn_in(Slot::Scan, async move {
+                    let store = match store {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = tx.send(BackendEvent::Scan(req, Err(e)));
+                            return;
+                        }
+                    };
+                    scan_all(store, req, pattern, type_filter, count, tx, conn).await;
+                });
+            }
+            Command::Meta { req, keys, .. } => {
+                let store = self.redis_or_err();
+                self.spawn_in(slot.unwrap_or(Slot::Meta), async move {
+                    let r = match store {
+                        Ok(s) => {
+                            let mut out = Vec::with_capacity(keys.len());
+                            let mut res = Ok(());
+                            for chunk in keys.chunks(500) {
+                                match s.meta(chunk).await {
+                                    Ok(m) => out.extend(m),
+                                    Err(e) => {
+                                        res = Err(e);
+                                        break;
+                                    }
+                                }
+                            }
+                            conn.report(&res);
+                            res.map(|_| out)
+                        }
+                        Err(e) => Err(e),
+                    };
+                    let _ = tx.send(BackendEvent::Meta(req, r));
+                });
+            }
+            Command::Value { req, key, cursor } => {
+                let store = self.redis_or_err();
+                self.spawn_in(Slot::Value, async move {
+                    let r = match store {
+                        Ok(s) => s.value(&key, &cursor).await,
+                        Err(e) => Err(e),
+                    };
+                    conn.report(&r);
+                    let _ = tx.send(BackendEvent::Value(req, r));
+                });
+            }
+            Command::Write { req, op } => {
+                // Defence in depth: the UI only sends writes in write mode, and the store's
+                // own guard refuses them unless write mode was armed here.
+                let store = self.redis_or_err();
+                let allowed = self.write_mode && !self.cfg.read_only;
+                self.spawn_in(Slot::Write, async move {
+                    let r = match store {
+                        Ok(_) if !allowed => Err(StoreError::ReadOnly("write".into())),
+                        Ok(s) => s.write(&op).await,
+                        Err(e) => Err(e),
+                    };
+                    conn.report(&r);
+                    let _ = tx.send(BackendEvent::Write(req, r));
+                });
+            }
+        }
+    }
+
+    fn run_info(&mut self, req: RequestId, tx: UnboundedSender<BackendEvent>, conn: ConnTracker) {
+        let store = self.redis_or_err();
+        self.spawn_in(Slot::Info, async move {
+            let r = match store {
+                Ok(s) => s.server_info().await,
+                Err(e) => Err(e),
+            };
+            conn.report(&r);
+            let _ = tx.send(BackendEvent::Info(req, r));
+        });
+    }
+}
+
+/// The incremental SCAN loop: DBSIZE for progress, then SCAN with an explicit COUNT until the
+/// cursor returns to 0, streaming each reply as a batch.
+async fn scan_all(
+    store: Arc<dyn KeyStore>,
+    req: RequestId,
+    pattern: String,
+    type_filter: Option<String>,
+    count: u32,
+    tx: UnboundedSender<BackendEvent>,
+    conn: ConnTracker,
+) {
+    let total = store.dbsize().await;
+    conn.report(&total);
+    let total = match total {
+        Ok(t) => Some(t),
+        Err(e) if e.is_connection() => {
+            let _ = tx.send(BackendEvent::Scan(req, Err(e)));
+            return;
+        }
+        Err(_) => None,
+    };
+    let mut cursor = 0u64;
+    let mut seen = 0u64;
+    let mut calls = 0u64;
+    loop {
+        let r = store.scan_page(cursor, &pattern, type_filter.as_deref(), count).await;
+        conn.report(&r);
+        match r {
+            Ok((next, keys)) => {
+                calls += 1;
+                seen += keys.len() as u64;
+                cursor = next;
+                let done = next == 0;
+                let batch = ScanBatch { keys, seen, total, calls, done };
+                if tx.send(BackendEvent::Scan(req, Ok(batch))).is_err() || done {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(BackendEvent::Scan(req, Err(e)));
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Command line.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "memscope", version, about = "Explore the memory of AI agents: Firestore, Redis and Pinecone")]
+pub struct Cli {
+    /// Profile to use ([profile.NAME] in the config file).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Config file (default: $MEMSCOPE_CONFIG, then the OS config dir's memscope/config.toml).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Redis URL (overrides the config file and REDIS_URL).
+    #[arg(long, global = true)]
+    pub redis_url: Option<String>,
+    /// Allow writes for this run (the in-app toggle `W` and a confirmation are still needed).
+    #[arg(long, global = true)]
+    pub write: bool,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Open the terminal UI (the default).
+    Tui,
+    /// Start a private local stack seeded with realistic agent memory and open the UI on it.
+    Demo {
+        /// Seed the stack and print its URL, then wait for Ctrl-C instead of opening the UI.
+        #[arg(long)]
+        no_tui: bool,
+    },
+    /// List keys headless with an incremental SCAN (for scripts).
+    Keys {
+        /// MATCH glob.
+        #[arg(default_value = "*")]
+        pattern: String,
+        /// Only keys of this type (string, list, hash, set, zset, stream, or a module type).
+        #[arg(long = "type")]
+        key_type: Option<String>,
+        /// Also print type, TTL and memory of each key.
+        #[arg(long)]
+        long: bool,
+        /// JSON Lines output: one object per key.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Configuration commands.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Print the resolved configuration (secrets redacted) and the files looked at.
+    Check,
+}

@@ -1,0 +1,647 @@
+//! Configuration: built-in defaults < file (`--config`, `$MEMSCOPE_CONFIG`, OS config dir)
+//! < environment (`REDIS_URL`, …) < flags. Profiles live in `[profile.NAME]` sections.
+//! Malformed TOML and unknown keys are errors naming the file, the line and the key.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The configuration shipped inside the binary; documents every key.
+pub const EXAMPLE: &str = include_str!("../config.example.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse { path: String, line: usize, column: usize, message: String },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+// ---------- file shape (every key optional; unknown keys are errors) ----------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    default_profile: Option<String>,
+    #[serde(default)]
+    profile: BTreeMap<String, FileProfile>,
+    #[serde(default)]
+    keymap: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileProfile {
+    read_only: Option<bool>,
+    redis: Option<FileRedis>,
+    long_term: Option<FileLongTerm>,
+    vector: Option<FileVector>,
+    embedding: Option<FileEmbedding>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRedis {
+    url: Option<String>,
+    delimiter: Option<String>,
+    scan_count: Option<u32>,
+    preview_bytes: Option<u64>,
+    page_size: Option<u32>,
+    timeout_ms: Option<u64>,
+    scan_timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLongTerm {
+    backend: Option<String>,
+    project_id: Option<String>,
+    database_id: Option<String>,
+    path: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileVector {
+    backend: Option<String>,
+    index: Option<String>,
+    host: Option<String>,
+    namespace: Option<String>,
+    text_field: Option<String>,
+    path: Option<String>,
+    api_key: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileEmbedding {
+    provider: Option<String>,
+    model: Option<String>,
+    base_url: Option<String>,
+    model_dir: Option<String>,
+    dimensions: Option<u32>,
+    api_key: Option<String>,
+}
+
+// ---------- resolved configuration ----------
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedisConfig {
+    pub url: String,
+    pub delimiter: String,
+    pub scan_count: u32,
+    pub preview_bytes: u64,
+    pub page_size: u32,
+    pub timeout_ms: u64,
+    pub scan_timeout_ms: u64,
+}
+
+impl RedisConfig {
+    pub fn new(url: impl Into<String>) -> Self {
+        RedisConfig {
+            url: url.into(),
+            delimiter: ":".into(),
+            scan_count: 1000,
+            preview_bytes: 256 * 1024,
+            page_size: 100,
+            timeout_ms: 2_000,
+            scan_timeout_ms: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LongTermConfig {
+    Firestore { project_id: String, database_id: String, emulator_host: Option<String> },
+    Sqlite { path: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VectorConfig {
+    pub backend: String,
+    pub index: Option<String>,
+    pub host: Option<String>,
+    pub namespace: String,
+    pub text_field: String,
+    pub path: Option<String>,
+    pub api_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddingConfig {
+    pub provider: String,
+    pub model: Option<String>,
+    pub base_url: Option<String>,
+    pub model_dir: Option<String>,
+    pub dimensions: Option<u32>,
+    pub api_key: Option<String>,
+}
+
+/// The configuration memscope runs with, after every layer was applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub profile: String,
+    pub read_only: bool,
+    pub redis: Option<RedisConfig>,
+    pub long_term: Option<LongTermConfig>,
+    pub vector: Option<VectorConfig>,
+    pub embedding: Option<EmbeddingConfig>,
+    pub keymap: BTreeMap<String, String>,
+    /// Files looked at, in order, and whether each was found.
+    pub searched: Vec<(PathBuf, bool)>,
+    /// The file that was loaded, if any.
+    pub file: Option<PathBuf>,
+    pub warnings: Vec<String>,
+}
+
+/// What the command line contributes (highest precedence).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub profile: Option<String>,
+    pub redis_url: Option<String>,
+    pub write: bool,
+}
+
+/// Where the configuration file is looked for, in order: `--config`, `$MEMSCOPE_CONFIG`,
+/// then `config.toml` in the OS config dir. The first two must exist when named.
+pub fn candidate_paths(ov: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> (Vec<PathBuf>, bool) {
+    if let Some(p) = &ov.config {
+        return (vec![p.clone()], true);
+    }
+    if let Some(p) = env("MEMSCOPE_CONFIG").filter(|s| !s.is_empty()) {
+        return (vec![PathBuf::from(p)], true);
+    }
+    let mut v = Vec::new();
+    if let Some(d) = directories::ProjectDirs::from("", "", "memscope") {
+        v.push(d.config_dir().join("config.toml"));
+    }
+    (v, false)
+}
+
+/// Load with the process environment.
+pub fn load(ov: &Overrides) -> Result<Config, ConfigError> {
+    load_with(ov, &|k| std::env::var(k).ok())
+}
+
+/// Load with an injected environment (tests).
+pub fn load_with(ov: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    let (paths, required) = candidate_paths(ov, env);
+    let mut searched = Vec::new();
+    let mut file = None;
+    let mut parsed = FileConfig::default();
+    let mut warnings = Vec::new();
+    for p in paths {
+        match std::fs::read_to_string(&p) {
+            Ok(text) => {
+                searched.push((p.clone(), true));
+                parsed = parse_str(&text, &p.display().to_string())?;
+                warn_if_secrets_readable(&p, &parsed, &mut warnings);
+                file = Some(p);
+                break;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => searched.push((p, false)),
+            Err(e) => {
+                return Err(ConfigError::Io { path: p.display().to_string(), source: e });
+            }
+        }
+    }
+    let path_s = file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<defaults>".into());
+    resolve(parsed, &path_s, ov, env, searched, file, warnings)
+}
+
+/// Parse TOML text; errors carry file, line, column and the offending key.
+fn parse_str(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
+    toml::from_str::<FileConfig>(text).map_err(|e| {
+        let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+        ConfigError::Parse { path: path.into(), line, column, message: e.message().trim().to_string() }
+    })
+}
+
+/// Validate a config file's text without loading anything else (used by tests and `config check`).
+pub fn validate_text(text: &str, path: &str) -> Result<(), ConfigError> {
+    let parsed = parse_str(text, path)?;
+    resolve(parsed, path, &Overrides::default(), &|_| None, vec![], None, vec![]).map(|_| ())
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
+
+fn warn_if_secrets_readable(path: &Path, parsed: &FileConfig, warnings: &mut Vec<String>) {
+    let has_secret = parsed.profile.values().any(|p| {
+        p.vector.as_ref().is_some_and(|v| v.api_key.is_some())
+            || p.embedding.as_ref().is_some_and(|e| e.api_key.is_some())
+            || p.redis.as_ref().and_then(|r| r.url.as_deref()).is_some_and(|u| redact_url(u) != u)
+    });
+    #[cfg(unix)]
+    if has_secret {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(path)
+            && m.permissions().mode() & 0o077 != 0
+        {
+            warnings.push(format!(
+                "{} holds secrets and is readable by other users: chmod 600 it, or move the secrets to the environment",
+                path.display()
+            ));
+        }
+    }
+}
+
+fn resolve(
+    file: FileConfig,
+    path: &str,
+    ov: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+    searched: Vec<(PathBuf, bool)>,
+    file_path: Option<PathBuf>,
+    warnings: Vec<String>,
+) -> Result<Config, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
+    let FileConfig { default_profile, mut profile, keymap } = file;
+
+    // Which profile: --profile, else default_profile, else "default", else the only one.
+    let name = if let Some(p) = &ov.profile {
+        if !profile.contains_key(p) && !profile.is_empty() {
+            return Err(invalid(format!(
+                "profile `{p}` not found; profiles: {}",
+                profile.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        p.clone()
+    } else if let Some(p) = default_profile {
+        if !profile.contains_key(&p) {
+            return Err(invalid(format!("default_profile = \"{p}\" names no [profile.{p}] section")));
+        }
+        p
+    } else if profile.contains_key("default") {
+        "default".into()
+    } else if profile.len() == 1 {
+        profile.keys().next().cloned().unwrap_or_default()
+    } else if profile.is_empty() {
+        "default".into()
+    } else {
+        return Err(invalid(format!(
+            "several profiles ({}) and no default_profile: set default_profile or pass --profile",
+            profile.keys().cloned().collect::<Vec<_>>().join(", ")
+        )));
+    };
+    let p = profile.remove(&name).unwrap_or_default();
+
+    // Redis: file, then REDIS_URL, then --redis-url.
+    let mut redis = p.redis.map(|r| -> Result<RedisConfig, ConfigError> {
+        let mut c = RedisConfig::new(r.url.unwrap_or_else(|| "redis://127.0.0.1:6379/0".into()));
+        if let Some(d) = r.delimiter {
+            if d.is_empty() {
+                return Err(invalid(format!("[profile.{name}.redis] delimiter must not be empty")));
+            }
+            c.delimiter = d;
+        }
+        if let Some(n) = r.scan_count {
+            if n == 0 {
+                return Err(invalid(format!("[profile.{name}.redis] scan_count must be at least 1")));
+            }
+            c.scan_count = n;
+        }
+        if let Some(n) = r.preview_bytes {
+            c.preview_bytes = n.max(64);
+        }
+        if let Some(n) = r.page_size {
+            c.page_size = n.clamp(1, 10_000);
+        }
+        if let Some(n) = r.timeout_ms {
+            c.timeout_ms = n.max(1);
+        }
+        if let Some(n) = r.scan_timeout_ms {
+            c.scan_timeout_ms = n.max(1);
+        }
+        Ok(c)
+    });
+    let mut redis = redis.take().transpose()?;
+    for url in [env("REDIS_URL").filter(|s| !s.is_empty()), ov.redis_url.clone()].into_iter().flatten() {
+        match &mut redis {
+            Some(r) => r.url = url,
+            None => redis = Some(RedisConfig::new(url)),
+        }
+    }
+    if let Some(r) = &redis
+        && !(r.url.starts_with("redis://") || r.url.starts_with("rediss://") || r.url.starts_with("unix://"))
+    {
+        return Err(invalid(format!(
+            "redis url `{}` must start with redis://, rediss:// or unix://",
+            redact_url(&r.url)
+        )));
+    }
+
+    // Long-term tier.
+    let emulator = env("FIRESTORE_EMULATOR_HOST").filter(|s| !s.is_empty());
+    let gcp_project = env("GOOGLE_CLOUD_PROJECT").filter(|s| !s.is_empty());
+    let long_term = match p.long_term {
+        Some(lt) => match lt.backend.as_deref().unwrap_or("firestore") {
+            "firestore" => Some(LongTermConfig::Firestore {
+                project_id: gcp_project.clone().or(lt.project_id).ok_or_else(|| {
+                    invalid(format!("[profile.{name}.long_term] firestore needs project_id (or GOOGLE_CLOUD_PROJECT)"))
+                })?,
+                database_id: lt.database_id.unwrap_or_else(|| "(default)".into()),
+                emulator_host: emulator.clone(),
+            }),
+            "sqlite" => Some(LongTermConfig::Sqlite {
+                path: lt.path.ok_or_else(|| invalid(format!("[profile.{name}.long_term] sqlite needs path")))?,
+            }),
+            other => {
+                return Err(invalid(format!(
+                    "[profile.{name}.long_term] backend = \"{other}\": expected \"firestore\" or \"sqlite\""
+                )));
+            }
+        },
+        None if emulator.is_some() || gcp_project.is_some() => Some(LongTermConfig::Firestore {
+            project_id: gcp_project.unwrap_or_else(|| "demo-memscope".into()),
+            database_id: "(default)".into(),
+            emulator_host: emulator,
+        }),
+        None => None,
+    };
+
+    // Vector tier.
+    let pc_key = env("PINECONE_API_KEY").filter(|s| !s.is_empty());
+    let pc_index = env("PINECONE_INDEX").filter(|s| !s.is_empty());
+    let pc_host = env("PINECONE_INDEX_HOST").filter(|s| !s.is_empty());
+    let vector = match p.vector {
+        Some(v) => {
+            let backend = v.backend.unwrap_or_else(|| "pinecone".into());
+            if backend != "pinecone" && backend != "local" {
+                return Err(invalid(format!(
+                    "[profile.{name}.vector] backend = \"{backend}\": expected \"pinecone\" or \"local\""
+                )));
+            }
+            Some(VectorConfig {
+                backend,
+                index: pc_index.clone().or(v.index),
+                host: pc_host.clone().or(v.host),
+                namespace: v.namespace.unwrap_or_default(),
+                text_field: v.text_field.unwrap_or_else(|| "text".into()),
+                path: v.path,
+                api_key: pc_key.clone().or(v.api_key),
+            })
+        }
+        None if pc_key.is_some() && (pc_index.is_some() || pc_host.is_some()) => Some(VectorConfig {
+            backend: "pinecone".into(),
+            index: pc_index,
+            host: pc_host,
+            namespace: String::new(),
+            text_field: "text".into(),
+            path: None,
+            api_key: pc_key,
+        }),
+        None => None,
+    };
+
+    // Embedder.
+    let openai_key = env("OPENAI_API_KEY").filter(|s| !s.is_empty());
+    let embedding = match p.embedding {
+        Some(e) => {
+            let provider = e.provider.unwrap_or_else(|| "openai".into());
+            if !matches!(provider.as_str(), "openai" | "pinecone" | "local") {
+                return Err(invalid(format!(
+                    "[profile.{name}.embedding] provider = \"{provider}\": expected \"openai\", \"pinecone\" or \"local\""
+                )));
+            }
+            Some(EmbeddingConfig {
+                api_key: if provider == "openai" { openai_key.or(e.api_key) } else { e.api_key },
+                provider,
+                model: e.model,
+                base_url: e.base_url,
+                model_dir: e.model_dir,
+                dimensions: e.dimensions,
+            })
+        }
+        None if openai_key.is_some() => Some(EmbeddingConfig {
+            provider: "openai".into(),
+            model: Some("text-embedding-3-small".into()),
+            base_url: None,
+            model_dir: None,
+            dimensions: None,
+            api_key: openai_key,
+        }),
+        None => None,
+    };
+
+    let read_only = if ov.write { false } else { p.read_only.unwrap_or(true) };
+    Ok(Config {
+        profile: name,
+        read_only,
+        redis,
+        long_term,
+        vector,
+        embedding,
+        keymap,
+        searched,
+        file: file_path,
+        warnings,
+    })
+}
+
+/// Hide the password of a `redis://user:password@host` URL.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let Some(at) = rest.rfind('@') else {
+        return url.to_string();
+    };
+    let cred = &rest[..at];
+    let redacted = match cred.find(':') {
+        Some(c) => format!("{}:***", &cred[..c]),
+        None if cred.is_empty() => String::new(),
+        None => "***".to_string(),
+    };
+    format!("{}{}@{}", &url[..scheme_end + 3], redacted, &rest[at + 1..])
+}
+
+impl Config {
+    /// A config with only Redis configured (tests, demo).
+    pub fn with_redis(url: &str) -> Config {
+        Config {
+            profile: "default".into(),
+            read_only: true,
+            redis: Some(RedisConfig::new(url)),
+            long_term: None,
+            vector: None,
+            embedding: None,
+            keymap: BTreeMap::new(),
+            searched: vec![],
+            file: None,
+            warnings: vec![],
+        }
+    }
+
+    /// Human-readable report for `memscope config check`; secrets redacted.
+    pub fn report(&self) -> String {
+        let mut s = String::new();
+        s.push_str("config files looked at:\n");
+        if self.searched.is_empty() {
+            s.push_str("  (none)\n");
+        }
+        for (p, found) in &self.searched {
+            s.push_str(&format!("  {} {}\n", p.display(), if *found { "(loaded)" } else { "(not found)" }));
+        }
+        s.push_str(&format!("profile: {}\nread_only: {}\n", self.profile, self.read_only));
+        match &self.redis {
+            Some(r) => s.push_str(&format!(
+                "redis: url={} delimiter={:?} scan_count={} preview_bytes={} page_size={} timeout_ms={} scan_timeout_ms={}\n",
+                redact_url(&r.url),
+                r.delimiter,
+                r.scan_count,
+                r.preview_bytes,
+                r.page_size,
+                r.timeout_ms,
+                r.scan_timeout_ms
+            )),
+            None => s.push_str("redis: not configured (set [profile.NAME.redis] url, REDIS_URL or --redis-url)\n"),
+        }
+        match &self.long_term {
+            Some(LongTermConfig::Firestore { project_id, database_id, emulator_host }) => s.push_str(&format!(
+                "long_term: firestore project_id={project_id} database_id={database_id} emulator={}\n",
+                emulator_host.as_deref().unwrap_or("(none: Application Default Credentials)")
+            )),
+            Some(LongTermConfig::Sqlite { path }) => s.push_str(&format!("long_term: sqlite path={path}\n")),
+            None => s.push_str(
+                "long_term: not configured (set [profile.NAME.long_term], FIRESTORE_EMULATOR_HOST or GOOGLE_CLOUD_PROJECT)\n",
+            ),
+        }
+        match &self.vector {
+            Some(v) => s.push_str(&format!(
+                "vector: backend={} index={} host={} namespace={:?} text_field={} api_key={}\n",
+                v.backend,
+                v.index.as_deref().unwrap_or("-"),
+                v.host.as_deref().unwrap_or("-"),
+                v.namespace,
+                v.text_field,
+                if v.api_key.is_some() { "(set, hidden)" } else { "(not set)" }
+            )),
+            None => s.push_str(
+                "vector: not configured (set [profile.NAME.vector] or PINECONE_API_KEY with PINECONE_INDEX)\n",
+            ),
+        }
+        match &self.embedding {
+            Some(e) => s.push_str(&format!(
+                "embedding: provider={} model={} api_key={}\n",
+                e.provider,
+                e.model.as_deref().unwrap_or("-"),
+                if e.api_key.is_some() { "(set, hidden)" } else { "(not set)" }
+            )),
+            None => s.push_str("embedding: not configured (set [profile.NAME.embedding] or OPENAI_API_KEY)\n"),
+        }
+        for w in &self.warnings {
+            s.push_str(&format!("warning: {w}\n"));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_none(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn example_config_parses_and_validates() {
+        validate_text(EXAMPLE, "config.example.toml").expect("config.example.toml must be valid");
+    }
+
+    #[test]
+    fn empty_file_is_valid_and_read_only() {
+        let c = resolve(FileConfig::default(), "x", &Overrides::default(), &env_none, vec![], None, vec![]).unwrap();
+        assert!(c.read_only);
+        assert!(c.redis.is_none());
+        assert_eq!(c.profile, "default");
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let text = "[profile.local]\nread_only = true\n\n[profile.local.redis]\nurl = \"redis://x\"\nscan_cuont = 5\n";
+        let err = parse_str(text, "my.toml").unwrap_err().to_string();
+        assert!(err.starts_with("my.toml:6:"), "{err}");
+        assert!(err.contains("scan_cuont"), "{err}");
+    }
+
+    #[test]
+    fn malformed_toml_names_line() {
+        let err = parse_str("[profile.a]\nread_only = tru\n", "bad.toml").unwrap_err().to_string();
+        assert!(err.starts_with("bad.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn precedence_file_env_flag() {
+        let file = parse_str("[profile.p.redis]\nurl = \"redis://file:1\"\n", "f").unwrap();
+        let env = |k: &str| (k == "REDIS_URL").then(|| "redis://env:2".to_string());
+        let c = resolve(file, "f", &Overrides::default(), &env, vec![], None, vec![]).unwrap();
+        assert_eq!(c.redis.unwrap().url, "redis://env:2");
+        let file = parse_str("[profile.p.redis]\nurl = \"redis://file:1\"\n", "f").unwrap();
+        let ov = Overrides { redis_url: Some("redis://flag:3".into()), ..Default::default() };
+        let c = resolve(file, "f", &ov, &env, vec![], None, vec![]).unwrap();
+        assert_eq!(c.redis.unwrap().url, "redis://flag:3");
+    }
+
+    #[test]
+    fn profile_choice() {
+        let text = "default_profile = \"b\"\n[profile.a]\nread_only = false\n[profile.b]\n";
+        let c = resolve(parse_str(text, "f").unwrap(), "f", &Overrides::default(), &env_none, vec![], None, vec![])
+            .unwrap();
+        assert_eq!(c.profile, "b");
+        assert!(c.read_only);
+        let ov = Overrides { profile: Some("a".into()), ..Default::default() };
+        let c = resolve(parse_str(text, "f").unwrap(), "f", &ov, &env_none, vec![], None, vec![]).unwrap();
+        assert!(!c.read_only);
+        let ov = Overrides { profile: Some("zzz".into()), ..Default::default() };
+        let err = resolve(parse_str(text, "f").unwrap(), "f", &ov, &env_none, vec![], None, vec![]).unwrap_err();
+        assert!(err.to_string().contains("profile `zzz` not found"));
+        let two = "[profile.a]\n[profile.b]\n";
+        let err = resolve(parse_str(two, "f").unwrap(), "f", &Overrides::default(), &env_none, vec![], None, vec![])
+            .unwrap_err();
+        assert!(err.to_string().contains("default_profile"));
+    }
+
+    #[test]
+    fn env_alone_configures_tiers() {
+        let env = |k: &str| match k {
+            "REDIS_URL" => Some("redis://e:1".to_string()),
+            "FIRESTORE_EMULATOR_HOST" => Some("127.0.0.1:8080".to_string()),
+            "PINECONE_API_KEY" => Some("pk".to_string()),
+            "PINECONE_INDEX" => Some("idx".to_string()),
+            _ => None,
+        };
+        let c = resolve(FileConfig::default(), "x", &Overrides::default(), &env, vec![], None, vec![]).unwrap();
+        assert!(c.redis.is_some());
+        assert!(matches!(c.long_term, Some(LongTermConfig::Firestore { .. })));
+        assert_eq!(c.vector.unwrap().index.as_deref(), Some("idx"));
+    }
+
+    #[test]
+    fn write_flag_lifts_read_only_and_bad_values_are_errors() {
+        let ov = Overrides { write: true, ..Default::default() };
+        let c = resolve(FileConfig::default(), "x", &ov, &env_none, vec![], None, vec![]).unwrap();
+        assert!(!c.read_only);
+        let bad = parse_str("[profile.a.redis]\nurl = \"http://x\"\n", "f").unwrap();
+        assert!(resolve(bad, "f", &Overrides::default(), &env_none, vec![], None, vec![]).is_err());
+        let bad = parse_str("[profile.a.long_term]\nbackend = \"mongo\"\n", "f").unwrap();
+        let e = resolve(bad, "f", &Overrides::default(), &env_none, vec![], None, vec![]).unwrap_err();
+        assert!(e.to_string().contains("mongo"));
+    }
+
+    #[test]
+    fn redaction() {
+        assert_eq!(redact_url("redis://user:secret@host:6379/0"), "redis://user:***@host:6379/0");
+        assert_eq!(redact_url("rediss://:secret@host"), "rediss://:***@host");
+        assert_eq!(redact_url("redis://host:6379"), "redis://host:6379");
+    }
+}

@@ -1,0 +1,355 @@
+//! `memscope demo`: a private redis-server (free loopback port, temp dir, no persistence)
+//! seeded from `assets/demo_redis.json`, with the UI opened on it and the server stopped on
+//! exit, panic or signal. `PrivateRedis` is also what the tests use to get their own servers.
+
+use crate::domain::Key;
+use serde::Deserialize;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const FIXTURE: &str = include_str!("../assets/demo_redis.json");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(
+        "redis-server was not found on PATH. Install it: `sudo apt-get install -y redis-server` (Debian/Ubuntu), \
+         `brew install redis` (macOS), or set MEMSCOPE_REDIS_SERVER to its path"
+    )]
+    NoRedisServer,
+    #[error("could not start redis-server: {0}")]
+    Start(String),
+    #[error("bad demo fixture: {0}")]
+    Fixture(String),
+}
+
+/// A redis-server this process started and owns; killed when dropped.
+pub struct PrivateRedis {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+    args: Vec<String>,
+    exe: PathBuf,
+}
+
+fn redis_server_path() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("MEMSCOPE_REDIS_SERVER")
+        && !p.is_empty()
+    {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join("redis-server")).find(|p| p.is_file())
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Major version of a redis-server binary (`Redis server v=7.0.15 …`).
+fn major_version(exe: &PathBuf) -> u32 {
+    Command::new(exe)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| {
+            let s = String::from_utf8_lossy(&o.stdout).into_owned();
+            let v = s.split("v=").nth(1)?.split('.').next()?.parse().ok()?;
+            Some(v)
+        })
+        .unwrap_or(0)
+}
+
+fn ping(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    if s.write_all(b"PING\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 16];
+    matches!(s.read(&mut buf), Ok(n) if buf[..n].starts_with(b"+PONG"))
+}
+
+impl PrivateRedis {
+    /// Start a private server on a free loopback port. `extra` are more config arguments
+    /// (e.g. `["--maxmemory", "10mb"]`).
+    pub fn start(extra: &[&str]) -> Result<PrivateRedis, DemoError> {
+        let exe = redis_server_path().ok_or(DemoError::NoRedisServer)?;
+        let dir = std::env::temp_dir().join(format!("memscope-redis-{}-{}", std::process::id(), next_serial()));
+        std::fs::create_dir_all(&dir).map_err(|e| DemoError::Start(e.to_string()))?;
+        let mut args: Vec<String> = vec!["--save".into(), "".into(), "--appendonly".into(), "no".into()];
+        if major_version(&exe) >= 7 {
+            // Tests freeze the server with DEBUG SLEEP; only this private server allows it.
+            args.extend(["--enable-debug-command".into(), "local".into()]);
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let mut last_err = String::new();
+        for _ in 0..5 {
+            let port = free_port().map_err(|e| DemoError::Start(e.to_string()))?;
+            let mut r = PrivateRedis { child: None, port, dir: dir.clone(), args: args.clone(), exe: exe.clone() };
+            match r.spawn() {
+                Ok(()) => return Ok(r),
+                Err(e) => last_err = e,
+            }
+        }
+        Err(DemoError::Start(last_err))
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        let log = self.dir.join("redis.log");
+        let mut cmd = Command::new(&self.exe);
+        cmd.arg("--port")
+            .arg(self.port.to_string())
+            .arg("--bind")
+            .arg("127.0.0.1")
+            .arg("--dir")
+            .arg(&self.dir)
+            .arg("--logfile")
+            .arg(&log)
+            .arg("--daemonize")
+            .arg("no")
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut child = cmd.spawn().map_err(|e| e.to_string())?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                let tail = std::fs::read_to_string(&log).unwrap_or_default();
+                return Err(format!("redis-server exited ({status}): {}", tail.lines().last().unwrap_or("")));
+            }
+            if ping(self.port) {
+                self.child = Some(child);
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        Err("redis-server did not answer PING within 10 s".into())
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Kill the server (SIGKILL) as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Start it again on the same port (its data is gone: there is no persistence).
+    pub fn restart(&mut self) -> Result<(), DemoError> {
+        self.kill();
+        self.spawn().map_err(DemoError::Start)
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn next_serial() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+// ---------- the fixture ----------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fixture {
+    pub users: Vec<String>,
+    pub agents: Vec<String>,
+    pub conversations: Vec<FixtureConversation>,
+    pub keys: Vec<FixtureKey>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureConversation {
+    pub topic: String,
+    pub messages: Vec<(String, String)>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureKey {
+    pub key: String,
+    #[serde(rename = "type")]
+    pub ktype: String,
+    #[serde(default)]
+    pub ttl: Option<u64>,
+    #[serde(default)]
+    pub value: serde_json::Value,
+}
+
+/// One write of the seed, in backend-neutral terms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seed {
+    String(Key, Vec<u8>),
+    List(Key, Vec<Vec<u8>>),
+    Hash(Key, Vec<(Vec<u8>, Vec<u8>)>),
+    Set(Key, Vec<Vec<u8>>),
+    ZSet(Key, Vec<(f64, Vec<u8>)>),
+    Stream(Key, Vec<Vec<(Vec<u8>, Vec<u8>)>>),
+    HyperLogLog(Key, Vec<Vec<u8>>),
+    Expire(Key, u64),
+}
+
+fn k(s: &str) -> Key {
+    s.as_bytes().into()
+}
+
+/// Expand the fixture into the writes that seed Redis: per conversation a session hash with a
+/// TTL and a recent-messages list of JSON messages; then the fixture's own keys (caches,
+/// counters, big and binary values, every type).
+pub fn seed_plan(fx: &Fixture, count: usize) -> Result<Vec<Seed>, DemoError> {
+    let mut out = Vec::new();
+    let base_ts = 1_763_900_000i64; // 2025-11-23
+    for i in 0..count {
+        let c = &fx.conversations[i % fx.conversations.len()];
+        let user = &fx.users[i % fx.users.len()];
+        let agent = &fx.agents[i % fx.agents.len()];
+        let conv = format!("conv-{:04}", i + 1);
+        let msgs: Vec<Vec<u8>> = c
+            .messages
+            .iter()
+            .enumerate()
+            .map(|(j, (role, content))| {
+                serde_json::json!({
+                    "message_id": format!("{conv}-m{:02}", j + 1),
+                    "role": role,
+                    "content": content,
+                    "timestamp": base_ts + (i as i64) * 3600 + (j as i64) * 45,
+                    "user_id": user,
+                })
+                .to_string()
+                .into_bytes()
+            })
+            .collect();
+        out.push(Seed::List(k(&format!("conversation:{conv}:messages")), msgs));
+        let session = k(&format!("session:{conv}"));
+        out.push(Seed::Hash(
+            session.clone(),
+            vec![
+                (b"user_id".to_vec(), user.clone().into_bytes()),
+                (b"agent_id".to_vec(), agent.clone().into_bytes()),
+                (b"topic".to_vec(), c.topic.clone().into_bytes()),
+                (b"turns".to_vec(), c.messages.len().to_string().into_bytes()),
+                (b"last_intent".to_vec(), c.topic.split_whitespace().next().unwrap_or("chat").as_bytes().to_vec()),
+            ],
+        ));
+        out.push(Seed::Expire(session, 600 + (i as u64 * 97) % 3000));
+    }
+    for fk in &fx.keys {
+        let key = k(&fk.key);
+        let bad = |what: &str| DemoError::Fixture(format!("{}: {what}", fk.key));
+        let strs = |v: &serde_json::Value| -> Result<Vec<Vec<u8>>, DemoError> {
+            v.as_array()
+                .ok_or_else(|| bad("value must be an array"))?
+                .iter()
+                .map(|x| Ok(x.as_str().map(|s| s.as_bytes().to_vec()).unwrap_or_else(|| x.to_string().into_bytes())))
+                .collect()
+        };
+        let obj_pairs = |v: &serde_json::Value| -> Result<Vec<(Vec<u8>, Vec<u8>)>, DemoError> {
+            Ok(v.as_object()
+                .ok_or_else(|| bad("value must be an object"))?
+                .iter()
+                .map(|(f, x)| {
+                    (
+                        f.as_bytes().to_vec(),
+                        x.as_str().map(|s| s.as_bytes().to_vec()).unwrap_or_else(|| x.to_string().into_bytes()),
+                    )
+                })
+                .collect())
+        };
+        let seed = match fk.ktype.as_str() {
+            "string" => Seed::String(
+                key.clone(),
+                fk.value.as_str().map(|s| s.as_bytes().to_vec()).unwrap_or_else(|| fk.value.to_string().into_bytes()),
+            ),
+            "json" => Seed::String(key.clone(), fk.value.to_string().into_bytes()),
+            "hex" => {
+                let h = fk.value.as_str().ok_or_else(|| bad("hex value must be a string"))?;
+                let bytes = (0..h.len() / 2)
+                    .map(|i| u8::from_str_radix(&h[i * 2..i * 2 + 2], 16).map_err(|_| bad("invalid hex")))
+                    .collect::<Result<Vec<u8>, _>>()?;
+                Seed::String(key.clone(), bytes)
+            }
+            "big" => {
+                let n = fk.value.as_u64().ok_or_else(|| bad("big value must be a size in bytes"))? as usize;
+                let line = b"2026-11-23T21:40:00Z INFO agent=planner step=retrieve docs=12 latency_ms=84 ok\n";
+                Seed::String(key.clone(), line.iter().copied().cycle().take(n).collect())
+            }
+            "list" => Seed::List(key.clone(), strs(&fk.value)?),
+            "set" => Seed::Set(key.clone(), strs(&fk.value)?),
+            "hll" => Seed::HyperLogLog(key.clone(), strs(&fk.value)?),
+            "hash" => Seed::Hash(key.clone(), obj_pairs(&fk.value)?),
+            "zset" => Seed::ZSet(
+                key.clone(),
+                fk.value
+                    .as_object()
+                    .ok_or_else(|| bad("zset value must be an object of scores"))?
+                    .iter()
+                    .map(|(m, s)| (s.as_f64().unwrap_or(0.0), m.as_bytes().to_vec()))
+                    .collect(),
+            ),
+            "stream" => Seed::Stream(
+                key.clone(),
+                fk.value
+                    .as_array()
+                    .ok_or_else(|| bad("stream value must be an array"))?
+                    .iter()
+                    .map(obj_pairs)
+                    .collect::<Result<_, _>>()?,
+            ),
+            other => return Err(bad(&format!("unknown type `{other}`"))),
+        };
+        out.push(seed);
+        if let Some(t) = fk.ttl {
+            out.push(Seed::Expire(key, t));
+        }
+    }
+    Ok(out)
+}
+
+pub fn fixture() -> Result<Fixture, DemoError> {
+    serde_json::from_str(FIXTURE).map_err(|e| DemoError::Fixture(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixture_expands_to_every_type() {
+        let plan = seed_plan(&fixture().unwrap(), 60).unwrap();
+        let has = |f: fn(&Seed) -> bool| plan.iter().any(f);
+        assert!(has(|s| matches!(s, Seed::List(..))));
+        assert!(has(|s| matches!(s, Seed::Hash(..))));
+        assert!(has(|s| matches!(s, Seed::Set(..))));
+        assert!(has(|s| matches!(s, Seed::ZSet(..))));
+        assert!(has(|s| matches!(s, Seed::Stream(..))));
+        assert!(has(|s| matches!(s, Seed::HyperLogLog(..))));
+        assert!(has(|s| matches!(s, Seed::String(k, _) if &**k == b"weather:nyc:today")));
+        assert!(has(|s| matches!(s, Seed::String(_, v) if v.len() > 1_000_000)));
+        assert!(plan.iter().filter(|s| matches!(s, Seed::List(k, _) if k.starts_with(b"conversation:"))).count() >= 50);
+    }
+}

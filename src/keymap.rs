@@ -1,0 +1,329 @@
+//! Actions, their default bindings per context, overrides from config, and the footer/help
+//! text — all generated from the one table below.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Context {
+    Global,
+    KeyList,
+    Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Quit,
+    Help,
+    NextTab,
+    PrevTab,
+    Tab1,
+    Tab2,
+    Tab3,
+    Tab4,
+    CommandLine,
+    ToggleWrite,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Open,
+    Back,
+    Expand,
+    Collapse,
+    Filter,
+    Refresh,
+    Cancel,
+    ToggleTree,
+    CycleSort,
+    CycleType,
+    SelectDb,
+    Delete,
+    Expire,
+    Persist,
+    Rename,
+    NextPage,
+    PrevPage,
+}
+
+/// (action, config name, context, default keys, help text, shown in footer)
+type Entry = (Action, &'static str, Context, &'static [&'static str], &'static str, bool);
+
+const TABLE: &[Entry] = &[
+    (Action::Quit, "quit", Context::Global, &["q", "Ctrl-c"], "quit", true),
+    (Action::Help, "help", Context::Global, &["?"], "help", true),
+    (Action::NextTab, "next_tab", Context::Global, &["Tab"], "next tab", false),
+    (Action::PrevTab, "prev_tab", Context::Global, &["BackTab"], "previous tab", false),
+    (Action::Tab1, "tab_conversations", Context::Global, &["1"], "Conversations tab", false),
+    (Action::Tab2, "tab_keys", Context::Global, &["2"], "Redis Keys tab", false),
+    (Action::Tab3, "tab_search", Context::Global, &["3"], "Semantic Search tab", false),
+    (Action::Tab4, "tab_health", Context::Global, &["4"], "Health tab", false),
+    (
+        Action::CommandLine,
+        "command",
+        Context::Global,
+        &[":"],
+        "command line (db N, match GLOB, type T, delim D, tree, flat, sort name|ttl|size)",
+        false,
+    ),
+    (Action::ToggleWrite, "toggle_write", Context::Global, &["W"], "toggle write mode", false),
+    (Action::Up, "up", Context::KeyList, &["k", "Up"], "move up", false),
+    (Action::Down, "down", Context::KeyList, &["j", "Down"], "move down", false),
+    (Action::PageUp, "page_up", Context::KeyList, &["PageUp", "Ctrl-b"], "page up", false),
+    (Action::PageDown, "page_down", Context::KeyList, &["PageDown", "Ctrl-f"], "page down", false),
+    (Action::Top, "top", Context::KeyList, &["g", "Home"], "first row", false),
+    (Action::Bottom, "bottom", Context::KeyList, &["G", "End"], "last row", false),
+    (Action::Open, "open", Context::KeyList, &["Enter"], "open value / toggle folder", true),
+    (Action::Expand, "expand", Context::KeyList, &["l", "Right"], "expand folder / open", false),
+    (Action::Collapse, "collapse", Context::KeyList, &["h", "Left"], "collapse / go to parent", false),
+    (Action::Filter, "filter", Context::KeyList, &["/"], "edit MATCH glob", true),
+    (Action::Refresh, "refresh", Context::KeyList, &["r"], "rescan", true),
+    (Action::Cancel, "cancel", Context::KeyList, &["Esc"], "cancel scan", false),
+    (Action::ToggleTree, "toggle_tree", Context::KeyList, &["v"], "tree / flat", true),
+    (Action::CycleSort, "sort", Context::KeyList, &["s"], "sort name/ttl/size", true),
+    (Action::CycleType, "type_filter", Context::KeyList, &["t"], "type filter", true),
+    (Action::SelectDb, "select_db", Context::KeyList, &["d"], "database", true),
+    (Action::Delete, "delete", Context::KeyList, &["x", "Delete"], "delete key (write mode)", false),
+    (Action::Expire, "expire", Context::KeyList, &["e"], "set TTL (write mode)", false),
+    (Action::Persist, "persist", Context::KeyList, &["p"], "remove TTL (write mode)", false),
+    (Action::Rename, "rename", Context::KeyList, &["R"], "rename (write mode)", false),
+    (Action::Up, "value_up", Context::Value, &["k", "Up"], "scroll up", false),
+    (Action::Down, "value_down", Context::Value, &["j", "Down"], "scroll down", false),
+    (Action::NextPage, "next_page", Context::Value, &["PageDown", "n"], "next page", true),
+    (Action::PrevPage, "prev_page", Context::Value, &["PageUp", "N"], "previous page", true),
+    (Action::Top, "value_top", Context::Value, &["g", "Home"], "top", false),
+    (Action::Bottom, "value_bottom", Context::Value, &["G", "End"], "bottom", false),
+    (Action::Back, "back", Context::Value, &["Esc", "h", "Left"], "back to keys", true),
+    (Action::Refresh, "value_refresh", Context::Value, &["r"], "reload value", true),
+    (Action::Delete, "value_delete", Context::Value, &["x", "Delete"], "delete key (write mode)", false),
+    (Action::Expire, "value_expire", Context::Value, &["e"], "set TTL (write mode)", false),
+    (Action::Persist, "value_persist", Context::Value, &["p"], "remove TTL (write mode)", false),
+    (Action::Rename, "value_rename", Context::Value, &["R"], "rename (write mode)", false),
+];
+
+/// A key with modifiers, as written in config: `x`, `G`, `Enter`, `Ctrl-c`, `Alt-x`, `F5`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeySpec {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl KeySpec {
+    pub fn parse(s: &str) -> Result<KeySpec, String> {
+        let mut mods = KeyModifiers::NONE;
+        let mut rest = s;
+        loop {
+            if let Some(r) = rest.strip_prefix("Ctrl-").or_else(|| rest.strip_prefix("C-")) {
+                mods |= KeyModifiers::CONTROL;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix("Alt-").or_else(|| rest.strip_prefix("M-")) {
+                mods |= KeyModifiers::ALT;
+                rest = r;
+            } else {
+                break;
+            }
+        }
+        let code = match rest {
+            "Enter" => KeyCode::Enter,
+            "Esc" => KeyCode::Esc,
+            "Tab" => KeyCode::Tab,
+            "BackTab" => KeyCode::BackTab,
+            "Up" => KeyCode::Up,
+            "Down" => KeyCode::Down,
+            "Left" => KeyCode::Left,
+            "Right" => KeyCode::Right,
+            "PageUp" => KeyCode::PageUp,
+            "PageDown" => KeyCode::PageDown,
+            "Home" => KeyCode::Home,
+            "End" => KeyCode::End,
+            "Delete" => KeyCode::Delete,
+            "Backspace" => KeyCode::Backspace,
+            "Space" => KeyCode::Char(' '),
+            f if f.starts_with('F') && f.len() > 1 && f[1..].parse::<u8>().is_ok() => {
+                KeyCode::F(f[1..].parse().unwrap_or(1))
+            }
+            c if c.chars().count() == 1 => KeyCode::Char(c.chars().next().unwrap_or(' ')),
+            other => return Err(format!("unknown key `{other}`")),
+        };
+        Ok(KeySpec { code, mods })
+    }
+
+    pub fn matches(&self, ev: &KeyEvent) -> bool {
+        let ev_mods = ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
+        match (self.code, ev.code) {
+            // Characters carry their own case; ignore SHIFT for them.
+            (KeyCode::Char(a), KeyCode::Char(b)) => {
+                let b = if ev_mods.contains(KeyModifiers::CONTROL) { b.to_ascii_lowercase() } else { b };
+                a == b && self.mods == ev_mods
+            }
+            (KeyCode::BackTab, KeyCode::BackTab) => true,
+            (a, b) => a == b && self.mods == ev_mods,
+        }
+    }
+
+    pub fn label(&self) -> String {
+        let mut s = String::new();
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            s.push_str("C-");
+        }
+        if self.mods.contains(KeyModifiers::ALT) {
+            s.push_str("M-");
+        }
+        s.push_str(&match self.code {
+            KeyCode::Char(' ') => "Space".to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "S-Tab".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            KeyCode::Delete => "Del".into(),
+            KeyCode::F(n) => format!("F{n}"),
+            other => format!("{other:?}"),
+        });
+        s
+    }
+}
+
+#[derive(Debug)]
+pub struct Binding {
+    pub action: Action,
+    pub name: &'static str,
+    pub context: Context,
+    pub keys: Vec<KeySpec>,
+    pub help: &'static str,
+    pub footer: bool,
+}
+
+#[derive(Debug)]
+pub struct Keymap {
+    pub bindings: Vec<Binding>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap::new(&BTreeMap::new()).unwrap_or_else(|_| Keymap { bindings: Vec::new() })
+    }
+}
+
+impl Keymap {
+    /// Defaults with `[keymap]` overrides (`action_name = "key"` or `"key1,key2"`).
+    pub fn new(overrides: &BTreeMap<String, String>) -> Result<Keymap, String> {
+        let mut bindings: Vec<Binding> = TABLE
+            .iter()
+            .map(|(action, name, context, keys, help, footer)| Binding {
+                action: *action,
+                name,
+                context: *context,
+                keys: keys.iter().filter_map(|k| KeySpec::parse(k).ok()).collect(),
+                help,
+                footer: *footer,
+            })
+            .collect();
+        for (name, keys) in overrides {
+            let b = bindings
+                .iter_mut()
+                .find(|b| b.name == name)
+                .ok_or_else(|| format!("[keymap] unknown action `{name}`"))?;
+            b.keys = keys
+                .split(',')
+                .map(|k| KeySpec::parse(k.trim()).map_err(|e| format!("[keymap] {name}: {e}")))
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(Keymap { bindings })
+    }
+
+    /// The action for a key: the context's own bindings first, then the global ones.
+    pub fn lookup(&self, ctx: Context, ev: &KeyEvent) -> Option<Action> {
+        [ctx, Context::Global].iter().find_map(|c| {
+            self.bindings.iter().find(|b| b.context == *c && b.keys.iter().any(|k| k.matches(ev))).map(|b| b.action)
+        })
+    }
+
+    /// First key label of an action in a context (for hints such as "press W").
+    pub fn key_for(&self, ctx: Context, action: Action) -> String {
+        self.bindings
+            .iter()
+            .find(|b| (b.context == ctx || b.context == Context::Global) && b.action == action)
+            .and_then(|b| b.keys.first())
+            .map(|k| k.label())
+            .unwrap_or_else(|| "?".into())
+    }
+
+    /// Footer items for a context: (keys, label).
+    pub fn footer(&self, ctx: Context) -> Vec<(String, &'static str)> {
+        self.bindings
+            .iter()
+            .filter(|b| b.footer && (b.context == ctx || b.context == Context::Global))
+            .map(|b| (b.keys.first().map(|k| k.label()).unwrap_or_default(), b.help))
+            .collect()
+    }
+
+    /// Help popup lines: (context title, [(keys, help)]).
+    pub fn help(&self) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
+        [(Context::Global, "Global"), (Context::KeyList, "Redis Keys: list"), (Context::Value, "Redis Keys: value")]
+            .iter()
+            .map(|(ctx, title)| {
+                let items = self
+                    .bindings
+                    .iter()
+                    .filter(|b| b.context == *ctx)
+                    .map(|b| (b.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(" "), b.help))
+                    .collect();
+                (*title, items)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode, m: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(c, m)
+    }
+
+    #[test]
+    fn lookup_context_then_global() {
+        let km = Keymap::default();
+        assert_eq!(km.lookup(Context::KeyList, &key(KeyCode::Char('j'), KeyModifiers::NONE)), Some(Action::Down));
+        assert_eq!(km.lookup(Context::KeyList, &key(KeyCode::Char('q'), KeyModifiers::NONE)), Some(Action::Quit));
+        assert_eq!(km.lookup(Context::Value, &key(KeyCode::Esc, KeyModifiers::NONE)), Some(Action::Back));
+        assert_eq!(km.lookup(Context::KeyList, &key(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
+        assert_eq!(km.lookup(Context::KeyList, &key(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Action::Bottom));
+        assert_eq!(km.lookup(Context::KeyList, &key(KeyCode::Char('z'), KeyModifiers::NONE)), None);
+    }
+
+    #[test]
+    fn overrides_and_errors() {
+        let mut o = BTreeMap::new();
+        o.insert("refresh".to_string(), "F5, Ctrl-r".to_string());
+        let km = Keymap::new(&o).unwrap();
+        assert_eq!(km.lookup(Context::KeyList, &key(KeyCode::F(5), KeyModifiers::NONE)), Some(Action::Refresh));
+        assert_eq!(km.lookup(Context::KeyList, &key(KeyCode::Char('r'), KeyModifiers::CONTROL)), Some(Action::Refresh));
+        assert_eq!(km.lookup(Context::KeyList, &key(KeyCode::Char('r'), KeyModifiers::NONE)), None);
+        o.insert("nope".to_string(), "x".to_string());
+        assert!(Keymap::new(&o).unwrap_err().contains("nope"));
+    }
+
+    #[test]
+    fn footer_and_help_come_from_the_table() {
+        let km = Keymap::default();
+        let f = km.footer(Context::KeyList);
+        assert!(f.iter().any(|(k, h)| k == "/" && h.contains("MATCH")));
+        assert!(f.iter().any(|(k, _)| k == "q"));
+        let help = km.help();
+        assert_eq!(help.len(), 3);
+        assert!(help[1].1.iter().any(|(k, _)| k == "x Del"));
+    }
+}

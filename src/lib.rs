@@ -1,0 +1,220 @@
+//! memscope: a terminal UI for exploring the memory of AI agents.
+//!
+//! Wiring: cli → config → logging → backend task → UI loop → restore. See README
+//! ("Architecture") and DESIGN.md §1.
+
+pub mod app;
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod headless;
+pub mod keymap;
+pub mod keytree;
+pub mod message;
+pub mod store;
+pub mod tabs;
+pub mod ui;
+
+use app::{App, Msg};
+use clap::Parser;
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use crossterm::event::{Event, EventStream};
+use futures_util::StreamExt;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// Puts the terminal into raw mode + alternate screen and restores it when dropped, which
+/// also happens while unwinding from a panic; the panic hook restores it before printing.
+pub struct TerminalGuard {
+    pub terminal: ratatui::Terminal<ratatui::backend::CrosstermBackend<std::io::Stdout>>,
+}
+
+pub fn restore_terminal() {
+    let _ = crossterm::terminal::disable_raw_mode();
+    let mut out = std::io::stdout();
+    let _ = crossterm::execute!(
+        out,
+        crossterm::event::DisableBracketedPaste,
+        crossterm::terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = out.flush();
+}
+
+impl TerminalGuard {
+    pub fn enter() -> Result<TerminalGuard> {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            hook(info);
+        }));
+        crossterm::terminal::enable_raw_mode()
+            .wrap_err("cannot put the terminal into raw mode (is stdin a terminal?)")?;
+        let mut out = std::io::stdout();
+        crossterm::execute!(out, crossterm::terminal::EnterAlternateScreen, crossterm::event::EnableBracketedPaste)?;
+        let terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(out))?;
+        Ok(TerminalGuard { terminal })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = directories::ProjectDirs::from("", "", "memscope")?.data_dir().to_path_buf();
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::never(&dir, "memscope.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MEMSCOPE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;
+    Some(guard)
+}
+
+/// Entry point of the binary.
+pub fn run() -> Result<std::process::ExitCode> {
+    color_eyre::install()?;
+    let cli = cli::Cli::parse();
+    let _log = init_logging();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(run_cli(cli))
+}
+
+async fn run_cli(cli: cli::Cli) -> Result<std::process::ExitCode> {
+    let ov = config::Overrides {
+        config: cli.config.clone(),
+        profile: cli.profile.clone(),
+        redis_url: cli.redis_url.clone(),
+        write: cli.write,
+    };
+    use cli::{Cmd, ConfigCmd};
+    match cli.command {
+        Some(Cmd::Demo { no_tui }) => {
+            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
+            run_demo(cfg, no_tui).await?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Some(Cmd::Config { command: ConfigCmd::Check }) => match config::load(&ov) {
+            Ok(cfg) => {
+                print!("{}", cfg.report());
+                if let Err(e) = keymap::Keymap::new(&cfg.keymap) {
+                    eprintln!("error: {e}");
+                    return Ok(std::process::ExitCode::from(2));
+                }
+                Ok(std::process::ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(std::process::ExitCode::from(2))
+            }
+        },
+        Some(Cmd::Keys { pattern, key_type, long, json }) => {
+            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
+            match headless::keys(&cfg, &pattern, key_type.as_deref(), long, json).await {
+                Ok(_) => Ok(std::process::ExitCode::SUCCESS),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(std::process::ExitCode::from(1))
+                }
+            }
+        }
+        Some(Cmd::Tui) | None => {
+            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
+            keymap::Keymap::new(&cfg.keymap).map_err(|e| eyre!("{e}"))?;
+            run_tui(cfg).await?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn run_demo(mut cfg: config::Config, no_tui: bool) -> Result<()> {
+    eprintln!("memscope demo: starting a private redis-server…");
+    let server = tokio::task::spawn_blocking(|| demo::PrivateRedis::start(&[])).await??;
+    let plan = demo::seed_plan(&demo::fixture()?, 60)?;
+    store::redis::apply_seed(&server.url(), &plan).await.map_err(|e| eyre!("seeding the demo failed: {e}"))?;
+    let mut rc = cfg.redis.take().unwrap_or_else(|| config::RedisConfig::new(server.url()));
+    rc.url = server.url();
+    cfg.redis = Some(rc);
+    cfg.profile = "demo".into();
+    if no_tui {
+        println!("{}", server.url());
+        println!("memscope demo: Redis seeded with {} writes; Ctrl-C stops it.", plan.len());
+        wait_for_signal().await;
+    } else {
+        run_tui(cfg).await?;
+    }
+    drop(server);
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+        return;
+    };
+    tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+}
+
+/// The UI loop. Its only `.await` is the `select!` for the next event; every store call runs
+/// in the backend task.
+pub async fn run_tui(cfg: config::Config) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut guard = TerminalGuard::enter()?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut backend = backend::spawn(cfg.clone());
+    let size = guard.terminal.size()?;
+    let mut app = App::new(&cfg, (size.width, size.height));
+    let send = |cmds: Vec<message::Command>| {
+        for c in cmds {
+            let _ = backend.commands.send(c);
+        }
+    };
+    send(app.init());
+    let mut events = EventStream::new();
+    let start = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        if app.dirty {
+            guard.terminal.draw(|f| ui::draw(f, &app))?;
+            app.dirty = false;
+        }
+        let msg = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) => Msg::Key(k),
+                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                Some(Ok(Event::Paste(s))) => Msg::Paste(s),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e.into()),
+                None => Msg::Quit,
+            },
+            Some(ev) = backend.events.recv() => Msg::Backend(ev),
+            _ = tick.tick() => Msg::Tick(start.elapsed().as_millis() as u64),
+            _ = sigterm.recv() => Msg::Quit,
+            _ = sigint.recv() => Msg::Quit,
+            _ = sighup.recv() => Msg::Quit,
+        };
+        send(app.update(msg));
+        // Drain what the backend queued before drawing, but bounded so keys stay responsive.
+        for _ in 0..256 {
+            match backend.events.try_recv() {
+                Ok(ev) => send(app.update(Msg::Backend(ev))),
+                Err(_) => break,
+            }
+        }
+        if app.should_quit {
+            break;
+        }
+    }
+    drop(backend.commands);
+    backend.task.abort();
+    drop(guard);
+    Ok(())
+}

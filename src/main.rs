@@ -1,0 +1,3 @@
+fn main() -> color_eyre::eyre::Result<std::process::ExitCode> {
+    memscope::run()
+}

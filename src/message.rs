@@ -1,0 +1,80 @@
+//! The channel protocol between the UI task and the backend task.
+
+use crate::domain::{ConnState, Key, KeyMeta, PageCursor, ScanBatch, ServerInfo, Tier, ValuePage, WriteOp};
+use crate::store::StoreError;
+
+/// Identifies one request; replies carry it back so late ones can be dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct RequestId(pub u64);
+
+/// At most one request per slot runs at a time: a new one aborts the one before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Slot {
+    Scan,
+    Meta,
+    /// Metadata of a whole listing (sorting by TTL or size).
+    MetaBulk,
+    Value,
+    Info,
+    Write,
+}
+
+/// UI → backend.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Scan {
+        req: RequestId,
+        pattern: String,
+        type_filter: Option<String>,
+    },
+    /// Abort whatever runs in the slot.
+    Cancel(Slot),
+    Meta {
+        req: RequestId,
+        keys: Vec<Key>,
+        bulk: bool,
+    },
+    Value {
+        req: RequestId,
+        key: Key,
+        cursor: PageCursor,
+    },
+    Info {
+        req: RequestId,
+    },
+    SelectDb {
+        req: RequestId,
+        db: u32,
+    },
+    /// Arms or disarms the backend's own write guard.
+    SetWriteMode(bool),
+    Write {
+        req: RequestId,
+        op: WriteOp,
+    },
+}
+
+impl Command {
+    pub fn slot(&self) -> Option<Slot> {
+        Some(match self {
+            Command::Scan { .. } => Slot::Scan,
+            Command::Meta { bulk: false, .. } => Slot::Meta,
+            Command::Meta { bulk: true, .. } => Slot::MetaBulk,
+            Command::Value { .. } => Slot::Value,
+            Command::Info { .. } | Command::SelectDb { .. } => Slot::Info,
+            Command::Write { .. } => Slot::Write,
+            Command::Cancel(_) | Command::SetWriteMode(_) => return None,
+        })
+    }
+}
+
+/// Backend → UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BackendEvent {
+    Scan(RequestId, Result<ScanBatch, StoreError>),
+    Meta(RequestId, Result<Vec<(Key, KeyMeta)>, StoreError>),
+    Value(RequestId, Result<Option<ValuePage>, StoreError>),
+    Info(RequestId, Result<ServerInfo, StoreError>),
+    Write(RequestId, Result<String, StoreError>),
+    Conn(Tier, ConnState),
+}

@@ -1,0 +1,443 @@
+//! Redis implementation of [`KeyStore`] over a tuned `ConnectionManager`.
+//!
+//! The crate's defaults block a call for ~9 s of retries while the server is down; here one
+//! retry with 50–200 ms delays and a 250 ms connect timeout make calls fail fast, and every
+//! call has its own deadline (`timeout_ms`, or `scan_timeout_ms` for SCAN) so that a server
+//! frozen by `DEBUG SLEEP` yields a timeout, not a hang.
+
+use super::{KeyStore, StoreError};
+use crate::config::{RedisConfig, redact_url};
+use crate::domain::{
+    Blob, Key, KeyMeta, KeyType, PageCursor, ServerInfo, StreamEntry, Ttl, ValueBody, ValuePage, WriteOp,
+};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{IntoConnectionInfo, Value};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+pub struct RedisStore {
+    conn: ConnectionManager,
+    cfg: RedisConfig,
+    db: u32,
+    label: String,
+    writes_allowed: AtomicBool,
+}
+
+fn map_err(e: redis::RedisError) -> StoreError {
+    if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout() {
+        StoreError::Unreachable(e.to_string())
+    } else {
+        StoreError::Server(e.to_string())
+    }
+}
+
+impl RedisStore {
+    /// Build a lazily connecting store; `db` overrides the URL's database index.
+    /// Must be called inside a tokio runtime. Connection errors surface on the first call.
+    pub fn connect(cfg: &RedisConfig, db: Option<u32>) -> Result<RedisStore, StoreError> {
+        // rustls needs a process-wide crypto provider for rediss://; installing twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let info = cfg
+            .url
+            .as_str()
+            .into_connection_info()
+            .map_err(|e| StoreError::Other(format!("invalid redis url {}: {e}", redact_url(&cfg.url))))?;
+        let db = db.unwrap_or(info.redis_settings().db().max(0) as u32);
+        let settings = info.redis_settings().clone().set_db(db as i64);
+        let info = info.set_redis_settings(settings);
+        let client = redis::Client::open(info).map_err(map_err)?;
+        let mgr_cfg = ConnectionManagerConfig::new()
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_millis(200))
+            .set_connection_timeout(Some(Duration::from_millis(250.max(cfg.timeout_ms.min(5_000)))))
+            .set_response_timeout(None);
+        let conn = ConnectionManager::new_lazy_with_config(client, mgr_cfg).map_err(map_err)?;
+        let base = redact_url(&cfg.url);
+        let label = match base.rsplit_once('/') {
+            Some((head, tail)) if tail.chars().all(|c| c.is_ascii_digit()) && !head.ends_with('/') => {
+                format!("{head}/{db}")
+            }
+            _ => format!("{}/{db}", base.trim_end_matches('/')),
+        };
+        Ok(RedisStore { conn, cfg: cfg.clone(), db, label, writes_allowed: AtomicBool::new(false) })
+    }
+
+    pub fn db(&self) -> u32 {
+        self.db
+    }
+
+    async fn run<T>(&self, ms: u64, f: impl Future<Output = redis::RedisResult<T>>) -> Result<T, StoreError> {
+        match tokio::time::timeout(Duration::from_millis(ms), f).await {
+            Ok(r) => r.map_err(map_err),
+            Err(_) => Err(StoreError::Timeout(ms)),
+        }
+    }
+
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        let mut c = self.conn.clone();
+        self.run(self.cfg.timeout_ms, cmd.query_async(&mut c)).await
+    }
+
+    async fn pipe(&self, p: &redis::Pipeline) -> Result<Vec<Value>, StoreError> {
+        let mut c = self.conn.clone();
+        self.run(self.cfg.timeout_ms, p.query_async(&mut c)).await
+    }
+
+    async fn string_body(&self, key: &[u8]) -> Result<(u64, ValueBody), StoreError> {
+        let len: u64 = self.query(redis::cmd("STRLEN").arg(key)).await?;
+        let limit = self.cfg.preview_bytes;
+        let bytes: Vec<u8> = if len <= limit {
+            self.query(redis::cmd("GET").arg(key)).await.or_else(|e| match e {
+                StoreError::Server(s) if s.contains("WRONGTYPE") => Ok(Vec::new()),
+                e => Err(e),
+            })?
+        } else {
+            self.query(redis::cmd("GETRANGE").arg(key).arg(0).arg(limit as i64 - 1)).await?
+        };
+        if bytes.starts_with(b"HYLL") && bytes.len() >= 16 {
+            if let Ok(count) = self.query::<u64>(redis::cmd("PFCOUNT").arg(key)).await {
+                return Ok((len, ValueBody::HyperLogLog { count, bytes: len }));
+            }
+        }
+        Ok((len, ValueBody::String(Blob { total_len: len, bytes })))
+    }
+}
+
+fn bytes_of(v: &Value) -> Vec<u8> {
+    match v {
+        Value::BulkString(b) => b.clone(),
+        Value::SimpleString(s) => s.as_bytes().to_vec(),
+        Value::VerbatimString { text, .. } => text.as_bytes().to_vec(),
+        Value::Int(i) => i.to_string().into_bytes(),
+        Value::Double(d) => d.to_string().into_bytes(),
+        Value::Okay => b"OK".to_vec(),
+        Value::Nil => Vec::new(),
+        other => format!("{other:?}").into_bytes(),
+    }
+}
+
+fn blob(v: &Value) -> Blob {
+    let bytes = bytes_of(v);
+    Blob { total_len: bytes.len() as u64, bytes }
+}
+
+fn int_of(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(i) => Some(*i),
+        Value::BulkString(b) => std::str::from_utf8(b).ok()?.parse().ok(),
+        Value::SimpleString(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn items(v: Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) | Value::Set(a) => a,
+        Value::Map(m) => m.into_iter().flat_map(|(k, v)| [k, v]).collect(),
+        Value::Nil => Vec::new(),
+        other => vec![other],
+    }
+}
+
+fn pairs(v: Value) -> Vec<(Blob, Blob)> {
+    let flat = items(v);
+    flat.chunks(2).filter(|c| c.len() == 2).map(|c| (blob(&c[0]), blob(&c[1]))).collect()
+}
+
+fn server_err(v: &Value) -> Option<String> {
+    match v {
+        Value::ServerError(e) => Some(format!("{e:?}")),
+        _ => None,
+    }
+}
+
+fn parse_meta(t: &Value, ttl: &Value, mem: &Value) -> KeyMeta {
+    let ktype = match t {
+        Value::SimpleString(s) => KeyType::parse(s),
+        Value::BulkString(b) => KeyType::parse(&String::from_utf8_lossy(b)),
+        _ => None,
+    };
+    let ttl = if ktype.is_none() { Ttl::Gone } else { int_of(ttl).map(Ttl::from_pttl).unwrap_or(Ttl::Persistent) };
+    KeyMeta { ktype, ttl, memory: int_of(mem).and_then(|m| u64::try_from(m).ok()) }
+}
+
+/// Parse `INFO keyspace` lines such as `db0:keys=12,expires=3,avg_ttl=0`.
+pub fn parse_keyspace(info: &str) -> Vec<crate::domain::DbInfo> {
+    info.lines()
+        .filter_map(|l| {
+            let (db, rest) = l.trim().split_once(':')?;
+            let db: u32 = db.strip_prefix("db")?.parse().ok()?;
+            let mut keys = 0;
+            let mut expires = 0;
+            for kv in rest.split(',') {
+                match kv.split_once('=') {
+                    Some(("keys", v)) => keys = v.parse().unwrap_or(0),
+                    Some(("expires", v)) => expires = v.parse().unwrap_or(0),
+                    _ => {}
+                }
+            }
+            Some(crate::domain::DbInfo { db, keys, expires })
+        })
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl KeyStore for RedisStore {
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+
+    async fn ping(&self) -> Result<Duration, StoreError> {
+        let t = Instant::now();
+        let _: String = self.query(&redis::cmd("PING")).await?;
+        Ok(t.elapsed())
+    }
+
+    async fn dbsize(&self) -> Result<u64, StoreError> {
+        self.query(&redis::cmd("DBSIZE")).await
+    }
+
+    async fn scan_page(
+        &self,
+        cursor: u64,
+        pattern: &str,
+        type_filter: Option<&str>,
+        count: u32,
+    ) -> Result<(u64, Vec<Key>), StoreError> {
+        let mut cmd = redis::cmd("SCAN");
+        cmd.arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(count);
+        if let Some(t) = type_filter {
+            cmd.arg("TYPE").arg(t);
+        }
+        let mut c = self.conn.clone();
+        let (next, keys): (u64, Vec<Vec<u8>>) = self.run(self.cfg.scan_timeout_ms, cmd.query_async(&mut c)).await?;
+        Ok((next, keys.into_iter().map(Vec::into_boxed_slice).collect()))
+    }
+
+    async fn meta(&self, keys: &[Key]) -> Result<Vec<(Key, KeyMeta)>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for k in keys {
+            p.cmd("TYPE").arg(&**k).cmd("PTTL").arg(&**k).cmd("MEMORY").arg("USAGE").arg(&**k);
+        }
+        let vals = self.pipe(&p).await?;
+        Ok(keys
+            .iter()
+            .zip(vals.chunks(3))
+            .map(|(k, c)| (k.clone(), parse_meta(&c[0], &c[1], c.get(2).unwrap_or(&Value::Nil))))
+            .collect())
+    }
+
+    async fn value(&self, key: &[u8], cursor: &PageCursor) -> Result<Option<ValuePage>, StoreError> {
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        p.cmd("TYPE").arg(key).cmd("PTTL").arg(key).cmd("MEMORY").arg("USAGE").arg(key);
+        let v = self.pipe(&p).await?;
+        let meta = parse_meta(&v[0], &v[1], v.get(2).unwrap_or(&Value::Nil));
+        let Some(ktype) = meta.ktype.clone() else {
+            return Ok(None);
+        };
+        let n = self.cfg.page_size as u64;
+        let offset = match cursor {
+            PageCursor::Offset(o) => *o,
+            _ => 0,
+        };
+        let (length, next, body) = match &ktype {
+            KeyType::String => {
+                let (len, body) = self.string_body(key).await?;
+                (len, None, body)
+            }
+            KeyType::List => {
+                let mut p = redis::pipe();
+                p.cmd("LLEN").arg(key).cmd("LRANGE").arg(key).arg(offset).arg(offset + n - 1);
+                let mut r = self.pipe(&p).await?.into_iter();
+                let len = r.next().as_ref().and_then(int_of).unwrap_or(0) as u64;
+                let list: Vec<Blob> = items(r.next().unwrap_or(Value::Nil)).iter().map(blob).collect();
+                let next = (offset + n < len).then_some(PageCursor::Offset(offset + n));
+                (len, next, ValueBody::List(list))
+            }
+            KeyType::ZSet => {
+                let mut p = redis::pipe();
+                p.cmd("ZCARD").arg(key).cmd("ZRANGE").arg(key).arg(offset).arg(offset + n - 1).arg("WITHSCORES");
+                let mut r = self.pipe(&p).await?.into_iter();
+                let len = r.next().as_ref().and_then(int_of).unwrap_or(0) as u64;
+                let flat = items(r.next().unwrap_or(Value::Nil));
+                let mut z = Vec::new();
+                for it in flat.chunks(2) {
+                    match it {
+                        [Value::Array(pair), ..] if pair.len() == 2 => {
+                            z.push((blob(&pair[0]), score(&pair[1])));
+                        }
+                        [m, s] => z.push((blob(m), score(s))),
+                        _ => {}
+                    }
+                }
+                let next = (offset + n < len).then_some(PageCursor::Offset(offset + n));
+                (len, next, ValueBody::ZSet(z))
+            }
+            KeyType::Hash | KeyType::Set => {
+                let c = match cursor {
+                    PageCursor::Cursor(c) => *c,
+                    _ => 0,
+                };
+                let (len_cmd, scan_cmd) = if ktype == KeyType::Hash { ("HLEN", "HSCAN") } else { ("SCARD", "SSCAN") };
+                let mut p = redis::pipe();
+                p.cmd(len_cmd).arg(key).cmd(scan_cmd).arg(key).arg(c).arg("COUNT").arg(n);
+                let mut r = self.pipe(&p).await?.into_iter();
+                let len = r.next().as_ref().and_then(int_of).unwrap_or(0) as u64;
+                let reply = items(r.next().unwrap_or(Value::Nil));
+                if let Some(e) = reply.iter().find_map(server_err) {
+                    return Err(StoreError::Server(e));
+                }
+                let mut it = reply.into_iter();
+                let next_c = it.next().as_ref().and_then(int_of).unwrap_or(0) as u64;
+                let page = it.next().unwrap_or(Value::Nil);
+                let next = (next_c != 0).then_some(PageCursor::Cursor(next_c));
+                let body = if ktype == KeyType::Hash {
+                    ValueBody::Hash(pairs(page))
+                } else {
+                    ValueBody::Set(items(page).iter().map(blob).collect())
+                };
+                (len, next, body)
+            }
+            KeyType::Stream => {
+                let start = match cursor {
+                    PageCursor::After(id) => format!("({id}"),
+                    _ => "-".to_string(),
+                };
+                let mut p = redis::pipe();
+                p.cmd("XLEN").arg(key).cmd("XRANGE").arg(key).arg(&start).arg("+").arg("COUNT").arg(n);
+                let mut r = self.pipe(&p).await?.into_iter();
+                let len = r.next().as_ref().and_then(int_of).unwrap_or(0) as u64;
+                let entries: Vec<StreamEntry> = items(r.next().unwrap_or(Value::Nil))
+                    .into_iter()
+                    .filter_map(|e| {
+                        let mut parts = items(e).into_iter();
+                        let id = String::from_utf8_lossy(&bytes_of(&parts.next()?)).into_owned();
+                        Some(StreamEntry { id, fields: pairs(parts.next().unwrap_or(Value::Nil)) })
+                    })
+                    .collect();
+                let next = match entries.last() {
+                    Some(last) if entries.len() as u64 == n => Some(PageCursor::After(last.id.clone())),
+                    _ => None,
+                };
+                (len, next, ValueBody::Stream(entries))
+            }
+            KeyType::Other(_) => (0, None, ValueBody::Opaque),
+        };
+        Ok(Some(ValuePage {
+            key: key.into(),
+            ktype,
+            ttl: meta.ttl,
+            length,
+            memory: meta.memory,
+            cursor: cursor.clone(),
+            next,
+            body,
+        }))
+    }
+
+    async fn server_info(&self) -> Result<ServerInfo, StoreError> {
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        p.cmd("INFO").arg("server").cmd("INFO").arg("keyspace").cmd("CONFIG").arg("GET").arg("databases");
+        let v = self.pipe(&p).await?;
+        let server = String::from_utf8_lossy(&bytes_of(&v[0])).into_owned();
+        let version = server.lines().find_map(|l| l.strip_prefix("redis_version:")).unwrap_or("?").trim().to_string();
+        let keyspace = parse_keyspace(&String::from_utf8_lossy(&bytes_of(&v[1])));
+        let cfg = items(v.get(2).cloned().unwrap_or(Value::Nil));
+        let databases = cfg.get(1).and_then(int_of).map(|d| d as u32);
+        Ok(ServerInfo { version, keyspace, databases, db: self.db })
+    }
+
+    fn set_writes_allowed(&self, allowed: bool) {
+        self.writes_allowed.store(allowed, Ordering::SeqCst);
+    }
+
+    async fn write(&self, op: &WriteOp) -> Result<String, StoreError> {
+        let name = crate::ui::text::sanitize_line(op.key());
+        if !self.writes_allowed.load(Ordering::SeqCst) {
+            return Err(StoreError::ReadOnly(format!("write to `{name}`")));
+        }
+        match op {
+            WriteOp::Delete(k) => {
+                let n: i64 = self.query(redis::cmd("UNLINK").arg(&**k)).await?;
+                Ok(if n == 1 { format!("deleted `{name}`") } else { format!("`{name}` was already gone") })
+            }
+            WriteOp::Expire(k, secs) => {
+                let n: i64 = self.query(redis::cmd("EXPIRE").arg(&**k).arg(*secs)).await?;
+                Ok(if n == 1 { format!("`{name}` now expires in {secs}s") } else { format!("`{name}` is gone") })
+            }
+            WriteOp::Persist(k) => {
+                let n: i64 = self.query(redis::cmd("PERSIST").arg(&**k)).await?;
+                Ok(if n == 1 { format!("`{name}` no longer expires") } else { format!("`{name}` had no TTL") })
+            }
+            WriteOp::Rename(k, to) => {
+                // RENAMENX: never overwrite an existing key by accident.
+                let n: i64 = self.query(redis::cmd("RENAMENX").arg(&**k).arg(&**to)).await?;
+                let to_s = crate::ui::text::sanitize_line(to);
+                if n == 1 {
+                    Ok(format!("renamed `{name}` to `{to_s}`"))
+                } else {
+                    Err(StoreError::Server(format!("`{to_s}` already exists; nothing renamed")))
+                }
+            }
+        }
+    }
+}
+
+fn score(v: &Value) -> f64 {
+    match v {
+        Value::Double(d) => *d,
+        other => String::from_utf8_lossy(&bytes_of(other)).parse().unwrap_or(f64::NAN),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyspace_lines() {
+        let ks = parse_keyspace("# Keyspace\r\ndb0:keys=12,expires=3,avg_ttl=0\r\ndb5:keys=1,expires=0,avg_ttl=0\r\n");
+        assert_eq!(ks.len(), 2);
+        assert_eq!((ks[0].db, ks[0].keys, ks[0].expires), (0, 12, 3));
+        assert_eq!(ks[1].db, 5);
+    }
+}
+
+/// Write a seed plan (demo, tests) in pipelines of 1,000 commands. Not guarded by write mode:
+/// only ever pointed at a server memscope started itself.
+pub async fn apply_seed(url: &str, plan: &[crate::demo::Seed]) -> Result<(), StoreError> {
+    use crate::demo::Seed;
+    let client = redis::Client::open(url).map_err(map_err)?;
+    let mut conn = client.get_multiplexed_async_connection().await.map_err(map_err)?;
+    for chunk in plan.chunks(1000) {
+        let mut p = redis::pipe();
+        for s in chunk {
+            match s {
+                Seed::String(k, v) => p.cmd("SET").arg(&**k).arg(v),
+                Seed::List(k, items) => p.cmd("DEL").arg(&**k).ignore().cmd("RPUSH").arg(&**k).arg(items),
+                Seed::Hash(k, fields) => p.cmd("HSET").arg(&**k).arg(fields),
+                Seed::Set(k, items) => p.cmd("SADD").arg(&**k).arg(items),
+                Seed::ZSet(k, items) => p.cmd("ZADD").arg(&**k).arg(items),
+                Seed::Stream(k, entries) => {
+                    for e in entries {
+                        p.cmd("XADD").arg(&**k).arg("*").arg(e).ignore();
+                    }
+                    p.cmd("PING")
+                }
+                Seed::HyperLogLog(k, items) => p.cmd("PFADD").arg(&**k).arg(items),
+                Seed::Expire(k, s) => p.cmd("EXPIRE").arg(&**k).arg(*s),
+            }
+            .ignore();
+        }
+        let _: () = p.query_async(&mut conn).await.map_err(map_err)?;
+    }
+    Ok(())
+}

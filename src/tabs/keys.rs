@@ -1,0 +1,915 @@
+//! The Redis Keys tab: incremental SCAN into a flat list or namespace tree, lazily fetched
+//! metadata for visible rows, a paged value viewer for every type, and guarded writes.
+
+use crate::config::Config;
+use crate::domain::{Blob, Key, KeyMeta, KeyType, PageCursor, ServerInfo, Ttl, ValueBody, ValuePage};
+use crate::keymap::{Action, Context};
+use crate::keytree::{KeyIndex, Row, SortBy, ViewMode};
+use crate::message::{BackendEvent, Command, RequestId};
+use crate::store::StoreError;
+use crate::ui::text::{self, Encoding};
+use std::collections::HashMap;
+
+/// Hands out request ids from the App's counter.
+pub struct Ids<'a>(pub &'a mut u64);
+
+impl Ids<'_> {
+    pub fn next(&mut self) -> RequestId {
+        *self.0 += 1;
+        RequestId(*self.0)
+    }
+}
+
+/// Rows of the terminal that are not list rows (tab bar, status, header, borders, footer).
+pub const CHROME_ROWS: u16 = 8;
+/// Sorting by TTL or size fetches metadata for at most this many keys.
+pub const BULK_META_LIMIT: usize = 100_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteKind {
+    Delete(Key, String),
+    Persist(Key, String),
+    Expire(Key, String),
+    Rename(Key, String),
+}
+
+/// What the tab asks the App to do (popups live in the App).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    EditFilter(String),
+    PickDb(String),
+    Write(WriteKind),
+    Status(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ScanProgress {
+    pub req: Option<RequestId>,
+    pub seen: u64,
+    pub total: Option<u64>,
+    pub calls: u64,
+    pub running: bool,
+    pub cancelled: bool,
+    /// The list on screen is from the previous scan until the first batch arrives.
+    pub replace_on_first: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct MetaEntry {
+    pub meta: KeyMeta,
+    pub at_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineStyle {
+    Normal,
+    Dim,
+    Label,
+    Warn,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValueState {
+    pub req: Option<RequestId>,
+    pub key: Key,
+    pub cursor: PageCursor,
+    pub back: Vec<PageCursor>,
+    pub page: Option<ValuePage>,
+    pub lines: Vec<(LineStyle, String)>,
+    pub loaded_at_ms: u64,
+    pub scroll: usize,
+    pub gone: bool,
+    pub error: Option<String>,
+    pub expiry_checked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct TabError {
+    pub text: String,
+    pub attempt: u32,
+    pub retry_at_ms: u64,
+}
+
+pub struct KeysTab {
+    pub configured: bool,
+    pub index: KeyIndex,
+    pub pattern: String,
+    pub type_filter: Option<String>,
+    pub scan: ScanProgress,
+    pub meta: HashMap<Key, MetaEntry>,
+    meta_req: Option<RequestId>,
+    meta_inflight: Vec<Key>,
+    bulk_req: Option<RequestId>,
+    pub selected: usize,
+    pub offset: usize,
+    pub view_rows: usize,
+    pub focus: Focus,
+    pub value: Option<ValueState>,
+    pub info: Option<ServerInfo>,
+    info_req: Option<RequestId>,
+    pub db: Option<u32>,
+    pub error: Option<TabError>,
+    write_req: Option<RequestId>,
+    now_ms: u64,
+}
+
+fn backoff_ms(attempt: u32) -> u64 {
+    (500u64 << attempt.min(5)).min(10_000)
+}
+
+impl KeysTab {
+    pub fn new(cfg: &Config) -> KeysTab {
+        let delim = cfg.redis.as_ref().map(|r| r.delimiter.clone()).unwrap_or_else(|| ":".into());
+        KeysTab {
+            configured: cfg.redis.is_some(),
+            index: KeyIndex::new(&delim),
+            pattern: "*".into(),
+            type_filter: None,
+            scan: ScanProgress::default(),
+            meta: HashMap::new(),
+            meta_req: None,
+            meta_inflight: Vec::new(),
+            bulk_req: None,
+            selected: 0,
+            offset: 0,
+            view_rows: 20,
+            focus: Focus::List,
+            value: None,
+            info: None,
+            info_req: None,
+            db: None,
+            error: None,
+            write_req: None,
+            now_ms: 0,
+        }
+    }
+
+    pub fn context(&self) -> Context {
+        match self.focus {
+            Focus::List => Context::KeyList,
+            Focus::Value => Context::Value,
+        }
+    }
+
+    pub fn resize(&mut self, term_h: u16) {
+        self.view_rows = term_h.saturating_sub(CHROME_ROWS).max(1) as usize;
+        self.clamp_scroll();
+    }
+
+    pub fn start(&mut self, ids: &mut Ids) -> Vec<Command> {
+        if !self.configured {
+            return vec![];
+        }
+        let mut v = self.rescan(ids);
+        v.push(self.info_cmd(ids));
+        v
+    }
+
+    fn info_cmd(&mut self, ids: &mut Ids) -> Command {
+        let req = ids.next();
+        self.info_req = Some(req);
+        Command::Info { req }
+    }
+
+    /// Start a new scan; the old list stays on screen until the first batch arrives.
+    pub fn rescan(&mut self, ids: &mut Ids) -> Vec<Command> {
+        if !self.configured {
+            return vec![];
+        }
+        let req = ids.next();
+        self.scan = ScanProgress { req: Some(req), running: true, replace_on_first: true, ..Default::default() };
+        vec![Command::Scan { req, pattern: self.pattern.clone(), type_filter: self.type_filter.clone() }]
+    }
+
+    /// Re-flatten the rows, keeping the selected row under the cursor.
+    fn rebuild(&mut self) {
+        let anchor: Option<Box<[u8]>> = self.index.row(self.selected).map(|r| self.index.row_bytes(&r).into());
+        let keys_meta = std::mem::take(&mut self.meta);
+        {
+            let sort = self.index.sort();
+            let metric = |k: &[u8]| -> Option<i64> {
+                let m = &keys_meta.get(k)?.meta;
+                match sort {
+                    SortBy::Size => m.memory.map(|v| v as i64),
+                    SortBy::Ttl => match m.ttl {
+                        Ttl::Millis(ms) => Some(ms),
+                        _ => None,
+                    },
+                    SortBy::Name => None,
+                }
+            };
+            self.index.rebuild(&metric);
+        }
+        self.meta = keys_meta;
+        if let Some(a) = anchor
+            && let Some(i) = self.index.find_row(&a)
+        {
+            let delta = i as isize - self.selected as isize;
+            self.selected = i;
+            self.offset = (self.offset as isize + delta).max(0) as usize;
+        }
+        self.clamp_scroll();
+    }
+
+    fn clamp_scroll(&mut self) {
+        let n = self.index.row_count();
+        if n == 0 {
+            self.selected = 0;
+            self.offset = 0;
+            return;
+        }
+        self.selected = self.selected.min(n - 1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        }
+        if self.selected >= self.offset + self.view_rows {
+            self.offset = self.selected + 1 - self.view_rows;
+        }
+        self.offset = self.offset.min(n.saturating_sub(self.view_rows));
+    }
+
+    /// Metadata request for visible key rows that have none yet.
+    pub fn visible_meta(&mut self, ids: &mut Ids) -> Option<Command> {
+        let end = (self.offset + self.view_rows).min(self.index.row_count());
+        let missing: Vec<Key> = (self.offset..end)
+            .filter_map(|i| match self.index.row(i)? {
+                Row::Key { idx, .. } => {
+                    let k = self.index.key(idx);
+                    (!self.meta.contains_key(k)).then(|| k.into())
+                }
+                Row::Folder { .. } => None,
+            })
+            .collect();
+        if missing.is_empty() || (self.meta_req.is_some() && missing == self.meta_inflight) {
+            return None;
+        }
+        let req = ids.next();
+        self.meta_req = Some(req);
+        self.meta_inflight = missing.clone();
+        Some(Command::Meta { req, keys: missing, bulk: false })
+    }
+
+    fn bulk_meta(&mut self, ids: &mut Ids) -> Option<Command> {
+        if self.index.sort() == SortBy::Name {
+            return None;
+        }
+        let keys: Vec<Key> = self
+            .index
+            .keys()
+            .iter()
+            .filter(|k| !self.meta.contains_key(&***k))
+            .take(BULK_META_LIMIT)
+            .cloned()
+            .collect();
+        if keys.is_empty() {
+            return None;
+        }
+        let req = ids.next();
+        self.bulk_req = Some(req);
+        Some(Command::Meta { req, keys, bulk: true })
+    }
+
+    pub fn tick(&mut self, now: u64, ids: &mut Ids) -> (Vec<Command>, bool) {
+        self.now_ms = now;
+        let mut cmds = Vec::new();
+        let mut changed = false;
+        if self.index.pending_len() > 0 {
+            self.merge();
+            changed = true;
+            cmds.extend(self.visible_meta(ids));
+        }
+        if let Some(e) = &self.error
+            && now >= e.retry_at_ms
+            && !self.scan.running
+        {
+            cmds.extend(self.rescan(ids));
+            changed = true;
+        }
+        // A TTL that ran out: look again, the key is probably gone.
+        if let Some(v) = &mut self.value
+            && !v.gone
+            && !v.expiry_checked
+            && v.req.is_none()
+            && let Some(ValuePage { ttl: Ttl::Millis(ms), .. }) = &v.page
+            && now >= v.loaded_at_ms + *ms as u64
+        {
+            v.expiry_checked = true;
+            let req = ids.next();
+            v.req = Some(req);
+            cmds.push(Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() });
+        }
+        // Same for list rows whose countdown reached zero: refresh their metadata.
+        let expired: Vec<Key> = self
+            .meta
+            .iter()
+            .filter(|(_, e)| matches!(e.meta.ttl, Ttl::Millis(ms) if now >= e.at_ms + ms as u64))
+            .map(|(k, _)| k.clone())
+            .take(500)
+            .collect();
+        if !expired.is_empty() && self.meta_req.is_none() {
+            for k in &expired {
+                self.meta.remove(k);
+            }
+            cmds.extend(self.visible_meta(ids));
+            changed = true;
+        }
+        (cmds, changed)
+    }
+
+    fn merge(&mut self) {
+        if self.index.merge_pending() {
+            self.rebuild();
+        }
+    }
+
+    pub fn reconnected(&mut self, ids: &mut Ids) -> Vec<Command> {
+        let mut cmds = Vec::new();
+        if self.error.is_some() && !self.scan.running {
+            cmds.extend(self.rescan(ids));
+        }
+        if let Some(v) = &mut self.value
+            && v.error.is_some()
+        {
+            let req = ids.next();
+            v.req = Some(req);
+            cmds.push(Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() });
+        }
+        cmds.push(self.info_cmd(ids));
+        cmds
+    }
+
+    pub fn on_backend(&mut self, ev: BackendEvent, now: u64, ids: &mut Ids) -> (Vec<Command>, Option<String>) {
+        self.now_ms = now;
+        let mut cmds = Vec::new();
+        match ev {
+            BackendEvent::Scan(req, r) => {
+                if self.scan.req != Some(req) {
+                    return (cmds, None); // late reply of a superseded scan
+                }
+                match r {
+                    Ok(batch) => {
+                        self.error = None;
+                        if self.scan.replace_on_first {
+                            self.scan.replace_on_first = false;
+                            self.index.clear();
+                            self.meta.clear();
+                            self.meta_req = None;
+                            self.bulk_req = None;
+                        }
+                        self.scan.seen = batch.seen;
+                        self.scan.total = batch.total;
+                        self.scan.calls = batch.calls;
+                        self.index.push(batch.keys);
+                        // Merge now when the batch is large relative to the list (first
+                        // screens appear at once), else on the next tick: merging costs
+                        // O(n), so merging every batch of a 1M-key scan would be quadratic.
+                        if batch.done || self.index.pending_len() >= 2_000 + self.index.len() / 4 {
+                            self.merge();
+                            cmds.extend(self.visible_meta(ids));
+                        }
+                        if batch.done {
+                            self.scan.running = false;
+                            cmds.push(self.info_cmd(ids));
+                            cmds.extend(self.bulk_meta(ids));
+                        }
+                    }
+                    Err(e) => {
+                        self.scan.running = false;
+                        self.scan.replace_on_first = false;
+                        self.merge();
+                        let attempt = self.error.as_ref().map(|e| e.attempt + 1).unwrap_or(0);
+                        if e.is_connection() {
+                            self.error =
+                                Some(TabError { text: e.to_string(), attempt, retry_at_ms: now + backoff_ms(attempt) });
+                        } else {
+                            self.error = None;
+                            return (cmds, Some(format!("scan failed: {e}")));
+                        }
+                    }
+                }
+            }
+            BackendEvent::Meta(req, r) => {
+                let bulk = self.bulk_req == Some(req);
+                if !bulk && self.meta_req != Some(req) {
+                    return (cmds, None);
+                }
+                if bulk {
+                    self.bulk_req = None;
+                } else {
+                    self.meta_req = None;
+                    self.meta_inflight.clear();
+                }
+                match r {
+                    Ok(list) => {
+                        for (k, m) in list {
+                            self.meta.insert(k, MetaEntry { meta: m, at_ms: now });
+                        }
+                        if self.index.sort() != SortBy::Name {
+                            self.rebuild();
+                        }
+                        cmds.extend(self.visible_meta(ids));
+                    }
+                    Err(e) if e.is_connection() => {}
+                    Err(e) => return (cmds, Some(format!("metadata: {e}"))),
+                }
+            }
+            BackendEvent::Value(req, r) => {
+                let Some(v) = &mut self.value else {
+                    return (cmds, None);
+                };
+                if v.req != Some(req) {
+                    return (cmds, None);
+                }
+                v.req = None;
+                v.loaded_at_ms = now;
+                match r {
+                    Ok(Some(page)) => {
+                        v.error = None;
+                        v.gone = false;
+                        v.lines = value_lines(&page);
+                        v.scroll = v.scroll.min(v.lines.len().saturating_sub(1));
+                        v.expiry_checked = false;
+                        let meta = KeyMeta { ktype: Some(page.ktype.clone()), ttl: page.ttl, memory: page.memory };
+                        self.meta.insert(page.key.clone(), MetaEntry { meta, at_ms: now });
+                        v.page = Some(page);
+                    }
+                    Ok(None) => {
+                        // Expired or deleted while shown: a fact to show, not an error.
+                        v.gone = true;
+                        v.error = None;
+                        let gone = KeyMeta { ktype: None, ttl: Ttl::Gone, memory: None };
+                        self.meta.insert(v.key.clone(), MetaEntry { meta: gone, at_ms: now });
+                    }
+                    Err(e) => v.error = Some(e.to_string()),
+                }
+            }
+            BackendEvent::Info(req, r) => {
+                if self.info_req != Some(req) {
+                    return (cmds, None);
+                }
+                self.info_req = None;
+                if let Ok(info) = r {
+                    self.db = Some(info.db);
+                    self.info = Some(info);
+                }
+            }
+            BackendEvent::Write(..) | BackendEvent::Conn(..) => {}
+        }
+        (cmds, None)
+    }
+
+    pub fn write_sent(&mut self, req: RequestId) {
+        self.write_req = Some(req);
+    }
+
+    pub fn on_write(
+        &mut self,
+        req: RequestId,
+        r: Result<String, StoreError>,
+        ids: &mut Ids,
+    ) -> (Vec<Command>, Option<(String, bool)>) {
+        if self.write_req != Some(req) {
+            return (vec![], None);
+        }
+        self.write_req = None;
+        match r {
+            Ok(msg) => {
+                let mut cmds = Vec::new();
+                // Reflect the change: drop stale metadata, reload what is shown.
+                if let Some(v) = &mut self.value {
+                    self.meta.remove(&v.key);
+                    let req = ids.next();
+                    v.req = Some(req);
+                    cmds.push(Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() });
+                }
+                cmds.extend(self.rescan(ids));
+                (cmds, Some((msg, false)))
+            }
+            Err(e) => (vec![], Some((format!("write failed: {e}"), true))),
+        }
+    }
+
+    pub fn type_name_of(&self, key: &[u8]) -> String {
+        match self.meta.get(key).and_then(|m| m.meta.ktype.clone()) {
+            Some(t) => t.name().to_string(),
+            None => "type unknown".into(),
+        }
+    }
+
+    /// The key under the cursor (list) or shown (value).
+    fn current_key(&self) -> Option<Key> {
+        match self.focus {
+            Focus::Value => self.value.as_ref().map(|v| v.key.clone()),
+            Focus::List => match self.index.row(self.selected)? {
+                Row::Key { idx, .. } => Some(self.index.key(idx).into()),
+                Row::Folder { .. } => None,
+            },
+        }
+    }
+
+    fn open_value(&mut self, key: Key, ids: &mut Ids) -> Vec<Command> {
+        let req = ids.next();
+        self.value = Some(ValueState {
+            req: Some(req),
+            key: key.clone(),
+            cursor: PageCursor::Start,
+            back: Vec::new(),
+            page: None,
+            lines: Vec::new(),
+            loaded_at_ms: self.now_ms,
+            scroll: 0,
+            gone: false,
+            error: None,
+            expiry_checked: false,
+        });
+        self.focus = Focus::Value;
+        vec![Command::Value { req, key, cursor: PageCursor::Start }]
+    }
+
+    fn move_to(&mut self, i: usize, ids: &mut Ids) -> Vec<Command> {
+        self.selected = i;
+        self.clamp_scroll();
+        self.visible_meta(ids).into_iter().collect()
+    }
+
+    pub fn on_action(&mut self, action: Action, ids: &mut Ids) -> (Vec<Command>, Option<Intent>) {
+        if !self.configured {
+            return (vec![], None);
+        }
+        let n = self.index.row_count();
+        let page = self.view_rows.max(1);
+        if self.focus == Focus::Value {
+            return self.on_value_action(action, ids);
+        }
+        let cmds = match action {
+            Action::Up => self.move_to(self.selected.saturating_sub(1), ids),
+            Action::Down => self.move_to((self.selected + 1).min(n.saturating_sub(1)), ids),
+            Action::PageUp => self.move_to(self.selected.saturating_sub(page), ids),
+            Action::PageDown => self.move_to((self.selected + page).min(n.saturating_sub(1)), ids),
+            Action::Top => self.move_to(0, ids),
+            Action::Bottom => self.move_to(n.saturating_sub(1), ids),
+            Action::Open | Action::Expand => match self.index.row(self.selected) {
+                Some(Row::Folder { expanded, .. }) if action == Action::Open || !expanded => self.toggle_folder(ids),
+                Some(Row::Folder { .. }) => self.move_to((self.selected + 1).min(n.saturating_sub(1)), ids),
+                Some(Row::Key { idx, .. }) => {
+                    let k: Key = self.index.key(idx).into();
+                    self.open_value(k, ids)
+                }
+                None => vec![],
+            },
+            Action::Collapse => match self.index.row(self.selected) {
+                Some(Row::Folder { expanded: true, .. }) => self.toggle_folder(ids),
+                Some(_) => match self.index.parent_row(self.selected) {
+                    Some(p) => self.move_to(p, ids),
+                    None => vec![],
+                },
+                None => vec![],
+            },
+            Action::Filter => return (vec![], Some(Intent::EditFilter(self.pattern.clone()))),
+            Action::Refresh => {
+                let mut c = self.rescan(ids);
+                self.error = None;
+                c.push(self.info_cmd(ids));
+                c
+            }
+            Action::Cancel => {
+                if self.scan.running {
+                    self.scan.running = false;
+                    self.scan.cancelled = true;
+                    self.scan.req = None;
+                    self.merge();
+                    vec![Command::Cancel(crate::message::Slot::Scan)]
+                } else {
+                    vec![]
+                }
+            }
+            Action::ToggleTree => {
+                let m = if self.index.mode() == ViewMode::Tree { ViewMode::Flat } else { ViewMode::Tree };
+                self.set_mode(m, ids)
+            }
+            Action::CycleSort => {
+                let s = self.index.sort().next();
+                self.set_sort(s, ids)
+            }
+            Action::CycleType => {
+                let filters = KeyType::FILTERS;
+                let cur = filters.iter().position(|f| f.map(str::to_string) == self.type_filter).unwrap_or(0);
+                self.type_filter = filters[(cur + 1) % filters.len()].map(str::to_string);
+                self.rescan(ids)
+            }
+            Action::SelectDb => {
+                let hint = match &self.info {
+                    Some(info) => {
+                        let ks: Vec<String> =
+                            info.keyspace.iter().map(|d| format!("db{}: {} keys", d.db, d.keys)).collect();
+                        let range = info.databases.map(|d| format!("0–{}", d.saturating_sub(1))).unwrap_or_default();
+                        format!("{range} {}", ks.join(", "))
+                    }
+                    None => "0–15".into(),
+                };
+                return (vec![], Some(Intent::PickDb(hint)));
+            }
+            Action::Delete | Action::Expire | Action::Persist | Action::Rename => {
+                return self.write_intent(action);
+            }
+            _ => vec![],
+        };
+        (cmds, None)
+    }
+
+    fn write_intent(&self, action: Action) -> (Vec<Command>, Option<Intent>) {
+        let Some(key) = self.current_key() else {
+            return (vec![], Some(Intent::Status("select a key first (folders cannot be written)".into())));
+        };
+        let t = self.type_name_of(&key);
+        let w = match action {
+            Action::Delete => WriteKind::Delete(key, t),
+            Action::Expire => WriteKind::Expire(key, t),
+            Action::Persist => WriteKind::Persist(key, t),
+            _ => WriteKind::Rename(key, t),
+        };
+        (vec![], Some(Intent::Write(w)))
+    }
+
+    fn on_value_action(&mut self, action: Action, ids: &mut Ids) -> (Vec<Command>, Option<Intent>) {
+        let page_rows = self.view_rows.saturating_sub(3).max(1);
+        let Some(v) = &mut self.value else {
+            self.focus = Focus::List;
+            return (vec![], None);
+        };
+        let last = v.lines.len().saturating_sub(1);
+        let cmds = match action {
+            Action::Up => {
+                v.scroll = v.scroll.saturating_sub(1);
+                vec![]
+            }
+            Action::Down => {
+                v.scroll = (v.scroll + 1).min(last);
+                vec![]
+            }
+            Action::Top => {
+                v.scroll = 0;
+                vec![]
+            }
+            Action::Bottom => {
+                v.scroll = last.saturating_sub(page_rows.saturating_sub(1));
+                vec![]
+            }
+            Action::NextPage => {
+                // Scroll within a long page first, then fetch the next page.
+                if v.scroll + page_rows <= last {
+                    v.scroll += page_rows;
+                    vec![]
+                } else if let Some(next) = v.page.as_ref().and_then(|p| p.next.clone()) {
+                    v.back.push(v.cursor.clone());
+                    v.cursor = next.clone();
+                    v.scroll = 0;
+                    let req = ids.next();
+                    v.req = Some(req);
+                    vec![Command::Value { req, key: v.key.clone(), cursor: next }]
+                } else {
+                    vec![]
+                }
+            }
+            Action::PrevPage => {
+                if v.scroll > 0 {
+                    v.scroll = v.scroll.saturating_sub(page_rows);
+                    vec![]
+                } else if let Some(prev) = v.back.pop() {
+                    v.cursor = prev.clone();
+                    let req = ids.next();
+                    v.req = Some(req);
+                    vec![Command::Value { req, key: v.key.clone(), cursor: prev }]
+                } else {
+                    vec![]
+                }
+            }
+            Action::Refresh => {
+                let req = ids.next();
+                v.req = Some(req);
+                vec![Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() }]
+            }
+            Action::Back => {
+                self.focus = Focus::List;
+                self.value = None;
+                vec![Command::Cancel(crate::message::Slot::Value)]
+            }
+            Action::Delete | Action::Expire | Action::Persist | Action::Rename => {
+                return self.write_intent(action);
+            }
+            _ => vec![],
+        };
+        (cmds, None)
+    }
+
+    fn toggle_folder(&mut self, ids: &mut Ids) -> Vec<Command> {
+        if let Some(row @ Row::Folder { expanded, .. }) = self.index.row(self.selected) {
+            let prefix: Vec<u8> = self.index.row_bytes(&row).to_vec();
+            self.index.set_expanded(&prefix, !expanded);
+            self.rebuild();
+        }
+        self.visible_meta(ids).into_iter().collect()
+    }
+
+    pub fn set_pattern(&mut self, p: String, ids: &mut Ids) -> Vec<Command> {
+        self.pattern = if p.is_empty() { "*".into() } else { p };
+        self.selected = 0;
+        self.offset = 0;
+        self.rescan(ids)
+    }
+
+    pub fn set_type_filter(&mut self, t: &str, ids: &mut Ids) -> Result<Vec<Command>, String> {
+        self.type_filter = match t {
+            "" | "all" | "*" => None,
+            t if t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => Some(t.to_string()),
+            _ => {
+                return Err(format!("type: not a type name: `{}`", text::sanitize_str(t)));
+            }
+        };
+        Ok(self.rescan(ids))
+    }
+
+    pub fn set_delimiter(&mut self, d: &str) -> Result<Vec<Command>, String> {
+        if d.is_empty() {
+            return Err("delim: give a delimiter, e.g. `delim :` or `delim /`".into());
+        }
+        self.index.set_delimiter(d);
+        self.rebuild();
+        Ok(vec![])
+    }
+
+    pub fn set_mode(&mut self, m: ViewMode, ids: &mut Ids) -> Vec<Command> {
+        self.index.set_mode(m);
+        self.rebuild();
+        self.visible_meta(ids).into_iter().collect()
+    }
+
+    fn set_sort(&mut self, s: SortBy, ids: &mut Ids) -> Vec<Command> {
+        self.index.set_sort(s);
+        self.rebuild();
+        let mut c: Vec<Command> = self.bulk_meta(ids).into_iter().collect();
+        c.extend(self.visible_meta(ids));
+        c
+    }
+
+    pub fn set_sort_named(&mut self, s: &str, ids: &mut Ids) -> Result<Vec<Command>, String> {
+        let s = match s {
+            "name" => SortBy::Name,
+            "ttl" => SortBy::Ttl,
+            "size" | "memory" => SortBy::Size,
+            other => {
+                return Err(format!("sort: expected name, ttl or size, got `{}`", text::sanitize_str(other)));
+            }
+        };
+        Ok(self.set_sort(s, ids))
+    }
+
+    pub fn select_db(&mut self, db: u32, ids: &mut Ids) -> Vec<Command> {
+        if !self.configured {
+            return vec![];
+        }
+        if let Some(n) = self.info.as_ref().and_then(|i| i.databases)
+            && db >= n
+        {
+            return vec![];
+        }
+        self.db = Some(db);
+        self.value = None;
+        self.focus = Focus::List;
+        self.selected = 0;
+        self.offset = 0;
+        self.index.clear();
+        self.meta.clear();
+        let req = ids.next();
+        self.info_req = Some(req);
+        let mut v = vec![Command::SelectDb { req, db }];
+        v.extend(self.rescan(ids));
+        self.scan.replace_on_first = false;
+        v
+    }
+
+    /// Remaining TTL in ms now, from a TTL read at `at_ms`.
+    pub fn ttl_left(ttl: Ttl, at_ms: u64, now_ms: u64) -> Ttl {
+        match ttl {
+            Ttl::Millis(ms) => Ttl::Millis((ms - (now_ms.saturating_sub(at_ms)) as i64).max(0)),
+            t => t,
+        }
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+}
+
+fn blob_line(b: &Blob) -> String {
+    const MAX: usize = 512;
+    let shown = &b.bytes[..b.bytes.len().min(MAX)];
+    let mut s = match text::classify(shown) {
+        Encoding::Binary => {
+            let hex: String = shown.iter().take(64).map(|x| format!("{x:02x}")).collect();
+            format!("0x{hex}")
+        }
+        _ => text::sanitize_line(shown),
+    };
+    if b.bytes.len() > MAX || text::classify(shown) == Encoding::Binary && shown.len() > 64 {
+        s.push_str(&format!("… ({})", text::human_bytes(b.total_len)));
+    }
+    s
+}
+
+/// Pre-rendered lines of a value page (computed once per load, not per frame).
+pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
+    use LineStyle::*;
+    let mut out = Vec::new();
+    let start = match &p.cursor {
+        PageCursor::Offset(o) => *o,
+        _ => 0,
+    };
+    match &p.body {
+        ValueBody::String(b) => {
+            if b.truncated() {
+                out.push((
+                    Warn,
+                    format!(
+                        "preview: first {} of {} (GETRANGE; the value is never fetched whole)",
+                        text::human_bytes(b.bytes.len() as u64),
+                        text::human_bytes(b.total_len)
+                    ),
+                ));
+            }
+            match text::classify(&b.bytes) {
+                Encoding::Binary => {
+                    out.push((Dim, format!("binary, {} — hex dump", text::human_bytes(b.total_len))));
+                    out.extend(text::hex_dump(&b.bytes, 0).into_iter().map(|l| (Normal, l)));
+                }
+                enc => {
+                    let pretty = if enc == Encoding::Text && !b.truncated() {
+                        serde_json::from_slice::<serde_json::Value>(&b.bytes)
+                            .ok()
+                            .filter(|v| v.is_object() || v.is_array())
+                            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                    } else {
+                        None
+                    };
+                    if pretty.is_some() {
+                        out.push((Dim, "JSON (pretty-printed)".into()));
+                    } else if enc == Encoding::EscapedBytes {
+                        out.push((Dim, "not valid UTF-8: invalid bytes shown as \\xNN".into()));
+                    }
+                    let body = match pretty {
+                        Some(p) => text::sanitize_multiline(p.as_bytes()),
+                        None => text::sanitize_multiline(&b.bytes),
+                    };
+                    out.extend(body.split('\n').map(|l| (Normal, l.to_string())));
+                }
+            }
+        }
+        ValueBody::HyperLogLog { count, bytes } => {
+            out.push((Label, format!("HyperLogLog: ~{count} distinct elements (PFCOUNT)")));
+            out.push((Dim, format!("{} of registers", text::human_bytes(*bytes))));
+        }
+        ValueBody::List(items) | ValueBody::Set(items) => {
+            for (i, b) in items.iter().enumerate() {
+                let label = if matches!(p.body, ValueBody::List(_)) {
+                    format!("{:>6} ", start + i as u64)
+                } else {
+                    "  • ".into()
+                };
+                out.push((Normal, format!("{label}{}", blob_line(b))));
+            }
+        }
+        ValueBody::Hash(fields) => {
+            let w = fields.iter().map(|(f, _)| text::width(&blob_line(f))).max().unwrap_or(0).min(32);
+            for (f, v) in fields {
+                out.push((Normal, format!("{} │ {}", text::fit(&blob_line(f), w), blob_line(v))));
+            }
+        }
+        ValueBody::ZSet(members) => {
+            for (m, s) in members {
+                out.push((Normal, format!("{s:>14} │ {}", blob_line(m))));
+            }
+        }
+        ValueBody::Stream(entries) => {
+            for e in entries {
+                out.push((Label, text::sanitize_str(&e.id)));
+                for (f, v) in &e.fields {
+                    out.push((Normal, format!("    {} = {}", blob_line(f), blob_line(v))));
+                }
+            }
+        }
+        ValueBody::Opaque => {
+            out.push((Label, format!("type `{}`: a module or unknown type", text::sanitize_str(p.ktype.name()))));
+            out.push((Dim, "memscope shows its name and size only.".into()));
+        }
+    }
+    if out.is_empty() {
+        out.push((Dim, "(empty)".into()));
+    }
+    out
+}

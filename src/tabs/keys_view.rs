@@ -1,0 +1,256 @@
+//! Drawing the Redis Keys tab. Takes `&KeysTab`; costs O(visible rows) whatever the key count.
+
+use super::keys::{Focus, KeysTab, LineStyle};
+use crate::domain::{ConnState, PageCursor, Ttl, ValueBody};
+use crate::keytree::{Row, ViewMode};
+use crate::ui::text;
+use crate::ui::theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+fn ttl_text(t: Ttl) -> String {
+    match t {
+        Ttl::Persistent => "∞".into(),
+        Ttl::Millis(ms) => text::human_ms(ms),
+        Ttl::Gone => "gone".into(),
+    }
+}
+
+fn num(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn render(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label: Option<&str>) {
+    if !tab.configured {
+        super::tier::render_unconfigured(
+            f,
+            area,
+            "Redis (short-term memory)",
+            &[
+                "Redis is not configured for this profile. Set one of:",
+                "  [profile.NAME.redis] url = \"redis://127.0.0.1:6379/0\"   in config.toml",
+                "  REDIS_URL=redis://…                                     in the environment",
+                "  --redis-url redis://…                                   on the command line",
+                "",
+                "`memscope config check` shows which files were read.",
+            ],
+        );
+        return;
+    }
+    let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
+    render_header(f, head, tab, conn, label);
+    if tab.value.is_some() {
+        let [l, r] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
+        render_list(f, l, tab);
+        render_value(f, r, tab);
+    } else {
+        render_list(f, body, tab);
+    }
+}
+
+fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label: Option<&str>) {
+    let mut l1 = vec![Span::styled(format!(" {} ", label.unwrap_or("redis")), theme::title())];
+    if let Some(info) = &tab.info {
+        l1.push(Span::styled(format!("redis {} ", text::sanitize_str(&info.version)), theme::dim()));
+        l1.push(Span::raw("│ keyspace: "));
+        if info.keyspace.is_empty() {
+            l1.push(Span::styled("empty", theme::dim()));
+        }
+        for d in &info.keyspace {
+            let style = if Some(d.db) == tab.db { theme::label() } else { theme::dim() };
+            l1.push(Span::styled(format!("db{}={} ({} expire) ", d.db, num(d.keys), num(d.expires)), style));
+        }
+    }
+    let s = &tab.scan;
+    let progress = if s.running {
+        match s.total {
+            Some(t) if t > 0 => format!("scanning… {} / {} ({}%)", num(s.seen), num(t), (s.seen * 100 / t).min(100)),
+            _ => format!("scanning… {}", num(s.seen)),
+        }
+    } else if s.cancelled {
+        format!("scan cancelled at {} of {}", num(s.seen), s.total.map(num).unwrap_or("?".into()))
+    } else {
+        format!("{} keys", num(tab.index.len() as u64))
+    };
+    let mode = if tab.index.mode() == ViewMode::Tree { "tree" } else { "flat" };
+    let mut l2 = vec![
+        Span::styled(format!(" db{} ", tab.db.unwrap_or(0)), theme::label()),
+        Span::raw(format!("MATCH {} ", text::sanitize_str(&tab.pattern))),
+        Span::raw(format!("TYPE {} ", tab.type_filter.as_deref().unwrap_or("all"))),
+        Span::styled(format!("│ {progress} "), if s.running { theme::warn() } else { theme::ok() }),
+        Span::styled(
+            format!("│ {mode} · sort {} · delim {:?}", tab.index.sort().name(), tab.index.delimiter()),
+            theme::dim(),
+        ),
+    ];
+    if let ConnState::Down(e) = conn {
+        l2.push(Span::styled(format!(" │ DOWN: {}", text::sanitize_str(e)), theme::error()));
+    }
+    f.render_widget(Paragraph::new(vec![Line::from(l1), Line::from(l2)]), area);
+}
+
+fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab) {
+    let focused = tab.focus == Focus::List;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused { theme::title() } else { theme::dim() })
+        .title(Span::styled(" keys ", theme::title()));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if inner.height < 2 || inner.width < 10 {
+        return;
+    }
+    let w = inner.width as usize;
+    let (tw, ttlw, sw) = (7usize, 9usize, 10usize);
+    let name_w = w.saturating_sub(tw + ttlw + sw + 3);
+    let mut lines: Vec<Line> = Vec::with_capacity(inner.height as usize);
+    lines.push(Line::styled(
+        format!("{} {:<tw$} {:>ttlw$} {:>sw$}", text::fit("NAME", name_w), "TYPE", "TTL", "SIZE"),
+        theme::dim(),
+    ));
+    let rows = inner.height as usize - 1;
+    if let Some(e) = &tab.error {
+        let wait = e.retry_at_ms.saturating_sub(tab.now_ms());
+        lines.push(Line::styled(
+            text::truncate(&format!("✗ Redis unreachable: {}", text::sanitize_str(&e.text)), w),
+            theme::error(),
+        ));
+        lines.push(Line::styled(
+            format!("  retrying in {:.1} s (attempt {}) — press r to retry now", wait as f64 / 1000.0, e.attempt + 1),
+            theme::warn(),
+        ));
+    }
+    if tab.index.row_count() == 0 && tab.error.is_none() {
+        let msg = if tab.scan.running {
+            "loading…"
+        } else {
+            "no keys match (press / to change MATCH, t for the type filter)"
+        };
+        lines.push(Line::styled(msg, theme::dim()));
+    }
+    let used = lines.len() - 1;
+    let end = (tab.offset + rows.saturating_sub(used)).min(tab.index.row_count());
+    for i in tab.offset..end {
+        let Some(row) = tab.index.row(i) else { break };
+        let indent = "  ".repeat(row.depth() as usize);
+        let sel = i == tab.selected;
+        let line = match row {
+            Row::Folder { start, end, expanded, .. } => {
+                let name = text::sanitize_line(tab.index.row_name(&row));
+                let mark = if expanded { "▾" } else { "▸" };
+                let s = format!("{indent}{mark} {name}{} ({})", tab.index.delimiter(), num((end - start) as u64));
+                Line::styled(text::fit(&s, w), if sel { theme::selected() } else { theme::folder() })
+            }
+            Row::Key { idx, .. } => {
+                let key = tab.index.key(idx);
+                let name = text::sanitize_line(tab.index.row_name(&row));
+                let (t, ttl, size) = match tab.meta.get(key) {
+                    Some(m) => (
+                        m.meta.ktype.as_ref().map(|t| t.name().to_string()).unwrap_or_else(|| "gone".into()),
+                        ttl_text(KeysTab::ttl_left(m.meta.ttl, m.at_ms, tab.now_ms())),
+                        m.meta.memory.map(text::human_bytes).unwrap_or_else(|| "-".into()),
+                    ),
+                    None => ("…".into(), "".into(), "".into()),
+                };
+                let lead = if tab.index.mode() == ViewMode::Tree { "  " } else { "" };
+                let name_cell = text::fit(&format!("{indent}{lead}{name}"), name_w);
+                let tcell = text::fit(&text::sanitize_str(&t), tw);
+                if sel {
+                    Line::styled(format!("{name_cell} {tcell} {ttl:>ttlw$} {size:>sw$}"), theme::selected())
+                } else {
+                    Line::from(vec![
+                        Span::raw(name_cell),
+                        Span::raw(" "),
+                        Span::styled(tcell, theme::type_color(&t)),
+                        Span::styled(format!(" {ttl:>ttlw$} {size:>sw$}"), theme::dim()),
+                    ])
+                }
+            }
+        };
+        lines.push(line);
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn render_value(f: &mut Frame, area: Rect, tab: &KeysTab) {
+    let Some(v) = &tab.value else { return };
+    let focused = tab.focus == Focus::Value;
+    let name = text::truncate(&text::sanitize_line(&v.key), area.width.saturating_sub(6) as usize);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused { theme::title() } else { theme::dim() })
+        .title(Span::styled(format!(" {name} "), theme::title()));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let mut lines: Vec<Line> = Vec::new();
+    if v.gone {
+        lines.push(Line::styled("✗ this key no longer exists (expired or deleted)", theme::warn()));
+        lines.push(Line::styled("  Esc: back to the list · r: look again", theme::dim()));
+    } else if let Some(e) = &v.error {
+        lines.push(Line::styled(format!("✗ {}", text::sanitize_str(e)), theme::error()));
+        lines.push(Line::styled("  r: retry (also retried when Redis is back)", theme::dim()));
+    } else if let Some(p) = &v.page {
+        let ttl = ttl_text(KeysTab::ttl_left(p.ttl, v.loaded_at_ms, tab.now_ms()));
+        let len = match p.body {
+            ValueBody::String(_) | ValueBody::HyperLogLog { .. } => text::human_bytes(p.length),
+            ValueBody::Opaque => "-".into(),
+            _ => format!("{} elements", num(p.length)),
+        };
+        let mem = p.memory.map(text::human_bytes).unwrap_or_else(|| "?".into());
+        lines.push(Line::from(vec![
+            Span::styled(p.ktype.name().to_string(), theme::type_color(p.ktype.name())),
+            Span::raw(format!(" │ TTL {ttl} │ {len} │ memory {mem}")),
+        ]));
+        let page_info = match (&p.body, &p.cursor) {
+            (ValueBody::List(items), c) | (ValueBody::Set(items), c) => {
+                page_range(c, items.len(), p.length, v.back.len())
+            }
+            (ValueBody::Hash(items), c) => page_range(c, items.len(), p.length, v.back.len()),
+            (ValueBody::ZSet(items), c) => page_range(c, items.len(), p.length, v.back.len()),
+            (ValueBody::Stream(items), c) => page_range(c, items.len(), p.length, v.back.len()),
+            _ => String::new(),
+        };
+        let more = if p.next.is_some() { " · PgDn: next page" } else { "" };
+        let back = if v.back.is_empty() { "" } else { " · PgUp: previous" };
+        if !page_info.is_empty() {
+            lines.push(Line::styled(format!("{page_info}{more}{back}"), theme::dim()));
+        }
+    } else {
+        lines.push(Line::styled("loading…", theme::dim()));
+    }
+    if v.req.is_some() && v.page.is_some() {
+        lines.push(Line::styled("reloading…", theme::dim()));
+    }
+    let head = lines.len();
+    let rows = (inner.height as usize).saturating_sub(head);
+    if !v.gone {
+        for (style, l) in v.lines.iter().skip(v.scroll).take(rows) {
+            let st = match style {
+                LineStyle::Normal => ratatui::style::Style::new(),
+                LineStyle::Dim => theme::dim(),
+                LineStyle::Label => theme::label(),
+                LineStyle::Warn => theme::warn(),
+            };
+            lines.push(Line::styled(l.as_str(), st));
+        }
+    }
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+fn page_range(c: &PageCursor, n: usize, total: u64, page_no: usize) -> String {
+    match c {
+        PageCursor::Offset(o) => format!("elements {}–{} of {}", num(o + 1), num(o + n as u64), num(total)),
+        PageCursor::Start => format!("elements 1–{} of {}", num(n as u64), num(total)),
+        _ => format!("page {} ({} shown) of {} elements", page_no + 1, n, num(total)),
+    }
+}

@@ -1,0 +1,5 @@
+//! One file per tab: its state, its update logic and its rendering.
+
+pub mod keys;
+pub mod keys_view;
+pub mod tier;

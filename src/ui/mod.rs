@@ -1,0 +1,183 @@
+//! The frame: tab bar, status line, the active tab, footer and popups. `draw` takes `&App`.
+
+pub mod text;
+pub mod theme;
+
+use crate::app::{App, Popup, TabId};
+use crate::domain::ConnState;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Tabs, Wrap};
+
+pub fn draw(f: &mut Frame, app: &App) {
+    let [tabs, status, body, footer] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)])
+            .areas(f.area());
+    let titles: Vec<Line> =
+        TabId::ALL.iter().enumerate().map(|(i, t)| Line::from(format!("{} {}", i + 1, t.title()))).collect();
+    let sel = TabId::ALL.iter().position(|t| *t == app.tab).unwrap_or(0);
+    f.render_widget(
+        Tabs::new(titles)
+            .select(sel)
+            .highlight_style(theme::title().add_modifier(ratatui::style::Modifier::REVERSED))
+            .divider("│"),
+        tabs,
+    );
+    draw_status(f, status, app);
+    match app.tab {
+        TabId::Keys => {
+            crate::tabs::keys_view::render(f, body, &app.keys, &app.short_term.state, app.short_term.label.as_deref())
+        }
+        TabId::Conversations => crate::tabs::tier::render(
+            f,
+            body,
+            "Conversations (long-term memory)",
+            &app.long_term,
+            &[
+                "The long-term tier is not configured for this profile. Set one of:",
+                "  [profile.NAME.long_term] backend = \"firestore\", project_id = \"…\"",
+                "  [profile.NAME.long_term] backend = \"sqlite\", path = \"…/memory.db\"",
+                "  FIRESTORE_EMULATOR_HOST=127.0.0.1:8080 and/or GOOGLE_CLOUD_PROJECT=…",
+            ],
+            "This build does not browse conversations yet (tracked as the Conversations issue).",
+        ),
+        TabId::Search => crate::tabs::tier::render(
+            f,
+            body,
+            "Semantic Search (vector memory)",
+            &app.vector,
+            &[
+                "The vector tier is not configured for this profile. Set one of:",
+                "  [profile.NAME.vector] backend = \"pinecone\", index = \"…\"  (key: PINECONE_API_KEY)",
+                "  [profile.NAME.vector] backend = \"local\", path = \"…/vectors.db\"",
+                "  PINECONE_API_KEY with PINECONE_INDEX or PINECONE_INDEX_HOST",
+            ],
+            "This build does not query the vector tier yet (tracked as the Semantic Search issue).",
+        ),
+        TabId::Health => draw_health(f, body, app),
+    }
+    draw_footer(f, footer, app);
+    match &app.popup {
+        Some(Popup::Help) => draw_help(f, app),
+        Some(Popup::Input { title, area, .. }) => {
+            let r = centered(f.area(), 70, 3);
+            f.render_widget(Clear, r);
+            let block =
+                Block::default().borders(Borders::ALL).title(Span::styled(format!(" {title} "), theme::title()));
+            let inner = block.inner(r);
+            f.render_widget(block, r);
+            f.render_widget(area, inner);
+        }
+        Some(Popup::Confirm { question, .. }) => {
+            let r = centered(f.area(), 70, 5);
+            f.render_widget(Clear, r);
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme::error())
+                .title(Span::styled(" confirm write ", theme::error()));
+            let lines = vec![
+                Line::raw(question.as_str()),
+                Line::raw(""),
+                Line::styled("y: yes, send it · any other key: cancel", theme::warn()),
+            ];
+            f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), r);
+        }
+        None => {}
+    }
+}
+
+fn conn_span(name: &str, st: &ConnState) -> Vec<Span<'static>> {
+    let (sym, style, word) = match st {
+        ConnState::NotConfigured => ("○", theme::dim(), "off".to_string()),
+        ConnState::Connecting => ("◌", theme::label(), "connecting".to_string()),
+        ConnState::Up => ("●", theme::ok(), "up".to_string()),
+        ConnState::Down(_) => ("●", theme::error(), "DOWN".to_string()),
+    };
+    vec![Span::raw(format!(" {name} ")), Span::styled(format!("{sym} {word}"), style), Span::raw(" │")]
+}
+
+fn draw_status(f: &mut Frame, area: Rect, app: &App) {
+    let mut spans =
+        vec![Span::styled(format!(" profile {} ", text::sanitize_str(&app.profile)), theme::label()), Span::raw("│")];
+    spans.extend(conn_span("long-term", &app.long_term.state));
+    spans.extend(conn_span("redis", &app.short_term.state));
+    spans.extend(conn_span("vector", &app.vector.state));
+    spans.push(Span::raw(" "));
+    if app.write_mode {
+        spans.push(Span::styled(" WRITE ", theme::write_badge()));
+    } else {
+        spans.push(Span::styled(" READ-ONLY ", theme::read_badge()));
+    }
+    if let Some(s) = &app.status {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(text::sanitize_str(&s.text), if s.error { theme::error() } else { theme::ok() }));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_footer(f: &mut Frame, area: Rect, app: &App) {
+    let ctx = match app.tab {
+        TabId::Keys if app.keys.configured => app.keys.context(),
+        _ => crate::keymap::Context::Global,
+    };
+    let mut spans = Vec::new();
+    for (k, h) in app.keymap.footer(ctx) {
+        spans.push(Span::styled(format!(" {k} "), theme::key_hint()));
+        spans.push(Span::raw(format!(" {h}  ")));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_health(f: &mut Frame, area: Rect, app: &App) {
+    let block = Block::default().borders(Borders::ALL).title(" Health ");
+    let row = |name: &str, t: &crate::app::TierInfo| -> Line<'static> {
+        let (word, style) = match &t.state {
+            ConnState::NotConfigured => ("not configured".to_string(), theme::dim()),
+            ConnState::Connecting => ("connecting".to_string(), theme::label()),
+            ConnState::Up => ("up".to_string(), theme::ok()),
+            ConnState::Down(e) => (format!("DOWN: {}", text::sanitize_str(e)), theme::error()),
+        };
+        Line::from(vec![
+            Span::raw(format!("{name:<12}")),
+            Span::styled(format!("{word:<40}"), style),
+            Span::styled(t.label.as_deref().map(text::sanitize_str).unwrap_or_default(), theme::dim()),
+        ])
+    };
+    let lines = vec![
+        row("long-term", &app.long_term),
+        row("short-term", &app.short_term),
+        row("vector", &app.vector),
+        Line::raw(""),
+        Line::styled(
+            "Connection state as seen by memscope's own calls. Live latency, sizes, miss rates and",
+            theme::dim(),
+        ),
+        Line::styled("alerts are not in this build yet (tracked as the Health issue).", theme::dim()),
+    ];
+    f.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn draw_help(f: &mut Frame, app: &App) {
+    let help = app.keymap.help();
+    let n: usize = help.iter().map(|(_, items)| items.len() + 2).sum();
+    let r = centered(f.area(), 90, (n as u16 + 2).min(f.area().height));
+    f.render_widget(Clear, r);
+    let mut lines = Vec::new();
+    for (title, items) in help {
+        lines.push(Line::styled(title, theme::title()));
+        for (k, h) in items {
+            lines.push(Line::from(vec![Span::styled(format!("  {k:<18}"), theme::label()), Span::raw(h)]));
+        }
+        lines.push(Line::raw(""));
+    }
+    let block = Block::default().borders(Borders::ALL).title(" keys — any key closes ").style(Style::new());
+    f.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+fn centered(area: Rect, width_pct: u16, height: u16) -> Rect {
+    let w = (area.width * width_pct / 100).max(20).min(area.width);
+    let h = height.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
