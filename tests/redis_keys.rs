@@ -1,0 +1,394 @@
+//! The Redis Keys tab and store against real, private redis-server instances.
+
+mod support;
+
+use crossterm::event::KeyCode;
+use memscope::config::{Config, RedisConfig};
+use memscope::domain::{KeyType, PageCursor, Ttl, ValueBody, WriteOp};
+use memscope::store::redis::RedisStore;
+use memscope::store::{KeyStore, StoreError};
+use support::*;
+
+fn cfg(url: &str) -> Config {
+    Config::with_redis(url)
+}
+
+#[tokio::test]
+async fn scan_streams_every_key_with_match_and_type_filters() {
+    let r = redis();
+    let mut c = client(&r);
+    let mut p = redis::pipe();
+    for i in 0..5000 {
+        p.cmd("SET").arg(format!("user:{i}:profile")).arg("x").ignore();
+    }
+    for i in 0..300 {
+        p.cmd("RPUSH").arg(format!("conversation:c{i}:messages")).arg("m").ignore();
+    }
+    let _: () = p.query(&mut c).unwrap();
+    let mut conf = cfg(&r.url());
+    conf.redis.as_mut().unwrap().scan_count = 500;
+    let mut h = Harness::new(conf);
+    h.until(10, "scan done", |a| !a.keys.scan.running && a.keys.index.len() == 5300).await;
+    // Streamed: many SCAN calls, each reported as a batch.
+    assert!(h.app.keys.scan.calls >= 5, "calls {}", h.app.keys.scan.calls);
+    assert_eq!(h.app.keys.scan.total, Some(5300));
+    assert_eq!(row_names(&h.app), vec!["conversation:", "user:"]);
+
+    // MATCH through the `/` editor.
+    h.key(KeyCode::Char('/'));
+    for _ in 0..1 {
+        h.key(KeyCode::Backspace);
+    }
+    h.keys("conversation:*");
+    h.key(KeyCode::Enter);
+    h.until(10, "filtered scan", |a| !a.keys.scan.running && a.keys.index.len() == 300).await;
+    assert_eq!(h.app.keys.pattern, "conversation:*");
+
+    // TYPE filter: `t` cycles to string; no string key matches conversation:*.
+    h.keys("t");
+    assert_eq!(h.app.keys.type_filter.as_deref(), Some("string"));
+    h.until(10, "typed scan", |a| !a.keys.scan.running && a.keys.index.is_empty()).await;
+    assert!(
+        h.sent
+            .iter()
+            .any(|c| matches!(c, memscope::message::Command::Scan { type_filter: Some(t), .. } if t == "string"))
+    );
+}
+
+#[tokio::test]
+async fn tree_expands_and_lazily_fetches_metadata_for_visible_rows_only() {
+    let r = redis();
+    let mut c = client(&r);
+    let mut p = redis::pipe();
+    for i in 0..200 {
+        p.cmd("SET").arg(format!("cache:item:{i:03}")).arg("v").arg("EX").arg(1000).ignore();
+    }
+    p.cmd("HSET").arg("session:1").arg("user").arg("alice").ignore();
+    let _: () = p.query(&mut c).unwrap();
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 201).await;
+    assert_eq!(row_names(&h.app), vec!["cache:", "session:"]);
+    h.key(KeyCode::Enter); // expand cache:
+    assert_eq!(row_names(&h.app)[1], "cache:item:");
+    h.key(KeyCode::Char('j'));
+    h.key(KeyCode::Enter); // expand cache:item:
+    assert_eq!(h.app.keys.index.row_count(), 203);
+    h.until(10, "metadata of visible rows", |a| a.keys.meta.contains_key(b"cache:item:000".as_slice())).await;
+    let m = &h.app.keys.meta[b"cache:item:000".as_slice()].meta;
+    assert_eq!(m.ktype, Some(KeyType::String));
+    assert!(matches!(m.ttl, Ttl::Millis(ms) if ms > 900_000));
+    assert!(m.memory.unwrap_or(0) > 0);
+    // Only visible rows were asked for: far fewer than 200 keys have metadata.
+    assert!(h.app.keys.meta.len() <= h.app.keys.view_rows, "{} > {}", h.app.keys.meta.len(), h.app.keys.view_rows);
+    // Sorting by size fetches the whole listing's metadata and keeps order stable.
+    h.keys("s");
+    h.keys("s");
+    h.until(10, "bulk metadata", |a| a.keys.meta.len() == 201).await;
+}
+
+async fn page(s: &RedisStore, key: &str, cursor: PageCursor) -> memscope::domain::ValuePage {
+    s.value(key.as_bytes(), &cursor).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn every_value_type_pages_through() {
+    let r = redis();
+    let mut c = client(&r);
+    let mut p = redis::pipe();
+    p.cmd("SET").arg("s:json").arg(r#"{"a":1,"b":[1,2]}"#).ignore();
+    for i in 0..250 {
+        p.cmd("RPUSH").arg("l").arg(format!("item-{i}")).ignore();
+        p.cmd("HSET").arg("h").arg(format!("f{i}")).arg(i).ignore();
+        p.cmd("SADD").arg("set").arg(format!("m{i}")).ignore();
+        p.cmd("ZADD").arg("z").arg(i as f64 / 2.0).arg(format!("z{i}")).ignore();
+        p.cmd("XADD").arg("x").arg("*").arg("n").arg(i).ignore();
+    }
+    p.cmd("PFADD").arg("hll").arg("a").arg("b").arg("c").ignore();
+    let _: () = p.query(&mut c).unwrap();
+    let s = RedisStore::connect(&RedisConfig::new(r.url()), None).unwrap();
+
+    let v = page(&s, "s:json", PageCursor::Start).await;
+    assert!(matches!(&v.body, ValueBody::String(b) if !b.truncated()));
+    let lines = memscope::tabs::keys::value_lines(&v);
+    assert!(lines.iter().any(|(_, l)| l.contains("JSON")), "{lines:?}");
+    assert!(lines.iter().any(|(_, l)| l.trim() == "\"a\": 1,"));
+
+    // list: LRANGE pages of page_size (100)
+    let v = page(&s, "l", PageCursor::Start).await;
+    assert_eq!(v.length, 250);
+    assert!(matches!(&v.body, ValueBody::List(items) if items.len() == 100 && items[0].bytes == b"item-0"));
+    let v = page(&s, "l", v.next.unwrap()).await;
+    assert!(matches!(&v.body, ValueBody::List(items) if items[0].bytes == b"item-100"));
+    let v = page(&s, "l", v.next.unwrap()).await;
+    assert!(matches!(&v.body, ValueBody::List(items) if items.len() == 50));
+    assert!(v.next.is_none());
+
+    // hash and set: cursor pages that together return every element
+    for key in ["h", "set"] {
+        let mut seen = std::collections::HashSet::new();
+        let mut cur = PageCursor::Start;
+        loop {
+            let v = page(&s, key, cur).await;
+            assert_eq!(v.length, 250);
+            match &v.body {
+                ValueBody::Hash(f) => seen.extend(f.iter().map(|(k, _)| k.bytes.clone())),
+                ValueBody::Set(m) => seen.extend(m.iter().map(|b| b.bytes.clone())),
+                other => panic!("{other:?}"),
+            }
+            match v.next {
+                Some(n) => cur = n,
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 250, "{key}");
+    }
+
+    // zset with scores
+    let v = page(&s, "z", PageCursor::Start).await;
+    assert!(matches!(&v.body, ValueBody::ZSet(z) if z[1].0.bytes == b"z1" && z[1].1 == 0.5));
+
+    // stream: XRANGE pages with exclusive continuation
+    let v1 = page(&s, "x", PageCursor::Start).await;
+    let v2 = page(&s, "x", v1.next.clone().unwrap()).await;
+    match (&v1.body, &v2.body) {
+        (ValueBody::Stream(a), ValueBody::Stream(b)) => {
+            assert_eq!(a.len(), 100);
+            let id = |s: &str| -> (u64, u64) {
+                let (ms, seq) = s.split_once('-').unwrap();
+                (ms.parse().unwrap(), seq.parse().unwrap())
+            };
+            assert!(id(&b[0].id) > id(&a[99].id));
+            assert_eq!(b[0].fields[0].1.bytes, b"100");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // HyperLogLog (a string underneath): PFCOUNT
+    let v = page(&s, "hll", PageCursor::Start).await;
+    assert!(matches!(v.body, ValueBody::HyperLogLog { count: 3, .. }));
+
+    // missing key
+    assert!(s.value(b"nope", &PageCursor::Start).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn big_strings_are_previewed_with_getrange_never_fetched_whole() {
+    let r = redis();
+    let mut c = client(&r);
+    let big = vec![b'a'; 3_000_000];
+    let _: () = redis::cmd("SET").arg("big").arg(&big).query(&mut c).unwrap();
+    let mut rc = RedisConfig::new(r.url());
+    rc.preview_bytes = 4096;
+    let s = RedisStore::connect(&rc, None).unwrap();
+    let v = page(&s, "big", PageCursor::Start).await;
+    match &v.body {
+        ValueBody::String(b) => {
+            assert_eq!(b.bytes.len(), 4096);
+            assert_eq!(b.total_len, 3_000_000);
+            assert!(b.truncated());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(calls(&mut c, "get"), 0, "a GET was sent for a value over the preview limit");
+    assert_eq!(calls(&mut c, "getrange"), 1);
+    let lines = memscope::tabs::keys::value_lines(&v);
+    assert!(lines[0].1.contains("preview: first 4.0 KiB of 2.9 MiB"), "{:?}", lines[0]);
+}
+
+#[tokio::test]
+async fn binary_and_escape_sequences_are_shown_safely() {
+    let r = redis();
+    let mut c = client(&r);
+    let key = b"evil:\x1b[2J\xff";
+    let _: () =
+        redis::cmd("SET").arg(&key[..]).arg(&b"\x1b]0;owned\x07\x00\x01\x02\x03\xff\xfe"[..]).query(&mut c).unwrap();
+    let _: () = redis::cmd("SET").arg("bin").arg(&[0u8, 1, 2, 3, 4, 5, 0x89, 0x50][..]).query(&mut c).unwrap();
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 2).await;
+    h.keys("v"); // flat
+    let idx = &h.app.keys.index;
+    assert_eq!(idx.row_bytes(&idx.row(1).unwrap()), &key[..]);
+    h.key(KeyCode::Char('j'));
+    h.key(KeyCode::Enter);
+    h.until(10, "value", |a| a.keys.value.as_ref().is_some_and(|v| v.page.is_some())).await;
+    let v = h.app.keys.value.as_ref().unwrap();
+    assert!(v.lines.iter().all(|(_, l)| !l.chars().any(|c| c.is_control())), "{:?}", v.lines);
+    // Draw the whole screen and check no control character reaches the terminal buffer.
+    let backend = ratatui::backend::TestBackend::new(120, 40);
+    let mut term = ratatui::Terminal::new(backend).unwrap();
+    term.draw(|f| memscope::ui::draw(f, &h.app)).unwrap();
+    let screen: String = term.backend().buffer().content().iter().map(|c| c.symbol().to_string()).collect();
+    assert!(!screen.chars().any(|c| c.is_control()));
+    assert!(screen.contains("evil:\\x1b[2J\\xff"), "key shown escaped");
+    // Binary value: hex dump.
+    let s = RedisStore::connect(&RedisConfig::new(r.url()), None).unwrap();
+    let lines = memscope::tabs::keys::value_lines(&page(&s, "bin", PageCursor::Start).await);
+    assert!(lines.iter().any(|(_, l)| l.starts_with("00000000  00 01 02 03 04 05 89 50")), "{lines:?}");
+}
+
+#[tokio::test]
+async fn a_key_that_expires_while_shown_is_marked_gone() {
+    let r = redis();
+    let mut c = client(&r);
+    let _: () = redis::cmd("SET").arg("short").arg("lived").arg("PX").arg(1500).query(&mut c).unwrap();
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 1).await;
+    h.key(KeyCode::Enter);
+    h.until(10, "value", |a| a.keys.value.as_ref().is_some_and(|v| v.page.is_some())).await;
+    assert!(matches!(h.app.keys.value.as_ref().unwrap().page.as_ref().unwrap().ttl, Ttl::Millis(_)));
+    h.until(10, "gone", |a| a.keys.value.as_ref().is_some_and(|v| v.gone)).await;
+    let v = h.app.keys.value.as_ref().unwrap();
+    assert!(v.error.is_none(), "gone is not an error");
+    assert!(h.app.status.as_ref().is_none_or(|s| !s.error));
+}
+
+#[tokio::test]
+async fn read_only_sends_no_write_command_and_write_mode_needs_toggle_and_confirmation() {
+    let r = redis();
+    let mut c = client(&r);
+    let _: () = redis::cmd("SET").arg("victim").arg("1").query(&mut c).unwrap();
+    let _: () = redis::cmd("SET").arg("other").arg("2").query(&mut c).unwrap();
+
+    // Store guard: not armed → nothing sent.
+    let s = RedisStore::connect(&RedisConfig::new(r.url()), None).unwrap();
+    let e = s.write(&WriteOp::Delete(b"victim".as_slice().into())).await.unwrap_err();
+    assert!(matches!(e, StoreError::ReadOnly(_)));
+
+    // The App in a read-only profile: x, W and y send nothing.
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 2).await;
+    h.keys("jx");
+    h.keys("W");
+    h.keys("xy");
+    assert!(h.app.popup.is_none());
+    assert!(!h.sent.iter().any(|c| matches!(c, memscope::message::Command::Write { .. })));
+    let writes = ["del", "unlink", "expire", "pexpire", "persist", "rename", "renamenx", "set"];
+    let before: u64 = writes.iter().map(|w| calls(&mut c, w)).sum();
+
+    // A profile that allows writes: still needs W, then a confirmation naming key and type.
+    let mut conf = cfg(&r.url());
+    conf.read_only = false;
+    let mut h = Harness::new(conf);
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 2).await;
+    h.until(10, "meta", |a| a.keys.meta.len() == 2).await;
+    h.keys("j"); // victim
+    h.keys("x");
+    assert!(h.app.popup.is_none(), "no confirmation before write mode");
+    h.keys("W");
+    assert!(h.app.write_mode);
+    h.keys("x");
+    match &h.app.popup {
+        Some(memscope::app::Popup::Confirm { question, .. }) => assert_eq!(question, "Delete `victim` (string)?"),
+        _ => panic!("expected a confirmation"),
+    }
+    h.keys("n"); // cancel
+    assert!(!h.sent.iter().any(|c| matches!(c, memscope::message::Command::Write { .. })));
+    assert_eq!(writes.iter().map(|w| calls(&mut c, w)).sum::<u64>(), before, "read-only sent a write command");
+
+    // Rename never overwrites: RENAMENX onto an existing key fails and both stay.
+    h.keys("R");
+    for _ in 0..6 {
+        h.key(KeyCode::Backspace);
+    }
+    h.keys("other");
+    h.key(KeyCode::Enter);
+    h.keys("y");
+    h.until(10, "rename refused", |a| a.status.as_ref().is_some_and(|s| s.text.contains("already exists"))).await;
+    let n: i64 = redis::cmd("EXISTS").arg("victim").arg("other").query(&mut c).unwrap();
+    assert_eq!(n, 2);
+
+    // TTL then delete, confirmed.
+    h.keys("e");
+    h.keys("120");
+    h.key(KeyCode::Enter);
+    h.keys("y");
+    h.until(10, "ttl set", |a| a.status.as_ref().is_some_and(|s| s.text.contains("expires in 120s"))).await;
+    let ttl: i64 = redis::cmd("TTL").arg("victim").query(&mut c).unwrap();
+    assert!((100..=120).contains(&ttl));
+    h.keys("x");
+    h.keys("y");
+    h.until(10, "deleted", |a| a.status.as_ref().is_some_and(|s| s.text.contains("deleted `victim`"))).await;
+    let n: i64 = redis::cmd("EXISTS").arg("victim").query(&mut c).unwrap();
+    assert_eq!(n, 0);
+    h.until(10, "list refreshed", |a| !a.keys.scan.running && row_names(a) == vec!["other"]).await;
+}
+
+#[tokio::test]
+async fn server_killed_and_restarted_mid_session_recovers_on_its_own() {
+    let mut r = redis();
+    let seed = |r: &memscope::demo::PrivateRedis| {
+        let mut c = client(r);
+        let _: () = redis::cmd("MSET").arg("a:1").arg("x").arg("a:2").arg("y").query(&mut c).unwrap();
+    };
+    seed(&r);
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 2).await;
+    h.until(10, "up", |a| a.short_term.state == memscope::domain::ConnState::Up).await;
+
+    r.kill();
+    h.keys("r");
+    h.until(10, "down", |a| matches!(a.short_term.state, memscope::domain::ConnState::Down(_))).await;
+    h.until(10, "error shown", |a| a.keys.error.is_some()).await;
+    // The last listing stays on screen while down.
+    assert_eq!(h.app.keys.index.len(), 2);
+
+    r.restart().unwrap();
+    let mut c = client(&r);
+    let _: () = redis::cmd("MSET").arg("a:1").arg("x").arg("b:9").arg("z").arg("b:8").arg("w").query(&mut c).unwrap();
+    // No key pressed: the backoff retry reconnects and rescans.
+    h.until(20, "recovered", |a| {
+        a.short_term.state == memscope::domain::ConnState::Up && a.keys.error.is_none() && a.keys.index.len() == 3
+    })
+    .await;
+    assert_eq!(row_names(&h.app), vec!["a:", "b:"]);
+}
+
+#[tokio::test]
+async fn database_switch_and_keyspace_header() {
+    let r = redis();
+    let mut c = client(&r);
+    let _: () = redis::cmd("SET").arg("in-db0").arg("1").query(&mut c).unwrap();
+    let _: () = redis::cmd("SELECT").arg(3).query(&mut c).unwrap();
+    let _: () = redis::cmd("SET").arg("in-db3").arg("1").query(&mut c).unwrap();
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(10, "info", |a| !a.keys.scan.running && a.keys.info.as_ref().is_some_and(|i| i.keyspace.len() == 2)).await;
+    assert_eq!(row_names(&h.app), vec!["in-db0"]);
+    h.keys("d");
+    h.keys("3");
+    h.key(KeyCode::Enter);
+    h.until(10, "db3", |a| !a.keys.scan.running && row_names(a) == vec!["in-db3"]).await;
+    assert_eq!(h.app.keys.db, Some(3));
+    // `:db 0` from the command line.
+    h.keys(":");
+    h.keys("db 0");
+    h.key(KeyCode::Enter);
+    h.until(10, "db0", |a| !a.keys.scan.running && row_names(a) == vec!["in-db0"]).await;
+}
+
+#[tokio::test]
+async fn frozen_server_times_out_the_call_not_the_ui() {
+    let r = redis();
+    let mut rc = RedisConfig::new(r.url());
+    rc.timeout_ms = 300;
+    let s = RedisStore::connect(&rc, None).unwrap();
+    s.ping().await.unwrap();
+    let url = r.url();
+    let sleeper = std::thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let _: () = redis::cmd("DEBUG").arg("SLEEP").arg(2).query(&mut c).unwrap();
+    });
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let e = s.ping().await.unwrap_err();
+    assert!(matches!(e, StoreError::Timeout(300)), "{e:?}");
+    sleeper.join().unwrap();
+    // After the server wakes up the same store works again.
+    let mut ok = false;
+    for _ in 0..20 {
+        if s.ping().await.is_ok() {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ok);
+}

@@ -1,0 +1,119 @@
+//! Test support: private redis-server instances on free ports (never a server we did not
+//! start), a raw client for arranging data, and a harness that drives the real App and backend
+//! through their channels.
+#![allow(dead_code)]
+
+use memscope::app::{App, Msg};
+use memscope::config::Config;
+use memscope::demo::{DemoError, PrivateRedis};
+use memscope::message::Command;
+use std::time::{Duration, Instant};
+
+/// Start a private redis-server, or fail saying how to install it.
+pub fn redis() -> PrivateRedis {
+    match PrivateRedis::start(&[]) {
+        Ok(r) => r,
+        Err(DemoError::NoRedisServer) => panic!(
+            "these tests need redis-server: install it with `sudo apt-get install -y redis-server` \
+             (or run ./scripts/test, which installs it)"
+        ),
+        Err(e) => panic!("could not start a private redis-server: {e}"),
+    }
+}
+
+pub fn client(r: &PrivateRedis) -> redis::Connection {
+    redis::Client::open(r.url()).unwrap().get_connection().unwrap()
+}
+
+pub fn cmd(c: &mut redis::Connection, args: &[&[u8]]) -> redis::Value {
+    let mut k = redis::cmd(std::str::from_utf8(args[0]).unwrap());
+    for a in &args[1..] {
+        k.arg(*a);
+    }
+    k.query(c).unwrap()
+}
+
+/// `INFO commandstats` call counts, e.g. `calls("get")`.
+pub fn calls(c: &mut redis::Connection, command: &str) -> u64 {
+    let info: String = redis::cmd("INFO").arg("commandstats").query(c).unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("cmdstat_{command}:calls=")))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The App and a real backend task wired as `run_tui` wires them, minus the terminal.
+pub struct Harness {
+    pub app: App,
+    pub cmd_tx: tokio::sync::mpsc::UnboundedSender<Command>,
+    pub events: tokio::sync::mpsc::UnboundedReceiver<memscope::message::BackendEvent>,
+    start: Instant,
+    /// Every command the App sent, for assertions.
+    pub sent: Vec<Command>,
+}
+
+impl Harness {
+    pub fn new(cfg: Config) -> Harness {
+        let h = memscope::backend::spawn(cfg.clone());
+        let mut app = App::new(&cfg, (120, 40));
+        let cmds = app.init();
+        let mut me = Harness { app, cmd_tx: h.commands, events: h.events, start: Instant::now(), sent: vec![] };
+        me.send(cmds);
+        me
+    }
+
+    pub fn send(&mut self, cmds: Vec<Command>) {
+        for c in cmds {
+            self.sent.push(c.clone());
+            let _ = self.cmd_tx.send(c);
+        }
+    }
+
+    pub fn update(&mut self, msg: Msg) {
+        let cmds = self.app.update(msg);
+        self.send(cmds);
+    }
+
+    pub fn key(&mut self, code: crossterm::event::KeyCode) {
+        self.update(Msg::Key(crossterm::event::KeyEvent::new(code, crossterm::event::KeyModifiers::NONE)));
+    }
+
+    pub fn keys(&mut self, s: &str) {
+        for c in s.chars() {
+            self.key(crossterm::event::KeyCode::Char(c));
+        }
+    }
+
+    /// Feed backend events and ticks until `cond` holds; panics after `secs`.
+    pub async fn until(&mut self, secs: u64, what: &str, cond: impl Fn(&App) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if cond(&self.app) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for: {what}");
+            }
+            match tokio::time::timeout(Duration::from_millis(50), self.events.recv()).await {
+                Ok(Some(ev)) => self.update(Msg::Backend(ev)),
+                Ok(None) => panic!("backend stopped"),
+                Err(_) => {
+                    let now = self.start.elapsed().as_millis() as u64;
+                    self.update(Msg::Tick(now));
+                }
+            }
+        }
+    }
+}
+
+/// Names of the visible rows (folder rows end with the delimiter).
+pub fn row_names(app: &App) -> Vec<String> {
+    let idx = &app.keys.index;
+    (0..idx.row_count())
+        .map(|i| {
+            let r = idx.row(i).unwrap();
+            String::from_utf8_lossy(idx.row_bytes(&r)).into_owned()
+        })
+        .collect()
+}
