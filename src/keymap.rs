@@ -65,7 +65,7 @@ const TABLE: &[Entry] = &[
         "command",
         Context::Global,
         &[":"],
-        "command line (db N, match GLOB, type T, delim D, tree, flat, sort name|ttl|size)",
+        "command line: db N · match GLOB · type T · delim D · tree · flat · sort F",
         false,
     ),
     (Action::ToggleWrite, "toggle_write", Context::Global, &["W"], "toggle write mode", false),

@@ -80,7 +80,8 @@ fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, lab
     } else if s.cancelled {
         format!("scan cancelled at {} of {}", num(s.seen), s.total.map(num).unwrap_or("?".into()))
     } else {
-        format!("{} keys", num(tab.index.len() as u64))
+        let n = tab.index.len() as u64;
+        format!("{} key{}", num(n), if n == 1 { "" } else { "s" })
     };
     let mode = if tab.index.mode() == ViewMode::Tree { "tree" } else { "flat" };
     let mut l2 = vec![
@@ -121,10 +122,8 @@ fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab) {
     let rows = inner.height as usize - 1;
     if let Some(e) = &tab.error {
         let wait = e.retry_at_ms.saturating_sub(tab.now_ms());
-        lines.push(Line::styled(
-            text::truncate(&format!("✗ Redis unreachable: {}", text::sanitize_str(&e.text)), w),
-            theme::error(),
-        ));
+        lines
+            .push(Line::styled(text::truncate(&format!("✗ Redis {}", text::sanitize_str(&e.text)), w), theme::error()));
         lines.push(Line::styled(
             format!("  retrying in {:.1} s (attempt {}) — press r to retry now", wait as f64 / 1000.0, e.attempt + 1),
             theme::warn(),

@@ -1,0 +1,190 @@
+//! Snapshots of the screen on ratatui's TestBackend, driven through `App::update` only.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use memscope::app::{App, Msg};
+use memscope::config::Config;
+use memscope::domain::*;
+use memscope::message::{BackendEvent, Command, RequestId};
+use memscope::store::StoreError;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn app() -> (App, Vec<Command>) {
+    let cfg = Config::with_redis("redis://127.0.0.1:6379/0");
+    let mut app = App::new(&cfg, (100, 24));
+    let cmds = app.init();
+    app.update(Msg::Backend(BackendEvent::Conn(Tier::ShortTerm, ConnState::Up)));
+    (app, cmds)
+}
+
+fn scan_req(cmds: &[Command]) -> RequestId {
+    cmds.iter()
+        .rev()
+        .find_map(|c| match c {
+            Command::Scan { req, .. } => Some(*req),
+            _ => None,
+        })
+        .unwrap()
+}
+
+fn screen(app: &App) -> String {
+    let mut t = Terminal::new(TestBackend::new(100, 24)).unwrap();
+    t.draw(|f| memscope::ui::draw(f, app)).unwrap();
+    format!("{}", t.backend())
+}
+
+fn key(app: &mut App, c: KeyCode) -> Vec<Command> {
+    app.update(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)))
+}
+
+fn batch(keys: &[&str], done: bool) -> Result<ScanBatch, StoreError> {
+    Ok(ScanBatch {
+        keys: keys.iter().map(|k| k.as_bytes().into()).collect(),
+        seen: keys.len() as u64,
+        total: Some(9),
+        calls: 1,
+        done,
+    })
+}
+
+const KEYS: &[&str] = &[
+    "session:conv-0001",
+    "session:conv-0002",
+    "conversation:conv-0001:messages",
+    "weather:nyc:today",
+    "ratelimit:u-alice:2026-11-23T21:40",
+    "notes:\x1b[31mred",
+    "notes:wide:日本語キー",
+    "plain",
+];
+
+#[test]
+fn keys_tab_loading() {
+    let (mut app, cmds) = app();
+    let req = scan_req(&cmds);
+    app.update(Msg::Backend(BackendEvent::Scan(
+        req,
+        Ok(ScanBatch { keys: vec![], seen: 0, total: Some(1_000_000), calls: 1, done: false }),
+    )));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn keys_tab_loaded_tree_with_metadata() {
+    let (mut app, cmds) = app();
+    let req = scan_req(&cmds);
+    app.update(Msg::Backend(BackendEvent::Scan(req, batch(KEYS, true))));
+    let info_req = cmds.iter().find_map(|c| match c {
+        Command::Info { req } => Some(*req),
+        _ => None,
+    });
+    app.update(Msg::Backend(BackendEvent::Info(
+        info_req.unwrap(),
+        Ok(ServerInfo {
+            version: "7.0.15".into(),
+            keyspace: vec![DbInfo { db: 0, keys: 8, expires: 3 }],
+            databases: Some(16),
+            db: 0,
+        }),
+    )));
+    // expand notes: (row 1) and go to the last row and back: every action may ask for metadata.
+    let mut all = Vec::new();
+    all.extend(key(&mut app, KeyCode::Char('j')));
+    all.extend(key(&mut app, KeyCode::Enter));
+    all.extend(key(&mut app, KeyCode::Char('G')));
+    all.extend(key(&mut app, KeyCode::Char('g')));
+    let (req, keys) = all
+        .iter()
+        .rev()
+        .find_map(|c| match c {
+            Command::Meta { req, keys, bulk: false } => Some((*req, keys.clone())),
+            _ => None,
+        })
+        .expect("metadata requested for visible rows");
+    let metas = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let ttl = if i == 0 { Ttl::Persistent } else { Ttl::Millis(90_000) };
+            (k.clone(), KeyMeta { ktype: Some(KeyType::String), ttl, memory: Some(72 + i as u64) })
+        })
+        .collect();
+    app.update(Msg::Backend(BackendEvent::Meta(req, Ok(metas))));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn keys_tab_empty() {
+    let (mut app, cmds) = app();
+    let req = scan_req(&cmds);
+    app.update(Msg::Backend(BackendEvent::Scan(req, batch(&[], true))));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn keys_tab_error_retrying() {
+    let (mut app, cmds) = app();
+    let req = scan_req(&cmds);
+    app.update(Msg::Backend(BackendEvent::Conn(
+        Tier::ShortTerm,
+        ConnState::Down("unreachable: Connection refused (os error 111)".into()),
+    )));
+    app.update(Msg::Backend(BackendEvent::Scan(
+        req,
+        Err(StoreError::Unreachable("Connection refused (os error 111)".into())),
+    )));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn value_viewer_hash_page_with_ttl_countdown() {
+    let (mut app, cmds) = app();
+    app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(&["session:conv-0001"], true))));
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('j'));
+    let cmds = key(&mut app, KeyCode::Enter);
+    let req = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::Value { req, .. } => Some(*req),
+            _ => None,
+        })
+        .unwrap();
+    let blob = |s: &str| Blob { bytes: s.as_bytes().to_vec(), total_len: s.len() as u64 };
+    let page = ValuePage {
+        key: b"session:conv-0001".as_slice().into(),
+        ktype: KeyType::Hash,
+        ttl: Ttl::Millis(600_000),
+        length: 3,
+        memory: Some(248),
+        cursor: PageCursor::Start,
+        next: None,
+        body: ValueBody::Hash(vec![
+            (blob("user_id"), blob("u-alice")),
+            (blob("agent_id"), blob("agent-support")),
+            (blob("topic"), blob("refund \x1b[1mfor\x1b[0m order 1182")),
+        ]),
+    };
+    app.update(Msg::Backend(BackendEvent::Value(req, Ok(Some(page)))));
+    app.update(Msg::Tick(65_000)); // countdown: 10m − 65 s
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn help_popup_is_generated_from_the_keymap() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('?'));
+    let mut t = Terminal::new(TestBackend::new(100, 60)).unwrap();
+    t.draw(|f| memscope::ui::draw(f, &app)).unwrap();
+    insta::assert_snapshot!(format!("{}", t.backend()));
+}
+
+#[test]
+fn unconfigured_tiers_say_which_key_to_set() {
+    let cfg = Config { redis: None, ..Config::with_redis("redis://x") };
+    let mut app = App::new(&cfg, (100, 24));
+    assert!(app.init().is_empty());
+    insta::assert_snapshot!("keys_unconfigured", screen(&app));
+    key(&mut app, KeyCode::Char('1'));
+    insta::assert_snapshot!("conversations_unconfigured", screen(&app));
+}
