@@ -73,8 +73,8 @@ fn keys_tab_loading() {
 fn keys_tab_loaded_tree_with_metadata() {
     let (mut app, cmds) = app();
     let req = scan_req(&cmds);
-    app.update(Msg::Backend(BackendEvent::Scan(req, batch(KEYS, true))));
-    let info_req = cmds.iter().find_map(|c| match c {
+    let after = app.update(Msg::Backend(BackendEvent::Scan(req, batch(KEYS, true))));
+    let info_req = after.iter().find_map(|c| match c {
         Command::Info { req } => Some(*req),
         _ => None,
     });
