@@ -56,7 +56,7 @@ pub enum InputKind {
 
 pub enum Popup {
     Help,
-    Input { kind: InputKind, title: String, area: TextArea<'static> },
+    Input { kind: InputKind, title: String, area: Box<TextArea<'static>> },
     Confirm { op: WriteOp, question: String },
 }
 
@@ -369,7 +369,7 @@ impl App {
     fn open_input(&mut self, kind: InputKind, title: &str, initial: &str) {
         let mut area = TextArea::new(vec![initial.to_string()]);
         area.move_cursor(ratatui_textarea::CursorMove::End);
-        self.popup = Some(Popup::Input { kind, title: title.to_string(), area });
+        self.popup = Some(Popup::Input { kind, title: title.to_string(), area: Box::new(area) });
     }
 
     fn on_popup_key(&mut self, popup: Popup, ev: KeyEvent) -> Vec<Command> {

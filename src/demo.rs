@@ -200,6 +200,8 @@ pub struct FixtureKey {
     pub value: serde_json::Value,
 }
 
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// One write of the seed, in backend-neutral terms.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Seed {
@@ -268,7 +270,7 @@ pub fn seed_plan(fx: &Fixture, count: usize) -> Result<Vec<Seed>, DemoError> {
                 .map(|x| Ok(x.as_str().map(|s| s.as_bytes().to_vec()).unwrap_or_else(|| x.to_string().into_bytes())))
                 .collect()
         };
-        let obj_pairs = |v: &serde_json::Value| -> Result<Vec<(Vec<u8>, Vec<u8>)>, DemoError> {
+        let obj_pairs = |v: &serde_json::Value| -> Result<Pairs, DemoError> {
             Ok(v.as_object()
                 .ok_or_else(|| bad("value must be an object"))?
                 .iter()

@@ -135,6 +135,7 @@ async fn run_cli(cli: cli::Cli) -> Result<std::process::ExitCode> {
 async fn run_demo(mut cfg: config::Config, no_tui: bool) -> Result<()> {
     eprintln!("memscope demo: starting a private redis-server…");
     let server = tokio::task::spawn_blocking(|| demo::PrivateRedis::start(&[])).await??;
+    eprintln!("memscope demo: private redis-server at {} (stopped when memscope exits)", server.url());
     let plan = demo::seed_plan(&demo::fixture()?, 60)?;
     store::redis::apply_seed(&server.url(), &plan).await.map_err(|e| eyre!("seeding the demo failed: {e}"))?;
     let mut rc = cfg.redis.take().unwrap_or_else(|| config::RedisConfig::new(server.url()));
@@ -179,12 +180,17 @@ pub async fn run_tui(cfg: config::Config) -> Result<()> {
     send(app.init());
     let mut events = EventStream::new();
     let start = Instant::now();
+    // Lets the end-to-end tests prove the terminal is restored on panic.
+    let test_panic = std::env::var_os("MEMSCOPE_TEST_PANIC").is_some();
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         if app.dirty {
             guard.terminal.draw(|f| ui::draw(f, &app))?;
             app.dirty = false;
+            if test_panic && !app.keys.index.is_empty() {
+                panic!("MEMSCOPE_TEST_PANIC: panicking on purpose with the terminal in raw mode");
+            }
         }
         let msg = tokio::select! {
             ev = events.next() => match ev {

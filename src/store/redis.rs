@@ -96,10 +96,11 @@ impl RedisStore {
         } else {
             self.query(redis::cmd("GETRANGE").arg(key).arg(0).arg(limit as i64 - 1)).await?
         };
-        if bytes.starts_with(b"HYLL") && bytes.len() >= 16 {
-            if let Ok(count) = self.query::<u64>(redis::cmd("PFCOUNT").arg(key)).await {
-                return Ok((len, ValueBody::HyperLogLog { count, bytes: len }));
-            }
+        if bytes.starts_with(b"HYLL")
+            && bytes.len() >= 16
+            && let Ok(count) = self.query::<u64>(redis::cmd("PFCOUNT").arg(key)).await
+        {
+            return Ok((len, ValueBody::HyperLogLog { count, bytes: len }));
         }
         Ok((len, ValueBody::String(Blob { total_len: len, bytes })))
     }
@@ -398,19 +399,6 @@ fn score(v: &Value) -> f64 {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keyspace_lines() {
-        let ks = parse_keyspace("# Keyspace\r\ndb0:keys=12,expires=3,avg_ttl=0\r\ndb5:keys=1,expires=0,avg_ttl=0\r\n");
-        assert_eq!(ks.len(), 2);
-        assert_eq!((ks[0].db, ks[0].keys, ks[0].expires), (0, 12, 3));
-        assert_eq!(ks[1].db, 5);
-    }
-}
-
 /// Write a seed plan (demo, tests) in pipelines of 1,000 commands. Not guarded by write mode:
 /// only ever pointed at a server memscope started itself.
 pub async fn apply_seed(url: &str, plan: &[crate::demo::Seed]) -> Result<(), StoreError> {
@@ -440,4 +428,17 @@ pub async fn apply_seed(url: &str, plan: &[crate::demo::Seed]) -> Result<(), Sto
         let _: () = p.query_async(&mut conn).await.map_err(map_err)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyspace_lines() {
+        let ks = parse_keyspace("# Keyspace\r\ndb0:keys=12,expires=3,avg_ttl=0\r\ndb5:keys=1,expires=0,avg_ttl=0\r\n");
+        assert_eq!(ks.len(), 2);
+        assert_eq!((ks[0].db, ks[0].keys, ks[0].expires), (0, 12, 3));
+        assert_eq!(ks[1].db, 5);
+    }
 }

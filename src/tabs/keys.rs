@@ -14,7 +14,7 @@ use std::collections::HashMap;
 pub struct Ids<'a>(pub &'a mut u64);
 
 impl Ids<'_> {
-    pub fn next(&mut self) -> RequestId {
+    pub fn fresh(&mut self) -> RequestId {
         *self.0 += 1;
         RequestId(*self.0)
     }
@@ -172,7 +172,7 @@ impl KeysTab {
     }
 
     fn info_cmd(&mut self, ids: &mut Ids) -> Command {
-        let req = ids.next();
+        let req = ids.fresh();
         self.info_req = Some(req);
         Command::Info { req }
     }
@@ -182,7 +182,7 @@ impl KeysTab {
         if !self.configured {
             return vec![];
         }
-        let req = ids.next();
+        let req = ids.fresh();
         self.scan = ScanProgress { req: Some(req), running: true, replace_on_first: true, ..Default::default() };
         vec![Command::Scan { req, pattern: self.pattern.clone(), type_filter: self.type_filter.clone() }]
     }
@@ -249,7 +249,7 @@ impl KeysTab {
         if missing.is_empty() || (self.meta_req.is_some() && missing == self.meta_inflight) {
             return None;
         }
-        let req = ids.next();
+        let req = ids.fresh();
         self.meta_req = Some(req);
         self.meta_inflight = missing.clone();
         Some(Command::Meta { req, keys: missing, bulk: false })
@@ -270,7 +270,7 @@ impl KeysTab {
         if keys.is_empty() {
             return None;
         }
-        let req = ids.next();
+        let req = ids.fresh();
         self.bulk_req = Some(req);
         Some(Command::Meta { req, keys, bulk: true })
     }
@@ -300,7 +300,7 @@ impl KeysTab {
             && now >= v.loaded_at_ms + *ms as u64
         {
             v.expiry_checked = true;
-            let req = ids.next();
+            let req = ids.fresh();
             v.req = Some(req);
             cmds.push(Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() });
         }
@@ -336,7 +336,7 @@ impl KeysTab {
         if let Some(v) = &mut self.value
             && v.error.is_some()
         {
-            let req = ids.next();
+            let req = ids.fresh();
             v.req = Some(req);
             cmds.push(Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() });
         }
@@ -484,7 +484,7 @@ impl KeysTab {
                 // Reflect the change: drop stale metadata, reload what is shown.
                 if let Some(v) = &mut self.value {
                     self.meta.remove(&v.key);
-                    let req = ids.next();
+                    let req = ids.fresh();
                     v.req = Some(req);
                     cmds.push(Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() });
                 }
@@ -514,7 +514,7 @@ impl KeysTab {
     }
 
     fn open_value(&mut self, key: Key, ids: &mut Ids) -> Vec<Command> {
-        let req = ids.next();
+        let req = ids.fresh();
         self.value = Some(ValueState {
             req: Some(req),
             key: key.clone(),
@@ -670,7 +670,7 @@ impl KeysTab {
                     v.back.push(v.cursor.clone());
                     v.cursor = next.clone();
                     v.scroll = 0;
-                    let req = ids.next();
+                    let req = ids.fresh();
                     v.req = Some(req);
                     vec![Command::Value { req, key: v.key.clone(), cursor: next }]
                 } else {
@@ -683,7 +683,7 @@ impl KeysTab {
                     vec![]
                 } else if let Some(prev) = v.back.pop() {
                     v.cursor = prev.clone();
-                    let req = ids.next();
+                    let req = ids.fresh();
                     v.req = Some(req);
                     vec![Command::Value { req, key: v.key.clone(), cursor: prev }]
                 } else {
@@ -691,7 +691,7 @@ impl KeysTab {
                 }
             }
             Action::Refresh => {
-                let req = ids.next();
+                let req = ids.fresh();
                 v.req = Some(req);
                 vec![Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() }]
             }
@@ -786,7 +786,7 @@ impl KeysTab {
         self.offset = 0;
         self.index.clear();
         self.meta.clear();
-        let req = ids.next();
+        let req = ids.fresh();
         self.info_req = Some(req);
         let mut v = vec![Command::SelectDb { req, db }];
         v.extend(self.rescan(ids));

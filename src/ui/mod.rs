@@ -68,7 +68,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                 Block::default().borders(Borders::ALL).title(Span::styled(format!(" {title} "), theme::title()));
             let inner = block.inner(r);
             f.render_widget(block, r);
-            f.render_widget(area, inner);
+            f.render_widget(&**area, inner);
         }
         Some(Popup::Confirm { question, .. }) => {
             let r = centered(f.area(), 70, 5);

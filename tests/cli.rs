@@ -1,0 +1,90 @@
+//! Headless commands: `memscope keys` and `memscope config check`.
+
+mod support;
+
+use std::process::Command;
+
+fn memscope(args: &[&str]) -> std::process::Output {
+    let home = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_memscope"))
+        .args(args)
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env_remove("REDIS_URL")
+        .env_remove("MEMSCOPE_CONFIG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn keys_lists_every_key_plain_typed_long_and_json() {
+    let r = support::redis();
+    let mut c = support::client(&r);
+    let mut p = redis::pipe();
+    for i in 0..3000 {
+        p.cmd("SET").arg(format!("k:{i}")).arg(i).ignore();
+    }
+    p.cmd("RPUSH").arg("list:1").arg("a").ignore();
+    p.cmd("SET").arg(&b"bin:\x1b[31m\xff"[..]).arg("x").arg("EX").arg(100).ignore();
+    let _: () = p.query(&mut c).unwrap();
+
+    let out = memscope(&["keys", "--redis-url", &r.url()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3002);
+    assert!(lines.contains(&"k:2999"));
+    assert!(lines.contains(&"bin:\\x1b[31m\\xff"), "binary key escaped, not raw");
+
+    let out = memscope(&["keys", "k:1*", "--redis-url", &r.url()]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 1111);
+
+    let out = memscope(&["keys", "--type", "list", "--long", "--redis-url", &r.url()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1);
+    assert!(text.starts_with("list") && text.trim_end().ends_with("list:1"), "{text}");
+
+    let out = memscope(&["keys", "bin:*", "--json", "--long", "--redis-url", &r.url()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["key_hex"], "62696e3a1b5b33316dff");
+    assert_eq!(v["type"], "string");
+    assert!(v["ttl_ms"].as_i64().unwrap() > 90_000);
+}
+
+#[test]
+fn keys_reports_an_unreachable_server_with_exit_code_1() {
+    let out = memscope(&["keys", "--redis-url", "redis://127.0.0.1:1/0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unreachable"));
+}
+
+#[test]
+fn config_check_redacts_secrets_and_names_file_and_line_of_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, "[profile.p.redis]\nurl = \"redis://app:s3cret@db.internal:6380/2\"\n").unwrap();
+    let out = memscope(&["config", "check", "--config", good.to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("redis://app:***@db.internal:6380/2"), "{text}");
+    assert!(!text.contains("s3cret"));
+    assert!(text.contains("(loaded)"));
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "default_profile = \"p\"\n[profile.p]\nread_only = true\n[profile.p.redis]\nurll = \"x\"\n")
+        .unwrap();
+    let out = memscope(&["config", "check", "--config", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains(&format!("{}:5:1", bad.display())), "{err}");
+    assert!(err.contains("urll"), "{err}");
+
+    // The TUI refuses a bad file the same way, before touching the terminal.
+    let out = memscope(&["--config", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml:5:1"));
+
+    let missing = memscope(&["config", "check", "--config", "/nonexistent/memscope.toml"]);
+    assert_eq!(missing.status.code(), Some(2));
+}

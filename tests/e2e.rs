@@ -1,0 +1,239 @@
+//! The real binary in a pseudo-terminal: keys typed, screen read back through a VT parser.
+
+mod support;
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct Tui {
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    _home: tempfile::TempDir,
+}
+
+impl Tui {
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Tui {
+        let pty = native_pty_system();
+        let pair = pty.openpty(PtySize { rows: 40, cols: 140, pixel_width: 0, pixel_height: 0 }).unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_memscope"));
+        cmd.args(args);
+        // A private HOME: no user config is read, logs go to the temp dir.
+        cmd.env("HOME", home.path());
+        cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
+        cmd.env("XDG_DATA_HOME", home.path().join("data"));
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("REDIS_URL");
+        cmd.env_remove("MEMSCOPE_CONFIG");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            std::num::NonZero::new(40).unwrap(),
+            std::num::NonZero::new(140).unwrap(),
+            0,
+        )));
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let p = parser.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        let writer = pair.master.take_writer().unwrap();
+        // Keep the master alive for the child's lifetime.
+        std::mem::forget(pair.master);
+        Tui { parser, writer, child, _home: home }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, what: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if s.contains(what) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("`{what}` did not appear; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
+    fn wait_exit(&mut self, secs: u64) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(100)); // let the reader drain
+                return st;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("memscope did not exit; screen:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    /// The terminal is back to normal: main screen, cursor shown.
+    fn assert_restored(&self) {
+        let p = self.parser.lock().unwrap();
+        assert!(!p.screen().alternate_screen(), "still on the alternate screen");
+        assert!(!p.screen().hide_cursor(), "cursor still hidden");
+    }
+}
+
+fn seeded() -> memscope::demo::PrivateRedis {
+    let r = support::redis();
+    let mut c = support::client(&r);
+    let _: () = redis::cmd("MSET")
+        .arg("session:conv-1")
+        .arg("x")
+        .arg("weather:nyc:today")
+        .arg(r#"{"forecast":"rain","temp_c":8}"#)
+        .arg("plain-key")
+        .arg("hello")
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("RPUSH").arg("conversation:conv-1:messages").arg("hi").arg("there").query(&mut c).unwrap();
+    r
+}
+
+#[test]
+fn browse_filter_open_a_value_and_quit() {
+    let r = seeded();
+    let mut t = Tui::start(&["--redis-url", &r.url()], &[]);
+    t.wait_for("weather:", 15);
+    t.wait_for("4 keys", 5);
+    // Tree: the folders are there; expand weather: and open the key.
+    t.send("G"); // last row: weather:
+    t.send("\r");
+    t.wait_for("nyc:", 5);
+    t.send("j\r");
+    t.wait_for("nyc:", 5);
+    t.send("j\r");
+    let s = t.wait_for("JSON (pretty-printed)", 5);
+    assert!(s.contains("\"forecast\": \"rain\""), "{s}");
+    t.send("\x1b"); // back to the list
+    t.wait_for("tree / flat", 5);
+    // Filter with MATCH.
+    t.send("/");
+    t.wait_for("SCAN MATCH glob", 5);
+    t.send("\x7f*conv*\r");
+    let s = t.wait_for("2 keys", 5);
+    assert!(s.contains("MATCH *conv*"), "{s}");
+    assert!(!s.contains("plain-key"));
+    // Help popup, then quit.
+    t.send("?");
+    t.wait_for("any key closes", 5);
+    t.send("x");
+    t.send("q");
+    assert!(t.wait_exit(10).success());
+    t.assert_restored();
+}
+
+#[test]
+fn a_frozen_server_never_delays_a_keypress() {
+    let r = seeded();
+    let mut t = Tui::start(&["--redis-url", &r.url()], &[]);
+    t.wait_for("4 keys", 15);
+    let url = r.url();
+    let sleeper = std::thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let _: () = redis::cmd("DEBUG").arg("SLEEP").arg(4).query(&mut c).unwrap();
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    // Ask for Redis work (rescan), then for pure UI work: both answered while Redis sleeps.
+    t.send("r");
+    t.send("?");
+    t.wait_for("any key closes", 3);
+    assert!(!sleeper.is_finished(), "the help popup appeared only after the server woke up");
+    t.send("x");
+    t.send("2");
+    t.wait_for("scanning", 3);
+    assert!(!sleeper.is_finished());
+    sleeper.join().unwrap();
+    t.wait_for("4 keys", 15);
+    t.send("q");
+    assert!(t.wait_exit(10).success());
+}
+
+#[test]
+fn sigterm_and_panic_restore_the_terminal() {
+    let r = seeded();
+    let mut t = Tui::start(&["--redis-url", &r.url()], &[]);
+    t.wait_for("4 keys", 15);
+    let pid = t.child.process_id().unwrap();
+    assert!(std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap().success());
+    t.wait_exit(10);
+    t.assert_restored();
+
+    let mut t = Tui::start(
+        &["--redis-url", &r.url()],
+        &[("MEMSCOPE_TEST_PANIC", "1"), ("RUST_BACKTRACE", "0"), ("RUST_LIB_BACKTRACE", "0")],
+    );
+    let st = t.wait_exit(20);
+    assert!(!st.success());
+    t.assert_restored();
+    assert!(
+        t.screen().contains("MEMSCOPE_TEST_PANIC"),
+        "panic message printed on the restored screen:\n{}",
+        t.screen()
+    );
+}
+
+#[test]
+fn demo_seeds_a_private_server_and_stops_it_on_exit() {
+    let mut t = Tui::start(&["demo"], &[]);
+    let s = t.wait_for("session:", 30);
+    t.wait_for("conversation:", 5);
+    let port: u16 = s
+        .split("redis://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .expect("the header names the private server");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    t.send("q");
+    assert!(t.wait_exit(10).success());
+    t.assert_restored();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the demo's redis-server still runs");
+}
+
+#[test]
+fn demo_stops_its_server_on_panic_too() {
+    let mut t =
+        Tui::start(&["demo"], &[("MEMSCOPE_TEST_PANIC", "1"), ("RUST_BACKTRACE", "0"), ("RUST_LIB_BACKTRACE", "0")]);
+    let st = t.wait_exit(30);
+    assert!(!st.success());
+    t.assert_restored();
+    let s = t.screen();
+    let port: u16 = s
+        .split("private redis-server at redis://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("the demo prints its server before the UI starts:\n{s}"));
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the demo's redis-server survived a panic");
+}
