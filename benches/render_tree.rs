@@ -1,1 +1,101 @@
-fn main() {}
+//! Frame time of the Redis Keys tab holding 1,000,000 keys, at 200×60.
+//!
+//! `cargo bench --bench render_tree` prints p50/p99 over 2,000 frames (the tree with a
+//! 250,000-key folder expanded, scrolled to a new position every frame), then runs criterion.
+
+use criterion::{Criterion, criterion_group};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use memscope::app::{App, Msg};
+use memscope::config::Config;
+use memscope::domain::ScanBatch;
+use memscope::message::{BackendEvent, Command};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::time::Instant;
+
+const N: usize = 1_000_000;
+
+/// Mixed agent-memory keys: sessions, message lists, caches, rate limits, vector caches.
+pub fn synthetic_keys(n: usize) -> Vec<Box<[u8]>> {
+    (0..n)
+        .map(|i| {
+            let s = match i % 4 {
+                0 => format!("session:conv-{i:07}"),
+                1 => format!("conversation:conv-{i:07}:messages"),
+                2 => format!("cache:user:{}:profile:{i}", i % 5000),
+                _ => format!("ratelimit:u-{}:{}", i % 20_000, i),
+            };
+            s.into_bytes().into_boxed_slice()
+        })
+        .collect()
+}
+
+pub fn loaded_app(n: usize) -> App {
+    let cfg = Config::with_redis("redis://127.0.0.1:6379/0");
+    let mut app = App::new(&cfg, (200, 60));
+    let req = app
+        .init()
+        .into_iter()
+        .find_map(|c| match c {
+            Command::Scan { req, .. } => Some(req),
+            _ => None,
+        })
+        .expect("scan");
+    let keys = synthetic_keys(n);
+    let chunks: Vec<Vec<Box<[u8]>>> = keys.chunks(1000).map(|c| c.to_vec()).collect();
+    let last = chunks.len() - 1;
+    for (i, c) in chunks.into_iter().enumerate() {
+        let b = ScanBatch { keys: c, seen: 0, total: Some(n as u64), calls: i as u64, done: i == last };
+        app.update(Msg::Backend(BackendEvent::Scan(req, Ok(b))));
+    }
+    // Expand `session:` (250,000 keys): rows = 4 folders + 250,000 keys.
+    let key = |app: &mut App, c: KeyCode| app.update(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    key(&mut app, KeyCode::Char('G'));
+    key(&mut app, KeyCode::Enter);
+    app
+}
+
+fn percentiles() {
+    let t0 = Instant::now();
+    let mut app = loaded_app(N);
+    eprintln!(
+        "loaded {} keys, {} visible rows in {:.2} s",
+        app.keys.index.len(),
+        app.keys.index.row_count(),
+        t0.elapsed().as_secs_f64()
+    );
+    let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    let mut times = Vec::with_capacity(2000);
+    for i in 0..2000 {
+        // Jump somewhere new each frame (the update is not timed, only the draw).
+        let target = (i * 7919) % app.keys.index.row_count();
+        app.keys.selected = target;
+        app.keys.offset = target.saturating_sub(10);
+        let t = Instant::now();
+        term.draw(|f| memscope::ui::draw(f, &app)).unwrap();
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    let p = |q: f64| times[((times.len() as f64 - 1.0) * q) as usize];
+    println!("render_tree 1M keys 200x60: p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms", p(0.5), p(0.99), p(1.0));
+}
+
+fn bench(c: &mut Criterion) {
+    let app = loaded_app(N);
+    let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    c.bench_function("draw keys tab, 1M keys, tree, 200x60", |b| {
+        b.iter(|| {
+            term.draw(|f| memscope::ui::draw(f, &app)).unwrap();
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    if std::env::args().any(|a| a == "--bench") {
+        percentiles();
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
