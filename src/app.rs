@@ -488,3 +488,96 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Key, ScanBatch};
+
+    fn app(read_only: bool) -> (App, Vec<Command>) {
+        let mut cfg = Config::with_redis("redis://127.0.0.1:1/0");
+        cfg.read_only = read_only;
+        let mut app = App::new(&cfg, (100, 30));
+        let cmds = app.init();
+        (app, cmds)
+    }
+
+    fn press(app: &mut App, c: char) -> Vec<Command> {
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)))
+    }
+
+    fn scan_req(cmds: &[Command]) -> RequestId {
+        cmds.iter()
+            .rev()
+            .find_map(|c| match c {
+                Command::Scan { req, .. } => Some(*req),
+                _ => None,
+            })
+            .expect("a scan")
+    }
+
+    fn batch(keys: &[&str]) -> Result<ScanBatch, crate::store::StoreError> {
+        let keys: Vec<Key> = keys.iter().map(|k| k.as_bytes().into()).collect();
+        Ok(ScanBatch { seen: keys.len() as u64, keys, total: None, calls: 1, done: true })
+    }
+
+    #[test]
+    fn a_late_reply_of_a_superseded_scan_is_dropped() {
+        let (mut app, cmds) = app(true);
+        let old = scan_req(&cmds);
+        let new = scan_req(&press(&mut app, 'r'));
+        assert_ne!(old, new);
+        app.update(Msg::Backend(BackendEvent::Scan(old, batch(&["stale"]))));
+        assert!(app.keys.index.is_empty());
+        app.update(Msg::Backend(BackendEvent::Scan(new, batch(&["fresh"]))));
+        assert_eq!(app.keys.index.len(), 1);
+    }
+
+    #[test]
+    fn read_only_profile_cannot_enter_write_mode_or_send_writes() {
+        let (mut app, cmds) = app(true);
+        app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(&["k"]))));
+        assert!(press(&mut app, 'W').is_empty());
+        assert!(!app.write_mode);
+        assert!(app.status.as_ref().unwrap().text.contains("read-only"));
+        assert!(press(&mut app, 'x').is_empty());
+        assert!(app.popup.is_none());
+    }
+
+    #[test]
+    fn write_needs_toggle_then_confirmation() {
+        let (mut app, cmds) = app(false);
+        app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(&["k"]))));
+        assert!(press(&mut app, 'x').is_empty());
+        assert!(app.popup.is_none(), "not in write mode yet");
+        assert_eq!(press(&mut app, 'W'), vec![Command::SetWriteMode(true)]);
+        assert!(press(&mut app, 'x').is_empty());
+        assert!(matches!(app.popup, Some(Popup::Confirm { .. })));
+        let sent = press(&mut app, 'y');
+        assert!(matches!(&sent[..], [Command::Write { op: WriteOp::Delete(k), .. }] if &**k == b"k"));
+    }
+
+    #[test]
+    fn command_line_and_unknown_commands() {
+        let (mut app, _) = app(true);
+        let cmds = app.run_command("match user:*");
+        assert!(matches!(&cmds[..], [Command::Scan { pattern, .. }] if pattern == "user:*"));
+        let cmds = app.run_command("db 2");
+        assert!(matches!(cmds[0], Command::SelectDb { db: 2, .. }));
+        assert!(app.run_command("frobnicate").is_empty());
+        assert!(app.status.as_ref().unwrap().text.contains("unknown command"));
+        app.run_command("q");
+        assert!(app.should_quit);
+    }
+
+    #[test]
+    fn ticks_redraw_once_a_second_not_every_tick() {
+        let (mut app, _) = app(true);
+        app.dirty = false;
+        app.update(Msg::Tick(1_000));
+        assert!(app.dirty);
+        app.dirty = false;
+        app.update(Msg::Tick(1_250));
+        assert!(!app.dirty);
+    }
+}
