@@ -51,6 +51,7 @@ struct FileRedis {
     page_size: Option<u32>,
     timeout_ms: Option<u64>,
     scan_timeout_ms: Option<u64>,
+    tls_ca_file: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -96,6 +97,8 @@ pub struct RedisConfig {
     pub page_size: u32,
     pub timeout_ms: u64,
     pub scan_timeout_ms: u64,
+    /// PEM file of the CA that signed the server's certificate (rediss:// with a private CA).
+    pub tls_ca_file: Option<String>,
 }
 
 impl RedisConfig {
@@ -108,6 +111,7 @@ impl RedisConfig {
             page_size: 100,
             timeout_ms: 2_000,
             scan_timeout_ms: 10_000,
+            tls_ca_file: None,
         }
     }
 }
@@ -320,6 +324,7 @@ fn resolve(
         if let Some(n) = r.scan_timeout_ms {
             c.scan_timeout_ms = n.max(1);
         }
+        c.tls_ca_file = r.tls_ca_file;
         Ok(c)
     });
     let mut redis = redis.take().transpose()?;
@@ -494,14 +499,15 @@ impl Config {
         s.push_str(&format!("profile: {}\nread_only: {}\n", self.profile, self.read_only));
         match &self.redis {
             Some(r) => s.push_str(&format!(
-                "redis: url={} delimiter={:?} scan_count={} preview_bytes={} page_size={} timeout_ms={} scan_timeout_ms={}\n",
+                "redis: url={} delimiter={:?} scan_count={} preview_bytes={} page_size={} timeout_ms={} scan_timeout_ms={} tls_ca_file={}\n",
                 redact_url(&r.url),
                 r.delimiter,
                 r.scan_count,
                 r.preview_bytes,
                 r.page_size,
                 r.timeout_ms,
-                r.scan_timeout_ms
+                r.scan_timeout_ms,
+                r.tls_ca_file.as_deref().unwrap_or("-")
             )),
             None => s.push_str("redis: not configured (set [profile.NAME.redis] url, REDIS_URL or --redis-url)\n"),
         }

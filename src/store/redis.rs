@@ -46,7 +46,15 @@ impl RedisStore {
         let db = db.unwrap_or(info.redis_settings().db().max(0) as u32);
         let settings = info.redis_settings().clone().set_db(db as i64);
         let info = info.set_redis_settings(settings);
-        let client = redis::Client::open(info).map_err(map_err)?;
+        let client = match &cfg.tls_ca_file {
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .map_err(|e| StoreError::Other(format!("cannot read tls_ca_file {path}: {e}")))?;
+                let certs = redis::TlsCertificates { client_tls: None, root_cert: Some(pem) };
+                redis::Client::build_with_tls(info, certs).map_err(map_err)?
+            }
+            None => redis::Client::open(info).map_err(map_err)?,
+        };
         let mgr_cfg = ConnectionManagerConfig::new()
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(50))
