@@ -392,3 +392,24 @@ async fn frozen_server_times_out_the_call_not_the_ui() {
     }
     assert!(ok);
 }
+
+#[tokio::test]
+async fn pages_of_large_elements_shrink_to_stay_bounded() {
+    let r = redis();
+    let mut c = client(&r);
+    let big = vec![b'x'; 200_000];
+    for _ in 0..30 {
+        let _: () = redis::cmd("RPUSH").arg("fat").arg(&big).query(&mut c).unwrap();
+    }
+    let mut rc = RedisConfig::new(r.url());
+    rc.preview_bytes = 256 * 1024; // page budget: 1 MiB
+    let s = RedisStore::connect(&rc, None).unwrap();
+    let v = page(&s, "fat", PageCursor::Start).await;
+    match &v.body {
+        ValueBody::List(items) => {
+            assert!((1..=5).contains(&items.len()), "{} elements of 200 KB in one page", items.len())
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(v.next.is_some());
+}

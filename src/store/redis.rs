@@ -93,6 +93,26 @@ impl RedisStore {
         self.run(self.cfg.timeout_ms, p.query_async(&mut c)).await
     }
 
+    /// Elements per page: `page_size`, fewer when the elements are large, so that one page
+    /// moves about `4 × preview_bytes` at most (a list of 10 MB elements is paged one by one).
+    async fn page_len(&self, key: &[u8], ktype: &KeyType, memory: Option<u64>) -> u64 {
+        let page = self.cfg.page_size as u64;
+        let len_cmd = match ktype {
+            KeyType::List => "LLEN",
+            KeyType::Hash => "HLEN",
+            KeyType::Set => "SCARD",
+            KeyType::ZSet => "ZCARD",
+            KeyType::Stream => "XLEN",
+            _ => return page,
+        };
+        let (Some(mem), Ok(len)) = (memory, self.query::<u64>(redis::cmd(len_cmd).arg(key)).await) else {
+            return page;
+        };
+        let avg = mem / len.max(1);
+        let budget = self.cfg.preview_bytes.saturating_mul(4);
+        (budget / avg.max(1)).clamp(1, page)
+    }
+
     async fn string_body(&self, key: &[u8]) -> Result<(u64, ValueBody), StoreError> {
         let len: u64 = self.query(redis::cmd("STRLEN").arg(key)).await?;
         let limit = self.cfg.preview_bytes;
@@ -251,11 +271,11 @@ impl KeyStore for RedisStore {
         let Some(ktype) = meta.ktype.clone() else {
             return Ok(None);
         };
-        let n = self.cfg.page_size as u64;
         let offset = match cursor {
             PageCursor::Offset(o) => *o,
             _ => 0,
         };
+        let n = self.page_len(key, &ktype, meta.memory).await;
         let (length, next, body) = match &ktype {
             KeyType::String => {
                 let (len, body) = self.string_body(key).await?;

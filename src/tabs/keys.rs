@@ -753,6 +753,9 @@ impl KeysTab {
     fn set_sort(&mut self, s: SortBy, ids: &mut Ids) -> Vec<Command> {
         self.index.set_sort(s);
         self.rebuild();
+        // A new order is read from its top (the largest, or the soonest to expire).
+        self.selected = 0;
+        self.offset = 0;
         let mut c: Vec<Command> = self.bulk_meta(ids).into_iter().collect();
         c.extend(self.visible_meta(ids));
         c
