@@ -317,6 +317,17 @@ mod tests {
     }
 
     #[test]
+    fn every_action_is_documented_in_the_example_config() {
+        for b in Keymap::default().bindings {
+            assert!(
+                crate::config::EXAMPLE.contains(&format!("# {:<18} = ", b.name)),
+                "config.example.toml does not document [keymap] {}",
+                b.name
+            );
+        }
+    }
+
+    #[test]
     fn footer_and_help_come_from_the_table() {
         let km = Keymap::default();
         let f = km.footer(Context::KeyList);

@@ -165,6 +165,7 @@ async fn wait_for_signal() {
 /// in the backend task.
 pub async fn run_tui(cfg: config::Config) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
+    tracing::info!(profile = %cfg.profile, read_only = cfg.read_only, "memscope UI starting");
     let mut guard = TerminalGuard::enter()?;
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;

@@ -121,7 +121,7 @@ fn seeded() -> memscope::demo::PrivateRedis {
 #[test]
 fn browse_filter_open_a_value_and_quit() {
     let r = seeded();
-    let mut t = Tui::start(&["--redis-url", &r.url()], &[]);
+    let mut t = Tui::start(&["--redis-url", &r.url()], &[("MEMSCOPE_LOG", "debug")]);
     t.wait_for("weather:", 15);
     t.wait_for("4 keys", 5);
     // Tree: the folders are there; expand weather: and open the key.
@@ -149,6 +149,10 @@ fn browse_filter_open_a_value_and_quit() {
     t.send("q");
     assert!(t.wait_exit(10).success());
     t.assert_restored();
+    // Logs went to the data dir, not to the screen.
+    let log = std::fs::read_to_string(t._home.path().join("data/memscope/memscope.log")).expect("log file");
+    assert!(log.contains("dispatch") && log.contains("scan finished"), "{log}");
+    assert!(!t.screen().contains("dispatch"));
 }
 
 #[test]
@@ -178,12 +182,19 @@ fn a_frozen_server_never_delays_a_keypress() {
 }
 
 #[test]
-fn sigterm_and_panic_restore_the_terminal() {
+fn sigterm_sigint_and_panic_restore_the_terminal() {
     let r = seeded();
     let mut t = Tui::start(&["--redis-url", &r.url()], &[]);
     t.wait_for("4 keys", 15);
     let pid = t.child.process_id().unwrap();
     assert!(std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap().success());
+    t.wait_exit(10);
+    t.assert_restored();
+
+    let mut t = Tui::start(&["--redis-url", &r.url()], &[]);
+    t.wait_for("4 keys", 15);
+    let pid = t.child.process_id().unwrap();
+    assert!(std::process::Command::new("kill").arg("-INT").arg(pid.to_string()).status().unwrap().success());
     t.wait_exit(10);
     t.assert_restored();
 

@@ -34,6 +34,10 @@ impl ConnTracker {
             return;
         };
         if last.as_ref() != Some(&state) {
+            match &state {
+                ConnState::Down(e) => tracing::warn!(tier = ?self.tier, error = %e, "tier down"),
+                other => tracing::info!(tier = ?self.tier, state = ?other, "tier state"),
+            }
             *last = Some(state.clone());
             let _ = self.tx.send(BackendEvent::Conn(self.tier, state));
         }
@@ -127,6 +131,7 @@ impl Backend {
 
     fn dispatch(&mut self, cmd: Command) {
         let slot = cmd.slot();
+        tracing::debug!(?slot, command = command_name(&cmd), "dispatch");
         let tx = self.tx.clone();
         let conn = self.redis_conn.clone();
         match cmd {
@@ -196,6 +201,7 @@ impl Backend {
                 });
             }
             Command::Write { req, op } => {
+                tracing::info!(op = ?std::mem::discriminant(&op), key = %crate::ui::text::sanitize_line(op.key()), "write requested");
                 // Defence in depth: the UI only sends writes in write mode, and the store's
                 // own guard refuses them unless write mode was armed here.
                 let store = self.redis_or_err();
@@ -223,6 +229,19 @@ impl Backend {
             conn.report(&r);
             let _ = tx.send(BackendEvent::Info(req, r));
         });
+    }
+}
+
+fn command_name(c: &Command) -> &'static str {
+    match c {
+        Command::Scan { .. } => "scan",
+        Command::Cancel(_) => "cancel",
+        Command::Meta { .. } => "meta",
+        Command::Value { .. } => "value",
+        Command::Info { .. } => "info",
+        Command::SelectDb { .. } => "select_db",
+        Command::SetWriteMode(_) => "set_write_mode",
+        Command::Write { .. } => "write",
     }
 }
 
@@ -259,12 +278,16 @@ async fn scan_all(
                 seen += keys.len() as u64;
                 cursor = next;
                 let done = next == 0;
+                if done {
+                    tracing::debug!(seen, calls, "scan finished");
+                }
                 let batch = ScanBatch { keys, seen, total, calls, done };
                 if tx.send(BackendEvent::Scan(req, Ok(batch))).is_err() || done {
                     return;
                 }
             }
             Err(e) => {
+                tracing::warn!(error = %e, seen, calls, "scan failed");
                 let _ = tx.send(BackendEvent::Scan(req, Err(e)));
                 return;
             }
