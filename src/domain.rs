@@ -211,3 +211,303 @@ impl WriteOp {
         }
     }
 }
+
+// ---------- long-term tier (Firestore / SQLite) ----------
+
+/// A UTC instant with nanoseconds, as Firestore keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ts {
+    pub secs: i64,
+    pub nanos: u32,
+}
+
+impl Ts {
+    pub fn from_micros(us: i64) -> Ts {
+        Ts { secs: us.div_euclid(1_000_000), nanos: (us.rem_euclid(1_000_000) * 1000) as u32 }
+    }
+    pub fn micros(&self) -> i64 {
+        self.secs.saturating_mul(1_000_000).saturating_add((self.nanos / 1000) as i64)
+    }
+
+    /// Parse RFC 3339 / ISO-8601. A string without a zone (Python's `utcnow().isoformat()`) is
+    /// read as UTC; `Z` and `±hh:mm` offsets are honoured; a date alone is midnight UTC.
+    pub fn parse(s: &str) -> Option<Ts> {
+        let s = s.trim();
+        let (date, rest) = match s.find(['T', 't', ' ']) {
+            Some(i) => (&s[..i], &s[i + 1..]),
+            None => (s, ""),
+        };
+        let mut d = date.split('-');
+        let y: i64 = d.next()?.parse().ok()?;
+        let mo: u32 = d.next()?.parse().ok()?;
+        let day: u32 = d.next()?.parse().ok()?;
+        if d.next().is_some() || !(1..=12).contains(&mo) || !(1..=31).contains(&day) {
+            return None;
+        }
+        let (time, offset_secs) = if rest.is_empty() {
+            ("00:00:00", 0i64)
+        } else if let Some(t) = rest.strip_suffix(['Z', 'z']) {
+            (t, 0)
+        } else if let Some(i) = rest.rfind(['+', '-']).filter(|&i| i >= 5) {
+            let (t, off) = rest.split_at(i);
+            let sign = if off.starts_with('-') { -1 } else { 1 };
+            let off = &off[1..];
+            let (oh, om) = off.split_once(':').unwrap_or((&off[..off.len().min(2)], &off[off.len().min(2)..]));
+            let oh: i64 = oh.parse().ok()?;
+            let om: i64 = if om.is_empty() { 0 } else { om.parse().ok()? };
+            (t, sign * (oh * 3600 + om * 60))
+        } else {
+            (rest, 0)
+        };
+        let mut t = time.split(':');
+        let h: i64 = t.next()?.parse().ok()?;
+        let mi: i64 = t.next()?.parse().ok()?;
+        let sec_s = t.next().unwrap_or("0");
+        let (whole, frac) = sec_s.split_once('.').unwrap_or((sec_s, ""));
+        let sec: i64 = whole.parse().ok()?;
+        if h > 23 || mi > 59 || sec > 60 || !frac.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let mut nanos: u32 = 0;
+        for (i, c) in frac.chars().take(9).enumerate() {
+            nanos += (c as u32 - '0' as u32) * 10u32.pow(8 - i as u32);
+        }
+        let days = days_from_civil(y, mo, day);
+        Some(Ts { secs: days * 86_400 + h * 3600 + mi * 60 + sec - offset_secs, nanos })
+    }
+
+    /// `2026-11-23T21:40:05.123Z` (milliseconds shown when present).
+    pub fn to_rfc3339(&self) -> String {
+        let days = self.secs.div_euclid(86_400);
+        let rem = self.secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        let ms = self.nanos / 1_000_000;
+        let frac = if self.nanos == 0 { String::new() } else { format!(".{ms:03}") };
+        format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{frac}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+    }
+}
+
+// Howard Hinnant's civil-date algorithms (proleptic Gregorian, UTC).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + if m <= 2 { 1 } else { 0 }, m, d)
+}
+
+/// Every Firestore value type, kept as its type (never flattened to a string).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FsValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    Timestamp(Ts),
+    String(String),
+    Bytes(Vec<u8>),
+    /// A document path relative to the database root: `users/u-alice`.
+    Reference(String),
+    GeoPoint {
+        lat: f64,
+        lng: f64,
+    },
+    Array(Vec<FsValue>),
+    /// Fields in key order.
+    Map(Vec<(String, FsValue)>),
+}
+
+impl FsValue {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            FsValue::Null => "null",
+            FsValue::Bool(_) => "bool",
+            FsValue::Int(_) => "int64",
+            FsValue::Double(_) => "double",
+            FsValue::Timestamp(_) => "timestamp",
+            FsValue::String(_) => "string",
+            FsValue::Bytes(_) => "bytes",
+            FsValue::Reference(_) => "reference",
+            FsValue::GeoPoint { .. } => "geopoint",
+            FsValue::Array(_) => "array",
+            FsValue::Map(_) => "map",
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            FsValue::String(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            FsValue::Int(i) => Some(*i),
+            FsValue::Double(d) if d.is_finite() => Some(*d as i64),
+            _ => None,
+        }
+    }
+    /// A timestamp, or an ISO-8601 string read as UTC (older writers).
+    pub fn as_ts(&self) -> Option<Ts> {
+        match self {
+            FsValue::Timestamp(t) => Some(*t),
+            FsValue::String(s) => Ts::parse(s),
+            _ => None,
+        }
+    }
+}
+
+/// A document: its path relative to the database root and its typed fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub path: String,
+    pub fields: Vec<(String, FsValue)>,
+    pub update_time: Option<Ts>,
+}
+
+impl Document {
+    pub fn id(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+    pub fn get(&self, field: &str) -> Option<&FsValue> {
+        self.fields.iter().find(|(k, _)| k == field).map(|(_, v)| v)
+    }
+    pub fn str_field(&self, field: &str) -> Option<String> {
+        self.get(field).and_then(|v| v.as_str()).map(str::to_string)
+    }
+}
+
+/// A conversation as the list shows it; `doc` keeps every field, known or not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversation {
+    pub id: String,
+    pub title: Option<String>,
+    pub user_id: Option<String>,
+    pub agent_id: Option<String>,
+    pub created_at: Option<Ts>,
+    pub updated_at: Option<Ts>,
+    pub message_count: Option<i64>,
+    pub doc: Document,
+}
+
+impl Conversation {
+    pub fn from_doc(doc: Document) -> Conversation {
+        Conversation {
+            id: doc.id().to_string(),
+            title: doc.str_field("title"),
+            user_id: doc.str_field("user_id"),
+            agent_id: doc.str_field("agent_id"),
+            created_at: doc.get("created_at").and_then(FsValue::as_ts),
+            updated_at: doc.get("updated_at").and_then(FsValue::as_ts),
+            message_count: doc.get("message_count").and_then(FsValue::as_i64),
+            doc,
+        }
+    }
+}
+
+/// How a message's `timestamp` was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TsForm {
+    Timestamp,
+    IsoString,
+    Missing,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub id: String,
+    pub role: String,
+    pub content: String,
+    pub timestamp: Option<Ts>,
+    pub ts_form: TsForm,
+    pub user_id: Option<String>,
+    pub doc: Document,
+}
+
+impl Message {
+    pub fn from_doc(doc: Document) -> Message {
+        let (timestamp, ts_form) = match doc.get("timestamp") {
+            Some(FsValue::Timestamp(t)) => (Some(*t), TsForm::Timestamp),
+            Some(FsValue::String(s)) => (Ts::parse(s), TsForm::IsoString),
+            _ => (None, TsForm::Missing),
+        };
+        Message {
+            id: doc.id().to_string(),
+            role: doc.str_field("role").unwrap_or_else(|| "?".into()),
+            content: match doc.get("content") {
+                Some(FsValue::String(s)) => s.clone(),
+                Some(other) => format!("<{}>", other.type_name()),
+                None => String::new(),
+            },
+            timestamp,
+            ts_form,
+            user_id: doc.str_field("user_id"),
+            doc,
+        }
+    }
+    /// Chronological sort key: instant, then id.
+    pub fn sort_key(&self) -> (Option<Ts>, &str) {
+        (self.timestamp, &self.id)
+    }
+}
+
+/// Where the next page of a query starts; opaque to the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cursor {
+    /// After the document with these order-field values and this path.
+    After { values: Vec<FsValue>, path: String },
+    /// Messages: one position per timestamp form (typed, string), merged by instant.
+    Merged { typed: Option<(Ts, String)>, typed_done: bool, text: Option<(String, String)>, text_done: bool },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<Cursor>,
+}
+
+/// Which conversations the list shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ConvFilter {
+    #[default]
+    All,
+    User(String),
+    Agent(String),
+    TitlePrefix(String),
+    IdPrefix(String),
+}
+
+#[cfg(test)]
+mod ts_tests {
+    use super::*;
+
+    #[test]
+    fn iso_strings_without_zone_are_utc_and_offsets_apply() {
+        let a = Ts::parse("2026-11-23T21:40:05.123456").unwrap();
+        let b = Ts::parse("2026-11-23T21:40:05.123456Z").unwrap();
+        let c = Ts::parse("2026-11-23T22:40:05.123456+01:00").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(b, c);
+        assert_eq!(a.nanos, 123_456_000);
+        assert_eq!(a.to_rfc3339(), "2026-11-23T21:40:05.123Z");
+        assert_eq!(Ts::parse("1970-01-01").unwrap(), Ts { secs: 0, nanos: 0 });
+        assert_eq!(Ts::parse("2024-02-29 12:00:00").unwrap().to_rfc3339(), "2024-02-29T12:00:00Z");
+        assert!(Ts::parse("yesterday").is_none());
+        assert!(Ts::parse("2024-13-01T00:00:00").is_none());
+        assert_eq!(Ts::from_micros(a.micros()), Ts { secs: a.secs, nanos: 123_456_000 });
+        assert_eq!(Ts::from_micros(-1).to_rfc3339(), "1969-12-31T23:59:59.999Z");
+    }
+}

@@ -1,9 +1,14 @@
 //! Store traits and their implementations. Store crate types (redis::Value, …) never leave
 //! this module: callers see `crate::domain` types and `StoreError`.
 
+pub mod firestore;
 pub mod redis;
+pub mod sqlite;
 
-use crate::domain::{Key, KeyMeta, PageCursor, ServerInfo, ValuePage, WriteOp};
+use crate::domain::{
+    ConvFilter, Conversation, Cursor, Document, FsValue, Key, KeyMeta, Message, Page, PageCursor, ServerInfo,
+    ValuePage, WriteOp,
+};
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -52,4 +57,98 @@ pub trait KeyStore: Send + Sync {
     /// Arms the write guard. Until armed, `write` sends nothing.
     fn set_writes_allowed(&self, allowed: bool);
     async fn write(&self, op: &WriteOp) -> Result<String, StoreError>;
+}
+
+/// The long-term tier: conversation logs and any other documents, read page by page.
+#[async_trait::async_trait]
+pub trait LongTermStore: Send + Sync {
+    fn describe(&self) -> String;
+    async fn ping(&self) -> Result<Duration, StoreError>;
+    /// Conversations, newest activity first (a prefix filter orders by that field instead).
+    async fn conversations(
+        &self,
+        filter: &ConvFilter,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Conversation>, StoreError>;
+    async fn count_conversations(&self, filter: &ConvFilter) -> Result<u64, StoreError>;
+    /// Messages of one conversation in timestamp order, both timestamp forms merged.
+    async fn messages(
+        &self,
+        conversation: &str,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Message>, StoreError>;
+    /// One document by path (`users/u-alice`); `None` when it does not exist.
+    async fn document(&self, path: &str) -> Result<Option<Document>, StoreError>;
+    /// Collection ids under a document path, or the root collections for `None`.
+    async fn collections(&self, parent: Option<&str>) -> Result<Vec<String>, StoreError>;
+    /// Documents of a collection path (`conversations/c1/messages`), by id.
+    async fn documents(
+        &self,
+        collection: &str,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Document>, StoreError>;
+    /// Create or replace a document (the memory layer, the demo and tests write with it).
+    async fn put(&self, path: &str, fields: Vec<(String, FsValue)>) -> Result<(), StoreError>;
+}
+
+/// The one place where the long-term implementation is chosen.
+pub async fn build_long_term(
+    cfg: &crate::config::LongTermConfig,
+) -> Result<std::sync::Arc<dyn LongTermStore>, StoreError> {
+    use crate::config::LongTermConfig;
+    Ok(match cfg {
+        LongTermConfig::Firestore { project_id, database_id, emulator_host } => std::sync::Arc::new(
+            firestore::FirestoreStore::connect(project_id, database_id, emulator_host.as_deref()).await?,
+        ),
+        LongTermConfig::Sqlite { path } => std::sync::Arc::new(sqlite::SqliteStore::open(path)?),
+    })
+}
+
+/// Where each of the two message runs stopped: (timestamp, path) and (ISO text, path).
+pub(crate) type MergePositions = (Option<(crate::domain::Ts, String)>, Option<(String, String)>);
+
+/// Merge two chronologically sorted message runs (typed timestamps, ISO strings) into one page.
+/// Shared by both implementations so they order mixed conversations identically.
+pub(crate) fn merge_messages(
+    typed: Vec<Message>,
+    text: Vec<Message>,
+    prev: MergePositions,
+    limit: usize,
+) -> Page<Message> {
+    let typed_full = typed.len() >= limit;
+    let text_full = text.len() >= limit;
+    let (mut last_typed, mut last_text) = prev;
+    let mut a = typed.into_iter().peekable();
+    let mut b = text.into_iter().peekable();
+    let mut items = Vec::with_capacity(limit);
+    while items.len() < limit {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => x.sort_key() <= y.sort_key(),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let m = if take_a { a.next() } else { b.next() };
+        let Some(m) = m else { break };
+        if take_a {
+            last_typed = m.timestamp.map(|t| (t, m.doc.path.clone()));
+        } else {
+            let raw = m.doc.get("timestamp").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            last_text = Some((raw, m.doc.path.clone()));
+        }
+        items.push(m);
+    }
+    // A run is done when it returned less than asked and everything it returned was taken.
+    let typed_done = !typed_full && a.peek().is_none();
+    let text_done = !text_full && b.peek().is_none();
+    let next = (!(typed_done && text_done)).then_some(Cursor::Merged {
+        typed: last_typed,
+        typed_done,
+        text: last_text,
+        text_done,
+    });
+    Page { items, next }
 }

@@ -1,0 +1,415 @@
+//! Firestore implementation of [`LongTermStore`] with the `firestore` crate.
+//!
+//! Documents are read raw (typed protobuf values), never through `serde_json::Value`, so every
+//! value keeps its type. Emulator: when an emulator host is configured, requests go there with
+//! the emulator's conventional stub token and no credentials are looked up; otherwise
+//! Application Default Credentials / `GOOGLE_APPLICATION_CREDENTIALS`.
+
+use super::{LongTermStore, StoreError, merge_messages};
+use crate::domain::{ConvFilter, Conversation, Cursor, Document, FsValue, Message, Page, Ts};
+use firestore::errors::FirestoreError;
+use firestore::gcloud_sdk::google::firestore::v1 as pb;
+use firestore::gcloud_sdk::google_cloud_auth::credentials::{CacheableResource, CredentialsProvider, EntityTag};
+use firestore::gcloud_sdk::google_cloud_auth::errors::CredentialsError;
+use firestore::*;
+use futures_util::StreamExt;
+use std::time::{Duration, Instant};
+
+pub struct FirestoreStore {
+    db: FirestoreDb,
+    label: String,
+}
+
+/// The stub credentials the Firebase tools send to local emulators.
+#[derive(Debug)]
+struct EmulatorToken(EntityTag);
+
+impl CredentialsProvider for EmulatorToken {
+    async fn headers(&self, ext: http::Extensions) -> Result<CacheableResource<http::HeaderMap>, CredentialsError> {
+        if ext.get::<EntityTag>() == Some(&self.0) {
+            return Ok(CacheableResource::NotModified);
+        }
+        let mut h = http::HeaderMap::new();
+        h.insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("Bearer owner"));
+        Ok(CacheableResource::New { entity_tag: self.0.clone(), data: h })
+    }
+    async fn universe_domain(&self) -> Option<String> {
+        None
+    }
+}
+
+fn map_err(e: FirestoreError) -> StoreError {
+    let s = e.to_string();
+    let lower = s.to_lowercase();
+    if lower.contains("unavailable")
+        || lower.contains("connect")
+        || lower.contains("transport")
+        || lower.contains("deadline")
+        || lower.contains("dns")
+    {
+        StoreError::Unreachable(s)
+    } else {
+        // PERMISSION_DENIED, FAILED_PRECONDITION (missing index, with its link), … shown whole.
+        StoreError::Server(s)
+    }
+}
+
+// ---------- protobuf values <-> FsValue ----------
+
+fn from_pb(v: &pb::Value, root: &str) -> FsValue {
+    use pb::value::ValueType as V;
+    match &v.value_type {
+        None | Some(V::NullValue(_)) => FsValue::Null,
+        Some(V::BooleanValue(b)) => FsValue::Bool(*b),
+        Some(V::IntegerValue(i)) => FsValue::Int(*i),
+        Some(V::DoubleValue(d)) => FsValue::Double(*d),
+        Some(V::TimestampValue(t)) => FsValue::Timestamp(Ts { secs: t.seconds, nanos: t.nanos.max(0) as u32 }),
+        Some(V::StringValue(s)) => FsValue::String(s.clone()),
+        Some(V::BytesValue(b)) => FsValue::Bytes(b.to_vec()),
+        Some(V::ReferenceValue(r)) => {
+            FsValue::Reference(r.strip_prefix(root).unwrap_or(r).trim_start_matches('/').to_string())
+        }
+        Some(V::GeoPointValue(g)) => FsValue::GeoPoint { lat: g.latitude, lng: g.longitude },
+        Some(V::ArrayValue(a)) => FsValue::Array(a.values.iter().map(|x| from_pb(x, root)).collect()),
+        Some(V::MapValue(m)) => FsValue::Map(sorted_fields(&m.fields, root)),
+        #[allow(unreachable_patterns)]
+        Some(_) => FsValue::Null,
+    }
+}
+
+fn sorted_fields(m: &std::collections::HashMap<String, pb::Value>, root: &str) -> Vec<(String, FsValue)> {
+    let mut v: Vec<(String, FsValue)> = m.iter().map(|(k, x)| (k.clone(), from_pb(x, root))).collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+fn to_pb(v: &FsValue, root: &str) -> pb::Value {
+    use pb::value::ValueType as V;
+    let t = match v {
+        FsValue::Null => V::NullValue(0),
+        FsValue::Bool(b) => V::BooleanValue(*b),
+        FsValue::Int(i) => V::IntegerValue(*i),
+        FsValue::Double(d) => V::DoubleValue(*d),
+        FsValue::Timestamp(t) => {
+            V::TimestampValue(firestore::gcloud_sdk::prost_types::Timestamp { seconds: t.secs, nanos: t.nanos as i32 })
+        }
+        FsValue::String(s) => V::StringValue(s.clone()),
+        FsValue::Bytes(b) => V::BytesValue(b.clone()),
+        FsValue::Reference(r) => V::ReferenceValue(format!("{root}/{r}")),
+        FsValue::GeoPoint { lat, lng } => {
+            V::GeoPointValue(firestore::gcloud_sdk::google::r#type::LatLng { latitude: *lat, longitude: *lng })
+        }
+        FsValue::Array(a) => V::ArrayValue(pb::ArrayValue { values: a.iter().map(|x| to_pb(x, root)).collect() }),
+        FsValue::Map(m) => {
+            V::MapValue(pb::MapValue { fields: m.iter().map(|(k, x)| (k.clone(), to_pb(x, root))).collect() })
+        }
+    };
+    pb::Value { value_type: Some(t) }
+}
+
+impl FirestoreStore {
+    pub async fn connect(project: &str, database: &str, emulator: Option<&str>) -> Result<FirestoreStore, StoreError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut opts = FirestoreDbOptions::new(project.to_string())
+            .with_database_id(database.to_string())
+            .with_max_retries(1)
+            .with_request_timeout(Duration::from_secs(10));
+        let db = match emulator {
+            Some(host) => {
+                let url = if host.starts_with("http") { host.to_string() } else { format!("http://{host}") };
+                opts = opts.with_firebase_api_url(url);
+                let creds = firestore::gcloud_sdk::google_cloud_auth::credentials::Credentials::from(EmulatorToken(
+                    EntityTag::new(),
+                ));
+                FirestoreDb::with_options_auth(opts, firestore::gcloud_sdk::GoogleAuthHeaders::from(creds)).await
+            }
+            None => FirestoreDb::with_options(opts).await,
+        }
+        .map_err(map_err)?;
+        let label = match emulator {
+            Some(h) => format!("firestore {project} (emulator {h})"),
+            None => format!("firestore {project}/{database}"),
+        };
+        Ok(FirestoreStore { db, label })
+    }
+
+    fn root(&self) -> &str {
+        self.db.get_documents_path()
+    }
+
+    fn doc(&self, d: &pb::Document) -> Document {
+        let root = self.root();
+        Document {
+            path: d.name.strip_prefix(root).unwrap_or(&d.name).trim_start_matches('/').to_string(),
+            fields: sorted_fields(&d.fields, root),
+            update_time: d.update_time.as_ref().map(|t| Ts { secs: t.seconds, nanos: t.nanos.max(0) as u32 }),
+        }
+    }
+
+    fn fv(&self, v: &FsValue) -> FirestoreValue {
+        FirestoreValue::from(to_pb(v, self.root()))
+    }
+
+    /// (parent path for the query, collection id) of a collection path like `a/b/c`.
+    fn split_collection<'p>(&self, collection: &'p str) -> (String, &'p str) {
+        match collection.rsplit_once('/') {
+            Some((parent, id)) => (format!("{}/{parent}", self.root()), id),
+            None => (self.root().to_string(), collection),
+        }
+    }
+
+    async fn message_run(
+        &self,
+        conv: &str,
+        typed: bool,
+        after: Option<(FsValue, String)>,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError> {
+        let parent = format!("{}/conversations/{conv}", self.root());
+        // A range filter brackets one value type: timestamps, or strings (ISO-8601 text).
+        let lower = if typed {
+            FsValue::Timestamp(Ts { secs: -62_135_596_800, nanos: 0 })
+        } else {
+            FsValue::String(String::new())
+        };
+        let lower = self.fv(&lower);
+        let mut q = self
+            .db
+            .fluent()
+            .select()
+            .from("messages")
+            .parent(&parent)
+            .filter(move |q| q.for_all([q.field("timestamp").greater_than_or_equal(lower.clone())]))
+            .order(|o| o.fields([o.field("timestamp").asc(), o.field("__name__").asc()]))
+            .limit(limit);
+        if let Some((v, path)) = after {
+            q = q.start_at(FirestoreQueryCursor::AfterValue(vec![self.fv(&v), self.fv(&FsValue::Reference(path))]));
+        }
+        let docs = q.query().await.map_err(map_err)?;
+        Ok(docs.iter().map(|d| Message::from_doc(self.doc(d))).collect())
+    }
+}
+
+#[async_trait::async_trait]
+impl LongTermStore for FirestoreStore {
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+
+    async fn ping(&self) -> Result<Duration, StoreError> {
+        let t = Instant::now();
+        self.db.fluent().select().from("conversations").limit(1).query().await.map_err(map_err)?;
+        Ok(t.elapsed())
+    }
+
+    async fn conversations(
+        &self,
+        filter: &ConvFilter,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Conversation>, StoreError> {
+        let root = self.root().to_string();
+        let (order_field, desc) = match filter {
+            ConvFilter::TitlePrefix(_) => ("title", false),
+            ConvFilter::IdPrefix(_) => ("__name__", false),
+            _ => ("updated_at", true),
+        };
+        let f = filter.clone();
+        let val = |v: FsValue| FirestoreValue::from(to_pb(&v, &root));
+        let mut q = self
+            .db
+            .fluent()
+            .select()
+            .from("conversations")
+            .filter(|q| {
+                q.for_all(match &f {
+                    ConvFilter::All => vec![],
+                    ConvFilter::User(u) => vec![q.field("user_id").eq(u.clone())],
+                    ConvFilter::Agent(a) => vec![q.field("agent_id").eq(a.clone())],
+                    ConvFilter::TitlePrefix(p) => vec![
+                        q.field("title").greater_than_or_equal(p.clone()),
+                        q.field("title").less_than(format!("{p}\u{f8ff}")),
+                    ],
+                    ConvFilter::IdPrefix(p) => vec![
+                        q.field("__name__")
+                            .greater_than_or_equal(val(FsValue::Reference(format!("conversations/{p}")))),
+                        q.field("__name__").less_than(val(FsValue::Reference(format!("conversations/{p}\u{f8ff}")))),
+                    ],
+                })
+            })
+            .order(|o| {
+                if order_field == "__name__" {
+                    o.fields([o.field("__name__").asc()])
+                } else if desc {
+                    o.fields([o.field(order_field).desc(), o.field("__name__").desc()])
+                } else {
+                    o.fields([o.field(order_field).asc(), o.field("__name__").asc()])
+                }
+            })
+            .limit(limit);
+        if let Some(Cursor::After { values, path }) = after {
+            let mut vals: Vec<FirestoreValue> = values.iter().map(|v| self.fv(v)).collect();
+            vals.push(self.fv(&FsValue::Reference(path.clone())));
+            q = q.start_at(FirestoreQueryCursor::AfterValue(vals));
+        }
+        let docs = q.query().await.map_err(map_err)?;
+        let items: Vec<Conversation> = docs.iter().map(|d| Conversation::from_doc(self.doc(d))).collect();
+        let next = if items.len() as u32 == limit {
+            items.last().map(|c| Cursor::After {
+                values: if order_field == "__name__" {
+                    vec![]
+                } else {
+                    vec![c.doc.get(order_field).cloned().unwrap_or(FsValue::Null)]
+                },
+                path: c.doc.path.clone(),
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    async fn count_conversations(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
+        let f = filter.clone();
+        let root = self.root().to_string();
+        let val = |v: FsValue| FirestoreValue::from(to_pb(&v, &root));
+        let docs = self
+            .db
+            .fluent()
+            .select()
+            .from("conversations")
+            .filter(|q| {
+                q.for_all(match &f {
+                    ConvFilter::All => vec![],
+                    ConvFilter::User(u) => vec![q.field("user_id").eq(u.clone())],
+                    ConvFilter::Agent(a) => vec![q.field("agent_id").eq(a.clone())],
+                    ConvFilter::TitlePrefix(p) => vec![
+                        q.field("title").greater_than_or_equal(p.clone()),
+                        q.field("title").less_than(format!("{p}\u{f8ff}")),
+                    ],
+                    ConvFilter::IdPrefix(p) => vec![
+                        q.field("__name__")
+                            .greater_than_or_equal(val(FsValue::Reference(format!("conversations/{p}")))),
+                        q.field("__name__").less_than(val(FsValue::Reference(format!("conversations/{p}\u{f8ff}")))),
+                    ],
+                })
+            })
+            .aggregate(|a| a.fields([a.field("count").count()]))
+            .query()
+            .await
+            .map_err(map_err)?;
+        let n = docs
+            .first()
+            .and_then(|d| d.fields.get("count"))
+            .and_then(|v| match &v.value_type {
+                Some(pb::value::ValueType::IntegerValue(i)) => Some(*i as u64),
+                _ => None,
+            })
+            .unwrap_or(0);
+        Ok(n)
+    }
+
+    async fn messages(
+        &self,
+        conversation: &str,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Message>, StoreError> {
+        let (typed_after, typed_done, text_after, text_done) = match after {
+            Some(Cursor::Merged { typed, typed_done, text, text_done }) => {
+                (typed.clone(), *typed_done, text.clone(), *text_done)
+            }
+            _ => (None, false, None, false),
+        };
+        let typed = if typed_done {
+            vec![]
+        } else {
+            let a = typed_after.clone().map(|(t, p)| (FsValue::Timestamp(t), p));
+            self.message_run(conversation, true, a, limit).await?
+        };
+        let text = if text_done {
+            vec![]
+        } else {
+            let a = text_after.clone().map(|(s, p)| (FsValue::String(s), p));
+            self.message_run(conversation, false, a, limit).await?
+        };
+        let mut page = merge_messages(typed, text, (typed_after, text_after), limit as usize);
+        // Keep "done" once a run has ended.
+        if let Some(Cursor::Merged { typed_done: td, text_done: xd, .. }) = &mut page.next {
+            *td |= typed_done;
+            *xd |= text_done;
+            if *td && *xd {
+                page.next = None;
+            }
+        }
+        Ok(page)
+    }
+
+    async fn document(&self, path: &str) -> Result<Option<Document>, StoreError> {
+        let (parent, id) = match path.rsplit_once('/') {
+            Some((p, id)) => (p, id),
+            None => return Err(StoreError::Other(format!("not a document path: {path}"))),
+        };
+        let (qparent, coll) = self.split_collection(parent);
+        match self.db.fluent().select().by_id_in(coll).parent(&qparent).one(id).await {
+            Ok(d) => Ok(d.map(|d| self.doc(&d))),
+            Err(FirestoreError::DataNotFoundError(_)) => Ok(None),
+            Err(e) => Err(map_err(e)),
+        }
+    }
+
+    async fn collections(&self, parent: Option<&str>) -> Result<Vec<String>, StoreError> {
+        let list = self.db.fluent().list().collections().page_size(300);
+        let list = match parent {
+            Some(p) => list.parent(format!("{}/{p}", self.root())),
+            None => list,
+        };
+        let mut out: Vec<String> = list.stream_all().await.map_err(map_err)?.take(10_000).collect().await;
+        out.sort();
+        Ok(out)
+    }
+
+    async fn documents(
+        &self,
+        collection: &str,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Document>, StoreError> {
+        let (parent, coll) = self.split_collection(collection);
+        let mut q = self
+            .db
+            .fluent()
+            .select()
+            .from(coll)
+            .parent(&parent)
+            .order(|o| o.fields([o.field("__name__").asc()]))
+            .limit(limit);
+        if let Some(Cursor::After { path, .. }) = after {
+            q = q.start_at(FirestoreQueryCursor::AfterValue(vec![self.fv(&FsValue::Reference(path.clone()))]));
+        }
+        let docs = q.query().await.map_err(map_err)?;
+        let items: Vec<Document> = docs.iter().map(|d| self.doc(d)).collect();
+        let next = (items.len() as u32 == limit)
+            .then(|| items.last().map(|d| Cursor::After { values: vec![], path: d.path.clone() }))
+            .flatten();
+        Ok(Page { items, next })
+    }
+
+    async fn put(&self, path: &str, fields: Vec<(String, FsValue)>) -> Result<(), StoreError> {
+        let root = self.root().to_string();
+        let doc = pb::Document {
+            name: format!("{root}/{path}"),
+            fields: fields.iter().map(|(k, v)| (k.clone(), to_pb(v, &root))).collect(),
+            create_time: None,
+            update_time: None,
+        };
+        let req = pb::CommitRequest {
+            database: self.db.get_database_path().clone(),
+            writes: vec![pb::Write { operation: Some(pb::write::Operation::Update(doc)), ..Default::default() }],
+            transaction: Default::default(),
+            request_options: None,
+        };
+        self.db.client().get().commit(req).await.map_err(|e| StoreError::Server(e.to_string()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,226 @@
+//! One contract for the long-term tier, run against every implementation: Firestore (on the
+//! emulator this test binary starts) and SQLite (a temp file).
+
+mod support;
+
+use memscope::domain::{ConvFilter, Cursor, FsValue, Ts, TsForm};
+use memscope::store::LongTermStore;
+use memscope::store::firestore::FirestoreStore;
+use memscope::store::sqlite::SqliteStore;
+use std::sync::Arc;
+
+async fn firestore(test: &str) -> Arc<dyn LongTermStore> {
+    let emu = support::firestore_emulator();
+    Arc::new(FirestoreStore::connect(&support::project_id(test), "(default)", Some(&emu.host)).await.unwrap())
+}
+
+fn sqlite() -> (Arc<dyn LongTermStore>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(dir.path().join("memory.db").to_str().unwrap()).unwrap();
+    (Arc::new(s), dir)
+}
+
+/// Runs one contract case against both implementations.
+macro_rules! contract {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn firestore() {
+                super::$name(super::firestore(stringify!($name)).await).await;
+            }
+            #[tokio::test]
+            async fn sqlite() {
+                let (s, _dir) = super::sqlite();
+                super::$name(s).await;
+            }
+        }
+    };
+}
+
+fn s(v: &str) -> FsValue {
+    FsValue::String(v.into())
+}
+fn ts(secs: i64) -> FsValue {
+    FsValue::Timestamp(Ts { secs, nanos: 0 })
+}
+fn iso(secs: i64) -> FsValue {
+    // The way older Python writers stored it: datetime.utcnow().isoformat(), no zone.
+    let t = Ts { secs, nanos: 250_000_000 }.to_rfc3339();
+    s(t.trim_end_matches('Z').trim_end_matches(".250").to_string().as_str()).clone_with_micros()
+}
+
+trait WithMicros {
+    fn clone_with_micros(self) -> FsValue;
+}
+impl WithMicros for FsValue {
+    fn clone_with_micros(self) -> FsValue {
+        match self {
+            FsValue::String(x) => FsValue::String(format!("{x}.250000")),
+            other => other,
+        }
+    }
+}
+
+async fn conversation(store: &Arc<dyn LongTermStore>, id: &str, user: &str, agent: &str, title: &str, updated: i64) {
+    store
+        .put(
+            &format!("conversations/{id}"),
+            vec![
+                ("user_id".into(), s(user)),
+                ("agent_id".into(), s(agent)),
+                ("title".into(), s(title)),
+                ("created_at".into(), ts(updated - 100)),
+                ("updated_at".into(), ts(updated)),
+                ("message_count".into(), FsValue::Int(2)),
+            ],
+        )
+        .await
+        .unwrap();
+}
+
+async fn every_value_type_keeps_its_type(store: Arc<dyn LongTermStore>) {
+    let fields = vec![
+        ("arr".to_string(), FsValue::Array(vec![FsValue::Int(1), s("two"), FsValue::Null])),
+        ("b".to_string(), FsValue::Bool(true)),
+        ("bytes".to_string(), FsValue::Bytes(vec![0, 1, 0xfe, 0xff])),
+        ("d".to_string(), FsValue::Double(2.5)),
+        ("geo".to_string(), FsValue::GeoPoint { lat: 40.7128, lng: -74.006 }),
+        ("i".to_string(), FsValue::Int(i64::MIN)),
+        ("inf".to_string(), FsValue::Double(f64::INFINITY)),
+        (
+            "map".to_string(),
+            FsValue::Map(vec![
+                ("inner".into(), FsValue::Map(vec![("deep".into(), FsValue::Int(7))])),
+                ("x".into(), s("y")),
+            ]),
+        ),
+        ("n".to_string(), FsValue::Null),
+        ("nan".to_string(), FsValue::Double(f64::NAN)),
+        ("ref".to_string(), FsValue::Reference("users/u-alice".into())),
+        ("s".to_string(), s("hostile \u{1b}[2J\u{7} text ⟨日本語⟩ \u{202e}")),
+        ("t".to_string(), FsValue::Timestamp(Ts { secs: 1_763_900_000, nanos: 123_456_000 })),
+    ];
+    store.put("config/all-types", fields.clone()).await.unwrap();
+    let doc = store.document("config/all-types").await.unwrap().expect("document");
+    assert_eq!(doc.path, "config/all-types");
+    assert_eq!(doc.fields.len(), fields.len());
+    for ((k1, v1), (k2, v2)) in doc.fields.iter().zip(&fields) {
+        assert_eq!(k1, k2);
+        match (v1, v2) {
+            (FsValue::Double(a), FsValue::Double(b)) if a.is_nan() => assert!(b.is_nan()),
+            _ => assert_eq!(v1, v2, "field {k1}"),
+        }
+    }
+    assert!(store.document("config/missing").await.unwrap().is_none());
+}
+contract!(every_value_type_keeps_its_type);
+
+async fn conversations_page_newest_first_and_filter(store: Arc<dyn LongTermStore>) {
+    for i in 0..23 {
+        let user = if i % 3 == 0 { "u-alice" } else { "u-bob" };
+        let agent = if i % 2 == 0 { "agent-a" } else { "agent-b" };
+        let title = if i < 5 { format!("refund {i}") } else { format!("trip {i}") };
+        conversation(&store, &format!("c{i:03}"), user, agent, &title, 1_700_000_000 + i * 60).await;
+    }
+    // Newest first, cursor-paged, no duplicates and no gaps.
+    let mut seen = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    loop {
+        let page = store.conversations(&ConvFilter::All, cursor.as_ref(), 5).await.unwrap();
+        assert!(page.items.len() <= 5);
+        seen.extend(page.items.iter().map(|c| c.id.clone()));
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..23).rev().map(|i| format!("c{i:03}")).collect();
+    assert_eq!(seen, expected);
+    assert_eq!(store.count_conversations(&ConvFilter::All).await.unwrap(), 23);
+
+    let first = store.conversations(&ConvFilter::All, None, 1).await.unwrap();
+    let c = &first.items[0];
+    assert_eq!(c.title.as_deref(), Some("trip 22"));
+    assert_eq!(c.user_id.as_deref(), Some("u-bob"));
+    assert_eq!(c.message_count, Some(2));
+    assert_eq!(c.updated_at, Some(Ts { secs: 1_700_000_000 + 22 * 60, nanos: 0 }));
+
+    let alice = store.conversations(&ConvFilter::User("u-alice".into()), None, 100).await.unwrap();
+    assert_eq!(alice.items.len(), 8);
+    assert!(alice.items.windows(2).all(|w| w[0].updated_at >= w[1].updated_at));
+    assert_eq!(store.count_conversations(&ConvFilter::User("u-alice".into())).await.unwrap(), 8);
+    assert_eq!(store.count_conversations(&ConvFilter::Agent("agent-b".into())).await.unwrap(), 11);
+
+    let refunds = store.conversations(&ConvFilter::TitlePrefix("refund".into()), None, 3).await.unwrap();
+    assert_eq!(refunds.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["c000", "c001", "c002"]);
+    let more = store.conversations(&ConvFilter::TitlePrefix("refund".into()), refunds.next.as_ref(), 3).await.unwrap();
+    assert_eq!(more.items.len(), 2);
+    assert_eq!(store.count_conversations(&ConvFilter::TitlePrefix("refund".into())).await.unwrap(), 5);
+
+    let ids = store.conversations(&ConvFilter::IdPrefix("c01".into()), None, 100).await.unwrap();
+    assert_eq!(ids.items.len(), 10);
+}
+contract!(conversations_page_newest_first_and_filter);
+
+async fn messages_sort_both_timestamp_forms_together(store: Arc<dyn LongTermStore>) {
+    conversation(&store, "mixed", "u-alice", "agent-a", "mixed writers", 1_700_000_000).await;
+    // 12 messages, one minute apart, alternating typed timestamps and zone-less ISO strings.
+    for i in 0..12i64 {
+        let t = 1_700_000_000 + i * 60;
+        let v = if i % 2 == 0 { ts(t) } else { iso(t) };
+        store
+            .put(
+                &format!("conversations/mixed/messages/m{:02}", 11 - i), // ids deliberately out of order
+                vec![
+                    ("role".into(), s(if i % 2 == 0 { "user" } else { "assistant" })),
+                    ("content".into(), s(&format!("message {i}"))),
+                    ("timestamp".into(), v),
+                    ("user_id".into(), s("u-alice")),
+                ],
+            )
+            .await
+            .unwrap();
+    }
+    let mut got = Vec::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let page = store.messages("mixed", cursor.as_ref(), 5).await.unwrap();
+        pages += 1;
+        got.extend(page.items);
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+        assert!(pages < 10, "paging does not end");
+    }
+    let contents: Vec<&str> = got.iter().map(|m| m.content.as_str()).collect();
+    let expected: Vec<String> = (0..12).map(|i| format!("message {i}")).collect();
+    assert_eq!(contents, expected.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(got[0].ts_form, TsForm::Timestamp);
+    assert_eq!(got[1].ts_form, TsForm::IsoString);
+    assert_eq!(got[1].timestamp, Some(Ts { secs: 1_700_000_060, nanos: 250_000_000 }));
+    assert!(store.messages("no-such-conversation", None, 5).await.unwrap().items.is_empty());
+}
+contract!(messages_sort_both_timestamp_forms_together);
+
+async fn collections_and_documents_browse(store: Arc<dyn LongTermStore>) {
+    conversation(&store, "c1", "u-alice", "agent-a", "t", 1).await;
+    store.put("conversations/c1/messages/m1", vec![("content".into(), s("hi"))]).await.unwrap();
+    store.put("conversations/c1/notes/n1", vec![("x".into(), FsValue::Int(1))]).await.unwrap();
+    for i in 0..7 {
+        store.put(&format!("users/u{i}"), vec![("name".into(), s(&format!("user {i}")))]).await.unwrap();
+    }
+    store.put("agents/agent-a", vec![("state".into(), s("idle"))]).await.unwrap();
+    assert_eq!(store.collections(None).await.unwrap(), ["agents", "conversations", "users"]);
+    assert_eq!(store.collections(Some("conversations/c1")).await.unwrap(), ["messages", "notes"]);
+    let p1 = store.documents("users", None, 4).await.unwrap();
+    assert_eq!(p1.items.iter().map(|d| d.id()).collect::<Vec<_>>(), ["u0", "u1", "u2", "u3"]);
+    let p2 = store.documents("users", p1.next.as_ref(), 4).await.unwrap();
+    assert_eq!(p2.items.iter().map(|d| d.id()).collect::<Vec<_>>(), ["u4", "u5", "u6"]);
+    assert!(p2.next.is_none());
+    let sub = store.documents("conversations/c1/messages", None, 10).await.unwrap();
+    assert_eq!(sub.items[0].path, "conversations/c1/messages/m1");
+    store.ping().await.unwrap();
+}
+contract!(collections_and_documents_browse);
