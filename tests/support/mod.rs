@@ -156,13 +156,14 @@ pub fn firestore_emulator() -> &'static Emulator {
             log = log.display(),
             parent = std::process::id()
         );
+        // `setsid -f` forks the watchdog into its own session and returns at once.
         std::process::Command::new("setsid")
-            .args(["sh", "-c", &script])
+            .args(["-f", "sh", "-c", &script])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("setsid sh");
+            .status()
+            .expect("setsid -f sh");
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
