@@ -5,6 +5,7 @@ use crate::config::{Config, LongTermConfig, redact_url};
 use crate::domain::{ConnState, Tier, WriteOp};
 use crate::keymap::{Action, Context, Keymap};
 use crate::message::{BackendEvent, Command, RequestId};
+use crate::tabs::conversations::ConversationsTab;
 use crate::tabs::keys::KeysTab;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui_textarea::TextArea;
@@ -52,6 +53,8 @@ pub enum InputKind {
     Db,
     Ttl(crate::domain::Key),
     Rename(crate::domain::Key),
+    ConvFilter,
+    ThreadSearch,
 }
 
 pub enum Popup {
@@ -86,6 +89,7 @@ pub struct App {
     pub short_term: TierInfo,
     pub vector: TierInfo,
     pub keys: KeysTab,
+    pub conversations: ConversationsTab,
     pub popup: Option<Popup>,
     pub status: Option<Status>,
     pub now_ms: u64,
@@ -123,6 +127,7 @@ impl App {
             short_term: TierInfo { state: state(redis_label.is_some()), label: redis_label },
             vector: TierInfo { state: state(vec_label.is_some()), label: vec_label },
             keys: KeysTab::new(cfg),
+            conversations: ConversationsTab::new(cfg),
             popup: None,
             status: None,
             now_ms: 0,
@@ -132,6 +137,7 @@ impl App {
             next_id: 0,
         };
         app.keys.resize(size.1);
+        app.conversations.resize(size.1);
         for w in &cfg.warnings {
             app.set_status(w.clone(), true);
         }
@@ -146,7 +152,9 @@ impl App {
     /// Commands to send once at start.
     pub fn init(&mut self) -> Vec<Command> {
         let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
-        self.keys.start(&mut ids)
+        let mut cmds = self.keys.start(&mut ids);
+        cmds.extend(self.conversations.start(&mut ids));
+        cmds
     }
 
     pub fn set_status(&mut self, text: impl Into<String>, error: bool) {
@@ -156,7 +164,8 @@ impl App {
 
     fn context(&self) -> Context {
         match self.tab {
-            TabId::Keys => self.keys.context(),
+            TabId::Keys if self.keys.configured => self.keys.context(),
+            TabId::Conversations if self.conversations.configured => self.conversations.context(),
             _ => Context::Global,
         }
     }
@@ -174,7 +183,8 @@ impl App {
                     self.dirty = true;
                 }
                 let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
-                let (cmds, changed) = self.keys.tick(now, &mut ids);
+                let (mut cmds, changed) = self.keys.tick(now, &mut ids);
+                cmds.extend(self.conversations.tick(now, &mut ids));
                 if changed || second_changed {
                     self.dirty = true;
                 }
@@ -183,6 +193,7 @@ impl App {
             Msg::Resize(w, h) => {
                 self.size = (w, h);
                 self.keys.resize(h);
+                self.conversations.resize(h);
                 self.dirty = true;
                 let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
                 self.keys.visible_meta(&mut ids).into_iter().collect()
@@ -229,6 +240,7 @@ impl App {
                 }
                 vec![]
             }
+            BackendEvent::LongTerm(req, reply) => self.conversations.on_reply(req, reply, &mut ids),
             BackendEvent::Write(req, r) => {
                 let (cmds, status) = self.keys.on_write(req, r, &mut ids);
                 if let Some((text, err)) = status {
@@ -305,6 +317,7 @@ impl App {
                 vec![Command::SetWriteMode(on)]
             }
             _ if self.tab == TabId::Keys => self.keys_action(action),
+            _ if self.tab == TabId::Conversations => self.conversations_action(action),
             _ => vec![],
         }
     }
@@ -347,6 +360,34 @@ impl App {
                 }
             }
             Some(Intent::Status(s)) => self.set_status(s, true),
+        }
+        cmds
+    }
+
+    fn conversations_action(&mut self, action: Action) -> Vec<Command> {
+        use crate::tabs::conversations::{View, filter_text};
+        if action == Action::Filter && self.conversations.configured {
+            match self.conversations.view {
+                View::List => {
+                    let cur = filter_text(&self.conversations.filter);
+                    self.open_input(
+                        InputKind::ConvFilter,
+                        "filter: user:ID · agent:ID · id:PREFIX · or a title prefix",
+                        &cur,
+                    );
+                }
+                View::Thread => {
+                    let cur = self.conversations.thread.as_ref().and_then(|t| t.search.clone()).unwrap_or_default();
+                    self.open_input(InputKind::ThreadSearch, "search the thread (n / N: next / previous)", &cur);
+                }
+                View::Browser => {}
+            }
+            return vec![];
+        }
+        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
+        let (cmds, status) = self.conversations.on_action(action, &mut ids);
+        if let Some(s) = status {
+            self.set_status(s, true);
         }
         cmds
     }
@@ -441,6 +482,13 @@ impl App {
                 vec![]
             }
             InputKind::Command => self.run_command(text.trim()),
+            InputKind::ConvFilter => self.conversations.set_filter(&text, &mut ids),
+            InputKind::ThreadSearch => {
+                if let Some(s) = self.conversations.set_search(&text) {
+                    self.set_status(s, true);
+                }
+                vec![]
+            }
         }
     }
 
@@ -468,8 +516,16 @@ impl App {
                 self.tab = TabId::Keys;
                 Ok(vec![])
             }
+            "docs" | "browse" => {
+                self.tab = TabId::Conversations;
+                if self.conversations.configured {
+                    Ok(self.conversations.open_browser(Some(arg).filter(|a| !a.is_empty()), &mut ids))
+                } else {
+                    Err("the long-term tier is not configured".into())
+                }
+            }
             other => Err(format!(
-                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, q",
+                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, docs, q",
                 crate::ui::text::sanitize_str(other)
             )),
         };

@@ -337,6 +337,136 @@ pub fn fixture() -> Result<Fixture, DemoError> {
     serde_json::from_str(FIXTURE).map_err(|e| DemoError::Fixture(e.to_string()))
 }
 
+/// The long-term documents of the demo, written the way agents write them: users, agents, a
+/// config document with every value type, and `count` conversations whose messages mix typed
+/// timestamps and zone-less ISO strings (older Python writers).
+/// `base` is the start of the oldest conversation (Unix seconds); they follow an hour apart.
+pub fn long_term_plan(fx: &Fixture, count: usize, base: i64) -> Vec<(String, Vec<(String, crate::domain::FsValue)>)> {
+    use crate::domain::{FsValue as V, Ts};
+    let s = |x: &str| V::String(x.to_string());
+    let mut out = Vec::new();
+    for (i, u) in fx.users.iter().enumerate() {
+        out.push((
+            format!("users/{u}"),
+            vec![
+                ("name".into(), s(&format!("{} Example", u.trim_start_matches("u-")))),
+                ("plan".into(), s(if i % 3 == 0 { "pro" } else { "free" })),
+                ("locale".into(), s(["en-GB", "de-DE", "ja-JP", "pt-PT"][i % 4])),
+                ("created_at".into(), V::Timestamp(Ts { secs: 1_700_000_000 + i as i64 * 86_400, nanos: 0 })),
+                ("home".into(), V::GeoPoint { lat: 40.7128 + i as f64, lng: -74.006 }),
+                ("avatar".into(), V::Bytes(vec![0x89, 0x50, 0x4e, 0x47, i as u8])),
+            ],
+        ));
+    }
+    for a in &fx.agents {
+        out.push((
+            format!("agents/{a}"),
+            vec![
+                ("status".into(), s("idle")),
+                ("model".into(), s("gpt-4o-mini")),
+                ("tools".into(), V::Array(vec![s("search"), s("refund")])),
+                (
+                    "limits".into(),
+                    V::Map(vec![("max_tokens".into(), V::Int(4096)), ("temperature".into(), V::Double(0.2))]),
+                ),
+            ],
+        ));
+    }
+    out.push((
+        "config/memory".into(),
+        vec![
+            ("recent_messages".into(), V::Int(50)),
+            ("session_ttl_s".into(), V::Int(1800)),
+            ("score_threshold".into(), V::Double(0.72)),
+            ("disabled_until".into(), V::Null),
+            ("nan_example".into(), V::Double(f64::NAN)),
+            ("inf_example".into(), V::Double(f64::INFINITY)),
+            ("owner".into(), V::Reference("users/u-alice".into())),
+            ("semantic_cache".into(), V::Bool(true)),
+        ],
+    ));
+    for i in 0..count {
+        let c = &fx.conversations[i % fx.conversations.len()];
+        let user = &fx.users[i % fx.users.len()];
+        let agent = &fx.agents[i % fx.agents.len()];
+        let id = format!("conv-{:04}", i + 1);
+        let start = base + i as i64 * 3600;
+        let n = c.messages.len();
+        out.push((
+            format!("conversations/{id}"),
+            vec![
+                ("title".into(), s(&c.topic)),
+                ("user_id".into(), s(user)),
+                ("agent_id".into(), s(agent)),
+                ("user".into(), V::Reference(format!("users/{user}"))),
+                ("created_at".into(), V::Timestamp(Ts { secs: start, nanos: 0 })),
+                ("updated_at".into(), V::Timestamp(Ts { secs: start + n as i64 * 45, nanos: 0 })),
+                ("message_count".into(), V::Int(n as i64)),
+            ],
+        ));
+        for (j, (role, content)) in c.messages.iter().enumerate() {
+            let t = Ts { secs: start + j as i64 * 45, nanos: 500_000_000 };
+            // Every third conversation was written by an older writer: ISO strings, no zone.
+            let ts = if i % 3 == 2 && j % 2 == 1 {
+                s(t.to_rfc3339().trim_end_matches('Z').trim_end_matches(".500").to_string().as_str())
+            } else {
+                V::Timestamp(t)
+            };
+            out.push((
+                format!("conversations/{id}/messages/{id}-m{:02}", j + 1),
+                vec![
+                    ("role".into(), s(role)),
+                    ("content".into(), s(content)),
+                    ("timestamp".into(), ts),
+                    ("user_id".into(), s(user)),
+                    (
+                        "metadata".into(),
+                        V::Map(vec![("source".into(), s("demo")), ("tokens".into(), V::Int(content.len() as i64 / 4))]),
+                    ),
+                ],
+            ));
+        }
+    }
+    // One very long message and one with terminal escapes, in the newest conversation.
+    let newest = format!("conv-{count:04}");
+    let long: String =
+        (0..400).map(|k| format!("line {k}: the agent's scratchpad keeps growing with retrieved context.\n")).collect();
+    out.push((
+        format!("conversations/{newest}/messages/{newest}-m90"),
+        vec![
+            ("role".into(), s("tool")),
+            ("content".into(), V::String(long)),
+            ("timestamp".into(), V::Timestamp(Ts { secs: base + count as i64 * 3600 + 10_000, nanos: 0 })),
+        ],
+    ));
+    out.push((
+        format!("conversations/{newest}/messages/{newest}-m91"),
+        vec![
+            ("role".into(), s("user")),
+            (
+                "content".into(),
+                s("pasted from a terminal: \u{1b}[31mred\u{1b}[0m \u{1b}]0;title\u{7} and bidi \u{202e}olleh"),
+            ),
+            ("timestamp".into(), V::Timestamp(Ts { secs: base + count as i64 * 3600 + 10_060, nanos: 0 })),
+        ],
+    ));
+    out
+}
+
+/// Write the long-term plan through any long-term store.
+pub async fn seed_long_term(
+    store: &dyn crate::store::LongTermStore,
+    count: usize,
+    base: i64,
+) -> Result<usize, crate::store::StoreError> {
+    let fx = fixture().map_err(|e| crate::store::StoreError::Other(e.to_string()))?;
+    let plan = long_term_plan(&fx, count, base);
+    for (path, fields) in &plan {
+        store.put(path, fields.clone()).await?;
+    }
+    Ok(plan.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,5 +484,27 @@ mod tests {
         assert!(has(|s| matches!(s, Seed::String(k, _) if &**k == b"weather:nyc:today")));
         assert!(has(|s| matches!(s, Seed::String(_, v) if v.len() > 1_000_000)));
         assert!(plan.iter().filter(|s| matches!(s, Seed::List(k, _) if k.starts_with(b"conversation:"))).count() >= 50);
+    }
+
+    #[test]
+    fn long_term_plan_mixes_timestamp_forms_and_covers_every_type() {
+        use crate::domain::FsValue;
+        let plan = long_term_plan(&fixture().unwrap(), 60, 1_700_000_000);
+        let convs = plan.iter().filter(|(p, _)| p.starts_with("conversations/") && p.matches('/').count() == 1).count();
+        assert_eq!(convs, 60);
+        let ts_kinds: std::collections::HashSet<&str> = plan
+            .iter()
+            .filter(|(p, _)| p.contains("/messages/"))
+            .filter_map(|(_, f)| f.iter().find(|(k, _)| k == "timestamp").map(|(_, v)| v.type_name()))
+            .collect();
+        assert_eq!(ts_kinds, ["timestamp", "string"].into_iter().collect());
+        let types: std::collections::HashSet<&str> =
+            plan.iter().flat_map(|(_, f)| f.iter().map(|(_, v)| v.type_name())).collect();
+        for t in
+            ["null", "bool", "int64", "double", "timestamp", "string", "bytes", "reference", "geopoint", "array", "map"]
+        {
+            assert!(types.contains(t), "demo has no {t}");
+        }
+        let _ = FsValue::Null;
     }
 }

@@ -9,6 +9,9 @@ pub enum Context {
     Global,
     KeyList,
     Value,
+    ConvList,
+    Thread,
+    Browser,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,6 +49,12 @@ pub enum Action {
     Rename,
     NextPage,
     PrevPage,
+    Browse,
+    ToggleSide,
+    SearchNext,
+    SearchPrev,
+    ToggleExpand,
+    Subcollections,
 }
 
 /// (action, config name, context, default keys, help text, shown in footer)
@@ -101,6 +110,52 @@ const TABLE: &[Entry] = &[
     (Action::Expire, "value_expire", Context::Value, &["e"], "set TTL (write mode)", false),
     (Action::Persist, "value_persist", Context::Value, &["p"], "remove TTL (write mode)", false),
     (Action::Rename, "value_rename", Context::Value, &["R"], "rename (write mode)", false),
+    (Action::Up, "conv_up", Context::ConvList, &["k", "Up"], "move up", false),
+    (Action::Down, "conv_down", Context::ConvList, &["j", "Down"], "move down", false),
+    (Action::PageUp, "conv_page_up", Context::ConvList, &["PageUp", "Ctrl-b"], "page up", false),
+    (Action::PageDown, "conv_page_down", Context::ConvList, &["PageDown", "Ctrl-f"], "page down", false),
+    (Action::Top, "conv_top", Context::ConvList, &["g", "Home"], "first row", false),
+    (Action::Bottom, "conv_bottom", Context::ConvList, &["G", "End"], "last loaded row", false),
+    (Action::Open, "conv_open", Context::ConvList, &["Enter", "l", "Right"], "open the conversation", true),
+    (
+        Action::Filter,
+        "conv_filter",
+        Context::ConvList,
+        &["/"],
+        "filter: user:ID agent:ID id:PREFIX or title prefix",
+        true,
+    ),
+    (Action::Refresh, "conv_refresh", Context::ConvList, &["r"], "reload", true),
+    (Action::Browse, "browse", Context::ConvList, &["b"], "document browser", true),
+    (Action::Up, "thread_up", Context::Thread, &["k", "Up"], "previous message", false),
+    (Action::Down, "thread_down", Context::Thread, &["j", "Down"], "next message", false),
+    (Action::PageUp, "thread_page_up", Context::Thread, &["PageUp", "Ctrl-b"], "scroll a page up", false),
+    (
+        Action::PageDown,
+        "thread_page_down",
+        Context::Thread,
+        &["PageDown", "Ctrl-f", "Space"],
+        "scroll a page down",
+        false,
+    ),
+    (Action::Top, "thread_top", Context::Thread, &["g", "Home"], "first message", true),
+    (Action::Bottom, "thread_bottom", Context::Thread, &["G", "End"], "last message", true),
+    (Action::ToggleExpand, "expand", Context::Thread, &["Enter", "e"], "expand / collapse a long message", true),
+    (Action::Filter, "thread_search", Context::Thread, &["/"], "search in the thread", true),
+    (Action::SearchNext, "search_next", Context::Thread, &["n"], "next match", false),
+    (Action::SearchPrev, "search_prev", Context::Thread, &["N"], "previous match", false),
+    (Action::ToggleSide, "side_panel", Context::Thread, &["i"], "conversation, user and agent documents", true),
+    (Action::Back, "thread_back", Context::Thread, &["Esc", "h", "Left"], "back to the list", true),
+    (Action::Up, "browser_up", Context::Browser, &["k", "Up"], "move up", false),
+    (Action::Down, "browser_down", Context::Browser, &["j", "Down"], "move down", false),
+    (Action::PageUp, "browser_page_up", Context::Browser, &["PageUp"], "page up", false),
+    (Action::PageDown, "browser_page_down", Context::Browser, &["PageDown"], "page down", false),
+    (Action::Top, "browser_top", Context::Browser, &["g", "Home"], "first row", false),
+    (Action::Bottom, "browser_bottom", Context::Browser, &["G", "End"], "last row", false),
+    (Action::Open, "browser_open", Context::Browser, &["Enter", "l", "Right"], "open / follow reference", true),
+    (Action::Subcollections, "subcollections", Context::Browser, &["c"], "subcollections of the document", true),
+    (Action::Refresh, "browser_refresh", Context::Browser, &["r"], "reload", true),
+    (Action::Back, "browser_back", Context::Browser, &["Esc", "h", "Left"], "back", true),
 ];
 
 /// A key with modifiers, as written in config: `x`, `G`, `Enter`, `Ctrl-c`, `Alt-x`, `F5`.
@@ -270,18 +325,25 @@ impl Keymap {
 
     /// Help popup lines: (context title, [(keys, help)]).
     pub fn help(&self) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
-        [(Context::Global, "Global"), (Context::KeyList, "Redis Keys: list"), (Context::Value, "Redis Keys: value")]
-            .iter()
-            .map(|(ctx, title)| {
-                let items = self
-                    .bindings
-                    .iter()
-                    .filter(|b| b.context == *ctx)
-                    .map(|b| (b.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(" "), b.help))
-                    .collect();
-                (*title, items)
-            })
-            .collect()
+        [
+            (Context::Global, "Global"),
+            (Context::ConvList, "Conversations: list"),
+            (Context::Thread, "Conversations: thread"),
+            (Context::Browser, "Conversations: document browser"),
+            (Context::KeyList, "Redis Keys: list"),
+            (Context::Value, "Redis Keys: value"),
+        ]
+        .iter()
+        .map(|(ctx, title)| {
+            let items = self
+                .bindings
+                .iter()
+                .filter(|b| b.context == *ctx)
+                .map(|b| (b.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(" "), b.help))
+                .collect();
+            (*title, items)
+        })
+        .collect()
     }
 }
 
@@ -334,7 +396,7 @@ mod tests {
         assert!(f.iter().any(|(k, h)| k == "/" && h.contains("MATCH")));
         assert!(f.iter().any(|(k, _)| k == "q"));
         let help = km.help();
-        assert_eq!(help.len(), 3);
-        assert!(help[1].1.iter().any(|(k, _)| k == "x Del"));
+        assert_eq!(help.len(), 6);
+        assert!(help[4].1.iter().any(|(k, _)| k == "x Del"));
     }
 }

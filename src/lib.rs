@@ -138,6 +138,21 @@ async fn run_demo(mut cfg: config::Config, no_tui: bool) -> Result<()> {
     eprintln!("memscope demo: private redis-server at {} (stopped when memscope exits)", server.url());
     let plan = demo::seed_plan(&demo::fixture()?, 60)?;
     store::redis::apply_seed(&server.url(), &plan).await.map_err(|e| eyre!("seeding the demo failed: {e}"))?;
+    // Long-term tier: an embedded SQLite file in the same temp dir, unless one is configured.
+    let lt_dir = std::env::temp_dir().join(format!("memscope-demo-{}", std::process::id()));
+    let _cleanup = RemoveOnDrop(lt_dir.clone());
+    if cfg.long_term.is_none() {
+        std::fs::create_dir_all(&lt_dir)?;
+        let path = lt_dir.join("memory.db").display().to_string();
+        let store = store::sqlite::SqliteStore::open(&path).map_err(|e| eyre!("{e}"))?;
+        // The newest conversation ends a few minutes ago.
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        demo::seed_long_term(&store, 60, now - 60 * 3600 - 10_500)
+            .await
+            .map_err(|e| eyre!("seeding the demo failed: {e}"))?;
+        cfg.long_term = Some(config::LongTermConfig::Sqlite { path });
+    }
     let mut rc = cfg.redis.take().unwrap_or_else(|| config::RedisConfig::new(server.url()));
     rc.url = server.url();
     cfg.redis = Some(rc);
@@ -151,6 +166,15 @@ async fn run_demo(mut cfg: config::Config, no_tui: bool) -> Result<()> {
     }
     drop(server);
     Ok(())
+}
+
+/// Removes a directory when dropped (also while unwinding from a panic).
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 async fn wait_for_signal() {
@@ -173,6 +197,10 @@ pub async fn run_tui(cfg: config::Config) -> Result<()> {
     let mut backend = backend::spawn(cfg.clone());
     let size = guard.terminal.size()?;
     let mut app = App::new(&cfg, (size.width, size.height));
+    app.conversations.wall_start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| domain::Ts::from_micros(d.as_micros() as i64));
     let send = |cmds: Vec<message::Command>| {
         for c in cmds {
             let _ = backend.commands.send(c);

@@ -1,6 +1,9 @@
 //! The channel protocol between the UI task and the backend task.
 
-use crate::domain::{ConnState, Key, KeyMeta, PageCursor, ScanBatch, ServerInfo, Tier, ValuePage, WriteOp};
+use crate::domain::{
+    ConnState, ConvFilter, Conversation, Cursor, Document, Key, KeyMeta, Message, Page, PageCursor, ScanBatch,
+    ServerInfo, Tier, ValuePage, WriteOp,
+};
 use crate::store::StoreError;
 
 /// Identifies one request; replies carry it back so late ones can be dropped.
@@ -17,6 +20,12 @@ pub enum Slot {
     Value,
     Info,
     Write,
+    /// Long-term tier: the conversation list, its count, a thread, side documents, the browser.
+    LtList,
+    LtCount,
+    LtThread,
+    LtDocs,
+    LtBrowse,
 }
 
 /// UI → backend.
@@ -52,6 +61,42 @@ pub enum Command {
         req: RequestId,
         op: WriteOp,
     },
+    Conversations {
+        req: RequestId,
+        filter: ConvFilter,
+        after: Option<Cursor>,
+        limit: u32,
+    },
+    CountConversations {
+        req: RequestId,
+        filter: ConvFilter,
+    },
+    Messages {
+        req: RequestId,
+        conversation: String,
+        after: Option<Cursor>,
+        limit: u32,
+    },
+    /// Several documents by path (side panel: conversation, user, agent).
+    Documents {
+        req: RequestId,
+        paths: Vec<String>,
+    },
+    /// One document for the browser.
+    Document {
+        req: RequestId,
+        path: String,
+    },
+    Collections {
+        req: RequestId,
+        parent: Option<String>,
+    },
+    ListDocuments {
+        req: RequestId,
+        collection: String,
+        after: Option<Cursor>,
+        limit: u32,
+    },
 }
 
 impl Command {
@@ -63,6 +108,11 @@ impl Command {
             Command::Value { .. } => Slot::Value,
             Command::Info { .. } | Command::SelectDb { .. } => Slot::Info,
             Command::Write { .. } => Slot::Write,
+            Command::Conversations { .. } => Slot::LtList,
+            Command::CountConversations { .. } => Slot::LtCount,
+            Command::Messages { .. } => Slot::LtThread,
+            Command::Documents { .. } => Slot::LtDocs,
+            Command::Collections { .. } | Command::ListDocuments { .. } | Command::Document { .. } => Slot::LtBrowse,
             Command::Cancel(_) | Command::SetWriteMode(_) => return None,
         })
     }
@@ -77,4 +127,16 @@ pub enum BackendEvent {
     Info(RequestId, Result<ServerInfo, StoreError>),
     Write(RequestId, Result<String, StoreError>),
     Conn(Tier, ConnState),
+    LongTerm(RequestId, LtReply),
+}
+
+/// Replies of the long-term tier.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LtReply {
+    Conversations(Result<Page<Conversation>, StoreError>),
+    Count(Result<u64, StoreError>),
+    Messages(Result<Page<Message>, StoreError>),
+    Documents(Result<Vec<(String, Option<Document>)>, StoreError>),
+    Collections(Result<Vec<String>, StoreError>),
+    ListDocuments(Result<Page<Document>, StoreError>),
 }

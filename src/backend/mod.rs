@@ -3,9 +3,10 @@
 
 use crate::config::Config;
 use crate::domain::{ConnState, ScanBatch, Tier};
+use crate::message::LtReply;
 use crate::message::{BackendEvent, Command, RequestId, Slot};
 use crate::store::redis::RedisStore;
-use crate::store::{KeyStore, StoreError};
+use crate::store::{KeyStore, LongTermStore, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -48,6 +49,9 @@ pub struct Backend {
     cfg: Config,
     redis: Option<Arc<dyn KeyStore>>,
     redis_conn: ConnTracker,
+    /// Filled in by the connect task once the long-term store is reachable.
+    long_term: Arc<Mutex<Option<Arc<dyn LongTermStore>>>>,
+    lt_conn: ConnTracker,
     write_mode: bool,
     tasks: HashMap<Slot, AbortHandle>,
     tx: UnboundedSender<BackendEvent>,
@@ -74,13 +78,21 @@ pub fn spawn(cfg: Config) -> BackendHandle {
 impl Backend {
     fn new(cfg: Config, tx: UnboundedSender<BackendEvent>) -> Backend {
         let redis_conn = ConnTracker { tier: Tier::ShortTerm, last: Arc::new(Mutex::new(None)), tx: tx.clone() };
-        let mut b = Backend { cfg, redis: None, redis_conn, write_mode: false, tasks: HashMap::new(), tx };
+        let lt_conn = ConnTracker { tier: Tier::LongTerm, last: Arc::new(Mutex::new(None)), tx: tx.clone() };
+        let mut b = Backend {
+            cfg,
+            redis: None,
+            redis_conn,
+            long_term: Arc::new(Mutex::new(None)),
+            lt_conn,
+            write_mode: false,
+            tasks: HashMap::new(),
+            tx,
+        };
         b.open_redis(None);
-        for (tier, configured) in [(Tier::LongTerm, b.cfg.long_term.is_some()), (Tier::Vector, b.cfg.vector.is_some())]
-        {
-            if !configured {
-                let _ = b.tx.send(BackendEvent::Conn(tier, ConnState::NotConfigured));
-            }
+        b.open_long_term();
+        if b.cfg.vector.is_none() {
+            let _ = b.tx.send(BackendEvent::Conn(Tier::Vector, ConnState::NotConfigured));
         }
         b
     }
@@ -101,6 +113,68 @@ impl Backend {
                 self.redis_conn.set(ConnState::Down(e.to_string()));
             }
         }
+    }
+
+    /// Connect the long-term store in the background, retrying with backoff (1 s doubling to
+    /// 30 s) so that missing credentials or a stopped emulator never hold up anything else.
+    fn open_long_term(&mut self) {
+        let Some(lt) = self.cfg.long_term.clone() else {
+            self.lt_conn.set(ConnState::NotConfigured);
+            return;
+        };
+        self.lt_conn.set(ConnState::Connecting);
+        let slot = self.long_term.clone();
+        let conn = self.lt_conn.clone();
+        tokio::spawn(async move {
+            let mut wait = std::time::Duration::from_secs(1);
+            loop {
+                match crate::store::build_long_term(&lt).await {
+                    Ok(store) => {
+                        let ping = store.ping().await;
+                        if let Ok(mut s) = slot.lock() {
+                            *s = Some(store);
+                        }
+                        conn.report(&ping);
+                        return;
+                    }
+                    Err(e) => {
+                        conn.set(ConnState::Down(e.to_string()));
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(std::time::Duration::from_secs(30));
+                    }
+                }
+            }
+        });
+    }
+
+    fn long_term_or_err(&self) -> Result<Arc<dyn LongTermStore>, StoreError> {
+        if self.cfg.long_term.is_none() {
+            return Err(StoreError::NotConfigured(
+                "long-term tier: set [profile.NAME.long_term], FIRESTORE_EMULATOR_HOST or GOOGLE_CLOUD_PROJECT".into(),
+            ));
+        }
+        self.long_term
+            .lock()
+            .ok()
+            .and_then(|s| s.clone())
+            .ok_or_else(|| StoreError::Unreachable("long-term store: still connecting".into()))
+    }
+
+    /// Run a long-term request; `f` gets the store or the reason there is none, and always
+    /// answers with its own reply variant.
+    fn spawn_lt<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
+    where
+        F: FnOnce(Result<Arc<dyn LongTermStore>, StoreError>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = LtReply> + Send + 'static,
+    {
+        let store = self.long_term_or_err();
+        let tx = self.tx.clone();
+        let conn = self.lt_conn.clone();
+        self.spawn_in(slot, async move {
+            let reply = f(store).await;
+            conn.report(&lt_result(&reply));
+            let _ = tx.send(BackendEvent::LongTerm(req, reply));
+        });
     }
 
     async fn run(&mut self, mut rx: UnboundedReceiver<Command>) {
@@ -200,6 +274,62 @@ impl Backend {
                     let _ = tx.send(BackendEvent::Value(req, r));
                 });
             }
+            Command::Conversations { req, filter, after, limit } => {
+                self.spawn_lt(Slot::LtList, req, move |s| async move {
+                    LtReply::Conversations(match s {
+                        Ok(s) => s.conversations(&filter, after.as_ref(), limit).await,
+                        Err(e) => Err(e),
+                    })
+                })
+            }
+            Command::CountConversations { req, filter } => self.spawn_lt(Slot::LtCount, req, move |s| async move {
+                LtReply::Count(match s {
+                    Ok(s) => s.count_conversations(&filter).await,
+                    Err(e) => Err(e),
+                })
+            }),
+            Command::Messages { req, conversation, after, limit } => {
+                self.spawn_lt(Slot::LtThread, req, move |s| async move {
+                    LtReply::Messages(match s {
+                        Ok(s) => s.messages(&conversation, after.as_ref(), limit).await,
+                        Err(e) => Err(e),
+                    })
+                })
+            }
+            Command::Documents { req, paths } => self.spawn_lt(Slot::LtDocs, req, move |s| async move {
+                let s = match s {
+                    Ok(s) => s,
+                    Err(e) => return LtReply::Documents(Err(e)),
+                };
+                let mut out = Vec::new();
+                for p in paths {
+                    match s.document(&p).await {
+                        Ok(d) => out.push((p, d)),
+                        Err(e) => return LtReply::Documents(Err(e)),
+                    }
+                }
+                LtReply::Documents(Ok(out))
+            }),
+            Command::Document { req, path } => self.spawn_lt(Slot::LtBrowse, req, move |s| async move {
+                LtReply::Documents(match s {
+                    Ok(s) => s.document(&path).await.map(|d| vec![(path, d)]),
+                    Err(e) => Err(e),
+                })
+            }),
+            Command::Collections { req, parent } => self.spawn_lt(Slot::LtBrowse, req, move |s| async move {
+                LtReply::Collections(match s {
+                    Ok(s) => s.collections(parent.as_deref()).await,
+                    Err(e) => Err(e),
+                })
+            }),
+            Command::ListDocuments { req, collection, after, limit } => {
+                self.spawn_lt(Slot::LtBrowse, req, move |s| async move {
+                    LtReply::ListDocuments(match s {
+                        Ok(s) => s.documents(&collection, after.as_ref(), limit).await,
+                        Err(e) => Err(e),
+                    })
+                })
+            }
             Command::Write { req, op } => {
                 tracing::info!(op = ?std::mem::discriminant(&op), key = %crate::ui::text::sanitize_line(op.key()), "write requested");
                 // Defence in depth: the UI only sends writes in write mode, and the store's
@@ -232,6 +362,20 @@ impl Backend {
     }
 }
 
+/// The outcome of a long-term reply, for the connection state.
+fn lt_result(r: &LtReply) -> Result<(), StoreError> {
+    let e = match r {
+        LtReply::Conversations(Err(e))
+        | LtReply::Count(Err(e))
+        | LtReply::Messages(Err(e))
+        | LtReply::Documents(Err(e))
+        | LtReply::Collections(Err(e))
+        | LtReply::ListDocuments(Err(e)) => e.clone(),
+        _ => return Ok(()),
+    };
+    Err(e)
+}
+
 fn command_name(c: &Command) -> &'static str {
     match c {
         Command::Scan { .. } => "scan",
@@ -242,6 +386,13 @@ fn command_name(c: &Command) -> &'static str {
         Command::SelectDb { .. } => "select_db",
         Command::SetWriteMode(_) => "set_write_mode",
         Command::Write { .. } => "write",
+        Command::Conversations { .. } => "conversations",
+        Command::CountConversations { .. } => "count_conversations",
+        Command::Messages { .. } => "messages",
+        Command::Documents { .. } => "documents",
+        Command::Collections { .. } => "collections",
+        Command::Document { .. } => "document",
+        Command::ListDocuments { .. } => "list_documents",
     }
 }
 

@@ -459,7 +459,7 @@ impl KeysTab {
                     self.info = Some(info);
                 }
             }
-            BackendEvent::Write(..) | BackendEvent::Conn(..) => {}
+            BackendEvent::Write(..) | BackendEvent::Conn(..) | BackendEvent::LongTerm(..) => {}
         }
         (cmds, None)
     }

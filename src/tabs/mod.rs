@@ -1,5 +1,7 @@
 //! One file per tab: its state, its update logic and its rendering.
 
+pub mod conversations;
+pub mod conversations_view;
 pub mod keys;
 pub mod keys_view;
 pub mod tier;

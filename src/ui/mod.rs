@@ -30,6 +30,13 @@ pub fn draw(f: &mut Frame, app: &App) {
         TabId::Keys => {
             crate::tabs::keys_view::render(f, body, &app.keys, &app.short_term.state, app.short_term.label.as_deref())
         }
+        TabId::Conversations if app.conversations.configured => crate::tabs::conversations_view::render(
+            f,
+            body,
+            &app.conversations,
+            &app.long_term.state,
+            app.long_term.label.as_deref(),
+        ),
         TabId::Conversations => crate::tabs::tier::render(
             f,
             body,
@@ -120,6 +127,7 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
 fn draw_footer(f: &mut Frame, area: Rect, app: &App) {
     let ctx = match app.tab {
         TabId::Keys if app.keys.configured => app.keys.context(),
+        TabId::Conversations if app.conversations.configured => app.conversations.context(),
         _ => crate::keymap::Context::Global,
     };
     let mut spans = Vec::new();

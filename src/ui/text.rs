@@ -240,3 +240,46 @@ mod tests {
         assert_eq!(human_ms(90_061_000), "1d 01h");
     }
 }
+
+/// Greedy word wrap of sanitised single-line text to `width` columns; words longer than a line
+/// are broken. Always returns at least one (possibly empty) line.
+pub fn wrap(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    let mut w = 0usize;
+    for word in s.split_inclusive(' ') {
+        let ww = self::width(word);
+        if w + ww > width && w > 0 {
+            out.push(std::mem::take(&mut line).trim_end().to_string());
+            w = 0;
+        }
+        if ww > width {
+            for c in word.chars() {
+                let cw = c.width().unwrap_or(0);
+                if w + cw > width {
+                    out.push(std::mem::take(&mut line));
+                    w = 0;
+                }
+                line.push(c);
+                w += cw;
+            }
+        } else {
+            line.push_str(word);
+            w += ww;
+        }
+    }
+    out.push(line.trim_end().to_string());
+    out
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    #[test]
+    fn wraps_words_and_breaks_long_ones() {
+        assert_eq!(super::wrap("the quick brown fox", 10), vec!["the quick", "brown fox"]);
+        assert_eq!(super::wrap("abcdefghijkl", 5), vec!["abcde", "fghij", "kl"]);
+        assert_eq!(super::wrap("", 5), vec![""]);
+        assert_eq!(super::wrap("日本語テキスト", 6), vec!["日本語", "テキス", "ト"]);
+    }
+}

@@ -1,0 +1,720 @@
+//! The Conversations tab: conversations newest first (cursor-paged, COUNT in the background,
+//! filters), a thread streamed page by page in timestamp order, a side panel with the
+//! conversation/user/agent documents, and a document browser for any collection.
+
+use super::keys::{Ids, TabError};
+use crate::config::Config;
+use crate::domain::{ConvFilter, Conversation, Cursor, Document, FsValue, Message, Ts};
+use crate::keymap::{Action, Context};
+use crate::message::{Command, LtReply, RequestId};
+use crate::store::StoreError;
+use crate::ui::text;
+use std::collections::HashSet;
+
+pub const LIST_PAGE: u32 = 100;
+pub const THREAD_PAGE: u32 = 200;
+/// Messages longer than this many wrapped lines are collapsed until expanded.
+pub const COLLAPSE_LINES: usize = 12;
+/// Rows of the terminal that are not list rows on this tab.
+pub const CHROME_ROWS: u16 = 7;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    List,
+    Thread,
+    Browser,
+}
+
+pub struct Thread {
+    pub conv: Conversation,
+    pub messages: Vec<Message>,
+    pub next: Option<Cursor>,
+    pub req: Option<RequestId>,
+    pub done: bool,
+    pub error: Option<String>,
+    pub selected: usize,
+    pub expanded: HashSet<usize>,
+    pub search: Option<String>,
+    /// The user asked for the last message before it was loaded: follow the stream to the end.
+    pub follow_end: bool,
+    pub side: bool,
+    pub side_docs: Vec<(String, Option<Document>)>,
+    pub side_req: Option<RequestId>,
+}
+
+/// One line of a document's field tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldLine {
+    pub depth: usize,
+    pub key: String,
+    pub type_name: &'static str,
+    pub value: String,
+    /// Set on reference values: Enter follows it.
+    pub reference: Option<String>,
+}
+
+pub enum Level {
+    Collections { parent: Option<String>, items: Vec<String>, selected: usize },
+    Documents { collection: String, items: Vec<Document>, next: Option<Cursor>, selected: usize },
+    Document { path: String, doc: Option<Document>, found: Option<bool>, lines: Vec<FieldLine>, selected: usize },
+}
+
+pub struct Browser {
+    pub stack: Vec<Level>,
+    pub req: Option<RequestId>,
+    pub error: Option<String>,
+}
+
+pub struct ConversationsTab {
+    pub configured: bool,
+    pub view: View,
+    pub filter: ConvFilter,
+    pub convs: Vec<Conversation>,
+    pub next: Option<Cursor>,
+    pub list_req: Option<RequestId>,
+    pub loaded_once: bool,
+    pub count: Option<u64>,
+    count_req: Option<RequestId>,
+    pub selected: usize,
+    pub offset: usize,
+    pub view_rows: usize,
+    pub error: Option<TabError>,
+    pub thread: Option<Thread>,
+    pub browser: Browser,
+    pub now_ms: u64,
+    /// Wall-clock time at now_ms = 0 (set by the UI loop; absent in tests).
+    pub wall_start: Option<Ts>,
+}
+
+fn backoff_ms(attempt: u32) -> u64 {
+    (1000u64 << attempt.min(5)).min(30_000)
+}
+
+/// Parse the `/` filter: `user:ID`, `agent:ID`, `id:PREFIX`, anything else a title prefix.
+pub fn parse_filter(s: &str) -> ConvFilter {
+    let s = s.trim();
+    if s.is_empty() {
+        ConvFilter::All
+    } else if let Some(u) = s.strip_prefix("user:") {
+        ConvFilter::User(u.trim().to_string())
+    } else if let Some(a) = s.strip_prefix("agent:") {
+        ConvFilter::Agent(a.trim().to_string())
+    } else if let Some(i) = s.strip_prefix("id:") {
+        ConvFilter::IdPrefix(i.trim().to_string())
+    } else {
+        ConvFilter::TitlePrefix(s.to_string())
+    }
+}
+
+pub fn filter_text(f: &ConvFilter) -> String {
+    match f {
+        ConvFilter::All => String::new(),
+        ConvFilter::User(u) => format!("user:{u}"),
+        ConvFilter::Agent(a) => format!("agent:{a}"),
+        ConvFilter::IdPrefix(p) => format!("id:{p}"),
+        ConvFilter::TitlePrefix(p) => p.clone(),
+    }
+}
+
+/// A value as one line of text (untrusted text made safe).
+pub fn value_text(v: &FsValue) -> String {
+    match v {
+        FsValue::Null => "null".into(),
+        FsValue::Bool(b) => b.to_string(),
+        FsValue::Int(i) => i.to_string(),
+        FsValue::Double(d) if d.is_nan() => "NaN".into(),
+        FsValue::Double(d) if d.is_infinite() => if *d > 0.0 { "+Infinity" } else { "-Infinity" }.into(),
+        FsValue::Double(d) => format!("{d:?}"),
+        FsValue::Timestamp(t) => t.to_rfc3339(),
+        FsValue::String(s) => format!("\"{}\"", text::sanitize_str(s)),
+        FsValue::Bytes(b) => {
+            let hex: String = b.iter().take(64).map(|x| format!("{x:02x}")).collect();
+            if b.len() > 64 {
+                format!("0x{hex}… ({})", text::human_bytes(b.len() as u64))
+            } else {
+                format!("0x{hex}")
+            }
+        }
+        FsValue::Reference(r) => format!("→ {}", text::sanitize_str(r)),
+        FsValue::GeoPoint { lat, lng } => format!("({lat}, {lng})"),
+        FsValue::Array(a) => format!("[{} items]", a.len()),
+        FsValue::Map(m) => format!("{{{} fields}}", m.len()),
+    }
+}
+
+/// Flatten a document into field-tree lines: nested maps and arrays indented under their key.
+pub fn field_lines(fields: &[(String, FsValue)]) -> Vec<FieldLine> {
+    fn walk(out: &mut Vec<FieldLine>, depth: usize, key: String, v: &FsValue) {
+        out.push(FieldLine {
+            depth,
+            key,
+            type_name: v.type_name(),
+            value: value_text(v),
+            reference: match v {
+                FsValue::Reference(r) => Some(r.clone()),
+                _ => None,
+            },
+        });
+        match v {
+            FsValue::Map(m) => {
+                for (k, x) in m {
+                    walk(out, depth + 1, text::sanitize_str(k), x);
+                }
+            }
+            FsValue::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    walk(out, depth + 1, format!("[{i}]"), x);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (k, v) in fields {
+        walk(&mut out, 0, text::sanitize_str(k), v);
+    }
+    out
+}
+
+impl ConversationsTab {
+    pub fn new(cfg: &Config) -> ConversationsTab {
+        ConversationsTab {
+            configured: cfg.long_term.is_some(),
+            view: View::List,
+            filter: ConvFilter::All,
+            convs: Vec::new(),
+            next: None,
+            list_req: None,
+            loaded_once: false,
+            count: None,
+            count_req: None,
+            selected: 0,
+            offset: 0,
+            view_rows: 20,
+            error: None,
+            thread: None,
+            browser: Browser { stack: Vec::new(), req: None, error: None },
+            now_ms: 0,
+            wall_start: None,
+        }
+    }
+
+    pub fn context(&self) -> Context {
+        match self.view {
+            View::List => Context::ConvList,
+            View::Thread => Context::Thread,
+            View::Browser => Context::Browser,
+        }
+    }
+
+    pub fn resize(&mut self, term_h: u16) {
+        self.view_rows = term_h.saturating_sub(CHROME_ROWS).max(1) as usize;
+        self.clamp();
+    }
+
+    /// Wall-clock now, when known.
+    pub fn wall_now(&self) -> Option<Ts> {
+        self.wall_start.map(|w| Ts::from_micros(w.micros() + self.now_ms as i64 * 1000))
+    }
+
+    pub fn start(&mut self, ids: &mut Ids) -> Vec<Command> {
+        if !self.configured {
+            return vec![];
+        }
+        self.reload(ids)
+    }
+
+    fn reload(&mut self, ids: &mut Ids) -> Vec<Command> {
+        let req = ids.fresh();
+        self.list_req = Some(req);
+        self.next = None;
+        let creq = ids.fresh();
+        self.count_req = Some(creq);
+        self.count = None;
+        vec![
+            Command::Conversations { req, filter: self.filter.clone(), after: None, limit: LIST_PAGE },
+            Command::CountConversations { req: creq, filter: self.filter.clone() },
+        ]
+    }
+
+    fn more(&mut self, ids: &mut Ids) -> Vec<Command> {
+        match (&self.next, self.list_req) {
+            (Some(c), None) => {
+                let req = ids.fresh();
+                self.list_req = Some(req);
+                vec![Command::Conversations {
+                    req,
+                    filter: self.filter.clone(),
+                    after: Some(c.clone()),
+                    limit: LIST_PAGE,
+                }]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn clamp(&mut self) {
+        let n = self.convs.len();
+        if n == 0 {
+            self.selected = 0;
+            self.offset = 0;
+            return;
+        }
+        self.selected = self.selected.min(n - 1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        }
+        if self.selected >= self.offset + self.view_rows {
+            self.offset = self.selected + 1 - self.view_rows;
+        }
+    }
+
+    pub fn set_filter(&mut self, text: &str, ids: &mut Ids) -> Vec<Command> {
+        self.filter = parse_filter(text);
+        self.selected = 0;
+        self.offset = 0;
+        self.reload(ids)
+    }
+
+    pub fn tick(&mut self, now: u64, ids: &mut Ids) -> Vec<Command> {
+        self.now_ms = now;
+        if let Some(e) = &self.error
+            && now >= e.retry_at_ms
+            && self.list_req.is_none()
+        {
+            let mut e = e.clone();
+            e.retry_at_ms = now + backoff_ms(e.attempt + 1);
+            e.attempt += 1;
+            self.error = Some(e);
+            return self.reload(ids);
+        }
+        vec![]
+    }
+
+    fn fail(&mut self, e: StoreError) {
+        let attempt = self.error.as_ref().map(|e| e.attempt).unwrap_or(0);
+        self.error = Some(TabError { text: e.to_string(), attempt, retry_at_ms: self.now_ms + backoff_ms(attempt) });
+    }
+
+    pub fn on_reply(&mut self, req: RequestId, reply: LtReply, ids: &mut Ids) -> Vec<Command> {
+        let mut cmds = Vec::new();
+        match reply {
+            LtReply::Conversations(r) if self.list_req == Some(req) => {
+                self.list_req = None;
+                match r {
+                    Ok(page) => {
+                        self.error = None;
+                        if !self.loaded_once || self.next.is_none() {
+                            self.convs.clear();
+                        }
+                        self.loaded_once = true;
+                        self.convs.extend(page.items);
+                        self.next = page.next;
+                        self.clamp();
+                    }
+                    Err(e) => self.fail(e),
+                }
+            }
+            LtReply::Count(r) if self.count_req == Some(req) => {
+                self.count_req = None;
+                self.count = r.ok();
+            }
+            LtReply::Count(_) | LtReply::Conversations(_) => {}
+            LtReply::Messages(r) => {
+                let Some(t) = &mut self.thread else { return cmds };
+                if t.req != Some(req) {
+                    return cmds;
+                }
+                t.req = None;
+                match r {
+                    Ok(page) => {
+                        t.error = None;
+                        t.messages.extend(page.items);
+                        t.next = page.next;
+                        t.done = t.next.is_none();
+                        if t.follow_end {
+                            t.selected = t.messages.len().saturating_sub(1);
+                        }
+                        // Stream on: the next page is fetched while this one is read.
+                        if let Some(c) = t.next.clone() {
+                            let req = ids.fresh();
+                            t.req = Some(req);
+                            cmds.push(Command::Messages {
+                                req,
+                                conversation: t.conv.id.clone(),
+                                after: Some(c),
+                                limit: THREAD_PAGE,
+                            });
+                        } else {
+                            t.follow_end = false;
+                        }
+                    }
+                    Err(e) => t.error = Some(e.to_string()),
+                }
+            }
+            LtReply::Documents(r) => {
+                if let Some(t) = &mut self.thread
+                    && t.side_req == Some(req)
+                {
+                    t.side_req = None;
+                    if let Ok(docs) = r {
+                        t.side_docs = docs;
+                    }
+                    return cmds;
+                }
+                if self.browser.req == Some(req) {
+                    self.browser.req = None;
+                    match r {
+                        Ok(mut docs) => {
+                            if let Some(Level::Document { doc, found, lines, .. }) = self.browser.stack.last_mut() {
+                                let d = docs.pop().and_then(|(_, d)| d);
+                                *found = Some(d.is_some());
+                                *lines = d.as_ref().map(|d| field_lines(&d.fields)).unwrap_or_default();
+                                *doc = d;
+                            }
+                        }
+                        Err(e) => self.browser.error = Some(e.to_string()),
+                    }
+                }
+            }
+            LtReply::Collections(r) if self.browser.req == Some(req) => {
+                self.browser.req = None;
+                match r {
+                    Ok(list) => {
+                        if let Some(Level::Collections { items, .. }) = self.browser.stack.last_mut() {
+                            *items = list;
+                        }
+                    }
+                    Err(e) => self.browser.error = Some(e.to_string()),
+                }
+            }
+            LtReply::ListDocuments(r) if self.browser.req == Some(req) => {
+                self.browser.req = None;
+                match r {
+                    Ok(page) => {
+                        if let Some(Level::Documents { items, next, .. }) = self.browser.stack.last_mut() {
+                            items.extend(page.items);
+                            *next = page.next;
+                        }
+                    }
+                    Err(e) => self.browser.error = Some(e.to_string()),
+                }
+            }
+            _ => {}
+        }
+        cmds
+    }
+
+    fn open_thread(&mut self, ids: &mut Ids) -> Vec<Command> {
+        let Some(conv) = self.convs.get(self.selected).cloned() else { return vec![] };
+        let req = ids.fresh();
+        let id = conv.id.clone();
+        self.thread = Some(Thread {
+            conv,
+            messages: Vec::new(),
+            next: None,
+            req: Some(req),
+            done: false,
+            error: None,
+            selected: 0,
+            expanded: HashSet::new(),
+            search: None,
+            follow_end: false,
+            side: false,
+            side_docs: Vec::new(),
+            side_req: None,
+        });
+        self.view = View::Thread;
+        vec![Command::Messages { req, conversation: id, after: None, limit: THREAD_PAGE }]
+    }
+
+    pub fn open_browser(&mut self, path: Option<&str>, ids: &mut Ids) -> Vec<Command> {
+        if !self.configured {
+            return vec![];
+        }
+        self.view = View::Browser;
+        self.browser.stack.clear();
+        self.browser.error = None;
+        let path = path.map(|p| p.trim_matches('/')).filter(|p| !p.is_empty());
+        match path {
+            None => self.push_collections(None, ids),
+            Some(p) if p.split('/').count() % 2 == 1 => self.push_documents(p.to_string(), ids),
+            Some(p) => self.push_document(p.to_string(), ids),
+        }
+    }
+
+    fn push_collections(&mut self, parent: Option<String>, ids: &mut Ids) -> Vec<Command> {
+        let req = ids.fresh();
+        self.browser.req = Some(req);
+        self.browser.stack.push(Level::Collections { parent: parent.clone(), items: Vec::new(), selected: 0 });
+        vec![Command::Collections { req, parent }]
+    }
+
+    fn push_documents(&mut self, collection: String, ids: &mut Ids) -> Vec<Command> {
+        let req = ids.fresh();
+        self.browser.req = Some(req);
+        self.browser.stack.push(Level::Documents {
+            collection: collection.clone(),
+            items: Vec::new(),
+            next: None,
+            selected: 0,
+        });
+        vec![Command::ListDocuments { req, collection, after: None, limit: LIST_PAGE }]
+    }
+
+    fn push_document(&mut self, path: String, ids: &mut Ids) -> Vec<Command> {
+        let req = ids.fresh();
+        self.browser.req = Some(req);
+        self.browser.stack.push(Level::Document {
+            path: path.clone(),
+            doc: None,
+            found: None,
+            lines: Vec::new(),
+            selected: 0,
+        });
+        vec![Command::Document { req, path }]
+    }
+
+    /// Indices of messages whose content contains the search text (case-insensitive).
+    fn matches(t: &Thread) -> Vec<usize> {
+        let Some(q) = t.search.as_ref().map(|s| s.to_lowercase()).filter(|s| !s.is_empty()) else { return vec![] };
+        t.messages.iter().enumerate().filter(|(_, m)| m.content.to_lowercase().contains(&q)).map(|(i, _)| i).collect()
+    }
+
+    pub fn set_search(&mut self, q: &str) -> Option<String> {
+        let t = self.thread.as_mut()?;
+        t.search = Some(q.to_string()).filter(|s| !s.is_empty());
+        let m = Self::matches(t);
+        match m.iter().find(|&&i| i >= t.selected).or(m.first()) {
+            Some(&i) => {
+                t.selected = i;
+                None
+            }
+            None if t.search.is_some() => {
+                Some(format!("no message contains `{}` (of {} loaded)", text::sanitize_str(q), t.messages.len()))
+            }
+            None => None,
+        }
+    }
+
+    pub fn on_action(&mut self, action: Action, ids: &mut Ids) -> (Vec<Command>, Option<String>) {
+        if !self.configured {
+            return (vec![], None);
+        }
+        match self.view {
+            View::List => (self.list_action(action, ids), None),
+            View::Thread => self.thread_action(action, ids),
+            View::Browser => (self.browser_action(action, ids), None),
+        }
+    }
+
+    fn list_action(&mut self, action: Action, ids: &mut Ids) -> Vec<Command> {
+        let n = self.convs.len();
+        let page = self.view_rows.max(1);
+        match action {
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
+            Action::PageUp => self.selected = self.selected.saturating_sub(page),
+            Action::PageDown => self.selected = (self.selected + page).min(n.saturating_sub(1)),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = n.saturating_sub(1),
+            Action::Open => return self.open_thread(ids),
+            Action::Refresh => {
+                self.error = None;
+                return self.reload(ids);
+            }
+            Action::Browse => return self.open_browser(None, ids),
+            _ => {}
+        }
+        self.clamp();
+        // Fetch the next page before the cursor reaches the end of what is loaded.
+        if self.selected + page >= n { self.more(ids) } else { vec![] }
+    }
+
+    fn thread_action(&mut self, action: Action, ids: &mut Ids) -> (Vec<Command>, Option<String>) {
+        let page = self.view_rows.max(1);
+        let Some(t) = &mut self.thread else {
+            self.view = View::List;
+            return (vec![], None);
+        };
+        let n = t.messages.len();
+        match action {
+            Action::Up => t.selected = t.selected.saturating_sub(1),
+            Action::Down => t.selected = (t.selected + 1).min(n.saturating_sub(1)),
+            Action::PageUp => t.selected = t.selected.saturating_sub(page / 3 + 1),
+            Action::PageDown => t.selected = (t.selected + page / 3 + 1).min(n.saturating_sub(1)),
+            Action::Top => t.selected = 0,
+            Action::Bottom => {
+                t.selected = n.saturating_sub(1);
+                if !t.done {
+                    t.follow_end = true;
+                }
+            }
+            Action::ToggleExpand => {
+                let i = t.selected;
+                if !t.expanded.remove(&i) {
+                    t.expanded.insert(i);
+                }
+            }
+            Action::SearchNext | Action::SearchPrev => {
+                let m = Self::matches(t);
+                if m.is_empty() {
+                    return (vec![], Some("no search: press / to search the thread".into()));
+                }
+                let next = if action == Action::SearchNext {
+                    m.iter().find(|&&i| i > t.selected).or(m.first())
+                } else {
+                    m.iter().rev().find(|&&i| i < t.selected).or(m.last())
+                };
+                if let Some(&i) = next {
+                    t.selected = i;
+                }
+            }
+            Action::ToggleSide => {
+                t.side = !t.side;
+                if t.side && t.side_docs.is_empty() {
+                    let mut paths = vec![t.conv.doc.path.clone()];
+                    if let Some(u) = &t.conv.user_id {
+                        paths.push(format!("users/{u}"));
+                    }
+                    if let Some(a) = &t.conv.agent_id {
+                        paths.push(format!("agents/{a}"));
+                    }
+                    let req = ids.fresh();
+                    t.side_req = Some(req);
+                    return (vec![Command::Documents { req, paths }], None);
+                }
+            }
+            Action::Refresh => {
+                let req = ids.fresh();
+                t.messages.clear();
+                t.req = Some(req);
+                t.error = None;
+                t.done = false;
+                return (
+                    vec![Command::Messages { req, conversation: t.conv.id.clone(), after: None, limit: THREAD_PAGE }],
+                    None,
+                );
+            }
+            Action::Back => {
+                self.view = View::List;
+                self.thread = None;
+                return (vec![Command::Cancel(crate::message::Slot::LtThread)], None);
+            }
+            _ => {}
+        }
+        (vec![], None)
+    }
+
+    fn browser_action(&mut self, action: Action, ids: &mut Ids) -> Vec<Command> {
+        let page = self.view_rows.max(1);
+        let Some(level) = self.browser.stack.last_mut() else {
+            self.view = View::List;
+            return vec![];
+        };
+        let (len, sel) = match level {
+            Level::Collections { items, selected, .. } => (items.len(), selected),
+            Level::Documents { items, selected, .. } => (items.len(), selected),
+            Level::Document { lines, selected, .. } => (lines.len(), selected),
+        };
+        match action {
+            Action::Up => *sel = sel.saturating_sub(1),
+            Action::Down => *sel = (*sel + 1).min(len.saturating_sub(1)),
+            Action::PageUp => *sel = sel.saturating_sub(page),
+            Action::PageDown => *sel = (*sel + page).min(len.saturating_sub(1)),
+            Action::Top => *sel = 0,
+            Action::Bottom => *sel = len.saturating_sub(1),
+            Action::Back => {
+                self.browser.stack.pop();
+                self.browser.error = None;
+                if self.browser.stack.is_empty() {
+                    self.view = if self.thread.is_some() { View::Thread } else { View::List };
+                }
+                return vec![];
+            }
+            Action::Refresh => {
+                let Some(top) = self.browser.stack.pop() else { return vec![] };
+                self.browser.error = None;
+                return match top {
+                    Level::Collections { parent, .. } => self.push_collections(parent, ids),
+                    Level::Documents { collection, .. } => self.push_documents(collection, ids),
+                    Level::Document { path, .. } => self.push_document(path, ids),
+                };
+            }
+            Action::Open => {
+                let target = match level {
+                    Level::Collections { parent, items, selected } => items.get(*selected).map(|c| match parent {
+                        Some(p) => (1, format!("{p}/{c}")),
+                        None => (1, c.clone()),
+                    }),
+                    Level::Documents { items, selected, .. } => items.get(*selected).map(|d| (2, d.path.clone())),
+                    Level::Document { lines, selected, .. } => {
+                        lines.get(*selected).and_then(|l| l.reference.clone()).map(|r| (2, r))
+                    }
+                };
+                return match target {
+                    Some((1, coll)) => self.push_documents(coll, ids),
+                    Some((_, path)) => self.push_document(path, ids),
+                    None => vec![],
+                };
+            }
+            Action::Subcollections => {
+                let path = match level {
+                    Level::Document { path, .. } => Some(path.clone()),
+                    Level::Documents { items, selected, .. } => items.get(*selected).map(|d| d.path.clone()),
+                    _ => None,
+                };
+                if let Some(p) = path {
+                    return self.push_collections(Some(p), ids);
+                }
+            }
+            _ => {}
+        }
+        // Documents: load the next page near the end.
+        if let Some(Level::Documents { collection, items, next: Some(c), selected }) = self.browser.stack.last()
+            && self.browser.req.is_none()
+            && selected + page >= items.len()
+        {
+            let req = ids.fresh();
+            let cmd = Command::ListDocuments {
+                req,
+                collection: collection.clone(),
+                after: Some(c.clone()),
+                limit: LIST_PAGE,
+            };
+            self.browser.req = Some(req);
+            return vec![cmd];
+        }
+        vec![]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_syntax() {
+        assert_eq!(parse_filter(" user:u-alice "), ConvFilter::User("u-alice".into()));
+        assert_eq!(parse_filter("agent:a1"), ConvFilter::Agent("a1".into()));
+        assert_eq!(parse_filter("id:conv-00"), ConvFilter::IdPrefix("conv-00".into()));
+        assert_eq!(parse_filter("refund"), ConvFilter::TitlePrefix("refund".into()));
+        assert_eq!(parse_filter(""), ConvFilter::All);
+        assert_eq!(filter_text(&parse_filter("user:x")), "user:x");
+    }
+
+    #[test]
+    fn field_tree_renders_every_type_and_marks_references() {
+        let lines = field_lines(&[
+            ("m".into(), FsValue::Map(vec![("r".into(), FsValue::Reference("users/u1".into()))])),
+            ("n".into(), FsValue::Double(f64::NAN)),
+            ("s".into(), FsValue::String("\u{1b}[31mx".into())),
+            ("a".into(), FsValue::Array(vec![FsValue::Bytes(vec![0xde, 0xad])])),
+        ]);
+        assert_eq!(lines[0].value, "{1 fields}");
+        assert_eq!((lines[1].depth, lines[1].reference.as_deref()), (1, Some("users/u1")));
+        assert_eq!(lines[2].value, "NaN");
+        assert_eq!(lines[3].value, "\"\\x1b[31mx\"");
+        assert_eq!(lines[5].value, "0xdead");
+    }
+}

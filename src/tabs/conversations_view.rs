@@ -1,0 +1,357 @@
+//! Drawing the Conversations tab: list, thread (with side panel) and document browser.
+//! Each view draws only what fits on screen.
+
+use super::conversations::{COLLAPSE_LINES, ConversationsTab, FieldLine, Level, Thread, View, filter_text};
+use crate::domain::{ConnState, Message, Ts, TsForm};
+use crate::ui::{text, theme};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+fn relative(t: Option<Ts>, now: Option<Ts>) -> String {
+    match (t, now) {
+        (Some(t), Some(now)) => {
+            let d = now.secs - t.secs;
+            if d < 0 { "in the future".into() } else { format!("{} ago", text::human_ms(d * 1000)) }
+        }
+        _ => String::new(),
+    }
+}
+
+fn role_style(role: &str) -> Style {
+    let c = match role {
+        "user" => Color::Cyan,
+        "assistant" => Color::Green,
+        "system" => Color::Magenta,
+        "tool" => Color::Yellow,
+        _ => Color::Gray,
+    };
+    Style::new().fg(c).add_modifier(Modifier::BOLD)
+}
+
+pub fn render(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnState, label: Option<&str>) {
+    match tab.view {
+        View::List => render_list(f, area, tab, conn, label),
+        View::Thread => match &tab.thread {
+            Some(t) => render_thread(f, area, tab, t),
+            None => render_list(f, area, tab, conn, label),
+        },
+        View::Browser => render_browser(f, area, tab),
+    }
+}
+
+fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnState, label: Option<&str>) {
+    let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
+    let count = match tab.count {
+        Some(n) => format!("{n} conversations"),
+        None => "counting…".into(),
+    };
+    let filter = match filter_text(&tab.filter) {
+        s if s.is_empty() => "all".to_string(),
+        s => text::sanitize_str(&s),
+    };
+    let more = if tab.next.is_some() { "+" } else { "" };
+    let mut l2 = vec![
+        Span::styled(format!(" filter: {filter} "), theme::label()),
+        Span::raw(format!("│ {count} │ {} loaded{more}", tab.convs.len())),
+    ];
+    if tab.list_req.is_some() {
+        l2.push(Span::styled(" │ loading…", theme::warn()));
+    }
+    if let ConnState::Down(e) = conn {
+        l2.push(Span::styled(format!(" │ DOWN: {}", text::sanitize_str(e)), theme::error()));
+    }
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::styled(format!(" {}", label.map(text::sanitize_str).unwrap_or_default()), theme::title()),
+            Line::from(l2),
+        ]),
+        head,
+    );
+    let block = Block::default().borders(Borders::ALL).border_style(theme::title()).title(" conversations ");
+    let inner = block.inner(body);
+    f.render_widget(block, body);
+    let w = inner.width as usize;
+    let (uw, mw, aw) = (14usize, 6usize, 34usize);
+    let tw = w.saturating_sub(uw + mw + aw + 3);
+    let mut lines = vec![Line::styled(
+        format!("{} {} {:>mw$} {}", text::fit("TITLE", tw), text::fit("USER", uw), "MSGS", "LAST ACTIVITY"),
+        theme::dim(),
+    )];
+    if let Some(e) = &tab.error {
+        lines.push(Line::styled(text::truncate(&format!("✗ {}", text::sanitize_str(&e.text)), w), theme::error()));
+        let wait = e.retry_at_ms.saturating_sub(tab.now_ms);
+        lines.push(Line::styled(
+            format!("  retrying in {:.0} s (attempt {}) — r retries now", wait as f64 / 1000.0, e.attempt + 1),
+            theme::warn(),
+        ));
+    } else if tab.convs.is_empty() {
+        let msg = if tab.loaded_once { "no conversations match (/ changes the filter)" } else { "loading…" };
+        lines.push(Line::styled(msg, theme::dim()));
+    }
+    let rows = (inner.height as usize).saturating_sub(lines.len());
+    let now = tab.wall_now();
+    for (i, c) in tab.convs.iter().enumerate().skip(tab.offset).take(rows) {
+        let title = text::sanitize_str(c.title.as_deref().unwrap_or(&c.id));
+        let user = text::sanitize_str(c.user_id.as_deref().unwrap_or("-"));
+        let msgs = c.message_count.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
+        let when = match c.updated_at {
+            Some(t) => format!("{} ({})", relative(Some(t), now), &t.to_rfc3339()[..16]),
+            None => "-".into(),
+        };
+        let s = format!("{} {} {msgs:>mw$} {}", text::fit(&title, tw), text::fit(&user, uw), text::fit(&when, aw));
+        lines.push(if i == tab.selected { Line::styled(s, theme::selected()) } else { Line::raw(s) });
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The lines of one message at a width: header, then content (code blocks styled), collapsed
+/// after COLLAPSE_LINES unless expanded.
+pub fn message_lines(
+    m: &Message,
+    width: usize,
+    expanded: bool,
+    selected: bool,
+    now: Option<Ts>,
+    hit: bool,
+) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let ts = match (m.timestamp, m.ts_form) {
+        (Some(t), TsForm::IsoString) => format!("{} (ISO string, read as UTC)", t.to_rfc3339()),
+        (Some(t), _) => t.to_rfc3339(),
+        (None, _) => "no timestamp".into(),
+    };
+    let marker = if selected { "▶" } else { "▍" };
+    let mut head = vec![
+        Span::styled(format!("{marker} {}", text::sanitize_str(&m.role)), role_style(&m.role)),
+        Span::styled(format!(" · {ts} · {}", relative(m.timestamp, now)), theme::dim()),
+        Span::styled(format!(" · {}", text::sanitize_str(&m.id)), theme::dim()),
+    ];
+    if hit {
+        head.push(Span::styled(" · match", theme::warn()));
+    }
+    let mut head = Line::from(head);
+    if selected {
+        head = head.style(Style::new().add_modifier(Modifier::REVERSED));
+    }
+    out.push(head);
+    let body_w = width.saturating_sub(2).max(10);
+    let mut body: Vec<Line<'static>> = Vec::new();
+    let mut code = false;
+    for raw in text::sanitize_multiline(m.content.as_bytes()).split('\n') {
+        if raw.trim_start().starts_with("```") {
+            code = !code;
+            body.push(Line::styled(format!("  {}", text::truncate(raw, body_w)), theme::dim()));
+            continue;
+        }
+        let style = if code { Style::new().fg(Color::LightYellow) } else { Style::new() };
+        for w in text::wrap(raw, body_w) {
+            body.push(Line::styled(format!("  {w}"), style));
+        }
+    }
+    let total = body.len();
+    if total > COLLAPSE_LINES && !expanded {
+        body.truncate(COLLAPSE_LINES - 2);
+        body.push(Line::styled(
+            format!(
+                "  … {} more lines ({}) — Enter expands",
+                total - (COLLAPSE_LINES - 2),
+                text::human_bytes(m.content.len() as u64)
+            ),
+            theme::warn(),
+        ));
+    }
+    out.extend(body);
+    out.push(Line::raw(""));
+    out
+}
+
+fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) {
+    let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
+    let c = &t.conv;
+    let title = text::sanitize_str(c.title.as_deref().unwrap_or(&c.id));
+    let state = if let Some(e) = &t.error {
+        Span::styled(format!("✗ {}", text::sanitize_str(e)), theme::error())
+    } else if t.done {
+        Span::styled(format!("{} messages", t.messages.len()), theme::ok())
+    } else {
+        Span::styled(format!("{} messages loaded, streaming…", t.messages.len()), theme::warn())
+    };
+    let search = match &t.search {
+        Some(q) => format!(" │ search: {}", text::sanitize_str(q)),
+        None => String::new(),
+    };
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::styled(format!(" {title}"), theme::title()),
+            Line::from(vec![
+                Span::raw(format!(
+                    " {} · user {} · agent {} │ ",
+                    text::sanitize_str(&c.id),
+                    text::sanitize_str(c.user_id.as_deref().unwrap_or("-")),
+                    text::sanitize_str(c.agent_id.as_deref().unwrap_or("-"))
+                )),
+                state,
+                Span::styled(search, theme::label()),
+            ]),
+        ]),
+        head,
+    );
+    let (main, side) = if t.side {
+        let [a, b] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(body);
+        (a, Some(b))
+    } else {
+        (body, None)
+    };
+    let block = Block::default().borders(Borders::ALL).border_style(theme::title());
+    let inner = block.inner(main);
+    f.render_widget(block, main);
+    let h = inner.height as usize;
+    let w = inner.width as usize;
+    let now = tab.wall_now();
+    let q = t.search.as_ref().map(|s| s.to_lowercase());
+    let lines_of = |i: usize| {
+        let m = &t.messages[i];
+        let hit = q.as_ref().is_some_and(|q| !q.is_empty() && m.content.to_lowercase().contains(q));
+        message_lines(m, w, t.expanded.contains(&i), i == t.selected, now, hit)
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    if t.messages.is_empty() {
+        lines.push(Line::styled(if t.done { "(no messages)" } else { "loading…" }, theme::dim()));
+    } else {
+        // Start a few messages above the selection (about a third of the screen), then fill.
+        let mut start = t.selected.min(t.messages.len() - 1);
+        let mut above = 0usize;
+        while start > 0 {
+            let hgt = lines_of(start - 1).len();
+            if above + hgt > h / 3 {
+                break;
+            }
+            above += hgt;
+            start -= 1;
+        }
+        let mut i = start;
+        while i < t.messages.len() && lines.len() < h {
+            lines.extend(lines_of(i));
+            i += 1;
+        }
+        lines.truncate(h);
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+    if let Some(side) = side {
+        render_side(f, side, t);
+    }
+}
+
+fn field_line(l: &FieldLine, w: usize, selected: bool) -> Line<'static> {
+    let indent = "  ".repeat(l.depth);
+    let key = format!("{indent}{}", l.key);
+    let s = format!("{} {:<9} {}", text::fit(&key, 24.min(w / 2)), l.type_name, l.value);
+    let s = text::truncate(&s, w);
+    if selected {
+        Line::styled(s, theme::selected())
+    } else if l.reference.is_some() {
+        Line::styled(s, Style::new().fg(Color::LightBlue).add_modifier(Modifier::UNDERLINED))
+    } else {
+        Line::raw(s)
+    }
+}
+
+fn render_side(f: &mut Frame, area: Rect, t: &Thread) {
+    let block = Block::default().borders(Borders::ALL).border_style(theme::dim()).title(" documents ");
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let w = inner.width as usize;
+    let mut lines = Vec::new();
+    if t.side_docs.is_empty() {
+        lines.push(Line::styled(if t.side_req.is_some() { "loading…" } else { "(none)" }, theme::dim()));
+    }
+    for (path, doc) in &t.side_docs {
+        lines.push(Line::styled(text::truncate(&text::sanitize_str(path), w), theme::label()));
+        match doc {
+            Some(d) => {
+                lines.extend(super::conversations::field_lines(&d.fields).iter().map(|l| field_line(l, w, false)))
+            }
+            None => lines.push(Line::styled("  (no such document)", theme::dim())),
+        }
+        lines.push(Line::raw(""));
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) {
+    let b = &tab.browser;
+    let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
+    let crumb = match b.stack.last() {
+        Some(Level::Collections { parent: None, .. }) | None => "/ (root collections)".to_string(),
+        Some(Level::Collections { parent: Some(p), .. }) => format!("/{p} (subcollections)"),
+        Some(Level::Documents { collection, .. }) => format!("/{collection}"),
+        Some(Level::Document { path, .. }) => format!("/{path}"),
+    };
+    let mut l2 = vec![Span::raw(" Enter opens · c subcollections · Esc back")];
+    if b.req.is_some() {
+        l2.push(Span::styled(" │ loading…", theme::warn()));
+    }
+    if let Some(e) = &b.error {
+        l2.push(Span::styled(format!(" │ ✗ {}", text::sanitize_str(e)), theme::error()));
+    }
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::styled(format!(" documents {}", text::sanitize_str(&crumb)), theme::title()),
+            Line::from(l2),
+        ]),
+        head,
+    );
+    let block = Block::default().borders(Borders::ALL).border_style(theme::title());
+    let inner = block.inner(body);
+    f.render_widget(block, body);
+    let h = inner.height as usize;
+    let w = inner.width as usize;
+    let window = |sel: usize, n: usize| -> usize { if sel >= h { (sel + 1 - h).min(n.saturating_sub(h)) } else { 0 } };
+    let mut lines: Vec<Line> = Vec::new();
+    match b.stack.last() {
+        Some(Level::Collections { items, selected, .. }) => {
+            if items.is_empty() && b.req.is_none() {
+                lines.push(Line::styled("(no collections)", theme::dim()));
+            }
+            let off = window(*selected, items.len());
+            for (i, c) in items.iter().enumerate().skip(off).take(h) {
+                let s = format!("▸ {}/", text::sanitize_str(c));
+                lines.push(if i == *selected {
+                    Line::styled(s, theme::selected())
+                } else {
+                    Line::styled(s, theme::folder())
+                });
+            }
+        }
+        Some(Level::Documents { items, selected, next, .. }) => {
+            if items.is_empty() && b.req.is_none() {
+                lines.push(Line::styled("(no documents)", theme::dim()));
+            }
+            let off = window(*selected, items.len());
+            for (i, d) in items.iter().enumerate().skip(off).take(h) {
+                let s = text::truncate(&format!("{}  ({} fields)", text::sanitize_str(d.id()), d.fields.len()), w);
+                lines.push(if i == *selected { Line::styled(s, theme::selected()) } else { Line::raw(s) });
+            }
+            if next.is_some() && lines.len() < h {
+                lines.push(Line::styled("… more below", theme::dim()));
+            }
+        }
+        Some(Level::Document { lines: fl, selected, found, .. }) => {
+            match found {
+                Some(false) => lines.push(Line::styled("(no such document)", theme::warn())),
+                None => lines.push(Line::styled("loading…", theme::dim())),
+                Some(true) if fl.is_empty() => lines.push(Line::styled("(empty document)", theme::dim())),
+                _ => {}
+            }
+            let off = window(*selected, fl.len());
+            for (i, l) in fl.iter().enumerate().skip(off).take(h) {
+                lines.push(field_line(l, w, i == *selected));
+            }
+        }
+        None => {}
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
