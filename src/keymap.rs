@@ -323,27 +323,31 @@ impl Keymap {
             .collect()
     }
 
-    /// Help popup lines: (context title, [(keys, help)]).
-    pub fn help(&self) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
-        [
-            (Context::Global, "Global"),
-            (Context::ConvList, "Conversations: list"),
-            (Context::Thread, "Conversations: thread"),
-            (Context::Browser, "Conversations: document browser"),
-            (Context::KeyList, "Redis Keys: list"),
-            (Context::Value, "Redis Keys: value"),
-        ]
-        .iter()
-        .map(|(ctx, title)| {
-            let items = self
-                .bindings
-                .iter()
-                .filter(|b| b.context == *ctx)
-                .map(|b| (b.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(" "), b.help))
-                .collect();
-            (*title, items)
-        })
-        .collect()
+    /// Help popup lines for the view the user is in: its own bindings, then the global ones.
+    pub fn help(&self, ctx: Context) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
+        let title = |c: Context| match c {
+            Context::Global => "Global",
+            Context::KeyList => "Redis Keys: list",
+            Context::Value => "Redis Keys: value",
+            Context::ConvList => "Conversations: list",
+            Context::Thread => "Conversations: thread",
+            Context::Browser => "Conversations: document browser",
+        };
+        let mut ctxs = vec![ctx];
+        if ctx != Context::Global {
+            ctxs.push(Context::Global);
+        }
+        ctxs.into_iter()
+            .map(|c| {
+                let items = self
+                    .bindings
+                    .iter()
+                    .filter(|b| b.context == c)
+                    .map(|b| (b.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(" "), b.help))
+                    .collect();
+                (title(c), items)
+            })
+            .collect()
     }
 }
 
@@ -395,8 +399,10 @@ mod tests {
         let f = km.footer(Context::KeyList);
         assert!(f.iter().any(|(k, h)| k == "/" && h.contains("MATCH")));
         assert!(f.iter().any(|(k, _)| k == "q"));
-        let help = km.help();
-        assert_eq!(help.len(), 6);
-        assert!(help[4].1.iter().any(|(k, _)| k == "x Del"));
+        let help = km.help(Context::KeyList);
+        assert_eq!(help.len(), 2);
+        assert_eq!(help[0].0, "Redis Keys: list");
+        assert!(help[0].1.iter().any(|(k, _)| k == "x Del"));
+        assert_eq!(km.help(Context::Global).len(), 1);
     }
 }

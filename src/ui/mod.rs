@@ -168,7 +168,12 @@ fn draw_health(f: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_help(f: &mut Frame, app: &App) {
-    let help = app.keymap.help();
+    let ctx = match app.tab {
+        TabId::Keys if app.keys.configured => app.keys.context(),
+        TabId::Conversations if app.conversations.configured => app.conversations.context(),
+        _ => crate::keymap::Context::Global,
+    };
+    let help = app.keymap.help(ctx);
     let n: usize = help.iter().map(|(_, items)| items.len() + 2).sum();
     let r = centered(f.area(), 90, (n as u16 + 2).min(f.area().height));
     f.render_widget(Clear, r);
@@ -180,7 +185,10 @@ fn draw_help(f: &mut Frame, app: &App) {
         }
         lines.push(Line::raw(""));
     }
-    let block = Block::default().borders(Borders::ALL).title(" keys — any key closes ").style(Style::new());
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" keys here — any key closes · all bindings: config.example.toml [keymap] ")
+        .style(Style::new());
     f.render_widget(Paragraph::new(lines).block(block), r);
 }
 

@@ -1,0 +1,214 @@
+//! Snapshots of the Conversations tab, driven through `App::update` with store replies.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use memscope::app::{App, Msg, TabId};
+use memscope::config::{Config, LongTermConfig};
+use memscope::domain::*;
+use memscope::message::{BackendEvent, Command, LtReply, RequestId};
+use memscope::store::StoreError;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const NOW: i64 = 1_763_935_000;
+
+fn app() -> (App, Vec<Command>) {
+    let mut cfg = Config::with_redis("redis://127.0.0.1:1/0");
+    cfg.redis = None;
+    cfg.long_term = Some(LongTermConfig::Sqlite { path: "/tmp/memory.db".into() });
+    let mut app = App::new(&cfg, (110, 30));
+    app.conversations.wall_start = Some(Ts { secs: NOW, nanos: 0 });
+    let cmds = app.init();
+    app.update(Msg::Backend(BackendEvent::Conn(Tier::LongTerm, ConnState::Up)));
+    assert_eq!(app.tab, TabId::Conversations);
+    (app, cmds)
+}
+
+fn screen(app: &App) -> String {
+    let mut t = Terminal::new(TestBackend::new(110, 30)).unwrap();
+    t.draw(|f| memscope::ui::draw(f, app)).unwrap();
+    format!("{}", t.backend())
+}
+
+fn key(app: &mut App, c: KeyCode) -> Vec<Command> {
+    app.update(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)))
+}
+
+fn req_of(cmds: &[Command], f: fn(&Command) -> bool) -> RequestId {
+    cmds.iter()
+        .find(|c| f(c))
+        .map(|c| match c {
+            Command::Conversations { req, .. }
+            | Command::CountConversations { req, .. }
+            | Command::Messages { req, .. }
+            | Command::Documents { req, .. }
+            | Command::Document { req, .. }
+            | Command::Collections { req, .. }
+            | Command::ListDocuments { req, .. } => *req,
+            _ => unreachable!(),
+        })
+        .expect("request")
+}
+
+fn s(x: &str) -> FsValue {
+    FsValue::String(x.into())
+}
+
+fn conv(id: &str, title: &str, user: &str, updated: i64, n: i64) -> Conversation {
+    Conversation::from_doc(Document {
+        path: format!("conversations/{id}"),
+        fields: vec![
+            ("agent_id".into(), s("agent-support")),
+            ("message_count".into(), FsValue::Int(n)),
+            ("title".into(), s(title)),
+            ("updated_at".into(), FsValue::Timestamp(Ts { secs: updated, nanos: 0 })),
+            ("user".into(), FsValue::Reference(format!("users/{user}"))),
+            ("user_id".into(), s(user)),
+        ],
+        update_time: None,
+    })
+}
+
+fn msg(conv: &str, id: &str, role: &str, content: &str, ts: FsValue) -> Message {
+    Message::from_doc(Document {
+        path: format!("conversations/{conv}/messages/{id}"),
+        fields: vec![("content".into(), s(content)), ("role".into(), s(role)), ("timestamp".into(), ts)],
+        update_time: None,
+    })
+}
+
+fn loaded() -> App {
+    let (mut app, cmds) = app();
+    let list = req_of(&cmds, |c| matches!(c, Command::Conversations { .. }));
+    let count = req_of(&cmds, |c| matches!(c, Command::CountConversations { .. }));
+    let items = vec![
+        conv("conv-0003", "refund for order 1182", "u-alice", NOW - 120, 5),
+        conv("conv-0002", "日本語のタイトル — wide", "u-chen", NOW - 7200, 3),
+        conv("conv-0001", "\u{1b}[2Jhostile title", "u-bob", NOW - 90_000, 2),
+    ];
+    app.update(Msg::Backend(BackendEvent::LongTerm(list, LtReply::Conversations(Ok(Page { items, next: None })))));
+    app.update(Msg::Backend(BackendEvent::LongTerm(count, LtReply::Count(Ok(3)))));
+    app
+}
+
+#[test]
+fn conversation_list() {
+    insta::assert_snapshot!(screen(&loaded()));
+}
+
+#[test]
+fn conversation_list_error_retrying() {
+    let (mut app, cmds) = app();
+    let list = req_of(&cmds, |c| matches!(c, Command::Conversations { .. }));
+    let e = StoreError::Server("FAILED_PRECONDITION: The query requires an index. You can create it here: https://console.firebase.google.com/v1/r/project/p/firestore/indexes?create_composite=abc".into());
+    app.update(Msg::Backend(BackendEvent::LongTerm(list, LtReply::Conversations(Err(e)))));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn thread_with_mixed_timestamps_long_message_and_side_panel() {
+    let mut app = loaded();
+    let cmds = key(&mut app, KeyCode::Enter);
+    let mreq = req_of(&cmds, |c| matches!(c, Command::Messages { .. }));
+    let long: String = (0..40).map(|i| format!("line {i} of a long tool output\n")).collect();
+    let items = vec![
+        msg(
+            "conv-0003",
+            "m1",
+            "user",
+            "I was charged twice for order 1182.",
+            FsValue::Timestamp(Ts { secs: NOW - 400, nanos: 0 }),
+        ),
+        msg(
+            "conv-0003",
+            "m2",
+            "assistant",
+            "Checking:\n```python\nprint(charges)\n```\nDone.",
+            s("2025-11-23T21:50:00.500000"),
+        ),
+        msg("conv-0003", "m3", "tool", &long, FsValue::Timestamp(Ts { secs: NOW - 300, nanos: 0 })),
+        msg(
+            "conv-0003",
+            "m4",
+            "system",
+            "escape \u{1b}]0;title\u{7} shown",
+            FsValue::Timestamp(Ts { secs: NOW - 200, nanos: 0 }),
+        ),
+    ];
+    let more =
+        app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LtReply::Messages(Ok(Page { items, next: None })))));
+    assert!(more.is_empty(), "no next page: the stream stops");
+    key(&mut app, KeyCode::Char('j'));
+    insta::assert_snapshot!("thread", screen(&app));
+    let cmds = key(&mut app, KeyCode::Char('i'));
+    let dreq = req_of(&cmds, |c| matches!(c, Command::Documents { .. }));
+    let user = Document {
+        path: "users/u-alice".into(),
+        fields: vec![("name".into(), s("Alice")), ("home".into(), FsValue::GeoPoint { lat: 51.5, lng: -0.12 })],
+        update_time: None,
+    };
+    app.update(Msg::Backend(BackendEvent::LongTerm(
+        dreq,
+        LtReply::Documents(Ok(vec![
+            ("conversations/conv-0003".into(), Some(app.conversations.thread.as_ref().unwrap().conv.doc.clone())),
+            ("users/u-alice".into(), Some(user)),
+            ("agents/agent-support".into(), None),
+        ])),
+    )));
+    insta::assert_snapshot!("thread_side_panel", screen(&app));
+}
+
+#[test]
+fn document_browser_field_tree_follows_references() {
+    let mut app = loaded();
+    let cmds = key(&mut app, KeyCode::Char('b'));
+    let creq = req_of(&cmds, |c| matches!(c, Command::Collections { .. }));
+    app.update(Msg::Backend(BackendEvent::LongTerm(
+        creq,
+        LtReply::Collections(Ok(vec!["agents".into(), "config".into(), "conversations".into(), "users".into()])),
+    )));
+    key(&mut app, KeyCode::Char('j'));
+    let cmds = key(&mut app, KeyCode::Enter);
+    let lreq = req_of(&cmds, |c| matches!(c, Command::ListDocuments { collection, .. } if collection == "config"));
+    let doc = Document {
+        path: "config/memory".into(),
+        fields: vec![
+            ("arr".into(), FsValue::Array(vec![FsValue::Int(1), FsValue::Bool(false)])),
+            ("bytes".into(), FsValue::Bytes(vec![0xde, 0xad, 0xbe, 0xef])),
+            ("inf".into(), FsValue::Double(f64::NEG_INFINITY)),
+            (
+                "limits".into(),
+                FsValue::Map(vec![("max".into(), FsValue::Int(4096)), ("t".into(), FsValue::Double(0.2))]),
+            ),
+            ("nan".into(), FsValue::Double(f64::NAN)),
+            ("none".into(), FsValue::Null),
+            ("owner".into(), FsValue::Reference("users/u-alice".into())),
+            ("since".into(), FsValue::Timestamp(Ts { secs: NOW, nanos: 0 })),
+            ("where".into(), FsValue::GeoPoint { lat: 1.5, lng: 2.5 }),
+        ],
+        update_time: None,
+    };
+    app.update(Msg::Backend(BackendEvent::LongTerm(
+        lreq,
+        LtReply::ListDocuments(Ok(Page { items: vec![doc.clone()], next: None })),
+    )));
+    let cmds = key(&mut app, KeyCode::Enter);
+    let dreq = req_of(&cmds, |c| matches!(c, Command::Document { path, .. } if path == "config/memory"));
+    app.update(Msg::Backend(BackendEvent::LongTerm(
+        dreq,
+        LtReply::Documents(Ok(vec![("config/memory".into(), Some(doc))])),
+    )));
+    insta::assert_snapshot!("document_tree", screen(&app));
+    // The reference row: Enter follows it to users/u-alice.
+    for _ in 0..10 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    let cmds = key(&mut app, KeyCode::Enter);
+    assert!(cmds.iter().any(|c| matches!(c, Command::Document { path, .. } if path == "users/u-alice")), "{cmds:?}");
+    // Esc walks back: document, then the collection.
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(
+        app.conversations.browser.stack.last(),
+        Some(memscope::tabs::conversations::Level::Documents { .. })
+    ));
+}
