@@ -461,10 +461,9 @@ pub async fn seed_long_term(
 ) -> Result<usize, crate::store::StoreError> {
     let fx = fixture().map_err(|e| crate::store::StoreError::Other(e.to_string()))?;
     let plan = long_term_plan(&fx, count, base);
-    for (path, fields) in &plan {
-        store.put(path, fields.clone()).await?;
-    }
-    Ok(plan.len())
+    let n = plan.len();
+    store.put_many(plan).await?;
+    Ok(n)
 }
 
 #[cfg(test)]

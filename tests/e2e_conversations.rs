@@ -3,7 +3,6 @@
 
 mod support;
 
-use memscope::store::LongTermStore;
 use memscope::store::firestore::FirestoreStore;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};

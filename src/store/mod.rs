@@ -92,6 +92,13 @@ pub trait LongTermStore: Send + Sync {
     ) -> Result<Page<Document>, StoreError>;
     /// Create or replace a document (the memory layer, the demo and tests write with it).
     async fn put(&self, path: &str, fields: Vec<(String, FsValue)>) -> Result<(), StoreError>;
+    /// Create or replace many documents in as few round trips as the store allows.
+    async fn put_many(&self, docs: Vec<(String, Vec<(String, FsValue)>)>) -> Result<(), StoreError> {
+        for (path, fields) in docs {
+            self.put(&path, fields).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The one place where the long-term implementation is chosen.

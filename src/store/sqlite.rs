@@ -358,37 +358,70 @@ impl LongTermStore for SqliteStore {
     }
 
     async fn put(&self, path: &str, fields: Vec<(String, FsValue)>) -> Result<(), StoreError> {
-        let Some((collection, id)) = path.rsplit_once('/') else {
-            return Err(StoreError::Other(format!("not a document path: {path}")));
-        };
-        let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v);
-        let is_conv = collection == "conversations";
-        let is_msg = collection.starts_with("conversations/") && collection.ends_with("/messages");
-        let sort_ts = if is_conv {
-            get("updated_at").and_then(FsValue::as_ts).map(|t| t.micros()).unwrap_or(NO_TS)
-        } else if is_msg {
-            get("timestamp").and_then(FsValue::as_ts).map(|t| t.micros()).unwrap_or(NO_TS)
-        } else {
-            NO_TS
-        };
-        let text = |k: &str| get(k).and_then(|v| v.as_str()).map(str::to_string);
-        let (title, user, agent) = (text("title"), text("user_id"), text("agent_id"));
-        let (path, collection, id, json) =
-            (path.to_string(), collection.to_string(), id.to_string(), encode_fields(&fields));
+        self.put_many(vec![(path.to_string(), fields)]).await
+    }
+
+    /// One transaction for the whole batch.
+    async fn put_many(&self, docs: Vec<(String, Vec<(String, FsValue)>)>) -> Result<(), StoreError> {
+        let rows = docs.iter().map(|(p, f)| row_of(p, f)).collect::<Result<Vec<Row>, StoreError>>()?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_micros() as i64)
             .unwrap_or(0);
         self.with(move |c| {
-            c.prepare_cached(
-                "INSERT OR REPLACE INTO documents(path, collection, id, fields, updated_us, sort_ts, title, user_id, agent_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![path, collection, id, json, now, sort_ts, title, user, agent])
-            .map(|_| ())
+            let tx = c.unchecked_transaction()?;
+            {
+                let mut st = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO documents(path, collection, id, fields, updated_us, sort_ts, title, user_id, agent_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?;
+                for r in rows {
+                    st.execute(params![r.path, r.collection, r.id, r.json, now, r.sort_ts, r.title, r.user, r.agent])?;
+                }
+            }
+            tx.commit()
         })
         .await
     }
+}
+
+/// A document as the `documents` table stores it.
+struct Row {
+    path: String,
+    collection: String,
+    id: String,
+    json: String,
+    sort_ts: i64,
+    title: Option<String>,
+    user: Option<String>,
+    agent: Option<String>,
+}
+
+fn row_of(path: &str, fields: &[(String, FsValue)]) -> Result<Row, StoreError> {
+    let Some((collection, id)) = path.rsplit_once('/') else {
+        return Err(StoreError::Other(format!("not a document path: {path}")));
+    };
+    let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v);
+    let is_conv = collection == "conversations";
+    let is_msg = collection.starts_with("conversations/") && collection.ends_with("/messages");
+    let sort_ts = if is_conv {
+        get("updated_at").and_then(FsValue::as_ts).map(|t| t.micros()).unwrap_or(NO_TS)
+    } else if is_msg {
+        get("timestamp").and_then(FsValue::as_ts).map(|t| t.micros()).unwrap_or(NO_TS)
+    } else {
+        NO_TS
+    };
+    let text = |k: &str| get(k).and_then(|v| v.as_str()).map(str::to_string);
+    Ok(Row {
+        path: path.to_string(),
+        collection: collection.to_string(),
+        id: id.to_string(),
+        json: encode_fields(fields),
+        sort_ts,
+        title: text("title"),
+        user: text("user_id"),
+        agent: text("agent_id"),
+    })
 }
 
 #[cfg(test)]
