@@ -7,7 +7,7 @@
 //! `cargo bench --bench long_term_latency` (seeding 110,000 documents takes a minute or two).
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod support;
 
 use memscope::domain::{ConvFilter, FsValue, Ts};
