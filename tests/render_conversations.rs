@@ -212,3 +212,16 @@ fn document_browser_field_tree_follows_references() {
         Some(memscope::tabs::conversations::Level::Documents { .. })
     ));
 }
+
+#[test]
+fn a_failed_thread_page_is_retried_with_backoff() {
+    let mut app = loaded();
+    let cmds = key(&mut app, KeyCode::Enter);
+    let mreq = req_of(&cmds, |c| matches!(c, Command::Messages { .. }));
+    let e = StoreError::Unreachable("transport error".into());
+    app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LtReply::Messages(Err(e)))));
+    assert!(app.conversations.thread.as_ref().unwrap().error.is_some());
+    assert!(app.update(Msg::Tick(500)).is_empty(), "not before the backoff");
+    let again = app.update(Msg::Tick(1_000));
+    assert!(matches!(&again[..], [Command::Messages { after: None, .. }]), "{again:?}");
+}

@@ -32,6 +32,8 @@ pub struct Thread {
     pub req: Option<RequestId>,
     pub done: bool,
     pub error: Option<String>,
+    /// When the failed page is asked for again, and how many times it failed.
+    pub retry: Option<(u64, u32)>,
     pub selected: usize,
     pub expanded: HashSet<usize>,
     pub search: Option<String>,
@@ -278,6 +280,17 @@ impl ConversationsTab {
 
     pub fn tick(&mut self, now: u64, ids: &mut Ids) -> Vec<Command> {
         self.now_ms = now;
+        // A thread page that failed is asked for again, with backoff.
+        if let Some(t) = &mut self.thread
+            && t.req.is_none()
+            && let Some((at, _)) = t.retry
+            && now >= at
+        {
+            let req = ids.fresh();
+            t.req = Some(req);
+            let after = if t.messages.is_empty() { None } else { t.next.clone() };
+            return vec![Command::Messages { req, conversation: t.conv.id.clone(), after, limit: THREAD_PAGE }];
+        }
         if let Some(e) = &self.error
             && now >= e.retry_at_ms
             && self.list_req.is_none()
@@ -329,6 +342,7 @@ impl ConversationsTab {
                 match r {
                     Ok(page) => {
                         t.error = None;
+                        t.retry = None;
                         t.messages.extend(page.items);
                         t.next = page.next;
                         t.done = t.next.is_none();
@@ -349,7 +363,11 @@ impl ConversationsTab {
                             t.follow_end = false;
                         }
                     }
-                    Err(e) => t.error = Some(e.to_string()),
+                    Err(e) => {
+                        t.error = Some(e.to_string());
+                        let attempt = t.retry.map(|(_, a)| a + 1).unwrap_or(0);
+                        t.retry = Some((self.now_ms + backoff_ms(attempt), attempt));
+                    }
                 }
             }
             LtReply::Documents(r) => {
@@ -416,6 +434,7 @@ impl ConversationsTab {
             req: Some(req),
             done: false,
             error: None,
+            retry: None,
             selected: 0,
             expanded: HashSet::new(),
             search: None,
