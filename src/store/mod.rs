@@ -1,6 +1,7 @@
 //! Store traits and their implementations. Store crate types (redis::Value, …) never leave
 //! this module: callers see `crate::domain` types and `StoreError`.
 
+pub mod filter;
 pub mod firestore;
 pub mod redis;
 pub mod sqlite;
