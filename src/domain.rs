@@ -511,3 +511,85 @@ mod ts_tests {
         assert_eq!(Ts::from_micros(-1).to_rfc3339(), "1969-12-31T23:59:59.999Z");
     }
 }
+
+// ---------- vector tier (Pinecone / embedded index) ----------
+
+/// Pinecone metadata: strings, numbers, booleans and lists of strings.
+pub type Metadata = serde_json::Map<String, serde_json::Value>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    Cosine,
+    DotProduct,
+    Euclidean,
+}
+
+impl Metric {
+    pub fn parse(s: &str) -> Option<Metric> {
+        match s {
+            "cosine" => Some(Metric::Cosine),
+            "dotproduct" | "dot" => Some(Metric::DotProduct),
+            "euclidean" => Some(Metric::Euclidean),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Cosine => "cosine",
+            Metric::DotProduct => "dotproduct",
+            Metric::Euclidean => "euclidean",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VectorRecord {
+    pub id: String,
+    pub values: Vec<f32>,
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VectorMatch {
+    pub id: String,
+    pub score: f32,
+    pub values: Option<Vec<f32>>,
+    pub metadata: Option<Metadata>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VectorQuery {
+    /// Query by vector, or by the id of a stored vector.
+    pub vector: Option<Vec<f32>>,
+    pub id: Option<String>,
+    pub top_k: u32,
+    pub namespace: String,
+    pub filter: Option<serde_json::Value>,
+    pub include_values: bool,
+    pub include_metadata: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryResult {
+    pub matches: Vec<VectorMatch>,
+    pub namespace: String,
+    /// Read units the query cost (Pinecone's `usage.readUnits`).
+    pub read_units: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexStats {
+    pub dimension: Option<u32>,
+    pub metric: Option<Metric>,
+    pub total: u64,
+    pub fullness: Option<f64>,
+    /// (namespace, vector count), by name.
+    pub namespaces: Vec<(String, u64)>,
+}
+
+/// One page of `list` (vector ids by prefix).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdPage {
+    pub ids: Vec<String>,
+    pub next: Option<String>,
+}

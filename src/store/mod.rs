@@ -3,6 +3,8 @@
 
 pub mod filter;
 pub mod firestore;
+pub mod local_vectors;
+pub mod pinecone;
 pub mod redis;
 pub mod sqlite;
 
@@ -100,6 +102,27 @@ pub trait LongTermStore: Send + Sync {
         }
         Ok(())
     }
+}
+
+/// The vector tier: an index of embeddings with metadata, in namespaces.
+#[async_trait::async_trait]
+pub trait VectorStore: Send + Sync {
+    fn describe(&self) -> String;
+    async fn stats(&self) -> Result<crate::domain::IndexStats, StoreError>;
+    async fn query(&self, q: &crate::domain::VectorQuery) -> Result<crate::domain::QueryResult, StoreError>;
+    /// Records by id (at most 1,000 per call); missing ids are left out.
+    async fn fetch(&self, ids: &[String], namespace: &str) -> Result<Vec<crate::domain::VectorRecord>, StoreError>;
+    /// Ids by prefix, paged (`limit` at most 100 on Pinecone).
+    async fn list_ids(
+        &self,
+        prefix: Option<&str>,
+        namespace: &str,
+        token: Option<&str>,
+        limit: u32,
+    ) -> Result<crate::domain::IdPage, StoreError>;
+    /// Upsert records, batched by the implementation; returns how many were written.
+    async fn upsert(&self, records: Vec<crate::domain::VectorRecord>, namespace: &str) -> Result<u64, StoreError>;
+    async fn delete(&self, ids: &[String], namespace: &str) -> Result<(), StoreError>;
 }
 
 /// The one place where the long-term implementation is chosen.

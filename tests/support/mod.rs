@@ -3,6 +3,9 @@
 //! through their channels.
 #![allow(dead_code)]
 
+pub mod fake_pinecone;
+pub mod http;
+
 use memscope::app::{App, Msg};
 use memscope::config::Config;
 use memscope::demo::{DemoError, PrivateRedis};
