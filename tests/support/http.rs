@@ -74,6 +74,10 @@ impl Response {
             delay: None,
         }
     }
+    pub fn with_body(mut self, body: &str) -> Response {
+        self.body = body.into();
+        self
+    }
     pub fn text(status: u16, body: &str) -> Response {
         Response { status, headers: vec![("content-type".into(), "text/plain".into())], body: body.into(), delay: None }
     }

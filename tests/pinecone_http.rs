@@ -1,0 +1,199 @@
+//! The Pinecone client's behaviour on the wire: headers, paths, errors of every documented
+//! shape, retries with Retry-After, timeouts and malformed bodies — against loopback servers.
+
+mod support;
+
+use memscope::domain::VectorQuery;
+use memscope::store::pinecone::{Pinecone, PineconeOptions};
+use memscope::store::{StoreError, VectorStore};
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use support::http::{Request, Response, Server};
+
+fn opts(host: &str) -> PineconeOptions {
+    let mut o = PineconeOptions::new("test-key");
+    o.host = Some(host.to_string());
+    o.host_scheme = "http";
+    o.timeout = Duration::from_millis(300);
+    o.retry_base = Duration::from_millis(5);
+    o
+}
+
+fn query() -> VectorQuery {
+    VectorQuery {
+        vector: Some(vec![0.1, 0.2]),
+        id: None,
+        top_k: 3,
+        namespace: "ns".into(),
+        filter: Some(json!({"a": 1})),
+        include_values: false,
+        include_metadata: true,
+    }
+}
+
+/// A server that answers with `script[i]` for the i-th request (the last one repeats).
+async fn scripted(script: Vec<fn() -> Response>) -> Server {
+    let n = Arc::new(AtomicU32::new(0));
+    Server::start(Arc::new(move |_r: &Request| {
+        let i = n.fetch_add(1, Ordering::SeqCst) as usize;
+        script[i.min(script.len() - 1)]()
+    }))
+    .await
+}
+
+fn ok_query() -> Response {
+    Response::json(
+        200,
+        json!({"results": [], "matches": [{"id": "a", "score": 0.9, "values": [], "metadata": {"text": "hi"}}], "namespace": "ns", "usage": {"readUnits": 5}}),
+    )
+}
+
+#[tokio::test]
+async fn query_sends_the_documented_request() {
+    let s = scripted(vec![ok_query]).await;
+    let p = Pinecone::connect(opts(&s.host)).await.unwrap();
+    let r = p.query(&query()).await.unwrap();
+    assert_eq!(r.matches[0].id, "a");
+    assert_eq!(r.read_units, Some(5));
+    assert_eq!(r.matches[0].metadata.as_ref().unwrap()["text"], "hi");
+    let req = &s.requests()[0];
+    assert_eq!((req.method.as_str(), req.path()), ("POST", "/query"));
+    assert_eq!(req.header("Api-Key"), Some("test-key"));
+    assert_eq!(req.header("X-Pinecone-API-Version"), Some("2025-10"));
+    assert_eq!(
+        req.json(),
+        json!({"namespace": "ns", "topK": 3, "includeValues": false, "includeMetadata": true, "vector": [0.1f32, 0.2f32], "filter": {"a": 1}})
+    );
+}
+
+#[tokio::test]
+async fn fetch_and_list_use_query_parameters() {
+    let s = Server::start(Arc::new(|r: &Request| match r.path() {
+        "/vectors/fetch" => Response::json(200, json!({"vectors": {"a b": {"id": "a b", "values": [1.0], "metadata": {}}}, "namespace": "ns", "usage": {"readUnits": 1}})),
+        _ => Response::json(200, json!({"vectors": [{"id": "p1"}, {"id": "p2"}], "pagination": {"next": "tok2"}, "namespace": "ns", "usage": {"readUnits": 1}})),
+    }))
+    .await;
+    let p = Pinecone::connect(opts(&s.host)).await.unwrap();
+    let got = p.fetch(&["a b".into(), "c".into()], "ns").await.unwrap();
+    assert_eq!(got.len(), 1);
+    let page = p.list_ids(Some("p"), "ns", Some("tok1"), 500).await.unwrap();
+    assert_eq!((page.ids.len(), page.next.as_deref()), (2, Some("tok2")));
+    let reqs = s.requests();
+    assert_eq!(reqs[0].method, "GET");
+    assert_eq!(
+        reqs[0].query(),
+        vec![("ids".into(), "a b".into()), ("ids".into(), "c".into()), ("namespace".into(), "ns".into())]
+    );
+    let q = reqs[1].query();
+    assert!(q.contains(&("limit".into(), "100".into())), "limit capped at 100: {q:?}");
+    assert!(q.contains(&("paginationToken".into(), "tok1".into())));
+    assert!(q.contains(&("prefix".into(), "p".into())));
+}
+
+#[tokio::test]
+async fn rate_limited_then_ok_honours_retry_after() {
+    let s = scripted(vec![
+        || {
+            let mut r = Response::json(429, json!({"code": 8, "message": "Too many requests", "details": []}));
+            r.headers.push(("retry-after".into(), "0.2".into()));
+            r
+        },
+        ok_query,
+    ])
+    .await;
+    let p = Pinecone::connect(opts(&s.host)).await.unwrap();
+    let r = p.query(&query()).await.unwrap();
+    assert_eq!(r.matches.len(), 1);
+    assert_eq!(s.requests().len(), 2, "retried once after the 429");
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_three_times_then_reported() {
+    let s =
+        scripted(vec![|| Response::json(503, json!({"code": 14, "message": "Service unavailable", "details": []}))])
+            .await;
+    let p = Pinecone::connect(opts(&s.host)).await.unwrap();
+    let e = p.query(&query()).await.unwrap_err();
+    assert_eq!(s.requests().len(), 4, "one try and three retries");
+    assert!(matches!(&e, StoreError::Unreachable(m) if m.contains("Service unavailable")), "{e:?}");
+}
+
+#[tokio::test]
+async fn client_errors_are_not_retried_and_show_pinecones_message() {
+    let s =
+        scripted(vec![|| Response::json(401, json!({"code": 16, "message": "Invalid API Key", "details": []}))]).await;
+    let p = Pinecone::connect(opts(&s.host)).await.unwrap();
+    let e = p.query(&query()).await.unwrap_err().to_string();
+    assert!(e.contains("Invalid API Key") && e.contains("PINECONE_API_KEY"), "{e}");
+    assert_eq!(s.requests().len(), 1);
+
+    let s = scripted(vec![|| Response::text(400, "invalid filter: $foo is not an operator")]).await;
+    let p = Pinecone::connect(opts(&s.host)).await.unwrap();
+    let e = p.query(&query()).await.unwrap_err().to_string();
+    assert!(e.contains("$foo is not an operator"), "plain-text error shown: {e}");
+}
+
+#[tokio::test]
+async fn control_plane_404_names_the_index() {
+    let (control, _data) = support::fake_pinecone::start(4).await;
+    let mut o = PineconeOptions::new(support::fake_pinecone::API_KEY);
+    o.index = Some("no-such-index".into());
+    o.control_url = control.url.clone();
+    let e = Pinecone::connect(o).await.err().expect("an error").to_string();
+    assert!(e.contains("NOT_FOUND") && e.contains("no-such-index"), "{e}");
+}
+
+#[tokio::test]
+async fn timeouts_and_malformed_bodies() {
+    let s = scripted(vec![|| {
+        let mut r = ok_query();
+        r.delay = Some(Duration::from_millis(800));
+        r
+    }])
+    .await;
+    let p = Pinecone::connect(opts(&s.host)).await.unwrap();
+    let e = p.query(&query()).await.unwrap_err();
+    assert!(matches!(e, StoreError::Timeout(300)), "{e:?}");
+    assert_eq!(s.requests().len(), 4, "timeouts are retried like 408");
+
+    let s = scripted(vec![|| Response::json(200, json!("x")).with_body("{\"matches\": [")]).await;
+    let p = Pinecone::connect(opts(&s.host)).await.unwrap();
+    let e = p.query(&query()).await.unwrap_err().to_string();
+    assert!(e.contains("malformed JSON"), "{e}");
+}
+
+/// Opt-in: runs only when PINECONE_API_KEY and PINECONE_INDEX (or PINECONE_INDEX_HOST) are set.
+#[tokio::test]
+async fn live_pinecone_when_configured() {
+    let (Ok(key), index, host) = (
+        std::env::var("PINECONE_API_KEY"),
+        std::env::var("PINECONE_INDEX").ok(),
+        std::env::var("PINECONE_INDEX_HOST").ok(),
+    ) else {
+        eprintln!("live Pinecone test not run: set PINECONE_API_KEY and PINECONE_INDEX to run it");
+        return;
+    };
+    if index.is_none() && host.is_none() {
+        eprintln!("live Pinecone test not run: set PINECONE_INDEX or PINECONE_INDEX_HOST");
+        return;
+    }
+    let mut o = PineconeOptions::new(key);
+    o.index = index;
+    o.host = host;
+    let p = Pinecone::connect(o).await.unwrap();
+    let stats = p.stats().await.unwrap();
+    let dim = stats.dimension.expect("dimension") as usize;
+    let q = VectorQuery {
+        vector: Some(vec![0.01; dim]),
+        id: None,
+        top_k: 3,
+        namespace: String::new(),
+        filter: None,
+        include_values: false,
+        include_metadata: true,
+    };
+    let r = p.query(&q).await.unwrap();
+    assert!(r.matches.len() <= 3);
+}
