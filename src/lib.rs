@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod embed;
 pub mod headless;
 pub mod keymap;
 pub mod keytree;
@@ -92,12 +93,28 @@ async fn run_cli(cli: cli::Cli) -> Result<std::process::ExitCode> {
         redis_url: cli.redis_url.clone(),
         write: cli.write,
     };
-    use cli::{Cmd, ConfigCmd};
+    use cli::{Cmd, ConfigCmd, ModelCmd};
     match cli.command {
         Some(Cmd::Demo { no_tui }) => {
             let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
             run_demo(cfg, no_tui).await?;
             Ok(std::process::ExitCode::SUCCESS)
+        }
+        Some(Cmd::Model { command }) => {
+            let r = match command {
+                ModelCmd::Fetch => tokio::task::spawn_blocking(embed::local::fetch_with_pip).await?,
+                ModelCmd::Where => embed::local::find_model(None),
+            };
+            match r {
+                Ok(dir) => {
+                    println!("{}", dir.display());
+                    Ok(std::process::ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(std::process::ExitCode::from(1))
+                }
+            }
         }
         Some(Cmd::Config { command: ConfigCmd::Check }) => match config::load(&ov) {
             Ok(cfg) => {

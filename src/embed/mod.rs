@@ -1,0 +1,112 @@
+//! Query and passage embedding: an `Embedder` trait with three implementations (OpenAI-compatible
+//! HTTP, Pinecone Inference, and all-MiniLM-L6-v2 in-process), chosen in `build`, and an LRU
+//! cache of query embeddings in front of any of them.
+
+pub mod local;
+pub mod openai;
+pub mod pinecone;
+
+use crate::store::StoreError;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A search query (Pinecone Inference `input_type: query`).
+    Query,
+    /// A stored passage.
+    Passage,
+}
+
+#[async_trait::async_trait]
+pub trait Embedder: Send + Sync {
+    fn describe(&self) -> String;
+    /// The dimension of the vectors, when known before the first call.
+    fn dimension(&self) -> Option<usize>;
+    async fn embed(&self, texts: &[String], kind: Kind) -> Result<Vec<Vec<f32>>, StoreError>;
+}
+
+/// Cached vectors and their use order (oldest first).
+type Lru = (HashMap<String, Vec<f32>>, VecDeque<String>);
+
+/// An LRU cache of query embeddings in front of an embedder.
+pub struct Cached<E> {
+    inner: E,
+    cap: usize,
+    map: Mutex<Lru>,
+}
+
+impl<E: Embedder> Cached<E> {
+    pub fn new(inner: E, cap: usize) -> Cached<E> {
+        Cached { inner, cap: cap.max(1), map: Mutex::new((HashMap::new(), VecDeque::new())) }
+    }
+
+    /// One query, from the cache when it was embedded before.
+    pub async fn query(&self, text: &str) -> Result<(Vec<f32>, bool), StoreError> {
+        if let Ok(mut m) = self.map.lock()
+            && let Some(v) = m.0.get(text).cloned()
+        {
+            m.1.retain(|k| k != text);
+            m.1.push_back(text.to_string());
+            return Ok((v, true));
+        }
+        let v = self
+            .inner
+            .embed(&[text.to_string()], Kind::Query)
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Server("the embedder returned no vector".into()))?;
+        if let Ok(mut m) = self.map.lock() {
+            m.0.insert(text.to_string(), v.clone());
+            m.1.push_back(text.to_string());
+            while m.1.len() > self.cap {
+                if let Some(old) = m.1.pop_front() {
+                    m.0.remove(&old);
+                }
+            }
+        }
+        Ok((v, false))
+    }
+
+    pub fn inner(&self) -> &E {
+        &self.inner
+    }
+}
+
+#[async_trait::async_trait]
+impl<E: Embedder> Embedder for Cached<E> {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn dimension(&self) -> Option<usize> {
+        self.inner.dimension()
+    }
+    async fn embed(&self, texts: &[String], kind: Kind) -> Result<Vec<Vec<f32>>, StoreError> {
+        if kind == Kind::Query && texts.len() == 1 {
+            return Ok(vec![self.query(&texts[0]).await?.0]);
+        }
+        self.inner.embed(texts, kind).await
+    }
+}
+
+/// The one place where the embedder is chosen.
+pub fn build(cfg: &crate::config::EmbeddingConfig) -> Result<Box<dyn Embedder>, StoreError> {
+    Ok(match cfg.provider.as_str() {
+        "openai" => Box::new(Cached::new(openai::OpenAi::new(cfg)?, 512)),
+        "pinecone" => Box::new(Cached::new(pinecone::PineconeInference::new(cfg)?, 512)),
+        "local" => Box::new(Cached::new(local::MiniLm::load(cfg.model_dir.as_deref())?, 512)),
+        other => return Err(StoreError::NotConfigured(format!("embedding provider `{other}`"))),
+    })
+}
+
+/// Check an embedder's dimension against an index's before the first query.
+pub fn check_dimension(embedder: usize, index: usize) -> Result<(), StoreError> {
+    if embedder == index {
+        Ok(())
+    } else {
+        Err(StoreError::Server(format!(
+            "the embedder makes {embedder}-dimensional vectors but the index holds {index}-dimensional ones: \
+             configure the model the index was built with"
+        )))
+    }
+}
