@@ -52,6 +52,27 @@ pub enum Cmd {
         #[command(subcommand)]
         command: ModelCmd,
     },
+    /// Semantic search headless: embed TEXT and query the vector tier.
+    Search {
+        text: String,
+        #[arg(long, default_value_t = 10)]
+        top_k: u32,
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Metadata filter (Pinecone's JSON filter language).
+        #[arg(long)]
+        filter: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Embed and upsert FILE.jsonl (one {"id","text","metadata"} per line) in batches.
+    Index {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        namespace: Option<String>,
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+    },
     /// Configuration commands.
     Config {
         #[command(subcommand)]

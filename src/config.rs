@@ -69,6 +69,8 @@ struct FileVector {
     backend: Option<String>,
     index: Option<String>,
     host: Option<String>,
+    control_url: Option<String>,
+    metric: Option<String>,
     namespace: Option<String>,
     text_field: Option<String>,
     path: Option<String>,
@@ -127,6 +129,10 @@ pub struct VectorConfig {
     pub backend: String,
     pub index: Option<String>,
     pub host: Option<String>,
+    /// Pinecone's control plane (default https://api.pinecone.io).
+    pub control_url: Option<String>,
+    /// Local index metric: cosine (default), dotproduct or euclidean.
+    pub metric: Option<String>,
     pub namespace: String,
     pub text_field: String,
     pub path: Option<String>,
@@ -384,10 +390,19 @@ fn resolve(
                     "[profile.{name}.vector] backend = \"{backend}\": expected \"pinecone\" or \"local\""
                 )));
             }
+            if let Some(m) = &v.metric
+                && crate::domain::Metric::parse(m).is_none()
+            {
+                return Err(invalid(format!(
+                    "[profile.{name}.vector] metric = \"{m}\": expected \"cosine\", \"dotproduct\" or \"euclidean\""
+                )));
+            }
             Some(VectorConfig {
                 backend,
                 index: pc_index.clone().or(v.index),
                 host: pc_host.clone().or(v.host),
+                control_url: v.control_url,
+                metric: v.metric,
                 namespace: v.namespace.unwrap_or_default(),
                 text_field: v.text_field.unwrap_or_else(|| "text".into()),
                 path: v.path,
@@ -398,6 +413,8 @@ fn resolve(
             backend: "pinecone".into(),
             index: pc_index,
             host: pc_host,
+            control_url: None,
+            metric: None,
             namespace: String::new(),
             text_field: "text".into(),
             path: None,

@@ -105,3 +105,121 @@ pub async fn keys(
         _ => Ok(n),
     }
 }
+
+fn vector_cfg(cfg: &Config) -> Result<&crate::config::VectorConfig, HeadlessError> {
+    cfg.vector.as_ref().ok_or_else(|| {
+        HeadlessError::Usage(
+            "the vector tier is not configured: set [profile.NAME.vector] (backend = \"local\" or \"pinecone\"), or PINECONE_API_KEY with PINECONE_INDEX".into(),
+        )
+    })
+}
+
+/// `memscope search TEXT [--top-k N] [--namespace NS] [--filter JSON] [--json]`.
+pub async fn search(
+    cfg: &Config,
+    text: &str,
+    top_k: u32,
+    namespace: Option<String>,
+    filter: Option<String>,
+    json: bool,
+) -> Result<(), HeadlessError> {
+    let vc = vector_cfg(cfg)?;
+    let filter = match filter {
+        Some(f) => Some(
+            crate::store::filter::parse(&f)
+                .map(|_| serde_json::from_str(&f).unwrap_or_default())
+                .map_err(|e| HeadlessError::Usage(format!("--filter {e}")))?,
+        ),
+        None => None,
+    };
+    let store = crate::store::build_vector(vc).await?;
+    let embedder = crate::embed::for_config(cfg)?;
+    let dim = store.stats().await?.dimension.map(|d| d as usize);
+    let params = crate::search::SearchParams {
+        text: text.to_string(),
+        top_k,
+        namespace: namespace.unwrap_or_else(|| vc.namespace.clone()),
+        filter,
+        include_values: false,
+    };
+    let out = crate::search::search(store.as_ref(), embedder.as_ref(), dim, &params).await?;
+    let stdout = std::io::stdout();
+    let mut o = stdout.lock();
+    if json {
+        let v = serde_json::json!({
+            "query": text,
+            "namespace": out.result.namespace,
+            "matches": out.result.matches.iter().enumerate().map(|(i, m)| serde_json::json!({
+                "rank": i + 1, "id": m.id, "score": m.score, "metadata": m.metadata,
+            })).collect::<Vec<_>>(),
+            "read_units": out.result.read_units,
+            "embed_ms": out.embed_ms, "query_ms": out.query_ms, "total_ms": out.total_ms,
+        });
+        writeln!(o, "{v}")?;
+    } else {
+        for (i, m) in out.result.matches.iter().enumerate() {
+            let t = m.metadata.as_ref().and_then(|md| md.get(&vc.text_field)).and_then(|v| v.as_str()).unwrap_or("");
+            writeln!(
+                o,
+                "{:>3}  {:.4}  {}  {}",
+                i + 1,
+                m.score,
+                text::sanitize_str(&m.id),
+                text::truncate(&text::sanitize_str(t), 80)
+            )?;
+        }
+        writeln!(
+            o,
+            "{} matches · embed {:.1} ms · query {:.1} ms · total {:.1} ms{}",
+            out.result.matches.len(),
+            out.embed_ms,
+            out.query_ms,
+            out.total_ms,
+            out.result.read_units.map(|r| format!(" · {r} read units")).unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}
+
+/// `memscope index FILE.jsonl [--namespace NS] [--batch N]`: every line is checked first; a bad
+/// line is reported with its number and nothing is written.
+pub async fn index(
+    cfg: &Config,
+    file: &std::path::Path,
+    namespace: Option<String>,
+    batch: usize,
+) -> Result<u64, HeadlessError> {
+    let vc = vector_cfg(cfg)?;
+    let text_in =
+        std::fs::read_to_string(file).map_err(|e| HeadlessError::Usage(format!("{}: {e}", file.display())))?;
+    let mut items = Vec::new();
+    for (n, line) in text_in.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |m: &str| HeadlessError::Usage(format!("{}:{}: {m}", file.display(), n + 1));
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| bad(&e.to_string()))?;
+        let id = v.get("id").and_then(|x| x.as_str()).ok_or_else(|| bad("missing string field `id`"))?;
+        let t = v.get("text").and_then(|x| x.as_str()).ok_or_else(|| bad("missing string field `text`"))?;
+        let metadata = match v.get("metadata") {
+            None | Some(serde_json::Value::Null) => Default::default(),
+            Some(serde_json::Value::Object(m)) => m.clone(),
+            Some(_) => return Err(bad("`metadata` must be an object")),
+        };
+        items.push(crate::search::TextItem { id: id.to_string(), text: t.to_string(), metadata });
+    }
+    let total = items.len();
+    let store = crate::store::build_vector(vc).await?;
+    let embedder = crate::embed::for_config(cfg)?;
+    if let (Some(d), Some(e)) = (store.stats().await?.dimension, embedder.dimension()) {
+        crate::embed::check_dimension(e, d as usize)?;
+    }
+    let ns = namespace.unwrap_or_else(|| vc.namespace.clone());
+    let n = crate::search::from_texts(store.as_ref(), embedder.as_ref(), items, &ns, &vc.text_field, batch, |done| {
+        eprint!("\rindexed {done}/{total}");
+    })
+    .await?;
+    eprintln!();
+    println!("upserted {n} vectors into namespace {ns:?} of {}", store.describe());
+    Ok(n)
+}

@@ -14,6 +14,7 @@ pub mod headless;
 pub mod keymap;
 pub mod keytree;
 pub mod message;
+pub mod search;
 pub mod store;
 pub mod tabs;
 pub mod ui;
@@ -99,6 +100,26 @@ async fn run_cli(cli: cli::Cli) -> Result<std::process::ExitCode> {
             let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
             run_demo(cfg, no_tui).await?;
             Ok(std::process::ExitCode::SUCCESS)
+        }
+        Some(Cmd::Search { text, top_k, namespace, filter, json }) => {
+            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
+            match headless::search(&cfg, &text, top_k, namespace, filter, json).await {
+                Ok(()) => Ok(std::process::ExitCode::SUCCESS),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(std::process::ExitCode::from(1))
+                }
+            }
+        }
+        Some(Cmd::Index { file, namespace, batch }) => {
+            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
+            match headless::index(&cfg, &file, namespace, batch).await {
+                Ok(_) => Ok(std::process::ExitCode::SUCCESS),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(std::process::ExitCode::from(1))
+                }
+            }
         }
         Some(Cmd::Model { command }) => {
             let r = match command {

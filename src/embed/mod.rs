@@ -99,6 +99,18 @@ pub fn build(cfg: &crate::config::EmbeddingConfig) -> Result<Box<dyn Embedder>, 
     })
 }
 
+/// The embedder a profile uses: its `[embedding]`, or the local model when only a local vector
+/// index is configured.
+pub fn for_config(cfg: &crate::config::Config) -> Result<Box<dyn Embedder>, StoreError> {
+    match (&cfg.embedding, &cfg.vector) {
+        (Some(e), _) => build(e),
+        (None, Some(v)) if v.backend == "local" => Ok(Box::new(Cached::new(local::MiniLm::load(None)?, 512))),
+        _ => Err(StoreError::NotConfigured(
+            "no embedder: set [profile.NAME.embedding] provider = \"openai\" | \"pinecone\" | \"local\" (or OPENAI_API_KEY)".into(),
+        )),
+    }
+}
+
 /// Check an embedder's dimension against an index's before the first query.
 pub fn check_dimension(embedder: usize, index: usize) -> Result<(), StoreError> {
     if embedder == index {

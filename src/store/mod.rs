@@ -141,6 +141,45 @@ pub async fn build_long_term(
 /// Where each of the two message runs stopped: (timestamp, path) and (ISO text, path).
 pub(crate) type MergePositions = (Option<(crate::domain::Ts, String)>, Option<(String, String)>);
 
+/// The one place where the vector store is chosen.
+pub async fn build_vector(cfg: &crate::config::VectorConfig) -> Result<std::sync::Arc<dyn VectorStore>, StoreError> {
+    use crate::domain::Metric;
+    Ok(match cfg.backend.as_str() {
+        "pinecone" => {
+            let key = cfg
+                .api_key
+                .clone()
+                .ok_or_else(|| StoreError::NotConfigured("Pinecone needs an API key: set PINECONE_API_KEY".into()))?;
+            let mut o = pinecone::PineconeOptions::new(key);
+            o.index = cfg.index.clone();
+            o.host = cfg.host.clone();
+            if let Some(u) = &cfg.control_url {
+                o.control_url = u.clone();
+            }
+            std::sync::Arc::new(pinecone::Pinecone::connect(o).await?)
+        }
+        _ => {
+            let metric = cfg.metric.as_deref().and_then(Metric::parse).unwrap_or(Metric::Cosine);
+            let path = match &cfg.path {
+                Some(p) => p.clone(),
+                None => directories::ProjectDirs::from("", "", "memscope")
+                    .map(|d| d.data_dir().join("vectors.db").display().to_string())
+                    .ok_or_else(|| StoreError::NotConfigured("[vector] path".into()))?,
+            };
+            let path = match path.strip_prefix("~/") {
+                Some(rest) => std::env::var("HOME").map(|h| format!("{h}/{rest}")).unwrap_or(path.clone()),
+                None => path,
+            };
+            let p2 = path.clone();
+            std::sync::Arc::new(
+                tokio::task::spawn_blocking(move || local_vectors::LocalVectors::open(&p2, metric))
+                    .await
+                    .map_err(|e| StoreError::Other(e.to_string()))??,
+            )
+        }
+    })
+}
+
 /// Merge two chronologically sorted message runs (typed timestamps, ISO strings) into one page.
 /// Shared by both implementations so they order mixed conversations identically.
 pub(crate) fn merge_messages(

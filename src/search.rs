@@ -1,0 +1,98 @@
+//! The semantic-search pipeline shared by the Search tab and `memscope search`: embed the query
+//! (cached), check the embedder's dimension against the index's, query, and time each step.
+//! And `from_texts`: embed and upsert texts in batches (`memscope index`, the memory layer).
+
+use crate::domain::{Metadata, QueryResult, VectorQuery, VectorRecord};
+use crate::embed::{Embedder, Kind, check_dimension};
+use crate::store::{StoreError, VectorStore};
+use std::time::Instant;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchParams {
+    pub text: String,
+    pub top_k: u32,
+    pub namespace: String,
+    pub filter: Option<serde_json::Value>,
+    pub include_values: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchOutcome {
+    pub result: QueryResult,
+    pub embed_ms: f64,
+    pub query_ms: f64,
+    pub total_ms: f64,
+}
+
+/// Embed `text` and query; the dimension is checked against the index's before querying.
+pub async fn search(
+    store: &dyn VectorStore,
+    embedder: &dyn Embedder,
+    index_dimension: Option<usize>,
+    p: &SearchParams,
+) -> Result<SearchOutcome, StoreError> {
+    let t0 = Instant::now();
+    let v = embedder
+        .embed(std::slice::from_ref(&p.text), Kind::Query)
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::Server("the embedder returned no vector".into()))?;
+    let embed_ms = t0.elapsed().as_secs_f64() * 1e3;
+    if let Some(d) = index_dimension {
+        check_dimension(v.len(), d)?;
+    }
+    let t1 = Instant::now();
+    let result = store
+        .query(&VectorQuery {
+            vector: Some(v),
+            id: None,
+            top_k: p.top_k,
+            namespace: p.namespace.clone(),
+            filter: p.filter.clone(),
+            include_values: p.include_values,
+            include_metadata: true,
+        })
+        .await?;
+    let query_ms = t1.elapsed().as_secs_f64() * 1e3;
+    Ok(SearchOutcome { result, embed_ms, query_ms, total_ms: t0.elapsed().as_secs_f64() * 1e3 })
+}
+
+/// One text to index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextItem {
+    pub id: String,
+    pub text: String,
+    pub metadata: Metadata,
+}
+
+/// Embed and upsert texts in batches; the text is stored in metadata under `text_field`.
+/// `progress` is called with the number done after each batch.
+pub async fn from_texts(
+    store: &dyn VectorStore,
+    embedder: &dyn Embedder,
+    items: Vec<TextItem>,
+    namespace: &str,
+    text_field: &str,
+    batch: usize,
+    mut progress: impl FnMut(usize),
+) -> Result<u64, StoreError> {
+    let mut done = 0usize;
+    let mut written = 0u64;
+    for chunk in items.chunks(batch.max(1)) {
+        let texts: Vec<String> = chunk.iter().map(|i| i.text.clone()).collect();
+        let vectors = embedder.embed(&texts, Kind::Passage).await?;
+        let records: Vec<VectorRecord> = chunk
+            .iter()
+            .zip(vectors)
+            .map(|(i, values)| {
+                let mut metadata = i.metadata.clone();
+                metadata.insert(text_field.to_string(), serde_json::Value::String(i.text.clone()));
+                VectorRecord { id: i.id.clone(), values, metadata }
+            })
+            .collect();
+        written += store.upsert(records, namespace).await?;
+        done += chunk.len();
+        progress(done);
+    }
+    Ok(written)
+}

@@ -1,0 +1,66 @@
+//! `memscope index` and `memscope search` with the embedded index and the local model.
+
+use std::process::Command;
+
+fn run(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let model = memscope::embed::local::find_model(None)
+        .unwrap_or_else(|e| panic!("{e}\n(./scripts/test fetches the model; or run `cargo run -- model fetch`)"));
+    Command::new(env!("CARGO_BIN_EXE_memscope"))
+        .env("MEMSCOPE_MODEL_DIR", model)
+        .args(args)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env_remove("REDIS_URL")
+        .env_remove("MEMSCOPE_CONFIG")
+        .env_remove("PINECONE_API_KEY")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn index_then_search_with_filter_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = d.join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!("[profile.p.vector]\nbackend = \"local\"\npath = \"{}/v.db\"\n\n[profile.p.embedding]\nprovider = \"local\"\n", d.display()),
+    )
+    .unwrap();
+    let docs = d.join("docs.jsonl");
+    std::fs::write(
+        &docs,
+        [
+            r#"{"id": "m1", "text": "It is sunny and 72F in NYC", "metadata": {"category": "weather", "conversation_id": "conv-1"}}"#,
+            r#"{"id": "m2", "text": "The refund for order 1182 was issued", "metadata": {"category": "support"}}"#,
+            r#"{"id": "m3", "text": "Seafood restaurants in Lisbon open at 8pm", "metadata": {"category": "travel"}}"#,
+            r#"{"id": "m4", "text": "Heavy rain expected in Boston", "metadata": {"category": "weather"}}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let c = cfg.to_str().unwrap();
+    let out = run(d, &["--config", c, "index", docs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("upserted 4 vectors"));
+
+    let out = run(d, &["--config", c, "search", "What's the weather like in New York?", "--json", "--top-k", "2"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["matches"][0]["id"], "m1");
+    assert_eq!(v["matches"].as_array().unwrap().len(), 2);
+    assert_eq!(v["matches"][0]["metadata"]["text"], "It is sunny and 72F in NYC");
+
+    let out = run(d, &["--config", c, "search", "weather", "--filter", r#"{"category": {"$ne": "weather"}}"#]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("m1") && !text.contains("m4") && text.contains("embed"), "{text}");
+
+    let out = run(d, &["--config", c, "search", "x", "--filter", r#"{"category": {"$gtx": 1}}"#]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown operator $gtx"));
+
+    std::fs::write(&docs, "{\"id\": \"ok\", \"text\": \"fine\"}\n{\"id\": 7}\n").unwrap();
+    let out = run(d, &["--config", c, "index", docs.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("docs.jsonl:2: missing string field `id`"));
+}
