@@ -7,6 +7,7 @@ use crate::keymap::{Action, Context, Keymap};
 use crate::message::{BackendEvent, Command, RequestId};
 use crate::tabs::conversations::ConversationsTab;
 use crate::tabs::keys::KeysTab;
+use crate::tabs::search::SearchTab;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui_textarea::TextArea;
 
@@ -55,6 +56,7 @@ pub enum InputKind {
     Rename(crate::domain::Key),
     ConvFilter,
     ThreadSearch,
+    WhyNot,
 }
 
 pub enum Popup {
@@ -90,6 +92,7 @@ pub struct App {
     pub vector: TierInfo,
     pub keys: KeysTab,
     pub conversations: ConversationsTab,
+    pub search: SearchTab,
     pub popup: Option<Popup>,
     pub status: Option<Status>,
     pub now_ms: u64,
@@ -128,6 +131,7 @@ impl App {
             vector: TierInfo { state: state(vec_label.is_some()), label: vec_label },
             keys: KeysTab::new(cfg),
             conversations: ConversationsTab::new(cfg),
+            search: SearchTab::new(cfg),
             popup: None,
             status: None,
             now_ms: 0,
@@ -154,6 +158,7 @@ impl App {
         let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
         let mut cmds = self.keys.start(&mut ids);
         cmds.extend(self.conversations.start(&mut ids));
+        cmds.extend(self.search.start(&mut ids));
         cmds
     }
 
@@ -166,6 +171,7 @@ impl App {
         match self.tab {
             TabId::Keys if self.keys.configured => self.keys.context(),
             TabId::Conversations if self.conversations.configured => self.conversations.context(),
+            TabId::Search if self.search.configured => self.search.context(),
             _ => Context::Global,
         }
     }
@@ -185,7 +191,9 @@ impl App {
                 let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
                 let (mut cmds, changed) = self.keys.tick(now, &mut ids);
                 cmds.extend(self.conversations.tick(now, &mut ids));
-                if changed || second_changed {
+                let (scmds, searched) = self.search.tick(now, &mut ids);
+                cmds.extend(scmds);
+                if changed || second_changed || searched {
                     self.dirty = true;
                 }
                 cmds
@@ -211,6 +219,8 @@ impl App {
                 if let Some(Popup::Input { area, .. }) = &mut self.popup {
                     // Single-line inputs: a pasted newline would submit nothing useful.
                     area.insert_str(text.replace(['\n', '\r'], " "));
+                } else if self.tab == TabId::Search {
+                    self.search.paste(&text);
                 }
                 vec![]
             }
@@ -238,9 +248,14 @@ impl App {
                 if tier == Tier::ShortTerm && was_down && state == ConnState::Up {
                     return self.keys.reconnected(&mut ids);
                 }
+                if tier == Tier::Vector && state == ConnState::Up {
+                    // The index is reachable now: its stats (namespaces, dimension, metric).
+                    return self.search.start(&mut ids);
+                }
                 vec![]
             }
             BackendEvent::LongTerm(req, reply) => self.conversations.on_reply(req, reply, &mut ids),
+            BackendEvent::Vector(req, reply) => self.search.on_reply(req, reply),
             BackendEvent::Write(req, r) => {
                 let (cmds, status) = self.keys.on_write(req, r, &mut ids);
                 if let Some((text, err)) = status {
@@ -262,6 +277,21 @@ impl App {
         // Popups take every key first.
         if let Some(popup) = self.popup.take() {
             return self.on_popup_key(popup, ev);
+        }
+        // The search editor takes typed text; only tab switching and Ctrl-C stay global.
+        if self.tab == TabId::Search && self.search.configured && self.search.editing.is_some() {
+            let ctrl_c = ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL);
+            match ev.code {
+                _ if ctrl_c => {
+                    self.should_quit = true;
+                    return vec![];
+                }
+                KeyCode::Tab | KeyCode::BackTab => {}
+                _ => {
+                    let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
+                    return self.search.on_edit_key(ev, &mut ids);
+                }
+            }
         }
         let Some(action) = self.keymap.lookup(self.context(), &ev) else {
             return vec![];
@@ -318,6 +348,7 @@ impl App {
             }
             _ if self.tab == TabId::Keys => self.keys_action(action),
             _ if self.tab == TabId::Conversations => self.conversations_action(action),
+            _ if self.tab == TabId::Search => self.search_action(action),
             _ => vec![],
         }
     }
@@ -388,6 +419,28 @@ impl App {
         let (cmds, status) = self.conversations.on_action(action, &mut ids);
         if let Some(s) = status {
             self.set_status(s, true);
+        }
+        cmds
+    }
+
+    fn search_action(&mut self, action: Action) -> Vec<Command> {
+        use crate::tabs::search::SearchIntent;
+        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
+        let (mut cmds, intent) = self.search.on_action(action, &mut ids);
+        match intent {
+            Some(SearchIntent::OpenMessage { conversation, message }) => {
+                if self.conversations.configured {
+                    self.tab = TabId::Conversations;
+                    cmds.extend(self.conversations.open_message(&conversation, message.as_deref(), &mut ids));
+                } else {
+                    self.set_status("the long-term tier is not configured: cannot open the conversation", true);
+                }
+            }
+            Some(SearchIntent::AskWhyNot) => {
+                self.open_input(InputKind::WhyNot, "why not? the id that should have matched", "");
+            }
+            Some(SearchIntent::Status(s, err)) => self.set_status(s, err),
+            None => {}
         }
         cmds
     }
@@ -483,6 +536,7 @@ impl App {
             }
             InputKind::Command => self.run_command(text.trim()),
             InputKind::ConvFilter => self.conversations.set_filter(&text, &mut ids),
+            InputKind::WhyNot => self.search.why_not(&text, &mut ids),
             InputKind::ThreadSearch => {
                 if let Some(s) = self.conversations.set_search(&text) {
                     self.set_status(s, true);

@@ -12,6 +12,7 @@ pub enum Context {
     ConvList,
     Thread,
     Browser,
+    Search,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,6 +56,15 @@ pub enum Action {
     SearchPrev,
     ToggleExpand,
     Subcollections,
+    EditFilter,
+    TopKUp,
+    TopKDown,
+    NextNamespace,
+    ThresholdUp,
+    ThresholdDown,
+    ToggleValues,
+    Pin,
+    WhyNot,
 }
 
 /// (action, config name, context, default keys, help text, shown in footer)
@@ -156,6 +166,23 @@ const TABLE: &[Entry] = &[
     (Action::Subcollections, "subcollections", Context::Browser, &["c"], "subcollections of the document", true),
     (Action::Refresh, "browser_refresh", Context::Browser, &["r"], "reload", true),
     (Action::Back, "browser_back", Context::Browser, &["Esc", "h", "Left"], "back", true),
+    (Action::Filter, "search_edit", Context::Search, &["/", "i"], "edit the query (Esc leaves the editor)", true),
+    (Action::EditFilter, "search_filter", Context::Search, &["f"], "edit the metadata filter", true),
+    (Action::TopKUp, "top_k_up", Context::Search, &["+", "="], "more results (top_k)", true),
+    (Action::TopKDown, "top_k_down", Context::Search, &["-"], "fewer results", false),
+    (Action::NextNamespace, "namespace", Context::Search, &["n"], "next namespace", false),
+    (Action::ThresholdUp, "threshold_up", Context::Search, &["]"], "raise the score threshold", false),
+    (Action::ThresholdDown, "threshold_down", Context::Search, &["["], "lower the score threshold", false),
+    (Action::ToggleValues, "include_values", Context::Search, &["v"], "include values", false),
+    (Action::Pin, "pin", Context::Search, &["p"], "pin results / unpin (then diff)", true),
+    (Action::WhyNot, "why_not", Context::Search, &["w"], "why not? rank an id for this query", true),
+    (Action::ToggleSide, "detail", Context::Search, &["d"], "detail pane", false),
+    (Action::Open, "search_open", Context::Search, &["Enter"], "open the message in Conversations", false),
+    (Action::Refresh, "search_refresh", Context::Search, &["r"], "search again, reload stats", false),
+    (Action::Up, "search_up", Context::Search, &["k", "Up"], "previous result", false),
+    (Action::Down, "search_down", Context::Search, &["j", "Down"], "next result", false),
+    (Action::Top, "search_top", Context::Search, &["g", "Home"], "first result", false),
+    (Action::Bottom, "search_bottom", Context::Search, &["G", "End"], "last result", false),
 ];
 
 /// A key with modifiers, as written in config: `x`, `G`, `Enter`, `Ctrl-c`, `Alt-x`, `F5`.
@@ -332,6 +359,7 @@ impl Keymap {
             Context::ConvList => "Conversations: list",
             Context::Thread => "Conversations: thread",
             Context::Browser => "Conversations: document browser",
+            Context::Search => "Semantic Search (while editing: Enter searches now, Up/Down history, Esc leaves)",
         };
         let mut ctxs = vec![ctx];
         if ctx != Context::Global {

@@ -26,6 +26,10 @@ pub enum Slot {
     LtThread,
     LtDocs,
     LtBrowse,
+    /// Vector tier: a search, index stats, a "why not" lookup.
+    VecSearch,
+    VecStats,
+    VecWhy,
 }
 
 /// UI → backend.
@@ -97,6 +101,19 @@ pub enum Command {
         after: Option<Cursor>,
         limit: u32,
     },
+    Search {
+        req: RequestId,
+        params: crate::search::SearchParams,
+    },
+    VectorStats {
+        req: RequestId,
+    },
+    /// Where does `id` rank for this query, and why not higher?
+    WhyNot {
+        req: RequestId,
+        params: crate::search::SearchParams,
+        id: String,
+    },
 }
 
 impl Command {
@@ -113,6 +130,9 @@ impl Command {
             Command::Messages { .. } => Slot::LtThread,
             Command::Documents { .. } => Slot::LtDocs,
             Command::Collections { .. } | Command::ListDocuments { .. } | Command::Document { .. } => Slot::LtBrowse,
+            Command::Search { .. } => Slot::VecSearch,
+            Command::VectorStats { .. } => Slot::VecStats,
+            Command::WhyNot { .. } => Slot::VecWhy,
             Command::Cancel(_) | Command::SetWriteMode(_) => return None,
         })
     }
@@ -128,6 +148,15 @@ pub enum BackendEvent {
     Write(RequestId, Result<String, StoreError>),
     Conn(Tier, ConnState),
     LongTerm(RequestId, LtReply),
+    Vector(RequestId, VecReply),
+}
+
+/// Replies of the vector tier.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VecReply {
+    Search(Result<crate::search::SearchOutcome, StoreError>),
+    Stats(Result<crate::domain::IndexStats, StoreError>),
+    WhyNot(Result<crate::search::WhyNot, StoreError>),
 }
 
 /// Replies of the long-term tier.

@@ -96,3 +96,53 @@ pub async fn from_texts(
     }
     Ok(written)
 }
+
+/// The answer to "why did `id` not match?".
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhyNot {
+    pub id: String,
+    /// The record exists in this namespace.
+    pub found: bool,
+    /// Its metadata passes the filter.
+    pub passes_filter: bool,
+    /// Its score for this query (the metric's own scale).
+    pub score: Option<f32>,
+    /// 1-based rank among all vectors the filter admits (up to `limit`), if within it.
+    pub rank: Option<usize>,
+    pub limit: usize,
+}
+
+/// Score and rank one id for a query: fetch its vector, score it with the index's metric, and
+/// count how many admitted vectors score better (querying up to `limit` results).
+pub async fn why_not(
+    store: &dyn VectorStore,
+    embedder: &dyn Embedder,
+    p: &SearchParams,
+    id: &str,
+    limit: usize,
+) -> Result<WhyNot, StoreError> {
+    let recs = store.fetch(&[id.to_string()], &p.namespace).await?;
+    let Some(rec) = recs.into_iter().next() else {
+        return Ok(WhyNot { id: id.into(), found: false, passes_filter: false, score: None, rank: None, limit });
+    };
+    let passes_filter = match &p.filter {
+        Some(f) => crate::store::filter::from_json(f)
+            .map(|f| crate::store::filter::matches(&f, &rec.metadata))
+            .unwrap_or(false),
+        None => true,
+    };
+    let wide = SearchParams { top_k: limit as u32, ..p.clone() };
+    let out = search(store, embedder, Some(rec.values.len()), &wide).await?;
+    let pos = out.result.matches.iter().position(|m| m.id == id);
+    let score = pos.map(|i| out.result.matches[i].score);
+    // Outside the window (or filtered out): score it directly, unfiltered.
+    let score = match score {
+        Some(s) => Some(s),
+        None => {
+            let unfiltered = SearchParams { top_k: limit as u32, filter: None, ..p.clone() };
+            let o = search(store, embedder, Some(rec.values.len()), &unfiltered).await?;
+            o.result.matches.iter().find(|m| m.id == id).map(|m| m.score)
+        }
+    };
+    Ok(WhyNot { id: id.into(), found: true, passes_filter, score, rank: pos.map(|i| i + 1), limit })
+}

@@ -45,10 +45,20 @@ impl ConnTracker {
     }
 }
 
+#[derive(Clone)]
+struct VectorSide {
+    store: Arc<dyn crate::store::VectorStore>,
+    embedder: Arc<dyn crate::embed::Embedder>,
+    dimension: Option<usize>,
+}
+
 pub struct Backend {
     cfg: Config,
     redis: Option<Arc<dyn KeyStore>>,
     redis_conn: ConnTracker,
+    /// Filled in by their connect task: the vector store, its dimension, and the embedder.
+    vector: Arc<Mutex<Option<VectorSide>>>,
+    vec_conn: ConnTracker,
     /// Filled in by the connect task once the long-term store is reachable.
     long_term: Arc<Mutex<Option<Arc<dyn LongTermStore>>>>,
     lt_conn: ConnTracker,
@@ -79,21 +89,22 @@ impl Backend {
     fn new(cfg: Config, tx: UnboundedSender<BackendEvent>) -> Backend {
         let redis_conn = ConnTracker { tier: Tier::ShortTerm, last: Arc::new(Mutex::new(None)), tx: tx.clone() };
         let lt_conn = ConnTracker { tier: Tier::LongTerm, last: Arc::new(Mutex::new(None)), tx: tx.clone() };
+        let vec_conn = ConnTracker { tier: Tier::Vector, last: Arc::new(Mutex::new(None)), tx: tx.clone() };
         let mut b = Backend {
             cfg,
             redis: None,
             redis_conn,
             long_term: Arc::new(Mutex::new(None)),
             lt_conn,
+            vector: Arc::new(Mutex::new(None)),
+            vec_conn,
             write_mode: false,
             tasks: HashMap::new(),
             tx,
         };
         b.open_redis(None);
         b.open_long_term();
-        if b.cfg.vector.is_none() {
-            let _ = b.tx.send(BackendEvent::Conn(Tier::Vector, ConnState::NotConfigured));
-        }
+        b.open_vector();
         b
     }
 
@@ -144,6 +155,80 @@ impl Backend {
                     }
                 }
             }
+        });
+    }
+
+    /// Connect the vector store and load the embedder in the background (the local model takes
+    /// a moment), retrying with backoff.
+    fn open_vector(&mut self) {
+        let Some(vc) = self.cfg.vector.clone() else {
+            self.vec_conn.set(ConnState::NotConfigured);
+            return;
+        };
+        self.vec_conn.set(ConnState::Connecting);
+        let slot = self.vector.clone();
+        let conn = self.vec_conn.clone();
+        let cfg = self.cfg.clone();
+        tokio::spawn(async move {
+            let mut wait = std::time::Duration::from_secs(1);
+            loop {
+                let r = async {
+                    let store = crate::store::build_vector(&vc).await?;
+                    let embedder: Arc<dyn crate::embed::Embedder> = {
+                        let cfg = cfg.clone();
+                        tokio::task::spawn_blocking(move || crate::embed::for_config(&cfg))
+                            .await
+                            .map_err(|e| StoreError::Other(e.to_string()))??
+                            .into()
+                    };
+                    let dimension = store.stats().await?.dimension.map(|d| d as usize);
+                    Ok::<_, StoreError>(VectorSide { store, embedder, dimension })
+                }
+                .await;
+                match r {
+                    Ok(side) => {
+                        if let Ok(mut s) = slot.lock() {
+                            *s = Some(side);
+                        }
+                        conn.set(ConnState::Up);
+                        return;
+                    }
+                    Err(e) => {
+                        conn.set(ConnState::Down(e.to_string()));
+                        if matches!(e, StoreError::NotConfigured(_)) {
+                            return;
+                        }
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(std::time::Duration::from_secs(30));
+                    }
+                }
+            }
+        });
+    }
+
+    fn vector_or_err(&self) -> Result<VectorSide, StoreError> {
+        if self.cfg.vector.is_none() {
+            return Err(StoreError::NotConfigured(
+                "vector tier: set [profile.NAME.vector], or PINECONE_API_KEY with PINECONE_INDEX".into(),
+            ));
+        }
+        self.vector
+            .lock()
+            .ok()
+            .and_then(|s| s.clone())
+            .ok_or_else(|| StoreError::Unreachable("vector store / embedder: still connecting".into()))
+    }
+
+    fn spawn_vec<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
+    where
+        F: FnOnce(Result<VectorSide, StoreError>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = crate::message::VecReply> + Send + 'static,
+    {
+        let side = self.vector_or_err();
+        let tx = self.tx.clone();
+        self.spawn_in(slot, async move {
+            let reply = f(side).await;
+            let _ = tx.send(BackendEvent::Vector(req, reply));
         });
     }
 
@@ -330,6 +415,24 @@ impl Backend {
                     })
                 })
             }
+            Command::Search { req, params } => self.spawn_vec(Slot::VecSearch, req, move |v| async move {
+                crate::message::VecReply::Search(match v {
+                    Ok(v) => crate::search::search(v.store.as_ref(), v.embedder.as_ref(), v.dimension, &params).await,
+                    Err(e) => Err(e),
+                })
+            }),
+            Command::VectorStats { req } => self.spawn_vec(Slot::VecStats, req, move |v| async move {
+                crate::message::VecReply::Stats(match v {
+                    Ok(v) => v.store.stats().await,
+                    Err(e) => Err(e),
+                })
+            }),
+            Command::WhyNot { req, params, id } => self.spawn_vec(Slot::VecWhy, req, move |v| async move {
+                crate::message::VecReply::WhyNot(match v {
+                    Ok(v) => crate::search::why_not(v.store.as_ref(), v.embedder.as_ref(), &params, &id, 1000).await,
+                    Err(e) => Err(e),
+                })
+            }),
             Command::Write { req, op } => {
                 tracing::info!(op = ?std::mem::discriminant(&op), key = %crate::ui::text::sanitize_line(op.key()), "write requested");
                 // Defence in depth: the UI only sends writes in write mode, and the store's
@@ -392,6 +495,9 @@ fn command_name(c: &Command) -> &'static str {
         Command::Documents { .. } => "documents",
         Command::Collections { .. } => "collections",
         Command::Document { .. } => "document",
+        Command::Search { .. } => "search",
+        Command::VectorStats { .. } => "vector_stats",
+        Command::WhyNot { .. } => "why_not",
         Command::ListDocuments { .. } => "list_documents",
     }
 }

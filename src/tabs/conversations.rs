@@ -39,6 +39,8 @@ pub struct Thread {
     pub search: Option<String>,
     /// The user asked for the last message before it was loaded: follow the stream to the end.
     pub follow_end: bool,
+    /// Select this message once it has streamed in (opened from a search result).
+    pub target: Option<String>,
     pub side: bool,
     pub side_docs: Vec<(String, Option<Document>)>,
     pub side_req: Option<RequestId>,
@@ -349,6 +351,12 @@ impl ConversationsTab {
                         if t.follow_end {
                             t.selected = t.messages.len().saturating_sub(1);
                         }
+                        if let Some(target) = &t.target
+                            && let Some(i) = t.messages.iter().position(|m| &m.id == target)
+                        {
+                            t.selected = i;
+                            t.target = None;
+                        }
                         // Stream on: the next page is fetched while this one is read.
                         if let Some(c) = t.next.clone() {
                             let req = ids.fresh();
@@ -376,7 +384,15 @@ impl ConversationsTab {
                 {
                     t.side_req = None;
                     if let Ok(docs) = r {
-                        t.side_docs = docs;
+                        // Opened by id: the conversation's own document fills the header.
+                        if t.conv.doc.fields.is_empty()
+                            && let Some((_, Some(d))) = docs.iter().find(|(p, _)| *p == t.conv.doc.path)
+                        {
+                            t.conv = Conversation::from_doc(d.clone());
+                        }
+                        if t.side || docs.len() > 1 {
+                            t.side_docs = docs;
+                        }
                     }
                     return cmds;
                 }
@@ -439,12 +455,51 @@ impl ConversationsTab {
             expanded: HashSet::new(),
             search: None,
             follow_end: false,
+            target: None,
             side: false,
             side_docs: Vec::new(),
             side_req: None,
         });
         self.view = View::Thread;
         vec![Command::Messages { req, conversation: id, after: None, limit: THREAD_PAGE }]
+    }
+
+    /// Open a conversation by id and select one of its messages (from a search result).
+    pub fn open_message(&mut self, conversation: &str, message: Option<&str>, ids: &mut Ids) -> Vec<Command> {
+        if !self.configured {
+            return vec![];
+        }
+        let conv = self.convs.iter().find(|c| c.id == conversation).cloned().unwrap_or_else(|| {
+            Conversation::from_doc(Document {
+                path: format!("conversations/{conversation}"),
+                fields: vec![],
+                update_time: None,
+            })
+        });
+        let req = ids.fresh();
+        let dreq = ids.fresh();
+        self.thread = Some(Thread {
+            conv,
+            messages: Vec::new(),
+            next: None,
+            req: Some(req),
+            done: false,
+            error: None,
+            retry: None,
+            selected: 0,
+            expanded: HashSet::new(),
+            search: None,
+            follow_end: false,
+            target: message.map(str::to_string),
+            side: false,
+            side_docs: Vec::new(),
+            side_req: Some(dreq),
+        });
+        self.view = View::Thread;
+        vec![
+            Command::Messages { req, conversation: conversation.to_string(), after: None, limit: THREAD_PAGE },
+            Command::Documents { req: dreq, paths: vec![format!("conversations/{conversation}")] },
+        ]
     }
 
     pub fn open_browser(&mut self, path: Option<&str>, ids: &mut Ids) -> Vec<Command> {

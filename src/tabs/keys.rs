@@ -459,7 +459,10 @@ impl KeysTab {
                     self.info = Some(info);
                 }
             }
-            BackendEvent::Write(..) | BackendEvent::Conn(..) | BackendEvent::LongTerm(..) => {}
+            BackendEvent::Write(..)
+            | BackendEvent::Conn(..)
+            | BackendEvent::LongTerm(..)
+            | BackendEvent::Vector(..) => {}
         }
         (cmds, None)
     }

@@ -4,4 +4,6 @@ pub mod conversations;
 pub mod conversations_view;
 pub mod keys;
 pub mod keys_view;
+pub mod search;
+pub mod search_view;
 pub mod tier;

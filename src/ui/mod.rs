@@ -50,6 +50,9 @@ pub fn draw(f: &mut Frame, app: &App) {
             ],
             "This build does not browse conversations yet (tracked as the Conversations issue).",
         ),
+        TabId::Search if app.search.configured => {
+            crate::tabs::search_view::render(f, body, &app.search, &app.vector.state, app.vector.label.as_deref())
+        }
         TabId::Search => crate::tabs::tier::render(
             f,
             body,
@@ -128,6 +131,7 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App) {
     let ctx = match app.tab {
         TabId::Keys if app.keys.configured => app.keys.context(),
         TabId::Conversations if app.conversations.configured => app.conversations.context(),
+        TabId::Search if app.search.configured => app.search.context(),
         _ => crate::keymap::Context::Global,
     };
     let mut spans = Vec::new();
@@ -171,6 +175,7 @@ fn draw_help(f: &mut Frame, app: &App) {
     let ctx = match app.tab {
         TabId::Keys if app.keys.configured => app.keys.context(),
         TabId::Conversations if app.conversations.configured => app.conversations.context(),
+        TabId::Search if app.search.configured => app.search.context(),
         _ => crate::keymap::Context::Global,
     };
     let help = app.keymap.help(ctx);

@@ -1,0 +1,392 @@
+//! The Semantic Search tab: a query editor that searches as you type (debounced), parameters
+//! (top_k, namespace from the index stats, a metadata filter validated as you type, a score
+//! threshold, values on/off), history, results with timings, a detail pane, a pinned result set
+//! to diff against, and "why not?" for an id that should have matched.
+
+use super::keys::Ids;
+use crate::config::Config;
+use crate::domain::{IndexStats, Metric, VectorMatch};
+use crate::keymap::{Action, Context};
+use crate::message::{Command, RequestId, VecReply};
+use crate::search::{SearchOutcome, SearchParams, WhyNot};
+use crate::store::filter::{self, FilterError};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+pub const DEBOUNCE_MS: u64 = 300;
+const TOP_K_STEPS: [u32; 8] = [1, 3, 5, 10, 20, 50, 100, 200];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Query,
+    Filter,
+}
+
+/// What the tab asks the App to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SearchIntent {
+    OpenMessage { conversation: String, message: Option<String> },
+    AskWhyNot,
+    Status(String, bool),
+}
+
+pub struct SearchTab {
+    pub configured: bool,
+    pub editing: Option<Field>,
+    pub query: TextArea<'static>,
+    pub filter: TextArea<'static>,
+    pub filter_error: Option<FilterError>,
+    pub top_k: u32,
+    pub namespace: String,
+    pub threshold: Option<f32>,
+    pub include_values: bool,
+    pub history: Vec<String>,
+    hist_pos: Option<usize>,
+    last_edit_ms: Option<u64>,
+    req: Option<RequestId>,
+    pub outcome: Option<SearchOutcome>,
+    pub searched: Option<SearchParams>,
+    pub error: Option<String>,
+    pub pinned: Option<(SearchParams, Vec<VectorMatch>)>,
+    pub selected: usize,
+    pub detail: bool,
+    pub why: Option<Result<WhyNot, String>>,
+    why_req: Option<RequestId>,
+    pub stats: Option<IndexStats>,
+    stats_req: Option<RequestId>,
+    pub text_field: String,
+    pub now_ms: u64,
+}
+
+fn line_area(initial: &str) -> TextArea<'static> {
+    let mut t = TextArea::new(vec![initial.to_string()]);
+    t.move_cursor(ratatui_textarea::CursorMove::End);
+    t
+}
+
+impl SearchTab {
+    pub fn new(cfg: &Config) -> SearchTab {
+        SearchTab {
+            configured: cfg.vector.is_some(),
+            editing: cfg.vector.as_ref().map(|_| Field::Query),
+            query: line_area(""),
+            filter: line_area(""),
+            filter_error: None,
+            top_k: 10,
+            namespace: cfg.vector.as_ref().map(|v| v.namespace.clone()).unwrap_or_default(),
+            threshold: None,
+            include_values: false,
+            history: Vec::new(),
+            hist_pos: None,
+            last_edit_ms: None,
+            req: None,
+            outcome: None,
+            searched: None,
+            error: None,
+            pinned: None,
+            selected: 0,
+            detail: false,
+            why: None,
+            why_req: None,
+            stats: None,
+            stats_req: None,
+            text_field: cfg.vector.as_ref().map(|v| v.text_field.clone()).unwrap_or_else(|| "text".into()),
+            now_ms: 0,
+        }
+    }
+
+    pub fn context(&self) -> Context {
+        Context::Search
+    }
+
+    pub fn searching(&self) -> bool {
+        self.req.is_some()
+    }
+
+    pub fn start(&mut self, ids: &mut Ids) -> Vec<Command> {
+        if !self.configured {
+            return vec![];
+        }
+        let req = ids.fresh();
+        self.stats_req = Some(req);
+        vec![Command::VectorStats { req }]
+    }
+
+    pub fn query_text(&self) -> String {
+        self.query.lines().first().cloned().unwrap_or_default()
+    }
+
+    pub fn filter_text(&self) -> String {
+        self.filter.lines().first().cloned().unwrap_or_default()
+    }
+
+    /// The parameters as they stand; `None` while the filter does not parse.
+    pub fn params(&self) -> Option<SearchParams> {
+        let ft = self.filter_text();
+        let filter = if ft.trim().is_empty() {
+            None
+        } else {
+            filter::parse(&ft).ok()?;
+            Some(serde_json::from_str(&ft).ok()?)
+        };
+        Some(SearchParams {
+            text: self.query_text(),
+            top_k: self.top_k,
+            namespace: self.namespace.clone(),
+            filter,
+            include_values: self.include_values,
+        })
+    }
+
+    fn search_now(&mut self, ids: &mut Ids) -> Vec<Command> {
+        self.last_edit_ms = None;
+        let Some(params) = self.params() else { return vec![] };
+        if params.text.trim().is_empty() {
+            self.outcome = None;
+            self.searched = None;
+            self.req = None;
+            return vec![Command::Cancel(crate::message::Slot::VecSearch)];
+        }
+        let req = ids.fresh();
+        self.req = Some(req);
+        self.searched = Some(params.clone());
+        vec![Command::Search { req, params }]
+    }
+
+    fn edited(&mut self) {
+        self.last_edit_ms = Some(self.now_ms);
+        let ft = self.filter_text();
+        self.filter_error = if ft.trim().is_empty() { None } else { filter::parse(&ft).err() };
+    }
+
+    /// Keys while a field is being edited.
+    pub fn on_edit_key(&mut self, ev: KeyEvent, ids: &mut Ids) -> Vec<Command> {
+        let Some(field) = self.editing else { return vec![] };
+        match ev.code {
+            KeyCode::Esc => {
+                self.editing = None;
+                vec![]
+            }
+            KeyCode::Enter => {
+                if field == Field::Filter {
+                    self.editing = Some(Field::Query);
+                }
+                let q = self.query_text();
+                if !q.trim().is_empty() && self.history.last() != Some(&q) {
+                    self.history.push(q);
+                }
+                self.hist_pos = None;
+                self.search_now(ids)
+            }
+            KeyCode::Up | KeyCode::Down if field == Field::Query => {
+                if self.history.is_empty() {
+                    return vec![];
+                }
+                let n = self.history.len();
+                let pos = match (self.hist_pos, ev.code) {
+                    (None, KeyCode::Up) => Some(n - 1),
+                    (Some(p), KeyCode::Up) => Some(p.saturating_sub(1)),
+                    (Some(p), KeyCode::Down) if p + 1 < n => Some(p + 1),
+                    _ => None,
+                };
+                self.hist_pos = pos;
+                self.query = line_area(pos.map(|p| self.history[p].as_str()).unwrap_or(""));
+                self.edited();
+                vec![]
+            }
+            // Single-line fields: no newlines.
+            KeyCode::Char('m') | KeyCode::Char('j') if ev.modifiers.contains(KeyModifiers::CONTROL) => vec![],
+            // Ctrl-U clears the field, as in a shell.
+            KeyCode::Char('u') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+                if field == Field::Query {
+                    self.query = line_area("");
+                } else {
+                    self.filter = line_area("");
+                }
+                self.edited();
+                vec![]
+            }
+            _ => {
+                let area = if field == Field::Query { &mut self.query } else { &mut self.filter };
+                if area.input(ev) {
+                    self.edited();
+                }
+                vec![]
+            }
+        }
+    }
+
+    pub fn paste(&mut self, text: &str) {
+        let Some(field) = self.editing else { return };
+        let area = if field == Field::Query { &mut self.query } else { &mut self.filter };
+        area.insert_str(text.replace(['\n', '\r'], " "));
+        self.edited();
+    }
+
+    /// Search as you type: once the keys have been quiet for the debounce.
+    pub fn tick(&mut self, now: u64, ids: &mut Ids) -> (Vec<Command>, bool) {
+        self.now_ms = now;
+        match self.last_edit_ms {
+            Some(t) if now.saturating_sub(t) >= DEBOUNCE_MS => (self.search_now(ids), true),
+            _ => (vec![], false),
+        }
+    }
+
+    /// Score comparison for the index's metric (euclidean: smaller is better).
+    pub fn better_or_equal(&self, a: f32, b: f32) -> bool {
+        if self.stats.as_ref().and_then(|s| s.metric) == Some(Metric::Euclidean) { a <= b } else { a >= b }
+    }
+
+    pub fn on_reply(&mut self, req: RequestId, reply: VecReply) -> Vec<Command> {
+        match reply {
+            VecReply::Search(r) if self.req == Some(req) => {
+                self.req = None;
+                match r {
+                    Ok(o) => {
+                        self.error = None;
+                        self.selected = self.selected.min(o.result.matches.len().saturating_sub(1));
+                        self.outcome = Some(o);
+                    }
+                    Err(e) => self.error = Some(e.to_string()),
+                }
+            }
+            VecReply::Stats(r) if self.stats_req == Some(req) => {
+                self.stats_req = None;
+                match r {
+                    Ok(s) => self.stats = Some(s),
+                    Err(e) => self.error = Some(e.to_string()),
+                }
+            }
+            VecReply::WhyNot(r) if self.why_req == Some(req) => {
+                self.why_req = None;
+                self.why = Some(r.map_err(|e| e.to_string()));
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    pub fn why_not(&mut self, id: &str, ids: &mut Ids) -> Vec<Command> {
+        let Some(params) = self.searched.clone().or_else(|| self.params()) else { return vec![] };
+        let req = ids.fresh();
+        self.why_req = Some(req);
+        self.why = None;
+        vec![Command::WhyNot { req, params, id: id.trim().to_string() }]
+    }
+
+    pub fn matches(&self) -> &[VectorMatch] {
+        self.outcome.as_ref().map(|o| o.result.matches.as_slice()).unwrap_or(&[])
+    }
+
+    pub fn on_action(&mut self, action: Action, ids: &mut Ids) -> (Vec<Command>, Option<SearchIntent>) {
+        if !self.configured {
+            return (vec![], None);
+        }
+        let n = self.matches().len();
+        match action {
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = n.saturating_sub(1),
+            Action::Filter => self.editing = Some(Field::Query),
+            Action::EditFilter => self.editing = Some(Field::Filter),
+            Action::TopKUp | Action::TopKDown => {
+                let i = TOP_K_STEPS.iter().position(|&k| k >= self.top_k).unwrap_or(3);
+                let j = if action == Action::TopKUp { (i + 1).min(TOP_K_STEPS.len() - 1) } else { i.saturating_sub(1) };
+                self.top_k = TOP_K_STEPS[j];
+                return (self.search_now(ids), None);
+            }
+            Action::NextNamespace => {
+                let names: Vec<String> = self
+                    .stats
+                    .as_ref()
+                    .map(|s| s.namespaces.iter().map(|(n, _)| n.clone()).collect())
+                    .unwrap_or_default();
+                if names.is_empty() {
+                    return (vec![], Some(SearchIntent::Status("no namespaces in the index stats".into(), true)));
+                }
+                let i = names.iter().position(|n| *n == self.namespace).map(|i| (i + 1) % names.len()).unwrap_or(0);
+                self.namespace = names[i].clone();
+                return (self.search_now(ids), None);
+            }
+            Action::ThresholdUp | Action::ThresholdDown => {
+                let step = if action == Action::ThresholdUp { 0.05 } else { -0.05 };
+                let t = self.threshold.unwrap_or(0.5) + if self.threshold.is_some() { step } else { 0.0 };
+                self.threshold = if t < -0.001 { None } else { Some((t * 100.0).round() / 100.0) };
+            }
+            Action::ToggleValues => {
+                self.include_values = !self.include_values;
+                return (self.search_now(ids), None);
+            }
+            Action::Pin => {
+                self.pinned = match (&self.pinned, &self.outcome, &self.searched) {
+                    (Some(_), _, _) => None,
+                    (None, Some(o), Some(p)) => Some((p.clone(), o.result.matches.clone())),
+                    _ => return (vec![], Some(SearchIntent::Status("nothing to pin yet: search first".into(), true))),
+                };
+            }
+            Action::WhyNot => return (vec![], Some(SearchIntent::AskWhyNot)),
+            Action::ToggleSide => self.detail = !self.detail,
+            Action::Refresh => {
+                let req = ids.fresh();
+                self.stats_req = Some(req);
+                let mut c = vec![Command::VectorStats { req }];
+                c.extend(self.search_now(ids));
+                return (c, None);
+            }
+            Action::Open => {
+                let Some(m) = self.matches().get(self.selected) else { return (vec![], None) };
+                let md = m.metadata.clone().unwrap_or_default();
+                let conv = md.get("conversation_id").and_then(|v| v.as_str()).map(str::to_string);
+                let msg = md.get("message_id").and_then(|v| v.as_str()).map(str::to_string);
+                return match conv {
+                    Some(conversation) => (vec![], Some(SearchIntent::OpenMessage { conversation, message: msg })),
+                    None => (
+                        vec![],
+                        Some(SearchIntent::Status("this result's metadata has no conversation_id".into(), true)),
+                    ),
+                };
+            }
+            _ => {}
+        }
+        (vec![], None)
+    }
+}
+
+/// How the current results differ from the pinned ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diff {
+    /// Per current result: `None` new, `Some(d)` moved by d places (positive = up).
+    pub moves: Vec<Option<i64>>,
+    pub dropped: Vec<String>,
+    pub overlap: usize,
+    pub k: usize,
+}
+
+pub fn diff(pinned: &[VectorMatch], now: &[VectorMatch]) -> Diff {
+    let moves = now
+        .iter()
+        .enumerate()
+        .map(|(i, m)| pinned.iter().position(|p| p.id == m.id).map(|j| j as i64 - i as i64))
+        .collect::<Vec<_>>();
+    let dropped = pinned.iter().filter(|p| !now.iter().any(|m| m.id == p.id)).map(|p| p.id.clone()).collect();
+    let overlap = moves.iter().filter(|m| m.is_some()).count();
+    Diff { moves, dropped, overlap, k: pinned.len().max(now.len()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(id: &str) -> VectorMatch {
+        VectorMatch { id: id.into(), score: 0.5, values: None, metadata: None }
+    }
+
+    #[test]
+    fn diff_against_the_pin() {
+        let d = diff(&[m("a"), m("b"), m("c")], &[m("b"), m("d"), m("a")]);
+        assert_eq!(d.moves, vec![Some(1), None, Some(-2)]);
+        assert_eq!(d.dropped, vec!["c".to_string()]);
+        assert_eq!((d.overlap, d.k), (2, 3));
+    }
+}

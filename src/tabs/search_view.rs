@@ -1,0 +1,300 @@
+//! Drawing the Semantic Search tab.
+
+use super::search::{Field, SearchTab, diff};
+use crate::domain::ConnState;
+use crate::ui::{text, theme};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// Split sanitised text into spans, highlighting the query's words (3+ letters, any case).
+pub fn highlight(t: &str, query: &str) -> Vec<Span<'static>> {
+    let words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 3)
+        .map(|w| w.to_lowercase())
+        .collect();
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for token in t.split_inclusive(|c: char| !c.is_alphanumeric()) {
+        let (word, sep) = match token.char_indices().last() {
+            Some((i, c)) if !c.is_alphanumeric() => (&token[..i], &token[i..]),
+            _ => (token, ""),
+        };
+        let lw = word.to_lowercase();
+        if !word.is_empty()
+            && words.iter().any(|w| lw.starts_with(w.as_str()) || w.starts_with(lw.as_str()) && lw.len() >= 3)
+        {
+            if !cur.is_empty() {
+                out.push(Span::raw(std::mem::take(&mut cur)));
+            }
+            out.push(Span::styled(
+                word.to_string(),
+                Style::new().fg(ratatui::style::Color::Yellow).add_modifier(Modifier::BOLD),
+            ));
+            cur.push_str(sep);
+        } else {
+            cur.push_str(token);
+        }
+    }
+    if !cur.is_empty() {
+        out.push(Span::raw(cur));
+    }
+    out
+}
+
+pub fn render(f: &mut Frame, area: Rect, tab: &SearchTab, conn: &ConnState, label: Option<&str>) {
+    let show_filter = tab.editing == Some(Field::Filter) || !tab.filter_text().trim().is_empty();
+    let [qa, fa, params, status, body] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Length(if show_filter { 3 } else { 0 }),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(area);
+    let boxed = |title: &str, focused: bool| {
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(if focused { theme::title() } else { theme::dim() })
+            .title(Span::styled(format!(" {title} "), if focused { theme::title() } else { theme::dim() }))
+    };
+    let qb = boxed("query — type to search", tab.editing == Some(Field::Query));
+    let qi = qb.inner(qa);
+    f.render_widget(qb, qa);
+    f.render_widget(&tab.query, qi);
+    if show_filter {
+        let title = match &tab.filter_error {
+            Some(e) => format!("filter ✗ {}:{} {}", e.line, e.column, e.message),
+            None => "metadata filter (JSON) ✓".into(),
+        };
+        let fb = boxed(&text::sanitize_str(&title), tab.editing == Some(Field::Filter)).border_style(
+            if tab.filter_error.is_some() {
+                theme::error()
+            } else if tab.editing == Some(Field::Filter) {
+                theme::title()
+            } else {
+                theme::dim()
+            },
+        );
+        let fi = fb.inner(fa);
+        f.render_widget(fb, fa);
+        f.render_widget(&tab.filter, fi);
+    }
+    let nss = tab.stats.as_ref().map(|s| s.namespaces.len()).unwrap_or(0);
+    let thr = match tab.threshold {
+        Some(t) if tab.better_or_equal(1.0, 0.0) => format!("score ≥ {t:.2}"),
+        Some(t) => format!("distance ≤ {t:.2}"),
+        None => "none".into(),
+    };
+    let dim = tab.stats.as_ref().and_then(|s| s.dimension).map(|d| format!(" · dim {d}")).unwrap_or_default();
+    let metric = tab.stats.as_ref().and_then(|s| s.metric).map(|m| format!(" · {}", m.name())).unwrap_or_default();
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(format!(" {} ", label.map(text::sanitize_str).unwrap_or_default()), theme::title()),
+            Span::raw(format!(
+                "top_k {} · namespace {:?} ({nss} in index) · threshold {thr} · values {}{dim}{metric}",
+                tab.top_k,
+                tab.namespace,
+                if tab.include_values { "on" } else { "off" }
+            )),
+        ])),
+        params,
+    );
+    // Status: timings, read units, score distribution.
+    let mut st: Vec<Span> = Vec::new();
+    if let ConnState::Down(e) = conn {
+        st.push(Span::styled(format!(" DOWN: {} ", text::sanitize_str(e)), theme::error()));
+    } else if matches!(conn, ConnState::Connecting) {
+        st.push(Span::styled(" loading the index and the embedder… ", theme::warn()));
+    }
+    if let Some(e) = &tab.error {
+        st.push(Span::styled(format!(" ✗ {} ", text::sanitize_str(e)), theme::error()));
+    }
+    if let Some(o) = &tab.outcome {
+        st.push(Span::raw(format!(
+            " {} matches · embed {:.1} ms · query {:.1} ms · total {:.1} ms",
+            o.result.matches.len(),
+            o.embed_ms,
+            o.query_ms,
+            o.total_ms
+        )));
+        if let Some(ru) = o.result.read_units {
+            st.push(Span::raw(format!(" · {ru} read units")));
+        }
+        let scores: Vec<f32> = o.result.matches.iter().map(|m| m.score).collect();
+        if let (Some(lo), Some(hi)) = (scores.iter().copied().reduce(f32::min), scores.iter().copied().reduce(f32::max))
+        {
+            let spark: String = scores
+                .iter()
+                .map(|s| SPARK[if hi > lo { (((s - lo) / (hi - lo)) * 7.0).round() as usize } else { 7 }.min(7)])
+                .collect();
+            st.push(Span::styled(format!("  scores {lo:.3}…{hi:.3} "), theme::dim()));
+            st.push(Span::styled(spark, theme::label()));
+        }
+    }
+    if tab.searching() {
+        st.push(Span::styled(" searching…", theme::warn()));
+    }
+    f.render_widget(Paragraph::new(Line::from(st)), status);
+
+    let (list_area, detail_area) = if tab.detail {
+        let [a, b] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body);
+        (a, Some(b))
+    } else {
+        (body, None)
+    };
+    render_results(f, list_area, tab);
+    if let Some(d) = detail_area {
+        render_detail(f, d, tab);
+    }
+}
+
+fn render_results(f: &mut Frame, area: Rect, tab: &SearchTab) {
+    let title = match &tab.pinned {
+        Some((p, _)) => {
+            format!(" results · diff against the pin “{}” ", text::truncate(&text::sanitize_str(&p.text), 30))
+        }
+        None => " results ".into(),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if tab.editing.is_none() { theme::title() } else { theme::dim() })
+        .title(title);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let w = inner.width as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    let matches = tab.matches();
+    let query = tab.searched.as_ref().map(|p| p.text.clone()).unwrap_or_default();
+    if !tab.configured {
+        return;
+    }
+    if matches.is_empty() {
+        let msg = if tab.searched.is_none() { "type a query: results appear as you type" } else { "no matches" };
+        lines.push(Line::styled(msg, theme::dim()));
+    }
+    let d = tab.pinned.as_ref().map(|(_, p)| diff(p, matches));
+    let (lo, hi) = (
+        matches.iter().map(|m| m.score).reduce(f32::min).unwrap_or(0.0),
+        matches.iter().map(|m| m.score).reduce(f32::max).unwrap_or(1.0),
+    );
+    let mut threshold_drawn = false;
+    let rows = inner.height as usize;
+    let off = tab.selected.saturating_sub(rows.saturating_sub(4));
+    for (i, m) in matches.iter().enumerate().skip(off) {
+        let below = tab.threshold.is_some_and(|t| !tab.better_or_equal(m.score, t));
+        if below && !threshold_drawn {
+            threshold_drawn = true;
+            lines.push(Line::styled(
+                format!("── below the threshold {:.2} ──", tab.threshold.unwrap_or(0.0)),
+                theme::warn(),
+            ));
+        }
+        let frac = if hi > lo { ((m.score - lo) / (hi - lo)).clamp(0.0, 1.0) } else { 1.0 };
+        let frac = if tab.better_or_equal(1.0, 0.0) { frac } else { 1.0 - frac };
+        let bar: String = "█".repeat((frac * 8.0).round() as usize);
+        let md = m.metadata.clone().unwrap_or_default();
+        let t = md.get(&tab.text_field).and_then(|v| v.as_str()).unwrap_or("");
+        let tag = ["category", "role", "conversation_id"]
+            .iter()
+            .find_map(|k| md.get(*k).and_then(|v| v.as_str()).map(|v| v.to_string()))
+            .unwrap_or_default();
+        let mv = match d.as_ref().and_then(|d| d.moves.get(i).cloned()) {
+            None if d.is_some() => Span::styled(" new ", theme::ok()),
+            Some(Some(0)) => Span::styled("  =  ", theme::dim()),
+            Some(Some(x)) if x > 0 => Span::styled(format!(" ↑{x:<2} "), theme::ok()),
+            Some(Some(x)) => Span::styled(format!(" ↓{:<2} ", -x), theme::error()),
+            _ => Span::raw(""),
+        };
+        let head = format!("{:>3} {:>7.4} {:<8} ", i + 1, m.score, bar);
+        let id = format!("{} ", text::fit(&text::sanitize_str(&m.id), 18));
+        let tag = format!("{} ", text::fit(&text::sanitize_str(&tag), 12));
+        let used = text::width(&head) + text::width(&id) + text::width(&tag) + 5;
+        let body = text::truncate(&text::sanitize_str(t), w.saturating_sub(used));
+        let mut spans = vec![mv, Span::raw(head), Span::styled(id, theme::label()), Span::styled(tag, theme::dim())];
+        spans.extend(highlight(&body, &query));
+        let mut line = Line::from(spans);
+        if i == tab.selected && tab.editing.is_none() {
+            line = line.style(theme::selected());
+        } else if below {
+            line = line.style(theme::dim());
+        }
+        lines.push(line);
+    }
+    if let Some(d) = &d {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(format!("overlap@{}: {}/{}", d.k, d.overlap, d.k), theme::label()));
+        if !d.dropped.is_empty() {
+            let dropped: Vec<String> = d.dropped.iter().map(|s| text::sanitize_str(s)).collect();
+            lines.push(Line::styled(
+                text::truncate(&format!("dropped since the pin: {}", dropped.join(", ")), w),
+                theme::error(),
+            ));
+        }
+    }
+    if let Some(why) = &tab.why {
+        lines.push(Line::raw(""));
+        lines.push(match why {
+            Err(e) => Line::styled(format!("why not: ✗ {}", text::sanitize_str(e)), theme::error()),
+            Ok(w) if !w.found => Line::styled(
+                format!("why not `{}`: no such id in this namespace", text::sanitize_str(&w.id)),
+                theme::warn(),
+            ),
+            Ok(w) => {
+                let rank = match w.rank {
+                    Some(r) => format!("rank {r}"),
+                    None => format!("not in the first {}", w.limit),
+                };
+                let score = w.score.map(|s| format!("score {s:.4}")).unwrap_or_else(|| "score unknown".into());
+                let last =
+                    matches.last().map(|m| format!(" (the last shown scores {:.4})", m.score)).unwrap_or_default();
+                let filt = if w.passes_filter { "passes the filter" } else { "EXCLUDED by the filter" };
+                Line::styled(
+                    format!("why not `{}`: {rank} · {score}{last} · {filt}", text::sanitize_str(&w.id)),
+                    theme::warn(),
+                )
+            }
+        });
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn render_detail(f: &mut Frame, area: Rect, tab: &SearchTab) {
+    let block = Block::default().borders(Borders::ALL).border_style(theme::dim()).title(" detail ");
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let Some(m) = tab.matches().get(tab.selected) else { return };
+    let mut lines =
+        vec![Line::styled(text::sanitize_str(&m.id), theme::title()), Line::raw(format!("score {:.6}", m.score))];
+    if let Some(v) = &m.values {
+        let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        lines.push(Line::raw(format!("dimension {} · norm {norm:.4}", v.len())));
+    }
+    lines.push(Line::raw(""));
+    if let Some(md) = &m.metadata {
+        for (k, v) in md {
+            if *k == tab.text_field {
+                continue;
+            }
+            let val = match v {
+                serde_json::Value::String(s) => text::sanitize_str(s),
+                other => text::sanitize_str(&other.to_string()),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{} ", text::sanitize_str(k)), theme::label()),
+                Span::raw(val),
+            ]));
+        }
+        if let Some(t) = md.get(&tab.text_field).and_then(|v| v.as_str()) {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(format!("{}:", tab.text_field), theme::label()));
+            lines.extend(text::sanitize_multiline(t.as_bytes()).split('\n').map(|l| Line::raw(l.to_string())));
+        }
+    }
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
