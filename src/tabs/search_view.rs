@@ -204,12 +204,13 @@ fn render_results(f: &mut Frame, area: Rect, tab: &SearchTab) {
             .iter()
             .find_map(|k| md.get(*k).and_then(|v| v.as_str()).map(|v| v.to_string()))
             .unwrap_or_default();
-        let mv = match d.as_ref().and_then(|d| d.moves.get(i).cloned()) {
-            None if d.is_some() => Span::styled(" new ", theme::ok()),
+        // No pin: no column. Pinned: new, or moved by how many places.
+        let mv = match d.as_ref().map(|d| d.moves.get(i).copied().flatten()) {
+            None => Span::raw(""),
+            Some(None) => Span::styled(" new ", theme::ok()),
             Some(Some(0)) => Span::styled("  =  ", theme::dim()),
             Some(Some(x)) if x > 0 => Span::styled(format!(" ↑{x:<2} "), theme::ok()),
             Some(Some(x)) => Span::styled(format!(" ↓{:<2} ", -x), theme::error()),
-            _ => Span::raw(""),
         };
         let head = format!("{:>3} {:>7.4} {:<8} ", i + 1, m.score, bar);
         let id = format!("{} ", text::fit(&text::sanitize_str(&m.id), 18));
