@@ -5,6 +5,7 @@
 
 pub mod fake_pinecone;
 pub mod http;
+pub mod pty;
 
 use memscope::app::{App, Msg};
 use memscope::config::Config;
