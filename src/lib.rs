@@ -191,6 +191,34 @@ async fn run_demo(mut cfg: config::Config, no_tui: bool) -> Result<()> {
             .map_err(|e| eyre!("seeding the demo failed: {e}"))?;
         cfg.long_term = Some(config::LongTermConfig::Sqlite { path });
     }
+    // Vector tier: an embedded index of the demo's messages with the local model, when the model
+    // is installed. Embeddings are cached in the data dir, so only the first start computes them.
+    if cfg.vector.is_none() {
+        match seed_demo_vectors(&lt_dir).await {
+            Ok(path) => {
+                cfg.vector = Some(config::VectorConfig {
+                    backend: "local".into(),
+                    index: None,
+                    host: None,
+                    control_url: None,
+                    metric: None,
+                    namespace: String::new(),
+                    text_field: "text".into(),
+                    path: Some(path),
+                    api_key: None,
+                });
+                cfg.embedding.get_or_insert(config::EmbeddingConfig {
+                    provider: "local".into(),
+                    model: None,
+                    base_url: None,
+                    model_dir: None,
+                    dimensions: None,
+                    api_key: None,
+                });
+            }
+            Err(e) => eprintln!("memscope demo: no vector tier ({e})"),
+        }
+    }
     let mut rc = cfg.redis.take().unwrap_or_else(|| config::RedisConfig::new(server.url()));
     rc.url = server.url();
     cfg.redis = Some(rc);
@@ -204,6 +232,38 @@ async fn run_demo(mut cfg: config::Config, no_tui: bool) -> Result<()> {
     }
     drop(server);
     Ok(())
+}
+
+async fn seed_demo_vectors(dir: &std::path::Path) -> Result<String> {
+    use std::hash::{Hash, Hasher};
+    let items = demo::vector_items(&demo::long_term_plan(&demo::fixture()?, 60, 0));
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for i in &items {
+        (&i.id, &i.text).hash(&mut h);
+    }
+    let cache_dir = directories::ProjectDirs::from("", "", "memscope")
+        .map(|d| d.data_dir().join("demo-cache"))
+        .ok_or_else(|| eyre!("no data directory"))?;
+    std::fs::create_dir_all(&cache_dir)?;
+    let cached = cache_dir.join(format!("vectors-{:016x}.db", h.finish()));
+    if !cached.exists() {
+        eprintln!(
+            "memscope demo: embedding {} demo messages with the local model (cached for next time)…",
+            items.len()
+        );
+        let model = embed::local::MiniLm::load(None).map_err(|e| eyre!("{e}"))?;
+        let tmp = cached.with_extension("partial");
+        let _ = std::fs::remove_file(&tmp);
+        let store = store::local_vectors::LocalVectors::open(&tmp.display().to_string(), domain::Metric::Cosine)
+            .map_err(|e| eyre!("{e}"))?;
+        search::from_texts(&store, &model, items, "", "text", 64, |_| {}).await.map_err(|e| eyre!("{e}"))?;
+        drop(store);
+        std::fs::rename(&tmp, &cached)?;
+    }
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("vectors.db");
+    std::fs::copy(&cached, &path)?;
+    Ok(path.display().to_string())
 }
 
 /// Removes a directory when dropped (also while unwinding from a panic).
@@ -239,6 +299,14 @@ pub async fn run_tui(cfg: config::Config) -> Result<()> {
         .duration_since(std::time::UNIX_EPOCH)
         .ok()
         .map(|d| domain::Ts::from_micros(d.as_micros() as i64));
+    // Search parameters are kept per profile.
+    let state_file = directories::ProjectDirs::from("", "", "memscope")
+        .map(|d| d.data_dir().join("state").join(format!("search-{}.json", cfg.profile.replace(['/', '\\'], "_"))));
+    if let Some(v) =
+        state_file.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).and_then(|t| serde_json::from_str(&t).ok())
+    {
+        app.search.restore(&v);
+    }
     let send = |cmds: Vec<message::Command>| {
         for c in cmds {
             let _ = backend.commands.send(c);
@@ -289,5 +357,13 @@ pub async fn run_tui(cfg: config::Config) -> Result<()> {
     drop(backend.commands);
     backend.task.abort();
     drop(guard);
+    if let Some(p) = state_file
+        && app.search.configured
+    {
+        let _ = p.parent().map(std::fs::create_dir_all);
+        if let Err(e) = std::fs::write(&p, app.search.saved().to_string()) {
+            tracing::warn!(error = %e, "could not save the search parameters");
+        }
+    }
     Ok(())
 }

@@ -99,6 +99,37 @@ impl SearchTab {
         Context::Search
     }
 
+    /// The parameters kept per profile between runs (and the query history).
+    pub fn saved(&self) -> serde_json::Value {
+        serde_json::json!({
+            "top_k": self.top_k,
+            "namespace": self.namespace,
+            "filter": self.filter_text(),
+            "threshold": self.threshold,
+            "include_values": self.include_values,
+            "history": self.history.iter().rev().take(100).rev().collect::<Vec<_>>(),
+        })
+    }
+
+    pub fn restore(&mut self, v: &serde_json::Value) {
+        if let Some(k) = v.get("top_k").and_then(|x| x.as_u64()) {
+            self.top_k = (k as u32).clamp(1, 1000);
+        }
+        if let Some(n) = v.get("namespace").and_then(|x| x.as_str()) {
+            self.namespace = n.to_string();
+        }
+        if let Some(f) = v.get("filter").and_then(|x| x.as_str()) {
+            self.filter = line_area(f);
+            self.edited();
+            self.last_edit_ms = None;
+        }
+        self.threshold = v.get("threshold").and_then(|x| x.as_f64()).map(|t| t as f32);
+        self.include_values = v.get("include_values").and_then(|x| x.as_bool()).unwrap_or(false);
+        if let Some(h) = v.get("history").and_then(|x| x.as_array()) {
+            self.history = h.iter().filter_map(|x| x.as_str().map(str::to_string)).collect();
+        }
+    }
+
     pub fn searching(&self) -> bool {
         self.req.is_some()
     }
@@ -388,5 +419,40 @@ mod tests {
         assert_eq!(d.moves, vec![Some(1), None, Some(-2)]);
         assert_eq!(d.dropped, vec!["c".to_string()]);
         assert_eq!((d.overlap, d.k), (2, 3));
+    }
+}
+
+#[cfg(test)]
+mod saved_tests {
+    use super::*;
+
+    #[test]
+    fn parameters_round_trip() {
+        let mut cfg = crate::config::Config::with_redis("redis://x");
+        cfg.vector = Some(crate::config::VectorConfig {
+            backend: "local".into(),
+            index: None,
+            host: None,
+            control_url: None,
+            metric: None,
+            namespace: String::new(),
+            text_field: "text".into(),
+            path: None,
+            api_key: None,
+        });
+        let mut a = SearchTab::new(&cfg);
+        a.top_k = 20;
+        a.namespace = "docs".into();
+        a.threshold = Some(0.4);
+        a.filter = line_area("{\"role\": \"user\"}");
+        a.history = vec!["one".into(), "two".into()];
+        let mut b = SearchTab::new(&cfg);
+        b.restore(&a.saved());
+        assert_eq!(
+            (b.top_k, b.namespace.as_str(), b.threshold, b.filter_text()),
+            (20, "docs", Some(0.4), "{\"role\": \"user\"}".to_string())
+        );
+        assert_eq!(b.history, ["one", "two"]);
+        assert!(b.params().is_some());
     }
 }
