@@ -466,6 +466,31 @@ pub async fn seed_long_term(
     Ok(n)
 }
 
+/// The demo's vector records: one per message of the long-term plan (text, conversation,
+/// message, role, user), the memory layer's layout.
+pub fn vector_items(plan: &[(String, Vec<(String, crate::domain::FsValue)>)]) -> Vec<crate::search::TextItem> {
+    plan.iter()
+        .filter(|(p, _)| p.contains("/messages/"))
+        .filter_map(|(path, fields)| {
+            let get = |k: &str| fields.iter().find(|(f, _)| f == k).and_then(|(_, v)| v.as_str()).map(str::to_string);
+            let text = get("content")?;
+            let mut parts = path.split('/');
+            let conv = parts.nth(1)?.to_string();
+            let id = path.rsplit('/').next()?.to_string();
+            let mut md = serde_json::Map::new();
+            md.insert("conversation_id".into(), conv.into());
+            md.insert("message_id".into(), id.clone().into());
+            if let Some(r) = get("role") {
+                md.insert("role".into(), r.into());
+            }
+            if let Some(u) = get("user_id") {
+                md.insert("user_id".into(), u.into());
+            }
+            Some(crate::search::TextItem { id, text: text.chars().take(2000).collect(), metadata: md })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,30 +530,10 @@ mod tests {
             assert!(types.contains(t), "demo has no {t}");
         }
         let _ = FsValue::Null;
+        let items = vector_items(&plan);
+        assert!(items.len() > 150);
+        assert!(
+            items.iter().all(|i| i.metadata.contains_key("conversation_id") && i.metadata.contains_key("message_id"))
+        );
     }
-}
-
-/// The demo's vector records: one per message of the long-term plan (text, conversation,
-/// message, role, user), the memory layer's layout.
-pub fn vector_items(plan: &[(String, Vec<(String, crate::domain::FsValue)>)]) -> Vec<crate::search::TextItem> {
-    plan.iter()
-        .filter(|(p, _)| p.contains("/messages/"))
-        .filter_map(|(path, fields)| {
-            let get = |k: &str| fields.iter().find(|(f, _)| f == k).and_then(|(_, v)| v.as_str()).map(str::to_string);
-            let text = get("content")?;
-            let mut parts = path.split('/');
-            let conv = parts.nth(1)?.to_string();
-            let id = path.rsplit('/').next()?.to_string();
-            let mut md = serde_json::Map::new();
-            md.insert("conversation_id".into(), conv.into());
-            md.insert("message_id".into(), id.clone().into());
-            if let Some(r) = get("role") {
-                md.insert("role".into(), r.into());
-            }
-            if let Some(u) = get("user_id") {
-                md.insert("user_id".into(), u.into());
-            }
-            Some(crate::search::TextItem { id, text: text.chars().take(2000).collect(), metadata: md })
-        })
-        .collect()
 }
