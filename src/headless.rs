@@ -133,7 +133,12 @@ pub async fn search(
         None => None,
     };
     let store = crate::store::build_vector(vc).await?;
-    let embedder = crate::embed::for_config(cfg)?;
+    let embedder = match crate::embed::for_config(cfg) {
+        Ok(e) => Some(e),
+        // An integrated-inference index embeds the query itself.
+        Err(crate::store::StoreError::NotConfigured(_)) if cfg.embedding.is_none() => None,
+        Err(e) => return Err(e.into()),
+    };
     let dim = store.stats().await?.dimension.map(|d| d as usize);
     let params = crate::search::SearchParams {
         text: text.to_string(),
@@ -142,7 +147,7 @@ pub async fn search(
         filter,
         include_values: false,
     };
-    let out = crate::search::search(store.as_ref(), embedder.as_ref(), dim, &params).await?;
+    let out = crate::search::search(store.as_ref(), embedder.as_deref(), dim, &params).await?;
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
     if json {

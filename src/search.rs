@@ -25,13 +25,24 @@ pub struct SearchOutcome {
 }
 
 /// Embed `text` and query; the dimension is checked against the index's before querying.
+/// An index that embeds for itself (integrated inference) gets the text and no embedder is used.
 pub async fn search(
     store: &dyn VectorStore,
-    embedder: &dyn Embedder,
+    embedder: Option<&dyn Embedder>,
     index_dimension: Option<usize>,
     p: &SearchParams,
 ) -> Result<SearchOutcome, StoreError> {
     let t0 = Instant::now();
+    if let Some(result) = store.search_text(&p.text, p.top_k, &p.namespace, p.filter.as_ref()).await? {
+        let ms = t0.elapsed().as_secs_f64() * 1e3;
+        return Ok(SearchOutcome { result, embed_ms: 0.0, query_ms: ms, total_ms: ms });
+    }
+    let embedder = embedder.ok_or_else(|| {
+        StoreError::NotConfigured(
+            "no embedder for this index: set [profile.NAME.embedding] provider = \"openai\" | \"pinecone\" | \"local\""
+                .into(),
+        )
+    })?;
     let v = embedder
         .embed(std::slice::from_ref(&p.text), Kind::Query)
         .await?
@@ -116,7 +127,7 @@ pub struct WhyNot {
 /// count how many admitted vectors score better (querying up to `limit` results).
 pub async fn why_not(
     store: &dyn VectorStore,
-    embedder: &dyn Embedder,
+    embedder: Option<&dyn Embedder>,
     p: &SearchParams,
     id: &str,
     limit: usize,

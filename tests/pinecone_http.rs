@@ -197,3 +197,53 @@ async fn live_pinecone_when_configured() {
     let r = p.query(&q).await.unwrap();
     assert!(r.matches.len() <= 3);
 }
+
+#[tokio::test]
+async fn integrated_inference_indexes_search_by_text_without_an_embedder() {
+    let data = Server::start(Arc::new(|r: &Request| {
+        if r.path() == "/records/namespaces/__default__/search" {
+            Response::json(200, json!({
+                "result": {"hits": [
+                    {"_id": "rec-1", "_score": 0.82, "fields": {"chunk_text": "It is sunny in NYC", "category": "weather"}},
+                    {"_id": "rec-2", "_score": 0.41, "fields": {"chunk_text": "Refunds take 5 days"}}
+                ]},
+                "usage": {"read_units": 7, "embed_total_tokens": 5}
+            }))
+        } else {
+            Response::json(404, json!({"code": 5, "message": "not found", "details": []}))
+        }
+    }))
+    .await;
+    let host = data.host.clone();
+    let control = Server::start(Arc::new(move |_r: &Request| {
+        Response::json(200, json!({
+            "name": "docs", "dimension": 1024, "metric": "cosine", "host": host,
+            "embed": {"model": "llama-text-embed-v2", "metric": "cosine", "dimension": 1024, "vector_type": "dense", "field_map": {"text": "chunk_text"}},
+            "spec": {"serverless": {"cloud": "aws", "region": "us-east-1"}}, "status": {"ready": true, "state": "Ready"}, "vector_type": "dense"
+        }))
+    }))
+    .await;
+    let mut o = PineconeOptions::new("test-key");
+    o.index = Some("docs".into());
+    o.control_url = control.url.clone();
+    o.host_scheme = "http";
+    let p = Pinecone::connect(o).await.unwrap();
+    assert_eq!(p.integrated_model.as_deref(), Some("llama-text-embed-v2"));
+    let params = memscope::search::SearchParams {
+        text: "weather in new york".into(),
+        top_k: 2,
+        namespace: String::new(),
+        filter: Some(json!({"category": "weather"})),
+        include_values: false,
+    };
+    let out = memscope::search::search(&p, None, Some(1024), &params).await.unwrap();
+    assert_eq!(out.result.matches[0].id, "rec-1");
+    assert_eq!(out.result.read_units, Some(7));
+    assert_eq!(out.embed_ms, 0.0, "no client-side embedding");
+    let req = &data.requests()[0];
+    assert_eq!(
+        req.json(),
+        json!({"query": {"inputs": {"text": "weather in new york"}, "top_k": 2, "filter": {"category": "weather"}}})
+    );
+    assert_eq!(req.header("X-Pinecone-API-Version"), Some("2025-10"));
+}

@@ -48,7 +48,8 @@ impl ConnTracker {
 #[derive(Clone)]
 struct VectorSide {
     store: Arc<dyn crate::store::VectorStore>,
-    embedder: Arc<dyn crate::embed::Embedder>,
+    /// None for indexes that embed for themselves (integrated inference) when none is configured.
+    embedder: Option<Arc<dyn crate::embed::Embedder>>,
     dimension: Option<usize>,
 }
 
@@ -174,12 +175,18 @@ impl Backend {
             loop {
                 let r = async {
                     let store = crate::store::build_vector(&vc).await?;
-                    let embedder: Arc<dyn crate::embed::Embedder> = {
+                    let embedder: Option<Arc<dyn crate::embed::Embedder>> = {
+                        let has_embedding = cfg.embedding.is_some();
                         let cfg = cfg.clone();
-                        tokio::task::spawn_blocking(move || crate::embed::for_config(&cfg))
+                        match tokio::task::spawn_blocking(move || crate::embed::for_config(&cfg))
                             .await
-                            .map_err(|e| StoreError::Other(e.to_string()))??
-                            .into()
+                            .map_err(|e| StoreError::Other(e.to_string()))?
+                        {
+                            Ok(e) => Some(e.into()),
+                            // An integrated-inference index needs no embedder of ours.
+                            Err(StoreError::NotConfigured(_)) if !has_embedding => None,
+                            Err(e) => return Err(e),
+                        }
                     };
                     let dimension = store.stats().await?.dimension.map(|d| d as usize);
                     Ok::<_, StoreError>(VectorSide { store, embedder, dimension })
@@ -417,7 +424,7 @@ impl Backend {
             }
             Command::Search { req, params } => self.spawn_vec(Slot::VecSearch, req, move |v| async move {
                 crate::message::VecReply::Search(match v {
-                    Ok(v) => crate::search::search(v.store.as_ref(), v.embedder.as_ref(), v.dimension, &params).await,
+                    Ok(v) => crate::search::search(v.store.as_ref(), v.embedder.as_deref(), v.dimension, &params).await,
                     Err(e) => Err(e),
                 })
             }),
@@ -429,7 +436,7 @@ impl Backend {
             }),
             Command::WhyNot { req, params, id } => self.spawn_vec(Slot::VecWhy, req, move |v| async move {
                 crate::message::VecReply::WhyNot(match v {
-                    Ok(v) => crate::search::why_not(v.store.as_ref(), v.embedder.as_ref(), &params, &id, 1000).await,
+                    Ok(v) => crate::search::why_not(v.store.as_ref(), v.embedder.as_deref(), &params, &id, 1000).await,
                     Err(e) => Err(e),
                 })
             }),

@@ -123,6 +123,17 @@ pub trait VectorStore: Send + Sync {
     /// Upsert records, batched by the implementation; returns how many were written.
     async fn upsert(&self, records: Vec<crate::domain::VectorRecord>, namespace: &str) -> Result<u64, StoreError>;
     async fn delete(&self, ids: &[String], namespace: &str) -> Result<(), StoreError>;
+    /// Indexes that embed for themselves (Pinecone integrated inference) search by text;
+    /// `None` means the caller must embed the query.
+    async fn search_text(
+        &self,
+        _text: &str,
+        _top_k: u32,
+        _namespace: &str,
+        _filter: Option<&serde_json::Value>,
+    ) -> Result<Option<crate::domain::QueryResult>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// The one place where the long-term implementation is chosen.

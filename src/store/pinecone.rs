@@ -56,6 +56,8 @@ pub struct Pinecone {
     /// From describe_index, when the index was looked up by name.
     pub dimension: Option<u32>,
     pub metric: Option<Metric>,
+    /// Integrated inference: the index's embedding model (it embeds queries itself).
+    pub integrated_model: Option<String>,
     label: String,
 }
 
@@ -103,6 +105,7 @@ impl Pinecone {
             data: Url::parse("http://unset.invalid").map_err(|e| StoreError::Other(e.to_string()))?,
             dimension: None,
             metric: None,
+            integrated_model: None,
             label: String::new(),
             opts,
         };
@@ -114,6 +117,7 @@ impl Pinecone {
                 let v = me.send_url(Method::GET, url, None).await?;
                 me.dimension = v.get("dimension").and_then(Value::as_u64).map(|d| d as u32);
                 me.metric = v.get("metric").and_then(Value::as_str).and_then(Metric::parse);
+                me.integrated_model = v.pointer("/embed/model").and_then(Value::as_str).map(str::to_string);
                 let h = v
                     .get("host")
                     .and_then(Value::as_str)
@@ -365,6 +369,45 @@ impl VectorStore for Pinecone {
             total += reply.get("upsertedCount").and_then(Value::as_u64).unwrap_or(0);
         }
         Ok(total)
+    }
+
+    async fn search_text(
+        &self,
+        text: &str,
+        top_k: u32,
+        namespace: &str,
+        filter: Option<&Value>,
+    ) -> Result<Option<QueryResult>, StoreError> {
+        if self.integrated_model.is_none() {
+            return Ok(None);
+        }
+        // The records API names the default namespace `__default__`.
+        let ns = if namespace.is_empty() { "__default__" } else { namespace };
+        let mut query = json!({ "inputs": { "text": text }, "top_k": top_k });
+        if let Some(f) = filter {
+            query["filter"] = f.clone();
+        }
+        let path = format!("/records/namespaces/{}/search", ns.replace('/', "%2F"));
+        let v = self.send(Method::POST, &path, Some(json!({ "query": query }))).await?;
+        let matches = v
+            .pointer("/result/hits")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|h| VectorMatch {
+                        id: h.get("_id").and_then(Value::as_str).unwrap_or_default().to_string(),
+                        score: h.get("_score").and_then(Value::as_f64).unwrap_or(0.0) as f32,
+                        values: None,
+                        metadata: metadata_of(h.get("fields")),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Some(QueryResult {
+            matches,
+            namespace: namespace.to_string(),
+            read_units: v.pointer("/usage/read_units").and_then(Value::as_u64),
+        }))
     }
 
     async fn delete(&self, ids: &[String], namespace: &str) -> Result<(), StoreError> {
