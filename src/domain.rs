@@ -593,3 +593,31 @@ pub struct IdPage {
     pub ids: Vec<String>,
     pub next: Option<String>,
 }
+
+// ---------- health ----------
+
+/// What one Redis health probe read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RedisHealth {
+    pub ping_ms: f64,
+    pub used_memory: u64,
+    /// 0 when no maxmemory is set.
+    pub maxmemory: u64,
+    /// Cumulative counters from INFO stats.
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub evicted_keys: u64,
+    pub expired_keys: u64,
+    pub ops_per_sec: f64,
+    pub connected_clients: u64,
+    pub blocked_clients: u64,
+    pub rejected_connections: u64,
+    /// Keys per database (INFO keyspace).
+    pub keyspace: Vec<DbInfo>,
+    pub slowlog_len: u64,
+    /// Newest slow commands: (duration µs, command line).
+    pub slowlog: Vec<(u64, String)>,
+    /// memscope's own hits and misses at the time of the probe (cumulative).
+    pub own_hits: u64,
+    pub own_misses: u64,
+}

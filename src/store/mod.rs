@@ -60,6 +60,10 @@ pub trait KeyStore: Send + Sync {
     /// Arms the write guard. Until armed, `write` sends nothing.
     fn set_writes_allowed(&self, allowed: bool);
     async fn write(&self, op: &WriteOp) -> Result<String, StoreError>;
+    /// PING round trip, INFO, DBSIZE per database and SLOWLOG, for the Health tab.
+    async fn health(&self) -> Result<crate::domain::RedisHealth, StoreError>;
+    /// Keyspace hits and misses memscope's own commands caused (subtracted from INFO's).
+    fn own_lookups(&self) -> (u64, u64);
 }
 
 /// The long-term tier: conversation logs and any other documents, read page by page.

@@ -22,6 +22,10 @@ pub struct RedisStore {
     db: u32,
     label: String,
     writes_allowed: AtomicBool,
+    /// Keyspace hits and misses our own reads cause (TYPE, PTTL, GET, LLEN, …): Redis counts
+    /// them in INFO too, and the Health tab subtracts them to show the application's miss rate.
+    own_hits: std::sync::atomic::AtomicU64,
+    own_misses: std::sync::atomic::AtomicU64,
 }
 
 fn map_err(e: redis::RedisError) -> StoreError {
@@ -69,11 +73,25 @@ impl RedisStore {
             }
             _ => format!("{}/{db}", base.trim_end_matches('/')),
         };
-        Ok(RedisStore { conn, cfg: cfg.clone(), db, label, writes_allowed: AtomicBool::new(false) })
+        Ok(RedisStore {
+            conn,
+            cfg: cfg.clone(),
+            db,
+            label,
+            writes_allowed: AtomicBool::new(false),
+            own_hits: Default::default(),
+            own_misses: Default::default(),
+        })
     }
 
     pub fn db(&self) -> u32 {
         self.db
+    }
+
+    /// Count `n` keyspace lookups of ours on a key that exists (`hit`) or not.
+    fn looked_up(&self, hit: bool, n: u64) {
+        let c = if hit { &self.own_hits } else { &self.own_misses };
+        c.fetch_add(n, Ordering::Relaxed);
     }
 
     async fn run<T>(&self, ms: u64, f: impl Future<Output = redis::RedisResult<T>>) -> Result<T, StoreError> {
@@ -105,9 +123,9 @@ impl RedisStore {
             KeyType::Stream => "XLEN",
             _ => return page,
         };
-        let (Some(mem), Ok(len)) = (memory, self.query::<u64>(redis::cmd(len_cmd).arg(key)).await) else {
-            return page;
-        };
+        let Some(mem) = memory else { return page };
+        let Ok(len) = self.query::<u64>(redis::cmd(len_cmd).arg(key)).await else { return page };
+        self.looked_up(true, 1);
         let avg = mem / len.max(1);
         let budget = self.cfg.preview_bytes.saturating_mul(4);
         (budget / avg.max(1)).clamp(1, page)
@@ -128,6 +146,7 @@ impl RedisStore {
             && bytes.len() >= 16
             && let Ok(count) = self.query::<u64>(redis::cmd("PFCOUNT").arg(key)).await
         {
+            self.looked_up(true, 1);
             return Ok((len, ValueBody::HyperLogLog { count, bytes: len }));
         }
         Ok((len, ValueBody::String(Blob { total_len: len, bytes })))
@@ -190,6 +209,28 @@ fn parse_meta(t: &Value, ttl: &Value, mem: &Value) -> KeyMeta {
     };
     let ttl = if ktype.is_none() { Ttl::Gone } else { int_of(ttl).map(Ttl::from_pttl).unwrap_or(Ttl::Persistent) };
     KeyMeta { ktype, ttl, memory: int_of(mem).and_then(|m| u64::try_from(m).ok()) }
+}
+
+/// The figures of `INFO memory stats clients keyspace`.
+pub fn parse_health_info(info: &str) -> crate::domain::RedisHealth {
+    let get = |k: &str| -> Option<&str> {
+        info.lines().find_map(|l| l.strip_prefix(k).and_then(|r| r.strip_prefix(':'))).map(str::trim)
+    };
+    let n = |k: &str| get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    crate::domain::RedisHealth {
+        used_memory: n("used_memory"),
+        maxmemory: n("maxmemory"),
+        keyspace_hits: n("keyspace_hits"),
+        keyspace_misses: n("keyspace_misses"),
+        evicted_keys: n("evicted_keys"),
+        expired_keys: n("expired_keys"),
+        ops_per_sec: get("instantaneous_ops_per_sec").and_then(|v| v.parse().ok()).unwrap_or(0.0),
+        connected_clients: n("connected_clients"),
+        blocked_clients: n("blocked_clients"),
+        rejected_connections: n("rejected_connections"),
+        keyspace: parse_keyspace(info),
+        ..Default::default()
+    }
 }
 
 /// Parse `INFO keyspace` lines such as `db0:keys=12,expires=3,avg_ttl=0`.
@@ -255,11 +296,15 @@ impl KeyStore for RedisStore {
             p.cmd("TYPE").arg(&**k).cmd("PTTL").arg(&**k).cmd("MEMORY").arg("USAGE").arg(&**k);
         }
         let vals = self.pipe(&p).await?;
-        Ok(keys
+        let out: Vec<(Key, KeyMeta)> = keys
             .iter()
             .zip(vals.chunks(3))
             .map(|(k, c)| (k.clone(), parse_meta(&c[0], &c[1], c.get(2).unwrap_or(&Value::Nil))))
-            .collect())
+            .collect();
+        for (_, m) in &out {
+            self.looked_up(m.ktype.is_some(), 2); // TYPE and PTTL
+        }
+        Ok(out)
     }
 
     async fn value(&self, key: &[u8], cursor: &PageCursor) -> Result<Option<ValuePage>, StoreError> {
@@ -268,9 +313,13 @@ impl KeyStore for RedisStore {
         p.cmd("TYPE").arg(key).cmd("PTTL").arg(key).cmd("MEMORY").arg("USAGE").arg(key);
         let v = self.pipe(&p).await?;
         let meta = parse_meta(&v[0], &v[1], v.get(2).unwrap_or(&Value::Nil));
+        self.looked_up(meta.ktype.is_some(), 2); // TYPE and PTTL
         let Some(ktype) = meta.ktype.clone() else {
             return Ok(None);
         };
+        // Each type reads its length and one page (two lookups); PFCOUNT and page sizing add one.
+        let extra = if matches!(ktype, KeyType::Other(_)) { 0 } else { 2 };
+        self.looked_up(true, extra);
         let offset = match cursor {
             PageCursor::Offset(o) => *o,
             _ => 0,
@@ -382,6 +431,39 @@ impl KeyStore for RedisStore {
         let cfg = items(v.get(2).cloned().unwrap_or(Value::Nil));
         let databases = cfg.get(1).and_then(int_of).map(|d| d as u32);
         Ok(ServerInfo { version, keyspace, databases, db: self.db })
+    }
+
+    async fn health(&self) -> Result<crate::domain::RedisHealth, StoreError> {
+        let t = Instant::now();
+        let _: String = self.query(&redis::cmd("PING")).await?;
+        let ping_ms = t.elapsed().as_secs_f64() * 1e3;
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        p.cmd("INFO").arg("memory").arg("stats").arg("clients").arg("keyspace");
+        p.cmd("SLOWLOG").arg("LEN").cmd("SLOWLOG").arg("GET").arg(5);
+        let v = self.pipe(&p).await?;
+        let info = String::from_utf8_lossy(&bytes_of(&v[0])).into_owned();
+        let mut h = parse_health_info(&info);
+        h.ping_ms = ping_ms;
+        h.slowlog_len = v.get(1).and_then(int_of).unwrap_or(0) as u64;
+        h.slowlog = items(v.get(2).cloned().unwrap_or(Value::Nil))
+            .into_iter()
+            .filter_map(|e| {
+                let parts = items(e);
+                let us = parts.get(2).and_then(int_of)? as u64;
+                let cmd: Vec<String> =
+                    items(parts.get(3)?.clone()).iter().map(|a| crate::ui::text::sanitize_line(&bytes_of(a))).collect();
+                Some((us, cmd.join(" ")))
+            })
+            .collect();
+        let (own_hits, own_misses) = self.own_lookups();
+        h.own_hits = own_hits;
+        h.own_misses = own_misses;
+        Ok(h)
+    }
+
+    fn own_lookups(&self) -> (u64, u64) {
+        (self.own_hits.load(Ordering::Relaxed), self.own_misses.load(Ordering::Relaxed))
     }
 
     fn set_writes_allowed(&self, allowed: bool) {
