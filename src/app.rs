@@ -6,6 +6,7 @@ use crate::domain::{ConnState, Tier, WriteOp};
 use crate::keymap::{Action, Context, Keymap};
 use crate::message::{BackendEvent, Command, RequestId};
 use crate::tabs::conversations::ConversationsTab;
+use crate::tabs::health::HealthTab;
 use crate::tabs::keys::KeysTab;
 use crate::tabs::search::SearchTab;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -93,6 +94,7 @@ pub struct App {
     pub keys: KeysTab,
     pub conversations: ConversationsTab,
     pub search: SearchTab,
+    pub health: HealthTab,
     pub popup: Option<Popup>,
     pub status: Option<Status>,
     pub now_ms: u64,
@@ -132,6 +134,7 @@ impl App {
             keys: KeysTab::new(cfg),
             conversations: ConversationsTab::new(cfg),
             search: SearchTab::new(cfg),
+            health: HealthTab::new(cfg),
             popup: None,
             status: None,
             now_ms: 0,
@@ -172,6 +175,7 @@ impl App {
             TabId::Keys if self.keys.configured => self.keys.context(),
             TabId::Conversations if self.conversations.configured => self.conversations.context(),
             TabId::Search if self.search.configured => self.search.context(),
+            TabId::Health => Context::Health,
             _ => Context::Global,
         }
     }
@@ -256,6 +260,10 @@ impl App {
             }
             BackendEvent::LongTerm(req, reply) => self.conversations.on_reply(req, reply, &mut ids),
             BackendEvent::Vector(req, reply) => self.search.on_reply(req, reply),
+            BackendEvent::Health(s) => {
+                self.health.on_sample(*s);
+                vec![]
+            }
             BackendEvent::Write(req, r) => {
                 let (cmds, status) = self.keys.on_write(req, r, &mut ids);
                 if let Some((text, err)) = status {
@@ -349,6 +357,10 @@ impl App {
             _ if self.tab == TabId::Keys => self.keys_action(action),
             _ if self.tab == TabId::Conversations => self.conversations_action(action),
             _ if self.tab == TabId::Search => self.search_action(action),
+            _ if self.tab == TabId::Health => {
+                self.health.on_action(action);
+                vec![]
+            }
             _ => vec![],
         }
     }

@@ -18,6 +18,9 @@ pub struct Cli {
     /// Allow writes for this run (the in-app toggle `W` and a confirmation are still needed).
     #[arg(long, global = true)]
     pub write: bool,
+    /// Append every health sample to FILE as JSON lines (TUI and `memscope health`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -51,6 +54,16 @@ pub enum Cmd {
     Model {
         #[command(subcommand)]
         command: ModelCmd,
+    },
+    /// Check every configured tier once (rates over one interval) and exit 0 OK, 1 WARN,
+    /// 2 CRIT, 3 DOWN.
+    Health {
+        /// One JSON object per tier (schema in the README).
+        #[arg(long)]
+        json: bool,
+        /// Keep checking: a line per sample, until Ctrl-C.
+        #[arg(long)]
+        watch: bool,
     },
     /// Semantic search headless: embed TEXT and query the vector tier.
     Search {

@@ -39,6 +39,27 @@ struct FileProfile {
     long_term: Option<FileLongTerm>,
     vector: Option<FileVector>,
     embedding: Option<FileEmbedding>,
+    health: Option<FileHealth>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileHealth {
+    interval_ms: Option<u64>,
+    heavy_interval_ms: Option<u64>,
+    window_s: Option<u64>,
+    latency_warn_ms: Option<f64>,
+    latency_crit_ms: Option<f64>,
+    miss_rate_warn: Option<f64>,
+    miss_rate_crit: Option<f64>,
+    memory_warn_pct: Option<f64>,
+    memory_crit_pct: Option<f64>,
+    fullness_warn: Option<f64>,
+    fullness_crit: Option<f64>,
+    evictions_warn_per_s: Option<f64>,
+    evictions_crit_per_s: Option<f64>,
+    time_to_full_warn_s: Option<f64>,
+    time_to_full_crit_s: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -149,6 +170,21 @@ pub struct EmbeddingConfig {
     pub api_key: Option<String>,
 }
 
+/// The health poller's intervals and the thresholds of its alerts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthConfig {
+    pub interval_ms: u64,
+    pub heavy_interval_ms: u64,
+    pub window_s: u64,
+    pub thresholds: crate::health::Thresholds,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig { interval_ms: 2_000, heavy_interval_ms: 60_000, window_s: 3_600, thresholds: Default::default() }
+    }
+}
+
 /// The configuration memscope runs with, after every layer was applied.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -158,6 +194,7 @@ pub struct Config {
     pub long_term: Option<LongTermConfig>,
     pub vector: Option<VectorConfig>,
     pub embedding: Option<EmbeddingConfig>,
+    pub health: HealthConfig,
     pub keymap: BTreeMap<String, String>,
     /// Files looked at, in order, and whether each was found.
     pub searched: Vec<(PathBuf, bool)>,
@@ -453,6 +490,59 @@ fn resolve(
         None => None,
     };
 
+    let mut health = HealthConfig::default();
+    if let Some(h) = p.health {
+        let t = &mut health.thresholds;
+        if let Some(v) = h.interval_ms {
+            health.interval_ms = v.max(100);
+        }
+        if let Some(v) = h.heavy_interval_ms {
+            health.heavy_interval_ms = v.max(1_000);
+        }
+        if let Some(v) = h.window_s {
+            health.window_s = v.clamp(10, 24 * 3600);
+        }
+        let set = |dst: &mut f64, v: Option<f64>| {
+            if let Some(v) = v {
+                *dst = v;
+            }
+        };
+        set(&mut t.latency_warn_ms, h.latency_warn_ms);
+        set(&mut t.latency_crit_ms, h.latency_crit_ms);
+        set(&mut t.miss_rate_warn, h.miss_rate_warn);
+        set(&mut t.miss_rate_crit, h.miss_rate_crit);
+        set(&mut t.memory_warn_pct, h.memory_warn_pct);
+        set(&mut t.memory_crit_pct, h.memory_crit_pct);
+        set(&mut t.fullness_warn, h.fullness_warn);
+        set(&mut t.fullness_crit, h.fullness_crit);
+        set(&mut t.evictions_warn_per_s, h.evictions_warn_per_s);
+        set(&mut t.evictions_crit_per_s, h.evictions_crit_per_s);
+        set(&mut t.time_to_full_warn_s, h.time_to_full_warn_s);
+        set(&mut t.time_to_full_crit_s, h.time_to_full_crit_s);
+        // warn must come before crit; rates are fractions.
+        let checks = [
+            ("latency_warn_ms", t.latency_warn_ms, "latency_crit_ms", t.latency_crit_ms),
+            ("miss_rate_warn", t.miss_rate_warn, "miss_rate_crit", t.miss_rate_crit),
+            ("memory_warn_pct", t.memory_warn_pct, "memory_crit_pct", t.memory_crit_pct),
+            ("fullness_warn", t.fullness_warn, "fullness_crit", t.fullness_crit),
+            ("evictions_warn_per_s", t.evictions_warn_per_s, "evictions_crit_per_s", t.evictions_crit_per_s),
+        ];
+        for (w, wv, c, cv) in checks {
+            if wv > cv || wv < 0.0 {
+                return Err(invalid(format!("[profile.{name}.health] {w} = {wv} must be ≥ 0 and ≤ {c} = {cv}")));
+            }
+        }
+        for (k, v) in [("miss_rate_crit", t.miss_rate_crit), ("fullness_crit", t.fullness_crit)] {
+            if v > 1.0 {
+                return Err(invalid(format!("[profile.{name}.health] {k} = {v} is a fraction (0 to 1)")));
+            }
+        }
+        if t.time_to_full_crit_s > t.time_to_full_warn_s {
+            return Err(invalid(format!(
+                "[profile.{name}.health] time_to_full_crit_s must be ≤ time_to_full_warn_s (it warns earlier)"
+            )));
+        }
+    }
     let read_only = if ov.write { false } else { p.read_only.unwrap_or(true) };
     Ok(Config {
         profile: name,
@@ -461,6 +551,7 @@ fn resolve(
         long_term,
         vector,
         embedding,
+        health,
         keymap,
         searched,
         file: file_path,
@@ -496,6 +587,7 @@ impl Config {
             long_term: None,
             vector: None,
             embedding: None,
+            health: HealthConfig::default(),
             keymap: BTreeMap::new(),
             searched: vec![],
             file: None,
@@ -659,6 +751,22 @@ mod tests {
         let bad = parse_str("[profile.a.long_term]\nbackend = \"mongo\"\n", "f").unwrap();
         let e = resolve(bad, "f", &Overrides::default(), &env_none, vec![], None, vec![]).unwrap_err();
         assert!(e.to_string().contains("mongo"));
+    }
+
+    #[test]
+    fn health_thresholds_parse_and_validate() {
+        let ok = parse_str("[profile.p.health]\ninterval_ms = 1000\nlatency_warn_ms = 20\nlatency_crit_ms = 80\nmiss_rate_warn = 0.3\n", "f").unwrap();
+        let c = resolve(ok, "f", &Overrides::default(), &env_none, vec![], None, vec![]).unwrap();
+        assert_eq!(c.health.interval_ms, 1000);
+        assert_eq!(c.health.thresholds.latency_crit_ms, 80.0);
+        assert_eq!(c.health.thresholds.miss_rate_warn, 0.3);
+        let bad = parse_str("[profile.p.health]\nlatency_warn_ms = 900\n", "f").unwrap();
+        let e = resolve(bad, "f", &Overrides::default(), &env_none, vec![], None, vec![]).unwrap_err().to_string();
+        assert!(e.contains("latency_warn_ms") && e.contains("latency_crit_ms"), "{e}");
+        let bad = parse_str("[profile.p.health]\nmiss_rate_crit = 80\n", "f").unwrap();
+        assert!(resolve(bad, "f", &Overrides::default(), &env_none, vec![], None, vec![]).is_err());
+        let typo = parse_str("[profile.p.health]\nlatency_wran_ms = 1\n", "f").unwrap_err().to_string();
+        assert!(typo.contains("latency_wran_ms"), "{typo}");
     }
 
     #[test]

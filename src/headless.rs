@@ -228,3 +228,129 @@ pub async fn index(
     println!("upserted {n} vectors into namespace {ns:?} of {}", store.describe());
     Ok(n)
 }
+
+/// Appends samples to the `--record` file as JSON lines.
+pub struct Recorder(Option<std::fs::File>);
+
+impl Recorder {
+    pub fn open(path: Option<&std::path::Path>) -> Result<Recorder, HeadlessError> {
+        Ok(Recorder(match path {
+            Some(p) => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .map_err(|e| HeadlessError::Usage(format!("--record {}: {e}", p.display())))?,
+            ),
+            None => None,
+        }))
+    }
+    pub fn write(&mut self, s: &crate::health::Sample) {
+        if let Some(f) = &mut self.0 {
+            let _ = writeln!(f, "{}", crate::health::sample_json(s));
+        }
+    }
+}
+
+/// `memscope health [--json] [--watch] [--record FILE]`: returns the exit code.
+pub async fn health(
+    cfg: &Config,
+    json: bool,
+    watch: bool,
+    record: Option<&std::path::Path>,
+) -> Result<u8, HeadlessError> {
+    use crate::health::{History, Level, Probe};
+    let probes = crate::tabs::health::HealthTab::new(cfg).configured;
+    if probes.is_empty() {
+        return Err(HeadlessError::Usage("no tier is configured: nothing to check (`memscope config check`)".into()));
+    }
+    let mut rec = Recorder::open(record)?;
+    let mut be = crate::backend::spawn(cfg.clone());
+    let keep = cfg.health.window_s * 1000;
+    let t = cfg.health.thresholds.clone();
+    let mut hist = History::default();
+    // Two samples per tier give one interval of rates; connecting (the local model) may take a while.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(cfg.health.interval_ms * 3 + 30_000);
+    let out = std::io::stdout();
+    loop {
+        let ev = if watch {
+            be.events.recv().await
+        } else {
+            match tokio::time::timeout_at(deadline, be.events.recv()).await {
+                Ok(e) => e,
+                Err(_) => break,
+            }
+        };
+        let Some(ev) = ev else { break };
+        let crate::message::BackendEvent::Health(s) = ev else { continue };
+        rec.write(&s);
+        let probe = s.probe;
+        let st = hist.push(*s, keep, &t);
+        if watch && let Some(st) = st {
+            let mut o = out.lock();
+            let clock =
+                crate::domain::Ts { secs: hist.samples[&probe].back().map(|x| x.wall_secs).unwrap_or(0), nanos: 0 }
+                    .to_rfc3339();
+            let lat = st.figures.get("latency_ms").map(|l| format!("{l:.1} ms")).unwrap_or_else(|| "-".into());
+            let extra = match probe {
+                Probe::Redis => {
+                    st.figures.get("miss_rate").map(|m| format!(" miss {:.0}%", m * 100.0)).unwrap_or_default()
+                }
+                _ => String::new(),
+            };
+            let err = st.last_error.as_deref().map(|e| format!(" {}", text::sanitize_str(e))).unwrap_or_default();
+            writeln!(o, "{} {:<9} {:<4} {lat}{extra}{err}", &clock[11..19], probe.name(), st.level.name())?;
+            o.flush()?;
+        }
+        if !watch && probes.iter().all(|p| hist.samples.get(p).is_some_and(|q| q.len() >= 2)) {
+            break;
+        }
+    }
+    drop(be.commands);
+    be.task.abort();
+    let mut worst = Level::Ok;
+    let mut rows = Vec::new();
+    for p in &probes {
+        let st = hist.status(*p, keep, &t).unwrap_or(crate::health::TierStatus {
+            probe: *p,
+            level: Level::Down,
+            latency_p50: None,
+            latency_p99: None,
+            errors: 0,
+            conditions: vec![("down".into(), Level::Down, "no answer to the health probe".into())],
+            figures: Default::default(),
+            last_error: Some("no answer to the health probe".into()),
+        });
+        worst = worst.max(st.level);
+        rows.push(st);
+    }
+    let mut o = out.lock();
+    if json {
+        writeln!(o, "{}", serde_json::Value::Array(rows.iter().map(crate::health::status_json).collect()))?;
+    } else if !watch {
+        writeln!(o, "{:<10} {:<5} {:>9} {:>9}  DETAILS", "TIER", "STATE", "P50 MS", "P99 MS")?;
+        for st in &rows {
+            let f = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
+            let mut details: Vec<String> = st.conditions.iter().map(|(_, _, m)| text::sanitize_str(m)).collect();
+            if details.is_empty() {
+                details = st
+                    .figures
+                    .iter()
+                    .filter(|(k, _)| !k.ends_with("_ms"))
+                    .take(4)
+                    .map(|(k, v)| format!("{k}={v:.3}"))
+                    .collect();
+            }
+            writeln!(
+                o,
+                "{:<10} {:<5} {:>9} {:>9}  {}",
+                st.probe.name(),
+                st.level.name(),
+                f(st.latency_p50),
+                f(st.latency_p99),
+                details.join("; ")
+            )?;
+        }
+    }
+    Ok(worst.exit_code())
+}

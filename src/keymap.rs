@@ -13,6 +13,7 @@ pub enum Context {
     Thread,
     Browser,
     Search,
+    Health,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,6 +66,7 @@ pub enum Action {
     ToggleValues,
     Pin,
     WhyNot,
+    Freeze,
 }
 
 /// (action, config name, context, default keys, help text, shown in footer)
@@ -166,6 +168,9 @@ const TABLE: &[Entry] = &[
     (Action::Subcollections, "subcollections", Context::Browser, &["c"], "subcollections of the document", true),
     (Action::Refresh, "browser_refresh", Context::Browser, &["r"], "reload", true),
     (Action::Back, "browser_back", Context::Browser, &["Esc", "h", "Left"], "back", true),
+    (Action::Freeze, "freeze", Context::Health, &["f"], "freeze / resume the display", true),
+    (Action::TopKUp, "window_up", Context::Health, &["+", "="], "longer window", true),
+    (Action::TopKDown, "window_down", Context::Health, &["-"], "shorter window", true),
     (Action::Filter, "search_edit", Context::Search, &["/", "i"], "edit the query (Esc leaves the editor)", true),
     (Action::EditFilter, "search_filter", Context::Search, &["f"], "edit the metadata filter", true),
     (Action::TopKUp, "top_k_up", Context::Search, &["+", "="], "more results (top_k)", true),
@@ -360,6 +365,7 @@ impl Keymap {
             Context::Thread => "Conversations: thread",
             Context::Browser => "Conversations: document browser",
             Context::Search => "Semantic Search (while editing: Enter searches now, Up/Down history, Esc leaves)",
+            Context::Health => "Health",
         };
         let mut ctxs = vec![ctx];
         if ctx != Context::Global {

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod embed;
 pub mod headless;
+pub mod health;
 pub mod keymap;
 pub mod keytree;
 pub mod message;
@@ -98,8 +99,18 @@ async fn run_cli(cli: cli::Cli) -> Result<std::process::ExitCode> {
     match cli.command {
         Some(Cmd::Demo { no_tui }) => {
             let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
-            run_demo(cfg, no_tui).await?;
+            run_demo(cfg, no_tui, cli.record.as_deref()).await?;
             Ok(std::process::ExitCode::SUCCESS)
+        }
+        Some(Cmd::Health { json, watch }) => {
+            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
+            match headless::health(&cfg, json, watch, cli.record.as_deref()).await {
+                Ok(code) => Ok(std::process::ExitCode::from(code)),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(std::process::ExitCode::from(4))
+                }
+            }
         }
         Some(Cmd::Search { text, top_k, namespace, filter, json }) => {
             let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
@@ -164,13 +175,13 @@ async fn run_cli(cli: cli::Cli) -> Result<std::process::ExitCode> {
         Some(Cmd::Tui) | None => {
             let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
             keymap::Keymap::new(&cfg.keymap).map_err(|e| eyre!("{e}"))?;
-            run_tui(cfg).await?;
+            run_tui(cfg, cli.record.as_deref()).await?;
             Ok(std::process::ExitCode::SUCCESS)
         }
     }
 }
 
-async fn run_demo(mut cfg: config::Config, no_tui: bool) -> Result<()> {
+async fn run_demo(mut cfg: config::Config, no_tui: bool, record: Option<&std::path::Path>) -> Result<()> {
     eprintln!("memscope demo: starting a private redis-server…");
     let server = tokio::task::spawn_blocking(|| demo::PrivateRedis::start(&[])).await??;
     eprintln!("memscope demo: private redis-server at {} (stopped when memscope exits)", server.url());
@@ -228,7 +239,7 @@ async fn run_demo(mut cfg: config::Config, no_tui: bool) -> Result<()> {
         println!("memscope demo: Redis seeded with {} writes; Ctrl-C stops it.", plan.len());
         wait_for_signal().await;
     } else {
-        run_tui(cfg).await?;
+        run_tui(cfg, record).await?;
     }
     drop(server);
     Ok(())
@@ -285,7 +296,8 @@ async fn wait_for_signal() {
 
 /// The UI loop. Its only `.await` is the `select!` for the next event; every store call runs
 /// in the backend task.
-pub async fn run_tui(cfg: config::Config) -> Result<()> {
+pub async fn run_tui(cfg: config::Config, record: Option<&std::path::Path>) -> Result<()> {
+    let mut recorder = headless::Recorder::open(record).map_err(|e| eyre!("{e}"))?;
     use tokio::signal::unix::{SignalKind, signal};
     tracing::info!(profile = %cfg.profile, read_only = cfg.read_only, "memscope UI starting");
     let mut guard = TerminalGuard::enter()?;
@@ -336,7 +348,12 @@ pub async fn run_tui(cfg: config::Config) -> Result<()> {
                 Some(Err(e)) => return Err(e.into()),
                 None => Msg::Quit,
             },
-            Some(ev) = backend.events.recv() => Msg::Backend(ev),
+            Some(ev) = backend.events.recv() => {
+                if let message::BackendEvent::Health(s) = &ev {
+                    recorder.write(s);
+                }
+                Msg::Backend(ev)
+            }
             _ = tick.tick() => Msg::Tick(start.elapsed().as_millis() as u64),
             _ = sigterm.recv() => Msg::Quit,
             _ = sigint.recv() => Msg::Quit,
@@ -346,7 +363,12 @@ pub async fn run_tui(cfg: config::Config) -> Result<()> {
         // Drain what the backend queued before drawing, but bounded so keys stay responsive.
         for _ in 0..256 {
             match backend.events.try_recv() {
-                Ok(ev) => send(app.update(Msg::Backend(ev))),
+                Ok(ev) => {
+                    if let message::BackendEvent::Health(s) = &ev {
+                        recorder.write(s);
+                    }
+                    send(app.update(Msg::Backend(ev)))
+                }
                 Err(_) => break,
             }
         }

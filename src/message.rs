@@ -30,6 +30,8 @@ pub enum Slot {
     VecSearch,
     VecStats,
     VecWhy,
+    /// The health poller (runs for the backend's lifetime).
+    Health,
 }
 
 /// UI → backend.
@@ -149,6 +151,8 @@ pub enum BackendEvent {
     Conn(Tier, ConnState),
     LongTerm(RequestId, LtReply),
     Vector(RequestId, VecReply),
+    /// A health probe's sample (from the poller; no request).
+    Health(Box<crate::health::Sample>),
 }
 
 /// Replies of the vector tier.

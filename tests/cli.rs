@@ -88,3 +88,42 @@ fn config_check_redacts_secrets_and_names_file_and_line_of_errors() {
     let missing = memscope(&["config", "check", "--config", "/nonexistent/memscope.toml"]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn health_json_schema_and_exit_codes() {
+    let r = support::redis();
+    let out = memscope(&["health", "--json", "--redis-url", &r.url()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tiers = v.as_array().unwrap();
+    assert_eq!(tiers.len(), 1);
+    let t = &tiers[0];
+    for k in ["tier", "state", "latency_ms", "errors", "figures", "alerts", "error"] {
+        assert!(t.get(k).is_some(), "missing `{k}` in {t}");
+    }
+    assert_eq!(t["tier"], "redis");
+    assert_eq!(t["state"], "OK");
+    assert!(t["latency_ms"]["p50"].as_f64().is_some());
+    assert!(t["figures"]["used_memory"].as_f64().unwrap() > 0.0);
+
+    // A config whose latency thresholds every probe exceeds: WARN → 1, CRIT → 2.
+    let dir = tempfile::tempdir().unwrap();
+    for (warn, crit, code) in [(0.0, 10_000.0, 1), (0.0, 0.0, 2)] {
+        let cfg = dir.path().join(format!("h{code}.toml"));
+        std::fs::write(
+            &cfg,
+            format!("[profile.p.redis]\nurl = \"{}\"\n[profile.p.health]\ninterval_ms = 200\nlatency_warn_ms = {warn}\nlatency_crit_ms = {crit}\n", r.url()),
+        )
+        .unwrap();
+        let out = memscope(&["health", "--config", cfg.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(code), "{}", String::from_utf8_lossy(&out.stdout));
+    }
+    // Down → 3, and --record writes the samples.
+    let rec = dir.path().join("rec.jsonl");
+    let out = memscope(&["health", "--redis-url", "redis://127.0.0.1:1/0", "--record", rec.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let lines = std::fs::read_to_string(&rec).unwrap();
+    let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    assert_eq!(first["tier"], "redis");
+    assert!(first["error"].as_str().unwrap().contains("unreachable"));
+}

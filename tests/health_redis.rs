@@ -49,3 +49,109 @@ async fn own_lookups_match_what_redis_counts() {
     let (oh, om) = s.own_lookups();
     assert_eq!((after.0 - before.0, after.1 - before.1), (oh, om), "INFO delta vs memscope's own count");
 }
+
+fn sample(
+    s: &RedisStore,
+    at_ms: u64,
+    h: Result<memscope::domain::RedisHealth, memscope::store::StoreError>,
+) -> memscope::health::Sample {
+    let _ = s;
+    let (latency_ms, redis, error) = match h {
+        Ok(h) => (Some(h.ping_ms), Some(h), None),
+        Err(e) => (None, None, Some(e.to_string())),
+    };
+    memscope::health::Sample {
+        probe: memscope::health::Probe::Redis,
+        mono_ms: at_ms,
+        wall_secs: (at_ms / 1000) as i64,
+        error,
+        latency_ms,
+        redis,
+        documents: None,
+        vectors: None,
+        calls: 0,
+        errors: 0,
+    }
+}
+
+#[tokio::test]
+async fn reported_miss_rate_is_the_workloads_while_memscope_browses() {
+    let r = support::redis();
+    let mut c = support::client(&r);
+    for i in 0..50 {
+        let _: () = redis::cmd("SET").arg(format!("cache:{i}")).arg("v").query(&mut c).unwrap();
+    }
+    let s = RedisStore::connect(&RedisConfig::new(r.url()), None).unwrap();
+    let h1 = s.health().await.unwrap();
+    // The application: 300 hits and 100 misses → 25 % misses.
+    for i in 0..400 {
+        let k = if i % 4 == 0 { format!("missing:{i}") } else { format!("cache:{}", i % 50) };
+        let _: Option<String> = redis::cmd("GET").arg(k).query(&mut c).unwrap();
+    }
+    // memscope browsing meanwhile, with plenty of misses of its own.
+    let keys: Vec<memscope::domain::Key> =
+        (0..80).map(|i| format!("nope:{i}").into_bytes().into_boxed_slice()).collect();
+    s.meta(&keys).await.unwrap();
+    for i in 0..20 {
+        let _ = s.value(format!("cache:{i}").as_bytes(), &PageCursor::Start).await.unwrap();
+    }
+    let h2 = s.health().await.unwrap();
+    let (miss, lookups, _, _) = memscope::health::redis_interval(&h1, &h2, 1.0);
+    assert_eq!(lookups, 400);
+    assert_eq!(miss, Some(0.25));
+}
+
+#[tokio::test]
+async fn debug_sleep_raises_a_latency_alert_that_clears() {
+    use memscope::health::{History, Level, Thresholds};
+    let r = support::redis();
+    let s = RedisStore::connect(&RedisConfig::new(r.url()), None).unwrap();
+    let t = Thresholds::default(); // crit at 500 ms
+    let mut hist = History::default();
+    let window = 3_000;
+    for i in 0..3 {
+        hist.push(sample(&s, i * 1000, s.health().await), window, &t);
+    }
+    assert!(hist.alerts.is_empty());
+    let url = r.url();
+    let sleeper = std::thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let _: () = redis::cmd("DEBUG").arg("SLEEP").arg(1).query(&mut c).unwrap();
+    });
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let st = hist.push(sample(&s, 3000, s.health().await), window, &t).unwrap();
+    sleeper.join().unwrap();
+    assert_eq!(st.level, Level::Crit, "{st:?}");
+    assert!(hist.alerts.iter().any(|a| a.key == "latency" && a.ended_wall.is_none()));
+    // Fast probes afterwards: once the slow one leaves the window the alert ends.
+    for i in 4..9 {
+        hist.push(sample(&s, i * 1000, s.health().await), window, &t);
+    }
+    let a = hist.alerts.iter().find(|a| a.key == "latency").unwrap();
+    assert!(a.ended_wall.is_some(), "{a:?}");
+    assert_eq!(hist.status(memscope::health::Probe::Redis, window, &t).unwrap().level, Level::Ok);
+}
+
+#[tokio::test]
+async fn a_killed_server_goes_down_and_comes_back() {
+    use memscope::health::{History, Level, Thresholds};
+    let mut r = support::redis();
+    let s = RedisStore::connect(&RedisConfig::new(r.url()), None).unwrap();
+    let t = Thresholds::default();
+    let mut hist = History::default();
+    assert_eq!(hist.push(sample(&s, 0, s.health().await), 60_000, &t).unwrap().level, Level::Ok);
+    r.kill();
+    assert_eq!(hist.push(sample(&s, 1000, s.health().await), 60_000, &t).unwrap().level, Level::Down);
+    r.restart().unwrap();
+    let mut level = Level::Down;
+    for i in 2..40 {
+        level = hist.push(sample(&s, i * 1000, s.health().await), 60_000, &t).unwrap().level;
+        if level == Level::Ok {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(level, Level::Ok);
+    let down = hist.alerts.iter().find(|a| a.level == Level::Down).unwrap();
+    assert!(down.ended_wall.is_some(), "the DOWN alert ended when the server came back");
+}

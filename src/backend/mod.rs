@@ -18,10 +18,33 @@ struct ConnTracker {
     tier: Tier,
     last: Arc<Mutex<Option<ConnState>>>,
     tx: UnboundedSender<BackendEvent>,
+    /// memscope's own calls to the tier, and how many failed (for the Health tab).
+    calls: Arc<std::sync::atomic::AtomicU64>,
+    errors: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl ConnTracker {
+    fn new(tier: Tier, tx: UnboundedSender<BackendEvent>) -> ConnTracker {
+        ConnTracker {
+            tier,
+            last: Arc::new(Mutex::new(None)),
+            tx,
+            calls: Default::default(),
+            errors: Default::default(),
+        }
+    }
+
+    fn counts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.calls.load(Relaxed), self.errors.load(Relaxed))
+    }
+
     fn report<T>(&self, r: &Result<T, StoreError>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.calls.fetch_add(1, Relaxed);
+        if r.is_err() {
+            self.errors.fetch_add(1, Relaxed);
+        }
         let state = match r {
             Ok(_) => ConnState::Up,
             Err(e) if e.is_connection() => ConnState::Down(e.to_string()),
@@ -56,6 +79,8 @@ struct VectorSide {
 pub struct Backend {
     cfg: Config,
     redis: Option<Arc<dyn KeyStore>>,
+    /// The current Redis store, for the health poller (replaced on SELECT).
+    redis_shared: Arc<Mutex<Option<Arc<dyn KeyStore>>>>,
     redis_conn: ConnTracker,
     /// Filled in by their connect task: the vector store, its dimension, and the embedder.
     vector: Arc<Mutex<Option<VectorSide>>>,
@@ -88,12 +113,13 @@ pub fn spawn(cfg: Config) -> BackendHandle {
 
 impl Backend {
     fn new(cfg: Config, tx: UnboundedSender<BackendEvent>) -> Backend {
-        let redis_conn = ConnTracker { tier: Tier::ShortTerm, last: Arc::new(Mutex::new(None)), tx: tx.clone() };
-        let lt_conn = ConnTracker { tier: Tier::LongTerm, last: Arc::new(Mutex::new(None)), tx: tx.clone() };
-        let vec_conn = ConnTracker { tier: Tier::Vector, last: Arc::new(Mutex::new(None)), tx: tx.clone() };
+        let redis_conn = ConnTracker::new(Tier::ShortTerm, tx.clone());
+        let lt_conn = ConnTracker::new(Tier::LongTerm, tx.clone());
+        let vec_conn = ConnTracker::new(Tier::Vector, tx.clone());
         let mut b = Backend {
             cfg,
             redis: None,
+            redis_shared: Arc::new(Mutex::new(None)),
             redis_conn,
             long_term: Arc::new(Mutex::new(None)),
             lt_conn,
@@ -106,6 +132,7 @@ impl Backend {
         b.open_redis(None);
         b.open_long_term();
         b.open_vector();
+        b.start_poller();
         b
     }
 
@@ -117,7 +144,11 @@ impl Backend {
         match RedisStore::connect(rc, db) {
             Ok(s) => {
                 s.set_writes_allowed(self.write_mode && !self.cfg.read_only);
-                self.redis = Some(Arc::new(s));
+                let s: Arc<dyn KeyStore> = Arc::new(s);
+                self.redis = Some(s.clone());
+                if let Ok(mut shared) = self.redis_shared.lock() {
+                    *shared = Some(s);
+                }
                 self.redis_conn.set(ConnState::Connecting);
             }
             Err(e) => {
@@ -211,6 +242,153 @@ impl Backend {
                 }
             }
         });
+    }
+
+    /// The health poller: every interval, one probe task per configured tier (a tier that
+    /// hangs never holds up the others); heavy probes on their own, slower interval.
+    fn start_poller(&mut self) {
+        use crate::health::{Probe, Sample};
+        let hc = self.cfg.health.clone();
+        let probes: Vec<Probe> = [
+            (Probe::Redis, self.cfg.redis.is_some()),
+            (Probe::LongTerm, self.cfg.long_term.is_some()),
+            (Probe::Vector, self.cfg.vector.is_some()),
+            (Probe::Embedder, self.cfg.vector.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(p, _)| p)
+        .collect();
+        if probes.is_empty() {
+            return;
+        }
+        let redis = self.redis_shared.clone();
+        let lt = self.long_term.clone();
+        let vec = self.vector.clone();
+        let trackers = [
+            (Probe::Redis, self.redis_conn.clone()),
+            (Probe::LongTerm, self.lt_conn.clone()),
+            (Probe::Vector, self.vec_conn.clone()),
+        ];
+        let tx = self.tx.clone();
+        let h = tokio::spawn(async move {
+            let start = std::time::Instant::now();
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(hc.interval_ms));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            let busy: Arc<Mutex<std::collections::HashSet<Probe>>> = Default::default();
+            let mut last_heavy: Option<std::time::Instant> = None;
+            loop {
+                tick.tick().await;
+                let heavy = last_heavy.is_none_or(|t| t.elapsed().as_millis() as u64 >= hc.heavy_interval_ms);
+                if heavy {
+                    last_heavy = Some(std::time::Instant::now());
+                }
+                for &p in &probes {
+                    if busy.lock().map(|mut b| !b.insert(p)).unwrap_or(true) {
+                        continue; // the previous probe of this tier has not answered yet
+                    }
+                    let (redis, lt, vec, tx, busy) = (redis.clone(), lt.clone(), vec.clone(), tx.clone(), busy.clone());
+                    let tracker = trackers.iter().find(|(q, _)| *q == p).map(|(_, t)| t.clone());
+                    // Still connecting at start-up: not a failure yet, no sample.
+                    let connecting = |t: &ConnTracker| {
+                        t.last.lock().map(|l| matches!(*l, Some(ConnState::Connecting))).unwrap_or(false)
+                    };
+                    let not_ready = match p {
+                        Probe::LongTerm => lt.lock().map(|g| g.is_none()).unwrap_or(true),
+                        Probe::Vector | Probe::Embedder => vec.lock().map(|g| g.is_none()).unwrap_or(true),
+                        Probe::Redis => false,
+                    };
+                    let tracker_for_state = match p {
+                        Probe::Embedder => trackers.iter().find(|(q, _)| *q == Probe::Vector).map(|(_, t)| t.clone()),
+                        _ => tracker.clone(),
+                    };
+                    if not_ready && tracker_for_state.as_ref().is_some_and(connecting) {
+                        if let Ok(mut b) = busy.lock() {
+                            b.remove(&p);
+                        }
+                        continue;
+                    }
+                    tokio::spawn(async move {
+                        let mono_ms = start.elapsed().as_millis() as u64;
+                        let wall_secs = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map(|d| d.as_secs() as i64)
+                            .unwrap_or(0);
+                        let (calls, errors) = tracker.as_ref().map(|t| t.counts()).unwrap_or((0, 0));
+                        let mut s = Sample {
+                            probe: p,
+                            mono_ms,
+                            wall_secs,
+                            error: None,
+                            latency_ms: None,
+                            redis: None,
+                            documents: None,
+                            vectors: None,
+                            calls,
+                            errors,
+                        };
+                        let t0 = std::time::Instant::now();
+                        let r: Result<(), StoreError> = async {
+                            match p {
+                                Probe::Redis => {
+                                    let store = redis
+                                        .lock()
+                                        .ok()
+                                        .and_then(|g| g.clone())
+                                        .ok_or_else(|| StoreError::Unreachable("not connected".into()))?;
+                                    let h = store.health().await?;
+                                    s.latency_ms = Some(h.ping_ms);
+                                    s.redis = Some(h);
+                                }
+                                Probe::LongTerm => {
+                                    let store = lt
+                                        .lock()
+                                        .ok()
+                                        .and_then(|g| g.clone())
+                                        .ok_or_else(|| StoreError::Unreachable("still connecting".into()))?;
+                                    s.latency_ms = Some(store.ping().await?.as_secs_f64() * 1e3);
+                                    if heavy {
+                                        s.documents =
+                                            Some(store.count_conversations(&crate::domain::ConvFilter::All).await?);
+                                    }
+                                }
+                                Probe::Vector => {
+                                    let side = vec
+                                        .lock()
+                                        .ok()
+                                        .and_then(|g| g.clone())
+                                        .ok_or_else(|| StoreError::Unreachable("still connecting".into()))?;
+                                    let st = side.store.stats().await?;
+                                    s.latency_ms = Some(t0.elapsed().as_secs_f64() * 1e3);
+                                    s.vectors = Some(st);
+                                }
+                                Probe::Embedder => {
+                                    let side = vec
+                                        .lock()
+                                        .ok()
+                                        .and_then(|g| g.clone())
+                                        .ok_or_else(|| StoreError::Unreachable("still loading".into()))?;
+                                    if let Some(e) = &side.embedder {
+                                        e.embed(&["health".to_string()], crate::embed::Kind::Passage).await?;
+                                        s.latency_ms = Some(t0.elapsed().as_secs_f64() * 1e3);
+                                    }
+                                }
+                            }
+                            Ok(())
+                        }
+                        .await;
+                        if let Err(e) = r {
+                            s.error = Some(e.to_string());
+                        }
+                        if let Ok(mut b) = busy.lock() {
+                            b.remove(&p);
+                        }
+                        let _ = tx.send(BackendEvent::Health(Box::new(s)));
+                    });
+                }
+            }
+        });
+        self.tasks.insert(Slot::Health, h.abort_handle());
     }
 
     fn vector_or_err(&self) -> Result<VectorSide, StoreError> {

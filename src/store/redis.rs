@@ -434,8 +434,10 @@ impl KeyStore for RedisStore {
     }
 
     async fn health(&self) -> Result<crate::domain::RedisHealth, StoreError> {
+        // A longer deadline than browsing: a slow server should read as slow, not as down.
         let t = Instant::now();
-        let _: String = self.query(&redis::cmd("PING")).await?;
+        let mut c = self.conn.clone();
+        let _: String = self.run(self.cfg.scan_timeout_ms, redis::cmd("PING").query_async(&mut c)).await?;
         let ping_ms = t.elapsed().as_secs_f64() * 1e3;
         let mut p = redis::pipe();
         p.ignore_errors();

@@ -462,7 +462,8 @@ impl KeysTab {
             BackendEvent::Write(..)
             | BackendEvent::Conn(..)
             | BackendEvent::LongTerm(..)
-            | BackendEvent::Vector(..) => {}
+            | BackendEvent::Vector(..)
+            | BackendEvent::Health(..) => {}
         }
         (cmds, None)
     }

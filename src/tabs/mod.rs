@@ -2,6 +2,8 @@
 
 pub mod conversations;
 pub mod conversations_view;
+pub mod health;
+pub mod health_view;
 pub mod keys;
 pub mod keys_view;
 pub mod search;

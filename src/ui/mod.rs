@@ -66,7 +66,7 @@ pub fn draw(f: &mut Frame, app: &App) {
             ],
             "This build does not query the vector tier yet (tracked as the Semantic Search issue).",
         ),
-        TabId::Health => draw_health(f, body, app),
+        TabId::Health => crate::tabs::health_view::render(f, body, &app.health),
     }
     draw_footer(f, footer, app);
     match &app.popup {
@@ -132,6 +132,7 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App) {
         TabId::Keys if app.keys.configured => app.keys.context(),
         TabId::Conversations if app.conversations.configured => app.conversations.context(),
         TabId::Search if app.search.configured => app.search.context(),
+        TabId::Health => crate::keymap::Context::Health,
         _ => crate::keymap::Context::Global,
     };
     let mut spans = Vec::new();
@@ -142,40 +143,12 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn draw_health(f: &mut Frame, area: Rect, app: &App) {
-    let block = Block::default().borders(Borders::ALL).title(" Health ");
-    let row = |name: &str, t: &crate::app::TierInfo| -> Line<'static> {
-        let (word, style) = match &t.state {
-            ConnState::NotConfigured => ("not configured".to_string(), theme::dim()),
-            ConnState::Connecting => ("connecting".to_string(), theme::label()),
-            ConnState::Up => ("up".to_string(), theme::ok()),
-            ConnState::Down(e) => (format!("DOWN: {}", text::sanitize_str(e)), theme::error()),
-        };
-        Line::from(vec![
-            Span::raw(format!("{name:<12}")),
-            Span::styled(format!("{word:<40}"), style),
-            Span::styled(t.label.as_deref().map(text::sanitize_str).unwrap_or_default(), theme::dim()),
-        ])
-    };
-    let lines = vec![
-        row("long-term", &app.long_term),
-        row("short-term", &app.short_term),
-        row("vector", &app.vector),
-        Line::raw(""),
-        Line::styled(
-            "Connection state as seen by memscope's own calls. Live latency, sizes, miss rates and",
-            theme::dim(),
-        ),
-        Line::styled("alerts are not in this build yet (tracked as the Health issue).", theme::dim()),
-    ];
-    f.render_widget(Paragraph::new(lines).block(block), area);
-}
-
 fn draw_help(f: &mut Frame, app: &App) {
     let ctx = match app.tab {
         TabId::Keys if app.keys.configured => app.keys.context(),
         TabId::Conversations if app.conversations.configured => app.conversations.context(),
         TabId::Search if app.search.configured => app.search.context(),
+        TabId::Health => crate::keymap::Context::Health,
         _ => crate::keymap::Context::Global,
     };
     let help = app.keymap.help(ctx);

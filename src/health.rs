@@ -1,0 +1,481 @@
+//! Health: samples from the poller, and the pure evaluation of a window of them — latency
+//! percentiles, interval rates (the application's miss rate: memscope's own lookups taken out),
+//! a time-to-full projection from the size trend, levels against thresholds, and alerts that
+//! remember when they started and ended. The Health tab and `memscope health` share all of it.
+
+use crate::domain::{IndexStats, RedisHealth};
+use std::collections::{BTreeMap, VecDeque};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Ok,
+    Warn,
+    Crit,
+    Down,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Ok => "OK",
+            Level::Warn => "WARN",
+            Level::Crit => "CRIT",
+            Level::Down => "DOWN",
+        }
+    }
+    /// `memscope health` exit codes: 0 OK, 1 WARN, 2 CRIT, 3 DOWN.
+    pub fn exit_code(self) -> u8 {
+        self as u8
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Probe {
+    Redis,
+    LongTerm,
+    Vector,
+    Embedder,
+}
+
+impl Probe {
+    pub const ALL: [Probe; 4] = [Probe::LongTerm, Probe::Redis, Probe::Vector, Probe::Embedder];
+    pub fn name(self) -> &'static str {
+        match self {
+            Probe::Redis => "redis",
+            Probe::LongTerm => "long_term",
+            Probe::Vector => "vector",
+            Probe::Embedder => "embedder",
+        }
+    }
+}
+
+/// One probe of one tier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub probe: Probe,
+    /// Monotonic milliseconds since start (the UI's clock).
+    pub mono_ms: u64,
+    /// Unix seconds.
+    pub wall_secs: i64,
+    pub error: Option<String>,
+    /// Round trip of the probe's small request.
+    pub latency_ms: Option<f64>,
+    pub redis: Option<RedisHealth>,
+    /// Firestore/SQLite: conversation count (heavy probe, not every sample).
+    pub documents: Option<u64>,
+    pub vectors: Option<IndexStats>,
+    /// memscope's own calls to the tier and how many failed (cumulative).
+    pub calls: u64,
+    pub errors: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    pub latency_warn_ms: f64,
+    pub latency_crit_ms: f64,
+    pub miss_rate_warn: f64,
+    pub miss_rate_crit: f64,
+    /// Lookups an interval needs before its miss rate is judged.
+    pub miss_rate_min_lookups: u64,
+    pub memory_warn_pct: f64,
+    pub memory_crit_pct: f64,
+    pub fullness_warn: f64,
+    pub fullness_crit: f64,
+    pub evictions_warn_per_s: f64,
+    pub evictions_crit_per_s: f64,
+    pub time_to_full_warn_s: f64,
+    pub time_to_full_crit_s: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            latency_warn_ms: 100.0,
+            latency_crit_ms: 500.0,
+            miss_rate_warn: 0.5,
+            miss_rate_crit: 0.8,
+            miss_rate_min_lookups: 20,
+            memory_warn_pct: 80.0,
+            memory_crit_pct: 95.0,
+            fullness_warn: 0.8,
+            fullness_crit: 0.95,
+            evictions_warn_per_s: 1.0,
+            evictions_crit_per_s: 50.0,
+            time_to_full_warn_s: 3600.0,
+            time_to_full_crit_s: 600.0,
+        }
+    }
+}
+
+/// What the evaluation says of one tier now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TierStatus {
+    pub probe: Probe,
+    pub level: Level,
+    pub latency_p50: Option<f64>,
+    pub latency_p99: Option<f64>,
+    pub errors: u64,
+    /// Conditions now: (key, level, message).
+    pub conditions: Vec<(String, Level, String)>,
+    /// Key figures for display and JSON.
+    pub figures: BTreeMap<String, f64>,
+    pub last_error: Option<String>,
+}
+
+pub fn percentile(v: &[f64], q: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    Some(s[(((s.len() - 1) as f64) * q).round() as usize])
+}
+
+/// Seconds until `series` (time s, value) reaches `limit`, from a least-squares line; `None`
+/// when not rising.
+pub fn time_to_full(series: &[(f64, f64)], limit: f64) -> Option<f64> {
+    if series.len() < 3 || limit <= 0.0 {
+        return None;
+    }
+    let n = series.len() as f64;
+    let (mx, my) = (series.iter().map(|p| p.0).sum::<f64>() / n, series.iter().map(|p| p.1).sum::<f64>() / n);
+    let sxx: f64 = series.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    if sxx == 0.0 {
+        return None;
+    }
+    let slope = series.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / sxx;
+    let last = series.last()?;
+    if slope <= 0.0 {
+        return None;
+    }
+    Some(((limit - last.1) / slope).max(0.0))
+}
+
+/// Interval figures between two Redis probes: (app miss rate, app lookups, evictions/s, expirations/s).
+pub fn redis_interval(prev: &RedisHealth, cur: &RedisHealth, secs: f64) -> (Option<f64>, u64, f64, f64) {
+    let d = |a: u64, b: u64| b.saturating_sub(a);
+    let hits = d(prev.keyspace_hits, cur.keyspace_hits).saturating_sub(d(prev.own_hits, cur.own_hits));
+    let misses = d(prev.keyspace_misses, cur.keyspace_misses).saturating_sub(d(prev.own_misses, cur.own_misses));
+    let total = hits + misses;
+    let rate = (total > 0).then(|| misses as f64 / total as f64);
+    let secs = secs.max(0.001);
+    (
+        rate,
+        total,
+        d(prev.evicted_keys, cur.evicted_keys) as f64 / secs,
+        d(prev.expired_keys, cur.expired_keys) as f64 / secs,
+    )
+}
+
+fn level_of(v: f64, warn: f64, crit: f64) -> Level {
+    if v >= crit {
+        Level::Crit
+    } else if v >= warn {
+        Level::Warn
+    } else {
+        Level::Ok
+    }
+}
+
+/// Evaluate one tier over its window of samples (oldest first).
+pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<TierStatus> {
+    let last = *window.last()?;
+    let lat: Vec<f64> = window.iter().filter_map(|s| s.latency_ms).collect();
+    let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
+    let mut conditions = Vec::new();
+    let mut figures = BTreeMap::new();
+    if let Some(p) = p99 {
+        let l = level_of(p, t.latency_warn_ms, t.latency_crit_ms);
+        if l > Level::Ok {
+            conditions.push(("latency".into(), l, format!("p99 latency {p:.0} ms")));
+        }
+    }
+    // The newest probe's own latency reacts at once (a frozen server).
+    if let Some(l) = last.latency_ms {
+        figures.insert("latency_ms".into(), l);
+    }
+    let errors = window.iter().filter(|s| s.error.is_some()).count() as u64;
+    let first = window[0];
+    if last.calls > first.calls {
+        let rate = (last.errors - first.errors.min(last.errors)) as f64 / (last.calls - first.calls) as f64;
+        figures.insert("own_error_rate".into(), rate);
+    }
+    match probe {
+        Probe::Redis => {
+            if let Some(h) = &last.redis {
+                figures.insert("used_memory".into(), h.used_memory as f64);
+                figures.insert("ops_per_sec".into(), h.ops_per_sec);
+                figures.insert("connected_clients".into(), h.connected_clients as f64);
+                figures.insert("blocked_clients".into(), h.blocked_clients as f64);
+                figures.insert("rejected_connections".into(), h.rejected_connections as f64);
+                figures.insert("slowlog_len".into(), h.slowlog_len as f64);
+                figures.insert("keys".into(), h.keyspace.iter().map(|d| d.keys).sum::<u64>() as f64);
+                if h.maxmemory > 0 {
+                    let pct = h.used_memory as f64 * 100.0 / h.maxmemory as f64;
+                    figures.insert("memory_pct".into(), pct);
+                    let l = level_of(pct, t.memory_warn_pct, t.memory_crit_pct);
+                    if l > Level::Ok {
+                        conditions.push(("memory".into(), l, format!("memory at {pct:.0}% of maxmemory")));
+                    }
+                    let series: Vec<(f64, f64)> = window
+                        .iter()
+                        .filter_map(|s| s.redis.as_ref().map(|r| (s.mono_ms as f64 / 1000.0, r.used_memory as f64)))
+                        .collect();
+                    if let Some(ttf) = time_to_full(&series, h.maxmemory as f64) {
+                        figures.insert("time_to_full_s".into(), ttf);
+                        let l = if ttf <= t.time_to_full_crit_s {
+                            Level::Crit
+                        } else if ttf <= t.time_to_full_warn_s {
+                            Level::Warn
+                        } else {
+                            Level::Ok
+                        };
+                        if l > Level::Ok {
+                            conditions.push((
+                                "time_to_full".into(),
+                                l,
+                                format!("maxmemory reached in ~{:.0} s at this rate", ttf),
+                            ));
+                        }
+                    }
+                }
+                // Rates over the newest interval.
+                let prev = window.iter().rev().skip(1).find(|s| s.redis.is_some());
+                if let Some(prev) = prev
+                    && let Some(ph) = &prev.redis
+                {
+                    let secs = (last.mono_ms.saturating_sub(prev.mono_ms)) as f64 / 1000.0;
+                    let (miss, lookups, evict, expire) = redis_interval(ph, h, secs);
+                    figures.insert("evicted_per_s".into(), evict);
+                    figures.insert("expired_per_s".into(), expire);
+                    figures.insert("app_lookups".into(), lookups as f64);
+                    if let Some(m) = miss {
+                        figures.insert("miss_rate".into(), m);
+                        if lookups >= t.miss_rate_min_lookups {
+                            let l = level_of(m, t.miss_rate_warn, t.miss_rate_crit);
+                            if l > Level::Ok {
+                                conditions.push(("miss_rate".into(), l, format!("cache miss rate {:.0}%", m * 100.0)));
+                            }
+                        }
+                    }
+                    let l = level_of(evict, t.evictions_warn_per_s, t.evictions_crit_per_s);
+                    if l > Level::Ok {
+                        conditions.push(("evictions".into(), l, format!("{evict:.1} evictions/s")));
+                    }
+                }
+            }
+        }
+        Probe::LongTerm => {
+            if let Some(n) = window.iter().rev().find_map(|s| s.documents) {
+                figures.insert("conversations".into(), n as f64);
+            }
+        }
+        Probe::Vector => {
+            if let Some(st) = &last.vectors {
+                figures.insert("vectors".into(), st.total as f64);
+                figures.insert("namespaces".into(), st.namespaces.len() as f64);
+                if let Some(d) = st.dimension {
+                    figures.insert("dimension".into(), d as f64);
+                }
+                if let Some(f) = st.fullness {
+                    figures.insert("fullness".into(), f);
+                    let l = level_of(f, t.fullness_warn, t.fullness_crit);
+                    if l > Level::Ok {
+                        conditions.push(("fullness".into(), l, format!("index {:.0}% full", f * 100.0)));
+                    }
+                }
+            }
+        }
+        Probe::Embedder => {}
+    }
+    let level = if last.error.is_some() {
+        conditions.push(("down".into(), Level::Down, last.error.clone().unwrap_or_default()));
+        Level::Down
+    } else {
+        conditions.iter().map(|c| c.1).max().unwrap_or(Level::Ok)
+    };
+    Some(TierStatus {
+        probe,
+        level,
+        latency_p50: p50,
+        latency_p99: p99,
+        errors,
+        conditions,
+        figures,
+        last_error: last.error.clone(),
+    })
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub probe: Probe,
+    pub key: String,
+    pub level: Level,
+    pub message: String,
+    pub started_wall: i64,
+    pub ended_wall: Option<i64>,
+}
+
+/// Samples per tier within a window, and the alerts raised from them.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub samples: BTreeMap<Probe, VecDeque<Sample>>,
+    pub alerts: Vec<Alert>,
+}
+
+impl History {
+    /// Add a sample, drop those older than `keep_ms`, and update the tier's alerts.
+    pub fn push(&mut self, s: Sample, keep_ms: u64, t: &Thresholds) -> Option<TierStatus> {
+        let probe = s.probe;
+        let now_mono = s.mono_ms;
+        let wall = s.wall_secs;
+        let q = self.samples.entry(probe).or_default();
+        q.push_back(s);
+        while q.front().is_some_and(|f| now_mono.saturating_sub(f.mono_ms) > keep_ms) {
+            q.pop_front();
+        }
+        let status = self.status(probe, keep_ms, t)?;
+        // Open alerts for new conditions, close those that cleared (or changed level).
+        for a in self.alerts.iter_mut().filter(|a| a.probe == probe && a.ended_wall.is_none()) {
+            let still = status.conditions.iter().any(|(k, l, _)| *k == a.key && *l == a.level);
+            if !still {
+                a.ended_wall = Some(wall);
+            }
+        }
+        for (k, l, m) in &status.conditions {
+            let open =
+                self.alerts.iter().any(|a| a.probe == probe && a.ended_wall.is_none() && a.key == *k && a.level == *l);
+            if !open {
+                self.alerts.push(Alert {
+                    probe,
+                    key: k.clone(),
+                    level: *l,
+                    message: m.clone(),
+                    started_wall: wall,
+                    ended_wall: None,
+                });
+            }
+        }
+        if self.alerts.len() > 500 {
+            let drop = self.alerts.len() - 500;
+            self.alerts.drain(..drop);
+        }
+        Some(status)
+    }
+
+    /// Evaluate a tier over the newest `window_ms` of its samples.
+    pub fn status(&self, probe: Probe, window_ms: u64, t: &Thresholds) -> Option<TierStatus> {
+        let q = self.samples.get(&probe)?;
+        let newest = q.back()?.mono_ms;
+        let w: Vec<&Sample> = q.iter().filter(|s| newest.saturating_sub(s.mono_ms) <= window_ms).collect();
+        evaluate(probe, &w, t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redis_sample(ms: u64, hits: u64, misses: u64, own: (u64, u64), lat: f64) -> Sample {
+        Sample {
+            probe: Probe::Redis,
+            mono_ms: ms,
+            wall_secs: (ms / 1000) as i64,
+            error: None,
+            latency_ms: Some(lat),
+            redis: Some(RedisHealth {
+                keyspace_hits: hits,
+                keyspace_misses: misses,
+                own_hits: own.0,
+                own_misses: own.1,
+                used_memory: 1000,
+                maxmemory: 0,
+                ..Default::default()
+            }),
+            documents: None,
+            vectors: None,
+            calls: 0,
+            errors: 0,
+        }
+    }
+
+    #[test]
+    fn miss_rate_excludes_our_own_lookups() {
+        let a = redis_sample(0, 100, 10, (50, 5), 1.0);
+        // +100 hits +100 misses in INFO, of which ours: +60 hits +20 misses → app 40/80.
+        let b = redis_sample(2000, 200, 110, (110, 25), 1.0);
+        let s = evaluate(Probe::Redis, &[&a, &b], &Thresholds::default()).unwrap();
+        assert!((s.figures["miss_rate"] - 80.0 / 120.0).abs() < 1e-9);
+        assert_eq!(s.level, Level::Warn);
+    }
+
+    #[test]
+    fn latency_alert_starts_and_ends() {
+        let t = Thresholds::default();
+        let mut h = History::default();
+        for i in 0..5 {
+            h.push(redis_sample(i * 1000, 0, 0, (0, 0), 1.0), 60_000, &t);
+        }
+        assert!(h.alerts.is_empty());
+        h.push(redis_sample(5000, 0, 0, (0, 0), 900.0), 4_000, &t);
+        assert_eq!(h.alerts.len(), 1);
+        assert_eq!(h.alerts[0].level, Level::Crit);
+        for i in 6..12 {
+            h.push(redis_sample(i * 1000, 0, 0, (0, 0), 1.0), 4_000, &t);
+        }
+        assert_eq!(h.alerts[0].ended_wall, Some(10));
+    }
+
+    #[test]
+    fn down_and_time_to_full() {
+        let mut s = redis_sample(0, 0, 0, (0, 0), 1.0);
+        s.error = Some("unreachable".into());
+        assert_eq!(evaluate(Probe::Redis, &[&s], &Thresholds::default()).unwrap().level, Level::Down);
+        let ttf = time_to_full(&[(0.0, 10.0), (1.0, 20.0), (2.0, 30.0)], 100.0).unwrap();
+        assert!((ttf - 7.0).abs() < 1e-9);
+        assert!(time_to_full(&[(0.0, 30.0), (1.0, 20.0), (2.0, 10.0)], 100.0).is_none());
+        assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0, 100.0], 0.5), Some(3.0));
+    }
+}
+
+/// A sample as one JSON line (`--record`).
+pub fn sample_json(s: &Sample) -> serde_json::Value {
+    use serde_json::json;
+    json!({
+        "tier": s.probe.name(),
+        "mono_ms": s.mono_ms,
+        "wall": s.wall_secs,
+        "error": s.error,
+        "latency_ms": s.latency_ms,
+        "redis": s.redis.as_ref().map(|h| json!({
+            "ping_ms": h.ping_ms, "used_memory": h.used_memory, "maxmemory": h.maxmemory,
+            "keyspace_hits": h.keyspace_hits, "keyspace_misses": h.keyspace_misses,
+            "own_hits": h.own_hits, "own_misses": h.own_misses,
+            "evicted_keys": h.evicted_keys, "expired_keys": h.expired_keys, "ops_per_sec": h.ops_per_sec,
+            "connected_clients": h.connected_clients, "blocked_clients": h.blocked_clients,
+            "rejected_connections": h.rejected_connections, "slowlog_len": h.slowlog_len,
+            "keyspace": h.keyspace.iter().map(|d| json!({"db": d.db, "keys": d.keys, "expires": d.expires})).collect::<Vec<_>>(),
+        })),
+        "documents": s.documents,
+        "vectors": s.vectors.as_ref().map(|v| json!({
+            "total": v.total, "dimension": v.dimension, "fullness": v.fullness,
+            "namespaces": v.namespaces.iter().map(|(n, c)| json!({"name": n, "vectors": c})).collect::<Vec<_>>(),
+        })),
+        "calls": s.calls,
+        "errors": s.errors,
+    })
+}
+
+/// A tier's status as `memscope health --json` prints it (the schema is documented in the
+/// README and kept stable).
+pub fn status_json(s: &TierStatus) -> serde_json::Value {
+    serde_json::json!({
+        "tier": s.probe.name(),
+        "state": s.level.name(),
+        "latency_ms": {"p50": s.latency_p50, "p99": s.latency_p99},
+        "errors": s.errors,
+        "figures": s.figures,
+        "alerts": s.conditions.iter().map(|(k, l, m)| serde_json::json!({"key": k, "level": l.name(), "message": m})).collect::<Vec<_>>(),
+        "error": s.last_error,
+    })
+}

@@ -1,0 +1,281 @@
+//! Drawing the Health tab: a panel per tier with its state and key figures, charts over the
+//! window with a labelled time axis, and the alerts with when they started and ended.
+
+use super::health::HealthTab;
+use crate::domain::Ts;
+use crate::health::{Level, Probe};
+use crate::ui::{text, theme};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph};
+
+pub fn level_style(l: Level) -> Style {
+    match l {
+        Level::Ok => theme::ok(),
+        Level::Warn => theme::warn(),
+        Level::Crit => theme::error(),
+        Level::Down => Style::new().fg(Color::White).bg(Color::Red),
+    }
+}
+
+fn tier_title(p: Probe) -> &'static str {
+    match p {
+        Probe::Redis => "Redis (short-term)",
+        Probe::LongTerm => "Long-term",
+        Probe::Vector => "Vector index",
+        Probe::Embedder => "Embedder",
+    }
+}
+
+fn clock(secs: i64) -> String {
+    Ts { secs, nanos: 0 }.to_rfc3339()[11..19].to_string()
+}
+
+fn fig(f: &std::collections::BTreeMap<String, f64>, k: &str) -> Option<f64> {
+    f.get(k).copied()
+}
+
+pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
+    let (hist, statuses) = tab.view();
+    if tab.configured.is_empty() {
+        f.render_widget(
+            Paragraph::new("No tier is configured: nothing to watch. `memscope config check` shows why.")
+                .block(Block::default().borders(Borders::ALL).title(" Health ")),
+            area,
+        );
+        return;
+    }
+    let [head, panels, charts, alerts] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(10), Constraint::Min(6), Constraint::Length(7)])
+            .areas(area);
+    let frozen = if tab.frozen.is_some() { "  FROZEN (f resumes)" } else { "" };
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(format!(" window {} min · +/- change · f freeze", tab.window_s / 60), theme::dim()),
+            Span::styled(frozen, theme::warn()),
+        ])),
+        head,
+    );
+    // One panel per tier.
+    let n = tab.configured.len() as u32;
+    let cols = Layout::horizontal((0..n).map(|_| Constraint::Ratio(1, n))).split(panels);
+    for (i, p) in tab.configured.iter().enumerate() {
+        let st = statuses.get(p);
+        let level = st.map(|s| s.level);
+        let badge = match level {
+            Some(l) => Span::styled(format!(" {} ", l.name()), level_style(l)),
+            None => Span::styled(" … ", theme::dim()),
+        };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(level.map(level_style).unwrap_or(theme::dim()))
+            .title(Line::from(vec![Span::raw(format!(" {} ", tier_title(*p))), badge]));
+        let inner = block.inner(cols[i]);
+        f.render_widget(block, cols[i]);
+        let mut lines: Vec<Line> = Vec::new();
+        match st {
+            None => lines.push(Line::styled("waiting for the first probe…", theme::dim())),
+            Some(s) => {
+                let lat = match (s.latency_p50, s.latency_p99) {
+                    (Some(a), Some(b)) => format!("latency p50 {a:.1} ms · p99 {b:.1} ms"),
+                    _ => "latency –".into(),
+                };
+                lines.push(Line::raw(lat));
+                lines.push(Line::raw(format!("probe errors in window: {}", s.errors)));
+                let fg = &s.figures;
+                match p {
+                    Probe::Redis => {
+                        let mem = match (fig(fg, "used_memory"), fig(fg, "memory_pct")) {
+                            (Some(u), Some(pct)) => {
+                                format!("memory {} ({pct:.0}% of max)", text::human_bytes(u as u64))
+                            }
+                            (Some(u), None) => format!("memory {} (no maxmemory)", text::human_bytes(u as u64)),
+                            _ => "memory –".into(),
+                        };
+                        lines.push(Line::raw(mem));
+                        lines.push(Line::raw(format!(
+                            "miss rate {} · {:.0} ops/s",
+                            fig(fg, "miss_rate").map(|m| format!("{:.0}%", m * 100.0)).unwrap_or_else(|| "–".into()),
+                            fig(fg, "ops_per_sec").unwrap_or(0.0)
+                        )));
+                        lines.push(Line::raw(format!(
+                            "evicted {:.1}/s · expired {:.1}/s",
+                            fig(fg, "evicted_per_s").unwrap_or(0.0),
+                            fig(fg, "expired_per_s").unwrap_or(0.0),
+                        )));
+                        lines.push(Line::raw(format!(
+                            "keys {:.0} · clients {:.0} · slowlog {:.0}",
+                            fig(fg, "keys").unwrap_or(0.0),
+                            fig(fg, "connected_clients").unwrap_or(0.0),
+                            fig(fg, "slowlog_len").unwrap_or(0.0)
+                        )));
+                        let (b, r) =
+                            (fig(fg, "blocked_clients").unwrap_or(0.0), fig(fg, "rejected_connections").unwrap_or(0.0));
+                        if b > 0.0 || r > 0.0 {
+                            lines
+                                .push(Line::styled(format!("{b:.0} blocked · {r:.0} rejected clients"), theme::warn()));
+                        }
+                        if let Some(t) = fig(fg, "time_to_full_s") {
+                            lines.push(Line::styled(
+                                format!("full in ~{}", text::human_ms((t * 1000.0) as i64)),
+                                theme::warn(),
+                            ));
+                        }
+                    }
+                    Probe::LongTerm => {
+                        if let Some(c) = fig(fg, "conversations") {
+                            lines.push(Line::raw(format!("conversations {c:.0}")));
+                        }
+                        if let Some(r) = fig(fg, "own_error_rate") {
+                            lines.push(Line::raw(format!("memscope's calls failing: {:.0}%", r * 100.0)));
+                        }
+                    }
+                    Probe::Vector => {
+                        lines.push(Line::raw(format!(
+                            "vectors {:.0} · {:.0} namespaces · dim {}",
+                            fig(fg, "vectors").unwrap_or(0.0),
+                            fig(fg, "namespaces").unwrap_or(0.0),
+                            fig(fg, "dimension").map(|d| format!("{d:.0}")).unwrap_or_else(|| "?".into())
+                        )));
+                        if let Some(fl) = fig(fg, "fullness") {
+                            lines.push(Line::raw(format!("index fullness {:.0}%", fl * 100.0)));
+                        }
+                    }
+                    Probe::Embedder => lines.push(Line::raw("one-word embedding round trip")),
+                }
+                if let Some(e) = &s.last_error {
+                    lines.push(Line::styled(
+                        text::truncate(&text::sanitize_str(e), inner.width as usize),
+                        theme::error(),
+                    ));
+                }
+            }
+        }
+        f.render_widget(Paragraph::new(lines), inner);
+    }
+    // Charts: latency per tier; Redis miss rate and memory.
+    let [lat_area, redis_area] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(charts);
+    let newest = hist.samples.values().filter_map(|q| q.back()).map(|s| s.mono_ms).max().unwrap_or(0);
+    let w = (tab.window_s * 1000) as f64;
+    let x = |ms: u64| -((newest.saturating_sub(ms)) as f64) / 1000.0;
+    let colors = [Color::Cyan, Color::Green, Color::Magenta, Color::Yellow];
+    let series: Vec<(Probe, Vec<(f64, f64)>)> = tab
+        .configured
+        .iter()
+        .map(|p| {
+            let pts = hist
+                .samples
+                .get(p)
+                .map(|q| {
+                    q.iter()
+                        .filter(|s| (newest.saturating_sub(s.mono_ms) as f64) <= w)
+                        .filter_map(|s| s.latency_ms.map(|l| (x(s.mono_ms), l)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (*p, pts)
+        })
+        .collect();
+    let max_lat = series.iter().flat_map(|(_, v)| v.iter().map(|p| p.1)).fold(1.0f64, f64::max);
+    let datasets: Vec<Dataset> = series
+        .iter()
+        .enumerate()
+        .map(|(i, (p, pts))| {
+            Dataset::default()
+                .name(p.name())
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::new().fg(colors[i % 4]))
+                .data(pts)
+        })
+        .collect();
+    let span = tab.window_s as f64;
+    let xlabels = vec![
+        Span::raw(format!("-{}m", tab.window_s / 60)),
+        Span::raw(format!("-{}m", tab.window_s / 120)),
+        Span::raw("now"),
+    ];
+    f.render_widget(
+        Chart::new(datasets)
+            .block(Block::default().borders(Borders::ALL).title(" latency (ms) "))
+            .x_axis(Axis::default().bounds([-span, 0.0]).labels(xlabels.clone()).style(theme::dim()))
+            .y_axis(
+                Axis::default()
+                    .bounds([0.0, max_lat * 1.1])
+                    .labels(vec![Span::raw("0"), Span::raw(format!("{:.0}", max_lat))])
+                    .style(theme::dim()),
+            ),
+        lat_area,
+    );
+    // Redis: miss rate over time, from consecutive samples.
+    let mut miss: Vec<(f64, f64)> = Vec::new();
+    let mut mem: Vec<(f64, f64)> = Vec::new();
+    if let Some(q) = hist.samples.get(&Probe::Redis) {
+        let v: Vec<_> =
+            q.iter().filter(|s| s.redis.is_some() && (newest.saturating_sub(s.mono_ms) as f64) <= w).collect();
+        for pair in v.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            let (Some(ha), Some(hb)) = (&a.redis, &b.redis) else { continue };
+            let secs = (b.mono_ms.saturating_sub(a.mono_ms)) as f64 / 1000.0;
+            if let (Some(m), _, _, _) = crate::health::redis_interval(ha, hb, secs) {
+                miss.push((x(b.mono_ms), m * 100.0));
+            }
+        }
+        let maxmem = v.iter().filter_map(|s| s.redis.as_ref()).map(|h| h.used_memory).max().unwrap_or(1) as f64;
+        mem = v
+            .iter()
+            .filter_map(|s| s.redis.as_ref().map(|h| (x(s.mono_ms), h.used_memory as f64 * 100.0 / maxmem.max(1.0))))
+            .collect();
+    }
+    let ds = vec![
+        Dataset::default()
+            .name("miss %")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::new().fg(Color::Red))
+            .data(&miss),
+        Dataset::default()
+            .name("memory % of peak")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::new().fg(Color::Blue))
+            .data(&mem),
+    ];
+    f.render_widget(
+        Chart::new(ds)
+            .block(Block::default().borders(Borders::ALL).title(" redis: app miss rate · memory "))
+            .x_axis(Axis::default().bounds([-span, 0.0]).labels(xlabels).style(theme::dim()))
+            .y_axis(
+                Axis::default().bounds([0.0, 100.0]).labels(vec![Span::raw("0"), Span::raw("100")]).style(theme::dim()),
+            ),
+        redis_area,
+    );
+    // Alerts, newest first.
+    let block = Block::default().borders(Borders::ALL).title(" alerts ");
+    let inner = block.inner(alerts);
+    f.render_widget(block, alerts);
+    let mut lines: Vec<Line> = Vec::new();
+    if hist.alerts.is_empty() {
+        lines.push(Line::styled("no alerts", theme::dim()));
+    }
+    for a in hist.alerts.iter().rev().take(inner.height as usize) {
+        let when = match a.ended_wall {
+            Some(e) => format!("{} → {} UTC", clock(a.started_wall), clock(e)),
+            None => format!("since {} UTC", clock(a.started_wall)),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(" {:<4} ", a.level.name()),
+                if a.ended_wall.is_some() { theme::dim() } else { level_style(a.level) },
+            ),
+            Span::raw(format!(" {:<9} ", a.probe.name())),
+            Span::raw(text::truncate(&text::sanitize_str(&a.message), 60)),
+            Span::styled(format!("  {when}"), theme::dim()),
+        ]));
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
