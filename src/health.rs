@@ -372,6 +372,48 @@ impl History {
     }
 }
 
+/// A sample as one JSON line (`--record`).
+pub fn sample_json(s: &Sample) -> serde_json::Value {
+    use serde_json::json;
+    json!({
+        "tier": s.probe.name(),
+        "mono_ms": s.mono_ms,
+        "wall": s.wall_secs,
+        "error": s.error,
+        "latency_ms": s.latency_ms,
+        "redis": s.redis.as_ref().map(|h| json!({
+            "ping_ms": h.ping_ms, "used_memory": h.used_memory, "maxmemory": h.maxmemory,
+            "keyspace_hits": h.keyspace_hits, "keyspace_misses": h.keyspace_misses,
+            "own_hits": h.own_hits, "own_misses": h.own_misses,
+            "evicted_keys": h.evicted_keys, "expired_keys": h.expired_keys, "ops_per_sec": h.ops_per_sec,
+            "connected_clients": h.connected_clients, "blocked_clients": h.blocked_clients,
+            "rejected_connections": h.rejected_connections, "slowlog_len": h.slowlog_len,
+            "keyspace": h.keyspace.iter().map(|d| json!({"db": d.db, "keys": d.keys, "expires": d.expires})).collect::<Vec<_>>(),
+        })),
+        "documents": s.documents,
+        "vectors": s.vectors.as_ref().map(|v| json!({
+            "total": v.total, "dimension": v.dimension, "fullness": v.fullness,
+            "namespaces": v.namespaces.iter().map(|(n, c)| json!({"name": n, "vectors": c})).collect::<Vec<_>>(),
+        })),
+        "calls": s.calls,
+        "errors": s.errors,
+    })
+}
+
+/// A tier's status as `memscope health --json` prints it (the schema is documented in the
+/// README and kept stable).
+pub fn status_json(s: &TierStatus) -> serde_json::Value {
+    serde_json::json!({
+        "tier": s.probe.name(),
+        "state": s.level.name(),
+        "latency_ms": {"p50": s.latency_p50, "p99": s.latency_p99},
+        "errors": s.errors,
+        "figures": s.figures,
+        "alerts": s.conditions.iter().map(|(k, l, m)| serde_json::json!({"key": k, "level": l.name(), "message": m})).collect::<Vec<_>>(),
+        "error": s.last_error,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,46 +478,4 @@ mod tests {
         assert!(time_to_full(&[(0.0, 30.0), (1.0, 20.0), (2.0, 10.0)], 100.0).is_none());
         assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0, 100.0], 0.5), Some(3.0));
     }
-}
-
-/// A sample as one JSON line (`--record`).
-pub fn sample_json(s: &Sample) -> serde_json::Value {
-    use serde_json::json;
-    json!({
-        "tier": s.probe.name(),
-        "mono_ms": s.mono_ms,
-        "wall": s.wall_secs,
-        "error": s.error,
-        "latency_ms": s.latency_ms,
-        "redis": s.redis.as_ref().map(|h| json!({
-            "ping_ms": h.ping_ms, "used_memory": h.used_memory, "maxmemory": h.maxmemory,
-            "keyspace_hits": h.keyspace_hits, "keyspace_misses": h.keyspace_misses,
-            "own_hits": h.own_hits, "own_misses": h.own_misses,
-            "evicted_keys": h.evicted_keys, "expired_keys": h.expired_keys, "ops_per_sec": h.ops_per_sec,
-            "connected_clients": h.connected_clients, "blocked_clients": h.blocked_clients,
-            "rejected_connections": h.rejected_connections, "slowlog_len": h.slowlog_len,
-            "keyspace": h.keyspace.iter().map(|d| json!({"db": d.db, "keys": d.keys, "expires": d.expires})).collect::<Vec<_>>(),
-        })),
-        "documents": s.documents,
-        "vectors": s.vectors.as_ref().map(|v| json!({
-            "total": v.total, "dimension": v.dimension, "fullness": v.fullness,
-            "namespaces": v.namespaces.iter().map(|(n, c)| json!({"name": n, "vectors": c})).collect::<Vec<_>>(),
-        })),
-        "calls": s.calls,
-        "errors": s.errors,
-    })
-}
-
-/// A tier's status as `memscope health --json` prints it (the schema is documented in the
-/// README and kept stable).
-pub fn status_json(s: &TierStatus) -> serde_json::Value {
-    serde_json::json!({
-        "tier": s.probe.name(),
-        "state": s.level.name(),
-        "latency_ms": {"p50": s.latency_p50, "p99": s.latency_p99},
-        "errors": s.errors,
-        "figures": s.figures,
-        "alerts": s.conditions.iter().map(|(k, l, m)| serde_json::json!({"key": k, "level": l.name(), "message": m})).collect::<Vec<_>>(),
-        "error": s.last_error,
-    })
 }
