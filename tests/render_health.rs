@@ -1,0 +1,111 @@
+//! Snapshots of the Health tab in OK, WARN and DOWN, from samples fed through `App::update`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use memscope::app::{App, Msg, TabId};
+use memscope::config::{Config, LongTermConfig};
+use memscope::domain::*;
+use memscope::health::{Probe, Sample};
+use memscope::message::BackendEvent;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const T0: i64 = 1_763_935_000;
+
+fn app() -> App {
+    let mut cfg = Config::with_redis("redis://127.0.0.1:6379/0");
+    cfg.long_term = Some(LongTermConfig::Sqlite { path: "/tmp/m.db".into() });
+    let mut app = App::new(&cfg, (140, 36));
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Char('4'), KeyModifiers::NONE)));
+    assert_eq!(app.tab, TabId::Health);
+    app
+}
+
+fn redis(i: u64, lat: f64, hits: u64, misses: u64, used: u64) -> Sample {
+    Sample {
+        probe: Probe::Redis,
+        mono_ms: i * 2000,
+        wall_secs: T0 + (i * 2) as i64,
+        error: None,
+        latency_ms: Some(lat),
+        redis: Some(RedisHealth {
+            ping_ms: lat,
+            used_memory: used,
+            maxmemory: 100 * 1024 * 1024,
+            keyspace_hits: hits,
+            keyspace_misses: misses,
+            ops_per_sec: 420.0,
+            connected_clients: 7,
+            keyspace: vec![DbInfo { db: 0, keys: 1234, expires: 300 }],
+            slowlog_len: 2,
+            ..Default::default()
+        }),
+        documents: None,
+        vectors: None,
+        calls: 10,
+        errors: 0,
+    }
+}
+
+fn lt(i: u64, err: Option<&str>) -> Sample {
+    Sample {
+        probe: Probe::LongTerm,
+        mono_ms: i * 2000,
+        wall_secs: T0 + (i * 2) as i64,
+        error: err.map(str::to_string),
+        latency_ms: err.is_none().then_some(3.5),
+        redis: None,
+        documents: Some(60),
+        vectors: None,
+        calls: 20,
+        errors: 1,
+    }
+}
+
+fn feed(app: &mut App, s: Sample) {
+    app.update(Msg::Backend(BackendEvent::Health(Box::new(s))));
+}
+
+fn screen(app: &App) -> String {
+    let mut t = Terminal::new(TestBackend::new(140, 36)).unwrap();
+    t.draw(|f| memscope::ui::draw(f, app)).unwrap();
+    format!("{}", t.backend())
+}
+
+#[test]
+fn ok() {
+    let mut app = app();
+    for i in 0..30 {
+        feed(&mut app, redis(i, 0.4 + (i % 3) as f64 * 0.1, 1000 + i * 90, 100 + i * 10, 40 << 20));
+        feed(&mut app, lt(i, None));
+    }
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn warn_miss_rate_and_memory_trend() {
+    let mut app = app();
+    for i in 0..30 {
+        // 60 % of the application's lookups miss, memory climbing towards maxmemory.
+        feed(&mut app, redis(i, 0.5, 1000 + i * 40, 100 + i * 60, (60 << 20) + i * (40 << 10)));
+        feed(&mut app, lt(i, None));
+    }
+    let s = screen(&app);
+    assert!(s.contains("Redis (short-term)  WARN"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn down_and_frozen() {
+    let mut app = app();
+    for i in 0..10 {
+        feed(&mut app, redis(i, 0.5, 1000, 100, 40 << 20));
+        feed(&mut app, lt(i, None));
+    }
+    feed(&mut app, lt(10, Some("unreachable: transport error: connection refused")));
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE)));
+    // Samples arriving while frozen do not change the display.
+    feed(&mut app, lt(11, None));
+    let s = screen(&app);
+    assert!(s.contains("DOWN") && s.contains("FROZEN"), "{s}");
+    insta::assert_snapshot!(s);
+}
