@@ -14,23 +14,25 @@ use std::time::Instant;
 fn loaded() -> App {
     let mut cfg = Config::with_redis("redis://127.0.0.1:6379/0");
     cfg.long_term = Some(LongTermConfig::Sqlite { path: "/tmp/m.db".into() });
-    cfg.vector = Some(VectorConfig {
-        backend: "local".into(),
-        index: None,
-        host: None,
-        control_url: None,
-        metric: None,
-        namespace: String::new(),
-        text_field: "text".into(),
-        path: None,
-        api_key: None,
-    });
+    cfg.vector = Some(VectorConfig::local(None));
     cfg.health.interval_ms = 1000;
     let mut app = App::new(&cfg, (200, 60));
-    app.update(Msg::Key(crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Char('4'), crossterm::event::KeyModifiers::NONE)));
-    app.update(Msg::Key(crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Char('+'), crossterm::event::KeyModifiers::NONE)));
-    app.update(Msg::Key(crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Char('+'), crossterm::event::KeyModifiers::NONE)));
-    app.update(Msg::Key(crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Char('+'), crossterm::event::KeyModifiers::NONE)));
+    app.update(Msg::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('4'),
+        crossterm::event::KeyModifiers::NONE,
+    )));
+    app.update(Msg::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('+'),
+        crossterm::event::KeyModifiers::NONE,
+    )));
+    app.update(Msg::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('+'),
+        crossterm::event::KeyModifiers::NONE,
+    )));
+    app.update(Msg::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('+'),
+        crossterm::event::KeyModifiers::NONE,
+    )));
     for i in 0..3600u64 {
         for p in Probe::ALL {
             let s = Sample {

@@ -86,17 +86,7 @@ fn keystroke_to_results(rt: &tokio::runtime::Runtime) {
     let path = dir.path().join("v.db").display().to_string();
     let mut cfg = Config::with_redis("redis://127.0.0.1:1/0");
     cfg.redis = None;
-    cfg.vector = Some(VectorConfig {
-        backend: "local".into(),
-        index: None,
-        host: None,
-        control_url: None,
-        metric: None,
-        namespace: String::new(),
-        text_field: "text".into(),
-        path: Some(path),
-        api_key: None,
-    });
+    cfg.vector = Some(VectorConfig::local(Some(path)));
     cfg.embedding = Some(memscope::config::EmbeddingConfig {
         provider: "local".into(),
         model: None,

@@ -160,6 +160,23 @@ pub struct VectorConfig {
     pub api_key: Option<String>,
 }
 
+impl VectorConfig {
+    /// The embedded index at `path` (default: the data dir), cosine, default namespace.
+    pub fn local(path: Option<String>) -> VectorConfig {
+        VectorConfig {
+            backend: "local".into(),
+            index: None,
+            host: None,
+            control_url: None,
+            metric: None,
+            namespace: String::new(),
+            text_field: "text".into(),
+            path,
+            api_key: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmbeddingConfig {
     pub provider: String,

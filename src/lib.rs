@@ -207,17 +207,7 @@ async fn run_demo(mut cfg: config::Config, no_tui: bool, record: Option<&std::pa
     if cfg.vector.is_none() {
         match seed_demo_vectors(&lt_dir).await {
             Ok(path) => {
-                cfg.vector = Some(config::VectorConfig {
-                    backend: "local".into(),
-                    index: None,
-                    host: None,
-                    control_url: None,
-                    metric: None,
-                    namespace: String::new(),
-                    text_field: "text".into(),
-                    path: Some(path),
-                    api_key: None,
-                });
+                cfg.vector = Some(config::VectorConfig::local(Some(path)));
                 cfg.embedding.get_or_insert(config::EmbeddingConfig {
                     provider: "local".into(),
                     model: None,

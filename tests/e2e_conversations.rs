@@ -4,10 +4,7 @@
 mod support;
 
 use memscope::store::firestore::FirestoreStore;
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use support::pty::Tui;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn open_a_conversation_scroll_and_follow_a_reference() {
@@ -17,93 +14,43 @@ async fn open_a_conversation_scroll_and_follow_a_reference() {
     memscope::demo::seed_long_term(&store, 12, 1_763_900_000).await.unwrap();
     drop(store);
 
-    let pair = native_pty_system().openpty(PtySize { rows: 40, cols: 140, pixel_width: 0, pixel_height: 0 }).unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_memscope"));
-    cmd.env("HOME", home.path());
-    cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
-    cmd.env("XDG_DATA_HOME", home.path().join("data"));
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("FIRESTORE_EMULATOR_HOST", &emu.host);
-    cmd.env("GOOGLE_CLOUD_PROJECT", &project);
-    cmd.env_remove("REDIS_URL");
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    drop(pair.slave);
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(
-        std::num::NonZero::new(40).unwrap(),
-        std::num::NonZero::new(140).unwrap(),
-        0,
-    )));
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let p = parser.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            p.lock().unwrap().process(&buf[..n]);
-        }
-    });
-    let mut w = pair.master.take_writer().unwrap();
-    let screen = || parser.lock().unwrap().screen().contents();
-    let wait = |what: &str| {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = screen();
-            if s.contains(what) {
-                return s;
-            }
-            assert!(Instant::now() < deadline, "`{what}` did not appear:\n{s}");
-            std::thread::sleep(Duration::from_millis(40));
-        }
-    };
-    let mut send = |k: &str| {
-        w.write_all(k.as_bytes()).unwrap();
-        w.flush().unwrap();
-        std::thread::sleep(Duration::from_millis(80));
-    };
-
+    let mut t =
+        Tui::start(&[], &[("FIRESTORE_EMULATOR_HOST", emu.host.as_str()), ("GOOGLE_CLOUD_PROJECT", project.as_str())]);
     // The list: newest first, counted.
-    let s = wait("12 conversations");
+    let s = t.wait_for("12 conversations", 20);
     assert!(s.contains("firestore") && s.contains("emulator"), "{s}");
     // conv-0012 is the newest; it holds the long tool message and the escape sequences.
-    send("\r");
-    wait("conv-0012 · user");
-    let s = wait("more lines");
+    t.send("\r");
+    t.wait_for("conv-0012 · user", 20);
+    let s = t.wait_for("more lines", 20);
     assert!(s.contains("Enter expands"), "long message collapsed:\n{s}");
     // Scroll to the last message: the pasted escape sequences are shown, not executed.
-    send("G");
-    let s = wait("pasted from a terminal");
+    t.send("G");
+    let s = t.wait_for("pasted from a terminal", 20);
     assert!(s.contains("\\x1b[31mred"), "{s}");
     // Side panel: the conversation document with its reference to the user.
-    send("i");
-    wait("reference → users/");
+    t.send("i");
+    t.wait_for("reference → users/", 20);
     // Document browser: conversations → first document → follow `user` reference.
-    send("\x1b");
-    send("b");
-    wait("conversations/");
-    send("j"); // agents → config
-    send("j"); // → conversations
-    send("\r");
-    wait("/conversations");
-    send("\r");
-    wait("/conversations/conv-0001");
-    let s = wait("reference");
+    t.send("\x1b");
+    t.send("b");
+    t.wait_for("conversations/", 20);
+    t.send("j"); // agents → config
+    t.send("j"); // → conversations
+    t.send("\r");
+    t.wait_for("/conversations", 20);
+    t.send("\r");
+    t.wait_for("/conversations/conv-0001", 20);
+    let s = t.wait_for("reference", 20);
     let row = s.lines().position(|l| l.contains("reference")).unwrap();
     let first = s.lines().position(|l| l.contains("agent_id")).unwrap();
     for _ in first..row {
-        send("j");
+        t.send("j");
     }
-    send("\r");
-    let s = wait("/users/u-alice");
+    t.send("\r");
+    let s = t.wait_for("/users/u-alice", 20);
     assert!(s.contains("geopoint") && s.contains("bytes"), "{s}");
-    send("q");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "memscope did not exit");
-        std::thread::sleep(Duration::from_millis(30));
-    }
-    std::thread::sleep(Duration::from_millis(100));
-    assert!(!parser.lock().unwrap().screen().alternate_screen());
+    t.send("q");
+    assert!(t.wait_exit(10).success());
+    t.assert_restored();
 }

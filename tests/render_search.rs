@@ -14,17 +14,7 @@ use serde_json::json;
 fn app() -> App {
     let mut cfg = Config::with_redis("redis://127.0.0.1:1/0");
     cfg.redis = None;
-    cfg.vector = Some(VectorConfig {
-        backend: "local".into(),
-        index: None,
-        host: None,
-        control_url: None,
-        metric: None,
-        namespace: String::new(),
-        text_field: "text".into(),
-        path: Some("/tmp/v.db".into()),
-        api_key: None,
-    });
+    cfg.vector = Some(VectorConfig::local(Some("/tmp/v.db".into())));
     let mut app = App::new(&cfg, (120, 26));
     app.init();
     app.update(Msg::Backend(BackendEvent::Conn(Tier::Vector, ConnState::Up)));

@@ -107,6 +107,27 @@ fn to_pb(v: &FsValue, root: &str) -> pb::Value {
     pb::Value { value_type: Some(t) }
 }
 
+/// The Firestore filters of a conversation filter (prefixes as ranges on the field).
+fn conv_filters(
+    q: &firestore::select_filter_builder::FirestoreQueryFilterBuilder,
+    f: &ConvFilter,
+    root: &str,
+) -> Vec<Option<FirestoreQueryFilter>> {
+    let reference = |p: String| FirestoreValue::from(to_pb(&FsValue::Reference(p), root));
+    match f {
+        ConvFilter::All => vec![],
+        ConvFilter::User(u) => vec![q.field("user_id").eq(u.clone())],
+        ConvFilter::Agent(a) => vec![q.field("agent_id").eq(a.clone())],
+        ConvFilter::TitlePrefix(p) => {
+            vec![q.field("title").greater_than_or_equal(p.clone()), q.field("title").less_than(format!("{p}\u{f8ff}"))]
+        }
+        ConvFilter::IdPrefix(p) => vec![
+            q.field("__name__").greater_than_or_equal(reference(format!("conversations/{p}"))),
+            q.field("__name__").less_than(reference(format!("conversations/{p}\u{f8ff}"))),
+        ],
+    }
+}
+
 impl FirestoreStore {
     pub async fn connect(project: &str, database: &str, emulator: Option<&str>) -> Result<FirestoreStore, StoreError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -215,28 +236,12 @@ impl LongTermStore for FirestoreStore {
             _ => ("updated_at", true),
         };
         let f = filter.clone();
-        let val = |v: FsValue| FirestoreValue::from(to_pb(&v, &root));
         let mut q = self
             .db
             .fluent()
             .select()
             .from("conversations")
-            .filter(|q| {
-                q.for_all(match &f {
-                    ConvFilter::All => vec![],
-                    ConvFilter::User(u) => vec![q.field("user_id").eq(u.clone())],
-                    ConvFilter::Agent(a) => vec![q.field("agent_id").eq(a.clone())],
-                    ConvFilter::TitlePrefix(p) => vec![
-                        q.field("title").greater_than_or_equal(p.clone()),
-                        q.field("title").less_than(format!("{p}\u{f8ff}")),
-                    ],
-                    ConvFilter::IdPrefix(p) => vec![
-                        q.field("__name__")
-                            .greater_than_or_equal(val(FsValue::Reference(format!("conversations/{p}")))),
-                        q.field("__name__").less_than(val(FsValue::Reference(format!("conversations/{p}\u{f8ff}")))),
-                    ],
-                })
-            })
+            .filter(|q| q.for_all(conv_filters(&q, &f, &root)))
             .order(|o| {
                 if order_field == "__name__" {
                     o.fields([o.field("__name__").asc()])
@@ -272,28 +277,12 @@ impl LongTermStore for FirestoreStore {
     async fn count_conversations(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
         let f = filter.clone();
         let root = self.root().to_string();
-        let val = |v: FsValue| FirestoreValue::from(to_pb(&v, &root));
         let docs = self
             .db
             .fluent()
             .select()
             .from("conversations")
-            .filter(|q| {
-                q.for_all(match &f {
-                    ConvFilter::All => vec![],
-                    ConvFilter::User(u) => vec![q.field("user_id").eq(u.clone())],
-                    ConvFilter::Agent(a) => vec![q.field("agent_id").eq(a.clone())],
-                    ConvFilter::TitlePrefix(p) => vec![
-                        q.field("title").greater_than_or_equal(p.clone()),
-                        q.field("title").less_than(format!("{p}\u{f8ff}")),
-                    ],
-                    ConvFilter::IdPrefix(p) => vec![
-                        q.field("__name__")
-                            .greater_than_or_equal(val(FsValue::Reference(format!("conversations/{p}")))),
-                        q.field("__name__").less_than(val(FsValue::Reference(format!("conversations/{p}\u{f8ff}")))),
-                    ],
-                })
-            })
+            .filter(|q| q.for_all(conv_filters(&q, &f, &root)))
             .aggregate(|a| a.fields([a.field("count").count()]))
             .query()
             .await

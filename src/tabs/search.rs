@@ -429,17 +429,7 @@ mod saved_tests {
     #[test]
     fn parameters_round_trip() {
         let mut cfg = crate::config::Config::with_redis("redis://x");
-        cfg.vector = Some(crate::config::VectorConfig {
-            backend: "local".into(),
-            index: None,
-            host: None,
-            control_url: None,
-            metric: None,
-            namespace: String::new(),
-            text_field: "text".into(),
-            path: None,
-            api_key: None,
-        });
+        cfg.vector = Some(crate::config::VectorConfig::local(None));
         let mut a = SearchTab::new(&cfg);
         a.top_k = 20;
         a.namespace = "docs".into();
