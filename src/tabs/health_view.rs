@@ -118,6 +118,13 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
                             lines
                                 .push(Line::styled(format!("{b:.0} blocked · {r:.0} rejected clients"), theme::warn()));
                         }
+                        // The newest slow-log entry, from the newest Redis sample.
+                        let newest =
+                            hist.samples.get(&Probe::Redis).and_then(|q| q.back()).and_then(|s| s.redis.as_ref());
+                        if let Some((us, cmd)) = newest.and_then(|h| h.slowlog.first()) {
+                            let line = format!("slowest recent: {:.1} ms {}", *us as f64 / 1000.0, cmd);
+                            lines.push(Line::styled(text::truncate(&line, inner.width as usize), theme::dim()));
+                        }
                         if let Some(t) = fig(fg, "time_to_full_s") {
                             lines.push(Line::styled(
                                 format!("full in ~{}", text::human_ms((t * 1000.0) as i64)),
