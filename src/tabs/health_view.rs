@@ -38,6 +38,22 @@ fn fig(f: &std::collections::BTreeMap<String, f64>, k: &str) -> Option<f64> {
     f.get(k).copied()
 }
 
+/// Keep at most `buckets` points: the highest of each bucket along x (spikes survive), so drawing
+/// an hour of 1 s samples costs what the chart can show, not what was recorded.
+pub fn decimate(points: Vec<(f64, f64)>, x0: f64, x1: f64, buckets: usize) -> Vec<(f64, f64)> {
+    if points.len() <= buckets || buckets == 0 || x1 <= x0 {
+        return points;
+    }
+    let mut out: Vec<Option<(f64, f64)>> = vec![None; buckets];
+    for (x, y) in points {
+        let i = (((x - x0) / (x1 - x0)) * buckets as f64).clamp(0.0, (buckets - 1) as f64) as usize;
+        if out[i].is_none_or(|(_, oy)| y > oy) {
+            out[i] = Some((x, y));
+        }
+    }
+    out.into_iter().flatten().collect()
+}
+
 pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
     let (hist, statuses) = tab.view();
     if tab.configured.is_empty() {
@@ -187,6 +203,10 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
             (*p, pts)
         })
         .collect();
+    let span = tab.window_s as f64;
+    let buckets = lat_area.width.saturating_sub(8) as usize * 2;
+    let series: Vec<(Probe, Vec<(f64, f64)>)> =
+        series.into_iter().map(|(p, v)| (p, decimate(v, -span, 0.0, buckets))).collect();
     let max_lat = series.iter().flat_map(|(_, v)| v.iter().map(|p| p.1)).fold(1.0f64, f64::max);
     let datasets: Vec<Dataset> = series
         .iter()
@@ -200,7 +220,6 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
                 .data(pts)
         })
         .collect();
-    let span = tab.window_s as f64;
     let xlabels = vec![
         Span::raw(format!("-{}m", tab.window_s / 60)),
         Span::raw(format!("-{}m", tab.window_s / 120)),
@@ -285,4 +304,16 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
         ]));
     }
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decimation_keeps_spikes_and_bounds_points() {
+        let pts: Vec<(f64, f64)> =
+            (0..3600).map(|i| (-(3600 - i) as f64, if i == 1234 { 99.0 } else { 1.0 })).collect();
+        let d = super::decimate(pts, -3600.0, 0.0, 200);
+        assert!(d.len() <= 200);
+        assert!(d.iter().any(|p| p.1 == 99.0));
+    }
 }
