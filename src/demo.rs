@@ -102,8 +102,23 @@ impl PrivateRedis {
 
     fn spawn(&mut self) -> Result<(), String> {
         let log = self.dir.join("redis.log");
-        let mut cmd = Command::new(&self.exe);
-        cmd.arg("--port")
+        let pidfile = self.dir.join("redis.pid.watch");
+        let _ = std::fs::remove_file(&pidfile);
+        // A watchdog shell runs the server and stops it as soon as this process is gone, however
+        // it ended (even killed or aborted, when no destructor runs).
+        // It ignores SIGHUP: when memscope dies as a terminal's session leader, its group gets one.
+        let script = format!(
+            "trap '' HUP; \"$0\" \"$@\" & rp=$!; echo $rp > '{pf}'; \
+             while kill -0 {parent} 2>/dev/null && kill -0 $rp 2>/dev/null; do sleep 0.5; done; \
+             kill -9 $rp 2>/dev/null; wait $rp 2>/dev/null",
+            pf = pidfile.display(),
+            parent = std::process::id()
+        );
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(script)
+            .arg(&self.exe)
+            .arg("--port")
             .arg(self.port.to_string())
             .arg("--bind")
             .arg("127.0.0.1")
@@ -132,7 +147,17 @@ impl PrivateRedis {
         }
         let _ = child.kill();
         let _ = child.wait();
+        self.kill_server();
         Err("redis-server did not answer PING within 10 s".into())
+    }
+
+    /// SIGKILL the server itself (the watchdog then ends on its own).
+    fn kill_server(&self) {
+        if let Ok(pid) = std::fs::read_to_string(self.dir.join("redis.pid.watch"))
+            && !pid.trim().is_empty()
+        {
+            let _ = Command::new("kill").args(["-9", pid.trim()]).stderr(Stdio::null()).status();
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -145,10 +170,11 @@ impl PrivateRedis {
 
     /// Kill the server (SIGKILL) as a crash would.
     pub fn kill(&mut self) {
+        self.kill_server();
         if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
             let _ = c.wait();
         }
+        let _ = std::fs::remove_file(self.dir.join("redis.pid.watch"));
     }
 
     /// Start it again on the same port (its data is gone: there is no persistence).

@@ -31,10 +31,14 @@ use std::time::{Duration, Instant};
 /// Puts the terminal into raw mode + alternate screen and restores it when dropped, which
 /// also happens while unwinding from a panic; the panic hook restores it before printing.
 pub struct TerminalGuard {
-    pub terminal: ratatui::Terminal<ratatui::backend::CrosstermBackend<std::io::Stdout>>,
+    /// Never dropped: ratatui's drop prints to stderr when it cannot show the cursor, and with
+    /// the terminal gone (a closed tmux, a dropped ssh) that print panics inside the exit path.
+    /// `restore_terminal` shows the cursor instead.
+    pub terminal: std::mem::ManuallyDrop<ratatui::Terminal<ratatui::backend::CrosstermBackend<std::io::Stdout>>>,
 }
 
 pub fn restore_terminal() {
+    // Nothing here may panic: it also runs from the panic hook and with the terminal gone.
     let _ = crossterm::terminal::disable_raw_mode();
     let mut out = std::io::stdout();
     let _ = crossterm::execute!(
@@ -58,7 +62,7 @@ impl TerminalGuard {
         let mut out = std::io::stdout();
         crossterm::execute!(out, crossterm::terminal::EnterAlternateScreen, crossterm::event::EnableBracketedPaste)?;
         let terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(out))?;
-        Ok(TerminalGuard { terminal })
+        Ok(TerminalGuard { terminal: std::mem::ManuallyDrop::new(terminal) })
     }
 }
 

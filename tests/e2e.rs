@@ -151,3 +151,28 @@ fn demo_stops_its_server_on_panic_too() {
     std::thread::sleep(Duration::from_millis(200));
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the demo's redis-server survived a panic");
 }
+
+#[test]
+fn demo_server_stops_even_when_memscope_is_killed() {
+    let mut t = Tui::start(&["demo"], &[]);
+    let s = t.wait_for("session:", 30);
+    let port: u16 = s
+        .split("redis://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .expect("the header names the private server");
+    let pid = t.child.process_id().unwrap();
+    // SIGKILL: no destructor, no handler runs. The server's watchdog must stop it.
+    assert!(std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
+    t.wait_exit(10);
+    let mut closed = false;
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            closed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(closed, "the demo's redis-server outlived a killed memscope");
+}
