@@ -61,6 +61,7 @@ fn loaded() -> App {
                 }),
                 calls: i,
                 errors: 0,
+                own_ms: vec![],
             };
             app.update(Msg::Backend(BackendEvent::Health(Box::new(s))));
         }

@@ -67,6 +67,8 @@ pub struct Sample {
     /// memscope's own calls to the tier and how many failed (cumulative).
     pub calls: u64,
     pub errors: u64,
+    /// Durations of memscope's own calls since the previous sample (ms).
+    pub own_ms: Vec<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -180,7 +182,8 @@ fn level_of(v: f64, warn: f64, crit: f64) -> Level {
 /// Evaluate one tier over its window of samples (oldest first).
 pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<TierStatus> {
     let last = *window.last()?;
-    let lat: Vec<f64> = window.iter().filter_map(|s| s.latency_ms).collect();
+    // memscope's calls and the probes.
+    let lat: Vec<f64> = window.iter().flat_map(|s| s.latency_ms.into_iter().chain(s.own_ms.iter().copied())).collect();
     let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
     let mut conditions = Vec::new();
     let mut figures = BTreeMap::new();
@@ -438,6 +441,7 @@ mod tests {
             vectors: None,
             calls: 0,
             errors: 0,
+            own_ms: vec![],
         }
     }
 

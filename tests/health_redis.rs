@@ -71,6 +71,7 @@ fn sample(
         vectors: None,
         calls: 0,
         errors: 0,
+        own_ms: vec![],
     }
 }
 

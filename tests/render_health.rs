@@ -43,6 +43,7 @@ fn redis(i: u64, lat: f64, hits: u64, misses: u64, used: u64) -> Sample {
         vectors: None,
         calls: 10,
         errors: 0,
+        own_ms: vec![],
     }
 }
 
@@ -58,6 +59,7 @@ fn lt(i: u64, err: Option<&str>) -> Sample {
         vectors: None,
         calls: 20,
         errors: 1,
+        own_ms: vec![],
     }
 }
 

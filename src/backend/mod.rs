@@ -21,6 +21,8 @@ struct ConnTracker {
     /// memscope's own calls to the tier, and how many failed (for the Health tab).
     calls: Arc<std::sync::atomic::AtomicU64>,
     errors: Arc<std::sync::atomic::AtomicU64>,
+    /// Durations of our calls since the health poller last took them (bounded).
+    durations: Arc<Mutex<Vec<f64>>>,
 }
 
 impl ConnTracker {
@@ -31,12 +33,26 @@ impl ConnTracker {
             tx,
             calls: Default::default(),
             errors: Default::default(),
+            durations: Default::default(),
         }
     }
 
     fn counts(&self) -> (u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;
         (self.calls.load(Relaxed), self.errors.load(Relaxed))
+    }
+
+    /// Record how long one of our calls took.
+    fn took(&self, since: std::time::Instant) {
+        if let Ok(mut d) = self.durations.lock()
+            && d.len() < 10_000
+        {
+            d.push(since.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+
+    fn take_durations(&self) -> Vec<f64> {
+        self.durations.lock().map(|mut d| std::mem::take(&mut *d)).unwrap_or_default()
     }
 
     fn report<T>(&self, r: &Result<T, StoreError>) {
@@ -315,6 +331,7 @@ impl Backend {
                             .map(|d| d.as_secs() as i64)
                             .unwrap_or(0);
                         let (calls, errors) = tracker.as_ref().map(|t| t.counts()).unwrap_or((0, 0));
+                        let own_ms = tracker.as_ref().map(|t| t.take_durations()).unwrap_or_default();
                         let mut s = Sample {
                             probe: p,
                             mono_ms,
@@ -326,6 +343,7 @@ impl Backend {
                             vectors: None,
                             calls,
                             errors,
+                            own_ms,
                         };
                         let t0 = std::time::Instant::now();
                         let r: Result<(), StoreError> = async {
@@ -411,8 +429,11 @@ impl Backend {
     {
         let side = self.vector_or_err();
         let tx = self.tx.clone();
+        let conn = self.vec_conn.clone();
         self.spawn_in(slot, async move {
+            let t = std::time::Instant::now();
             let reply = f(side).await;
+            conn.took(t);
             let _ = tx.send(BackendEvent::Vector(req, reply));
         });
     }
@@ -441,7 +462,9 @@ impl Backend {
         let tx = self.tx.clone();
         let conn = self.lt_conn.clone();
         self.spawn_in(slot, async move {
+            let t = std::time::Instant::now();
             let reply = f(store).await;
+            conn.took(t);
             conn.report(&lt_result(&reply));
             let _ = tx.send(BackendEvent::LongTerm(req, reply));
         });
@@ -517,7 +540,10 @@ impl Backend {
                             let mut out = Vec::with_capacity(keys.len());
                             let mut res = Ok(());
                             for chunk in keys.chunks(500) {
-                                match s.meta(chunk).await {
+                                let t = std::time::Instant::now();
+                                let r = s.meta(chunk).await;
+                                conn.took(t);
+                                match r {
                                     Ok(m) => out.extend(m),
                                     Err(e) => {
                                         res = Err(e);
@@ -536,10 +562,12 @@ impl Backend {
             Command::Value { req, key, cursor } => {
                 let store = self.redis_or_err();
                 self.spawn_in(Slot::Value, async move {
+                    let t = std::time::Instant::now();
                     let r = match store {
                         Ok(s) => s.value(&key, &cursor).await,
                         Err(e) => Err(e),
                     };
+                    conn.took(t);
                     conn.report(&r);
                     let _ = tx.send(BackendEvent::Value(req, r));
                 });
@@ -712,7 +740,9 @@ async fn scan_all(
     let mut seen = 0u64;
     let mut calls = 0u64;
     loop {
+        let t = std::time::Instant::now();
         let r = store.scan_page(cursor, &pattern, type_filter.as_deref(), count).await;
+        conn.took(t);
         conn.report(&r);
         match r {
             Ok((next, keys)) => {

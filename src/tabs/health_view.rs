@@ -180,8 +180,9 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
         f.render_widget(Paragraph::new(lines), inner);
     }
     // Charts: latency per tier; Redis miss rate and memory.
-    let [lat_area, redis_area] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(charts);
+    let [lat_area, redis_area, size_area] =
+        Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(30), Constraint::Percentage(30)])
+            .areas(charts);
     let newest = hist.samples.values().filter_map(|q| q.back()).map(|s| s.mono_ms).max().unwrap_or(0);
     let w = (tab.window_s * 1000) as f64;
     let x = |ms: u64| -((newest.saturating_sub(ms)) as f64) / 1000.0;
@@ -279,6 +280,68 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
                 Axis::default().bounds([0.0, 100.0]).labels(vec![Span::raw("0"), Span::raw("100")]).style(theme::dim()),
             ),
         redis_area,
+    );
+    // ops/s and sizes (Redis keys, conversations, vectors), each scaled to its own peak.
+    let series_of = |p: Probe, f: &dyn Fn(&crate::health::Sample) -> Option<f64>| -> (Vec<(f64, f64)>, f64) {
+        let pts: Vec<(f64, f64)> = hist
+            .samples
+            .get(&p)
+            .map(|q| {
+                q.iter()
+                    .filter(|s| (newest.saturating_sub(s.mono_ms) as f64) <= w)
+                    .filter_map(|s| f(s).map(|v| (x(s.mono_ms), v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let peak = pts.iter().map(|p| p.1).fold(0.0f64, f64::max);
+        let scaled = pts.into_iter().map(|(x, y)| (x, if peak > 0.0 { y * 100.0 / peak } else { 0.0 })).collect();
+        (decimate(scaled, -span, 0.0, size_area.width.saturating_sub(8) as usize * 2), peak)
+    };
+    let (ops, ops_peak) = series_of(Probe::Redis, &|s| s.redis.as_ref().map(|h| h.ops_per_sec));
+    let (keys, keys_peak) =
+        series_of(Probe::Redis, &|s| s.redis.as_ref().map(|h| h.keyspace.iter().map(|d| d.keys).sum::<u64>() as f64));
+    let (docs, docs_peak) = series_of(Probe::LongTerm, &|s| s.documents.map(|d| d as f64));
+    let (vecs, vecs_peak) = series_of(Probe::Vector, &|s| s.vectors.as_ref().map(|v| v.total as f64));
+    let name = |n: &str, peak: f64| format!("{n} (peak {peak:.0})");
+    let sd = vec![
+        Dataset::default()
+            .name(name("ops/s", ops_peak))
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::new().fg(Color::Yellow))
+            .data(&ops),
+        Dataset::default()
+            .name(name("keys", keys_peak))
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::new().fg(Color::Cyan))
+            .data(&keys),
+        Dataset::default()
+            .name(name("conversations", docs_peak))
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::new().fg(Color::Green))
+            .data(&docs),
+        Dataset::default()
+            .name(name("vectors", vecs_peak))
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::new().fg(Color::Magenta))
+            .data(&vecs),
+    ];
+    f.render_widget(
+        Chart::new(sd)
+            .block(Block::default().borders(Borders::ALL).title(" ops/s · sizes (% of peak) "))
+            .x_axis(
+                Axis::default()
+                    .bounds([-span, 0.0])
+                    .labels(vec![Span::raw(format!("-{}m", tab.window_s / 60)), Span::raw("now")])
+                    .style(theme::dim()),
+            )
+            .y_axis(
+                Axis::default().bounds([0.0, 100.0]).labels(vec![Span::raw("0"), Span::raw("100")]).style(theme::dim()),
+            ),
+        size_area,
     );
     // Alerts, newest first.
     let block = Block::default().borders(Borders::ALL).title(" alerts ");
