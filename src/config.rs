@@ -190,6 +190,8 @@ pub struct EmbeddingConfig {
 /// The health poller's intervals and the thresholds of its alerts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthConfig {
+    /// `--record FILE`: every sample appended as a JSON line (by the poller, off the UI thread).
+    pub record: Option<PathBuf>,
     pub interval_ms: u64,
     pub heavy_interval_ms: u64,
     pub window_s: u64,
@@ -198,7 +200,13 @@ pub struct HealthConfig {
 
 impl Default for HealthConfig {
     fn default() -> Self {
-        HealthConfig { interval_ms: 2_000, heavy_interval_ms: 60_000, window_s: 3_600, thresholds: Default::default() }
+        HealthConfig {
+            record: None,
+            interval_ms: 2_000,
+            heavy_interval_ms: 60_000,
+            window_s: 3_600,
+            thresholds: Default::default(),
+        }
     }
 }
 

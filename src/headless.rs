@@ -229,42 +229,14 @@ pub async fn index(
     Ok(n)
 }
 
-/// Appends samples to the `--record` file as JSON lines.
-pub struct Recorder(Option<std::fs::File>);
-
-impl Recorder {
-    pub fn open(path: Option<&std::path::Path>) -> Result<Recorder, HeadlessError> {
-        Ok(Recorder(match path {
-            Some(p) => Some(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .map_err(|e| HeadlessError::Usage(format!("--record {}: {e}", p.display())))?,
-            ),
-            None => None,
-        }))
-    }
-    pub fn write(&mut self, s: &crate::health::Sample) {
-        if let Some(f) = &mut self.0 {
-            let _ = writeln!(f, "{}", crate::health::sample_json(s));
-        }
-    }
-}
-
-/// `memscope health [--json] [--watch] [--record FILE]`: returns the exit code.
-pub async fn health(
-    cfg: &Config,
-    json: bool,
-    watch: bool,
-    record: Option<&std::path::Path>,
-) -> Result<u8, HeadlessError> {
+/// `memscope health [--json] [--watch]`: returns the exit code. `--record` is done by the
+/// backend's poller, as in the TUI.
+pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, HeadlessError> {
     use crate::health::{History, Level, Probe};
     let probes = crate::tabs::health::HealthTab::new(cfg).configured;
     if probes.is_empty() {
         return Err(HeadlessError::Usage("no tier is configured: nothing to check (`memscope config check`)".into()));
     }
-    let mut rec = Recorder::open(record)?;
     let mut be = crate::backend::spawn(cfg.clone());
     let keep = cfg.health.window_s * 1000;
     let t = cfg.health.thresholds.clone();
@@ -283,7 +255,6 @@ pub async fn health(
         };
         let Some(ev) = ev else { break };
         let crate::message::BackendEvent::Health(s) = ev else { continue };
-        rec.write(&s);
         let probe = s.probe;
         let st = hist.push(*s, keep, &t);
         if watch && let Some(st) = st {

@@ -100,15 +100,28 @@ async fn run_cli(cli: cli::Cli) -> Result<std::process::ExitCode> {
         write: cli.write,
     };
     use cli::{Cmd, ConfigCmd, ModelCmd};
+    let load = |ov: &config::Overrides| -> Result<config::Config> {
+        let mut cfg = config::load(ov).map_err(|e| eyre!("{e}"))?;
+        if let Some(p) = &cli.record {
+            // Fail early and clearly when the file cannot be written.
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| eyre!("--record {}: {e}", p.display()))?;
+            cfg.health.record = Some(p.clone());
+        }
+        Ok(cfg)
+    };
     match cli.command {
         Some(Cmd::Demo { no_tui }) => {
-            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
-            run_demo(cfg, no_tui, cli.record.as_deref()).await?;
+            let cfg = load(&ov)?;
+            run_demo(cfg, no_tui).await?;
             Ok(std::process::ExitCode::SUCCESS)
         }
         Some(Cmd::Health { json, watch }) => {
-            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
-            match headless::health(&cfg, json, watch, cli.record.as_deref()).await {
+            let cfg = load(&ov)?;
+            match headless::health(&cfg, json, watch).await {
                 Ok(code) => Ok(std::process::ExitCode::from(code)),
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -177,15 +190,15 @@ async fn run_cli(cli: cli::Cli) -> Result<std::process::ExitCode> {
             }
         }
         Some(Cmd::Tui) | None => {
-            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
+            let cfg = load(&ov)?;
             keymap::Keymap::new(&cfg.keymap).map_err(|e| eyre!("{e}"))?;
-            run_tui(cfg, cli.record.as_deref()).await?;
+            run_tui(cfg).await?;
             Ok(std::process::ExitCode::SUCCESS)
         }
     }
 }
 
-async fn run_demo(mut cfg: config::Config, no_tui: bool, record: Option<&std::path::Path>) -> Result<()> {
+async fn run_demo(mut cfg: config::Config, no_tui: bool) -> Result<()> {
     eprintln!("memscope demo: starting a private redis-server…");
     let server = tokio::task::spawn_blocking(|| demo::PrivateRedis::start(&[])).await??;
     eprintln!("memscope demo: private redis-server at {} (stopped when memscope exits)", server.url());
@@ -233,7 +246,7 @@ async fn run_demo(mut cfg: config::Config, no_tui: bool, record: Option<&std::pa
         println!("memscope demo: Redis seeded with {} writes; Ctrl-C stops it.", plan.len());
         wait_for_signal().await;
     } else {
-        run_tui(cfg, record).await?;
+        run_tui(cfg).await?;
     }
     drop(server);
     Ok(())
@@ -290,8 +303,7 @@ async fn wait_for_signal() {
 
 /// The UI loop. Its only `.await` is the `select!` for the next event; every store call runs
 /// in the backend task.
-pub async fn run_tui(cfg: config::Config, record: Option<&std::path::Path>) -> Result<()> {
-    let mut recorder = headless::Recorder::open(record).map_err(|e| eyre!("{e}"))?;
+pub async fn run_tui(cfg: config::Config) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     tracing::info!(profile = %cfg.profile, read_only = cfg.read_only, "memscope UI starting");
     let mut guard = TerminalGuard::enter()?;
@@ -342,12 +354,7 @@ pub async fn run_tui(cfg: config::Config, record: Option<&std::path::Path>) -> R
                 Some(Err(e)) => return Err(e.into()),
                 None => Msg::Quit,
             },
-            Some(ev) = backend.events.recv() => {
-                if let message::BackendEvent::Health(s) = &ev {
-                    recorder.write(s);
-                }
-                Msg::Backend(ev)
-            }
+            Some(ev) = backend.events.recv() => Msg::Backend(ev),
             _ = tick.tick() => Msg::Tick(start.elapsed().as_millis() as u64),
             _ = sigterm.recv() => Msg::Quit,
             _ = sigint.recv() => Msg::Quit,
@@ -357,12 +364,7 @@ pub async fn run_tui(cfg: config::Config, record: Option<&std::path::Path>) -> R
         // Drain what the backend queued before drawing, but bounded so keys stay responsive.
         for _ in 0..256 {
             match backend.events.try_recv() {
-                Ok(ev) => {
-                    if let message::BackendEvent::Health(s) = &ev {
-                        recorder.write(s);
-                    }
-                    send(app.update(Msg::Backend(ev)))
-                }
+                Ok(ev) => send(app.update(Msg::Backend(ev))),
                 Err(_) => break,
             }
         }

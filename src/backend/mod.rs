@@ -287,6 +287,10 @@ impl Backend {
             (Probe::Vector, self.vec_conn.clone()),
         ];
         let tx = self.tx.clone();
+        // `--record`: the poller appends each sample (never the UI thread).
+        let recorder: Option<Arc<Mutex<std::fs::File>>> = hc.record.as_ref().and_then(|p| {
+            std::fs::OpenOptions::new().create(true).append(true).open(p).ok().map(|f| Arc::new(Mutex::new(f)))
+        });
         let h = tokio::spawn(async move {
             let start = std::time::Instant::now();
             let mut tick = tokio::time::interval(std::time::Duration::from_millis(hc.interval_ms));
@@ -304,6 +308,7 @@ impl Backend {
                         continue; // the previous probe of this tier has not answered yet
                     }
                     let (redis, lt, vec, tx, busy) = (redis.clone(), lt.clone(), vec.clone(), tx.clone(), busy.clone());
+                    let recorder = recorder.clone();
                     let tracker = trackers.iter().find(|(q, _)| *q == p).map(|(_, t)| t.clone());
                     // Still connecting at start-up: not a failure yet, no sample.
                     let connecting = |t: &ConnTracker| {
@@ -400,6 +405,12 @@ impl Backend {
                         }
                         if let Ok(mut b) = busy.lock() {
                             b.remove(&p);
+                        }
+                        if let Some(r) = &recorder
+                            && let Ok(mut f) = r.lock()
+                        {
+                            use std::io::Write;
+                            let _ = writeln!(f, "{}", crate::health::sample_json(&s));
                         }
                         let _ = tx.send(BackendEvent::Health(Box::new(s)));
                     });
