@@ -221,11 +221,10 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
                 .data(pts)
         })
         .collect();
-    let xlabels = vec![
-        Span::raw(format!("-{}m", tab.window_s / 60)),
-        Span::raw(format!("-{}m", tab.window_s / 120)),
-        Span::raw("now"),
-    ];
+    let ago = |secs: u64| {
+        if secs.is_multiple_of(60) { format!("-{}m", secs / 60) } else { format!("-{}m{:02}s", secs / 60, secs % 60) }
+    };
+    let xlabels = vec![Span::raw(ago(tab.window_s)), Span::raw(ago(tab.window_s / 2)), Span::raw("now")];
     f.render_widget(
         Chart::new(datasets)
             .block(Block::default().borders(Borders::ALL).title(" latency (ms) "))
