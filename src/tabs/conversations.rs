@@ -258,19 +258,8 @@ impl ConversationsTab {
     }
 
     fn clamp(&mut self) {
-        let n = self.convs.len();
-        if n == 0 {
-            self.selected = 0;
-            self.offset = 0;
-            return;
-        }
-        self.selected = self.selected.min(n - 1);
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        }
-        if self.selected >= self.offset + self.view_rows {
-            self.offset = self.selected + 1 - self.view_rows;
-        }
+        (self.selected, self.offset) =
+            crate::ui::scroll::keep_visible(self.selected, self.offset, self.convs.len(), self.view_rows);
     }
 
     pub fn set_filter(&mut self, text: &str, ids: &mut Ids) -> Vec<Command> {

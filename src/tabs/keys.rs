@@ -218,20 +218,8 @@ impl KeysTab {
     }
 
     fn clamp_scroll(&mut self) {
-        let n = self.index.row_count();
-        if n == 0 {
-            self.selected = 0;
-            self.offset = 0;
-            return;
-        }
-        self.selected = self.selected.min(n - 1);
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        }
-        if self.selected >= self.offset + self.view_rows {
-            self.offset = self.selected + 1 - self.view_rows;
-        }
-        self.offset = self.offset.min(n.saturating_sub(self.view_rows));
+        (self.selected, self.offset) =
+            crate::ui::scroll::keep_visible(self.selected, self.offset, self.index.row_count(), self.view_rows);
     }
 
     /// Metadata request for visible key rows that have none yet.

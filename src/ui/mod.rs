@@ -1,5 +1,6 @@
 //! The frame: tab bar, status line, the active tab, footer and popups. `draw` takes `&App`.
 
+pub mod scroll;
 pub mod text;
 pub mod theme;
 
