@@ -479,6 +479,19 @@ pub struct Page<T> {
     pub next: Option<Cursor>,
 }
 
+impl<T> Page<T> {
+    /// A page of `items`, with a cursor after the last one when the page came back full: a short
+    /// page is the last.
+    pub fn of(items: Vec<T>, limit: u32, cursor: impl FnOnce(&T) -> Cursor) -> Page<T> {
+        let next = if limit > 0 && items.len() as u32 >= limit { items.last().map(cursor) } else { None };
+        Page { items, next }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(f).collect(), next: self.next }
+    }
+}
+
 /// Which conversations the list shows.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ConvFilter {

@@ -259,19 +259,14 @@ impl LongTermStore for FirestoreStore {
         }
         let docs = q.query().await.map_err(map_err)?;
         let items: Vec<Conversation> = docs.iter().map(|d| Conversation::from_doc(self.doc(d))).collect();
-        let next = if items.len() as u32 == limit {
-            items.last().map(|c| Cursor::After {
-                values: if order_field == "__name__" {
-                    vec![]
-                } else {
-                    vec![c.doc.get(order_field).cloned().unwrap_or(FsValue::Null)]
-                },
-                path: c.doc.path.clone(),
-            })
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(Page::of(items, limit, |c| Cursor::After {
+            values: if order_field == "__name__" {
+                vec![]
+            } else {
+                vec![c.doc.get(order_field).cloned().unwrap_or(FsValue::Null)]
+            },
+            path: c.doc.path.clone(),
+        }))
     }
 
     async fn count_conversations(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
@@ -378,10 +373,7 @@ impl LongTermStore for FirestoreStore {
         }
         let docs = q.query().await.map_err(map_err)?;
         let items: Vec<Document> = docs.iter().map(|d| self.doc(d)).collect();
-        let next = (items.len() as u32 == limit)
-            .then(|| items.last().map(|d| Cursor::After { values: vec![], path: d.path.clone() }))
-            .flatten();
-        Ok(Page { items, next })
+        Ok(Page::of(items, limit, |d| Cursor::After { values: vec![], path: d.path.clone() }))
     }
 
     async fn put(&self, path: &str, fields: Vec<(String, FsValue)>) -> Result<(), StoreError> {

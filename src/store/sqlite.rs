@@ -227,19 +227,14 @@ impl LongTermStore for SqliteStore {
             })
             .await?;
         let items: Vec<Conversation> = rows.into_iter().map(Conversation::from_doc).collect();
-        let next = (items.len() as u32 == limit)
-            .then(|| {
-                items.last().map(|c| Cursor::After {
-                    values: vec![if by_title {
-                        FsValue::String(c.title.clone().unwrap_or_default())
-                    } else {
-                        c.updated_at.map(FsValue::Timestamp).unwrap_or(FsValue::Null)
-                    }],
-                    path: c.doc.path.clone(),
-                })
-            })
-            .flatten();
-        Ok(Page { items, next })
+        Ok(Page::of(items, limit, |c| Cursor::After {
+            values: vec![if by_title {
+                FsValue::String(c.title.clone().unwrap_or_default())
+            } else {
+                c.updated_at.map(FsValue::Timestamp).unwrap_or(FsValue::Null)
+            }],
+            path: c.doc.path.clone(),
+        }))
     }
 
     async fn count_conversations(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
@@ -280,10 +275,9 @@ impl LongTermStore for SqliteStore {
                 it.collect::<rusqlite::Result<Vec<(Document, i64)>>>()
             })
             .await?;
-        let next = (rows.len() as u32 == limit)
-            .then(|| rows.last().map(|(d, ts)| Cursor::After { values: vec![FsValue::Int(*ts)], path: d.path.clone() }))
-            .flatten();
-        Ok(Page { items: rows.into_iter().map(|(d, _)| Message::from_doc(d)).collect(), next })
+        let page =
+            Page::of(rows, limit, |(d, ts)| Cursor::After { values: vec![FsValue::Int(*ts)], path: d.path.clone() });
+        Ok(page.map(|(d, _)| Message::from_doc(d)))
     }
 
     async fn document(&self, path: &str) -> Result<Option<Document>, StoreError> {
@@ -351,10 +345,7 @@ impl LongTermStore for SqliteStore {
                 it.collect::<rusqlite::Result<Vec<Document>>>()
             })
             .await?;
-        let next = (items.len() as u32 == limit)
-            .then(|| items.last().map(|d| Cursor::After { values: vec![], path: d.path.clone() }))
-            .flatten();
-        Ok(Page { items, next })
+        Ok(Page::of(items, limit, |d| Cursor::After { values: vec![], path: d.path.clone() }))
     }
 
     async fn put(&self, path: &str, fields: Vec<(String, FsValue)>) -> Result<(), StoreError> {
