@@ -111,6 +111,26 @@ pub fn for_config(cfg: &crate::config::Config) -> Result<Box<dyn Embedder>, Stor
     }
 }
 
+/// The HTTP client of the remote embedders (rustls with the ring provider, 30 s per request).
+pub(crate) fn http_client() -> Result<reqwest::Client, StoreError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| StoreError::Other(format!("http client: {e}")))
+}
+
+/// Send an embedding request and read its JSON reply; a failure carries the provider's message.
+pub(crate) async fn send_json(req: reqwest::RequestBuilder, who: &str) -> Result<serde_json::Value, StoreError> {
+    let resp = req.send().await.map_err(|e| StoreError::Unreachable(format!("{who}: {e}")))?;
+    let status = resp.status();
+    let text = resp.text().await.map_err(|e| StoreError::Unreachable(format!("{who}: {e}")))?;
+    if !status.is_success() {
+        return Err(StoreError::Server(format!("{who} {status}: {}", crate::store::pinecone::error_message(&text))));
+    }
+    serde_json::from_str(&text).map_err(|e| StoreError::Server(format!("{who} sent malformed JSON: {e}")))
+}
+
 /// Check an embedder's dimension against an index's before the first query.
 pub fn check_dimension(embedder: usize, index: usize) -> Result<(), StoreError> {
     if embedder == index {

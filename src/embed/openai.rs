@@ -4,7 +4,6 @@ use super::{Embedder, Kind};
 use crate::config::EmbeddingConfig;
 use crate::store::StoreError;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 pub struct OpenAi {
     http: reqwest::Client,
@@ -16,12 +15,8 @@ pub struct OpenAi {
 
 impl OpenAi {
     pub fn new(cfg: &EmbeddingConfig) -> Result<OpenAi, StoreError> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         Ok(OpenAi {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .map_err(|e| StoreError::Other(format!("http client: {e}")))?,
+            http: super::http_client()?,
             base: cfg
                 .base_url
                 .clone()
@@ -52,17 +47,7 @@ impl Embedder for OpenAi {
         if let Some(k) = &self.key {
             req = req.bearer_auth(k);
         }
-        let resp = req.send().await.map_err(|e| StoreError::Unreachable(format!("embedder: {e}")))?;
-        let status = resp.status();
-        let text = resp.text().await.map_err(|e| StoreError::Unreachable(format!("embedder: {e}")))?;
-        if !status.is_success() {
-            return Err(StoreError::Server(format!(
-                "embedder {status}: {}",
-                crate::store::pinecone::error_message(&text)
-            )));
-        }
-        let v: Value = serde_json::from_str(&text)
-            .map_err(|e| StoreError::Server(format!("embedder sent malformed JSON: {e}")))?;
+        let v = super::send_json(req, "embedder").await?;
         let mut rows: Vec<(usize, Vec<f32>)> = v
             .get("data")
             .and_then(Value::as_array)

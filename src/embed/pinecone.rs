@@ -4,7 +4,6 @@ use super::{Embedder, Kind};
 use crate::config::EmbeddingConfig;
 use crate::store::StoreError;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 pub struct PineconeInference {
     http: reqwest::Client,
@@ -15,17 +14,13 @@ pub struct PineconeInference {
 
 impl PineconeInference {
     pub fn new(cfg: &EmbeddingConfig) -> Result<PineconeInference, StoreError> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let key = cfg
             .api_key
             .clone()
             .or_else(|| std::env::var("PINECONE_API_KEY").ok())
             .ok_or_else(|| StoreError::NotConfigured("Pinecone Inference needs PINECONE_API_KEY".into()))?;
         Ok(PineconeInference {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .map_err(|e| StoreError::Other(format!("http client: {e}")))?,
+            http: super::http_client()?,
             base: cfg
                 .base_url
                 .clone()
@@ -53,24 +48,13 @@ impl Embedder for PineconeInference {
             "parameters": { "input_type": input_type, "truncate": "END" },
             "inputs": texts.iter().map(|t| json!({ "text": t })).collect::<Vec<_>>(),
         });
-        let resp = self
+        let req = self
             .http
             .post(format!("{}/embed", self.base))
             .header("Api-Key", &self.key)
             .header("X-Pinecone-API-Version", crate::store::pinecone::API_VERSION)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| StoreError::Unreachable(format!("pinecone inference: {e}")))?;
-        let status = resp.status();
-        let text = resp.text().await.map_err(|e| StoreError::Unreachable(format!("pinecone inference: {e}")))?;
-        if !status.is_success() {
-            return Err(StoreError::Server(format!(
-                "pinecone inference {status}: {}",
-                crate::store::pinecone::error_message(&text)
-            )));
-        }
-        let v: Value = serde_json::from_str(&text).map_err(|e| StoreError::Server(format!("malformed JSON: {e}")))?;
+            .json(&body);
+        let v = super::send_json(req, "pinecone inference").await?;
         let data =
             v.get("data").and_then(Value::as_array).ok_or_else(|| StoreError::Server("reply has no `data`".into()))?;
         Ok(data
