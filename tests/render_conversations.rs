@@ -225,3 +225,31 @@ fn a_failed_thread_page_is_retried_with_backoff() {
     let again = app.update(Msg::Tick(1_000));
     assert!(matches!(&again[..], [Command::Messages { after: None, .. }]), "{again:?}");
 }
+
+#[test]
+fn opening_a_message_by_id_selects_it_once_streamed() {
+    let mut app = loaded();
+    let mut n = 1000u64;
+    let mut ids = memscope::tabs::keys::Ids(&mut n);
+    let cmds = app.conversations.open_message("conv-0009", Some("m2"), &mut ids);
+    let mreq = req_of(&cmds, |c| matches!(c, Command::Messages { conversation, .. } if conversation == "conv-0009"));
+    let dreq = req_of(
+        &cmds,
+        |c| matches!(c, Command::Documents { paths, .. } if paths == &vec!["conversations/conv-0009".to_string()]),
+    );
+    let items = vec![
+        msg("conv-0009", "m1", "user", "first", FsValue::Timestamp(Ts { secs: NOW - 30, nanos: 0 })),
+        msg("conv-0009", "m2", "assistant", "second", FsValue::Timestamp(Ts { secs: NOW - 20, nanos: 0 })),
+    ];
+    app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LtReply::Messages(Ok(Page { items, next: None })))));
+    app.update(Msg::Backend(BackendEvent::LongTerm(
+        dreq,
+        LtReply::Documents(Ok(vec![(
+            "conversations/conv-0009".into(),
+            Some(conv("conv-0009", "found by search", "u-bob", NOW, 2).doc),
+        )])),
+    )));
+    let t = app.conversations.thread.as_ref().unwrap();
+    assert_eq!(t.selected, 1, "the target message is selected");
+    assert_eq!(t.conv.title.as_deref(), Some("found by search"), "the document fills the header");
+}

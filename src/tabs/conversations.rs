@@ -428,10 +428,10 @@ impl ConversationsTab {
         cmds
     }
 
-    fn open_thread(&mut self, ids: &mut Ids) -> Vec<Command> {
-        let Some(conv) = self.convs.get(self.selected).cloned() else { return vec![] };
+    /// Show `conv`'s thread and ask for its first page; `target` is selected once it streams in.
+    fn start_thread(&mut self, conv: Conversation, target: Option<String>, ids: &mut Ids) -> Command {
         let req = ids.fresh();
-        let id = conv.id.clone();
+        let conversation = conv.id.clone();
         self.thread = Some(Thread {
             conv,
             messages: Vec::new(),
@@ -444,13 +444,18 @@ impl ConversationsTab {
             expanded: HashSet::new(),
             search: None,
             follow_end: false,
-            target: None,
+            target,
             side: false,
             side_docs: Vec::new(),
             side_req: None,
         });
         self.view = View::Thread;
-        vec![Command::Messages { req, conversation: id, after: None, limit: THREAD_PAGE }]
+        Command::Messages { req, conversation, after: None, limit: THREAD_PAGE }
+    }
+
+    fn open_thread(&mut self, ids: &mut Ids) -> Vec<Command> {
+        let Some(conv) = self.convs.get(self.selected).cloned() else { return vec![] };
+        vec![self.start_thread(conv, None, ids)]
     }
 
     /// Open a conversation by id and select one of its messages (from a search result).
@@ -458,37 +463,17 @@ impl ConversationsTab {
         if !self.configured {
             return vec![];
         }
+        let path = format!("conversations/{conversation}");
         let conv = self.convs.iter().find(|c| c.id == conversation).cloned().unwrap_or_else(|| {
-            Conversation::from_doc(Document {
-                path: format!("conversations/{conversation}"),
-                fields: vec![],
-                update_time: None,
-            })
+            Conversation::from_doc(Document { path: path.clone(), fields: vec![], update_time: None })
         });
-        let req = ids.fresh();
+        let messages = self.start_thread(conv, message.map(str::to_string), ids);
+        // Its own document fills the header when the conversation was not in the list.
         let dreq = ids.fresh();
-        self.thread = Some(Thread {
-            conv,
-            messages: Vec::new(),
-            next: None,
-            req: Some(req),
-            done: false,
-            error: None,
-            retry: None,
-            selected: 0,
-            expanded: HashSet::new(),
-            search: None,
-            follow_end: false,
-            target: message.map(str::to_string),
-            side: false,
-            side_docs: Vec::new(),
-            side_req: Some(dreq),
-        });
-        self.view = View::Thread;
-        vec![
-            Command::Messages { req, conversation: conversation.to_string(), after: None, limit: THREAD_PAGE },
-            Command::Documents { req: dreq, paths: vec![format!("conversations/{conversation}")] },
-        ]
+        if let Some(t) = &mut self.thread {
+            t.side_req = Some(dreq);
+        }
+        vec![messages, Command::Documents { req: dreq, paths: vec![path] }]
     }
 
     pub fn open_browser(&mut self, path: Option<&str>, ids: &mut Ids) -> Vec<Command> {
