@@ -276,6 +276,18 @@ impl Ts {
         Some(Ts { secs: days * 86_400 + h * 3600 + mi * 60 + sec - offset_secs, nanos })
     }
 
+    /// `2026-11-23T21:40:05.123000Z`: always six fractional digits, so that these strings sort
+    /// as the instants do (the memory layer's Redis entries are ordered by them).
+    pub fn to_rfc3339_micros(&self) -> String {
+        let s = Ts { secs: self.secs, nanos: 0 }.to_rfc3339();
+        format!("{}.{:06}Z", s.trim_end_matches('Z'), self.nanos / 1000)
+    }
+
+    pub fn now() -> Ts {
+        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        Ts { secs: d.as_secs() as i64, nanos: d.subsec_nanos() }
+    }
+
     /// `2026-11-23T21:40:05.123Z` (milliseconds shown when present).
     pub fn to_rfc3339(&self) -> String {
         let days = self.secs.div_euclid(86_400);
@@ -607,11 +619,79 @@ pub struct IdPage {
     pub next: Option<String>,
 }
 
+// ---------- the memory layer's short-term operations ----------
+
+/// One operation of the memory layer on the short-term tier; a batch of them runs as one
+/// pipeline and yields one [`CacheReply`] each.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CacheOp {
+    /// Merge JSON messages into a recent-messages list, atomically: one entry per
+    /// `message_id` (the newer write wins), ordered by `timestamp` then id, trimmed to the
+    /// `keep` newest. Replies with the list's length.
+    MergeRecent {
+        key: Key,
+        items: Vec<Vec<u8>>,
+        keep: u32,
+    },
+    /// Replace a list with exactly these items (or delete it when empty). Replies `Done`.
+    ReplaceList {
+        key: Key,
+        items: Vec<Vec<u8>>,
+    },
+    /// Set hash fields and (re)arm the key's TTL. Replies `Done`.
+    HSet {
+        key: Key,
+        fields: Vec<(Vec<u8>, Vec<u8>)>,
+        ttl_s: u64,
+    },
+    /// SET with a TTL. Replies `Done`.
+    SetEx {
+        key: Key,
+        value: Vec<u8>,
+        ttl_s: u64,
+    },
+    /// Increment a counter whose TTL starts with its first increment. Replies `Int`.
+    Incr {
+        key: Key,
+        ttl_s: u64,
+    },
+    Del(Key),
+    /// Replies `Value`.
+    Get(Key),
+    /// Replies `Items`.
+    LRange {
+        key: Key,
+        start: i64,
+        stop: i64,
+    },
+    /// Replies `Pairs`.
+    HGetAll(Key),
+    /// Milliseconds left; -1 without TTL, -2 when the key does not exist. Replies `Int`.
+    PTtl(Key),
+}
+
+impl CacheOp {
+    pub fn is_write(&self) -> bool {
+        !matches!(self, CacheOp::Get(_) | CacheOp::LRange { .. } | CacheOp::HGetAll(_) | CacheOp::PTtl(_))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CacheReply {
+    Done,
+    Int(i64),
+    Value(Option<Vec<u8>>),
+    Items(Vec<Vec<u8>>),
+    Pairs(Vec<(Vec<u8>, Vec<u8>)>),
+}
+
 // ---------- health ----------
 
 /// What one Redis health probe read.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RedisHealth {
+    /// The counters of the memory layers running in this process (the demo's agents), if any.
+    pub layer: Option<crate::memory::StatsSnapshot>,
     pub ping_ms: f64,
     pub used_memory: u64,
     /// 0 when no maxmemory is set.

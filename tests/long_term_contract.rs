@@ -224,3 +224,20 @@ async fn collections_and_documents_browse(store: Arc<dyn LongTermStore>) {
     store.ping().await.unwrap();
 }
 contract!(collections_and_documents_browse);
+
+async fn get_many_and_delete_many(store: Arc<dyn LongTermStore>) {
+    // More than one commit's worth (500) and one batch-get's worth (300).
+    let docs: Vec<(String, Vec<(String, FsValue)>)> =
+        (0..620).map(|i| (format!("bulk/d{i:04}"), vec![("i".to_string(), FsValue::Int(i))])).collect();
+    store.put_many(docs).await.unwrap();
+    let paths: Vec<String> = ["bulk/d0619", "bulk/missing", "bulk/d0000", "bulk/d0301"].map(String::from).to_vec();
+    let got = store.get_many(&paths).await.unwrap();
+    let ints: Vec<Option<i64>> = got.iter().map(|d| d.as_ref().and_then(|d| d.get("i")?.as_i64())).collect();
+    assert_eq!(ints, vec![Some(619), None, Some(0), Some(301)], "in the order asked, None where missing");
+    let all: Vec<String> = (0..620).map(|i| format!("bulk/d{i:04}")).collect();
+    assert_eq!(store.get_many(&all).await.unwrap().iter().filter(|d| d.is_some()).count(), 620);
+    store.delete_many(&["bulk/d0000".into(), "bulk/d0619".into(), "bulk/never".into()]).await.unwrap();
+    let got = store.get_many(&paths).await.unwrap();
+    assert_eq!(got.iter().map(Option::is_some).collect::<Vec<_>>(), vec![false, false, false, true]);
+}
+contract!(get_many_and_delete_many);

@@ -377,20 +377,73 @@ impl LongTermStore for FirestoreStore {
     }
 
     async fn put(&self, path: &str, fields: Vec<(String, FsValue)>) -> Result<(), StoreError> {
+        self.put_many(vec![(path.to_string(), fields)]).await
+    }
+
+    /// Commits of at most 500 writes (Firestore's limit per commit).
+    async fn put_many(&self, docs: Vec<(String, Vec<(String, FsValue)>)>) -> Result<(), StoreError> {
         let root = self.root().to_string();
-        let doc = pb::Document {
-            name: format!("{root}/{path}"),
-            fields: fields.iter().map(|(k, v)| (k.clone(), to_pb(v, &root))).collect(),
-            create_time: None,
-            update_time: None,
-        };
-        let req = pb::CommitRequest {
-            database: self.db.get_database_path().clone(),
-            writes: vec![pb::Write { operation: Some(pb::write::Operation::Update(doc)), ..Default::default() }],
-            transaction: Default::default(),
-            request_options: None,
-        };
-        self.db.client().get().commit(req).await.map_err(|e| StoreError::Server(e.to_string()))?;
+        let writes = docs.iter().map(|(path, fields)| {
+            pb::write::Operation::Update(pb::Document {
+                name: format!("{root}/{path}"),
+                fields: fields.iter().map(|(k, v)| (k.clone(), to_pb(v, &root))).collect(),
+                create_time: None,
+                update_time: None,
+            })
+        });
+        self.commit(writes.collect()).await
+    }
+
+    async fn get_many(&self, paths: &[String]) -> Result<Vec<Option<Document>>, StoreError> {
+        let root = self.root().to_string();
+        let mut found = std::collections::HashMap::new();
+        for chunk in paths.chunks(300) {
+            let req = pb::BatchGetDocumentsRequest {
+                database: self.db.get_database_path().clone(),
+                documents: chunk.iter().map(|p| format!("{root}/{p}")).collect(),
+                ..Default::default()
+            };
+            let mut stream =
+                self.db.client().get().batch_get_documents(req).await.map_err(|e| status_err(&e))?.into_inner();
+            while let Some(item) = stream.next().await {
+                let item = item.map_err(|e| status_err(&e))?;
+                if let Some(pb::batch_get_documents_response::Result::Found(d)) = item.result {
+                    let doc = self.doc(&d);
+                    found.insert(doc.path.clone(), doc);
+                }
+            }
+        }
+        Ok(paths.iter().map(|p| found.remove(p)).collect())
+    }
+
+    async fn delete_many(&self, paths: &[String]) -> Result<(), StoreError> {
+        let root = self.root().to_string();
+        self.commit(paths.iter().map(|p| pb::write::Operation::Delete(format!("{root}/{p}"))).collect()).await
+    }
+}
+
+fn status_err(e: &firestore::gcloud_sdk::tonic::Status) -> StoreError {
+    use firestore::gcloud_sdk::tonic::Code;
+    match e.code() {
+        Code::Unavailable | Code::DeadlineExceeded => StoreError::Unreachable(e.to_string()),
+        _ => StoreError::Server(e.to_string()),
+    }
+}
+
+impl FirestoreStore {
+    async fn commit(&self, ops: Vec<pb::write::Operation>) -> Result<(), StoreError> {
+        let mut ops = ops.into_iter().peekable();
+        while ops.peek().is_some() {
+            let writes: Vec<pb::Write> =
+                ops.by_ref().take(500).map(|op| pb::Write { operation: Some(op), ..Default::default() }).collect();
+            let req = pb::CommitRequest {
+                database: self.db.get_database_path().clone(),
+                writes,
+                transaction: Default::default(),
+                request_options: None,
+            };
+            self.db.client().get().commit(req).await.map_err(|e| status_err(&e))?;
+        }
         Ok(())
     }
 }

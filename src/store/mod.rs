@@ -64,6 +64,8 @@ pub trait KeyStore: Send + Sync {
     async fn health(&self) -> Result<crate::domain::RedisHealth, StoreError>;
     /// Keyspace hits and misses memscope's own commands caused (subtracted from INFO's).
     fn own_lookups(&self) -> (u64, u64);
+    /// The memory layer's operations, in one pipeline. Writes among them need the write guard.
+    async fn exec(&self, ops: &[crate::domain::CacheOp]) -> Result<Vec<crate::domain::CacheReply>, StoreError>;
 }
 
 /// The long-term tier: conversation logs and any other documents, read page by page.
@@ -106,6 +108,17 @@ pub trait LongTermStore: Send + Sync {
         }
         Ok(())
     }
+    /// Many documents by path, in the order asked (`None` where missing), in as few round
+    /// trips as the store allows.
+    async fn get_many(&self, paths: &[String]) -> Result<Vec<Option<Document>>, StoreError> {
+        let mut out = Vec::with_capacity(paths.len());
+        for p in paths {
+            out.push(self.document(p).await?);
+        }
+        Ok(out)
+    }
+    /// Delete documents by path (missing ones are fine); only their fields, never subcollections.
+    async fn delete_many(&self, paths: &[String]) -> Result<(), StoreError>;
 }
 
 /// The vector tier: an index of embeddings with metadata, in namespaces.

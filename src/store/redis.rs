@@ -468,6 +468,72 @@ impl KeyStore for RedisStore {
         (self.own_hits.load(Ordering::Relaxed), self.own_misses.load(Ordering::Relaxed))
     }
 
+    async fn exec(&self, ops: &[crate::domain::CacheOp]) -> Result<Vec<crate::domain::CacheReply>, StoreError> {
+        use crate::domain::CacheOp as O;
+        if let Some(w) = ops.iter().find(|o| o.is_write())
+            && !self.writes_allowed.load(Ordering::SeqCst)
+        {
+            return Err(StoreError::ReadOnly(format!("{w:?}").chars().take(80).collect()));
+        }
+        let mut p = redis::pipe();
+        for op in ops {
+            match op {
+                O::MergeRecent { key, items, keep } => {
+                    p.cmd("EVAL").arg(MERGE_RECENT).arg(1).arg(&**key).arg(*keep).arg(items);
+                }
+                O::ReplaceList { key, items } => {
+                    p.cmd("DEL").arg(&**key).ignore();
+                    if items.is_empty() {
+                        p.cmd("PING");
+                    } else {
+                        p.cmd("RPUSH").arg(&**key).arg(items);
+                    }
+                }
+                O::HSet { key, fields, ttl_s } => {
+                    p.cmd("HSET").arg(&**key).arg(fields).ignore().cmd("EXPIRE").arg(&**key).arg(*ttl_s);
+                }
+                O::SetEx { key, value, ttl_s } => {
+                    p.cmd("SET").arg(&**key).arg(value).arg("EX").arg((*ttl_s).max(1));
+                }
+                O::Incr { key, ttl_s } => {
+                    p.cmd("SET").arg(&**key).arg(0).arg("EX").arg((*ttl_s).max(1)).arg("NX").ignore();
+                    p.cmd("INCR").arg(&**key);
+                }
+                O::Del(key) => {
+                    p.cmd("DEL").arg(&**key);
+                }
+                O::Get(key) => {
+                    p.cmd("GET").arg(&**key);
+                }
+                O::LRange { key, start, stop } => {
+                    p.cmd("LRANGE").arg(&**key).arg(*start).arg(*stop);
+                }
+                O::HGetAll(key) => {
+                    p.cmd("HGETALL").arg(&**key);
+                }
+                O::PTtl(key) => {
+                    p.cmd("PTTL").arg(&**key);
+                }
+            }
+        }
+        let replies = self.pipe(&p).await?;
+        ops.iter()
+            .zip(replies)
+            .map(|(op, v)| {
+                let r = cache_reply(op, v)?;
+                use crate::domain::CacheReply as R;
+                match (op, &r) {
+                    (O::Get(_), R::Value(v)) => self.looked_up(v.is_some(), 1),
+                    (O::LRange { .. }, R::Items(v)) => self.looked_up(!v.is_empty(), 1),
+                    (O::HGetAll(_), R::Pairs(v)) => self.looked_up(!v.is_empty(), 1),
+                    (O::PTtl(_), R::Int(t)) => self.looked_up(*t != -2, 1),
+                    _ => {}
+                }
+                Ok(r)
+            })
+            .collect()
+    }
+
     fn set_writes_allowed(&self, allowed: bool) {
         self.writes_allowed.store(allowed, Ordering::SeqCst);
     }
@@ -502,6 +568,46 @@ impl KeyStore for RedisStore {
             }
         }
     }
+}
+
+/// `CacheOp::MergeRecent`: merge, dedupe by message_id, order by timestamp, trim, atomically.
+const MERGE_RECENT: &str = r#"
+local keep = tonumber(ARGV[1])
+local byid, order = {}, {}
+local function add(raw)
+  local ok, m = pcall(cjson.decode, raw)
+  local id, ts = raw, ''
+  if ok and type(m) == 'table' then
+    if m.message_id ~= nil then id = tostring(m.message_id) end
+    if type(m.timestamp) == 'string' then ts = m.timestamp
+    elseif type(m.timestamp) == 'number' then ts = string.format('%020.6f', m.timestamp) end
+  end
+  if byid[id] == nil then table.insert(order, id) end
+  byid[id] = {ts, id, raw}
+end
+for _, r in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do add(r) end
+for i = 2, #ARGV do add(ARGV[i]) end
+local all = {}
+for _, id in ipairs(order) do table.insert(all, byid[id]) end
+table.sort(all, function(a, b) if a[1] ~= b[1] then return a[1] < b[1] end return a[2] < b[2] end)
+local from = math.max(1, #all - keep + 1)
+redis.call('DEL', KEYS[1])
+for i = from, #all do redis.call('RPUSH', KEYS[1], all[i][3]) end
+return #all - from + 1
+"#;
+
+fn cache_reply(op: &crate::domain::CacheOp, v: Value) -> Result<crate::domain::CacheReply, StoreError> {
+    use crate::domain::{CacheOp as O, CacheReply as R};
+    if let Some(e) = server_err(&v) {
+        return Err(StoreError::Server(e));
+    }
+    Ok(match op {
+        O::MergeRecent { .. } | O::Incr { .. } | O::PTtl(_) => R::Int(int_of(&v).unwrap_or(0)),
+        O::Get(_) => R::Value((!matches!(v, Value::Nil)).then(|| bytes_of(&v))),
+        O::LRange { .. } => R::Items(items(v).iter().map(bytes_of).collect()),
+        O::HGetAll(_) => R::Pairs(pairs(v).into_iter().map(|(a, b)| (a.bytes, b.bytes)).collect()),
+        O::ReplaceList { .. } | O::HSet { .. } | O::SetEx { .. } | O::Del(_) => R::Done,
+    })
 }
 
 fn score(v: &Value) -> f64 {
@@ -539,6 +645,20 @@ pub async fn apply_seed(url: &str, plan: &[crate::demo::Seed]) -> Result<(), Sto
         }
         let _: () = p.query_async(&mut conn).await.map_err(map_err)?;
     }
+    Ok(())
+}
+
+/// Keep a server memscope started busy for about `ms` (a Lua loop checking the clock): the
+/// demo's occasional slow operation, visible in SLOWLOG and in latency.
+pub async fn slow_call(url: &str, ms: u64) -> Result<(), StoreError> {
+    let client = redis::Client::open(url).map_err(map_err)?;
+    let mut conn = client.get_multiplexed_async_connection().await.map_err(map_err)?;
+    let script = "local t = redis.call('TIME'); local start = t[1] * 1000000 + t[2]; \
+                  local i = 0; \
+                  while true do i = i + 1; if i % 10000 == 0 then \
+                  local n = redis.call('TIME'); if n[1] * 1000000 + n[2] - start > tonumber(ARGV[1]) * 1000 then break end \
+                  end end; return i";
+    let _: i64 = redis::cmd("EVAL").arg(script).arg(0).arg(ms).query_async(&mut conn).await.map_err(map_err)?;
     Ok(())
 }
 

@@ -348,6 +348,33 @@ impl LongTermStore for SqliteStore {
         Ok(Page::of(items, limit, |d| Cursor::After { values: vec![], path: d.path.clone() }))
     }
 
+    async fn get_many(&self, paths: &[String]) -> Result<Vec<Option<Document>>, StoreError> {
+        let paths = paths.to_vec();
+        self.with(move |c| {
+            let mut st = c.prepare_cached("SELECT path, fields, updated_us FROM documents WHERE path = ?1")?;
+            paths
+                .iter()
+                .map(|p| st.query_row([p], |r| Ok(row_doc(r.get(0)?, r.get(1)?, r.get(2)?))).optional())
+                .collect()
+        })
+        .await
+    }
+
+    async fn delete_many(&self, paths: &[String]) -> Result<(), StoreError> {
+        let paths = paths.to_vec();
+        self.with(move |c| {
+            let tx = c.unchecked_transaction()?;
+            {
+                let mut st = tx.prepare_cached("DELETE FROM documents WHERE path = ?1")?;
+                for p in &paths {
+                    st.execute([p])?;
+                }
+            }
+            tx.commit()
+        })
+        .await
+    }
+
     async fn put(&self, path: &str, fields: Vec<(String, FsValue)>) -> Result<(), StoreError> {
         self.put_many(vec![(path.to_string(), fields)]).await
     }
