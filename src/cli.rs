@@ -86,6 +86,33 @@ pub enum Cmd {
         #[arg(long, default_value_t = 64)]
         batch: usize,
     },
+    /// Import messages through the memory layer: FILE.jsonl holds one
+    /// {"conversation_id","message_id"?,"user_id","role","content","timestamp"?,"agent_id"?} per
+    /// line. Long-term first, then Redis, then the vector tier; batched; idempotent. Needs --write.
+    Import {
+        file: std::path::PathBuf,
+        /// Check the file and count what would be written; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Messages per batch (default: [memory] batch, 500; 1 = one by one, as an agent saves).
+        #[arg(long)]
+        batch: Option<usize>,
+    },
+    /// Check that the three tiers agree (read-only); exit 0 when they do, 1 on drift, 2 on error.
+    Audit {
+        /// One JSON object naming every finding's ids.
+        #[arg(long)]
+        json: bool,
+        /// Mend what is found (needs --write; asks for confirmation unless --yes).
+        #[arg(long)]
+        repair: bool,
+        /// With --repair: say what would be mended, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// With --repair: do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Configuration commands.
     Config {
         #[command(subcommand)]

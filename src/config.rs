@@ -40,6 +40,7 @@ struct FileProfile {
     vector: Option<FileVector>,
     embedding: Option<FileEmbedding>,
     health: Option<FileHealth>,
+    memory: Option<MemoryConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -210,6 +211,53 @@ impl Default for HealthConfig {
     }
 }
 
+/// The memory layer's rules (`[profile.NAME.memory]`): what it caches, for how long, and which
+/// messages it embeds.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MemoryConfig {
+    /// Messages kept in each `conversation:{id}:messages` list.
+    pub recent_messages: u32,
+    /// TTL of `session:{id}`, refreshed by every message.
+    pub session_ttl_s: u64,
+    /// Roles whose messages are embedded into the vector tier …
+    pub vector_roles: Vec<String>,
+    /// … when at least this many characters long.
+    pub vector_min_chars: usize,
+    /// TTL of documents cached by fallback reads and of `cache_result` entries.
+    pub cache_ttl_s: u64,
+    /// TTL of cached vector-search results (`vsearch:{hash}`).
+    pub vsearch_ttl_s: u64,
+    /// The in-process LRU in front of Redis: entries, and how long one is trusted.
+    pub lru_capacity: usize,
+    pub lru_ttl_s: u64,
+    /// Messages per batch of `memscope import` (Firestore commits at most 500 writes each).
+    pub batch: usize,
+}
+
+impl MemoryConfig {
+    /// The rule of the vector tier: whether a message of this role and content is embedded.
+    pub fn is_relevant(&self, role: &str, content: &str) -> bool {
+        self.vector_roles.iter().any(|r| r == role) && content.chars().count() >= self.vector_min_chars
+    }
+}
+
+impl Default for MemoryConfig {
+    fn default() -> Self {
+        MemoryConfig {
+            recent_messages: 50,
+            session_ttl_s: 1800,
+            vector_roles: vec!["user".into(), "assistant".into()],
+            vector_min_chars: 20,
+            cache_ttl_s: 300,
+            vsearch_ttl_s: 120,
+            lru_capacity: 1000,
+            lru_ttl_s: 30,
+            batch: 500,
+        }
+    }
+}
+
 /// The configuration memscope runs with, after every layer was applied.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -220,6 +268,7 @@ pub struct Config {
     pub vector: Option<VectorConfig>,
     pub embedding: Option<EmbeddingConfig>,
     pub health: HealthConfig,
+    pub memory: MemoryConfig,
     pub keymap: BTreeMap<String, String>,
     /// Files looked at, in order, and whether each was found.
     pub searched: Vec<(PathBuf, bool)>,
@@ -568,6 +617,12 @@ fn resolve(
             )));
         }
     }
+    let memory = p.memory.unwrap_or_default();
+    if memory.recent_messages == 0 || memory.batch == 0 || memory.batch > 500 {
+        return Err(invalid(format!(
+            "[profile.{name}.memory] recent_messages must be ≥ 1 and batch 1…500 (Firestore's limit per commit)"
+        )));
+    }
     let read_only = if ov.write { false } else { p.read_only.unwrap_or(true) };
     Ok(Config {
         profile: name,
@@ -577,6 +632,7 @@ fn resolve(
         vector,
         embedding,
         health,
+        memory,
         keymap,
         searched,
         file: file_path,
@@ -613,6 +669,7 @@ impl Config {
             vector: None,
             embedding: None,
             health: HealthConfig::default(),
+            memory: MemoryConfig::default(),
             keymap: BTreeMap::new(),
             searched: vec![],
             file: None,

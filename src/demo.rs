@@ -517,6 +517,141 @@ pub fn vector_items(plan: &[(String, Vec<(String, crate::domain::FsValue)>)]) ->
         .collect()
 }
 
+// ---------- the traffic simulator ----------
+
+/// A small xorshift generator: the simulator needs variety, not cryptography.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, pct: u64) -> bool {
+        self.next() % 100 < pct
+    }
+}
+
+const USER_LINES: [&str; 10] = [
+    "Can you check the status of my last order?",
+    "What did we decide about the Lisbon dinner reservation?",
+    "Summarise what we discussed yesterday in two bullet points.",
+    "The CI job failed again on main, any idea why?",
+    "Is it going to rain in New York this weekend?",
+    "Please remind me which refund option I picked.",
+    "Explain again how the vector index chooses neighbours.",
+    "I still cannot log in after the password reset.",
+    "Can you draft a short reply to the customer about the delay?",
+    "What is the next step for the Q3 report?",
+];
+
+const AGENT_LINES: [&str; 10] = [
+    "Your order shipped this morning; the tracking link is in your email.",
+    "The table for four is booked at 20:00 at the seafood place in Alfama.",
+    "Two points: the budget is approved, and the launch moves to Tuesday.",
+    "The flaky test is the timezone one; pinning TZ=UTC in CI fixes it.",
+    "Light rain on Saturday, sunny on Sunday, highs around 18°C.",
+    "You chose store credit, which was applied to your account.",
+    "It compares the query embedding with every stored one and keeps the closest.",
+    "I sent a new reset link; it expires in 15 minutes.",
+    "Here is a draft: we are sorry for the delay, your parcel ships Friday.",
+    "Next, the finance section needs the September figures.",
+];
+
+const QUERIES: [&str; 6] =
+    ["refund for my order", "weather in New York", "restaurant booking", "CI failure", "password reset", "Q3 report"];
+
+/// How the demo's agents use their memory: messages saved through the layer, fallback reads
+/// with a realistic hit/miss mix (TTL'd document caches expiring), cached tool results, cached
+/// vector searches, rate-limit counters, and now and then a slow call — so every tab, Health
+/// included, is alive. Runs until the task is aborted.
+pub async fn simulate(mem: std::sync::Arc<crate::memory::Memory>, redis_url: String, conversations: usize) {
+    use crate::domain::CacheOp;
+    let Ok(fx) = fixture() else { return };
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64);
+    let mut rng = Rng(seed.unwrap_or(88172645463325252) | 1);
+    let mut next_conv = conversations + 1;
+    let mut tick = tokio::time::interval(Duration::from_millis(400));
+    loop {
+        tick.tick().await;
+        let user = fx.users[rng.below(fx.users.len())].clone();
+        let r = rng.below(100);
+        let result: Result<(), crate::store::StoreError> = async {
+            match r {
+                // An agent turn: the user's message and the agent's answer.
+                0..=14 => {
+                    let conv = if rng.chance(5) {
+                        next_conv += 1;
+                        format!("conv-{:04}", next_conv - 1)
+                    } else {
+                        format!("conv-{:04}", 1 + rng.below(conversations))
+                    };
+                    let agent = fx.agents[rng.below(fx.agents.len())].clone();
+                    let k = rng.below(USER_LINES.len());
+                    for (role, text) in [("user", USER_LINES[k]), ("assistant", AGENT_LINES[k])] {
+                        let m = crate::memory::NewMessage {
+                            message_id: Some(format!("{conv}-s{:012x}", rng.next() >> 16)),
+                            role: role.into(),
+                            content: text.into(),
+                            agent_id: Some(agent.clone()),
+                            ..Default::default()
+                        };
+                        mem.save_message(&conv, m, &user).await?;
+                    }
+                }
+                // Profile and agent lookups through the fallback chain (LRU → Redis → long-term).
+                15..=49 => {
+                    let path = if rng.chance(60) {
+                        format!("users/{user}")
+                    } else {
+                        format!("agents/{}", fx.agents[rng.below(fx.agents.len())])
+                    };
+                    mem.get_with_fallback(&path).await?;
+                }
+                // Context for a turn: the recent messages of a conversation.
+                50..=69 => {
+                    mem.get_conversation(&format!("conv-{:04}", 1 + rng.below(conversations)), 10).await?;
+                }
+                // Tool results cached with short TTLs: hits while fresh, misses once expired.
+                70..=84 => {
+                    let city = ["nyc", "lisbon", "tokyo", "berlin", "sf"][rng.below(5)];
+                    let key = format!("weather:{city}:today");
+                    if mem.get_cached_result(&key).await.is_none() {
+                        let v = serde_json::json!({"city": city, "temp_c": 10 + rng.below(20), "source": "demo"});
+                        mem.cache_result(&key, &v, Duration::from_secs(5 + rng.below(25) as u64)).await;
+                    }
+                }
+                // Rate-limit counters per user and minute.
+                85..=94 => {
+                    if let Some(redis) = mem.redis() {
+                        let minute = crate::domain::Ts::now().secs / 60;
+                        let key = format!("ratelimit:{user}:{minute}");
+                        redis.exec(&[CacheOp::Incr { key: key.into_bytes().into(), ttl_s: 90 }]).await?;
+                    }
+                }
+                // Semantic recall, cached in Redis.
+                95..=98 => {
+                    if mem.vector().is_some() {
+                        mem.query(QUERIES[rng.below(QUERIES.len())], 5, None).await?;
+                    }
+                }
+                // Now and then a slow call (it lands in the slow log and the latency chart).
+                _ => crate::store::redis::slow_call(&redis_url, 30 + rng.below(120) as u64).await?,
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::debug!(error = %e, "demo traffic: a call failed (the layer degrades, the simulator goes on)");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -325,3 +325,279 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
     }
     Ok(worst.exit_code())
 }
+/// A progress line on stderr: redrawn in place on a terminal (at most 10 times a second),
+/// one line per phase otherwise.
+pub struct ProgressLine {
+    tty: bool,
+    last: Option<std::time::Instant>,
+    phase: String,
+}
+
+impl ProgressLine {
+    pub fn new() -> ProgressLine {
+        use std::io::IsTerminal;
+        ProgressLine { tty: std::io::stderr().is_terminal(), last: None, phase: String::new() }
+    }
+    pub fn show(&mut self, phase: &str, line: &str) {
+        if self.tty {
+            if self.last.is_some_and(|t| t.elapsed().as_millis() < 100) {
+                return;
+            }
+            self.last = Some(std::time::Instant::now());
+            eprint!("\r\x1b[2K{line}");
+        } else if phase != self.phase {
+            eprintln!("{line}");
+        }
+        self.phase = phase.to_string();
+    }
+    pub fn done(&mut self) {
+        if self.tty && self.last.is_some() {
+            eprintln!();
+        }
+        self.last = None;
+    }
+}
+
+impl Default for ProgressLine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn bar(done: u64, total: u64) -> String {
+    let w = 24usize;
+    let filled = if total == 0 { w } else { ((done as f64 / total as f64) * w as f64).round() as usize }.min(w);
+    format!("[{}{}]", "#".repeat(filled), ".".repeat(w - filled))
+}
+
+/// Read an import file: every line checked, errors named by file and line (up to 20 shown).
+pub fn read_import(file: &std::path::Path) -> Result<Vec<crate::memory::NewMessage>, HeadlessError> {
+    use std::io::BufRead;
+    let f = std::fs::File::open(file).map_err(|e| HeadlessError::Usage(format!("{}: {e}", file.display())))?;
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (n, line) in std::io::BufReader::new(f).lines().enumerate() {
+        let line = line.map_err(|e| HeadlessError::Usage(format!("{}:{}: {e}", file.display(), n + 1)))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_import_line(&line) {
+            Ok(m) => out.push(m),
+            Err(e) => errors.push(format!("{}:{}: {e}", file.display(), n + 1)),
+        }
+    }
+    if !errors.is_empty() {
+        let more = errors.len().saturating_sub(20);
+        let mut msg = errors.into_iter().take(20).collect::<Vec<_>>().join("\n");
+        if more > 0 {
+            msg.push_str(&format!("\n… and {more} more bad lines"));
+        }
+        return Err(HeadlessError::Usage(format!("{msg}\nnothing was imported")));
+    }
+    Ok(out)
+}
+
+fn parse_import_line(line: &str) -> Result<crate::memory::NewMessage, String> {
+    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+    let o = v.as_object().ok_or("each line must be a JSON object")?;
+    const KNOWN: [&str; 7] = ["conversation_id", "message_id", "user_id", "role", "content", "timestamp", "agent_id"];
+    if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(format!("unknown field `{k}` (expected: {})", KNOWN.join(", ")));
+    }
+    let id_field = |k: &str, required: bool| -> Result<Option<String>, String> {
+        match o.get(k) {
+            None | Some(serde_json::Value::Null) if !required => Ok(None),
+            None | Some(serde_json::Value::Null) => Err(format!("missing field `{k}`")),
+            Some(serde_json::Value::String(s)) if s.is_empty() => Err(format!("`{k}` is empty")),
+            Some(serde_json::Value::String(s)) if s.contains('/') || s == "." || s == ".." => {
+                Err(format!("`{k}` = {s:?} cannot be a document id (no `/`, not `.` or `..`)"))
+            }
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(format!("`{k}` must be a string, not {other}")),
+        }
+    };
+    let text = |k: &str| -> Result<String, String> {
+        match o.get(k) {
+            Some(serde_json::Value::String(s)) => Ok(s.clone()),
+            None => Err(format!("missing field `{k}`")),
+            Some(other) => {
+                Err(format!("`{k}` must be a string, not {}", other.to_string().chars().take(40).collect::<String>()))
+            }
+        }
+    };
+    let timestamp = match o.get("timestamp") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => {
+            Some(crate::domain::Ts::parse(s).ok_or_else(|| format!("`timestamp` {s:?} is not ISO-8601"))?)
+        }
+        Some(serde_json::Value::Number(n)) => {
+            let f = n.as_f64().ok_or("bad `timestamp`")?;
+            Some(crate::domain::Ts::from_micros((f * 1e6) as i64))
+        }
+        Some(_) => return Err("`timestamp` must be an ISO-8601 string or Unix seconds".into()),
+    };
+    let role = text("role")?;
+    if role.is_empty() {
+        return Err("`role` is empty".into());
+    }
+    Ok(crate::memory::NewMessage {
+        conversation_id: id_field("conversation_id", true)?.unwrap_or_default(),
+        message_id: id_field("message_id", false)?,
+        user_id: id_field("user_id", true)?.unwrap_or_default(),
+        agent_id: id_field("agent_id", false)?,
+        role,
+        content: text("content")?,
+        timestamp,
+    })
+}
+
+/// `memscope import FILE.jsonl [--dry-run] [--batch N]`.
+pub async fn import(
+    cfg: &Config,
+    file: &std::path::Path,
+    dry_run: bool,
+    batch: Option<usize>,
+) -> Result<(), HeadlessError> {
+    let msgs = read_import(file)?;
+    if !dry_run && cfg.read_only {
+        return Err(HeadlessError::Usage(format!(
+            "import writes to every tier of profile `{}`, which is read-only: rerun with --write \
+             (or set read_only = false), or see first what it would do with --dry-run",
+            cfg.profile
+        )));
+    }
+    let mem = crate::memory::Memory::from_config(cfg, !dry_run).await?;
+    let total = msgs.len() as u64;
+    let batch = batch.unwrap_or(cfg.memory.batch).clamp(1, 500);
+    let t0 = std::time::Instant::now();
+    let mut line = ProgressLine::new();
+    let (mut created, mut existing, mut embedded, mut queued) = (0u64, 0u64, 0u64, 0u64);
+    let mut convs = std::collections::HashSet::new();
+    let mut new_convs = 0u64;
+    let mut relevant = 0u64;
+    let mut done = 0u64;
+    for chunk in msgs.chunks(batch) {
+        if dry_run {
+            let mut paths: Vec<String> =
+                chunk.iter().map(|m| crate::memory::message_path(&m.conversation_id, &m.id())).collect();
+            let fresh: Vec<&str> =
+                chunk.iter().map(|m| m.conversation_id.as_str()).filter(|c| convs.insert(c.to_string())).collect();
+            paths.extend(fresh.iter().map(|c| format!("conversations/{c}")));
+            let docs = mem.long_term().get_many(&paths).await?;
+            let (m, c) = docs.split_at(chunk.len());
+            let n_new = m.iter().filter(|d| d.is_none()).count() as u64;
+            created += n_new;
+            existing += chunk.len() as u64 - n_new;
+            new_convs += c.iter().filter(|d| d.is_none()).count() as u64;
+            relevant += chunk.iter().filter(|m| mem.is_relevant(&m.role, &m.content)).count() as u64;
+        } else {
+            let r = mem
+                .save_batch(chunk.to_vec(), |tier| {
+                    let rate = done as f64 / t0.elapsed().as_secs_f64().max(1e-3);
+                    line.show(
+                        "import",
+                        &format!("import {} {done}/{total} messages  {rate:.0} msg/s  ({tier})", bar(done, total)),
+                    );
+                })
+                .await?;
+            created += r.created as u64;
+            existing += r.existing as u64;
+            embedded += r.embedded as u64;
+            queued += r.queued as u64;
+            convs.extend(chunk.iter().map(|m| m.conversation_id.clone()));
+        }
+        done += chunk.len() as u64;
+        let rate = done as f64 / t0.elapsed().as_secs_f64().max(1e-3);
+        line.show("import", &format!("import {} {done}/{total} messages  {rate:.0} msg/s", bar(done, total)));
+    }
+    line.done();
+    let secs = t0.elapsed().as_secs_f64();
+    if dry_run {
+        println!(
+            "dry run: {total} messages in {} conversations ({new_convs} new): {created} new messages, {existing} already stored \
+             (rewritten in place, never duplicated)",
+            convs.len()
+        );
+        let tiers = format!(
+            "would write: long-term {} documents; Redis {}; vector tier {}",
+            total + convs.len() as u64,
+            if mem.redis().is_some() {
+                format!("{} recent lists and sessions", convs.len())
+            } else {
+                "not configured".into()
+            },
+            if mem.vector().is_some() {
+                format!("up to {relevant} relevant messages embedded")
+            } else {
+                "not configured".into()
+            },
+        );
+        println!("{tiers}");
+        return Ok(());
+    }
+    println!(
+        "imported {total} messages into {} conversations in {secs:.1} s ({:.0} msg/s): {created} new, {existing} already stored; {embedded} embedded",
+        convs.len(),
+        total as f64 / secs.max(1e-3)
+    );
+    if queued > 0 {
+        println!(
+            "{queued} tier writes failed after the long-term write and wait in the repair queue: run `memscope --write audit --repair`"
+        );
+    }
+    Ok(())
+}
+
+/// `memscope audit [--json] [--repair [--dry-run] [--yes]]`: the exit code (0 agree, 1 drift).
+pub async fn audit(cfg: &Config, json: bool, repair: bool, dry_run: bool, yes: bool) -> Result<u8, HeadlessError> {
+    use crate::audit::{Options, Progress};
+    let writes = repair && !dry_run;
+    if writes && cfg.read_only {
+        return Err(HeadlessError::Usage(format!(
+            "--repair writes to the tiers of profile `{}`, which is read-only: rerun with --write, or see what it would do with --repair --dry-run",
+            cfg.profile
+        )));
+    }
+    let mem = crate::memory::Memory::from_config(cfg, writes).await?;
+    let line = std::sync::Mutex::new(ProgressLine::new());
+    let done = || line.lock().map(|mut l| l.done()).unwrap_or(());
+    let mut show = |p: &Progress| {
+        let of = p.total.map(|t| format!("/{t}")).unwrap_or_default();
+        if let Ok(mut l) = line.lock() {
+            l.show(p.phase, &format!("audit: {} {}{of}  drift so far {}", p.phase, p.done, p.drift));
+        }
+    };
+    let mut opts = Options { repair, dry_run };
+    if writes && !yes {
+        // Confirmation: look first, then ask.
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() {
+            return Err(HeadlessError::Usage(
+                "--repair asks for confirmation on a terminal; add --yes to confirm".into(),
+            ));
+        }
+        let look = crate::audit::run(&mem, Options::default(), &mut show).await?;
+        done();
+        eprint!("{}", look.text(true, true));
+        if look.drift() == 0 {
+            return Ok(0);
+        }
+        eprint!("repair these {} findings in profile `{}`? [y/N] ", look.drift(), cfg.profile);
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("nothing was changed");
+            return Ok(1);
+        }
+        opts = Options { repair: true, dry_run: false };
+    }
+    let report = crate::audit::run(&mem, opts, &mut show).await?;
+    done();
+    if json {
+        println!("{}", report.json(dry_run));
+    } else {
+        print!("{}", report.text(repair, dry_run));
+    }
+    let bad = if writes { report.unrepaired() > 0 || !report.repair_errors.is_empty() } else { report.drift() > 0 };
+    Ok(u8::from(bad))
+}

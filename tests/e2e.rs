@@ -117,7 +117,10 @@ fn sigterm_sigint_and_panic_restore_the_terminal() {
 
 #[test]
 fn demo_seeds_a_private_server_and_stops_it_on_exit() {
-    let mut t = Tui::start(&["demo"], &[]);
+    let model = memscope::embed::local::find_model(None)
+        .unwrap_or_else(|e| panic!("{e}\n(./scripts/test fetches the model; or run `cargo run -- model fetch`)"));
+    let model = model.display().to_string();
+    let mut t = Tui::start(&["demo"], &[("MEMSCOPE_MODEL_DIR", model.as_str())]);
     let s = t.wait_for("session:", 30);
     t.wait_for("conversation:", 5);
     let port: u16 = s
@@ -127,6 +130,16 @@ fn demo_seeds_a_private_server_and_stops_it_on_exit() {
         .and_then(|p| p.parse().ok())
         .expect("the header names the private server");
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    // Every tab shows data, and the agents' traffic reaches Health through the memory layer.
+    t.send("1");
+    t.wait_for("refund for order 1182", 20);
+    t.send("4");
+    t.wait_for("layer hits: LRU", 30);
+    t.send("3");
+    t.send("refund");
+    t.wait_for("charged twice for order 1182", 60);
+    t.send("\x1b");
+    std::thread::sleep(Duration::from_millis(300));
     t.send("q");
     assert!(t.wait_exit(10).success());
     t.assert_restored();

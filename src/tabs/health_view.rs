@@ -134,6 +134,35 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
                             lines
                                 .push(Line::styled(format!("{b:.0} blocked · {r:.0} rejected clients"), theme::warn()));
                         }
+                        // The memory layer's own view: which tier answered its reads.
+                        let layer = hist
+                            .samples
+                            .get(&Probe::Redis)
+                            .and_then(|q| q.back())
+                            .and_then(|s| s.redis.as_ref()?.layer);
+                        if let Some(l) = layer {
+                            let pct = |h: u64, m: u64| {
+                                if h + m == 0 {
+                                    "–".to_string()
+                                } else {
+                                    format!("{:.0}%", h as f64 * 100.0 / (h + m) as f64)
+                                }
+                            };
+                            lines.push(Line::raw(format!(
+                                "layer hits: LRU {} · Redis {} · vsearch {}",
+                                pct(l.lru_hits, l.lru_misses),
+                                pct(l.redis_hits, l.redis_misses),
+                                pct(l.vsearch_hits, l.vsearch_misses)
+                            )));
+                            let style = if l.queued > 0 { theme::warn() } else { Style::default() };
+                            lines.push(Line::styled(
+                                format!(
+                                    "layer: {} saved · {} LT reads · {} queued",
+                                    l.saved, l.long_term_reads, l.queued
+                                ),
+                                style,
+                            ));
+                        }
                         // The newest slow-log entry, from the newest Redis sample.
                         let newest =
                             hist.samples.get(&Probe::Redis).and_then(|q| q.back()).and_then(|s| s.redis.as_ref());

@@ -1,0 +1,403 @@
+//! The memory layer against real services: a private redis-server, the Firestore emulator and
+//! the embedded vector index. Fault injection (Redis killed mid-save), idempotency, fallback
+//! reads, the vector-search cache, and the audit finding each seeded kind of drift with exact
+//! counts, then repairing it.
+
+mod support;
+
+use memscope::audit::{self, Kind, Options};
+use memscope::config::{MemoryConfig, RedisConfig};
+use memscope::domain::{FsValue, Metric, Ts, VectorRecord};
+use memscope::embed::{Embedder, Kind as EKind};
+use memscope::memory::{Memory, NewMessage, Tier, TierWrite, VectorTier};
+use memscope::store::firestore::FirestoreStore;
+use memscope::store::local_vectors::LocalVectors;
+use memscope::store::redis::RedisStore;
+use memscope::store::{KeyStore, LongTermStore, StoreError, VectorStore};
+use std::sync::Arc;
+
+/// Feature hashing of words into 32 dimensions: a real (if crude) embedder, deterministic and fast.
+struct HashEmbedder;
+
+#[async_trait::async_trait]
+impl Embedder for HashEmbedder {
+    fn describe(&self) -> String {
+        "hashing (test)".into()
+    }
+    fn dimension(&self) -> Option<usize> {
+        Some(32)
+    }
+    async fn embed(&self, texts: &[String], _kind: EKind) -> Result<Vec<Vec<f32>>, StoreError> {
+        Ok(texts
+            .iter()
+            .map(|t| {
+                let mut v = vec![0.0f32; 32];
+                for w in t.split_whitespace() {
+                    v[(memscope::memory::stable_hash(&[&w.to_lowercase()]) % 32) as usize] += 1.0;
+                }
+                v[0] += 0.01;
+                v
+            })
+            .collect())
+    }
+}
+
+struct Stack {
+    redis: memscope::demo::PrivateRedis,
+    lt: Arc<dyn LongTermStore>,
+    vectors: Arc<dyn VectorStore>,
+}
+
+async fn stack(test: &str) -> Stack {
+    let emu = support::firestore_emulator();
+    let lt = Arc::new(FirestoreStore::connect(&support::project_id(test), "(default)", Some(&emu.host)).await.unwrap());
+    Stack { redis: support::redis(), lt, vectors: Arc::new(LocalVectors::in_memory(Metric::Cosine)) }
+}
+
+fn layer(s: &Stack, cfg: MemoryConfig) -> Memory {
+    let r = RedisStore::connect(&RedisConfig::new(s.redis.url()), None).unwrap();
+    r.set_writes_allowed(true);
+    let vector = VectorTier {
+        store: s.vectors.clone(),
+        embedder: Arc::new(HashEmbedder),
+        namespace: String::new(),
+        text_field: "text".into(),
+    };
+    Memory::new(s.lt.clone(), Some(Arc::new(r)), Some(vector), cfg)
+}
+
+fn msg(conv: &str, id: &str, role: &str, content: &str, secs: i64) -> NewMessage {
+    NewMessage {
+        conversation_id: conv.into(),
+        message_id: Some(id.into()),
+        user_id: "u-alice".into(),
+        role: role.into(),
+        content: content.into(),
+        timestamp: Some(Ts { secs, nanos: 0 }),
+        agent_id: Some("agent-support".into()),
+    }
+}
+
+fn list(c: &mut redis::Connection, key: &str) -> Vec<String> {
+    redis::cmd("LRANGE").arg(key).arg(0).arg(-1).query::<Vec<String>>(c).unwrap()
+}
+
+fn ids_of(items: &[String]) -> Vec<String> {
+    items
+        .iter()
+        .map(|j| serde_json::from_str::<serde_json::Value>(j).unwrap()["message_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn save_message_writes_every_tier_in_order_and_only_once() {
+    let s = stack("save_message").await;
+    let mem = layer(&s, MemoryConfig { recent_messages: 3, ..Default::default() });
+    let mut rc = support::client(&s.redis);
+    // Saved out of order: the list is ordered by timestamp and trimmed to the 3 newest.
+    for (i, secs) in [(1, 100), (3, 300), (2, 200), (4, 400)] {
+        let r = mem
+            .save_message(
+                "c1",
+                msg("", &format!("m{i}"), "user", &format!("question number {i} about refunds"), secs),
+                "u-alice",
+            )
+            .await
+            .unwrap();
+        assert!(r.created);
+        assert_eq!((r.redis.clone(), r.vector.clone()), (TierWrite::Written, TierWrite::Written), "{r:?}");
+    }
+    let short = mem.save_message("c1", msg("", "m5", "assistant", "ok", 500), "u-alice").await.unwrap();
+    assert!(matches!(short.vector, TierWrite::Skipped(_)), "too short to embed: {short:?}");
+    // Saving again changes nothing anywhere.
+    let again = mem.save_message("c1", msg("", "m4", "user", "question number 4 about refunds", 400), "u-alice").await;
+    let again = again.unwrap();
+    assert!(!again.created);
+    assert_eq!(again.vector, TierWrite::Skipped("already up to date".into()));
+
+    let conv = s.lt.document("conversations/c1").await.unwrap().unwrap();
+    assert_eq!(conv.get("message_count"), Some(&FsValue::Int(5)));
+    assert_eq!(conv.get("updated_at").and_then(FsValue::as_ts), Some(Ts { secs: 500, nanos: 0 }));
+    assert_eq!(conv.get("created_at").and_then(FsValue::as_ts), Some(Ts { secs: 100, nanos: 0 }));
+    assert_eq!(conv.str_field("title").as_deref(), Some("question number 1 about refunds"));
+    assert_eq!(ids_of(&list(&mut rc, "conversation:c1:messages")), ["m3", "m4", "m5"]);
+    let ttl: i64 = redis::cmd("TTL").arg("session:c1").query(&mut rc).unwrap();
+    assert!(ttl > 1700, "session TTL refreshed: {ttl}");
+    let last: String = redis::cmd("HGET").arg("session:c1").arg("last_message_id").query(&mut rc).unwrap();
+    assert_eq!(last, "m5");
+    let recs = s.vectors.fetch(&["m1".into(), "m4".into(), "m5".into()], "").await.unwrap();
+    let mut ids: Vec<&str> = recs.iter().map(|r| r.id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["m1", "m4"]);
+    let md = &recs.iter().find(|r| r.id == "m4").unwrap().metadata;
+    assert_eq!(md["conversation_id"], "c1");
+    assert_eq!(md["user_id"], "u-alice");
+    assert_eq!(md["role"], "user");
+    assert_eq!(md["timestamp"], 400);
+    assert_eq!(md["text"], "question number 4 about refunds");
+    assert_eq!(s.vectors.stats().await.unwrap().total, 4);
+}
+
+#[tokio::test]
+async fn redis_down_during_save_loses_nothing_and_repair_finishes_it() {
+    let mut s = stack("redis_down").await;
+    let mem = layer(&s, MemoryConfig::default());
+    mem.save_message("c1", msg("", "m1", "user", "my order never arrived, what now?", 100), "u-alice").await.unwrap();
+    s.redis.kill();
+    let r = mem
+        .save_message("c1", msg("", "m2", "assistant", "I have opened a refund for the order.", 200), "u-alice")
+        .await
+        .expect("the source of truth was written: the save succeeds");
+    assert!(matches!(r.redis, TierWrite::Queued(_)), "{r:?}");
+    assert_eq!(r.vector, TierWrite::Written);
+    assert!(s.lt.document("conversations/c1/messages/m2").await.unwrap().is_some(), "nothing lost");
+    assert_eq!(mem.stats().queued, 1);
+
+    // Redis is back, empty (no persistence): the audit reports the queued write…
+    s.redis.restart().unwrap();
+    let report = audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap();
+    assert_eq!(report.counts.get(&Kind::PendingRepair), Some(&1), "{:#?}", report.findings);
+    assert_eq!(report.drift(), 1, "{:#?}", report.findings);
+    // …and repair completes it, then the queue is empty.
+    let fixed = audit::run(&mem, Options { repair: true, dry_run: false }, &mut |_| {}).await.unwrap();
+    assert_eq!(fixed.repaired.get(&Kind::PendingRepair), Some(&1));
+    let mut rc = support::client(&s.redis);
+    assert_eq!(ids_of(&list(&mut rc, "conversation:c1:messages")), ["m1", "m2"]);
+    assert_eq!(audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap().drift(), 0);
+}
+
+#[tokio::test]
+async fn fallback_reads_refresh_the_faster_tiers() {
+    let s = stack("fallback").await;
+    let mem = layer(&s, MemoryConfig::default());
+    s.lt.put("users/u-alice", vec![("plan".into(), FsValue::String("pro".into()))]).await.unwrap();
+    let (v, tier) = mem.get_with_fallback("users/u-alice").await.unwrap().unwrap();
+    assert_eq!((v["plan"].as_str(), tier), (Some("pro"), Tier::LongTerm));
+    assert_eq!(mem.get_with_fallback("users/u-alice").await.unwrap().unwrap().1, Tier::Process);
+    let mut rc = support::client(&s.redis);
+    let ttl: i64 = redis::cmd("TTL").arg("cache:doc:users/u-alice").query(&mut rc).unwrap();
+    assert!(ttl > 250 && ttl <= 300, "cached in Redis with a TTL: {ttl}");
+    // Another process (a fresh LRU) is served by Redis.
+    let other = layer(&s, MemoryConfig::default());
+    assert_eq!(other.get_with_fallback("users/u-alice").await.unwrap().unwrap().1, Tier::Redis);
+    assert!(mem.get_with_fallback("users/nobody").await.unwrap().is_none());
+    let st = mem.stats();
+    assert_eq!((st.lru_hits, st.long_term_reads), (1, 2));
+
+    // Conversations: a missing list is rebuilt from the long-term store on the first read.
+    for i in 1..=4 {
+        mem.save_message("c9", msg("", &format!("m{i}"), "user", &format!("hello number {i}"), i * 10), "u")
+            .await
+            .unwrap();
+    }
+    redis::cmd("DEL").arg("conversation:c9:messages").query::<()>(&mut rc).unwrap();
+    let (msgs, tier) = mem.get_conversation("c9", 3).await.unwrap();
+    assert_eq!(tier, Tier::LongTerm);
+    assert_eq!(msgs.iter().map(|m| m.message_id.as_str()).collect::<Vec<_>>(), ["m2", "m3", "m4"]);
+    let (msgs, tier) = mem.get_conversation("c9", 3).await.unwrap();
+    assert_eq!((tier, msgs.len()), (Tier::Redis, 3));
+
+    // Cached results and cached vector searches.
+    mem.cache_result("cache:weather:nyc", &serde_json::json!({"t": 21}), std::time::Duration::from_secs(60)).await;
+    assert_eq!(other.get_cached_result("cache:weather:nyc").await, Some(serde_json::json!({"t": 21})));
+    let (a, cached_a) = mem.query("hello number", 2, None).await.unwrap();
+    let (b, cached_b) = other.query("hello number", 2, None).await.unwrap();
+    assert_eq!((cached_a, cached_b), (false, true));
+    assert_eq!(
+        a.matches.iter().map(|m| &m.id).collect::<Vec<_>>(),
+        b.matches.iter().map(|m| &m.id).collect::<Vec<_>>()
+    );
+    let keys: Vec<String> = redis::cmd("KEYS").arg("vsearch:*").query(&mut rc).unwrap();
+    assert_eq!(keys.len(), 1);
+}
+
+#[tokio::test]
+async fn audit_finds_each_kind_of_drift_with_exact_counts_and_repair_clears_it() {
+    let s = stack("audit").await;
+    let mem = layer(&s, MemoryConfig::default());
+    let mut batch = Vec::new();
+    for c in 1..=4 {
+        for m in 1..=5 {
+            let role = if m % 2 == 1 { "user" } else { "assistant" };
+            batch.push(msg(
+                &format!("c{c}"),
+                &format!("c{c}-m{m}"),
+                role,
+                &format!("conversation {c} says thing {m} here"),
+                c * 1000 + m,
+            ));
+        }
+    }
+    let r = mem.save_batch(batch, |_| {}).await.unwrap();
+    assert_eq!((r.created, r.conversations, r.embedded), (20, 4, 20));
+    assert_eq!(audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap().drift(), 0, "a clean start");
+
+    let mut rc = support::client(&s.redis);
+    // 2 missing vectors.
+    s.vectors.delete(&["c1-m1".into(), "c2-m3".into()], "").await.unwrap();
+    // 3 orphans: vectors of messages that are gone (one deleted message, two never written).
+    s.lt.delete_many(&["conversations/c3/messages/c3-m5".into()]).await.unwrap();
+    let ghost = |id: &str| {
+        let mut md = memscope::domain::Metadata::new();
+        md.insert("conversation_id".into(), "c3".into());
+        md.insert("message_id".into(), id.into());
+        VectorRecord { id: id.into(), values: vec![1.0; 32], metadata: md }
+    };
+    s.vectors.upsert(vec![ghost("ghost-1"), ghost("ghost-2")], "").await.unwrap();
+    // A vector of another writer (no conversation metadata) is not an orphan.
+    s.vectors
+        .upsert(vec![VectorRecord { id: "doc-1".into(), values: vec![1.0; 32], metadata: Default::default() }], "")
+        .await
+        .unwrap();
+    // 1 metadata mismatch: the record says another user.
+    let mut rec = s.vectors.fetch(&["c4-m1".into()], "").await.unwrap().pop().unwrap();
+    rec.metadata.insert("user_id".into(), "u-mallory".into());
+    s.vectors.upsert(vec![rec], "").await.unwrap();
+    // Recent lists: c1 misses its newest message, c2 is out of order; c3 holds the deleted message (stale).
+    redis::cmd("RPOP").arg("conversation:c1:messages").query::<()>(&mut rc).unwrap();
+    let c2 = list(&mut rc, "conversation:c2:messages");
+    redis::cmd("DEL").arg("conversation:c2:messages").query::<()>(&mut rc).unwrap();
+    for j in [&c2[1], &c2[0], &c2[2], &c2[3], &c2[4]] {
+        redis::cmd("RPUSH").arg("conversation:c2:messages").arg(j).query::<()>(&mut rc).unwrap();
+    }
+    // 2 sessions and 1 list of conversations that do not exist.
+    for k in ["session:gone-1", "session:gone-2"] {
+        redis::cmd("HSET").arg(k).arg("user_id").arg("u-x").query::<()>(&mut rc).unwrap();
+    }
+    redis::cmd("RPUSH").arg("conversation:gone-3:messages").arg("{}").query::<()>(&mut rc).unwrap();
+
+    let report = audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap();
+    let count = |k: Kind| *report.counts.get(&k).unwrap_or(&0);
+    let got: Vec<(Kind, u64)> = Kind::ALL.iter().map(|k| (*k, count(*k))).filter(|(_, n)| *n > 0).collect();
+    assert_eq!(
+        got,
+        vec![
+            (Kind::MissingVector, 2),
+            (Kind::OrphanVector, 3),
+            (Kind::VectorMismatch, 1),
+            (Kind::RecentMissing, 1),
+            (Kind::RecentOrder, 1),
+            (Kind::RecentStale, 1),
+            (Kind::RecentOrphan, 1),
+            (Kind::SessionOrphan, 2),
+        ],
+        "{:#?}",
+        report.findings
+    );
+    let ids = |k: Kind| -> Vec<String> {
+        let mut v: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.kind == k)
+            .flat_map(|f| f.vector_id.iter().cloned().chain(f.key.iter().cloned()).chain(f.message_ids.iter().cloned()))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    assert_eq!(ids(Kind::MissingVector), ["c1-m1", "c2-m3"]);
+    assert_eq!(ids(Kind::OrphanVector), ["c3-m5", "ghost-1", "ghost-2"]);
+    assert_eq!(ids(Kind::RecentMissing), ["c1-m5", "conversation:c1:messages"]);
+    assert_eq!(ids(Kind::SessionOrphan), ["session:gone-1", "session:gone-2"]);
+    let json = report.json(false);
+    assert_eq!(json["counts"]["orphan_vector"], 3);
+    assert_eq!(json["clean"], false);
+
+    // A dry run changes nothing.
+    let dry = audit::run(&mem, Options { repair: true, dry_run: true }, &mut |_| {}).await.unwrap();
+    assert_eq!(dry.drift(), report.drift());
+    assert!(dry.repaired.is_empty());
+    assert_eq!(audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap().drift(), report.drift());
+
+    let fixed = audit::run(&mem, Options { repair: true, dry_run: false }, &mut |_| {}).await.unwrap();
+    assert_eq!(fixed.unrepaired(), 0, "{:#?} {:?}", fixed.repaired, fixed.repair_errors);
+    let after = audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap();
+    assert_eq!(after.drift(), 0, "{:#?}", after.findings);
+    assert_eq!(s.vectors.fetch(&["doc-1".into()], "").await.unwrap().len(), 1, "other writers' vectors kept");
+}
+
+#[tokio::test]
+async fn audit_reports_a_dimension_mismatch() {
+    let s = stack("dimension").await;
+    let mem = layer(&s, MemoryConfig::default());
+    s.vectors
+        .upsert(vec![VectorRecord { id: "x".into(), values: vec![0.5; 8], metadata: Default::default() }], "")
+        .await
+        .unwrap();
+    let report = audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap();
+    assert_eq!(report.counts.get(&Kind::DimensionMismatch), Some(&1));
+    assert!(report.findings[0].detail.contains("32-dimensional"), "{}", report.findings[0].detail);
+}
+
+#[tokio::test]
+async fn trace_follows_one_message_across_the_tiers_and_badges_say_who_holds_what() {
+    let mut s = stack("trace").await;
+    let mem = layer(&s, MemoryConfig { recent_messages: 2, ..Default::default() });
+    let mut rc = support::client(&s.redis);
+    for (i, secs) in [(1, 100), (2, 200), (3, 300)] {
+        let content = format!("how do refunds work for order number {i}");
+        mem.save_message("c1", msg("", &format!("m{i}"), "user", &content, secs), "u-alice").await.unwrap();
+    }
+    mem.save_message("c1", msg("", "m4", "assistant", "ok", 400), "u-alice").await.unwrap();
+    mem.save_message("c2", msg("", "n1", "user", "how do refunds work for my order", 100), "u-bob").await.unwrap();
+
+    // Badges: the list keeps the 2 newest; the vector tier holds the relevant ones.
+    let ids: Vec<String> = ["m1", "m2", "m3", "m4"].iter().map(|s| s.to_string()).collect();
+    let b = memscope::trace::badges(&mem, "c1", &ids).await;
+    assert!(b.errors.is_empty(), "{:?}", b.errors);
+    let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<std::collections::HashSet<_>>();
+    assert_eq!(b.redis, Some(set(&["m3", "m4"])));
+    assert_eq!(b.vector, Some(set(&["m1", "m2", "m3"])));
+
+    // A cached read puts the document in the read-through cache.
+    mem.get_with_fallback("conversations/c1/messages/m3").await.unwrap();
+    let t = memscope::trace::trace(&mem, "c1", "m3").await;
+    assert_eq!(t.path, "conversations/c1/messages/m3");
+    let doc = t.document.as_ref().unwrap().as_ref().expect("the long-term document");
+    assert_eq!(doc.get("role"), Some(&FsValue::String("user".into())));
+    let redis = t.redis.as_ref().unwrap().as_ref().unwrap();
+    let by_role = |r: &str| redis.iter().find(|e| e.role == r).unwrap().clone();
+    let recent = by_role("recent list");
+    assert!(recent.holds && recent.detail.contains("entry 1 of 2") && recent.detail.contains("agrees"), "{recent:?}");
+    assert_eq!(recent.pttl_ms, -1, "the recent list has no TTL of its own");
+    let session = by_role("session");
+    assert!(!session.holds, "the session points at the newest message, m4: {session:?}");
+    assert!(session.detail.contains("last_message_id=m4"), "{session:?}");
+    assert!(session.pttl_ms > 0 && session.pttl_ms <= 1_800_000, "session TTL: {}", session.pttl_ms);
+    let cache = by_role("read-through cache");
+    assert!(cache.holds && cache.pttl_ms > 0, "{cache:?}");
+    let v = t.vector.as_ref().unwrap().as_ref().unwrap();
+    let (dims, md) = v.record.as_ref().expect("a vector record");
+    assert_eq!(*dims, 32);
+    assert_eq!(md.get("conversation_id"), Some(&"c1".into()));
+    assert!(v.relevant && v.disagreements.is_empty(), "{:?}", v.disagreements);
+    // Its nearest neighbours: the other refund questions, itself excluded.
+    let nids: Vec<&str> = v.neighbours.iter().map(|n| n.id.as_str()).collect();
+    assert!(!nids.contains(&"m3") && nids.contains(&"m2") && nids.contains(&"n1"), "{nids:?}");
+    assert_eq!(v.neighbours.iter().find(|n| n.id == "n1").unwrap().conversation_id.as_deref(), Some("c2"));
+
+    // Drift shows: the list entry dropped, the vector's metadata changed behind the layer's back.
+    redis::cmd("DEL").arg("conversation:c1:messages").exec(&mut rc).unwrap();
+    let mut rec = s.vectors.fetch(&["m3".into()], "").await.unwrap().remove(0);
+    rec.metadata.insert("user_id".into(), "u-mallory".into());
+    s.vectors.upsert(vec![VectorRecord { ..rec }], "").await.unwrap();
+    let t = memscope::trace::trace(&mem, "c1", "m3").await;
+    let redis = t.redis.unwrap().unwrap();
+    assert!(!redis[0].holds && redis[0].pttl_ms == -2 && redis[0].detail.contains("no recent list"), "{:?}", redis[0]);
+    let v = t.vector.unwrap().unwrap();
+    assert_eq!(v.disagreements.len(), 1, "{:?}", v.disagreements);
+    assert!(v.disagreements[0].starts_with("user_id"), "{:?}", v.disagreements);
+
+    // A message that is gone from long-term: said so, the other tiers still read.
+    let t = memscope::trace::trace(&mem, "c1", "m-nope").await;
+    assert_eq!(t.document, Ok(None));
+    assert!(t.vector.unwrap().unwrap().record.is_none());
+
+    // Redis down: its part fails alone.
+    s.redis.kill();
+    let t = memscope::trace::trace(&mem, "c1", "m3").await;
+    assert!(matches!(t.redis, Some(Err(_))), "{:?}", t.redis);
+    assert!(matches!(t.document, Ok(Some(_))));
+    let b = memscope::trace::badges(&mem, "c1", &ids).await;
+    assert!(b.redis.is_none() && b.vector.is_some() && b.errors.len() == 1, "{b:?}");
+}
