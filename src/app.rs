@@ -63,7 +63,15 @@ pub enum InputKind {
 pub enum Popup {
     Help,
     Input { kind: InputKind, title: String, area: Box<TextArea<'static>> },
-    Confirm { op: WriteOp, question: String },
+    Confirm { action: Confirmed, question: String },
+}
+
+/// What a confirmation popup sends when answered `y`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirmed {
+    Write(WriteOp),
+    /// Repair the drift the audit view shows.
+    Repair,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -170,11 +178,13 @@ impl App {
         self.dirty = true;
     }
 
-    fn context(&self) -> Context {
+    /// The key context of what the screen shows (bindings, footer, help).
+    pub fn context(&self) -> Context {
         match self.tab {
             TabId::Keys if self.keys.configured => self.keys.context(),
             TabId::Conversations if self.conversations.configured => self.conversations.context(),
             TabId::Search if self.search.configured => self.search.context(),
+            TabId::Health if self.health.audit.is_some() => Context::Audit,
             TabId::Health => Context::Health,
             _ => Context::Global,
         }
@@ -260,6 +270,20 @@ impl App {
             }
             BackendEvent::LongTerm(req, reply) => self.conversations.on_reply(req, reply, &mut ids),
             BackendEvent::Vector(req, reply) => self.search.on_reply(req, reply),
+            BackendEvent::Layer(req, reply) => {
+                use crate::message::LayerReply;
+                match reply {
+                    LayerReply::Badges(_) | LayerReply::Trace(_) => self.conversations.on_layer(req, reply),
+                    LayerReply::AuditProgress(_) | LayerReply::Audit(_) => {
+                        if let Some(a) = &mut self.health.audit
+                            && let Some((text, err)) = a.on_reply(req, reply)
+                        {
+                            self.set_status(text, err);
+                        }
+                    }
+                }
+                vec![]
+            }
             BackendEvent::Health(s) => {
                 self.health.on_sample(*s);
                 vec![]
@@ -333,7 +357,7 @@ impl App {
             Action::CommandLine => {
                 self.open_input(
                     InputKind::Command,
-                    "command (db N · match GLOB · type T|all · delim D · tree · flat · sort name|ttl|size · q)",
+                    "command (db N · match GLOB · type T|all · delim D · tree · flat · sort name|ttl|size · docs PATH · audit · q)",
                     "",
                 );
                 vec![]
@@ -357,10 +381,7 @@ impl App {
             _ if self.tab == TabId::Keys => self.keys_action(action),
             _ if self.tab == TabId::Conversations => self.conversations_action(action),
             _ if self.tab == TabId::Search => self.search_action(action),
-            _ if self.tab == TabId::Health => {
-                self.health.on_action(action);
-                vec![]
-            }
+            _ if self.tab == TabId::Health => self.health_action(action),
             _ => vec![],
         }
     }
@@ -457,6 +478,45 @@ impl App {
         cmds
     }
 
+    fn health_action(&mut self, action: Action) -> Vec<Command> {
+        use crate::tabs::audit::AuditIntent;
+        if self.health.audit.is_none() {
+            if action == Action::Audit {
+                return self.open_audit();
+            }
+            self.health.on_action(action);
+            return vec![];
+        }
+        let rows = self.size.1.saturating_sub(8) as usize;
+        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
+        let Some(a) = &mut self.health.audit else { return vec![] };
+        let (cmds, intent) = a.on_action(action, self.write_mode, self.now_ms, rows, &mut ids);
+        match intent {
+            Some(AuditIntent::ConfirmRepair(question)) => {
+                self.popup = Some(Popup::Confirm { action: Confirmed::Repair, question })
+            }
+            Some(AuditIntent::Status(text, err)) => self.set_status(text, err),
+            Some(AuditIntent::Close) => self.health.audit = None,
+            None => {}
+        }
+        cmds
+    }
+
+    /// The audit view on the Health tab, with a fresh audit running.
+    fn open_audit(&mut self) -> Vec<Command> {
+        self.tab = TabId::Health;
+        if self.long_term.state == ConnState::NotConfigured {
+            self.set_status("audit: the long-term tier (the source of truth) is not configured", true);
+            return vec![];
+        }
+        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
+        let a = self.health.audit.get_or_insert_with(Default::default);
+        if a.running() {
+            return vec![];
+        }
+        vec![a.run(false, self.now_ms, &mut ids)]
+    }
+
     fn confirm(&mut self, op: WriteOp, ktype: String) {
         let name = crate::ui::text::sanitize_line(op.key());
         let question = match &op {
@@ -469,7 +529,7 @@ impl App {
                 format!("Rename `{name}` ({ktype}) to `{}`?", crate::ui::text::sanitize_line(to))
             }
         };
-        self.popup = Some(Popup::Confirm { op, question });
+        self.popup = Some(Popup::Confirm { action: Confirmed::Write(op), question });
     }
 
     fn open_input(&mut self, kind: InputKind, title: &str, initial: &str) {
@@ -487,13 +547,22 @@ impl App {
                 }
                 vec![]
             }
-            Popup::Confirm { op, question } => match ev.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => {
-                    let req = self.next_req();
-                    self.keys.write_sent(req);
-                    self.set_status(format!("sending: {question}"), false);
-                    vec![Command::Write { req, op }]
-                }
+            Popup::Confirm { action, question } => match ev.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => match action {
+                    Confirmed::Write(op) => {
+                        let req = self.next_req();
+                        self.keys.write_sent(req);
+                        self.set_status(format!("sending: {question}"), false);
+                        vec![Command::Write { req, op }]
+                    }
+                    Confirmed::Repair => {
+                        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
+                        let Some(a) = &mut self.health.audit else { return vec![] };
+                        let cmd = a.run(true, self.now_ms, &mut ids);
+                        self.set_status("repairing…", false);
+                        vec![cmd]
+                    }
+                },
                 _ => {
                     self.set_status("cancelled: nothing was sent", false);
                     vec![]
@@ -578,6 +647,7 @@ impl App {
             "tree" => Ok(self.keys.set_mode(crate::keytree::ViewMode::Tree, &mut ids)),
             "flat" => Ok(self.keys.set_mode(crate::keytree::ViewMode::Flat, &mut ids)),
             "sort" => self.keys.set_sort_named(arg, &mut ids),
+            "audit" => Ok(self.open_audit()),
             "keys" => {
                 self.tab = TabId::Keys;
                 Ok(vec![])
@@ -591,7 +661,7 @@ impl App {
                 }
             }
             other => Err(format!(
-                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, docs, q",
+                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, docs, audit, q",
                 crate::ui::text::sanitize_str(other)
             )),
         };

@@ -14,6 +14,7 @@ pub enum Context {
     Browser,
     Search,
     Health,
+    Audit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,6 +68,9 @@ pub enum Action {
     Pin,
     WhyNot,
     Freeze,
+    Trace,
+    Audit,
+    Repair,
 }
 
 /// (action, config name, context, default keys, help text, shown in footer)
@@ -86,7 +90,7 @@ const TABLE: &[Entry] = &[
         "command",
         Context::Global,
         &[":"],
-        "command line: db N · match GLOB · type T · delim D · tree · flat · sort F",
+        "command line: db N · match GLOB · type T · delim D · tree · flat · sort F · docs PATH · audit",
         false,
     ),
     (Action::ToggleWrite, "toggle_write", Context::Global, &["W"], "toggle write mode", false),
@@ -157,7 +161,8 @@ const TABLE: &[Entry] = &[
     (Action::SearchNext, "search_next", Context::Thread, &["n"], "next match", false),
     (Action::SearchPrev, "search_prev", Context::Thread, &["N"], "previous match", false),
     (Action::ToggleSide, "side_panel", Context::Thread, &["i"], "conversation, user and agent documents", true),
-    (Action::Back, "thread_back", Context::Thread, &["Esc", "h", "Left"], "back to the list", true),
+    (Action::Trace, "trace", Context::Thread, &["t"], "trace the message across the tiers", true),
+    (Action::Back, "thread_back", Context::Thread, &["Esc", "h", "Left"], "back (closes the trace first)", true),
     (Action::Up, "browser_up", Context::Browser, &["k", "Up"], "move up", false),
     (Action::Down, "browser_down", Context::Browser, &["j", "Down"], "move down", false),
     (Action::PageUp, "browser_page_up", Context::Browser, &["PageUp"], "page up", false),
@@ -171,6 +176,24 @@ const TABLE: &[Entry] = &[
     (Action::Freeze, "freeze", Context::Health, &["f"], "freeze / resume the display", true),
     (Action::TopKUp, "window_up", Context::Health, &["+", "="], "longer window", true),
     (Action::TopKDown, "window_down", Context::Health, &["-"], "shorter window", true),
+    (Action::Audit, "audit", Context::Health, &["a"], "cross-tier audit", true),
+    (Action::Up, "audit_up", Context::Audit, &["k", "Up"], "move up", false),
+    (Action::Down, "audit_down", Context::Audit, &["j", "Down"], "move down", false),
+    (Action::PageUp, "audit_page_up", Context::Audit, &["PageUp", "Ctrl-b"], "page up", false),
+    (Action::PageDown, "audit_page_down", Context::Audit, &["PageDown", "Ctrl-f"], "page down", false),
+    (Action::Top, "audit_top", Context::Audit, &["g", "Home"], "first row", false),
+    (Action::Bottom, "audit_bottom", Context::Audit, &["G", "End"], "last row", false),
+    (Action::Open, "audit_open", Context::Audit, &["Enter", "l", "Right"], "show / hide the findings of a kind", true),
+    (Action::Refresh, "audit_rerun", Context::Audit, &["r"], "audit again", true),
+    (Action::Repair, "repair", Context::Audit, &["R"], "repair all drift (write mode, asks first)", true),
+    (
+        Action::Back,
+        "audit_back",
+        Context::Audit,
+        &["Esc", "h", "Left"],
+        "back to the charts (stops a running audit)",
+        true,
+    ),
     (Action::Filter, "search_edit", Context::Search, &["/", "i"], "edit the query (Esc leaves the editor)", true),
     (Action::EditFilter, "search_filter", Context::Search, &["f"], "edit the metadata filter", true),
     (Action::TopKUp, "top_k_up", Context::Search, &["+", "="], "more results (top_k)", true),
@@ -366,6 +389,7 @@ impl Keymap {
             Context::Browser => "Conversations: document browser",
             Context::Search => "Semantic Search (while editing: Enter searches now, Up/Down history, Esc leaves)",
             Context::Health => "Health",
+            Context::Audit => "Health: cross-tier audit",
         };
         let mut ctxs = vec![ctx];
         if ctx != Context::Global {

@@ -32,6 +32,10 @@ pub enum Slot {
     VecWhy,
     /// The health poller (runs for the backend's lifetime).
     Health,
+    /// Across the tiers: a thread's badges, a message's trace, an audit (or repair).
+    Badges,
+    Trace,
+    Audit,
 }
 
 /// UI → backend.
@@ -116,6 +120,23 @@ pub enum Command {
         params: crate::search::SearchParams,
         id: String,
     },
+    /// Which of these messages the recent list and the vector tier hold.
+    TierBadges {
+        req: RequestId,
+        conversation: String,
+        ids: Vec<String>,
+    },
+    /// Follow one message across the three tiers.
+    Trace {
+        req: RequestId,
+        conversation: String,
+        message: String,
+    },
+    /// Cross-tier audit; with `repair` (write mode only) mend what it finds.
+    Audit {
+        req: RequestId,
+        repair: bool,
+    },
 }
 
 impl Command {
@@ -135,6 +156,9 @@ impl Command {
             Command::Search { .. } => Slot::VecSearch,
             Command::VectorStats { .. } => Slot::VecStats,
             Command::WhyNot { .. } => Slot::VecWhy,
+            Command::TierBadges { .. } => Slot::Badges,
+            Command::Trace { .. } => Slot::Trace,
+            Command::Audit { .. } => Slot::Audit,
             Command::Cancel(_) | Command::SetWriteMode(_) => return None,
         })
     }
@@ -153,6 +177,17 @@ pub enum BackendEvent {
     Vector(RequestId, VecReply),
     /// A health probe's sample (from the poller; no request).
     Health(Box<crate::health::Sample>),
+    Layer(RequestId, LayerReply),
+}
+
+/// Replies of the cross-tier requests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LayerReply {
+    Badges(Box<crate::trace::Badges>),
+    Trace(Box<crate::trace::Trace>),
+    /// Where a running audit is (throttled).
+    AuditProgress(crate::audit::Progress),
+    Audit(Result<Box<crate::audit::Report>, StoreError>),
 }
 
 /// Replies of the vector tier.

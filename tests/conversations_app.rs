@@ -26,7 +26,8 @@ async fn emulator_down_is_shown_and_retried_while_the_ui_keeps_working() {
     let mut h = Harness::new(cfg);
     h.until(20, "error shown", |a| a.conversations.error.is_some()).await;
     let first = h.app.conversations.error.clone().unwrap();
-    assert!(matches!(h.app.long_term.state, ConnState::Down(_)), "{:?}", h.app.long_term.state);
+    // The connect task, not a request that found it still connecting, says the tier is down.
+    h.until(30, "tier down", |a| matches!(a.long_term.state, ConnState::Down(_))).await;
     // Retried with backoff, no key pressed.
     h.until(20, "retried", |a| a.conversations.error.as_ref().is_some_and(|e| e.attempt > first.attempt)).await;
     // The rest of the UI answers: tabs and help.
@@ -55,4 +56,115 @@ async fn sqlite_store_through_the_backend_list_thread_and_filter() {
     h.key(KeyCode::Enter);
     h.until(10, "filtered", |a| a.conversations.count == Some(3) && a.conversations.convs.len() == 3).await;
     assert!(h.app.conversations.convs.iter().all(|c| c.user_id.as_deref() == Some("u-alice")));
+}
+
+/// Badges, trace and the audit view through the real backend: SQLite long-term store, a
+/// private redis-server, the embedded vector index and the local model.
+#[tokio::test]
+async fn badges_trace_and_audit_repair_through_the_backend() {
+    use memscope::config::{EmbeddingConfig, RedisConfig, VectorConfig};
+    use memscope::memory::{Memory, NewMessage};
+    let model = memscope::embed::local::find_model(None)
+        .unwrap_or_else(|e| panic!("{e}\n(./scripts/test fetches the model; or run `cargo run -- model fetch`)"));
+    let redis = support::redis();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let mut cfg = config(LongTermConfig::Sqlite { path: format!("{d}/m.db") });
+    cfg.redis = Some(RedisConfig::new(redis.url()));
+    cfg.vector = Some(VectorConfig::local(Some(format!("{d}/v.db"))));
+    cfg.embedding = Some(EmbeddingConfig {
+        provider: "local".into(),
+        model: None,
+        base_url: None,
+        model_dir: Some(model.display().to_string()),
+        dimensions: None,
+        api_key: None,
+    });
+    cfg.read_only = false;
+    cfg.memory.recent_messages = 2;
+    // Seed through the layer, as an agent would.
+    {
+        let mem = Memory::from_config(&cfg, true).await.unwrap();
+        for (i, (role, content)) in [
+            ("user", "My parcel never arrived, can I get a refund?"),
+            ("assistant", "I am sorry about that. I have opened a refund for your order."),
+            ("user", "thanks!"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let m = NewMessage {
+                conversation_id: "c1".into(),
+                message_id: Some(format!("m{}", i + 1)),
+                user_id: "u-alice".into(),
+                role: role.into(),
+                content: content.into(),
+                timestamp: Some(memscope::domain::Ts { secs: 1_763_900_000 + i as i64, nanos: 0 }),
+                agent_id: Some("agent-support".into()),
+            };
+            mem.save_message("c1", m, "u-alice").await.unwrap();
+        }
+    }
+    let mut h = Harness::new(cfg);
+    h.keys("1");
+    h.until(20, "list", |a| a.conversations.convs.len() == 1).await;
+    h.key(KeyCode::Enter);
+    h.until(20, "badges", |a| a.conversations.thread.as_ref().is_some_and(|t| t.badges.is_some())).await;
+    let t = h.app.conversations.thread.as_ref().unwrap();
+    let marks: Vec<_> = (0..3).map(|i| h.app.conversations.marks(t, i)).collect();
+    assert_eq!(marks.iter().map(|m| m.redis).collect::<Vec<_>>(), [Some(false), Some(true), Some(true)]);
+    assert_eq!(marks.iter().map(|m| m.vector).collect::<Vec<_>>(), [Some(true), Some(true), Some(false)]);
+    assert_eq!(marks.iter().map(|m| m.relevant).collect::<Vec<_>>(), [true, true, false], "`thanks!` is too short");
+
+    // Trace the first message; the panel follows the selection.
+    h.keys("t");
+    h.until(20, "trace", |a| a.conversations.thread.as_ref().unwrap().trace.as_ref().unwrap().result.is_some()).await;
+    let tr = h.app.conversations.thread.as_ref().unwrap().trace.as_ref().unwrap().result.clone().unwrap();
+    assert_eq!(tr.message, "m1");
+    assert!(matches!(tr.document, Ok(Some(_))));
+    let vt = tr.vector.unwrap().unwrap();
+    assert_eq!(vt.record.as_ref().map(|r| r.0), Some(384));
+    assert_eq!(vt.neighbours.first().map(|n| n.id.as_str()), Some("m2"), "{:?}", vt.neighbours);
+    assert!(!tr.redis.unwrap().unwrap()[0].holds, "m1 fell out of the 2-entry recent list");
+    h.keys("j");
+    h.until(20, "trace follows", |a| {
+        let v = a.conversations.thread.as_ref().unwrap().trace.as_ref().unwrap();
+        v.message == "m2" && v.result.as_ref().is_some_and(|r| r.message == "m2")
+    })
+    .await;
+    h.key(KeyCode::Esc);
+    assert!(h.app.conversations.thread.as_ref().unwrap().trace.is_none(), "Esc closes the trace first");
+
+    // Drift behind the layer's back (an entry of the recent list lost), then `:audit`.
+    let mut rc = support::client(&redis);
+    redis::cmd("LPOP").arg("conversation:c1:messages").exec(&mut rc).unwrap();
+    h.keys(":");
+    h.keys("audit");
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.tab, memscope::app::TabId::Health);
+    let done = |a: &memscope::app::App| a.health.audit.as_ref().is_some_and(|v| !v.running() && v.report.is_some());
+    h.until(30, "audit", done).await;
+    let rep = h.app.health.audit.as_ref().unwrap().report.clone().unwrap();
+    assert_eq!(rep.drift(), 1, "{:#?}", rep.findings);
+    assert_eq!(rep.counts.get(&memscope::audit::Kind::RecentMissing), Some(&1));
+    // Repair: refused in read-only mode (nothing sent), then write mode and `y`.
+    let sent = h.sent.len();
+    h.keys("R");
+    assert_eq!(h.sent.len(), sent, "read-only: nothing sent");
+    assert!(h.app.status.as_ref().unwrap().text.contains("read-only"));
+    h.keys("W");
+    h.keys("R");
+    assert!(matches!(h.app.popup, Some(memscope::app::Popup::Confirm { .. })));
+    h.keys("y");
+    h.until(30, "repair", done).await;
+    let fixed = h.app.health.audit.as_ref().unwrap().report.clone().unwrap();
+    assert_eq!(fixed.repaired.get(&memscope::audit::Kind::RecentMissing), Some(&1), "{fixed:#?}");
+    let items: Vec<String> =
+        redis::cmd("LRANGE").arg("conversation:c1:messages").arg(0).arg(-1).query(&mut rc).unwrap();
+    assert_eq!(items.len(), 2, "the list is rebuilt");
+    h.keys("r");
+    h.until(30, "re-audit", done).await;
+    assert_eq!(h.app.health.audit.as_ref().unwrap().report.as_ref().unwrap().drift(), 0);
+    h.key(KeyCode::Esc);
+    assert!(h.app.health.audit.is_none());
 }

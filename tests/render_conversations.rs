@@ -136,7 +136,8 @@ fn thread_with_mixed_timestamps_long_message_and_side_panel() {
     ];
     let more =
         app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LtReply::Messages(Ok(Page { items, next: None })))));
-    assert!(more.is_empty(), "no next page: the stream stops");
+    assert!(!more.iter().any(|c| matches!(c, Command::Messages { .. })), "no next page: the stream stops");
+    assert!(matches!(&more[..], [Command::TierBadges { ids, .. }] if ids.len() == 4), "then the badges: {more:?}");
     key(&mut app, KeyCode::Char('j'));
     insta::assert_snapshot!("thread", screen(&app));
     let cmds = key(&mut app, KeyCode::Char('i'));
@@ -252,4 +253,97 @@ fn opening_a_message_by_id_selects_it_once_streamed() {
     let t = app.conversations.thread.as_ref().unwrap();
     assert_eq!(t.selected, 1, "the target message is selected");
     assert_eq!(t.conv.title.as_deref(), Some("found by search"), "the document fills the header");
+}
+
+#[test]
+fn thread_tier_badges_and_trace_panel_with_ttl_countdown() {
+    use memscope::message::LayerReply;
+    use memscope::trace::{Badges, Neighbour, RedisEntry, Trace, VectorTrace};
+    let mut app = loaded();
+    let cmds = key(&mut app, KeyCode::Enter);
+    let mreq = req_of(&cmds, |c| matches!(c, Command::Messages { .. }));
+    let at = |d: i64| FsValue::Timestamp(Ts { secs: NOW - d, nanos: 0 });
+    let items = vec![
+        msg("conv-0003", "m1", "user", "I was charged twice for order 1182.", at(400)),
+        msg("conv-0003", "m2", "assistant", "I can see two charges; refunding the second one now.", at(300)),
+        msg("conv-0003", "m3", "user", "thanks!", at(200)),
+    ];
+    let cmds =
+        app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LtReply::Messages(Ok(Page { items, next: None })))));
+    let breq = match &cmds[..] {
+        [Command::TierBadges { req, conversation, ids }] => {
+            assert_eq!((conversation.as_str(), ids.len()), ("conv-0003", 3));
+            *req
+        }
+        other => panic!("{other:?}"),
+    };
+    let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+    let badges = Badges { redis: Some(set(&["m2", "m3"])), vector: Some(set(&["m1"])), errors: vec![] };
+    app.update(Msg::Backend(BackendEvent::Layer(breq, LayerReply::Badges(Box::new(badges)))));
+    insta::assert_snapshot!("thread_badges", screen(&app));
+
+    key(&mut app, KeyCode::Char('j'));
+    let cmds = key(&mut app, KeyCode::Char('t'));
+    let treq = match &cmds[..] {
+        [Command::Trace { req, conversation, message }] if conversation == "conv-0003" && message == "m2" => *req,
+        other => panic!("{other:?}"),
+    };
+    app.update(Msg::Tick(10_000));
+    let doc = app.conversations.thread.as_ref().unwrap().messages[1].doc.clone();
+    let mut md = Metadata::new();
+    md.insert("conversation_id".into(), "conv-0003".into());
+    md.insert("message_id".into(), "m2".into());
+    md.insert("role".into(), "assistant".into());
+    md.insert("user_id".into(), "u-mallory".into());
+    let trace = Trace {
+        conversation: "conv-0003".into(),
+        message: "m2".into(),
+        path: doc.path.clone(),
+        document: Ok(Some(doc)),
+        redis: Some(Ok(vec![
+            RedisEntry {
+                key: "conversation:conv-0003:messages".into(),
+                role: "recent list",
+                holds: true,
+                detail: "entry 1 of 2 (newest last) · agrees with long-term".into(),
+                pttl_ms: -1,
+            },
+            RedisEntry {
+                key: "session:conv-0003".into(),
+                role: "session",
+                holds: false,
+                detail: "last_message_id=m3 · user_id=u-alice".into(),
+                pttl_ms: 1_800_000,
+            },
+            RedisEntry {
+                key: "cache:doc:conversations/conv-0003/messages/m2".into(),
+                role: "read-through cache",
+                holds: false,
+                detail: "not cached (read from long-term on demand)".into(),
+                pttl_ms: -2,
+            },
+        ])),
+        vector: Some(Ok(VectorTrace {
+            namespace: String::new(),
+            relevant: true,
+            record: Some((384, md)),
+            disagreements: vec!["user_id: index \"u-mallory\" ≠ \"u-alice\"".into()],
+            neighbours: vec![Neighbour {
+                id: "m-77".into(),
+                score: 0.912,
+                conversation_id: Some("conv-0042".into()),
+                text: "Refund issued for the duplicate charge.".into(),
+            }],
+        })),
+        elapsed_ms: 7,
+    };
+    app.update(Msg::Backend(BackendEvent::Layer(treq, LayerReply::Trace(Box::new(trace)))));
+    // The TTL counts down from when the trace was read.
+    app.update(Msg::Tick(75_000));
+    insta::assert_snapshot!("thread_trace", screen(&app));
+    // The panel follows the selection; Esc closes it before leaving the thread.
+    let cmds = key(&mut app, KeyCode::Char('j'));
+    assert!(matches!(&cmds[..], [Command::Trace { message, .. }] if message == "m3"), "{cmds:?}");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.conversations.thread.as_ref().is_some_and(|t| t.trace.is_none()));
 }

@@ -111,3 +111,49 @@ fn down_and_frozen() {
     assert!(s.contains("DOWN") && s.contains("FROZEN"), "{s}");
     insta::assert_snapshot!(s);
 }
+
+#[test]
+fn audit_view_running_then_drift_by_kind() {
+    use memscope::audit::{Finding, Kind, Progress, Report, Scanned};
+    use memscope::message::{Command, LayerReply};
+    let mut app = app();
+    let press = |app: &mut App, c: char| app.update(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+    let cmds = press(&mut app, 'a');
+    let req = match &cmds[..] {
+        [Command::Audit { req, repair: false }] => *req,
+        other => panic!("{other:?}"),
+    };
+    app.update(Msg::Tick(4_000));
+    let p = Progress { phase: "conversations", done: 1200, total: Some(5000), drift: 3 };
+    app.update(Msg::Backend(BackendEvent::Layer(req, LayerReply::AuditProgress(p))));
+    insta::assert_snapshot!("audit_running", screen(&app));
+    let f = |kind: Kind, conv: &str, ids: &[&str], detail: &str| Finding {
+        kind,
+        conversation_id: Some(conv.into()),
+        message_ids: ids.iter().map(|s| s.to_string()).collect(),
+        vector_id: None,
+        key: None,
+        detail: detail.into(),
+    };
+    let mut orphan = f(Kind::OrphanVector, "conv-0007", &[], "no message conversations/conv-0007/messages/m-9");
+    orphan.vector_id = Some("m-9".into());
+    let mut session = f(Kind::SessionOrphan, "conv-0404", &[], "no conversation");
+    session.key = Some("session:conv-0404".into());
+    let report = Report {
+        findings: vec![
+            f(Kind::MissingVector, "conv-0001", &["m-1"], "user message, no record"),
+            f(Kind::MissingVector, "conv-0002", &["m-7"], "assistant message, no record"),
+            orphan,
+            f(Kind::RecentMissing, "conv-0003", &["m-11", "m-12"], "2 of the newest messages are not in the list"),
+            session,
+        ],
+        counts: [(Kind::MissingVector, 2), (Kind::OrphanVector, 1), (Kind::RecentMissing, 1), (Kind::SessionOrphan, 1)]
+            .into_iter()
+            .collect(),
+        scanned: Scanned { conversations: 60, messages: 540, vectors: 380, keys: 210, repair_entries: 0 },
+        elapsed_ms: 1830,
+        ..Default::default()
+    };
+    app.update(Msg::Backend(BackendEvent::Layer(req, LayerReply::Audit(Ok(Box::new(report))))));
+    insta::assert_snapshot!("audit_drift", screen(&app));
+}

@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::domain::{ConnState, ScanBatch, Tier};
 use crate::message::LtReply;
-use crate::message::{BackendEvent, Command, RequestId, Slot};
+use crate::message::{BackendEvent, Command, LayerReply, RequestId, Slot};
 use crate::store::redis::RedisStore;
 use crate::store::{KeyStore, LongTermStore, StoreError};
 use std::collections::HashMap;
@@ -359,7 +359,8 @@ impl Backend {
                                         .ok()
                                         .and_then(|g| g.clone())
                                         .ok_or_else(|| StoreError::Unreachable("not connected".into()))?;
-                                    let h = store.health().await?;
+                                    let mut h = store.health().await?;
+                                    h.layer = crate::memory::process_stats();
                                     s.latency_ms = Some(h.ping_ms);
                                     s.redis = Some(h);
                                 }
@@ -470,13 +471,17 @@ impl Backend {
         Fut: std::future::Future<Output = LtReply> + Send + 'static,
     {
         let store = self.long_term_or_err();
+        // Not connected yet: the connect task owns the tier's state (no false DOWN at start).
+        let ready = store.is_ok();
         let tx = self.tx.clone();
         let conn = self.lt_conn.clone();
         self.spawn_in(slot, async move {
             let t = std::time::Instant::now();
             let reply = f(store).await;
-            conn.took(t);
-            conn.report(&lt_result(&reply));
+            if ready {
+                conn.took(t);
+                conn.report(&lt_result(&reply));
+            }
             let _ = tx.send(BackendEvent::LongTerm(req, reply));
         });
     }
@@ -488,6 +493,22 @@ impl Backend {
         for (_, h) in self.tasks.drain() {
             h.abort();
         }
+    }
+
+    /// The memory layer over this backend's connections (for badges, traces and audits): the
+    /// long-term store is required; Redis and the vector tier are used when ready.
+    fn layer(&self) -> Result<crate::memory::Memory, StoreError> {
+        let lt = self.long_term_or_err()?;
+        let vector = self.vector.lock().ok().and_then(|s| s.clone()).and_then(|side| {
+            let vc = self.cfg.vector.as_ref()?;
+            Some(crate::memory::VectorTier {
+                store: side.store,
+                embedder: side.embedder?,
+                namespace: vc.namespace.clone(),
+                text_field: vc.text_field.clone(),
+            })
+        });
+        Ok(crate::memory::Memory::new(lt, self.redis.clone(), vector, self.cfg.memory.clone()))
     }
 
     fn redis_or_err(&self) -> Result<Arc<dyn KeyStore>, StoreError> {
@@ -657,6 +678,70 @@ impl Backend {
                     Err(e) => Err(e),
                 })
             }),
+            Command::TierBadges { req, conversation, ids } => {
+                let mem = self.layer();
+                self.spawn_in(Slot::Badges, async move {
+                    let b = match mem {
+                        Ok(m) => crate::trace::badges(&m, &conversation, &ids).await,
+                        Err(e) => crate::trace::Badges { errors: vec![e.to_string()], ..Default::default() },
+                    };
+                    let _ = tx.send(BackendEvent::Layer(req, LayerReply::Badges(Box::new(b))));
+                });
+            }
+            Command::Trace { req, conversation, message } => {
+                let mem = self.layer();
+                let vector_pending = self.cfg.vector.is_some();
+                self.spawn_in(Slot::Trace, async move {
+                    let t = match mem {
+                        Ok(m) => {
+                            let mut t = crate::trace::trace(&m, &conversation, &message).await;
+                            if t.vector.is_none() && vector_pending {
+                                t.vector = Some(Err(StoreError::Unreachable(
+                                    "vector tier: still connecting, or its index embeds for itself (no embedder)"
+                                        .into(),
+                                )));
+                            }
+                            t
+                        }
+                        Err(e) => crate::trace::Trace {
+                            path: crate::memory::message_path(&conversation, &message),
+                            conversation,
+                            message,
+                            document: Err(e),
+                            redis: None,
+                            vector: None,
+                            elapsed_ms: 0,
+                        },
+                    };
+                    let _ = tx.send(BackendEvent::Layer(req, LayerReply::Trace(Box::new(t))));
+                });
+            }
+            Command::Audit { req, repair } => {
+                let mem = self.layer();
+                let allowed = self.write_mode && !self.cfg.read_only;
+                self.spawn_in(Slot::Audit, async move {
+                    let r = match mem {
+                        Ok(_) if repair && !allowed => Err(StoreError::ReadOnly("repair".into())),
+                        Ok(m) => {
+                            let ptx = tx.clone();
+                            let mut last = std::time::Instant::now();
+                            let mut progress = move |p: &crate::audit::Progress| {
+                                if last.elapsed().as_millis() >= 100 {
+                                    last = std::time::Instant::now();
+                                    let _ = ptx.send(BackendEvent::Layer(req, LayerReply::AuditProgress(p.clone())));
+                                }
+                            };
+                            let opts = crate::audit::Options { repair, dry_run: false };
+                            crate::audit::run(&m, opts, &mut progress).await.map(Box::new)
+                        }
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = &r {
+                        tracing::warn!(error = %e, repair, "audit failed");
+                    }
+                    let _ = tx.send(BackendEvent::Layer(req, LayerReply::Audit(r)));
+                });
+            }
             Command::Write { req, op } => {
                 tracing::info!(op = ?std::mem::discriminant(&op), key = %crate::ui::text::sanitize_line(op.key()), "write requested");
                 // Defence in depth: the UI only sends writes in write mode, and the store's
@@ -723,6 +808,9 @@ fn command_name(c: &Command) -> &'static str {
         Command::VectorStats { .. } => "vector_stats",
         Command::WhyNot { .. } => "why_not",
         Command::ListDocuments { .. } => "list_documents",
+        Command::TierBadges { .. } => "tier_badges",
+        Command::Trace { .. } => "trace",
+        Command::Audit { .. } => "audit",
     }
 }
 

@@ -44,6 +44,30 @@ pub struct Thread {
     pub side: bool,
     pub side_docs: Vec<(String, Option<Document>)>,
     pub side_req: Option<RequestId>,
+    /// Which messages the recent list and the vector tier hold (asked once the stream ends).
+    pub badges: Option<crate::trace::Badges>,
+    pub badges_req: Option<RequestId>,
+    /// The trace panel (`t`): the selected message followed across the tiers.
+    pub trace: Option<TraceView>,
+}
+
+pub struct TraceView {
+    pub message: String,
+    pub req: Option<RequestId>,
+    pub result: Option<crate::trace::Trace>,
+    /// When the result arrived (TTLs count down from it).
+    pub at_ms: u64,
+}
+
+/// What the thread shows of one message's faster tiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TierMarks {
+    /// In the conversation's recent list (None: not known).
+    pub redis: Option<bool>,
+    /// Has a vector record (None: not known).
+    pub vector: Option<bool>,
+    /// The layer's rule says it belongs in the vector tier.
+    pub relevant: bool,
 }
 
 /// One line of a document's field tree.
@@ -88,6 +112,8 @@ pub struct ConversationsTab {
     pub now_ms: u64,
     /// Wall-clock time at now_ms = 0 (set by the UI loop; absent in tests).
     pub wall_start: Option<Ts>,
+    /// The layer's rules (which messages belong in the vector tier).
+    pub memory: crate::config::MemoryConfig,
 }
 
 fn backoff_ms(attempt: u32) -> u64 {
@@ -200,6 +226,7 @@ impl ConversationsTab {
             browser: Browser { stack: Vec::new(), req: None, error: None },
             now_ms: 0,
             wall_start: None,
+            memory: cfg.memory.clone(),
         }
     }
 
@@ -358,6 +385,15 @@ impl ConversationsTab {
                             });
                         } else {
                             t.follow_end = false;
+                            if !t.messages.is_empty() {
+                                let req = ids.fresh();
+                                t.badges_req = Some(req);
+                                cmds.push(Command::TierBadges {
+                                    req,
+                                    conversation: t.conv.id.clone(),
+                                    ids: t.messages.iter().map(|m| m.id.clone()).collect(),
+                                });
+                            }
                         }
                     }
                     Err(e) => {
@@ -448,9 +484,59 @@ impl ConversationsTab {
             side: false,
             side_docs: Vec::new(),
             side_req: None,
+            badges: None,
+            badges_req: None,
+            trace: None,
         });
         self.view = View::Thread;
         Command::Messages { req, conversation, after: None, limit: THREAD_PAGE }
+    }
+
+    /// A cross-tier reply: the thread's badges, or the trace of a message.
+    pub fn on_layer(&mut self, req: RequestId, reply: crate::message::LayerReply) {
+        use crate::message::LayerReply;
+        let now = self.now_ms;
+        let Some(t) = &mut self.thread else { return };
+        match reply {
+            LayerReply::Badges(b) if t.badges_req == Some(req) => {
+                t.badges_req = None;
+                t.badges = Some(*b);
+            }
+            LayerReply::Trace(tr) => {
+                if let Some(v) = &mut t.trace
+                    && v.req == Some(req)
+                {
+                    v.req = None;
+                    v.result = Some(*tr);
+                    v.at_ms = now;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The tier marks of message `i` of the thread.
+    pub fn marks(&self, t: &Thread, i: usize) -> TierMarks {
+        let Some(m) = t.messages.get(i) else { return TierMarks::default() };
+        let b = t.badges.as_ref();
+        TierMarks {
+            redis: b.and_then(|b| b.redis.as_ref()).map(|s| s.contains(&m.id)),
+            vector: b.and_then(|b| b.vector.as_ref()).map(|s| s.contains(&m.id)),
+            relevant: self.memory.is_relevant(&m.role, &m.content),
+        }
+    }
+
+    /// Trace the selected message (the panel follows the selection while open).
+    fn trace_selected(t: &mut Thread, ids: &mut Ids) -> Vec<Command> {
+        let Some(m) = t.messages.get(t.selected) else { return vec![] };
+        if t.trace.as_ref().is_some_and(|v| v.message == m.id && v.req.is_some()) {
+            return vec![];
+        }
+        let req = ids.fresh();
+        let keep = t.trace.as_ref().filter(|v| v.message == m.id).and_then(|v| v.result.clone());
+        let at_ms = t.trace.as_ref().map(|v| v.at_ms).unwrap_or(0);
+        t.trace = Some(TraceView { message: m.id.clone(), req: Some(req), result: keep, at_ms });
+        vec![Command::Trace { req, conversation: t.conv.id.clone(), message: m.id.clone() }]
     }
 
     fn open_thread(&mut self, ids: &mut Ids) -> Vec<Command> {
@@ -586,6 +672,43 @@ impl ConversationsTab {
             return (vec![], None);
         };
         let n = t.messages.len();
+        let before = t.selected;
+        let cmds = match action {
+            Action::Trace if t.trace.is_some() => {
+                t.trace = None;
+                return (vec![Command::Cancel(crate::message::Slot::Trace)], None);
+            }
+            Action::Trace if n == 0 => return (vec![], Some("no message to trace yet".into())),
+            Action::Trace => return (Self::trace_selected(t, ids), None),
+            Action::Back if t.trace.is_some() => {
+                t.trace = None;
+                return (vec![Command::Cancel(crate::message::Slot::Trace)], None);
+            }
+            Action::Back => {
+                self.view = View::List;
+                self.thread = None;
+                return (
+                    vec![
+                        Command::Cancel(crate::message::Slot::LtThread),
+                        Command::Cancel(crate::message::Slot::Badges),
+                        Command::Cancel(crate::message::Slot::Trace),
+                    ],
+                    None,
+                );
+            }
+            _ => Self::thread_move(t, action, page, ids),
+        };
+        // The trace panel follows the selection.
+        if t.trace.is_some() && t.selected != before {
+            let mut cmds = cmds.0;
+            cmds.extend(Self::trace_selected(t, ids));
+            return (cmds, None);
+        }
+        cmds
+    }
+
+    fn thread_move(t: &mut Thread, action: Action, page: usize, ids: &mut Ids) -> (Vec<Command>, Option<String>) {
+        let n = t.messages.len();
         match action {
             Action::Up => t.selected = t.selected.saturating_sub(1),
             Action::Down => t.selected = (t.selected + 1).min(n.saturating_sub(1)),
@@ -639,15 +762,19 @@ impl ConversationsTab {
                 t.req = Some(req);
                 t.error = None;
                 t.done = false;
-                return (
-                    vec![Command::Messages { req, conversation: t.conv.id.clone(), after: None, limit: THREAD_PAGE }],
-                    None,
-                );
-            }
-            Action::Back => {
-                self.view = View::List;
-                self.thread = None;
-                return (vec![Command::Cancel(crate::message::Slot::LtThread)], None);
+                t.badges = None;
+                let mut cmds =
+                    vec![Command::Messages { req, conversation: t.conv.id.clone(), after: None, limit: THREAD_PAGE }];
+                if let Some(v) = &mut t.trace {
+                    let treq = ids.fresh();
+                    v.req = Some(treq);
+                    cmds.push(Command::Trace {
+                        req: treq,
+                        conversation: t.conv.id.clone(),
+                        message: v.message.clone(),
+                    });
+                }
+                return (cmds, None);
             }
             _ => {}
         }

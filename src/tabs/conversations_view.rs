@@ -1,7 +1,9 @@
 //! Drawing the Conversations tab: list, thread (with side panel) and document browser.
 //! Each view draws only what fits on screen.
 
-use super::conversations::{COLLAPSE_LINES, ConversationsTab, FieldLine, Level, Thread, View, filter_text};
+use super::conversations::{
+    COLLAPSE_LINES, ConversationsTab, FieldLine, Level, Thread, TierMarks, TraceView, View, filter_text,
+};
 use crate::domain::{ConnState, Message, Ts, TsForm};
 use crate::ui::{text, theme};
 use ratatui::Frame;
@@ -116,6 +118,7 @@ pub fn message_lines(
     selected: bool,
     now: Option<Ts>,
     hit: bool,
+    marks: TierMarks,
 ) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     let ts = match (m.timestamp, m.ts_form) {
@@ -124,11 +127,18 @@ pub fn message_lines(
         (None, _) => "no timestamp".into(),
     };
     let marker = if selected { "▶" } else { "▍" };
-    let mut head = vec![
-        Span::styled(format!("{marker} {}", text::sanitize_str(&m.role)), role_style(&m.role)),
-        Span::styled(format!(" · {ts} · {}", relative(m.timestamp, now)), theme::dim()),
-        Span::styled(format!(" · {}", text::sanitize_str(&m.id)), theme::dim()),
-    ];
+    let mut head = vec![Span::styled(format!("{marker} {}", text::sanitize_str(&m.role)), role_style(&m.role))];
+    // Tier badges, right after the role so that they survive a narrow screen.
+    if marks.redis == Some(true) {
+        head.push(Span::styled(" [R]", Style::new().fg(Color::LightRed)));
+    }
+    match marks.vector {
+        Some(true) => head.push(Span::styled(" [V]", Style::new().fg(Color::LightMagenta))),
+        Some(false) if marks.relevant => head.push(Span::styled(" [V!]", theme::warn())),
+        _ => {}
+    }
+    head.push(Span::styled(format!(" · {ts} · {}", relative(m.timestamp, now)), theme::dim()));
+    head.push(Span::styled(format!(" · {}", text::sanitize_str(&m.id)), theme::dim()));
     if hit {
         head.push(Span::styled(" · match", theme::warn()));
     }
@@ -195,12 +205,18 @@ fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) 
                 )),
                 state,
                 Span::styled(search, theme::label()),
+                Span::styled(
+                    if t.badges.is_some() { " │ [R] Redis list · [V] vector · [V!] missing" } else { "" },
+                    theme::dim(),
+                ),
             ]),
         ]),
         head,
     );
-    let (main, side) = if t.side {
-        let [a, b] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(body);
+    let (main, side) = if t.side || t.trace.is_some() {
+        let main_pct = if t.trace.is_some() { 50 } else { 62 };
+        let [a, b] =
+            Layout::horizontal([Constraint::Percentage(main_pct), Constraint::Percentage(100 - main_pct)]).areas(body);
         (a, Some(b))
     } else {
         (body, None)
@@ -215,7 +231,7 @@ fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) 
     let lines_of = |i: usize| {
         let m = &t.messages[i];
         let hit = q.as_ref().is_some_and(|q| !q.is_empty() && m.content.to_lowercase().contains(q));
-        message_lines(m, w, t.expanded.contains(&i), i == t.selected, now, hit)
+        message_lines(m, w, t.expanded.contains(&i), i == t.selected, now, hit, tab.marks(t, i))
     };
     let mut lines: Vec<Line> = Vec::new();
     if t.messages.is_empty() {
@@ -240,8 +256,10 @@ fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) 
         lines.truncate(h);
     }
     f.render_widget(Paragraph::new(lines), inner);
-    if let Some(side) = side {
-        render_side(f, side, t);
+    match (side, &t.trace) {
+        (Some(area), Some(v)) => render_trace(f, area, v, tab.now_ms),
+        (Some(area), None) => render_side(f, area, t),
+        _ => {}
     }
 }
 
@@ -353,5 +371,136 @@ fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) {
         }
         None => {}
     }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A PTTL read `age_ms` ago, as what is left now.
+pub fn ttl_text(pttl_ms: i64, age_ms: u64) -> String {
+    match pttl_ms {
+        -2 => "absent".into(),
+        -1 => "no TTL".into(),
+        ms => {
+            let left = ms - age_ms as i64;
+            if left <= 0 { "expired".into() } else { format!("TTL {}", text::human_ms(left)) }
+        }
+    }
+}
+
+fn render_trace(f: &mut Frame, area: Rect, v: &TraceView, now_ms: u64) {
+    let busy = if v.req.is_some() { " · tracing…" } else { "" };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme::label())
+        .title(format!(" trace {}{busy} ", text::sanitize_str(&v.message)));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let w = inner.width as usize;
+    let fit = |s: String| text::truncate(&s, w);
+    let mut lines: Vec<Line> = Vec::new();
+    let Some(tr) = &v.result else {
+        lines.push(Line::styled("reading the three tiers…", theme::dim()));
+        f.render_widget(Paragraph::new(lines), inner);
+        return;
+    };
+    let age = now_ms.saturating_sub(v.at_ms);
+    let err = |e: &dyn std::fmt::Display| {
+        Line::styled(fit(format!("  ✗ {}", text::sanitize_str(&e.to_string()))), theme::error())
+    };
+    // Long-term: the source of truth.
+    lines.push(Line::styled(fit(format!("LONG-TERM  {}", text::sanitize_str(&tr.path))), theme::title()));
+    match &tr.document {
+        Ok(Some(d)) => {
+            lines.extend(super::conversations::field_lines(&d.fields).iter().map(|l| {
+                let mut l = field_line(l, w.saturating_sub(2), false);
+                l.spans.insert(0, Span::raw("  "));
+                l
+            }));
+        }
+        Ok(None) => lines.push(Line::styled("  ✗ no such document (deleted?)", theme::error())),
+        Err(e) => lines.push(err(e)),
+    }
+    lines.push(Line::raw(""));
+    // Short-term.
+    lines.push(Line::styled("SHORT-TERM (Redis)", theme::title()));
+    match &tr.redis {
+        None => lines.push(Line::styled("  not configured", theme::dim())),
+        Some(Err(e)) => lines.push(err(e)),
+        Some(Ok(entries)) => {
+            for e in entries {
+                let (sym, style) = if e.holds { ("●", theme::ok()) } else { ("○", theme::dim()) };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {sym} "), style),
+                    Span::styled(format!("{:<14}", ttl_text(e.pttl_ms, age)), theme::warn()),
+                    Span::styled(text::truncate(&text::sanitize_str(&e.key), w.saturating_sub(18)), theme::label()),
+                ]));
+                lines.push(Line::styled(
+                    fit(format!("      {}: {}", e.role, text::sanitize_str(&e.detail))),
+                    if e.detail.contains("DIFFERS") { theme::error() } else { theme::dim() },
+                ));
+            }
+        }
+    }
+    lines.push(Line::raw(""));
+    // Vector.
+    lines.push(Line::styled("VECTOR", theme::title()));
+    match &tr.vector {
+        None => lines.push(Line::styled("  not configured", theme::dim())),
+        Some(Err(e)) => lines.push(err(e)),
+        Some(Ok(vt)) => {
+            let ns = if vt.namespace.is_empty() { "(default)".to_string() } else { text::sanitize_str(&vt.namespace) };
+            match &vt.record {
+                None if vt.relevant => lines.push(Line::styled(
+                    fit(format!(
+                        "  ✗ no record in namespace {ns}, but the layer's rule says it belongs there (audit --repair)"
+                    )),
+                    theme::error(),
+                )),
+                None => lines.push(Line::styled(
+                    fit(format!("  ○ no record in namespace {ns} (not indexed by the layer's rule)")),
+                    theme::dim(),
+                )),
+                Some((dims, md)) => {
+                    let agree = if vt.disagreements.is_empty() {
+                        Span::styled(" · metadata agrees with long-term", theme::ok())
+                    } else {
+                        Span::styled(" · metadata differs", theme::error())
+                    };
+                    lines.push(Line::from(vec![
+                        Span::styled("  ● ", theme::ok()),
+                        Span::raw(format!("{dims} dims in namespace {ns}")),
+                        agree,
+                    ]));
+                    for d in &vt.disagreements {
+                        lines.push(Line::styled(fit(format!("      {}", text::sanitize_str(d))), theme::error()));
+                    }
+                    for (k, x) in md {
+                        let val = match x {
+                            serde_json::Value::String(s) => format!("\"{}\"", text::sanitize_str(s)),
+                            other => text::sanitize_str(&other.to_string()),
+                        };
+                        lines.push(Line::raw(fit(format!("    {k} = {val}"))));
+                    }
+                    lines.push(Line::styled("  nearest neighbours", theme::label()));
+                    if vt.neighbours.is_empty() {
+                        lines.push(Line::styled("    (none)", theme::dim()));
+                    }
+                    for n in &vt.neighbours {
+                        let conv = n
+                            .conversation_id
+                            .as_deref()
+                            .map(|c| format!(" ({})", text::sanitize_str(c)))
+                            .unwrap_or_default();
+                        lines.push(Line::raw(fit(format!(
+                            "    {:.3} {}{conv} {}",
+                            n.score,
+                            text::sanitize_str(&n.id),
+                            text::sanitize_str(&n.text.replace('\n', " "))
+                        ))));
+                    }
+                }
+            }
+        }
+    }
+    lines.push(Line::styled(fit(format!("read in {} ms · r reads again · t/Esc closes", tr.elapsed_ms)), theme::dim()));
     f.render_widget(Paragraph::new(lines), inner);
 }

@@ -19,6 +19,8 @@ pub struct HealthTab {
     /// Frozen: the display keeps what it showed at that moment; samples still arrive.
     pub frozen: Option<(History, BTreeMap<Probe, TierStatus>)>,
     pub configured: Vec<Probe>,
+    /// The cross-tier audit view, over the charts while open.
+    pub audit: Option<super::audit::AuditView>,
 }
 
 impl HealthTab {
@@ -43,6 +45,7 @@ impl HealthTab {
             statuses: BTreeMap::new(),
             frozen: None,
             configured,
+            audit: None,
         }
     }
 

@@ -451,7 +451,8 @@ impl KeysTab {
             | BackendEvent::Conn(..)
             | BackendEvent::LongTerm(..)
             | BackendEvent::Vector(..)
-            | BackendEvent::Health(..) => {}
+            | BackendEvent::Health(..)
+            | BackendEvent::Layer(..) => {}
         }
         (cmds, None)
     }

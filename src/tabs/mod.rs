@@ -1,5 +1,7 @@
 //! One file per tab: its state, its update logic and its rendering.
 
+pub mod audit;
+pub mod audit_view;
 pub mod conversations;
 pub mod conversations_view;
 pub mod health;

@@ -67,7 +67,10 @@ pub fn draw(f: &mut Frame, app: &App) {
             ],
             "This build does not query the vector tier yet (tracked as the Semantic Search issue).",
         ),
-        TabId::Health => crate::tabs::health_view::render(f, body, &app.health),
+        TabId::Health => match &app.health.audit {
+            Some(a) => crate::tabs::audit_view::render(f, body, a, app.now_ms, app.write_mode),
+            None => crate::tabs::health_view::render(f, body, &app.health),
+        },
     }
     draw_footer(f, footer, app);
     match &app.popup {
@@ -82,7 +85,8 @@ pub fn draw(f: &mut Frame, app: &App) {
             f.render_widget(&**area, inner);
         }
         Some(Popup::Confirm { question, .. }) => {
-            let r = centered(f.area(), 70, 5);
+            let w = (f.area().width * 70 / 100).max(20) as usize;
+            let r = centered(f.area(), 70, (question.chars().count() / w.saturating_sub(4).max(1) + 5).min(14) as u16);
             f.render_widget(Clear, r);
             let block = Block::default()
                 .borders(Borders::ALL)
@@ -129,13 +133,7 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_footer(f: &mut Frame, area: Rect, app: &App) {
-    let ctx = match app.tab {
-        TabId::Keys if app.keys.configured => app.keys.context(),
-        TabId::Conversations if app.conversations.configured => app.conversations.context(),
-        TabId::Search if app.search.configured => app.search.context(),
-        TabId::Health => crate::keymap::Context::Health,
-        _ => crate::keymap::Context::Global,
-    };
+    let ctx = app.context();
     let mut spans = Vec::new();
     for (k, h) in app.keymap.footer(ctx) {
         spans.push(Span::styled(format!(" {k} "), theme::key_hint()));
@@ -145,13 +143,7 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_help(f: &mut Frame, app: &App) {
-    let ctx = match app.tab {
-        TabId::Keys if app.keys.configured => app.keys.context(),
-        TabId::Conversations if app.conversations.configured => app.conversations.context(),
-        TabId::Search if app.search.configured => app.search.context(),
-        TabId::Health => crate::keymap::Context::Health,
-        _ => crate::keymap::Context::Global,
-    };
+    let ctx = app.context();
     let help = app.keymap.help(ctx);
     let n: usize = help.iter().map(|(_, items)| items.len() + 2).sum();
     let r = centered(f.area(), 90, (n as u16 + 2).min(f.area().height));

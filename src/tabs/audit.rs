@@ -1,0 +1,259 @@
+//! The audit view (Health `a`, or `:audit`): a cross-tier audit run in the backend, its drift
+//! by kind with the ids, and repair in write mode.
+
+use super::keys::Ids;
+use crate::audit::{Finding, Kind, Progress, Report};
+use crate::keymap::Action;
+use crate::message::{Command, LayerReply, RequestId, Slot};
+use std::collections::HashSet;
+
+/// One row of the view: a kind (its header), or one of its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    Kind(Kind),
+    Finding(Kind, usize),
+}
+
+#[derive(Debug, Default)]
+pub struct AuditView {
+    pub req: Option<RequestId>,
+    /// The running (or last) run repairs.
+    pub repairing: bool,
+    pub progress: Option<Progress>,
+    pub started_ms: u64,
+    pub report: Option<Report>,
+    /// The last audit's report, kept when a repair is run (to say what was mended).
+    pub before: Option<Report>,
+    pub error: Option<String>,
+    pub selected: usize,
+    pub offset: usize,
+    pub expanded: HashSet<Kind>,
+}
+
+/// What the app must do for the audit view.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuditIntent {
+    /// Ask for confirmation, then send `Command::Audit { repair: true }`.
+    ConfirmRepair(String),
+    Status(String, bool),
+    Close,
+}
+
+impl AuditView {
+    /// Start an audit (or a repair).
+    pub fn run(&mut self, repair: bool, now_ms: u64, ids: &mut Ids) -> Command {
+        let req = ids.fresh();
+        self.req = Some(req);
+        self.repairing = repair;
+        self.progress = None;
+        self.error = None;
+        self.started_ms = now_ms;
+        if repair {
+            self.before = self.report.take();
+        }
+        Command::Audit { req, repair }
+    }
+
+    pub fn running(&self) -> bool {
+        self.req.is_some()
+    }
+
+    /// Findings of one kind in the report.
+    pub fn findings(&self, kind: Kind) -> Vec<&Finding> {
+        self.report.as_ref().map(|r| r.findings.iter().filter(|f| f.kind == kind).collect()).unwrap_or_default()
+    }
+
+    /// The rows shown: every kind, then the findings of the expanded ones.
+    pub fn rows(&self) -> Vec<Row> {
+        let mut out = Vec::new();
+        for k in Kind::ALL {
+            out.push(Row::Kind(k));
+            if self.expanded.contains(&k) {
+                out.extend((0..self.findings(k).len()).map(|i| Row::Finding(k, i)));
+            }
+        }
+        out
+    }
+
+    pub fn on_reply(&mut self, req: RequestId, reply: LayerReply) -> Option<(String, bool)> {
+        if self.req != Some(req) {
+            return None;
+        }
+        match reply {
+            LayerReply::AuditProgress(p) => self.progress = Some(p),
+            LayerReply::Audit(r) => {
+                self.req = None;
+                match r {
+                    Ok(rep) => {
+                        let rep = *rep;
+                        let status = if self.repairing {
+                            let mended: u64 = rep.repaired.values().sum();
+                            let failed = rep.repair_errors.len();
+                            (format!("repair finished: {mended} mended, {failed} failed — r audits again"), failed > 0)
+                        } else if rep.drift() == 0 {
+                            ("audit: the tiers agree".to_string(), false)
+                        } else {
+                            (format!("audit: {} findings of drift", rep.drift()), true)
+                        };
+                        // Open the kinds with drift, so their ids are in view.
+                        if self.expanded.is_empty() {
+                            self.expanded = rep.counts.iter().filter(|(_, n)| **n > 0).map(|(k, _)| *k).collect();
+                        }
+                        self.report = Some(rep);
+                        self.clamp(usize::MAX);
+                        return Some(status);
+                    }
+                    Err(e) => {
+                        self.error = Some(e.to_string());
+                        return Some((format!("audit failed: {e}"), true));
+                    }
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn clamp(&mut self, rows: usize) {
+        let n = self.rows().len();
+        let rows = rows.min(n.max(1));
+        (self.selected, self.offset) = crate::ui::scroll::keep_visible(self.selected, self.offset, n, rows);
+    }
+
+    pub fn on_action(
+        &mut self,
+        action: Action,
+        write_mode: bool,
+        now_ms: u64,
+        view_rows: usize,
+        ids: &mut Ids,
+    ) -> (Vec<Command>, Option<AuditIntent>) {
+        let n = self.rows().len();
+        let page = view_rows.max(1);
+        match action {
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
+            Action::PageUp => self.selected = self.selected.saturating_sub(page),
+            Action::PageDown => self.selected = (self.selected + page).min(n.saturating_sub(1)),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = n.saturating_sub(1),
+            Action::Open => {
+                let kind = match self.rows().get(self.selected) {
+                    Some(Row::Kind(k)) | Some(Row::Finding(k, _)) => *k,
+                    None => return (vec![], None),
+                };
+                if !self.expanded.remove(&kind) {
+                    self.expanded.insert(kind);
+                }
+                // Stay on the kind's header when its findings fold away.
+                if let Some(i) = self.rows().iter().position(|r| *r == Row::Kind(kind)) {
+                    self.selected = i;
+                }
+            }
+            Action::Refresh => {
+                if self.running() {
+                    return (vec![], Some(AuditIntent::Status("an audit is running".into(), false)));
+                }
+                return (vec![self.run(false, now_ms, ids)], None);
+            }
+            Action::Repair => {
+                let Some(r) = &self.report else {
+                    return (vec![], Some(AuditIntent::Status("run an audit first (r)".into(), true)));
+                };
+                if self.running() {
+                    return (vec![], Some(AuditIntent::Status("an audit is running".into(), false)));
+                }
+                if !write_mode {
+                    return (
+                        vec![],
+                        Some(AuditIntent::Status("read-only mode: press W to enable writes, then R".into(), true)),
+                    );
+                }
+                if r.drift() == 0 {
+                    return (vec![], Some(AuditIntent::Status("nothing to repair: the tiers agree".into(), false)));
+                }
+                let plan: Vec<String> = r
+                    .counts
+                    .iter()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(k, n)| format!("{n} {}: {}", k.name(), k.remedy()))
+                    .collect();
+                return (
+                    vec![],
+                    Some(AuditIntent::ConfirmRepair(format!("Repair {} findings? {}", r.drift(), plan.join("; ")))),
+                );
+            }
+            Action::Back => {
+                let cmds = if self.running() { vec![Command::Cancel(Slot::Audit)] } else { vec![] };
+                self.req = None;
+                return (cmds, Some(AuditIntent::Close));
+            }
+            _ => {}
+        }
+        self.clamp(page);
+        (vec![], None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn report() -> Report {
+        let f = |k: Kind, id: &str| Finding {
+            kind: k,
+            conversation_id: Some("c1".into()),
+            message_ids: vec![id.into()],
+            vector_id: None,
+            key: None,
+            detail: String::new(),
+        };
+        let findings = vec![f(Kind::MissingVector, "m1"), f(Kind::MissingVector, "m2"), f(Kind::RecentStale, "m3")];
+        let counts = BTreeMap::from([(Kind::MissingVector, 2), (Kind::RecentStale, 1)]);
+        Report { findings, counts, ..Default::default() }
+    }
+
+    #[test]
+    fn audit_then_guarded_repair() {
+        let mut next = 0;
+        let mut ids = Ids(&mut next);
+        let mut v = AuditView::default();
+        let Command::Audit { req, repair: false } = v.run(false, 0, &mut ids) else { panic!() };
+        assert!(v.running());
+        v.on_reply(req, LayerReply::AuditProgress(Progress { phase: "messages", done: 5, total: None, drift: 1 }));
+        assert_eq!(v.progress.as_ref().map(|p| p.done), Some(5));
+        let (status, err) = v.on_reply(req, LayerReply::Audit(Ok(Box::new(report())))).unwrap();
+        assert!(err && status.contains("3 findings"), "{status}");
+        // Kinds with drift open: 10 kinds + 3 findings.
+        assert_eq!(v.rows().len(), 13);
+        assert_eq!(v.rows()[1], Row::Finding(Kind::MissingVector, 0));
+        // Enter folds the kind the cursor is in.
+        v.on_action(Action::Down, false, 0, 20, &mut ids);
+        v.on_action(Action::Open, false, 0, 20, &mut ids);
+        assert_eq!((v.rows().len(), v.selected), (11, 0));
+        // Repair: refused in read-only mode, asks first in write mode.
+        let (c, i) = v.on_action(Action::Repair, false, 0, 20, &mut ids);
+        assert!(c.is_empty() && matches!(i, Some(AuditIntent::Status(s, true)) if s.contains("read-only")));
+        let (c, i) = v.on_action(Action::Repair, true, 0, 20, &mut ids);
+        assert!(c.is_empty());
+        let Some(AuditIntent::ConfirmRepair(q)) = i else { panic!("{i:?}") };
+        assert!(q.contains("2 missing_vector: re-embed and upsert"), "{q}");
+        let Command::Audit { repair: true, .. } = v.run(true, 0, &mut ids) else { panic!() };
+        assert!(v.before.is_some() && v.report.is_none());
+        // Esc while running cancels the backend's audit.
+        let (c, i) = v.on_action(Action::Back, true, 0, 20, &mut ids);
+        assert_eq!(c, vec![Command::Cancel(Slot::Audit)]);
+        assert_eq!(i, Some(AuditIntent::Close));
+    }
+
+    #[test]
+    fn late_replies_are_dropped() {
+        let mut next = 0;
+        let mut ids = Ids(&mut next);
+        let mut v = AuditView::default();
+        v.run(false, 0, &mut ids);
+        assert_eq!(v.on_reply(RequestId(99), LayerReply::Audit(Ok(Box::new(report())))), None);
+        assert!(v.report.is_none());
+    }
+}

@@ -1,0 +1,299 @@
+//! One message followed across the three tiers (the thread's `t`), and the per-message tier
+//! badges of a thread. Each tier is read on its own: an outage of one never hides the others.
+
+use crate::domain::{CacheOp, CacheReply, Document, Message, Metadata, Ts, VectorQuery};
+use crate::memory::{Memory, RecentMessage, message_path, recent_key, session_key, text_item, vector_disagreements};
+use crate::store::StoreError;
+use std::collections::HashSet;
+
+/// At most this many entries of a recent list are read (a foreign list may be huge).
+pub const LIST_WINDOW: i64 = 1000;
+/// Nearest neighbours shown with a vector record.
+pub const NEIGHBOURS: u32 = 5;
+
+/// One Redis key that holds (or should hold) something of the message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedisEntry {
+    pub key: String,
+    /// What the key is to the layer: "recent list", "session", "read-through cache".
+    pub role: &'static str,
+    /// The key holds this message (for a session: points at it).
+    pub holds: bool,
+    pub detail: String,
+    /// PTTL when read: milliseconds left, -1 without TTL, -2 when the key does not exist.
+    pub pttl_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Neighbour {
+    pub id: String,
+    pub score: f32,
+    pub conversation_id: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VectorTrace {
+    pub namespace: String,
+    /// The layer's rule says this message belongs in the vector tier.
+    pub relevant: bool,
+    /// (dimension, metadata) of the record, if there is one.
+    pub record: Option<(usize, Metadata)>,
+    /// How the record's metadata differs from the long-term message (empty: agrees).
+    pub disagreements: Vec<String>,
+    pub neighbours: Vec<Neighbour>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trace {
+    pub conversation: String,
+    pub message: String,
+    pub path: String,
+    /// The long-term document (None: no such document).
+    pub document: Result<Option<Document>, StoreError>,
+    /// None: Redis is not configured.
+    pub redis: Option<Result<Vec<RedisEntry>, StoreError>>,
+    /// None: the vector tier is not configured.
+    pub vector: Option<Result<VectorTrace, StoreError>>,
+    pub elapsed_ms: u64,
+}
+
+/// Which of a thread's messages each faster tier holds.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Badges {
+    /// Ids in the conversation's recent list (None: Redis not configured or unreachable).
+    pub redis: Option<HashSet<String>>,
+    /// Ids with a vector record (None: vector tier not configured or unreachable).
+    pub vector: Option<HashSet<String>>,
+    pub errors: Vec<String>,
+}
+
+fn int(r: Option<&CacheReply>) -> i64 {
+    match r {
+        Some(CacheReply::Int(i)) => *i,
+        _ => -2,
+    }
+}
+
+/// The message ids of a recent list (its newest LIST_WINDOW entries).
+async fn recent_ids(mem: &Memory, conversation: &str) -> Result<Option<Vec<RecentMessage>>, StoreError> {
+    let Some(r) = mem.redis() else { return Ok(None) };
+    let replies = r.exec(&[CacheOp::LRange { key: recent_key(conversation), start: -LIST_WINDOW, stop: -1 }]).await?;
+    Ok(Some(match replies.first() {
+        Some(CacheReply::Items(items)) => items.iter().filter_map(|i| RecentMessage::parse(i)).collect(),
+        _ => vec![],
+    }))
+}
+
+/// Which of `ids` the recent list and the vector tier hold.
+pub async fn badges(mem: &Memory, conversation: &str, ids: &[String]) -> Badges {
+    let mut b = Badges::default();
+    match recent_ids(mem, conversation).await {
+        Ok(Some(items)) => b.redis = Some(items.into_iter().map(|m| m.message_id).collect()),
+        Ok(None) => {}
+        Err(e) => b.errors.push(format!("Redis: {e}")),
+    }
+    if let Some(v) = mem.vector() {
+        let mut found = HashSet::new();
+        let mut ok = true;
+        for chunk in ids.chunks(1000) {
+            match v.store.fetch(chunk, &v.namespace).await {
+                Ok(recs) => found.extend(recs.into_iter().map(|r| r.id)),
+                Err(e) => {
+                    b.errors.push(format!("vector tier: {e}"));
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            b.vector = Some(found);
+        }
+    }
+    b
+}
+
+async fn redis_entries(
+    mem: &Memory,
+    conversation: &str,
+    message: &str,
+    doc: Option<&Message>,
+) -> Option<Result<Vec<RedisEntry>, StoreError>> {
+    let r = mem.redis()?;
+    let recent = recent_key(conversation);
+    let session = session_key(conversation);
+    let cache = format!("cache:doc:{}", message_path(conversation, message));
+    let ops = [
+        CacheOp::LRange { key: recent.clone(), start: -LIST_WINDOW, stop: -1 },
+        CacheOp::PTtl(recent.clone()),
+        CacheOp::HGetAll(session.clone()),
+        CacheOp::PTtl(session.clone()),
+        CacheOp::Get(cache.clone().into_bytes().into()),
+        CacheOp::PTtl(cache.clone().into_bytes().into()),
+    ];
+    let replies = match r.exec(&ops).await {
+        Ok(r) => r,
+        Err(e) => return Some(Err(e)),
+    };
+    let mut out = Vec::new();
+    // The recent list.
+    let items: Vec<RecentMessage> = match replies.first() {
+        Some(CacheReply::Items(i)) => i.iter().filter_map(|x| RecentMessage::parse(x)).collect(),
+        _ => vec![],
+    };
+    let pos = items.iter().position(|m| m.message_id == message);
+    let keep = mem.config().recent_messages;
+    let detail = match pos {
+        Some(i) => {
+            let m = &items[i];
+            let agrees = doc.map(|d| d.content == m.content && d.role == m.role);
+            format!(
+                "entry {} of {} (newest last){}",
+                i + 1,
+                items.len(),
+                match agrees {
+                    Some(true) => " · agrees with long-term",
+                    Some(false) => " · DIFFERS from long-term",
+                    None => "",
+                }
+            )
+        }
+        None if items.is_empty() => "no recent list for this conversation".into(),
+        None => format!("not in the list ({} entries; the layer keeps the newest {keep})", items.len()),
+    };
+    out.push(RedisEntry {
+        key: String::from_utf8_lossy(&recent).into_owned(),
+        role: "recent list",
+        holds: pos.is_some(),
+        detail,
+        pttl_ms: int(replies.get(1)),
+    });
+    // The session hash.
+    let fields: Vec<(String, String)> = match replies.get(2) {
+        Some(CacheReply::Pairs(p)) => p
+            .iter()
+            .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), String::from_utf8_lossy(v).into_owned()))
+            .collect(),
+        _ => vec![],
+    };
+    let last = fields.iter().find(|(k, _)| k == "last_message_id").map(|(_, v)| v.clone());
+    out.push(RedisEntry {
+        key: String::from_utf8_lossy(&session).into_owned(),
+        role: "session",
+        holds: last.as_deref() == Some(message),
+        detail: if fields.is_empty() {
+            "no session (expired or never written)".into()
+        } else {
+            let f: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            f.join(" · ")
+        },
+        pttl_ms: int(replies.get(3)),
+    });
+    // The read-through cache of the document.
+    let cached = matches!(replies.get(4), Some(CacheReply::Value(Some(_))));
+    out.push(RedisEntry {
+        key: cache,
+        role: "read-through cache",
+        holds: cached,
+        detail: if cached {
+            "cached copy of the document".into()
+        } else {
+            "not cached (read from long-term on demand)".into()
+        },
+        pttl_ms: int(replies.get(5)),
+    });
+    Some(Ok(out))
+}
+
+async fn vector_trace(
+    mem: &Memory,
+    conversation: &str,
+    message: &str,
+    doc: Option<&Message>,
+) -> Option<Result<VectorTrace, StoreError>> {
+    let v = mem.vector()?;
+    let run = async {
+        let relevant = doc.is_some_and(|m| mem.is_relevant(&m.role, &m.content));
+        let rec = v.store.fetch(&[message.to_string()], &v.namespace).await?.into_iter().next();
+        let mut t = VectorTrace {
+            namespace: v.namespace.clone(),
+            relevant,
+            record: None,
+            disagreements: vec![],
+            neighbours: vec![],
+        };
+        let Some(rec) = rec else { return Ok(t) };
+        if let Some(m) = doc {
+            let user = m.user_id.clone().unwrap_or_default();
+            let want = text_item(
+                conversation,
+                message,
+                &user,
+                &m.role,
+                m.timestamp.unwrap_or(Ts { secs: 0, nanos: 0 }),
+                &m.content,
+            );
+            t.disagreements = vector_disagreements(&rec.metadata, &want, &v.text_field);
+        }
+        if !rec.values.is_empty() {
+            let q = VectorQuery {
+                vector: Some(rec.values.clone()),
+                id: None,
+                top_k: NEIGHBOURS + 1,
+                namespace: v.namespace.clone(),
+                filter: None,
+                include_values: false,
+                include_metadata: true,
+            };
+            let res = v.store.query(&q).await?;
+            t.neighbours = res
+                .matches
+                .into_iter()
+                .filter(|m| m.id != message)
+                .take(NEIGHBOURS as usize)
+                .map(|m| {
+                    let md = m.metadata.unwrap_or_default();
+                    Neighbour {
+                        id: m.id,
+                        score: m.score,
+                        conversation_id: md.get("conversation_id").and_then(|x| x.as_str()).map(str::to_string),
+                        text: md
+                            .get(&v.text_field)
+                            .and_then(|x| x.as_str())
+                            .unwrap_or_default()
+                            .chars()
+                            .take(200)
+                            .collect(),
+                    }
+                })
+                .collect();
+        }
+        t.record = Some((rec.values.len(), rec.metadata));
+        Ok(t)
+    };
+    Some(run.await)
+}
+
+/// Follow one message across the tiers.
+pub async fn trace(mem: &Memory, conversation: &str, message: &str) -> Trace {
+    let t0 = std::time::Instant::now();
+    let path = message_path(conversation, message);
+    let document = mem.long_term().document(&path).await;
+    let msg = match &document {
+        Ok(Some(d)) => Some(Message::from_doc(d.clone())),
+        _ => None,
+    };
+    let (redis, vector) = tokio::join!(
+        redis_entries(mem, conversation, message, msg.as_ref()),
+        vector_trace(mem, conversation, message, msg.as_ref())
+    );
+    Trace {
+        conversation: conversation.to_string(),
+        message: message.to_string(),
+        path,
+        document,
+        redis,
+        vector,
+        elapsed_ms: t0.elapsed().as_millis() as u64,
+    }
+}
