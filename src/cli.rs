@@ -34,6 +34,13 @@ pub enum Cmd {
         /// Seed the stack and print its URL, then wait for Ctrl-C instead of opening the UI.
         #[arg(long)]
         no_tui: bool,
+        /// Long-term tier on a private Firestore emulator (Java 17 and the Cloud SDK's
+        /// cloud-firestore-emulator) instead of the embedded SQLite file.
+        #[arg(long)]
+        firestore_emulator: bool,
+        /// Maintainers: embed the demo's texts into this file (assets/demo_embeddings.bin).
+        #[arg(long, hide = true, value_name = "FILE")]
+        write_embeddings: Option<std::path::PathBuf>,
     },
     /// List keys headless with an incremental SCAN (for scripts).
     Keys {

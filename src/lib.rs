@@ -4,6 +4,7 @@
 //! ("Architecture") and DESIGN.md §1.
 
 pub mod app;
+pub mod audit;
 pub mod backend;
 pub mod cli;
 pub mod config;
@@ -14,10 +15,12 @@ pub mod headless;
 pub mod health;
 pub mod keymap;
 pub mod keytree;
+pub mod memory;
 pub mod message;
 pub mod search;
 pub mod store;
 pub mod tabs;
+pub mod trace;
 pub mod ui;
 
 use app::{App, Msg};
@@ -114,9 +117,17 @@ async fn run_cli(cli: cli::Cli) -> Result<std::process::ExitCode> {
         Ok(cfg)
     };
     match cli.command {
-        Some(Cmd::Demo { no_tui }) => {
+        Some(Cmd::Demo { write_embeddings: Some(path), .. }) => {
+            let plan = demo::long_term_plan(&demo::fixture()?, demo::CONVERSATIONS, 0);
+            let model = embed::local::MiniLm::load(None).map_err(|e| eyre!("{e}"))?;
+            let n =
+                demo::write_precomputed(&path, &demo::vector_items(&plan), &model).await.map_err(|e| eyre!("{e}"))?;
+            println!("wrote {n} embeddings to {}", path.display());
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Some(Cmd::Demo { no_tui, firestore_emulator, .. }) => {
             let cfg = load(&ov)?;
-            run_demo(cfg, no_tui).await?;
+            run_demo(cfg, no_tui, firestore_emulator).await?;
             Ok(std::process::ExitCode::SUCCESS)
         }
         Some(Cmd::Health { json, watch }) => {
@@ -146,6 +157,26 @@ async fn run_cli(cli: cli::Cli) -> Result<std::process::ExitCode> {
                 Err(e) => {
                     eprintln!("error: {e}");
                     Ok(std::process::ExitCode::from(1))
+                }
+            }
+        }
+        Some(Cmd::Import { file, dry_run, batch }) => {
+            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
+            match headless::import(&cfg, &file, dry_run, batch).await {
+                Ok(()) => Ok(std::process::ExitCode::SUCCESS),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(std::process::ExitCode::from(1))
+                }
+            }
+        }
+        Some(Cmd::Audit { json, repair, dry_run, yes }) => {
+            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
+            match headless::audit(&cfg, json, repair, dry_run, yes).await {
+                Ok(code) => Ok(std::process::ExitCode::from(code)),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(std::process::ExitCode::from(2))
                 }
             }
         }
@@ -198,23 +229,42 @@ async fn run_cli(cli: cli::Cli) -> Result<std::process::ExitCode> {
     }
 }
 
-async fn run_demo(mut cfg: config::Config, no_tui: bool) -> Result<()> {
+async fn run_demo(mut cfg: config::Config, no_tui: bool, firestore_emulator: bool) -> Result<()> {
     eprintln!("memscope demo: starting a private redis-server…");
     let server = tokio::task::spawn_blocking(|| demo::PrivateRedis::start(&[])).await??;
     eprintln!("memscope demo: private redis-server at {} (stopped when memscope exits)", server.url());
-    let plan = demo::seed_plan(&demo::fixture()?, 60)?;
+    let plan = demo::seed_plan(&demo::fixture()?, demo::CONVERSATIONS)?;
     store::redis::apply_seed(&server.url(), &plan).await.map_err(|e| eyre!("seeding the demo failed: {e}"))?;
     // Long-term tier: an embedded SQLite file in the same temp dir, unless one is configured.
     let lt_dir = std::env::temp_dir().join(format!("memscope-demo-{}", std::process::id()));
     let _cleanup = RemoveOnDrop(lt_dir.clone());
+    // The newest conversation ends a few minutes ago.
+    let now = domain::Ts::now().secs;
+    let lt_plan = demo::long_term_plan(&demo::fixture()?, demo::CONVERSATIONS, now - 60 * 3600 - 10_500);
+    // Kept until the demo ends (dropping it stops the emulator).
+    let mut _emulator = None;
+    if cfg.long_term.is_none() && firestore_emulator {
+        eprintln!("memscope demo: starting a private Firestore emulator (about 10 s)…");
+        let emu = tokio::task::spawn_blocking(demo::PrivateEmulator::start).await??;
+        eprintln!("memscope demo: Firestore emulator at {} (stopped when memscope exits)", emu.host);
+        let store = store::firestore::FirestoreStore::connect("memscope-demo", "(default)", Some(&emu.host))
+            .await
+            .map_err(|e| eyre!("{e}"))?;
+        store::LongTermStore::put_many(&store, lt_plan.clone())
+            .await
+            .map_err(|e| eyre!("seeding the demo failed: {e}"))?;
+        cfg.long_term = Some(config::LongTermConfig::Firestore {
+            project_id: "memscope-demo".into(),
+            database_id: "(default)".into(),
+            emulator_host: Some(emu.host.clone()),
+        });
+        _emulator = Some(emu);
+    }
     if cfg.long_term.is_none() {
         std::fs::create_dir_all(&lt_dir)?;
         let path = lt_dir.join("memory.db").display().to_string();
         let store = store::sqlite::SqliteStore::open(&path).map_err(|e| eyre!("{e}"))?;
-        // The newest conversation ends a few minutes ago.
-        let now =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-        demo::seed_long_term(&store, 60, now - 60 * 3600 - 10_500)
+        store::LongTermStore::put_many(&store, lt_plan.clone())
             .await
             .map_err(|e| eyre!("seeding the demo failed: {e}"))?;
         cfg.long_term = Some(config::LongTermConfig::Sqlite { path });
@@ -222,7 +272,7 @@ async fn run_demo(mut cfg: config::Config, no_tui: bool) -> Result<()> {
     // Vector tier: an embedded index of the demo's messages with the local model, when the model
     // is installed. Embeddings are cached in the data dir, so only the first start computes them.
     if cfg.vector.is_none() {
-        match seed_demo_vectors(&lt_dir).await {
+        match seed_demo_vectors(&lt_dir, &lt_plan).await {
             Ok(path) => {
                 cfg.vector = Some(config::VectorConfig::local(Some(path)));
                 cfg.embedding.get_or_insert(config::EmbeddingConfig {
@@ -241,6 +291,26 @@ async fn run_demo(mut cfg: config::Config, no_tui: bool) -> Result<()> {
     rc.url = server.url();
     cfg.redis = Some(rc);
     cfg.profile = "demo".into();
+    // The demo's agents: the memory layer on the same stack (its writes go to the private
+    // server and the demo's own files only), with short cache TTLs so hits and misses mix.
+    let mut agent_cfg = cfg.clone();
+    agent_cfg.memory.cache_ttl_s = 20;
+    agent_cfg.memory.lru_ttl_s = 5;
+    agent_cfg.memory.vsearch_ttl_s = 30;
+    let traffic = match memory::Memory::from_config(&agent_cfg, true).await {
+        Ok(mem) => {
+            let convs: Vec<String> = (1..=demo::CONVERSATIONS).map(|i| format!("conv-{i:04}")).collect();
+            // Recent lists as the layer writes them, from the long-term store.
+            if let Err(e) = mem.rebuild_recent(&convs).await {
+                eprintln!("memscope demo: could not build the recent lists ({e})");
+            }
+            Some(tokio::spawn(demo::simulate(std::sync::Arc::new(mem), server.url(), convs.len())))
+        }
+        Err(e) => {
+            eprintln!("memscope demo: no simulated traffic ({e})");
+            None
+        }
+    };
     if no_tui {
         println!("{}", server.url());
         println!("memscope demo: Redis seeded with {} writes; Ctrl-C stops it.", plan.len());
@@ -248,40 +318,28 @@ async fn run_demo(mut cfg: config::Config, no_tui: bool) -> Result<()> {
     } else {
         run_tui(cfg).await?;
     }
+    if let Some(t) = traffic {
+        t.abort();
+    }
     drop(server);
     Ok(())
 }
 
-async fn seed_demo_vectors(dir: &std::path::Path) -> Result<String> {
-    use std::hash::{Hash, Hasher};
-    let items = demo::vector_items(&demo::long_term_plan(&demo::fixture()?, 60, 0));
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    for i in &items {
-        (&i.id, &i.text).hash(&mut h);
-    }
-    let cache_dir = directories::ProjectDirs::from("", "", "memscope")
-        .map(|d| d.data_dir().join("demo-cache"))
-        .ok_or_else(|| eyre!("no data directory"))?;
-    std::fs::create_dir_all(&cache_dir)?;
-    let cached = cache_dir.join(format!("vectors-{:016x}.db", h.finish()));
-    if !cached.exists() {
-        eprintln!(
-            "memscope demo: embedding {} demo messages with the local model (cached for next time)…",
-            items.len()
-        );
-        let model = embed::local::MiniLm::load(None).map_err(|e| eyre!("{e}"))?;
-        let tmp = cached.with_extension("partial");
-        let _ = std::fs::remove_file(&tmp);
-        let store = store::local_vectors::LocalVectors::open(&tmp.display().to_string(), domain::Metric::Cosine)
-            .map_err(|e| eyre!("{e}"))?;
-        search::from_texts(&store, &model, items, "", "text", 64, |_| {}).await.map_err(|e| eyre!("{e}"))?;
-        drop(store);
-        std::fs::rename(&tmp, &cached)?;
-    }
+async fn seed_demo_vectors(dir: &std::path::Path, plan: &[(String, Vec<(String, domain::FsValue)>)]) -> Result<String> {
+    // Queries need the model: without it there is no vector tier (say how to get it).
+    embed::local::find_model(None).map_err(|e| eyre!("{e}"))?;
     std::fs::create_dir_all(dir)?;
-    let path = dir.join("vectors.db");
-    std::fs::copy(&cached, &path)?;
-    Ok(path.display().to_string())
+    let path = dir.join("vectors.db").display().to_string();
+    let (_, embedded) = demo::seed_vectors(&path, demo::vector_items(plan), || {
+        eprintln!("memscope demo: embedding demo texts missing from assets/demo_embeddings.bin…");
+        embed::local::MiniLm::load(None).map(|m| Box::new(m) as Box<dyn embed::Embedder>)
+    })
+    .await
+    .map_err(|e| eyre!("{e}"))?;
+    if embedded > 0 {
+        eprintln!("memscope demo: embedded {embedded} texts (regenerate assets/demo_embeddings.bin to skip this)");
+    }
+    Ok(path)
 }
 
 /// Removes a directory when dropped (also while unwinding from a panic).

@@ -76,6 +76,15 @@ pub struct TextItem {
     pub metadata: Metadata,
 }
 
+impl TextItem {
+    /// The record of this text with its embedding: the text is stored in metadata under `text_field`.
+    pub fn record(&self, values: Vec<f32>, text_field: &str) -> VectorRecord {
+        let mut metadata = self.metadata.clone();
+        metadata.insert(text_field.to_string(), serde_json::Value::String(self.text.clone()));
+        VectorRecord { id: self.id.clone(), values, metadata }
+    }
+}
+
 /// Embed and upsert texts in batches; the text is stored in metadata under `text_field`.
 /// `progress` is called with the number done after each batch.
 pub async fn from_texts(
@@ -92,15 +101,7 @@ pub async fn from_texts(
     for chunk in items.chunks(batch.max(1)) {
         let texts: Vec<String> = chunk.iter().map(|i| i.text.clone()).collect();
         let vectors = embedder.embed(&texts, Kind::Passage).await?;
-        let records: Vec<VectorRecord> = chunk
-            .iter()
-            .zip(vectors)
-            .map(|(i, values)| {
-                let mut metadata = i.metadata.clone();
-                metadata.insert(text_field.to_string(), serde_json::Value::String(i.text.clone()));
-                VectorRecord { id: i.id.clone(), values, metadata }
-            })
-            .collect();
+        let records: Vec<VectorRecord> = chunk.iter().zip(vectors).map(|(i, v)| i.record(v, text_field)).collect();
         written += store.upsert(records, namespace).await?;
         done += chunk.len();
         progress(done);

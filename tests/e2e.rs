@@ -132,7 +132,7 @@ fn demo_seeds_a_private_server_and_stops_it_on_exit() {
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
     // Every tab shows data, and the agents' traffic reaches Health through the memory layer.
     t.send("1");
-    t.wait_for("refund for order 1182", 20);
+    t.wait_for("survey results analysis", 20);
     t.send("4");
     t.wait_for("layer hits: LRU", 30);
     t.send("3");
@@ -145,6 +145,29 @@ fn demo_seeds_a_private_server_and_stops_it_on_exit() {
     t.assert_restored();
     std::thread::sleep(Duration::from_millis(200));
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the demo's redis-server still runs");
+}
+
+#[test]
+fn demo_on_the_firestore_emulator_seeds_it_and_stops_it_on_exit() {
+    let model = memscope::embed::local::find_model(None)
+        .unwrap_or_else(|e| panic!("{e}\n(./scripts/test fetches the model; or run `cargo run -- model fetch`)"));
+    let model = model.display().to_string();
+    let mut t = Tui::start(&["demo", "--firestore-emulator"], &[("MEMSCOPE_MODEL_DIR", model.as_str())]);
+    t.wait_for("session:", 120);
+    t.send("1");
+    let s = t.wait_for("(emulator 127.0.0.1:", 20);
+    let port: u16 = s
+        .split("(emulator 127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .and_then(|p| p.parse().ok())
+        .expect("the header names the emulator");
+    t.wait_for("survey results analysis", 30);
+    t.send("q");
+    assert!(t.wait_exit(20).success());
+    t.assert_restored();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the demo's emulator still runs");
 }
 
 #[test]

@@ -182,3 +182,20 @@ async fn pinecone_upserts_are_batched_by_count() {
         .collect();
     assert_eq!(upserts, [1000, 1000, 500]);
 }
+
+/// One file, one index per process: a write through one handle is seen through the other
+/// (the demo's agents and its TUI open the same file).
+#[tokio::test]
+async fn local_index_opened_twice_in_one_process_is_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = memscope::config::VectorConfig::local(Some(dir.path().join("v.db").display().to_string()));
+    let a = memscope::store::build_vector(&cfg).await.unwrap();
+    let b = memscope::store::build_vector(&cfg).await.unwrap();
+    let rec = memscope::domain::VectorRecord { id: "x".into(), values: vec![1.0, 0.0], metadata: Default::default() };
+    a.upsert(vec![rec], "").await.unwrap();
+    assert_eq!(b.fetch(&["x".into()], "").await.unwrap().len(), 1, "b sees a's write");
+    drop((a, b));
+    // Closed everywhere: a new handle reads the file again.
+    let c = memscope::store::build_vector(&cfg).await.unwrap();
+    assert_eq!(c.fetch(&["x".into()], "").await.unwrap().len(), 1);
+}

@@ -198,15 +198,31 @@ pub async fn build_vector(cfg: &crate::config::VectorConfig) -> Result<std::sync
                 Some(rest) => std::env::var("HOME").map(|h| format!("{h}/{rest}")).unwrap_or(path.clone()),
                 None => path,
             };
+            let key = std::fs::canonicalize(&path).map(|p| p.display().to_string()).unwrap_or(path.clone());
+            if let Some(open) = LOCAL_OPEN.lock().ok().and_then(|m| m.get(&key).and_then(std::sync::Weak::upgrade)) {
+                return Ok(open);
+            }
             let p2 = path.clone();
-            std::sync::Arc::new(
+            let store = std::sync::Arc::new(
                 tokio::task::spawn_blocking(move || local_vectors::LocalVectors::open(&p2, metric))
                     .await
                     .map_err(|e| StoreError::Other(e.to_string()))??,
-            )
+            );
+            if let Ok(mut m) = LOCAL_OPEN.lock() {
+                m.retain(|_, w| w.strong_count() > 0);
+                m.insert(key, std::sync::Arc::downgrade(&store));
+            }
+            store
         }
     })
 }
+
+/// Local indexes open in this process, by file: everyone in the process who opens one file
+/// shares one index (a second instance would not see the first one's writes — the demo's
+/// agents and its TUI would disagree about what is stored).
+static LOCAL_OPEN: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, std::sync::Weak<local_vectors::LocalVectors>>>,
+> = std::sync::LazyLock::new(Default::default);
 
 /// Merge two chronologically sorted message runs (typed timestamps, ISO strings) into one page.
 /// Shared by both implementations so they order mixed conversations identically.

@@ -122,64 +122,13 @@ pub fn row_names(app: &App) -> Vec<String> {
         .collect()
 }
 
-/// The Firestore emulator of this test binary: started once, on a free port, in its own
-/// process group, with a watchdog that stops it when this test process exits.
-pub struct Emulator {
-    pub host: String,
-}
-
-fn emulator_command() -> Option<String> {
-    if let Ok(p) = std::env::var("MEMSCOPE_FIRESTORE_EMULATOR")
-        && !p.is_empty()
-    {
-        return Some(p);
-    }
-    let bundled = "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud_firestore_emulator";
-    if std::path::Path::new(bundled).exists() {
-        return Some(bundled.to_string());
-    }
-    None
-}
-
-pub fn firestore_emulator() -> &'static Emulator {
-    static EMU: std::sync::OnceLock<Emulator> = std::sync::OnceLock::new();
+/// The Firestore emulator of this test binary: started once, on a free port; its watchdog
+/// stops it when this test process exits (the static is never dropped).
+pub fn firestore_emulator() -> &'static memscope::demo::PrivateEmulator {
+    static EMU: std::sync::OnceLock<memscope::demo::PrivateEmulator> = std::sync::OnceLock::new();
     EMU.get_or_init(|| {
-        let exe = emulator_command().unwrap_or_else(|| {
-            panic!(
-                "these tests need the Firestore emulator (Java 17 + cloud-firestore-emulator): install the \
-                 google-cloud-cli-firestore-emulator package, or `gcloud components install cloud-firestore-emulator`, \
-                 or set MEMSCOPE_FIRESTORE_EMULATOR to its launcher"
-            )
-        });
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let log = std::env::temp_dir().join(format!("memscope-firestore-{}-{port}.log", std::process::id()));
-        let script = format!(
-            "'{exe}' start --host=127.0.0.1 --port={port} > '{log}' 2>&1 &
-             while kill -0 {parent} 2>/dev/null; do sleep 0.5; done
-             kill -TERM 0",
-            log = log.display(),
-            parent = std::process::id()
-        );
-        // `setsid -f` forks the watchdog into its own session and returns at once.
-        std::process::Command::new("setsid")
-            .args(["-f", "sh", "-c", &script])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .expect("setsid -f sh");
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            if text.contains("Dev App Server is now running") {
-                break;
-            }
-            if Instant::now() > deadline {
-                panic!("the Firestore emulator did not start within 90 s; its log ({}):\n{text}", log.display());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Emulator { host: format!("127.0.0.1:{port}") }
+        memscope::demo::PrivateEmulator::start()
+            .unwrap_or_else(|e| panic!("these tests need the Firestore emulator: {e}"))
     })
 }
 
