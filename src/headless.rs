@@ -188,6 +188,18 @@ pub async fn search(
 
 /// `memscope index FILE.jsonl [--namespace NS] [--batch N]`: every line is checked first; a bad
 /// line is reported with its number and nothing is written.
+/// Writes need write mode: say how to ask for it.
+fn refuse_read_only(cfg: &Config, what: &str) -> Result<(), HeadlessError> {
+    if cfg.read_only {
+        return Err(HeadlessError::Usage(format!(
+            "{what} of profile `{}`, which is read-only: rerun with --write (or set read_only = false){}",
+            cfg.profile,
+            if what.starts_with("import") { ", or see first what it would do with --dry-run" } else { "" }
+        )));
+    }
+    Ok(())
+}
+
 pub async fn index(
     cfg: &Config,
     file: &std::path::Path,
@@ -214,6 +226,7 @@ pub async fn index(
         items.push(crate::search::TextItem { id: id.to_string(), text: t.to_string(), metadata });
     }
     let total = items.len();
+    refuse_read_only(cfg, "index upserts into the vector tier")?;
     let store = crate::store::build_vector(vc).await?;
     let embedder = crate::embed::for_config(cfg)?;
     if let (Some(d), Some(e)) = (store.stats().await?.dimension, embedder.dimension()) {
@@ -459,12 +472,8 @@ pub async fn import(
     batch: Option<usize>,
 ) -> Result<(), HeadlessError> {
     let msgs = read_import(file)?;
-    if !dry_run && cfg.read_only {
-        return Err(HeadlessError::Usage(format!(
-            "import writes to every tier of profile `{}`, which is read-only: rerun with --write \
-             (or set read_only = false), or see first what it would do with --dry-run",
-            cfg.profile
-        )));
+    if !dry_run {
+        refuse_read_only(cfg, "import writes to every tier")?;
     }
     let mem = crate::memory::Memory::from_config(cfg, !dry_run).await?;
     let total = msgs.len() as u64;

@@ -40,7 +40,11 @@ fn index_then_search_with_filter_and_json() {
     )
     .unwrap();
     let c = cfg.to_str().unwrap();
+    // A write: refused in read-only mode, nothing upserted.
     let out = run(d, &["--config", c, "index", docs.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only: rerun with --write"));
+    let out = run(d, &["--config", c, "--write", "index", docs.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("upserted 4 vectors"));
 

@@ -32,7 +32,7 @@ fn type_change_top_k_pin_filter_and_read_the_diff() {
     let model = model.display().to_string();
     let env = [("MEMSCOPE_MODEL_DIR", model.as_str())];
     let c = cfg.to_str().unwrap();
-    let mut ix = Tui::start(&["--config", c, "index", docs.to_str().unwrap()], &env);
+    let mut ix = Tui::start(&["--config", c, "--write", "index", docs.to_str().unwrap()], &env);
     assert!(ix.wait_exit(60).success(), "{}", ix.screen());
 
     let mut t = Tui::start(&["--config", c], &env);
