@@ -112,6 +112,30 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// One line naming what is concerned (at most `max_ids` message ids), then the detail.
+    /// Not yet made safe for a terminal.
+    pub fn summary(&self, max_ids: usize) -> String {
+        let mut what = Vec::new();
+        if let Some(c) = &self.conversation_id {
+            what.push(format!("conversation {c}"));
+        }
+        if let Some(v) = &self.vector_id
+            && !self.message_ids.contains(v)
+        {
+            what.push(format!("vector {v}"));
+        }
+        if let Some(key) = &self.key {
+            what.push(format!("key {key}"));
+        }
+        if !self.message_ids.is_empty() {
+            let ids: Vec<&str> = self.message_ids.iter().take(max_ids).map(String::as_str).collect();
+            let more = self.message_ids.len().saturating_sub(max_ids);
+            let more = if more > 0 { format!(" +{more}") } else { String::new() };
+            what.push(format!("messages {}{more}", ids.join(", ")));
+        }
+        format!("{}: {}", what.join(", "), self.detail)
+    }
+
     fn new(kind: Kind, detail: impl Into<String>) -> Finding {
         Finding { kind, conversation_id: None, message_ids: vec![], vector_id: None, key: None, detail: detail.into() }
     }
@@ -212,23 +236,7 @@ impl Report {
             };
             let _ = writeln!(out, "{:<20} {n:>7}  {}{fixed}", k.name(), k.describe());
             for f in self.findings.iter().filter(|f| f.kind == k).take(20) {
-                let mut what = Vec::new();
-                if let Some(c) = &f.conversation_id {
-                    what.push(format!("conversation {c}"));
-                }
-                if let Some(v) = &f.vector_id {
-                    what.push(format!("vector {v}"));
-                }
-                if let Some(key) = &f.key {
-                    what.push(format!("key {key}"));
-                }
-                if !f.message_ids.is_empty() {
-                    let ids: Vec<&str> = f.message_ids.iter().take(8).map(String::as_str).collect();
-                    let more = f.message_ids.len().saturating_sub(8);
-                    let more = if more > 0 { format!(" +{more}") } else { String::new() };
-                    what.push(format!("messages {}{more}", ids.join(", ")));
-                }
-                let line = format!("{}: {}", what.join(", "), f.detail);
+                let line = f.summary(8);
                 let _ = writeln!(out, "    {}", crate::ui::text::sanitize_str(&line));
             }
             let shown = self.findings.iter().filter(|f| f.kind == k).count().min(20) as u64;

@@ -1,21 +1,8 @@
 //! `memscope index` and `memscope search` with the embedded index and the local model.
 
-use std::process::Command;
+mod support;
 
-fn run(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    let model = memscope::embed::local::find_model(None)
-        .unwrap_or_else(|e| panic!("{e}\n(./scripts/test fetches the model; or run `cargo run -- model fetch`)"));
-    Command::new(env!("CARGO_BIN_EXE_memscope"))
-        .env("MEMSCOPE_MODEL_DIR", model)
-        .args(args)
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .env_remove("REDIS_URL")
-        .env_remove("MEMSCOPE_CONFIG")
-        .env_remove("PINECONE_API_KEY")
-        .output()
-        .unwrap()
-}
+use support::memscope as run;
 
 #[test]
 fn index_then_search_with_filter_and_json() {

@@ -64,8 +64,7 @@ async fn sqlite_store_through_the_backend_list_thread_and_filter() {
 async fn badges_trace_and_audit_repair_through_the_backend() {
     use memscope::config::{EmbeddingConfig, RedisConfig, VectorConfig};
     use memscope::memory::{Memory, NewMessage};
-    let model = memscope::embed::local::find_model(None)
-        .unwrap_or_else(|e| panic!("{e}\n(./scripts/test fetches the model; or run `cargo run -- model fetch`)"));
+    let model = support::model_dir();
     let redis = support::redis();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display().to_string();
@@ -76,7 +75,7 @@ async fn badges_trace_and_audit_repair_through_the_backend() {
         provider: "local".into(),
         model: None,
         base_url: None,
-        model_dir: Some(model.display().to_string()),
+        model_dir: Some(model),
         dimensions: None,
         api_key: None,
     });

@@ -117,9 +117,7 @@ fn sigterm_sigint_and_panic_restore_the_terminal() {
 
 #[test]
 fn demo_seeds_a_private_server_and_stops_it_on_exit() {
-    let model = memscope::embed::local::find_model(None)
-        .unwrap_or_else(|e| panic!("{e}\n(./scripts/test fetches the model; or run `cargo run -- model fetch`)"));
-    let model = model.display().to_string();
+    let model = support::model_dir();
     let mut t = Tui::start(&["demo"], &[("MEMSCOPE_MODEL_DIR", model.as_str())]);
     let s = t.wait_for("session:", 30);
     t.wait_for("conversation:", 5);
@@ -149,9 +147,7 @@ fn demo_seeds_a_private_server_and_stops_it_on_exit() {
 
 #[test]
 fn demo_on_the_firestore_emulator_seeds_it_and_stops_it_on_exit() {
-    let model = memscope::embed::local::find_model(None)
-        .unwrap_or_else(|e| panic!("{e}\n(./scripts/test fetches the model; or run `cargo run -- model fetch`)"));
-    let model = model.display().to_string();
+    let model = support::model_dir();
     let mut t = Tui::start(&["demo", "--firestore-emulator"], &[("MEMSCOPE_MODEL_DIR", model.as_str())]);
     t.wait_for("session:", 120);
     t.send("1");

@@ -7,8 +7,7 @@ use support::pty::Tui;
 
 #[test]
 fn type_change_top_k_pin_filter_and_read_the_diff() {
-    let model = memscope::embed::local::find_model(None)
-        .unwrap_or_else(|e| panic!("{e}\n(./scripts/test fetches the model; or `cargo run -- model fetch`)"));
+    let model = support::model_dir();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let cfg = d.join("c.toml");
@@ -29,7 +28,6 @@ fn type_change_top_k_pin_filter_and_read_the_diff() {
         .join("\n"),
     )
     .unwrap();
-    let model = model.display().to_string();
     let env = [("MEMSCOPE_MODEL_DIR", model.as_str())];
     let c = cfg.to_str().unwrap();
     let mut ix = Tui::start(&["--config", c, "--write", "index", docs.to_str().unwrap()], &env);

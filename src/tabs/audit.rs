@@ -130,13 +130,10 @@ impl AuditView {
     ) -> (Vec<Command>, Option<AuditIntent>) {
         let n = self.rows().len();
         let page = view_rows.max(1);
+        if let Some(i) = crate::ui::scroll::moved(action, self.selected, n, page) {
+            self.selected = i;
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
-            Action::PageUp => self.selected = self.selected.saturating_sub(page),
-            Action::PageDown => self.selected = (self.selected + page).min(n.saturating_sub(1)),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = n.saturating_sub(1),
             Action::Open => {
                 let kind = match self.rows().get(self.selected) {
                     Some(Row::Kind(k)) | Some(Row::Finding(k, _)) => *k,

@@ -2,37 +2,11 @@
 //! findings (with their ids) of the kinds that are open.
 
 use super::audit::{AuditView, Row};
-use crate::audit::Finding;
 use crate::ui::{text, theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
-
-fn finding_text(f: &Finding) -> String {
-    let mut parts = Vec::new();
-    if let Some(c) = &f.conversation_id {
-        parts.push(format!("conversation {c}"));
-    }
-    if !f.message_ids.is_empty() {
-        let shown: Vec<&str> = f.message_ids.iter().take(4).map(String::as_str).collect();
-        let more = f.message_ids.len().saturating_sub(4);
-        let more = if more > 0 { format!(" +{more}") } else { String::new() };
-        parts.push(format!("messages {}{more}", shown.join(", ")));
-    }
-    if let Some(v) = &f.vector_id
-        && !f.message_ids.contains(v)
-    {
-        parts.push(format!("vector {v}"));
-    }
-    if let Some(k) = &f.key {
-        parts.push(format!("key {k}"));
-    }
-    if !f.detail.is_empty() {
-        parts.push(f.detail.clone());
-    }
-    text::sanitize_str(&parts.join(" · "))
-}
 
 pub fn render(f: &mut Frame, area: Rect, a: &AuditView, now_ms: u64, write_mode: bool) {
     let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
@@ -119,7 +93,7 @@ pub fn render(f: &mut Frame, area: Rect, a: &AuditView, now_ms: u64, write_mode:
                 Line::styled(s, style)
             }
             Row::Finding(k, j) => {
-                let s = a.findings(k).get(j).map(|f| finding_text(f)).unwrap_or_default();
+                let s = a.findings(k).get(j).map(|f| text::sanitize_str(&f.summary(4))).unwrap_or_default();
                 let kept = a.findings(k).len() as u64;
                 let total = a.report.as_ref().and_then(|r| r.counts.get(&k).copied()).unwrap_or(0);
                 let tail = if j + 1 == kept as usize && total > kept {

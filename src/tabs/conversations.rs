@@ -645,13 +645,10 @@ impl ConversationsTab {
     fn list_action(&mut self, action: Action, ids: &mut Ids) -> Vec<Command> {
         let n = self.convs.len();
         let page = self.view_rows.max(1);
+        if let Some(i) = crate::ui::scroll::moved(action, self.selected, n, page) {
+            self.selected = i;
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
-            Action::PageUp => self.selected = self.selected.saturating_sub(page),
-            Action::PageDown => self.selected = (self.selected + page).min(n.saturating_sub(1)),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = n.saturating_sub(1),
             Action::Open => return self.open_thread(ids),
             Action::Refresh => {
                 self.error = None;
@@ -709,12 +706,11 @@ impl ConversationsTab {
 
     fn thread_move(t: &mut Thread, action: Action, page: usize, ids: &mut Ids) -> (Vec<Command>, Option<String>) {
         let n = t.messages.len();
+        // A page of messages is about a third of the screen's rows.
+        if let Some(i) = crate::ui::scroll::moved(action, t.selected, n, page / 3 + 1) {
+            t.selected = i;
+        }
         match action {
-            Action::Up => t.selected = t.selected.saturating_sub(1),
-            Action::Down => t.selected = (t.selected + 1).min(n.saturating_sub(1)),
-            Action::PageUp => t.selected = t.selected.saturating_sub(page / 3 + 1),
-            Action::PageDown => t.selected = (t.selected + page / 3 + 1).min(n.saturating_sub(1)),
-            Action::Top => t.selected = 0,
             Action::Bottom => {
                 t.selected = n.saturating_sub(1);
                 if !t.done {
@@ -792,13 +788,10 @@ impl ConversationsTab {
             Level::Documents { items, selected, .. } => (items.len(), selected),
             Level::Document { lines, selected, .. } => (lines.len(), selected),
         };
+        if let Some(i) = crate::ui::scroll::moved(action, *sel, len, page) {
+            *sel = i;
+        }
         match action {
-            Action::Up => *sel = sel.saturating_sub(1),
-            Action::Down => *sel = (*sel + 1).min(len.saturating_sub(1)),
-            Action::PageUp => *sel = sel.saturating_sub(page),
-            Action::PageDown => *sel = (*sel + page).min(len.saturating_sub(1)),
-            Action::Top => *sel = 0,
-            Action::Bottom => *sel = len.saturating_sub(1),
             Action::Back => {
                 self.browser.stack.pop();
                 self.browser.error = None;

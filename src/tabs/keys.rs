@@ -540,13 +540,10 @@ impl KeysTab {
         if self.focus == Focus::Value {
             return self.on_value_action(action, ids);
         }
+        if let Some(i) = crate::ui::scroll::moved(action, self.selected, n, page) {
+            return (self.move_to(i, ids), None);
+        }
         let cmds = match action {
-            Action::Up => self.move_to(self.selected.saturating_sub(1), ids),
-            Action::Down => self.move_to((self.selected + 1).min(n.saturating_sub(1)), ids),
-            Action::PageUp => self.move_to(self.selected.saturating_sub(page), ids),
-            Action::PageDown => self.move_to((self.selected + page).min(n.saturating_sub(1)), ids),
-            Action::Top => self.move_to(0, ids),
-            Action::Bottom => self.move_to(n.saturating_sub(1), ids),
             Action::Open | Action::Expand => match self.index.row(self.selected) {
                 Some(Row::Folder { expanded, .. }) if action == Action::Open || !expanded => self.toggle_folder(ids),
                 Some(Row::Folder { .. }) => self.move_to((self.selected + 1).min(n.saturating_sub(1)), ids),

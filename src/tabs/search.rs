@@ -314,11 +314,12 @@ impl SearchTab {
             return (vec![], None);
         }
         let n = self.matches().len();
+        if matches!(action, Action::Up | Action::Down | Action::Top | Action::Bottom)
+            && let Some(i) = crate::ui::scroll::moved(action, self.selected, n, 1)
+        {
+            self.selected = i;
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = n.saturating_sub(1),
             Action::Filter => self.editing = Some(Field::Query),
             Action::EditFilter => self.editing = Some(Field::Filter),
             Action::TopKUp | Action::TopKDown => {

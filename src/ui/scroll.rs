@@ -1,4 +1,21 @@
-//! Keeping a selected row inside a scrolled viewport: one rule for every list.
+//! Keeping a selected row inside a scrolled viewport, and moving it: one rule for every list.
+
+use crate::keymap::Action;
+
+/// Where a movement action (up, down, page up/down, top, bottom) takes the selection in a
+/// list of `n` rows shown `page` at a time; None for any other action.
+pub fn moved(action: Action, selected: usize, n: usize, page: usize) -> Option<usize> {
+    let last = n.saturating_sub(1);
+    Some(match action {
+        Action::Up => selected.saturating_sub(1),
+        Action::Down => (selected + 1).min(last),
+        Action::PageUp => selected.saturating_sub(page.max(1)),
+        Action::PageDown => (selected + page.max(1)).min(last),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => return None,
+    })
+}
 
 /// `(selected, offset)` for a list of `n` rows shown `rows` at a time: the selection is clamped
 /// to the list, the viewport follows it, and never scrolls past the end.
@@ -17,7 +34,16 @@ pub fn keep_visible(selected: usize, offset: usize, n: usize, rows: usize) -> (u
 
 #[cfg(test)]
 mod tests {
-    use super::keep_visible;
+    use super::{Action, keep_visible, moved};
+
+    #[test]
+    fn movements_stay_in_the_list() {
+        assert_eq!(moved(Action::Down, 9, 10, 5), Some(9));
+        assert_eq!(moved(Action::PageDown, 3, 10, 5), Some(8));
+        assert_eq!(moved(Action::PageUp, 3, 10, 5), Some(0));
+        assert_eq!(moved(Action::Bottom, 0, 0, 5), Some(0));
+        assert_eq!(moved(Action::Open, 3, 10, 5), None);
+    }
 
     #[test]
     fn follows_the_selection_and_stops_at_the_end() {

@@ -13,6 +13,29 @@ use memscope::demo::{DemoError, PrivateRedis};
 use memscope::message::Command;
 use std::time::{Duration, Instant};
 
+/// The local embedding model's folder, or fail saying how to get it.
+pub fn model_dir() -> String {
+    memscope::embed::local::find_model(None)
+        .unwrap_or_else(|e| panic!("{e}\n(./scripts/test fetches the model; or run `cargo run -- model fetch`)"))
+        .display()
+        .to_string()
+}
+
+/// Run the memscope binary headless with its config and data under `dir` only (no REDIS_URL,
+/// MEMSCOPE_CONFIG or PINECONE_API_KEY from the caller's environment), the local model found.
+pub fn memscope(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_memscope"))
+        .env("MEMSCOPE_MODEL_DIR", model_dir())
+        .args(args)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env_remove("REDIS_URL")
+        .env_remove("MEMSCOPE_CONFIG")
+        .env_remove("PINECONE_API_KEY")
+        .output()
+        .unwrap()
+}
+
 /// Start a private redis-server, or fail saying how to install it.
 pub fn redis() -> PrivateRedis {
     match PrivateRedis::start(&[]) {
