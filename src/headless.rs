@@ -358,7 +358,9 @@ impl ProgressLine {
             }
             self.last = Some(std::time::Instant::now());
             eprint!("\r\x1b[2K{line}");
-        } else if phase != self.phase {
+        } else if phase != self.phase || self.last.is_none_or(|t| t.elapsed().as_secs() >= 10) {
+            // Logs get a line per phase and one every 10 s, not a line per update.
+            self.last = Some(std::time::Instant::now());
             eprintln!("{line}");
         }
         self.phase = phase.to_string();
