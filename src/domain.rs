@@ -619,6 +619,17 @@ pub struct IdPage {
     pub next: Option<String>,
 }
 
+/// A change to one long-term document: `set` replaces just these fields (the others are kept;
+/// the document is created when missing), then each `increment` is added to the stored number
+/// by the store itself — atomically, so that concurrent writers add up (a missing field counts
+/// from 0).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merge {
+    pub path: String,
+    pub set: Vec<(String, FsValue)>,
+    pub increment: Vec<(String, i64)>,
+}
+
 // ---------- the memory layer's short-term operations ----------
 
 /// One operation of the memory layer on the short-term tier; a batch of them runs as one

@@ -8,7 +8,9 @@
 //! `memscope audit --repair` drains, and the caller is told which tiers were written.
 
 use crate::config::MemoryConfig;
-use crate::domain::{CacheOp, CacheReply, Document, FsValue, Key, Message, Metadata, QueryResult, Ts, VectorMatch};
+use crate::domain::{
+    CacheOp, CacheReply, Document, FsValue, Key, Merge, Message, Metadata, QueryResult, Ts, VectorMatch,
+};
 use crate::embed::Embedder;
 use crate::search::{SearchParams, TextItem};
 use crate::store::{KeyStore, LongTermStore, StoreError, VectorStore};
@@ -503,6 +505,7 @@ impl Memory {
         // Conversations whose newest message is older than what they already hold: their session
         // keeps its last message.
         let mut not_newest = HashSet::new();
+        let mut merges = Vec::with_capacity(convs.len());
         for (c, old) in convs.iter().zip(conv_docs) {
             let msgs = &per_conv[c.as_str()];
             let batch_last = msgs.iter().map(|(t, ..)| *t).max();
@@ -511,32 +514,37 @@ impl Memory {
             }
             let created = msgs.iter().filter(|(_, _, id)| saved.iter().any(|s| &s.message_id == id && s.created));
             let new_count = created.count() as i64;
-            let mut fields: Vec<(String, FsValue)> = old.as_ref().map(|d| d.fields.clone()).unwrap_or_default();
-            let mut set = |k: &str, v: FsValue, replace: bool| match fields.iter_mut().find(|(f, _)| f == k) {
-                Some((_, old)) if replace => *old = v,
-                Some(_) => {}
-                None => fields.push((k.to_string(), v)),
-            };
+            // Only the fields this batch decides are written (other writers' fields are kept),
+            // and the count is added by the store, so concurrent writers add up.
+            let has = |k: &str| old.as_ref().is_some_and(|d| d.get(k).is_some());
+            let mut set: Vec<(String, FsValue)> = Vec::new();
             let first = msgs.iter().map(|(t, ..)| *t).min().unwrap_or(now);
             let last = msgs.iter().map(|(t, ..)| *t).max().unwrap_or(now);
             let (_, m0, _) = msgs[0];
-            set("user_id", FsValue::String(m0.user_id.clone()), false);
-            if let Some(a) = msgs.iter().find_map(|(_, m, _)| m.agent_id.clone()) {
-                set("agent_id", FsValue::String(a), true);
+            if !has("user_id") {
+                set.push(("user_id".into(), FsValue::String(m0.user_id.clone())));
             }
-            if let Some((_, m, _)) = msgs.iter().find(|(_, m, _)| m.role == "user") {
+            if let Some(a) = msgs.iter().find_map(|(_, m, _)| m.agent_id.clone()) {
+                set.push(("agent_id".into(), FsValue::String(a)));
+            }
+            if !has("title")
+                && let Some((_, m, _)) = msgs.iter().find(|(_, m, _)| m.role == "user")
+            {
                 let title: String = m.content.lines().next().unwrap_or("").chars().take(60).collect();
-                set("title", FsValue::String(title), false);
+                set.push(("title".into(), FsValue::String(title)));
             }
             let old_created = old.as_ref().and_then(|d| d.get("created_at")?.as_ts());
-            set("created_at", FsValue::Timestamp(old_created.map_or(first, |o| o.min(first))), true);
+            set.push(("created_at".into(), FsValue::Timestamp(old_created.map_or(first, |o| o.min(first)))));
             let old_updated = old.as_ref().and_then(|d| d.get("updated_at")?.as_ts());
-            set("updated_at", FsValue::Timestamp(old_updated.map_or(last, |o| o.max(last))), true);
-            let old_count = old.as_ref().and_then(|d| d.get("message_count")?.as_i64()).unwrap_or(0);
-            set("message_count", FsValue::Int(old_count + new_count), true);
-            writes.push((format!("conversations/{c}"), fields));
+            set.push(("updated_at".into(), FsValue::Timestamp(old_updated.map_or(last, |o| o.max(last)))));
+            merges.push(Merge {
+                path: format!("conversations/{c}"),
+                set,
+                increment: vec![("message_count".into(), new_count)],
+            });
         }
         self.long_term.put_many(writes).await?;
+        self.long_term.merge_many(merges).await?;
         self.stats.saved.fetch_add(saved.len() as u64, Ordering::Relaxed);
         let mut repairs = Vec::new();
 

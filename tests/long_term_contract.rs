@@ -241,3 +241,33 @@ async fn get_many_and_delete_many(store: Arc<dyn LongTermStore>) {
     assert_eq!(got.iter().map(Option::is_some).collect::<Vec<_>>(), vec![false, false, false, true]);
 }
 contract!(get_many_and_delete_many);
+
+async fn merge_keeps_other_fields_and_concurrent_increments_add_up(store: Arc<dyn LongTermStore>) {
+    use memscope::domain::Merge;
+    let path = "conversations/c-merge".to_string();
+    store.put(&path, vec![("keep".into(), s("me")), ("title".into(), s("old"))]).await.unwrap();
+    let m = |set: Vec<(String, FsValue)>, n: i64| Merge { path: path.clone(), set, increment: vec![("n".into(), n)] };
+    store.merge_many(vec![m(vec![("title".into(), s("new")), ("at".into(), ts(5))], 2)]).await.unwrap();
+    let d = store.document(&path).await.unwrap().unwrap();
+    assert_eq!(d.get("keep"), Some(&s("me")), "fields not set are kept");
+    assert_eq!(d.get("title"), Some(&s("new")));
+    assert_eq!(d.get("at"), Some(&ts(5)));
+    assert_eq!(d.get("n"), Some(&FsValue::Int(2)), "a missing field counts from 0");
+    // Writers at the same time: every increment lands.
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let (store, m) = (store.clone(), m(vec![], 1));
+            tokio::spawn(async move { store.merge_many(vec![m]).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let d = store.document(&path).await.unwrap().unwrap();
+    assert_eq!(d.get("n"), Some(&FsValue::Int(14)));
+    // A merge creates a missing document.
+    let fresh = Merge { path: "conversations/c-new".into(), set: vec![("t".into(), s("x"))], increment: vec![] };
+    store.merge_many(vec![fresh]).await.unwrap();
+    assert_eq!(store.document("conversations/c-new").await.unwrap().unwrap().get("t"), Some(&s("x")));
+}
+contract!(merge_keeps_other_fields_and_concurrent_increments_add_up);

@@ -401,3 +401,24 @@ async fn trace_follows_one_message_across_the_tiers_and_badges_say_who_holds_wha
     let b = memscope::trace::badges(&mem, "c1", &ids).await;
     assert!(b.redis.is_none() && b.vector.is_some() && b.errors.len() == 1, "{b:?}");
 }
+
+#[tokio::test]
+async fn concurrent_writers_to_one_conversation_count_every_message() {
+    let s = stack("concurrent").await;
+    let mem = Arc::new(layer(&s, MemoryConfig::default()));
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let mem = mem.clone();
+            tokio::spawn(async move {
+                let m = msg("", &format!("m{i}"), "user", &format!("agent number {i} writes at once"), 100 + i);
+                mem.save_message("cc", m, "u-alice").await
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert!(t.await.unwrap().unwrap().created);
+    }
+    let conv = s.lt.document("conversations/cc").await.unwrap().unwrap();
+    assert_eq!(conv.get("message_count"), Some(&FsValue::Int(10)), "no increment lost");
+    assert_eq!(audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap().drift(), 0);
+}

@@ -384,12 +384,12 @@ impl LongTermStore for FirestoreStore {
     async fn put_many(&self, docs: Vec<(String, Vec<(String, FsValue)>)>) -> Result<(), StoreError> {
         let root = self.root().to_string();
         let writes = docs.iter().map(|(path, fields)| {
-            pb::write::Operation::Update(pb::Document {
+            write(pb::write::Operation::Update(pb::Document {
                 name: format!("{root}/{path}"),
                 fields: fields.iter().map(|(k, v)| (k.clone(), to_pb(v, &root))).collect(),
                 create_time: None,
                 update_time: None,
-            })
+            }))
         });
         self.commit(writes.collect()).await
     }
@@ -418,8 +418,47 @@ impl LongTermStore for FirestoreStore {
 
     async fn delete_many(&self, paths: &[String]) -> Result<(), StoreError> {
         let root = self.root().to_string();
-        self.commit(paths.iter().map(|p| pb::write::Operation::Delete(format!("{root}/{p}"))).collect()).await
+        self.commit(paths.iter().map(|p| write(pb::write::Operation::Delete(format!("{root}/{p}")))).collect()).await
     }
+
+    /// An update with a field mask (only these fields), and increment transforms applied by
+    /// Firestore in the same write.
+    async fn merge_many(&self, merges: Vec<crate::domain::Merge>) -> Result<(), StoreError> {
+        use pb::document_transform::{FieldTransform, field_transform::TransformType};
+        let root = self.root().to_string();
+        let writes = merges
+            .iter()
+            .map(|m| pb::Write {
+                update_mask: Some(pb::DocumentMask { field_paths: m.set.iter().map(|(k, _)| field_path(k)).collect() }),
+                update_transforms: m
+                    .increment
+                    .iter()
+                    .map(|(k, n)| FieldTransform {
+                        field_path: field_path(k),
+                        transform_type: Some(TransformType::Increment(to_pb(&FsValue::Int(*n), &root))),
+                    })
+                    .collect(),
+                ..write(pb::write::Operation::Update(pb::Document {
+                    name: format!("{root}/{}", m.path),
+                    fields: m.set.iter().map(|(k, v)| (k.clone(), to_pb(v, &root))).collect(),
+                    create_time: None,
+                    update_time: None,
+                }))
+            })
+            .collect();
+        self.commit(writes).await
+    }
+}
+
+/// A field name as a Firestore field path (backquoted unless a plain identifier).
+fn field_path(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain { name.to_string() } else { format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`")) }
+}
+
+fn write(op: pb::write::Operation) -> pb::Write {
+    pb::Write { operation: Some(op), ..Default::default() }
 }
 
 fn status_err(e: &firestore::gcloud_sdk::tonic::Status) -> StoreError {
@@ -431,11 +470,10 @@ fn status_err(e: &firestore::gcloud_sdk::tonic::Status) -> StoreError {
 }
 
 impl FirestoreStore {
-    async fn commit(&self, ops: Vec<pb::write::Operation>) -> Result<(), StoreError> {
-        let mut ops = ops.into_iter().peekable();
-        while ops.peek().is_some() {
-            let writes: Vec<pb::Write> =
-                ops.by_ref().take(500).map(|op| pb::Write { operation: Some(op), ..Default::default() }).collect();
+    async fn commit(&self, writes: Vec<pb::Write>) -> Result<(), StoreError> {
+        let mut all = writes.into_iter().peekable();
+        while all.peek().is_some() {
+            let writes: Vec<pb::Write> = all.by_ref().take(500).collect();
             let req = pb::CommitRequest {
                 database: self.db.get_database_path().clone(),
                 writes,

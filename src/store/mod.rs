@@ -119,6 +119,8 @@ pub trait LongTermStore: Send + Sync {
     }
     /// Delete documents by path (missing ones are fine); only their fields, never subcollections.
     async fn delete_many(&self, paths: &[String]) -> Result<(), StoreError>;
+    /// Apply [`crate::domain::Merge`]s, each atomically (increments are done by the store).
+    async fn merge_many(&self, merges: Vec<crate::domain::Merge>) -> Result<(), StoreError>;
 }
 
 /// The vector tier: an index of embeddings with metadata, in namespaces.

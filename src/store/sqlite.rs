@@ -379,6 +379,51 @@ impl LongTermStore for SqliteStore {
         self.put_many(vec![(path.to_string(), fields)]).await
     }
 
+    /// Each document read, merged and written inside one IMMEDIATE transaction: no other
+    /// writer comes between (in this process the connection's lock, in another SQLite's).
+    async fn merge_many(&self, merges: Vec<crate::domain::Merge>) -> Result<(), StoreError> {
+        for m in &merges {
+            row_of(&m.path, &[])?;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(0);
+        self.with(move |c| {
+            let tx = rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Immediate)?;
+            {
+                let mut get = tx.prepare_cached("SELECT fields FROM documents WHERE path = ?1")?;
+                let mut put = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO documents(path, collection, id, fields, updated_us, sort_ts, title, user_id, agent_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?;
+                for m in merges {
+                    let old: Option<String> = get.query_row([&m.path], |r| r.get(0)).optional()?;
+                    let mut fields = old.map(|s| decode_fields(&s)).unwrap_or_default();
+                    for (k, v) in m.set {
+                        match fields.iter_mut().find(|(f, _)| *f == k) {
+                            Some((_, x)) => *x = v,
+                            None => fields.push((k, v)),
+                        }
+                    }
+                    // As Firestore's increment: a field that is not a number is replaced by it.
+                    for (k, n) in m.increment {
+                        match fields.iter_mut().find(|(f, _)| *f == k) {
+                            Some((_, FsValue::Int(i))) => *i = i.saturating_add(n),
+                            Some((_, FsValue::Double(d))) => *d += n as f64,
+                            Some((_, x)) => *x = FsValue::Int(n),
+                            None => fields.push((k, FsValue::Int(n))),
+                        }
+                    }
+                    let r = row_of(&m.path, &fields).map_err(|e| rusqlite::Error::InvalidParameterName(e.to_string()))?;
+                    put.execute(params![r.path, r.collection, r.id, r.json, now, r.sort_ts, r.title, r.user, r.agent])?;
+                }
+            }
+            tx.commit()
+        })
+        .await
+    }
+
     /// One transaction for the whole batch.
     async fn put_many(&self, docs: Vec<(String, Vec<(String, FsValue)>)>) -> Result<(), StoreError> {
         let rows = docs.iter().map(|(p, f)| row_of(p, f)).collect::<Result<Vec<Row>, StoreError>>()?;
