@@ -15,6 +15,7 @@ pub mod headless;
 pub mod health;
 pub mod keymap;
 pub mod keytree;
+pub mod lru;
 pub mod memory;
 pub mod message;
 pub mod search;

@@ -17,7 +17,7 @@ use crate::store::{KeyStore, LongTermStore, StoreError, VectorStore};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The collection of the repair queue, in the long-term store.
 pub const REPAIR_COLLECTION: &str = "memscope_repairs";
@@ -285,45 +285,6 @@ pub fn process_stats() -> Option<StatsSnapshot> {
     Some(t)
 }
 
-/// Values by key with an expiry and a capacity; the least recently used goes first.
-struct Lru {
-    cap: usize,
-    ttl: Duration,
-    map: HashMap<String, (Instant, serde_json::Value)>,
-    order: VecDeque<String>,
-}
-
-impl Lru {
-    fn get(&mut self, key: &str) -> Option<serde_json::Value> {
-        let (at, v) = self.map.get(key)?;
-        if at.elapsed() > self.ttl {
-            self.map.remove(key);
-            self.order.retain(|k| k != key);
-            return None;
-        }
-        let v = v.clone();
-        if self.order.back().map(String::as_str) != Some(key) {
-            self.order.retain(|k| k != key);
-            self.order.push_back(key.to_string());
-        }
-        Some(v)
-    }
-    fn put(&mut self, key: &str, v: serde_json::Value) {
-        if self.cap == 0 {
-            return;
-        }
-        if self.map.insert(key.to_string(), (Instant::now(), v)).is_some() {
-            self.order.retain(|k| k != key);
-        }
-        self.order.push_back(key.to_string());
-        while self.order.len() > self.cap {
-            if let Some(old) = self.order.pop_front() {
-                self.map.remove(&old);
-            }
-        }
-    }
-}
-
 /// A document's fields as JSON (timestamps as RFC 3339, bytes as hex, references as paths).
 pub fn fields_json(fields: &[(String, FsValue)]) -> serde_json::Value {
     fn one(v: &FsValue) -> serde_json::Value {
@@ -350,7 +311,7 @@ pub struct Memory {
     redis: Option<Arc<dyn KeyStore>>,
     vector: Option<VectorTier>,
     cfg: MemoryConfig,
-    lru: Mutex<Lru>,
+    lru: Mutex<crate::lru::Lru<serde_json::Value>>,
     stats: Arc<Stats>,
     /// Repairs that could not even be recorded in the long-term store.
     unrecorded: Mutex<Vec<Repair>>,
@@ -370,12 +331,7 @@ impl Memory {
             r.retain(|w| w.strong_count() > 0);
             r.push(Arc::downgrade(&stats));
         }
-        let lru = Lru {
-            cap: cfg.lru_capacity,
-            ttl: Duration::from_secs(cfg.lru_ttl_s),
-            map: HashMap::new(),
-            order: VecDeque::new(),
-        };
+        let lru = crate::lru::Lru::new(cfg.lru_capacity, Some(Duration::from_secs(cfg.lru_ttl_s)));
         Memory { long_term, redis, vector, cfg, lru: Mutex::new(lru), stats, unrecorded: Mutex::new(Vec::new()) }
     }
 
@@ -1017,20 +973,6 @@ mod tests {
         assert_ne!(m.id(), other.id());
         assert_eq!(split_message_path("conversations/c1/messages/m-1"), Some(("c1", "m-1")));
         assert_eq!(split_message_path("users/u1"), None);
-    }
-
-    #[test]
-    fn lru_expires_and_evicts_least_recently_used() {
-        let mut l = Lru { cap: 2, ttl: Duration::from_secs(60), map: HashMap::new(), order: VecDeque::new() };
-        l.put("a", 1.into());
-        l.put("b", 2.into());
-        assert_eq!(l.get("a"), Some(1.into()));
-        l.put("c", 3.into());
-        assert_eq!(l.get("b"), None, "b was least recently used");
-        assert_eq!(l.get("a"), Some(1.into()));
-        l.ttl = Duration::ZERO;
-        std::thread::sleep(Duration::from_millis(2));
-        assert_eq!(l.get("a"), None);
     }
 
     #[test]

@@ -7,7 +7,6 @@ pub mod openai;
 pub mod pinecone;
 
 use crate::store::StoreError;
-use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,28 +25,20 @@ pub trait Embedder: Send + Sync {
     async fn embed(&self, texts: &[String], kind: Kind) -> Result<Vec<Vec<f32>>, StoreError>;
 }
 
-/// Cached vectors and their use order (oldest first).
-type Lru = (HashMap<String, Vec<f32>>, VecDeque<String>);
-
 /// An LRU cache of query embeddings in front of an embedder.
 pub struct Cached<E> {
     inner: E,
-    cap: usize,
-    map: Mutex<Lru>,
+    map: Mutex<crate::lru::Lru<Vec<f32>>>,
 }
 
 impl<E: Embedder> Cached<E> {
     pub fn new(inner: E, cap: usize) -> Cached<E> {
-        Cached { inner, cap: cap.max(1), map: Mutex::new((HashMap::new(), VecDeque::new())) }
+        Cached { inner, map: Mutex::new(crate::lru::Lru::new(cap.max(1), None)) }
     }
 
     /// One query, from the cache when it was embedded before.
     pub async fn query(&self, text: &str) -> Result<(Vec<f32>, bool), StoreError> {
-        if let Ok(mut m) = self.map.lock()
-            && let Some(v) = m.0.get(text).cloned()
-        {
-            m.1.retain(|k| k != text);
-            m.1.push_back(text.to_string());
+        if let Some(v) = self.map.lock().ok().and_then(|mut m| m.get(text)) {
             return Ok((v, true));
         }
         let v = self
@@ -57,13 +48,7 @@ impl<E: Embedder> Cached<E> {
             .pop()
             .ok_or_else(|| StoreError::Server("the embedder returned no vector".into()))?;
         if let Ok(mut m) = self.map.lock() {
-            m.0.insert(text.to_string(), v.clone());
-            m.1.push_back(text.to_string());
-            while m.1.len() > self.cap {
-                if let Some(old) = m.1.pop_front() {
-                    m.0.remove(&old);
-                }
-            }
+            m.put(text, v.clone());
         }
         Ok((v, false))
     }
