@@ -21,9 +21,9 @@ pub struct AuditView {
     pub repairing: bool,
     pub progress: Option<Progress>,
     pub started_ms: u64,
+    /// The last report, its findings ordered by kind (as they arrive) so that a kind's
+    /// findings are one slice.
     pub report: Option<Report>,
-    /// The last audit's report, kept when a repair is run (to say what was mended).
-    pub before: Option<Report>,
     pub error: Option<String>,
     pub selected: usize,
     pub offset: usize,
@@ -49,7 +49,7 @@ impl AuditView {
         self.error = None;
         self.started_ms = now_ms;
         if repair {
-            self.before = self.report.take();
+            self.report = None;
         }
         Command::Audit { req, repair }
     }
@@ -58,9 +58,12 @@ impl AuditView {
         self.req.is_some()
     }
 
-    /// Findings of one kind in the report.
-    pub fn findings(&self, kind: Kind) -> Vec<&Finding> {
-        self.report.as_ref().map(|r| r.findings.iter().filter(|f| f.kind == kind).collect()).unwrap_or_default()
+    /// Findings of one kind in the report (a slice: the findings are ordered by kind).
+    pub fn findings(&self, kind: Kind) -> &[Finding] {
+        let Some(r) = &self.report else { return &[] };
+        let lo = r.findings.partition_point(|f| f.kind < kind);
+        let hi = r.findings.partition_point(|f| f.kind <= kind);
+        &r.findings[lo..hi]
     }
 
     /// The rows shown: every kind, then the findings of the expanded ones.
@@ -85,7 +88,8 @@ impl AuditView {
                 self.req = None;
                 match r {
                     Ok(rep) => {
-                        let rep = *rep;
+                        let mut rep = *rep;
+                        rep.findings.sort_by_key(|f| f.kind);
                         let status = if self.repairing {
                             let mended: u64 = rep.repaired.values().sum();
                             let failed = rep.repair_errors.len();
@@ -237,7 +241,7 @@ mod tests {
         let Some(AuditIntent::ConfirmRepair(q)) = i else { panic!("{i:?}") };
         assert!(q.contains("2 missing_vector: re-embed and upsert"), "{q}");
         let Command::Audit { repair: true, .. } = v.run(true, 0, &mut ids) else { panic!() };
-        assert!(v.before.is_some() && v.report.is_none());
+        assert!(v.report.is_none());
         // Esc while running cancels the backend's audit.
         let (c, i) = v.on_action(Action::Back, true, 0, 20, &mut ids);
         assert_eq!(c, vec![Command::Cancel(Slot::Audit)]);
