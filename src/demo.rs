@@ -352,19 +352,18 @@ pub fn seed_plan(fx: &Fixture, count: usize) -> Result<Vec<Seed>, DemoError> {
             .iter()
             .enumerate()
             .map(|(j, (role, content))| {
-                serde_json::json!({
-                    "message_id": format!("{conv}-m{:02}", j + 1),
-                    "role": role,
-                    "content": content,
-                    "timestamp": base_ts + (i as i64) * 3600 + (j as i64) * 45,
-                    "user_id": user,
-                })
-                .to_string()
-                .into_bytes()
+                crate::memory::RecentMessage {
+                    message_id: format!("{conv}-m{:02}", j + 1),
+                    role: role.clone(),
+                    content: content.clone(),
+                    timestamp: (base_ts + (i as i64) * 3600 + (j as i64) * 45).into(),
+                    user_id: Some(user.to_string()),
+                }
+                .json()
             })
             .collect();
-        out.push(Seed::List(k(&format!("conversation:{conv}:messages")), msgs));
-        let session = k(&format!("session:{conv}"));
+        out.push(Seed::List(crate::memory::recent_key(&conv), msgs));
+        let session = crate::memory::session_key(&conv);
         out.push(Seed::Hash(
             session.clone(),
             vec![

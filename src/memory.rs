@@ -30,6 +30,11 @@ pub fn session_key(conversation: &str) -> Key {
     format!("session:{conversation}").into_bytes().into()
 }
 
+/// Where fallback reads cache a long-term document in Redis.
+pub fn doc_cache_key(path: &str) -> String {
+    format!("cache:doc:{path}")
+}
+
 pub fn message_path(conversation: &str, message: &str) -> String {
     format!("conversations/{conversation}/messages/{message}")
 }
@@ -722,7 +727,7 @@ impl Memory {
     /// A document by path: in-process LRU → Redis (`cache:doc:{path}`) → long-term store,
     /// refreshing the faster tiers on the way back (Redis with `cache_ttl_s`).
     pub async fn get_with_fallback(&self, path: &str) -> Result<Option<(serde_json::Value, Tier)>, StoreError> {
-        let key = format!("cache:doc:{path}");
+        let key = doc_cache_key(path);
         if let Some(v) = self.lru.lock().ok().and_then(|mut l| l.get(&key)) {
             bump(&self.stats.lru_hits);
             return Ok(Some((v, Tier::Process)));

@@ -2,7 +2,9 @@
 //! badges of a thread. Each tier is read on its own: an outage of one never hides the others.
 
 use crate::domain::{CacheOp, CacheReply, Document, Message, Metadata, Ts, VectorQuery};
-use crate::memory::{Memory, RecentMessage, message_path, recent_key, session_key, text_item, vector_disagreements};
+use crate::memory::{
+    Memory, RecentMessage, doc_cache_key, message_path, recent_key, session_key, text_item, vector_disagreements,
+};
 use crate::store::StoreError;
 use std::collections::HashSet;
 
@@ -75,14 +77,23 @@ fn int(r: Option<&CacheReply>) -> i64 {
     }
 }
 
-/// The message ids of a recent list (its newest LIST_WINDOW entries).
-async fn recent_ids(mem: &Memory, conversation: &str) -> Result<Option<Vec<RecentMessage>>, StoreError> {
-    let Some(r) = mem.redis() else { return Ok(None) };
-    let replies = r.exec(&[CacheOp::LRange { key: recent_key(conversation), start: -LIST_WINDOW, stop: -1 }]).await?;
-    Ok(Some(match replies.first() {
+/// Reading the newest LIST_WINDOW entries of a conversation's recent list.
+fn recent_window(conversation: &str) -> CacheOp {
+    CacheOp::LRange { key: recent_key(conversation), start: -LIST_WINDOW, stop: -1 }
+}
+
+/// The messages of that read's reply (entries that are not the layer's JSON are left out).
+fn recent_items(reply: Option<&CacheReply>) -> Vec<RecentMessage> {
+    match reply {
         Some(CacheReply::Items(items)) => items.iter().filter_map(|i| RecentMessage::parse(i)).collect(),
         _ => vec![],
-    }))
+    }
+}
+
+/// The recent list's messages (None: Redis is not configured).
+async fn recent_ids(mem: &Memory, conversation: &str) -> Result<Option<Vec<RecentMessage>>, StoreError> {
+    let Some(r) = mem.redis() else { return Ok(None) };
+    Ok(Some(recent_items(r.exec(&[recent_window(conversation)]).await?.first())))
 }
 
 /// Which of `ids` the recent list and the vector tier hold.
@@ -122,9 +133,9 @@ async fn redis_entries(
     let r = mem.redis()?;
     let recent = recent_key(conversation);
     let session = session_key(conversation);
-    let cache = format!("cache:doc:{}", message_path(conversation, message));
+    let cache = doc_cache_key(&message_path(conversation, message));
     let ops = [
-        CacheOp::LRange { key: recent.clone(), start: -LIST_WINDOW, stop: -1 },
+        recent_window(conversation),
         CacheOp::PTtl(recent.clone()),
         CacheOp::HGetAll(session.clone()),
         CacheOp::PTtl(session.clone()),
@@ -137,10 +148,7 @@ async fn redis_entries(
     };
     let mut out = Vec::new();
     // The recent list.
-    let items: Vec<RecentMessage> = match replies.first() {
-        Some(CacheReply::Items(i)) => i.iter().filter_map(|x| RecentMessage::parse(x)).collect(),
-        _ => vec![],
-    };
+    let items = recent_items(replies.first());
     let pos = items.iter().position(|m| m.message_id == message);
     let keep = mem.config().recent_messages;
     let detail = match pos {

@@ -209,6 +209,14 @@ fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) 
                     if t.badges.is_some() { " │ [R] Redis list · [V] vector · [V!] missing" } else { "" },
                     theme::dim(),
                 ),
+                // A tier the badges could not read: its badges are absent, and this says why.
+                Span::styled(
+                    match t.badges.as_ref().map(|b| b.errors.join("; ")) {
+                        Some(e) if !e.is_empty() => format!(" │ ✗ {}", text::sanitize_str(&e)),
+                        _ => String::new(),
+                    },
+                    theme::error(),
+                ),
             ]),
         ]),
         head,
