@@ -9,8 +9,8 @@
 //! the repair queue. With `repair`, each finding is mended as soon as it is found, through the
 //! memory layer (re-embed, delete orphans, rebuild lists, drain the queue).
 
-use crate::domain::{CacheOp, CacheReply, Key, Message};
-use crate::memory::{Memory, RecentMessage, recent_key, text_item, vector_agrees, vector_disagreements};
+use crate::domain::{CacheOp, CacheReply, FsValue, Key, Merge, Message};
+use crate::memory::{Memory, RecentMessage, recent_key, text_item, vector_agrees, vector_disagreements, vector_id};
 use crate::store::StoreError;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -26,6 +26,10 @@ pub enum Kind {
     OrphanVector,
     /// A vector record whose metadata (conversation, user, role, timestamp, text) disagrees with its message.
     VectorMismatch,
+    /// A vector record of an existing message stored under another id than
+    /// [`crate::memory::vector_id`] (indexes written with bare message ids, where conversations
+    /// that number their messages alike overwrite each other).
+    LegacyVectorId,
     /// A recent list lacking some of the conversation's newest messages.
     RecentMissing,
     /// A recent list in another order than the messages' timestamps.
@@ -36,6 +40,8 @@ pub enum Kind {
     RecentOrphan,
     /// A session pointing at a conversation that does not exist.
     SessionOrphan,
+    /// A conversation whose `message_count` or `updated_at` disagrees with its messages.
+    ConversationStats,
     /// The embedder's dimension differs from the index's.
     DimensionMismatch,
     /// A tier write that failed after the long-term write, waiting in the repair queue.
@@ -43,15 +49,17 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 12] = [
         Kind::MissingVector,
         Kind::OrphanVector,
         Kind::VectorMismatch,
+        Kind::LegacyVectorId,
         Kind::RecentMissing,
         Kind::RecentOrder,
         Kind::RecentStale,
         Kind::RecentOrphan,
         Kind::SessionOrphan,
+        Kind::ConversationStats,
         Kind::DimensionMismatch,
         Kind::PendingRepair,
     ];
@@ -60,11 +68,13 @@ impl Kind {
             Kind::MissingVector => "missing_vector",
             Kind::OrphanVector => "orphan_vector",
             Kind::VectorMismatch => "vector_mismatch",
+            Kind::LegacyVectorId => "legacy_vector_id",
             Kind::RecentMissing => "recent_missing",
             Kind::RecentOrder => "recent_order",
             Kind::RecentStale => "recent_stale",
             Kind::RecentOrphan => "recent_orphan",
             Kind::SessionOrphan => "session_orphan",
+            Kind::ConversationStats => "conversation_stats",
             Kind::DimensionMismatch => "dimension_mismatch",
             Kind::PendingRepair => "pending_repair",
         }
@@ -74,11 +84,13 @@ impl Kind {
             Kind::MissingVector => "messages that should have a vector and have none",
             Kind::OrphanVector => "vectors whose message no longer exists",
             Kind::VectorMismatch => "vector metadata that disagrees with its message",
+            Kind::LegacyVectorId => "vectors keyed by a bare message id (not conversation#message)",
             Kind::RecentMissing => "recent lists missing newest messages",
             Kind::RecentOrder => "recent lists out of order",
             Kind::RecentStale => "recent lists holding stale messages",
             Kind::RecentOrphan => "recent lists of missing conversations",
             Kind::SessionOrphan => "sessions pointing at missing conversations",
+            Kind::ConversationStats => "conversations whose message_count/updated_at disagree with their messages",
             Kind::DimensionMismatch => "embedder dimension ≠ index dimension",
             Kind::PendingRepair => "pending tier writes in the repair queue",
         }
@@ -88,8 +100,10 @@ impl Kind {
         match self {
             Kind::MissingVector | Kind::VectorMismatch => "re-embed and upsert",
             Kind::OrphanVector => "delete the vector",
+            Kind::LegacyVectorId => "re-key: store it under conversation#message, delete the old id",
             Kind::RecentMissing | Kind::RecentOrder | Kind::RecentStale => "rebuild the list from long-term",
             Kind::RecentOrphan | Kind::SessionOrphan => "delete the key",
+            Kind::ConversationStats => "set message_count and updated_at from the messages",
             Kind::DimensionMismatch => "none: re-index with the right model, or configure the index's model",
             Kind::PendingRepair => "complete the write, then drop the entry",
         }
@@ -264,19 +278,40 @@ pub struct Progress {
     pub drift: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
     /// Mend what is found (the caller has armed the stores' write guards).
     pub repair: bool,
     /// With `repair`: say what would be done, write nothing.
     pub dry_run: bool,
+    /// A suspected drift is checked again once it has been seen this long, and reported only
+    /// if it is still there: a message saved a moment ago is written to the long-term store
+    /// before Redis and the vector tier, so an audit under live traffic would otherwise report
+    /// writes in flight.
+    pub settle: std::time::Duration,
 }
+
+/// How long a suspected drift settles before it is checked again, by default.
+pub const DEFAULT_SETTLE: std::time::Duration = std::time::Duration::from_millis(1500);
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { repair: false, dry_run: false, settle: DEFAULT_SETTLE }
+    }
+}
+
+/// Suspects are re-checked in batches of at most this many (memory stays bounded).
+const SUSPECTS: usize = 1000;
 
 struct Run<'a> {
     mem: &'a Memory,
     opts: Options,
     report: Report,
     progress: &'a mut (dyn FnMut(&Progress) + Send),
+    /// Messages whose vector looked missing or wrong, when first seen.
+    vector_suspects: Vec<(Message, std::time::Instant)>,
+    /// Conversations whose recent list or stats looked wrong, when first seen.
+    conv_suspects: Vec<(String, std::time::Instant)>,
 }
 
 impl Run<'_> {
@@ -299,7 +334,7 @@ pub async fn run(
     progress: &mut (dyn FnMut(&Progress) + Send),
 ) -> Result<Report, StoreError> {
     let t0 = std::time::Instant::now();
-    let mut r = Run { mem, opts, report: Report::default(), progress };
+    let mut r = Run { mem, opts, report: Report::default(), progress, vector_suspects: vec![], conv_suspects: vec![] };
     if mem.redis().is_none() {
         r.report.skipped.push("Redis (not configured)".into());
     }
@@ -309,6 +344,8 @@ pub async fn run(
     repair_queue(&mut r).await?;
     dimension(&mut r).await;
     conversations(&mut r).await?;
+    settle_vectors(&mut r).await?;
+    settle_conversations(&mut r).await?;
     orphan_vectors(&mut r).await?;
     orphan_keys(&mut r).await?;
     r.report.elapsed_ms = t0.elapsed().as_millis() as u64;
@@ -420,14 +457,45 @@ async fn conversations(r: &mut Run<'_>) -> Result<(), StoreError> {
 }
 
 async fn conversation(r: &mut Run<'_>, c: &str) -> Result<(), StoreError> {
+    let t = read_conversation(r, c, true).await?;
+    if !conversation_findings(r, c, &t).await?.is_empty() {
+        r.conv_suspects.push((c.to_string(), std::time::Instant::now()));
+        if r.conv_suspects.len() >= SUSPECTS {
+            settle_conversations(r).await?;
+        }
+    }
+    Ok(())
+}
+
+/// What the audit reads of one conversation: its newest messages, how many there are, and the
+/// newest instant among them.
+struct ConvRead {
+    newest: Vec<Message>,
+    count: u64,
+    last: Option<crate::domain::Ts>,
+    untimed: u64,
+    doc: Option<crate::domain::Conversation>,
+}
+
+/// Read a conversation's messages page by page (memory bounded by one page and the recent
+/// list's length); with `check_vectors`, each page's vector records are checked on the way.
+async fn read_conversation(r: &mut Run<'_>, c: &str, with_vectors: bool) -> Result<ConvRead, StoreError> {
     let keep = r.mem.config().recent_messages as usize;
+    let mut out = ConvRead { newest: vec![], count: 0, last: None, untimed: 0, doc: None };
     let mut tail: std::collections::VecDeque<Message> = std::collections::VecDeque::with_capacity(keep + 1);
     let mut cursor = None;
     loop {
         let page = r.mem.long_term().messages(c, cursor.as_ref(), 500).await?;
-        r.report.scanned.messages += page.items.len() as u64;
-        check_vectors(r, c, &page.items).await?;
+        if with_vectors {
+            r.report.scanned.messages += page.items.len() as u64;
+            check_vectors(r, c, &page.items).await?;
+        }
         for m in page.items {
+            out.count += 1;
+            match m.timestamp {
+                Some(t) => out.last = out.last.max(Some(t)),
+                None => out.untimed += 1,
+            }
             tail.push_back(m);
             if tail.len() > keep {
                 tail.pop_front();
@@ -438,39 +506,175 @@ async fn conversation(r: &mut Run<'_>, c: &str) -> Result<(), StoreError> {
             None => break,
         }
     }
-    check_recent(r, c, tail.make_contiguous()).await
+    out.newest = tail.into();
+    out.doc =
+        r.mem.long_term().document(&format!("conversations/{c}")).await?.map(crate::domain::Conversation::from_doc);
+    Ok(out)
 }
 
-/// Vector records of the relevant messages of one page.
+/// The findings of one conversation's document and recent list, not yet reported.
+async fn conversation_findings(r: &mut Run<'_>, c: &str, t: &ConvRead) -> Result<Vec<Finding>, StoreError> {
+    let mut out = stats_findings(c, t);
+    out.extend(recent_findings(r.mem, c, &t.newest).await?);
+    Ok(out)
+}
+
+/// `message_count` and `updated_at` against the messages themselves.
+fn stats_findings(c: &str, t: &ConvRead) -> Vec<Finding> {
+    let Some(doc) = &t.doc else { return vec![] };
+    let mut what = Vec::new();
+    if doc.message_count != Some(t.count as i64) {
+        let said = doc.message_count.map(|n| n.to_string()).unwrap_or("none".into());
+        what.push(format!("message_count {said}, {} messages", t.count));
+    }
+    if let Some(last) = t.last
+        && doc.updated_at.is_none_or(|u| u < last)
+    {
+        let said = doc.updated_at.map(|u| u.to_rfc3339()).unwrap_or("none".into());
+        what.push(format!("updated_at {said}, newest message {}", last.to_rfc3339()));
+    }
+    if what.is_empty() {
+        return vec![];
+    }
+    vec![Finding::new(Kind::ConversationStats, what.join("; ")).conv(c)]
+}
+
+/// Suspected conversations, read again once they have settled: what is still wrong is reported
+/// (and repaired).
+async fn settle_conversations(r: &mut Run<'_>) -> Result<(), StoreError> {
+    let suspects = std::mem::take(&mut r.conv_suspects);
+    let Some((_, first)) = suspects.first() else { return Ok(()) };
+    wait_until(*first + r.opts.settle).await;
+    for (c, _) in suspects {
+        let t = read_conversation(r, &c, false).await?;
+        let found = conversation_findings(r, &c, &t).await?;
+        let kinds: Vec<Kind> = found.iter().map(|f| f.kind).collect();
+        for f in found {
+            r.report.add(f);
+        }
+        if !r.writes() {
+            continue;
+        }
+        if kinds.contains(&Kind::ConversationStats) {
+            let mut set = vec![("message_count".to_string(), FsValue::Int(t.count as i64))];
+            if let Some(last) = t.last
+                && t.doc.as_ref().is_some_and(|d| d.updated_at.is_none_or(|u| u < last))
+            {
+                set.push(("updated_at".into(), FsValue::Timestamp(last)));
+            }
+            let m = Merge { path: format!("conversations/{c}"), set, ..Merge::default() };
+            match r.mem.long_term().merge_many(vec![m]).await {
+                Ok(()) => r.report.repaired(Kind::ConversationStats, 1),
+                Err(e) => r.fail(&format!("setting the stats of {c}"), e),
+            }
+        }
+        let recent: Vec<Kind> = kinds.into_iter().filter(|k| *k != Kind::ConversationStats).collect();
+        if !recent.is_empty() {
+            match r.mem.rebuild_recent(std::slice::from_ref(&c)).await {
+                Ok(()) => recent.iter().for_each(|k| r.report.repaired(*k, 1)),
+                Err(e) => r.fail(&format!("rebuilding the recent list of {c}"), e),
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn wait_until(t: std::time::Instant) {
+    tokio::time::sleep_until(t.into()).await;
+}
+
+/// Vector records of the relevant messages of one page: those missing or wrong become
+/// suspects, checked again once settled.
 async fn check_vectors(r: &mut Run<'_>, c: &str, msgs: &[Message]) -> Result<(), StoreError> {
-    let Some(v) = r.mem.vector().cloned() else { return Ok(()) };
-    let relevant: Vec<&Message> = msgs.iter().filter(|m| r.mem.is_relevant(&m.role, &m.content)).collect();
-    let mut to_embed = Vec::new();
+    let relevant: Vec<Message> = msgs.iter().filter(|m| r.mem.is_relevant(&m.role, &m.content)).cloned().collect();
+    let now = std::time::Instant::now();
     for chunk in relevant.chunks(1000) {
-        let ids: Vec<String> = chunk.iter().map(|m| m.id.clone()).collect();
+        let found = vector_findings(r.mem, c, chunk).await?;
+        for (_, m) in found {
+            r.vector_suspects.push((m, now));
+        }
+    }
+    if r.vector_suspects.len() >= SUSPECTS {
+        settle_vectors(r).await?;
+    }
+    Ok(())
+}
+
+/// The vector findings of some relevant messages of one conversation, with the message each
+/// concerns.
+async fn vector_findings(mem: &Memory, c: &str, chunk: &[Message]) -> Result<Vec<(Finding, Message)>, StoreError> {
+    let Some(v) = mem.vector() else { return Ok(vec![]) };
+    let mut out = Vec::new();
+    {
+        let ids: Vec<String> = chunk.iter().map(|m| vector_id(c, &m.id)).collect();
         let found: HashMap<String, crate::domain::Metadata> =
             v.store.fetch(&ids, &v.namespace).await?.into_iter().map(|rec| (rec.id, rec.metadata)).collect();
-        for m in chunk {
+        // A message without its record may still have one under its bare id (an index written
+        // before ids were made unique per conversation): that is re-keyed by the vector pass,
+        // not reported missing.
+        let bare: Vec<String> =
+            chunk.iter().zip(&ids).filter(|(_, vid)| !found.contains_key(*vid)).map(|(m, _)| m.id.clone()).collect();
+        let legacy: HashSet<String> = if bare.is_empty() {
+            HashSet::new()
+        } else {
+            v.store
+                .fetch(&bare, &v.namespace)
+                .await?
+                .into_iter()
+                .filter_map(|rec| {
+                    let owner = |k: &str| rec.metadata.get(k).and_then(|x| x.as_str());
+                    (owner("conversation_id") == Some(c) && owner("message_id") == Some(rec.id.as_str()))
+                        .then(|| vector_id(c, &rec.id))
+                })
+                .collect()
+        };
+        for (m, vid) in chunk.iter().zip(&ids) {
             let user = m.user_id.clone().unwrap_or_default();
             let ts = m.timestamp.unwrap_or(crate::domain::Ts { secs: 0, nanos: 0 });
             let want = text_item(c, &m.id, &user, &m.role, ts, &m.content);
-            match found.get(&m.id) {
+            match found.get(vid) {
+                None if legacy.contains(vid) => {}
                 None => {
                     let mut f = Finding::new(Kind::MissingVector, format!("{} message, no record", m.role)).conv(c);
                     f.message_ids = vec![m.id.clone()];
-                    r.report.add(f);
-                    to_embed.push((Kind::MissingVector, (*m).clone()));
+                    out.push((f, m.clone()));
                 }
                 Some(md) if !vector_agrees(md, &want, &v.text_field) => {
                     let diff = vector_disagreements(md, &want, &v.text_field);
                     let mut f = Finding::new(Kind::VectorMismatch, diff.join("; ")).conv(c);
                     f.message_ids = vec![m.id.clone()];
-                    f.vector_id = Some(m.id.clone());
-                    r.report.add(f);
-                    to_embed.push((Kind::VectorMismatch, (*m).clone()));
+                    f.vector_id = Some(vid.clone());
+                    out.push((f, m.clone()));
                 }
                 Some(_) => {}
             }
+        }
+    }
+    Ok(out)
+}
+
+/// Suspected vector drift, checked again once settled (the message re-read too): what is still
+/// wrong is reported, and re-embedded with `repair`.
+async fn settle_vectors(r: &mut Run<'_>) -> Result<(), StoreError> {
+    let suspects = std::mem::take(&mut r.vector_suspects);
+    let Some((_, first)) = suspects.first() else { return Ok(()) };
+    wait_until(*first + r.opts.settle).await;
+    let paths: Vec<String> = suspects.iter().map(|(m, _)| m.doc.path.clone()).collect();
+    let docs = r.mem.long_term().get_many(&paths).await?;
+    let mut by_conv: BTreeMap<String, Vec<Message>> = BTreeMap::new();
+    for d in docs.into_iter().flatten() {
+        let m = Message::from_doc(d);
+        if let Some((c, _)) = crate::memory::split_message_path(&m.doc.path)
+            && r.mem.is_relevant(&m.role, &m.content)
+        {
+            by_conv.entry(c.to_string()).or_default().push(m);
+        }
+    }
+    let mut to_embed = Vec::new();
+    for (c, msgs) in by_conv {
+        for (f, m) in vector_findings(r.mem, &c, &msgs).await? {
+            to_embed.push((f.kind, m));
+            r.report.add(f);
         }
     }
     if r.writes() && !to_embed.is_empty() {
@@ -481,22 +685,22 @@ async fn check_vectors(r: &mut Run<'_>, c: &str, msgs: &[Message]) -> Result<(),
                     r.report.repaired(*k, 1);
                 }
             }
-            Err(e) => r.fail(&format!("re-embedding {} messages of {c}", msgs.len()), e),
+            Err(e) => r.fail(&format!("re-embedding {} messages", msgs.len()), e),
         }
     }
     Ok(())
 }
 
 /// The recent list against the conversation's newest messages.
-async fn check_recent(r: &mut Run<'_>, c: &str, newest: &[Message]) -> Result<(), StoreError> {
-    let Some(redis) = r.mem.redis().cloned() else { return Ok(()) };
+async fn recent_findings(mem: &Memory, c: &str, newest: &[Message]) -> Result<Vec<Finding>, StoreError> {
+    let Some(redis) = mem.redis().cloned() else { return Ok(vec![]) };
     let key = recent_key(c);
     let items = match redis.exec(&[CacheOp::LRange { key: key.clone(), start: 0, stop: -1 }]).await?.pop() {
         Some(CacheReply::Items(items)) => items,
         _ => vec![],
     };
     if items.is_empty() {
-        return Ok(()); // a cold cache, not drift: the next read fills it
+        return Ok(vec![]); // a cold cache, not drift: the next read fills it
     }
     let list: Vec<Option<RecentMessage>> = items.iter().map(|b| RecentMessage::parse(b)).collect();
     let truth: HashMap<&str, &Message> = newest.iter().map(|m| (m.id.as_str(), m)).collect();
@@ -523,7 +727,7 @@ async fn check_recent(r: &mut Run<'_>, c: &str, newest: &[Message]) -> Result<()
         .collect();
     let misplaced: Vec<String> = ranks.windows(2).filter(|w| w[1].0 < w[0].0).map(|w| w[1].1.to_string()).collect();
     let k = String::from_utf8_lossy(&key).into_owned();
-    let mut kinds = Vec::new();
+    let mut out = Vec::new();
     for (kind, ids, what) in [
         (Kind::RecentMissing, missing, "not in the list"),
         (Kind::RecentOrder, misplaced, "out of timestamp order"),
@@ -535,16 +739,9 @@ async fn check_recent(r: &mut Run<'_>, c: &str, newest: &[Message]) -> Result<()
         let mut f = Finding::new(kind, format!("{} message(s) {what}", ids.len())).conv(c);
         f.message_ids = ids;
         f.key = Some(k.clone());
-        r.report.add(f);
-        kinds.push(kind);
+        out.push(f);
     }
-    if r.writes() && !kinds.is_empty() {
-        match r.mem.rebuild_recent(&[c.to_string()]).await {
-            Ok(()) => kinds.iter().for_each(|k| r.report.repaired(*k, 1)),
-            Err(e) => r.fail(&format!("rebuilding {k}"), e),
-        }
-    }
-    Ok(())
+    Ok(out)
 }
 
 /// Vector records whose message is gone (records without `conversation_id`/`message_id`
@@ -578,24 +775,39 @@ async fn orphan_vectors(r: &mut Run<'_>) -> Result<(), StoreError> {
 async fn check_orphans(r: &mut Run<'_>, v: &crate::memory::VectorTier, ids: Vec<String>) -> Result<(), StoreError> {
     r.report.scanned.vectors += ids.len() as u64;
     let recs = v.store.fetch(&ids, &v.namespace).await?;
-    let owned: Vec<(String, String, String)> = recs
+    let owned: Vec<(&crate::domain::VectorRecord, String, String)> = recs
         .iter()
         .filter_map(|rec| {
             let c = rec.metadata.get("conversation_id")?.as_str()?;
             let m = rec.metadata.get("message_id")?.as_str()?;
-            Some((rec.id.clone(), c.to_string(), m.to_string()))
+            Some((rec, c.to_string(), m.to_string()))
         })
         .collect();
     let paths: Vec<String> = owned.iter().map(|(_, c, m)| crate::memory::message_path(c, m)).collect();
     let docs = r.mem.long_term().get_many(&paths).await?;
     let mut gone = Vec::new();
-    for ((id, c, m), d) in owned.iter().zip(docs) {
-        if d.is_none() {
-            let mut f = Finding::new(Kind::OrphanVector, "its message does not exist").conv(c);
-            f.message_ids = vec![m.clone()];
-            f.vector_id = Some(id.clone());
-            r.report.add(f);
-            gone.push(id.clone());
+    let mut rekey = Vec::new();
+    for ((rec, c, m), d) in owned.into_iter().zip(docs) {
+        match d {
+            None => {
+                let mut f = Finding::new(Kind::OrphanVector, "its message does not exist").conv(&c);
+                f.message_ids = vec![m.clone()];
+                f.vector_id = Some(rec.id.clone());
+                r.report.add(f);
+                gone.push(rec.id.clone());
+            }
+            Some(doc) if rec.id != vector_id(&c, &m) => {
+                let mut f = Finding::new(
+                    Kind::LegacyVectorId,
+                    format!("stored as {:?}, expected {:?}", rec.id, vector_id(&c, &m)),
+                )
+                .conv(&c);
+                f.message_ids = vec![m.clone()];
+                f.vector_id = Some(rec.id.clone());
+                r.report.add(f);
+                rekey.push((rec, Message::from_doc(doc)));
+            }
+            Some(_) => {}
         }
     }
     if r.writes() && !gone.is_empty() {
@@ -604,7 +816,56 @@ async fn check_orphans(r: &mut Run<'_>, v: &crate::memory::VectorTier, ids: Vec<
             Err(e) => r.fail(&format!("deleting {} orphan vectors", gone.len()), e),
         }
     }
+    if r.writes() && !rekey.is_empty() {
+        let n = rekey.len() as u64;
+        match rekey_vectors(r.mem, v, rekey).await {
+            Ok(()) => r.report.repaired(Kind::LegacyVectorId, n),
+            Err(e) => r.fail(&format!("re-keying {n} vectors"), e),
+        }
+    }
     Ok(())
+}
+
+/// Move records stored under an old id to [`vector_id`]: a record whose metadata and text
+/// agree with its message keeps its values (no embedding call); one that disagrees is embedded
+/// again. The old id is deleted only once the new record is written.
+async fn rekey_vectors(
+    mem: &Memory,
+    v: &crate::memory::VectorTier,
+    recs: Vec<(&crate::domain::VectorRecord, Message)>,
+) -> Result<(), StoreError> {
+    let mut keep = Vec::new();
+    let mut embed = Vec::new();
+    let mut old = Vec::new();
+    for (rec, m) in recs {
+        let Some((c, id)) = crate::memory::split_message_path(&m.doc.path) else { continue };
+        let user = m.user_id.clone().unwrap_or_default();
+        let want = text_item(
+            c,
+            id,
+            &user,
+            &m.role,
+            m.timestamp.unwrap_or(crate::domain::Ts { secs: 0, nanos: 0 }),
+            &m.content,
+        );
+        old.push(rec.id.clone());
+        if vector_agrees(&rec.metadata, &want, &v.text_field) && !rec.values.is_empty() {
+            keep.push(crate::domain::VectorRecord {
+                id: want.id,
+                values: rec.values.clone(),
+                metadata: rec.metadata.clone(),
+            });
+        } else if mem.is_relevant(&m.role, &m.content) {
+            embed.push(m);
+        }
+    }
+    if !keep.is_empty() {
+        v.store.upsert(keep, &v.namespace).await?;
+    }
+    if !embed.is_empty() {
+        mem.embed_messages(&embed).await?;
+    }
+    v.store.delete(&old, &v.namespace).await
 }
 
 /// Sessions and recent lists of conversations that do not exist.

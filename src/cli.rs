@@ -75,7 +75,8 @@ pub enum Cmd {
     /// Semantic search headless: embed TEXT and query the vector tier.
     Search {
         text: String,
-        #[arg(long, default_value_t = 10)]
+        /// How many matches, 1–10,000 (Pinecone's range).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         top_k: u32,
         #[arg(long)]
         namespace: Option<String>,
@@ -119,6 +120,10 @@ pub enum Cmd {
         /// With --repair: do not ask for confirmation.
         #[arg(long)]
         yes: bool,
+        /// A suspected drift is checked again after this many milliseconds and reported only if
+        /// it is still there (writes in flight under live traffic are not drift).
+        #[arg(long, default_value_t = 1500)]
+        settle_ms: u64,
     },
     /// Configuration commands.
     Config {

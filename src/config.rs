@@ -17,6 +17,9 @@ pub enum ConfigError {
     Invalid { path: String, message: String },
     #[error("cannot read {path}: {source}")]
     Io { path: String, source: std::io::Error },
+    /// A value from the environment or a flag (named), not from a file.
+    #[error("{source_name}: {message}")]
+    Source { source_name: String, message: String },
 }
 
 // ---------- file shape (every key optional; unknown keys are errors) ----------
@@ -445,7 +448,13 @@ fn resolve(
         Ok(c)
     });
     let mut redis = redis.take().transpose()?;
-    for url in [env("REDIS_URL").filter(|s| !s.is_empty()), ov.redis_url.clone()].into_iter().flatten() {
+    // Where the URL in force came from, for an error that names it.
+    let mut url_source = format!("{path}: [profile.{name}.redis] url");
+    for (url, source) in
+        [(env("REDIS_URL").filter(|s| !s.is_empty()), "REDIS_URL"), (ov.redis_url.clone(), "--redis-url")]
+    {
+        let Some(url) = url else { continue };
+        url_source = source.to_string();
         match &mut redis {
             Some(r) => r.url = url,
             None => redis = Some(RedisConfig::new(url)),
@@ -454,10 +463,13 @@ fn resolve(
     if let Some(r) = &redis
         && !(r.url.starts_with("redis://") || r.url.starts_with("rediss://") || r.url.starts_with("unix://"))
     {
-        return Err(invalid(format!(
-            "redis url `{}` must start with redis://, rediss:// or unix://",
-            redact_url(&r.url)
-        )));
+        return Err(ConfigError::Source {
+            source_name: url_source,
+            message: format!(
+                "`{}` is not a Redis URL: it must start with redis://, rediss:// or unix://",
+                redact_url(&r.url)
+            ),
+        });
     }
 
     // Long-term tier.
@@ -640,22 +652,55 @@ fn resolve(
     })
 }
 
-/// Hide the password of a `redis://user:password@host` URL.
+/// Query parameters that carry a secret in the URL forms redis-rs and the official clients
+/// accept (`unix:///path?db=0&pass=…`, `redis://host?password=…`).
+const SECRET_PARAMS: [&str; 7] = ["pass", "password", "passwd", "pwd", "secret", "token", "api_key"];
+
+/// Hide every secret in a URL: the password of `scheme://user:password@host` and the value of
+/// secret-bearing query parameters (`pass=`, `password=`, …).
 pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (url, None),
     };
-    let rest = &url[scheme_end + 3..];
-    let Some(at) = rest.rfind('@') else {
-        return url.to_string();
+    let mut out = match head.find("://") {
+        Some(scheme_end) => {
+            let rest = &head[scheme_end + 3..];
+            match rest.rfind('@') {
+                Some(at) => {
+                    let cred = &rest[..at];
+                    let redacted = match cred.find(':') {
+                        Some(c) => format!("{}:***", &cred[..c]),
+                        None if cred.is_empty() => String::new(),
+                        None => "***".to_string(),
+                    };
+                    format!("{}{}@{}", &head[..scheme_end + 3], redacted, &rest[at + 1..])
+                }
+                None => head.to_string(),
+            }
+        }
+        None => head.to_string(),
     };
-    let cred = &rest[..at];
-    let redacted = match cred.find(':') {
-        Some(c) => format!("{}:***", &cred[..c]),
-        None if cred.is_empty() => String::new(),
-        None => "***".to_string(),
-    };
-    format!("{}{}@{}", &url[..scheme_end + 3], redacted, &rest[at + 1..])
+    if let Some(q) = query {
+        let (q, fragment) = match q.split_once('#') {
+            Some((q, f)) => (q, Some(f)),
+            None => (q, None),
+        };
+        let params: Vec<String> = q
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if SECRET_PARAMS.contains(&k.to_ascii_lowercase().as_str()) => format!("{k}=***"),
+                _ => kv.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+        if let Some(f) = fragment {
+            out.push('#');
+            out.push_str(f);
+        }
+    }
+    out
 }
 
 impl Config {
@@ -856,5 +901,12 @@ mod tests {
         assert_eq!(redact_url("redis://user:secret@host:6379/0"), "redis://user:***@host:6379/0");
         assert_eq!(redact_url("rediss://:secret@host"), "rediss://:***@host");
         assert_eq!(redact_url("redis://host:6379"), "redis://host:6379");
+        // Passwords in query parameters, as redis-rs reads them for unix sockets and URLs.
+        assert_eq!(redact_url("unix:///tmp/r.sock?db=0&pass=SECRET"), "unix:///tmp/r.sock?db=0&pass=***");
+        assert_eq!(redact_url("redis://h:1/0?password=X&protocol=resp3"), "redis://h:1/0?password=***&protocol=resp3");
+        assert_eq!(redact_url("redis+unix:///s?PASS=X"), "redis+unix:///s?PASS=***");
+        for u in ["unix:///tmp/r.sock?db=0&pass=SECRET", "redis://u:SECRET@h?password=SECRET"] {
+            assert!(!redact_url(u).contains("SECRET"), "{u}");
+        }
     }
 }

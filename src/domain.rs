@@ -225,6 +225,24 @@ impl Ts {
     pub fn from_micros(us: i64) -> Ts {
         Ts { secs: us.div_euclid(1_000_000), nanos: (us.rem_euclid(1_000_000) * 1000) as u32 }
     }
+    /// Unix seconds (or milliseconds, or microseconds, told apart by magnitude) as an instant;
+    /// None for NaN and infinities, and outside Firestore's years 1–9999.
+    pub fn from_unix_number(n: f64) -> Option<Ts> {
+        if !n.is_finite() {
+            return None;
+        }
+        let secs = match n.abs() {
+            a if a < 1e11 => n,
+            a if a < 1e14 => n / 1e3,
+            _ => n / 1e6,
+        };
+        let t = Ts::from_micros((secs * 1e6).round() as i64);
+        (Ts::MIN..=Ts::MAX).contains(&t).then_some(t)
+    }
+    /// 0001-01-01T00:00:00Z, the earliest instant Firestore stores.
+    pub const MIN: Ts = Ts { secs: -62_135_596_800, nanos: 0 };
+    /// 9999-12-31T23:59:59.999999999Z, the latest.
+    pub const MAX: Ts = Ts { secs: 253_402_300_799, nanos: 999_999_999 };
     pub fn micros(&self) -> i64 {
         self.secs.saturating_mul(1_000_000).saturating_add((self.nanos / 1000) as i64)
     }
@@ -373,10 +391,15 @@ impl FsValue {
         }
     }
     /// A timestamp, or an ISO-8601 string read as UTC (older writers).
+    /// The instant this value stands for: a timestamp, an ISO-8601 string, or a number of
+    /// Unix seconds (int or float; numbers too large to be seconds before the year 5000 are
+    /// read as milliseconds, then microseconds, as JavaScript and some Python writers store them).
     pub fn as_ts(&self) -> Option<Ts> {
         match self {
             FsValue::Timestamp(t) => Some(*t),
             FsValue::String(s) => Ts::parse(s),
+            FsValue::Int(i) => Ts::from_unix_number(*i as f64),
+            FsValue::Double(d) => Ts::from_unix_number(*d),
             _ => None,
         }
     }
@@ -435,7 +458,25 @@ impl Conversation {
 pub enum TsForm {
     Timestamp,
     IsoString,
+    /// A number of Unix seconds (or milliseconds), int or float.
+    UnixNumber,
+    /// No usable timestamp: the field is missing, null or of another type. Such messages come
+    /// after the timed ones, in id order, on every store.
     Missing,
+}
+
+impl TsForm {
+    /// The form of a `timestamp` field's value. Each form is one run of an ordered query:
+    /// Firestore orders (and range-filters) values of one type together.
+    pub fn of(v: Option<&FsValue>) -> TsForm {
+        match v {
+            Some(FsValue::Timestamp(_)) => TsForm::Timestamp,
+            Some(FsValue::String(_)) => TsForm::IsoString,
+            Some(FsValue::Int(_)) => TsForm::UnixNumber,
+            Some(FsValue::Double(d)) if !d.is_nan() => TsForm::UnixNumber,
+            _ => TsForm::Missing,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -451,10 +492,11 @@ pub struct Message {
 
 impl Message {
     pub fn from_doc(doc: Document) -> Message {
-        let (timestamp, ts_form) = match doc.get("timestamp") {
-            Some(FsValue::Timestamp(t)) => (Some(*t), TsForm::Timestamp),
-            Some(FsValue::String(s)) => (Ts::parse(s), TsForm::IsoString),
-            _ => (None, TsForm::Missing),
+        let raw = doc.get("timestamp");
+        let ts_form = TsForm::of(raw);
+        let timestamp = match ts_form {
+            TsForm::Missing => None,
+            _ => raw.and_then(FsValue::as_ts),
         };
         Message {
             id: doc.id().to_string(),
@@ -470,9 +512,9 @@ impl Message {
             doc,
         }
     }
-    /// Chronological sort key: instant, then id.
-    pub fn sort_key(&self) -> (Option<Ts>, &str) {
-        (self.timestamp, &self.id)
+    /// Chronological sort key: instant, then id; messages without a usable instant last.
+    pub fn sort_key(&self) -> (bool, Option<Ts>, &str) {
+        (self.timestamp.is_none(), self.timestamp, &self.id)
     }
 }
 
@@ -481,8 +523,23 @@ impl Message {
 pub enum Cursor {
     /// After the document with these order-field values and this path.
     After { values: Vec<FsValue>, path: String },
-    /// Messages: one position per timestamp form (typed, string), merged by instant.
-    Merged { typed: Option<(Ts, String)>, typed_done: bool, text: Option<(String, String)>, text_done: bool },
+    /// Messages: one position per timestamp form ([`TIMED_RUNS`]: typed, Unix numbers, ISO
+    /// strings) merged by instant, then the messages with no usable timestamp in id order.
+    Merged { runs: Box<[RunPos; 3]>, untimed: RunPos },
+    /// Documents lacking the order field (which an ordered query leaves out), by name, after
+    /// this path.
+    Absent { after: Option<String> },
+}
+
+/// The timestamp forms a message thread is read in, one ordered run each.
+pub const TIMED_RUNS: [TsForm; 3] = [TsForm::Timestamp, TsForm::UnixNumber, TsForm::IsoString];
+
+/// Where one run of a merged message read stopped: after this (timestamp value, document path),
+/// and whether it has ended.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunPos {
+    pub after: Option<(FsValue, String)>,
+    pub done: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -622,12 +679,26 @@ pub struct IdPage {
 /// A change to one long-term document: `set` replaces just these fields (the others are kept;
 /// the document is created when missing), then each `increment` is added to the stored number
 /// by the store itself — atomically, so that concurrent writers add up (a missing field counts
-/// from 0).
-#[derive(Debug, Clone, PartialEq)]
+/// from 0). `at_least` / `at_most` set a time field only when it would move later / earlier
+/// than what is stored (or the field holds no instant), also atomically: writers racing with
+/// out-of-order messages never move `updated_at` back.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Merge {
     pub path: String,
     pub set: Vec<(String, FsValue)>,
     pub increment: Vec<(String, i64)>,
+    pub at_least: Vec<(String, Ts)>,
+    pub at_most: Vec<(String, Ts)>,
+}
+
+impl Merge {
+    /// The `at_least` / `at_most` fields that would change a document holding `fields`.
+    pub fn bounds_to_set(&self, fields: &[(String, FsValue)]) -> Vec<(String, FsValue)> {
+        let stored = |k: &str| fields.iter().find(|(f, _)| f == k).and_then(|(_, v)| v.as_ts());
+        let later = self.at_least.iter().filter(|(k, t)| stored(k).is_none_or(|s| s < *t));
+        let earlier = self.at_most.iter().filter(|(k, t)| stored(k).is_none_or(|s| s > *t));
+        later.chain(earlier).map(|(k, t)| (k.clone(), FsValue::Timestamp(*t))).collect()
+    }
 }
 
 // ---------- the memory layer's short-term operations ----------

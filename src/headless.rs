@@ -29,7 +29,7 @@ fn json_key(k: &[u8]) -> String {
 
 fn write_row(out: &mut impl Write, k: &Key, meta: Option<&KeyMeta>, json: bool) -> std::io::Result<()> {
     if json {
-        write!(out, "{{{}", json_key(k))?;
+        let mut row = format!("{{{}", json_key(k));
         if let Some(m) = meta {
             let t = m.ktype.as_ref().map(|t| t.name().to_string());
             let ttl = match m.ttl {
@@ -37,14 +37,14 @@ fn write_row(out: &mut impl Write, k: &Key, meta: Option<&KeyMeta>, json: bool) 
                 Ttl::Persistent => "-1".into(),
                 Ttl::Gone => "-2".into(),
             };
-            write!(
-                out,
+            row.push_str(&format!(
                 ",\"type\":{},\"ttl_ms\":{ttl},\"memory\":{}",
                 t.map(|t| serde_json::Value::String(t).to_string()).unwrap_or_else(|| "null".into()),
                 m.memory.map(|m| m.to_string()).unwrap_or_else(|| "null".into())
-            )?;
+            ));
         }
-        out.write_all(b"}\n")
+        row.push_str("}\n");
+        out.write_all(text::json_safe(row).as_bytes())
     } else {
         if let Some(m) = meta {
             let t = m.ktype.as_ref().map(|t| t.name()).unwrap_or("gone");
@@ -66,6 +66,13 @@ fn write_row(out: &mut impl Write, k: &Key, meta: Option<&KeyMeta>, json: bool) 
     }
 }
 
+/// A type SCAN TYPE can match: a core type, or a module type (their names are always 9
+/// characters: `ReJSON-RL`, `MBbloom--`, `TSDB-TYPE`). Anything else would list nothing.
+fn valid_key_type(t: &str) -> bool {
+    matches!(t, "string" | "list" | "hash" | "set" | "zset" | "stream")
+        || (t.len() == 9 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
 /// `memscope keys [PATTERN] [--type T] [--long] [--json]`.
 pub async fn keys(
     cfg: &Config,
@@ -77,6 +84,13 @@ pub async fn keys(
     let rc = cfg.redis.as_ref().ok_or_else(|| {
         HeadlessError::Usage("Redis is not configured: set [profile.NAME.redis] url, REDIS_URL or --redis-url".into())
     })?;
+    if let Some(t) = key_type
+        && !valid_key_type(t)
+    {
+        return Err(HeadlessError::Usage(format!(
+            "--type {t:?}: not a Redis type (string, list, hash, set, zset, stream, or a module type's 9-character name such as ReJSON-RL)"
+        )));
+    }
     let store = RedisStore::connect(rc, None)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -160,7 +174,7 @@ pub async fn search(
             "read_units": out.result.read_units,
             "embed_ms": out.embed_ms, "query_ms": out.query_ms, "total_ms": out.total_ms,
         });
-        writeln!(o, "{v}")?;
+        writeln!(o, "{}", text::json_safe(v.to_string()))?;
     } else {
         for (i, m) in out.result.matches.iter().enumerate() {
             let t = m.metadata.as_ref().and_then(|md| md.get(&vc.text_field)).and_then(|v| v.as_str()).unwrap_or("");
@@ -310,7 +324,8 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
     }
     let mut o = out.lock();
     if json {
-        writeln!(o, "{}", serde_json::Value::Array(rows.iter().map(crate::health::status_json).collect()))?;
+        let rows = serde_json::Value::Array(rows.iter().map(crate::health::status_json).collect());
+        writeln!(o, "{}", text::json_safe(rows.to_string()))?;
     } else if !watch {
         writeln!(o, "{:<10} {:<5} {:>9} {:>9}  DETAILS", "TIER", "STATE", "P50 MS", "P99 MS")?;
         for st in &rows {
@@ -560,7 +575,14 @@ pub async fn import(
 }
 
 /// `memscope audit [--json] [--repair [--dry-run] [--yes]]`: the exit code (0 agree, 1 drift).
-pub async fn audit(cfg: &Config, json: bool, repair: bool, dry_run: bool, yes: bool) -> Result<u8, HeadlessError> {
+pub async fn audit(
+    cfg: &Config,
+    json: bool,
+    repair: bool,
+    dry_run: bool,
+    yes: bool,
+    settle_ms: u64,
+) -> Result<u8, HeadlessError> {
     use crate::audit::{Options, Progress};
     let writes = repair && !dry_run;
     if writes && cfg.read_only {
@@ -578,7 +600,8 @@ pub async fn audit(cfg: &Config, json: bool, repair: bool, dry_run: bool, yes: b
             l.show(p.phase, &format!("audit: {} {}{of}  drift so far {}", p.phase, p.done, p.drift));
         }
     };
-    let mut opts = Options { repair, dry_run };
+    let settle = std::time::Duration::from_millis(settle_ms);
+    let mut opts = Options { repair, dry_run, settle };
     if writes && !yes {
         // Confirmation: look first, then ask.
         use std::io::IsTerminal;
@@ -587,7 +610,7 @@ pub async fn audit(cfg: &Config, json: bool, repair: bool, dry_run: bool, yes: b
                 "--repair asks for confirmation on a terminal; add --yes to confirm".into(),
             ));
         }
-        let look = crate::audit::run(&mem, Options::default(), &mut show).await?;
+        let look = crate::audit::run(&mem, Options { settle, ..Options::default() }, &mut show).await?;
         done();
         eprint!("{}", look.text(true, true));
         if look.drift() == 0 {
@@ -600,12 +623,12 @@ pub async fn audit(cfg: &Config, json: bool, repair: bool, dry_run: bool, yes: b
             eprintln!("nothing was changed");
             return Ok(1);
         }
-        opts = Options { repair: true, dry_run: false };
+        opts = Options { repair: true, dry_run: false, settle };
     }
     let report = crate::audit::run(&mem, opts, &mut show).await?;
     done();
     if json {
-        println!("{}", report.json(dry_run));
+        println!("{}", text::json_safe(report.json(dry_run).to_string()));
     } else {
         print!("{}", report.text(repair, dry_run));
     }

@@ -17,6 +17,34 @@ pub enum Context {
     Audit,
 }
 
+impl Context {
+    pub const ALL: [Context; 9] = [
+        Context::Global,
+        Context::KeyList,
+        Context::Value,
+        Context::ConvList,
+        Context::Thread,
+        Context::Browser,
+        Context::Search,
+        Context::Health,
+        Context::Audit,
+    ];
+    /// The view's name, as help and errors show it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Global => "Global",
+            Context::KeyList => "Redis Keys: list",
+            Context::Value => "Redis Keys: value",
+            Context::ConvList => "Conversations: list",
+            Context::Thread => "Conversations: thread",
+            Context::Browser => "Conversations: document browser",
+            Context::Search => "Semantic Search (while editing: Enter searches now, Up/Down history, Esc leaves)",
+            Context::Health => "Health",
+            Context::Audit => "Health: cross-tier audit",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     Quit,
@@ -349,7 +377,62 @@ impl Keymap {
                 .map(|k| KeySpec::parse(k.trim()).map_err(|e| format!("[keymap] {name}: {e}")))
                 .collect::<Result<_, _>>()?;
         }
-        Ok(Keymap { bindings })
+        let km = Keymap { bindings };
+        if !overrides.is_empty() {
+            // An override must not hide an action where the defaults reached it.
+            let defaults = Keymap::new(&BTreeMap::new())?;
+            let before = defaults.unreachable();
+            if let Some((ctx, b)) = km.unreachable().into_iter().find(|u| !before.contains(u)) {
+                let name =
+                    km.bindings.iter().find(|x| x.action == b && (x.context == ctx || x.context == Context::Global));
+                let name = name.map(|x| x.name).unwrap_or("?");
+                let culprit = overrides
+                    .iter()
+                    .find(|(n, _)| km.shadows(ctx, b, n))
+                    .or_else(|| overrides.get_key_value(name))
+                    .map(|(n, k)| format!("{n} = {k:?}"));
+                return Err(format!(
+                    "[keymap] {}: `{name}` can no longer be reached in {} (every key of it is taken by another action there)",
+                    culprit.unwrap_or_else(|| name.to_string()),
+                    ctx.title()
+                ));
+            }
+        }
+        Ok(km)
+    }
+
+    /// The action a key triggers in a context (its own bindings first, then the global ones).
+    fn resolve(&self, ctx: Context, k: &KeySpec) -> Option<Action> {
+        [ctx, Context::Global]
+            .iter()
+            .find_map(|c| self.bindings.iter().find(|b| b.context == *c && b.keys.contains(k)).map(|b| b.action))
+    }
+
+    /// (context, action) pairs that no key reaches: an action of the context, or a global one,
+    /// whose every key resolves to something else there.
+    fn unreachable(&self) -> Vec<(Context, Action)> {
+        let mut out = Vec::new();
+        for ctx in Context::ALL {
+            for b in self.bindings.iter().filter(|b| b.context == ctx || b.context == Context::Global) {
+                if !b.keys.iter().any(|k| self.resolve(ctx, k) == Some(b.action)) && !out.contains(&(ctx, b.action)) {
+                    out.push((ctx, b.action));
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the override of the binding named `name` took a key of `action` in `ctx`.
+    fn shadows(&self, ctx: Context, action: Action, name: &str) -> bool {
+        let Some(over) = self.bindings.iter().find(|b| b.name == name) else { return false };
+        let in_view = |b: &Binding| b.context == ctx || b.context == Context::Global;
+        over.action != action
+            && in_view(over)
+            && self
+                .bindings
+                .iter()
+                .filter(|b| b.action == action && in_view(b))
+                .any(|b| b.keys.iter().any(|k| over.keys.contains(k)))
     }
 
     /// The action for a key: the context's own bindings first, then the global ones.
@@ -380,17 +463,7 @@ impl Keymap {
 
     /// Help popup lines for the view the user is in: its own bindings, then the global ones.
     pub fn help(&self, ctx: Context) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
-        let title = |c: Context| match c {
-            Context::Global => "Global",
-            Context::KeyList => "Redis Keys: list",
-            Context::Value => "Redis Keys: value",
-            Context::ConvList => "Conversations: list",
-            Context::Thread => "Conversations: thread",
-            Context::Browser => "Conversations: document browser",
-            Context::Search => "Semantic Search (while editing: Enter searches now, Up/Down history, Esc leaves)",
-            Context::Health => "Health",
-            Context::Audit => "Health: cross-tier audit",
-        };
+        let title = Context::title;
         let mut ctxs = vec![ctx];
         if ctx != Context::Global {
             ctxs.push(Context::Global);
@@ -438,6 +511,21 @@ mod tests {
         assert_eq!(km.lookup(Context::KeyList, &key(KeyCode::Char('r'), KeyModifiers::NONE)), None);
         o.insert("nope".to_string(), "x".to_string());
         assert!(Keymap::new(&o).unwrap_err().contains("nope"));
+    }
+
+    #[test]
+    fn an_override_that_hides_an_action_is_an_error() {
+        // The override replaces quit's keys (q, Ctrl-c) with `j`, which is Down in every list:
+        // quit would have no key left there.
+        let o = BTreeMap::from([("quit".to_string(), "j".to_string())]);
+        let e = Keymap::new(&o).unwrap_err();
+        assert!(e.contains("quit = \"j\"") && e.contains("`quit` can no longer be reached"), "{e}");
+        // Taking another action's only key hides that one, and the message names the override.
+        let o = BTreeMap::from([("refresh".to_string(), "/".to_string())]);
+        let e = Keymap::new(&o).unwrap_err();
+        assert!(e.contains("refresh = \"/\""), "{e}");
+        // Moving an action to a free key is fine.
+        assert!(Keymap::new(&BTreeMap::from([("quit".to_string(), "Ctrl-q".to_string())])).is_ok());
     }
 
     #[test]

@@ -87,16 +87,112 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     Some(guard)
 }
 
-/// Entry point of the binary.
-pub fn run() -> Result<std::process::ExitCode> {
-    color_eyre::install()?;
-    let cli = cli::Cli::parse();
-    let _log = init_logging();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    rt.block_on(run_cli(cli))
+/// How a command failed, for the one exit-code table ([`exit_code`]).
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad arguments or configuration: nothing was tried.
+    Usage(String),
+    /// A store, file or service failed while the command ran.
+    Failed(String),
 }
 
-async fn run_cli(cli: cli::Cli) -> Result<std::process::ExitCode> {
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Usage(m) | Failure::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<config::ConfigError> for Failure {
+    fn from(e: config::ConfigError) -> Failure {
+        Failure::Usage(e.to_string())
+    }
+}
+
+impl From<headless::HeadlessError> for Failure {
+    fn from(e: headless::HeadlessError) -> Failure {
+        match e {
+            headless::HeadlessError::Usage(m) => Failure::Usage(m),
+            other => Failure::Failed(other.to_string()),
+        }
+    }
+}
+
+impl From<color_eyre::eyre::Report> for Failure {
+    fn from(e: color_eyre::eyre::Report) -> Failure {
+        Failure::Failed(format!("{e:#}"))
+    }
+}
+
+impl From<demo::DemoError> for Failure {
+    fn from(e: demo::DemoError) -> Failure {
+        Failure::Failed(e.to_string())
+    }
+}
+
+impl From<store::StoreError> for Failure {
+    fn from(e: store::StoreError) -> Failure {
+        Failure::Failed(e.to_string())
+    }
+}
+
+/// The exit code of a failure: the one table behind README's "Exit codes". `health` keeps
+/// 0–3 for its levels and says 4 for anything else; `audit` keeps 0/1 for clean/drift and says
+/// 2 for an error; every other command says 2 for bad usage or configuration, 1 for a failure.
+pub fn exit_code(cmd: Option<&cli::Cmd>, f: &Failure) -> u8 {
+    use cli::Cmd;
+    match (cmd, f) {
+        (Some(Cmd::Health { .. }), _) => 4,
+        (Some(Cmd::Audit { .. }), _) => 2,
+        (_, Failure::Usage(_)) => 2,
+        (_, Failure::Failed(_)) => 1,
+    }
+}
+
+/// Entry point of the binary: every error becomes one plain `error: SOURCE: what` line on
+/// stderr (made safe for a terminal; no colour, no backtrace) and the exit code of the table.
+pub fn run() -> std::process::ExitCode {
+    // Panics keep color-eyre's report (the terminal guard restores the screen first).
+    let _ = color_eyre::install();
+    let cli = cli::Cli::parse();
+    let _log = init_logging();
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    let cmd = cli.command.as_ref().map(clone_cmd_kind);
+    match rt.block_on(run_cli(cli)) {
+        Ok(code) => std::process::ExitCode::from(code),
+        Err(f) => {
+            eprintln!("error: {}", ui::text::sanitize_str(&f.to_string()));
+            std::process::ExitCode::from(exit_code(cmd.as_ref(), &f))
+        }
+    }
+}
+
+/// Which command ran, for the exit-code table (the parsed command is consumed by `run_cli`).
+fn clone_cmd_kind(c: &cli::Cmd) -> cli::Cmd {
+    use cli::Cmd;
+    match c {
+        Cmd::Health { .. } => Cmd::Health { json: false, watch: false },
+        Cmd::Audit { .. } => Cmd::Audit { json: false, repair: false, dry_run: false, yes: false, settle_ms: 0 },
+        _ => Cmd::Tui,
+    }
+}
+
+/// The `[keymap]` overrides are valid and leave every action reachable (error: file and key).
+fn check_keymap(cfg: &config::Config) -> Result<(), Failure> {
+    keymap::Keymap::new(&cfg.keymap).map(|_| ()).map_err(|e| {
+        let file = cfg.file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "config".into());
+        Failure::Usage(format!("{file}: {e}"))
+    })
+}
+
+async fn run_cli(cli: cli::Cli) -> Result<u8, Failure> {
     let ov = config::Overrides {
         config: cli.config.clone(),
         profile: cli.profile.clone(),
@@ -104,15 +200,16 @@ async fn run_cli(cli: cli::Cli) -> Result<std::process::ExitCode> {
         write: cli.write,
     };
     use cli::{Cmd, ConfigCmd, ModelCmd};
-    let load = |ov: &config::Overrides| -> Result<config::Config> {
-        let mut cfg = config::load(ov).map_err(|e| eyre!("{e}"))?;
+    let load = |ov: &config::Overrides| -> Result<config::Config, Failure> {
+        let mut cfg = config::load(ov)?;
+        check_keymap(&cfg)?;
         if let Some(p) = &cli.record {
             // Fail early and clearly when the file cannot be written.
             std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(p)
-                .map_err(|e| eyre!("--record {}: {e}", p.display()))?;
+                .map_err(|e| Failure::Usage(format!("--record {}: {e}", p.display())))?;
             cfg.health.record = Some(p.clone());
         }
         Ok(cfg)
@@ -120,112 +217,54 @@ async fn run_cli(cli: cli::Cli) -> Result<std::process::ExitCode> {
     match cli.command {
         Some(Cmd::Demo { write_embeddings: Some(path), .. }) => {
             let plan = demo::long_term_plan(&demo::fixture()?, demo::CONVERSATIONS, 0);
-            let model = embed::local::MiniLm::load(None).map_err(|e| eyre!("{e}"))?;
-            let n =
-                demo::write_precomputed(&path, &demo::vector_items(&plan), &model).await.map_err(|e| eyre!("{e}"))?;
+            let model = embed::local::MiniLm::load(None)?;
+            let n = demo::write_precomputed(&path, &demo::vector_items(&plan), &model).await?;
             println!("wrote {n} embeddings to {}", path.display());
-            Ok(std::process::ExitCode::SUCCESS)
+            Ok(0)
         }
         Some(Cmd::Demo { no_tui, firestore_emulator, .. }) => {
-            let cfg = load(&ov)?;
-            run_demo(cfg, no_tui, firestore_emulator).await?;
-            Ok(std::process::ExitCode::SUCCESS)
+            run_demo(load(&ov)?, no_tui, firestore_emulator).await?;
+            Ok(0)
         }
-        Some(Cmd::Health { json, watch }) => {
-            let cfg = load(&ov)?;
-            match headless::health(&cfg, json, watch).await {
-                Ok(code) => Ok(std::process::ExitCode::from(code)),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    Ok(std::process::ExitCode::from(4))
-                }
-            }
-        }
+        Some(Cmd::Health { json, watch }) => Ok(headless::health(&load(&ov)?, json, watch).await?),
         Some(Cmd::Search { text, top_k, namespace, filter, json }) => {
-            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
-            match headless::search(&cfg, &text, top_k, namespace, filter, json).await {
-                Ok(()) => Ok(std::process::ExitCode::SUCCESS),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    Ok(std::process::ExitCode::from(1))
-                }
-            }
+            headless::search(&load(&ov)?, &text, top_k, namespace, filter, json).await?;
+            Ok(0)
         }
         Some(Cmd::Index { file, namespace, batch }) => {
-            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
-            match headless::index(&cfg, &file, namespace, batch).await {
-                Ok(_) => Ok(std::process::ExitCode::SUCCESS),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    Ok(std::process::ExitCode::from(1))
-                }
-            }
+            headless::index(&load(&ov)?, &file, namespace, batch).await?;
+            Ok(0)
         }
         Some(Cmd::Import { file, dry_run, batch }) => {
-            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
-            match headless::import(&cfg, &file, dry_run, batch).await {
-                Ok(()) => Ok(std::process::ExitCode::SUCCESS),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    Ok(std::process::ExitCode::from(1))
-                }
-            }
+            headless::import(&load(&ov)?, &file, dry_run, batch).await?;
+            Ok(0)
         }
-        Some(Cmd::Audit { json, repair, dry_run, yes }) => {
-            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
-            match headless::audit(&cfg, json, repair, dry_run, yes).await {
-                Ok(code) => Ok(std::process::ExitCode::from(code)),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    Ok(std::process::ExitCode::from(2))
-                }
-            }
+        Some(Cmd::Audit { json, repair, dry_run, yes, settle_ms }) => {
+            Ok(headless::audit(&load(&ov)?, json, repair, dry_run, yes, settle_ms).await?)
         }
         Some(Cmd::Model { command }) => {
-            let r = match command {
-                ModelCmd::Fetch => tokio::task::spawn_blocking(embed::local::fetch_with_pip).await?,
+            let dir = match command {
+                ModelCmd::Fetch => tokio::task::spawn_blocking(embed::local::fetch_with_pip)
+                    .await
+                    .map_err(|e| Failure::Failed(e.to_string()))?,
                 ModelCmd::Where => embed::local::find_model(None),
-            };
-            match r {
-                Ok(dir) => {
-                    println!("{}", dir.display());
-                    Ok(std::process::ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    Ok(std::process::ExitCode::from(1))
-                }
-            }
+            }?;
+            println!("{}", dir.display());
+            Ok(0)
         }
-        Some(Cmd::Config { command: ConfigCmd::Check }) => match config::load(&ov) {
-            Ok(cfg) => {
-                print!("{}", cfg.report());
-                if let Err(e) = keymap::Keymap::new(&cfg.keymap) {
-                    eprintln!("error: {e}");
-                    return Ok(std::process::ExitCode::from(2));
-                }
-                Ok(std::process::ExitCode::SUCCESS)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                Ok(std::process::ExitCode::from(2))
-            }
-        },
+        Some(Cmd::Config { command: ConfigCmd::Check }) => {
+            let cfg = config::load(&ov)?;
+            print!("{}", cfg.report());
+            check_keymap(&cfg)?;
+            Ok(0)
+        }
         Some(Cmd::Keys { pattern, key_type, long, json }) => {
-            let cfg = config::load(&ov).map_err(|e| eyre!("{e}"))?;
-            match headless::keys(&cfg, &pattern, key_type.as_deref(), long, json).await {
-                Ok(_) => Ok(std::process::ExitCode::SUCCESS),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    Ok(std::process::ExitCode::from(1))
-                }
-            }
+            headless::keys(&load(&ov)?, &pattern, key_type.as_deref(), long, json).await?;
+            Ok(0)
         }
         Some(Cmd::Tui) | None => {
-            let cfg = load(&ov)?;
-            keymap::Keymap::new(&cfg.keymap).map_err(|e| eyre!("{e}"))?;
-            run_tui(cfg).await?;
-            Ok(std::process::ExitCode::SUCCESS)
+            run_tui(load(&ov)?).await?;
+            Ok(0)
         }
     }
 }

@@ -1,3 +1,3 @@
-fn main() -> color_eyre::eyre::Result<std::process::ExitCode> {
+fn main() -> std::process::ExitCode {
     memscope::run()
 }

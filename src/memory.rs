@@ -59,6 +59,32 @@ pub fn stable_hash(parts: &[&str]) -> u64 {
     h
 }
 
+/// Pinecone's limit on a record id.
+pub const MAX_VECTOR_ID_BYTES: usize = 512;
+
+/// The vector record id of a message: `{conversation_id}#{message_id}`.
+///
+/// Message ids are often numbered per conversation (`m0001` in every one), so the bare message
+/// id would make different conversations overwrite each other's vectors. `#` is the separator
+/// Pinecone recommends for hierarchical ids (`list` by the prefix `{conversation_id}#` finds
+/// a conversation's records). A part that would make the id ambiguous or too long — a
+/// conversation id containing `#`, or an id over Pinecone's 512 bytes — is replaced by `~` and
+/// the 16 hex digits of its stable hash, so every id stays unique per (conversation, message)
+/// and within the limit.
+pub fn vector_id(conversation: &str, message: &str) -> String {
+    let hashed = |s: &str| format!("~{:016x}", stable_hash(&[s]));
+    let conv = if conversation.contains('#') || conversation.len() > 240 || conversation.starts_with('~') {
+        hashed(conversation)
+    } else {
+        conversation.to_string()
+    };
+    if conv.len() + 1 + message.len() <= MAX_VECTOR_ID_BYTES && !message.starts_with('~') {
+        format!("{conv}#{message}")
+    } else {
+        format!("{conv}#{}", hashed(message))
+    }
+}
+
 /// The vector tier as the layer uses it.
 #[derive(Clone)]
 pub struct VectorTier {
@@ -494,14 +520,13 @@ impl Memory {
                 let title: String = m.content.lines().next().unwrap_or("").chars().take(60).collect();
                 set.push(("title".into(), FsValue::String(title)));
             }
-            let old_created = old.as_ref().and_then(|d| d.get("created_at")?.as_ts());
-            set.push(("created_at".into(), FsValue::Timestamp(old_created.map_or(first, |o| o.min(first)))));
-            let old_updated = old.as_ref().and_then(|d| d.get("updated_at")?.as_ts());
-            set.push(("updated_at".into(), FsValue::Timestamp(old_updated.map_or(last, |o| o.max(last)))));
             merges.push(Merge {
                 path: format!("conversations/{c}"),
                 set,
                 increment: vec![("message_count".into(), new_count)],
+                // Moved only forward (backward for created_at), by the store, atomically.
+                at_least: vec![("updated_at".into(), last)],
+                at_most: vec![("created_at".into(), first)],
             });
         }
         self.long_term.put_many(writes).await?;
@@ -621,7 +646,8 @@ impl Memory {
                 if matches!(s.vector, TierWrite::Skipped(ref why) if why.starts_with("not relevant")) {
                     continue;
                 }
-                s.vector = if let Some(e) = failed.get(id) {
+                let vid = vector_id(c, id);
+                s.vector = if let Some(e) = failed.get(&vid) {
                     repairs.push(Repair {
                         tier: "vector".into(),
                         conversation_id: c.clone(),
@@ -630,7 +656,7 @@ impl Memory {
                         queued_at: Some(now),
                     });
                     TierWrite::Queued(e.clone())
-                } else if todo.contains(id) {
+                } else if todo.contains(&vid) {
                     TierWrite::Written
                 } else {
                     TierWrite::Skipped("already up to date".into())
@@ -809,7 +835,8 @@ impl Memory {
         self.vector.as_ref().ok_or_else(|| StoreError::NotConfigured("no vector tier configured".into()))
     }
 
-    /// Embed and upsert one text; the id is `metadata.message_id`, or derived from the text.
+    /// Embed and upsert one text; the id is [`vector_id`] of `metadata.conversation_id` and
+    /// `metadata.message_id`, else `message_id` alone, else derived from the text.
     pub async fn upsert_text(&self, text: &str, metadata: Metadata) -> Result<String, StoreError> {
         let mut ids = self.from_texts(vec![text.to_string()], vec![metadata]).await?;
         ids.pop().ok_or_else(|| StoreError::Other("nothing was upserted".into()))
@@ -823,11 +850,12 @@ impl Memory {
             .into_iter()
             .zip(metadatas.into_iter().chain(std::iter::repeat_with(Metadata::new)))
             .map(|(text, metadata)| {
-                let id = metadata
-                    .get("message_id")
-                    .and_then(|x| x.as_str())
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("t-{:016x}", stable_hash(&[&text])));
+                let field = |k: &str| metadata.get(k).and_then(|x| x.as_str());
+                let id = match (field("conversation_id"), field("message_id")) {
+                    (Some(c), Some(m)) => vector_id(c, m),
+                    (None, Some(m)) => m.to_string(),
+                    _ => format!("t-{:016x}", stable_hash(&[&text])),
+                };
                 TextItem { id, text, metadata }
             })
             .collect();
@@ -916,7 +944,7 @@ pub fn text_item(conversation: &str, id: &str, user: &str, role: &str, ts: Ts, c
     md.insert("user_id".into(), user.into());
     md.insert("role".into(), role.into());
     md.insert("timestamp".into(), ts.secs.into());
-    TextItem { id: id.to_string(), text: content.chars().take(8000).collect(), metadata: md }
+    TextItem { id: vector_id(conversation, id), text: content.chars().take(8000).collect(), metadata: md }
 }
 
 /// Whether a stored record's metadata says what the layer would write for this item.

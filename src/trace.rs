@@ -4,9 +4,10 @@
 use crate::domain::{CacheOp, CacheReply, Document, Message, Metadata, Ts, VectorQuery};
 use crate::memory::{
     Memory, RecentMessage, doc_cache_key, message_path, recent_key, session_key, text_item, vector_disagreements,
+    vector_id,
 };
 use crate::store::StoreError;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// At most this many entries of a recent list are read (a foreign list may be huge).
 pub const LIST_WINDOW: i64 = 1000;
@@ -107,9 +108,12 @@ pub async fn badges(mem: &Memory, conversation: &str, ids: &[String]) -> Badges 
     if let Some(v) = mem.vector() {
         let mut found = HashSet::new();
         let mut ok = true;
-        for chunk in ids.chunks(1000) {
+        // Records are keyed per conversation; the badges speak of message ids.
+        let by_vid: HashMap<String, &String> = ids.iter().map(|m| (vector_id(conversation, m), m)).collect();
+        let vids: Vec<String> = by_vid.keys().cloned().collect();
+        for chunk in vids.chunks(1000) {
             match v.store.fetch(chunk, &v.namespace).await {
-                Ok(recs) => found.extend(recs.into_iter().map(|r| r.id)),
+                Ok(recs) => found.extend(recs.into_iter().filter_map(|r| by_vid.get(&r.id).map(|m| (*m).clone()))),
                 Err(e) => {
                     b.errors.push(format!("vector tier: {e}"));
                     ok = false;
@@ -222,7 +226,8 @@ async fn vector_trace(
     let v = mem.vector()?;
     let run = async {
         let relevant = doc.is_some_and(|m| mem.is_relevant(&m.role, &m.content));
-        let rec = v.store.fetch(&[message.to_string()], &v.namespace).await?.into_iter().next();
+        let vid = vector_id(conversation, message);
+        let rec = v.store.fetch(std::slice::from_ref(&vid), &v.namespace).await?.into_iter().next();
         let mut t = VectorTrace {
             namespace: v.namespace.clone(),
             relevant,
@@ -257,7 +262,7 @@ async fn vector_trace(
             t.neighbours = res
                 .matches
                 .into_iter()
-                .filter(|m| m.id != message)
+                .filter(|m| m.id != vid)
                 .take(NEIGHBOURS as usize)
                 .map(|m| {
                     let md = m.metadata.unwrap_or_default();

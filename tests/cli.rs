@@ -127,3 +127,72 @@ fn health_json_schema_and_exit_codes() {
     assert_eq!(first["tier"], "redis");
     assert!(first["error"].as_str().unwrap().contains("unreachable"));
 }
+
+/// One plain `error: SOURCE: what` line, exit 2, no colour and no backtrace (even with
+/// RUST_BACKTRACE set), naming where the bad value came from.
+#[test]
+fn a_bad_redis_url_is_one_plain_line_naming_its_source() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], env: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_memscope"));
+        c.args(args)
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("RUST_BACKTRACE", "1")
+            .env_remove("MEMSCOPE_CONFIG")
+            .env_remove("REDIS_URL");
+        if let Some(u) = env {
+            c.env("REDIS_URL", u);
+        }
+        c.output().unwrap()
+    };
+    for (args, env, source) in [
+        (&["--redis-url", "http://127.0.0.1:1", "keys"][..], None, "error: --redis-url: "),
+        (&["keys"][..], Some("not a url"), "error: REDIS_URL: "),
+        (&["config", "check"][..], Some("not a url"), "error: REDIS_URL: "),
+    ] {
+        let out = run(args, env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.starts_with(source), "{err}");
+        assert!(!err.contains('\x1b') && !err.contains("backtrace") && !err.contains("Location"), "{err}");
+    }
+}
+
+#[test]
+fn keys_rejects_an_unknown_type_and_json_escapes_c1_and_bidi_controls() {
+    let r = support::redis();
+    let mut c = support::client(&r);
+    redis::cmd("SET").arg("ctl:\u{9b}31m\u{202e}txt").arg("x").exec(&mut c).unwrap();
+    let out = memscope(&["keys", "--type", "nosuchtype", "--redis-url", &r.url()]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nosuchtype"));
+    let out = memscope(&["keys", "ctl:*", "--json", "--redis-url", &r.url()]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\u{9b}') && !text.contains('\u{202e}'), "raw controls: {text:?}");
+    assert!(text.contains("\\u009b") && text.contains("\\u202e"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["key"], "ctl:\u{9b}31m\u{202e}txt", "the same key once parsed");
+}
+
+#[test]
+fn config_check_redacts_passwords_in_every_url_form_and_rejects_hidden_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in ["unix:///tmp/r.sock?db=0&pass=SECRET", "redis://h:1/0?password=SECRET", "redis://u:SECRET@h:1"] {
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, format!("[profile.p.redis]\nurl = \"{url}\"\n")).unwrap();
+        let out = memscope(&["--config", f.to_str().unwrap(), "config", "check"]);
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{all}");
+        assert!(!all.contains("SECRET") && all.contains("***"), "{all}");
+    }
+    let f = dir.path().join("k.toml");
+    std::fs::write(&f, "[keymap]\nquit = \"j\"\n").unwrap();
+    let out = memscope(&["--config", f.to_str().unwrap(), "config", "check"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("k.toml") && err.contains("quit = \"j\""), "{err}");
+}

@@ -41,7 +41,7 @@ fn import_is_idempotent_everywhere_and_audit_sees_drift() {
 
     // Read-only profile: refused, nothing written.
     let out = run(d, &["--config", c, "import", f]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "refused: a usage error");
     assert!(text(&out).contains("--write"), "{}", text(&out));
     let out = run(d, &["--config", c, "import", f, "--dry-run"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -81,6 +81,6 @@ fn import_is_idempotent_everywhere_and_audit_sees_drift() {
     // A bad line is named with file and line, and nothing is imported.
     std::fs::write(&file, "{\"conversation_id\": \"c9\", \"user_id\": \"u\", \"role\": \"user\"}\n").unwrap();
     let out = run(d, &["--config", c, "--write", "import", f]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "a bad input line is a usage error");
     assert!(text(&out).contains("msgs.jsonl:1: missing field `content`"), "{}", text(&out));
 }

@@ -29,7 +29,7 @@ fn index_then_search_with_filter_and_json() {
     let c = cfg.to_str().unwrap();
     // A write: refused in read-only mode, nothing upserted.
     let out = run(d, &["--config", c, "index", docs.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "refused: a usage error");
     assert!(String::from_utf8_lossy(&out.stderr).contains("read-only: rerun with --write"));
     let out = run(d, &["--config", c, "--write", "index", docs.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -47,11 +47,20 @@ fn index_then_search_with_filter_and_json() {
     assert!(!text.contains("m1") && !text.contains("m4") && text.contains("embed"), "{text}");
 
     let out = run(d, &["--config", c, "search", "x", "--filter", r#"{"category": {"$gtx": 1}}"#]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown operator $gtx"));
 
     std::fs::write(&docs, "{\"id\": \"ok\", \"text\": \"fine\"}\n{\"id\": 7}\n").unwrap();
     let out = run(d, &["--config", c, "index", docs.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("docs.jsonl:2: missing string field `id`"));
+
+    // top_k outside Pinecone's 1–10,000: a usage error (it used to panic on 0), never a search.
+    for k in ["0", "10001", "100000000"] {
+        let out = run(d, &["--config", c, "search", "weather", "--top-k", k]);
+        assert_eq!(out.status.code(), Some(2), "--top-k {k}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--top-k") && err.contains("1..=10000"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
 }

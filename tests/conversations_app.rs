@@ -123,7 +123,7 @@ async fn badges_trace_and_audit_repair_through_the_backend() {
     assert!(matches!(tr.document, Ok(Some(_))));
     let vt = tr.vector.unwrap().unwrap();
     assert_eq!(vt.record.as_ref().map(|r| r.0), Some(384));
-    assert_eq!(vt.neighbours.first().map(|n| n.id.as_str()), Some("m2"), "{:?}", vt.neighbours);
+    assert_eq!(vt.neighbours.first().map(|n| n.id.as_str()), Some("c1#m2"), "{:?}", vt.neighbours);
     assert!(!tr.redis.unwrap().unwrap()[0].holds, "m1 fell out of the 2-entry recent list");
     h.keys("j");
     h.until(20, "trace follows", |a| {

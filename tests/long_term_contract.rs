@@ -43,22 +43,15 @@ fn s(v: &str) -> FsValue {
 fn ts(secs: i64) -> FsValue {
     FsValue::Timestamp(Ts { secs, nanos: 0 })
 }
+/// The way older Python writers stored a timestamp: `datetime.utcnow().isoformat()`, no zone,
+/// with microseconds. Written out by hand (not with memscope's own formatter): 1_700_000_000 is
+/// 2023-11-14T22:13:20Z.
 fn iso(secs: i64) -> FsValue {
-    // The way older Python writers stored it: datetime.utcnow().isoformat(), no zone.
-    let t = Ts { secs, nanos: 250_000_000 }.to_rfc3339();
-    s(t.trim_end_matches('Z').trim_end_matches(".250").to_string().as_str()).clone_with_micros()
-}
-
-trait WithMicros {
-    fn clone_with_micros(self) -> FsValue;
-}
-impl WithMicros for FsValue {
-    fn clone_with_micros(self) -> FsValue {
-        match self {
-            FsValue::String(x) => FsValue::String(format!("{x}.250000")),
-            other => other,
-        }
-    }
+    let (d, rest) = ((secs - 1_700_000_000).div_euclid(86_400), (secs - 1_700_000_000).rem_euclid(86_400));
+    assert_eq!(d, 0, "the hand-made ISO strings cover 2023-11-14/15 only");
+    let t = 22 * 3600 + 13 * 60 + 20 + rest;
+    let (day, t) = (14 + t / 86_400, t % 86_400);
+    s(&format!("2023-11-{day:02}T{:02}:{:02}:{:02}.250000", t / 3600, t / 60 % 60, t % 60))
 }
 
 async fn conversation(store: &Arc<dyn LongTermStore>, id: &str, user: &str, agent: &str, title: &str, updated: i64) {
@@ -246,7 +239,12 @@ async fn merge_keeps_other_fields_and_concurrent_increments_add_up(store: Arc<dy
     use memscope::domain::Merge;
     let path = "conversations/c-merge".to_string();
     store.put(&path, vec![("keep".into(), s("me")), ("title".into(), s("old"))]).await.unwrap();
-    let m = |set: Vec<(String, FsValue)>, n: i64| Merge { path: path.clone(), set, increment: vec![("n".into(), n)] };
+    let m = |set: Vec<(String, FsValue)>, n: i64| Merge {
+        path: path.clone(),
+        set,
+        increment: vec![("n".into(), n)],
+        ..Merge::default()
+    };
     store.merge_many(vec![m(vec![("title".into(), s("new")), ("at".into(), ts(5))], 2)]).await.unwrap();
     let d = store.document(&path).await.unwrap().unwrap();
     assert_eq!(d.get("keep"), Some(&s("me")), "fields not set are kept");
@@ -266,8 +264,151 @@ async fn merge_keeps_other_fields_and_concurrent_increments_add_up(store: Arc<dy
     let d = store.document(&path).await.unwrap().unwrap();
     assert_eq!(d.get("n"), Some(&FsValue::Int(14)));
     // A merge creates a missing document.
-    let fresh = Merge { path: "conversations/c-new".into(), set: vec![("t".into(), s("x"))], increment: vec![] };
+    let fresh = Merge { path: "conversations/c-new".into(), set: vec![("t".into(), s("x"))], ..Merge::default() };
     store.merge_many(vec![fresh]).await.unwrap();
     assert_eq!(store.document("conversations/c-new").await.unwrap().unwrap().get("t"), Some(&s("x")));
+
+    // Bounded times from racing writers, in every order: updated_at only moves forward,
+    // created_at only back, and the count still adds up.
+    let tasks: Vec<_> = [7i64, 3, 11, 5, 9, 1, 10, 2]
+        .into_iter()
+        .map(|t| {
+            let store = store.clone();
+            let m = Merge {
+                path: "conversations/c-times".into(),
+                increment: vec![("n".into(), 1)],
+                at_least: vec![("updated_at".into(), Ts { secs: t, nanos: 0 })],
+                at_most: vec![("created_at".into(), Ts { secs: t, nanos: 0 })],
+                ..Merge::default()
+            };
+            tokio::spawn(async move { store.merge_many(vec![m]).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let d = store.document("conversations/c-times").await.unwrap().unwrap();
+    assert_eq!(
+        (d.get("updated_at"), d.get("created_at"), d.get("n")),
+        (Some(&ts(11)), Some(&ts(1)), Some(&FsValue::Int(8)))
+    );
 }
 contract!(merge_keeps_other_fields_and_concurrent_increments_add_up);
+
+async fn message_doc(store: &Arc<dyn LongTermStore>, conv: &str, id: &str, content: &str, timestamp: Option<FsValue>) {
+    let mut f = vec![("role".to_string(), s("user")), ("content".to_string(), s(content))];
+    if let Some(t) = timestamp {
+        f.push(("timestamp".into(), t));
+    }
+    store.put(&format!("conversations/{conv}/messages/{id}"), f).await.unwrap();
+}
+
+/// Every message document of a thread is read, whatever its `timestamp` holds: a Firestore
+/// timestamp, an ISO string, Unix seconds as an integer or a float, milliseconds, null, another
+/// type, or nothing. Timed messages come by instant; the others after them, in id order.
+async fn messages_of_every_timestamp_form_are_all_read(store: Arc<dyn LongTermStore>) {
+    conversation(&store, "forms", "u-alice", "agent-a", "every form", 1_700_000_000).await;
+    let cases: Vec<(&str, Option<FsValue>, &str)> = vec![
+        ("a-none", None, "no timestamp"),
+        ("b-null", Some(FsValue::Null), "null timestamp"),
+        ("c-int", Some(FsValue::Int(1_700_000_120)), "unix int"),
+        ("d-float", Some(FsValue::Double(1_700_000_030.5)), "unix float"),
+        ("e-typed", Some(ts(1_700_000_060)), "typed"),
+        ("f-iso", Some(iso(1_700_000_090)), "iso"),
+        ("g-millis", Some(FsValue::Int(1_700_000_150_000)), "unix millis"),
+        ("h-bool", Some(FsValue::Bool(true)), "bool timestamp"),
+        ("i-nan", Some(FsValue::Double(f64::NAN)), "nan timestamp"),
+        ("j-typed-first", Some(ts(1_700_000_000)), "first"),
+    ];
+    for (id, t, content) in &cases {
+        message_doc(&store, "forms", id, content, t.clone()).await;
+    }
+    for page_size in [3u32, 4, 100] {
+        let mut got = Vec::new();
+        let mut cursor = None;
+        for _ in 0..20 {
+            let page = store.messages("forms", cursor.as_ref(), page_size).await.unwrap();
+            assert!(page.items.len() <= page_size as usize);
+            got.extend(page.items);
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        let contents: Vec<&str> = got.iter().map(|m| m.content.as_str()).collect();
+        assert_eq!(
+            contents,
+            [
+                "first",
+                "unix float",
+                "typed",
+                "iso",
+                "unix int",
+                "unix millis",
+                // No usable timestamp: last, in id order.
+                "no timestamp",
+                "null timestamp",
+                "bool timestamp",
+                "nan timestamp",
+            ],
+            "page size {page_size}"
+        );
+        let by = |c: &str| got.iter().find(|m| m.content == c).unwrap();
+        assert_eq!(by("unix int").ts_form, TsForm::UnixNumber);
+        assert_eq!(by("unix int").timestamp, Some(Ts { secs: 1_700_000_120, nanos: 0 }));
+        assert_eq!(by("unix float").timestamp, Some(Ts { secs: 1_700_000_030, nanos: 500_000_000 }));
+        assert_eq!(by("unix millis").timestamp, Some(Ts { secs: 1_700_000_150, nanos: 0 }));
+        assert_eq!(by("no timestamp").ts_form, TsForm::Missing);
+        assert_eq!(by("null timestamp").timestamp, None);
+    }
+}
+contract!(messages_of_every_timestamp_form_are_all_read);
+
+/// A conversation without `updated_at` (or with another type in it) is counted and listed:
+/// those without the field come after the others, in id order, on every page size.
+async fn conversations_without_updated_at_are_listed(store: Arc<dyn LongTermStore>) {
+    for i in 0..5 {
+        conversation(&store, &format!("c{i}"), "u-alice", "agent-a", &format!("dated {i}"), 1_700_000_000 + i * 60)
+            .await;
+    }
+    for id in ["x-undated-2", "x-undated-1"] {
+        store
+            .put(&format!("conversations/{id}"), vec![("title".into(), s(id)), ("user_id".into(), s("u-alice"))])
+            .await
+            .unwrap();
+    }
+    store
+        .put(
+            "conversations/y-numeric",
+            vec![("updated_at".into(), FsValue::Int(1_700_000_030)), ("user_id".into(), s("u-alice"))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.count_conversations(&ConvFilter::All).await.unwrap(), 8);
+    for (filter, n) in [(ConvFilter::All, 8), (ConvFilter::User("u-alice".into()), 8)] {
+        for page_size in [2u32, 3, 5, 100] {
+            let mut seen = Vec::new();
+            let mut cursor: Option<Cursor> = None;
+            for _ in 0..20 {
+                let page = store.conversations(&filter, cursor.as_ref(), page_size).await.unwrap();
+                seen.extend(page.items.iter().map(|c| c.id.clone()));
+                match page.next {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
+            }
+            let mut sorted = seen.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(
+                sorted.len(),
+                n,
+                "no conversation left out or repeated ({filter:?}, page {page_size}): {seen:?}"
+            );
+            let dated: Vec<&str> = seen.iter().map(String::as_str).filter(|c| c.starts_with('c')).collect();
+            assert_eq!(dated, ["c4", "c3", "c2", "c1", "c0"], "newest first");
+            assert_eq!(seen[seen.len() - 2..], ["x-undated-1", "x-undated-2"], "undated last, by id: {seen:?}");
+        }
+    }
+}
+contract!(conversations_without_updated_at_are_listed);

@@ -125,11 +125,11 @@ async fn save_message_writes_every_tier_in_order_and_only_once() {
     assert!(ttl > 1700, "session TTL refreshed: {ttl}");
     let last: String = redis::cmd("HGET").arg("session:c1").arg("last_message_id").query(&mut rc).unwrap();
     assert_eq!(last, "m5");
-    let recs = s.vectors.fetch(&["m1".into(), "m4".into(), "m5".into()], "").await.unwrap();
+    let recs = s.vectors.fetch(&["c1#m1".into(), "c1#m4".into(), "c1#m5".into()], "").await.unwrap();
     let mut ids: Vec<&str> = recs.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
-    assert_eq!(ids, ["m1", "m4"]);
-    let md = &recs.iter().find(|r| r.id == "m4").unwrap().metadata;
+    assert_eq!(ids, ["c1#m1", "c1#m4"], "records are keyed conversation#message");
+    let md = &recs.iter().find(|r| r.id == "c1#m4").unwrap().metadata;
     assert_eq!(md["conversation_id"], "c1");
     assert_eq!(md["user_id"], "u-alice");
     assert_eq!(md["role"], "user");
@@ -159,7 +159,7 @@ async fn redis_down_during_save_loses_nothing_and_repair_finishes_it() {
     assert_eq!(report.counts.get(&Kind::PendingRepair), Some(&1), "{:#?}", report.findings);
     assert_eq!(report.drift(), 1, "{:#?}", report.findings);
     // …and repair completes it, then the queue is empty.
-    let fixed = audit::run(&mem, Options { repair: true, dry_run: false }, &mut |_| {}).await.unwrap();
+    let fixed = audit::run(&mem, Options { repair: true, ..Options::default() }, &mut |_| {}).await.unwrap();
     assert_eq!(fixed.repaired.get(&Kind::PendingRepair), Some(&1));
     let mut rc = support::client(&s.redis);
     assert_eq!(ids_of(&list(&mut rc, "conversation:c1:messages")), ["m1", "m2"]);
@@ -234,7 +234,7 @@ async fn audit_finds_each_kind_of_drift_with_exact_counts_and_repair_clears_it()
 
     let mut rc = support::client(&s.redis);
     // 2 missing vectors.
-    s.vectors.delete(&["c1-m1".into(), "c2-m3".into()], "").await.unwrap();
+    s.vectors.delete(&["c1#c1-m1".into(), "c2#c2-m3".into()], "").await.unwrap();
     // 3 orphans: vectors of messages that are gone (one deleted message, two never written).
     s.lt.delete_many(&["conversations/c3/messages/c3-m5".into()]).await.unwrap();
     let ghost = |id: &str| {
@@ -250,7 +250,7 @@ async fn audit_finds_each_kind_of_drift_with_exact_counts_and_repair_clears_it()
         .await
         .unwrap();
     // 1 metadata mismatch: the record says another user.
-    let mut rec = s.vectors.fetch(&["c4-m1".into()], "").await.unwrap().pop().unwrap();
+    let mut rec = s.vectors.fetch(&["c4#c4-m1".into()], "").await.unwrap().pop().unwrap();
     rec.metadata.insert("user_id".into(), "u-mallory".into());
     s.vectors.upsert(vec![rec], "").await.unwrap();
     // Recent lists: c1 misses its newest message, c2 is out of order; c3 holds the deleted message (stale).
@@ -280,6 +280,7 @@ async fn audit_finds_each_kind_of_drift_with_exact_counts_and_repair_clears_it()
             (Kind::RecentStale, 1),
             (Kind::RecentOrphan, 1),
             (Kind::SessionOrphan, 2),
+            (Kind::ConversationStats, 1),
         ],
         "{:#?}",
         report.findings
@@ -296,7 +297,7 @@ async fn audit_finds_each_kind_of_drift_with_exact_counts_and_repair_clears_it()
         v
     };
     assert_eq!(ids(Kind::MissingVector), ["c1-m1", "c2-m3"]);
-    assert_eq!(ids(Kind::OrphanVector), ["c3-m5", "ghost-1", "ghost-2"]);
+    assert_eq!(ids(Kind::OrphanVector), ["c3#c3-m5", "c3-m5", "ghost-1", "ghost-2"]);
     assert_eq!(ids(Kind::RecentMissing), ["c1-m5", "conversation:c1:messages"]);
     assert_eq!(ids(Kind::SessionOrphan), ["session:gone-1", "session:gone-2"]);
     let json = report.json(false);
@@ -304,12 +305,13 @@ async fn audit_finds_each_kind_of_drift_with_exact_counts_and_repair_clears_it()
     assert_eq!(json["clean"], false);
 
     // A dry run changes nothing.
-    let dry = audit::run(&mem, Options { repair: true, dry_run: true }, &mut |_| {}).await.unwrap();
+    let dry =
+        audit::run(&mem, Options { repair: true, dry_run: true, ..Options::default() }, &mut |_| {}).await.unwrap();
     assert_eq!(dry.drift(), report.drift());
     assert!(dry.repaired.is_empty());
     assert_eq!(audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap().drift(), report.drift());
 
-    let fixed = audit::run(&mem, Options { repair: true, dry_run: false }, &mut |_| {}).await.unwrap();
+    let fixed = audit::run(&mem, Options { repair: true, ..Options::default() }, &mut |_| {}).await.unwrap();
     assert_eq!(fixed.unrepaired(), 0, "{:#?} {:?}", fixed.repaired, fixed.repair_errors);
     let after = audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap();
     assert_eq!(after.drift(), 0, "{:#?}", after.findings);
@@ -373,12 +375,12 @@ async fn trace_follows_one_message_across_the_tiers_and_badges_say_who_holds_wha
     assert!(v.relevant && v.disagreements.is_empty(), "{:?}", v.disagreements);
     // Its nearest neighbours: the other refund questions, itself excluded.
     let nids: Vec<&str> = v.neighbours.iter().map(|n| n.id.as_str()).collect();
-    assert!(!nids.contains(&"m3") && nids.contains(&"m2") && nids.contains(&"n1"), "{nids:?}");
-    assert_eq!(v.neighbours.iter().find(|n| n.id == "n1").unwrap().conversation_id.as_deref(), Some("c2"));
+    assert!(!nids.contains(&"c1#m3") && nids.contains(&"c1#m2") && nids.contains(&"c2#n1"), "{nids:?}");
+    assert_eq!(v.neighbours.iter().find(|n| n.id == "c2#n1").unwrap().conversation_id.as_deref(), Some("c2"));
 
     // Drift shows: the list entry dropped, the vector's metadata changed behind the layer's back.
     redis::cmd("DEL").arg("conversation:c1:messages").exec(&mut rc).unwrap();
-    let mut rec = s.vectors.fetch(&["m3".into()], "").await.unwrap().remove(0);
+    let mut rec = s.vectors.fetch(&["c1#m3".into()], "").await.unwrap().remove(0);
     rec.metadata.insert("user_id".into(), "u-mallory".into());
     s.vectors.upsert(vec![VectorRecord { ..rec }], "").await.unwrap();
     let t = memscope::trace::trace(&mem, "c1", "m3").await;
@@ -420,5 +422,110 @@ async fn concurrent_writers_to_one_conversation_count_every_message() {
     }
     let conv = s.lt.document("conversations/cc").await.unwrap().unwrap();
     assert_eq!(conv.get("message_count"), Some(&FsValue::Int(10)), "no increment lost");
-    assert_eq!(audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap().drift(), 0);
+    let report = audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap();
+    assert_eq!(report.drift(), 0, "{:#?}", report.findings);
+}
+
+#[tokio::test]
+async fn messages_numbered_alike_in_every_conversation_keep_one_vector_each() {
+    let s = stack("vector-ids").await;
+    let mem = layer(&s, MemoryConfig::default());
+    // 5 conversations × 20 messages, numbered m0000… in each, as many agents do.
+    let mut batch = Vec::new();
+    for c in 0..5 {
+        for m in 0..20 {
+            let content = format!("conversation {c} message {m} asks about refunds for order {}", c * 100 + m);
+            batch.push(msg(&format!("conv-{c}"), &format!("m{m:04}"), "user", &content, 1000 + m));
+        }
+    }
+    let r = mem.save_batch(batch, |_| {}).await.unwrap();
+    assert_eq!((r.created, r.embedded), (100, 100));
+    assert_eq!(s.vectors.stats().await.unwrap().total, 100, "one record per (conversation, message)");
+    let rec = s.vectors.fetch(&["conv-3#m0007".into()], "").await.unwrap().pop().expect("conv-3#m0007");
+    assert_eq!(rec.metadata["conversation_id"], "conv-3");
+    assert_eq!(rec.metadata["message_id"], "m0007");
+    let clean = audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap();
+    assert_eq!(clean.drift(), 0, "{:#?}", clean.findings);
+    assert_eq!(clean.scanned.vectors, 100);
+
+    // An index written the old way: bare message ids, so the 5 conversations overwrote each
+    // other and the last writer's record is all that is left of each id.
+    let all: Vec<String> = (0..5).flat_map(|c| (0..20).map(move |m| format!("conv-{c}#m{m:04}"))).collect();
+    let recs = s.vectors.fetch(&all, "").await.unwrap();
+    s.vectors.delete(&all, "").await.unwrap();
+    let bare: Vec<VectorRecord> = recs
+        .into_iter()
+        .filter(|r| r.metadata["conversation_id"] == "conv-4")
+        .map(|r| VectorRecord { id: r.metadata["message_id"].as_str().unwrap().to_string(), ..r })
+        .collect();
+    assert_eq!(bare.len(), 20);
+    s.vectors.upsert(bare, "").await.unwrap();
+    let report = audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap();
+    assert_eq!(report.counts.get(&Kind::LegacyVectorId), Some(&20), "{:#?}", report.counts);
+    assert_eq!(report.counts.get(&Kind::MissingVector), Some(&80), "{:#?}", report.counts);
+    assert_eq!(report.drift(), 100);
+    let legacy = report.findings.iter().find(|f| f.kind == Kind::LegacyVectorId).unwrap();
+    assert_eq!(legacy.conversation_id.as_deref(), Some("conv-4"));
+    assert!(legacy.detail.contains("conv-4#m00"), "{}", legacy.detail);
+
+    let fixed = audit::run(&mem, Options { repair: true, ..Options::default() }, &mut |_| {}).await.unwrap();
+    assert_eq!(fixed.repaired.get(&Kind::LegacyVectorId), Some(&20));
+    assert_eq!(fixed.repaired.get(&Kind::MissingVector), Some(&80));
+    assert_eq!(s.vectors.stats().await.unwrap().total, 100, "old ids deleted once re-keyed");
+    assert!(s.vectors.fetch(&["m0007".into()], "").await.unwrap().is_empty());
+    let again = audit::run(&mem, Options { repair: true, ..Options::default() }, &mut |_| {}).await.unwrap();
+    assert_eq!(again.drift(), 0, "{:#?}", again.findings);
+    assert!(again.repaired.values().all(|n| *n == 0), "a second repair repairs nothing: {:?}", again.repaired);
+}
+
+#[test]
+fn vector_ids_are_unique_per_conversation_and_within_pinecones_limit() {
+    use memscope::memory::{MAX_VECTOR_ID_BYTES, vector_id};
+    assert_eq!(vector_id("conv-1", "m0001"), "conv-1#m0001");
+    assert_ne!(vector_id("conv-1", "m0001"), vector_id("conv-2", "m0001"));
+    // A '#' in a conversation id would make "a#b" + "c" and "a" + "b#c" collide: hashed.
+    assert_ne!(vector_id("a#b", "c"), vector_id("a", "b#c"));
+    assert!(vector_id("a#b", "c").starts_with('~'));
+    let long = "x".repeat(1500);
+    for (c, m) in [(long.as_str(), "m1"), ("c", long.as_str()), (long.as_str(), long.as_str())] {
+        let id = vector_id(c, m);
+        assert!(id.len() <= MAX_VECTOR_ID_BYTES, "{} bytes", id.len());
+        assert_eq!(id, vector_id(c, m), "stable");
+    }
+    assert_ne!(vector_id("c", &long), vector_id("c", &format!("{long}y")));
+}
+
+/// An audit under live traffic: a message whose vector is written while the audit runs (the
+/// layer writes the long-term store first) is not reported, because a suspect is checked again
+/// once it has settled. The write happens after the audit has seen the message without its
+/// vector, signalled by the audit's own progress.
+#[tokio::test]
+async fn audit_under_live_traffic_reports_only_what_stays_wrong() {
+    let s = stack("audit-settle").await;
+    let mem = Arc::new(layer(&s, MemoryConfig::default()));
+    mem.save_message("c1", msg("", "m1", "user", "how do refunds work for my order", 100), "u-alice").await.unwrap();
+    mem.save_message("c1", msg("", "m2", "user", "and what about the shipping of it", 200), "u-alice").await.unwrap();
+    // Both vectors gone; one comes back while the audit runs (a write in flight), one does not.
+    let recs = s.vectors.fetch(&["c1#m1".into(), "c1#m2".into()], "").await.unwrap();
+    s.vectors.delete(&["c1#m1".into(), "c1#m2".into()], "").await.unwrap();
+    let late = recs.into_iter().find(|r| r.id == "c1#m1").unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let vectors = s.vectors.clone();
+    let writer = tokio::spawn(async move {
+        rx.await.unwrap();
+        vectors.upsert(vec![late], "").await.unwrap();
+    });
+    let mut tx = Some(tx);
+    let report = audit::run(&mem, Options::default(), &mut |p| {
+        if p.phase == "conversations"
+            && let Some(tx) = tx.take()
+        {
+            let _ = tx.send(());
+        }
+    })
+    .await
+    .unwrap();
+    writer.await.unwrap();
+    assert_eq!(report.counts.get(&Kind::MissingVector), Some(&1), "{:#?}", report.findings);
+    assert_eq!(report.findings[0].message_ids, ["m2"], "only the one still missing");
 }

@@ -731,7 +731,7 @@ impl Backend {
                                     let _ = ptx.send(BackendEvent::Layer(req, LayerReply::AuditProgress(p.clone())));
                                 }
                             };
-                            let opts = crate::audit::Options { repair, dry_run: false };
+                            let opts = crate::audit::Options { repair, dry_run: false, ..Default::default() };
                             crate::audit::run(&m, opts, &mut progress).await.map(Box::new)
                         }
                         Err(e) => Err(e),

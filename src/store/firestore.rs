@@ -5,8 +5,8 @@
 //! the emulator's conventional stub token and no credentials are looked up; otherwise
 //! Application Default Credentials / `GOOGLE_APPLICATION_CREDENTIALS`.
 
-use super::{LongTermStore, StoreError, merge_messages};
-use crate::domain::{ConvFilter, Conversation, Cursor, Document, FsValue, Message, Page, Ts};
+use super::{LongTermStore, StoreError, merge_runs};
+use crate::domain::{ConvFilter, Conversation, Cursor, Document, FsValue, Message, Page, TIMED_RUNS, Ts, TsForm};
 use firestore::errors::FirestoreError;
 use firestore::gcloud_sdk::google::firestore::v1 as pb;
 use firestore::gcloud_sdk::google_cloud_auth::credentials::{CacheableResource, CredentialsProvider, EntityTag};
@@ -179,19 +179,22 @@ impl FirestoreStore {
         }
     }
 
+    /// One run of a thread: the messages whose `timestamp` is of one form, in timestamp order.
+    /// A range filter brackets one value type (Firestore orders values by type first), so
+    /// each form is its own query.
     async fn message_run(
         &self,
         conv: &str,
-        typed: bool,
+        form: TsForm,
         after: Option<(FsValue, String)>,
         limit: u32,
     ) -> Result<Vec<Message>, StoreError> {
         let parent = format!("{}/conversations/{conv}", self.root());
-        // A range filter brackets one value type: timestamps, or strings (ISO-8601 text).
-        let lower = if typed {
-            FsValue::Timestamp(Ts { secs: -62_135_596_800, nanos: 0 })
-        } else {
-            FsValue::String(String::new())
+        let lower = match form {
+            TsForm::Timestamp => FsValue::Timestamp(Ts::MIN),
+            TsForm::UnixNumber => FsValue::Double(f64::NEG_INFINITY),
+            TsForm::IsoString => FsValue::String(String::new()),
+            TsForm::Missing => return Ok(vec![]),
         };
         let lower = self.fv(&lower);
         let mut q = self
@@ -209,7 +212,57 @@ impl FirestoreStore {
         let docs = q.query().await.map_err(map_err)?;
         Ok(docs.iter().map(|d| Message::from_doc(self.doc(d))).collect())
     }
+
+    /// The documents of a collection that an ordered query leaves out, in name order after
+    /// `after` (Firestore scans keys ascending only): the collection (under `filter`) is read by name a page at a time, keeping those
+    /// `keep` accepts until `limit` are found. Returns them and whether the collection has ended.
+    async fn scan_keeping(
+        &self,
+        parent: &str,
+        collection: &str,
+        filter: &ConvFilter,
+        after: Option<String>,
+        limit: u32,
+        keep: impl Fn(&Document) -> bool,
+    ) -> Result<(Vec<Document>, bool), StoreError> {
+        let root = self.root().to_string();
+        let mut after = after;
+        let mut out = Vec::new();
+        loop {
+            let f = filter.clone();
+            let mut q = self
+                .db
+                .fluent()
+                .select()
+                .from(collection)
+                .parent(parent)
+                .filter(|q| q.for_all(conv_filters(&q, &f, &root)))
+                .order(|o| o.fields([o.field("__name__").asc()]))
+                .limit(SCAN_PAGE);
+            if let Some(path) = &after {
+                q = q.start_at(FirestoreQueryCursor::AfterValue(vec![self.fv(&FsValue::Reference(path.clone()))]));
+            }
+            let docs = q.query().await.map_err(map_err)?;
+            let ended = docs.len() < SCAN_PAGE as usize;
+            for (i, d) in docs.iter().enumerate() {
+                let doc = self.doc(d);
+                after = Some(doc.path.clone());
+                if keep(&doc) {
+                    out.push(doc);
+                    if out.len() >= limit as usize {
+                        return Ok((out, ended && i + 1 == docs.len()));
+                    }
+                }
+            }
+            if ended {
+                return Ok((out, true));
+            }
+        }
+    }
 }
+
+/// Documents read per query while looking for those an ordered query leaves out.
+const SCAN_PAGE: u32 = 500;
 
 #[async_trait::async_trait]
 impl LongTermStore for FirestoreStore {
@@ -235,38 +288,63 @@ impl LongTermStore for FirestoreStore {
             ConvFilter::IdPrefix(_) => ("__name__", false),
             _ => ("updated_at", true),
         };
-        let f = filter.clone();
-        let mut q = self
-            .db
-            .fluent()
-            .select()
-            .from("conversations")
-            .filter(|q| q.for_all(conv_filters(&q, &f, &root)))
-            .order(|o| {
-                if order_field == "__name__" {
-                    o.fields([o.field("__name__").asc()])
-                } else if desc {
-                    o.fields([o.field(order_field).desc(), o.field("__name__").desc()])
-                } else {
-                    o.fields([o.field(order_field).asc(), o.field("__name__").asc()])
-                }
-            })
-            .limit(limit);
-        if let Some(Cursor::After { values, path }) = after {
-            let mut vals: Vec<FirestoreValue> = values.iter().map(|v| self.fv(v)).collect();
-            vals.push(self.fv(&FsValue::Reference(path.clone())));
-            q = q.start_at(FirestoreQueryCursor::AfterValue(vals));
+        let mut items: Vec<Conversation> = Vec::new();
+        let mut ordered_ended = false;
+        if !matches!(after, Some(Cursor::Absent { .. })) {
+            let f = filter.clone();
+            let mut q = self
+                .db
+                .fluent()
+                .select()
+                .from("conversations")
+                .filter(|q| q.for_all(conv_filters(&q, &f, &root)))
+                .order(|o| {
+                    if order_field == "__name__" {
+                        o.fields([o.field("__name__").asc()])
+                    } else if desc {
+                        o.fields([o.field(order_field).desc(), o.field("__name__").desc()])
+                    } else {
+                        o.fields([o.field(order_field).asc(), o.field("__name__").asc()])
+                    }
+                })
+                .limit(limit);
+            if let Some(Cursor::After { values, path }) = after {
+                let mut vals: Vec<FirestoreValue> = values.iter().map(|v| self.fv(v)).collect();
+                vals.push(self.fv(&FsValue::Reference(path.clone())));
+                q = q.start_at(FirestoreQueryCursor::AfterValue(vals));
+            }
+            let docs = q.query().await.map_err(map_err)?;
+            items = docs.iter().map(|d| Conversation::from_doc(self.doc(d))).collect();
+            ordered_ended = items.len() < limit as usize;
+            if !ordered_ended || order_field != "updated_at" {
+                return Ok(Page::of(items, limit, |c| Cursor::After {
+                    values: if order_field == "__name__" {
+                        vec![]
+                    } else {
+                        vec![c.doc.get(order_field).cloned().unwrap_or(FsValue::Null)]
+                    },
+                    path: c.doc.path.clone(),
+                }));
+            }
         }
-        let docs = q.query().await.map_err(map_err)?;
-        let items: Vec<Conversation> = docs.iter().map(|d| Conversation::from_doc(self.doc(d))).collect();
-        Ok(Page::of(items, limit, |c| Cursor::After {
-            values: if order_field == "__name__" {
-                vec![]
-            } else {
-                vec![c.doc.get(order_field).cloned().unwrap_or(FsValue::Null)]
-            },
-            path: c.doc.path.clone(),
-        }))
+        // Ordered by `updated_at`, Firestore leaves out documents without the field: they come
+        // after the others, in id order, so that every counted conversation is listed.
+        let after_path = match after {
+            Some(Cursor::Absent { after }) if !ordered_ended => after.clone(),
+            _ => None,
+        };
+        let want = limit - items.len() as u32;
+        let (more, ended) = if want == 0 {
+            (vec![], false)
+        } else {
+            self.scan_keeping(&root, "conversations", filter, after_path.clone(), want, |d| {
+                d.get(order_field).is_none()
+            })
+            .await?
+        };
+        let last = more.last().map(|d| d.path.clone()).or(after_path);
+        items.extend(more.into_iter().map(Conversation::from_doc));
+        Ok(Page { items, next: (!ended).then_some(Cursor::Absent { after: last }) })
     }
 
     async fn count_conversations(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
@@ -299,34 +377,41 @@ impl LongTermStore for FirestoreStore {
         after: Option<&Cursor>,
         limit: u32,
     ) -> Result<Page<Message>, StoreError> {
-        let (typed_after, typed_done, text_after, text_done) = match after {
-            Some(Cursor::Merged { typed, typed_done, text, text_done }) => {
-                (typed.clone(), *typed_done, text.clone(), *text_done)
+        let (prev, untimed) = match after {
+            Some(Cursor::Merged { runs, untimed }) => ((**runs).clone(), untimed.clone()),
+            _ => Default::default(),
+        };
+        let mut items = Vec::new();
+        let mut runs = prev.clone();
+        if prev.iter().any(|r| !r.done) {
+            let mut got = Vec::with_capacity(TIMED_RUNS.len());
+            for (form, pos) in TIMED_RUNS.iter().zip(&prev) {
+                got.push(if pos.done {
+                    vec![]
+                } else {
+                    self.message_run(conversation, *form, pos.after.clone(), limit).await?
+                });
             }
-            _ => (None, false, None, false),
-        };
-        let typed = if typed_done {
-            vec![]
-        } else {
-            let a = typed_after.clone().map(|(t, p)| (FsValue::Timestamp(t), p));
-            self.message_run(conversation, true, a, limit).await?
-        };
-        let text = if text_done {
-            vec![]
-        } else {
-            let a = text_after.clone().map(|(s, p)| (FsValue::String(s), p));
-            self.message_run(conversation, false, a, limit).await?
-        };
-        let mut page = merge_messages(typed, text, (typed_after, text_after), limit as usize);
-        // Keep "done" once a run has ended.
-        if let Some(Cursor::Merged { typed_done: td, text_done: xd, .. }) = &mut page.next {
-            *td |= typed_done;
-            *xd |= text_done;
-            if *td && *xd {
-                page.next = None;
-            }
+            (items, runs) = merge_runs(got, &prev, limit as usize);
         }
-        Ok(page)
+        // Then the messages without a usable timestamp, in id order (they sort last).
+        let mut untimed = untimed;
+        if runs.iter().all(|r| r.done) && items.len() < limit as usize && !untimed.done {
+            let after = untimed.after.as_ref().map(|(_, p)| p.clone());
+            let parent = format!("{}/conversations/{conversation}", self.root());
+            let (more, ended) = self
+                .scan_keeping(&parent, "messages", &ConvFilter::All, after, limit - items.len() as u32, |d| {
+                    TsForm::of(d.get("timestamp")) == TsForm::Missing
+                })
+                .await?;
+            if let Some(m) = more.last() {
+                untimed.after = Some((FsValue::Null, m.path.clone()));
+            }
+            untimed.done = ended;
+            items.extend(more.into_iter().map(Message::from_doc));
+        }
+        let next = (!(runs.iter().all(|r| r.done) && untimed.done)).then_some(Cursor::Merged { runs: Box::new(runs), untimed });
+        Ok(Page { items, next })
     }
 
     async fn document(&self, path: &str) -> Result<Option<Document>, StoreError> {
@@ -424,30 +509,55 @@ impl LongTermStore for FirestoreStore {
     /// An update with a field mask (only these fields), and increment transforms applied by
     /// Firestore in the same write.
     async fn merge_many(&self, merges: Vec<crate::domain::Merge>) -> Result<(), StoreError> {
-        use pb::document_transform::{FieldTransform, field_transform::TransformType};
-        let root = self.root().to_string();
-        let writes = merges
-            .iter()
-            .map(|m| pb::Write {
-                update_mask: Some(pb::DocumentMask { field_paths: m.set.iter().map(|(k, _)| field_path(k)).collect() }),
-                update_transforms: m
-                    .increment
+        let (plain, bounded): (Vec<_>, Vec<_>) =
+            merges.into_iter().partition(|m| m.at_least.is_empty() && m.at_most.is_empty());
+        if !plain.is_empty() {
+            self.commit(plain.iter().map(|m| self.merge_write(m, vec![], None)).collect()).await?;
+        }
+        // Bounded time fields need the stored value: read, then write on the condition that the
+        // document has not changed since (its update time), again from the read if it has.
+        for chunk in bounded.chunks(500) {
+            let paths: Vec<String> = chunk.iter().map(|m| m.path.clone()).collect();
+            let mut attempt = 0u32;
+            loop {
+                let docs = self.get_many(&paths).await?;
+                let writes = chunk
                     .iter()
-                    .map(|(k, n)| FieldTransform {
-                        field_path: field_path(k),
-                        transform_type: Some(TransformType::Increment(to_pb(&FsValue::Int(*n), &root))),
+                    .zip(&docs)
+                    .map(|(m, d)| {
+                        let fields = d.as_ref().map(|d| d.fields.as_slice()).unwrap_or(&[]);
+                        let pre = match d.as_ref().map(|d| d.update_time) {
+                            Some(Some(t)) => pb::precondition::ConditionType::UpdateTime(
+                                firestore::gcloud_sdk::prost_types::Timestamp {
+                                    seconds: t.secs,
+                                    nanos: t.nanos as i32,
+                                },
+                            ),
+                            Some(None) => pb::precondition::ConditionType::Exists(true),
+                            None => pb::precondition::ConditionType::Exists(false),
+                        };
+                        self.merge_write(m, m.bounds_to_set(fields), Some(pre))
                     })
-                    .collect(),
-                ..write(pb::write::Operation::Update(pb::Document {
-                    name: format!("{root}/{}", m.path),
-                    fields: m.set.iter().map(|(k, v)| (k.clone(), to_pb(v, &root))).collect(),
-                    create_time: None,
-                    update_time: None,
-                }))
-            })
-            .collect();
-        self.commit(writes).await
+                    .collect();
+                match self.commit_once(writes).await {
+                    Ok(()) => break,
+                    Err(e) if attempt < 30 && is_contention(&e) => {
+                        attempt += 1;
+                        let jitter = (std::process::id() as u64 + attempt as u64 * 7919) % 20;
+                        tokio::time::sleep(Duration::from_millis(5 * attempt as u64 + jitter)).await;
+                    }
+                    Err(e) => return Err(status_err(&e)),
+                }
+            }
+        }
+        Ok(())
     }
+}
+
+/// Another writer changed the document between our read and our conditional write.
+fn is_contention(e: &firestore::gcloud_sdk::tonic::Status) -> bool {
+    use firestore::gcloud_sdk::tonic::Code;
+    matches!(e.code(), Code::FailedPrecondition | Code::Aborted | Code::AlreadyExists | Code::NotFound)
 }
 
 /// A field name as a Firestore field path (backquoted unless a plain identifier).
@@ -470,17 +580,53 @@ fn status_err(e: &firestore::gcloud_sdk::tonic::Status) -> StoreError {
 }
 
 impl FirestoreStore {
+    /// The write of one merge: its `set` fields plus `extra`, increments as transforms, under an
+    /// optional precondition.
+    fn merge_write(
+        &self,
+        m: &crate::domain::Merge,
+        extra: Vec<(String, FsValue)>,
+        pre: Option<pb::precondition::ConditionType>,
+    ) -> pb::Write {
+        use pb::document_transform::{FieldTransform, field_transform::TransformType};
+        let root = self.root();
+        let set: Vec<&(String, FsValue)> = m.set.iter().chain(&extra).collect();
+        pb::Write {
+            update_mask: Some(pb::DocumentMask { field_paths: set.iter().map(|(k, _)| field_path(k)).collect() }),
+            update_transforms: m
+                .increment
+                .iter()
+                .map(|(k, n)| FieldTransform {
+                    field_path: field_path(k),
+                    transform_type: Some(TransformType::Increment(to_pb(&FsValue::Int(*n), root))),
+                })
+                .collect(),
+            current_document: pre.map(|c| pb::Precondition { condition_type: Some(c) }),
+            ..write(pb::write::Operation::Update(pb::Document {
+                name: format!("{root}/{}", m.path),
+                fields: set.iter().map(|(k, v)| (k.clone(), to_pb(v, root))).collect(),
+                create_time: None,
+                update_time: None,
+            }))
+        }
+    }
+
+    /// One commit of at most 500 writes, all or nothing.
+    async fn commit_once(&self, writes: Vec<pb::Write>) -> Result<(), firestore::gcloud_sdk::tonic::Status> {
+        let req = pb::CommitRequest {
+            database: self.db.get_database_path().clone(),
+            writes,
+            transaction: Default::default(),
+            request_options: None,
+        };
+        self.db.client().get().commit(req).await.map(|_| ())
+    }
+
     async fn commit(&self, writes: Vec<pb::Write>) -> Result<(), StoreError> {
         let mut all = writes.into_iter().peekable();
         while all.peek().is_some() {
             let writes: Vec<pb::Write> = all.by_ref().take(500).collect();
-            let req = pb::CommitRequest {
-                database: self.db.get_database_path().clone(),
-                writes,
-                transaction: Default::default(),
-                request_options: None,
-            };
-            self.db.client().get().commit(req).await.map_err(|e| status_err(&e))?;
+            self.commit_once(writes).await.map_err(|e| status_err(&e))?;
         }
         Ok(())
     }

@@ -176,6 +176,9 @@ impl LocalVectors {
     }
 
     fn search(&self, space: &Space, dim: usize, q: &[f32], k: usize, f: Option<&filter::Filter>) -> Vec<(usize, f32)> {
+        if k == 0 {
+            return vec![]; // top_k 0 asks for nothing (callers validate 1–10,000)
+        }
         let qn = dot(q, q).sqrt();
         let n = space.ids.len();
         let scan = |lo: usize, hi: usize| -> Vec<(usize, f32)> {

@@ -9,7 +9,7 @@ pub mod redis;
 pub mod sqlite;
 
 use crate::domain::{
-    ConvFilter, Conversation, Cursor, Document, FsValue, Key, KeyMeta, Message, Page, PageCursor, ServerInfo,
+    ConvFilter, Conversation, Cursor, Document, FsValue, Key, KeyMeta, Message, Page, PageCursor, RunPos, ServerInfo,
     ValuePage, WriteOp,
 };
 use std::time::Duration;
@@ -168,9 +168,6 @@ pub async fn build_long_term(
     })
 }
 
-/// Where each of the two message runs stopped: (timestamp, path) and (ISO text, path).
-pub(crate) type MergePositions = (Option<(crate::domain::Ts, String)>, Option<(String, String)>);
-
 /// The one place where the vector store is chosen.
 pub async fn build_vector(cfg: &crate::config::VectorConfig) -> Result<std::sync::Arc<dyn VectorStore>, StoreError> {
     use crate::domain::Metric;
@@ -226,45 +223,30 @@ static LOCAL_OPEN: std::sync::LazyLock<
     std::sync::Mutex<std::collections::HashMap<String, std::sync::Weak<local_vectors::LocalVectors>>>,
 > = std::sync::LazyLock::new(Default::default);
 
-/// Merge two chronologically sorted message runs (typed timestamps, ISO strings) into one page.
-/// Shared by both implementations so they order mixed conversations identically.
-pub(crate) fn merge_messages(
-    typed: Vec<Message>,
-    text: Vec<Message>,
-    prev: MergePositions,
-    limit: usize,
-) -> Page<Message> {
-    let typed_full = typed.len() >= limit;
-    let text_full = text.len() >= limit;
-    let (mut last_typed, mut last_text) = prev;
-    let mut a = typed.into_iter().peekable();
-    let mut b = text.into_iter().peekable();
+/// Merge chronologically sorted message runs (one per timestamp form, [`TIMED_RUNS`]) into
+/// one page of at most `limit`, taking the earliest head each time. `runs[i]` holds what run
+/// `i` returned after `prev[i]` (empty when it has ended). The cursor keeps each run's
+/// position; a run is done once it returned less than asked and all of it was taken.
+pub(crate) fn merge_runs(runs: Vec<Vec<Message>>, prev: &[RunPos; 3], limit: usize) -> (Vec<Message>, [RunPos; 3]) {
+    let mut pos = prev.clone();
+    let full: Vec<bool> = runs.iter().map(|r| r.len() >= limit).collect();
+    let mut heads: Vec<std::iter::Peekable<std::vec::IntoIter<Message>>> =
+        runs.into_iter().map(|r| r.into_iter().peekable()).collect();
     let mut items = Vec::with_capacity(limit);
     while items.len() < limit {
-        let take_a = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) => x.sort_key() <= y.sort_key(),
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => break,
-        };
-        let m = if take_a { a.next() } else { b.next() };
-        let Some(m) = m else { break };
-        if take_a {
-            last_typed = m.timestamp.map(|t| (t, m.doc.path.clone()));
-        } else {
-            let raw = m.doc.get("timestamp").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            last_text = Some((raw, m.doc.path.clone()));
-        }
+        let next = heads
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, h)| h.peek().map(|m| (i, m.sort_key())))
+            .min_by(|a, b| a.1.cmp(&b.1))
+            .map(|(i, _)| i);
+        let Some(i) = next else { break };
+        let Some(m) = heads[i].next() else { break };
+        pos[i].after = Some((m.doc.get("timestamp").cloned().unwrap_or(FsValue::Null), m.doc.path.clone()));
         items.push(m);
     }
-    // A run is done when it returned less than asked and everything it returned was taken.
-    let typed_done = !typed_full && a.peek().is_none();
-    let text_done = !text_full && b.peek().is_none();
-    let next = (!(typed_done && text_done)).then_some(Cursor::Merged {
-        typed: last_typed,
-        typed_done,
-        text: last_text,
-        text_done,
-    });
-    Page { items, next }
+    for (i, h) in heads.iter_mut().enumerate() {
+        pos[i].done |= !full[i] && h.peek().is_none();
+    }
+    (items, pos)
 }

@@ -212,18 +212,44 @@ impl LongTermStore for SqliteStore {
                 rusqlite::types::Value::Integer(v.as_ts().map(|t| t.micros()).unwrap_or(NO_TS))
             }
         });
-        let sql = format!(
-            "SELECT path, fields, updated_us FROM documents WHERE collection = ?1{where_f}{}{order} LIMIT ?6",
-            if cp.is_some() { after_sql } else { "" }
+        // Newest first; conversations without an `updated_at` instant (sort_ts = NO_TS) after
+        // the others in id order, as Firestore's reader lists them.
+        let by_time = !by_title && !by_id;
+        let in_undated = by_time && matches!(cursor_key, Some(rusqlite::types::Value::Integer(NO_TS)));
+        let sql = if in_undated {
+            format!(
+                "SELECT path, fields, updated_us FROM documents WHERE collection = ?1{where_f} AND sort_ts = {NO_TS} AND path > ?5 ORDER BY path LIMIT ?6"
+            )
+        } else {
+            format!(
+                "SELECT path, fields, updated_us FROM documents WHERE collection = ?1{where_f}{}{}{order} LIMIT ?6",
+                if by_time { format!(" AND sort_ts > {NO_TS}") } else { String::new() },
+                if cp.is_some() { after_sql } else { "" }
+            )
+        };
+        let undated = format!(
+            "SELECT path, fields, updated_us FROM documents WHERE collection = ?1{where_f} AND sort_ts = {NO_TS} ORDER BY path LIMIT ?6"
         );
         let rows = self
             .with(move |c| {
                 let mut st = c.prepare_cached(&sql)?;
-                let it = st.query_map(
-                    params!["conversations", a1, a2, cursor_key.unwrap_or(rusqlite::types::Value::Null), cp, limit],
-                    |r| Ok(row_doc(r.get(0)?, r.get(1)?, r.get(2)?)),
-                )?;
-                it.collect::<rusqlite::Result<Vec<Document>>>()
+                let key = cursor_key.unwrap_or(rusqlite::types::Value::Null);
+                let it = st.query_map(params!["conversations", a1, a2, key, cp, limit], |r| {
+                    Ok(row_doc(r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+                let mut rows = it.collect::<rusqlite::Result<Vec<Document>>>()?;
+                if by_time && !in_undated && rows.len() < limit as usize {
+                    let mut st = c.prepare_cached(&undated)?;
+                    let rest = limit - rows.len() as u32;
+                    let none: Option<String> = None;
+                    let it = st.query_map(params!["conversations", a1, a2, none, none, rest], |r| {
+                        Ok(row_doc(r.get(0)?, r.get(1)?, r.get(2)?))
+                    })?;
+                    for d in it {
+                        rows.push(d?);
+                    }
+                }
+                Ok(rows)
             })
             .await?;
         let items: Vec<Conversation> = rows.into_iter().map(Conversation::from_doc).collect();
@@ -263,16 +289,38 @@ impl LongTermStore for SqliteStore {
             Some(Cursor::After { values, path }) => (values.first().and_then(FsValue::as_i64), Some(path.clone())),
             _ => (None, None),
         };
+        // Timed messages by instant, then those without a usable timestamp (sort_ts = NO_TS) by
+        // path: the order Firestore's reader gives too.
         let rows = self
             .with(move |c| {
-                let mut st = c.prepare_cached(
-                    "SELECT path, fields, updated_us, sort_ts FROM documents WHERE collection = ?1
-                     AND (?3 IS NULL OR (sort_ts, path) > (?2, ?3)) ORDER BY sort_ts, path LIMIT ?4",
-                )?;
-                let it = st.query_map(params![coll, ts.unwrap_or(NO_TS), path, limit], |r| {
-                    Ok((row_doc(r.get(0)?, r.get(1)?, r.get(2)?), r.get::<_, i64>(3)?))
-                })?;
-                it.collect::<rusqlite::Result<Vec<(Document, i64)>>>()
+                let mut out = Vec::new();
+                let read = |st: &mut rusqlite::Statement<'_>,
+                            p: &[&dyn rusqlite::ToSql],
+                            out: &mut Vec<(Document, i64)>|
+                 -> rusqlite::Result<()> {
+                    let it =
+                        st.query_map(p, |r| Ok((row_doc(r.get(0)?, r.get(1)?, r.get(2)?), r.get::<_, i64>(3)?)))?;
+                    for row in it {
+                        out.push(row?);
+                    }
+                    Ok(())
+                };
+                if ts != Some(NO_TS) {
+                    let mut st = c.prepare_cached(
+                        "SELECT path, fields, updated_us, sort_ts FROM documents WHERE collection = ?1 AND sort_ts > ?5
+                         AND (?3 IS NULL OR (sort_ts, path) > (?2, ?3)) ORDER BY sort_ts, path LIMIT ?4",
+                    )?;
+                    read(&mut st, &[&coll, &ts.unwrap_or(NO_TS), &path, &limit, &NO_TS], &mut out)?;
+                }
+                if out.len() < limit as usize {
+                    let from = if ts == Some(NO_TS) { path.clone() } else { None };
+                    let mut st = c.prepare_cached(
+                        "SELECT path, fields, updated_us, sort_ts FROM documents WHERE collection = ?1 AND sort_ts = ?4
+                         AND (?2 IS NULL OR path > ?2) ORDER BY path LIMIT ?3",
+                    )?;
+                    read(&mut st, &[&coll, &from, &(limit - out.len() as u32), &NO_TS], &mut out)?;
+                }
+                Ok(out)
             })
             .await?;
         let page =
@@ -400,7 +448,8 @@ impl LongTermStore for SqliteStore {
                 for m in merges {
                     let old: Option<String> = get.query_row([&m.path], |r| r.get(0)).optional()?;
                     let mut fields = old.map(|s| decode_fields(&s)).unwrap_or_default();
-                    for (k, v) in m.set {
+                    let bounds = m.bounds_to_set(&fields);
+                    for (k, v) in m.set.into_iter().chain(bounds) {
                         match fields.iter_mut().find(|(f, _)| *f == k) {
                             Some((_, x)) => *x = v,
                             None => fields.push((k, v)),

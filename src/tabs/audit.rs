@@ -226,13 +226,13 @@ mod tests {
         assert_eq!(v.progress.as_ref().map(|p| p.done), Some(5));
         let (status, err) = v.on_reply(req, LayerReply::Audit(Ok(Box::new(report())))).unwrap();
         assert!(err && status.contains("3 findings"), "{status}");
-        // Kinds with drift open: 10 kinds + 3 findings.
-        assert_eq!(v.rows().len(), 13);
+        // Every kind has a row; those with drift open: 12 kinds + 3 findings.
+        assert_eq!(v.rows().len(), Kind::ALL.len() + 3);
         assert_eq!(v.rows()[1], Row::Finding(Kind::MissingVector, 0));
         // Enter folds the kind the cursor is in.
         v.on_action(Action::Down, false, 0, 20, &mut ids);
         v.on_action(Action::Open, false, 0, 20, &mut ids);
-        assert_eq!((v.rows().len(), v.selected), (11, 0));
+        assert_eq!((v.rows().len(), v.selected), (Kind::ALL.len() + 1, 0));
         // Repair: refused in read-only mode, asks first in write mode.
         let (c, i) = v.on_action(Action::Repair, false, 0, 20, &mut ids);
         assert!(c.is_empty() && matches!(i, Some(AuditIntent::Status(s, true)) if s.contains("read-only")));

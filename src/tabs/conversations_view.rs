@@ -99,9 +99,11 @@ fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnSta
         let title = text::sanitize_str(c.title.as_deref().unwrap_or(&c.id));
         let user = text::sanitize_str(c.user_id.as_deref().unwrap_or("-"));
         let msgs = c.message_count.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
-        let when = match c.updated_at {
-            Some(t) => format!("{} ({})", relative(Some(t), now), &t.to_rfc3339()[..16]),
-            None => "-".into(),
+        // Without `updated_at`, the creation time stands in (marked); without either, say so.
+        let when = match (c.updated_at, c.created_at) {
+            (Some(t), _) => format!("{} ({})", relative(Some(t), now), &t.to_rfc3339()[..16]),
+            (None, Some(t)) => format!("created {}", relative(Some(t), now)),
+            (None, None) => "no updated_at".into(),
         };
         let s = format!("{} {} {msgs:>mw$} {}", text::fit(&title, tw), text::fit(&user, uw), text::fit(&when, aw));
         lines.push(if i == tab.selected { Line::styled(s, theme::selected()) } else { Line::raw(s) });
@@ -123,8 +125,13 @@ pub fn message_lines(
     let mut out = Vec::new();
     let ts = match (m.timestamp, m.ts_form) {
         (Some(t), TsForm::IsoString) => format!("{} (ISO string, read as UTC)", t.to_rfc3339()),
+        (Some(t), TsForm::UnixNumber) => format!("{} (Unix number)", t.to_rfc3339()),
         (Some(t), _) => t.to_rfc3339(),
-        (None, _) => "no timestamp".into(),
+        (None, TsForm::Missing) => match m.doc.get("timestamp") {
+            None => "no timestamp (listed after the timed messages)".into(),
+            Some(v) => format!("no timestamp ({} value; listed after the timed messages)", v.type_name()),
+        },
+        (None, _) => "no timestamp (unreadable value; listed after the timed messages)".into(),
     };
     let marker = if selected { "▶" } else { "▍" };
     let mut head = vec![Span::styled(format!("{marker} {}", text::sanitize_str(&m.role)), role_style(&m.role))];

@@ -113,7 +113,7 @@ impl SearchTab {
 
     pub fn restore(&mut self, v: &serde_json::Value) {
         if let Some(k) = v.get("top_k").and_then(|x| x.as_u64()) {
-            self.top_k = (k as u32).clamp(1, 1000);
+            self.top_k = k.clamp(1, 1000) as u32;
         }
         if let Some(n) = v.get("namespace").and_then(|x| x.as_str()) {
             self.namespace = n.to_string();
@@ -263,6 +263,11 @@ impl SearchTab {
         }
     }
 
+    /// The index's metric, once its stats are known.
+    pub fn metric(&self) -> Option<Metric> {
+        self.stats.as_ref().and_then(|s| s.metric)
+    }
+
     /// Score comparison for the index's metric (euclidean: smaller is better).
     pub fn better_or_equal(&self, a: f32, b: f32) -> bool {
         if self.stats.as_ref().and_then(|s| s.metric) == Some(Metric::Euclidean) { a <= b } else { a >= b }
@@ -344,7 +349,9 @@ impl SearchTab {
             Action::ThresholdUp | Action::ThresholdDown => {
                 let step = if action == Action::ThresholdUp { 0.05 } else { -0.05 };
                 let t = self.threshold.unwrap_or(0.5) + if self.threshold.is_some() { step } else { 0.0 };
-                self.threshold = if t < -0.001 { None } else { Some((t * 100.0).round() / 100.0) };
+                // Cosine scores lie in [-1, 1] (the threshold stops at 1); other metrics are unbounded.
+                let max = if self.metric().is_none_or(|m| m == Metric::Cosine) { 1.0 } else { f32::MAX };
+                self.threshold = if t < -0.001 { None } else { Some(((t * 100.0).round() / 100.0).min(max)) };
             }
             Action::ToggleValues => {
                 self.include_values = !self.include_values;
@@ -445,5 +452,31 @@ mod saved_tests {
         );
         assert_eq!(b.history, ["one", "two"]);
         assert!(b.params().is_some());
+    }
+}
+
+#[cfg(test)]
+mod threshold_tests {
+    use super::*;
+
+    #[test]
+    fn the_threshold_stops_at_one_for_cosine() {
+        let mut cfg = crate::config::Config::with_redis("redis://x");
+        cfg.vector = Some(crate::config::VectorConfig::local(None));
+        let mut t = SearchTab::new(&cfg);
+        t.stats = Some(IndexStats {
+            dimension: Some(3),
+            metric: Some(Metric::Cosine),
+            total: 0,
+            fullness: None,
+            namespaces: vec![],
+        });
+        t.threshold = Some(0.95);
+        let mut n = 0u64;
+        let mut ids = Ids(&mut n);
+        for _ in 0..5 {
+            t.on_action(Action::ThresholdUp, &mut ids);
+        }
+        assert_eq!(t.threshold, Some(1.0));
     }
 }

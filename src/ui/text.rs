@@ -70,6 +70,29 @@ fn push_escaped_char(out: &mut String, c: char, keep_newlines: bool) {
     }
 }
 
+/// JSON text (as serde_json writes it) made safe for a terminal: serde_json escapes C0
+/// controls but writes C1 controls (U+0080–U+009F, which some terminals read as escape
+/// sequences), bidi and other invisible format characters, and line separators raw. Each of
+/// those becomes a `\uXXXX` escape, which is the same JSON (they can only occur in strings).
+pub fn json_safe(json: String) -> String {
+    let risky = |c: char| {
+        ('\u{80}'..='\u{9f}').contains(&c)
+            || matches!(c, '\u{61c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    };
+    if !json.chars().any(risky) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if risky(c) {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// One line of safe text: newlines and every control character escaped.
 pub fn sanitize_line(bytes: &[u8]) -> String {
     sanitize(bytes, false)
@@ -186,6 +209,15 @@ pub fn human_ms(ms: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn json_escapes_c1_and_bidi_controls() {
+        let v = serde_json::Value::String("a\u{9b}31m\u{202e}b\u{2028}c é".into()).to_string();
+        let safe = super::json_safe(v);
+        assert_eq!(safe, r#""a\u009b31m\u202eb\u2028c é""#);
+        let back: String = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, "a\u{9b}31m\u{202e}b\u{2028}c é", "the same JSON value");
+    }
+
     use super::*;
 
     #[test]
