@@ -84,13 +84,13 @@ impl Kind {
             Kind::MissingVector => "messages that should have a vector and have none",
             Kind::OrphanVector => "vectors whose message no longer exists",
             Kind::VectorMismatch => "vector metadata that disagrees with its message",
-            Kind::LegacyVectorId => "vectors keyed by a bare message id (not conversation#message)",
+            Kind::LegacyVectorId => "vectors keyed by a bare message id",
             Kind::RecentMissing => "recent lists missing newest messages",
             Kind::RecentOrder => "recent lists out of order",
             Kind::RecentStale => "recent lists holding stale messages",
             Kind::RecentOrphan => "recent lists of missing conversations",
             Kind::SessionOrphan => "sessions pointing at missing conversations",
-            Kind::ConversationStats => "conversations whose message_count/updated_at disagree with their messages",
+            Kind::ConversationStats => "message_count/updated_at ≠ the messages",
             Kind::DimensionMismatch => "embedder dimension ≠ index dimension",
             Kind::PendingRepair => "pending tier writes in the repair queue",
         }
@@ -100,10 +100,10 @@ impl Kind {
         match self {
             Kind::MissingVector | Kind::VectorMismatch => "re-embed and upsert",
             Kind::OrphanVector => "delete the vector",
-            Kind::LegacyVectorId => "re-key: store it under conversation#message, delete the old id",
+            Kind::LegacyVectorId => "re-key as conversation#message",
             Kind::RecentMissing | Kind::RecentOrder | Kind::RecentStale => "rebuild the list from long-term",
             Kind::RecentOrphan | Kind::SessionOrphan => "delete the key",
-            Kind::ConversationStats => "set message_count and updated_at from the messages",
+            Kind::ConversationStats => "set them from the messages",
             Kind::DimensionMismatch => "none: re-index with the right model, or configure the index's model",
             Kind::PendingRepair => "complete the write, then drop the entry",
         }

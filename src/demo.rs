@@ -82,7 +82,7 @@ impl PrivateRedis {
     /// (e.g. `["--maxmemory", "10mb"]`).
     pub fn start(extra: &[&str]) -> Result<PrivateRedis, DemoError> {
         let exe = redis_server_path().ok_or(DemoError::NoRedisServer)?;
-        let dir = std::env::temp_dir().join(format!("memscope-redis-{}-{}", std::process::id(), next_serial()));
+        let dir = private_dir("redis");
         std::fs::create_dir_all(&dir).map_err(|e| DemoError::Start(e.to_string()))?;
         let mut args: Vec<String> = vec!["--save".into(), "".into(), "--appendonly".into(), "no".into()];
         if major_version(&exe) >= 7 {
@@ -220,7 +220,7 @@ impl PrivateEmulator {
             )
         })?;
         let port = free_port().map_err(|e| DemoError::Start(e.to_string()))?;
-        let dir = std::env::temp_dir().join(format!("memscope-firestore-{}-{}", std::process::id(), next_serial()));
+        let dir = private_dir("firestore");
         std::fs::create_dir_all(&dir).map_err(|e| DemoError::Start(e.to_string()))?;
         let log = dir.join("emulator.log");
         // The shell leads its own session (`setsid -f`): killing its group stops the emulator
@@ -268,6 +268,38 @@ impl Drop for PrivateEmulator {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The private temporary folder `memscope-{kind}-{pid}-{serial}` of this process. Folders of
+/// the same kind left by processes that are gone (killed with SIGKILL, which runs no cleanup)
+/// are removed first.
+pub fn private_dir(kind: &str) -> std::path::PathBuf {
+    sweep_stale(&std::env::temp_dir(), kind);
+    std::env::temp_dir().join(format!("memscope-{kind}-{}-{}", std::process::id(), next_serial()))
+}
+
+/// Remove `memscope-{kind}-{pid}[-…]` folders under `root` whose process no longer runs.
+pub fn sweep_stale(root: &std::path::Path, kind: &str) -> usize {
+    let prefix = format!("memscope-{kind}-");
+    let Ok(entries) = std::fs::read_dir(root) else { return 0 };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) =
+            name.strip_prefix(&prefix).and_then(|r| r.split('-').next()).and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !process_alive(pid) && std::fs::remove_dir_all(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// Whether a process with this id runs (Linux: /proc; elsewhere assumed alive, never removed).
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") { std::path::Path::new(&format!("/proc/{pid}")).exists() } else { true }
 }
 
 fn next_serial() -> u64 {
@@ -948,5 +980,34 @@ mod tests {
         let agents: std::collections::HashSet<_> = who.iter().map(|w| w.1).collect();
         assert!(users.len() >= 5 && agents.len() == fx.agents.len(), "{users:?} {agents:?}");
         assert!(fx.conversations.iter().all(|c| c.agent.as_ref().is_none_or(|a| fx.agents.contains(a))));
+    }
+}
+
+#[cfg(test)]
+mod sweep_tests {
+    #[test]
+    fn folders_of_processes_that_are_gone_are_removed_others_kept() {
+        let root = std::env::temp_dir().join(format!("memscope-sweep-test-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let me = std::process::id();
+        for name in [
+            format!("memscope-demo-{dead}-0"),
+            format!("memscope-demo-{me}-0"),
+            "memscope-demo-1-0".into(),
+            "other".into(),
+        ] {
+            std::fs::create_dir_all(root.join(name).join("inner")).unwrap();
+        }
+        assert_eq!(super::sweep_stale(&root, "demo"), 1);
+        let mut left: Vec<String> =
+            std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        let mut want = vec![format!("memscope-demo-{me}-0"), "memscope-demo-1-0".into(), "other".into()];
+        want.sort();
+        assert_eq!(left, want);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

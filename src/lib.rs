@@ -168,7 +168,14 @@ pub fn run() -> std::process::ExitCode {
     match rt.block_on(run_cli(cli)) {
         Ok(code) => std::process::ExitCode::from(code),
         Err(f) => {
-            eprintln!("error: {}", ui::text::sanitize_str(&f.to_string()));
+            // One `error:` line; a message that lists several problems (an import's bad lines)
+            // keeps one line each, every line made safe for a terminal.
+            let msg = f.to_string();
+            let mut lines = msg.lines();
+            eprintln!("error: {}", ui::text::sanitize_str(lines.next().unwrap_or_default()));
+            for l in lines {
+                eprintln!("{}", ui::text::sanitize_str(l));
+            }
             std::process::ExitCode::from(exit_code(cmd.as_ref(), &f))
         }
     }
@@ -276,7 +283,7 @@ async fn run_demo(mut cfg: config::Config, no_tui: bool, firestore_emulator: boo
     let plan = demo::seed_plan(&demo::fixture()?, demo::CONVERSATIONS)?;
     store::redis::apply_seed(&server.url(), &plan).await.map_err(|e| eyre!("seeding the demo failed: {e}"))?;
     // Long-term tier: an embedded SQLite file in the same temp dir, unless one is configured.
-    let lt_dir = std::env::temp_dir().join(format!("memscope-demo-{}", std::process::id()));
+    let lt_dir = demo::private_dir("demo");
     let _cleanup = RemoveOnDrop(lt_dir.clone());
     // The newest conversation ends a few minutes ago.
     let now = domain::Ts::now().secs;

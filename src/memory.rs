@@ -376,7 +376,9 @@ impl Memory {
                     .into(),
             )
         })?;
-        let long_term = crate::store::build_long_term(lt).await?;
+        // Files are opened for writing only when this layer writes.
+        let access = if writes { crate::store::Access::ReadWrite } else { crate::store::Access::ReadOnly };
+        let long_term = crate::store::build_long_term(lt, access).await?;
         let redis = match &cfg.redis {
             Some(rc) => {
                 let r = crate::store::redis::RedisStore::connect(rc, None)?;
@@ -387,7 +389,7 @@ impl Memory {
         };
         let vector = match &cfg.vector {
             Some(vc) => {
-                let store = crate::store::build_vector(vc).await?;
+                let store = crate::store::build_vector(vc, access).await?;
                 let embedder: Arc<dyn Embedder> = Arc::from(crate::embed::for_config(cfg)?);
                 Some(VectorTier { store, embedder, namespace: vc.namespace.clone(), text_field: vc.text_field.clone() })
             }

@@ -84,3 +84,60 @@ fn import_is_idempotent_everywhere_and_audit_sees_drift() {
     assert_eq!(out.status.code(), Some(2), "a bad input line is a usage error");
     assert!(text(&out).contains("msgs.jsonl:1: missing field `content`"), "{}", text(&out));
 }
+
+/// Lines that pass the shape checks but that Firestore would reject (reserved ids, ids over
+/// 1,500 bytes, documents over 1 MiB, timestamps outside years 1–9999) and one message id given
+/// twice with different content: each named by file and line, exit 2, nothing written anywhere.
+#[test]
+fn import_checks_firestores_limits_up_front_and_writes_nothing_on_a_bad_file() {
+    let redis = support::redis();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = d.join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[profile.p.redis]\nurl = \"{}\"\n[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{d}/m.db\"\n",
+            redis.url(),
+            d = d.display()
+        ),
+    )
+    .unwrap();
+    let ok = |id: &str, content: &str| {
+        format!(
+            r#"{{"conversation_id": "c1", "message_id": "{id}", "user_id": "u", "role": "user", "content": "{content}"}}"#
+        )
+    };
+    let lines = [
+        ok("m1", "fine"),
+        ok("__reserved__", "x"),
+        ok(&"i".repeat(1501), "x"),
+        ok("m4", &"x".repeat(1_100_000)),
+        r#"{"conversation_id": "c1", "message_id": "m5", "user_id": "u", "role": "user", "content": "x", "timestamp": "10000-01-01T00:00:00"}"#.to_string(),
+        r#"{"conversation_id": "c1", "message_id": "m6", "user_id": "u", "role": "user", "content": "x", "timestamp": 1e20}"#.to_string(),
+        ok("m1", "other content"),
+        ok("m1", "fine"),
+    ];
+    let file = d.join("bad.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = run(d, &["--config", cfg.to_str().unwrap(), "--write", "import", file.to_str().unwrap()]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    for (n, what) in [
+        (2, "reserved by Firestore"),
+        (3, "1501 bytes"),
+        (4, "1 MiB"),
+        (5, "10000-01-01T00:00:00Z is outside Firestore's range"),
+        (6, "1e+20 is outside Firestore's range"),
+        (7, "already given on line 1 with other content"),
+    ] {
+        let line = t.lines().find(|l| l.contains(&format!("bad.jsonl:{n}: "))).unwrap_or_default();
+        assert!(line.contains(what), "line {n} ({what}): {t}");
+    }
+    assert!(!t.contains("bad.jsonl:8:"), "an identical repeat is not an error: {t}");
+    assert!(t.contains("nothing was imported"), "{t}");
+    assert!(!d.join("m.db").exists(), "no long-term file was created");
+    let mut rc = support::client(&redis);
+    let n: i64 = redis::cmd("DBSIZE").query(&mut rc).unwrap();
+    assert_eq!(n, 0, "nothing was written to Redis");
+}

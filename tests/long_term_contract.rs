@@ -412,3 +412,74 @@ async fn conversations_without_updated_at_are_listed(store: Arc<dyn LongTermStor
     }
 }
 contract!(conversations_without_updated_at_are_listed);
+
+/// Read-only mode touches nothing: another program's SQLite database is reported as not a
+/// memscope store and left byte for byte as it was — read-only and even with writes allowed —
+/// and a memscope store opened read-only is read without a byte changing.
+#[tokio::test]
+async fn read_only_opens_change_no_byte_of_a_file() {
+    use memscope::store::local_vectors::LocalVectors;
+    use memscope::store::{Access, build_long_term, build_vector};
+    let dir = tempfile::tempdir().unwrap();
+    let foreign = dir.path().join("history.db");
+    {
+        let c = rusqlite::Connection::open(&foreign).unwrap();
+        c.execute_batch("CREATE TABLE chat(id INTEGER PRIMARY KEY, body TEXT); INSERT INTO chat(body) VALUES ('hi');")
+            .unwrap();
+    }
+    // The file's length and FNV-1a hash (no multi-kilobyte vectors in a failure message).
+    let bytes = |p: &std::path::Path| {
+        let b = std::fs::read(p).unwrap();
+        (b.len(), b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, x| (h ^ *x as u64).wrapping_mul(0x0100_0000_01b3)))
+    };
+    let listing = |d: &std::path::Path| {
+        let mut v: Vec<String> =
+            std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        v.sort();
+        v
+    };
+    let before = (bytes(&foreign), listing(dir.path()));
+    let path = foreign.display().to_string();
+    let lt = memscope::config::LongTermConfig::Sqlite { path: path.clone() };
+    let vc = memscope::config::VectorConfig::local(Some(path.clone()));
+    for access in [Access::ReadOnly, Access::ReadWrite] {
+        let e = build_long_term(&lt, access).await.err().expect("refused");
+        assert!(e.to_string().contains("not a memscope store") && e.to_string().contains("chat"), "{e}");
+        let e = build_vector(&vc, access).await.err().expect("refused");
+        assert!(e.to_string().contains("not a memscope store"), "{e}");
+    }
+    assert_eq!((bytes(&foreign), listing(dir.path())), before, "the foreign file is unchanged");
+
+    // A missing file is not created in read-only mode.
+    let missing = dir.path().join("nope.db").display().to_string();
+    let e = build_long_term(&memscope::config::LongTermConfig::Sqlite { path: missing }, Access::ReadOnly)
+        .await
+        .err()
+        .expect("refused");
+    assert!(e.to_string().contains("does not exist"), "{e}");
+    assert!(!dir.path().join("nope.db").exists());
+
+    // A memscope store written, closed, then read read-only: every byte stays.
+    let ours = dir.path().join("memory.db");
+    {
+        let s = SqliteStore::open(ours.to_str().unwrap()).unwrap();
+        s.put("conversations/c1", vec![("title".into(), FsValue::String("t".into()))]).await.unwrap();
+        let v = LocalVectors::open(ours.to_str().unwrap(), memscope::domain::Metric::Cosine).unwrap();
+        let rec =
+            memscope::domain::VectorRecord { id: "x".into(), values: vec![1.0, 0.0], metadata: Default::default() };
+        memscope::store::VectorStore::upsert(&v, vec![rec], "").await.unwrap();
+    }
+    let before = (bytes(&ours), listing(dir.path()));
+    let lt = memscope::config::LongTermConfig::Sqlite { path: ours.display().to_string() };
+    let store = build_long_term(&lt, Access::ReadOnly).await.unwrap();
+    assert_eq!(store.count_conversations(&ConvFilter::All).await.unwrap(), 1);
+    assert!(store.put("conversations/c2", vec![]).await.is_err(), "a read-only store refuses writes");
+    let v = LocalVectors::open_read_only(ours.to_str().unwrap(), memscope::domain::Metric::Cosine).unwrap();
+    assert_eq!(memscope::store::VectorStore::fetch(&v, &["x".into()], "").await.unwrap().len(), 1);
+    drop((store, v));
+    // The database's bytes stay; SQLite's read-only WAL reader may add its shared-memory
+    // sidecar files (memory.db-shm/-wal) beside a WAL-mode store, as any reader does.
+    assert_eq!(bytes(&ours), before.0, "a memscope store read read-only is unchanged");
+    let added: Vec<String> = listing(dir.path()).into_iter().filter(|f| !before.1.contains(f)).collect();
+    assert!(added.iter().all(|f| f == "memory.db-shm" || f == "memory.db-wal"), "{added:?}");
+}

@@ -189,13 +189,16 @@ async fn pinecone_upserts_are_batched_by_count() {
 async fn local_index_opened_twice_in_one_process_is_shared() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = memscope::config::VectorConfig::local(Some(dir.path().join("v.db").display().to_string()));
-    let a = memscope::store::build_vector(&cfg).await.unwrap();
-    let b = memscope::store::build_vector(&cfg).await.unwrap();
+    use memscope::store::Access;
+    let a = memscope::store::build_vector(&cfg, Access::ReadWrite).await.unwrap();
+    let b = memscope::store::build_vector(&cfg, Access::ReadOnly).await.unwrap();
     let rec = memscope::domain::VectorRecord { id: "x".into(), values: vec![1.0, 0.0], metadata: Default::default() };
     a.upsert(vec![rec], "").await.unwrap();
-    assert_eq!(b.fetch(&["x".into()], "").await.unwrap().len(), 1, "b sees a's write");
+    assert_eq!(b.fetch(&["x".into()], "").await.unwrap().len(), 1, "a reader sees the writer's write");
     drop((a, b));
-    // Closed everywhere: a new handle reads the file again.
-    let c = memscope::store::build_vector(&cfg).await.unwrap();
+    // Closed everywhere: a new handle reads the file again (read-only: it cannot write).
+    let c = memscope::store::build_vector(&cfg, Access::ReadOnly).await.unwrap();
+    let rec = memscope::domain::VectorRecord { id: "y".into(), values: vec![1.0, 0.0], metadata: Default::default() };
+    assert!(matches!(c.upsert(vec![rec], "").await, Err(memscope::store::StoreError::ReadOnly(_))));
     assert_eq!(c.fetch(&["x".into()], "").await.unwrap().len(), 1);
 }

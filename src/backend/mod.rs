@@ -184,10 +184,11 @@ impl Backend {
         self.lt_conn.set(ConnState::Connecting);
         let slot = self.long_term.clone();
         let conn = self.lt_conn.clone();
+        let access = crate::store::Access::of(&self.cfg);
         tokio::spawn(async move {
             let mut wait = std::time::Duration::from_secs(1);
             loop {
-                match crate::store::build_long_term(&lt).await {
+                match crate::store::build_long_term(&lt, access).await {
                     Ok(store) => {
                         let ping = store.ping().await;
                         if let Ok(mut s) = slot.lock() {
@@ -221,7 +222,7 @@ impl Backend {
             let mut wait = std::time::Duration::from_secs(1);
             loop {
                 let r = async {
-                    let store = crate::store::build_vector(&vc).await?;
+                    let store = crate::store::build_vector(&vc, crate::store::Access::of(&cfg)).await?;
                     let embedder: Option<Arc<dyn crate::embed::Embedder>> = {
                         let has_embedding = cfg.embedding.is_some();
                         let cfg = cfg.clone();

@@ -410,7 +410,8 @@ impl LongTermStore for FirestoreStore {
             untimed.done = ended;
             items.extend(more.into_iter().map(Message::from_doc));
         }
-        let next = (!(runs.iter().all(|r| r.done) && untimed.done)).then_some(Cursor::Merged { runs: Box::new(runs), untimed });
+        let next = (!(runs.iter().all(|r| r.done) && untimed.done))
+            .then_some(Cursor::Merged { runs: Box::new(runs), untimed });
         Ok(Page { items, next })
     }
 

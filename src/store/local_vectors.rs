@@ -26,6 +26,8 @@ pub struct LocalVectors {
     metric: Metric,
     db: Option<Arc<Mutex<rusqlite::Connection>>>,
     label: String,
+    /// False when the file was opened read-only: upserts and deletes are refused.
+    writable: bool,
 }
 
 fn err(e: impl std::fmt::Display) -> StoreError {
@@ -105,15 +107,21 @@ impl LocalVectors {
             metric,
             db: None,
             label: "local (in memory)".into(),
+            writable: true,
         }
     }
 
-    /// Open (or create) the index persisted at `path` and load it into memory.
+    /// Open (or create) the index persisted at `path` for writing and load it into memory. A
+    /// file holding another program's tables is refused, never given memscope's schema.
     pub fn open(path: &str, metric: Metric) -> Result<LocalVectors, StoreError> {
         if let Some(dir) = std::path::Path::new(path).parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        if std::path::Path::new(path).exists() {
+            let ro = super::sqlite::open_read_only(path)?;
+            super::sqlite::check_ours(&ro, path, &["meta", "documents", "vectors"])?;
         }
         let conn = rusqlite::Connection::open(path).map_err(err)?;
         conn.execute_batch(
@@ -123,11 +131,45 @@ impl LocalVectors {
                 vals BLOB NOT NULL, metadata TEXT NOT NULL, PRIMARY KEY(namespace, id));",
         )
         .map_err(err)?;
+        Self::load(conn, path, metric, true)
+    }
+
+    /// Open an existing index without ever writing to its file (no schema, no journal change);
+    /// upserts and deletes are refused.
+    pub fn open_read_only(path: &str, metric: Metric) -> Result<LocalVectors, StoreError> {
+        let conn = super::sqlite::open_read_only(path)?;
+        super::sqlite::check_ours(&conn, path, &["vectors"])?;
+        let has: bool = conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'vectors'", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(err)?
+            > 0;
+        if !has {
+            // A memscope file without vectors yet: an empty index, nothing created.
+            return Ok(LocalVectors {
+                index: RwLock::new((None, BTreeMap::new())),
+                metric,
+                db: None,
+                label: format!("local {path} (read-only)"),
+                writable: false,
+            });
+        }
+        Self::load(conn, path, metric, false)
+    }
+
+    fn load(
+        conn: rusqlite::Connection,
+        path: &str,
+        metric: Metric,
+        writable: bool,
+    ) -> Result<LocalVectors, StoreError> {
         let me = LocalVectors {
             index: RwLock::new((None, BTreeMap::new())),
             metric,
             db: None,
-            label: format!("local {path}"),
+            label: if writable { format!("local {path}") } else { format!("local {path} (read-only)") },
+            writable,
         };
         {
             let mut st = conn.prepare("SELECT namespace, id, vals, metadata FROM vectors").map_err(err)?;
@@ -318,6 +360,9 @@ impl VectorStore for LocalVectors {
     }
 
     async fn upsert(&self, records: Vec<VectorRecord>, namespace: &str) -> Result<u64, StoreError> {
+        if !self.writable {
+            return Err(StoreError::ReadOnly(format!("an upsert to {}", self.label)));
+        }
         let n = records.len() as u64;
         {
             let mut idx = self.index.write().map_err(err)?;
@@ -363,6 +408,9 @@ impl VectorStore for LocalVectors {
     }
 
     async fn delete(&self, ids: &[String], namespace: &str) -> Result<(), StoreError> {
+        if !self.writable {
+            return Err(StoreError::ReadOnly(format!("a delete in {}", self.label)));
+        }
         {
             let mut idx = self.index.write().map_err(err)?;
             let dim = idx.0.unwrap_or(0);

@@ -155,21 +155,49 @@ pub trait VectorStore: Send + Sync {
     }
 }
 
+/// Whether files memscope opens may be written. In read-only mode a SQLite file is opened
+/// read-only and never given schema (servers are guarded per write instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+impl Access {
+    /// Read-write only when the profile allows writes.
+    pub fn of(cfg: &crate::config::Config) -> Access {
+        if cfg.read_only { Access::ReadOnly } else { Access::ReadWrite }
+    }
+}
+
 /// The one place where the long-term implementation is chosen.
 pub async fn build_long_term(
     cfg: &crate::config::LongTermConfig,
+    access: Access,
 ) -> Result<std::sync::Arc<dyn LongTermStore>, StoreError> {
     use crate::config::LongTermConfig;
     Ok(match cfg {
         LongTermConfig::Firestore { project_id, database_id, emulator_host } => std::sync::Arc::new(
             firestore::FirestoreStore::connect(project_id, database_id, emulator_host.as_deref()).await?,
         ),
-        LongTermConfig::Sqlite { path } => std::sync::Arc::new(sqlite::SqliteStore::open(path)?),
+        LongTermConfig::Sqlite { path } => {
+            let path = path.clone();
+            let s = tokio::task::spawn_blocking(move || match access {
+                Access::ReadWrite => sqlite::SqliteStore::open(&path),
+                Access::ReadOnly => sqlite::SqliteStore::open_read_only(&path),
+            })
+            .await
+            .map_err(|e| StoreError::Other(e.to_string()))??;
+            std::sync::Arc::new(s)
+        }
     })
 }
 
 /// The one place where the vector store is chosen.
-pub async fn build_vector(cfg: &crate::config::VectorConfig) -> Result<std::sync::Arc<dyn VectorStore>, StoreError> {
+pub async fn build_vector(
+    cfg: &crate::config::VectorConfig,
+    access: Access,
+) -> Result<std::sync::Arc<dyn VectorStore>, StoreError> {
     use crate::domain::Metric;
     Ok(match cfg.backend.as_str() {
         "pinecone" => {
@@ -197,15 +225,27 @@ pub async fn build_vector(cfg: &crate::config::VectorConfig) -> Result<std::sync
                 Some(rest) => std::env::var("HOME").map(|h| format!("{h}/{rest}")).unwrap_or(path.clone()),
                 None => path,
             };
-            let key = std::fs::canonicalize(&path).map(|p| p.display().to_string()).unwrap_or(path.clone());
-            if let Some(open) = LOCAL_OPEN.lock().ok().and_then(|m| m.get(&key).and_then(std::sync::Weak::upgrade)) {
+            let file = std::fs::canonicalize(&path).map(|p| p.display().to_string()).unwrap_or(path.clone());
+            let key = format!("{file}\0{access:?}");
+            // A reader shares a writer's index open in this process (the demo's TUI sees what its
+            // agents write); a writer needs its own read-write instance.
+            let shared = [format!("{file}\0{:?}", Access::ReadWrite), key.clone()];
+            let candidates = if access == Access::ReadOnly { &shared[..] } else { &shared[..1] };
+            if let Some(open) = LOCAL_OPEN
+                .lock()
+                .ok()
+                .and_then(|m| candidates.iter().find_map(|k| m.get(k).and_then(std::sync::Weak::upgrade)))
+            {
                 return Ok(open);
             }
             let p2 = path.clone();
             let store = std::sync::Arc::new(
-                tokio::task::spawn_blocking(move || local_vectors::LocalVectors::open(&p2, metric))
-                    .await
-                    .map_err(|e| StoreError::Other(e.to_string()))??,
+                tokio::task::spawn_blocking(move || match access {
+                    Access::ReadWrite => local_vectors::LocalVectors::open(&p2, metric),
+                    Access::ReadOnly => local_vectors::LocalVectors::open_read_only(&p2, metric),
+                })
+                .await
+                .map_err(|e| StoreError::Other(e.to_string()))??,
             );
             if let Ok(mut m) = LOCAL_OPEN.lock() {
                 m.retain(|_, w| w.strong_count() > 0);

@@ -87,26 +87,94 @@ fn decode_fields(s: &str) -> Vec<(String, FsValue)> {
     v
 }
 
+/// `~/` expanded.
+pub fn expand_home(path: &str) -> String {
+    match path.strip_prefix("~/") {
+        Some(rest) => std::env::var("HOME").map(|h| format!("{h}/{rest}")).unwrap_or_else(|_| path.to_string()),
+        None => path.to_string(),
+    }
+}
+
+/// A connection that cannot write: SQLite's read-only open (no file is created) plus
+/// `query_only`, so not even a pragma changes the file.
+pub(crate) fn open_read_only(path: &str) -> Result<rusqlite::Connection, StoreError> {
+    use rusqlite::OpenFlags;
+    if !std::path::Path::new(path).exists() {
+        return Err(StoreError::NotConfigured(format!(
+            "{path} does not exist (read-only mode creates no file: pass --write, or point the profile at an existing store)"
+        )));
+    }
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(|e| StoreError::Other(format!("{path}: {e}")))?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+    conn.execute_batch("PRAGMA query_only = ON;").map_err(err)?;
+    Ok(conn)
+}
+
+/// The file is empty or holds memscope's tables (`want`: at least one of them); another
+/// program's database is named as such, with its tables, and left alone.
+pub(crate) fn check_ours(conn: &rusqlite::Connection, path: &str, want: &[&str]) -> Result<(), StoreError> {
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+        .map_err(|e| StoreError::Other(format!("{path} is not a SQLite database memscope can read: {e}")))?;
+    if tables.is_empty() || tables.iter().any(|t| want.contains(&t.as_str())) {
+        return Ok(());
+    }
+    let shown: Vec<&str> = tables.iter().take(8).map(String::as_str).collect();
+    Err(StoreError::NotConfigured(format!(
+        "{path} is not a memscope store (it holds the tables {}{}); memscope leaves it unchanged — point the profile at a memscope store or a new file",
+        shown.join(", "),
+        if tables.len() > 8 { ", …" } else { "" }
+    )))
+}
+
 fn row_doc(path: String, fields: String, updated_us: i64) -> Document {
     Document { path, fields: decode_fields(&fields), update_time: Some(Ts::from_micros(updated_us)) }
 }
 
 impl SqliteStore {
-    /// Open (and create or migrate) the store at `path`; `~/` is expanded.
+    /// Open (and create or migrate) the store at `path` for writing; `~/` is expanded. A file
+    /// that holds another program's tables is refused, never given memscope's schema.
     pub fn open(path: &str) -> Result<SqliteStore, StoreError> {
-        let expanded = match path.strip_prefix("~/") {
-            Some(rest) => std::env::var("HOME").map(|h| format!("{h}/{rest}")).unwrap_or_else(|_| path.to_string()),
-            None => path.to_string(),
-        };
+        let expanded = expand_home(path);
         if let Some(dir) = std::path::Path::new(&expanded).parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
+        if std::path::Path::new(&expanded).exists() {
+            // Look before writing anything: a foreign database is left exactly as it is.
+            let ro = open_read_only(&expanded)?;
+            check_ours(&ro, &expanded, &["meta", "documents", "vectors"])?;
+        }
         let conn = rusqlite::Connection::open(&expanded).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;").map_err(err)?;
         Self::migrate(&conn)?;
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), path: expanded })
+    }
+
+    /// Open an existing store without writing to it, ever: the file is opened read-only (no
+    /// schema, no journal mode change); a missing file or one memscope did not create is an error
+    /// that says so.
+    pub fn open_read_only(path: &str) -> Result<SqliteStore, StoreError> {
+        let expanded = expand_home(path);
+        let conn = open_read_only(&expanded)?;
+        check_ours(&conn, &expanded, &["documents"])?;
+        let v: Option<i64> = conn
+            .query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+            .optional()
+            .map_err(err)?;
+        if v.is_some_and(|v| v > SCHEMA_VERSION) {
+            return Err(StoreError::Other(format!(
+                "{expanded} has schema version {}; this memscope understands up to {SCHEMA_VERSION}: upgrade memscope",
+                v.unwrap_or_default()
+            )));
+        }
         Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), path: expanded })
     }
 
