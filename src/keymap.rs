@@ -190,6 +190,7 @@ const TABLE: &[Entry] = &[
     (Action::SearchPrev, "search_prev", Context::Thread, &["N"], "previous match", false),
     (Action::ToggleSide, "side_panel", Context::Thread, &["i"], "conversation, user and agent documents", true),
     (Action::Trace, "trace", Context::Thread, &["t"], "trace the message across the tiers", true),
+    (Action::Refresh, "thread_refresh", Context::Thread, &["r"], "read the trace and tier badges again", false),
     (Action::Back, "thread_back", Context::Thread, &["Esc", "h", "Left"], "back (closes the trace first)", true),
     (Action::Up, "browser_up", Context::Browser, &["k", "Up"], "move up", false),
     (Action::Down, "browser_down", Context::Browser, &["j", "Down"], "move down", false),

@@ -154,4 +154,16 @@ async fn rediss_with_a_private_ca() {
     // Without the CA the certificate is rejected: an error, not a hang.
     let s = RedisStore::connect(&RedisConfig::new(&url), None).unwrap();
     assert!(s.ping().await.is_err());
+
+    // TLS to the plain port: the error says the URL asks for TLS, not only "timed out".
+    let mut plain = RedisConfig::new(format!("rediss://127.0.0.1:{}/0", r.port()));
+    plain.tls_ca_file = Some(ca.clone());
+    plain.timeout_ms = 500;
+    let e = RedisStore::connect(&plain, None).unwrap().ping().await.unwrap_err().to_string();
+    assert!(e.contains("asks for TLS") && e.contains("redis://"), "{e}");
+    // Plain to the TLS port: the hint points the other way.
+    let mut tls = RedisConfig::new(format!("redis://127.0.0.1:{tls_port}/0"));
+    tls.timeout_ms = 500;
+    let e = RedisStore::connect(&tls, None).unwrap().ping().await.unwrap_err().to_string();
+    assert!(e.contains("rediss://"), "{e}");
 }

@@ -61,6 +61,13 @@ impl ConnTracker {
         if r.is_err() {
             self.errors.fetch_add(1, Relaxed);
         }
+        self.observe(r);
+    }
+
+    /// The state a result proves, without counting it as one of memscope's own calls (the
+    /// health probes): the header, the tabs and Health read one source of tier state, and an
+    /// idle view notices an outage and a recovery through it.
+    fn observe<T>(&self, r: &Result<T, StoreError>) {
         let state = match r {
             Ok(_) => ConnState::Up,
             Err(e) if e.is_connection() => ConnState::Down(e.to_string()),
@@ -69,6 +76,14 @@ impl ConnTracker {
         };
         self.set(state);
     }
+    /// The last error the tier was down with, if it is down.
+    fn down_reason(&self) -> Option<String> {
+        match self.last.lock().ok()?.as_ref()? {
+            ConnState::Down(e) => Some(e.clone()),
+            _ => None,
+        }
+    }
+
     fn set(&self, state: ConnState) {
         let Ok(mut last) = self.last.lock() else {
             return;
@@ -107,6 +122,14 @@ pub struct Backend {
     write_mode: bool,
     tasks: HashMap<Slot, AbortHandle>,
     tx: UnboundedSender<BackendEvent>,
+}
+
+/// A probe of a store that is not connected: the connect loop's error when there is one.
+fn not_connected(reason: &Option<String>, doing: &str) -> StoreError {
+    match reason {
+        Some(e) => StoreError::Unreachable(format!("not connected: {e}")),
+        None => StoreError::Unreachable(format!("still {doing}")),
+    }
 }
 
 /// Handles of a running backend.
@@ -330,6 +353,10 @@ impl Backend {
                         }
                         continue;
                     }
+                    // Not connected because connecting failed: the sample says why (the connect
+                    // loop's error), not "still connecting".
+                    let not_ready_reason =
+                        if not_ready { tracker_for_state.as_ref().and_then(|t| t.down_reason()) } else { None };
                     tokio::spawn(async move {
                         let mono_ms = start.elapsed().as_millis() as u64;
                         let wall_secs = std::time::SystemTime::now()
@@ -370,7 +397,7 @@ impl Backend {
                                         .lock()
                                         .ok()
                                         .and_then(|g| g.clone())
-                                        .ok_or_else(|| StoreError::Unreachable("still connecting".into()))?;
+                                        .ok_or_else(|| not_connected(&not_ready_reason, "connecting"))?;
                                     s.latency_ms = Some(store.ping().await?.as_secs_f64() * 1e3);
                                     if heavy {
                                         s.documents =
@@ -382,7 +409,7 @@ impl Backend {
                                         .lock()
                                         .ok()
                                         .and_then(|g| g.clone())
-                                        .ok_or_else(|| StoreError::Unreachable("still connecting".into()))?;
+                                        .ok_or_else(|| not_connected(&not_ready_reason, "connecting"))?;
                                     let st = side.store.stats().await?;
                                     s.latency_ms = Some(t0.elapsed().as_secs_f64() * 1e3);
                                     s.vectors = Some(st);
@@ -392,7 +419,7 @@ impl Backend {
                                         .lock()
                                         .ok()
                                         .and_then(|g| g.clone())
-                                        .ok_or_else(|| StoreError::Unreachable("still loading".into()))?;
+                                        .ok_or_else(|| not_connected(&not_ready_reason, "loading"))?;
                                     if let Some(e) = &side.embedder {
                                         e.embed(&["health".to_string()], crate::embed::Kind::Passage).await?;
                                         s.latency_ms = Some(t0.elapsed().as_secs_f64() * 1e3);
@@ -402,6 +429,14 @@ impl Backend {
                             Ok(())
                         }
                         .await;
+                        // The probe's answer is the tier's state too (unless the store is not
+                        // even connected: its connect loop reports that state).
+                        if let Some(t) = &tracker
+                            && !not_ready
+                            && p != Probe::Embedder
+                        {
+                            t.observe(&r);
+                        }
                         if let Err(e) = r {
                             s.error = Some(e.to_string());
                         }

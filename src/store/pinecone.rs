@@ -145,7 +145,24 @@ impl Pinecone {
         self.send_url(method, url, body).await
     }
 
+    /// One call, retries included, within one deadline (`timeout`): a hanging or rate-limited
+    /// Pinecone is reported once that time is up, not after every retry's own timeout.
     async fn send_url(&self, method: Method, url: Url, body: Option<Value>) -> Result<Value, StoreError> {
+        let deadline = tokio::time::Instant::now() + self.opts.timeout;
+        let ms = self.opts.timeout.as_millis() as u64;
+        match tokio::time::timeout_at(deadline, self.send_until(method, url, body, deadline)).await {
+            Ok(r) => r,
+            Err(_) => Err(StoreError::Timeout(ms)),
+        }
+    }
+
+    async fn send_until(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Value>,
+        deadline: tokio::time::Instant,
+    ) -> Result<Value, StoreError> {
         let mut attempt = 0u32;
         loop {
             let mut req = self
@@ -189,12 +206,21 @@ impl Pinecone {
                 });
             }
             let retryable = matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504);
+            let msg = error_message(&text);
             if retryable && attempt < MAX_RETRIES {
                 attempt += 1;
-                tokio::time::sleep(self.backoff(attempt, retry_after)).await;
+                let wait = self.backoff(attempt, retry_after);
+                if tokio::time::Instant::now() + wait >= deadline {
+                    // Waiting as asked would overrun the deadline: say so now.
+                    return Err(StoreError::Unreachable(format!(
+                        "pinecone {status}: {msg} (asked to retry in {:.1} s, past this call's {} ms deadline)",
+                        wait.as_secs_f64(),
+                        self.opts.timeout.as_millis()
+                    )));
+                }
+                tokio::time::sleep(wait).await;
                 continue;
             }
-            let msg = error_message(&text);
             return Err(match status {
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                     StoreError::Server(format!("{status}: {msg} (check PINECONE_API_KEY)"))

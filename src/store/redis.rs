@@ -28,6 +28,30 @@ pub struct RedisStore {
     own_misses: std::sync::atomic::AtomicU64,
 }
 
+/// A connection failure that is likely a TLS mismatch says so: a TLS client (`rediss://`) on a
+/// plain server waits for a handshake that never comes (a time-out); a plain client on a TLS
+/// server sees its connection reset or garbage.
+fn tls_hint(url: &str, e: StoreError) -> StoreError {
+    let tls = url.starts_with("rediss://") || url.starts_with("valkeys://");
+    match e {
+        StoreError::Timeout(ms) if tls => StoreError::Unreachable(format!(
+            "no reply within {ms} ms — the URL asks for TLS (rediss://): if the server speaks plain Redis, use redis://"
+        )),
+        StoreError::Unreachable(m) if tls && !m.contains("refused") => StoreError::Unreachable(format!(
+            "{m} — the URL asks for TLS (rediss://): if the server speaks plain Redis, use redis://"
+        )),
+        StoreError::Unreachable(m)
+            if !tls
+                && ["reset", "broken pipe", "unexpected", "invalid", "parse"]
+                    .iter()
+                    .any(|w| m.to_lowercase().contains(w)) =>
+        {
+            StoreError::Unreachable(format!("{m} — if the server requires TLS, use rediss://"))
+        }
+        other => other,
+    }
+}
+
 fn map_err(e: redis::RedisError) -> StoreError {
     if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout() {
         StoreError::Unreachable(e.to_string())
@@ -95,10 +119,11 @@ impl RedisStore {
     }
 
     async fn run<T>(&self, ms: u64, f: impl Future<Output = redis::RedisResult<T>>) -> Result<T, StoreError> {
-        match tokio::time::timeout(Duration::from_millis(ms), f).await {
+        let r = match tokio::time::timeout(Duration::from_millis(ms), f).await {
             Ok(r) => r.map_err(map_err),
             Err(_) => Err(StoreError::Timeout(ms)),
-        }
+        };
+        r.map_err(|e| tls_hint(&self.cfg.url, e))
     }
 
     async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {

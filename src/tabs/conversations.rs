@@ -385,15 +385,7 @@ impl ConversationsTab {
                             });
                         } else {
                             t.follow_end = false;
-                            if !t.messages.is_empty() {
-                                let req = ids.fresh();
-                                t.badges_req = Some(req);
-                                cmds.push(Command::TierBadges {
-                                    req,
-                                    conversation: t.conv.id.clone(),
-                                    ids: t.messages.iter().map(|m| m.id.clone()).collect(),
-                                });
-                            }
+                            cmds.extend(Self::badges_cmd(t, ids));
                         }
                     }
                     Err(e) => {
@@ -527,6 +519,20 @@ impl ConversationsTab {
     }
 
     /// Trace the selected message (the panel follows the selection while open).
+    /// Ask which faster tiers hold the thread's messages (once the whole thread is read).
+    fn badges_cmd(t: &mut Thread, ids: &mut Ids) -> Option<Command> {
+        if t.messages.is_empty() || !t.done {
+            return None;
+        }
+        let req = ids.fresh();
+        t.badges_req = Some(req);
+        Some(Command::TierBadges {
+            req,
+            conversation: t.conv.id.clone(),
+            ids: t.messages.iter().map(|m| m.id.clone()).collect(),
+        })
+    }
+
     fn trace_selected(t: &mut Thread, ids: &mut Ids) -> Vec<Command> {
         let Some(m) = t.messages.get(t.selected) else { return vec![] };
         if t.trace.as_ref().is_some_and(|v| v.message == m.id && v.req.is_some()) {
@@ -677,6 +683,16 @@ impl ConversationsTab {
             }
             Action::Trace if n == 0 => return (vec![], Some("no message to trace yet".into())),
             Action::Trace => return (Self::trace_selected(t, ids), None),
+            // `r`: the trace (when open) and the tier badges, read again.
+            Action::Refresh => {
+                let mut cmds = Vec::new();
+                if let Some(v) = &mut t.trace {
+                    v.req = None;
+                    cmds.extend(Self::trace_selected(t, ids));
+                }
+                cmds.extend(Self::badges_cmd(t, ids));
+                return (cmds, None);
+            }
             Action::Back if t.trace.is_some() => {
                 t.trace = None;
                 return (vec![Command::Cancel(crate::message::Slot::Trace)], None);

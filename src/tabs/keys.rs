@@ -328,6 +328,10 @@ impl KeysTab {
             v.req = Some(req);
             cmds.push(Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() });
         }
+        // Metadata that failed during the outage ("…" in the TYPE/TTL/SIZE columns).
+        self.meta_req = None;
+        self.meta_inflight.clear();
+        cmds.extend(self.visible_meta(ids));
         cmds.push(self.info_cmd(ids));
         cmds
     }

@@ -283,7 +283,11 @@ impl SearchTab {
                         self.selected = self.selected.min(o.result.matches.len().saturating_sub(1));
                         self.outcome = Some(o);
                     }
-                    Err(e) => self.error = Some(e.to_string()),
+                    Err(e) => {
+                        // The previous query's results would answer another question: gone.
+                        self.outcome = None;
+                        self.error = Some(e.to_string());
+                    }
                 }
             }
             VecReply::Stats(r) if self.stats_req == Some(req) => {

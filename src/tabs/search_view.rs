@@ -175,7 +175,13 @@ fn render_results(f: &mut Frame, area: Rect, tab: &SearchTab) {
         return;
     }
     if matches.is_empty() {
-        let msg = if tab.searched.is_none() { "type a query: results appear as you type" } else { "no matches" };
+        let msg = if tab.error.is_some() {
+            "the search failed (the error is shown above): no results to show"
+        } else if tab.searched.is_none() {
+            "type a query: results appear as you type"
+        } else {
+            "no matches"
+        };
         lines.push(Line::styled(msg, theme::dim()));
     }
     let d = tab.pinned.as_ref().map(|(_, p)| diff(p, matches));

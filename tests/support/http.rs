@@ -11,6 +11,8 @@ pub struct Request {
     pub target: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When the whole request had arrived.
+    pub at: std::time::Instant,
 }
 
 impl Request {
@@ -164,5 +166,5 @@ async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Request> {
         }
         body.extend_from_slice(&tmp[..n]);
     }
-    Some(Request { method, target, headers, body })
+    Some(Request { method, target, headers, body, at: std::time::Instant::now() })
 }
