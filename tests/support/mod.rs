@@ -3,6 +3,7 @@
 //! through their channels.
 #![allow(dead_code)]
 
+pub mod fake_filter;
 pub mod fake_pinecone;
 pub mod http;
 pub mod pty;
