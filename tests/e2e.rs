@@ -68,7 +68,7 @@ fn a_frozen_server_never_delays_a_keypress() {
         let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
         let _: () = redis::cmd("DEBUG").arg("SLEEP").arg(4).query(&mut c).unwrap();
     });
-    std::thread::sleep(Duration::from_millis(300));
+    support::wait_frozen(&r.url());
     // Ask for Redis work (rescan), then for pure UI work: both answered while Redis sleeps.
     t.send("r");
     t.send("?");
@@ -141,8 +141,7 @@ fn demo_seeds_a_private_server_and_stops_it_on_exit() {
     t.send("q");
     assert!(t.wait_exit(10).success());
     t.assert_restored();
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the demo's redis-server still runs");
+    assert!(support::wait_port_closed(port, 10), "the demo's redis-server still runs");
 }
 
 #[test]
@@ -162,8 +161,7 @@ fn demo_on_the_firestore_emulator_seeds_it_and_stops_it_on_exit() {
     t.send("q");
     assert!(t.wait_exit(20).success());
     t.assert_restored();
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the demo's emulator still runs");
+    assert!(support::wait_port_closed(port, 20), "the demo's emulator still runs");
 }
 
 #[test]
@@ -180,8 +178,7 @@ fn demo_stops_its_server_on_panic_too() {
         .and_then(|r| r.split('/').next())
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("the demo prints its server before the UI starts:\n{s}"));
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the demo's redis-server survived a panic");
+    assert!(support::wait_port_closed(port, 10), "the demo's redis-server survived a panic");
 }
 
 #[test]
@@ -198,13 +195,5 @@ fn demo_server_stops_even_when_memscope_is_killed() {
     // SIGKILL: no destructor, no handler runs. The server's watchdog must stop it.
     assert!(std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
     t.wait_exit(10);
-    let mut closed = false;
-    for _ in 0..50 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            closed = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert!(closed, "the demo's redis-server outlived a killed memscope");
+    assert!(support::wait_port_closed(port, 10), "the demo's redis-server outlived a killed memscope");
 }

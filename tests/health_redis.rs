@@ -119,7 +119,7 @@ async fn debug_sleep_raises_a_latency_alert_that_clears() {
         let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
         let _: () = redis::cmd("DEBUG").arg("SLEEP").arg(1).query(&mut c).unwrap();
     });
-    std::thread::sleep(std::time::Duration::from_millis(100));
+    support::wait_frozen(&r.url());
     let st = hist.push(sample(&s, 3000, s.health().await), window, &t).unwrap();
     sleeper.join().unwrap();
     assert_eq!(st.level, Level::Crit, "{st:?}");

@@ -64,6 +64,9 @@ async fn tree_expands_and_lazily_fetches_metadata_for_visible_rows_only() {
         p.cmd("SET").arg(format!("cache:item:{i:03}")).arg("v").arg("EX").arg(1000).ignore();
     }
     p.cmd("HSET").arg("session:1").arg("user").arg("alice").ignore();
+    // Two keys much larger than the others, for the sort by size.
+    p.cmd("SET").arg("cache:item:150").arg("x".repeat(20_000)).ignore();
+    p.cmd("SET").arg("cache:item:007").arg("x".repeat(5_000)).ignore();
     let _: () = p.query(&mut c).unwrap();
     let mut h = Harness::new(cfg(&r.url()));
     h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 201).await;
@@ -84,6 +87,12 @@ async fn tree_expands_and_lazily_fetches_metadata_for_visible_rows_only() {
     h.keys("s");
     h.keys("s");
     h.until(10, "bulk metadata", |a| a.keys.meta.len() == 201).await;
+    h.until(10, "sorted by size", |a| {
+        let names = row_names(a);
+        let pos = |k: &str| names.iter().position(|n| n.ends_with(k));
+        matches!((pos("150"), pos("007"), pos("000")), (Some(a), Some(b), Some(c)) if a < b && b < c)
+    })
+    .await;
 }
 
 async fn page(s: &RedisStore, key: &str, cursor: PageCursor) -> memscope::domain::ValuePage {
@@ -248,6 +257,9 @@ async fn read_only_sends_no_write_command_and_write_mode_needs_toggle_and_confir
     let mut c = client(&r);
     let _: () = redis::cmd("SET").arg("victim").arg("1").query(&mut c).unwrap();
     let _: () = redis::cmd("SET").arg("other").arg("2").query(&mut c).unwrap();
+    // The server's own count of write commands, from before anything read-only runs.
+    let writes = ["del", "unlink", "expire", "pexpire", "persist", "rename", "renamenx", "set"];
+    let before: u64 = writes.iter().map(|w| calls(&mut c, w)).sum();
 
     // Store guard: not armed → nothing sent.
     let s = RedisStore::connect(&RedisConfig::new(r.url()), None).unwrap();
@@ -262,8 +274,8 @@ async fn read_only_sends_no_write_command_and_write_mode_needs_toggle_and_confir
     h.keys("xy");
     assert!(h.app.popup.is_none());
     assert!(!h.sent.iter().any(|c| matches!(c, memscope::message::Command::Write { .. })));
-    let writes = ["del", "unlink", "expire", "pexpire", "persist", "rename", "renamenx", "set"];
-    let before: u64 = writes.iter().map(|w| calls(&mut c, w)).sum();
+    drop(h); // the read-only run is over: the server saw every command it sent
+    assert_eq!(writes.iter().map(|w| calls(&mut c, w)).sum::<u64>(), before, "the read-only run sent a write");
 
     // A profile that allows writes: still needs W, then a confirmation naming key and type.
     let mut conf = cfg(&r.url());
@@ -283,7 +295,7 @@ async fn read_only_sends_no_write_command_and_write_mode_needs_toggle_and_confir
     }
     h.keys("n"); // cancel
     assert!(!h.sent.iter().any(|c| matches!(c, memscope::message::Command::Write { .. })));
-    assert_eq!(writes.iter().map(|w| calls(&mut c, w)).sum::<u64>(), before, "read-only sent a write command");
+    assert_eq!(writes.iter().map(|w| calls(&mut c, w)).sum::<u64>(), before, "a cancelled write sent a command");
 
     // Rename never overwrites: RENAMENX onto an existing key fails and both stay.
     h.keys("R");
@@ -377,7 +389,7 @@ async fn frozen_server_times_out_the_call_not_the_ui() {
         let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
         let _: () = redis::cmd("DEBUG").arg("SLEEP").arg(2).query(&mut c).unwrap();
     });
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    support::wait_frozen(&r.url());
     let e = s.ping().await.unwrap_err();
     assert!(matches!(e, StoreError::Timeout(300)), "{e:?}");
     sleeper.join().unwrap();

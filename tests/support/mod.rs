@@ -165,3 +165,35 @@ pub fn project_id(test: &str) -> String {
         .take(60)
         .collect()
 }
+
+/// Block until the server at `url` is frozen (a `DEBUG SLEEP` sent elsewhere has started): a
+/// PING on a fresh connection gets no answer within 50 ms. A condition, not a head-start guess.
+pub fn wait_frozen(url: &str) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("redis://").split('/').next().unwrap().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_millis(50))).unwrap();
+        s.write_all(b"PING\r\n").unwrap();
+        let mut buf = [0u8; 16];
+        match s.read(&mut buf) {
+            Ok(n) if n > 0 => std::thread::sleep(std::time::Duration::from_millis(5)),
+            Ok(_) => panic!("{url} closed the connection"),
+            Err(_) => return, // no answer: asleep
+        }
+    }
+    panic!("{url} never froze");
+}
+
+/// Block until nothing listens on `port` any more (a server stopped), at most `secs`.
+pub fn wait_port_closed(port: u16, secs: u64) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    false
+}

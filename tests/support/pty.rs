@@ -10,6 +10,8 @@ pub struct Tui {
     writer: Box<dyn Write + Send>,
     pub child: Box<dyn portable_pty::Child + Send + Sync>,
     pub _home: tempfile::TempDir,
+    /// Signalled when the reader has seen the end of the output (the child is gone).
+    drained: std::sync::mpsc::Receiver<()>,
 }
 
 impl Tui {
@@ -38,6 +40,7 @@ impl Tui {
         )));
         let mut reader = pair.master.try_clone_reader().unwrap();
         let p = parser.clone();
+        let (done, drained) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
@@ -46,11 +49,12 @@ impl Tui {
                 }
                 p.lock().unwrap().process(&buf[..n]);
             }
+            let _ = done.send(());
         });
         let writer = pair.master.take_writer().unwrap();
         // Keep the master alive for the child's lifetime.
         std::mem::forget(pair.master);
-        Tui { parser, writer, child, _home: home }
+        Tui { parser, writer, child, _home: home, drained }
     }
 
     pub fn screen(&self) -> String {
@@ -81,7 +85,9 @@ impl Tui {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
-                std::thread::sleep(Duration::from_millis(100)); // let the reader drain
+                // The reader ends once it has read everything the child wrote (the pty's slave
+                // side is closed with the child): the screen is final then.
+                let _ = self.drained.recv_timeout(Duration::from_secs(5));
                 return st;
             }
             if Instant::now() > deadline {
