@@ -237,7 +237,10 @@ pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<Tier
                             conditions.push((
                                 "time_to_full".into(),
                                 l,
-                                format!("maxmemory reached in ~{:.0} s at this rate", ttf),
+                                format!(
+                                    "maxmemory reached in ~{} at this rate",
+                                    crate::ui::text::human_ms((ttf * 1000.0) as i64)
+                                ),
                             ));
                         }
                     }
@@ -340,9 +343,10 @@ impl History {
         let status = self.status(probe, keep_ms, t)?;
         // Open alerts for new conditions, close those that cleared (or changed level).
         for a in self.alerts.iter_mut().filter(|a| a.probe == probe && a.ended_wall.is_none()) {
-            let still = status.conditions.iter().any(|(k, l, _)| *k == a.key && *l == a.level);
-            if !still {
-                a.ended_wall = Some(wall);
+            match status.conditions.iter().find(|(k, l, _)| *k == a.key && *l == a.level) {
+                // An open alert says what holds now (a time to full, a latency), like the panel.
+                Some((_, _, m)) => a.message = m.clone(),
+                None => a.ended_wall = Some(wall),
             }
         }
         for (k, l, m) in &status.conditions {

@@ -63,8 +63,24 @@ fn lt(i: u64, err: Option<&str>) -> Sample {
     }
 }
 
+/// A probe's sample, and the tier state the backend's tracker derives from it (the header and
+/// the panels have one source).
 fn feed(app: &mut App, s: Sample) {
+    use memscope::domain::{ConnState, Tier};
+    let tier = match s.probe {
+        Probe::Redis => Some(Tier::ShortTerm),
+        Probe::LongTerm => Some(Tier::LongTerm),
+        Probe::Vector => Some(Tier::Vector),
+        Probe::Embedder => None,
+    };
+    let state = match &s.error {
+        Some(e) => ConnState::Down(e.clone()),
+        None => ConnState::Up,
+    };
     app.update(Msg::Backend(BackendEvent::Health(Box::new(s))));
+    if let Some(t) = tier {
+        app.update(Msg::Backend(BackendEvent::Conn(t, state)));
+    }
 }
 
 fn screen(app: &App) -> String {

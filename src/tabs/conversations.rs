@@ -499,6 +499,25 @@ impl ConversationsTab {
                     && v.req == Some(req)
                 {
                     v.req = None;
+                    // The trace is the newer reading: the message's badges follow it, so a
+                    // badge never contradicts the panel beside it.
+                    if let Some(b) = &mut t.badges {
+                        let mark = |set: &mut Option<std::collections::HashSet<String>>, holds: bool| {
+                            if let Some(set) = set {
+                                if holds {
+                                    set.insert(tr.message.clone());
+                                } else {
+                                    set.remove(&tr.message);
+                                }
+                            }
+                        };
+                        if let Some(Ok(vt)) = &tr.vector {
+                            mark(&mut b.vector, vt.record.is_some());
+                        }
+                        if let Some(Ok(entries)) = &tr.redis {
+                            mark(&mut b.redis, entries.iter().any(|e| e.role == "recent list" && e.holds));
+                        }
+                    }
                     v.result = Some(*tr);
                     v.at_ms = now;
                 }
@@ -518,7 +537,6 @@ impl ConversationsTab {
         }
     }
 
-    /// Trace the selected message (the panel follows the selection while open).
     /// Ask which faster tiers hold the thread's messages (once the whole thread is read).
     fn badges_cmd(t: &mut Thread, ids: &mut Ids) -> Option<Command> {
         if t.messages.is_empty() || !t.done {
@@ -533,6 +551,7 @@ impl ConversationsTab {
         })
     }
 
+    /// Trace the selected message (the panel follows the selection while open).
     fn trace_selected(t: &mut Thread, ids: &mut Ids) -> Vec<Command> {
         let Some(m) = t.messages.get(t.selected) else { return vec![] };
         if t.trace.as_ref().is_some_and(|v| v.message == m.id && v.req.is_some()) {

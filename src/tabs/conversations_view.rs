@@ -83,7 +83,10 @@ fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnSta
         theme::dim(),
     )];
     if let Some(e) = &tab.error {
-        lines.push(Line::styled(text::truncate(&format!("✗ {}", text::sanitize_str(&e.text)), w), theme::error()));
+        // Shown whole, wrapped (a missing-index error carries the link that creates the index).
+        for l in text::wrap(&format!("✗ {}", text::sanitize_str(&e.text)), w) {
+            lines.push(Line::styled(l, theme::error()));
+        }
         let wait = e.retry_at_ms.saturating_sub(tab.now_ms);
         lines.push(Line::styled(
             format!("  retrying in {:.0} s (attempt {}) — r retries now", wait as f64 / 1000.0, e.attempt + 1),
@@ -292,6 +295,39 @@ fn field_line(l: &FieldLine, w: usize, selected: bool) -> Line<'static> {
     }
 }
 
+/// A document's fields for a narrow panel: the name column as wide as the longest name (at most
+/// a third of the width), the type in a few columns, and a value that does not fit continued on
+/// the following lines (up to `MAX_VALUE_LINES`, then how much more there is).
+fn panel_field_lines(ls: &[FieldLine], w: usize) -> Vec<Line<'static>> {
+    const MAX_VALUE_LINES: usize = 4;
+    let key_w = ls.iter().map(|l| text::width(&l.key) + 2 * l.depth).max().unwrap_or(0).min(w / 3).max(4);
+    let type_w = ls.iter().map(|l| l.type_name.len()).max().unwrap_or(0);
+    let value_w = w.saturating_sub(key_w + type_w + 2).max(8);
+    let mut out = Vec::new();
+    for l in ls {
+        let key = format!("{}{}", "  ".repeat(l.depth), l.key);
+        let head = format!("{} {:<type_w$} ", text::fit(&key, key_w), l.type_name);
+        let chunks = text::wrap(&l.value, value_w);
+        let total = chunks.len();
+        let style = if l.reference.is_some() { Style::new().fg(Color::LightBlue) } else { Style::new() };
+        for (i, chunk) in chunks.into_iter().take(MAX_VALUE_LINES).enumerate() {
+            let lead = if i == 0 { head.clone() } else { " ".repeat(key_w + type_w + 2) };
+            out.push(Line::styled(format!("{lead}{chunk}"), style));
+        }
+        if total > MAX_VALUE_LINES {
+            out.push(Line::styled(
+                format!(
+                    "{}… {} more lines (b opens the document)",
+                    " ".repeat(key_w + type_w + 2),
+                    total - MAX_VALUE_LINES
+                ),
+                theme::dim(),
+            ));
+        }
+    }
+    out
+}
+
 fn render_side(f: &mut Frame, area: Rect, t: &Thread) {
     let block = Block::default().borders(Borders::ALL).border_style(theme::dim()).title(" documents ");
     let inner = block.inner(area);
@@ -304,9 +340,7 @@ fn render_side(f: &mut Frame, area: Rect, t: &Thread) {
     for (path, doc) in &t.side_docs {
         lines.push(Line::styled(text::truncate(&text::sanitize_str(path), w), theme::label()));
         match doc {
-            Some(d) => {
-                lines.extend(super::conversations::field_lines(&d.fields).iter().map(|l| field_line(l, w, false)))
-            }
+            Some(d) => lines.extend(panel_field_lines(&super::conversations::field_lines(&d.fields), w)),
             None => lines.push(Line::styled("  (no such document)", theme::dim())),
         }
         lines.push(Line::raw(""));
@@ -425,11 +459,14 @@ fn render_trace(f: &mut Frame, area: Rect, v: &TraceView, now_ms: u64) {
     lines.push(Line::styled(fit(format!("LONG-TERM  {}", text::sanitize_str(&tr.path))), theme::title()));
     match &tr.document {
         Ok(Some(d)) => {
-            lines.extend(super::conversations::field_lines(&d.fields).iter().map(|l| {
-                let mut l = field_line(l, w.saturating_sub(2), false);
-                l.spans.insert(0, Span::raw("  "));
-                l
-            }));
+            lines.extend(
+                panel_field_lines(&super::conversations::field_lines(&d.fields), w.saturating_sub(2)).into_iter().map(
+                    |mut l| {
+                        l.spans.insert(0, Span::raw("  "));
+                        l
+                    },
+                ),
+            );
         }
         Ok(None) => lines.push(Line::styled("  ✗ no such document (deleted?)", theme::error())),
         Err(e) => lines.push(err(e)),

@@ -269,6 +269,7 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
     // Redis: miss rate over time, from consecutive samples.
     let mut miss: Vec<(f64, f64)> = Vec::new();
     let mut mem: Vec<(f64, f64)> = Vec::new();
+    let mut mem_of_max = false;
     if let Some(q) = hist.samples.get(&Probe::Redis) {
         let v: Vec<_> =
             q.iter().filter(|s| s.redis.is_some() && (newest.saturating_sub(s.mono_ms) as f64) <= w).collect();
@@ -280,10 +281,18 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
                 miss.push((x(b.mono_ms), m * 100.0));
             }
         }
-        let maxmem = v.iter().filter_map(|s| s.redis.as_ref()).map(|h| h.used_memory).max().unwrap_or(1) as f64;
+        // Memory as % of maxmemory (what the Redis panel says) when the server has a limit,
+        // else as % of the window's peak.
+        let limit = v.iter().rev().filter_map(|s| s.redis.as_ref()).map(|h| h.maxmemory).next().unwrap_or(0);
+        mem_of_max = limit > 0;
+        let denom = if mem_of_max {
+            limit as f64
+        } else {
+            v.iter().filter_map(|s| s.redis.as_ref()).map(|h| h.used_memory).max().unwrap_or(1) as f64
+        };
         mem = v
             .iter()
-            .filter_map(|s| s.redis.as_ref().map(|h| (x(s.mono_ms), h.used_memory as f64 * 100.0 / maxmem.max(1.0))))
+            .filter_map(|s| s.redis.as_ref().map(|h| (x(s.mono_ms), h.used_memory as f64 * 100.0 / denom.max(1.0))))
             .collect();
     }
     let ds = vec![
@@ -294,7 +303,7 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
             .style(Style::new().fg(Color::Red))
             .data(&miss),
         Dataset::default()
-            .name("memory % of peak")
+            .name(if mem_of_max { "memory % of max" } else { "memory % of peak" })
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
             .style(Style::new().fg(Color::Blue))
@@ -302,7 +311,17 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
     ];
     f.render_widget(
         Chart::new(ds)
-            .block(Block::default().borders(Borders::ALL).title(" redis: app miss rate · memory "))
+            // The legend as the title: a chart this narrow hides ratatui's own legend.
+            .block(Block::default().borders(Borders::ALL).title(Line::from(vec![
+                Span::raw(" redis: "),
+                Span::styled("miss %", Style::new().fg(Color::Red)),
+                Span::raw(" · "),
+                Span::styled(
+                    if mem_of_max { "memory % of max" } else { "memory % of peak" },
+                    Style::new().fg(Color::Blue),
+                ),
+                Span::raw(" "),
+            ])))
             .x_axis(Axis::default().bounds([-span, 0.0]).labels(xlabels).style(theme::dim()))
             .y_axis(
                 Axis::default().bounds([0.0, 100.0]).labels(vec![Span::raw("0"), Span::raw("100")]).style(theme::dim()),
@@ -359,7 +378,17 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
     ];
     f.render_widget(
         Chart::new(sd)
-            .block(Block::default().borders(Borders::ALL).title(" ops/s · sizes (% of peak) "))
+            // The legend as the title (the chart is too narrow for ratatui's own).
+            .block(Block::default().borders(Borders::ALL).title(Line::from(vec![
+                Span::styled(" ops/s", Style::new().fg(Color::Yellow)),
+                Span::raw(" "),
+                Span::styled("keys", Style::new().fg(Color::Cyan)),
+                Span::raw(" "),
+                Span::styled("convs", Style::new().fg(Color::Green)),
+                Span::raw(" "),
+                Span::styled("vectors", Style::new().fg(Color::Magenta)),
+                Span::raw(" (% of peak) "),
+            ])))
             .x_axis(
                 Axis::default()
                     .bounds([-span, 0.0])
