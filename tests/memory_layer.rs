@@ -529,3 +529,47 @@ async fn audit_under_live_traffic_reports_only_what_stays_wrong() {
     assert_eq!(report.counts.get(&Kind::MissingVector), Some(&1), "{:#?}", report.findings);
     assert_eq!(report.findings[0].message_ids, ["m2"], "only the one still missing");
 }
+
+/// Messages written by other clients with numeric, null or missing timestamps are audited too
+/// (an ordered Firestore query leaves them out): every document is scanned, and the
+/// conversation's count and updated_at are checked against all of them.
+#[tokio::test]
+async fn the_audit_reads_messages_of_every_timestamp_form() {
+    let s = stack("audit-forms").await;
+    let mem = layer(&s, MemoryConfig::default());
+    let put = |id: &str, ts: Option<FsValue>| {
+        let mut f = vec![
+            ("role".to_string(), FsValue::String("tool".into())),
+            ("content".to_string(), FsValue::String(format!("output {id}"))),
+        ];
+        if let Some(t) = ts {
+            f.push(("timestamp".into(), t));
+        }
+        (format!("conversations/c1/messages/{id}"), f)
+    };
+    s.lt.put_many(vec![
+        put("a", Some(FsValue::Timestamp(Ts { secs: 100, nanos: 0 }))),
+        put("b", Some(FsValue::Int(200))),
+        put("c", Some(FsValue::Double(300.5))),
+        put("d", Some(FsValue::Null)),
+        put("e", None),
+        (
+            "conversations/c1".into(),
+            vec![
+                ("message_count".into(), FsValue::Int(5)),
+                ("updated_at".into(), FsValue::Timestamp(Ts { secs: 300, nanos: 500_000_000 })),
+            ],
+        ),
+    ])
+    .await
+    .unwrap();
+    let report = audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap();
+    assert_eq!(report.scanned.messages, 5, "every message document");
+    assert_eq!(report.drift(), 0, "{:#?}", report.findings);
+    // One more, untimed: the count no longer matches, and the audit says so.
+    s.lt.put_many(vec![put("f", None)]).await.unwrap();
+    let report = audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap();
+    assert_eq!(report.scanned.messages, 6);
+    assert_eq!(report.counts.get(&Kind::ConversationStats), Some(&1), "{:#?}", report.findings);
+    assert!(report.findings[0].detail.contains("message_count 5, 6 messages"), "{}", report.findings[0].detail);
+}

@@ -425,3 +425,39 @@ async fn pages_of_large_elements_shrink_to_stay_bounded() {
     }
     assert!(v.next.is_some());
 }
+
+/// Idle on the Keys tab with a value open: an outage shows in the header with no key pressed
+/// (the health probes feed the tier state); a value read during it fails; when the server is
+/// back, no key pressed, the header says up and the value is read again — one source of tier
+/// state, recovering by itself.
+#[tokio::test]
+async fn an_idle_view_notices_an_outage_and_recovers_by_itself() {
+    let mut r = redis();
+    let seed = |r: &memscope::demo::PrivateRedis| {
+        let mut c = client(r);
+        let _: () = redis::cmd("MSET").arg("k1").arg("first value").arg("k2").arg("second").query(&mut c).unwrap();
+    };
+    seed(&r);
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 2).await;
+    h.key(KeyCode::Enter);
+    h.until(10, "value", |a| a.keys.value.as_ref().is_some_and(|v| !v.lines.is_empty())).await;
+
+    r.kill();
+    h.until(15, "down, noticed while idle", |a| matches!(a.short_term.state, memscope::domain::ConnState::Down(_)))
+        .await;
+    // The value is read again during the outage (`r`): that read fails.
+    h.keys("r");
+    h.until(15, "value read failed", |a| a.keys.value.as_ref().is_some_and(|v| v.error.is_some())).await;
+    let sent = h.sent.len();
+
+    r.restart().unwrap();
+    seed(&r);
+    h.until(20, "up again and the value read again", |a| {
+        a.short_term.state == memscope::domain::ConnState::Up
+            && a.keys.value.as_ref().is_some_and(|v| v.error.is_none() && !v.lines.is_empty())
+    })
+    .await;
+    // The re-read came from the recovery, not from a key.
+    assert!(h.sent[sent..].iter().any(|c| matches!(c, memscope::message::Command::Value { .. })));
+}
