@@ -413,11 +413,11 @@ impl App {
                     crate::tabs::keys::WriteKind::Delete(k, t) => self.confirm(WriteOp::Delete(k), t),
                     crate::tabs::keys::WriteKind::Persist(k, t) => self.confirm(WriteOp::Persist(k), t),
                     crate::tabs::keys::WriteKind::Expire(k, _) => {
-                        let title = format!("new TTL in seconds for `{}`", crate::ui::text::sanitize_line(&k));
+                        let title = format!("new TTL in seconds for `{}`", crate::text::sanitize_line(&k));
                         self.open_input(InputKind::Ttl(k), &title, "")
                     }
                     crate::tabs::keys::WriteKind::Rename(k, _) => {
-                        let title = format!("rename `{}` to (never overwrites)", crate::ui::text::sanitize_line(&k));
+                        let title = format!("rename `{}` to (never overwrites)", crate::text::sanitize_line(&k));
                         let current = String::from_utf8_lossy(&k).into_owned();
                         self.open_input(InputKind::Rename(k), &title, &current)
                     }
@@ -518,7 +518,7 @@ impl App {
     }
 
     fn confirm(&mut self, op: WriteOp, ktype: String) {
-        let name = crate::ui::text::sanitize_line(op.key());
+        let name = crate::text::sanitize_line(op.key());
         let question = match &op {
             WriteOp::Delete(_) => format!("Delete `{name}` ({ktype})?"),
             WriteOp::Persist(_) => {
@@ -526,7 +526,7 @@ impl App {
             }
             WriteOp::Expire(_, s) => format!("Set the TTL of `{name}` ({ktype}) to {s} s?"),
             WriteOp::Rename(_, to) => {
-                format!("Rename `{name}` ({ktype}) to `{}`?", crate::ui::text::sanitize_line(to))
+                format!("Rename `{name}` ({ktype}) to `{}`?", crate::text::sanitize_line(to))
             }
         };
         self.popup = Some(Popup::Confirm { action: Confirmed::Write(op), question });
@@ -591,7 +591,7 @@ impl App {
             InputKind::Db => match text.trim().parse::<u32>() {
                 Ok(db) => self.keys.select_db(db, &mut ids),
                 Err(_) => {
-                    self.set_status(format!("not a database number: `{}`", crate::ui::text::sanitize_str(&text)), true);
+                    self.set_status(format!("not a database number: `{}`", crate::text::sanitize_str(&text)), true);
                     vec![]
                 }
             },
@@ -662,7 +662,7 @@ impl App {
             }
             other => Err(format!(
                 "unknown command `{}` — try db, match, type, delim, tree, flat, sort, docs, audit, q",
-                crate::ui::text::sanitize_str(other)
+                crate::text::sanitize_str(other)
             )),
         };
         if matches!(
@@ -708,7 +708,7 @@ mod tests {
             .expect("a scan")
     }
 
-    fn batch(keys: &[&str]) -> Result<ScanBatch, crate::store::StoreError> {
+    fn batch(keys: &[&str]) -> Result<ScanBatch, crate::error::StoreError> {
         let keys: Vec<Key> = keys.iter().map(|k| k.as_bytes().into()).collect();
         Ok(ScanBatch { seen: keys.len() as u64, keys, total: None, calls: 1, done: true })
     }

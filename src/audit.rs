@@ -10,8 +10,8 @@
 //! memory layer (re-embed, delete orphans, rebuild lists, drain the queue).
 
 use crate::domain::{CacheOp, CacheReply, FsValue, Key, Merge, Message};
+use crate::error::StoreError;
 use crate::memory::{Memory, RecentMessage, recent_key, text_item, vector_agrees, vector_disagreements, vector_id};
-use crate::store::StoreError;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// At most this many findings are kept per kind (counts stay exact).
@@ -251,7 +251,7 @@ impl Report {
             let _ = writeln!(out, "{:<20} {n:>7}  {}{fixed}", k.name(), k.describe());
             for f in self.findings.iter().filter(|f| f.kind == k).take(20) {
                 let line = f.summary(8);
-                let _ = writeln!(out, "    {}", crate::ui::text::sanitize_str(&line));
+                let _ = writeln!(out, "    {}", crate::text::sanitize_str(&line));
             }
             let shown = self.findings.iter().filter(|f| f.kind == k).count().min(20) as u64;
             if n > shown {

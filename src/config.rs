@@ -199,7 +199,7 @@ pub struct HealthConfig {
     pub interval_ms: u64,
     pub heavy_interval_ms: u64,
     pub window_s: u64,
-    pub thresholds: crate::health::Thresholds,
+    pub thresholds: Thresholds,
 }
 
 impl Default for HealthConfig {
@@ -784,6 +784,45 @@ impl Config {
             s.push_str(&format!("warning: {w}\n"));
         }
         s
+    }
+}
+
+/// The levels the Health evaluation judges each figure by (`[profile.NAME.health]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    pub latency_warn_ms: f64,
+    pub latency_crit_ms: f64,
+    pub miss_rate_warn: f64,
+    pub miss_rate_crit: f64,
+    /// Lookups an interval needs before its miss rate is judged.
+    pub miss_rate_min_lookups: u64,
+    pub memory_warn_pct: f64,
+    pub memory_crit_pct: f64,
+    pub fullness_warn: f64,
+    pub fullness_crit: f64,
+    pub evictions_warn_per_s: f64,
+    pub evictions_crit_per_s: f64,
+    pub time_to_full_warn_s: f64,
+    pub time_to_full_crit_s: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            latency_warn_ms: 100.0,
+            latency_crit_ms: 500.0,
+            miss_rate_warn: 0.5,
+            miss_rate_crit: 0.8,
+            miss_rate_min_lookups: 20,
+            memory_warn_pct: 80.0,
+            memory_crit_pct: 95.0,
+            fullness_warn: 0.8,
+            fullness_crit: 0.95,
+            evictions_warn_per_s: 1.0,
+            evictions_crit_per_s: 50.0,
+            time_to_full_warn_s: 3600.0,
+            time_to_full_crit_s: 600.0,
+        }
     }
 }
 

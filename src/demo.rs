@@ -2,7 +2,7 @@
 //! seeded from `assets/demo_redis.json`, with the UI opened on it and the server stopped on
 //! exit, panic or signal. `PrivateRedis` is also what the tests use to get their own servers.
 
-use crate::domain::Key;
+use crate::domain::{Key, Seed};
 use serde::Deserialize;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -353,19 +353,6 @@ pub struct FixtureKey {
 
 type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 
-/// One write of the seed, in backend-neutral terms.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Seed {
-    String(Key, Vec<u8>),
-    List(Key, Vec<Vec<u8>>),
-    Hash(Key, Vec<(Vec<u8>, Vec<u8>)>),
-    Set(Key, Vec<Vec<u8>>),
-    ZSet(Key, Vec<(f64, Vec<u8>)>),
-    Stream(Key, Vec<Vec<(Vec<u8>, Vec<u8>)>>),
-    HyperLogLog(Key, Vec<Vec<u8>>),
-    Expire(Key, u64),
-}
-
 fn k(s: &str) -> Key {
     s.as_bytes().into()
 }
@@ -603,8 +590,8 @@ pub async fn seed_long_term(
     store: &dyn crate::store::LongTermStore,
     count: usize,
     base: i64,
-) -> Result<usize, crate::store::StoreError> {
-    let fx = fixture().map_err(|e| crate::store::StoreError::Other(e.to_string()))?;
+) -> Result<usize, crate::error::StoreError> {
+    let fx = fixture().map_err(|e| crate::error::StoreError::Other(e.to_string()))?;
     let plan = long_term_plan(&fx, count, base);
     let n = plan.len();
     store.put_many(plan).await?;
@@ -659,7 +646,7 @@ pub async fn write_precomputed(
     path: &std::path::Path,
     items: &[crate::search::TextItem],
     embedder: &dyn crate::embed::Embedder,
-) -> Result<usize, crate::store::StoreError> {
+) -> Result<usize, crate::error::StoreError> {
     let mut texts: Vec<String> = items.iter().map(|i| i.text.clone()).collect();
     texts.sort();
     texts.dedup();
@@ -678,7 +665,7 @@ pub async fn write_precomputed(
     out.extend_from_slice(&(texts.len() as u32).to_le_bytes());
     out.extend_from_slice(&dim.to_le_bytes());
     out.extend_from_slice(&body);
-    std::fs::write(path, out).map_err(|e| crate::store::StoreError::Other(format!("{}: {e}", path.display())))?;
+    std::fs::write(path, out).map_err(|e| crate::error::StoreError::Other(format!("{}: {e}", path.display())))?;
     Ok(texts.len())
 }
 
@@ -688,8 +675,8 @@ pub async fn write_precomputed(
 pub async fn seed_vectors(
     path: &str,
     items: Vec<crate::search::TextItem>,
-    load: impl FnOnce() -> Result<Box<dyn crate::embed::Embedder>, crate::store::StoreError>,
-) -> Result<(u64, usize), crate::store::StoreError> {
+    load: impl FnOnce() -> Result<Box<dyn crate::embed::Embedder>, crate::error::StoreError>,
+) -> Result<(u64, usize), crate::error::StoreError> {
     use crate::domain::Metric;
     use crate::store::VectorStore;
     use crate::store::local_vectors::LocalVectors;
@@ -709,7 +696,7 @@ pub async fn seed_vectors(
     let p = path.to_string();
     let store = tokio::task::spawn_blocking(move || LocalVectors::open(&p, Metric::Cosine))
         .await
-        .map_err(|e| crate::store::StoreError::Other(e.to_string()))??;
+        .map_err(|e| crate::error::StoreError::Other(e.to_string()))??;
     let mut written = 0;
     for chunk in items.chunks(1000) {
         let records =
@@ -830,7 +817,7 @@ pub async fn simulate(mem: std::sync::Arc<crate::memory::Memory>, redis_url: Str
         let conv = format!("conv-{:04}", conv_index + 1);
         let (_, user, agent) = fx.conversation(conv_index);
         let (user, agent) = (user.to_string(), agent.to_string());
-        let result: Result<(), crate::store::StoreError> = async {
+        let result: Result<(), crate::error::StoreError> = async {
             match r {
                 // An agent turn: the user's message and the agent's answer.
                 0..=14 => {

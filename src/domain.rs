@@ -572,6 +572,35 @@ pub enum ConvFilter {
     IdPrefix(String),
 }
 
+/// The memory layer's hit/miss counters at one moment (`memory::Stats`), summed over the
+/// layers of this process; the health poller adds them to its Redis sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct StatsSnapshot {
+    pub lru_hits: u64,
+    pub lru_misses: u64,
+    pub redis_hits: u64,
+    pub redis_misses: u64,
+    pub redis_errors: u64,
+    pub long_term_reads: u64,
+    pub vsearch_hits: u64,
+    pub vsearch_misses: u64,
+    pub saved: u64,
+    pub queued: u64,
+}
+
+/// One write of a seed (the demo's Redis data), in backend-neutral terms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seed {
+    String(Key, Vec<u8>),
+    List(Key, Vec<Vec<u8>>),
+    Hash(Key, Vec<(Vec<u8>, Vec<u8>)>),
+    Set(Key, Vec<Vec<u8>>),
+    ZSet(Key, Vec<(f64, Vec<u8>)>),
+    Stream(Key, Vec<Vec<(Vec<u8>, Vec<u8>)>>),
+    HyperLogLog(Key, Vec<Vec<u8>>),
+    Expire(Key, u64),
+}
+
 #[cfg(test)]
 mod ts_tests {
     use super::*;
@@ -773,7 +802,7 @@ pub enum CacheReply {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RedisHealth {
     /// The counters of the memory layers running in this process (the demo's agents), if any.
-    pub layer: Option<crate::memory::StatsSnapshot>,
+    pub layer: Option<StatsSnapshot>,
     pub ping_ms: f64,
     pub used_memory: u64,
     /// 0 when no maxmemory is set.

@@ -4,13 +4,13 @@ use crate::config::Config;
 use crate::domain::{Key, KeyMeta, Ttl};
 use crate::store::KeyStore;
 use crate::store::redis::RedisStore;
-use crate::ui::text;
+use crate::text;
 use std::io::Write;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HeadlessError {
     #[error("{0}")]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] crate::error::StoreError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
@@ -140,7 +140,7 @@ pub async fn search(
     let vc = vector_cfg(cfg)?;
     let filter = match filter {
         Some(f) => Some(
-            crate::store::filter::parse(&f)
+            crate::filter::parse(&f)
                 .map(|_| serde_json::from_str(&f).unwrap_or_default())
                 .map_err(|e| HeadlessError::Usage(format!("--filter {e}")))?,
         ),
@@ -150,7 +150,7 @@ pub async fn search(
     let embedder = match crate::embed::for_config(cfg) {
         Ok(e) => Some(e),
         // An integrated-inference index embeds the query itself.
-        Err(crate::store::StoreError::NotConfigured(_)) if cfg.embedding.is_none() => None,
+        Err(crate::error::StoreError::NotConfigured(_)) if cfg.embedding.is_none() => None,
         Err(e) => return Err(e.into()),
     };
     let dim = store.stats().await?.dimension.map(|d| d as usize);
@@ -597,7 +597,7 @@ pub async fn import(
                         Some((n, _)) => format!("lines up to {n} ({done} messages) were written"),
                         None => "nothing was written before it".into(),
                     };
-                    return Err(HeadlessError::Store(crate::store::StoreError::Other(format!(
+                    return Err(HeadlessError::Store(crate::error::StoreError::Other(format!(
                         "{}:{first}-{last}: the batch failed: {e}\n{written}; lines {first}-{last} may be partly written, \
                          later lines were not tried.\nRe-running the same import completes it (messages already stored \
                          are rewritten in place, never duplicated).",

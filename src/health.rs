@@ -3,6 +3,7 @@
 //! a time-to-full projection from the size trend, levels against thresholds, and alerts that
 //! remember when they started and ended. The Health tab and `memscope health` share all of it.
 
+use crate::config::Thresholds;
 use crate::domain::{IndexStats, RedisHealth};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -69,44 +70,6 @@ pub struct Sample {
     pub errors: u64,
     /// Durations of memscope's own calls since the previous sample (ms).
     pub own_ms: Vec<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Thresholds {
-    pub latency_warn_ms: f64,
-    pub latency_crit_ms: f64,
-    pub miss_rate_warn: f64,
-    pub miss_rate_crit: f64,
-    /// Lookups an interval needs before its miss rate is judged.
-    pub miss_rate_min_lookups: u64,
-    pub memory_warn_pct: f64,
-    pub memory_crit_pct: f64,
-    pub fullness_warn: f64,
-    pub fullness_crit: f64,
-    pub evictions_warn_per_s: f64,
-    pub evictions_crit_per_s: f64,
-    pub time_to_full_warn_s: f64,
-    pub time_to_full_crit_s: f64,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            latency_warn_ms: 100.0,
-            latency_crit_ms: 500.0,
-            miss_rate_warn: 0.5,
-            miss_rate_crit: 0.8,
-            miss_rate_min_lookups: 20,
-            memory_warn_pct: 80.0,
-            memory_crit_pct: 95.0,
-            fullness_warn: 0.8,
-            fullness_crit: 0.95,
-            evictions_warn_per_s: 1.0,
-            evictions_crit_per_s: 50.0,
-            time_to_full_warn_s: 3600.0,
-            time_to_full_crit_s: 600.0,
-        }
-    }
 }
 
 /// What the evaluation says of one tier now.
@@ -239,7 +202,7 @@ pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<Tier
                                 l,
                                 format!(
                                     "maxmemory reached in ~{} at this rate",
-                                    crate::ui::text::human_ms((ttf * 1000.0) as i64)
+                                    crate::text::human_ms((ttf * 1000.0) as i64)
                                 ),
                             ));
                         }

@@ -11,6 +11,8 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod embed;
+pub mod error;
+pub mod filter;
 pub mod headless;
 pub mod health;
 pub mod keymap;
@@ -21,6 +23,7 @@ pub mod message;
 pub mod search;
 pub mod store;
 pub mod tabs;
+pub mod text;
 pub mod trace;
 pub mod ui;
 
@@ -172,9 +175,9 @@ pub fn run() -> std::process::ExitCode {
             // keeps one line each, every line made safe for a terminal.
             let msg = f.to_string();
             let mut lines = msg.lines();
-            eprintln!("error: {}", ui::text::sanitize_str(lines.next().unwrap_or_default()));
+            eprintln!("error: {}", text::sanitize_str(lines.next().unwrap_or_default()));
             for l in lines {
-                eprintln!("{}", ui::text::sanitize_str(l));
+                eprintln!("{}", text::sanitize_str(l));
             }
             std::process::ExitCode::from(exit_code(cmd.as_ref(), &f))
         }

@@ -9,11 +9,12 @@
 
 use crate::config::MemoryConfig;
 use crate::domain::{
-    CacheOp, CacheReply, Document, FsValue, Key, Merge, Message, Metadata, QueryResult, Ts, VectorMatch,
+    CacheOp, CacheReply, Document, FsValue, Key, Merge, Message, Metadata, QueryResult, StatsSnapshot, Ts, VectorMatch,
 };
 use crate::embed::Embedder;
+use crate::error::StoreError;
 use crate::search::{SearchParams, TextItem};
-use crate::store::{KeyStore, LongTermStore, StoreError, VectorStore};
+use crate::store::{KeyStore, LongTermStore, VectorStore};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -251,21 +252,6 @@ pub struct Stats {
     pub vsearch_misses: AtomicU64,
     pub saved: AtomicU64,
     pub queued: AtomicU64,
-}
-
-/// A copy of [`Stats`] at one moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-pub struct StatsSnapshot {
-    pub lru_hits: u64,
-    pub lru_misses: u64,
-    pub redis_hits: u64,
-    pub redis_misses: u64,
-    pub redis_errors: u64,
-    pub long_term_reads: u64,
-    pub vsearch_hits: u64,
-    pub vsearch_misses: u64,
-    pub saved: u64,
-    pub queued: u64,
 }
 
 impl Stats {

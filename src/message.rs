@@ -4,7 +4,7 @@ use crate::domain::{
     ConnState, ConvFilter, Conversation, Cursor, Document, Key, KeyMeta, Message, Page, PageCursor, ScanBatch,
     ServerInfo, Tier, ValuePage, WriteOp,
 };
-use crate::store::StoreError;
+use crate::error::StoreError;
 
 /// Identifies one request; replies carry it back so late ones can be dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]

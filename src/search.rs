@@ -4,7 +4,8 @@
 
 use crate::domain::{Metadata, QueryResult, VectorQuery, VectorRecord};
 use crate::embed::{Embedder, Kind, check_dimension};
-use crate::store::{StoreError, VectorStore};
+use crate::error::StoreError;
+use crate::store::VectorStore;
 use std::time::Instant;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -138,9 +139,7 @@ pub async fn why_not(
         return Ok(WhyNot { id: id.into(), found: false, passes_filter: false, score: None, rank: None, limit });
     };
     let passes_filter = match &p.filter {
-        Some(f) => crate::store::filter::from_json(f)
-            .map(|f| crate::store::filter::matches(&f, &rec.metadata))
-            .unwrap_or(false),
+        Some(f) => crate::filter::from_json(f).map(|f| crate::filter::matches(&f, &rec.metadata)).unwrap_or(false),
         None => true,
     };
     let wide = SearchParams { top_k: limit as u32, ..p.clone() };

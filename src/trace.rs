@@ -2,11 +2,11 @@
 //! badges of a thread. Each tier is read on its own: an outage of one never hides the others.
 
 use crate::domain::{CacheOp, CacheReply, Document, Message, Metadata, Ts, VectorQuery};
+use crate::error::StoreError;
 use crate::memory::{
     Memory, RecentMessage, doc_cache_key, message_path, recent_key, session_key, text_item, vector_disagreements,
     vector_id,
 };
-use crate::store::StoreError;
 use std::collections::{HashMap, HashSet};
 
 /// At most this many entries of a recent list are read (a foreign list may be huge).

@@ -63,12 +63,9 @@ fn golden() -> Vec<(Value, Vec<&'static str>)> {
 #[test]
 fn memscopes_filter_language_gives_the_documented_answers() {
     for (f, want) in golden() {
-        let parsed = memscope::store::filter::from_json(&f).unwrap_or_else(|e| panic!("{f}: {e:?}"));
-        let got: Vec<&str> = records()
-            .into_iter()
-            .filter(|(_, m)| memscope::store::filter::matches(&parsed, m))
-            .map(|(id, _)| id)
-            .collect();
+        let parsed = memscope::filter::from_json(&f).unwrap_or_else(|e| panic!("{f}: {e:?}"));
+        let got: Vec<&str> =
+            records().into_iter().filter(|(_, m)| memscope::filter::matches(&parsed, m)).map(|(id, _)| id).collect();
         assert_eq!(got, want, "memscope on {f}");
     }
 }
@@ -88,6 +85,6 @@ fn the_loopback_pinecones_filter_gives_the_documented_answers() {
 #[test]
 fn unknown_operators_are_errors_in_both() {
     let f = json!({"year": {"$gtx": 1}});
-    assert!(memscope::store::filter::from_json(&f).is_err());
+    assert!(memscope::filter::from_json(&f).is_err());
     assert!(support::fake_filter::matches(&f, &records()[0].1).is_err());
 }

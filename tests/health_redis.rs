@@ -104,7 +104,8 @@ async fn reported_miss_rate_is_the_workloads_while_memscope_browses() {
 
 #[tokio::test]
 async fn debug_sleep_raises_a_latency_alert_that_clears() {
-    use memscope::health::{History, Level, Thresholds};
+    use memscope::config::Thresholds;
+    use memscope::health::{History, Level};
     let r = support::redis();
     let s = RedisStore::connect(&RedisConfig::new(r.url()), None).unwrap();
     let t = Thresholds::default(); // crit at 500 ms
@@ -135,7 +136,8 @@ async fn debug_sleep_raises_a_latency_alert_that_clears() {
 
 #[tokio::test]
 async fn a_killed_server_goes_down_and_comes_back() {
-    use memscope::health::{History, Level, Thresholds};
+    use memscope::config::Thresholds;
+    use memscope::health::{History, Level};
     let mut r = support::redis();
     let s = RedisStore::connect(&RedisConfig::new(r.url()), None).unwrap();
     let t = Thresholds::default();

@@ -3,10 +3,11 @@
 
 use crate::config::Config;
 use crate::domain::{ConnState, ScanBatch, Tier};
+use crate::error::StoreError;
 use crate::message::LtReply;
 use crate::message::{BackendEvent, Command, LayerReply, RequestId, Slot};
 use crate::store::redis::RedisStore;
-use crate::store::{KeyStore, LongTermStore, StoreError};
+use crate::store::{KeyStore, LongTermStore};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -779,7 +780,7 @@ impl Backend {
                 });
             }
             Command::Write { req, op } => {
-                tracing::info!(op = ?std::mem::discriminant(&op), key = %crate::ui::text::sanitize_line(op.key()), "write requested");
+                tracing::info!(op = ?std::mem::discriminant(&op), key = %crate::text::sanitize_line(op.key()), "write requested");
                 // Defence in depth: the UI only sends writes in write mode, and the store's
                 // own guard refuses them unless write mode was armed here.
                 let store = self.redis_or_err();

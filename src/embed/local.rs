@@ -10,7 +10,7 @@
 //! `memscope model fetch` puts them.
 
 use super::{Embedder, Kind};
-use crate::store::StoreError;
+use crate::error::StoreError;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};

@@ -6,7 +6,7 @@ pub mod local;
 pub mod openai;
 pub mod pinecone;
 
-use crate::store::StoreError;
+use crate::error::StoreError;
 use std::sync::Mutex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -2,7 +2,7 @@
 
 use super::{Embedder, Kind};
 use crate::config::EmbeddingConfig;
-use crate::store::StoreError;
+use crate::error::StoreError;
 use serde_json::{Value, json};
 
 pub struct OpenAi {

@@ -5,8 +5,9 @@
 //! the emulator's conventional stub token and no credentials are looked up; otherwise
 //! Application Default Credentials / `GOOGLE_APPLICATION_CREDENTIALS`.
 
-use super::{LongTermStore, StoreError, merge_runs};
+use super::{LongTermStore, merge_runs};
 use crate::domain::{ConvFilter, Conversation, Cursor, Document, FsValue, Message, Page, TIMED_RUNS, Ts, TsForm};
+use crate::error::StoreError;
 use firestore::errors::FirestoreError;
 use firestore::gcloud_sdk::google::firestore::v1 as pb;
 use firestore::gcloud_sdk::google_cloud_auth::credentials::{CacheableResource, CredentialsProvider, EntityTag};

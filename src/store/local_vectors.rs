@@ -5,9 +5,10 @@
 //! squared Euclidean distance; matches are always ordered most similar first (for euclidean
 //! that is the smallest distance).
 
-use super::filter;
-use super::{StoreError, VectorStore};
+use super::VectorStore;
 use crate::domain::{IdPage, IndexStats, Metadata, Metric, QueryResult, VectorMatch, VectorQuery, VectorRecord};
+use crate::error::StoreError;
+use crate::filter;
 use rusqlite::params;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};

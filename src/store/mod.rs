@@ -1,7 +1,6 @@
 //! Store traits and their implementations. Store crate types (redis::Value, …) never leave
 //! this module: callers see `crate::domain` types and `StoreError`.
 
-pub mod filter;
 pub mod firestore;
 pub mod local_vectors;
 pub mod pinecone;
@@ -14,28 +13,7 @@ use crate::domain::{
 };
 use std::time::Duration;
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum StoreError {
-    #[error("not configured: {0}")]
-    NotConfigured(String),
-    #[error("unreachable: {0}")]
-    Unreachable(String),
-    #[error("no reply within {0} ms")]
-    Timeout(u64),
-    #[error("server error: {0}")]
-    Server(String),
-    #[error("read-only: {0} was not sent (enable write mode first)")]
-    ReadOnly(String),
-    #[error("{0}")]
-    Other(String),
-}
-
-impl StoreError {
-    /// Errors that mean "the store cannot be reached now": shown as DOWN and retried.
-    pub fn is_connection(&self) -> bool {
-        matches!(self, StoreError::Unreachable(_) | StoreError::Timeout(_))
-    }
-}
+pub use crate::error::StoreError;
 
 /// The short-term tier as the explorer sees it: a key-value server that can be scanned.
 #[async_trait::async_trait]

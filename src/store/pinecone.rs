@@ -7,8 +7,9 @@
 //! details}`, control plane `{error: {code, message}, status}`, plain text): parsed leniently,
 //! Pinecone's own message shown.
 
-use super::{StoreError, VectorStore};
+use super::VectorStore;
 use crate::domain::{IdPage, IndexStats, Metadata, Metric, QueryResult, VectorMatch, VectorQuery, VectorRecord};
+use crate::error::StoreError;
 use reqwest::{Method, StatusCode, Url};
 use serde_json::{Value, json};
 use std::time::Duration;

@@ -5,11 +5,12 @@
 //! call has its own deadline (`timeout_ms`, or `scan_timeout_ms` for SCAN) so that a server
 //! frozen by `DEBUG SLEEP` yields a timeout, not a hang.
 
-use super::{KeyStore, StoreError};
+use super::KeyStore;
 use crate::config::{RedisConfig, redact_url};
 use crate::domain::{
     Blob, Key, KeyMeta, KeyType, PageCursor, ServerInfo, StreamEntry, Ttl, ValueBody, ValuePage, WriteOp,
 };
+use crate::error::StoreError;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{IntoConnectionInfo, Value};
 use std::future::Future;
@@ -479,7 +480,7 @@ impl KeyStore for RedisStore {
                 let parts = items(e);
                 let us = parts.get(2).and_then(int_of)? as u64;
                 let cmd: Vec<String> =
-                    items(parts.get(3)?.clone()).iter().map(|a| crate::ui::text::sanitize_line(&bytes_of(a))).collect();
+                    items(parts.get(3)?.clone()).iter().map(|a| crate::text::sanitize_line(&bytes_of(a))).collect();
                 Some((us, cmd.join(" ")))
             })
             .collect();
@@ -564,7 +565,7 @@ impl KeyStore for RedisStore {
     }
 
     async fn write(&self, op: &WriteOp) -> Result<String, StoreError> {
-        let name = crate::ui::text::sanitize_line(op.key());
+        let name = crate::text::sanitize_line(op.key());
         if !self.writes_allowed.load(Ordering::SeqCst) {
             return Err(StoreError::ReadOnly(format!("write to `{name}`")));
         }
@@ -584,7 +585,7 @@ impl KeyStore for RedisStore {
             WriteOp::Rename(k, to) => {
                 // RENAMENX: never overwrite an existing key by accident.
                 let n: i64 = self.query(redis::cmd("RENAMENX").arg(&**k).arg(&**to)).await?;
-                let to_s = crate::ui::text::sanitize_line(to);
+                let to_s = crate::text::sanitize_line(to);
                 if n == 1 {
                     Ok(format!("renamed `{name}` to `{to_s}`"))
                 } else {
@@ -644,8 +645,8 @@ fn score(v: &Value) -> f64 {
 
 /// Write a seed plan (demo, tests) in pipelines of 1,000 commands. Not guarded by write mode:
 /// only ever pointed at a server memscope started itself.
-pub async fn apply_seed(url: &str, plan: &[crate::demo::Seed]) -> Result<(), StoreError> {
-    use crate::demo::Seed;
+pub async fn apply_seed(url: &str, plan: &[crate::domain::Seed]) -> Result<(), StoreError> {
+    use crate::domain::Seed;
     let client = redis::Client::open(url).map_err(map_err)?;
     let mut conn = client.get_multiplexed_async_connection().await.map_err(map_err)?;
     for chunk in plan.chunks(1000) {

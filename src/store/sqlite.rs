@@ -4,8 +4,9 @@
 //! sorts and filters on are denormalised and indexed. The schema is versioned and created on
 //! first use.
 
-use super::{LongTermStore, StoreError};
+use super::LongTermStore;
 use crate::domain::{ConvFilter, Conversation, Cursor, Document, FsValue, Message, Page, Ts};
+use crate::error::StoreError;
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Value as J, json};
 use std::sync::{Arc, Mutex};

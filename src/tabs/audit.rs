@@ -121,7 +121,7 @@ impl AuditView {
     fn clamp(&mut self, rows: usize) {
         let n = self.rows().len();
         let rows = rows.min(n.max(1));
-        (self.selected, self.offset) = crate::ui::scroll::keep_visible(self.selected, self.offset, n, rows);
+        (self.selected, self.offset) = crate::tabs::scroll::keep_visible(self.selected, self.offset, n, rows);
     }
 
     pub fn on_action(
@@ -134,7 +134,7 @@ impl AuditView {
     ) -> (Vec<Command>, Option<AuditIntent>) {
         let n = self.rows().len();
         let page = view_rows.max(1);
-        if let Some(i) = crate::ui::scroll::moved(action, self.selected, n, page) {
+        if let Some(i) = crate::tabs::scroll::moved(action, self.selected, n, page) {
             self.selected = i;
         }
         match action {

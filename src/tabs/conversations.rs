@@ -5,10 +5,10 @@
 use super::keys::{Ids, TabError};
 use crate::config::Config;
 use crate::domain::{ConvFilter, Conversation, Cursor, Document, FsValue, Message, Ts};
+use crate::error::StoreError;
 use crate::keymap::{Action, Context};
 use crate::message::{Command, LtReply, RequestId};
-use crate::store::StoreError;
-use crate::ui::text;
+use crate::text;
 use std::collections::HashSet;
 
 pub const LIST_PAGE: u32 = 100;
@@ -286,7 +286,7 @@ impl ConversationsTab {
 
     fn clamp(&mut self) {
         (self.selected, self.offset) =
-            crate::ui::scroll::keep_visible(self.selected, self.offset, self.convs.len(), self.view_rows);
+            crate::tabs::scroll::keep_visible(self.selected, self.offset, self.convs.len(), self.view_rows);
     }
 
     pub fn set_filter(&mut self, text: &str, ids: &mut Ids) -> Vec<Command> {
@@ -670,7 +670,7 @@ impl ConversationsTab {
     fn list_action(&mut self, action: Action, ids: &mut Ids) -> Vec<Command> {
         let n = self.convs.len();
         let page = self.view_rows.max(1);
-        if let Some(i) = crate::ui::scroll::moved(action, self.selected, n, page) {
+        if let Some(i) = crate::tabs::scroll::moved(action, self.selected, n, page) {
             self.selected = i;
         }
         match action {
@@ -742,7 +742,7 @@ impl ConversationsTab {
     fn thread_move(t: &mut Thread, action: Action, page: usize, ids: &mut Ids) -> (Vec<Command>, Option<String>) {
         let n = t.messages.len();
         // A page of messages is about a third of the screen's rows.
-        if let Some(i) = crate::ui::scroll::moved(action, t.selected, n, page / 3 + 1) {
+        if let Some(i) = crate::tabs::scroll::moved(action, t.selected, n, page / 3 + 1) {
             t.selected = i;
         }
         match action {
@@ -823,7 +823,7 @@ impl ConversationsTab {
             Level::Documents { items, selected, .. } => (items.len(), selected),
             Level::Document { lines, selected, .. } => (lines.len(), selected),
         };
-        if let Some(i) = crate::ui::scroll::moved(action, *sel, len, page) {
+        if let Some(i) = crate::tabs::scroll::moved(action, *sel, len, page) {
             *sel = i;
         }
         match action {

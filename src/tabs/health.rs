@@ -1,8 +1,8 @@
 //! The Health tab's state: a bounded history of samples per tier, the evaluation of the
 //! chosen window, alerts, freeze (`f`) and window size (`+`/`-`).
 
-use crate::config::Config;
-use crate::health::{History, Probe, Sample, Thresholds, TierStatus};
+use crate::config::{Config, Thresholds};
+use crate::health::{History, Probe, Sample, TierStatus};
 use crate::keymap::Action;
 use std::collections::BTreeMap;
 

@@ -3,11 +3,11 @@
 
 use crate::config::Config;
 use crate::domain::{Blob, Key, KeyMeta, KeyType, PageCursor, ServerInfo, Ttl, ValueBody, ValuePage};
+use crate::error::StoreError;
 use crate::keymap::{Action, Context};
 use crate::keytree::{KeyIndex, Row, SortBy, ViewMode};
 use crate::message::{BackendEvent, Command, RequestId};
-use crate::store::StoreError;
-use crate::ui::text::{self, Encoding};
+use crate::text::{self, Encoding};
 use std::collections::HashMap;
 
 /// Hands out request ids from the App's counter.
@@ -219,7 +219,7 @@ impl KeysTab {
 
     fn clamp_scroll(&mut self) {
         (self.selected, self.offset) =
-            crate::ui::scroll::keep_visible(self.selected, self.offset, self.index.row_count(), self.view_rows);
+            crate::tabs::scroll::keep_visible(self.selected, self.offset, self.index.row_count(), self.view_rows);
     }
 
     /// Metadata request for visible key rows that have none yet.
@@ -544,7 +544,7 @@ impl KeysTab {
         if self.focus == Focus::Value {
             return self.on_value_action(action, ids);
         }
-        if let Some(i) = crate::ui::scroll::moved(action, self.selected, n, page) {
+        if let Some(i) = crate::tabs::scroll::moved(action, self.selected, n, page) {
             return (self.move_to(i, ids), None);
         }
         let cmds = match action {

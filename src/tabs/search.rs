@@ -6,10 +6,10 @@
 use super::keys::Ids;
 use crate::config::Config;
 use crate::domain::{IndexStats, Metric, VectorMatch};
+use crate::filter::{self, FilterError};
 use crate::keymap::{Action, Context};
 use crate::message::{Command, RequestId, VecReply};
 use crate::search::{SearchOutcome, SearchParams, WhyNot};
-use crate::store::filter::{self, FilterError};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
@@ -324,7 +324,7 @@ impl SearchTab {
         }
         let n = self.matches().len();
         if matches!(action, Action::Up | Action::Down | Action::Top | Action::Bottom)
-            && let Some(i) = crate::ui::scroll::moved(action, self.selected, n, 1)
+            && let Some(i) = crate::tabs::scroll::moved(action, self.selected, n, 1)
         {
             self.selected = i;
         }

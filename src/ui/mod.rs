@@ -1,11 +1,19 @@
 //! The frame: tab bar, status line, the active tab, footer and popups. `draw` takes `&App`.
 
-pub mod scroll;
-pub mod text;
+//! One file per tab (`conversations`, `keys`, `search`, `health`, `audit`), plus the tier
+//! placeholder (`tier`) and the theme.
+
+pub mod audit;
+pub mod conversations;
+pub mod health;
+pub mod keys;
+pub mod search;
 pub mod theme;
+pub mod tier;
 
 use crate::app::{App, Popup, TabId};
 use crate::domain::ConnState;
+use crate::text;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -29,16 +37,16 @@ pub fn draw(f: &mut Frame, app: &App) {
     draw_status(f, status, app);
     match app.tab {
         TabId::Keys => {
-            crate::tabs::keys_view::render(f, body, &app.keys, &app.short_term.state, app.short_term.label.as_deref())
+            crate::ui::keys::render(f, body, &app.keys, &app.short_term.state, app.short_term.label.as_deref())
         }
-        TabId::Conversations if app.conversations.configured => crate::tabs::conversations_view::render(
+        TabId::Conversations if app.conversations.configured => crate::ui::conversations::render(
             f,
             body,
             &app.conversations,
             &app.long_term.state,
             app.long_term.label.as_deref(),
         ),
-        TabId::Conversations => crate::tabs::tier::render(
+        TabId::Conversations => crate::ui::tier::render(
             f,
             body,
             "Conversations (long-term memory)",
@@ -52,9 +60,9 @@ pub fn draw(f: &mut Frame, app: &App) {
             "This build does not browse conversations yet (tracked as the Conversations issue).",
         ),
         TabId::Search if app.search.configured => {
-            crate::tabs::search_view::render(f, body, &app.search, &app.vector.state, app.vector.label.as_deref())
+            crate::ui::search::render(f, body, &app.search, &app.vector.state, app.vector.label.as_deref())
         }
-        TabId::Search => crate::tabs::tier::render(
+        TabId::Search => crate::ui::tier::render(
             f,
             body,
             "Semantic Search (vector memory)",
@@ -68,8 +76,8 @@ pub fn draw(f: &mut Frame, app: &App) {
             "This build does not query the vector tier yet (tracked as the Semantic Search issue).",
         ),
         TabId::Health => match &app.health.audit {
-            Some(a) => crate::tabs::audit_view::render(f, body, a, app.now_ms, app.write_mode),
-            None => crate::tabs::health_view::render(f, body, &app.health),
+            Some(a) => crate::ui::audit::render(f, body, a, app.now_ms, app.write_mode),
+            None => crate::ui::health::render(f, body, &app.health),
         },
     }
     draw_footer(f, footer, app);

@@ -1,5 +1,5 @@
 //! Pinecone's metadata filter language, evaluated independently of memscope's implementation
-//! (`memscope::store::filter`), straight from the documentation: a filter is an object whose
+//! (`memscope::filter`), straight from the documentation: a filter is an object whose
 //! keys are all required (AND); a key is a metadata field or `$and`/`$or`; a field's condition is
 //! a value (shorthand for `$eq`) or an object of operators. Metadata values are strings,
 //! numbers, booleans or lists of strings; `$eq`/`$in` on a list match when any element does,

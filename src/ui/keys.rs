@@ -1,9 +1,9 @@
 //! Drawing the Redis Keys tab. Takes `&KeysTab`; costs O(visible rows) whatever the key count.
 
-use super::keys::{Focus, KeysTab, LineStyle};
 use crate::domain::{ConnState, PageCursor, Ttl, ValueBody};
 use crate::keytree::{Row, ViewMode};
-use crate::ui::text;
+use crate::tabs::keys::{Focus, KeysTab, LineStyle};
+use crate::text;
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

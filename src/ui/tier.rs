@@ -3,7 +3,7 @@
 
 use crate::app::TierInfo;
 use crate::domain::ConnState;
-use crate::ui::{text, theme};
+use crate::{text, ui::theme};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;

@@ -1,10 +1,10 @@
 //! Drawing the Health tab: a panel per tier with its state and key figures, charts over the
 //! window with a labelled time axis, and the alerts with when they started and ended.
 
-use super::health::HealthTab;
 use crate::domain::Ts;
 use crate::health::{Level, Probe};
-use crate::ui::{text, theme};
+use crate::tabs::health::HealthTab;
+use crate::{text, ui::theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};

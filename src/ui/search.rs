@@ -1,8 +1,8 @@
 //! Drawing the Semantic Search tab.
 
-use super::search::{Field, SearchTab, diff};
 use crate::domain::ConnState;
-use crate::ui::{text, theme};
+use crate::tabs::search::{Field, SearchTab, diff};
+use crate::{text, ui::theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};

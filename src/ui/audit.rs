@@ -1,8 +1,8 @@
 //! Drawing the audit view: a summary line, then every kind of drift with its count, and the
 //! findings (with their ids) of the kinds that are open.
 
-use super::audit::{AuditView, Row};
-use crate::ui::{text, theme};
+use crate::tabs::audit::{AuditView, Row};
+use crate::{text, ui::theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -72,7 +72,7 @@ pub fn render(f: &mut Frame, area: Rect, a: &AuditView, now_ms: u64, write_mode:
     let w = inner.width as usize;
     let h = inner.height as usize;
     let rows = a.rows();
-    let (selected, offset) = crate::ui::scroll::keep_visible(a.selected, a.offset, rows.len(), h.max(1));
+    let (selected, offset) = crate::tabs::scroll::keep_visible(a.selected, a.offset, rows.len(), h.max(1));
     let mut lines = Vec::new();
     for (i, row) in rows.iter().enumerate().skip(offset).take(h) {
         let line = match *row {

@@ -1,11 +1,11 @@
 //! Drawing the Conversations tab: list, thread (with side panel) and document browser.
 //! Each view draws only what fits on screen.
 
-use super::conversations::{
+use crate::domain::{ConnState, Message, Ts, TsForm};
+use crate::tabs::conversations::{
     COLLAPSE_LINES, ConversationsTab, FieldLine, Level, Thread, TierMarks, TraceView, View, filter_text,
 };
-use crate::domain::{ConnState, Message, Ts, TsForm};
-use crate::ui::{text, theme};
+use crate::{text, ui::theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -340,7 +340,7 @@ fn render_side(f: &mut Frame, area: Rect, t: &Thread) {
     for (path, doc) in &t.side_docs {
         lines.push(Line::styled(text::truncate(&text::sanitize_str(path), w), theme::label()));
         match doc {
-            Some(d) => lines.extend(panel_field_lines(&super::conversations::field_lines(&d.fields), w)),
+            Some(d) => lines.extend(panel_field_lines(&crate::tabs::conversations::field_lines(&d.fields), w)),
             None => lines.push(Line::styled("  (no such document)", theme::dim())),
         }
         lines.push(Line::raw(""));
@@ -460,12 +460,12 @@ fn render_trace(f: &mut Frame, area: Rect, v: &TraceView, now_ms: u64) {
     match &tr.document {
         Ok(Some(d)) => {
             lines.extend(
-                panel_field_lines(&super::conversations::field_lines(&d.fields), w.saturating_sub(2)).into_iter().map(
-                    |mut l| {
+                panel_field_lines(&crate::tabs::conversations::field_lines(&d.fields), w.saturating_sub(2))
+                    .into_iter()
+                    .map(|mut l| {
                         l.spans.insert(0, Span::raw("  "));
                         l
-                    },
-                ),
+                    }),
             );
         }
         Ok(None) => lines.push(Line::styled("  ✗ no such document (deleted?)", theme::error())),
