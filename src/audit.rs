@@ -414,10 +414,10 @@ async fn dimension(r: &mut Run<'_>) {
             return;
         }
     };
-    let model = match v.embedder.dimension() {
+    let Some(embedder) = &v.embedder else { return };
+    let model = match embedder.dimension() {
         Some(d) => Some(d),
-        None => v
-            .embedder
+        None => embedder
             .embed(&["dimension probe".into()], crate::embed::Kind::Query)
             .await
             .ok()
@@ -428,7 +428,7 @@ async fn dimension(r: &mut Run<'_>) {
     {
         r.report.add(Finding::new(
             Kind::DimensionMismatch,
-            format!("the embedder ({}) makes {m}-dimensional vectors; the index holds {i}", v.embedder.describe()),
+            format!("the embedder ({}) makes {m}-dimensional vectors; the index holds {i}", embedder.describe()),
         ));
     }
 }
@@ -772,7 +772,7 @@ async fn orphan_vectors(r: &mut Run<'_>) -> Result<(), StoreError> {
     }
 }
 
-async fn check_orphans(r: &mut Run<'_>, v: &crate::memory::VectorTier, ids: Vec<String>) -> Result<(), StoreError> {
+async fn check_orphans(r: &mut Run<'_>, v: &crate::tiers::VectorTier, ids: Vec<String>) -> Result<(), StoreError> {
     r.report.scanned.vectors += ids.len() as u64;
     let recs = v.store.fetch(&ids, &v.namespace).await?;
     let owned: Vec<(&crate::domain::VectorRecord, String, String)> = recs
@@ -831,7 +831,7 @@ async fn check_orphans(r: &mut Run<'_>, v: &crate::memory::VectorTier, ids: Vec<
 /// again. The old id is deleted only once the new record is written.
 async fn rekey_vectors(
     mem: &Memory,
-    v: &crate::memory::VectorTier,
+    v: &crate::tiers::VectorTier,
     recs: Vec<(&crate::domain::VectorRecord, Message)>,
 ) -> Result<(), StoreError> {
     let mut keep = Vec::new();

@@ -2,8 +2,6 @@
 
 use crate::config::Config;
 use crate::domain::{Key, KeyMeta, Ttl};
-use crate::store::KeyStore;
-use crate::store::redis::RedisStore;
 use crate::text;
 use std::io::Write;
 
@@ -91,7 +89,7 @@ pub async fn keys(
             "--type {t:?}: not a Redis type (string, list, hash, set, zset, stream, or a module type's 9-character name such as ReJSON-RL)"
         )));
     }
-    let store = RedisStore::connect(rc, None)?;
+    let store = crate::tiers::redis(cfg, None)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut cursor = 0u64;
@@ -146,14 +144,7 @@ pub async fn search(
         ),
         None => None,
     };
-    let store = crate::store::build_vector(vc, crate::store::Access::ReadOnly).await?;
-    let embedder = match crate::embed::for_config(cfg) {
-        Ok(e) => Some(e),
-        // An integrated-inference index embeds the query itself.
-        Err(crate::error::StoreError::NotConfigured(_)) if cfg.embedding.is_none() => None,
-        Err(e) => return Err(e.into()),
-    };
-    let dim = store.stats().await?.dimension.map(|d| d as usize);
+    let v = crate::tiers::vector(cfg, crate::store::Access::ReadOnly).await?;
     let params = crate::search::SearchParams {
         text: text.to_string(),
         top_k,
@@ -161,7 +152,7 @@ pub async fn search(
         filter,
         include_values: false,
     };
-    let out = crate::search::search(store.as_ref(), embedder.as_deref(), dim, &params).await?;
+    let out = crate::search::search(v.store.as_ref(), v.embedder.as_deref(), v.dimension, &params).await?;
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
     if json {
@@ -220,7 +211,7 @@ pub async fn index(
     namespace: Option<String>,
     batch: usize,
 ) -> Result<u64, HeadlessError> {
-    let vc = vector_cfg(cfg)?;
+    vector_cfg(cfg)?; // a usage error before reading the file
     let text_in =
         std::fs::read_to_string(file).map_err(|e| HeadlessError::Usage(format!("{}: {e}", file.display())))?;
     let mut items = Vec::new();
@@ -241,13 +232,13 @@ pub async fn index(
     }
     let total = items.len();
     refuse_read_only(cfg, "index upserts into the vector tier")?;
-    let store = crate::store::build_vector(vc, crate::store::Access::ReadWrite).await?;
-    let embedder = crate::embed::for_config(cfg)?;
-    if let (Some(d), Some(e)) = (store.stats().await?.dimension, embedder.dimension()) {
-        crate::embed::check_dimension(e, d as usize)?;
+    let v = crate::tiers::vector(cfg, crate::store::Access::ReadWrite).await?;
+    let embedder = v.embedder()?;
+    if let (Some(d), Some(e)) = (v.dimension, embedder.dimension()) {
+        crate::embed::check_dimension(e, d)?;
     }
-    let ns = namespace.unwrap_or_else(|| vc.namespace.clone());
-    let n = crate::search::from_texts(store.as_ref(), embedder.as_ref(), items, &ns, &vc.text_field, batch, |done| {
+    let (store, ns) = (&v.store, namespace.unwrap_or_else(|| v.namespace.clone()));
+    let n = crate::search::from_texts(store.as_ref(), embedder.as_ref(), items, &ns, &v.text_field, batch, |done| {
         eprint!("\rindexed {done}/{total}");
     })
     .await?;

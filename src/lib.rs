@@ -24,6 +24,7 @@ pub mod search;
 pub mod store;
 pub mod tabs;
 pub mod text;
+pub mod tiers;
 pub mod trace;
 pub mod ui;
 
@@ -293,16 +294,12 @@ async fn run_demo(mut cfg: config::Config, no_tui: bool, firestore_emulator: boo
     let lt_plan = demo::long_term_plan(&demo::fixture()?, demo::CONVERSATIONS, now - 60 * 3600 - 10_500);
     // Kept until the demo ends (dropping it stops the emulator).
     let mut _emulator = None;
+    // Only a long-term store the demo makes itself is seeded; a configured one is left alone.
+    let own_long_term = cfg.long_term.is_none();
     if cfg.long_term.is_none() && firestore_emulator {
         eprintln!("memscope demo: starting a private Firestore emulator (about 10 s)…");
         let emu = tokio::task::spawn_blocking(demo::PrivateEmulator::start).await??;
         eprintln!("memscope demo: Firestore emulator at {} (stopped when memscope exits)", emu.host);
-        let store = store::firestore::FirestoreStore::connect("memscope-demo", "(default)", Some(&emu.host))
-            .await
-            .map_err(|e| eyre!("{e}"))?;
-        store::LongTermStore::put_many(&store, lt_plan.clone())
-            .await
-            .map_err(|e| eyre!("seeding the demo failed: {e}"))?;
         cfg.long_term = Some(config::LongTermConfig::Firestore {
             project_id: "memscope-demo".into(),
             database_id: "(default)".into(),
@@ -313,11 +310,12 @@ async fn run_demo(mut cfg: config::Config, no_tui: bool, firestore_emulator: boo
     if cfg.long_term.is_none() {
         std::fs::create_dir_all(&lt_dir)?;
         let path = lt_dir.join("memory.db").display().to_string();
-        let store = store::sqlite::SqliteStore::open(&path).map_err(|e| eyre!("{e}"))?;
-        store::LongTermStore::put_many(&store, lt_plan.clone())
-            .await
-            .map_err(|e| eyre!("seeding the demo failed: {e}"))?;
         cfg.long_term = Some(config::LongTermConfig::Sqlite { path });
+    }
+    // The demo's own long-term store, seeded (connected through `tiers` like any other).
+    if own_long_term {
+        let seeded = tiers::long_term(&cfg, store::Access::ReadWrite).await.map_err(|e| eyre!("{e}"))?;
+        seeded.put_many(lt_plan.clone()).await.map_err(|e| eyre!("seeding the demo failed: {e}"))?;
     }
     // Vector tier: an embedded index of the demo's messages with the local model, when the model
     // is installed. Embeddings are cached in the data dir, so only the first start computes them.

@@ -11,10 +11,10 @@ use crate::config::MemoryConfig;
 use crate::domain::{
     CacheOp, CacheReply, Document, FsValue, Key, Merge, Message, Metadata, QueryResult, StatsSnapshot, Ts, VectorMatch,
 };
-use crate::embed::Embedder;
 use crate::error::StoreError;
 use crate::search::{SearchParams, TextItem};
-use crate::store::{KeyStore, LongTermStore, VectorStore};
+use crate::store::{KeyStore, LongTermStore};
+use crate::tiers::VectorTier;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -84,15 +84,6 @@ pub fn vector_id(conversation: &str, message: &str) -> String {
     } else {
         format!("{conv}#{}", hashed(message))
     }
-}
-
-/// The vector tier as the layer uses it.
-#[derive(Clone)]
-pub struct VectorTier {
-    pub store: Arc<dyn VectorStore>,
-    pub embedder: Arc<dyn Embedder>,
-    pub namespace: String,
-    pub text_field: String,
 }
 
 /// A message to save. Without `message_id`, an id is derived from the conversation, role,
@@ -352,32 +343,33 @@ impl Memory {
         Memory { long_term, redis, vector, cfg, lru: Mutex::new(lru), stats, unrecorded: Mutex::new(Vec::new()) }
     }
 
-    /// The layer over the configured tiers. The long-term store (the source of truth) is
-    /// required; Redis and the vector tier are used when configured. `writes` arms the Redis
-    /// store's write guard (import, repair); without it the layer can only read.
+    /// The layer over the configured tiers (connected in `tiers`). The long-term store (the
+    /// source of truth) is required; Redis and the vector tier are used when configured; the
+    /// vector tier needs an embedder of its own (the layer embeds messages). `writes` arms the
+    /// Redis store's write guard and opens files for writing (import, repair); without it the
+    /// layer can only read.
     pub async fn from_config(cfg: &crate::config::Config, writes: bool) -> Result<Memory, StoreError> {
-        let lt = cfg.long_term.as_ref().ok_or_else(|| {
-            StoreError::NotConfigured(
+        if cfg.long_term.is_none() {
+            return Err(StoreError::NotConfigured(
                 "the memory layer needs its source of truth: configure [profile.NAME.long_term] (firestore or sqlite)"
                     .into(),
-            )
-        })?;
-        // Files are opened for writing only when this layer writes.
+            ));
+        }
         let access = if writes { crate::store::Access::ReadWrite } else { crate::store::Access::ReadOnly };
-        let long_term = crate::store::build_long_term(lt, access).await?;
+        let long_term = crate::tiers::long_term(cfg, access).await?;
         let redis = match &cfg.redis {
-            Some(rc) => {
-                let r = crate::store::redis::RedisStore::connect(rc, None)?;
+            Some(_) => {
+                let r = crate::tiers::redis(cfg, None)?;
                 r.set_writes_allowed(writes);
-                Some(Arc::new(r) as Arc<dyn KeyStore>)
+                Some(r)
             }
             None => None,
         };
         let vector = match &cfg.vector {
-            Some(vc) => {
-                let store = crate::store::build_vector(vc, access).await?;
-                let embedder: Arc<dyn Embedder> = Arc::from(crate::embed::for_config(cfg)?);
-                Some(VectorTier { store, embedder, namespace: vc.namespace.clone(), text_field: vc.text_field.clone() })
+            Some(_) => {
+                let v = crate::tiers::vector(cfg, access).await?;
+                v.embedder()?;
+                Some(v)
             }
             None => None,
         };
@@ -617,7 +609,7 @@ impl Memory {
             let mut done = 0usize;
             let r = crate::search::from_texts(
                 &*v.store,
-                &*v.embedder,
+                &**v.embedder()?,
                 items.clone(),
                 &v.namespace,
                 &v.text_field,
@@ -848,7 +840,7 @@ impl Memory {
             })
             .collect();
         let ids = items.iter().map(|i| i.id.clone()).collect();
-        crate::search::from_texts(&*v.store, &*v.embedder, items, &v.namespace, &v.text_field, 64, |_| {}).await?;
+        crate::search::from_texts(&*v.store, &**v.embedder()?, items, &v.namespace, &v.text_field, 64, |_| {}).await?;
         Ok(ids)
     }
 
@@ -877,7 +869,7 @@ impl Memory {
             filter: filter.cloned(),
             include_values: false,
         };
-        let out = crate::search::search(&*v.store, Some(&*v.embedder), v.embedder.dimension(), &p).await?;
+        let out = crate::search::search(&*v.store, v.embedder.as_deref(), v.dimension, &p).await?;
         self.redis_set_json(&key, &matches_json(&out.result.matches), self.cfg.vsearch_ttl_s).await;
         Ok((out.result, false))
     }
@@ -912,7 +904,7 @@ impl Memory {
                 Some(text_item(c, id, &user, &m.role, m.timestamp.unwrap_or(Ts { secs: 0, nanos: 0 }), &m.content))
             })
             .collect();
-        crate::search::from_texts(&*v.store, &*v.embedder, items, &v.namespace, &v.text_field, 64, |_| {}).await
+        crate::search::from_texts(&*v.store, &**v.embedder()?, items, &v.namespace, &v.text_field, 64, |_| {}).await
     }
 
     /// The repair queue, page by page (`after` = the last document path of the previous page).

@@ -17,7 +17,9 @@ async fn open_a_conversation_scroll_and_follow_a_reference() {
     let mut t =
         Tui::start(&[], &[("FIRESTORE_EMULATOR_HOST", emu.host.as_str()), ("GOOGLE_CLOUD_PROJECT", project.as_str())]);
     // The list: newest first, counted.
-    let s = t.wait_for("12 conversations", 20);
+    // Counted and loaded (the count can arrive before the page: Enter needs a row to open).
+    t.wait_for("12 conversations", 20);
+    let s = t.wait_for("12 loaded", 20);
     assert!(s.contains("firestore") && s.contains("emulator"), "{s}");
     // conv-0012 is the newest; it holds the long tool message and the escape sequences.
     t.send("\r");

@@ -9,11 +9,12 @@ use memscope::audit::{self, Kind, Options};
 use memscope::config::{MemoryConfig, RedisConfig};
 use memscope::domain::{FsValue, Metric, Ts, VectorRecord};
 use memscope::embed::{Embedder, Kind as EKind};
-use memscope::memory::{Memory, NewMessage, Tier, TierWrite, VectorTier};
+use memscope::memory::{Memory, NewMessage, Tier, TierWrite};
 use memscope::store::firestore::FirestoreStore;
 use memscope::store::local_vectors::LocalVectors;
 use memscope::store::redis::RedisStore;
 use memscope::store::{KeyStore, LongTermStore, StoreError, VectorStore};
+use memscope::tiers::VectorTier;
 use std::sync::Arc;
 
 /// Feature hashing of words into 32 dimensions: a real (if crude) embedder, deterministic and fast.
@@ -59,7 +60,8 @@ fn layer(s: &Stack, cfg: MemoryConfig) -> Memory {
     r.set_writes_allowed(true);
     let vector = VectorTier {
         store: s.vectors.clone(),
-        embedder: Arc::new(HashEmbedder),
+        embedder: Some(Arc::new(HashEmbedder)),
+        dimension: Some(32),
         namespace: String::new(),
         text_field: "text".into(),
     };

@@ -6,7 +6,6 @@ use crate::domain::{ConnState, ScanBatch, Tier};
 use crate::error::StoreError;
 use crate::message::LtReply;
 use crate::message::{BackendEvent, Command, LayerReply, RequestId, Slot};
-use crate::store::redis::RedisStore;
 use crate::store::{KeyStore, LongTermStore};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -100,13 +99,7 @@ impl ConnTracker {
     }
 }
 
-#[derive(Clone)]
-struct VectorSide {
-    store: Arc<dyn crate::store::VectorStore>,
-    /// None for indexes that embed for themselves (integrated inference) when none is configured.
-    embedder: Option<Arc<dyn crate::embed::Embedder>>,
-    dimension: Option<usize>,
-}
+use crate::tiers::VectorTier;
 
 pub struct Backend {
     cfg: Config,
@@ -115,12 +108,14 @@ pub struct Backend {
     redis_shared: Arc<Mutex<Option<Arc<dyn KeyStore>>>>,
     redis_conn: ConnTracker,
     /// Filled in by their connect task: the vector store, its dimension, and the embedder.
-    vector: Arc<Mutex<Option<VectorSide>>>,
+    vector: Arc<Mutex<Option<VectorTier>>>,
     vec_conn: ConnTracker,
     /// Filled in by the connect task once the long-term store is reachable.
     long_term: Arc<Mutex<Option<Arc<dyn LongTermStore>>>>,
     lt_conn: ConnTracker,
     write_mode: bool,
+    /// The memory layer over the current connections, and which connections those are.
+    layer_cache: Mutex<Option<(LayerKey, Arc<crate::memory::Memory>)>>,
     tasks: HashMap<Slot, AbortHandle>,
     tx: UnboundedSender<BackendEvent>,
 }
@@ -132,6 +127,9 @@ fn not_connected(reason: &Option<String>, doing: &str) -> StoreError {
         None => StoreError::Unreachable(format!("still {doing}")),
     }
 }
+
+/// Which stores a cached memory layer was built over (their addresses).
+type LayerKey = (usize, Option<usize>, Option<usize>);
 
 /// Handles of a running backend.
 pub struct BackendHandle {
@@ -166,6 +164,7 @@ impl Backend {
             vector: Arc::new(Mutex::new(None)),
             vec_conn,
             write_mode: false,
+            layer_cache: Mutex::new(None),
             tasks: HashMap::new(),
             tx,
         };
@@ -177,14 +176,13 @@ impl Backend {
     }
 
     fn open_redis(&mut self, db: Option<u32>) {
-        let Some(rc) = &self.cfg.redis else {
+        if self.cfg.redis.is_none() {
             self.redis_conn.set(ConnState::NotConfigured);
             return;
-        };
-        match RedisStore::connect(rc, db) {
+        }
+        match crate::tiers::redis(&self.cfg, db) {
             Ok(s) => {
                 s.set_writes_allowed(self.write_mode && !self.cfg.read_only);
-                let s: Arc<dyn KeyStore> = Arc::new(s);
                 self.redis = Some(s.clone());
                 if let Ok(mut shared) = self.redis_shared.lock() {
                     *shared = Some(s);
@@ -201,18 +199,18 @@ impl Backend {
     /// Connect the long-term store in the background, retrying with backoff (1 s doubling to
     /// 30 s) so that missing credentials or a stopped emulator never hold up anything else.
     fn open_long_term(&mut self) {
-        let Some(lt) = self.cfg.long_term.clone() else {
+        if self.cfg.long_term.is_none() {
             self.lt_conn.set(ConnState::NotConfigured);
             return;
-        };
+        }
         self.lt_conn.set(ConnState::Connecting);
         let slot = self.long_term.clone();
         let conn = self.lt_conn.clone();
-        let access = crate::store::Access::of(&self.cfg);
+        let cfg = self.cfg.clone();
         tokio::spawn(async move {
             let mut wait = std::time::Duration::from_secs(1);
             loop {
-                match crate::store::build_long_term(&lt, access).await {
+                match crate::tiers::long_term(&cfg, crate::store::Access::of(&cfg)).await {
                     Ok(store) => {
                         let ping = store.ping().await;
                         if let Ok(mut s) = slot.lock() {
@@ -234,10 +232,10 @@ impl Backend {
     /// Connect the vector store and load the embedder in the background (the local model takes
     /// a moment), retrying with backoff.
     fn open_vector(&mut self) {
-        let Some(vc) = self.cfg.vector.clone() else {
+        if self.cfg.vector.is_none() {
             self.vec_conn.set(ConnState::NotConfigured);
             return;
-        };
+        }
         self.vec_conn.set(ConnState::Connecting);
         let slot = self.vector.clone();
         let conn = self.vec_conn.clone();
@@ -245,25 +243,7 @@ impl Backend {
         tokio::spawn(async move {
             let mut wait = std::time::Duration::from_secs(1);
             loop {
-                let r = async {
-                    let store = crate::store::build_vector(&vc, crate::store::Access::of(&cfg)).await?;
-                    let embedder: Option<Arc<dyn crate::embed::Embedder>> = {
-                        let has_embedding = cfg.embedding.is_some();
-                        let cfg = cfg.clone();
-                        match tokio::task::spawn_blocking(move || crate::embed::for_config(&cfg))
-                            .await
-                            .map_err(|e| StoreError::Other(e.to_string()))?
-                        {
-                            Ok(e) => Some(e.into()),
-                            // An integrated-inference index needs no embedder of ours.
-                            Err(StoreError::NotConfigured(_)) if !has_embedding => None,
-                            Err(e) => return Err(e),
-                        }
-                    };
-                    let dimension = store.stats().await?.dimension.map(|d| d as usize);
-                    Ok::<_, StoreError>(VectorSide { store, embedder, dimension })
-                }
-                .await;
+                let r = crate::tiers::vector(&cfg, crate::store::Access::of(&cfg)).await;
                 match r {
                     Ok(side) => {
                         if let Ok(mut s) = slot.lock() {
@@ -458,7 +438,7 @@ impl Backend {
         self.tasks.insert(Slot::Health, h.abort_handle());
     }
 
-    fn vector_or_err(&self) -> Result<VectorSide, StoreError> {
+    fn vector_or_err(&self) -> Result<VectorTier, StoreError> {
         if self.cfg.vector.is_none() {
             return Err(StoreError::NotConfigured(
                 "vector tier: set [profile.NAME.vector], or PINECONE_API_KEY with PINECONE_INDEX".into(),
@@ -473,7 +453,7 @@ impl Backend {
 
     fn spawn_vec<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
     where
-        F: FnOnce(Result<VectorSide, StoreError>) -> Fut + Send + 'static,
+        F: FnOnce(Result<VectorTier, StoreError>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = crate::message::VecReply> + Send + 'static,
     {
         let side = self.vector_or_err();
@@ -534,18 +514,28 @@ impl Backend {
 
     /// The memory layer over this backend's connections (for badges, traces and audits): the
     /// long-term store is required; Redis and the vector tier are used when ready.
-    fn layer(&self) -> Result<crate::memory::Memory, StoreError> {
+    /// One `Memory` per connection set: built when first needed and again only when a
+    /// connection changes (a tier connects, `SELECT` switches the Redis database), so its
+    /// counters are registered once.
+    fn layer(&self) -> Result<Arc<crate::memory::Memory>, StoreError> {
         let lt = self.long_term_or_err()?;
-        let vector = self.vector.lock().ok().and_then(|s| s.clone()).and_then(|side| {
-            let vc = self.cfg.vector.as_ref()?;
-            Some(crate::memory::VectorTier {
-                store: side.store,
-                embedder: side.embedder?,
-                namespace: vc.namespace.clone(),
-                text_field: vc.text_field.clone(),
-            })
-        });
-        Ok(crate::memory::Memory::new(lt, self.redis.clone(), vector, self.cfg.memory.clone()))
+        // A vector tier without an embedder of ours (an index that embeds for itself) is not
+        // one the layer can write or trace through.
+        let vector = self.vector.lock().ok().and_then(|s| s.clone()).filter(|v| v.embedder.is_some());
+        let key = (
+            Arc::as_ptr(&lt) as *const () as usize,
+            self.redis.as_ref().map(|r| Arc::as_ptr(r) as *const () as usize),
+            vector.as_ref().map(|v| Arc::as_ptr(&v.store) as *const () as usize),
+        );
+        let mut cache = self.layer_cache.lock().map_err(|_| StoreError::Other("layer cache poisoned".into()))?;
+        if let Some((k, m)) = cache.as_ref()
+            && *k == key
+        {
+            return Ok(m.clone());
+        }
+        let m = Arc::new(crate::memory::Memory::new(lt, self.redis.clone(), vector, self.cfg.memory.clone()));
+        *cache = Some((key, m.clone()));
+        Ok(m)
     }
 
     fn redis_or_err(&self) -> Result<Arc<dyn KeyStore>, StoreError> {

@@ -1,0 +1,81 @@
+//! THE one place a `Config` becomes connected tiers: the Redis key store, the long-term store,
+//! and the vector tier (store + embedder + the index's dimension, namespace and text field).
+//! The backend, the memory layer, the headless commands and the demo all connect through here,
+//! so a new kind of tier (a Redis Cluster, a Sentinel) is added in one place.
+
+use crate::config::Config;
+use crate::embed::Embedder;
+use crate::error::StoreError;
+use crate::store::{Access, KeyStore, LongTermStore, VectorStore};
+use std::sync::Arc;
+
+/// The vector tier as everything above the stores uses it.
+#[derive(Clone)]
+pub struct VectorTier {
+    pub store: Arc<dyn VectorStore>,
+    /// None for an index that embeds for itself (integrated inference) when no embedding is
+    /// configured.
+    pub embedder: Option<Arc<dyn Embedder>>,
+    /// The index's dimension, when its stats say.
+    pub dimension: Option<usize>,
+    pub namespace: String,
+    pub text_field: String,
+}
+
+impl VectorTier {
+    /// The embedder, for those that must embed texts themselves (the memory layer, `index`).
+    pub fn embedder(&self) -> Result<&Arc<dyn Embedder>, StoreError> {
+        self.embedder.as_ref().ok_or_else(|| {
+            StoreError::NotConfigured(
+                "this needs an embedder of its own: configure [profile.NAME.embedding] (provider = \"local\", \"openai\" or \"pinecone\")"
+                    .into(),
+            )
+        })
+    }
+}
+
+fn not_configured(what: &str) -> StoreError {
+    StoreError::NotConfigured(what.into())
+}
+
+/// The Redis key store (`db` overrides the URL's database). Connects lazily: errors of the
+/// server itself surface on the first call. Its write guard is disarmed; the caller arms it.
+pub fn redis(cfg: &Config, db: Option<u32>) -> Result<Arc<dyn KeyStore>, StoreError> {
+    let rc = cfg
+        .redis
+        .as_ref()
+        .ok_or_else(|| not_configured("Redis: set [profile.NAME.redis] url, REDIS_URL or --redis-url"))?;
+    Ok(Arc::new(crate::store::redis::RedisStore::connect(rc, db)?))
+}
+
+/// The long-term store (the source of truth), files opened as `access` allows.
+pub async fn long_term(cfg: &Config, access: Access) -> Result<Arc<dyn LongTermStore>, StoreError> {
+    let lt = cfg.long_term.as_ref().ok_or_else(|| {
+        not_configured("the long-term tier: set [profile.NAME.long_term] (firestore or sqlite), FIRESTORE_EMULATOR_HOST or GOOGLE_CLOUD_PROJECT")
+    })?;
+    crate::store::build_long_term(lt, access).await
+}
+
+/// The vector store with its embedder (loaded off the async runtime: the local model takes a
+/// moment) and the index's dimension (a query checks the embedder's against it).
+pub async fn vector(cfg: &Config, access: Access) -> Result<VectorTier, StoreError> {
+    let vc = cfg.vector.as_ref().ok_or_else(|| {
+        not_configured(
+            "the vector tier: set [profile.NAME.vector] (backend = \"local\" or \"pinecone\"), or PINECONE_API_KEY with PINECONE_INDEX",
+        )
+    })?;
+    let store = crate::store::build_vector(vc, access).await?;
+    let has_embedding = cfg.embedding.is_some();
+    let c = cfg.clone();
+    let embedder: Option<Arc<dyn Embedder>> = match tokio::task::spawn_blocking(move || crate::embed::for_config(&c))
+        .await
+        .map_err(|e| StoreError::Other(e.to_string()))?
+    {
+        Ok(e) => Some(Arc::from(e)),
+        // An integrated-inference index needs no embedder of ours.
+        Err(StoreError::NotConfigured(_)) if !has_embedding => None,
+        Err(e) => return Err(e),
+    };
+    let dimension = store.stats().await?.dimension.map(|d| d as usize);
+    Ok(VectorTier { store, embedder, dimension, namespace: vc.namespace.clone(), text_field: vc.text_field.clone() })
+}
