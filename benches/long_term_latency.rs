@@ -6,7 +6,7 @@
 //! Runs against the Firestore emulator (started privately, as the tests do) and SQLite.
 //! `cargo bench --bench long_term_latency` (seeding 110,000 documents takes a minute or two).
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/integration/support/mod.rs"]
 #[allow(unused_imports)]
 mod support;
 

@@ -215,10 +215,17 @@ impl PrivateEmulator {
     pub fn start() -> Result<PrivateEmulator, DemoError> {
         let exe = emulator_command().ok_or_else(|| {
             DemoError::Start(
-                "the Firestore emulator was not found: install Java 17 and the google-cloud-cli-firestore-emulator                  package (or `gcloud components install cloud-firestore-emulator`), or set                  MEMSCOPE_FIRESTORE_EMULATOR to its launcher"
+                "the Firestore emulator was not found: install Java 17 and the google-cloud-cli-firestore-emulator \
+                 package (or `gcloud components install cloud-firestore-emulator`), or set \
+                 MEMSCOPE_FIRESTORE_EMULATOR to its launcher"
                     .into(),
             )
         })?;
+        PrivateEmulator::start_with(&exe)
+    }
+
+    /// Start the emulator with this launcher (`… start --host=… --port=…`).
+    pub fn start_with(exe: &str) -> Result<PrivateEmulator, DemoError> {
         let port = free_port().map_err(|e| DemoError::Start(e.to_string()))?;
         let dir = private_dir("firestore");
         std::fs::create_dir_all(&dir).map_err(|e| DemoError::Start(e.to_string()))?;
@@ -228,9 +235,11 @@ impl PrivateEmulator {
         let script = format!(
             "echo $$ > '{pid}'
              '{exe}' start --host=127.0.0.1 --port={port} > '{log}' 2>&1 &
+             echo $! > '{launcher}'
              while kill -0 {parent} 2>/dev/null; do sleep 0.5; done
              kill -TERM 0",
             pid = dir.join("group.pid").display(),
+            launcher = dir.join("launcher.pid").display(),
             log = log.display(),
             parent = std::process::id()
         );
@@ -247,6 +256,17 @@ impl PrivateEmulator {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
             if text.contains("Dev App Server is now running") {
                 return Ok(me);
+            }
+            // A launcher that exits (no Java, a bad flag) is reported at once, not after 90 s.
+            let launcher = std::fs::read_to_string(me.dir.join("launcher.pid")).ok();
+            if let Some(pid) = launcher.and_then(|p| p.trim().parse::<u32>().ok())
+                && !process_alive(pid)
+            {
+                std::thread::sleep(Duration::from_millis(100)); // its last words reach the log
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                return Err(DemoError::Start(format!(
+                    "the Firestore emulator exited at start ({exe}); its log:\n{text}"
+                )));
             }
             if Instant::now() > deadline {
                 return Err(DemoError::Start(format!(
@@ -297,9 +317,17 @@ pub fn sweep_stale(root: &std::path::Path, kind: &str) -> usize {
     removed
 }
 
-/// Whether a process with this id runs (Linux: /proc; elsewhere assumed alive, never removed).
+/// Whether a process with this id runs (Linux: /proc, a zombie counts as gone; elsewhere
+/// assumed alive).
 fn process_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") { std::path::Path::new(&format!("/proc/{pid}")).exists() } else { true }
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name in parentheses: `pid (comm) S …`.
+        Ok(stat) => stat.rsplit_once(") ").is_none_or(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
+    }
 }
 
 fn next_serial() -> u64 {
@@ -972,6 +1000,18 @@ mod tests {
 
 #[cfg(test)]
 mod sweep_tests {
+    #[test]
+    fn an_emulator_launcher_that_exits_is_reported_with_its_log() {
+        let dir = std::env::temp_dir().join(format!("memscope-fake-emulator-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let exe = dir.join("launcher");
+        std::fs::write(&exe, "#!/bin/sh\necho 'Error: no Java runtime found' >&2\nexit 3\n").unwrap();
+        std::process::Command::new("chmod").arg("+x").arg(&exe).status().unwrap();
+        let e = super::PrivateEmulator::start_with(exe.to_str().unwrap()).err().expect("an error").to_string();
+        assert!(e.contains("exited at start") && e.contains("no Java runtime found"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn folders_of_processes_that_are_gone_are_removed_others_kept() {
         let root = std::env::temp_dir().join(format!("memscope-sweep-test-{}", std::process::id()));

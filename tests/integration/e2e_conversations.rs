@@ -1,15 +1,13 @@
 //! The real binary against the Firestore emulator, in a pseudo-terminal: open a conversation,
 //! scroll, follow a reference.
 
-mod support;
-
+use crate::support::pty::Tui;
 use memscope::store::firestore::FirestoreStore;
-use support::pty::Tui;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn open_a_conversation_scroll_and_follow_a_reference() {
-    let emu = support::firestore_emulator();
-    let project = support::project_id("e2e-conversations");
+    let emu = crate::support::firestore_emulator();
+    let project = crate::support::project_id("e2e-conversations");
     let store = FirestoreStore::connect(&project, "(default)", Some(&emu.host)).await.unwrap();
     memscope::demo::seed_long_term(&store, 12, 1_763_900_000).await.unwrap();
     drop(store);

@@ -1,8 +1,6 @@
 //! `memscope index` and `memscope search` with the embedded index and the local model.
 
-mod support;
-
-use support::memscope as run;
+use crate::support::memscope as run;
 
 #[test]
 fn index_then_search_with_filter_and_json() {

@@ -1,9 +1,7 @@
 //! `memscope import` and `memscope audit` through the binary: a private redis-server, an
 //! embedded SQLite long-term store, the embedded vector index and the local model.
 
-mod support;
-
-use support::memscope as run;
+use crate::support::memscope as run;
 
 fn text(o: &std::process::Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
@@ -11,7 +9,7 @@ fn text(o: &std::process::Output) -> String {
 
 #[test]
 fn import_is_idempotent_everywhere_and_audit_sees_drift() {
-    let redis = support::redis();
+    let redis = crate::support::redis();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let cfg = d.join("c.toml");
@@ -53,7 +51,7 @@ fn import_is_idempotent_everywhere_and_audit_sees_drift() {
         let want = if round == 0 { "12 new, 0 already stored" } else { "0 new, 12 already stored" };
         assert!(text(&out).contains(want), "round {round}: {}", text(&out));
     }
-    let mut rc = support::client(&redis);
+    let mut rc = crate::support::client(&redis);
     for conv in 1..=3 {
         let n: i64 = redis::cmd("LLEN").arg(format!("conversation:c{conv}:messages")).query(&mut rc).unwrap();
         assert_eq!(n, 4, "no duplicates in the recent list of c{conv}");
@@ -90,7 +88,7 @@ fn import_is_idempotent_everywhere_and_audit_sees_drift() {
 /// twice with different content: each named by file and line, exit 2, nothing written anywhere.
 #[test]
 fn import_checks_firestores_limits_up_front_and_writes_nothing_on_a_bad_file() {
-    let redis = support::redis();
+    let redis = crate::support::redis();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let cfg = d.join("c.toml");
@@ -137,7 +135,7 @@ fn import_checks_firestores_limits_up_front_and_writes_nothing_on_a_bad_file() {
     assert!(!t.contains("bad.jsonl:8:"), "an identical repeat is not an error: {t}");
     assert!(t.contains("nothing was imported"), "{t}");
     assert!(!d.join("m.db").exists(), "no long-term file was created");
-    let mut rc = support::client(&redis);
+    let mut rc = crate::support::client(&redis);
     let n: i64 = redis::cmd("DBSIZE").query(&mut rc).unwrap();
     assert_eq!(n, 0, "nothing was written to Redis");
 }

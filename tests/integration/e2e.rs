@@ -1,13 +1,11 @@
 //! The real binary in a pseudo-terminal: keys typed, screen read back through a VT parser.
 
-mod support;
-
+use crate::support::pty::Tui;
 use std::time::Duration;
-use support::pty::Tui;
 
 fn seeded() -> memscope::demo::PrivateRedis {
-    let r = support::redis();
-    let mut c = support::client(&r);
+    let r = crate::support::redis();
+    let mut c = crate::support::client(&r);
     let _: () = redis::cmd("MSET")
         .arg("session:conv-1")
         .arg("x")
@@ -68,7 +66,7 @@ fn a_frozen_server_never_delays_a_keypress() {
         let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
         let _: () = redis::cmd("DEBUG").arg("SLEEP").arg(4).query(&mut c).unwrap();
     });
-    support::wait_frozen(&r.url());
+    crate::support::wait_frozen(&r.url());
     // Ask for Redis work (rescan), then for pure UI work: both answered while Redis sleeps.
     t.send("r");
     t.send("?");
@@ -117,7 +115,7 @@ fn sigterm_sigint_and_panic_restore_the_terminal() {
 
 #[test]
 fn demo_seeds_a_private_server_and_stops_it_on_exit() {
-    let model = support::model_dir();
+    let model = crate::support::model_dir();
     let mut t = Tui::start(&["demo"], &[("MEMSCOPE_MODEL_DIR", model.as_str())]);
     let s = t.wait_for("session:", 30);
     t.wait_for("conversation:", 5);
@@ -141,12 +139,12 @@ fn demo_seeds_a_private_server_and_stops_it_on_exit() {
     t.send("q");
     assert!(t.wait_exit(10).success());
     t.assert_restored();
-    assert!(support::wait_port_closed(port, 10), "the demo's redis-server still runs");
+    assert!(crate::support::wait_port_closed(port, 10), "the demo's redis-server still runs");
 }
 
 #[test]
 fn demo_on_the_firestore_emulator_seeds_it_and_stops_it_on_exit() {
-    let model = support::model_dir();
+    let model = crate::support::model_dir();
     let mut t = Tui::start(&["demo", "--firestore-emulator"], &[("MEMSCOPE_MODEL_DIR", model.as_str())]);
     t.wait_for("session:", 120);
     t.send("1");
@@ -161,7 +159,7 @@ fn demo_on_the_firestore_emulator_seeds_it_and_stops_it_on_exit() {
     t.send("q");
     assert!(t.wait_exit(20).success());
     t.assert_restored();
-    assert!(support::wait_port_closed(port, 20), "the demo's emulator still runs");
+    assert!(crate::support::wait_port_closed(port, 20), "the demo's emulator still runs");
 }
 
 #[test]
@@ -178,7 +176,7 @@ fn demo_stops_its_server_on_panic_too() {
         .and_then(|r| r.split('/').next())
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("the demo prints its server before the UI starts:\n{s}"));
-    assert!(support::wait_port_closed(port, 10), "the demo's redis-server survived a panic");
+    assert!(crate::support::wait_port_closed(port, 10), "the demo's redis-server survived a panic");
 }
 
 #[test]
@@ -195,5 +193,5 @@ fn demo_server_stops_even_when_memscope_is_killed() {
     // SIGKILL: no destructor, no handler runs. The server's watchdog must stop it.
     assert!(std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
     t.wait_exit(10);
-    assert!(support::wait_port_closed(port, 10), "the demo's redis-server outlived a killed memscope");
+    assert!(crate::support::wait_port_closed(port, 10), "the demo's redis-server outlived a killed memscope");
 }

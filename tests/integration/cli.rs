@@ -1,7 +1,5 @@
 //! Headless commands: `memscope keys` and `memscope config check`.
 
-mod support;
-
 use std::process::Command;
 
 fn memscope(args: &[&str]) -> std::process::Output {
@@ -19,8 +17,8 @@ fn memscope(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn keys_lists_every_key_plain_typed_long_and_json() {
-    let r = support::redis();
-    let mut c = support::client(&r);
+    let r = crate::support::redis();
+    let mut c = crate::support::client(&r);
     let mut p = redis::pipe();
     for i in 0..3000 {
         p.cmd("SET").arg(format!("k:{i}")).arg(i).ignore();
@@ -91,7 +89,7 @@ fn config_check_redacts_secrets_and_names_file_and_line_of_errors() {
 
 #[test]
 fn health_json_schema_and_exit_codes() {
-    let r = support::redis();
+    let r = crate::support::redis();
     let out = memscope(&["health", "--json", "--redis-url", &r.url()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -163,8 +161,8 @@ fn a_bad_redis_url_is_one_plain_line_naming_its_source() {
 
 #[test]
 fn keys_rejects_an_unknown_type_and_json_escapes_c1_and_bidi_controls() {
-    let r = support::redis();
-    let mut c = support::client(&r);
+    let r = crate::support::redis();
+    let mut c = crate::support::client(&r);
     redis::cmd("SET").arg("ctl:\u{9b}31m\u{202e}txt").arg("x").exec(&mut c).unwrap();
     let out = memscope(&["keys", "--type", "nosuchtype", "--redis-url", &r.url()]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));

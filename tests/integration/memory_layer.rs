@@ -3,8 +3,6 @@
 //! reads, the vector-search cache, and the audit finding each seeded kind of drift with exact
 //! counts, then repairing it.
 
-mod support;
-
 use memscope::audit::{self, Kind, Options};
 use memscope::config::{MemoryConfig, RedisConfig};
 use memscope::domain::{FsValue, Metric, Ts, VectorRecord};
@@ -50,9 +48,11 @@ struct Stack {
 }
 
 async fn stack(test: &str) -> Stack {
-    let emu = support::firestore_emulator();
-    let lt = Arc::new(FirestoreStore::connect(&support::project_id(test), "(default)", Some(&emu.host)).await.unwrap());
-    Stack { redis: support::redis(), lt, vectors: Arc::new(LocalVectors::in_memory(Metric::Cosine)) }
+    let emu = crate::support::firestore_emulator();
+    let lt = Arc::new(
+        FirestoreStore::connect(&crate::support::project_id(test), "(default)", Some(&emu.host)).await.unwrap(),
+    );
+    Stack { redis: crate::support::redis(), lt, vectors: Arc::new(LocalVectors::in_memory(Metric::Cosine)) }
 }
 
 fn layer(s: &Stack, cfg: MemoryConfig) -> Memory {
@@ -95,7 +95,7 @@ fn ids_of(items: &[String]) -> Vec<String> {
 async fn save_message_writes_every_tier_in_order_and_only_once() {
     let s = stack("save_message").await;
     let mem = layer(&s, MemoryConfig { recent_messages: 3, ..Default::default() });
-    let mut rc = support::client(&s.redis);
+    let mut rc = crate::support::client(&s.redis);
     // Saved out of order: the list is ordered by timestamp and trimmed to the 3 newest.
     for (i, secs) in [(1, 100), (3, 300), (2, 200), (4, 400)] {
         let r = mem
@@ -163,7 +163,7 @@ async fn redis_down_during_save_loses_nothing_and_repair_finishes_it() {
     // …and repair completes it, then the queue is empty.
     let fixed = audit::run(&mem, Options { repair: true, ..Options::default() }, &mut |_| {}).await.unwrap();
     assert_eq!(fixed.repaired.get(&Kind::PendingRepair), Some(&1));
-    let mut rc = support::client(&s.redis);
+    let mut rc = crate::support::client(&s.redis);
     assert_eq!(ids_of(&list(&mut rc, "conversation:c1:messages")), ["m1", "m2"]);
     assert_eq!(audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap().drift(), 0);
 }
@@ -176,7 +176,7 @@ async fn fallback_reads_refresh_the_faster_tiers() {
     let (v, tier) = mem.get_with_fallback("users/u-alice").await.unwrap().unwrap();
     assert_eq!((v["plan"].as_str(), tier), (Some("pro"), Tier::LongTerm));
     assert_eq!(mem.get_with_fallback("users/u-alice").await.unwrap().unwrap().1, Tier::Process);
-    let mut rc = support::client(&s.redis);
+    let mut rc = crate::support::client(&s.redis);
     let ttl: i64 = redis::cmd("TTL").arg("cache:doc:users/u-alice").query(&mut rc).unwrap();
     assert!(ttl > 250 && ttl <= 300, "cached in Redis with a TTL: {ttl}");
     // Another process (a fresh LRU) is served by Redis.
@@ -234,7 +234,7 @@ async fn audit_finds_each_kind_of_drift_with_exact_counts_and_repair_clears_it()
     assert_eq!((r.created, r.conversations, r.embedded), (20, 4, 20));
     assert_eq!(audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap().drift(), 0, "a clean start");
 
-    let mut rc = support::client(&s.redis);
+    let mut rc = crate::support::client(&s.redis);
     // 2 missing vectors.
     s.vectors.delete(&["c1#c1-m1".into(), "c2#c2-m3".into()], "").await.unwrap();
     // 3 orphans: vectors of messages that are gone (one deleted message, two never written).
@@ -337,7 +337,7 @@ async fn audit_reports_a_dimension_mismatch() {
 async fn trace_follows_one_message_across_the_tiers_and_badges_say_who_holds_what() {
     let mut s = stack("trace").await;
     let mem = layer(&s, MemoryConfig { recent_messages: 2, ..Default::default() });
-    let mut rc = support::client(&s.redis);
+    let mut rc = crate::support::client(&s.redis);
     for (i, secs) in [(1, 100), (2, 200), (3, 300)] {
         let content = format!("how do refunds work for order number {i}");
         mem.save_message("c1", msg("", &format!("m{i}"), "user", &content, secs), "u-alice").await.unwrap();

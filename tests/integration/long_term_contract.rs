@@ -1,8 +1,6 @@
 //! One contract for the long-term tier, run against every implementation: Firestore (on the
 //! emulator this test binary starts) and SQLite (a temp file).
 
-mod support;
-
 use memscope::domain::{ConvFilter, Cursor, FsValue, Ts, TsForm};
 use memscope::store::LongTermStore;
 use memscope::store::firestore::FirestoreStore;
@@ -10,8 +8,8 @@ use memscope::store::sqlite::SqliteStore;
 use std::sync::Arc;
 
 async fn firestore(test: &str) -> Arc<dyn LongTermStore> {
-    let emu = support::firestore_emulator();
-    Arc::new(FirestoreStore::connect(&support::project_id(test), "(default)", Some(&emu.host)).await.unwrap())
+    let emu = crate::support::firestore_emulator();
+    Arc::new(FirestoreStore::connect(&crate::support::project_id(test), "(default)", Some(&emu.host)).await.unwrap())
 }
 
 fn sqlite() -> (Arc<dyn LongTermStore>, tempfile::TempDir) {

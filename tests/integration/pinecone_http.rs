@@ -1,8 +1,7 @@
 //! The Pinecone client's behaviour on the wire: headers, paths, errors of every documented
 //! shape, retries with Retry-After, timeouts and malformed bodies — against loopback servers.
 
-mod support;
-
+use crate::support::http::{Request, Response, Server};
 use memscope::domain::VectorQuery;
 use memscope::store::pinecone::{Pinecone, PineconeOptions};
 use memscope::store::{StoreError, VectorStore};
@@ -10,7 +9,6 @@ use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
-use support::http::{Request, Response, Server};
 
 fn opts(host: &str) -> PineconeOptions {
     let mut o = PineconeOptions::new("test-key");
@@ -156,8 +154,8 @@ async fn client_errors_are_not_retried_and_show_pinecones_message() {
 
 #[tokio::test]
 async fn control_plane_404_names_the_index() {
-    let (control, _data) = support::fake_pinecone::start(4).await;
-    let mut o = PineconeOptions::new(support::fake_pinecone::API_KEY);
+    let (control, _data) = crate::support::fake_pinecone::start(4).await;
+    let mut o = PineconeOptions::new(crate::support::fake_pinecone::API_KEY);
     o.index = Some("no-such-index".into());
     o.control_url = control.url.clone();
     let e = Pinecone::connect(o).await.err().expect("an error").to_string();

@@ -1,7 +1,5 @@
 //! ACL users, passwords and TLS (rediss://) against private servers.
 
-mod support;
-
 use memscope::config::RedisConfig;
 use memscope::domain::{KeyType, PageCursor};
 use memscope::store::KeyStore;
@@ -10,8 +8,8 @@ use std::process::Command;
 
 #[tokio::test]
 async fn acl_user_with_read_only_rights_browses_and_denied_commands_degrade() {
-    let r = support::redis();
-    let mut c = support::client(&r);
+    let r = crate::support::redis();
+    let mut c = crate::support::client(&r);
     let _: () = redis::cmd("SET").arg("doc:1").arg("hello").query(&mut c).unwrap();
     // A reader that may not run MEMORY USAGE (nor any write).
     let _: () = redis::cmd("ACL")
@@ -141,7 +139,7 @@ async fn rediss_with_a_private_ca() {
         "no",
     ])
     .unwrap();
-    let mut c = support::client(&r);
+    let mut c = crate::support::client(&r);
     let _: () = redis::cmd("SET").arg("over:tls").arg("1").query(&mut c).unwrap();
 
     let url = format!("rediss://127.0.0.1:{tls_port}/0");

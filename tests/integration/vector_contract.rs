@@ -1,8 +1,6 @@
 //! One contract for the vector tier, run against the embedded index (in memory, and persisted
 //! then reopened) and against the Pinecone client talking to a server with Pinecone's shapes.
 
-mod support;
-
 use memscope::domain::{Metric, VectorQuery, VectorRecord};
 use memscope::store::VectorStore;
 use memscope::store::local_vectors::LocalVectors;
@@ -28,10 +26,10 @@ fn q(v: [f32; DIM], k: u32) -> VectorQuery {
     }
 }
 
-async fn pinecone() -> (Arc<dyn VectorStore>, (support::http::Server, support::http::Server)) {
-    let (control, data) = support::fake_pinecone::start(DIM as u32).await;
-    let mut o = PineconeOptions::new(support::fake_pinecone::API_KEY);
-    o.index = Some(support::fake_pinecone::INDEX.into());
+async fn pinecone() -> (Arc<dyn VectorStore>, (crate::support::http::Server, crate::support::http::Server)) {
+    let (control, data) = crate::support::fake_pinecone::start(DIM as u32).await;
+    let mut o = PineconeOptions::new(crate::support::fake_pinecone::API_KEY);
+    o.index = Some(crate::support::fake_pinecone::INDEX.into());
     o.control_url = control.url.clone();
     o.host_scheme = "http";
     let p = Pinecone::connect(o).await.unwrap();

@@ -1,13 +1,11 @@
 //! The Search tab in a pseudo-terminal with the embedded index and the local model: type a
 //! query, change top_k, pin, add a filter, read the diff.
 
-mod support;
-
-use support::pty::Tui;
+use crate::support::pty::Tui;
 
 #[test]
 fn type_change_top_k_pin_filter_and_read_the_diff() {
-    let model = support::model_dir();
+    let model = crate::support::model_dir();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let cfg = d.join("c.toml");

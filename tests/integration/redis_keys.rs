@@ -1,13 +1,11 @@
 //! The Redis Keys tab and store against real, private redis-server instances.
 
-mod support;
-
+use crate::support::*;
 use crossterm::event::KeyCode;
 use memscope::config::{Config, RedisConfig};
 use memscope::domain::{KeyType, PageCursor, Ttl, ValueBody, WriteOp};
 use memscope::store::redis::RedisStore;
 use memscope::store::{KeyStore, StoreError};
-use support::*;
 
 fn cfg(url: &str) -> Config {
     Config::with_redis(url)
@@ -389,7 +387,7 @@ async fn frozen_server_times_out_the_call_not_the_ui() {
         let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
         let _: () = redis::cmd("DEBUG").arg("SLEEP").arg(2).query(&mut c).unwrap();
     });
-    support::wait_frozen(&r.url());
+    crate::support::wait_frozen(&r.url());
     let e = s.ping().await.unwrap_err();
     assert!(matches!(e, StoreError::Timeout(300)), "{e:?}");
     sleeper.join().unwrap();

@@ -1,8 +1,6 @@
 //! Health figures from a real Redis: memscope's own lookups are accounted exactly, so the miss
 //! rate it reports is the application's.
 
-mod support;
-
 use memscope::config::RedisConfig;
 use memscope::domain::PageCursor;
 use memscope::store::KeyStore;
@@ -17,8 +15,8 @@ fn info_hits_misses(c: &mut redis::Connection) -> (u64, u64) {
 
 #[tokio::test]
 async fn own_lookups_match_what_redis_counts() {
-    let r = support::redis();
-    let mut c = support::client(&r);
+    let r = crate::support::redis();
+    let mut c = crate::support::client(&r);
     let mut p = redis::pipe();
     p.cmd("SET").arg("s").arg("v").ignore();
     p.cmd("SET").arg("big").arg(vec![b'x'; 5000]).ignore();
@@ -77,8 +75,8 @@ fn sample(
 
 #[tokio::test]
 async fn reported_miss_rate_is_the_workloads_while_memscope_browses() {
-    let r = support::redis();
-    let mut c = support::client(&r);
+    let r = crate::support::redis();
+    let mut c = crate::support::client(&r);
     for i in 0..50 {
         let _: () = redis::cmd("SET").arg(format!("cache:{i}")).arg("v").query(&mut c).unwrap();
     }
@@ -106,7 +104,7 @@ async fn reported_miss_rate_is_the_workloads_while_memscope_browses() {
 async fn debug_sleep_raises_a_latency_alert_that_clears() {
     use memscope::config::Thresholds;
     use memscope::health::{History, Level};
-    let r = support::redis();
+    let r = crate::support::redis();
     let s = RedisStore::connect(&RedisConfig::new(r.url()), None).unwrap();
     let t = Thresholds::default(); // crit at 500 ms
     let mut hist = History::default();
@@ -120,7 +118,7 @@ async fn debug_sleep_raises_a_latency_alert_that_clears() {
         let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
         let _: () = redis::cmd("DEBUG").arg("SLEEP").arg(1).query(&mut c).unwrap();
     });
-    support::wait_frozen(&r.url());
+    crate::support::wait_frozen(&r.url());
     let st = hist.push(sample(&s, 3000, s.health().await), window, &t).unwrap();
     sleeper.join().unwrap();
     assert_eq!(st.level, Level::Crit, "{st:?}");
@@ -138,7 +136,7 @@ async fn debug_sleep_raises_a_latency_alert_that_clears() {
 async fn a_killed_server_goes_down_and_comes_back() {
     use memscope::config::Thresholds;
     use memscope::health::{History, Level};
-    let mut r = support::redis();
+    let mut r = crate::support::redis();
     let s = RedisStore::connect(&RedisConfig::new(r.url()), None).unwrap();
     let t = Thresholds::default();
     let mut hist = History::default();

@@ -5,8 +5,6 @@
 //! hand and checked against memscope's implementation and against the independent one the
 //! loopback Pinecone uses, so neither is checked against itself.
 
-mod support;
-
 use serde_json::{Map, Value, json};
 
 fn md(v: Value) -> Map<String, Value> {
@@ -75,7 +73,7 @@ fn the_loopback_pinecones_filter_gives_the_documented_answers() {
     for (f, want) in golden() {
         let got: Vec<&str> = records()
             .into_iter()
-            .filter(|(_, m)| support::fake_filter::matches(&f, m).unwrap_or_else(|e| panic!("{f}: {e}")))
+            .filter(|(_, m)| crate::support::fake_filter::matches(&f, m).unwrap_or_else(|e| panic!("{f}: {e}")))
             .map(|(id, _)| id)
             .collect();
         assert_eq!(got, want, "the loopback Pinecone on {f}");
@@ -86,5 +84,5 @@ fn the_loopback_pinecones_filter_gives_the_documented_answers() {
 fn unknown_operators_are_errors_in_both() {
     let f = json!({"year": {"$gtx": 1}});
     assert!(memscope::filter::from_json(&f).is_err());
-    assert!(support::fake_filter::matches(&f, &records()[0].1).is_err());
+    assert!(crate::support::fake_filter::matches(&f, &records()[0].1).is_err());
 }

@@ -1,8 +1,7 @@
 //! Embedders: the local MiniLM against an independent NumPy reference, and the HTTP embedders
 //! against loopback servers with the providers' request/response shapes.
 
-mod support;
-
+use crate::support::http::{Request, Response, Server};
 use memscope::config::EmbeddingConfig;
 use memscope::embed::local::MiniLm;
 use memscope::embed::openai::OpenAi;
@@ -10,7 +9,6 @@ use memscope::embed::pinecone::PineconeInference;
 use memscope::embed::{Cached, Embedder, Kind, check_dimension};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use support::http::{Request, Response, Server};
 
 fn local() -> MiniLm {
     MiniLm::load(None).unwrap_or_else(|e| {
@@ -28,7 +26,7 @@ fn cosine(a: &[f32], b: &[f64]) -> f64 {
 #[test]
 fn local_model_matches_the_numpy_reference() {
     let m = local();
-    let fixtures: Vec<Value> = serde_json::from_str(include_str!("fixtures/minilm_reference.json")).unwrap();
+    let fixtures: Vec<Value> = serde_json::from_str(include_str!("../fixtures/minilm_reference.json")).unwrap();
     for f in fixtures {
         let text = f["text"].as_str().unwrap().to_string();
         let want_ids: Vec<u32> = f["ids"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect();

@@ -1,12 +1,10 @@
 //! The Conversations tab through the real App and backend: data from a real store, and a
 //! store that is down.
 
-mod support;
-
+use crate::support::Harness;
 use crossterm::event::KeyCode;
 use memscope::config::{Config, LongTermConfig};
 use memscope::domain::ConnState;
-use support::Harness;
 
 fn config(lt: LongTermConfig) -> Config {
     let mut cfg = Config::with_redis("redis://127.0.0.1:1/0");
@@ -59,8 +57,8 @@ async fn sqlite_store_through_the_backend_list_thread_and_filter() {
 async fn badges_trace_and_audit_repair_through_the_backend() {
     use memscope::config::{EmbeddingConfig, RedisConfig, VectorConfig};
     use memscope::memory::{Memory, NewMessage};
-    let model = support::model_dir();
-    let redis = support::redis();
+    let model = crate::support::model_dir();
+    let redis = crate::support::redis();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display().to_string();
     let mut cfg = config(LongTermConfig::Sqlite { path: format!("{d}/m.db") });
@@ -144,7 +142,7 @@ async fn badges_trace_and_audit_repair_through_the_backend() {
     assert!(h.app.conversations.thread.as_ref().unwrap().trace.is_none(), "Esc closes the trace first");
 
     // Drift behind the layer's back (an entry of the recent list lost), then `:audit`.
-    let mut rc = support::client(&redis);
+    let mut rc = crate::support::client(&redis);
     redis::cmd("LPOP").arg("conversation:c1:messages").exec(&mut rc).unwrap();
     h.keys(":");
     h.keys("audit");

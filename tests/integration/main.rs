@@ -1,0 +1,26 @@
+//! memscope's integration tests, one binary: every module below is one area, all sharing the
+//! support code and ONE Firestore emulator (started on first use, stopped when the process
+//! exits), and the binary is built and linked once.
+
+mod support;
+
+mod cli;
+mod cli_import_audit;
+mod cli_vectors;
+mod conversations_app;
+mod e2e;
+mod e2e_conversations;
+mod e2e_search;
+mod embedders;
+mod filter_golden;
+mod health_redis;
+mod long_term_contract;
+mod memory_layer;
+mod pinecone_http;
+mod redis_auth_tls;
+mod redis_keys;
+mod render;
+mod render_conversations;
+mod render_health;
+mod render_search;
+mod vector_contract;
