@@ -46,34 +46,30 @@ pub fn draw(f: &mut Frame, app: &App) {
             &app.long_term.state,
             app.long_term.label.as_deref(),
         ),
-        TabId::Conversations => crate::ui::tier::render(
+        TabId::Conversations => crate::ui::tier::render_unconfigured(
             f,
             body,
             "Conversations (long-term memory)",
-            &app.long_term,
             &[
                 "The long-term tier is not configured for this profile. Set one of:",
                 "  [profile.NAME.long_term] backend = \"firestore\", project_id = \"…\"",
                 "  [profile.NAME.long_term] backend = \"sqlite\", path = \"…/memory.db\"",
                 "  FIRESTORE_EMULATOR_HOST=127.0.0.1:8080 and/or GOOGLE_CLOUD_PROJECT=…",
             ],
-            "This build does not browse conversations yet (tracked as the Conversations issue).",
         ),
         TabId::Search if app.search.configured => {
             crate::ui::search::render(f, body, &app.search, &app.vector.state, app.vector.label.as_deref())
         }
-        TabId::Search => crate::ui::tier::render(
+        TabId::Search => crate::ui::tier::render_unconfigured(
             f,
             body,
             "Semantic Search (vector memory)",
-            &app.vector,
             &[
                 "The vector tier is not configured for this profile. Set one of:",
                 "  [profile.NAME.vector] backend = \"pinecone\", index = \"…\"  (key: PINECONE_API_KEY)",
                 "  [profile.NAME.vector] backend = \"local\", path = \"…/vectors.db\"",
                 "  PINECONE_API_KEY with PINECONE_INDEX or PINECONE_INDEX_HOST",
             ],
-            "This build does not query the vector tier yet (tracked as the Semantic Search issue).",
         ),
         TabId::Health => match &app.health.audit {
             Some(a) => crate::ui::audit::render(f, body, a, app.now_ms, app.write_mode),

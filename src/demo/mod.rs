@@ -2,6 +2,9 @@
 //! seeded from `assets/demo_redis.json`, with the UI opened on it and the server stopped on
 //! exit, panic or signal. `PrivateRedis` is also what the tests use to get their own servers.
 
+mod run;
+pub use run::run_demo;
+
 use crate::domain::{Key, Seed};
 use serde::Deserialize;
 use std::io::{Read, Write};
@@ -10,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const FIXTURE: &str = include_str!("../assets/demo_redis.json");
+pub const FIXTURE: &str = include_str!("../../assets/demo_redis.json");
 /// Conversations in the demo: one per conversation of the fixture.
 pub const CONVERSATIONS: usize = 60;
 
@@ -645,7 +648,7 @@ pub fn vector_items(plan: &[(String, Vec<(String, crate::domain::FsValue)>)]) ->
 /// demo starts in a second on a fresh machine. Layout, little-endian: u32 count, u32 dimension,
 /// then per text: u64 FNV-1a of the text, `dimension` f32. Regenerate after editing the
 /// fixture: `memscope demo --write-embeddings assets/demo_embeddings.bin` (a test says when).
-pub const PRECOMPUTED: &[u8] = include_bytes!("../assets/demo_embeddings.bin");
+pub const PRECOMPUTED: &[u8] = include_bytes!("../../assets/demo_embeddings.bin");
 
 fn text_key(text: &str) -> u64 {
     crate::memory::stable_hash(&[text])

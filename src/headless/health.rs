@@ -1,0 +1,104 @@
+//! `memscope health`: the tiers' state, once or `--watch`ed, as a table or JSON.
+
+use super::HeadlessError;
+use crate::config::Config;
+use crate::text;
+use std::io::Write;
+
+/// `memscope health [--json] [--watch]`: returns the exit code. `--record` is done by the
+/// backend's poller, as in the TUI.
+pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, HeadlessError> {
+    use crate::health::{History, Level, Probe};
+    let probes = crate::tabs::health::HealthTab::new(cfg).configured;
+    if probes.is_empty() {
+        return Err(HeadlessError::Usage("no tier is configured: nothing to check (`memscope config check`)".into()));
+    }
+    let mut be = crate::backend::spawn(cfg.clone());
+    let keep = cfg.health.window_s * 1000;
+    let t = cfg.health.thresholds.clone();
+    let mut hist = History::default();
+    // Two samples per tier give one interval of rates; connecting (the local model) may take a while.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(cfg.health.interval_ms * 3 + 30_000);
+    let out = std::io::stdout();
+    loop {
+        let ev = if watch {
+            be.events.recv().await
+        } else {
+            match tokio::time::timeout_at(deadline, be.events.recv()).await {
+                Ok(e) => e,
+                Err(_) => break,
+            }
+        };
+        let Some(ev) = ev else { break };
+        let crate::message::BackendEvent::Health(s) = ev else { continue };
+        let probe = s.probe;
+        let st = hist.push(*s, keep, &t);
+        if watch && let Some(st) = st {
+            let mut o = out.lock();
+            let clock =
+                crate::domain::Ts { secs: hist.samples[&probe].back().map(|x| x.wall_secs).unwrap_or(0), nanos: 0 }
+                    .to_rfc3339();
+            let lat = st.figures.get("latency_ms").map(|l| format!("{l:.1} ms")).unwrap_or_else(|| "-".into());
+            let extra = match probe {
+                Probe::Redis => {
+                    st.figures.get("miss_rate").map(|m| format!(" miss {:.0}%", m * 100.0)).unwrap_or_default()
+                }
+                _ => String::new(),
+            };
+            let err = st.last_error.as_deref().map(|e| format!(" {}", text::sanitize_str(e))).unwrap_or_default();
+            writeln!(o, "{} {:<9} {:<4} {lat}{extra}{err}", &clock[11..19], probe.name(), st.level.name())?;
+            o.flush()?;
+        }
+        if !watch && probes.iter().all(|p| hist.samples.get(p).is_some_and(|q| q.len() >= 2)) {
+            break;
+        }
+    }
+    drop(be.commands);
+    be.task.abort();
+    let mut worst = Level::Ok;
+    let mut rows = Vec::new();
+    for p in &probes {
+        let st = hist.status(*p, keep, &t).unwrap_or(crate::health::TierStatus {
+            probe: *p,
+            level: Level::Down,
+            latency_p50: None,
+            latency_p99: None,
+            errors: 0,
+            conditions: vec![("down".into(), Level::Down, "no answer to the health probe".into())],
+            figures: Default::default(),
+            last_error: Some("no answer to the health probe".into()),
+        });
+        worst = worst.max(st.level);
+        rows.push(st);
+    }
+    let mut o = out.lock();
+    if json {
+        let rows = serde_json::Value::Array(rows.iter().map(crate::health::status_json).collect());
+        writeln!(o, "{}", text::json_safe(rows.to_string()))?;
+    } else if !watch {
+        writeln!(o, "{:<10} {:<5} {:>9} {:>9}  DETAILS", "TIER", "STATE", "P50 MS", "P99 MS")?;
+        for st in &rows {
+            let f = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
+            let mut details: Vec<String> = st.conditions.iter().map(|(_, _, m)| text::sanitize_str(m)).collect();
+            if details.is_empty() {
+                details = st
+                    .figures
+                    .iter()
+                    .filter(|(k, _)| !k.ends_with("_ms"))
+                    .take(4)
+                    .map(|(k, v)| format!("{k}={v:.3}"))
+                    .collect();
+            }
+            writeln!(
+                o,
+                "{:<10} {:<5} {:>9} {:>9}  {}",
+                st.probe.name(),
+                st.level.name(),
+                f(st.latency_p50),
+                f(st.latency_p99),
+                details.join("; ")
+            )?;
+        }
+    }
+    Ok(worst.exit_code())
+}

@@ -1,0 +1,110 @@
+//! `memscope keys [PATTERN] [--type T] [--long] [--json]`: every key, streamed.
+
+use super::HeadlessError;
+use crate::config::Config;
+use crate::domain::{Key, KeyMeta, Ttl};
+use crate::text;
+use std::io::Write;
+
+fn json_key(k: &[u8]) -> String {
+    match std::str::from_utf8(k) {
+        Ok(s) => format!("\"key\":{}", serde_json::Value::String(s.to_string())),
+        Err(_) => {
+            let hex: String = k.iter().map(|b| format!("{b:02x}")).collect();
+            format!("\"key_hex\":\"{hex}\"")
+        }
+    }
+}
+
+fn write_row(out: &mut impl Write, k: &Key, meta: Option<&KeyMeta>, json: bool) -> std::io::Result<()> {
+    if json {
+        let mut row = format!("{{{}", json_key(k));
+        if let Some(m) = meta {
+            let t = m.ktype.as_ref().map(|t| t.name().to_string());
+            let ttl = match m.ttl {
+                Ttl::Millis(ms) => ms.to_string(),
+                Ttl::Persistent => "-1".into(),
+                Ttl::Gone => "-2".into(),
+            };
+            row.push_str(&format!(
+                ",\"type\":{},\"ttl_ms\":{ttl},\"memory\":{}",
+                t.map(|t| serde_json::Value::String(t).to_string()).unwrap_or_else(|| "null".into()),
+                m.memory.map(|m| m.to_string()).unwrap_or_else(|| "null".into())
+            ));
+        }
+        row.push_str("}\n");
+        out.write_all(text::json_safe(row).as_bytes())
+    } else {
+        if let Some(m) = meta {
+            let t = m.ktype.as_ref().map(|t| t.name()).unwrap_or("gone");
+            let ttl = match m.ttl {
+                Ttl::Millis(ms) => text::human_ms(ms),
+                Ttl::Persistent => "-".into(),
+                Ttl::Gone => "gone".into(),
+            };
+            let mem = m.memory.map(text::human_bytes).unwrap_or_else(|| "-".into());
+            write!(out, "{t:<8} {ttl:>9} {mem:>10}  ")?;
+        }
+        // Plain keys go out as they are; anything else escaped so no byte reaches a terminal raw.
+        if k.iter().all(|&b| (0x21..0x7f).contains(&b)) {
+            out.write_all(k)?;
+        } else {
+            out.write_all(text::sanitize_line(k).as_bytes())?;
+        }
+        out.write_all(b"\n")
+    }
+}
+
+/// A type SCAN TYPE can match: a core type, or a module type (their names are always 9
+/// characters: `ReJSON-RL`, `MBbloom--`, `TSDB-TYPE`). Anything else would list nothing.
+fn valid_key_type(t: &str) -> bool {
+    matches!(t, "string" | "list" | "hash" | "set" | "zset" | "stream")
+        || (t.len() == 9 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+/// `memscope keys [PATTERN] [--type T] [--long] [--json]`.
+pub async fn keys(
+    cfg: &Config,
+    pattern: &str,
+    key_type: Option<&str>,
+    long: bool,
+    json: bool,
+) -> Result<u64, HeadlessError> {
+    let rc = cfg.redis.as_ref().ok_or_else(|| {
+        HeadlessError::Usage("Redis is not configured: set [profile.NAME.redis] url, REDIS_URL or --redis-url".into())
+    })?;
+    if let Some(t) = key_type
+        && !valid_key_type(t)
+    {
+        return Err(HeadlessError::Usage(format!(
+            "--type {t:?}: not a Redis type (string, list, hash, set, zset, stream, or a module type's 9-character name such as ReJSON-RL)"
+        )));
+    }
+    let store = crate::tiers::redis(cfg, None)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut cursor = 0u64;
+    let mut n = 0u64;
+    loop {
+        let (next, keys) = store.scan_page(cursor, pattern, key_type, rc.scan_count.max(1000)).await?;
+        let metas = if long { Some(store.meta(&keys).await?) } else { None };
+        for (i, k) in keys.iter().enumerate() {
+            let m = metas.as_ref().and_then(|m| m.get(i)).map(|(_, m)| m);
+            match write_row(&mut out, k, m, json) {
+                Ok(()) => {}
+                // `memscope keys | head` closes the pipe: that is success, not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(n),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        n += keys.len() as u64;
+        cursor = next;
+        if cursor == 0 {
+            break;
+        }
+    }
+    match out.flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(n),
+    }
+}

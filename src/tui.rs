@@ -1,0 +1,147 @@
+//! The terminal: a guard that restores it on exit, panic and signals, and the UI loop (events
+//! in, `App::update`, commands to the backend, `ui::draw` once per drained batch).
+
+use crate::app::{App, Msg};
+use crate::{backend, config, domain, message, ui};
+use color_eyre::eyre::{Result, WrapErr};
+use crossterm::event::{Event, EventStream};
+use futures_util::StreamExt;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// Puts the terminal into raw mode + alternate screen and restores it when dropped, which
+/// also happens while unwinding from a panic; the panic hook restores it before printing.
+pub struct TerminalGuard {
+    /// Never dropped: ratatui's drop prints to stderr when it cannot show the cursor, and with
+    /// the terminal gone (a closed tmux, a dropped ssh) that print panics inside the exit path.
+    /// `restore_terminal` shows the cursor instead.
+    pub terminal: std::mem::ManuallyDrop<ratatui::Terminal<ratatui::backend::CrosstermBackend<std::io::Stdout>>>,
+}
+
+pub fn restore_terminal() {
+    // Nothing here may panic: it also runs from the panic hook and with the terminal gone.
+    let _ = crossterm::terminal::disable_raw_mode();
+    let mut out = std::io::stdout();
+    let _ = crossterm::execute!(
+        out,
+        crossterm::event::DisableBracketedPaste,
+        crossterm::terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = out.flush();
+}
+
+impl TerminalGuard {
+    pub fn enter() -> Result<TerminalGuard> {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            hook(info);
+        }));
+        crossterm::terminal::enable_raw_mode()
+            .wrap_err("cannot put the terminal into raw mode (is stdin a terminal?)")?;
+        let mut out = std::io::stdout();
+        crossterm::execute!(out, crossterm::terminal::EnterAlternateScreen, crossterm::event::EnableBracketedPaste)?;
+        let terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(out))?;
+        Ok(TerminalGuard { terminal: std::mem::ManuallyDrop::new(terminal) })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+pub async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+        return;
+    };
+    tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+}
+
+/// The UI loop. Its only `.await` is the `select!` for the next event; every store call runs
+/// in the backend task.
+pub async fn run_tui(cfg: config::Config) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    tracing::info!(profile = %cfg.profile, read_only = cfg.read_only, "memscope UI starting");
+    let mut guard = TerminalGuard::enter()?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut backend = backend::spawn(cfg.clone());
+    let size = guard.terminal.size()?;
+    let mut app = App::new(&cfg, (size.width, size.height));
+    app.conversations.wall_start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| domain::Ts::from_micros(d.as_micros() as i64));
+    // Search parameters are kept per profile.
+    let state_file = directories::ProjectDirs::from("", "", "memscope")
+        .map(|d| d.data_dir().join("state").join(format!("search-{}.json", cfg.profile.replace(['/', '\\'], "_"))));
+    if let Some(v) =
+        state_file.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).and_then(|t| serde_json::from_str(&t).ok())
+    {
+        app.search.restore(&v);
+    }
+    let send = |cmds: Vec<message::Command>| {
+        for c in cmds {
+            let _ = backend.commands.send(c);
+        }
+    };
+    send(app.init());
+    let mut events = EventStream::new();
+    let start = Instant::now();
+    // Lets the end-to-end tests prove the terminal is restored on panic.
+    let test_panic = std::env::var_os("MEMSCOPE_TEST_PANIC").is_some();
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        if app.dirty {
+            guard.terminal.draw(|f| ui::draw(f, &app))?;
+            app.dirty = false;
+            if test_panic && !app.keys.index.is_empty() {
+                panic!("MEMSCOPE_TEST_PANIC: panicking on purpose with the terminal in raw mode");
+            }
+        }
+        let msg = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) => Msg::Key(k),
+                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                Some(Ok(Event::Paste(s))) => Msg::Paste(s),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e.into()),
+                None => Msg::Quit,
+            },
+            Some(ev) = backend.events.recv() => Msg::Backend(ev),
+            _ = tick.tick() => Msg::Tick(start.elapsed().as_millis() as u64),
+            _ = sigterm.recv() => Msg::Quit,
+            _ = sigint.recv() => Msg::Quit,
+            _ = sighup.recv() => Msg::Quit,
+        };
+        send(app.update(msg));
+        // Drain what the backend queued before drawing, but bounded so keys stay responsive.
+        for _ in 0..256 {
+            match backend.events.try_recv() {
+                Ok(ev) => send(app.update(Msg::Backend(ev))),
+                Err(_) => break,
+            }
+        }
+        if app.should_quit {
+            break;
+        }
+    }
+    drop(backend.commands);
+    backend.task.abort();
+    drop(guard);
+    if let Some(p) = state_file
+        && app.search.configured
+    {
+        let _ = p.parent().map(std::fs::create_dir_all);
+        if let Err(e) = std::fs::write(&p, app.search.saved().to_string()) {
+            tracing::warn!(error = %e, "could not save the search parameters");
+        }
+    }
+    Ok(())
+}
