@@ -72,6 +72,95 @@ pub struct Sample {
     pub own_ms: Vec<f64>,
 }
 
+/// A tier's key figures now, for display and JSON (`None`: not measured). Typed, so a misspelt
+/// name is a compile error rather than a silent "–".
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct Figures {
+    /// The newest probe's own round trip.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+    /// Share of memscope's own calls that failed in the window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_error_rate: Option<f64>,
+    /// Redis: bytes in use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub used_memory: Option<f64>,
+    /// Redis: instantaneous operations per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ops_per_sec: Option<f64>,
+    /// Redis: connected clients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_clients: Option<f64>,
+    /// Redis: clients blocked in a blocking command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_clients: Option<f64>,
+    /// Redis: connections rejected (maxclients), since start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected_connections: Option<f64>,
+    /// Redis: entries in the slow log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slowlog_len: Option<f64>,
+    /// Redis: keys in every database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keys: Option<f64>,
+    /// Redis: used memory as % of maxmemory (when set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_pct: Option<f64>,
+    /// Redis: seconds until maxmemory at the window's rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_to_full_s: Option<f64>,
+    /// Redis: evictions per second over the newest interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evicted_per_s: Option<f64>,
+    /// Redis: expirations per second over the newest interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expired_per_s: Option<f64>,
+    /// Redis: the application's keyspace lookups in the newest interval (memscope's own excluded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_lookups: Option<f64>,
+    /// Redis: the application's miss rate in the newest interval (0–1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub miss_rate: Option<f64>,
+    /// Long-term: conversations counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversations: Option<f64>,
+    /// Vector: records in the index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vectors: Option<f64>,
+    /// Vector: namespaces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespaces: Option<f64>,
+    /// Vector: the index's dimension.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<f64>,
+    /// Vector: the index's fullness (0–1), when the service says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fullness: Option<f64>,
+}
+
+impl Figures {
+    /// The figures a person reads first, as `name value` (the table of `memscope health`).
+    pub fn summary(&self) -> Vec<String> {
+        let pct = |x: f64| format!("{:.0}%", x * 100.0);
+        let n = |x: f64| format!("{x:.0}");
+        [
+            ("miss rate", self.miss_rate.map(pct)),
+            ("memory", self.used_memory.map(|b| crate::text::human_bytes(b as u64))),
+            ("of max", self.memory_pct.map(|p| format!("{p:.0}%"))),
+            ("ops/s", self.ops_per_sec.map(n)),
+            ("keys", self.keys.map(n)),
+            ("conversations", self.conversations.map(n)),
+            ("vectors", self.vectors.map(n)),
+            ("dimension", self.dimension.map(n)),
+            ("fullness", self.fullness.map(pct)),
+            ("calls failing", self.own_error_rate.map(pct)),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some(format!("{k} {}", v?)))
+        .collect()
+    }
+}
+
 /// What the evaluation says of one tier now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TierStatus {
@@ -83,7 +172,7 @@ pub struct TierStatus {
     /// Conditions now: (key, level, message).
     pub conditions: Vec<(String, Level, String)>,
     /// Key figures for display and JSON.
-    pub figures: BTreeMap<String, f64>,
+    pub figures: Figures,
     pub last_error: Option<String>,
 }
 
@@ -149,7 +238,7 @@ pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<Tier
     let lat: Vec<f64> = window.iter().flat_map(|s| s.latency_ms.into_iter().chain(s.own_ms.iter().copied())).collect();
     let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
     let mut conditions = Vec::new();
-    let mut figures = BTreeMap::new();
+    let mut figures = Figures::default();
     if let Some(p) = p99 {
         let l = level_of(p, t.latency_warn_ms, t.latency_crit_ms);
         if l > Level::Ok {
@@ -158,27 +247,27 @@ pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<Tier
     }
     // The newest probe's own latency reacts at once (a frozen server).
     if let Some(l) = last.latency_ms {
-        figures.insert("latency_ms".into(), l);
+        figures.latency_ms = Some(l);
     }
     let errors = window.iter().filter(|s| s.error.is_some()).count() as u64;
     let first = window[0];
     if last.calls > first.calls {
         let rate = (last.errors - first.errors.min(last.errors)) as f64 / (last.calls - first.calls) as f64;
-        figures.insert("own_error_rate".into(), rate);
+        figures.own_error_rate = Some(rate);
     }
     match probe {
         Probe::Redis => {
             if let Some(h) = &last.redis {
-                figures.insert("used_memory".into(), h.used_memory as f64);
-                figures.insert("ops_per_sec".into(), h.ops_per_sec);
-                figures.insert("connected_clients".into(), h.connected_clients as f64);
-                figures.insert("blocked_clients".into(), h.blocked_clients as f64);
-                figures.insert("rejected_connections".into(), h.rejected_connections as f64);
-                figures.insert("slowlog_len".into(), h.slowlog_len as f64);
-                figures.insert("keys".into(), h.keyspace.iter().map(|d| d.keys).sum::<u64>() as f64);
+                figures.used_memory = Some(h.used_memory as f64);
+                figures.ops_per_sec = Some(h.ops_per_sec);
+                figures.connected_clients = Some(h.connected_clients as f64);
+                figures.blocked_clients = Some(h.blocked_clients as f64);
+                figures.rejected_connections = Some(h.rejected_connections as f64);
+                figures.slowlog_len = Some(h.slowlog_len as f64);
+                figures.keys = Some(h.keyspace.iter().map(|d| d.keys).sum::<u64>() as f64);
                 if h.maxmemory > 0 {
                     let pct = h.used_memory as f64 * 100.0 / h.maxmemory as f64;
-                    figures.insert("memory_pct".into(), pct);
+                    figures.memory_pct = Some(pct);
                     let l = level_of(pct, t.memory_warn_pct, t.memory_crit_pct);
                     if l > Level::Ok {
                         conditions.push(("memory".into(), l, format!("memory at {pct:.0}% of maxmemory")));
@@ -188,7 +277,7 @@ pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<Tier
                         .filter_map(|s| s.redis.as_ref().map(|r| (s.mono_ms as f64 / 1000.0, r.used_memory as f64)))
                         .collect();
                     if let Some(ttf) = time_to_full(&series, h.maxmemory as f64) {
-                        figures.insert("time_to_full_s".into(), ttf);
+                        figures.time_to_full_s = Some(ttf);
                         let l = if ttf <= t.time_to_full_crit_s {
                             Level::Crit
                         } else if ttf <= t.time_to_full_warn_s {
@@ -215,11 +304,11 @@ pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<Tier
                 {
                     let secs = (last.mono_ms.saturating_sub(prev.mono_ms)) as f64 / 1000.0;
                     let (miss, lookups, evict, expire) = redis_interval(ph, h, secs);
-                    figures.insert("evicted_per_s".into(), evict);
-                    figures.insert("expired_per_s".into(), expire);
-                    figures.insert("app_lookups".into(), lookups as f64);
+                    figures.evicted_per_s = Some(evict);
+                    figures.expired_per_s = Some(expire);
+                    figures.app_lookups = Some(lookups as f64);
                     if let Some(m) = miss {
-                        figures.insert("miss_rate".into(), m);
+                        figures.miss_rate = Some(m);
                         if lookups >= t.miss_rate_min_lookups {
                             let l = level_of(m, t.miss_rate_warn, t.miss_rate_crit);
                             if l > Level::Ok {
@@ -236,18 +325,18 @@ pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<Tier
         }
         Probe::LongTerm => {
             if let Some(n) = window.iter().rev().find_map(|s| s.documents) {
-                figures.insert("conversations".into(), n as f64);
+                figures.conversations = Some(n as f64);
             }
         }
         Probe::Vector => {
             if let Some(st) = &last.vectors {
-                figures.insert("vectors".into(), st.total as f64);
-                figures.insert("namespaces".into(), st.namespaces.len() as f64);
+                figures.vectors = Some(st.total as f64);
+                figures.namespaces = Some(st.namespaces.len() as f64);
                 if let Some(d) = st.dimension {
-                    figures.insert("dimension".into(), d as f64);
+                    figures.dimension = Some(d as f64);
                 }
                 if let Some(f) = st.fullness {
-                    figures.insert("fullness".into(), f);
+                    figures.fullness = Some(f);
                     let l = level_of(f, t.fullness_warn, t.fullness_crit);
                     if l > Level::Ok {
                         conditions.push(("fullness".into(), l, format!("index {:.0}% full", f * 100.0)));
@@ -418,7 +507,7 @@ mod tests {
         // +100 hits +100 misses in INFO, of which ours: +60 hits +20 misses → app 40/80.
         let b = redis_sample(2000, 200, 110, (110, 25), 1.0);
         let s = evaluate(Probe::Redis, &[&a, &b], &Thresholds::default()).unwrap();
-        assert!((s.figures["miss_rate"] - 80.0 / 120.0).abs() < 1e-9);
+        assert!((s.figures.miss_rate.unwrap() - 80.0 / 120.0).abs() < 1e-9);
         assert_eq!(s.level, Level::Warn);
     }
 

@@ -38,11 +38,9 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
             let clock =
                 crate::domain::Ts { secs: hist.samples[&probe].back().map(|x| x.wall_secs).unwrap_or(0), nanos: 0 }
                     .to_rfc3339();
-            let lat = st.figures.get("latency_ms").map(|l| format!("{l:.1} ms")).unwrap_or_else(|| "-".into());
+            let lat = st.figures.latency_ms.map(|l| format!("{l:.1} ms")).unwrap_or_else(|| "-".into());
             let extra = match probe {
-                Probe::Redis => {
-                    st.figures.get("miss_rate").map(|m| format!(" miss {:.0}%", m * 100.0)).unwrap_or_default()
-                }
+                Probe::Redis => st.figures.miss_rate.map(|m| format!(" miss {:.0}%", m * 100.0)).unwrap_or_default(),
                 _ => String::new(),
             };
             let err = st.last_error.as_deref().map(|e| format!(" {}", text::sanitize_str(e))).unwrap_or_default();
@@ -81,13 +79,7 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
             let f = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
             let mut details: Vec<String> = st.conditions.iter().map(|(_, _, m)| text::sanitize_str(m)).collect();
             if details.is_empty() {
-                details = st
-                    .figures
-                    .iter()
-                    .filter(|(k, _)| !k.ends_with("_ms"))
-                    .take(4)
-                    .map(|(k, v)| format!("{k}={v:.3}"))
-                    .collect();
+                details = st.figures.summary();
             }
             writeln!(
                 o,

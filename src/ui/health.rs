@@ -34,10 +34,6 @@ fn clock(secs: i64) -> String {
     Ts { secs, nanos: 0 }.to_rfc3339()[11..19].to_string()
 }
 
-fn fig(f: &std::collections::BTreeMap<String, f64>, k: &str) -> Option<f64> {
-    f.get(k).copied()
-}
-
 /// Keep at most `buckets` points: the highest of each bucket along x (spikes survive), so drawing
 /// an hour of 1 s samples costs what the chart can show, not what was recorded.
 pub fn decimate(points: Vec<(f64, f64)>, x0: f64, x1: f64, buckets: usize) -> Vec<(f64, f64)> {
@@ -104,7 +100,7 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
                 let fg = &s.figures;
                 match p {
                     Probe::Redis => {
-                        let mem = match (fig(fg, "used_memory"), fig(fg, "memory_pct")) {
+                        let mem = match (fg.used_memory, fg.memory_pct) {
                             (Some(u), Some(pct)) => {
                                 format!("memory {} ({pct:.0}% of max)", text::human_bytes(u as u64))
                             }
@@ -114,22 +110,21 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
                         lines.push(Line::raw(mem));
                         lines.push(Line::raw(format!(
                             "miss rate {} · {:.0} ops/s",
-                            fig(fg, "miss_rate").map(|m| format!("{:.0}%", m * 100.0)).unwrap_or_else(|| "–".into()),
-                            fig(fg, "ops_per_sec").unwrap_or(0.0)
+                            fg.miss_rate.map(|m| format!("{:.0}%", m * 100.0)).unwrap_or_else(|| "–".into()),
+                            fg.ops_per_sec.unwrap_or(0.0)
                         )));
                         lines.push(Line::raw(format!(
                             "evicted {:.1}/s · expired {:.1}/s",
-                            fig(fg, "evicted_per_s").unwrap_or(0.0),
-                            fig(fg, "expired_per_s").unwrap_or(0.0),
+                            fg.evicted_per_s.unwrap_or(0.0),
+                            fg.expired_per_s.unwrap_or(0.0),
                         )));
                         lines.push(Line::raw(format!(
                             "keys {:.0} · clients {:.0} · slowlog {:.0}",
-                            fig(fg, "keys").unwrap_or(0.0),
-                            fig(fg, "connected_clients").unwrap_or(0.0),
-                            fig(fg, "slowlog_len").unwrap_or(0.0)
+                            fg.keys.unwrap_or(0.0),
+                            fg.connected_clients.unwrap_or(0.0),
+                            fg.slowlog_len.unwrap_or(0.0)
                         )));
-                        let (b, r) =
-                            (fig(fg, "blocked_clients").unwrap_or(0.0), fig(fg, "rejected_connections").unwrap_or(0.0));
+                        let (b, r) = (fg.blocked_clients.unwrap_or(0.0), fg.rejected_connections.unwrap_or(0.0));
                         if b > 0.0 || r > 0.0 {
                             lines
                                 .push(Line::styled(format!("{b:.0} blocked · {r:.0} rejected clients"), theme::warn()));
@@ -170,7 +165,7 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
                             let line = format!("slowest recent: {:.1} ms {}", *us as f64 / 1000.0, cmd);
                             lines.push(Line::styled(text::truncate(&line, inner.width as usize), theme::dim()));
                         }
-                        if let Some(t) = fig(fg, "time_to_full_s") {
+                        if let Some(t) = fg.time_to_full_s {
                             lines.push(Line::styled(
                                 format!("full in ~{}", text::human_ms((t * 1000.0) as i64)),
                                 theme::warn(),
@@ -178,21 +173,21 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
                         }
                     }
                     Probe::LongTerm => {
-                        if let Some(c) = fig(fg, "conversations") {
+                        if let Some(c) = fg.conversations {
                             lines.push(Line::raw(format!("conversations {c:.0}")));
                         }
-                        if let Some(r) = fig(fg, "own_error_rate") {
+                        if let Some(r) = fg.own_error_rate {
                             lines.push(Line::raw(format!("memscope's calls failing: {:.0}%", r * 100.0)));
                         }
                     }
                     Probe::Vector => {
                         lines.push(Line::raw(format!(
                             "vectors {:.0} · {:.0} namespaces · dim {}",
-                            fig(fg, "vectors").unwrap_or(0.0),
-                            fig(fg, "namespaces").unwrap_or(0.0),
-                            fig(fg, "dimension").map(|d| format!("{d:.0}")).unwrap_or_else(|| "?".into())
+                            fg.vectors.unwrap_or(0.0),
+                            fg.namespaces.unwrap_or(0.0),
+                            fg.dimension.map(|d| format!("{d:.0}")).unwrap_or_else(|| "?".into())
                         )));
-                        if let Some(fl) = fig(fg, "fullness") {
+                        if let Some(fl) = fg.fullness {
                             lines.push(Line::raw(format!("index fullness {:.0}%", fl * 100.0)));
                         }
                     }
