@@ -418,7 +418,7 @@ async fn dimension(r: &mut Run<'_>) {
     let model = match embedder.dimension() {
         Some(d) => Some(d),
         None => embedder
-            .embed(&["dimension probe".into()], crate::embed::Kind::Query)
+            .embed(&["dimension probe".into()], crate::embed::InputType::Query)
             .await
             .ok()
             .and_then(|mut x| x.pop().map(|v| v.len())),

@@ -223,7 +223,7 @@ impl RecentMessage {
 
 /// Which tier answered a read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tier {
+pub enum ReadFrom {
     Process,
     Redis,
     LongTerm,
@@ -677,14 +677,14 @@ impl Memory {
 
     /// The recent messages of a conversation: from Redis when its list covers `limit`, else
     /// from the long-term store, refreshing the Redis list on the way back.
-    pub async fn get_conversation(&self, id: &str, limit: usize) -> Result<(Vec<RecentMessage>, Tier), StoreError> {
+    pub async fn get_conversation(&self, id: &str, limit: usize) -> Result<(Vec<RecentMessage>, ReadFrom), StoreError> {
         let keep = self.cfg.recent_messages as usize;
         if let Some(redis) = &self.redis {
             let op = CacheOp::LRange { key: recent_key(id), start: -(limit.max(1) as i64), stop: -1 };
             match redis.exec(&[op]).await.map(|mut r| r.pop()) {
                 Ok(Some(CacheReply::Items(items))) if !items.is_empty() && (items.len() >= limit || limit <= keep) => {
                     bump(&self.stats.redis_hits);
-                    return Ok((items.iter().filter_map(|b| RecentMessage::parse(b)).collect(), Tier::Redis));
+                    return Ok((items.iter().filter_map(|b| RecentMessage::parse(b)).collect(), ReadFrom::Redis));
                 }
                 Ok(_) => bump(&self.stats.redis_misses),
                 Err(e) => {
@@ -706,7 +706,7 @@ impl Memory {
             }
         }
         let start = tail.len().saturating_sub(limit);
-        Ok((tail[start..].iter().map(RecentMessage::of).collect(), Tier::LongTerm))
+        Ok((tail[start..].iter().map(RecentMessage::of).collect(), ReadFrom::LongTerm))
     }
 
     /// The last `n` messages of a conversation from the long-term store, oldest first (read
@@ -732,16 +732,16 @@ impl Memory {
 
     /// A document by path: in-process LRU → Redis (`cache:doc:{path}`) → long-term store,
     /// refreshing the faster tiers on the way back (Redis with `cache_ttl_s`).
-    pub async fn get_with_fallback(&self, path: &str) -> Result<Option<(serde_json::Value, Tier)>, StoreError> {
+    pub async fn get_with_fallback(&self, path: &str) -> Result<Option<(serde_json::Value, ReadFrom)>, StoreError> {
         let key = doc_cache_key(path);
         if let Some(v) = self.lru.lock().ok().and_then(|mut l| l.get(&key)) {
             bump(&self.stats.lru_hits);
-            return Ok(Some((v, Tier::Process)));
+            return Ok(Some((v, ReadFrom::Process)));
         }
         bump(&self.stats.lru_misses);
         if let Some(v) = self.redis_get_json(&key).await {
             self.lru_put(&key, &v);
-            return Ok(Some((v, Tier::Redis)));
+            return Ok(Some((v, ReadFrom::Redis)));
         }
         bump(&self.stats.long_term_reads);
         let Some(doc) = self.long_term.document(path).await? else {
@@ -750,7 +750,7 @@ impl Memory {
         let v = fields_json(&doc.fields);
         self.redis_set_json(&key, &v, self.cfg.cache_ttl_s).await;
         self.lru_put(&key, &v);
-        Ok(Some((v, Tier::LongTerm)))
+        Ok(Some((v, ReadFrom::LongTerm)))
     }
 
     fn lru_put(&self, key: &str, v: &serde_json::Value) {

@@ -3,7 +3,7 @@
 //! And `from_texts`: embed and upsert texts in batches (`memscope index`, the memory layer).
 
 use crate::domain::{Metadata, QueryResult, VectorQuery, VectorRecord};
-use crate::embed::{Embedder, Kind, check_dimension};
+use crate::embed::{Embedder, InputType, check_dimension};
 use crate::error::StoreError;
 use crate::store::VectorStore;
 use std::time::Instant;
@@ -45,7 +45,7 @@ pub async fn search(
         )
     })?;
     let v = embedder
-        .embed(std::slice::from_ref(&p.text), Kind::Query)
+        .embed(std::slice::from_ref(&p.text), InputType::Query)
         .await?
         .pop()
         .ok_or_else(|| StoreError::Server("the embedder returned no vector".into()))?;
@@ -101,7 +101,7 @@ pub async fn from_texts(
     let mut written = 0u64;
     for chunk in items.chunks(batch.max(1)) {
         let texts: Vec<String> = chunk.iter().map(|i| i.text.clone()).collect();
-        let vectors = embedder.embed(&texts, Kind::Passage).await?;
+        let vectors = embedder.embed(&texts, InputType::Passage).await?;
         let records: Vec<VectorRecord> = chunk.iter().zip(vectors).map(|(i, v)| i.record(v, text_field)).collect();
         written += store.upsert(records, namespace).await?;
         done += chunk.len();

@@ -402,7 +402,7 @@ impl Backend {
                                         .and_then(|g| g.clone())
                                         .ok_or_else(|| not_connected(&not_ready_reason, "loading"))?;
                                     if let Some(e) = &side.embedder {
-                                        e.embed(&["health".to_string()], crate::embed::Kind::Passage).await?;
+                                        e.embed(&["health".to_string()], crate::embed::InputType::Passage).await?;
                                         s.latency_ms = Some(t0.elapsed().as_secs_f64() * 1e3);
                                     }
                                 }

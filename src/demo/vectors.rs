@@ -41,7 +41,7 @@ pub async fn write_precomputed(
     let mut dim = 0u32;
     let mut body = Vec::new();
     for chunk in texts.chunks(32) {
-        for (t, v) in chunk.iter().zip(embedder.embed(chunk, crate::embed::Kind::Passage).await?) {
+        for (t, v) in chunk.iter().zip(embedder.embed(chunk, crate::embed::InputType::Passage).await?) {
             dim = v.len() as u32;
             body.extend_from_slice(&text_key(t).to_le_bytes());
             for x in v {
@@ -75,7 +75,7 @@ pub async fn seed_vectors(
     if !missing.is_empty() {
         let embedder = load()?;
         for chunk in missing.chunks(64) {
-            for (t, v) in chunk.iter().zip(embedder.embed(chunk, crate::embed::Kind::Passage).await?) {
+            for (t, v) in chunk.iter().zip(embedder.embed(chunk, crate::embed::InputType::Passage).await?) {
                 known.insert(text_key(t), v);
             }
         }

@@ -9,7 +9,7 @@
 //! `$MEMSCOPE_MODEL_DIR`, the Hugging Face cache, or memscope's data dir, where
 //! `memscope model fetch` puts them.
 
-use super::{Embedder, Kind};
+use super::{Embedder, InputType};
 use crate::error::StoreError;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -149,7 +149,7 @@ impl Embedder for MiniLm {
     fn dimension(&self) -> Option<usize> {
         Some(DIMENSION)
     }
-    async fn embed(&self, texts: &[String], _kind: Kind) -> Result<Vec<Vec<f32>>, StoreError> {
+    async fn embed(&self, texts: &[String], _kind: InputType) -> Result<Vec<Vec<f32>>, StoreError> {
         let inner = self.inner.clone();
         let texts = texts.to_vec();
         tokio::task::spawn_blocking(move || {

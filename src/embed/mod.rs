@@ -10,7 +10,7 @@ use crate::error::StoreError;
 use std::sync::Mutex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
+pub enum InputType {
     /// A search query (Pinecone Inference `input_type: query`).
     Query,
     /// A stored passage.
@@ -22,7 +22,7 @@ pub trait Embedder: Send + Sync {
     fn describe(&self) -> String;
     /// The dimension of the vectors, when known before the first call.
     fn dimension(&self) -> Option<usize>;
-    async fn embed(&self, texts: &[String], kind: Kind) -> Result<Vec<Vec<f32>>, StoreError>;
+    async fn embed(&self, texts: &[String], kind: InputType) -> Result<Vec<Vec<f32>>, StoreError>;
 }
 
 /// An LRU cache of query embeddings in front of an embedder.
@@ -43,7 +43,7 @@ impl<E: Embedder> Cached<E> {
         }
         let v = self
             .inner
-            .embed(&[text.to_string()], Kind::Query)
+            .embed(&[text.to_string()], InputType::Query)
             .await?
             .pop()
             .ok_or_else(|| StoreError::Server("the embedder returned no vector".into()))?;
@@ -66,8 +66,8 @@ impl<E: Embedder> Embedder for Cached<E> {
     fn dimension(&self) -> Option<usize> {
         self.inner.dimension()
     }
-    async fn embed(&self, texts: &[String], kind: Kind) -> Result<Vec<Vec<f32>>, StoreError> {
-        if kind == Kind::Query && texts.len() == 1 {
+    async fn embed(&self, texts: &[String], kind: InputType) -> Result<Vec<Vec<f32>>, StoreError> {
+        if kind == InputType::Query && texts.len() == 1 {
             return Ok(vec![self.query(&texts[0]).await?.0]);
         }
         self.inner.embed(texts, kind).await

@@ -1,6 +1,6 @@
 //! Any OpenAI-compatible `POST {base_url}/embeddings` (OpenAI, Ollama, vLLM, LM Studio, TEI).
 
-use super::{Embedder, Kind};
+use super::{Embedder, InputType};
 use crate::config::EmbeddingConfig;
 use crate::error::StoreError;
 use serde_json::{Value, json};
@@ -38,7 +38,7 @@ impl Embedder for OpenAi {
     fn dimension(&self) -> Option<usize> {
         self.dimensions.map(|d| d as usize)
     }
-    async fn embed(&self, texts: &[String], _kind: Kind) -> Result<Vec<Vec<f32>>, StoreError> {
+    async fn embed(&self, texts: &[String], _kind: InputType) -> Result<Vec<Vec<f32>>, StoreError> {
         let mut body = json!({ "model": self.model, "input": texts });
         if let Some(d) = self.dimensions {
             body["dimensions"] = json!(d);

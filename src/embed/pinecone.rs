@@ -1,6 +1,6 @@
 //! Pinecone Inference `POST /embed` with `input_type` query or passage.
 
-use super::{Embedder, Kind};
+use super::{Embedder, InputType};
 use crate::config::EmbeddingConfig;
 use crate::error::StoreError;
 use serde_json::{Value, json};
@@ -41,8 +41,8 @@ impl Embedder for PineconeInference {
     fn dimension(&self) -> Option<usize> {
         None
     }
-    async fn embed(&self, texts: &[String], kind: Kind) -> Result<Vec<Vec<f32>>, StoreError> {
-        let input_type = if kind == Kind::Query { "query" } else { "passage" };
+    async fn embed(&self, texts: &[String], kind: InputType) -> Result<Vec<Vec<f32>>, StoreError> {
+        let input_type = if kind == InputType::Query { "query" } else { "passage" };
         let body = json!({
             "model": self.model,
             "parameters": { "input_type": input_type, "truncate": "END" },

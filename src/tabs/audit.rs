@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 /// One row of the view: a kind (its header), or one of its findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Row {
+pub enum AuditRow {
     Kind(Kind),
     Finding(Kind, usize),
 }
@@ -67,12 +67,12 @@ impl AuditView {
     }
 
     /// The rows shown: every kind, then the findings of the expanded ones.
-    pub fn rows(&self) -> Vec<Row> {
+    pub fn rows(&self) -> Vec<AuditRow> {
         let mut out = Vec::new();
         for k in Kind::ALL {
-            out.push(Row::Kind(k));
+            out.push(AuditRow::Kind(k));
             if self.expanded.contains(&k) {
-                out.extend((0..self.findings(k).len()).map(|i| Row::Finding(k, i)));
+                out.extend((0..self.findings(k).len()).map(|i| AuditRow::Finding(k, i)));
             }
         }
         out
@@ -140,14 +140,14 @@ impl AuditView {
         match action {
             Action::Open => {
                 let kind = match self.rows().get(self.selected) {
-                    Some(Row::Kind(k)) | Some(Row::Finding(k, _)) => *k,
+                    Some(AuditRow::Kind(k)) | Some(AuditRow::Finding(k, _)) => *k,
                     None => return (vec![], None),
                 };
                 if !self.expanded.remove(&kind) {
                     self.expanded.insert(kind);
                 }
                 // Stay on the kind's header when its findings fold away.
-                if let Some(i) = self.rows().iter().position(|r| *r == Row::Kind(kind)) {
+                if let Some(i) = self.rows().iter().position(|r| *r == AuditRow::Kind(kind)) {
                     self.selected = i;
                 }
             }
@@ -228,7 +228,7 @@ mod tests {
         assert!(err && status.contains("3 findings"), "{status}");
         // Every kind has a row; those with drift open: 12 kinds + 3 findings.
         assert_eq!(v.rows().len(), Kind::ALL.len() + 3);
-        assert_eq!(v.rows()[1], Row::Finding(Kind::MissingVector, 0));
+        assert_eq!(v.rows()[1], AuditRow::Finding(Kind::MissingVector, 0));
         // Enter folds the kind the cursor is in.
         v.on_action(Action::Down, false, 0, 20, &mut ids);
         v.on_action(Action::Open, false, 0, 20, &mut ids);

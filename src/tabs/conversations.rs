@@ -81,14 +81,14 @@ pub struct FieldLine {
     pub reference: Option<String>,
 }
 
-pub enum Level {
+pub enum BrowserLevel {
     Collections { parent: Option<String>, items: Vec<String>, selected: usize },
     Documents { collection: String, items: Vec<Document>, next: Option<Cursor>, selected: usize },
     Document { path: String, doc: Option<Document>, found: Option<bool>, lines: Vec<FieldLine>, selected: usize },
 }
 
 pub struct Browser {
-    pub stack: Vec<Level>,
+    pub stack: Vec<BrowserLevel>,
     pub req: Option<RequestId>,
     pub error: Option<String>,
 }
@@ -114,10 +114,6 @@ pub struct ConversationsTab {
     pub wall_start: Option<Ts>,
     /// The layer's rules (which messages belong in the vector tier).
     pub memory: crate::config::MemoryConfig,
-}
-
-fn backoff_ms(attempt: u32) -> u64 {
-    (1000u64 << attempt.min(5)).min(30_000)
 }
 
 /// Parse the `/` filter: `user:ID`, `agent:ID`, `id:PREFIX`, anything else a title prefix.
@@ -314,7 +310,7 @@ impl ConversationsTab {
             && self.list_req.is_none()
         {
             let mut e = e.clone();
-            e.retry_at_ms = now + backoff_ms(e.attempt + 1);
+            e.retry_at_ms = now + super::retry_backoff_ms(e.attempt + 1);
             e.attempt += 1;
             self.error = Some(e);
             return self.reload(ids);
@@ -324,7 +320,11 @@ impl ConversationsTab {
 
     fn fail(&mut self, e: StoreError) {
         let attempt = self.error.as_ref().map(|e| e.attempt).unwrap_or(0);
-        self.error = Some(TabError { text: e.to_string(), attempt, retry_at_ms: self.now_ms + backoff_ms(attempt) });
+        self.error = Some(TabError {
+            text: e.to_string(),
+            attempt,
+            retry_at_ms: self.now_ms + super::retry_backoff_ms(attempt),
+        });
     }
 
     pub fn on_reply(&mut self, req: RequestId, reply: LtReply, ids: &mut Ids) -> Vec<Command> {
@@ -391,7 +391,7 @@ impl ConversationsTab {
                     Err(e) => {
                         t.error = Some(e.to_string());
                         let attempt = t.retry.map(|(_, a)| a + 1).unwrap_or(0);
-                        t.retry = Some((self.now_ms + backoff_ms(attempt), attempt));
+                        t.retry = Some((self.now_ms + super::retry_backoff_ms(attempt), attempt));
                     }
                 }
             }
@@ -417,7 +417,9 @@ impl ConversationsTab {
                     self.browser.req = None;
                     match r {
                         Ok(mut docs) => {
-                            if let Some(Level::Document { doc, found, lines, .. }) = self.browser.stack.last_mut() {
+                            if let Some(BrowserLevel::Document { doc, found, lines, .. }) =
+                                self.browser.stack.last_mut()
+                            {
                                 let d = docs.pop().and_then(|(_, d)| d);
                                 *found = Some(d.is_some());
                                 *lines = d.as_ref().map(|d| field_lines(&d.fields)).unwrap_or_default();
@@ -432,7 +434,7 @@ impl ConversationsTab {
                 self.browser.req = None;
                 match r {
                     Ok(list) => {
-                        if let Some(Level::Collections { items, .. }) = self.browser.stack.last_mut() {
+                        if let Some(BrowserLevel::Collections { items, .. }) = self.browser.stack.last_mut() {
                             *items = list;
                         }
                     }
@@ -443,7 +445,7 @@ impl ConversationsTab {
                 self.browser.req = None;
                 match r {
                     Ok(page) => {
-                        if let Some(Level::Documents { items, next, .. }) = self.browser.stack.last_mut() {
+                        if let Some(BrowserLevel::Documents { items, next, .. }) = self.browser.stack.last_mut() {
                             items.extend(page.items);
                             *next = page.next;
                         }
@@ -605,14 +607,14 @@ impl ConversationsTab {
     fn push_collections(&mut self, parent: Option<String>, ids: &mut Ids) -> Vec<Command> {
         let req = ids.fresh();
         self.browser.req = Some(req);
-        self.browser.stack.push(Level::Collections { parent: parent.clone(), items: Vec::new(), selected: 0 });
+        self.browser.stack.push(BrowserLevel::Collections { parent: parent.clone(), items: Vec::new(), selected: 0 });
         vec![Command::Collections { req, parent }]
     }
 
     fn push_documents(&mut self, collection: String, ids: &mut Ids) -> Vec<Command> {
         let req = ids.fresh();
         self.browser.req = Some(req);
-        self.browser.stack.push(Level::Documents {
+        self.browser.stack.push(BrowserLevel::Documents {
             collection: collection.clone(),
             items: Vec::new(),
             next: None,
@@ -624,7 +626,7 @@ impl ConversationsTab {
     fn push_document(&mut self, path: String, ids: &mut Ids) -> Vec<Command> {
         let req = ids.fresh();
         self.browser.req = Some(req);
-        self.browser.stack.push(Level::Document {
+        self.browser.stack.push(BrowserLevel::Document {
             path: path.clone(),
             doc: None,
             found: None,
@@ -819,9 +821,9 @@ impl ConversationsTab {
             return vec![];
         };
         let (len, sel) = match level {
-            Level::Collections { items, selected, .. } => (items.len(), selected),
-            Level::Documents { items, selected, .. } => (items.len(), selected),
-            Level::Document { lines, selected, .. } => (lines.len(), selected),
+            BrowserLevel::Collections { items, selected, .. } => (items.len(), selected),
+            BrowserLevel::Documents { items, selected, .. } => (items.len(), selected),
+            BrowserLevel::Document { lines, selected, .. } => (lines.len(), selected),
         };
         if let Some(i) = crate::tabs::scroll::moved(action, *sel, len, page) {
             *sel = i;
@@ -839,19 +841,23 @@ impl ConversationsTab {
                 let Some(top) = self.browser.stack.pop() else { return vec![] };
                 self.browser.error = None;
                 return match top {
-                    Level::Collections { parent, .. } => self.push_collections(parent, ids),
-                    Level::Documents { collection, .. } => self.push_documents(collection, ids),
-                    Level::Document { path, .. } => self.push_document(path, ids),
+                    BrowserLevel::Collections { parent, .. } => self.push_collections(parent, ids),
+                    BrowserLevel::Documents { collection, .. } => self.push_documents(collection, ids),
+                    BrowserLevel::Document { path, .. } => self.push_document(path, ids),
                 };
             }
             Action::Open => {
                 let target = match level {
-                    Level::Collections { parent, items, selected } => items.get(*selected).map(|c| match parent {
-                        Some(p) => (1, format!("{p}/{c}")),
-                        None => (1, c.clone()),
-                    }),
-                    Level::Documents { items, selected, .. } => items.get(*selected).map(|d| (2, d.path.clone())),
-                    Level::Document { lines, selected, .. } => {
+                    BrowserLevel::Collections { parent, items, selected } => {
+                        items.get(*selected).map(|c| match parent {
+                            Some(p) => (1, format!("{p}/{c}")),
+                            None => (1, c.clone()),
+                        })
+                    }
+                    BrowserLevel::Documents { items, selected, .. } => {
+                        items.get(*selected).map(|d| (2, d.path.clone()))
+                    }
+                    BrowserLevel::Document { lines, selected, .. } => {
                         lines.get(*selected).and_then(|l| l.reference.clone()).map(|r| (2, r))
                     }
                 };
@@ -863,8 +869,8 @@ impl ConversationsTab {
             }
             Action::Subcollections => {
                 let path = match level {
-                    Level::Document { path, .. } => Some(path.clone()),
-                    Level::Documents { items, selected, .. } => items.get(*selected).map(|d| d.path.clone()),
+                    BrowserLevel::Document { path, .. } => Some(path.clone()),
+                    BrowserLevel::Documents { items, selected, .. } => items.get(*selected).map(|d| d.path.clone()),
                     _ => None,
                 };
                 if let Some(p) = path {
@@ -874,7 +880,7 @@ impl ConversationsTab {
             _ => {}
         }
         // Documents: load the next page near the end.
-        if let Some(Level::Documents { collection, items, next: Some(c), selected }) = self.browser.stack.last()
+        if let Some(BrowserLevel::Documents { collection, items, next: Some(c), selected }) = self.browser.stack.last()
             && self.browser.req.is_none()
             && selected + page >= items.len()
         {

@@ -119,10 +119,6 @@ pub struct KeysTab {
     now_ms: u64,
 }
 
-fn backoff_ms(attempt: u32) -> u64 {
-    (500u64 << attempt.min(5)).min(10_000)
-}
-
 impl KeysTab {
     pub fn new(cfg: &Config) -> KeysTab {
         let delim = cfg.redis.as_ref().map(|r| r.delimiter.clone()).unwrap_or_else(|| ":".into());
@@ -377,8 +373,11 @@ impl KeysTab {
                         self.merge();
                         let attempt = self.error.as_ref().map(|e| e.attempt + 1).unwrap_or(0);
                         if e.is_connection() {
-                            self.error =
-                                Some(TabError { text: e.to_string(), attempt, retry_at_ms: now + backoff_ms(attempt) });
+                            self.error = Some(TabError {
+                                text: e.to_string(),
+                                attempt,
+                                retry_at_ms: now + super::retry_backoff_ms(attempt),
+                            });
                         } else {
                             self.error = None;
                             return (cmds, Some(format!("scan failed: {e}")));

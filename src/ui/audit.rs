@@ -1,7 +1,7 @@
 //! Drawing the audit view: a summary line, then every kind of drift with its count, and the
 //! findings (with their ids) of the kinds that are open.
 
-use crate::tabs::audit::{AuditView, Row};
+use crate::tabs::audit::{AuditRow, AuditView};
 use crate::{text, ui::theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -76,7 +76,7 @@ pub fn render(f: &mut Frame, area: Rect, a: &AuditView, now_ms: u64, write_mode:
     let mut lines = Vec::new();
     for (i, row) in rows.iter().enumerate().skip(offset).take(h) {
         let line = match *row {
-            Row::Kind(k) => {
+            AuditRow::Kind(k) => {
                 let count = a.report.as_ref().map(|r| r.counts.get(&k).copied().unwrap_or(0));
                 let open = if a.expanded.contains(&k) { "▾" } else { "▸" };
                 let n = match count {
@@ -92,7 +92,7 @@ pub fn render(f: &mut Frame, area: Rect, a: &AuditView, now_ms: u64, write_mode:
                 };
                 Line::styled(s, style)
             }
-            Row::Finding(k, j) => {
+            AuditRow::Finding(k, j) => {
                 let s = a.findings(k).get(j).map(|f| text::sanitize_str(&f.summary(4))).unwrap_or_default();
                 let kept = a.findings(k).len() as u64;
                 let total = a.report.as_ref().and_then(|r| r.counts.get(&k).copied()).unwrap_or(0);

@@ -3,7 +3,7 @@
 
 use crate::domain::{ConnState, Message, Ts, TsForm};
 use crate::tabs::conversations::{
-    COLLAPSE_LINES, ConversationsTab, FieldLine, Level, Thread, TierMarks, TraceView, View, filter_text,
+    BrowserLevel, COLLAPSE_LINES, ConversationsTab, FieldLine, Thread, TierMarks, TraceView, View, filter_text,
 };
 use crate::{text, ui::theme};
 use ratatui::Frame;
@@ -352,10 +352,10 @@ fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) {
     let b = &tab.browser;
     let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
     let crumb = match b.stack.last() {
-        Some(Level::Collections { parent: None, .. }) | None => "/ (root collections)".to_string(),
-        Some(Level::Collections { parent: Some(p), .. }) => format!("/{p} (subcollections)"),
-        Some(Level::Documents { collection, .. }) => format!("/{collection}"),
-        Some(Level::Document { path, .. }) => format!("/{path}"),
+        Some(BrowserLevel::Collections { parent: None, .. }) | None => "/ (root collections)".to_string(),
+        Some(BrowserLevel::Collections { parent: Some(p), .. }) => format!("/{p} (subcollections)"),
+        Some(BrowserLevel::Documents { collection, .. }) => format!("/{collection}"),
+        Some(BrowserLevel::Document { path, .. }) => format!("/{path}"),
     };
     let mut l2 = vec![Span::raw(" Enter opens · c subcollections · Esc back")];
     if b.req.is_some() {
@@ -379,7 +379,7 @@ fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) {
     let window = |sel: usize, n: usize| -> usize { if sel >= h { (sel + 1 - h).min(n.saturating_sub(h)) } else { 0 } };
     let mut lines: Vec<Line> = Vec::new();
     match b.stack.last() {
-        Some(Level::Collections { items, selected, .. }) => {
+        Some(BrowserLevel::Collections { items, selected, .. }) => {
             if items.is_empty() && b.req.is_none() {
                 lines.push(Line::styled("(no collections)", theme::dim()));
             }
@@ -393,7 +393,7 @@ fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) {
                 });
             }
         }
-        Some(Level::Documents { items, selected, next, .. }) => {
+        Some(BrowserLevel::Documents { items, selected, next, .. }) => {
             if items.is_empty() && b.req.is_none() {
                 lines.push(Line::styled("(no documents)", theme::dim()));
             }
@@ -406,7 +406,7 @@ fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) {
                 lines.push(Line::styled("… more below", theme::dim()));
             }
         }
-        Some(Level::Document { lines: fl, selected, found, .. }) => {
+        Some(BrowserLevel::Document { lines: fl, selected, found, .. }) => {
             match found {
                 Some(false) => lines.push(Line::styled("(no such document)", theme::warn())),
                 None => lines.push(Line::styled("loading…", theme::dim())),

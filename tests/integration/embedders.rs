@@ -6,7 +6,7 @@ use memscope::config::EmbeddingConfig;
 use memscope::embed::local::MiniLm;
 use memscope::embed::openai::OpenAi;
 use memscope::embed::pinecone::PineconeInference;
-use memscope::embed::{Cached, Embedder, Kind, check_dimension};
+use memscope::embed::{Cached, Embedder, InputType, check_dimension};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -90,7 +90,7 @@ async fn openai_compatible_request_and_results_matched_by_index() {
     }))
     .await;
     let e = OpenAi::new(&cfg(&format!("{}/v1", s.url))).unwrap();
-    let v = e.embed(&["a".into(), "b".into(), "c".into()], Kind::Passage).await.unwrap();
+    let v = e.embed(&["a".into(), "b".into(), "c".into()], InputType::Passage).await.unwrap();
     assert_eq!(v.iter().map(|x| x[0]).collect::<Vec<_>>(), [0.0, 1.0, 2.0]);
     let req = &s.requests()[0];
     assert_eq!((req.method.as_str(), req.path()), ("POST", "/v1/embeddings"));
@@ -111,7 +111,7 @@ async fn openai_errors_show_the_providers_message() {
         Response::json(401, json!({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}}))
     }))
     .await;
-    let e = OpenAi::new(&cfg(&s.url)).unwrap().embed(&["x".into()], Kind::Query).await.unwrap_err().to_string();
+    let e = OpenAi::new(&cfg(&s.url)).unwrap().embed(&["x".into()], InputType::Query).await.unwrap_err().to_string();
     assert!(e.contains("Incorrect API key provided"), "{e}");
 }
 
@@ -126,8 +126,8 @@ async fn pinecone_inference_sends_input_type() {
     c.provider = "pinecone".into();
     c.model = Some("multilingual-e5-large".into());
     let e = PineconeInference::new(&c).unwrap();
-    e.embed(&["q".into()], Kind::Query).await.unwrap();
-    e.embed(&["p1".into(), "p2".into()], Kind::Passage).await.unwrap();
+    e.embed(&["q".into()], InputType::Query).await.unwrap();
+    e.embed(&["p1".into(), "p2".into()], InputType::Passage).await.unwrap();
     let reqs = s.requests();
     assert_eq!(reqs[0].path(), "/embed");
     assert_eq!(reqs[0].header("Api-Key"), Some("sk-test"));

@@ -6,8 +6,8 @@
 use memscope::audit::{self, Kind, Options};
 use memscope::config::{MemoryConfig, RedisConfig};
 use memscope::domain::{FsValue, Metric, Ts, VectorRecord};
-use memscope::embed::{Embedder, Kind as EKind};
-use memscope::memory::{Memory, NewMessage, Tier, TierWrite};
+use memscope::embed::{Embedder, InputType};
+use memscope::memory::{Memory, NewMessage, ReadFrom, TierWrite};
 use memscope::store::firestore::FirestoreStore;
 use memscope::store::local_vectors::LocalVectors;
 use memscope::store::redis::RedisStore;
@@ -26,7 +26,7 @@ impl Embedder for HashEmbedder {
     fn dimension(&self) -> Option<usize> {
         Some(32)
     }
-    async fn embed(&self, texts: &[String], _kind: EKind) -> Result<Vec<Vec<f32>>, StoreError> {
+    async fn embed(&self, texts: &[String], _kind: InputType) -> Result<Vec<Vec<f32>>, StoreError> {
         Ok(texts
             .iter()
             .map(|t| {
@@ -174,14 +174,14 @@ async fn fallback_reads_refresh_the_faster_tiers() {
     let mem = layer(&s, MemoryConfig::default());
     s.lt.put("users/u-alice", vec![("plan".into(), FsValue::String("pro".into()))]).await.unwrap();
     let (v, tier) = mem.get_with_fallback("users/u-alice").await.unwrap().unwrap();
-    assert_eq!((v["plan"].as_str(), tier), (Some("pro"), Tier::LongTerm));
-    assert_eq!(mem.get_with_fallback("users/u-alice").await.unwrap().unwrap().1, Tier::Process);
+    assert_eq!((v["plan"].as_str(), tier), (Some("pro"), ReadFrom::LongTerm));
+    assert_eq!(mem.get_with_fallback("users/u-alice").await.unwrap().unwrap().1, ReadFrom::Process);
     let mut rc = crate::support::client(&s.redis);
     let ttl: i64 = redis::cmd("TTL").arg("cache:doc:users/u-alice").query(&mut rc).unwrap();
     assert!(ttl > 250 && ttl <= 300, "cached in Redis with a TTL: {ttl}");
     // Another process (a fresh LRU) is served by Redis.
     let other = layer(&s, MemoryConfig::default());
-    assert_eq!(other.get_with_fallback("users/u-alice").await.unwrap().unwrap().1, Tier::Redis);
+    assert_eq!(other.get_with_fallback("users/u-alice").await.unwrap().unwrap().1, ReadFrom::Redis);
     assert!(mem.get_with_fallback("users/nobody").await.unwrap().is_none());
     let st = mem.stats();
     assert_eq!((st.lru_hits, st.long_term_reads), (1, 2));
@@ -194,10 +194,10 @@ async fn fallback_reads_refresh_the_faster_tiers() {
     }
     redis::cmd("DEL").arg("conversation:c9:messages").query::<()>(&mut rc).unwrap();
     let (msgs, tier) = mem.get_conversation("c9", 3).await.unwrap();
-    assert_eq!(tier, Tier::LongTerm);
+    assert_eq!(tier, ReadFrom::LongTerm);
     assert_eq!(msgs.iter().map(|m| m.message_id.as_str()).collect::<Vec<_>>(), ["m2", "m3", "m4"]);
     let (msgs, tier) = mem.get_conversation("c9", 3).await.unwrap();
-    assert_eq!((tier, msgs.len()), (Tier::Redis, 3));
+    assert_eq!((tier, msgs.len()), (ReadFrom::Redis, 3));
 
     // Cached results and cached vector searches.
     mem.cache_result("cache:weather:nyc", &serde_json::json!({"t": 21}), std::time::Duration::from_secs(60)).await;

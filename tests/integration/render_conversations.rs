@@ -210,7 +210,7 @@ fn document_browser_field_tree_follows_references() {
     key(&mut app, KeyCode::Esc);
     assert!(matches!(
         app.conversations.browser.stack.last(),
-        Some(memscope::tabs::conversations::Level::Documents { .. })
+        Some(memscope::tabs::conversations::BrowserLevel::Documents { .. })
     ));
 }
 
