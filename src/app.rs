@@ -295,8 +295,13 @@ impl App {
                 }
                 cmds
             }
-            other => {
-                let (cmds, status) = self.keys.on_backend(other, self.now_ms, &mut ids);
+            // The Keys tab's replies; every variant is routed by name (a new one is a compile
+            // error here, never silently handed to a tab).
+            ev @ (BackendEvent::Scan(..)
+            | BackendEvent::Meta(..)
+            | BackendEvent::Value(..)
+            | BackendEvent::Info(..)) => {
+                let (cmds, status) = self.keys.on_backend(ev, self.now_ms, &mut ids);
                 if let Some(text) = status {
                     self.set_status(text, true);
                 }
