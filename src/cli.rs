@@ -56,6 +56,10 @@ pub enum Cmd {
         /// JSON Lines output: one object per key.
         #[arg(long)]
         json: bool,
+        /// On a Redis Cluster node: list this node's keys anyway (a part of the keyspace; the
+        /// count and the reason are printed on stderr).
+        #[arg(long)]
+        node_only: bool,
     },
     /// The local embedding model (all-MiniLM-L6-v2).
     Model {

@@ -461,7 +461,9 @@ fn resolve(
         }
     }
     if let Some(r) = &redis
-        && !(r.url.starts_with("redis://") || r.url.starts_with("rediss://") || r.url.starts_with("unix://"))
+        && !["redis://", "rediss://", "valkey://", "valkeys://", "unix://", "redis+unix://"]
+            .iter()
+            .any(|p| r.url.starts_with(p))
     {
         return Err(ConfigError::Source {
             source_name: url_source,

@@ -189,10 +189,58 @@ pub struct DbInfo {
 /// Facts for the tab header.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerInfo {
+    /// "Redis" or "Valkey", from `INFO server`.
+    pub product: String,
     pub version: String,
     pub keyspace: Vec<DbInfo>,
     pub databases: Option<u32>,
     pub db: u32,
+    pub mode: ServerMode,
+}
+
+/// What kind of server the URL reached. Anything but a standalone server (or a replica of
+/// one) holds a part of the keyspace, or none of it: memscope says so instead of showing that
+/// part as the whole.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ServerMode {
+    #[default]
+    Standalone,
+    /// One node of a Redis Cluster: its own slots' keys only. The masters, `host:port`, this
+    /// node marked.
+    Cluster { masters: Vec<(String, bool)> },
+    /// A Sentinel: it watches masters and holds no keys. (name, `host:port`) of each master.
+    Sentinel { masters: Vec<(String, String)> },
+}
+
+impl ServerMode {
+    /// Why a listing through this server is not the whole keyspace, and what to do; None for
+    /// a standalone server.
+    pub fn partial_reason(&self) -> Option<String> {
+        match self {
+            ServerMode::Standalone => None,
+            ServerMode::Cluster { masters } => Some(format!(
+                "this server is one node of a Redis Cluster with {} master{} ({}): it holds only its own slots' keys, and memscope does not list whole clusters yet",
+                masters.len(),
+                if masters.len() == 1 { "" } else { "s" },
+                masters
+                    .iter()
+                    .map(|(a, me)| if *me { format!("{a} (this one)") } else { a.clone() })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            ServerMode::Sentinel { masters } => Some(format!(
+                "this is a Redis Sentinel: it holds no keys. Point memscope at the master it watches{}",
+                if masters.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ": {}",
+                        masters.iter().map(|(n, a)| format!("`{n}` at redis://{a}")).collect::<Vec<_>>().join(", ")
+                    )
+                }
+            )),
+        }
+    }
 }
 
 /// The write operations of the Keys tab.

@@ -221,8 +221,8 @@ async fn run_cli(cli: cli::Cli) -> Result<u8, Failure> {
             check_keymap(&cfg)?;
             Ok(0)
         }
-        Some(Cmd::Keys { pattern, key_type, long, json }) => {
-            headless::keys(&load(&ov)?, &pattern, key_type.as_deref(), long, json).await?;
+        Some(Cmd::Keys { pattern, key_type, long, json, node_only }) => {
+            headless::keys(&load(&ov)?, &pattern, key_type.as_deref(), long, json, node_only).await?;
             Ok(0)
         }
         Some(Cmd::Tui) | None => {

@@ -15,6 +15,8 @@ pub struct PrivateRedis {
     dir: PathBuf,
     args: Vec<String>,
     exe: PathBuf,
+    /// A config file given first (a Sentinel needs one it can write).
+    conf: Option<PathBuf>,
 }
 
 fn redis_server_path() -> Option<PathBuf> {
@@ -29,6 +31,17 @@ fn redis_server_path() -> Option<PathBuf> {
 
 fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A free port whose cluster bus port (port + 10000) is a valid port too.
+fn free_cluster_port() -> std::io::Result<u16> {
+    for _ in 0..200 {
+        let p = free_port()?;
+        if p <= 55_535 && TcpListener::bind(("127.0.0.1", p + 10_000)).is_ok() {
+            return Ok(p);
+        }
+    }
+    Err(std::io::Error::other("no free port pair (port, port + 10000) below 55536"))
 }
 
 /// Major version of a redis-server binary (`Redis server v=7.0.15 …`).
@@ -62,19 +75,42 @@ impl PrivateRedis {
     /// Start a private server on a free loopback port. `extra` are more config arguments
     /// (e.g. `["--maxmemory", "10mb"]`).
     pub fn start(extra: &[&str]) -> Result<PrivateRedis, DemoError> {
+        Self::start_with(extra, None)
+    }
+
+    /// A Sentinel on a free port watching the master at `master_port` as `mymaster`.
+    pub fn start_sentinel(master_port: u16) -> Result<PrivateRedis, DemoError> {
+        let dir = private_dir("sentinel-conf");
+        std::fs::create_dir_all(&dir).map_err(|e| DemoError::Start(e.to_string()))?;
+        let conf = dir.join("sentinel.conf");
+        std::fs::write(&conf, format!("sentinel monitor mymaster 127.0.0.1 {master_port} 1\n"))
+            .map_err(|e| DemoError::Start(e.to_string()))?;
+        Self::start_with(&["--sentinel"], Some(conf))
+    }
+
+    fn start_with(extra: &[&str], conf: Option<PathBuf>) -> Result<PrivateRedis, DemoError> {
         let exe = redis_server_path().ok_or(DemoError::NoRedisServer)?;
+        let cluster = extra.contains(&"--cluster-enabled");
         let dir = private_dir("redis");
         std::fs::create_dir_all(&dir).map_err(|e| DemoError::Start(e.to_string()))?;
         let mut args: Vec<String> = vec!["--save".into(), "".into(), "--appendonly".into(), "no".into()];
-        if major_version(&exe) >= 7 {
+        if major_version(&exe) >= 7 && conf.is_none() {
             // Tests freeze the server with DEBUG SLEEP; only this private server allows it.
             args.extend(["--enable-debug-command".into(), "local".into()]);
         }
         args.extend(extra.iter().map(|s| s.to_string()));
         let mut last_err = String::new();
         for _ in 0..5 {
-            let port = free_port().map_err(|e| DemoError::Start(e.to_string()))?;
-            let mut r = PrivateRedis { child: None, port, dir: dir.clone(), args: args.clone(), exe: exe.clone() };
+            let port =
+                if cluster { free_cluster_port() } else { free_port() }.map_err(|e| DemoError::Start(e.to_string()))?;
+            let mut r = PrivateRedis {
+                child: None,
+                port,
+                dir: dir.clone(),
+                args: args.clone(),
+                exe: exe.clone(),
+                conf: conf.clone(),
+            };
             match r.spawn() {
                 Ok(()) => return Ok(r),
                 Err(e) => last_err = e,
@@ -101,6 +137,7 @@ impl PrivateRedis {
         cmd.arg("-c")
             .arg(script)
             .arg(&self.exe)
+            .args(self.conf.iter())
             .arg("--port")
             .arg(self.port.to_string())
             .arg("--bind")

@@ -2,7 +2,7 @@
 
 use super::HeadlessError;
 use crate::config::Config;
-use crate::domain::{Key, KeyMeta, Ttl};
+use crate::domain::{Key, KeyMeta, ServerMode, Ttl};
 use crate::text;
 use std::io::Write;
 
@@ -69,6 +69,7 @@ pub async fn keys(
     key_type: Option<&str>,
     long: bool,
     json: bool,
+    node_only: bool,
 ) -> Result<u64, HeadlessError> {
     let rc = cfg.redis.as_ref().ok_or_else(|| {
         HeadlessError::Usage("Redis is not configured: set [profile.NAME.redis] url, REDIS_URL or --redis-url".into())
@@ -81,6 +82,18 @@ pub async fn keys(
         )));
     }
     let store = crate::tiers::redis(cfg, None)?;
+    // A Sentinel holds no keys, a cluster node only its slots': never list either as the whole.
+    let info = store.server_info().await?;
+    let partial = match (&info.mode, info.mode.partial_reason()) {
+        (_, None) => None,
+        (ServerMode::Cluster { .. }, Some(why)) if node_only => Some(why),
+        (ServerMode::Cluster { .. }, Some(why)) => {
+            return Err(HeadlessError::Usage(format!(
+                "{why}.\nTo list this node's keys anyway, add --node-only; or run memscope keys against each master."
+            )));
+        }
+        (_, Some(why)) => return Err(HeadlessError::Usage(why)),
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut cursor = 0u64;
@@ -103,8 +116,12 @@ pub async fn keys(
             break;
         }
     }
-    match out.flush() {
+    let r = match out.flush() {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(n),
+    };
+    if let Some(why) = partial {
+        eprintln!("warning: listed {n} keys of this node only: {}", text::sanitize_str(&why));
     }
+    r
 }

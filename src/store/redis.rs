@@ -8,7 +8,7 @@
 use super::KeyStore;
 use crate::config::{RedisConfig, redact_url};
 use crate::domain::{
-    Blob, Key, KeyMeta, KeyType, PageCursor, ServerInfo, StreamEntry, Ttl, ValueBody, ValuePage, WriteOp,
+    Blob, Key, KeyMeta, KeyType, PageCursor, ServerInfo, ServerMode, StreamEntry, Ttl, ValueBody, ValuePage, WriteOp,
 };
 use crate::error::StoreError;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -67,8 +67,13 @@ impl RedisStore {
     pub fn connect(cfg: &RedisConfig, db: Option<u32>) -> Result<RedisStore, StoreError> {
         // rustls needs a process-wide crypto provider for rediss://; installing twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let info = cfg
-            .url
+        // Valkey's schemes are Redis's under another name.
+        let url = match cfg.url.split_once("://") {
+            Some(("valkey", rest)) => format!("redis://{rest}"),
+            Some(("valkeys", rest)) => format!("rediss://{rest}"),
+            _ => cfg.url.clone(),
+        };
+        let info = url
             .as_str()
             .into_connection_info()
             .map_err(|e| StoreError::Other(format!("invalid redis url {}: {e}", redact_url(&cfg.url))))?;
@@ -452,11 +457,30 @@ impl KeyStore for RedisStore {
         p.cmd("INFO").arg("server").cmd("INFO").arg("keyspace").cmd("CONFIG").arg("GET").arg("databases");
         let v = self.pipe(&p).await?;
         let server = String::from_utf8_lossy(&bytes_of(&v[0])).into_owned();
-        let version = server.lines().find_map(|l| l.strip_prefix("redis_version:")).unwrap_or("?").trim().to_string();
+        let field = |k: &str| server.lines().find_map(|l| l.strip_prefix(k)).map(|x| x.trim().to_string());
+        // Valkey answers with server_name:valkey and valkey_version (and a redis_version for
+        // compatibility).
+        let (product, version) = match (field("server_name:").as_deref(), field("valkey_version:")) {
+            (Some("valkey"), v) | (_, v @ Some(_)) => {
+                ("Valkey".to_string(), v.or_else(|| field("redis_version:")).unwrap_or("?".into()))
+            }
+            _ => ("Redis".to_string(), field("redis_version:").unwrap_or("?".into())),
+        };
         let keyspace = parse_keyspace(&String::from_utf8_lossy(&bytes_of(&v[1])));
         let cfg = items(v.get(2).cloned().unwrap_or(Value::Nil));
         let databases = cfg.get(1).and_then(int_of).map(|d| d as u32);
-        Ok(ServerInfo { version, keyspace, databases, db: self.db })
+        let mode = match field("redis_mode:").or_else(|| field("server_mode:")).as_deref() {
+            Some("cluster") => {
+                let nodes: String = self.query(redis::cmd("CLUSTER").arg("NODES")).await.unwrap_or_default();
+                ServerMode::Cluster { masters: cluster_masters(&nodes) }
+            }
+            Some("sentinel") => {
+                let reply: Value = self.query(redis::cmd("SENTINEL").arg("MASTERS")).await.unwrap_or(Value::Nil);
+                ServerMode::Sentinel { masters: sentinel_masters(reply) }
+            }
+            _ => ServerMode::Standalone,
+        };
+        Ok(ServerInfo { product, version, keyspace, databases, db: self.db, mode })
     }
 
     async fn health(&self) -> Result<crate::domain::RedisHealth, StoreError> {
@@ -686,6 +710,36 @@ pub async fn slow_call(url: &str, ms: u64) -> Result<(), StoreError> {
                   end end; return i";
     let _: i64 = redis::cmd("EVAL").arg(script).arg(0).arg(ms).query_async(&mut conn).await.map_err(map_err)?;
     Ok(())
+}
+
+/// The masters of `CLUSTER NODES` (`id host:port@bus flags …`): `host:port`, and whether it is
+/// the node that answered.
+fn cluster_masters(nodes: &str) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = nodes
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_id, addr, flags) = (f.next()?, f.next()?, f.next()?);
+            let flags: Vec<&str> = flags.split(',').collect();
+            flags
+                .contains(&"master")
+                .then(|| (addr.split('@').next().unwrap_or(addr).to_string(), flags.contains(&"myself")))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// (name, `ip:port`) of each master in a `SENTINEL MASTERS` reply (a list of flat field maps).
+fn sentinel_masters(reply: Value) -> Vec<(String, String)> {
+    items(reply)
+        .into_iter()
+        .filter_map(|m| {
+            let kv: Vec<String> = items(m).iter().map(|x| String::from_utf8_lossy(&bytes_of(x)).into_owned()).collect();
+            let get = |k: &str| kv.chunks(2).find(|c| c[0] == k).and_then(|c| c.get(1).cloned());
+            Some((get("name")?, format!("{}:{}", get("ip")?, get("port")?)))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -47,7 +47,10 @@ pub fn render(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label:
         );
         return;
     }
-    let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
+    // A third header line (wrapped) when the server is a cluster node or a Sentinel.
+    let warn_rows =
+        if tab.info.as_ref().is_some_and(|i| i.mode != crate::domain::ServerMode::Standalone) { 2 } else { 0 };
+    let [head, body] = Layout::vertical([Constraint::Length(2 + warn_rows), Constraint::Min(1)]).areas(area);
     render_header(f, head, tab, conn, label);
     if tab.value.is_some() {
         let [l, r] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
@@ -61,7 +64,10 @@ pub fn render(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label:
 fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label: Option<&str>) {
     let mut l1 = vec![Span::styled(format!(" {} ", label.unwrap_or("redis")), theme::title())];
     if let Some(info) = &tab.info {
-        l1.push(Span::styled(format!("redis {} ", text::sanitize_str(&info.version)), theme::dim()));
+        l1.push(Span::styled(
+            format!("{} {} ", text::sanitize_str(&info.product), text::sanitize_str(&info.version)),
+            theme::dim(),
+        ));
         l1.push(Span::raw("│ keyspace: "));
         if info.keyspace.is_empty() {
             l1.push(Span::styled("empty", theme::dim()));
@@ -97,7 +103,14 @@ fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, lab
     if let ConnState::Down(e) = conn {
         l2.push(Span::styled(format!(" │ DOWN: {}", text::sanitize_str(e)), theme::error()));
     }
-    f.render_widget(Paragraph::new(vec![Line::from(l1), Line::from(l2)]), area);
+    let mut lines = vec![Line::from(l1), Line::from(l2)];
+    // A cluster node or a Sentinel: the listing is not the keyspace; say so above it.
+    if let Some(why) = tab.info.as_ref().and_then(|i| i.mode.partial_reason()) {
+        for l in text::wrap(&format!(" ⚠ {}", text::sanitize_str(&why)), area.width as usize) {
+            lines.push(Line::styled(l, theme::warn()));
+        }
+    }
+    f.render_widget(Paragraph::new(lines), area);
 }
 
 fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab) {

@@ -194,3 +194,61 @@ fn config_check_redacts_passwords_in_every_url_form_and_rejects_hidden_keys() {
     assert_eq!(out.status.code(), Some(2));
     assert!(err.contains("k.toml") && err.contains("quit = \"j\""), "{err}");
 }
+
+/// A Redis Cluster node holds only its slots' keys: `memscope keys` refuses to present that as
+/// the keyspace (naming the masters and `--node-only`), and with `--node-only` lists the node's
+/// keys and says on stderr that they are one node's.
+#[test]
+fn keys_on_a_cluster_node_is_never_a_silent_partial_listing() {
+    let r = memscope::demo::PrivateRedis::start(&["--cluster-enabled", "yes"]).unwrap();
+    let mut c = crate::support::client(&r);
+    redis::cmd("CLUSTER").arg("ADDSLOTSRANGE").arg(0).arg(16383).exec(&mut c).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let info: String = redis::cmd("CLUSTER").arg("INFO").query(&mut c).unwrap();
+        if info.contains("cluster_state:ok") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the one-node cluster never came up: {info}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    for k in ["a", "b", "c"] {
+        redis::cmd("SET").arg(k).arg(1).exec(&mut c).unwrap();
+    }
+    let url = r.url();
+    let out = memscope(&["keys", "--redis-url", &url]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("Redis Cluster") && err.contains("(this one)") && err.contains("--node-only"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing listed as if it were the keyspace");
+    let out = memscope(&["keys", "--node-only", "--redis-url", &url]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("listed 3 keys of this node only"), "{err}");
+}
+
+/// Pointed at a Sentinel, memscope says what it is and where the master is, instead of
+/// "unknown command 'SCAN'".
+#[test]
+fn keys_on_a_sentinel_names_the_master_to_use() {
+    let master = crate::support::redis();
+    let sentinel = memscope::demo::PrivateRedis::start_sentinel(master.port()).unwrap();
+    let out = memscope(&["keys", "--redis-url", &sentinel.url()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("Sentinel") && err.contains(&format!("`mymaster` at redis://127.0.0.1:{}", master.port())),
+        "{err}"
+    );
+}
+
+#[test]
+fn valkey_urls_are_accepted() {
+    let r = crate::support::redis();
+    let mut c = crate::support::client(&r);
+    redis::cmd("SET").arg("via:valkey").arg(1).exec(&mut c).unwrap();
+    let out = memscope(&["keys", "--redis-url", &r.url().replace("redis://", "valkey://")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "via:valkey");
+}

@@ -81,10 +81,12 @@ fn keys_tab_loaded_tree_with_metadata() {
     app.update(Msg::Backend(BackendEvent::Info(
         info_req.unwrap(),
         Ok(ServerInfo {
+            product: "Redis".into(),
             version: "7.0.15".into(),
             keyspace: vec![DbInfo { db: 0, keys: 8, expires: 3 }],
             databases: Some(16),
             db: 0,
+            mode: Default::default(),
         }),
     )));
     // expand notes: (row 1) and go to the last row and back: every action may ask for metadata.
