@@ -7,7 +7,8 @@ runs=${1:-5}
 cargo build --release --quiet
 for i in $(seq 1 "$runs"); do
     start=$(date +%s.%N)
-    coproc DEMO { target/release/memscope demo --no-tui 2>/dev/null; }
+    # exec: the coprocess IS memscope, so the SIGINT below reaches it (not a subshell).
+    coproc DEMO { exec target/release/memscope demo --no-tui 2>/dev/null; }
     while read -r line <&"${DEMO[0]}"; do
         case "$line" in *seeded*) break ;; esac
     done
