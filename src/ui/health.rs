@@ -245,8 +245,10 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
                 .data(pts)
         })
         .collect();
-    let ago = |secs: u64| {
-        if secs.is_multiple_of(60) { format!("-{}m", secs / 60) } else { format!("-{}m{:02}s", secs / 60, secs % 60) }
+    let ago = |secs: u64| match (secs / 60, secs % 60) {
+        (m, 0) => format!("-{m}m"),
+        (0, s) => format!("-{s}s"),
+        (m, s) => format!("-{m}m{s:02}s"),
     };
     let xlabels = vec![Span::raw(ago(tab.window_s)), Span::raw(ago(tab.window_s / 2)), Span::raw("now")];
     f.render_widget(
