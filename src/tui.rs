@@ -80,10 +80,10 @@ pub async fn run_tui(cfg: config::Config) -> Result<()> {
     // Search parameters are kept per profile.
     let state_file = directories::ProjectDirs::from("", "", "memscope")
         .map(|d| d.data_dir().join("state").join(format!("search-{}.json", cfg.profile.replace(['/', '\\'], "_"))));
-    if let Some(v) =
-        state_file.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).and_then(|t| serde_json::from_str(&t).ok())
-    {
-        app.search.restore(&v);
+    match state_file.as_deref().map(load_state) {
+        Some(Ok(Some(v))) => app.search.restore(&v),
+        Some(Err(e)) => app.set_status(e, true),
+        _ => {}
     }
     let send = |cmds: Vec<message::Command>| {
         for c in cmds {
@@ -144,4 +144,48 @@ pub async fn run_tui(cfg: config::Config) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A saved state file (JSON): None when there is none. One that cannot be read as JSON is
+/// reported and set aside (renamed `….corrupt-SECONDS`), never silently reset, so that what it
+/// held can still be looked at.
+pub fn load_state(path: &std::path::Path) -> std::result::Result<Option<serde_json::Value>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("could not read {}: {e}", path.display())),
+    };
+    match serde_json::from_str(&text) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) => {
+            let secs =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            let aside = path.with_extension(format!("json.corrupt-{secs}"));
+            let moved = std::fs::rename(path, &aside).map(|_| format!("set aside as {}", aside.display()));
+            Err(format!(
+                "{} is not valid JSON ({e}); {} — search settings start from the defaults",
+                path.display(),
+                moved.unwrap_or_else(|e| format!("could not be set aside: {e}"))
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_corrupt_state_file_is_reported_and_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("search-default.json");
+        assert_eq!(super::load_state(&p), Ok(None), "no file: nothing to restore");
+        std::fs::write(&p, "{\"top_k\": 20}").unwrap();
+        assert_eq!(super::load_state(&p), Ok(Some(serde_json::json!({"top_k": 20}))));
+        std::fs::write(&p, "{\"top_k\": 2").unwrap();
+        let e = super::load_state(&p).unwrap_err();
+        assert!(e.contains("not valid JSON") && e.contains("set aside as"), "{e}");
+        assert!(!p.exists(), "moved away, not left to be overwritten");
+        let aside: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(aside.len(), 1);
+        assert_eq!(std::fs::read_to_string(dir.path().join(&aside[0])).unwrap(), "{\"top_k\": 2", "kept as it was");
+    }
 }

@@ -140,7 +140,14 @@ impl SearchTab {
         }
         let req = ids.fresh();
         self.stats_req = Some(req);
-        vec![Command::VectorStats { req }]
+        let mut cmds = vec![Command::VectorStats { req }];
+        // A search that failed before the tier was up ("still connecting") is asked again:
+        // the error must not outlive the state it describes.
+        if self.error.is_some() {
+            self.error = None;
+            cmds.extend(self.search_now(ids));
+        }
+        cmds
     }
 
     pub fn query_text(&self) -> String {
@@ -462,6 +469,19 @@ mod saved_tests {
 #[cfg(test)]
 mod threshold_tests {
     use super::*;
+
+    #[test]
+    fn a_search_that_failed_while_connecting_runs_again_when_the_tier_is_up() {
+        let mut cfg = crate::config::Config::with_redis("redis://x");
+        cfg.vector = Some(crate::config::VectorConfig::local(None));
+        let mut t = SearchTab::new(&cfg);
+        t.query = line_area("refund");
+        t.error = Some("unreachable: vector store / embedder: still connecting".into());
+        let mut n = 0u64;
+        let cmds = t.start(&mut Ids(&mut n));
+        assert!(cmds.iter().any(|c| matches!(c, Command::Search { .. })), "{cmds:?}");
+        assert!(t.error.is_none());
+    }
 
     #[test]
     fn the_threshold_stops_at_one_for_cosine() {
