@@ -624,11 +624,41 @@ impl FirestoreStore {
         self.db.client().get().commit(req).await.map(|_| ())
     }
 
+    /// Commit writes in as few requests as Firestore's limits allow: at most 500 writes and
+    /// about 3.5 MiB a request (Firestore rejects a commit over 10 MiB even when every document
+    /// is under 1 MiB, and the emulator any gRPC message over 4 MiB). Each request is all or
+    /// nothing; an error says how many writes went before it.
     async fn commit(&self, writes: Vec<pb::Write>) -> Result<(), StoreError> {
+        use firestore::gcloud_sdk::prost::Message as _;
+        const MAX_WRITES: usize = 500;
+        const MAX_BYTES: usize = 7 << 19; // 3.5 MiB
+        let total = writes.len();
+        let mut done = 0usize;
+        let mut batch: Vec<pb::Write> = Vec::new();
+        let mut bytes = 0usize;
         let mut all = writes.into_iter().peekable();
-        while all.peek().is_some() {
-            let writes: Vec<pb::Write> = all.by_ref().take(500).collect();
-            self.commit_once(writes).await.map_err(|e| status_err(&e))?;
+        while let Some(w) = all.next() {
+            bytes += w.encoded_len();
+            batch.push(w);
+            let full = batch.len() >= MAX_WRITES
+                || all.peek().is_some_and(|next| bytes + next.encoded_len() > MAX_BYTES)
+                || all.peek().is_none();
+            if full {
+                let n = batch.len();
+                if let Err(e) = self.commit_once(std::mem::take(&mut batch)).await {
+                    return Err(match status_err(&e) {
+                        StoreError::Unreachable(m) => {
+                            StoreError::Unreachable(format!("{m} (after {done} of {total} writes were committed)"))
+                        }
+                        other if done > 0 => {
+                            StoreError::Server(format!("{other} (after {done} of {total} writes were committed)"))
+                        }
+                        other => other,
+                    });
+                }
+                done += n;
+                bytes = 0;
+            }
         }
         Ok(())
     }

@@ -481,3 +481,16 @@ async fn read_only_opens_change_no_byte_of_a_file() {
     let added: Vec<String> = listing(dir.path()).into_iter().filter(|f| !before.1.contains(f)).collect();
     assert!(added.iter().all(|f| f == "memory.db-shm" || f == "memory.db-wal"), "{added:?}");
 }
+
+/// A batch whose documents are each under Firestore's 1 MiB but together far over a request's
+/// limit is written whole (split into requests by size as well as by count).
+async fn large_documents_in_one_batch_are_all_written(store: Arc<dyn LongTermStore>) {
+    let big = "x".repeat(900_000);
+    let docs: Vec<(String, Vec<(String, FsValue)>)> =
+        (0..20).map(|i| (format!("conversations/big/messages/m{i:02}"), vec![("content".into(), s(&big))])).collect();
+    store.put_many(docs).await.unwrap();
+    let paths: Vec<String> = (0..20).map(|i| format!("conversations/big/messages/m{i:02}")).collect();
+    let got = store.get_many(&paths).await.unwrap();
+    assert!(got.iter().all(|d| d.as_ref().is_some_and(|d| d.get("content") == Some(&s(&big)))));
+}
+contract!(large_documents_in_one_batch_are_all_written);
