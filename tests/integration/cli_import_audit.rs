@@ -7,22 +7,31 @@ fn text(o: &std::process::Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
+/// A profile `p` in `d/c.toml`: the private Redis, SQLite long-term `d/m.db`, and with `vectors`
+/// the local index `d/v.db` with the local model.
+fn config(d: &std::path::Path, redis: &memscope::demo::PrivateRedis, vectors: bool) -> std::path::PathBuf {
+    let cfg = d.join("c.toml");
+    let mut text = format!(
+        "[profile.p.redis]\nurl = \"{}\"\n[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{}/m.db\"\n",
+        redis.url(),
+        d.display()
+    );
+    if vectors {
+        text.push_str(&format!(
+            "[profile.p.vector]\nbackend = \"local\"\npath = \"{}/v.db\"\n[profile.p.embedding]\nprovider = \"local\"\n",
+            d.display()
+        ));
+    }
+    std::fs::write(&cfg, text).unwrap();
+    cfg
+}
+
 #[test]
 fn import_is_idempotent_everywhere_and_audit_sees_drift() {
     let redis = crate::support::redis();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let cfg = d.join("c.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[profile.p.redis]\nurl = \"{}\"\n[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{d}/m.db\"\n\
-             [profile.p.vector]\nbackend = \"local\"\npath = \"{d}/v.db\"\n[profile.p.embedding]\nprovider = \"local\"\n",
-            redis.url(),
-            d = d.display()
-        ),
-    )
-    .unwrap();
+    let cfg = config(d, &redis, true);
     let file = d.join("msgs.jsonl");
     let mut lines = Vec::new();
     for c in 1..=3 {
@@ -91,16 +100,7 @@ fn import_checks_firestores_limits_up_front_and_writes_nothing_on_a_bad_file() {
     let redis = crate::support::redis();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let cfg = d.join("c.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[profile.p.redis]\nurl = \"{}\"\n[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{d}/m.db\"\n",
-            redis.url(),
-            d = d.display()
-        ),
-    )
-    .unwrap();
+    let cfg = config(d, &redis, false);
     let ok = |id: &str, content: &str| {
         format!(
             r#"{{"conversation_id": "c1", "message_id": "{id}", "user_id": "u", "role": "user", "content": "{content}"}}"#
