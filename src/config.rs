@@ -724,6 +724,55 @@ impl Config {
         }
     }
 
+    /// The tiers of this config as a config file with one profile `name` (what `memscope demo
+    /// --no-tui` writes for the running demo). Secrets are never written (they stay in the
+    /// environment); a Firestore emulator is named in the returned environment, which is how
+    /// the emulator is configured.
+    pub fn tiers_toml(&self, name: &str) -> (String, Vec<(String, String)>) {
+        let q = |v: &str| toml::Value::String(v.to_string()).to_string();
+        let mut out = format!("default_profile = {}\n\n[profile.{name}]\nread_only = {}\n", q(name), self.read_only);
+        let mut env = Vec::new();
+        if let Some(r) = &self.redis {
+            out.push_str(&format!("\n[profile.{name}.redis]\nurl = {}\n", q(&redact_url(&r.url))));
+        }
+        match &self.long_term {
+            Some(LongTermConfig::Sqlite { path }) => {
+                out.push_str(&format!("\n[profile.{name}.long_term]\nbackend = \"sqlite\"\npath = {}\n", q(path)))
+            }
+            Some(LongTermConfig::Firestore { project_id, database_id, emulator_host }) => {
+                out.push_str(&format!(
+                    "\n[profile.{name}.long_term]\nbackend = \"firestore\"\nproject_id = {}\ndatabase_id = {}\n",
+                    q(project_id),
+                    q(database_id)
+                ));
+                if let Some(h) = emulator_host {
+                    env.push(("FIRESTORE_EMULATOR_HOST".to_string(), h.clone()));
+                }
+            }
+            None => {}
+        }
+        if let Some(v) = &self.vector {
+            out.push_str(&format!("\n[profile.{name}.vector]\nbackend = {}\n", q(&v.backend)));
+            for (k, x) in [("index", &v.index), ("host", &v.host), ("metric", &v.metric), ("path", &v.path)] {
+                if let Some(x) = x {
+                    out.push_str(&format!("{k} = {}\n", q(x)));
+                }
+            }
+            if !v.namespace.is_empty() {
+                out.push_str(&format!("namespace = {}\n", q(&v.namespace)));
+            }
+        }
+        if let Some(e) = &self.embedding {
+            out.push_str(&format!("\n[profile.{name}.embedding]\nprovider = {}\n", q(&e.provider)));
+            for (k, x) in [("model", &e.model), ("base_url", &e.base_url), ("model_dir", &e.model_dir)] {
+                if let Some(x) = x {
+                    out.push_str(&format!("{k} = {}\n", q(x)));
+                }
+            }
+        }
+        (out, env)
+    }
+
     /// Human-readable report for `memscope config check`; secrets redacted.
     pub fn report(&self) -> String {
         let mut s = String::new();

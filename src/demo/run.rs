@@ -86,7 +86,15 @@ pub async fn run_demo(mut cfg: config::Config, no_tui: bool, firestore_emulator:
         }
     };
     if no_tui {
+        // A ready config for the running demo, so that every headless command works against it.
+        let (toml, env) = cfg.tiers_toml("demo");
+        std::fs::create_dir_all(&lt_dir)?;
+        let path = lt_dir.join("demo.toml");
+        std::fs::write(&path, toml)?;
+        let env: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
         println!("{}", server.url());
+        println!("config: {}", path.display());
+        println!("  e.g. {env}memscope --config {} search \"refund\"   (audit, keys, health alike)", path.display());
         println!("memscope demo: Redis seeded with {} writes; Ctrl-C stops it.", plan.len());
         wait_for_signal().await;
     } else {

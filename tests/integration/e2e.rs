@@ -195,3 +195,56 @@ fn demo_server_stops_even_when_memscope_is_killed() {
     t.wait_exit(10);
     assert!(crate::support::wait_port_closed(port, 10), "the demo's redis-server outlived a killed memscope");
 }
+
+/// `memscope demo --no-tui` writes and prints a config for the running demo: with it, the
+/// headless commands reach the demo's tiers (they said "not configured" before).
+#[test]
+fn demo_no_tui_prints_a_config_the_headless_commands_use() {
+    use std::io::BufRead;
+    let home = tempfile::tempdir().unwrap();
+    let model = crate::support::model_dir();
+    let mut demo = std::process::Command::new(env!("CARGO_BIN_EXE_memscope"))
+        .args(["demo", "--no-tui"])
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("MEMSCOPE_MODEL_DIR", &model)
+        .env_remove("REDIS_URL")
+        .env_remove("MEMSCOPE_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(demo.stdout.take().unwrap()).lines();
+    let mut config = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(p) = line.strip_prefix("config: ") {
+            config = Some(p.to_string());
+        }
+        if line.contains("seeded") {
+            break;
+        }
+    }
+    let config = config.expect("the demo prints its config");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_memscope"))
+            .args(["--config", &config])
+            .args(args)
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("MEMSCOPE_MODEL_DIR", &model)
+            .env_remove("REDIS_URL")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["search", "charged twice for my order", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!v["matches"].as_array().unwrap().is_empty(), "{v}");
+    let out = run(&["keys", "session:*"]);
+    assert!(out.status.success() && !out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::process::Command::new("kill").args(["-INT", &demo.id().to_string()]).status().unwrap();
+    assert!(demo.wait().unwrap().success());
+    assert!(!std::path::Path::new(&config).exists(), "the demo's folder is removed on exit");
+}
