@@ -134,7 +134,9 @@ impl App {
             profile: cfg.profile.clone(),
             writes_permitted: !cfg.read_only,
             write_mode: false,
-            tab: if cfg.redis.is_some() || cfg.long_term.is_none() { TabId::Keys } else { TabId::Conversations },
+            // Tab 1, Conversations, when there is long-term memory to show (the demo opens there);
+            // else the Keys tab.
+            tab: if cfg.long_term.is_some() { TabId::Conversations } else { TabId::Keys },
             keymap,
             long_term: TierInfo { state: state(lt_label.is_some()), label: lt_label },
             short_term: TierInfo { state: state(redis_label.is_some()), label: redis_label },

@@ -117,6 +117,9 @@ fn sigterm_sigint_and_panic_restore_the_terminal() {
 fn demo_seeds_a_private_server_and_stops_it_on_exit() {
     let model = crate::support::model_dir();
     let mut t = Tui::start(&["demo"], &[("MEMSCOPE_MODEL_DIR", model.as_str())]);
+    // The demo opens on Conversations.
+    t.wait_for("60 conversations", 30);
+    t.send("2");
     let s = t.wait_for("session:", 30);
     t.wait_for("conversation:", 5);
     let port: u16 = s
@@ -146,7 +149,9 @@ fn demo_seeds_a_private_server_and_stops_it_on_exit() {
 fn demo_on_the_firestore_emulator_seeds_it_and_stops_it_on_exit() {
     let model = crate::support::model_dir();
     let mut t = Tui::start(&["demo", "--firestore-emulator"], &[("MEMSCOPE_MODEL_DIR", model.as_str())]);
-    t.wait_for("session:", 120);
+    t.wait_for("60 conversations", 120);
+    t.send("2");
+    t.wait_for("session:", 30);
     t.send("1");
     let s = t.wait_for("(emulator 127.0.0.1:", 20);
     let port: u16 = s
@@ -182,6 +187,8 @@ fn demo_stops_its_server_on_panic_too() {
 #[test]
 fn demo_server_stops_even_when_memscope_is_killed() {
     let mut t = Tui::start(&["demo"], &[]);
+    t.wait_for("60 conversations", 30);
+    t.send("2");
     let s = t.wait_for("session:", 30);
     let port: u16 = s
         .split("redis://127.0.0.1:")
