@@ -312,6 +312,8 @@ struct Run<'a> {
     vector_suspects: Vec<(Message, std::time::Instant)>,
     /// Conversations whose recent list or stats looked wrong, when first seen.
     conv_suspects: Vec<(String, std::time::Instant)>,
+    /// Vector records with no conversation/message metadata: not the layer's, not checked.
+    foreign_vectors: u64,
 }
 
 impl Run<'_> {
@@ -334,7 +336,15 @@ pub async fn run(
     progress: &mut (dyn FnMut(&Progress) + Send),
 ) -> Result<Report, StoreError> {
     let t0 = std::time::Instant::now();
-    let mut r = Run { mem, opts, report: Report::default(), progress, vector_suspects: vec![], conv_suspects: vec![] };
+    let mut r = Run {
+        mem,
+        opts,
+        report: Report::default(),
+        progress,
+        vector_suspects: vec![],
+        conv_suspects: vec![],
+        foreign_vectors: 0,
+    };
     if mem.redis().is_none() {
         r.report.skipped.push("Redis (not configured)".into());
     }
@@ -347,6 +357,14 @@ pub async fn run(
     settle_vectors(&mut r).await?;
     settle_conversations(&mut r).await?;
     orphan_vectors(&mut r).await?;
+    if r.foreign_vectors > 0 {
+        // Never a silent "clean" over records the audit cannot tie to a message.
+        let n = r.foreign_vectors;
+        r.report.skipped.push(format!(
+            "{n} vector record{} without conversation_id/message_id metadata (written by another tool or layout)",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
     orphan_keys(&mut r).await?;
     r.report.elapsed_ms = t0.elapsed().as_millis() as u64;
     Ok(r.report)
@@ -783,6 +801,7 @@ async fn check_orphans(r: &mut Run<'_>, v: &crate::tiers::VectorTier, ids: Vec<S
             Some((rec, c.to_string(), m.to_string()))
         })
         .collect();
+    r.foreign_vectors += (recs.len() - owned.len()) as u64;
     let paths: Vec<String> = owned.iter().map(|(_, c, m)| crate::memory::message_path(c, m)).collect();
     let docs = r.mem.long_term().get_many(&paths).await?;
     let mut gone = Vec::new();

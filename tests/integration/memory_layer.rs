@@ -304,6 +304,12 @@ async fn audit_finds_each_kind_of_drift_with_exact_counts_and_repair_clears_it()
     assert_eq!(ids(Kind::SessionOrphan), ["session:gone-1", "session:gone-2"]);
     let json = report.json(false);
     assert_eq!(json["counts"]["orphan_vector"], 3);
+    // The other writer's record is not judged, and the report says so (never a silent "clean").
+    assert!(
+        report.skipped.iter().any(|s| s.starts_with("1 vector record without conversation_id/message_id")),
+        "{:?}",
+        report.skipped
+    );
     assert_eq!(json["clean"], false);
 
     // A dry run changes nothing.
