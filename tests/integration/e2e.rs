@@ -91,6 +91,7 @@ fn sigterm_sigint_and_panic_restore_the_terminal() {
     assert!(std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap().success());
     t.wait_exit(10);
     t.assert_restored();
+    drop(t); // one pseudo-terminal at a time (support::pty)
 
     let mut t = Tui::start(&["--redis-url", &r.url()], &[]);
     t.wait_for("4 keys", 15);
@@ -98,6 +99,7 @@ fn sigterm_sigint_and_panic_restore_the_terminal() {
     assert!(std::process::Command::new("kill").arg("-INT").arg(pid.to_string()).status().unwrap().success());
     t.wait_exit(10);
     t.assert_restored();
+    drop(t);
 
     let mut t = Tui::start(
         &["--redis-url", &r.url()],

@@ -30,6 +30,7 @@ fn type_change_top_k_pin_filter_and_read_the_diff() {
     let c = cfg.to_str().unwrap();
     let mut ix = Tui::start(&["--config", c, "--write", "index", docs.to_str().unwrap()], &env);
     assert!(ix.wait_exit(60).success(), "{}", ix.screen());
+    drop(ix); // one pseudo-terminal at a time (support::pty)
 
     let mut t = Tui::start(&["--config", c], &env);
     t.wait_for("vector ● up", 30);

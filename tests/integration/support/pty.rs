@@ -12,10 +12,20 @@ pub struct Tui {
     pub _home: tempfile::TempDir,
     /// Signalled when the reader has seen the end of the output (the child is gone).
     drained: std::sync::mpsc::Receiver<()>,
+    /// One pseudo-terminal journey at a time: the journeys (the demo's stack, the local model)
+    /// are the heaviest tests, and on 2 cores several at once starve each other's screens.
+    _serial: std::sync::MutexGuard<'static, ()>,
 }
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Screens appear within their stated time on an idle machine; a loaded one (the whole suite in
+/// one process on 2 cores) gets this many times longer before a missing screen is a failure.
+const SLACK: u64 = 3;
 
 impl Tui {
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Tui {
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let pty = native_pty_system();
         let pair = pty.openpty(PtySize { rows: 40, cols: 140, pixel_width: 0, pixel_height: 0 }).unwrap();
         let home = tempfile::tempdir().unwrap();
@@ -54,7 +64,7 @@ impl Tui {
         let writer = pair.master.take_writer().unwrap();
         // Keep the master alive for the child's lifetime.
         std::mem::forget(pair.master);
-        Tui { parser, writer, child, _home: home, drained }
+        Tui { parser, writer, child, _home: home, drained, _serial: serial }
     }
 
     pub fn screen(&self) -> String {
@@ -62,7 +72,7 @@ impl Tui {
     }
 
     pub fn wait_for(&self, what: &str, secs: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
+        let deadline = Instant::now() + Duration::from_secs(secs * SLACK);
         loop {
             let s = self.screen();
             if s.contains(what) {
