@@ -442,20 +442,28 @@ mod tests {
 }
 
 #[cfg(test)]
+impl SearchTab {
+    /// A configured tab over a local index, for unit tests.
+    fn for_tests() -> SearchTab {
+        let mut cfg = crate::config::Config::with_redis("redis://x");
+        cfg.vector = Some(crate::config::VectorConfig::local(None));
+        SearchTab::new(&cfg)
+    }
+}
+
+#[cfg(test)]
 mod saved_tests {
     use super::*;
 
     #[test]
     fn parameters_round_trip() {
-        let mut cfg = crate::config::Config::with_redis("redis://x");
-        cfg.vector = Some(crate::config::VectorConfig::local(None));
-        let mut a = SearchTab::new(&cfg);
+        let mut a = SearchTab::for_tests();
         a.top_k = 20;
         a.namespace = "docs".into();
         a.threshold = Some(0.4);
         a.filter = line_area("{\"role\": \"user\"}");
         a.history = vec!["one".into(), "two".into()];
-        let mut b = SearchTab::new(&cfg);
+        let mut b = SearchTab::for_tests();
         b.restore(&a.saved());
         assert_eq!(
             (b.top_k, b.namespace.as_str(), b.threshold, b.filter_text()),
@@ -472,9 +480,7 @@ mod threshold_tests {
 
     #[test]
     fn a_search_that_failed_while_connecting_runs_again_when_the_tier_is_up() {
-        let mut cfg = crate::config::Config::with_redis("redis://x");
-        cfg.vector = Some(crate::config::VectorConfig::local(None));
-        let mut t = SearchTab::new(&cfg);
+        let mut t = SearchTab::for_tests();
         t.query = line_area("refund");
         t.error = Some("unreachable: vector store / embedder: still connecting".into());
         let mut n = 0u64;
@@ -485,9 +491,7 @@ mod threshold_tests {
 
     #[test]
     fn the_threshold_stops_at_one_for_cosine() {
-        let mut cfg = crate::config::Config::with_redis("redis://x");
-        cfg.vector = Some(crate::config::VectorConfig::local(None));
-        let mut t = SearchTab::new(&cfg);
+        let mut t = SearchTab::for_tests();
         t.stats = Some(IndexStats {
             dimension: Some(3),
             metric: Some(Metric::Cosine),

@@ -3,6 +3,11 @@
 use crate::support::pty::Tui;
 use std::time::Duration;
 
+/// The port written on a screen after `prefix`, up to `end`.
+fn port_after(screen: &str, prefix: &str, end: char) -> Option<u16> {
+    screen.split(prefix).nth(1)?.split(end).next()?.parse().ok()
+}
+
 fn seeded() -> memscope::demo::PrivateRedis {
     let r = crate::support::redis();
     let mut c = crate::support::client(&r);
@@ -124,12 +129,7 @@ fn demo_seeds_a_private_server_and_stops_it_on_exit() {
     t.send("2");
     let s = t.wait_for("session:", 30);
     t.wait_for("conversation:", 5);
-    let port: u16 = s
-        .split("redis://127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .expect("the header names the private server");
+    let port = port_after(&s, "redis://127.0.0.1:", '/').expect("the header names the private server");
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
     // Every tab shows data, and the agents' traffic reaches Health through the memory layer.
     t.send("1");
@@ -156,12 +156,7 @@ fn demo_on_the_firestore_emulator_seeds_it_and_stops_it_on_exit() {
     t.wait_for("session:", 30);
     t.send("1");
     let s = t.wait_for("(emulator 127.0.0.1:", 20);
-    let port: u16 = s
-        .split("(emulator 127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split(')').next())
-        .and_then(|p| p.parse().ok())
-        .expect("the header names the emulator");
+    let port = port_after(&s, "(emulator 127.0.0.1:", ')').expect("the header names the emulator");
     t.wait_for("survey results analysis", 30);
     t.send("q");
     assert!(t.wait_exit(20).success());
@@ -177,11 +172,7 @@ fn demo_stops_its_server_on_panic_too() {
     assert!(!st.success());
     t.assert_restored();
     let s = t.screen();
-    let port: u16 = s
-        .split("private redis-server at redis://127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|p| p.parse().ok())
+    let port = port_after(&s, "private redis-server at redis://127.0.0.1:", '/')
         .unwrap_or_else(|| panic!("the demo prints its server before the UI starts:\n{s}"));
     assert!(crate::support::wait_port_closed(port, 10), "the demo's redis-server survived a panic");
 }
@@ -192,12 +183,7 @@ fn demo_server_stops_even_when_memscope_is_killed() {
     t.wait_for("60 conversations", 30);
     t.send("2");
     let s = t.wait_for("session:", 30);
-    let port: u16 = s
-        .split("redis://127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .expect("the header names the private server");
+    let port = port_after(&s, "redis://127.0.0.1:", '/').expect("the header names the private server");
     let pid = t.child.process_id().unwrap();
     // SIGKILL: no destructor, no handler runs. The server's watchdog must stop it.
     assert!(std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
