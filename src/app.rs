@@ -4,11 +4,13 @@
 use crate::config::{Config, LongTermConfig, redact_url};
 use crate::domain::{ConnState, Tier, WriteOp};
 use crate::keymap::{Action, Context, Keymap};
-use crate::message::{BackendEvent, Command, RequestId};
+use crate::message::{BackendEvent, Command};
+pub use crate::tabs::InputKind;
 use crate::tabs::conversations::ConversationsTab;
 use crate::tabs::health::HealthTab;
 use crate::tabs::keys::KeysTab;
 use crate::tabs::search::SearchTab;
+use crate::tabs::{Ask, Cx, WriteKind};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui_textarea::TextArea;
 
@@ -45,19 +47,6 @@ pub enum Msg {
     Backend(BackendEvent),
     /// SIGINT / SIGTERM / SIGHUP.
     Quit,
-}
-
-/// What an input popup edits.
-#[derive(Debug, Clone, PartialEq)]
-pub enum InputKind {
-    Filter,
-    Command,
-    Db,
-    Ttl(crate::domain::Key),
-    Rename(crate::domain::Key),
-    ConvFilter,
-    ThreadSearch,
-    WhyNot,
 }
 
 pub enum Popup {
@@ -110,7 +99,8 @@ pub struct App {
     pub should_quit: bool,
     /// Something changed since the last draw.
     pub dirty: bool,
-    next_id: u64,
+    /// Request ids and the queue of what the tabs ask of the App.
+    cx: Cx,
 }
 
 impl App {
@@ -151,7 +141,7 @@ impl App {
             size,
             should_quit: false,
             dirty: true,
-            next_id: 0,
+            cx: Cx::default(),
         };
         app.keys.resize(size.1);
         app.conversations.resize(size.1);
@@ -161,17 +151,11 @@ impl App {
         app
     }
 
-    pub fn next_req(&mut self) -> RequestId {
-        self.next_id += 1;
-        RequestId(self.next_id)
-    }
-
     /// Commands to send once at start.
     pub fn init(&mut self) -> Vec<Command> {
-        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
-        let mut cmds = self.keys.start(&mut ids);
-        cmds.extend(self.conversations.start(&mut ids));
-        cmds.extend(self.search.start(&mut ids));
+        let mut cmds = self.keys.start(&mut self.cx);
+        cmds.extend(self.conversations.start(&mut self.cx));
+        cmds.extend(self.search.start(&mut self.cx));
         cmds
     }
 
@@ -193,6 +177,69 @@ impl App {
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
+        let mut cmds = self.handle(msg);
+        // What the tabs asked for, in order (an answer may ask again: open a message, then
+        // report that it is gone).
+        loop {
+            let asks = self.cx.take_asks();
+            if asks.is_empty() {
+                break;
+            }
+            for ask in asks {
+                cmds.extend(self.on_ask(ask));
+            }
+        }
+        cmds
+    }
+
+    /// The one place a tab's request of the App is carried out.
+    fn on_ask(&mut self, ask: Ask) -> Vec<Command> {
+        match ask {
+            Ask::Status { text, error } => self.set_status(text, error),
+            Ask::Input { kind, title, initial } => self.open_input(kind, &title, &initial),
+            Ask::Write(kind) => self.ask_write(kind),
+            Ask::ConfirmRepair(question) => self.popup = Some(Popup::Confirm { action: Confirmed::Repair, question }),
+            Ask::CloseAudit => self.health.audit = None,
+            Ask::OpenMessage { conversation, message } => {
+                if self.conversations.configured {
+                    self.tab = TabId::Conversations;
+                    return self.conversations.open_message(&conversation, message.as_deref(), &mut self.cx);
+                }
+                self.set_status("the long-term tier is not configured: cannot open the conversation", true);
+            }
+        }
+        vec![]
+    }
+
+    /// A write a tab asked for: refused in read-only mode, else asked for (a value) and confirmed.
+    fn ask_write(&mut self, kind: WriteKind) {
+        if !self.write_mode {
+            let hint = if self.writes_permitted {
+                format!(
+                    "read-only mode: press {} to enable writes",
+                    self.keymap.key_for(Context::Global, Action::ToggleWrite)
+                )
+            } else {
+                format!("profile `{}` is read-only (read_only = true); nothing was sent", self.profile)
+            };
+            return self.set_status(hint, true);
+        }
+        match kind {
+            WriteKind::Delete(k, t) => self.confirm(WriteOp::Delete(k), t),
+            WriteKind::Persist(k, t) => self.confirm(WriteOp::Persist(k), t),
+            WriteKind::Expire(k, _) => {
+                let title = format!("new TTL in seconds for `{}`", crate::text::sanitize_line(&k));
+                self.open_input(InputKind::Ttl(k), &title, "")
+            }
+            WriteKind::Rename(k, _) => {
+                let title = format!("rename `{}` to (never overwrites)", crate::text::sanitize_line(&k));
+                let current = String::from_utf8_lossy(&k).into_owned();
+                self.open_input(InputKind::Rename(k), &title, &current)
+            }
+        }
+    }
+
+    fn handle(&mut self, msg: Msg) -> Vec<Command> {
         match msg {
             Msg::Tick(now) => {
                 let second_changed = now / 1000 != self.now_ms / 1000;
@@ -204,10 +251,9 @@ impl App {
                     self.status = None;
                     self.dirty = true;
                 }
-                let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
-                let (mut cmds, changed) = self.keys.tick(now, &mut ids);
-                cmds.extend(self.conversations.tick(now, &mut ids));
-                let (scmds, searched) = self.search.tick(now, &mut ids);
+                let (mut cmds, changed) = self.keys.tick(now, &mut self.cx);
+                cmds.extend(self.conversations.tick(now, &mut self.cx));
+                let (scmds, searched) = self.search.tick(now, &mut self.cx);
                 cmds.extend(scmds);
                 if changed || second_changed || searched {
                     self.dirty = true;
@@ -219,8 +265,7 @@ impl App {
                 self.keys.resize(h);
                 self.conversations.resize(h);
                 self.dirty = true;
-                let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
-                self.keys.visible_meta(&mut ids).into_iter().collect()
+                self.keys.visible_meta(&mut self.cx).into_iter().collect()
             }
             Msg::Quit => {
                 self.should_quit = true;
@@ -251,7 +296,6 @@ impl App {
     }
 
     fn on_backend(&mut self, ev: BackendEvent) -> Vec<Command> {
-        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
         match ev {
             BackendEvent::Conn(tier, state) => {
                 let was_down = matches!(self.short_term.state, ConnState::Down(_));
@@ -262,25 +306,23 @@ impl App {
                 };
                 slot.state = state.clone();
                 if tier == Tier::ShortTerm && was_down && state == ConnState::Up {
-                    return self.keys.reconnected(&mut ids);
+                    return self.keys.reconnected(&mut self.cx);
                 }
                 if tier == Tier::Vector && state == ConnState::Up {
                     // The index is reachable now: its stats (namespaces, dimension, metric).
-                    return self.search.start(&mut ids);
+                    return self.search.start(&mut self.cx);
                 }
                 vec![]
             }
-            BackendEvent::LongTerm(req, reply) => self.conversations.on_reply(req, reply, &mut ids),
+            BackendEvent::LongTerm(req, reply) => self.conversations.on_reply(req, reply, &mut self.cx),
             BackendEvent::Vector(req, reply) => self.search.on_reply(req, reply),
             BackendEvent::Layer(req, reply) => {
                 use crate::message::LayerReply;
                 match reply {
                     LayerReply::Badges(_) | LayerReply::Trace(_) => self.conversations.on_layer(req, reply),
                     LayerReply::AuditProgress(_) | LayerReply::Audit(_) => {
-                        if let Some(a) = &mut self.health.audit
-                            && let Some((text, err)) = a.on_reply(req, reply)
-                        {
-                            self.set_status(text, err);
+                        if let Some(a) = &mut self.health.audit {
+                            a.on_reply(req, reply, &mut self.cx);
                         }
                     }
                 }
@@ -290,25 +332,13 @@ impl App {
                 self.health.on_sample(*s);
                 vec![]
             }
-            BackendEvent::Write(req, r) => {
-                let (cmds, status) = self.keys.on_write(req, r, &mut ids);
-                if let Some((text, err)) = status {
-                    self.set_status(text, err);
-                }
-                cmds
-            }
+            BackendEvent::Write(req, r) => self.keys.on_write(req, r, &mut self.cx),
             // The Keys tab's replies; every variant is routed by name (a new one is a compile
             // error here, never silently handed to a tab).
             ev @ (BackendEvent::Scan(..)
             | BackendEvent::Meta(..)
             | BackendEvent::Value(..)
-            | BackendEvent::Info(..)) => {
-                let (cmds, status) = self.keys.on_backend(ev, self.now_ms, &mut ids);
-                if let Some(text) = status {
-                    self.set_status(text, true);
-                }
-                cmds
-            }
+            | BackendEvent::Info(..)) => self.keys.on_backend(ev, self.now_ms, &mut self.cx),
         }
     }
 
@@ -327,8 +357,7 @@ impl App {
                 }
                 KeyCode::Tab | KeyCode::BackTab => {}
                 _ => {
-                    let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
-                    return self.search.on_edit_key(ev, &mut ids);
+                    return self.search.on_edit_key(ev, &mut self.cx);
                 }
             }
         }
@@ -394,45 +423,7 @@ impl App {
     }
 
     fn keys_action(&mut self, action: Action) -> Vec<Command> {
-        use crate::tabs::keys::Intent;
-        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
-        let (cmds, intent) = self.keys.on_action(action, &mut ids);
-        match intent {
-            None => {}
-            Some(Intent::EditFilter(p)) => {
-                self.open_input(InputKind::Filter, "SCAN MATCH glob (Enter: rescan, Esc: cancel)", &p)
-            }
-            Some(Intent::PickDb(hint)) => self.open_input(InputKind::Db, &format!("database number — {hint}"), ""),
-            Some(Intent::Write(kind)) => {
-                if !self.write_mode {
-                    let hint = if self.writes_permitted {
-                        format!(
-                            "read-only mode: press {} to enable writes",
-                            self.keymap.key_for(Context::Global, Action::ToggleWrite)
-                        )
-                    } else {
-                        format!("profile `{}` is read-only (read_only = true); nothing was sent", self.profile)
-                    };
-                    self.set_status(hint, true);
-                    return cmds;
-                }
-                match kind {
-                    crate::tabs::keys::WriteKind::Delete(k, t) => self.confirm(WriteOp::Delete(k), t),
-                    crate::tabs::keys::WriteKind::Persist(k, t) => self.confirm(WriteOp::Persist(k), t),
-                    crate::tabs::keys::WriteKind::Expire(k, _) => {
-                        let title = format!("new TTL in seconds for `{}`", crate::text::sanitize_line(&k));
-                        self.open_input(InputKind::Ttl(k), &title, "")
-                    }
-                    crate::tabs::keys::WriteKind::Rename(k, _) => {
-                        let title = format!("rename `{}` to (never overwrites)", crate::text::sanitize_line(&k));
-                        let current = String::from_utf8_lossy(&k).into_owned();
-                        self.open_input(InputKind::Rename(k), &title, &current)
-                    }
-                }
-            }
-            Some(Intent::Status(s)) => self.set_status(s, true),
-        }
-        cmds
+        self.keys.on_action(action, &mut self.cx)
     }
 
     fn conversations_action(&mut self, action: Action) -> Vec<Command> {
@@ -455,38 +446,14 @@ impl App {
             }
             return vec![];
         }
-        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
-        let (cmds, status) = self.conversations.on_action(action, &mut ids);
-        if let Some(s) = status {
-            self.set_status(s, true);
-        }
-        cmds
+        self.conversations.on_action(action, &mut self.cx)
     }
 
     fn search_action(&mut self, action: Action) -> Vec<Command> {
-        use crate::tabs::search::SearchIntent;
-        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
-        let (mut cmds, intent) = self.search.on_action(action, &mut ids);
-        match intent {
-            Some(SearchIntent::OpenMessage { conversation, message }) => {
-                if self.conversations.configured {
-                    self.tab = TabId::Conversations;
-                    cmds.extend(self.conversations.open_message(&conversation, message.as_deref(), &mut ids));
-                } else {
-                    self.set_status("the long-term tier is not configured: cannot open the conversation", true);
-                }
-            }
-            Some(SearchIntent::AskWhyNot) => {
-                self.open_input(InputKind::WhyNot, "why not? the id that should have matched", "");
-            }
-            Some(SearchIntent::Status(s, err)) => self.set_status(s, err),
-            None => {}
-        }
-        cmds
+        self.search.on_action(action, &mut self.cx)
     }
 
     fn health_action(&mut self, action: Action) -> Vec<Command> {
-        use crate::tabs::audit::AuditIntent;
         if self.health.audit.is_none() {
             if action == Action::Audit {
                 return self.open_audit();
@@ -495,18 +462,8 @@ impl App {
             return vec![];
         }
         let rows = self.size.1.saturating_sub(8) as usize;
-        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
         let Some(a) = &mut self.health.audit else { return vec![] };
-        let (cmds, intent) = a.on_action(action, self.write_mode, self.now_ms, rows, &mut ids);
-        match intent {
-            Some(AuditIntent::ConfirmRepair(question)) => {
-                self.popup = Some(Popup::Confirm { action: Confirmed::Repair, question })
-            }
-            Some(AuditIntent::Status(text, err)) => self.set_status(text, err),
-            Some(AuditIntent::Close) => self.health.audit = None,
-            None => {}
-        }
-        cmds
+        a.on_action(action, self.write_mode, self.now_ms, rows, &mut self.cx)
     }
 
     /// The audit view on the Health tab, with a fresh audit running.
@@ -516,12 +473,11 @@ impl App {
             self.set_status("audit: the long-term tier (the source of truth) is not configured", true);
             return vec![];
         }
-        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
         let a = self.health.audit.get_or_insert_with(Default::default);
         if a.running() {
             return vec![];
         }
-        vec![a.run(false, self.now_ms, &mut ids)]
+        vec![a.run(false, self.now_ms, &mut self.cx)]
     }
 
     fn confirm(&mut self, op: WriteOp, ktype: String) {
@@ -557,15 +513,12 @@ impl App {
             Popup::Confirm { action, question } => match ev.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => match action {
                     Confirmed::Write(op) => {
-                        let req = self.next_req();
-                        self.keys.write_sent(req);
                         self.set_status(format!("sending: {question}"), false);
-                        vec![Command::Write { req, op }]
+                        vec![self.keys.send_write(op, &mut self.cx)]
                     }
                     Confirmed::Repair => {
-                        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
                         let Some(a) = &mut self.health.audit else { return vec![] };
-                        let cmd = a.run(true, self.now_ms, &mut ids);
+                        let cmd = a.run(true, self.now_ms, &mut self.cx);
                         self.set_status("repairing…", false);
                         vec![cmd]
                     }
@@ -592,11 +545,10 @@ impl App {
     }
 
     fn submit_input(&mut self, kind: InputKind, text: String) -> Vec<Command> {
-        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
         match kind {
-            InputKind::Filter => self.keys.set_pattern(text.trim().to_string(), &mut ids),
+            InputKind::Filter => self.keys.set_pattern(text.trim().to_string(), &mut self.cx),
             InputKind::Db => match text.trim().parse::<u32>() {
-                Ok(db) => self.keys.select_db(db, &mut ids),
+                Ok(db) => self.keys.select_db(db, &mut self.cx),
                 Err(_) => {
                     self.set_status(format!("not a database number: `{}`", crate::text::sanitize_str(&text)), true);
                     vec![]
@@ -623,12 +575,10 @@ impl App {
                 vec![]
             }
             InputKind::Command => self.run_command(text.trim()),
-            InputKind::ConvFilter => self.conversations.set_filter(&text, &mut ids),
-            InputKind::WhyNot => self.search.why_not(&text, &mut ids),
+            InputKind::ConvFilter => self.conversations.set_filter(&text, &mut self.cx),
+            InputKind::WhyNot => self.search.why_not(&text, &mut self.cx),
             InputKind::ThreadSearch => {
-                if let Some(s) = self.conversations.set_search(&text) {
-                    self.set_status(s, true);
-                }
+                self.conversations.set_search(&text, &mut self.cx);
                 vec![]
             }
         }
@@ -637,7 +587,6 @@ impl App {
     /// The `:` command line.
     pub fn run_command(&mut self, line: &str) -> Vec<Command> {
         let (cmd, arg) = line.split_once(' ').map(|(c, a)| (c, a.trim())).unwrap_or((line, ""));
-        let mut ids = crate::tabs::keys::Ids(&mut self.next_id);
         let r = match cmd {
             "" => Ok(vec![]),
             "q" | "quit" => {
@@ -645,15 +594,15 @@ impl App {
                 Ok(vec![])
             }
             "db" | "select" => match arg.parse::<u32>() {
-                Ok(db) => Ok(self.keys.select_db(db, &mut ids)),
+                Ok(db) => Ok(self.keys.select_db(db, &mut self.cx)),
                 Err(_) => Err(format!("db: expected a number, got `{arg}`")),
             },
-            "match" | "filter" => Ok(self.keys.set_pattern(arg.to_string(), &mut ids)),
-            "type" => self.keys.set_type_filter(arg, &mut ids),
+            "match" | "filter" => Ok(self.keys.set_pattern(arg.to_string(), &mut self.cx)),
+            "type" => self.keys.set_type_filter(arg, &mut self.cx),
             "delim" | "delimiter" => self.keys.set_delimiter(arg),
-            "tree" => Ok(self.keys.set_mode(crate::keytree::ViewMode::Tree, &mut ids)),
-            "flat" => Ok(self.keys.set_mode(crate::keytree::ViewMode::Flat, &mut ids)),
-            "sort" => self.keys.set_sort_named(arg, &mut ids),
+            "tree" => Ok(self.keys.set_mode(crate::keytree::ViewMode::Tree, &mut self.cx)),
+            "flat" => Ok(self.keys.set_mode(crate::keytree::ViewMode::Flat, &mut self.cx)),
+            "sort" => self.keys.set_sort_named(arg, &mut self.cx),
             "audit" => Ok(self.open_audit()),
             "keys" => {
                 self.tab = TabId::Keys;
@@ -662,7 +611,7 @@ impl App {
             "docs" | "browse" => {
                 self.tab = TabId::Conversations;
                 if self.conversations.configured {
-                    Ok(self.conversations.open_browser(Some(arg).filter(|a| !a.is_empty()), &mut ids))
+                    Ok(self.conversations.open_browser(Some(arg).filter(|a| !a.is_empty()), &mut self.cx))
                 } else {
                     Err("the long-term tier is not configured".into())
                 }
@@ -705,7 +654,7 @@ mod tests {
         app.update(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)))
     }
 
-    fn scan_req(cmds: &[Command]) -> RequestId {
+    fn scan_req(cmds: &[Command]) -> crate::message::RequestId {
         cmds.iter()
             .rev()
             .find_map(|c| match c {

@@ -1,7 +1,7 @@
 //! The audit view (Health `a`, or `:audit`): a cross-tier audit run in the backend, its drift
 //! by kind with the ids, and repair in write mode.
 
-use super::keys::Ids;
+use super::{Ask, Cx, Pending};
 use crate::audit::{Finding, Kind, Progress, Report};
 use crate::keymap::Action;
 use crate::message::{Command, LayerReply, RequestId, Slot};
@@ -16,7 +16,7 @@ pub enum AuditRow {
 
 #[derive(Debug, Default)]
 pub struct AuditView {
-    pub req: Option<RequestId>,
+    pub req: Pending,
     /// The running (or last) run repairs.
     pub repairing: bool,
     pub progress: Option<Progress>,
@@ -30,20 +30,10 @@ pub struct AuditView {
     pub expanded: HashSet<Kind>,
 }
 
-/// What the app must do for the audit view.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AuditIntent {
-    /// Ask for confirmation, then send `Command::Audit { repair: true }`.
-    ConfirmRepair(String),
-    Status(String, bool),
-    Close,
-}
-
 impl AuditView {
     /// Start an audit (or a repair).
-    pub fn run(&mut self, repair: bool, now_ms: u64, ids: &mut Ids) -> Command {
-        let req = ids.fresh();
-        self.req = Some(req);
+    pub fn run(&mut self, repair: bool, now_ms: u64, cx: &mut Cx) -> Command {
+        let req = self.req.issue(cx);
         self.repairing = repair;
         self.progress = None;
         self.error = None;
@@ -55,7 +45,7 @@ impl AuditView {
     }
 
     pub fn running(&self) -> bool {
-        self.req.is_some()
+        self.req.waiting()
     }
 
     /// Findings of one kind in the report (a slice: the findings are ordered by kind).
@@ -78,14 +68,14 @@ impl AuditView {
         out
     }
 
-    pub fn on_reply(&mut self, req: RequestId, reply: LayerReply) -> Option<(String, bool)> {
-        if self.req != Some(req) {
-            return None;
+    pub fn on_reply(&mut self, req: RequestId, reply: LayerReply, cx: &mut Cx) {
+        if !self.req.is(req) {
+            return;
         }
         match reply {
             LayerReply::AuditProgress(p) => self.progress = Some(p),
             LayerReply::Audit(r) => {
-                self.req = None;
+                self.req.forget();
                 match r {
                     Ok(rep) => {
                         let mut rep = *rep;
@@ -105,17 +95,16 @@ impl AuditView {
                         }
                         self.report = Some(rep);
                         self.clamp(usize::MAX);
-                        return Some(status);
+                        cx.status(status.0, status.1);
                     }
                     Err(e) => {
                         self.error = Some(e.to_string());
-                        return Some((format!("audit failed: {e}"), true));
+                        cx.status(format!("audit failed: {e}"), true);
                     }
                 }
             }
             _ => {}
         }
-        None
     }
 
     fn clamp(&mut self, rows: usize) {
@@ -130,8 +119,8 @@ impl AuditView {
         write_mode: bool,
         now_ms: u64,
         view_rows: usize,
-        ids: &mut Ids,
-    ) -> (Vec<Command>, Option<AuditIntent>) {
+        cx: &mut Cx,
+    ) -> Vec<Command> {
         let n = self.rows().len();
         let page = view_rows.max(1);
         if let Some(i) = crate::tabs::scroll::moved(action, self.selected, n, page) {
@@ -141,7 +130,7 @@ impl AuditView {
             Action::Open => {
                 let kind = match self.rows().get(self.selected) {
                     Some(AuditRow::Kind(k)) | Some(AuditRow::Finding(k, _)) => *k,
-                    None => return (vec![], None),
+                    None => return vec![],
                 };
                 if !self.expanded.remove(&kind) {
                     self.expanded.insert(kind);
@@ -153,25 +142,27 @@ impl AuditView {
             }
             Action::Refresh => {
                 if self.running() {
-                    return (vec![], Some(AuditIntent::Status("an audit is running".into(), false)));
+                    cx.status("an audit is running", false);
+                    return vec![];
                 }
-                return (vec![self.run(false, now_ms, ids)], None);
+                return vec![self.run(false, now_ms, cx)];
             }
             Action::Repair => {
                 let Some(r) = &self.report else {
-                    return (vec![], Some(AuditIntent::Status("run an audit first (r)".into(), true)));
+                    cx.status("run an audit first (r)", true);
+                    return vec![];
                 };
                 if self.running() {
-                    return (vec![], Some(AuditIntent::Status("an audit is running".into(), false)));
+                    cx.status("an audit is running", false);
+                    return vec![];
                 }
                 if !write_mode {
-                    return (
-                        vec![],
-                        Some(AuditIntent::Status("read-only mode: press W to enable writes, then R".into(), true)),
-                    );
+                    cx.status("read-only mode: press W to enable writes, then R", true);
+                    return vec![];
                 }
                 if r.drift() == 0 {
-                    return (vec![], Some(AuditIntent::Status("nothing to repair: the tiers agree".into(), false)));
+                    cx.status("nothing to repair: the tiers agree", false);
+                    return vec![];
                 }
                 let plan: Vec<String> = r
                     .counts
@@ -179,20 +170,19 @@ impl AuditView {
                     .filter(|(_, n)| **n > 0)
                     .map(|(k, n)| format!("{n} {}: {}", k.name(), k.remedy()))
                     .collect();
-                return (
-                    vec![],
-                    Some(AuditIntent::ConfirmRepair(format!("Repair {} findings? {}", r.drift(), plan.join("; ")))),
-                );
+                cx.ask(Ask::ConfirmRepair(format!("Repair {} findings? {}", r.drift(), plan.join("; "))));
+                return vec![];
             }
             Action::Back => {
                 let cmds = if self.running() { vec![Command::Cancel(Slot::Audit)] } else { vec![] };
-                self.req = None;
-                return (cmds, Some(AuditIntent::Close));
+                self.req.forget();
+                cx.ask(Ask::CloseAudit);
+                return cmds;
             }
             _ => {}
         }
         self.clamp(page);
-        (vec![], None)
+        vec![]
     }
 }
 
@@ -217,44 +207,49 @@ mod tests {
 
     #[test]
     fn audit_then_guarded_repair() {
-        let mut next = 0;
-        let mut ids = Ids(&mut next);
+        let mut cx = Cx::default();
         let mut v = AuditView::default();
-        let Command::Audit { req, repair: false } = v.run(false, 0, &mut ids) else { panic!() };
+        let Command::Audit { req, repair: false } = v.run(false, 0, &mut cx) else { panic!() };
         assert!(v.running());
-        v.on_reply(req, LayerReply::AuditProgress(Progress { phase: "messages", done: 5, total: None, drift: 1 }));
+        v.on_reply(
+            req,
+            LayerReply::AuditProgress(Progress { phase: "messages", done: 5, total: None, drift: 1 }),
+            &mut cx,
+        );
         assert_eq!(v.progress.as_ref().map(|p| p.done), Some(5));
-        let (status, err) = v.on_reply(req, LayerReply::Audit(Ok(Box::new(report())))).unwrap();
-        assert!(err && status.contains("3 findings"), "{status}");
+        v.on_reply(req, LayerReply::Audit(Ok(Box::new(report()))), &mut cx);
+        let asks = cx.take_asks();
+        assert!(matches!(&asks[..], [Ask::Status { text, error: true }] if text.contains("3 findings")), "{asks:?}");
         // Every kind has a row; those with drift open: 12 kinds + 3 findings.
         assert_eq!(v.rows().len(), Kind::ALL.len() + 3);
         assert_eq!(v.rows()[1], AuditRow::Finding(Kind::MissingVector, 0));
         // Enter folds the kind the cursor is in.
-        v.on_action(Action::Down, false, 0, 20, &mut ids);
-        v.on_action(Action::Open, false, 0, 20, &mut ids);
+        v.on_action(Action::Down, false, 0, 20, &mut cx);
+        v.on_action(Action::Open, false, 0, 20, &mut cx);
         assert_eq!((v.rows().len(), v.selected), (Kind::ALL.len() + 1, 0));
         // Repair: refused in read-only mode, asks first in write mode.
-        let (c, i) = v.on_action(Action::Repair, false, 0, 20, &mut ids);
-        assert!(c.is_empty() && matches!(i, Some(AuditIntent::Status(s, true)) if s.contains("read-only")));
-        let (c, i) = v.on_action(Action::Repair, true, 0, 20, &mut ids);
+        let c = v.on_action(Action::Repair, false, 0, 20, &mut cx);
+        let i = cx.take_asks();
+        assert!(c.is_empty() && matches!(&i[..], [Ask::Status { text, error: true }] if text.contains("read-only")));
+        let c = v.on_action(Action::Repair, true, 0, 20, &mut cx);
         assert!(c.is_empty());
-        let Some(AuditIntent::ConfirmRepair(q)) = i else { panic!("{i:?}") };
+        let i = cx.take_asks();
+        let [Ask::ConfirmRepair(q)] = &i[..] else { panic!("{i:?}") };
         assert!(q.contains("2 missing_vector: re-embed and upsert"), "{q}");
-        let Command::Audit { repair: true, .. } = v.run(true, 0, &mut ids) else { panic!() };
+        let Command::Audit { repair: true, .. } = v.run(true, 0, &mut cx) else { panic!() };
         assert!(v.report.is_none());
         // Esc while running cancels the backend's audit.
-        let (c, i) = v.on_action(Action::Back, true, 0, 20, &mut ids);
+        let c = v.on_action(Action::Back, true, 0, 20, &mut cx);
         assert_eq!(c, vec![Command::Cancel(Slot::Audit)]);
-        assert_eq!(i, Some(AuditIntent::Close));
+        assert_eq!(cx.take_asks(), vec![Ask::CloseAudit]);
     }
 
     #[test]
     fn late_replies_are_dropped() {
-        let mut next = 0;
-        let mut ids = Ids(&mut next);
+        let mut cx = Cx::default();
         let mut v = AuditView::default();
-        v.run(false, 0, &mut ids);
-        assert_eq!(v.on_reply(RequestId(99), LayerReply::Audit(Ok(Box::new(report())))), None);
-        assert!(v.report.is_none());
+        v.run(false, 0, &mut cx);
+        v.on_reply(RequestId(99), LayerReply::Audit(Ok(Box::new(report()))), &mut cx);
+        assert!(v.report.is_none() && cx.take_asks().is_empty());
     }
 }

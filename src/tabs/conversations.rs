@@ -2,7 +2,8 @@
 //! filters), a thread streamed page by page in timestamp order, a side panel with the
 //! conversation/user/agent documents, and a document browser for any collection.
 
-use super::keys::{Ids, TabError};
+use super::keys::TabError;
+use super::{Cx, Pending};
 use crate::config::Config;
 use crate::domain::{ConvFilter, Conversation, Cursor, Document, FsValue, Message, Ts};
 use crate::error::StoreError;
@@ -29,7 +30,7 @@ pub struct Thread {
     pub conv: Conversation,
     pub messages: Vec<Message>,
     pub next: Option<Cursor>,
-    pub req: Option<RequestId>,
+    pub req: Pending,
     pub done: bool,
     pub error: Option<String>,
     /// When the failed page is asked for again, and how many times it failed.
@@ -43,17 +44,17 @@ pub struct Thread {
     pub target: Option<String>,
     pub side: bool,
     pub side_docs: Vec<(String, Option<Document>)>,
-    pub side_req: Option<RequestId>,
+    pub side_req: Pending,
     /// Which messages the recent list and the vector tier hold (asked once the stream ends).
     pub badges: Option<crate::trace::Badges>,
-    pub badges_req: Option<RequestId>,
+    pub badges_req: Pending,
     /// The trace panel (`t`): the selected message followed across the tiers.
     pub trace: Option<TraceView>,
 }
 
 pub struct TraceView {
     pub message: String,
-    pub req: Option<RequestId>,
+    pub req: Pending,
     pub result: Option<crate::trace::Trace>,
     /// When the result arrived (TTLs count down from it).
     pub at_ms: u64,
@@ -89,7 +90,7 @@ pub enum BrowserLevel {
 
 pub struct Browser {
     pub stack: Vec<BrowserLevel>,
-    pub req: Option<RequestId>,
+    pub req: Pending,
     pub error: Option<String>,
 }
 
@@ -99,10 +100,10 @@ pub struct ConversationsTab {
     pub filter: ConvFilter,
     pub convs: Vec<Conversation>,
     pub next: Option<Cursor>,
-    pub list_req: Option<RequestId>,
+    pub list_req: Pending,
     pub loaded_once: bool,
     pub count: Option<u64>,
-    count_req: Option<RequestId>,
+    count_req: Pending,
     pub selected: usize,
     pub offset: usize,
     pub view_rows: usize,
@@ -210,16 +211,16 @@ impl ConversationsTab {
             filter: ConvFilter::All,
             convs: Vec::new(),
             next: None,
-            list_req: None,
+            list_req: Pending::default(),
             loaded_once: false,
             count: None,
-            count_req: None,
+            count_req: Pending::default(),
             selected: 0,
             offset: 0,
             view_rows: 20,
             error: None,
             thread: None,
-            browser: Browser { stack: Vec::new(), req: None, error: None },
+            browser: Browser { stack: Vec::new(), req: Pending::default(), error: None },
             now_ms: 0,
             wall_start: None,
             memory: cfg.memory.clone(),
@@ -244,19 +245,17 @@ impl ConversationsTab {
         self.wall_start.map(|w| Ts::from_micros(w.micros() + self.now_ms as i64 * 1000))
     }
 
-    pub fn start(&mut self, ids: &mut Ids) -> Vec<Command> {
+    pub fn start(&mut self, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
             return vec![];
         }
-        self.reload(ids)
+        self.reload(cx)
     }
 
-    fn reload(&mut self, ids: &mut Ids) -> Vec<Command> {
-        let req = ids.fresh();
-        self.list_req = Some(req);
+    fn reload(&mut self, cx: &mut Cx) -> Vec<Command> {
+        let req = self.list_req.issue(cx);
         self.next = None;
-        let creq = ids.fresh();
-        self.count_req = Some(creq);
+        let creq = self.count_req.issue(cx);
         self.count = None;
         vec![
             Command::Conversations { req, filter: self.filter.clone(), after: None, limit: LIST_PAGE },
@@ -264,11 +263,10 @@ impl ConversationsTab {
         ]
     }
 
-    fn more(&mut self, ids: &mut Ids) -> Vec<Command> {
-        match (&self.next, self.list_req) {
-            (Some(c), None) => {
-                let req = ids.fresh();
-                self.list_req = Some(req);
+    fn more(&mut self, cx: &mut Cx) -> Vec<Command> {
+        match (&self.next, self.list_req.waiting()) {
+            (Some(c), false) => {
+                let req = self.list_req.issue(cx);
                 vec![Command::Conversations {
                     req,
                     filter: self.filter.clone(),
@@ -285,35 +283,34 @@ impl ConversationsTab {
             crate::tabs::scroll::keep_visible(self.selected, self.offset, self.convs.len(), self.view_rows);
     }
 
-    pub fn set_filter(&mut self, text: &str, ids: &mut Ids) -> Vec<Command> {
+    pub fn set_filter(&mut self, text: &str, cx: &mut Cx) -> Vec<Command> {
         self.filter = parse_filter(text);
         self.selected = 0;
         self.offset = 0;
-        self.reload(ids)
+        self.reload(cx)
     }
 
-    pub fn tick(&mut self, now: u64, ids: &mut Ids) -> Vec<Command> {
+    pub fn tick(&mut self, now: u64, cx: &mut Cx) -> Vec<Command> {
         self.now_ms = now;
         // A thread page that failed is asked for again, with backoff.
         if let Some(t) = &mut self.thread
-            && t.req.is_none()
+            && !t.req.waiting()
             && let Some((at, _)) = t.retry
             && now >= at
         {
-            let req = ids.fresh();
-            t.req = Some(req);
+            let req = t.req.issue(cx);
             let after = if t.messages.is_empty() { None } else { t.next.clone() };
             return vec![Command::Messages { req, conversation: t.conv.id.clone(), after, limit: THREAD_PAGE }];
         }
         if let Some(e) = &self.error
             && now >= e.retry_at_ms
-            && self.list_req.is_none()
+            && !self.list_req.waiting()
         {
             let mut e = e.clone();
             e.retry_at_ms = now + super::retry_backoff_ms(e.attempt + 1);
             e.attempt += 1;
             self.error = Some(e);
-            return self.reload(ids);
+            return self.reload(cx);
         }
         vec![]
     }
@@ -327,11 +324,11 @@ impl ConversationsTab {
         });
     }
 
-    pub fn on_reply(&mut self, req: RequestId, reply: LtReply, ids: &mut Ids) -> Vec<Command> {
+    pub fn on_reply(&mut self, req: RequestId, reply: LtReply, cx: &mut Cx) -> Vec<Command> {
         let mut cmds = Vec::new();
         match reply {
-            LtReply::Conversations(r) if self.list_req == Some(req) => {
-                self.list_req = None;
+            LtReply::Conversations(r) if self.list_req.is(req) => {
+                self.list_req.forget();
                 match r {
                     Ok(page) => {
                         self.error = None;
@@ -346,17 +343,17 @@ impl ConversationsTab {
                     Err(e) => self.fail(e),
                 }
             }
-            LtReply::Count(r) if self.count_req == Some(req) => {
-                self.count_req = None;
+            LtReply::Count(r) if self.count_req.is(req) => {
+                self.count_req.forget();
                 self.count = r.ok();
             }
             LtReply::Count(_) | LtReply::Conversations(_) => {}
             LtReply::Messages(r) => {
                 let Some(t) = &mut self.thread else { return cmds };
-                if t.req != Some(req) {
+                if !t.req.is(req) {
                     return cmds;
                 }
-                t.req = None;
+                t.req.forget();
                 match r {
                     Ok(page) => {
                         t.error = None;
@@ -375,8 +372,7 @@ impl ConversationsTab {
                         }
                         // Stream on: the next page is fetched while this one is read.
                         if let Some(c) = t.next.clone() {
-                            let req = ids.fresh();
-                            t.req = Some(req);
+                            let req = t.req.issue(cx);
                             cmds.push(Command::Messages {
                                 req,
                                 conversation: t.conv.id.clone(),
@@ -385,7 +381,7 @@ impl ConversationsTab {
                             });
                         } else {
                             t.follow_end = false;
-                            cmds.extend(Self::badges_cmd(t, ids));
+                            cmds.extend(Self::badges_cmd(t, cx));
                         }
                     }
                     Err(e) => {
@@ -397,9 +393,9 @@ impl ConversationsTab {
             }
             LtReply::Documents(r) => {
                 if let Some(t) = &mut self.thread
-                    && t.side_req == Some(req)
+                    && t.side_req.is(req)
                 {
-                    t.side_req = None;
+                    t.side_req.forget();
                     if let Ok(docs) = r {
                         // Opened by id: the conversation's own document fills the header.
                         if t.conv.doc.fields.is_empty()
@@ -413,8 +409,8 @@ impl ConversationsTab {
                     }
                     return cmds;
                 }
-                if self.browser.req == Some(req) {
-                    self.browser.req = None;
+                if self.browser.req.is(req) {
+                    self.browser.req.forget();
                     match r {
                         Ok(mut docs) => {
                             if let Some(BrowserLevel::Document { doc, found, lines, .. }) =
@@ -430,8 +426,8 @@ impl ConversationsTab {
                     }
                 }
             }
-            LtReply::Collections(r) if self.browser.req == Some(req) => {
-                self.browser.req = None;
+            LtReply::Collections(r) if self.browser.req.is(req) => {
+                self.browser.req.forget();
                 match r {
                     Ok(list) => {
                         if let Some(BrowserLevel::Collections { items, .. }) = self.browser.stack.last_mut() {
@@ -441,8 +437,8 @@ impl ConversationsTab {
                     Err(e) => self.browser.error = Some(e.to_string()),
                 }
             }
-            LtReply::ListDocuments(r) if self.browser.req == Some(req) => {
-                self.browser.req = None;
+            LtReply::ListDocuments(r) if self.browser.req.is(req) => {
+                self.browser.req.forget();
                 match r {
                     Ok(page) => {
                         if let Some(BrowserLevel::Documents { items, next, .. }) = self.browser.stack.last_mut() {
@@ -459,14 +455,14 @@ impl ConversationsTab {
     }
 
     /// Show `conv`'s thread and ask for its first page; `target` is selected once it streams in.
-    fn start_thread(&mut self, conv: Conversation, target: Option<String>, ids: &mut Ids) -> Command {
-        let req = ids.fresh();
+    fn start_thread(&mut self, conv: Conversation, target: Option<String>, cx: &mut Cx) -> Command {
+        let req = cx.fresh();
         let conversation = conv.id.clone();
         self.thread = Some(Thread {
             conv,
             messages: Vec::new(),
             next: None,
-            req: Some(req),
+            req: Pending::at(req),
             done: false,
             error: None,
             retry: None,
@@ -477,9 +473,9 @@ impl ConversationsTab {
             target,
             side: false,
             side_docs: Vec::new(),
-            side_req: None,
+            side_req: Pending::default(),
             badges: None,
-            badges_req: None,
+            badges_req: Pending::default(),
             trace: None,
         });
         self.view = View::Thread;
@@ -492,15 +488,15 @@ impl ConversationsTab {
         let now = self.now_ms;
         let Some(t) = &mut self.thread else { return };
         match reply {
-            LayerReply::Badges(b) if t.badges_req == Some(req) => {
-                t.badges_req = None;
+            LayerReply::Badges(b) if t.badges_req.is(req) => {
+                t.badges_req.forget();
                 t.badges = Some(*b);
             }
             LayerReply::Trace(tr) => {
                 if let Some(v) = &mut t.trace
-                    && v.req == Some(req)
+                    && v.req.is(req)
                 {
-                    v.req = None;
+                    v.req.forget();
                     // The trace is the newer reading: the message's badges follow it, so a
                     // badge never contradicts the panel beside it.
                     if let Some(b) = &mut t.badges {
@@ -540,12 +536,11 @@ impl ConversationsTab {
     }
 
     /// Ask which faster tiers hold the thread's messages (once the whole thread is read).
-    fn badges_cmd(t: &mut Thread, ids: &mut Ids) -> Option<Command> {
+    fn badges_cmd(t: &mut Thread, cx: &mut Cx) -> Option<Command> {
         if t.messages.is_empty() || !t.done {
             return None;
         }
-        let req = ids.fresh();
-        t.badges_req = Some(req);
+        let req = t.badges_req.issue(cx);
         Some(Command::TierBadges {
             req,
             conversation: t.conv.id.clone(),
@@ -554,25 +549,25 @@ impl ConversationsTab {
     }
 
     /// Trace the selected message (the panel follows the selection while open).
-    fn trace_selected(t: &mut Thread, ids: &mut Ids) -> Vec<Command> {
+    fn trace_selected(t: &mut Thread, cx: &mut Cx) -> Vec<Command> {
         let Some(m) = t.messages.get(t.selected) else { return vec![] };
-        if t.trace.as_ref().is_some_and(|v| v.message == m.id && v.req.is_some()) {
+        if t.trace.as_ref().is_some_and(|v| v.message == m.id && v.req.waiting()) {
             return vec![];
         }
-        let req = ids.fresh();
+        let req = cx.fresh();
         let keep = t.trace.as_ref().filter(|v| v.message == m.id).and_then(|v| v.result.clone());
         let at_ms = t.trace.as_ref().map(|v| v.at_ms).unwrap_or(0);
-        t.trace = Some(TraceView { message: m.id.clone(), req: Some(req), result: keep, at_ms });
+        t.trace = Some(TraceView { message: m.id.clone(), req: Pending::at(req), result: keep, at_ms });
         vec![Command::Trace { req, conversation: t.conv.id.clone(), message: m.id.clone() }]
     }
 
-    fn open_thread(&mut self, ids: &mut Ids) -> Vec<Command> {
+    fn open_thread(&mut self, cx: &mut Cx) -> Vec<Command> {
         let Some(conv) = self.convs.get(self.selected).cloned() else { return vec![] };
-        vec![self.start_thread(conv, None, ids)]
+        vec![self.start_thread(conv, None, cx)]
     }
 
     /// Open a conversation by id and select one of its messages (from a search result).
-    pub fn open_message(&mut self, conversation: &str, message: Option<&str>, ids: &mut Ids) -> Vec<Command> {
+    pub fn open_message(&mut self, conversation: &str, message: Option<&str>, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
             return vec![];
         }
@@ -580,16 +575,14 @@ impl ConversationsTab {
         let conv = self.convs.iter().find(|c| c.id == conversation).cloned().unwrap_or_else(|| {
             Conversation::from_doc(Document { path: path.clone(), fields: vec![], update_time: None })
         });
-        let messages = self.start_thread(conv, message.map(str::to_string), ids);
+        let messages = self.start_thread(conv, message.map(str::to_string), cx);
         // Its own document fills the header when the conversation was not in the list.
-        let dreq = ids.fresh();
-        if let Some(t) = &mut self.thread {
-            t.side_req = Some(dreq);
-        }
+        let Some(t) = &mut self.thread else { return vec![messages] };
+        let dreq = t.side_req.issue(cx);
         vec![messages, Command::Documents { req: dreq, paths: vec![path] }]
     }
 
-    pub fn open_browser(&mut self, path: Option<&str>, ids: &mut Ids) -> Vec<Command> {
+    pub fn open_browser(&mut self, path: Option<&str>, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
             return vec![];
         }
@@ -598,22 +591,20 @@ impl ConversationsTab {
         self.browser.error = None;
         let path = path.map(|p| p.trim_matches('/')).filter(|p| !p.is_empty());
         match path {
-            None => self.push_collections(None, ids),
-            Some(p) if p.split('/').count() % 2 == 1 => self.push_documents(p.to_string(), ids),
-            Some(p) => self.push_document(p.to_string(), ids),
+            None => self.push_collections(None, cx),
+            Some(p) if p.split('/').count() % 2 == 1 => self.push_documents(p.to_string(), cx),
+            Some(p) => self.push_document(p.to_string(), cx),
         }
     }
 
-    fn push_collections(&mut self, parent: Option<String>, ids: &mut Ids) -> Vec<Command> {
-        let req = ids.fresh();
-        self.browser.req = Some(req);
+    fn push_collections(&mut self, parent: Option<String>, cx: &mut Cx) -> Vec<Command> {
+        let req = self.browser.req.issue(cx);
         self.browser.stack.push(BrowserLevel::Collections { parent: parent.clone(), items: Vec::new(), selected: 0 });
         vec![Command::Collections { req, parent }]
     }
 
-    fn push_documents(&mut self, collection: String, ids: &mut Ids) -> Vec<Command> {
-        let req = ids.fresh();
-        self.browser.req = Some(req);
+    fn push_documents(&mut self, collection: String, cx: &mut Cx) -> Vec<Command> {
+        let req = self.browser.req.issue(cx);
         self.browser.stack.push(BrowserLevel::Documents {
             collection: collection.clone(),
             items: Vec::new(),
@@ -623,9 +614,8 @@ impl ConversationsTab {
         vec![Command::ListDocuments { req, collection, after: None, limit: LIST_PAGE }]
     }
 
-    fn push_document(&mut self, path: String, ids: &mut Ids) -> Vec<Command> {
-        let req = ids.fresh();
-        self.browser.req = Some(req);
+    fn push_document(&mut self, path: String, cx: &mut Cx) -> Vec<Command> {
+        let req = self.browser.req.issue(cx);
         self.browser.stack.push(BrowserLevel::Document {
             path: path.clone(),
             doc: None,
@@ -642,106 +632,103 @@ impl ConversationsTab {
         t.messages.iter().enumerate().filter(|(_, m)| m.content.to_lowercase().contains(&q)).map(|(i, _)| i).collect()
     }
 
-    pub fn set_search(&mut self, q: &str) -> Option<String> {
-        let t = self.thread.as_mut()?;
+    pub fn set_search(&mut self, q: &str, cx: &mut Cx) {
+        let Some(t) = self.thread.as_mut() else { return };
         t.search = Some(q.to_string()).filter(|s| !s.is_empty());
         let m = Self::matches(t);
         match m.iter().find(|&&i| i >= t.selected).or(m.first()) {
-            Some(&i) => {
-                t.selected = i;
-                None
-            }
-            None if t.search.is_some() => {
-                Some(format!("no message contains `{}` (of {} loaded)", text::sanitize_str(q), t.messages.len()))
-            }
-            None => None,
+            Some(&i) => t.selected = i,
+            None if t.search.is_some() => cx.status(
+                format!("no message contains `{}` (of {} loaded)", text::sanitize_str(q), t.messages.len()),
+                true,
+            ),
+            None => {}
         }
     }
 
-    pub fn on_action(&mut self, action: Action, ids: &mut Ids) -> (Vec<Command>, Option<String>) {
+    pub fn on_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
-            return (vec![], None);
+            return vec![];
         }
         match self.view {
-            View::List => (self.list_action(action, ids), None),
-            View::Thread => self.thread_action(action, ids),
-            View::Browser => (self.browser_action(action, ids), None),
+            View::List => self.list_action(action, cx),
+            View::Thread => self.thread_action(action, cx),
+            View::Browser => self.browser_action(action, cx),
         }
     }
 
-    fn list_action(&mut self, action: Action, ids: &mut Ids) -> Vec<Command> {
+    fn list_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
         let n = self.convs.len();
         let page = self.view_rows.max(1);
         if let Some(i) = crate::tabs::scroll::moved(action, self.selected, n, page) {
             self.selected = i;
         }
         match action {
-            Action::Open => return self.open_thread(ids),
+            Action::Open => return self.open_thread(cx),
             Action::Refresh => {
                 self.error = None;
-                return self.reload(ids);
+                return self.reload(cx);
             }
-            Action::Browse => return self.open_browser(None, ids),
+            Action::Browse => return self.open_browser(None, cx),
             _ => {}
         }
         self.clamp();
         // Fetch the next page before the cursor reaches the end of what is loaded.
-        if self.selected + page >= n { self.more(ids) } else { vec![] }
+        if self.selected + page >= n { self.more(cx) } else { vec![] }
     }
 
-    fn thread_action(&mut self, action: Action, ids: &mut Ids) -> (Vec<Command>, Option<String>) {
+    fn thread_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
         let page = self.view_rows.max(1);
         let Some(t) = &mut self.thread else {
             self.view = View::List;
-            return (vec![], None);
+            return vec![];
         };
         let n = t.messages.len();
         let before = t.selected;
         let cmds = match action {
             Action::Trace if t.trace.is_some() => {
                 t.trace = None;
-                return (vec![Command::Cancel(crate::message::Slot::Trace)], None);
+                return vec![Command::Cancel(crate::message::Slot::Trace)];
             }
-            Action::Trace if n == 0 => return (vec![], Some("no message to trace yet".into())),
-            Action::Trace => return (Self::trace_selected(t, ids), None),
+            Action::Trace if n == 0 => {
+                cx.status("no message to trace yet", true);
+                return vec![];
+            }
+            Action::Trace => return Self::trace_selected(t, cx),
             // `r`: the trace (when open) and the tier badges, read again.
             Action::Refresh => {
                 let mut cmds = Vec::new();
                 if let Some(v) = &mut t.trace {
-                    v.req = None;
-                    cmds.extend(Self::trace_selected(t, ids));
+                    v.req.forget();
+                    cmds.extend(Self::trace_selected(t, cx));
                 }
-                cmds.extend(Self::badges_cmd(t, ids));
-                return (cmds, None);
+                cmds.extend(Self::badges_cmd(t, cx));
+                return cmds;
             }
             Action::Back if t.trace.is_some() => {
                 t.trace = None;
-                return (vec![Command::Cancel(crate::message::Slot::Trace)], None);
+                return vec![Command::Cancel(crate::message::Slot::Trace)];
             }
             Action::Back => {
                 self.view = View::List;
                 self.thread = None;
-                return (
-                    vec![
-                        Command::Cancel(crate::message::Slot::LtThread),
-                        Command::Cancel(crate::message::Slot::Badges),
-                        Command::Cancel(crate::message::Slot::Trace),
-                    ],
-                    None,
-                );
+                return vec![
+                    Command::Cancel(crate::message::Slot::LtThread),
+                    Command::Cancel(crate::message::Slot::Badges),
+                    Command::Cancel(crate::message::Slot::Trace),
+                ];
             }
-            _ => Self::thread_move(t, action, page, ids),
+            _ => Self::thread_move(t, action, page, cx),
         };
         // The trace panel follows the selection.
+        let mut cmds = cmds;
         if t.trace.is_some() && t.selected != before {
-            let mut cmds = cmds.0;
-            cmds.extend(Self::trace_selected(t, ids));
-            return (cmds, None);
+            cmds.extend(Self::trace_selected(t, cx));
         }
         cmds
     }
 
-    fn thread_move(t: &mut Thread, action: Action, page: usize, ids: &mut Ids) -> (Vec<Command>, Option<String>) {
+    fn thread_move(t: &mut Thread, action: Action, page: usize, cx: &mut Cx) -> Vec<Command> {
         let n = t.messages.len();
         // A page of messages is about a third of the screen's rows.
         if let Some(i) = crate::tabs::scroll::moved(action, t.selected, n, page / 3 + 1) {
@@ -763,7 +750,8 @@ impl ConversationsTab {
             Action::SearchNext | Action::SearchPrev => {
                 let m = Self::matches(t);
                 if m.is_empty() {
-                    return (vec![], Some("no search: press / to search the thread".into()));
+                    cx.status("no search: press / to search the thread", true);
+                    return vec![];
                 }
                 let next = if action == Action::SearchNext {
                     m.iter().find(|&&i| i > t.selected).or(m.first())
@@ -784,37 +772,34 @@ impl ConversationsTab {
                     if let Some(a) = &t.conv.agent_id {
                         paths.push(format!("agents/{a}"));
                     }
-                    let req = ids.fresh();
-                    t.side_req = Some(req);
-                    return (vec![Command::Documents { req, paths }], None);
+                    let req = t.side_req.issue(cx);
+                    return vec![Command::Documents { req, paths }];
                 }
             }
             Action::Refresh => {
-                let req = ids.fresh();
+                let req = t.req.issue(cx);
                 t.messages.clear();
-                t.req = Some(req);
                 t.error = None;
                 t.done = false;
                 t.badges = None;
                 let mut cmds =
                     vec![Command::Messages { req, conversation: t.conv.id.clone(), after: None, limit: THREAD_PAGE }];
                 if let Some(v) = &mut t.trace {
-                    let treq = ids.fresh();
-                    v.req = Some(treq);
+                    let treq = v.req.issue(cx);
                     cmds.push(Command::Trace {
                         req: treq,
                         conversation: t.conv.id.clone(),
                         message: v.message.clone(),
                     });
                 }
-                return (cmds, None);
+                return cmds;
             }
             _ => {}
         }
-        (vec![], None)
+        vec![]
     }
 
-    fn browser_action(&mut self, action: Action, ids: &mut Ids) -> Vec<Command> {
+    fn browser_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
         let page = self.view_rows.max(1);
         let Some(level) = self.browser.stack.last_mut() else {
             self.view = View::List;
@@ -841,9 +826,9 @@ impl ConversationsTab {
                 let Some(top) = self.browser.stack.pop() else { return vec![] };
                 self.browser.error = None;
                 return match top {
-                    BrowserLevel::Collections { parent, .. } => self.push_collections(parent, ids),
-                    BrowserLevel::Documents { collection, .. } => self.push_documents(collection, ids),
-                    BrowserLevel::Document { path, .. } => self.push_document(path, ids),
+                    BrowserLevel::Collections { parent, .. } => self.push_collections(parent, cx),
+                    BrowserLevel::Documents { collection, .. } => self.push_documents(collection, cx),
+                    BrowserLevel::Document { path, .. } => self.push_document(path, cx),
                 };
             }
             Action::Open => {
@@ -862,8 +847,8 @@ impl ConversationsTab {
                     }
                 };
                 return match target {
-                    Some((1, coll)) => self.push_documents(coll, ids),
-                    Some((_, path)) => self.push_document(path, ids),
+                    Some((1, coll)) => self.push_documents(coll, cx),
+                    Some((_, path)) => self.push_document(path, cx),
                     None => vec![],
                 };
             }
@@ -874,25 +859,19 @@ impl ConversationsTab {
                     _ => None,
                 };
                 if let Some(p) = path {
-                    return self.push_collections(Some(p), ids);
+                    return self.push_collections(Some(p), cx);
                 }
             }
             _ => {}
         }
         // Documents: load the next page near the end.
         if let Some(BrowserLevel::Documents { collection, items, next: Some(c), selected }) = self.browser.stack.last()
-            && self.browser.req.is_none()
+            && !self.browser.req.waiting()
             && selected + page >= items.len()
         {
-            let req = ids.fresh();
-            let cmd = Command::ListDocuments {
-                req,
-                collection: collection.clone(),
-                after: Some(c.clone()),
-                limit: LIST_PAGE,
-            };
-            self.browser.req = Some(req);
-            return vec![cmd];
+            let (collection, after) = (collection.clone(), Some(c.clone()));
+            let req = self.browser.req.issue(cx);
+            return vec![Command::ListDocuments { req, collection, after, limit: LIST_PAGE }];
         }
         vec![]
     }

@@ -1,24 +1,15 @@
 //! The Redis Keys tab: incremental SCAN into a flat list or namespace tree, lazily fetched
 //! metadata for visible rows, a paged value viewer for every type, and guarded writes.
 
+use super::{Ask, Cx, InputKind, Pending, WriteKind};
 use crate::config::Config;
-use crate::domain::{Blob, Key, KeyMeta, KeyType, PageCursor, ServerInfo, Ttl, ValueBody, ValuePage};
+use crate::domain::{Blob, Key, KeyMeta, KeyType, PageCursor, ServerInfo, Ttl, ValueBody, ValuePage, WriteOp};
 use crate::error::StoreError;
 use crate::keymap::{Action, Context};
 use crate::keytree::{KeyIndex, Row, SortBy, ViewMode};
 use crate::message::{BackendEvent, Command, RequestId};
 use crate::text::{self, Encoding};
 use std::collections::HashMap;
-
-/// Hands out request ids from the App's counter.
-pub struct Ids<'a>(pub &'a mut u64);
-
-impl Ids<'_> {
-    pub fn fresh(&mut self) -> RequestId {
-        *self.0 += 1;
-        RequestId(*self.0)
-    }
-}
 
 /// Rows of the terminal that are not list rows (tab bar, status, header, borders, footer).
 pub const CHROME_ROWS: u16 = 8;
@@ -31,26 +22,9 @@ pub enum Focus {
     Value,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum WriteKind {
-    Delete(Key, String),
-    Persist(Key, String),
-    Expire(Key, String),
-    Rename(Key, String),
-}
-
-/// What the tab asks the App to do (popups live in the App).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Intent {
-    EditFilter(String),
-    PickDb(String),
-    Write(WriteKind),
-    Status(String),
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct ScanProgress {
-    pub req: Option<RequestId>,
+    pub req: Pending,
     pub seen: u64,
     pub total: Option<u64>,
     pub calls: u64,
@@ -76,7 +50,7 @@ pub enum LineStyle {
 
 #[derive(Debug, Clone)]
 pub struct ValueState {
-    pub req: Option<RequestId>,
+    pub req: Pending,
     pub key: Key,
     pub cursor: PageCursor,
     pub back: Vec<PageCursor>,
@@ -103,19 +77,19 @@ pub struct KeysTab {
     pub type_filter: Option<String>,
     pub scan: ScanProgress,
     pub meta: HashMap<Key, MetaEntry>,
-    meta_req: Option<RequestId>,
+    meta_req: Pending,
     meta_inflight: Vec<Key>,
-    bulk_req: Option<RequestId>,
+    bulk_req: Pending,
     pub selected: usize,
     pub offset: usize,
     pub view_rows: usize,
     pub focus: Focus,
     pub value: Option<ValueState>,
     pub info: Option<ServerInfo>,
-    info_req: Option<RequestId>,
+    info_req: Pending,
     pub db: Option<u32>,
     pub error: Option<TabError>,
-    write_req: Option<RequestId>,
+    write_req: Pending,
     now_ms: u64,
 }
 
@@ -129,19 +103,19 @@ impl KeysTab {
             type_filter: None,
             scan: ScanProgress::default(),
             meta: HashMap::new(),
-            meta_req: None,
+            meta_req: Pending::default(),
             meta_inflight: Vec::new(),
-            bulk_req: None,
+            bulk_req: Pending::default(),
             selected: 0,
             offset: 0,
             view_rows: 20,
             focus: Focus::List,
             value: None,
             info: None,
-            info_req: None,
+            info_req: Pending::default(),
             db: None,
             error: None,
-            write_req: None,
+            write_req: Pending::default(),
             now_ms: 0,
         }
     }
@@ -158,28 +132,27 @@ impl KeysTab {
         self.clamp_scroll();
     }
 
-    pub fn start(&mut self, ids: &mut Ids) -> Vec<Command> {
+    pub fn start(&mut self, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
             return vec![];
         }
-        let mut v = self.rescan(ids);
-        v.push(self.info_cmd(ids));
+        let mut v = self.rescan(cx);
+        v.push(self.info_cmd(cx));
         v
     }
 
-    fn info_cmd(&mut self, ids: &mut Ids) -> Command {
-        let req = ids.fresh();
-        self.info_req = Some(req);
+    fn info_cmd(&mut self, cx: &mut Cx) -> Command {
+        let req = self.info_req.issue(cx);
         Command::Info { req }
     }
 
     /// Start a new scan; the old list stays on screen until the first batch arrives.
-    pub fn rescan(&mut self, ids: &mut Ids) -> Vec<Command> {
+    pub fn rescan(&mut self, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
             return vec![];
         }
-        let req = ids.fresh();
-        self.scan = ScanProgress { req: Some(req), running: true, replace_on_first: true, ..Default::default() };
+        self.scan = ScanProgress { running: true, replace_on_first: true, ..Default::default() };
+        let req = self.scan.req.issue(cx);
         vec![Command::Scan { req, pattern: self.pattern.clone(), type_filter: self.type_filter.clone() }]
     }
 
@@ -219,7 +192,7 @@ impl KeysTab {
     }
 
     /// Metadata request for visible key rows that have none yet.
-    pub fn visible_meta(&mut self, ids: &mut Ids) -> Option<Command> {
+    pub fn visible_meta(&mut self, cx: &mut Cx) -> Option<Command> {
         let end = (self.offset + self.view_rows).min(self.index.row_count());
         let missing: Vec<Key> = (self.offset..end)
             .filter_map(|i| match self.index.row(i)? {
@@ -230,16 +203,15 @@ impl KeysTab {
                 Row::Folder { .. } => None,
             })
             .collect();
-        if missing.is_empty() || (self.meta_req.is_some() && missing == self.meta_inflight) {
+        if missing.is_empty() || (self.meta_req.waiting() && missing == self.meta_inflight) {
             return None;
         }
-        let req = ids.fresh();
-        self.meta_req = Some(req);
+        let req = self.meta_req.issue(cx);
         self.meta_inflight = missing.clone();
         Some(Command::Meta { req, keys: missing, bulk: false })
     }
 
-    fn bulk_meta(&mut self, ids: &mut Ids) -> Option<Command> {
+    fn bulk_meta(&mut self, cx: &mut Cx) -> Option<Command> {
         if self.index.sort() == SortBy::Name {
             return None;
         }
@@ -254,38 +226,36 @@ impl KeysTab {
         if keys.is_empty() {
             return None;
         }
-        let req = ids.fresh();
-        self.bulk_req = Some(req);
+        let req = self.bulk_req.issue(cx);
         Some(Command::Meta { req, keys, bulk: true })
     }
 
-    pub fn tick(&mut self, now: u64, ids: &mut Ids) -> (Vec<Command>, bool) {
+    pub fn tick(&mut self, now: u64, cx: &mut Cx) -> (Vec<Command>, bool) {
         self.now_ms = now;
         let mut cmds = Vec::new();
         let mut changed = false;
         if self.index.pending_len() > 0 {
             self.merge();
             changed = true;
-            cmds.extend(self.visible_meta(ids));
+            cmds.extend(self.visible_meta(cx));
         }
         if let Some(e) = &self.error
             && now >= e.retry_at_ms
             && !self.scan.running
         {
-            cmds.extend(self.rescan(ids));
+            cmds.extend(self.rescan(cx));
             changed = true;
         }
         // A TTL that ran out: look again, the key is probably gone.
         if let Some(v) = &mut self.value
             && !v.gone
             && !v.expiry_checked
-            && v.req.is_none()
+            && !v.req.waiting()
             && let Some(ValuePage { ttl: Ttl::Millis(ms), .. }) = &v.page
             && now >= v.loaded_at_ms + *ms as u64
         {
             v.expiry_checked = true;
-            let req = ids.fresh();
-            v.req = Some(req);
+            let req = v.req.issue(cx);
             cmds.push(Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() });
         }
         // Same for list rows whose countdown reached zero: refresh their metadata.
@@ -296,11 +266,11 @@ impl KeysTab {
             .map(|(k, _)| k.clone())
             .take(500)
             .collect();
-        if !expired.is_empty() && self.meta_req.is_none() {
+        if !expired.is_empty() && !self.meta_req.waiting() {
             for k in &expired {
                 self.meta.remove(k);
             }
-            cmds.extend(self.visible_meta(ids));
+            cmds.extend(self.visible_meta(cx));
             changed = true;
         }
         (cmds, changed)
@@ -312,33 +282,32 @@ impl KeysTab {
         }
     }
 
-    pub fn reconnected(&mut self, ids: &mut Ids) -> Vec<Command> {
+    pub fn reconnected(&mut self, cx: &mut Cx) -> Vec<Command> {
         let mut cmds = Vec::new();
         if self.error.is_some() && !self.scan.running {
-            cmds.extend(self.rescan(ids));
+            cmds.extend(self.rescan(cx));
         }
         if let Some(v) = &mut self.value
             && v.error.is_some()
         {
-            let req = ids.fresh();
-            v.req = Some(req);
+            let req = v.req.issue(cx);
             cmds.push(Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() });
         }
         // Metadata that failed during the outage ("…" in the TYPE/TTL/SIZE columns).
-        self.meta_req = None;
+        self.meta_req.forget();
         self.meta_inflight.clear();
-        cmds.extend(self.visible_meta(ids));
-        cmds.push(self.info_cmd(ids));
+        cmds.extend(self.visible_meta(cx));
+        cmds.push(self.info_cmd(cx));
         cmds
     }
 
-    pub fn on_backend(&mut self, ev: BackendEvent, now: u64, ids: &mut Ids) -> (Vec<Command>, Option<String>) {
+    pub fn on_backend(&mut self, ev: BackendEvent, now: u64, cx: &mut Cx) -> Vec<Command> {
         self.now_ms = now;
         let mut cmds = Vec::new();
         match ev {
             BackendEvent::Scan(req, r) => {
-                if self.scan.req != Some(req) {
-                    return (cmds, None); // late reply of a superseded scan
+                if !self.scan.req.is(req) {
+                    return cmds; // late reply of a superseded scan
                 }
                 match r {
                     Ok(batch) => {
@@ -347,8 +316,8 @@ impl KeysTab {
                             self.scan.replace_on_first = false;
                             self.index.clear();
                             self.meta.clear();
-                            self.meta_req = None;
-                            self.bulk_req = None;
+                            self.meta_req.forget();
+                            self.bulk_req.forget();
                         }
                         self.scan.seen = batch.seen;
                         self.scan.total = batch.total;
@@ -359,12 +328,12 @@ impl KeysTab {
                         // O(n), so merging every batch of a 1M-key scan would be quadratic.
                         if batch.done || self.index.pending_len() >= 2_000 + self.index.len() / 4 {
                             self.merge();
-                            cmds.extend(self.visible_meta(ids));
+                            cmds.extend(self.visible_meta(cx));
                         }
                         if batch.done {
                             self.scan.running = false;
-                            cmds.push(self.info_cmd(ids));
-                            cmds.extend(self.bulk_meta(ids));
+                            cmds.push(self.info_cmd(cx));
+                            cmds.extend(self.bulk_meta(cx));
                         }
                     }
                     Err(e) => {
@@ -380,20 +349,20 @@ impl KeysTab {
                             });
                         } else {
                             self.error = None;
-                            return (cmds, Some(format!("scan failed: {e}")));
+                            cx.status(format!("scan failed: {e}"), true);
                         }
                     }
                 }
             }
             BackendEvent::Meta(req, r) => {
-                let bulk = self.bulk_req == Some(req);
-                if !bulk && self.meta_req != Some(req) {
-                    return (cmds, None);
+                let bulk = self.bulk_req.is(req);
+                if !bulk && !self.meta_req.is(req) {
+                    return cmds;
                 }
                 if bulk {
-                    self.bulk_req = None;
+                    self.bulk_req.forget();
                 } else {
-                    self.meta_req = None;
+                    self.meta_req.forget();
                     self.meta_inflight.clear();
                 }
                 match r {
@@ -404,20 +373,19 @@ impl KeysTab {
                         if self.index.sort() != SortBy::Name {
                             self.rebuild();
                         }
-                        cmds.extend(self.visible_meta(ids));
+                        cmds.extend(self.visible_meta(cx));
                     }
                     Err(e) if e.is_connection() => {}
-                    Err(e) => return (cmds, Some(format!("metadata: {e}"))),
+                    Err(e) => cx.status(format!("metadata: {e}"), true),
                 }
             }
             BackendEvent::Value(req, r) => {
                 let Some(v) = &mut self.value else {
-                    return (cmds, None);
+                    return cmds;
                 };
-                if v.req != Some(req) {
-                    return (cmds, None);
+                if !v.req.settle(req) {
+                    return cmds;
                 }
-                v.req = None;
                 v.loaded_at_ms = now;
                 match r {
                     Ok(Some(page)) => {
@@ -441,10 +409,9 @@ impl KeysTab {
                 }
             }
             BackendEvent::Info(req, r) => {
-                if self.info_req != Some(req) {
-                    return (cmds, None);
+                if !self.info_req.settle(req) {
+                    return cmds;
                 }
-                self.info_req = None;
                 if let Ok(info) = r {
                     self.db = Some(info.db);
                     self.info = Some(info);
@@ -457,37 +424,36 @@ impl KeysTab {
             | BackendEvent::Health(..)
             | BackendEvent::Layer(..) => {}
         }
-        (cmds, None)
+        cmds
     }
 
-    pub fn write_sent(&mut self, req: RequestId) {
-        self.write_req = Some(req);
+    /// The confirmed write, sent; its reply reloads what is shown.
+    pub fn send_write(&mut self, op: WriteOp, cx: &mut Cx) -> Command {
+        let req = self.write_req.issue(cx);
+        Command::Write { req, op }
     }
 
-    pub fn on_write(
-        &mut self,
-        req: RequestId,
-        r: Result<String, StoreError>,
-        ids: &mut Ids,
-    ) -> (Vec<Command>, Option<(String, bool)>) {
-        if self.write_req != Some(req) {
-            return (vec![], None);
+    pub fn on_write(&mut self, req: RequestId, r: Result<String, StoreError>, cx: &mut Cx) -> Vec<Command> {
+        if !self.write_req.settle(req) {
+            return vec![];
         }
-        self.write_req = None;
         match r {
             Ok(msg) => {
                 let mut cmds = Vec::new();
                 // Reflect the change: drop stale metadata, reload what is shown.
                 if let Some(v) = &mut self.value {
                     self.meta.remove(&v.key);
-                    let req = ids.fresh();
-                    v.req = Some(req);
+                    let req = v.req.issue(cx);
                     cmds.push(Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() });
                 }
-                cmds.extend(self.rescan(ids));
-                (cmds, Some((msg, false)))
+                cmds.extend(self.rescan(cx));
+                cx.status(msg, false);
+                cmds
             }
-            Err(e) => (vec![], Some((format!("write failed: {e}"), true))),
+            Err(e) => {
+                cx.status(format!("write failed: {e}"), true);
+                vec![]
+            }
         }
     }
 
@@ -509,10 +475,10 @@ impl KeysTab {
         }
     }
 
-    fn open_value(&mut self, key: Key, ids: &mut Ids) -> Vec<Command> {
-        let req = ids.fresh();
+    fn open_value(&mut self, key: Key, cx: &mut Cx) -> Vec<Command> {
+        let req = cx.fresh();
         self.value = Some(ValueState {
-            req: Some(req),
+            req: Pending::at(req),
             key: key.clone(),
             cursor: PageCursor::Start,
             back: Vec::new(),
@@ -528,54 +494,61 @@ impl KeysTab {
         vec![Command::Value { req, key, cursor: PageCursor::Start }]
     }
 
-    fn move_to(&mut self, i: usize, ids: &mut Ids) -> Vec<Command> {
+    fn move_to(&mut self, i: usize, cx: &mut Cx) -> Vec<Command> {
         self.selected = i;
         self.clamp_scroll();
-        self.visible_meta(ids).into_iter().collect()
+        self.visible_meta(cx).into_iter().collect()
     }
 
-    pub fn on_action(&mut self, action: Action, ids: &mut Ids) -> (Vec<Command>, Option<Intent>) {
+    pub fn on_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
-            return (vec![], None);
+            return vec![];
         }
         let n = self.index.row_count();
         let page = self.view_rows.max(1);
         if self.focus == Focus::Value {
-            return self.on_value_action(action, ids);
+            return self.on_value_action(action, cx);
         }
         if let Some(i) = crate::tabs::scroll::moved(action, self.selected, n, page) {
-            return (self.move_to(i, ids), None);
+            return self.move_to(i, cx);
         }
         let cmds = match action {
             Action::Open | Action::Expand => match self.index.row(self.selected) {
-                Some(Row::Folder { expanded, .. }) if action == Action::Open || !expanded => self.toggle_folder(ids),
-                Some(Row::Folder { .. }) => self.move_to((self.selected + 1).min(n.saturating_sub(1)), ids),
+                Some(Row::Folder { expanded, .. }) if action == Action::Open || !expanded => self.toggle_folder(cx),
+                Some(Row::Folder { .. }) => self.move_to((self.selected + 1).min(n.saturating_sub(1)), cx),
                 Some(Row::Key { idx, .. }) => {
                     let k: Key = self.index.key(idx).into();
-                    self.open_value(k, ids)
+                    self.open_value(k, cx)
                 }
                 None => vec![],
             },
             Action::Collapse => match self.index.row(self.selected) {
-                Some(Row::Folder { expanded: true, .. }) => self.toggle_folder(ids),
+                Some(Row::Folder { expanded: true, .. }) => self.toggle_folder(cx),
                 Some(_) => match self.index.parent_row(self.selected) {
-                    Some(p) => self.move_to(p, ids),
+                    Some(p) => self.move_to(p, cx),
                     None => vec![],
                 },
                 None => vec![],
             },
-            Action::Filter => return (vec![], Some(Intent::EditFilter(self.pattern.clone()))),
+            Action::Filter => {
+                cx.ask(Ask::Input {
+                    kind: InputKind::Filter,
+                    title: "SCAN MATCH glob (Enter: rescan, Esc: cancel)".into(),
+                    initial: self.pattern.clone(),
+                });
+                vec![]
+            }
             Action::Refresh => {
-                let mut c = self.rescan(ids);
+                let mut c = self.rescan(cx);
                 self.error = None;
-                c.push(self.info_cmd(ids));
+                c.push(self.info_cmd(cx));
                 c
             }
             Action::Cancel => {
                 if self.scan.running {
                     self.scan.running = false;
                     self.scan.cancelled = true;
-                    self.scan.req = None;
+                    self.scan.req.forget();
                     self.merge();
                     vec![Command::Cancel(crate::message::Slot::Scan)]
                 } else {
@@ -584,17 +557,17 @@ impl KeysTab {
             }
             Action::ToggleTree => {
                 let m = if self.index.mode() == ViewMode::Tree { ViewMode::Flat } else { ViewMode::Tree };
-                self.set_mode(m, ids)
+                self.set_mode(m, cx)
             }
             Action::CycleSort => {
                 let s = self.index.sort().next();
-                self.set_sort(s, ids)
+                self.set_sort(s, cx)
             }
             Action::CycleType => {
                 let filters = KeyType::FILTERS;
                 let cur = filters.iter().position(|f| f.map(str::to_string) == self.type_filter).unwrap_or(0);
                 self.type_filter = filters[(cur + 1) % filters.len()].map(str::to_string);
-                self.rescan(ids)
+                self.rescan(cx)
             }
             Action::SelectDb => {
                 let hint = match &self.info {
@@ -606,19 +579,25 @@ impl KeysTab {
                     }
                     None => "0–15".into(),
                 };
-                return (vec![], Some(Intent::PickDb(hint)));
+                cx.ask(Ask::Input {
+                    kind: InputKind::Db,
+                    title: format!("database number — {hint}"),
+                    initial: String::new(),
+                });
+                vec![]
             }
             Action::Delete | Action::Expire | Action::Persist | Action::Rename => {
-                return self.write_intent(action);
+                self.write_intent(action, cx);
+                vec![]
             }
             _ => vec![],
         };
-        (cmds, None)
+        cmds
     }
 
-    fn write_intent(&self, action: Action) -> (Vec<Command>, Option<Intent>) {
+    fn write_intent(&self, action: Action, cx: &mut Cx) {
         let Some(key) = self.current_key() else {
-            return (vec![], Some(Intent::Status("select a key first (folders cannot be written)".into())));
+            return cx.status("select a key first (folders cannot be written)", true);
         };
         let t = self.type_name_of(&key);
         let w = match action {
@@ -627,14 +606,14 @@ impl KeysTab {
             Action::Persist => WriteKind::Persist(key, t),
             _ => WriteKind::Rename(key, t),
         };
-        (vec![], Some(Intent::Write(w)))
+        cx.ask(Ask::Write(w));
     }
 
-    fn on_value_action(&mut self, action: Action, ids: &mut Ids) -> (Vec<Command>, Option<Intent>) {
+    fn on_value_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
         let page_rows = self.view_rows.saturating_sub(3).max(1);
         let Some(v) = &mut self.value else {
             self.focus = Focus::List;
-            return (vec![], None);
+            return vec![];
         };
         let last = v.lines.len().saturating_sub(1);
         let cmds = match action {
@@ -663,8 +642,7 @@ impl KeysTab {
                     v.back.push(v.cursor.clone());
                     v.cursor = next.clone();
                     v.scroll = 0;
-                    let req = ids.fresh();
-                    v.req = Some(req);
+                    let req = v.req.issue(cx);
                     vec![Command::Value { req, key: v.key.clone(), cursor: next }]
                 } else {
                     vec![]
@@ -676,16 +654,14 @@ impl KeysTab {
                     vec![]
                 } else if let Some(prev) = v.back.pop() {
                     v.cursor = prev.clone();
-                    let req = ids.fresh();
-                    v.req = Some(req);
+                    let req = v.req.issue(cx);
                     vec![Command::Value { req, key: v.key.clone(), cursor: prev }]
                 } else {
                     vec![]
                 }
             }
             Action::Refresh => {
-                let req = ids.fresh();
-                v.req = Some(req);
+                let req = v.req.issue(cx);
                 vec![Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() }]
             }
             Action::Back => {
@@ -694,30 +670,31 @@ impl KeysTab {
                 vec![Command::Cancel(crate::message::Slot::Value)]
             }
             Action::Delete | Action::Expire | Action::Persist | Action::Rename => {
-                return self.write_intent(action);
+                self.write_intent(action, cx);
+                vec![]
             }
             _ => vec![],
         };
-        (cmds, None)
+        cmds
     }
 
-    fn toggle_folder(&mut self, ids: &mut Ids) -> Vec<Command> {
+    fn toggle_folder(&mut self, cx: &mut Cx) -> Vec<Command> {
         if let Some(row @ Row::Folder { expanded, .. }) = self.index.row(self.selected) {
             let prefix: Vec<u8> = self.index.row_bytes(&row).to_vec();
             self.index.set_expanded(&prefix, !expanded);
             self.rebuild();
         }
-        self.visible_meta(ids).into_iter().collect()
+        self.visible_meta(cx).into_iter().collect()
     }
 
-    pub fn set_pattern(&mut self, p: String, ids: &mut Ids) -> Vec<Command> {
+    pub fn set_pattern(&mut self, p: String, cx: &mut Cx) -> Vec<Command> {
         self.pattern = if p.is_empty() { "*".into() } else { p };
         self.selected = 0;
         self.offset = 0;
-        self.rescan(ids)
+        self.rescan(cx)
     }
 
-    pub fn set_type_filter(&mut self, t: &str, ids: &mut Ids) -> Result<Vec<Command>, String> {
+    pub fn set_type_filter(&mut self, t: &str, cx: &mut Cx) -> Result<Vec<Command>, String> {
         self.type_filter = match t {
             "" | "all" | "*" => None,
             t if t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => Some(t.to_string()),
@@ -725,7 +702,7 @@ impl KeysTab {
                 return Err(format!("type: not a type name: `{}`", text::sanitize_str(t)));
             }
         };
-        Ok(self.rescan(ids))
+        Ok(self.rescan(cx))
     }
 
     pub fn set_delimiter(&mut self, d: &str) -> Result<Vec<Command>, String> {
@@ -737,24 +714,24 @@ impl KeysTab {
         Ok(vec![])
     }
 
-    pub fn set_mode(&mut self, m: ViewMode, ids: &mut Ids) -> Vec<Command> {
+    pub fn set_mode(&mut self, m: ViewMode, cx: &mut Cx) -> Vec<Command> {
         self.index.set_mode(m);
         self.rebuild();
-        self.visible_meta(ids).into_iter().collect()
+        self.visible_meta(cx).into_iter().collect()
     }
 
-    fn set_sort(&mut self, s: SortBy, ids: &mut Ids) -> Vec<Command> {
+    fn set_sort(&mut self, s: SortBy, cx: &mut Cx) -> Vec<Command> {
         self.index.set_sort(s);
         self.rebuild();
         // A new order is read from its top (the largest, or the soonest to expire).
         self.selected = 0;
         self.offset = 0;
-        let mut c: Vec<Command> = self.bulk_meta(ids).into_iter().collect();
-        c.extend(self.visible_meta(ids));
+        let mut c: Vec<Command> = self.bulk_meta(cx).into_iter().collect();
+        c.extend(self.visible_meta(cx));
         c
     }
 
-    pub fn set_sort_named(&mut self, s: &str, ids: &mut Ids) -> Result<Vec<Command>, String> {
+    pub fn set_sort_named(&mut self, s: &str, cx: &mut Cx) -> Result<Vec<Command>, String> {
         let s = match s {
             "name" => SortBy::Name,
             "ttl" => SortBy::Ttl,
@@ -763,10 +740,10 @@ impl KeysTab {
                 return Err(format!("sort: expected name, ttl or size, got `{}`", text::sanitize_str(other)));
             }
         };
-        Ok(self.set_sort(s, ids))
+        Ok(self.set_sort(s, cx))
     }
 
-    pub fn select_db(&mut self, db: u32, ids: &mut Ids) -> Vec<Command> {
+    pub fn select_db(&mut self, db: u32, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
             return vec![];
         }
@@ -782,10 +759,9 @@ impl KeysTab {
         self.offset = 0;
         self.index.clear();
         self.meta.clear();
-        let req = ids.fresh();
-        self.info_req = Some(req);
+        let req = self.info_req.issue(cx);
         let mut v = vec![Command::SelectDb { req, db }];
-        v.extend(self.rescan(ids));
+        v.extend(self.rescan(cx));
         self.scan.replace_on_first = false;
         v
     }

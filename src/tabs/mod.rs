@@ -12,3 +12,161 @@ pub mod search;
 pub fn retry_backoff_ms(attempt: u32) -> u64 {
     (1000u64 << attempt.min(5)).min(30_000)
 }
+
+use crate::domain::Key;
+use crate::message::RequestId;
+
+/// What an input popup edits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputKind {
+    Filter,
+    Command,
+    Db,
+    Ttl(Key),
+    Rename(Key),
+    ConvFilter,
+    ThreadSearch,
+    WhyNot,
+}
+
+/// A write a tab wants to make, with the key's type for the confirmation question.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteKind {
+    Delete(Key, String),
+    Persist(Key, String),
+    Expire(Key, String),
+    Rename(Key, String),
+}
+
+/// What a tab asks of the App (the status line, popups, another tab). One enum for every
+/// tab, queued in [`Cx`] and handled by the App in one place after each message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ask {
+    Status {
+        text: String,
+        error: bool,
+    },
+    /// Open an input popup, pre-filled with `initial`.
+    Input {
+        kind: InputKind,
+        title: String,
+        initial: String,
+    },
+    /// A write: refused unless write mode is on, then confirmed by the user.
+    Write(WriteKind),
+    /// Confirm repairing the drift the audit view shows.
+    ConfirmRepair(String),
+    CloseAudit,
+    /// Show a message in the Conversations tab.
+    OpenMessage {
+        conversation: String,
+        message: Option<String>,
+    },
+}
+
+/// The context a tab's update runs in: request ids from the App's one counter, and the queue
+/// of what the tab asks of the App.
+#[derive(Debug, Default)]
+pub struct Cx {
+    next_id: u64,
+    asks: Vec<Ask>,
+}
+
+impl Cx {
+    /// A context whose ids start after `last` (to drive a tab beside an App's own ids).
+    pub fn after(last: u64) -> Cx {
+        Cx { next_id: last, asks: Vec::new() }
+    }
+
+    pub fn fresh(&mut self) -> RequestId {
+        self.next_id += 1;
+        RequestId(self.next_id)
+    }
+
+    pub fn ask(&mut self, ask: Ask) {
+        self.asks.push(ask);
+    }
+
+    /// A line for the status bar (`error` makes it stay until replaced).
+    pub fn status(&mut self, text: impl Into<String>, error: bool) {
+        self.asks.push(Ask::Status { text: text.into(), error });
+    }
+
+    pub fn take_asks(&mut self) -> Vec<Ask> {
+        std::mem::take(&mut self.asks)
+    }
+}
+
+/// A view's one outstanding request, latest wins: issuing a new request forgets the previous
+/// one, and a reply is taken only if it answers the newest (a stale reply is dropped).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pending(Option<RequestId>);
+
+impl Pending {
+    /// A pending request already issued (e.g. when building a view around it).
+    pub fn at(req: RequestId) -> Pending {
+        Pending(Some(req))
+    }
+
+    /// A fresh request id, now the one this view waits for.
+    pub fn issue(&mut self, cx: &mut Cx) -> RequestId {
+        let req = cx.fresh();
+        self.0 = Some(req);
+        req
+    }
+
+    /// `req` answers the request this view waits for.
+    pub fn is(&self, req: RequestId) -> bool {
+        self.0 == Some(req)
+    }
+
+    /// Take a final reply: true (and no longer waiting) if `req` is the awaited one.
+    pub fn settle(&mut self, req: RequestId) -> bool {
+        let ours = self.is(req);
+        if ours {
+            self.0 = None;
+        }
+        ours
+    }
+
+    pub fn waiting(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Stop waiting: any reply still on its way is dropped.
+    pub fn forget(&mut self) {
+        self.0 = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_takes_only_the_newest_reply() {
+        let mut cx = Cx::default();
+        let mut p = Pending::default();
+        assert!(!p.waiting());
+        let old = p.issue(&mut cx);
+        let new = p.issue(&mut cx);
+        assert_ne!(old, new);
+        assert!(!p.settle(old), "a stale reply is dropped");
+        assert!(p.waiting());
+        assert!(p.is(new));
+        assert!(p.settle(new));
+        assert!(!p.waiting() && !p.settle(new), "a reply is taken once");
+        p.issue(&mut cx);
+        p.forget();
+        assert!(!p.waiting());
+    }
+
+    #[test]
+    fn asks_queue_in_order_and_drain() {
+        let mut cx = Cx::default();
+        cx.status("one", false);
+        cx.ask(Ask::CloseAudit);
+        assert_eq!(cx.take_asks(), vec![Ask::Status { text: "one".into(), error: false }, Ask::CloseAudit]);
+        assert!(cx.take_asks().is_empty());
+    }
+}

@@ -3,7 +3,7 @@
 //! threshold, values on/off), history, results with timings, a detail pane, a pinned result set
 //! to diff against, and "why not?" for an id that should have matched.
 
-use super::keys::Ids;
+use super::{Ask, Cx, InputKind, Pending};
 use crate::config::Config;
 use crate::domain::{IndexStats, Metric, VectorMatch};
 use crate::filter::{self, FilterError};
@@ -22,14 +22,6 @@ pub enum Field {
     Filter,
 }
 
-/// What the tab asks the App to do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SearchIntent {
-    OpenMessage { conversation: String, message: Option<String> },
-    AskWhyNot,
-    Status(String, bool),
-}
-
 pub struct SearchTab {
     pub configured: bool,
     pub editing: Option<Field>,
@@ -43,7 +35,7 @@ pub struct SearchTab {
     pub history: Vec<String>,
     hist_pos: Option<usize>,
     last_edit_ms: Option<u64>,
-    req: Option<RequestId>,
+    req: Pending,
     pub outcome: Option<SearchOutcome>,
     pub searched: Option<SearchParams>,
     pub error: Option<String>,
@@ -51,9 +43,9 @@ pub struct SearchTab {
     pub selected: usize,
     pub detail: bool,
     pub why: Option<Result<WhyNot, String>>,
-    why_req: Option<RequestId>,
+    why_req: Pending,
     pub stats: Option<IndexStats>,
-    stats_req: Option<RequestId>,
+    stats_req: Pending,
     pub text_field: String,
     pub now_ms: u64,
 }
@@ -79,7 +71,7 @@ impl SearchTab {
             history: Vec::new(),
             hist_pos: None,
             last_edit_ms: None,
-            req: None,
+            req: Pending::default(),
             outcome: None,
             searched: None,
             error: None,
@@ -87,9 +79,9 @@ impl SearchTab {
             selected: 0,
             detail: false,
             why: None,
-            why_req: None,
+            why_req: Pending::default(),
             stats: None,
-            stats_req: None,
+            stats_req: Pending::default(),
             text_field: cfg.vector.as_ref().map(|v| v.text_field.clone()).unwrap_or_else(|| "text".into()),
             now_ms: 0,
         }
@@ -131,21 +123,20 @@ impl SearchTab {
     }
 
     pub fn searching(&self) -> bool {
-        self.req.is_some()
+        self.req.waiting()
     }
 
-    pub fn start(&mut self, ids: &mut Ids) -> Vec<Command> {
+    pub fn start(&mut self, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
             return vec![];
         }
-        let req = ids.fresh();
-        self.stats_req = Some(req);
+        let req = self.stats_req.issue(cx);
         let mut cmds = vec![Command::VectorStats { req }];
         // A search that failed before the tier was up ("still connecting") is asked again:
         // the error must not outlive the state it describes.
         if self.error.is_some() {
             self.error = None;
-            cmds.extend(self.search_now(ids));
+            cmds.extend(self.search_now(cx));
         }
         cmds
     }
@@ -176,17 +167,16 @@ impl SearchTab {
         })
     }
 
-    fn search_now(&mut self, ids: &mut Ids) -> Vec<Command> {
+    fn search_now(&mut self, cx: &mut Cx) -> Vec<Command> {
         self.last_edit_ms = None;
         let Some(params) = self.params() else { return vec![] };
         if params.text.trim().is_empty() {
             self.outcome = None;
             self.searched = None;
-            self.req = None;
+            self.req.forget();
             return vec![Command::Cancel(crate::message::Slot::VecSearch)];
         }
-        let req = ids.fresh();
-        self.req = Some(req);
+        let req = self.req.issue(cx);
         self.searched = Some(params.clone());
         vec![Command::Search { req, params }]
     }
@@ -198,7 +188,7 @@ impl SearchTab {
     }
 
     /// Keys while a field is being edited.
-    pub fn on_edit_key(&mut self, ev: KeyEvent, ids: &mut Ids) -> Vec<Command> {
+    pub fn on_edit_key(&mut self, ev: KeyEvent, cx: &mut Cx) -> Vec<Command> {
         let Some(field) = self.editing else { return vec![] };
         match ev.code {
             KeyCode::Esc => {
@@ -214,7 +204,7 @@ impl SearchTab {
                     self.history.push(q);
                 }
                 self.hist_pos = None;
-                self.search_now(ids)
+                self.search_now(cx)
             }
             KeyCode::Up | KeyCode::Down if field == Field::Query => {
                 if self.history.is_empty() {
@@ -262,10 +252,10 @@ impl SearchTab {
     }
 
     /// Search as you type: once the keys have been quiet for the debounce.
-    pub fn tick(&mut self, now: u64, ids: &mut Ids) -> (Vec<Command>, bool) {
+    pub fn tick(&mut self, now: u64, cx: &mut Cx) -> (Vec<Command>, bool) {
         self.now_ms = now;
         match self.last_edit_ms {
-            Some(t) if now.saturating_sub(t) >= DEBOUNCE_MS => (self.search_now(ids), true),
+            Some(t) if now.saturating_sub(t) >= DEBOUNCE_MS => (self.search_now(cx), true),
             _ => (vec![], false),
         }
     }
@@ -282,8 +272,7 @@ impl SearchTab {
 
     pub fn on_reply(&mut self, req: RequestId, reply: VecReply) -> Vec<Command> {
         match reply {
-            VecReply::Search(r) if self.req == Some(req) => {
-                self.req = None;
+            VecReply::Search(r) if self.req.settle(req) => {
                 match r {
                     Ok(o) => {
                         self.error = None;
@@ -297,15 +286,11 @@ impl SearchTab {
                     }
                 }
             }
-            VecReply::Stats(r) if self.stats_req == Some(req) => {
-                self.stats_req = None;
-                match r {
-                    Ok(s) => self.stats = Some(s),
-                    Err(e) => self.error = Some(e.to_string()),
-                }
-            }
-            VecReply::WhyNot(r) if self.why_req == Some(req) => {
-                self.why_req = None;
+            VecReply::Stats(r) if self.stats_req.settle(req) => match r {
+                Ok(s) => self.stats = Some(s),
+                Err(e) => self.error = Some(e.to_string()),
+            },
+            VecReply::WhyNot(r) if self.why_req.settle(req) => {
                 self.why = Some(r.map_err(|e| e.to_string()));
             }
             _ => {}
@@ -313,10 +298,9 @@ impl SearchTab {
         vec![]
     }
 
-    pub fn why_not(&mut self, id: &str, ids: &mut Ids) -> Vec<Command> {
+    pub fn why_not(&mut self, id: &str, cx: &mut Cx) -> Vec<Command> {
         let Some(params) = self.searched.clone().or_else(|| self.params()) else { return vec![] };
-        let req = ids.fresh();
-        self.why_req = Some(req);
+        let req = self.why_req.issue(cx);
         self.why = None;
         vec![Command::WhyNot { req, params, id: id.trim().to_string() }]
     }
@@ -325,9 +309,9 @@ impl SearchTab {
         self.outcome.as_ref().map(|o| o.result.matches.as_slice()).unwrap_or(&[])
     }
 
-    pub fn on_action(&mut self, action: Action, ids: &mut Ids) -> (Vec<Command>, Option<SearchIntent>) {
+    pub fn on_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
-            return (vec![], None);
+            return vec![];
         }
         let n = self.matches().len();
         if matches!(action, Action::Up | Action::Down | Action::Top | Action::Bottom)
@@ -342,7 +326,7 @@ impl SearchTab {
                 let i = TOP_K_STEPS.iter().position(|&k| k >= self.top_k).unwrap_or(3);
                 let j = if action == Action::TopKUp { (i + 1).min(TOP_K_STEPS.len() - 1) } else { i.saturating_sub(1) };
                 self.top_k = TOP_K_STEPS[j];
-                return (self.search_now(ids), None);
+                return self.search_now(cx);
             }
             Action::NextNamespace => {
                 let names: Vec<String> = self
@@ -351,11 +335,12 @@ impl SearchTab {
                     .map(|s| s.namespaces.iter().map(|(n, _)| n.clone()).collect())
                     .unwrap_or_default();
                 if names.is_empty() {
-                    return (vec![], Some(SearchIntent::Status("no namespaces in the index stats".into(), true)));
+                    cx.status("no namespaces in the index stats", true);
+                    return vec![];
                 }
                 let i = names.iter().position(|n| *n == self.namespace).map(|i| (i + 1) % names.len()).unwrap_or(0);
                 self.namespace = names[i].clone();
-                return (self.search_now(ids), None);
+                return self.search_now(cx);
             }
             Action::ThresholdUp | Action::ThresholdDown => {
                 let step = if action == Action::ThresholdUp { 0.05 } else { -0.05 };
@@ -366,40 +351,43 @@ impl SearchTab {
             }
             Action::ToggleValues => {
                 self.include_values = !self.include_values;
-                return (self.search_now(ids), None);
+                return self.search_now(cx);
             }
             Action::Pin => {
                 self.pinned = match (&self.pinned, &self.outcome, &self.searched) {
                     (Some(_), _, _) => None,
                     (None, Some(o), Some(p)) => Some((p.clone(), o.result.matches.clone())),
-                    _ => return (vec![], Some(SearchIntent::Status("nothing to pin yet: search first".into(), true))),
+                    _ => {
+                        cx.status("nothing to pin yet: search first", true);
+                        return vec![];
+                    }
                 };
             }
-            Action::WhyNot => return (vec![], Some(SearchIntent::AskWhyNot)),
+            Action::WhyNot => cx.ask(Ask::Input {
+                kind: InputKind::WhyNot,
+                title: "why not? the id that should have matched".into(),
+                initial: String::new(),
+            }),
             Action::ToggleSide => self.detail = !self.detail,
             Action::Refresh => {
-                let req = ids.fresh();
-                self.stats_req = Some(req);
+                let req = self.stats_req.issue(cx);
                 let mut c = vec![Command::VectorStats { req }];
-                c.extend(self.search_now(ids));
-                return (c, None);
+                c.extend(self.search_now(cx));
+                return c;
             }
             Action::Open => {
-                let Some(m) = self.matches().get(self.selected) else { return (vec![], None) };
+                let Some(m) = self.matches().get(self.selected) else { return vec![] };
                 let md = m.metadata.clone().unwrap_or_default();
                 let conv = md.get("conversation_id").and_then(|v| v.as_str()).map(str::to_string);
                 let msg = md.get("message_id").and_then(|v| v.as_str()).map(str::to_string);
-                return match conv {
-                    Some(conversation) => (vec![], Some(SearchIntent::OpenMessage { conversation, message: msg })),
-                    None => (
-                        vec![],
-                        Some(SearchIntent::Status("this result's metadata has no conversation_id".into(), true)),
-                    ),
-                };
+                match conv {
+                    Some(conversation) => cx.ask(Ask::OpenMessage { conversation, message: msg }),
+                    None => cx.status("this result's metadata has no conversation_id", true),
+                }
             }
             _ => {}
         }
-        (vec![], None)
+        vec![]
     }
 }
 
@@ -483,8 +471,7 @@ mod threshold_tests {
         let mut t = SearchTab::for_tests();
         t.query = line_area("refund");
         t.error = Some("unreachable: vector store / embedder: still connecting".into());
-        let mut n = 0u64;
-        let cmds = t.start(&mut Ids(&mut n));
+        let cmds = t.start(&mut Cx::default());
         assert!(cmds.iter().any(|c| matches!(c, Command::Search { .. })), "{cmds:?}");
         assert!(t.error.is_none());
     }
@@ -500,10 +487,9 @@ mod threshold_tests {
             namespaces: vec![],
         });
         t.threshold = Some(0.95);
-        let mut n = 0u64;
-        let mut ids = Ids(&mut n);
+        let mut cx = Cx::default();
         for _ in 0..5 {
-            t.on_action(Action::ThresholdUp, &mut ids);
+            t.on_action(Action::ThresholdUp, &mut cx);
         }
         assert_eq!(t.threshold, Some(1.0));
     }

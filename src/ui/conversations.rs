@@ -59,7 +59,7 @@ fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnSta
         Span::styled(format!(" filter: {filter} "), theme::label()),
         Span::raw(format!("│ {count} │ {} loaded{more}", tab.convs.len())),
     ];
-    if tab.list_req.is_some() {
+    if tab.list_req.waiting() {
         l2.push(Span::styled(" │ loading…", theme::warn()));
     }
     if let ConnState::Down(e) = conn {
@@ -335,7 +335,7 @@ fn render_side(f: &mut Frame, area: Rect, t: &Thread) {
     let w = inner.width as usize;
     let mut lines = Vec::new();
     if t.side_docs.is_empty() {
-        lines.push(Line::styled(if t.side_req.is_some() { "loading…" } else { "(none)" }, theme::dim()));
+        lines.push(Line::styled(if t.side_req.waiting() { "loading…" } else { "(none)" }, theme::dim()));
     }
     for (path, doc) in &t.side_docs {
         lines.push(Line::styled(text::truncate(&text::sanitize_str(path), w), theme::label()));
@@ -358,7 +358,7 @@ fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) {
         Some(BrowserLevel::Document { path, .. }) => format!("/{path}"),
     };
     let mut l2 = vec![Span::raw(" Enter opens · c subcollections · Esc back")];
-    if b.req.is_some() {
+    if b.req.waiting() {
         l2.push(Span::styled(" │ loading…", theme::warn()));
     }
     if let Some(e) = &b.error {
@@ -380,7 +380,7 @@ fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) {
     let mut lines: Vec<Line> = Vec::new();
     match b.stack.last() {
         Some(BrowserLevel::Collections { items, selected, .. }) => {
-            if items.is_empty() && b.req.is_none() {
+            if items.is_empty() && !b.req.waiting() {
                 lines.push(Line::styled("(no collections)", theme::dim()));
             }
             let off = window(*selected, items.len());
@@ -394,7 +394,7 @@ fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) {
             }
         }
         Some(BrowserLevel::Documents { items, selected, next, .. }) => {
-            if items.is_empty() && b.req.is_none() {
+            if items.is_empty() && !b.req.waiting() {
                 lines.push(Line::styled("(no documents)", theme::dim()));
             }
             let off = window(*selected, items.len());
@@ -436,7 +436,7 @@ pub fn ttl_text(pttl_ms: i64, age_ms: u64) -> String {
 }
 
 fn render_trace(f: &mut Frame, area: Rect, v: &TraceView, now_ms: u64) {
-    let busy = if v.req.is_some() { " · tracing…" } else { "" };
+    let busy = if v.req.waiting() { " · tracing…" } else { "" };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme::label())

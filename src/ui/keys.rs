@@ -240,7 +240,7 @@ fn render_value(f: &mut Frame, area: Rect, tab: &KeysTab) {
     } else {
         lines.push(Line::styled("loading…", theme::dim()));
     }
-    if v.req.is_some() && v.page.is_some() {
+    if v.req.waiting() && v.page.is_some() {
         lines.push(Line::styled("reloading…", theme::dim()));
     }
     let head = lines.len();

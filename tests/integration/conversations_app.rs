@@ -135,7 +135,7 @@ async fn badges_trace_and_audit_repair_through_the_backend() {
     assert!(again.iter().any(|c| matches!(c, memscope::message::Command::TierBadges { .. })), "{again:?}");
     h.until(20, "trace read again", |a| {
         let v = a.conversations.thread.as_ref().unwrap().trace.as_ref().unwrap();
-        v.req.is_none() && v.result.is_some()
+        !v.req.waiting() && v.result.is_some()
     })
     .await;
     h.key(KeyCode::Esc);

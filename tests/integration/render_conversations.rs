@@ -230,9 +230,8 @@ fn a_failed_thread_page_is_retried_with_backoff() {
 #[test]
 fn opening_a_message_by_id_selects_it_once_streamed() {
     let mut app = loaded();
-    let mut n = 1000u64;
-    let mut ids = memscope::tabs::keys::Ids(&mut n);
-    let cmds = app.conversations.open_message("conv-0009", Some("m2"), &mut ids);
+    let mut cx = memscope::tabs::Cx::after(1000);
+    let cmds = app.conversations.open_message("conv-0009", Some("m2"), &mut cx);
     let mreq = req_of(&cmds, |c| matches!(c, Command::Messages { conversation, .. } if conversation == "conv-0009"));
     let dreq = req_of(
         &cmds,
