@@ -74,7 +74,10 @@ fn percentiles(app: &App) {
     let mut t = Vec::new();
     for _ in 0..1000 {
         let s = Instant::now();
-        term.draw(|f| memscope::ui::draw(f, app)).unwrap();
+        term.draw(|f| {
+            memscope::ui::draw(f, app);
+        })
+        .unwrap();
         t.push(s.elapsed().as_secs_f64() * 1e3);
     }
     t.sort_by(|a, b| a.total_cmp(b));
@@ -92,7 +95,10 @@ fn bench(c: &mut Criterion) {
     let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
     c.bench_function("draw health tab, an hour of 1 s samples", |b| {
         b.iter(|| {
-            term.draw(|f| memscope::ui::draw(f, &app)).unwrap();
+            term.draw(|f| {
+                memscope::ui::draw(f, &app);
+            })
+            .unwrap();
         })
     });
 }

@@ -72,7 +72,10 @@ fn percentiles() {
         app.keys.selected = target;
         app.keys.offset = target.saturating_sub(10);
         let t = Instant::now();
-        term.draw(|f| memscope::ui::draw(f, &app)).unwrap();
+        term.draw(|f| {
+            memscope::ui::draw(f, &app);
+        })
+        .unwrap();
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
     times.sort_by(|a, b| a.total_cmp(b));
@@ -85,7 +88,10 @@ fn bench(c: &mut Criterion) {
     let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
     c.bench_function("draw keys tab, 1M keys, tree, 200x60", |b| {
         b.iter(|| {
-            term.draw(|f| memscope::ui::draw(f, &app)).unwrap();
+            term.draw(|f| {
+                memscope::ui::draw(f, &app);
+            })
+            .unwrap();
         })
     });
 }

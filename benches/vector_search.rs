@@ -164,7 +164,10 @@ fn keystroke_to_results(rt: &tokio::runtime::Runtime) {
                     break;
                 }
             }
-            term.draw(|f| memscope::ui::draw(f, &app)).unwrap();
+            term.draw(|f| {
+                memscope::ui::draw(f, &app);
+            })
+            .unwrap();
             times.push(start.elapsed().as_secs_f64() * 1e3);
         }
         println!("debounce expired → results drawn (local model, 2,000 passages): {}", pct(times));

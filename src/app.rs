@@ -37,6 +37,23 @@ impl TabId {
     }
 }
 
+/// How many rows each list had in the last frame drawn (`ui::draw` measures them): the
+/// lists page and scroll by what is on screen, never by a hand-kept count of chrome rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    pub keys: usize,
+    pub value: usize,
+    pub conversations: usize,
+    pub audit: usize,
+}
+
+impl Default for Geometry {
+    /// Before the first frame: a guess, replaced as soon as a frame is drawn.
+    fn default() -> Geometry {
+        Geometry { keys: 20, value: 20, conversations: 20, audit: 20 }
+    }
+}
+
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
@@ -44,6 +61,8 @@ pub enum Msg {
     Resize(u16, u16),
     /// Milliseconds since start (monotonic).
     Tick(u64),
+    /// The list geometry of the frame just drawn.
+    Layout(Geometry),
     Backend(BackendEvent),
     /// SIGINT / SIGTERM / SIGHUP.
     Quit,
@@ -96,6 +115,8 @@ pub struct App {
     pub status: Option<Status>,
     pub now_ms: u64,
     pub size: (u16, u16),
+    /// The list geometry of the last frame drawn.
+    pub geometry: Geometry,
     pub should_quit: bool,
     /// Something changed since the last draw.
     pub dirty: bool,
@@ -139,12 +160,11 @@ impl App {
             status: None,
             now_ms: 0,
             size,
+            geometry: Geometry::default(),
             should_quit: false,
             dirty: true,
             cx: Cx::default(),
         };
-        app.keys.resize(size.1);
-        app.conversations.resize(size.1);
         for w in &cfg.warnings {
             app.set_status(w.clone(), true);
         }
@@ -262,10 +282,17 @@ impl App {
             }
             Msg::Resize(w, h) => {
                 self.size = (w, h);
-                self.keys.resize(h);
-                self.conversations.resize(h);
                 self.dirty = true;
-                self.keys.visible_meta(&mut self.cx).into_iter().collect()
+                vec![]
+            }
+            Msg::Layout(g) => {
+                if g == self.geometry {
+                    return vec![];
+                }
+                self.geometry = g;
+                self.dirty = true;
+                self.conversations.set_view_rows(g.conversations);
+                self.keys.set_view_rows(g.keys, g.value, &mut self.cx).into_iter().collect()
             }
             Msg::Quit => {
                 self.should_quit = true;
@@ -461,7 +488,7 @@ impl App {
             self.health.on_action(action);
             return vec![];
         }
-        let rows = self.size.1.saturating_sub(8) as usize;
+        let rows = self.geometry.audit;
         let Some(a) = &mut self.health.audit else { return vec![] };
         a.on_action(action, self.write_mode, self.now_ms, rows, &mut self.cx)
     }

@@ -99,8 +99,11 @@ pub async fn run_tui(cfg: config::Config) -> Result<()> {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         if app.dirty {
-            guard.terminal.draw(|f| ui::draw(f, &app))?;
+            let mut drawn = app.geometry;
+            guard.terminal.draw(|f| drawn = ui::draw(f, &app))?;
             app.dirty = false;
+            // The lists page by the rows this frame gave them (a change redraws at once).
+            send(app.update(Msg::Layout(drawn)));
             if test_panic && !app.keys.index.is_empty() {
                 panic!("MEMSCOPE_TEST_PANIC: panicking on purpose with the terminal in raw mode");
             }

@@ -16,8 +16,6 @@ pub const LIST_PAGE: u32 = 100;
 pub const THREAD_PAGE: u32 = 200;
 /// Messages longer than this many wrapped lines are collapsed until expanded.
 pub const COLLAPSE_LINES: usize = 12;
-/// Rows of the terminal that are not list rows on this tab.
-pub const CHROME_ROWS: u16 = 7;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
@@ -235,8 +233,9 @@ impl ConversationsTab {
         }
     }
 
-    pub fn resize(&mut self, term_h: u16) {
-        self.view_rows = term_h.saturating_sub(CHROME_ROWS).max(1) as usize;
+    /// The rows the frame gave the list on screen (its page size).
+    pub fn set_view_rows(&mut self, rows: usize) {
+        self.view_rows = rows.max(1);
         self.clamp();
     }
 

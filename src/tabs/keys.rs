@@ -11,8 +11,6 @@ use crate::message::{BackendEvent, Command, RequestId};
 use crate::text::{self, Encoding};
 use std::collections::HashMap;
 
-/// Rows of the terminal that are not list rows (tab bar, status, header, borders, footer).
-pub const CHROME_ROWS: u16 = 8;
 /// Sorting by TTL or size fetches metadata for at most this many keys.
 pub const BULK_META_LIMIT: usize = 100_000;
 
@@ -82,7 +80,9 @@ pub struct KeysTab {
     bulk_req: Pending,
     pub selected: usize,
     pub offset: usize,
+    /// Rows of the key list and of the value pane in the last frame (their page sizes).
     pub view_rows: usize,
+    pub value_rows: usize,
     pub focus: Focus,
     pub value: Option<ValueState>,
     pub info: Option<ServerInfo>,
@@ -109,6 +109,7 @@ impl KeysTab {
             selected: 0,
             offset: 0,
             view_rows: 20,
+            value_rows: 20,
             focus: Focus::List,
             value: None,
             info: None,
@@ -127,9 +128,12 @@ impl KeysTab {
         }
     }
 
-    pub fn resize(&mut self, term_h: u16) {
-        self.view_rows = term_h.saturating_sub(CHROME_ROWS).max(1) as usize;
+    /// The rows the frame gave the list and the value pane; the rows now in view get metadata.
+    pub fn set_view_rows(&mut self, list: usize, value: usize, cx: &mut Cx) -> Option<Command> {
+        self.view_rows = list.max(1);
+        self.value_rows = value.max(1);
         self.clamp_scroll();
+        self.visible_meta(cx)
     }
 
     pub fn start(&mut self, cx: &mut Cx) -> Vec<Command> {
@@ -610,7 +614,7 @@ impl KeysTab {
     }
 
     fn on_value_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
-        let page_rows = self.view_rows.saturating_sub(3).max(1);
+        let page_rows = self.value_rows.max(1);
         let Some(v) = &mut self.value else {
             self.focus = Focus::List;
             return vec![];

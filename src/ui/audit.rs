@@ -8,7 +8,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-pub fn render(f: &mut Frame, area: Rect, a: &AuditView, now_ms: u64, write_mode: bool) {
+/// Draws the view; returns the rows of its list.
+pub fn render(f: &mut Frame, area: Rect, a: &AuditView, now_ms: u64, write_mode: bool) -> usize {
     let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
     let what = if a.repairing { "repair" } else { "audit" };
     let state: Vec<Span> = if a.running() {
@@ -107,4 +108,5 @@ pub fn render(f: &mut Frame, area: Rect, a: &AuditView, now_ms: u64, write_mode:
         lines.push(if i == selected { line.style(theme::selected()) } else { line });
     }
     f.render_widget(Paragraph::new(lines), inner);
+    h
 }

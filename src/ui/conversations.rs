@@ -33,7 +33,8 @@ fn role_style(role: &str) -> Style {
     Style::new().fg(c).add_modifier(Modifier::BOLD)
 }
 
-pub fn render(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnState, label: Option<&str>) {
+/// Draws the tab; returns the rows of the list it shows (conversations, messages or documents).
+pub fn render(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnState, label: Option<&str>) -> usize {
     match tab.view {
         View::List => render_list(f, area, tab, conn, label),
         View::Thread => match &tab.thread {
@@ -44,7 +45,7 @@ pub fn render(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnStat
     }
 }
 
-fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnState, label: Option<&str>) {
+fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnState, label: Option<&str>) -> usize {
     let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
     let count = match tab.count {
         Some(n) => format!("{n} conversations"),
@@ -112,6 +113,7 @@ fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnSta
         lines.push(if i == tab.selected { Line::styled(s, theme::selected()) } else { Line::raw(s) });
     }
     f.render_widget(Paragraph::new(lines), inner);
+    rows
 }
 
 /// The lines of one message at a width: header, then content (code blocks styled), collapsed
@@ -188,7 +190,7 @@ pub fn message_lines(
     out
 }
 
-fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) {
+fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) -> usize {
     let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
     let c = &t.conv;
     let title = text::sanitize_str(c.title.as_deref().unwrap_or(&c.id));
@@ -279,6 +281,7 @@ fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) 
         (Some(area), None) => render_side(f, area, t),
         _ => {}
     }
+    h
 }
 
 fn field_line(l: &FieldLine, w: usize, selected: bool) -> Line<'static> {
@@ -348,7 +351,7 @@ fn render_side(f: &mut Frame, area: Rect, t: &Thread) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) {
+fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) -> usize {
     let b = &tab.browser;
     let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
     let crumb = match b.stack.last() {
@@ -421,6 +424,7 @@ fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) {
         None => {}
     }
     f.render_widget(Paragraph::new(lines), inner);
+    h
 }
 
 /// A PTTL read `age_ms` ago, as what is left now.

@@ -30,7 +30,8 @@ fn num(n: u64) -> String {
     out
 }
 
-pub fn render(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label: Option<&str>) {
+/// Draws the tab; returns the rows its key list and value pane had (their page sizes).
+pub fn render(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label: Option<&str>) -> (usize, usize) {
     if !tab.configured {
         super::tier::render_unconfigured(
             f,
@@ -45,7 +46,7 @@ pub fn render(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label:
                 "`memscope config check` shows which files were read.",
             ],
         );
-        return;
+        return (0, 0);
     }
     // A third header line (wrapped) when the server is a cluster node or a Sentinel.
     let warn_rows =
@@ -54,10 +55,9 @@ pub fn render(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label:
     render_header(f, head, tab, conn, label);
     if tab.value.is_some() {
         let [l, r] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
-        render_list(f, l, tab);
-        render_value(f, r, tab);
+        (render_list(f, l, tab), render_value(f, r, tab))
     } else {
-        render_list(f, body, tab);
+        (render_list(f, body, tab), 0)
     }
 }
 
@@ -113,7 +113,7 @@ fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, lab
     f.render_widget(Paragraph::new(lines), area);
 }
 
-fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab) {
+fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab) -> usize {
     let focused = tab.focus == Focus::List;
     let block = Block::default()
         .borders(Borders::ALL)
@@ -122,7 +122,7 @@ fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     if inner.height < 2 || inner.width < 10 {
-        return;
+        return 1;
     }
     let w = inner.width as usize;
     let (tw, ttlw, sw) = (7usize, 9usize, 10usize);
@@ -192,10 +192,11 @@ fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab) {
         lines.push(line);
     }
     f.render_widget(Paragraph::new(lines), inner);
+    rows
 }
 
-fn render_value(f: &mut Frame, area: Rect, tab: &KeysTab) {
-    let Some(v) = &tab.value else { return };
+fn render_value(f: &mut Frame, area: Rect, tab: &KeysTab) -> usize {
+    let Some(v) = &tab.value else { return 0 };
     let focused = tab.focus == Focus::Value;
     let name = text::truncate(&text::sanitize_line(&v.key), area.width.saturating_sub(6) as usize);
     let block = Block::default()
@@ -257,6 +258,7 @@ fn render_value(f: &mut Frame, area: Rect, tab: &KeysTab) {
         }
     }
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    rows
 }
 
 fn page_range(c: &PageCursor, n: usize, total: u64, page_no: usize) -> String {

@@ -11,7 +11,7 @@ pub mod search;
 pub mod theme;
 pub mod tier;
 
-use crate::app::{App, Popup, TabId};
+use crate::app::{App, Geometry, Popup, TabId};
 use crate::domain::ConnState;
 use crate::text;
 use ratatui::Frame;
@@ -20,7 +20,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Tabs, Wrap};
 
-pub fn draw(f: &mut Frame, app: &App) {
+/// Draws the frame; returns the list geometry it drew, for the App to page by.
+pub fn draw(f: &mut Frame, app: &App) -> Geometry {
+    let mut geo = app.geometry;
     let [tabs, status, body, footer] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)])
             .areas(f.area());
@@ -37,15 +39,18 @@ pub fn draw(f: &mut Frame, app: &App) {
     draw_status(f, status, app);
     match app.tab {
         TabId::Keys => {
-            crate::ui::keys::render(f, body, &app.keys, &app.short_term.state, app.short_term.label.as_deref())
+            (geo.keys, geo.value) =
+                crate::ui::keys::render(f, body, &app.keys, &app.short_term.state, app.short_term.label.as_deref())
         }
-        TabId::Conversations if app.conversations.configured => crate::ui::conversations::render(
-            f,
-            body,
-            &app.conversations,
-            &app.long_term.state,
-            app.long_term.label.as_deref(),
-        ),
+        TabId::Conversations if app.conversations.configured => {
+            geo.conversations = crate::ui::conversations::render(
+                f,
+                body,
+                &app.conversations,
+                &app.long_term.state,
+                app.long_term.label.as_deref(),
+            )
+        }
         TabId::Conversations => crate::ui::tier::render_unconfigured(
             f,
             body,
@@ -72,7 +77,7 @@ pub fn draw(f: &mut Frame, app: &App) {
             ],
         ),
         TabId::Health => match &app.health.audit {
-            Some(a) => crate::ui::audit::render(f, body, a, app.now_ms, app.write_mode),
+            Some(a) => geo.audit = crate::ui::audit::render(f, body, a, app.now_ms, app.write_mode),
             None => crate::ui::health::render(f, body, &app.health),
         },
     }
@@ -105,6 +110,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         }
         None => {}
     }
+    geo
 }
 
 fn conn_span(name: &str, st: &ConnState) -> Vec<Span<'static>> {

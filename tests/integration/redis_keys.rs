@@ -223,7 +223,10 @@ async fn binary_and_escape_sequences_are_shown_safely() {
     // Draw the whole screen and check no control character reaches the terminal buffer.
     let backend = ratatui::backend::TestBackend::new(120, 40);
     let mut term = ratatui::Terminal::new(backend).unwrap();
-    term.draw(|f| memscope::ui::draw(f, &h.app)).unwrap();
+    term.draw(|f| {
+        memscope::ui::draw(f, &h.app);
+    })
+    .unwrap();
     let screen: String = term.backend().buffer().content().iter().map(|c| c.symbol().to_string()).collect();
     assert!(!screen.chars().any(|c| c.is_control()));
     assert!(screen.contains("evil:\\x1b[2J\\xff"), "key shown escaped");
@@ -470,7 +473,10 @@ async fn the_keys_tab_on_a_cluster_node_says_it_shows_one_nodes_keys() {
     let mut h = Harness::new(cfg(&r.url()));
     h.until(10, "server info", |a| a.keys.info.is_some()).await;
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
-    t.draw(|f| memscope::ui::draw(f, &h.app)).unwrap();
+    t.draw(|f| {
+        memscope::ui::draw(f, &h.app);
+    })
+    .unwrap();
     let screen = format!("{}", t.backend());
     assert!(screen.contains("Redis 7") || screen.contains("Valkey"), "{screen}");
     assert!(screen.contains("one node of a Redis Cluster") && screen.contains("(this one)"), "{screen}");

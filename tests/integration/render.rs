@@ -29,7 +29,10 @@ fn scan_req(cmds: &[Command]) -> RequestId {
 
 fn screen(app: &App) -> String {
     let mut t = Terminal::new(TestBackend::new(100, 24)).unwrap();
-    t.draw(|f| memscope::ui::draw(f, app)).unwrap();
+    t.draw(|f| {
+        memscope::ui::draw(f, app);
+    })
+    .unwrap();
     format!("{}", t.backend())
 }
 
@@ -177,7 +180,10 @@ fn help_popup_is_generated_from_the_keymap() {
     let (mut app, _) = app();
     key(&mut app, KeyCode::Char('?'));
     let mut t = Terminal::new(TestBackend::new(100, 60)).unwrap();
-    t.draw(|f| memscope::ui::draw(f, &app)).unwrap();
+    t.draw(|f| {
+        memscope::ui::draw(f, &app);
+    })
+    .unwrap();
     insta::assert_snapshot!(format!("{}", t.backend()));
 }
 
@@ -189,4 +195,55 @@ fn unconfigured_tiers_say_which_key_to_set() {
     insta::assert_snapshot!("keys_unconfigured", screen(&app));
     key(&mut app, KeyCode::Char('1'));
     insta::assert_snapshot!("conversations_unconfigured", screen(&app));
+}
+
+/// Draws like the UI loop: the frame, then its list geometry back into the App.
+fn draw_and_measure(app: &mut App, w: u16, h: u16) -> Vec<Command> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let mut geo = app.geometry;
+    t.draw(|f| geo = memscope::ui::draw(f, app)).unwrap();
+    app.update(Msg::Layout(geo))
+}
+
+#[test]
+fn list_pages_are_the_rows_the_frame_gave_them() {
+    let (mut app, cmds) = app();
+    let many: Vec<String> = (0..200).map(|i| format!("k{i:03}")).collect();
+    let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+    let after = app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(&refs, true))));
+    app.update(Msg::Backend(BackendEvent::Conn(Tier::ShortTerm, ConnState::Up)));
+    let info_req = after.iter().find_map(|c| match c {
+        Command::Info { req } => Some(*req),
+        _ => None,
+    });
+    key(&mut app, KeyCode::Char('2'));
+    draw_and_measure(&mut app, 100, 30);
+    // 30 rows: tab bar, status, a 2-row header, the list's borders and column header, footer.
+    let standalone = app.keys.view_rows;
+    assert_eq!(standalone, 30 - 1 - 1 - 2 - 2 - 1 - 1);
+    key(&mut app, KeyCode::PageDown);
+    assert_eq!(app.keys.selected, standalone, "a page is what the list shows");
+
+    // A cluster node: the header grows a warning; the list shrinks by the rows it took.
+    app.update(Msg::Backend(BackendEvent::Info(
+        info_req.unwrap(),
+        Ok(ServerInfo {
+            product: "Redis".into(),
+            version: "7.0.15".into(),
+            keyspace: vec![],
+            databases: None,
+            db: 0,
+            mode: ServerMode::Cluster {
+                masters: vec![("127.0.0.1:7000".into(), true), ("127.0.0.1:7001".into(), false)],
+            },
+        }),
+    )));
+    draw_and_measure(&mut app, 100, 30);
+    assert_eq!(app.keys.view_rows, standalone - 2, "the warning's two rows come out of the list");
+    // The selection stays in view of the smaller list.
+    assert!(app.keys.selected < app.keys.offset + app.keys.view_rows);
+    // A resize is measured on the next frame.
+    app.update(Msg::Resize(100, 50));
+    draw_and_measure(&mut app, 100, 50);
+    assert_eq!(app.keys.view_rows, standalone - 2 + 20);
 }

@@ -25,7 +25,10 @@ fn app() -> (App, Vec<Command>) {
 
 fn screen(app: &App) -> String {
     let mut t = Terminal::new(TestBackend::new(110, 30)).unwrap();
-    t.draw(|f| memscope::ui::draw(f, app)).unwrap();
+    t.draw(|f| {
+        memscope::ui::draw(f, app);
+    })
+    .unwrap();
     format!("{}", t.backend())
 }
 

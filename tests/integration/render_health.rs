@@ -85,7 +85,10 @@ fn feed(app: &mut App, s: Sample) {
 
 fn screen(app: &App) -> String {
     let mut t = Terminal::new(TestBackend::new(140, 36)).unwrap();
-    t.draw(|f| memscope::ui::draw(f, app)).unwrap();
+    t.draw(|f| {
+        memscope::ui::draw(f, app);
+    })
+    .unwrap();
     format!("{}", t.backend())
 }
 

@@ -44,7 +44,10 @@ fn app() -> App {
 
 fn screen(app: &App) -> String {
     let mut t = Terminal::new(TestBackend::new(120, 26)).unwrap();
-    t.draw(|f| memscope::ui::draw(f, app)).unwrap();
+    t.draw(|f| {
+        memscope::ui::draw(f, app);
+    })
+    .unwrap();
     format!("{}", t.backend())
 }
 
