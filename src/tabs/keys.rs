@@ -516,7 +516,7 @@ impl KeysTab {
         if let Some(i) = crate::tabs::scroll::moved(action, self.selected, n, page) {
             return self.move_to(i, cx);
         }
-        let cmds = match action {
+        match action {
             Action::Open | Action::Expand => match self.index.row(self.selected) {
                 Some(Row::Folder { expanded, .. }) if action == Action::Open || !expanded => self.toggle_folder(cx),
                 Some(Row::Folder { .. }) => self.move_to((self.selected + 1).min(n.saturating_sub(1)), cx),
@@ -595,8 +595,7 @@ impl KeysTab {
                 vec![]
             }
             _ => vec![],
-        };
-        cmds
+        }
     }
 
     fn write_intent(&self, action: Action, cx: &mut Cx) {
@@ -620,7 +619,7 @@ impl KeysTab {
             return vec![];
         };
         let last = v.lines.len().saturating_sub(1);
-        let cmds = match action {
+        match action {
             Action::Up => {
                 v.scroll = v.scroll.saturating_sub(1);
                 vec![]
@@ -678,8 +677,7 @@ impl KeysTab {
                 vec![]
             }
             _ => vec![],
-        };
-        cmds
+        }
     }
 
     fn toggle_folder(&mut self, cx: &mut Cx) -> Vec<Command> {
