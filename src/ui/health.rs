@@ -2,7 +2,7 @@
 //! window with a labelled time axis, and the alerts with when they started and ended.
 
 use crate::domain::Ts;
-use crate::health::{Level, Probe};
+use crate::health::{Figures, History, Level, Probe, TierStatus};
 use crate::tabs::health::HealthTab;
 use crate::{text, ui::theme};
 use ratatui::Frame;
@@ -71,145 +71,167 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
         ])),
         head,
     );
-    // One panel per tier.
     let n = tab.configured.len() as u32;
     let cols = Layout::horizontal((0..n).map(|_| Constraint::Ratio(1, n))).split(panels);
     for (i, p) in tab.configured.iter().enumerate() {
-        let st = statuses.get(p);
-        let level = st.map(|s| s.level);
-        let badge = match level {
-            Some(l) => Span::styled(format!(" {} ", l.name()), level_style(l)),
-            None => Span::styled(" … ", theme::dim()),
-        };
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(level.map(level_style).unwrap_or(theme::dim()))
-            .title(Line::from(vec![Span::raw(format!(" {} ", tier_title(*p))), badge]));
-        let inner = block.inner(cols[i]);
-        f.render_widget(block, cols[i]);
-        let mut lines: Vec<Line> = Vec::new();
-        match st {
-            None => lines.push(Line::styled("waiting for the first probe…", theme::dim())),
-            Some(s) => {
-                let lat = match (s.latency_p50, s.latency_p99) {
-                    (Some(a), Some(b)) => format!("latency p50 {a:.1} ms · p99 {b:.1} ms"),
-                    _ => "latency –".into(),
-                };
-                lines.push(Line::raw(lat));
-                lines.push(Line::raw(format!("probe errors in window: {}", s.errors)));
-                let fg = &s.figures;
-                match p {
-                    Probe::Redis => {
-                        let mem = match (fg.used_memory, fg.memory_pct) {
-                            (Some(u), Some(pct)) => {
-                                format!("memory {} ({pct:.0}% of max)", text::human_bytes(u as u64))
-                            }
-                            (Some(u), None) => format!("memory {} (no maxmemory)", text::human_bytes(u as u64)),
-                            _ => "memory –".into(),
-                        };
-                        lines.push(Line::raw(mem));
-                        lines.push(Line::raw(format!(
-                            "miss rate {} · {:.0} ops/s",
-                            fg.miss_rate.map(|m| format!("{:.0}%", m * 100.0)).unwrap_or_else(|| "–".into()),
-                            fg.ops_per_sec.unwrap_or(0.0)
-                        )));
-                        lines.push(Line::raw(format!(
-                            "evicted {:.1}/s · expired {:.1}/s",
-                            fg.evicted_per_s.unwrap_or(0.0),
-                            fg.expired_per_s.unwrap_or(0.0),
-                        )));
-                        lines.push(Line::raw(format!(
-                            "keys {:.0} · clients {:.0} · slowlog {:.0}",
-                            fg.keys.unwrap_or(0.0),
-                            fg.connected_clients.unwrap_or(0.0),
-                            fg.slowlog_len.unwrap_or(0.0)
-                        )));
-                        let (b, r) = (fg.blocked_clients.unwrap_or(0.0), fg.rejected_connections.unwrap_or(0.0));
-                        if b > 0.0 || r > 0.0 {
-                            lines
-                                .push(Line::styled(format!("{b:.0} blocked · {r:.0} rejected clients"), theme::warn()));
-                        }
-                        // The memory layer's own view: which tier answered its reads.
-                        let layer = hist
-                            .samples
-                            .get(&Probe::Redis)
-                            .and_then(|q| q.back())
-                            .and_then(|s| s.redis.as_ref()?.layer);
-                        if let Some(l) = layer {
-                            let pct = |h: u64, m: u64| {
-                                if h + m == 0 {
-                                    "–".to_string()
-                                } else {
-                                    format!("{:.0}%", h as f64 * 100.0 / (h + m) as f64)
-                                }
-                            };
-                            lines.push(Line::raw(format!(
-                                "layer hits: LRU {} · Redis {} · vsearch {}",
-                                pct(l.lru_hits, l.lru_misses),
-                                pct(l.redis_hits, l.redis_misses),
-                                pct(l.vsearch_hits, l.vsearch_misses)
-                            )));
-                            let style = if l.queued > 0 { theme::warn() } else { Style::default() };
-                            lines.push(Line::styled(
-                                format!(
-                                    "layer: {} saved · {} LT reads · {} queued",
-                                    l.saved, l.long_term_reads, l.queued
-                                ),
-                                style,
-                            ));
-                        }
-                        // The newest slow-log entry, from the newest Redis sample.
-                        let newest =
-                            hist.samples.get(&Probe::Redis).and_then(|q| q.back()).and_then(|s| s.redis.as_ref());
-                        if let Some((us, cmd)) = newest.and_then(|h| h.slowlog.first()) {
-                            let line = format!("slowest recent: {:.1} ms {}", *us as f64 / 1000.0, cmd);
-                            lines.push(Line::styled(text::truncate(&line, inner.width as usize), theme::dim()));
-                        }
-                        if let Some(t) = fg.time_to_full_s {
-                            lines.push(Line::styled(
-                                format!("full in ~{}", text::human_ms((t * 1000.0) as i64)),
-                                theme::warn(),
-                            ));
-                        }
-                    }
-                    Probe::LongTerm => {
-                        if let Some(c) = fg.conversations {
-                            lines.push(Line::raw(format!("conversations {c:.0}")));
-                        }
-                        if let Some(r) = fg.own_error_rate {
-                            lines.push(Line::raw(format!("memscope's calls failing: {:.0}%", r * 100.0)));
-                        }
-                    }
-                    Probe::Vector => {
-                        lines.push(Line::raw(format!(
-                            "vectors {:.0} · {:.0} namespaces · dim {}",
-                            fg.vectors.unwrap_or(0.0),
-                            fg.namespaces.unwrap_or(0.0),
-                            fg.dimension.map(|d| format!("{d:.0}")).unwrap_or_else(|| "?".into())
-                        )));
-                        if let Some(fl) = fg.fullness {
-                            lines.push(Line::raw(format!("index fullness {:.0}%", fl * 100.0)));
-                        }
-                    }
-                    Probe::Embedder => lines.push(Line::raw("one-word embedding round trip")),
-                }
-                if let Some(e) = &s.last_error {
-                    lines.push(Line::styled(
-                        text::truncate(&text::sanitize_str(e), inner.width as usize),
-                        theme::error(),
-                    ));
-                }
-            }
-        }
-        f.render_widget(Paragraph::new(lines), inner);
+        render_panel(f, cols[i], p, statuses.get(p), hist);
     }
-    // Charts: latency per tier; Redis miss rate and memory.
     let [lat_area, redis_area, size_area] =
         Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(30), Constraint::Percentage(30)])
             .areas(charts);
-    let newest = hist.samples.values().filter_map(|q| q.back()).map(|s| s.mono_ms).max().unwrap_or(0);
-    let w = (tab.window_s * 1000) as f64;
-    let x = |ms: u64| -((newest.saturating_sub(ms)) as f64) / 1000.0;
+    let win = Window {
+        newest: hist.samples.values().filter_map(|q| q.back()).map(|s| s.mono_ms).max().unwrap_or(0),
+        w_ms: (tab.window_s * 1000) as f64,
+        span: tab.window_s as f64,
+    };
+    render_latency(f, lat_area, tab, hist, &win);
+    render_redis_chart(f, redis_area, tab, hist, &win);
+    render_sizes(f, size_area, tab, hist, &win);
+    render_alerts(f, alerts, hist);
+}
+
+/// One tier's panel: its level, latency, probe errors and the figures of its kind.
+fn render_panel(f: &mut Frame, area: Rect, p: &Probe, st: Option<&TierStatus>, hist: &History) {
+    let level = st.map(|s| s.level);
+    let badge = match level {
+        Some(l) => Span::styled(format!(" {} ", l.name()), level_style(l)),
+        None => Span::styled(" … ", theme::dim()),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(level.map(level_style).unwrap_or(theme::dim()))
+        .title(Line::from(vec![Span::raw(format!(" {} ", tier_title(*p))), badge]));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let mut lines: Vec<Line> = Vec::new();
+    match st {
+        None => lines.push(Line::styled("waiting for the first probe…", theme::dim())),
+        Some(s) => {
+            let lat = match (s.latency_p50, s.latency_p99) {
+                (Some(a), Some(b)) => format!("latency p50 {a:.1} ms · p99 {b:.1} ms"),
+                _ => "latency –".into(),
+            };
+            lines.push(Line::raw(lat));
+            lines.push(Line::raw(format!("probe errors in window: {}", s.errors)));
+            let fg = &s.figures;
+            match p {
+                Probe::Redis => redis_lines(&mut lines, fg, hist, inner.width as usize),
+                Probe::LongTerm => {
+                    if let Some(c) = fg.conversations {
+                        lines.push(Line::raw(format!("conversations {c:.0}")));
+                    }
+                    if let Some(r) = fg.own_error_rate {
+                        lines.push(Line::raw(format!("memscope's calls failing: {:.0}%", r * 100.0)));
+                    }
+                }
+                Probe::Vector => {
+                    lines.push(Line::raw(format!(
+                        "vectors {:.0} · {:.0} namespaces · dim {}",
+                        fg.vectors.unwrap_or(0.0),
+                        fg.namespaces.unwrap_or(0.0),
+                        fg.dimension.map(|d| format!("{d:.0}")).unwrap_or_else(|| "?".into())
+                    )));
+                    if let Some(fl) = fg.fullness {
+                        lines.push(Line::raw(format!("index fullness {:.0}%", fl * 100.0)));
+                    }
+                }
+                Probe::Embedder => lines.push(Line::raw("one-word embedding round trip")),
+            }
+            if let Some(e) = &s.last_error {
+                lines.push(Line::styled(text::truncate(&text::sanitize_str(e), inner.width as usize), theme::error()));
+            }
+        }
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The Redis panel's figures, the memory layer's own view, and the newest slow command.
+fn redis_lines(lines: &mut Vec<Line<'static>>, fg: &Figures, hist: &History, width: usize) {
+    let mem = match (fg.used_memory, fg.memory_pct) {
+        (Some(u), Some(pct)) => {
+            format!("memory {} ({pct:.0}% of max)", text::human_bytes(u as u64))
+        }
+        (Some(u), None) => format!("memory {} (no maxmemory)", text::human_bytes(u as u64)),
+        _ => "memory –".into(),
+    };
+    lines.push(Line::raw(mem));
+    lines.push(Line::raw(format!(
+        "miss rate {} · {:.0} ops/s",
+        fg.miss_rate.map(|m| format!("{:.0}%", m * 100.0)).unwrap_or_else(|| "–".into()),
+        fg.ops_per_sec.unwrap_or(0.0)
+    )));
+    lines.push(Line::raw(format!(
+        "evicted {:.1}/s · expired {:.1}/s",
+        fg.evicted_per_s.unwrap_or(0.0),
+        fg.expired_per_s.unwrap_or(0.0),
+    )));
+    lines.push(Line::raw(format!(
+        "keys {:.0} · clients {:.0} · slowlog {:.0}",
+        fg.keys.unwrap_or(0.0),
+        fg.connected_clients.unwrap_or(0.0),
+        fg.slowlog_len.unwrap_or(0.0)
+    )));
+    let (b, r) = (fg.blocked_clients.unwrap_or(0.0), fg.rejected_connections.unwrap_or(0.0));
+    if b > 0.0 || r > 0.0 {
+        lines.push(Line::styled(format!("{b:.0} blocked · {r:.0} rejected clients"), theme::warn()));
+    }
+    // The memory layer's own view: which tier answered its reads.
+    let layer = hist.samples.get(&Probe::Redis).and_then(|q| q.back()).and_then(|s| s.redis.as_ref()?.layer);
+    if let Some(l) = layer {
+        let pct = |h: u64, m: u64| {
+            if h + m == 0 { "–".to_string() } else { format!("{:.0}%", h as f64 * 100.0 / (h + m) as f64) }
+        };
+        lines.push(Line::raw(format!(
+            "layer hits: LRU {} · Redis {} · vsearch {}",
+            pct(l.lru_hits, l.lru_misses),
+            pct(l.redis_hits, l.redis_misses),
+            pct(l.vsearch_hits, l.vsearch_misses)
+        )));
+        let style = if l.queued > 0 { theme::warn() } else { Style::default() };
+        lines.push(Line::styled(
+            format!("layer: {} saved · {} LT reads · {} queued", l.saved, l.long_term_reads, l.queued),
+            style,
+        ));
+    }
+    // The newest slow-log entry, from the newest Redis sample.
+    let newest = hist.samples.get(&Probe::Redis).and_then(|q| q.back()).and_then(|s| s.redis.as_ref());
+    if let Some((us, cmd)) = newest.and_then(|h| h.slowlog.first()) {
+        let line = format!("slowest recent: {:.1} ms {}", *us as f64 / 1000.0, cmd);
+        lines.push(Line::styled(text::truncate(&line, width), theme::dim()));
+    }
+    if let Some(t) = fg.time_to_full_s {
+        lines.push(Line::styled(format!("full in ~{}", text::human_ms((t * 1000.0) as i64)), theme::warn()));
+    }
+}
+
+/// The chart window: x in seconds before the newest sample (0 = now, -span = the window's start).
+struct Window {
+    newest: u64,
+    w_ms: f64,
+    span: f64,
+}
+
+impl Window {
+    fn x(&self, ms: u64) -> f64 {
+        -((self.newest.saturating_sub(ms)) as f64) / 1000.0
+    }
+    fn holds(&self, ms: u64) -> bool {
+        (self.newest.saturating_sub(ms) as f64) <= self.w_ms
+    }
+}
+
+/// The time axis: the window's start, its middle, now.
+fn xlabels(window_s: u64) -> Vec<Span<'static>> {
+    let ago = |secs: u64| match (secs / 60, secs % 60) {
+        (m, 0) => format!("-{m}m"),
+        (0, s) => format!("-{s}s"),
+        (m, s) => format!("-{m}m{s:02}s"),
+    };
+    vec![Span::raw(ago(window_s)), Span::raw(ago(window_s / 2)), Span::raw("now")]
+}
+
+/// Latency per tier over the window.
+fn render_latency(f: &mut Frame, lat_area: Rect, tab: &HealthTab, hist: &History, win: &Window) {
     let colors = [Color::Cyan, Color::Green, Color::Magenta, Color::Yellow];
     let series: Vec<(Probe, Vec<(f64, f64)>)> = tab
         .configured
@@ -220,18 +242,17 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
                 .get(p)
                 .map(|q| {
                     q.iter()
-                        .filter(|s| (newest.saturating_sub(s.mono_ms) as f64) <= w)
-                        .filter_map(|s| s.latency_ms.map(|l| (x(s.mono_ms), l)))
+                        .filter(|s| win.holds(s.mono_ms))
+                        .filter_map(|s| s.latency_ms.map(|l| (win.x(s.mono_ms), l)))
                         .collect()
                 })
                 .unwrap_or_default();
             (*p, pts)
         })
         .collect();
-    let span = tab.window_s as f64;
     let buckets = lat_area.width.saturating_sub(8) as usize * 2;
     let series: Vec<(Probe, Vec<(f64, f64)>)> =
-        series.into_iter().map(|(p, v)| (p, decimate(v, -span, 0.0, buckets))).collect();
+        series.into_iter().map(|(p, v)| (p, decimate(v, -win.span, 0.0, buckets))).collect();
     let max_lat = series.iter().flat_map(|(_, v)| v.iter().map(|p| p.1)).fold(1.0f64, f64::max);
     let datasets: Vec<Dataset> = series
         .iter()
@@ -245,16 +266,10 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
                 .data(pts)
         })
         .collect();
-    let ago = |secs: u64| match (secs / 60, secs % 60) {
-        (m, 0) => format!("-{m}m"),
-        (0, s) => format!("-{s}s"),
-        (m, s) => format!("-{m}m{s:02}s"),
-    };
-    let xlabels = vec![Span::raw(ago(tab.window_s)), Span::raw(ago(tab.window_s / 2)), Span::raw("now")];
     f.render_widget(
         Chart::new(datasets)
             .block(Block::default().borders(Borders::ALL).title(" latency (ms) "))
-            .x_axis(Axis::default().bounds([-span, 0.0]).labels(xlabels.clone()).style(theme::dim()))
+            .x_axis(Axis::default().bounds([-win.span, 0.0]).labels(xlabels(tab.window_s)).style(theme::dim()))
             .y_axis(
                 Axis::default()
                     .bounds([0.0, max_lat * 1.1])
@@ -263,19 +278,22 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
             ),
         lat_area,
     );
+}
+
+/// Redis over the window: the miss rate from consecutive samples, and memory.
+fn render_redis_chart(f: &mut Frame, redis_area: Rect, tab: &HealthTab, hist: &History, win: &Window) {
     // Redis: miss rate over time, from consecutive samples.
     let mut miss: Vec<(f64, f64)> = Vec::new();
     let mut mem: Vec<(f64, f64)> = Vec::new();
     let mut mem_of_max = false;
     if let Some(q) = hist.samples.get(&Probe::Redis) {
-        let v: Vec<_> =
-            q.iter().filter(|s| s.redis.is_some() && (newest.saturating_sub(s.mono_ms) as f64) <= w).collect();
+        let v: Vec<_> = q.iter().filter(|s| s.redis.is_some() && win.holds(s.mono_ms)).collect();
         for pair in v.windows(2) {
             let (a, b) = (pair[0], pair[1]);
             let (Some(ha), Some(hb)) = (&a.redis, &b.redis) else { continue };
             let secs = (b.mono_ms.saturating_sub(a.mono_ms)) as f64 / 1000.0;
             if let (Some(m), _, _, _) = crate::health::redis_interval(ha, hb, secs) {
-                miss.push((x(b.mono_ms), m * 100.0));
+                miss.push((win.x(b.mono_ms), m * 100.0));
             }
         }
         // Memory as % of maxmemory (what the Redis panel says) when the server has a limit,
@@ -289,7 +307,7 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
         };
         mem = v
             .iter()
-            .filter_map(|s| s.redis.as_ref().map(|h| (x(s.mono_ms), h.used_memory as f64 * 100.0 / denom.max(1.0))))
+            .filter_map(|s| s.redis.as_ref().map(|h| (win.x(s.mono_ms), h.used_memory as f64 * 100.0 / denom.max(1.0))))
             .collect();
     }
     let ds = vec![
@@ -319,27 +337,28 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
                 ),
                 Span::raw(" "),
             ])))
-            .x_axis(Axis::default().bounds([-span, 0.0]).labels(xlabels).style(theme::dim()))
+            .x_axis(Axis::default().bounds([-win.span, 0.0]).labels(xlabels(tab.window_s)).style(theme::dim()))
             .y_axis(
                 Axis::default().bounds([0.0, 100.0]).labels(vec![Span::raw("0"), Span::raw("100")]).style(theme::dim()),
             ),
         redis_area,
     );
+}
+
+/// ops/s and sizes (Redis keys, conversations, vectors), each scaled to its own peak.
+fn render_sizes(f: &mut Frame, size_area: Rect, tab: &HealthTab, hist: &History, win: &Window) {
     // ops/s and sizes (Redis keys, conversations, vectors), each scaled to its own peak.
     let series_of = |p: Probe, f: &dyn Fn(&crate::health::Sample) -> Option<f64>| -> (Vec<(f64, f64)>, f64) {
         let pts: Vec<(f64, f64)> = hist
             .samples
             .get(&p)
             .map(|q| {
-                q.iter()
-                    .filter(|s| (newest.saturating_sub(s.mono_ms) as f64) <= w)
-                    .filter_map(|s| f(s).map(|v| (x(s.mono_ms), v)))
-                    .collect()
+                q.iter().filter(|s| win.holds(s.mono_ms)).filter_map(|s| f(s).map(|v| (win.x(s.mono_ms), v))).collect()
             })
             .unwrap_or_default();
         let peak = pts.iter().map(|p| p.1).fold(0.0f64, f64::max);
         let scaled = pts.into_iter().map(|(x, y)| (x, if peak > 0.0 { y * 100.0 / peak } else { 0.0 })).collect();
-        (decimate(scaled, -span, 0.0, size_area.width.saturating_sub(8) as usize * 2), peak)
+        (decimate(scaled, -win.span, 0.0, size_area.width.saturating_sub(8) as usize * 2), peak)
     };
     let (ops, ops_peak) = series_of(Probe::Redis, &|s| s.redis.as_ref().map(|h| h.ops_per_sec));
     let (keys, keys_peak) =
@@ -388,7 +407,7 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
             ])))
             .x_axis(
                 Axis::default()
-                    .bounds([-span, 0.0])
+                    .bounds([-win.span, 0.0])
                     .labels(vec![Span::raw(format!("-{}m", tab.window_s / 60)), Span::raw("now")])
                     .style(theme::dim()),
             )
@@ -397,6 +416,10 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
             ),
         size_area,
     );
+}
+
+/// The alerts, newest first, with when they started and ended.
+fn render_alerts(f: &mut Frame, alerts: Rect, hist: &History) {
     // Alerts, newest first.
     let block = Block::default().borders(Borders::ALL).title(" alerts ");
     let inner = block.inner(alerts);
