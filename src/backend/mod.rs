@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::domain::{ConnState, ScanBatch, Tier};
 use crate::error::StoreError;
+use crate::health::Probe;
 use crate::message::LtReply;
 use crate::message::{BackendEvent, Command, LayerReply, RequestId, Slot};
 use crate::store::{KeyStore, LongTermStore};
@@ -11,6 +12,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::AbortHandle;
+
+mod poller;
 
 /// Reports a tier's connection state, once per change.
 #[derive(Clone)]
@@ -268,8 +271,6 @@ impl Backend {
     /// The health poller: every interval, one probe task per configured tier (a tier that
     /// hangs never holds up the others); heavy probes on their own, slower interval.
     fn start_poller(&mut self) {
-        use crate::health::{Probe, Sample};
-        let hc = self.cfg.health.clone();
         let probes: Vec<Probe> = [
             (Probe::Redis, self.cfg.redis.is_some()),
             (Probe::LongTerm, self.cfg.long_term.is_some()),
@@ -283,158 +284,26 @@ impl Backend {
         if probes.is_empty() {
             return;
         }
-        let redis = self.redis_shared.clone();
-        let lt = self.long_term.clone();
-        let vec = self.vector.clone();
-        let trackers = [
-            (Probe::Redis, self.redis_conn.clone()),
-            (Probe::LongTerm, self.lt_conn.clone()),
-            (Probe::Vector, self.vec_conn.clone()),
-        ];
-        let tx = self.tx.clone();
-        // `--record`: the poller appends each sample (never the UI thread).
-        let recorder: Option<Arc<Mutex<std::fs::File>>> = hc.record.as_ref().and_then(|p| {
-            std::fs::OpenOptions::new().create(true).append(true).open(p).ok().map(|f| Arc::new(Mutex::new(f)))
+        let config = self.cfg.health.clone();
+        let recorder = config
+            .record
+            .as_ref()
+            .and_then(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).ok().map(Mutex::new));
+        let poller = Arc::new(poller::Poller {
+            probes,
+            config,
+            redis: self.redis_shared.clone(),
+            long_term: self.long_term.clone(),
+            vector: self.vector.clone(),
+            trackers: [
+                (Probe::Redis, self.redis_conn.clone()),
+                (Probe::LongTerm, self.lt_conn.clone()),
+                (Probe::Vector, self.vec_conn.clone()),
+            ],
+            tx: self.tx.clone(),
+            recorder,
         });
-        let h = tokio::spawn(async move {
-            let start = std::time::Instant::now();
-            let mut tick = tokio::time::interval(std::time::Duration::from_millis(hc.interval_ms));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            let busy: Arc<Mutex<std::collections::HashSet<Probe>>> = Default::default();
-            let mut last_heavy: Option<std::time::Instant> = None;
-            loop {
-                tick.tick().await;
-                let heavy = last_heavy.is_none_or(|t| t.elapsed().as_millis() as u64 >= hc.heavy_interval_ms);
-                if heavy {
-                    last_heavy = Some(std::time::Instant::now());
-                }
-                for &p in &probes {
-                    if busy.lock().map(|mut b| !b.insert(p)).unwrap_or(true) {
-                        continue; // the previous probe of this tier has not answered yet
-                    }
-                    let (redis, lt, vec, tx, busy) = (redis.clone(), lt.clone(), vec.clone(), tx.clone(), busy.clone());
-                    let recorder = recorder.clone();
-                    let tracker = trackers.iter().find(|(q, _)| *q == p).map(|(_, t)| t.clone());
-                    // Still connecting at start-up: not a failure yet, no sample.
-                    let connecting = |t: &ConnTracker| {
-                        t.last.lock().map(|l| matches!(*l, Some(ConnState::Connecting))).unwrap_or(false)
-                    };
-                    let not_ready = match p {
-                        Probe::LongTerm => lt.lock().map(|g| g.is_none()).unwrap_or(true),
-                        Probe::Vector | Probe::Embedder => vec.lock().map(|g| g.is_none()).unwrap_or(true),
-                        Probe::Redis => false,
-                    };
-                    let tracker_for_state = match p {
-                        Probe::Embedder => trackers.iter().find(|(q, _)| *q == Probe::Vector).map(|(_, t)| t.clone()),
-                        _ => tracker.clone(),
-                    };
-                    if not_ready && tracker_for_state.as_ref().is_some_and(connecting) {
-                        if let Ok(mut b) = busy.lock() {
-                            b.remove(&p);
-                        }
-                        continue;
-                    }
-                    // Not connected because connecting failed: the sample says why (the connect
-                    // loop's error), not "still connecting".
-                    let not_ready_reason =
-                        if not_ready { tracker_for_state.as_ref().and_then(|t| t.down_reason()) } else { None };
-                    tokio::spawn(async move {
-                        let mono_ms = start.elapsed().as_millis() as u64;
-                        let wall_secs = std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .map(|d| d.as_secs() as i64)
-                            .unwrap_or(0);
-                        let (calls, errors) = tracker.as_ref().map(|t| t.counts()).unwrap_or((0, 0));
-                        let own_ms = tracker.as_ref().map(|t| t.take_durations()).unwrap_or_default();
-                        let mut s = Sample {
-                            probe: p,
-                            mono_ms,
-                            wall_secs,
-                            error: None,
-                            latency_ms: None,
-                            redis: None,
-                            documents: None,
-                            vectors: None,
-                            calls,
-                            errors,
-                            own_ms,
-                        };
-                        let t0 = std::time::Instant::now();
-                        let r: Result<(), StoreError> = async {
-                            match p {
-                                Probe::Redis => {
-                                    let store = redis
-                                        .lock()
-                                        .ok()
-                                        .and_then(|g| g.clone())
-                                        .ok_or_else(|| StoreError::Unreachable("not connected".into()))?;
-                                    let mut h = store.health().await?;
-                                    h.layer = crate::memory::process_stats();
-                                    s.latency_ms = Some(h.ping_ms);
-                                    s.redis = Some(h);
-                                }
-                                Probe::LongTerm => {
-                                    let store = lt
-                                        .lock()
-                                        .ok()
-                                        .and_then(|g| g.clone())
-                                        .ok_or_else(|| not_connected(&not_ready_reason, "connecting"))?;
-                                    s.latency_ms = Some(store.ping().await?.as_secs_f64() * 1e3);
-                                    if heavy {
-                                        s.documents =
-                                            Some(store.count_conversations(&crate::domain::ConvFilter::All).await?);
-                                    }
-                                }
-                                Probe::Vector => {
-                                    let side = vec
-                                        .lock()
-                                        .ok()
-                                        .and_then(|g| g.clone())
-                                        .ok_or_else(|| not_connected(&not_ready_reason, "connecting"))?;
-                                    let st = side.store.stats().await?;
-                                    s.latency_ms = Some(t0.elapsed().as_secs_f64() * 1e3);
-                                    s.vectors = Some(st);
-                                }
-                                Probe::Embedder => {
-                                    let side = vec
-                                        .lock()
-                                        .ok()
-                                        .and_then(|g| g.clone())
-                                        .ok_or_else(|| not_connected(&not_ready_reason, "loading"))?;
-                                    if let Some(e) = &side.embedder {
-                                        e.embed(&["health".to_string()], crate::embed::InputType::Passage).await?;
-                                        s.latency_ms = Some(t0.elapsed().as_secs_f64() * 1e3);
-                                    }
-                                }
-                            }
-                            Ok(())
-                        }
-                        .await;
-                        // The probe's answer is the tier's state too (unless the store is not
-                        // even connected: its connect loop reports that state).
-                        if let Some(t) = &tracker
-                            && !not_ready
-                            && p != Probe::Embedder
-                        {
-                            t.observe(&r);
-                        }
-                        if let Err(e) = r {
-                            s.error = Some(e.to_string());
-                        }
-                        if let Ok(mut b) = busy.lock() {
-                            b.remove(&p);
-                        }
-                        if let Some(r) = &recorder
-                            && let Ok(mut f) = r.lock()
-                        {
-                            use std::io::Write;
-                            let _ = writeln!(f, "{}", crate::health::sample_json(&s));
-                        }
-                        let _ = tx.send(BackendEvent::Health(Box::new(s)));
-                    });
-                }
-            }
-        });
+        let h = tokio::spawn(poller.run());
         self.tasks.insert(Slot::Health, h.abort_handle());
     }
 
@@ -555,11 +424,10 @@ impl Backend {
         self.tasks.insert(slot, h.abort_handle());
     }
 
+    /// Every command is routed by name to the group that runs it: a new variant is a compile
+    /// error here, never silently handed to the wrong tier.
     fn dispatch(&mut self, cmd: Command) {
-        let slot = cmd.slot();
-        tracing::debug!(?slot, command = command_name(&cmd), "dispatch");
-        let tx = self.tx.clone();
-        let conn = self.redis_conn.clone();
+        tracing::debug!(slot = ?cmd.slot(), command = command_name(&cmd), "dispatch");
         match cmd {
             Command::Cancel(slot) => {
                 if let Some(h) = self.tasks.remove(&slot) {
@@ -572,6 +440,34 @@ impl Backend {
                     r.set_writes_allowed(on && !self.cfg.read_only);
                 }
             }
+            cmd @ (Command::SelectDb { .. }
+            | Command::Info { .. }
+            | Command::Scan { .. }
+            | Command::Meta { .. }
+            | Command::Value { .. }
+            | Command::Write { .. }) => self.redis_command(cmd),
+            cmd @ (Command::Conversations { .. }
+            | Command::CountConversations { .. }
+            | Command::Messages { .. }
+            | Command::Documents { .. }
+            | Command::Document { .. }
+            | Command::Collections { .. }
+            | Command::ListDocuments { .. }) => self.long_term_command(cmd),
+            cmd @ (Command::Search { .. } | Command::VectorStats { .. } | Command::WhyNot { .. }) => {
+                self.vector_command(cmd)
+            }
+            cmd @ (Command::TierBadges { .. } | Command::Trace { .. } | Command::Audit { .. }) => {
+                self.layer_command(cmd)
+            }
+        }
+    }
+
+    /// The Keys tab's commands, on the Redis connection.
+    fn redis_command(&mut self, cmd: Command) {
+        let tx = self.tx.clone();
+        let conn = self.redis_conn.clone();
+        let slot = cmd.slot();
+        match cmd {
             Command::SelectDb { req, db } => {
                 self.open_redis(Some(db));
                 self.run_info(req, tx, conn);
@@ -631,6 +527,29 @@ impl Backend {
                     let _ = tx.send(BackendEvent::Value(req, r));
                 });
             }
+            Command::Write { req, op } => {
+                tracing::info!(op = ?std::mem::discriminant(&op), key = %crate::text::sanitize_line(op.key()), "write requested");
+                // Defence in depth: the UI only sends writes in write mode, and the store's
+                // own guard refuses them unless write mode was armed here.
+                let store = self.redis_or_err();
+                let allowed = self.write_mode && !self.cfg.read_only;
+                self.spawn_in(Slot::Write, async move {
+                    let r = match store {
+                        Ok(_) if !allowed => Err(StoreError::ReadOnly("write".into())),
+                        Ok(s) => s.write(&op).await,
+                        Err(e) => Err(e),
+                    };
+                    conn.report(&r);
+                    let _ = tx.send(BackendEvent::Write(req, r));
+                });
+            }
+            other => unreachable!("{} is not a Redis command", command_name(&other)),
+        }
+    }
+
+    /// The Conversations tab's reads of the long-term store.
+    fn long_term_command(&mut self, cmd: Command) {
+        match cmd {
             Command::Conversations { req, filter, after, limit } => {
                 self.spawn_lt(Slot::LtList, req, move |s| async move {
                     LtReply::Conversations(match s {
@@ -687,6 +606,13 @@ impl Backend {
                     })
                 })
             }
+            other => unreachable!("{} is not a long-term command", command_name(&other)),
+        }
+    }
+
+    /// The Semantic Search tab's requests of the vector tier.
+    fn vector_command(&mut self, cmd: Command) {
+        match cmd {
             Command::Search { req, params } => self.spawn_vec(Slot::VecSearch, req, move |v| async move {
                 crate::message::VecReply::Search(match v {
                     Ok(v) => crate::search::search(v.store.as_ref(), v.embedder.as_deref(), v.dimension, &params).await,
@@ -705,6 +631,14 @@ impl Backend {
                     Err(e) => Err(e),
                 })
             }),
+            other => unreachable!("{} is not a vector command", command_name(&other)),
+        }
+    }
+
+    /// Requests of the memory layer across the tiers (badges, trace, audit).
+    fn layer_command(&mut self, cmd: Command) {
+        let tx = self.tx.clone();
+        match cmd {
             Command::TierBadges { req, conversation, ids } => {
                 let mem = self.layer();
                 self.spawn_in(Slot::Badges, async move {
@@ -769,22 +703,7 @@ impl Backend {
                     let _ = tx.send(BackendEvent::Layer(req, LayerReply::Audit(r)));
                 });
             }
-            Command::Write { req, op } => {
-                tracing::info!(op = ?std::mem::discriminant(&op), key = %crate::text::sanitize_line(op.key()), "write requested");
-                // Defence in depth: the UI only sends writes in write mode, and the store's
-                // own guard refuses them unless write mode was armed here.
-                let store = self.redis_or_err();
-                let allowed = self.write_mode && !self.cfg.read_only;
-                self.spawn_in(Slot::Write, async move {
-                    let r = match store {
-                        Ok(_) if !allowed => Err(StoreError::ReadOnly("write".into())),
-                        Ok(s) => s.write(&op).await,
-                        Err(e) => Err(e),
-                    };
-                    conn.report(&r);
-                    let _ = tx.send(BackendEvent::Write(req, r));
-                });
-            }
+            other => unreachable!("{} is not a layer command", command_name(&other)),
         }
     }
 

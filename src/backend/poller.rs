@@ -1,0 +1,189 @@
+//! The Health tab's poller: one probe per configured tier every `interval_ms` (the heavy
+//! figures every `heavy_interval_ms`), never two probes of one tier at once, each sample sent
+//! to the UI (and appended to `--record`'s file).
+
+use super::{ConnTracker, not_connected};
+use crate::config::HealthConfig;
+use crate::domain::ConnState;
+use crate::error::StoreError;
+use crate::health::{Probe, Sample};
+use crate::message::BackendEvent;
+use crate::store::{KeyStore, LongTermStore};
+use crate::tiers::VectorTier;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::mpsc::UnboundedSender;
+
+type Shared<T> = Arc<Mutex<Option<T>>>;
+
+/// What the probes read: the backend's shared connections and state trackers.
+pub(super) struct Poller {
+    pub probes: Vec<Probe>,
+    pub config: HealthConfig,
+    pub redis: Shared<Arc<dyn KeyStore>>,
+    pub long_term: Shared<Arc<dyn LongTermStore>>,
+    pub vector: Shared<VectorTier>,
+    pub trackers: [(Probe, ConnTracker); 3],
+    pub tx: UnboundedSender<BackendEvent>,
+    /// `--record`: the poller appends each sample (never the UI thread).
+    pub recorder: Option<Mutex<std::fs::File>>,
+}
+
+/// Whether a tier's store is connected, and if not, why.
+enum Readiness {
+    Ready,
+    /// Still connecting at start-up: not a failure yet, no sample.
+    Connecting,
+    /// Connecting failed: the sample says why (the connect loop's error).
+    NotConnected(Option<String>),
+}
+
+impl Poller {
+    /// Probe every tier on the interval until the task is aborted.
+    pub async fn run(self: Arc<Self>) {
+        let start = Instant::now();
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(self.config.interval_ms));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let busy: Arc<Mutex<HashSet<Probe>>> = Default::default();
+        let mut last_heavy: Option<Instant> = None;
+        loop {
+            tick.tick().await;
+            let heavy = last_heavy.is_none_or(|t| t.elapsed().as_millis() as u64 >= self.config.heavy_interval_ms);
+            if heavy {
+                last_heavy = Some(Instant::now());
+            }
+            for &p in &self.probes {
+                if busy.lock().map(|mut b| !b.insert(p)).unwrap_or(true) {
+                    continue; // the previous probe of this tier has not answered yet
+                }
+                let readiness = self.readiness(p);
+                if matches!(readiness, Readiness::Connecting) {
+                    busy.lock().map(|mut b| b.remove(&p)).ok();
+                    continue;
+                }
+                let (me, busy) = (self.clone(), busy.clone());
+                tokio::spawn(async move {
+                    let s = me.probe(p, heavy, readiness, start).await;
+                    busy.lock().map(|mut b| b.remove(&p)).ok();
+                    me.record(&s);
+                    let _ = me.tx.send(BackendEvent::Health(Box::new(s)));
+                });
+            }
+        }
+    }
+
+    fn tracker(&self, p: Probe) -> Option<&ConnTracker> {
+        self.trackers.iter().find(|(q, _)| *q == p).map(|(_, t)| t)
+    }
+
+    fn readiness(&self, p: Probe) -> Readiness {
+        let connected = match p {
+            Probe::LongTerm => self.long_term.lock().map(|g| g.is_some()).unwrap_or(false),
+            Probe::Vector | Probe::Embedder => self.vector.lock().map(|g| g.is_some()).unwrap_or(false),
+            Probe::Redis => true,
+        };
+        if connected {
+            return Readiness::Ready;
+        }
+        // The embedder is loaded with the vector tier: its state is the vector tier's.
+        let state_of = self.tracker(if p == Probe::Embedder { Probe::Vector } else { p });
+        let connecting =
+            state_of.is_some_and(|t| t.last.lock().map(|l| matches!(*l, Some(ConnState::Connecting))).unwrap_or(false));
+        if connecting { Readiness::Connecting } else { Readiness::NotConnected(state_of.and_then(|t| t.down_reason())) }
+    }
+
+    /// One probe of one tier: its sample, with memscope's own calls since the last one.
+    async fn probe(&self, p: Probe, heavy: bool, readiness: Readiness, start: Instant) -> Sample {
+        let tracker = self.tracker(p);
+        let (calls, errors) = tracker.map(|t| t.counts()).unwrap_or((0, 0));
+        let mut s = Sample {
+            probe: p,
+            mono_ms: start.elapsed().as_millis() as u64,
+            wall_secs: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0),
+            error: None,
+            latency_ms: None,
+            redis: None,
+            documents: None,
+            vectors: None,
+            calls,
+            errors,
+            own_ms: tracker.map(|t| t.take_durations()).unwrap_or_default(),
+        };
+        let reason = match &readiness {
+            Readiness::NotConnected(r) => r.clone(),
+            _ => None,
+        };
+        let r = self.measure(p, heavy, &reason, &mut s).await;
+        // The probe's answer is the tier's state too (unless the store is not even connected:
+        // its connect loop reports that state).
+        if let Some(t) = tracker
+            && matches!(readiness, Readiness::Ready)
+            && p != Probe::Embedder
+        {
+            t.observe(&r);
+        }
+        if let Err(e) = r {
+            s.error = Some(e.to_string());
+        }
+        s
+    }
+
+    /// The tier's figures into `s`: latency always, sizes on heavy rounds.
+    async fn measure(&self, p: Probe, heavy: bool, reason: &Option<String>, s: &mut Sample) -> Result<(), StoreError> {
+        let t0 = Instant::now();
+        let vector = || self.vector.lock().ok().and_then(|g| g.clone());
+        match p {
+            Probe::Redis => {
+                let store = self
+                    .redis
+                    .lock()
+                    .ok()
+                    .and_then(|g| g.clone())
+                    .ok_or_else(|| StoreError::Unreachable("not connected".into()))?;
+                let mut h = store.health().await?;
+                h.layer = crate::memory::process_stats();
+                s.latency_ms = Some(h.ping_ms);
+                s.redis = Some(h);
+            }
+            Probe::LongTerm => {
+                let store = self
+                    .long_term
+                    .lock()
+                    .ok()
+                    .and_then(|g| g.clone())
+                    .ok_or_else(|| not_connected(reason, "connecting"))?;
+                s.latency_ms = Some(store.ping().await?.as_secs_f64() * 1e3);
+                if heavy {
+                    s.documents = Some(store.count_conversations(&crate::domain::ConvFilter::All).await?);
+                }
+            }
+            Probe::Vector => {
+                let side = vector().ok_or_else(|| not_connected(reason, "connecting"))?;
+                let st = side.store.stats().await?;
+                s.latency_ms = Some(t0.elapsed().as_secs_f64() * 1e3);
+                s.vectors = Some(st);
+            }
+            Probe::Embedder => {
+                let side = vector().ok_or_else(|| not_connected(reason, "loading"))?;
+                if let Some(e) = &side.embedder {
+                    e.embed(&["health".to_string()], crate::embed::InputType::Passage).await?;
+                    s.latency_ms = Some(t0.elapsed().as_secs_f64() * 1e3);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn record(&self, s: &Sample) {
+        if let Some(r) = &self.recorder
+            && let Ok(mut f) = r.lock()
+        {
+            use std::io::Write;
+            let _ = writeln!(f, "{}", crate::health::sample_json(s));
+        }
+    }
+}
