@@ -386,11 +386,41 @@ fn resolve(
     file_path: Option<PathBuf>,
     warnings: Vec<String>,
 ) -> Result<Config, ConfigError> {
-    let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
     let FileConfig { default_profile, mut profile, keymap } = file;
+    let name = pick_profile(path, ov, default_profile, &profile)?;
+    let p = profile.remove(&name).unwrap_or_default();
+    let redis = resolve_redis(path, &name, p.redis, ov, env)?;
+    let long_term = resolve_long_term(path, &name, p.long_term, env)?;
+    let vector = resolve_vector(path, &name, p.vector, env)?;
+    let embedding = resolve_embedding(path, &name, p.embedding, env)?;
+    let health = resolve_health(path, &name, p.health)?;
+    let memory = resolve_memory(path, &name, p.memory)?;
+    let read_only = if ov.write { false } else { p.read_only.unwrap_or(true) };
+    Ok(Config {
+        profile: name,
+        read_only,
+        redis,
+        long_term,
+        vector,
+        embedding,
+        health,
+        memory,
+        keymap,
+        searched,
+        file: file_path,
+        warnings,
+    })
+}
 
-    // Which profile: --profile, else default_profile, else "default", else the only one.
-    let name = if let Some(p) = &ov.profile {
+/// Which profile: --profile, else default_profile, else "default", else the only one.
+fn pick_profile(
+    path: &str,
+    ov: &Overrides,
+    default_profile: Option<String>,
+    profile: &BTreeMap<String, FileProfile>,
+) -> Result<String, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
+    Ok(if let Some(p) = &ov.profile {
         if !profile.contains_key(p) && !profile.is_empty() {
             return Err(invalid(format!(
                 "profile `{p}` not found; profiles: {}",
@@ -414,11 +444,19 @@ fn resolve(
             "several profiles ({}) and no default_profile: set default_profile or pass --profile",
             profile.keys().cloned().collect::<Vec<_>>().join(", ")
         )));
-    };
-    let p = profile.remove(&name).unwrap_or_default();
+    })
+}
 
-    // Redis: file, then REDIS_URL, then --redis-url.
-    let mut redis = p.redis.map(|r| -> Result<RedisConfig, ConfigError> {
+/// Redis: the file's section, then REDIS_URL, then --redis-url.
+fn resolve_redis(
+    path: &str,
+    name: &str,
+    section: Option<FileRedis>,
+    ov: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<RedisConfig>, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
+    let redis = section.map(|r| -> Result<RedisConfig, ConfigError> {
         let mut c = RedisConfig::new(r.url.unwrap_or_else(|| "redis://127.0.0.1:6379/0".into()));
         if let Some(d) = r.delimiter {
             if d.is_empty() {
@@ -447,7 +485,7 @@ fn resolve(
         c.tls_ca_file = r.tls_ca_file;
         Ok(c)
     });
-    let mut redis = redis.take().transpose()?;
+    let mut redis = redis.transpose()?;
     // Where the URL in force came from, for an error that names it.
     let mut url_source = format!("{path}: [profile.{name}.redis] url");
     for (url, source) in
@@ -474,10 +512,20 @@ fn resolve(
         });
     }
 
-    // Long-term tier.
+    Ok(redis)
+}
+
+/// The long-term tier: the file's section, else FIRESTORE_EMULATOR_HOST / GOOGLE_CLOUD_PROJECT.
+fn resolve_long_term(
+    path: &str,
+    name: &str,
+    section: Option<FileLongTerm>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<LongTermConfig>, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
     let emulator = env("FIRESTORE_EMULATOR_HOST").filter(|s| !s.is_empty());
     let gcp_project = env("GOOGLE_CLOUD_PROJECT").filter(|s| !s.is_empty());
-    let long_term = match p.long_term {
+    Ok(match section {
         Some(lt) => match lt.backend.as_deref().unwrap_or("firestore") {
             "firestore" => Some(LongTermConfig::Firestore {
                 project_id: gcp_project.clone().or(lt.project_id).ok_or_else(|| {
@@ -501,13 +549,21 @@ fn resolve(
             emulator_host: emulator,
         }),
         None => None,
-    };
+    })
+}
 
-    // Vector tier.
+/// The vector tier: the file's section (PINECONE_* override it), else PINECONE_* alone.
+fn resolve_vector(
+    path: &str,
+    name: &str,
+    section: Option<FileVector>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<VectorConfig>, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
     let pc_key = env("PINECONE_API_KEY").filter(|s| !s.is_empty());
     let pc_index = env("PINECONE_INDEX").filter(|s| !s.is_empty());
     let pc_host = env("PINECONE_INDEX_HOST").filter(|s| !s.is_empty());
-    let vector = match p.vector {
+    Ok(match section {
         Some(v) => {
             let backend = v.backend.unwrap_or_else(|| "pinecone".into());
             if backend != "pinecone" && backend != "local" {
@@ -546,11 +602,19 @@ fn resolve(
             api_key: pc_key,
         }),
         None => None,
-    };
+    })
+}
 
-    // Embedder.
+/// The embedder: the file's section, else OPENAI_API_KEY alone.
+fn resolve_embedding(
+    path: &str,
+    name: &str,
+    section: Option<FileEmbedding>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<EmbeddingConfig>, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
     let openai_key = env("OPENAI_API_KEY").filter(|s| !s.is_empty());
-    let embedding = match p.embedding {
+    Ok(match section {
         Some(e) => {
             let provider = e.provider.unwrap_or_else(|| "openai".into());
             if !matches!(provider.as_str(), "openai" | "pinecone" | "local") {
@@ -576,10 +640,14 @@ fn resolve(
             api_key: openai_key,
         }),
         None => None,
-    };
+    })
+}
 
+/// The Health tab's intervals and alert thresholds (warn before crit, rates as fractions).
+fn resolve_health(path: &str, name: &str, section: Option<FileHealth>) -> Result<HealthConfig, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
     let mut health = HealthConfig::default();
-    if let Some(h) = p.health {
+    if let Some(h) = section {
         let t = &mut health.thresholds;
         if let Some(v) = h.interval_ms {
             health.interval_ms = v.max(100);
@@ -631,27 +699,21 @@ fn resolve(
             )));
         }
     }
-    let memory = p.memory.unwrap_or_default();
+    Ok(health)
+}
+
+/// The memory layer's rules.
+fn resolve_memory(path: &str, name: &str, section: Option<MemoryConfig>) -> Result<MemoryConfig, ConfigError> {
+    let memory = section.unwrap_or_default();
     if memory.recent_messages == 0 || memory.batch == 0 || memory.batch > 500 {
-        return Err(invalid(format!(
-            "[profile.{name}.memory] recent_messages must be ≥ 1 and batch 1…500 (Firestore's limit per commit)"
-        )));
+        return Err(ConfigError::Invalid {
+            path: path.into(),
+            message: format!(
+                "[profile.{name}.memory] recent_messages must be ≥ 1 and batch 1…500 (Firestore's limit per commit)"
+            ),
+        });
     }
-    let read_only = if ov.write { false } else { p.read_only.unwrap_or(true) };
-    Ok(Config {
-        profile: name,
-        read_only,
-        redis,
-        long_term,
-        vector,
-        embedding,
-        health,
-        memory,
-        keymap,
-        searched,
-        file: file_path,
-        warnings,
-    })
+    Ok(memory)
 }
 
 /// Query parameters that carry a secret in the URL forms redis-rs and the official clients
