@@ -891,9 +891,9 @@ async fn rekey_vectors(
 async fn orphan_keys(r: &mut Run<'_>) -> Result<(), StoreError> {
     let Some(redis) = r.mem.redis().cloned() else { return Ok(()) };
     for (pattern, kind) in [("session:*", Kind::SessionOrphan), ("conversation:*:messages", Kind::RecentOrphan)] {
-        let mut cursor = 0u64;
-        loop {
-            let (next, keys) = redis.scan_page(cursor, pattern, None, 1000).await?;
+        let mut scan = crate::store::KeyspaceScan::start(redis.clone(), pattern, None, 1000).await?;
+        while let Some(page) = scan.next_page().await {
+            let keys = page?.keys;
             r.report.scanned.keys += keys.len() as u64;
             let convs: Vec<(Key, String)> = keys
                 .into_iter()
@@ -925,10 +925,6 @@ async fn orphan_keys(r: &mut Run<'_>) -> Result<(), StoreError> {
             }
             let n = r.report.scanned.keys;
             r.tick("redis keys", n, None);
-            cursor = next;
-            if cursor == 0 {
-                break;
-            }
         }
     }
     Ok(())

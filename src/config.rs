@@ -77,6 +77,8 @@ struct FileRedis {
     timeout_ms: Option<u64>,
     scan_timeout_ms: Option<u64>,
     tls_ca_file: Option<String>,
+    mode: Option<String>,
+    read_from_replicas: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -126,6 +128,32 @@ pub struct RedisConfig {
     pub scan_timeout_ms: u64,
     /// PEM file of the CA that signed the server's certificate (rediss:// with a private CA).
     pub tls_ca_file: Option<String>,
+    /// One server, or a Redis Cluster (detected by `auto`).
+    pub mode: RedisMode,
+    /// Cluster: reads may be served by replicas (opt-in: a replica can lag).
+    pub read_from_replicas: bool,
+}
+
+/// How memscope talks to the Redis of a profile (`[profile.X.redis] mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RedisMode {
+    /// Ask the server (`INFO cluster`): a cluster node means the whole cluster.
+    #[default]
+    Auto,
+    /// The one server the URL names, even if it is a cluster node (its keys only).
+    Standalone,
+    /// A Redis Cluster seeded by the URL: every master scanned, keyed commands routed by slot.
+    Cluster,
+}
+
+impl RedisMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            RedisMode::Auto => "auto",
+            RedisMode::Standalone => "standalone",
+            RedisMode::Cluster => "cluster",
+        }
+    }
 }
 
 impl RedisConfig {
@@ -139,6 +167,8 @@ impl RedisConfig {
             timeout_ms: 2_000,
             scan_timeout_ms: 10_000,
             tls_ca_file: None,
+            mode: RedisMode::Auto,
+            read_from_replicas: false,
         }
     }
 }
@@ -483,6 +513,22 @@ fn resolve_redis(
             c.scan_timeout_ms = n.max(1);
         }
         c.tls_ca_file = r.tls_ca_file;
+        c.mode = match r.mode.as_deref() {
+            None | Some("auto") => RedisMode::Auto,
+            Some("standalone") => RedisMode::Standalone,
+            Some("cluster") => RedisMode::Cluster,
+            Some("sentinel") => {
+                return Err(invalid(format!(
+                    "[profile.{name}.redis] mode = \"sentinel\": Sentinel is not supported yet — point url at the master the Sentinel names (`memscope keys` against the Sentinel prints it)"
+                )));
+            }
+            Some(other) => {
+                return Err(invalid(format!(
+                    "[profile.{name}.redis] mode = \"{other}\": expected \"auto\", \"standalone\" or \"cluster\""
+                )));
+            }
+        };
+        c.read_from_replicas = r.read_from_replicas.unwrap_or(false);
         Ok(c)
     });
     let mut redis = redis.transpose()?;

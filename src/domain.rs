@@ -100,6 +100,15 @@ pub struct KeyMeta {
     pub memory: Option<u64>,
 }
 
+/// One server whose keys SCAN lists: the server itself (`addr` None), or one master of a
+/// Redis Cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanNode {
+    pub addr: Option<String>,
+    /// DBSIZE of the node when asked (None: it did not say).
+    pub keys: Option<u64>,
+}
+
 /// One batch of a running SCAN.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScanBatch {
@@ -111,6 +120,13 @@ pub struct ScanBatch {
     /// SCAN calls made so far.
     pub calls: u64,
     pub done: bool,
+}
+
+impl ScanBatch {
+    /// An empty batch (progress only).
+    pub fn progress(seen: u64, total: Option<u64>, calls: u64, done: bool) -> ScanBatch {
+        ScanBatch { keys: Vec::new(), seen, total, calls, done }
+    }
 }
 
 /// Where a page of a collection starts.
@@ -176,6 +192,8 @@ pub struct ValuePage {
     /// The next page, if any.
     pub next: Option<PageCursor>,
     pub body: ValueBody,
+    /// On a Redis Cluster: the key's hash slot and the master serving it.
+    pub node: Option<(u16, String)>,
 }
 
 /// What `INFO keyspace` says of one database.
@@ -205,9 +223,10 @@ pub struct ServerInfo {
 pub enum ServerMode {
     #[default]
     Standalone,
-    /// One node of a Redis Cluster: its own slots' keys only. The masters, `host:port`, this
-    /// node marked.
-    Cluster { masters: Vec<(String, bool)> },
+    /// A Redis Cluster. The masters, `host:port` (the node the URL names marked). `whole`:
+    /// memscope talks to the whole cluster (every master scanned, commands routed by slot);
+    /// false with `mode = "standalone"`: this node's own slots' keys only.
+    Cluster { masters: Vec<(String, bool)>, whole: bool },
     /// A Sentinel: it watches masters and holds no keys. (name, `host:port`) of each master.
     Sentinel { masters: Vec<(String, String)> },
 }
@@ -217,9 +236,9 @@ impl ServerMode {
     /// a standalone server.
     pub fn partial_reason(&self) -> Option<String> {
         match self {
-            ServerMode::Standalone => None,
-            ServerMode::Cluster { masters } => Some(format!(
-                "this server is one node of a Redis Cluster with {} master{} ({}): it holds only its own slots' keys, and memscope does not list whole clusters yet",
+            ServerMode::Standalone | ServerMode::Cluster { whole: true, .. } => None,
+            ServerMode::Cluster { masters, whole: false } => Some(format!(
+                "this server is one node of a Redis Cluster with {} master{} ({}): it holds only its own slots' keys, and mode = \"standalone\" keeps memscope on this node",
                 masters.len(),
                 if masters.len() == 1 { "" } else { "s" },
                 masters

@@ -771,39 +771,41 @@ async fn scan_all(
     tx: UnboundedSender<BackendEvent>,
     conn: ConnTracker,
 ) {
-    let total = store.dbsize().await;
-    conn.report(&total);
-    let total = match total {
-        Ok(t) => Some(t),
-        Err(e) if e.is_connection() => {
+    let t = std::time::Instant::now();
+    let scan = crate::store::KeyspaceScan::start(store, &pattern, type_filter.as_deref(), count).await;
+    conn.took(t);
+    conn.report(&scan);
+    let mut scan = match scan {
+        Ok(s) => s,
+        Err(e) => {
             let _ = tx.send(BackendEvent::Scan(req, Err(e)));
             return;
         }
-        Err(_) => None,
     };
-    let mut cursor = 0u64;
-    let mut seen = 0u64;
-    let mut calls = 0u64;
-    loop {
+    let total = scan.total;
+    let mut open = scan.nodes.len();
+    let (mut seen, mut calls) = (0u64, 0u64);
+    while open > 0 {
         let t = std::time::Instant::now();
-        let r = store.scan_page(cursor, &pattern, type_filter.as_deref(), count).await;
+        let Some(page) = scan.next_page().await else { break };
         conn.took(t);
-        conn.report(&r);
-        match r {
-            Ok((next, keys)) => {
+        conn.report(&page);
+        match page {
+            Ok(p) => {
                 calls += 1;
-                seen += keys.len() as u64;
-                cursor = next;
-                let done = next == 0;
+                seen += p.keys.len() as u64;
+                open -= usize::from(p.node_done);
+                let done = open == 0;
                 if done {
-                    tracing::debug!(seen, calls, "scan finished");
+                    tracing::debug!(seen, calls, nodes = scan.nodes.len(), "scan finished");
                 }
-                let batch = ScanBatch { keys, seen, total, calls, done };
-                if tx.send(BackendEvent::Scan(req, Ok(batch))).is_err() || done {
+                let batch = ScanBatch { keys: p.keys, seen, total, calls, done };
+                if tx.send(BackendEvent::Scan(req, Ok(batch))).is_err() {
                     return;
                 }
             }
             Err(e) => {
+                // What was listed stays on screen; the error says which node stopped.
                 tracing::warn!(error = %e, seen, calls, "scan failed");
                 let _ = tx.send(BackendEvent::Scan(req, Err(e)));
                 return;

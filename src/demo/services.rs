@@ -211,6 +211,96 @@ impl Drop for PrivateRedis {
     }
 }
 
+/// A Redis Cluster this process started: `masters` masters with `replicas` replicas each, on
+/// free loopback ports (each below 55536, its bus port free too), built with
+/// `redis-cli --cluster create`; stopped when dropped.
+pub struct PrivateCluster {
+    pub nodes: Vec<PrivateRedis>,
+}
+
+impl PrivateCluster {
+    pub fn start(masters: usize, replicas: usize) -> Result<PrivateCluster, DemoError> {
+        let n = masters * (1 + replicas);
+        let nodes = (0..n)
+            .map(|_| {
+                PrivateRedis::start(&[
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-node-timeout",
+                    "1500",
+                    "--cluster-require-full-coverage",
+                    "no",
+                    // A replica may take over however long it was cut off (tests kill masters
+                    // seconds after the cluster is built).
+                    "--cluster-replica-validity-factor",
+                    "0",
+                ])
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let cli = std::env::var_os("PATH")
+            .and_then(|p| std::env::split_paths(&p).map(|d| d.join("redis-cli")).find(|p| p.is_file()))
+            .ok_or_else(|| {
+                DemoError::Start(
+                    "redis-cli was not found (it comes with redis-server: apt-get install redis-tools)".into(),
+                )
+            })?;
+        let out = Command::new(cli)
+            .arg("--cluster")
+            .arg("create")
+            .args(nodes.iter().map(|r| format!("127.0.0.1:{}", r.port())))
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| DemoError::Start(format!("redis-cli --cluster create: {e}")))?;
+        if !out.status.success() {
+            return Err(DemoError::Start(format!(
+                "redis-cli --cluster create failed: {}",
+                String::from_utf8_lossy(&out.stdout).lines().rev().take(3).collect::<Vec<_>>().join(" / ")
+            )));
+        }
+        let c = PrivateCluster { nodes };
+        c.wait_ok(Duration::from_secs(20))?;
+        Ok(c)
+    }
+
+    /// Wait until every running node says `cluster_state:ok` and sees every other node.
+    pub fn wait_ok(&self, within: Duration) -> Result<(), DemoError> {
+        let deadline = Instant::now() + within;
+        loop {
+            let ok = self.nodes.iter().filter(|r| r.child.is_some()).all(|r| {
+                let info = cluster_info(r.port());
+                info.contains("cluster_state:ok") && info.contains("cluster_slots_assigned:16384")
+            });
+            if ok {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(DemoError::Start("the cluster did not reach cluster_state:ok".into()));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The seed URL (the first node).
+    pub fn url(&self) -> String {
+        self.nodes[0].url()
+    }
+}
+
+/// `CLUSTER INFO` of a node, or "" if it does not answer.
+fn cluster_info(port: u16) -> String {
+    let Ok(mut s) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)) else {
+        return String::new();
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    if s.write_all(b"CLUSTER INFO\r\n").is_err() {
+        return String::new();
+    }
+    let mut buf = vec![0u8; 4096];
+    let n = s.read(&mut buf).unwrap_or(0);
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
 /// The Firestore emulator's launcher: MEMSCOPE_FIRESTORE_EMULATOR, else the Cloud SDK's.
 pub fn emulator_command() -> Option<String> {
     if let Ok(p) = std::env::var("MEMSCOPE_FIRESTORE_EMULATOR")

@@ -81,7 +81,12 @@ pub async fn keys(
             "--type {t:?}: not a Redis type (string, list, hash, set, zset, stream, or a module type's 9-character name such as ReJSON-RL)"
         )));
     }
-    let store = crate::tiers::redis(cfg, None)?;
+    // --node-only: this server alone, even when it is a cluster node.
+    let mut cfg = cfg.clone();
+    if node_only && let Some(r) = &mut cfg.redis {
+        r.mode = crate::config::RedisMode::Standalone;
+    }
+    let store = crate::tiers::redis(&cfg, None)?;
     // A Sentinel holds no keys, a cluster node only its slots': never list either as the whole.
     let info = store.server_info().await?;
     let partial = match (&info.mode, info.mode.partial_reason()) {
@@ -89,17 +94,25 @@ pub async fn keys(
         (ServerMode::Cluster { .. }, Some(why)) if node_only => Some(why),
         (ServerMode::Cluster { .. }, Some(why)) => {
             return Err(HeadlessError::Usage(format!(
-                "{why}.\nTo list this node's keys anyway, add --node-only; or run memscope keys against each master."
+                "{why}.\nTo list the whole cluster, set mode = \"auto\" (the default) or \"cluster\"; to list this node's keys only, add --node-only."
             )));
         }
         (_, Some(why)) => return Err(HeadlessError::Usage(why)),
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut cursor = 0u64;
+    let mut scan = crate::store::KeyspaceScan::start(store.clone(), pattern, key_type, rc.scan_count.max(1000)).await?;
     let mut n = 0u64;
-    loop {
-        let (next, keys) = store.scan_page(cursor, pattern, key_type, rc.scan_count.max(1000)).await?;
+    while let Some(page) = scan.next_page().await {
+        let keys = match page {
+            Ok(p) => p.keys,
+            Err(e) => {
+                // The keys already written stand; the error says which node stopped, and the
+                // exit status says the listing is incomplete.
+                let _ = out.flush();
+                return Err(e.into());
+            }
+        };
         let metas = if long { Some(store.meta(&keys).await?) } else { None };
         for (i, k) in keys.iter().enumerate() {
             let m = metas.as_ref().and_then(|m| m.get(i)).map(|(_, m)| m);
@@ -111,10 +124,6 @@ pub async fn keys(
             }
         }
         n += keys.len() as u64;
-        cursor = next;
-        if cursor == 0 {
-            break;
-        }
     }
     let r = match out.flush() {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),

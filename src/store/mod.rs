@@ -5,12 +5,14 @@ pub mod firestore;
 pub mod local_vectors;
 pub mod pinecone;
 pub mod redis;
+pub mod redis_cluster;
 pub mod sqlite;
 
 use crate::domain::{
     ConvFilter, Conversation, Cursor, Document, FsValue, Key, KeyMeta, Message, Page, PageCursor, RunPos, ServerInfo,
     ValuePage, WriteOp,
 };
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::error::StoreError;
@@ -22,9 +24,14 @@ pub trait KeyStore: Send + Sync {
     fn describe(&self) -> String;
     async fn ping(&self) -> Result<Duration, StoreError>;
     async fn dbsize(&self) -> Result<u64, StoreError>;
-    /// One SCAN call: next cursor (0 when done) and the keys it returned.
+    /// The servers whose keys make up the keyspace, each with its DBSIZE: this server, or
+    /// every master of a Redis Cluster (each scanned with its own cursor).
+    async fn scan_nodes(&self) -> Result<Vec<crate::domain::ScanNode>, StoreError>;
+    /// One SCAN call on `node` (an address from `scan_nodes`; None: this server): next cursor
+    /// (0 when done) and the keys it returned.
     async fn scan_page(
         &self,
+        node: Option<&str>,
         cursor: u64,
         pattern: &str,
         type_filter: Option<&str>,
@@ -267,4 +274,90 @@ pub(crate) fn merge_runs(runs: Vec<Vec<Message>>, prev: &[RunPos; 3], limit: usi
         pos[i].done |= !full[i] && h.peek().is_none();
     }
     (items, pos)
+}
+
+/// One page of a keyspace scan.
+#[derive(Debug)]
+pub struct ScanPage {
+    /// Index in [`KeyspaceScan::nodes`].
+    pub node: usize,
+    pub keys: Vec<crate::domain::Key>,
+    /// The node's cursor came back to 0: its keys are all listed.
+    pub node_done: bool,
+}
+
+/// Every key of the keyspace, streamed: each node of [`KeyStore::scan_nodes`] (the server, or
+/// every master of a cluster) scanned with its own cursor, all nodes at once. Pages come in a
+/// bounded queue (a slow reader slows the scan, memory stays flat). A node that fails ends with
+/// an error naming it; the others keep going.
+pub struct KeyspaceScan {
+    pub nodes: Vec<crate::domain::ScanNode>,
+    /// Sum of the nodes' DBSIZE when every node said.
+    pub total: Option<u64>,
+    rx: tokio::sync::mpsc::Receiver<Result<ScanPage, StoreError>>,
+    tasks: Vec<tokio::task::AbortHandle>,
+}
+
+impl KeyspaceScan {
+    pub async fn start(
+        store: Arc<dyn KeyStore>,
+        pattern: &str,
+        type_filter: Option<&str>,
+        count: u32,
+    ) -> Result<KeyspaceScan, StoreError> {
+        let nodes = store.scan_nodes().await?;
+        let total = nodes.iter().map(|n| n.keys).sum::<Option<u64>>();
+        let (tx, rx) = tokio::sync::mpsc::channel(2 * nodes.len().max(1));
+        let mut tasks = Vec::new();
+        for (i, node) in nodes.iter().enumerate() {
+            let (store, tx, addr) = (store.clone(), tx.clone(), node.addr.clone());
+            let (pattern, type_filter) = (pattern.to_string(), type_filter.map(str::to_string));
+            let h = tokio::spawn(async move {
+                let mut cursor = 0u64;
+                let mut listed = 0u64;
+                loop {
+                    let r = store.scan_page(addr.as_deref(), cursor, &pattern, type_filter.as_deref(), count).await;
+                    let page = match r {
+                        Ok((next, keys)) => {
+                            cursor = next;
+                            listed += keys.len() as u64;
+                            Ok(ScanPage { node: i, keys, node_done: next == 0 })
+                        }
+                        Err(e) => Err(mid_scan(addr.as_deref(), listed, e)),
+                    };
+                    let stop = !matches!(page, Ok(ScanPage { node_done: false, .. }));
+                    if tx.send(page).await.is_err() || stop {
+                        return;
+                    }
+                }
+            });
+            tasks.push(h.abort_handle());
+        }
+        Ok(KeyspaceScan { nodes, total, rx, tasks })
+    }
+
+    /// The next page of any node; None when every node is done (or failed).
+    pub async fn next_page(&mut self) -> Option<Result<ScanPage, StoreError>> {
+        self.rx.recv().await
+    }
+}
+
+impl Drop for KeyspaceScan {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// A node's scan failed: say which node and how many of its keys were listed before.
+fn mid_scan(addr: Option<&str>, listed: u64, e: StoreError) -> StoreError {
+    let Some(addr) = addr else { return e };
+    let what = format!("the scan of cluster node {addr} stopped after {listed} of its keys");
+    match e {
+        StoreError::Unreachable(m) => StoreError::Unreachable(format!("{what}: {m}")),
+        StoreError::Timeout(ms) => StoreError::Unreachable(format!("{what}: no reply within {ms} ms")),
+        StoreError::Server(m) => StoreError::Server(format!("{what}: {m}")),
+        other => StoreError::Other(format!("{what}: {other}")),
+    }
 }

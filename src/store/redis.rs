@@ -6,12 +6,15 @@
 //! frozen by `DEBUG SLEEP` yields a timeout, not a hang.
 
 use super::KeyStore;
-use crate::config::{RedisConfig, redact_url};
+use super::redis_cluster::{self as cluster, ClusterNode, KeyedBatch};
+use crate::config::{RedisConfig, RedisMode, redact_url};
 use crate::domain::{
-    Blob, Key, KeyMeta, KeyType, PageCursor, ServerInfo, ServerMode, StreamEntry, Ttl, ValueBody, ValuePage, WriteOp,
+    Blob, Key, KeyMeta, KeyType, PageCursor, ScanNode, ServerInfo, ServerMode, StreamEntry, Ttl, ValueBody, ValuePage,
+    WriteOp,
 };
 use crate::error::StoreError;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster_async::ClusterConnection;
 use redis::{IntoConnectionInfo, Value};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +22,14 @@ use std::time::{Duration, Instant};
 
 pub struct RedisStore {
     conn: ConnectionManager,
+    /// The URL with Valkey's schemes as Redis's (the seed of a cluster client).
+    url: String,
+    /// Set on first use: the cluster connection when the server is a Redis Cluster node and
+    /// the mode is `auto` or `cluster` (None: one server).
+    cluster: tokio::sync::OnceCell<Option<ClusterConnection>>,
+    /// Connections to single cluster nodes by address (SCAN and DBSIZE per master): opened
+    /// when first needed, so a replica promoted after a failover is reached as well.
+    node_conns: tokio::sync::Mutex<std::collections::HashMap<String, redis::aio::MultiplexedConnection>>,
     cfg: RedisConfig,
     db: u32,
     label: String,
@@ -53,6 +64,29 @@ fn tls_hint(url: &str, e: StoreError) -> StoreError {
     }
 }
 
+/// An error of one cluster node names the node (a timeout becomes "unreachable" to say so).
+fn node_err(addr: &str, e: StoreError) -> StoreError {
+    match e {
+        StoreError::Unreachable(m) => StoreError::Unreachable(format!("cluster node {addr}: {m}")),
+        StoreError::Timeout(ms) => StoreError::Unreachable(format!("cluster node {addr}: no reply within {ms} ms")),
+        StoreError::Server(m) => StoreError::Server(format!("cluster node {addr}: {m}")),
+        other => other,
+    }
+}
+
+/// A client for `info`, trusting the profile's CA (`tls_ca_file`) when it names one.
+fn client_for(info: redis::ConnectionInfo, cfg: &RedisConfig) -> Result<redis::Client, StoreError> {
+    match &cfg.tls_ca_file {
+        Some(path) => {
+            let pem =
+                std::fs::read(path).map_err(|e| StoreError::Other(format!("cannot read tls_ca_file {path}: {e}")))?;
+            let certs = redis::TlsCertificates { client_tls: None, root_cert: Some(pem) };
+            redis::Client::build_with_tls(info, certs).map_err(map_err)
+        }
+        None => redis::Client::open(info).map_err(map_err),
+    }
+}
+
 fn map_err(e: redis::RedisError) -> StoreError {
     if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout() {
         StoreError::Unreachable(e.to_string())
@@ -80,15 +114,7 @@ impl RedisStore {
         let db = db.unwrap_or(info.redis_settings().db().max(0) as u32);
         let settings = info.redis_settings().clone().set_db(db as i64);
         let info = info.set_redis_settings(settings);
-        let client = match &cfg.tls_ca_file {
-            Some(path) => {
-                let pem = std::fs::read(path)
-                    .map_err(|e| StoreError::Other(format!("cannot read tls_ca_file {path}: {e}")))?;
-                let certs = redis::TlsCertificates { client_tls: None, root_cert: Some(pem) };
-                redis::Client::build_with_tls(info, certs).map_err(map_err)?
-            }
-            None => redis::Client::open(info).map_err(map_err)?,
-        };
+        let client = client_for(info, cfg)?;
         let mgr_cfg = ConnectionManagerConfig::new()
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(50))
@@ -103,8 +129,17 @@ impl RedisStore {
             }
             _ => format!("{}/{db}", base.trim_end_matches('/')),
         };
+        if db != 0 && cfg.mode == RedisMode::Cluster {
+            return Err(StoreError::Other(format!(
+                "{}: a Redis Cluster has only database 0 (mode = \"cluster\")",
+                redact_url(&cfg.url)
+            )));
+        }
         Ok(RedisStore {
             conn,
+            url,
+            cluster: tokio::sync::OnceCell::new(),
+            node_conns: Default::default(),
             cfg: cfg.clone(),
             db,
             label,
@@ -132,14 +167,136 @@ impl RedisStore {
         r.map_err(|e| tls_hint(&self.cfg.url, e))
     }
 
-    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
-        let mut c = self.conn.clone();
-        self.run(self.cfg.timeout_ms, cmd.query_async(&mut c)).await
+    /// The cluster connection when this store talks to a Redis Cluster; resolved on first use
+    /// (`auto` asks the server with `INFO cluster`) and kept. None: one server.
+    async fn cluster(&self) -> Result<Option<ClusterConnection>, StoreError> {
+        if self.cfg.mode == RedisMode::Standalone {
+            return Ok(None);
+        }
+        let c = self
+            .cluster
+            .get_or_try_init(|| async {
+                if self.cfg.mode == RedisMode::Auto {
+                    let mut c = self.conn.clone();
+                    let info: String =
+                        self.run(self.cfg.timeout_ms, redis::cmd("INFO").arg("cluster").query_async(&mut c)).await?;
+                    if !info.lines().any(|l| l.trim() == "cluster_enabled:1") {
+                        return Ok(None);
+                    }
+                }
+                let mut b = redis::cluster::ClusterClientBuilder::new(vec![self.url.clone()])
+                    .retries(1)
+                    .connection_timeout(Duration::from_millis(250.max(self.cfg.timeout_ms.min(5_000))));
+                if self.cfg.read_from_replicas {
+                    b = b.read_routing_strategy(redis::cluster_read_routing::RandomReplicaStrategy);
+                }
+                if let Some(path) = &self.cfg.tls_ca_file {
+                    let pem = std::fs::read(path)
+                        .map_err(|e| StoreError::Other(format!("cannot read tls_ca_file {path}: {e}")))?;
+                    b = b.certs(redis::TlsCertificates { client_tls: None, root_cert: Some(pem) });
+                }
+                let client = b.build().map_err(map_err)?;
+                let conn = self.run(self.cfg.timeout_ms.max(2_000), client.get_async_connection()).await?;
+                tracing::info!(seed = %redact_url(&self.cfg.url), "Redis Cluster: connected");
+                Ok::<_, StoreError>(Some(conn))
+            })
+            .await?;
+        Ok(c.clone())
     }
 
+    /// One command: on a cluster, routed to the node serving its key's slot.
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        match self.cluster().await? {
+            Some(mut c) => self.run(self.cfg.timeout_ms, cmd.query_async(&mut c)).await,
+            None => {
+                let mut c = self.conn.clone();
+                self.run(self.cfg.timeout_ms, cmd.query_async(&mut c)).await
+            }
+        }
+    }
+
+    /// A pipeline whose commands share one key (or none: then any node of a cluster answers).
     async fn pipe(&self, p: &redis::Pipeline) -> Result<Vec<Value>, StoreError> {
-        let mut c = self.conn.clone();
-        self.run(self.cfg.timeout_ms, p.query_async(&mut c)).await
+        match self.cluster().await? {
+            Some(mut c) => self.run(self.cfg.timeout_ms, p.query_async(&mut c)).await,
+            None => {
+                let mut c = self.conn.clone();
+                self.run(self.cfg.timeout_ms, p.query_async(&mut c)).await
+            }
+        }
+    }
+
+    /// Commands over many keys: one pipeline on one server; on a cluster one pipeline per
+    /// hash slot, concurrently (a cluster refuses a pipeline across slots).
+    async fn batch(&self, b: &KeyedBatch, ignore_errors: bool) -> Result<Vec<Value>, StoreError> {
+        let Some(c) = self.cluster().await? else {
+            return self.pipe(&b.pipeline(ignore_errors)).await;
+        };
+        let parts = b.per_slot(ignore_errors);
+        let runs = parts.iter().map(|(_, p)| {
+            let mut c = c.clone();
+            async move { self.run(self.cfg.timeout_ms, p.query_async::<Vec<Value>>(&mut c)).await }
+        });
+        let replies = futures_util::future::join_all(runs).await;
+        let mut out = Vec::with_capacity(replies.len());
+        for ((positions, _), r) in parts.into_iter().zip(replies) {
+            out.push((positions, r?));
+        }
+        Ok(KeyedBatch::reassemble(out))
+    }
+
+    /// The cluster's nodes (`CLUSTER NODES` from any node).
+    async fn cluster_nodes(&self) -> Result<Vec<ClusterNode>, StoreError> {
+        let text: String = self.query(redis::cmd("CLUSTER").arg("NODES")).await?;
+        Ok(cluster::parse_nodes(&text))
+    }
+
+    /// The seed's connection settings (password, TLS) for the node at `addr`.
+    async fn node_conn(&self, addr: &str) -> Result<redis::aio::MultiplexedConnection, StoreError> {
+        if let Some(c) = self.node_conns.lock().await.get(addr) {
+            return Ok(c.clone());
+        }
+        let (host, port) = addr
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+            .ok_or_else(|| StoreError::Other(format!("not a node address: {addr}")))?;
+        let info = self.url.as_str().into_connection_info().map_err(map_err)?;
+        let node = match info.addr() {
+            redis::ConnectionAddr::TcpTls { insecure, tls_params, .. } => {
+                redis::ConnectionAddr::TcpTls { host, port, insecure: *insecure, tls_params: tls_params.clone() }
+            }
+            _ => redis::ConnectionAddr::Tcp(host, port),
+        };
+        let client = client_for(info.set_addr(node), &self.cfg)?;
+        let c = self.run(self.cfg.timeout_ms, client.get_multiplexed_async_connection()).await?;
+        self.node_conns.lock().await.insert(addr.to_string(), c.clone());
+        Ok(c)
+    }
+
+    /// A keyless command on one node of the cluster, by address (errors name the node).
+    async fn on_node<T: redis::FromRedisValue>(&self, addr: &str, cmd: redis::Cmd, ms: u64) -> Result<T, StoreError> {
+        let r = match self.node_conn(addr).await {
+            Ok(mut c) => self.run(ms, cmd.query_async(&mut c)).await,
+            Err(e) => Err(e),
+        };
+        if r.as_ref().is_err_and(|e| e.is_connection()) {
+            self.node_conns.lock().await.remove(addr); // reconnect next time
+        }
+        r.map_err(|e| node_err(addr, e))
+    }
+
+    /// A node address as clients reach it: a node that never met another reports `:port`.
+    fn node_addr(&self, addr: &str) -> String {
+        match addr.strip_prefix(':') {
+            Some(port) => {
+                let host = match self.url.as_str().into_connection_info().map(|i| i.addr().clone()) {
+                    Ok(redis::ConnectionAddr::Tcp(h, _)) | Ok(redis::ConnectionAddr::TcpTls { host: h, .. }) => h,
+                    _ => "127.0.0.1".into(),
+                };
+                format!("{host}:{port}")
+            }
+            None => addr.to_string(),
+        }
     }
 
     /// Elements per page: `page_size`, fewer when the elements are large, so that one page
@@ -300,8 +457,30 @@ impl KeyStore for RedisStore {
         self.query(&redis::cmd("DBSIZE")).await
     }
 
+    async fn scan_nodes(&self) -> Result<Vec<ScanNode>, StoreError> {
+        if self.cluster().await?.is_none() {
+            let keys = match self.dbsize().await {
+                Ok(n) => Some(n),
+                Err(e) if e.is_connection() => return Err(e),
+                Err(_) => None,
+            };
+            return Ok(vec![ScanNode { addr: None, keys }]);
+        };
+        let masters: Vec<String> = self
+            .cluster_nodes()
+            .await?
+            .into_iter()
+            .filter(|n| n.master && !n.slots.is_empty())
+            .map(|n| self.node_addr(&n.addr))
+            .collect();
+        let sizes = masters.iter().map(|a| self.on_node::<u64>(a, redis::cmd("DBSIZE"), self.cfg.timeout_ms));
+        let sizes = futures_util::future::join_all(sizes).await;
+        Ok(masters.into_iter().zip(sizes).map(|(a, s)| ScanNode { addr: Some(a), keys: s.ok() }).collect())
+    }
+
     async fn scan_page(
         &self,
+        node: Option<&str>,
         cursor: u64,
         pattern: &str,
         type_filter: Option<&str>,
@@ -312,8 +491,16 @@ impl KeyStore for RedisStore {
         if let Some(t) = type_filter {
             cmd.arg("TYPE").arg(t);
         }
-        let mut c = self.conn.clone();
-        let (next, keys): (u64, Vec<Vec<u8>>) = self.run(self.cfg.scan_timeout_ms, cmd.query_async(&mut c)).await?;
+        let (next, keys): (u64, Vec<Vec<u8>>) = match (node, self.cluster().await?) {
+            (Some(addr), Some(_)) => self.on_node(addr, cmd, self.cfg.scan_timeout_ms).await?,
+            (Some(addr), None) => {
+                return Err(StoreError::Other(format!("{addr}: not a cluster node of this connection")));
+            }
+            (None, _) => {
+                let mut c = self.conn.clone();
+                self.run(self.cfg.scan_timeout_ms, cmd.query_async(&mut c)).await?
+            }
+        };
         Ok((next, keys.into_iter().map(Vec::into_boxed_slice).collect()))
     }
 
@@ -321,12 +508,13 @@ impl KeyStore for RedisStore {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let mut p = redis::pipe();
-        p.ignore_errors();
+        let mut b = KeyedBatch::default();
         for k in keys {
-            p.cmd("TYPE").arg(&**k).cmd("PTTL").arg(&**k).cmd("MEMORY").arg("USAGE").arg(&**k);
+            b.add(k, redis::cmd("TYPE").arg(&**k).clone());
+            b.add(k, redis::cmd("PTTL").arg(&**k).clone());
+            b.add(k, redis::cmd("MEMORY").arg("USAGE").arg(&**k).clone());
         }
-        let vals = self.pipe(&p).await?;
+        let vals = self.batch(&b, true).await?;
         let out: Vec<(Key, KeyMeta)> = keys
             .iter()
             .zip(vals.chunks(3))
@@ -439,7 +627,17 @@ impl KeyStore for RedisStore {
             }
             KeyType::Other(_) => (0, None, ValueBody::Opaque),
         };
+        let node = match self.cluster().await? {
+            Some(_) => {
+                let slot = cluster::slot_of(key);
+                let nodes = self.cluster_nodes().await.unwrap_or_default();
+                let master = nodes.iter().find(|n| n.master && n.serves(slot)).map(|n| self.node_addr(&n.addr));
+                Some((slot, master.unwrap_or_else(|| "no master serves it".into())))
+            }
+            None => None,
+        };
         Ok(Some(ValuePage {
+            node,
             key: key.into(),
             ktype,
             ttl: meta.ttl,
@@ -466,13 +664,25 @@ impl KeyStore for RedisStore {
             }
             _ => ("Redis".to_string(), field("redis_version:").unwrap_or("?".into())),
         };
-        let keyspace = parse_keyspace(&String::from_utf8_lossy(&bytes_of(&v[1])));
+        let mut keyspace = parse_keyspace(&String::from_utf8_lossy(&bytes_of(&v[1])));
         let cfg = items(v.get(2).cloned().unwrap_or(Value::Nil));
-        let databases = cfg.get(1).and_then(int_of).map(|d| d as u32);
+        let mut databases = cfg.get(1).and_then(int_of).map(|d| d as u32);
+        let whole = self.cluster().await?.is_some();
+        if whole {
+            // One node's INFO keyspace is not the cluster's; DBSIZE is summed over the masters.
+            let keys = self.dbsize().await?;
+            keyspace = vec![crate::domain::DbInfo { db: 0, keys, expires: 0 }];
+            databases = Some(1);
+        }
         let mode = match field("redis_mode:").or_else(|| field("server_mode:")).as_deref() {
             Some("cluster") => {
-                let nodes: String = self.query(redis::cmd("CLUSTER").arg("NODES")).await.unwrap_or_default();
-                ServerMode::Cluster { masters: cluster_masters(&nodes) }
+                // Asked of the node the URL names, so that "this one" is that node.
+                let mut c = self.conn.clone();
+                let nodes: String = self
+                    .run(self.cfg.timeout_ms, redis::cmd("CLUSTER").arg("NODES").query_async(&mut c))
+                    .await
+                    .unwrap_or_default();
+                ServerMode::Cluster { masters: cluster_masters(&nodes), whole }
             }
             Some("sentinel") => {
                 let reply: Value = self.query(redis::cmd("SENTINEL").arg("MASTERS")).await.unwrap_or(Value::Nil);
@@ -525,48 +735,54 @@ impl KeyStore for RedisStore {
         {
             return Err(StoreError::ReadOnly(format!("{w:?}").chars().take(80).collect()));
         }
-        let mut p = redis::pipe();
+        // Each op touches one key: on a cluster, the batch goes per slot (a recent list and a
+        // session of one conversation may live on different nodes).
+        let mut b = KeyedBatch::default();
         for op in ops {
             match op {
                 O::MergeRecent { key, items, keep } => {
-                    p.cmd("EVAL").arg(MERGE_RECENT).arg(1).arg(&**key).arg(*keep).arg(items);
+                    b.add(key, redis::cmd("EVAL").arg(MERGE_RECENT).arg(1).arg(&**key).arg(*keep).arg(items).clone());
                 }
                 O::ReplaceList { key, items } => {
-                    p.cmd("DEL").arg(&**key).ignore();
+                    b.add_quiet(key, redis::cmd("DEL").arg(&**key).clone());
                     if items.is_empty() {
-                        p.cmd("PING");
+                        b.add(key, redis::cmd("PING"));
                     } else {
-                        p.cmd("RPUSH").arg(&**key).arg(items);
+                        b.add(key, redis::cmd("RPUSH").arg(&**key).arg(items).clone());
                     }
                 }
                 O::HSet { key, fields, ttl_s } => {
-                    p.cmd("HSET").arg(&**key).arg(fields).ignore().cmd("EXPIRE").arg(&**key).arg(*ttl_s);
+                    b.add_quiet(key, redis::cmd("HSET").arg(&**key).arg(fields).clone());
+                    b.add(key, redis::cmd("EXPIRE").arg(&**key).arg(*ttl_s).clone());
                 }
                 O::SetEx { key, value, ttl_s } => {
-                    p.cmd("SET").arg(&**key).arg(value).arg("EX").arg((*ttl_s).max(1));
+                    b.add(key, redis::cmd("SET").arg(&**key).arg(value).arg("EX").arg((*ttl_s).max(1)).clone());
                 }
                 O::Incr { key, ttl_s } => {
-                    p.cmd("SET").arg(&**key).arg(0).arg("EX").arg((*ttl_s).max(1)).arg("NX").ignore();
-                    p.cmd("INCR").arg(&**key);
+                    b.add_quiet(
+                        key,
+                        redis::cmd("SET").arg(&**key).arg(0).arg("EX").arg((*ttl_s).max(1)).arg("NX").clone(),
+                    );
+                    b.add(key, redis::cmd("INCR").arg(&**key).clone());
                 }
                 O::Del(key) => {
-                    p.cmd("DEL").arg(&**key);
+                    b.add(key, redis::cmd("DEL").arg(&**key).clone());
                 }
                 O::Get(key) => {
-                    p.cmd("GET").arg(&**key);
+                    b.add(key, redis::cmd("GET").arg(&**key).clone());
                 }
                 O::LRange { key, start, stop } => {
-                    p.cmd("LRANGE").arg(&**key).arg(*start).arg(*stop);
+                    b.add(key, redis::cmd("LRANGE").arg(&**key).arg(*start).arg(*stop).clone());
                 }
                 O::HGetAll(key) => {
-                    p.cmd("HGETALL").arg(&**key);
+                    b.add(key, redis::cmd("HGETALL").arg(&**key).clone());
                 }
                 O::PTtl(key) => {
-                    p.cmd("PTTL").arg(&**key);
+                    b.add(key, redis::cmd("PTTL").arg(&**key).clone());
                 }
             }
         }
-        let replies = self.pipe(&p).await?;
+        let replies = self.batch(&b, false).await?;
         ops.iter()
             .zip(replies)
             .map(|(op, v)| {
@@ -607,6 +823,12 @@ impl KeyStore for RedisStore {
                 Ok(if n == 1 { format!("`{name}` no longer expires") } else { format!("`{name}` had no TTL") })
             }
             WriteOp::Rename(k, to) => {
+                let (from_slot, to_slot) = (cluster::slot_of(k), cluster::slot_of(to));
+                if from_slot != to_slot && self.cluster().await?.is_some() {
+                    return Err(StoreError::Other(format!(
+                        "a Redis Cluster cannot rename across hash slots: `{name}` is in slot {from_slot}, the new name in slot {to_slot} (keys sharing a {{hash tag}} share a slot); nothing renamed"
+                    )));
+                }
                 // RENAMENX: never overwrite an existing key by accident.
                 let n: i64 = self.query(redis::cmd("RENAMENX").arg(&**k).arg(&**to)).await?;
                 let to_s = crate::text::sanitize_line(to);

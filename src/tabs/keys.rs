@@ -749,6 +749,12 @@ impl KeysTab {
         if !self.configured {
             return vec![];
         }
+        if let Some(ServerInfo { mode: crate::domain::ServerMode::Cluster { whole: true, .. }, .. }) = &self.info
+            && db != 0
+        {
+            cx.status("a Redis Cluster has only database 0: SELECT is refused in cluster mode", true);
+            return vec![];
+        }
         if let Some(n) = self.info.as_ref().and_then(|i| i.databases)
             && db >= n
         {
@@ -805,6 +811,9 @@ pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
         PageCursor::Offset(o) => *o,
         _ => 0,
     };
+    if let Some((slot, node)) = &p.node {
+        out.push((Dim, format!("cluster: slot {slot} on {}", text::sanitize_str(node))));
+    }
     match &p.body {
         ValueBody::String(b) => {
             if b.truncated() {

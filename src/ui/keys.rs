@@ -68,6 +68,9 @@ fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, lab
             format!("{} {} ", text::sanitize_str(&info.product), text::sanitize_str(&info.version)),
             theme::dim(),
         ));
+        if let crate::domain::ServerMode::Cluster { masters, whole: true } = &info.mode {
+            l1.push(Span::styled(format!("│ cluster of {} masters ", masters.len()), theme::label()));
+        }
         l1.push(Span::raw("│ keyspace: "));
         if info.keyspace.is_empty() {
             l1.push(Span::styled("empty", theme::dim()));

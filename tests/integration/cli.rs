@@ -216,7 +216,15 @@ fn keys_on_a_cluster_node_is_never_a_silent_partial_listing() {
         redis::cmd("SET").arg(k).arg(1).exec(&mut c).unwrap();
     }
     let url = r.url();
+    // mode = "auto" (the default): the whole cluster (here, one master).
     let out = memscope(&["keys", "--redis-url", &url]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+    // mode = "standalone" keeps memscope on the node: refused without --node-only.
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("c.toml");
+    std::fs::write(&conf, format!("[profile.p.redis]\nurl = \"{url}\"\nmode = \"standalone\"\n")).unwrap();
+    let out = memscope(&["--config", conf.to_str().unwrap(), "keys"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("Redis Cluster") && err.contains("(this one)") && err.contains("--node-only"), "{err}");

@@ -42,7 +42,7 @@ async fn own_lookups_match_what_redis_counts() {
         let _ = s.value(k.as_bytes(), &PageCursor::Start).await.unwrap();
     }
     s.health().await.unwrap();
-    s.scan_page(0, "*", None, 100).await.unwrap();
+    s.scan_page(None, 0, "*", None, 100).await.unwrap();
     let after = info_hits_misses(&mut c);
     let (oh, om) = s.own_lookups();
     assert_eq!((after.0 - before.0, after.1 - before.1), (oh, om), "INFO delta vs memscope's own count");

@@ -18,6 +18,7 @@ mod long_term_contract;
 mod memory_layer;
 mod pinecone_http;
 mod redis_auth_tls;
+mod redis_cluster;
 mod redis_keys;
 mod render;
 mod render_conversations;

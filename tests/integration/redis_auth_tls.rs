@@ -28,7 +28,7 @@ async fn acl_user_with_read_only_rights_browses_and_denied_commands_degrade() {
     let url = r.url().replace("redis://", "redis://reader:reader-pw@");
     let s = RedisStore::connect(&RedisConfig::new(&url), None).unwrap();
     assert!(!s.describe().contains("reader-pw"), "password shown: {}", s.describe());
-    let (_, keys) = s.scan_page(0, "*", None, 100).await.unwrap();
+    let (_, keys) = s.scan_page(None, 0, "*", None, 100).await.unwrap();
     assert_eq!(keys.len(), 1);
     let meta = s.meta(&keys).await.unwrap();
     assert_eq!(meta[0].1.ktype, Some(KeyType::String));
@@ -146,7 +146,7 @@ async fn rediss_with_a_private_ca() {
     let mut rc = RedisConfig::new(&url);
     rc.tls_ca_file = Some(ca.clone());
     let s = RedisStore::connect(&rc, None).unwrap();
-    let (_, keys) = s.scan_page(0, "*", None, 10).await.unwrap();
+    let (_, keys) = s.scan_page(None, 0, "*", None, 10).await.unwrap();
     assert_eq!(&*keys[0], b"over:tls");
 
     // Without the CA the certificate is rejected: an error, not a hang.

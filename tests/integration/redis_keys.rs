@@ -463,14 +463,16 @@ async fn an_idle_view_notices_an_outage_and_recovers_by_itself() {
     assert!(h.sent[sent..].iter().any(|c| matches!(c, memscope::message::Command::Value { .. })));
 }
 
-/// The Keys tab on a Redis Cluster node says, above the listing, that it lists one node's keys
-/// and names the masters; the header names the server.
+/// The Keys tab kept on one Redis Cluster node (`mode = "standalone"`) says, above the listing,
+/// that it lists one node's keys and names the masters; the header names the server.
 #[tokio::test]
 async fn the_keys_tab_on_a_cluster_node_says_it_shows_one_nodes_keys() {
     let r = memscope::demo::PrivateRedis::start(&["--cluster-enabled", "yes"]).unwrap();
     let mut c = client(&r);
     redis::cmd("CLUSTER").arg("ADDSLOTSRANGE").arg(0).arg(16383).exec(&mut c).unwrap();
-    let mut h = Harness::new(cfg(&r.url()));
+    let mut config = cfg(&r.url());
+    config.redis.as_mut().unwrap().mode = memscope::config::RedisMode::Standalone;
+    let mut h = Harness::new(config);
     h.until(10, "server info", |a| a.keys.info.is_some()).await;
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
     t.draw(|f| {

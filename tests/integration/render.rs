@@ -169,6 +169,7 @@ fn value_viewer_hash_page_with_ttl_countdown() {
             (blob("agent_id"), blob("agent-support")),
             (blob("topic"), blob("refund \x1b[1mfor\x1b[0m order 1182")),
         ]),
+        node: None,
     };
     app.update(Msg::Backend(BackendEvent::Value(req, Ok(Some(page)))));
     app.update(Msg::Tick(65_000)); // countdown: 10m − 65 s
@@ -235,6 +236,7 @@ fn list_pages_are_the_rows_the_frame_gave_them() {
             db: 0,
             mode: ServerMode::Cluster {
                 masters: vec![("127.0.0.1:7000".into(), true), ("127.0.0.1:7001".into(), false)],
+                whole: false,
             },
         }),
     )));

@@ -197,3 +197,13 @@ pub fn wait_port_closed(port: u16, secs: u64) -> bool {
     }
     false
 }
+
+/// The screen as a `w`×`h` terminal shows it (ratatui's TestBackend).
+pub fn screen_of(app: &App, w: u16, h: u16) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    t.draw(|f| {
+        memscope::ui::draw(f, app);
+    })
+    .unwrap();
+    format!("{}", t.backend())
+}
