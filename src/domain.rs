@@ -891,4 +891,33 @@ pub struct RedisHealth {
     /// memscope's own hits and misses at the time of the probe (cumulative).
     pub own_hits: u64,
     pub own_misses: u64,
+    /// A Redis Cluster: its state and every node (the figures above are the masters' sums).
+    pub cluster: Option<ClusterHealth>,
+}
+
+/// A Redis Cluster as the Health probe saw it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClusterHealth {
+    /// `cluster_state` of CLUSTER INFO (`ok` or `fail`).
+    pub state: String,
+    /// Slots no reachable master serves.
+    pub uncovered_slots: u32,
+    pub nodes: Vec<NodeHealth>,
+}
+
+/// One node of a cluster: its role and figures, or why it did not answer.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NodeHealth {
+    pub addr: String,
+    /// `master` or `replica`.
+    pub role: String,
+    pub ping_ms: Option<f64>,
+    pub used_memory: u64,
+    pub ops_per_sec: f64,
+    pub keys: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub slowlog_len: u64,
+    /// Unreachable, or marked failing by the cluster: the node is DOWN.
+    pub error: Option<String>,
 }

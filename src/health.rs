@@ -174,6 +174,8 @@ pub struct TierStatus {
     /// Key figures for display and JSON.
     pub figures: Figures,
     pub last_error: Option<String>,
+    /// A Redis Cluster's state and nodes, from the newest probe.
+    pub cluster: Option<crate::domain::ClusterHealth>,
 }
 
 pub fn percentile(v: &[f64], q: f64) -> Option<f64> {
@@ -231,6 +233,23 @@ fn level_of(v: f64, warn: f64, crit: f64) -> Level {
     }
 }
 
+/// A cluster's own alerts: its state, slots no master serves, each node that is down.
+fn cluster_conditions(c: &crate::domain::ClusterHealth) -> Vec<(String, Level, String)> {
+    let mut out = Vec::new();
+    if c.state != "ok" {
+        out.push(("cluster_state".into(), Level::Crit, format!("cluster_state:{}", c.state)));
+    }
+    if c.uncovered_slots > 0 {
+        out.push(("uncovered_slots".into(), Level::Crit, format!("{} slots served by no master", c.uncovered_slots)));
+    }
+    for n in c.nodes.iter().filter(|n| n.error.is_some()) {
+        let level = if n.role == "master" { Level::Crit } else { Level::Warn };
+        let why = n.error.as_deref().unwrap_or("");
+        out.push((format!("node:{}", n.addr), level, format!("{} {} DOWN: {why}", n.role, n.addr)));
+    }
+    out
+}
+
 /// Evaluate one tier over its window of samples (oldest first).
 pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<TierStatus> {
     let last = *window.last()?;
@@ -265,6 +284,9 @@ pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<Tier
                 figures.rejected_connections = Some(h.rejected_connections as f64);
                 figures.slowlog_len = Some(h.slowlog_len as f64);
                 figures.keys = Some(h.keyspace.iter().map(|d| d.keys).sum::<u64>() as f64);
+                if let Some(c) = &h.cluster {
+                    conditions.extend(cluster_conditions(c));
+                }
                 if h.maxmemory > 0 {
                     let pct = h.used_memory as f64 * 100.0 / h.maxmemory as f64;
                     figures.memory_pct = Some(pct);
@@ -361,6 +383,7 @@ pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<Tier
         conditions,
         figures,
         last_error: last.error.clone(),
+        cluster: last.redis.as_ref().and_then(|h| h.cluster.clone()),
     })
 }
 
@@ -470,6 +493,21 @@ pub fn status_json(s: &TierStatus) -> serde_json::Value {
         "figures": s.figures,
         "alerts": s.conditions.iter().map(|(k, l, m)| serde_json::json!({"key": k, "level": l.name(), "message": m})).collect::<Vec<_>>(),
         "error": s.last_error,
+        // A Redis Cluster: its state and nodes (absent for one server).
+        "cluster": s.cluster.as_ref().map(|c| serde_json::json!({
+            "state": c.state,
+            "uncovered_slots": c.uncovered_slots,
+            "nodes": c.nodes.iter().map(node_json).collect::<Vec<_>>(),
+        })),
+    })
+}
+
+fn node_json(n: &crate::domain::NodeHealth) -> serde_json::Value {
+    serde_json::json!({
+        "addr": n.addr, "role": n.role, "state": if n.error.is_some() { "DOWN" } else { "OK" },
+        "ping_ms": n.ping_ms, "used_memory": n.used_memory, "ops_per_sec": n.ops_per_sec, "keys": n.keys,
+        "keyspace_hits": n.keyspace_hits, "keyspace_misses": n.keyspace_misses, "slowlog_len": n.slowlog_len,
+        "error": n.error,
     })
 }
 

@@ -65,6 +65,7 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
             conditions: vec![("down".into(), Level::Down, "no answer to the health probe".into())],
             figures: Default::default(),
             last_error: Some("no answer to the health probe".into()),
+            cluster: None,
         });
         worst = worst.max(st.level);
         rows.push(st);
@@ -90,6 +91,15 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
                 f(st.latency_p99),
                 details.join("; ")
             )?;
+            // A cluster: a row per node under the redis tier.
+            for n in st.cluster.iter().flat_map(|c| &c.nodes) {
+                let state = if n.error.is_some() { "DOWN" } else { "OK" };
+                let what = match &n.error {
+                    Some(e) => text::sanitize_str(e),
+                    None => format!("{} keys · {}", n.keys, text::human_bytes(n.used_memory)),
+                };
+                writeln!(o, "  {:<8} {:<5} {:>9} {:>9}  {} {what}", "node", state, f(n.ping_ms), "", n.addr)?;
+            }
         }
     }
     Ok(worst.exit_code())

@@ -251,6 +251,96 @@ impl RedisStore {
         Ok(cluster::parse_nodes(&text))
     }
 
+    /// The Health probe of a cluster: every node probed on its own connection (a node down is
+    /// that node DOWN, the others keep reporting); the figures are the reachable masters' sums.
+    async fn cluster_health(&self) -> Result<crate::domain::RedisHealth, StoreError> {
+        use crate::domain::{ClusterHealth, NodeHealth, RedisHealth};
+        let nodes = self.cluster_nodes().await?;
+        let info: String = self.query(redis::cmd("CLUSTER").arg("INFO")).await?;
+        let state = info.lines().find_map(|l| l.strip_prefix("cluster_state:")).unwrap_or("?").trim().to_string();
+        let ms = self.cfg.scan_timeout_ms;
+        let probes = nodes.iter().map(|n| async move {
+            let addr = self.node_addr(&n.addr);
+            let t = Instant::now();
+            let r = async {
+                let _: String = self.on_node(&addr, redis::cmd("PING"), ms).await?;
+                let ping = t.elapsed().as_secs_f64() * 1e3;
+                let info: String = self
+                    .on_node(
+                        &addr,
+                        redis::cmd("INFO").arg("memory").arg("stats").arg("clients").arg("keyspace").clone(),
+                        ms,
+                    )
+                    .await?;
+                let slow: u64 = self.on_node(&addr, redis::cmd("SLOWLOG").arg("LEN").clone(), ms).await.unwrap_or(0);
+                Ok::<_, StoreError>((ping, parse_health_info(&info), slow))
+            }
+            .await;
+            (n, addr, r)
+        });
+        let probed = futures_util::future::join_all(probes).await;
+        let mut total = RedisHealth { ping_ms: 0.0, ..Default::default() };
+        let mut cluster = ClusterHealth { state, uncovered_slots: cluster::uncovered_slots(&nodes), nodes: Vec::new() };
+        let mut masters_up = 0;
+        let mut keys = 0;
+        for (n, addr, r) in probed {
+            let role = match (n.master, n.slots.is_empty()) {
+                (true, false) => "master",
+                // A failed master whose slots a replica took over.
+                (true, true) => "master without slots",
+                _ => "replica",
+            }
+            .to_string();
+            let mut node = NodeHealth { addr, role, ..Default::default() };
+            match r {
+                Ok((ping, h, slow)) => {
+                    let k = h.keyspace.iter().map(|d| d.keys).sum();
+                    node = NodeHealth {
+                        ping_ms: Some(ping),
+                        used_memory: h.used_memory,
+                        ops_per_sec: h.ops_per_sec,
+                        keys: k,
+                        keyspace_hits: h.keyspace_hits,
+                        keyspace_misses: h.keyspace_misses,
+                        slowlog_len: slow,
+                        error: n.failing.then(|| "marked failing by the cluster".to_string()),
+                        ..node
+                    };
+                    if n.master && !n.slots.is_empty() {
+                        masters_up += 1;
+                        keys += k;
+                        total.ping_ms = total.ping_ms.max(ping);
+                        total.used_memory += h.used_memory;
+                        total.maxmemory += h.maxmemory;
+                        total.keyspace_hits += h.keyspace_hits;
+                        total.keyspace_misses += h.keyspace_misses;
+                        total.evicted_keys += h.evicted_keys;
+                        total.expired_keys += h.expired_keys;
+                        total.ops_per_sec += h.ops_per_sec;
+                        total.connected_clients += h.connected_clients;
+                        total.blocked_clients += h.blocked_clients;
+                        total.rejected_connections += h.rejected_connections;
+                        total.slowlog_len += slow;
+                    }
+                }
+                Err(e) => node.error = Some(e.to_string()),
+            }
+            cluster.nodes.push(node);
+        }
+        if masters_up == 0 {
+            return Err(StoreError::Unreachable(format!(
+                "no master of the cluster answered ({})",
+                cluster.nodes.iter().filter_map(|n| n.error.clone()).collect::<Vec<_>>().join("; ")
+            )));
+        }
+        total.keyspace = vec![crate::domain::DbInfo { db: 0, keys, expires: 0 }];
+        let (own_hits, own_misses) = self.own_lookups();
+        total.own_hits = own_hits;
+        total.own_misses = own_misses;
+        total.cluster = Some(cluster);
+        Ok(total)
+    }
+
     /// The seed's connection settings (password, TLS) for the node at `addr`.
     async fn node_conn(&self, addr: &str) -> Result<redis::aio::MultiplexedConnection, StoreError> {
         if let Some(c) = self.node_conns.lock().await.get(addr) {
@@ -694,6 +784,9 @@ impl KeyStore for RedisStore {
     }
 
     async fn health(&self) -> Result<crate::domain::RedisHealth, StoreError> {
+        if self.cluster().await?.is_some() {
+            return self.cluster_health().await;
+        }
         // A longer deadline than browsing: a slow server should read as slow, not as down.
         let t = Instant::now();
         let mut c = self.conn.clone();

@@ -60,9 +60,21 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
         );
         return;
     }
-    let [head, panels, charts, alerts] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(10), Constraint::Min(6), Constraint::Length(7)])
-            .areas(area);
+    // A cluster's Redis panel has a line per node more.
+    let cluster_rows = hist
+        .samples
+        .get(&Probe::Redis)
+        .and_then(|q| q.back())
+        .and_then(|s| s.redis.as_ref()?.cluster.as_ref())
+        .map(|c| c.nodes.len() as u16 + 1)
+        .unwrap_or(0);
+    let [head, panels, charts, alerts] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(10 + cluster_rows.min(12)),
+        Constraint::Min(6),
+        Constraint::Length(7),
+    ])
+    .areas(area);
     let frozen = if tab.frozen.is_some() { "  FROZEN (f resumes)" } else { "" };
     f.render_widget(
         Paragraph::new(Line::from(vec![
@@ -147,6 +159,39 @@ fn render_panel(f: &mut Frame, area: Rect, p: &Probe, st: Option<&TierStatus>, h
 
 /// The Redis panel's figures, the memory layer's own view, and the newest slow command.
 fn redis_lines(lines: &mut Vec<Line<'static>>, fg: &Figures, hist: &History, width: usize) {
+    // A cluster: its state, then a line per node (a DOWN node first in mind: red).
+    let newest = hist.samples.get(&Probe::Redis).and_then(|q| q.back()).and_then(|s| s.redis.as_ref());
+    if let Some(c) = newest.and_then(|h| h.cluster.as_ref()) {
+        let masters = c.nodes.iter().filter(|n| n.role == "master").count();
+        let style = if c.state == "ok" && c.uncovered_slots == 0 { theme::ok() } else { theme::error() };
+        let uncovered =
+            if c.uncovered_slots > 0 { format!(" · {} slots uncovered", c.uncovered_slots) } else { String::new() };
+        lines.push(Line::styled(
+            format!("cluster {} · {masters} masters · {} nodes{uncovered} (totals below)", c.state, c.nodes.len()),
+            style,
+        ));
+        for n in &c.nodes {
+            let role = if n.role == "master" { "M" } else { "r" };
+            let line = match &n.error {
+                Some(e) => Line::styled(
+                    text::truncate(&format!(" {role} {} DOWN {}", n.addr, text::sanitize_str(e)), width),
+                    theme::error(),
+                ),
+                None => Line::raw(text::truncate(
+                    &format!(
+                        " {role} {} {:.1} ms · {} · {:.0} ops/s · {} keys",
+                        n.addr,
+                        n.ping_ms.unwrap_or(0.0),
+                        text::human_bytes(n.used_memory),
+                        n.ops_per_sec,
+                        n.keys
+                    ),
+                    width,
+                )),
+            };
+            lines.push(line);
+        }
+    }
     let mem = match (fg.used_memory, fg.memory_pct) {
         (Some(u), Some(pct)) => {
             format!("memory {} ({pct:.0}% of max)", text::human_bytes(u as u64))

@@ -291,3 +291,46 @@ fn import_and_audit_work_on_a_cluster() {
     let gone: bool = redis::cmd("EXISTS").arg("session:nope").query::<i64>(&mut conn).unwrap() == 0;
     assert!(gone);
 }
+
+/// Health on a cluster: `health --json` lists every node under the redis tier with its role
+/// and figures, the totals are the masters' sums; a master killed is that node DOWN and the
+/// tier CRIT with the node named, while the other nodes keep reporting; the table shows a row
+/// per node; the TUI's Redis panel a line per node.
+#[test]
+fn health_reports_every_node_and_a_dead_one() {
+    let mut c = cluster(3, 0);
+    fill(&c, 60);
+    let dir = tempfile::tempdir().unwrap();
+    let url = c.url();
+    let out = run(dir.path(), &["health", "--json", "--redis-url", &url]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let redis = v.as_array().unwrap().iter().find(|t| t["tier"] == "redis").unwrap().clone();
+    assert_eq!(redis["state"], "OK", "{redis}");
+    assert_eq!(redis["cluster"]["state"], "ok");
+    let nodes = redis["cluster"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3);
+    assert!(nodes.iter().all(|n| n["role"] == "master" && n["state"] == "OK"), "{nodes:?}");
+    assert_eq!(nodes.iter().map(|n| n["keys"].as_u64().unwrap()).sum::<u64>(), 60);
+    assert_eq!(redis["figures"]["keys"], 60.0, "the totals are the masters' sums: {redis}");
+
+    // Kill a master that is not the seed: it is DOWN, the tier CRIT, the others still report.
+    let victim = c.nodes.iter().position(|r| r.port() != c.nodes[0].port()).unwrap();
+    let port = c.nodes[victim].port();
+    c.nodes[victim].kill();
+    let out = run(dir.path(), &["health", "--json", "--redis-url", &url]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let redis = v.as_array().unwrap().iter().find(|t| t["tier"] == "redis").unwrap().clone();
+    assert_eq!(redis["state"], "CRIT", "{redis}");
+    let nodes = redis["cluster"]["nodes"].as_array().unwrap();
+    let dead = nodes.iter().find(|n| n["addr"] == format!("127.0.0.1:{port}")).unwrap();
+    assert_eq!(dead["state"], "DOWN", "{dead}");
+    assert_eq!(nodes.iter().filter(|n| n["state"] == "OK").count(), 2, "the others keep reporting: {nodes:?}");
+    let alerts = redis["alerts"].to_string();
+    assert!(alerts.contains(&format!("master 127.0.0.1:{port} DOWN")), "{alerts}");
+    assert_eq!(out.status.code(), Some(2), "CRIT exits 2 (documented)");
+    let out = run(dir.path(), &["health", "--redis-url", &url]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(table.lines().filter(|l| l.trim_start().starts_with("node")).count(), 3, "{table}");
+    assert!(table.contains("DOWN"), "{table}");
+}

@@ -176,3 +176,36 @@ fn audit_view_running_then_drift_by_kind() {
     app.update(Msg::Backend(BackendEvent::Layer(req, LayerReply::Audit(Ok(Box::new(report))))));
     insta::assert_snapshot!("audit_drift", screen(&app));
 }
+
+/// A cluster: the Redis panel grows a line per node (a DOWN node in its own words), the tier
+/// CRIT names the dead master in the alerts.
+#[test]
+fn cluster_nodes_and_a_dead_master() {
+    let mut app = app();
+    let node = |port: u16, role: &str, err: Option<&str>| NodeHealth {
+        addr: format!("127.0.0.1:{port}"),
+        role: role.into(),
+        ping_ms: err.is_none().then_some(0.3),
+        used_memory: 2 << 20,
+        ops_per_sec: 12.0,
+        keys: if err.is_none() { 400 } else { 0 },
+        error: err.map(str::to_string),
+        ..Default::default()
+    };
+    for i in 0..5 {
+        let mut s = redis(i, 0.4, 1000 + i * 90, 100 + i * 10, 40 << 20);
+        let dead = (i >= 3).then_some("unreachable: Connection refused (os error 111)");
+        s.redis.as_mut().unwrap().cluster = Some(ClusterHealth {
+            state: if dead.is_some() { "fail".into() } else { "ok".into() },
+            uncovered_slots: if dead.is_some() { 5462 } else { 0 },
+            nodes: vec![node(7001, "master", None), node(7002, "master", dead), node(7003, "master", None)],
+        });
+        feed(&mut app, s);
+        feed(&mut app, lt(i, None));
+    }
+    let s = screen(&app);
+    assert!(s.contains("cluster fail · 3 masters · 3 nodes · 5462 slots uncovered"), "{s}");
+    assert!(s.contains("M 127.0.0.1:7001 0.3 ms") && s.contains("M 127.0.0.1:7002 DOWN"), "{s}");
+    assert!(s.contains("Redis (short-term)  CRIT"), "{s}");
+    assert!(s.contains("master 127.0.0.1:7002 DOWN"), "the alert names the node: {s}");
+}
