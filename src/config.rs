@@ -134,6 +134,60 @@ pub struct RedisConfig {
     pub read_from_replicas: bool,
 }
 
+/// A `redis+sentinel://[user:password@]host:port[,host:port…]/MASTER[/DB]` URL, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentinelUrl {
+    pub sentinels: Vec<(String, u16)>,
+    pub master: String,
+    pub db: u32,
+    /// `user:password@` for the master (and its replicas), if any.
+    pub auth: Option<String>,
+    /// `rediss+sentinel://`: TLS to the master.
+    pub tls: bool,
+}
+
+pub fn is_sentinel_url(url: &str) -> bool {
+    url.starts_with("redis+sentinel://") || url.starts_with("rediss+sentinel://")
+}
+
+impl SentinelUrl {
+    pub fn parse(url: &str) -> Result<SentinelUrl, String> {
+        let (tls, rest) = match url.split_once("://") {
+            Some(("redis+sentinel", r)) => (false, r),
+            Some(("rediss+sentinel", r)) => (true, r),
+            _ => return Err("expected redis+sentinel://host:port[,host:port…]/MASTER[/DB]".into()),
+        };
+        let (auth, rest) = match rest.rsplit_once('@') {
+            Some((a, r)) => (Some(a.to_string()), r),
+            None => (None, rest),
+        };
+        let (hosts, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let sentinels = hosts
+            .split(',')
+            .filter(|h| !h.is_empty())
+            .map(|h| match h.rsplit_once(':') {
+                Some((host, port)) => {
+                    port.parse().map(|p| (host.to_string(), p)).map_err(|_| format!("`{h}`: not host:port"))
+                }
+                None => Ok((h.to_string(), 26379)),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if sentinels.is_empty() {
+            return Err("no Sentinel address before the master's name".into());
+        }
+        let mut parts = path.split('/');
+        let master = parts.next().unwrap_or("").to_string();
+        if master.is_empty() {
+            return Err("no master name: redis+sentinel://host:26379/MASTER/DB".into());
+        }
+        let db = match parts.next() {
+            None | Some("") => 0,
+            Some(d) => d.parse().map_err(|_| format!("`{d}`: not a database number"))?,
+        };
+        Ok(SentinelUrl { sentinels, master, db, auth, tls })
+    }
+}
+
 /// How memscope talks to the Redis of a profile (`[profile.X.redis] mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RedisMode {
@@ -517,11 +571,8 @@ fn resolve_redis(
             None | Some("auto") => RedisMode::Auto,
             Some("standalone") => RedisMode::Standalone,
             Some("cluster") => RedisMode::Cluster,
-            Some("sentinel") => {
-                return Err(invalid(format!(
-                    "[profile.{name}.redis] mode = \"sentinel\": Sentinel is not supported yet — point url at the master the Sentinel names (`memscope keys` against the Sentinel prints it)"
-                )));
-            }
+            // The URL decides: redis+sentinel://host:26379[,host:port…]/MASTER/DB.
+            Some("sentinel") => RedisMode::Auto,
             Some(other) => {
                 return Err(invalid(format!(
                     "[profile.{name}.redis] mode = \"{other}\": expected \"auto\", \"standalone\" or \"cluster\""
@@ -529,6 +580,11 @@ fn resolve_redis(
             }
         };
         c.read_from_replicas = r.read_from_replicas.unwrap_or(false);
+        if r.mode.as_deref() == Some("sentinel") && !c.url.contains("+sentinel://") {
+            return Err(invalid(format!(
+                "[profile.{name}.redis] mode = \"sentinel\" needs url = \"redis+sentinel://HOST:26379[,HOST:PORT…]/MASTER/DB\""
+            )));
+        }
         Ok(c)
     });
     let mut redis = redis.transpose()?;
@@ -545,19 +601,33 @@ fn resolve_redis(
         }
     }
     if let Some(r) = &redis
-        && !["redis://", "rediss://", "valkey://", "valkeys://", "unix://", "redis+unix://"]
-            .iter()
-            .any(|p| r.url.starts_with(p))
+        && ![
+            "redis://",
+            "rediss://",
+            "valkey://",
+            "valkeys://",
+            "unix://",
+            "redis+unix://",
+            "redis+sentinel://",
+            "rediss+sentinel://",
+        ]
+        .iter()
+        .any(|p| r.url.starts_with(p))
     {
         return Err(ConfigError::Source {
             source_name: url_source,
             message: format!(
-                "`{}` is not a Redis URL: it must start with redis://, rediss:// or unix://",
+                "`{}` is not a Redis URL: it must start with redis://, rediss://, unix:// or redis+sentinel://",
                 redact_url(&r.url)
             ),
         });
     }
-
+    if let Some(r) = &redis
+        && is_sentinel_url(&r.url)
+        && let Err(e) = SentinelUrl::parse(&r.url)
+    {
+        return Err(ConfigError::Source { source_name: url_source, message: format!("`{}`: {e}", redact_url(&r.url)) });
+    }
     Ok(redis)
 }
 
@@ -1106,5 +1176,20 @@ mod tests {
         for u in ["unix:///tmp/r.sock?db=0&pass=SECRET", "redis://u:SECRET@h?password=SECRET"] {
             assert!(!redact_url(u).contains("SECRET"), "{u}");
         }
+    }
+}
+
+#[cfg(test)]
+mod sentinel_url_tests {
+    use super::*;
+    #[test]
+    fn sentinel_urls_parse() {
+        let u = SentinelUrl::parse("redis+sentinel://:pw@10.0.0.1:26379,10.0.0.2/mymaster/2").unwrap();
+        assert_eq!(u.sentinels, vec![("10.0.0.1".into(), 26379), ("10.0.0.2".into(), 26379)]);
+        assert_eq!((u.master.as_str(), u.db, u.auth.as_deref(), u.tls), ("mymaster", 2, Some(":pw"), false));
+        let u = SentinelUrl::parse("rediss+sentinel://h:5000/m").unwrap();
+        assert_eq!((u.db, u.tls), (0, true));
+        assert!(SentinelUrl::parse("redis+sentinel://h:26379").unwrap_err().contains("master name"));
+        assert!(SentinelUrl::parse("redis+sentinel://h:x/m").unwrap_err().contains("host:port"));
     }
 }

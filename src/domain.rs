@@ -214,6 +214,8 @@ pub struct ServerInfo {
     pub databases: Option<u32>,
     pub db: u32,
     pub mode: ServerMode,
+    /// Reached through Sentinels: (master name, its address now).
+    pub sentinel_master: Option<(String, String)>,
 }
 
 /// What kind of server the URL reached. Anything but a standalone server (or a replica of
@@ -248,7 +250,7 @@ impl ServerMode {
                     .join(", ")
             )),
             ServerMode::Sentinel { masters } => Some(format!(
-                "this is a Redis Sentinel: it holds no keys. Point memscope at the master it watches{}",
+                "this is a Redis Sentinel: it holds no keys. Use redis+sentinel://HOST:PORT/MASTER/DB to follow the master it names through failovers, or point memscope at the master{}",
                 if masters.is_empty() {
                     String::new()
                 } else {

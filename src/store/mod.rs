@@ -6,6 +6,7 @@ pub mod local_vectors;
 pub mod pinecone;
 pub mod redis;
 pub mod redis_cluster;
+pub mod redis_sentinel;
 pub mod sqlite;
 
 use crate::domain::{

@@ -7,6 +7,7 @@
 
 use super::KeyStore;
 use super::redis_cluster::{self as cluster, ClusterNode, KeyedBatch};
+use super::redis_sentinel::{SentinelMaster, SentinelUrl, is_sentinel_url};
 use crate::config::{RedisConfig, RedisMode, redact_url};
 use crate::domain::{
     Blob, Key, KeyMeta, KeyType, PageCursor, ScanNode, ServerInfo, ServerMode, StreamEntry, Ttl, ValueBody, ValuePage,
@@ -20,8 +21,15 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// How the store reaches its one server (when not a cluster): the URL's, or the master the
+/// Sentinels name now.
+enum Direct {
+    Fixed(ConnectionManager),
+    Sentinel(std::sync::Arc<SentinelMaster>),
+}
+
 pub struct RedisStore {
-    conn: ConnectionManager,
+    direct: Direct,
     /// The URL with Valkey's schemes as Redis's (the seed of a cluster client).
     url: String,
     /// Set on first use: the cluster connection when the server is a Redis Cluster node and
@@ -75,7 +83,7 @@ fn node_err(addr: &str, e: StoreError) -> StoreError {
 }
 
 /// A client for `info`, trusting the profile's CA (`tls_ca_file`) when it names one.
-fn client_for(info: redis::ConnectionInfo, cfg: &RedisConfig) -> Result<redis::Client, StoreError> {
+pub(super) fn client_for(info: redis::ConnectionInfo, cfg: &RedisConfig) -> Result<redis::Client, StoreError> {
     match &cfg.tls_ca_file {
         Some(path) => {
             let pem =
@@ -101,6 +109,9 @@ impl RedisStore {
     pub fn connect(cfg: &RedisConfig, db: Option<u32>) -> Result<RedisStore, StoreError> {
         // rustls needs a process-wide crypto provider for rediss://; installing twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        if is_sentinel_url(&cfg.url) {
+            return Self::via_sentinel(cfg, db);
+        }
         // Valkey's schemes are Redis's under another name.
         let url = match cfg.url.split_once("://") {
             Some(("valkey", rest)) => format!("redis://{rest}"),
@@ -136,7 +147,7 @@ impl RedisStore {
             )));
         }
         Ok(RedisStore {
-            conn,
+            direct: Direct::Fixed(conn),
             url,
             cluster: tokio::sync::OnceCell::new(),
             node_conns: Default::default(),
@@ -147,6 +158,49 @@ impl RedisStore {
             own_hits: Default::default(),
             own_misses: Default::default(),
         })
+    }
+
+    /// A store on the master a Sentinel names (`redis+sentinel://…/MASTER/DB`), found on the
+    /// first call and again after a failover.
+    fn via_sentinel(cfg: &RedisConfig, db: Option<u32>) -> Result<RedisStore, StoreError> {
+        let u = SentinelUrl::parse(&cfg.url)
+            .map_err(|e| StoreError::Other(format!("invalid Sentinel URL {}: {e}", redact_url(&cfg.url))))?;
+        let db = db.unwrap_or(u.db);
+        let label = format!(
+            "sentinel {} via {}/{db}",
+            u.master,
+            u.sentinels.iter().map(|(h, p)| format!("{h}:{p}")).collect::<Vec<_>>().join(",")
+        );
+        Ok(RedisStore {
+            direct: Direct::Sentinel(std::sync::Arc::new(SentinelMaster::new(u, cfg, db))),
+            url: String::new(),
+            cluster: tokio::sync::OnceCell::new(),
+            node_conns: Default::default(),
+            cfg: cfg.clone(),
+            db,
+            label,
+            writes_allowed: AtomicBool::new(false),
+            own_hits: Default::default(),
+            own_misses: Default::default(),
+        })
+    }
+
+    /// The connection to the one server: the URL's, or the Sentinels' master now.
+    async fn conn(&self) -> Result<ConnectionManager, StoreError> {
+        match &self.direct {
+            Direct::Fixed(c) => Ok(c.clone()),
+            Direct::Sentinel(s) => s.conn().await,
+        }
+    }
+
+    /// After an error: a master that stopped answering, or that became a replica (`READONLY`),
+    /// is asked of the Sentinels again on the next call.
+    async fn after_error(&self, e: &StoreError) {
+        if let Direct::Sentinel(s) = &self.direct
+            && (e.is_connection() || e.to_string().contains("READONLY"))
+        {
+            s.forget().await;
+        }
     }
 
     pub fn db(&self) -> u32 {
@@ -170,14 +224,14 @@ impl RedisStore {
     /// The cluster connection when this store talks to a Redis Cluster; resolved on first use
     /// (`auto` asks the server with `INFO cluster`) and kept. None: one server.
     async fn cluster(&self) -> Result<Option<ClusterConnection>, StoreError> {
-        if self.cfg.mode == RedisMode::Standalone {
+        if self.cfg.mode == RedisMode::Standalone || matches!(self.direct, Direct::Sentinel(_)) {
             return Ok(None);
         }
         let c = self
             .cluster
             .get_or_try_init(|| async {
                 if self.cfg.mode == RedisMode::Auto {
-                    let mut c = self.conn.clone();
+                    let mut c = self.conn().await?;
                     let info: String =
                         self.run(self.cfg.timeout_ms, redis::cmd("INFO").arg("cluster").query_async(&mut c)).await?;
                     if !info.lines().any(|l| l.trim() == "cluster_enabled:1") {
@@ -209,8 +263,12 @@ impl RedisStore {
         match self.cluster().await? {
             Some(mut c) => self.run(self.cfg.timeout_ms, cmd.query_async(&mut c)).await,
             None => {
-                let mut c = self.conn.clone();
-                self.run(self.cfg.timeout_ms, cmd.query_async(&mut c)).await
+                let mut c = self.conn().await?;
+                let r = self.run(self.cfg.timeout_ms, cmd.query_async(&mut c)).await;
+                if let Err(e) = &r {
+                    self.after_error(e).await;
+                }
+                r
             }
         }
     }
@@ -220,8 +278,12 @@ impl RedisStore {
         match self.cluster().await? {
             Some(mut c) => self.run(self.cfg.timeout_ms, p.query_async(&mut c)).await,
             None => {
-                let mut c = self.conn.clone();
-                self.run(self.cfg.timeout_ms, p.query_async(&mut c)).await
+                let mut c = self.conn().await?;
+                let r = self.run(self.cfg.timeout_ms, p.query_async(&mut c)).await;
+                if let Err(e) = &r {
+                    self.after_error(e).await;
+                }
+                r
             }
         }
     }
@@ -587,8 +649,12 @@ impl KeyStore for RedisStore {
                 return Err(StoreError::Other(format!("{addr}: not a cluster node of this connection")));
             }
             (None, _) => {
-                let mut c = self.conn.clone();
-                self.run(self.cfg.scan_timeout_ms, cmd.query_async(&mut c)).await?
+                let mut c = self.conn().await?;
+                let r = self.run(self.cfg.scan_timeout_ms, cmd.query_async(&mut c)).await;
+                if let Err(e) = &r {
+                    self.after_error(e).await;
+                }
+                r?
             }
         };
         Ok((next, keys.into_iter().map(Vec::into_boxed_slice).collect()))
@@ -767,7 +833,7 @@ impl KeyStore for RedisStore {
         let mode = match field("redis_mode:").or_else(|| field("server_mode:")).as_deref() {
             Some("cluster") => {
                 // Asked of the node the URL names, so that "this one" is that node.
-                let mut c = self.conn.clone();
+                let mut c = self.conn().await?;
                 let nodes: String = self
                     .run(self.cfg.timeout_ms, redis::cmd("CLUSTER").arg("NODES").query_async(&mut c))
                     .await
@@ -780,16 +846,24 @@ impl KeyStore for RedisStore {
             }
             _ => ServerMode::Standalone,
         };
-        Ok(ServerInfo { product, version, keyspace, databases, db: self.db, mode })
+        let sentinel_master = match &self.direct {
+            Direct::Sentinel(s) => s.current_addr().await.map(|a| (s.url.master.clone(), a)),
+            Direct::Fixed(_) => None,
+        };
+        Ok(ServerInfo { product, version, keyspace, databases, db: self.db, mode, sentinel_master })
     }
 
     async fn health(&self) -> Result<crate::domain::RedisHealth, StoreError> {
         if self.cluster().await?.is_some() {
             return self.cluster_health().await;
         }
+        // Behind Sentinels: ask them every probe, so a failover is followed within one.
+        if let Direct::Sentinel(s) = &self.direct {
+            s.refresh().await?;
+        }
         // A longer deadline than browsing: a slow server should read as slow, not as down.
         let t = Instant::now();
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await?;
         let _: String = self.run(self.cfg.scan_timeout_ms, redis::cmd("PING").query_async(&mut c)).await?;
         let ping_ms = t.elapsed().as_secs_f64() * 1e3;
         let mut p = redis::pipe();

@@ -68,6 +68,12 @@ fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, lab
             format!("{} {} ", text::sanitize_str(&info.product), text::sanitize_str(&info.version)),
             theme::dim(),
         ));
+        if let Some((name, addr)) = &info.sentinel_master {
+            l1.push(Span::styled(
+                format!("│ Sentinel master `{}` at {} ", text::sanitize_str(name), text::sanitize_str(addr)),
+                theme::label(),
+            ));
+        }
         if let crate::domain::ServerMode::Cluster { masters, whole: true } = &info.mode {
             l1.push(Span::styled(format!("│ cluster of {} masters ", masters.len()), theme::label()));
         }

@@ -90,6 +90,7 @@ fn keys_tab_loaded_tree_with_metadata() {
             databases: Some(16),
             db: 0,
             mode: Default::default(),
+            sentinel_master: None,
         }),
     )));
     // expand notes: (row 1) and go to the last row and back: every action may ask for metadata.
@@ -238,6 +239,7 @@ fn list_pages_are_the_rows_the_frame_gave_them() {
                 masters: vec![("127.0.0.1:7000".into(), true), ("127.0.0.1:7001".into(), false)],
                 whole: false,
             },
+            sentinel_master: None,
         }),
     )));
     draw_and_measure(&mut app, 100, 30);

@@ -1,0 +1,83 @@
+//! Redis Sentinel: `redis+sentinel://` finds the master through a real Sentinel
+//! (`redis-server --sentinel`) and follows it through `SENTINEL FAILOVER` while memscope runs.
+
+use memscope::config::RedisConfig;
+use memscope::demo::PrivateRedis;
+use memscope::domain::{CacheOp, CacheReply};
+use memscope::store::KeyStore;
+use memscope::store::redis::RedisStore;
+use std::time::{Duration, Instant};
+
+fn wait(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sentinel_failover_is_followed_without_restarting() {
+    let master = crate::support::redis();
+    let mport = master.port().to_string();
+    let replica = PrivateRedis::start(&["--replicaof", "127.0.0.1", &mport]).unwrap();
+    let sentinel = PrivateRedis::start_sentinel(master.port()).unwrap();
+    let mut m = crate::support::client(&master);
+    redis::cmd("SET").arg("k:before").arg("1").exec(&mut m).unwrap();
+    let mut r = crate::support::client(&replica);
+    wait("the replica to sync", 15, || redis::cmd("EXISTS").arg("k:before").query::<i64>(&mut r).unwrap() == 1);
+    let mut s = crate::support::client(&sentinel);
+    wait("the Sentinel to see the replica", 20, || {
+        let v: Vec<redis::Value> = redis::cmd("SENTINEL").arg("REPLICAS").arg("mymaster").query(&mut s).unwrap();
+        !v.is_empty()
+    });
+
+    let url = format!("redis+sentinel://127.0.0.1:{}/mymaster/0", sentinel.port());
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::support::memscope(dir.path(), &["keys", "--redis-url", &url]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "k:before");
+
+    let store = RedisStore::connect(&RedisConfig::new(url.clone()), None).unwrap();
+    store.set_writes_allowed(true);
+    let info = store.server_info().await.unwrap();
+    assert_eq!(info.sentinel_master, Some(("mymaster".into(), format!("127.0.0.1:{}", master.port()))));
+
+    // The failover: the replica becomes the master; memscope follows on its next probe.
+    redis::cmd("SENTINEL").arg("FAILOVER").arg("mymaster").exec(&mut s).unwrap();
+    let new_master = format!("127.0.0.1:{}", replica.port());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let _ = store.health().await;
+        let info = store.server_info().await;
+        if info.as_ref().is_ok_and(|i| i.sentinel_master.as_ref().is_some_and(|(_, a)| *a == new_master)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never followed the failover: {info:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Writes go to the new master (the old one is a replica now, and would refuse them).
+    let ops = [CacheOp::SetEx { key: b"k:after".as_slice().into(), value: b"2".to_vec(), ttl_s: 60 }];
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while store.exec(&ops).await.is_err() {
+        assert!(Instant::now() < deadline, "writes never reached the new master");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let got = store.exec(&[CacheOp::Get(b"k:after".as_slice().into())]).await.unwrap();
+    assert_eq!(got, vec![CacheReply::Value(Some(b"2".to_vec()))]);
+    let mut r = crate::support::client(&replica); // the failover closed the replica's clients
+    let v: Option<String> = redis::cmd("GET").arg("k:after").query(&mut r).unwrap();
+    assert_eq!(v.as_deref(), Some("2"), "written on the promoted replica");
+}
+
+#[test]
+fn sentinel_urls_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::support::memscope(dir.path(), &["keys", "--redis-url", "redis+sentinel://127.0.0.1:1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no master name"), "{err}");
+    let out = crate::support::memscope(dir.path(), &["keys", "--redis-url", "redis+sentinel://127.0.0.1:1/mymaster"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("no Sentinel named the master `mymaster`"), "{err}");
+}
