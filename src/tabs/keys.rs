@@ -886,6 +886,31 @@ pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
                 }
             }
         }
+        ValueBody::Json(crate::domain::JsonDoc::Whole(b)) => {
+            out.push((Dim, "RedisJSON document (pretty-printed)".into()));
+            let pretty = serde_json::from_slice::<serde_json::Value>(&b.bytes)
+                .ok()
+                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                .map(String::into_bytes)
+                .unwrap_or_else(|| b.bytes.clone());
+            out.extend(text::sanitize_multiline(&pretty).split('\n').map(|l| (Normal, l.to_string())));
+        }
+        ValueBody::Json(crate::domain::JsonDoc::Members { kind, total, members }) => {
+            out.push((
+                Warn,
+                format!(
+                    "RedisJSON {kind} of {}: larger than preview_bytes, shown by member (JSON.GET KEY PATH reads one)",
+                    text::human_bytes(*total)
+                ),
+            ));
+            for m in members {
+                let size = m.bytes.map(text::human_bytes).unwrap_or_else(|| "?".into());
+                out.push((Label, format!("{}  {} · {size}", text::sanitize_str(&m.path), m.kind)));
+                if let Some(p) = &m.preview {
+                    out.push((Normal, format!("    {}", text::sanitize_line(p.as_bytes()))));
+                }
+            }
+        }
         ValueBody::Opaque => {
             out.push((Label, format!("type `{}`: a module or unknown type", text::sanitize_str(p.ktype.name()))));
             out.push((Dim, "memscope shows its name and size only.".into()));

@@ -48,9 +48,11 @@ pub fn render(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label:
         );
         return (0, 0);
     }
-    // A third header line (wrapped) when the server is a cluster node or a Sentinel.
-    let warn_rows =
-        if tab.info.as_ref().is_some_and(|i| i.mode != crate::domain::ServerMode::Standalone) { 2 } else { 0 };
+    // Two more header lines (wrapped) when the listing is one node's or a Sentinel's; a line per
+    // RediSearch index (at most 5).
+    let warn_rows = if tab.info.as_ref().is_some_and(|i| i.mode.partial_reason().is_some()) { 2 } else { 0 };
+    let index_rows = tab.info.as_ref().map(|i| i.search_indexes.len().min(5) as u16).unwrap_or(0);
+    let warn_rows = warn_rows + index_rows;
     let [head, body] = Layout::vertical([Constraint::Length(2 + warn_rows), Constraint::Min(1)]).areas(area);
     render_header(f, head, tab, conn, label);
     if tab.value.is_some() {
@@ -113,6 +115,23 @@ fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, lab
         l2.push(Span::styled(format!(" │ DOWN: {}", text::sanitize_str(e)), theme::error()));
     }
     let mut lines = vec![Line::from(l1), Line::from(l2)];
+    // RediSearch's indexes: what each indexes, its fields and documents.
+    if let Some(info) = &tab.info {
+        let n = info.search_indexes.len();
+        for (i, x) in info.search_indexes.iter().take(5).enumerate() {
+            let fields: Vec<String> = x.fields.iter().map(|(f, t)| format!("{f} {t}")).collect();
+            let more = if i == 4 && n > 5 { format!("  (+{} more indexes)", n - 5) } else { String::new() };
+            let l = format!(
+                " ⌕ index {} on {} {} · {} docs · {}{more}",
+                x.name,
+                x.on,
+                x.prefixes.iter().map(|p| format!("{p}*")).collect::<Vec<_>>().join(" "),
+                num(x.docs),
+                fields.join(", ")
+            );
+            lines.push(Line::styled(text::truncate(&text::sanitize_str(&l), area.width as usize), theme::label()));
+        }
+    }
     // A cluster node or a Sentinel: the listing is not the keyspace; say so above it.
     if let Some(why) = tab.info.as_ref().and_then(|i| i.mode.partial_reason()) {
         for l in text::wrap(&format!(" ⚠ {}", text::sanitize_str(&why)), area.width as usize) {
@@ -224,7 +243,7 @@ fn render_value(f: &mut Frame, area: Rect, tab: &KeysTab) -> usize {
     } else if let Some(p) = &v.page {
         let ttl = ttl_text(KeysTab::ttl_left(p.ttl, v.loaded_at_ms, tab.now_ms()));
         let len = match p.body {
-            ValueBody::String(_) | ValueBody::HyperLogLog { .. } => text::human_bytes(p.length),
+            ValueBody::String(_) | ValueBody::HyperLogLog { .. } | ValueBody::Json(_) => text::human_bytes(p.length),
             ValueBody::Opaque => "-".into(),
             _ => format!("{} elements", num(p.length)),
         };

@@ -20,6 +20,7 @@ mod pinecone_http;
 mod redis_auth_tls;
 mod redis_cluster;
 mod redis_keys;
+mod redis_modules;
 mod redis_sentinel;
 mod render;
 mod render_conversations;

@@ -91,6 +91,7 @@ fn keys_tab_loaded_tree_with_metadata() {
             db: 0,
             mode: Default::default(),
             sentinel_master: None,
+            search_indexes: vec![],
         }),
     )));
     // expand notes: (row 1) and go to the last row and back: every action may ask for metadata.
@@ -240,6 +241,7 @@ fn list_pages_are_the_rows_the_frame_gave_them() {
                 whole: false,
             },
             sentinel_master: None,
+            search_indexes: vec![],
         }),
     )));
     draw_and_measure(&mut app, 100, 30);
