@@ -147,7 +147,7 @@ impl App {
             write_mode: false,
             // Tab 1, Conversations, when there is long-term memory to show (the demo opens there);
             // else the Keys tab.
-            tab: if cfg.long_term.is_some() { TabId::Conversations } else { TabId::Keys },
+            tab: if cfg.has_conversations() { TabId::Conversations } else { TabId::Keys },
             keymap,
             long_term: TierInfo { state: state(lt_label.is_some()), label: lt_label },
             short_term: TierInfo { state: state(redis_label.is_some()), label: redis_label },

@@ -61,6 +61,22 @@ pub enum Cmd {
         #[arg(long)]
         node_only: bool,
     },
+    /// List conversations through the profile's layout (tab-separated, or JSON Lines).
+    Conversations {
+        /// As the Conversations tab's `/`: user:ID · agent:ID · id:PREFIX · a title prefix.
+        #[arg(long)]
+        filter: Option<String>,
+        /// JSON Lines output: one object per conversation.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one conversation's thread in order, every message (JSON Lines with --json).
+    Show {
+        conversation: String,
+        /// JSON Lines output: one object per message.
+        #[arg(long)]
+        json: bool,
+    },
     /// The local embedding model (all-MiniLM-L6-v2).
     Model {
         #[command(subcommand)]

@@ -44,6 +44,17 @@ struct FileProfile {
     embedding: Option<FileEmbedding>,
     health: Option<FileHealth>,
     memory: Option<MemoryConfig>,
+    layout: Option<FileLayout>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLayout {
+    preset: Option<String>,
+    collection: Option<String>,
+    messages_field: Option<String>,
+    key_prefix: Option<String>,
+    keys: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -185,6 +196,81 @@ impl SentinelUrl {
             Some(d) => d.parse().map_err(|_| format!("`{d}`: not a database number"))?,
         };
         Ok(SentinelUrl { sentinels, master, db, auth, tls })
+    }
+}
+
+/// Which framework wrote the conversations (`[profile.X.layout] preset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LayoutPreset {
+    /// memscope's own: `conversations/{id}` + `messages`, Redis recent lists and sessions.
+    #[default]
+    Memscope,
+    /// langchain-google-firestore: `ChatHistory/{session}`, a `messages` array of JSON.
+    LangchainFirestore,
+    /// langchain-community's RedisChatMessageHistory: a list `message_store:{session}`, LPUSH.
+    LangchainRedisList,
+    /// llama-index's RedisChatStore: a list per caller-chosen key, RPUSH, text in blocks.
+    LlamaindexRedis,
+}
+
+impl LayoutPreset {
+    pub const ALL: [LayoutPreset; 4] = [
+        LayoutPreset::Memscope,
+        LayoutPreset::LangchainFirestore,
+        LayoutPreset::LangchainRedisList,
+        LayoutPreset::LlamaindexRedis,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LayoutPreset::Memscope => "memscope",
+            LayoutPreset::LangchainFirestore => "langchain-firestore",
+            LayoutPreset::LangchainRedisList => "langchain-redis-list",
+            LayoutPreset::LlamaindexRedis => "llamaindex-redis",
+        }
+    }
+
+    /// Its conversations are Redis lists (no long-term store needed).
+    pub fn in_redis(self) -> bool {
+        matches!(self, LayoutPreset::LangchainRedisList | LayoutPreset::LlamaindexRedis)
+    }
+}
+
+/// A preset and the names it sets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayoutConfig {
+    pub preset: LayoutPreset,
+    /// Firestore: the collection (path) holding one document per conversation.
+    pub collection: String,
+    /// Firestore array layouts: the field holding the messages.
+    pub messages_field: String,
+    /// Redis list layouts: the prefix before the conversation id.
+    pub key_prefix: String,
+    /// Redis list layouts: the SCAN MATCH glob of the conversation keys.
+    pub keys: String,
+}
+
+impl Default for LayoutConfig {
+    fn default() -> LayoutConfig {
+        LayoutConfig::preset(LayoutPreset::Memscope)
+    }
+}
+
+impl LayoutConfig {
+    pub fn preset(p: LayoutPreset) -> LayoutConfig {
+        let (collection, prefix, keys) = match p {
+            LayoutPreset::Memscope => ("conversations", "conversation:", "conversation:*:messages"),
+            LayoutPreset::LangchainFirestore => ("ChatHistory", "", ""),
+            LayoutPreset::LangchainRedisList => ("", "message_store:", "message_store:*"),
+            LayoutPreset::LlamaindexRedis => ("", "", "*"),
+        };
+        LayoutConfig {
+            preset: p,
+            collection: collection.into(),
+            messages_field: "messages".into(),
+            key_prefix: prefix.into(),
+            keys: keys.into(),
+        }
     }
 }
 
@@ -356,6 +442,8 @@ pub struct Config {
     pub embedding: Option<EmbeddingConfig>,
     pub health: HealthConfig,
     pub memory: MemoryConfig,
+    /// Where the conversations are and how they are written (`[profile.X.layout]`).
+    pub layout: LayoutConfig,
     pub keymap: BTreeMap<String, String>,
     /// Files looked at, in order, and whether each was found.
     pub searched: Vec<(PathBuf, bool)>,
@@ -479,6 +567,7 @@ fn resolve(
     let embedding = resolve_embedding(path, &name, p.embedding, env)?;
     let health = resolve_health(path, &name, p.health)?;
     let memory = resolve_memory(path, &name, p.memory)?;
+    let layout = resolve_layout(path, &name, p.layout)?;
     let read_only = if ov.write { false } else { p.read_only.unwrap_or(true) };
     Ok(Config {
         profile: name,
@@ -489,6 +578,7 @@ fn resolve(
         embedding,
         health,
         memory,
+        layout,
         keymap,
         searched,
         file: file_path,
@@ -818,6 +908,35 @@ fn resolve_health(path: &str, name: &str, section: Option<FileHealth>) -> Result
     Ok(health)
 }
 
+/// Where conversations live: a preset and the names it sets, each overridable.
+fn resolve_layout(path: &str, name: &str, section: Option<FileLayout>) -> Result<LayoutConfig, ConfigError> {
+    let Some(f) = section else { return Ok(LayoutConfig::default()) };
+    let preset = match f.preset.as_deref() {
+        None => LayoutPreset::Memscope,
+        Some(p) => LayoutPreset::ALL.into_iter().find(|x| x.name() == p).ok_or_else(|| ConfigError::Invalid {
+            path: path.into(),
+            message: format!(
+                "[profile.{name}.layout] preset = \"{p}\": expected one of {}",
+                LayoutPreset::ALL.iter().map(|x| format!("\"{}\"", x.name())).collect::<Vec<_>>().join(", ")
+            ),
+        })?,
+    };
+    let mut l = LayoutConfig::preset(preset);
+    if let Some(c) = f.collection {
+        l.collection = c.trim_matches('/').to_string();
+    }
+    if let Some(m) = f.messages_field {
+        l.messages_field = m;
+    }
+    if let Some(k) = f.key_prefix {
+        l.key_prefix = k;
+    }
+    if let Some(k) = f.keys {
+        l.keys = k;
+    }
+    Ok(l)
+}
+
 /// The memory layer's rules.
 fn resolve_memory(path: &str, name: &str, section: Option<MemoryConfig>) -> Result<MemoryConfig, ConfigError> {
     let memory = section.unwrap_or_default();
@@ -885,6 +1004,12 @@ pub fn redact_url(url: &str) -> String {
 
 impl Config {
     /// A config with only Redis configured (tests, demo).
+    /// The Conversations tab has something to read: a long-term store, or a layout whose
+    /// conversations are in Redis.
+    pub fn has_conversations(&self) -> bool {
+        self.long_term.is_some() || (self.layout.preset.in_redis() && self.redis.is_some())
+    }
+
     pub fn with_redis(url: &str) -> Config {
         Config {
             profile: "default".into(),
@@ -895,6 +1020,7 @@ impl Config {
             embedding: None,
             health: HealthConfig::default(),
             memory: MemoryConfig::default(),
+            layout: LayoutConfig::default(),
             keymap: BTreeMap::new(),
             searched: vec![],
             file: None,

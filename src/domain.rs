@@ -886,11 +886,16 @@ pub enum CacheOp {
     HGetAll(Key),
     /// Milliseconds left; -1 without TTL, -2 when the key does not exist. Replies `Int`.
     PTtl(Key),
+    /// A list's length (0 when it does not exist). Replies `Int`.
+    LLen(Key),
 }
 
 impl CacheOp {
     pub fn is_write(&self) -> bool {
-        !matches!(self, CacheOp::Get(_) | CacheOp::LRange { .. } | CacheOp::HGetAll(_) | CacheOp::PTtl(_))
+        !matches!(
+            self,
+            CacheOp::Get(_) | CacheOp::LRange { .. } | CacheOp::HGetAll(_) | CacheOp::PTtl(_) | CacheOp::LLen(_)
+        )
     }
 }
 

@@ -17,6 +17,7 @@ pub mod headless;
 pub mod health;
 pub mod keymap;
 pub mod keytree;
+pub mod layout;
 pub mod lru;
 pub mod memory;
 pub mod message;
@@ -219,6 +220,14 @@ async fn run_cli(cli: cli::Cli) -> Result<u8, Failure> {
             let cfg = config::load(&ov)?;
             print!("{}", cfg.report());
             check_keymap(&cfg)?;
+            Ok(0)
+        }
+        Some(Cmd::Conversations { filter, json }) => {
+            headless::conversations(&load(&ov)?, filter.as_deref(), json).await?;
+            Ok(0)
+        }
+        Some(Cmd::Show { conversation, json }) => {
+            headless::show(&load(&ov)?, &conversation, json).await?;
             Ok(0)
         }
         Some(Cmd::Keys { pattern, key_type, long, json, node_only }) => {

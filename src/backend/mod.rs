@@ -372,6 +372,30 @@ impl Backend {
         });
     }
 
+    /// Run a read of conversations through the profile's layout (a Redis layout needs no
+    /// long-term store; its calls count as Redis's).
+    fn spawn_reader<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
+    where
+        F: FnOnce(Result<Arc<dyn crate::layout::ConversationReader>, StoreError>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = LtReply> + Send + 'static,
+    {
+        let in_redis = self.cfg.layout.preset.in_redis();
+        let lt = if in_redis { Ok(None) } else { self.long_term_or_err().map(Some) };
+        let ready = lt.is_ok();
+        let reader = lt.and_then(|lt| crate::layout::reader(&self.cfg.layout, lt, self.redis.clone()));
+        let tx = self.tx.clone();
+        let conn = if in_redis { self.redis_conn.clone() } else { self.lt_conn.clone() };
+        self.spawn_in(slot, async move {
+            let t = std::time::Instant::now();
+            let reply = f(reader).await;
+            if ready {
+                conn.took(t);
+                conn.report(&lt_result(&reply));
+            }
+            let _ = tx.send(BackendEvent::LongTerm(req, reply));
+        });
+    }
+
     async fn run(&mut self, mut rx: UnboundedReceiver<Command>) {
         while let Some(cmd) = rx.recv().await {
             self.dispatch(cmd);
@@ -387,6 +411,7 @@ impl Backend {
     /// connection changes (a tier connects, `SELECT` switches the Redis database), so its
     /// counters are registered once.
     fn layer(&self) -> Result<Arc<crate::memory::Memory>, StoreError> {
+        crate::layout::cross_tier_checks(&self.cfg.layout)?;
         let lt = self.long_term_or_err()?;
         // A vector tier without an embedder of ours (an index that embeds for itself) is not
         // one the layer can write or trace through.
@@ -550,24 +575,25 @@ impl Backend {
     /// The Conversations tab's reads of the long-term store.
     fn long_term_command(&mut self, cmd: Command) {
         match cmd {
+            // Conversations and threads go through the profile's layout.
             Command::Conversations { req, filter, after, limit } => {
-                self.spawn_lt(Slot::LtList, req, move |s| async move {
-                    LtReply::Conversations(match s {
-                        Ok(s) => s.conversations(&filter, after.as_ref(), limit).await,
+                self.spawn_reader(Slot::LtList, req, move |r| async move {
+                    LtReply::Conversations(match r {
+                        Ok(r) => r.conversations(&filter, after.as_ref(), limit).await,
                         Err(e) => Err(e),
                     })
                 })
             }
-            Command::CountConversations { req, filter } => self.spawn_lt(Slot::LtCount, req, move |s| async move {
-                LtReply::Count(match s {
-                    Ok(s) => s.count_conversations(&filter).await,
+            Command::CountConversations { req, filter } => self.spawn_reader(Slot::LtCount, req, move |r| async move {
+                LtReply::Count(match r {
+                    Ok(r) => r.count(&filter).await,
                     Err(e) => Err(e),
                 })
             }),
             Command::Messages { req, conversation, after, limit } => {
-                self.spawn_lt(Slot::LtThread, req, move |s| async move {
-                    LtReply::Messages(match s {
-                        Ok(s) => s.messages(&conversation, after.as_ref(), limit).await,
+                self.spawn_reader(Slot::LtThread, req, move |r| async move {
+                    LtReply::Messages(match r {
+                        Ok(r) => r.messages(&conversation, after.as_ref(), limit).await,
                         Err(e) => Err(e),
                     })
                 })

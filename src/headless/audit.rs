@@ -21,6 +21,7 @@ pub async fn audit(
             cfg.profile
         )));
     }
+    crate::layout::cross_tier_checks(&cfg.layout)?;
     let mem = crate::memory::Memory::from_config(cfg, writes).await?;
     let line = std::sync::Mutex::new(ProgressLine::new());
     let done = || line.lock().map(|mut l| l.done()).unwrap_or(());

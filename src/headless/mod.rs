@@ -2,6 +2,7 @@
 //! from the one table in `lib.rs` (`exit_code`).
 
 mod audit;
+mod conversations;
 mod health;
 mod import;
 mod index;
@@ -9,6 +10,7 @@ mod keys;
 mod search;
 
 pub use audit::audit;
+pub use conversations::{conversations, show};
 pub use health::health;
 pub use import::{import, read_import};
 pub use index::index;

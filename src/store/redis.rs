@@ -1023,6 +1023,9 @@ impl KeyStore for RedisStore {
                 O::PTtl(key) => {
                     b.add(key, redis::cmd("PTTL").arg(&**key).clone());
                 }
+                O::LLen(key) => {
+                    b.add(key, redis::cmd("LLEN").arg(&**key).clone());
+                }
             }
         }
         let replies = self.batch(&b, false).await?;
@@ -1117,7 +1120,7 @@ fn cache_reply(op: &crate::domain::CacheOp, v: Value) -> Result<crate::domain::C
         return Err(StoreError::Server(e));
     }
     Ok(match op {
-        O::MergeRecent { .. } | O::Incr { .. } | O::PTtl(_) => R::Int(int_of(&v).unwrap_or(0)),
+        O::MergeRecent { .. } | O::Incr { .. } | O::PTtl(_) | O::LLen(_) => R::Int(int_of(&v).unwrap_or(0)),
         O::Get(_) => R::Value((!matches!(v, Value::Nil)).then(|| bytes_of(&v))),
         O::LRange { .. } => R::Items(items(v).iter().map(bytes_of).collect()),
         O::HGetAll(_) => R::Pairs(pairs(v).into_iter().map(|(a, b)| (a.bytes, b.bytes)).collect()),

@@ -113,6 +113,8 @@ pub struct ConversationsTab {
     pub wall_start: Option<Ts>,
     /// The layer's rules (which messages belong in the vector tier).
     pub memory: crate::config::MemoryConfig,
+    /// Which layout the conversations are read in.
+    pub layout: crate::config::LayoutPreset,
 }
 
 /// Parse the `/` filter: `user:ID`, `agent:ID`, `id:PREFIX`, anything else a title prefix.
@@ -204,7 +206,8 @@ pub fn field_lines(fields: &[(String, FsValue)]) -> Vec<FieldLine> {
 impl ConversationsTab {
     pub fn new(cfg: &Config) -> ConversationsTab {
         ConversationsTab {
-            configured: cfg.long_term.is_some(),
+            configured: cfg.has_conversations(),
+            layout: cfg.layout.preset,
             view: View::List,
             filter: ConvFilter::All,
             convs: Vec::new(),

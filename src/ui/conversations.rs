@@ -68,7 +68,15 @@ fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnSta
     }
     f.render_widget(
         Paragraph::new(vec![
-            Line::styled(format!(" {}", label.map(text::sanitize_str).unwrap_or_default()), theme::title()),
+            Line::styled(
+                match tab.layout {
+                    crate::config::LayoutPreset::Memscope => {
+                        format!(" {}", label.map(text::sanitize_str).unwrap_or_default())
+                    }
+                    l => format!(" layout {} · {}", l.name(), label.map(text::sanitize_str).unwrap_or_default()),
+                },
+                theme::title(),
+            ),
             Line::from(l2),
         ]),
         head,
@@ -107,6 +115,7 @@ fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnSta
         let when = match (c.updated_at, c.created_at) {
             (Some(t), _) => format!("{} ({})", relative(Some(t), now), &t.to_rfc3339()[..16]),
             (None, Some(t)) => format!("created {}", relative(Some(t), now)),
+            (None, None) if tab.layout != crate::config::LayoutPreset::Memscope => "not stored by this layout".into(),
             (None, None) => "no updated_at".into(),
         };
         let s = format!("{} {} {msgs:>mw$} {}", text::fit(&title, tw), text::fit(&user, uw), text::fit(&when, aw));
@@ -132,6 +141,8 @@ pub fn message_lines(
         (Some(t), TsForm::IsoString) => format!("{} (ISO string, read as UTC)", t.to_rfc3339()),
         (Some(t), TsForm::UnixNumber) => format!("{} (Unix number)", t.to_rfc3339()),
         (Some(t), _) => t.to_rfc3339(),
+        // A framework's layout that keeps no timestamps: the stored order is the order.
+        (None, TsForm::Missing) if m.doc.get("stored").is_some() => "no timestamp in this layout (stored order)".into(),
         (None, TsForm::Missing) => match m.doc.get("timestamp") {
             None => "no timestamp (listed after the timed messages)".into(),
             Some(v) => format!("no timestamp ({} value; listed after the timed messages)", v.type_name()),
@@ -222,13 +233,17 @@ fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) 
                     theme::dim(),
                 ),
                 // A tier the badges could not read: its badges are absent, and this says why.
-                Span::styled(
-                    match t.badges.as_ref().map(|b| b.errors.join("; ")) {
-                        Some(e) if !e.is_empty() => format!(" │ ✗ {}", text::sanitize_str(&e)),
-                        _ => String::new(),
-                    },
-                    theme::error(),
-                ),
+                // Under a framework's layout they are not checked at all: said plainly.
+                match tab.layout {
+                    crate::config::LayoutPreset::Memscope => Span::styled(
+                        match t.badges.as_ref().map(|b| b.errors.join("; ")) {
+                            Some(e) if !e.is_empty() => format!(" │ ✗ {}", text::sanitize_str(&e)),
+                            _ => String::new(),
+                        },
+                        theme::error(),
+                    ),
+                    l => Span::styled(format!(" │ tiers not checked (layout {})", l.name()), theme::dim()),
+                },
             ]),
         ]),
         head,

@@ -43,13 +43,10 @@ pub fn draw(f: &mut Frame, app: &App) -> Geometry {
                 crate::ui::keys::render(f, body, &app.keys, &app.short_term.state, app.short_term.label.as_deref())
         }
         TabId::Conversations if app.conversations.configured => {
-            geo.conversations = crate::ui::conversations::render(
-                f,
-                body,
-                &app.conversations,
-                &app.long_term.state,
-                app.long_term.label.as_deref(),
-            )
+            // A layout whose conversations are in Redis reads Redis: its state and address.
+            let tier = if app.conversations.layout.in_redis() { &app.short_term } else { &app.long_term };
+            geo.conversations =
+                crate::ui::conversations::render(f, body, &app.conversations, &tier.state, tier.label.as_deref())
         }
         TabId::Conversations => crate::ui::tier::render_unconfigured(
             f,

@@ -14,6 +14,7 @@ mod e2e_search;
 mod embedders;
 mod filter_golden;
 mod health_redis;
+mod layouts;
 mod long_term_contract;
 mod memory_layer;
 mod pinecone_http;

@@ -1,0 +1,119 @@
+//! `memscope conversations` and `memscope show ID`: the Conversations tab's reads, headless,
+//! through the profile's layout — a thread exported or piped as JSON Lines.
+
+use super::HeadlessError;
+use crate::config::Config;
+use crate::domain::{Conversation, Cursor, Message};
+use crate::layout::ConversationReader;
+use crate::store::Access;
+use crate::text;
+use std::io::Write;
+use std::sync::Arc;
+
+/// The profile's conversation reader (read-only: files are opened read-only).
+async fn reader(cfg: &Config) -> Result<Arc<dyn ConversationReader>, HeadlessError> {
+    if !cfg.has_conversations() {
+        return Err(HeadlessError::Usage(
+            "no conversations to read: configure [profile.NAME.long_term], or a [profile.NAME.layout] preset whose conversations are in Redis".into(),
+        ));
+    }
+    let in_redis = cfg.layout.preset.in_redis();
+    let lt = if in_redis { None } else { Some(crate::tiers::long_term(cfg, Access::ReadOnly).await?) };
+    let redis = if cfg.redis.is_some() { Some(crate::tiers::redis(cfg, None)?) } else { None };
+    Ok(crate::layout::reader(&cfg.layout, lt, redis)?)
+}
+
+fn ts(t: Option<crate::domain::Ts>) -> serde_json::Value {
+    t.map(|t| serde_json::Value::String(t.to_rfc3339())).unwrap_or(serde_json::Value::Null)
+}
+
+fn conv_json(c: &Conversation) -> serde_json::Value {
+    serde_json::json!({
+        "id": c.id, "title": c.title, "user_id": c.user_id, "agent_id": c.agent_id,
+        "created_at": ts(c.created_at), "updated_at": ts(c.updated_at), "message_count": c.message_count,
+    })
+}
+
+fn msg_json(conversation: &str, m: &Message) -> serde_json::Value {
+    serde_json::json!({
+        "conversation_id": conversation, "message_id": m.id, "role": m.role, "content": m.content,
+        "timestamp": ts(m.timestamp), "user_id": m.user_id,
+    })
+}
+
+/// Write one line; a closed pipe (`| head`) ends the listing quietly.
+fn line(out: &mut impl Write, s: &str) -> Result<bool, HeadlessError> {
+    match out.write_all(s.as_bytes()).and_then(|_| out.write_all(b"\n")) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `memscope conversations [--filter F] [--json]`: every conversation, newest first in
+/// memscope's layout (the layout's own order otherwise), streamed page by page.
+pub async fn conversations(cfg: &Config, filter: Option<&str>, json: bool) -> Result<u64, HeadlessError> {
+    let r = reader(cfg).await?;
+    let filter = crate::tabs::conversations::parse_filter(filter.unwrap_or(""));
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let (mut n, mut after): (u64, Option<Cursor>) = (0, None);
+    loop {
+        let page = r.conversations(&filter, after.as_ref(), 500).await?;
+        for c in &page.items {
+            let s = if json {
+                text::json_safe(conv_json(c).to_string())
+            } else {
+                let when = c.updated_at.or(c.created_at).map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into());
+                let count = c.message_count.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
+                let title = text::sanitize_str(c.title.as_deref().unwrap_or(""));
+                format!("{}\t{count}\t{when}\t{}", text::sanitize_str(&c.id), text::truncate(&title, 80))
+            };
+            if !line(&mut out, &s)? {
+                return Ok(n);
+            }
+            n += 1;
+        }
+        match page.next {
+            Some(c) => after = Some(c),
+            None => break,
+        }
+    }
+    out.flush().ok();
+    Ok(n)
+}
+
+/// `memscope show ID [--json]`: the thread in order, every message (with `--json`, one JSON
+/// object per message: conversation_id, message_id, role, content, timestamp, user_id).
+pub async fn show(cfg: &Config, conversation: &str, json: bool) -> Result<u64, HeadlessError> {
+    let r = reader(cfg).await?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let (mut n, mut after): (u64, Option<Cursor>) = (0, None);
+    loop {
+        let page = r.messages(conversation, after.as_ref(), 500).await?;
+        for m in &page.items {
+            let s = if json {
+                text::json_safe(msg_json(conversation, m).to_string())
+            } else {
+                let when = m.timestamp.map(|t| t.to_rfc3339()).unwrap_or_else(|| "no timestamp".into());
+                format!(
+                    "[{}] {} ({when}):\n{}\n",
+                    text::sanitize_str(&m.id),
+                    text::sanitize_str(&m.role),
+                    text::sanitize_multiline(m.content.as_bytes())
+                )
+            };
+            if !line(&mut out, &s)? {
+                return Ok(n);
+            }
+            n += 1;
+        }
+        match page.next {
+            Some(c) => after = Some(c),
+            None => break,
+        }
+    }
+    out.flush().ok();
+    Ok(n)
+}

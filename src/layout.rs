@@ -1,0 +1,442 @@
+//! Where conversations live and how they were written: memscope's own layout, or what a
+//! framework wrote (`[profile.X.layout] preset`). One reader per layout gives the Conversations
+//! tab and `memscope conversations` / `show` the same [`Conversation`]s and [`Message`]s.
+//! What a layout cannot know (message ids, timestamps, users) stays empty and is said so; the
+//! trace, badges and audit check memscope's layout only and say "not checked" under another.
+
+use crate::config::{LayoutConfig, LayoutPreset};
+use crate::domain::{
+    CacheOp, CacheReply, ConvFilter, Conversation, Cursor, Document, FsValue, Key, Message, Page, TsForm,
+};
+use crate::error::StoreError;
+use crate::store::{KeyStore, KeyspaceScan, LongTermStore};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Conversations and their messages, as one layout stores them.
+#[async_trait::async_trait]
+pub trait ConversationReader: Send + Sync {
+    fn preset(&self) -> LayoutPreset;
+    async fn conversations(
+        &self,
+        filter: &ConvFilter,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Conversation>, StoreError>;
+    async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError>;
+    /// Messages in the order they were written.
+    async fn messages(
+        &self,
+        conversation: &str,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Message>, StoreError>;
+}
+
+/// The reader of a layout over the stores it needs (a Redis layout needs Redis only).
+pub fn reader(
+    layout: &LayoutConfig,
+    long_term: Option<Arc<dyn LongTermStore>>,
+    redis: Option<Arc<dyn KeyStore>>,
+) -> Result<Arc<dyn ConversationReader>, StoreError> {
+    let need =
+        |what: &str| StoreError::NotConfigured(format!("layout preset \"{}\" reads {what}", layout.preset.name()));
+    Ok(match layout.preset {
+        LayoutPreset::Memscope => Arc::new(Memscope(long_term.ok_or_else(|| need("the long-term store"))?)),
+        LayoutPreset::LangchainFirestore => Arc::new(FirestoreArray {
+            store: long_term.ok_or_else(|| need("the long-term store (Firestore)"))?,
+            layout: layout.clone(),
+        }),
+        LayoutPreset::LangchainRedisList | LayoutPreset::LlamaindexRedis => {
+            Arc::new(RedisList { redis: redis.ok_or_else(|| need("Redis"))?, layout: layout.clone() })
+        }
+    })
+}
+
+/// The trace, the tier badges and the audit check memscope's own layout (a message with one id
+/// in every tier); under another they are not checked, and say so (never a false "clean").
+pub fn cross_tier_checks(layout: &LayoutConfig) -> Result<(), StoreError> {
+    match layout.preset {
+        LayoutPreset::Memscope => Ok(()),
+        p => Err(StoreError::NotConfigured(format!(
+            "not checked: layout preset \"{}\" keeps no message ids across tiers, and the trace, tier badges and audit follow memscope's own layout (preset = \"memscope\")",
+            p.name()
+        ))),
+    }
+}
+
+/// memscope's own layout: the long-term store's conversations and messages.
+struct Memscope(Arc<dyn LongTermStore>);
+
+#[async_trait::async_trait]
+impl ConversationReader for Memscope {
+    fn preset(&self) -> LayoutPreset {
+        LayoutPreset::Memscope
+    }
+    async fn conversations(
+        &self,
+        filter: &ConvFilter,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Conversation>, StoreError> {
+        self.0.conversations(filter, after, limit).await
+    }
+    async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
+        self.0.count_conversations(filter).await
+    }
+    async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
+        self.0.messages(c, after, limit).await
+    }
+}
+
+/// The role names frameworks write, as memscope shows them.
+pub fn role_of(name: &str) -> String {
+    match name.to_ascii_lowercase().as_str() {
+        "human" | "user" | "humanmessage" | "humanmessagechunk" => "user",
+        "ai" | "assistant" | "llm" | "chatbot" | "model" | "aimessage" | "aimessagechunk" => "assistant",
+        "system" | "systemmessage" => "system",
+        "tool" | "function" | "toolmessage" | "functionmessage" => "tool",
+        "" => "?",
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
+/// Text of a `content` that is a string or a list of blocks (`{"type":"text","text":…}`,
+/// LlamaIndex's `{"block_type":"text","text":…}`); other blocks are named.
+fn content_text(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(blocks)) => blocks
+            .iter()
+            .map(|b| match b {
+                Value::String(s) => s.clone(),
+                _ => match b.get("text").and_then(Value::as_str) {
+                    Some(t) => t.to_string(),
+                    None => {
+                        let kind = b.get("type").or_else(|| b.get("block_type")).and_then(Value::as_str);
+                        format!("[{} block]", kind.unwrap_or("unknown"))
+                    }
+                },
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// One stored message as (role, content): LangChain's serialised messages (flat, `{type,
+/// data}` or the `lc` constructor form, with tool calls and tool results), LlamaIndex's
+/// `{role, blocks}`, or anything else shown raw (never dropped).
+pub fn decode_message(raw: &[u8]) -> (String, String) {
+    let Ok(v) = serde_json::from_slice::<Value>(raw) else {
+        return ("?".into(), String::from_utf8_lossy(raw).into_owned());
+    };
+    // LangChain's constructor form: {"lc":1,"type":"constructor","id":[…,"HumanMessage"],"kwargs":{…}}.
+    let (ty, body) = if v.get("lc").is_some() && v.get("type").and_then(Value::as_str) == Some("constructor") {
+        let class = v.get("id").and_then(Value::as_array).and_then(|a| a.last()).and_then(Value::as_str);
+        let kw = v.get("kwargs").cloned().unwrap_or(Value::Null);
+        let ty = kw.get("type").and_then(Value::as_str).or(class).unwrap_or("").to_string();
+        (ty, kw)
+    } else if let Some(data) = v.get("data").filter(|d| d.is_object()) {
+        (v.get("type").and_then(Value::as_str).unwrap_or("").to_string(), data.clone())
+    } else {
+        let ty = v.get("type").or_else(|| v.get("role")).and_then(Value::as_str).unwrap_or("").to_string();
+        (ty, v.clone())
+    };
+    let role = role_of(&ty);
+    let mut content = match body.get("blocks") {
+        Some(b @ Value::Array(_)) => content_text(Some(b)),
+        _ => content_text(body.get("content")),
+    };
+    if let Some(calls) = body.get("tool_calls").and_then(Value::as_array) {
+        for c in calls {
+            let name = c.get("name").and_then(Value::as_str).unwrap_or("?");
+            let args = c.get("args").map(Value::to_string).unwrap_or_default();
+            let id = c.get("id").and_then(Value::as_str).unwrap_or("");
+            content.push_str(&format!("\n→ tool call {name}({args}) {id}"));
+        }
+    }
+    if role == "tool"
+        && let Some(id) = body.get("tool_call_id").and_then(Value::as_str)
+    {
+        content = format!("← result of {id}: {content}");
+    }
+    (role, content.trim_start_matches('\n').to_string())
+}
+
+/// A message the layout stores without an id or a timestamp: its position is its id.
+fn positional(path: String, i: usize, raw: &[u8]) -> Message {
+    let (role, content) = decode_message(raw);
+    Message {
+        id: format!("#{:05}", i + 1),
+        role,
+        content,
+        timestamp: None,
+        ts_form: TsForm::Missing,
+        user_id: None,
+        doc: Document {
+            path: format!("{path}#{}", i + 1),
+            fields: vec![("stored".into(), FsValue::String(String::from_utf8_lossy(raw).into_owned()))],
+            update_time: None,
+        },
+    }
+}
+
+/// Filters a layout without users, agents or titles can answer: all, or an id prefix.
+fn id_filter(preset: LayoutPreset, filter: &ConvFilter) -> Result<Option<String>, StoreError> {
+    match filter {
+        ConvFilter::All => Ok(None),
+        ConvFilter::IdPrefix(p) => Ok(Some(p.clone())),
+        _ => Err(StoreError::Other(format!(
+            "layout \"{}\" stores no user, agent or title with a conversation: filter by id:PREFIX",
+            preset.name()
+        ))),
+    }
+}
+
+/// langchain-google-firestore: one document per session, its messages an array of JSON
+/// (bytes or strings) in one field; no ids, no timestamps.
+struct FirestoreArray {
+    store: Arc<dyn LongTermStore>,
+    layout: LayoutConfig,
+}
+
+impl FirestoreArray {
+    fn items(&self, doc: &Document) -> Vec<Vec<u8>> {
+        match doc.get(&self.layout.messages_field) {
+            Some(FsValue::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    FsValue::Bytes(b) => b.clone(),
+                    FsValue::String(s) => s.clone().into_bytes(),
+                    other => format!("{other:?}").into_bytes(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn conversation(&self, doc: Document) -> Conversation {
+        let items = self.items(&doc);
+        let title = items.first().map(|m| decode_message(m).1.chars().take(80).collect());
+        Conversation {
+            id: doc.id().to_string(),
+            title,
+            user_id: None,
+            agent_id: None,
+            created_at: None,
+            updated_at: doc.update_time,
+            message_count: Some(items.len() as i64),
+            doc,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConversationReader for FirestoreArray {
+    fn preset(&self) -> LayoutPreset {
+        self.layout.preset
+    }
+
+    async fn conversations(
+        &self,
+        filter: &ConvFilter,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Conversation>, StoreError> {
+        let prefix = id_filter(self.layout.preset, filter)?;
+        let page = self.store.documents(&self.layout.collection, after, limit).await?;
+        let items = page
+            .items
+            .into_iter()
+            .filter(|d| prefix.as_ref().is_none_or(|p| d.id().starts_with(p.as_str())))
+            .map(|d| self.conversation(d))
+            .collect();
+        Ok(Page { items, next: page.next })
+    }
+
+    async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
+        let prefix = id_filter(self.layout.preset, filter)?;
+        let (mut n, mut after) = (0u64, None);
+        loop {
+            let page = self.store.documents(&self.layout.collection, after.as_ref(), 300).await?;
+            n += page.items.iter().filter(|d| prefix.as_ref().is_none_or(|p| d.id().starts_with(p.as_str()))).count()
+                as u64;
+            match page.next {
+                Some(c) => after = Some(c),
+                None => return Ok(n),
+            }
+        }
+    }
+
+    async fn messages(&self, c: &str, after: Option<&Cursor>, _limit: u32) -> Result<Page<Message>, StoreError> {
+        // One document holds the whole thread: one page.
+        if after.is_some() {
+            return Ok(Page { items: Vec::new(), next: None });
+        }
+        let path = format!("{}/{c}", self.layout.collection);
+        let Some(doc) = self.store.document(&path).await? else {
+            return Err(StoreError::Other(format!("no document {path}")));
+        };
+        let items = self.items(&doc).iter().enumerate().map(|(i, raw)| positional(path.clone(), i, raw)).collect();
+        Ok(Page { items, next: None })
+    }
+}
+
+/// A Redis list per conversation: langchain-community (`message_store:{session}`, LPUSH: newest
+/// first) or LlamaIndex (a caller-chosen key, RPUSH: oldest first, text in blocks).
+struct RedisList {
+    redis: Arc<dyn KeyStore>,
+    layout: LayoutConfig,
+}
+
+impl RedisList {
+    fn newest_first(&self) -> bool {
+        self.layout.preset == LayoutPreset::LangchainRedisList
+    }
+
+    fn key(&self, id: &str) -> Key {
+        format!("{}{id}", self.layout.key_prefix).into_bytes().into()
+    }
+
+    /// Every conversation id (the list keys matching the glob), sorted.
+    async fn ids(&self, filter: &ConvFilter) -> Result<Vec<String>, StoreError> {
+        let prefix = id_filter(self.layout.preset, filter)?;
+        let mut scan = KeyspaceScan::start(self.redis.clone(), &self.layout.keys, Some("list"), 1000).await?;
+        let mut out = Vec::new();
+        while let Some(page) = scan.next_page().await {
+            for k in page?.keys {
+                let k = String::from_utf8_lossy(&k).into_owned();
+                let id = k.strip_prefix(&self.layout.key_prefix).unwrap_or(&k).to_string();
+                if prefix.as_ref().is_none_or(|p| id.starts_with(p.as_str())) {
+                    out.push(id);
+                }
+            }
+        }
+        out.sort();
+        out.dedup(); // SCAN may return a key twice
+        Ok(out)
+    }
+}
+
+#[async_trait::async_trait]
+impl ConversationReader for RedisList {
+    fn preset(&self) -> LayoutPreset {
+        self.layout.preset
+    }
+
+    async fn conversations(
+        &self,
+        filter: &ConvFilter,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Conversation>, StoreError> {
+        let ids = self.ids(filter).await?;
+        let start = match after {
+            Some(Cursor::Absent { after: Some(last) }) => ids.partition_point(|i| i <= last),
+            _ => 0,
+        };
+        let page: Vec<String> = ids[start..].iter().take(limit as usize).cloned().collect();
+        // Length and first message (the oldest: the list's tail when written newest first).
+        let first = if self.newest_first() { -1 } else { 0 };
+        let ops: Vec<CacheOp> = page
+            .iter()
+            .flat_map(|id| {
+                [CacheOp::LLen(self.key(id)), CacheOp::LRange { key: self.key(id), start: first, stop: first }]
+            })
+            .collect();
+        let replies = self.redis.exec(&ops).await?;
+        let items = page
+            .iter()
+            .zip(replies.chunks(2))
+            .map(|(id, r)| {
+                let count = match r.first() {
+                    Some(CacheReply::Int(n)) => Some(*n),
+                    _ => None,
+                };
+                let title = match r.get(1) {
+                    Some(CacheReply::Items(v)) => v.first().map(|m| decode_message(m).1.chars().take(80).collect()),
+                    _ => None,
+                };
+                let key = String::from_utf8_lossy(&self.key(id)).into_owned();
+                Conversation {
+                    id: id.clone(),
+                    title,
+                    user_id: None,
+                    agent_id: None,
+                    created_at: None,
+                    updated_at: None,
+                    message_count: count,
+                    doc: Document { path: key, fields: Vec::new(), update_time: None },
+                }
+            })
+            .collect();
+        let next = (start + page.len() < ids.len()).then(|| Cursor::Absent { after: page.last().cloned() });
+        Ok(Page { items, next })
+    }
+
+    async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
+        Ok(self.ids(filter).await?.len() as u64)
+    }
+
+    async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
+        let key = self.key(c);
+        let len = match self.redis.exec(&[CacheOp::LLen(key.clone())]).await?.first() {
+            Some(CacheReply::Int(n)) => *n as usize,
+            _ => 0,
+        };
+        if len == 0 {
+            return Err(StoreError::Other(format!("no list {}", String::from_utf8_lossy(&key))));
+        }
+        // Chronological positions [from, to) of this page.
+        let from = match after {
+            Some(Cursor::Absent { after: Some(n) }) => n.parse::<usize>().unwrap_or(len),
+            _ => 0,
+        };
+        let to = (from + limit.max(1) as usize).min(len);
+        if from >= to {
+            return Ok(Page { items: Vec::new(), next: None });
+        }
+        let (start, stop) = if self.newest_first() { (len - to, len - from - 1) } else { (from, to - 1) };
+        let mut items = match self
+            .redis
+            .exec(&[CacheOp::LRange { key: key.clone(), start: start as i64, stop: stop as i64 }])
+            .await?
+            .pop()
+        {
+            Some(CacheReply::Items(v)) => v,
+            _ => Vec::new(),
+        };
+        if self.newest_first() {
+            items.reverse();
+        }
+        let path = String::from_utf8_lossy(&key).into_owned();
+        let msgs = items.iter().enumerate().map(|(i, raw)| positional(path.clone(), from + i, raw)).collect();
+        let next = (to < len).then(|| Cursor::Absent { after: Some(to.to_string()) });
+        Ok(Page { items: msgs, next })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn langchain_and_llamaindex_messages_decode() {
+        let flat = br#"{"content":"What's the weather?","additional_kwargs":{},"type":"human","name":null,"id":null}"#;
+        assert_eq!(decode_message(flat), ("user".into(), "What's the weather?".into()));
+        let wrapped = br#"{"type":"ai","data":{"content":"","type":"ai","tool_calls":[{"name":"weather","args":{"city":"Paris"},"id":"call_1"}]}}"#;
+        let (r, c) = decode_message(wrapped);
+        assert_eq!(r, "assistant");
+        assert_eq!(c, r#"→ tool call weather({"city":"Paris"}) call_1"#);
+        let tool = br#"{"type":"tool","data":{"content":"18 C","type":"tool","tool_call_id":"call_1"}}"#;
+        assert_eq!(decode_message(tool), ("tool".into(), "← result of call_1: 18 C".into()));
+        let lc = br#"{"lc":1,"type":"constructor","id":["langchain","schema","messages","HumanMessage"],"kwargs":{"content":"hi","type":"human"}}"#;
+        assert_eq!(decode_message(lc), ("user".into(), "hi".into()));
+        let llama = br#"{"role":"assistant","additional_kwargs":{},"blocks":[{"block_type":"text","text":"Hello!"}]}"#;
+        assert_eq!(decode_message(llama), ("assistant".into(), "Hello!".into()));
+        assert_eq!(decode_message(b"\xffnot json").0, "?", "shown raw, never dropped");
+    }
+}

@@ -1,0 +1,192 @@
+//! Layout presets on memory the frameworks themselves wrote: tests/fixtures/layouts/*.json were
+//! recorded by scripts/record-layout-fixtures from langchain-community, llama-index and
+//! langchain-google-firestore (pinned versions) and are loaded here into private servers.
+
+use crate::support::memscope as run;
+use base64::Engine;
+use memscope::domain::FsValue;
+use memscope::store::LongTermStore;
+use std::sync::Arc;
+
+fn fixture(name: &str) -> serde_json::Value {
+    let p = format!("{}/tests/fixtures/layouts/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
+}
+
+fn b64(s: &serde_json::Value) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD.decode(s.as_str().unwrap()).unwrap()
+}
+
+/// The recorded keys, element for element, in their stored order.
+fn load_redis(r: &memscope::demo::PrivateRedis, name: &str) {
+    let mut c = crate::support::client(r);
+    for k in fixture(name)["redis"].as_array().unwrap() {
+        let key = k["key"].as_str().unwrap();
+        assert_eq!(k["type"], "list");
+        for item in k["items"].as_array().unwrap() {
+            redis::cmd("RPUSH").arg(key).arg(b64(item)).exec(&mut c).unwrap();
+        }
+        if let Some(ttl) = k["ttl"].as_i64().filter(|t| *t > 0) {
+            redis::cmd("EXPIRE").arg(key).arg(ttl).exec(&mut c).unwrap();
+        }
+    }
+}
+
+fn fs_value(v: &serde_json::Value) -> FsValue {
+    let (kind, x) = v.as_object().unwrap().iter().next().unwrap();
+    match kind.as_str() {
+        "bytes" => FsValue::Bytes(b64(x)),
+        "string" => FsValue::String(x.as_str().unwrap().into()),
+        "int" => FsValue::Int(x.as_i64().unwrap()),
+        "bool" => FsValue::Bool(x.as_bool().unwrap()),
+        "double" => FsValue::Double(x.as_f64().unwrap()),
+        "null" => FsValue::Null,
+        "array" => FsValue::Array(x.as_array().unwrap().iter().map(fs_value).collect()),
+        "map" => FsValue::Map(x.as_object().unwrap().iter().map(|(k, v)| (k.clone(), fs_value(v))).collect()),
+        other => panic!("fixture value {other}"),
+    }
+}
+
+async fn load_documents(s: &Arc<dyn LongTermStore>, name: &str) {
+    for d in fixture(name)["firestore"].as_array().unwrap() {
+        let fields = d["fields"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), fs_value(v))).collect();
+        s.put(d["path"].as_str().unwrap(), fields).await.unwrap();
+    }
+}
+
+fn config(dir: &std::path::Path, body: &str) -> String {
+    let p = dir.join("c.toml");
+    std::fs::write(&p, body).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+fn lines(o: &std::process::Output) -> Vec<serde_json::Value> {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// The same LangChain conversation (system, user, an AI tool call, the tool's result, the
+/// answer) as every LangChain layout stores it.
+fn assert_langchain_turn(m: &[serde_json::Value]) {
+    let roles: Vec<&str> = m.iter().map(|x| x["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["system", "user", "assistant", "tool", "assistant"], "{m:?}");
+    assert_eq!(m[1]["content"], "What's the weather in Paris? \u{1b}[31m(red)", "stored text, escapes kept as data");
+    assert_eq!(m[2]["content"], r#"→ tool call weather({"city":"Paris"}) call_1"#);
+    assert_eq!(m[3]["content"], "← result of call_1: 18 C, sunny");
+    assert_eq!(m[4]["content"], "It is 18 °C and sunny in Paris.");
+    assert!(m.iter().all(|x| x["timestamp"].is_null()), "the layout has no timestamps: none invented");
+}
+
+/// langchain-community's RedisChatMessageHistory (LPUSH, newest first): conversations from
+/// Redis alone, threads oldest first, roles mapped, tool calls shown; the audit and the trace
+/// say they did not check.
+#[tokio::test]
+async fn langchain_redis_list() {
+    let r = crate::support::redis();
+    load_redis(&r, "langchain-redis-list");
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(
+        dir.path(),
+        &format!("[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\npreset = \"langchain-redis-list\"\n", r.url()),
+    );
+    let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
+    let ids: Vec<(&str, i64)> =
+        convs.iter().map(|x| (x["id"].as_str().unwrap(), x["message_count"].as_i64().unwrap())).collect();
+    assert_eq!(ids, [("sess-alice-1", 5), ("sess-bob-2", 2)]);
+    assert_eq!(convs[0]["title"], "You are a travel agent.", "the oldest message");
+    assert_langchain_turn(&lines(&run(dir.path(), &["--config", &c, "show", "sess-alice-1", "--json"])));
+    let bob = lines(&run(dir.path(), &["--config", &c, "show", "sess-bob-2", "--json"]));
+    assert_eq!(bob.iter().map(|m| m["role"].as_str().unwrap()).collect::<Vec<_>>(), ["user", "assistant"]);
+
+    let out = run(dir.path(), &["--config", &c, "audit"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "never a clean audit: {err}");
+    assert!(err.contains("not checked") && err.contains("langchain-redis-list"), "{err}");
+
+    // The Conversations tab reads the same, with Redis only (no long-term store configured).
+    let mut cfg = memscope::config::Config::with_redis(&r.url());
+    cfg.layout = memscope::config::LayoutConfig::preset(memscope::config::LayoutPreset::LangchainRedisList);
+    let mut h = crate::support::Harness::new(cfg);
+    assert_eq!(h.app.tab, memscope::app::TabId::Conversations);
+    h.until(10, "the list", |a| a.conversations.convs.len() == 2 && a.conversations.count == Some(2)).await;
+    h.key(crossterm::event::KeyCode::Enter);
+    h.until(10, "the thread", |a| a.conversations.thread.as_ref().is_some_and(|t| t.done && t.messages.len() == 5))
+        .await;
+    let screen = crate::support::screen_of(&h.app, 120, 30);
+    assert!(screen.contains("→ tool call weather"), "{screen}");
+    assert!(screen.contains("\\x1b[31m(red)"), "escape made visible: {screen}");
+    h.keys("t");
+    h.until(10, "the trace", |a| {
+        a.conversations.thread.as_ref().unwrap().trace.as_ref().is_some_and(|v| v.result.is_some())
+    })
+    .await;
+    let tr = h.app.conversations.thread.as_ref().unwrap().trace.as_ref().unwrap().result.clone().unwrap();
+    let e = tr.document.unwrap_err().to_string();
+    assert!(e.contains("not checked"), "{e}");
+}
+
+/// llama-index's RedisChatStore: bare caller-chosen keys (`keys = "*"` lists every list),
+/// RPUSH oldest first, text in blocks.
+#[test]
+fn llamaindex_redis() {
+    let r = crate::support::redis();
+    load_redis(&r, "llamaindex-redis");
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(
+        dir.path(),
+        &format!("[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\npreset = \"llamaindex-redis\"\n", r.url()),
+    );
+    let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
+    let ids: Vec<&str> = convs.iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["chat_history", "user-erin"]);
+    let m = lines(&run(dir.path(), &["--config", &c, "show", "user-erin", "--json"]));
+    assert_eq!(
+        m.iter().map(|x| (x["role"].as_str().unwrap(), x["content"].as_str().unwrap())).collect::<Vec<_>>(),
+        [("user", "Remind me what I ordered."), ("assistant", "Two croissants and a coffee.")]
+    );
+}
+
+/// langchain-google-firestore: `ChatHistory/{session}` documents holding a `messages` array of
+/// JSON bytes (or strings with encode_message=False), read from SQLite and from the emulator.
+#[tokio::test]
+async fn langchain_firestore() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let sqlite: Arc<dyn LongTermStore> =
+        Arc::new(memscope::store::sqlite::SqliteStore::open(db.to_str().unwrap()).unwrap());
+    load_documents(&sqlite, "langchain-firestore").await;
+    let project = crate::support::project_id("layout_langchain_firestore");
+    let emu = crate::support::firestore_emulator();
+    let fs: Arc<dyn LongTermStore> = Arc::new(
+        memscope::store::firestore::FirestoreStore::connect(&project, "(default)", Some(&emu.host)).await.unwrap(),
+    );
+    load_documents(&fs, "langchain-firestore").await;
+    let layout = "[profile.p.layout]\npreset = \"langchain-firestore\"\n";
+    let configs = [
+        format!("[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{}\"\n{layout}", db.display()),
+        format!("[profile.p.long_term]\nbackend = \"firestore\"\nproject_id = \"{project}\"\n{layout}"),
+    ];
+    for body in configs {
+        let c = config(dir.path(), &body);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_memscope"))
+            .args(["--config", &c, "conversations", "--json"])
+            .env("FIRESTORE_EMULATOR_HOST", &emu.host)
+            .env_remove("GOOGLE_CLOUD_PROJECT")
+            .output()
+            .unwrap();
+        let convs = lines(&o);
+        let ids: Vec<(&str, i64)> =
+            convs.iter().map(|x| (x["id"].as_str().unwrap(), x["message_count"].as_i64().unwrap())).collect();
+        assert_eq!(ids, [("sess-carol-3", 5), ("sess-dan-4", 1)], "{body}");
+        let show = |id: &str| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_memscope"))
+                .args(["--config", &c, "show", id, "--json"])
+                .env("FIRESTORE_EMULATOR_HOST", &emu.host)
+                .env_remove("GOOGLE_CLOUD_PROJECT")
+                .output()
+                .unwrap()
+        };
+        assert_langchain_turn(&lines(&show("sess-carol-3")));
+        assert_eq!(lines(&show("sess-dan-4"))[0]["content"], "Strings, not bytes.");
+    }
+}
