@@ -91,6 +91,21 @@ impl Tui {
         std::thread::sleep(Duration::from_millis(60));
     }
 
+    /// Send keys and time until the screen (text or style) changes: keypress → frame.
+    pub fn time_keys(&mut self, keys: &str, timeout: Duration) -> Option<Duration> {
+        let before = self.parser.lock().unwrap().screen().contents_formatted();
+        let t = Instant::now();
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        while t.elapsed() < timeout {
+            if self.parser.lock().unwrap().screen().contents_formatted() != before {
+                return Some(t.elapsed());
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        None
+    }
+
     pub fn wait_exit(&mut self, secs: u64) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
