@@ -70,6 +70,13 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Sample the configured stores and say which agent-memory layouts they hold, with the
+    /// `[profile.X.layout]` lines to read them (exit 1 when none is found).
+    Detect {
+        /// One JSON array of findings.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print one conversation's thread in order, every message (JSON Lines with --json).
     Show {
         conversation: String,

@@ -440,3 +440,141 @@ mod tests {
         assert_eq!(decode_message(b"\xffnot json").0, "?", "shown raw, never dropped");
     }
 }
+
+/// What `detect` found of one layout.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Detected {
+    /// A preset name, or a framework memscope has no preset for yet.
+    pub layout: String,
+    /// memscope can read it (`preset = layout`).
+    pub supported: bool,
+    /// Conversations (keys or documents) seen in the sample.
+    pub conversations: u64,
+    /// Where: a key glob or a collection.
+    pub at: String,
+    /// The `[profile.X.layout]` lines that read it.
+    pub config: Option<String>,
+}
+
+/// How many keys and documents `detect` looks at, at most.
+pub const DETECT_SAMPLE: usize = 20_000;
+
+fn first_json(v: &[u8]) -> Option<Value> {
+    serde_json::from_slice::<Value>(v).ok()
+}
+
+/// Sample the stores (a bounded SCAN of Redis, the root collections of the long-term store)
+/// and say which layouts are there, with counts, most conversations first.
+pub async fn detect(
+    long_term: Option<Arc<dyn LongTermStore>>,
+    redis: Option<Arc<dyn KeyStore>>,
+) -> Result<Vec<Detected>, StoreError> {
+    use std::collections::BTreeMap;
+    let mut found: BTreeMap<(String, String), u64> = BTreeMap::new();
+    fn add(found: &mut std::collections::BTreeMap<(String, String), u64>, layout: &str, at: &str) {
+        *found.entry((layout.to_string(), at.to_string())).or_default() += 1;
+    }
+    if let Some(r) = &redis {
+        let mut scan = KeyspaceScan::start(r.clone(), "*", None, 1000).await?;
+        let mut keys: Vec<Key> = Vec::new();
+        while let Some(p) = scan.next_page().await {
+            keys.extend(p?.keys);
+            if keys.len() >= DETECT_SAMPLE {
+                break;
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        let metas = r.meta(&keys).await?;
+        let lists: Vec<Key> = metas
+            .iter()
+            .filter(|(_, m)| m.ktype.as_ref().is_some_and(|t| t.name() == "list"))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let ops: Vec<CacheOp> = lists.iter().map(|k| CacheOp::LRange { key: k.clone(), start: 0, stop: 0 }).collect();
+        let firsts = if ops.is_empty() { Vec::new() } else { r.exec(&ops).await? };
+        for (k, first) in lists.iter().zip(firsts) {
+            let name = String::from_utf8_lossy(k);
+            let v = match first {
+                CacheReply::Items(i) => i.first().and_then(|x| first_json(x)),
+                _ => None,
+            };
+            let Some(v) = v else { continue };
+            if name.starts_with("conversation:") && name.ends_with(":messages") {
+                add(&mut found, "memscope", "conversation:*:messages");
+            } else if v.get("data").is_some() && v.get("type").is_some() {
+                let prefix = name.rsplit_once(':').map(|(p, _)| format!("{p}:")).unwrap_or_default();
+                add(&mut found, "langchain-redis-list", &prefix);
+            } else if v.get("blocks").is_some() && v.get("role").is_some() {
+                add(&mut found, "llamaindex-redis", "*");
+            }
+        }
+        // Layouts with a key per message (or checkpoint): count their conversations once.
+        let mut seen = std::collections::HashSet::new();
+        for (k, m) in &metas {
+            let name = String::from_utf8_lossy(k);
+            let t = m.ktype.as_ref().map(|t| t.name().to_string()).unwrap_or_default();
+            let thread = name.split(':').nth(1).unwrap_or("").to_string();
+            if t == "ReJSON-RL" && name.starts_with("checkpoint:") {
+                if seen.insert(("langgraph-redis", thread)) {
+                    add(&mut found, "langgraph-redis", "checkpoint:*");
+                }
+            } else if t == "ReJSON-RL" && name.starts_with("chat:") {
+                if seen.insert(("langchain-redis-json", thread)) {
+                    add(&mut found, "langchain-redis-json", "chat:*");
+                }
+            } else if t == "hash" && name.starts_with("mem0:") {
+                add(&mut found, "mem0", "mem0:*");
+            }
+        }
+    }
+    if let Some(lt) = &long_term {
+        for coll in lt.collections(None).await?.into_iter().take(50) {
+            let page = lt.documents(&coll, None, 50).await?;
+            if coll == "conversations" {
+                let n = lt.count_conversations(&ConvFilter::All).await.unwrap_or(page.items.len() as u64);
+                found.insert(("memscope".into(), coll.clone()), n);
+                continue;
+            }
+            for d in &page.items {
+                if let Some(FsValue::Array(a)) = d.get("messages") {
+                    let raw = match a.first() {
+                        Some(FsValue::Bytes(b)) => b.clone(),
+                        Some(FsValue::String(s)) => s.clone().into_bytes(),
+                        _ => continue,
+                    };
+                    if first_json(&raw).is_some_and(|v| v.get("type").is_some()) {
+                        add(&mut found, "langchain-firestore", &coll);
+                    }
+                }
+            }
+            // LangGraph's checkpointer: phantom thread documents holding `checkpoints`.
+            if coll == "checkpoints" {
+                add(&mut found, "langgraph-firestore", &coll);
+            }
+        }
+    }
+    let mut out: Vec<Detected> = found
+        .into_iter()
+        .map(|((layout, at), n)| {
+            let preset = LayoutPreset::ALL.into_iter().find(|p| p.name() == layout);
+            let config = preset.map(|p| {
+                let mut c = format!("preset = \"{}\"", p.name());
+                let d = LayoutConfig::preset(p);
+                match p {
+                    LayoutPreset::LangchainFirestore if at != d.collection => {
+                        c.push_str(&format!("\ncollection = \"{at}\""))
+                    }
+                    LayoutPreset::LangchainRedisList if at != d.key_prefix => {
+                        c.push_str(&format!("\nkey_prefix = \"{at}\"\nkeys = \"{at}*\""))
+                    }
+                    _ => {}
+                }
+                c
+            });
+            Detected { supported: preset.is_some(), layout, conversations: n, at, config }
+        })
+        .collect();
+    out.sort_by(|a, b| b.conversations.cmp(&a.conversations).then(a.layout.cmp(&b.layout)));
+    Ok(out)
+}

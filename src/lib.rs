@@ -226,6 +226,7 @@ async fn run_cli(cli: cli::Cli) -> Result<u8, Failure> {
             headless::conversations(&load(&ov)?, filter.as_deref(), json).await?;
             Ok(0)
         }
+        Some(Cmd::Detect { json }) => Ok(headless::detect(&load(&ov)?, json).await?),
         Some(Cmd::Show { conversation, json }) => {
             headless::show(&load(&ov)?, &conversation, json).await?;
             Ok(0)

@@ -81,6 +81,10 @@ pub enum Command {
         req: RequestId,
         filter: ConvFilter,
     },
+    /// Sample the stores for known layouts (the list is empty under the configured one).
+    DetectLayouts {
+        req: RequestId,
+    },
     Messages {
         req: RequestId,
         conversation: String,
@@ -149,7 +153,7 @@ impl Command {
             Command::Info { .. } | Command::SelectDb { .. } => Slot::Info,
             Command::Write { .. } => Slot::Write,
             Command::Conversations { .. } => Slot::LtList,
-            Command::CountConversations { .. } => Slot::LtCount,
+            Command::CountConversations { .. } | Command::DetectLayouts { .. } => Slot::LtCount,
             Command::Messages { .. } => Slot::LtThread,
             Command::Documents { .. } => Slot::LtDocs,
             Command::Collections { .. } | Command::ListDocuments { .. } | Command::Document { .. } => Slot::LtBrowse,
@@ -207,4 +211,5 @@ pub enum LtReply {
     Documents(Result<Vec<(String, Option<Document>)>, StoreError>),
     Collections(Result<Vec<String>, StoreError>),
     ListDocuments(Result<Page<Document>, StoreError>),
+    Detected(Result<Vec<crate::layout::Detected>, StoreError>),
 }

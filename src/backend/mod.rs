@@ -473,6 +473,7 @@ impl Backend {
             | Command::Write { .. }) => self.redis_command(cmd),
             cmd @ (Command::Conversations { .. }
             | Command::CountConversations { .. }
+            | Command::DetectLayouts { .. }
             | Command::Messages { .. }
             | Command::Documents { .. }
             | Command::Document { .. }
@@ -590,6 +591,15 @@ impl Backend {
                     Err(e) => Err(e),
                 })
             }),
+            Command::DetectLayouts { req } => {
+                let lt = self.long_term.lock().ok().and_then(|g| g.clone());
+                let redis = self.redis.clone();
+                let tx = self.tx.clone();
+                self.spawn_in(Slot::LtCount, async move {
+                    let r = crate::layout::detect(lt, redis).await;
+                    let _ = tx.send(BackendEvent::LongTerm(req, LtReply::Detected(r)));
+                });
+            }
             Command::Messages { req, conversation, after, limit } => {
                 self.spawn_reader(Slot::LtThread, req, move |r| async move {
                     LtReply::Messages(match r {
@@ -766,6 +776,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Cancel(_) => "cancel",
         Command::Meta { .. } => "meta",
         Command::Value { .. } => "value",
+        Command::DetectLayouts { .. } => "detect layouts",
         Command::Info { .. } => "info",
         Command::SelectDb { .. } => "select_db",
         Command::SetWriteMode(_) => "set_write_mode",

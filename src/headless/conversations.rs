@@ -117,3 +117,50 @@ pub async fn show(cfg: &Config, conversation: &str, json: bool) -> Result<u64, H
     out.flush().ok();
     Ok(n)
 }
+
+/// `memscope detect [--json]`: which layouts the configured stores hold (a bounded sample),
+/// and the `[profile.X.layout]` lines that read the one with the most conversations. Exit 1
+/// when no known layout is found.
+pub async fn detect(cfg: &Config, json: bool) -> Result<u8, HeadlessError> {
+    let lt = match &cfg.long_term {
+        Some(_) => Some(crate::tiers::long_term(cfg, Access::ReadOnly).await?),
+        None => None,
+    };
+    let redis = if cfg.redis.is_some() { Some(crate::tiers::redis(cfg, None)?) } else { None };
+    if lt.is_none() && redis.is_none() {
+        return Err(HeadlessError::Usage("nothing to sample: configure Redis or a long-term store".into()));
+    }
+    let found = crate::layout::detect(lt, redis).await?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        writeln!(out, "{}", text::json_safe(serde_json::to_string(&found).unwrap_or_default()))?;
+        return Ok(if found.is_empty() { 1 } else { 0 });
+    }
+    if found.is_empty() {
+        writeln!(
+            out,
+            "no known layout in the sample (up to {} Redis keys, the long-term store's root collections)",
+            crate::layout::DETECT_SAMPLE
+        )?;
+        return Ok(1);
+    }
+    for d in &found {
+        let how = if d.supported { "preset available" } else { "no preset yet: memscope cannot read it" };
+        writeln!(
+            out,
+            "{:<22} {:>7} conversations  at {:<28} {how}",
+            d.layout,
+            d.conversations,
+            text::sanitize_str(&d.at)
+        )?;
+    }
+    if let Some(best) = found.iter().find(|d| d.supported) {
+        writeln!(out, "\nto read {} ({}), add to the profile `{}`:", best.layout, best.at, cfg.profile)?;
+        writeln!(out, "[profile.{}.layout]\n{}", cfg.profile, best.config.as_deref().unwrap_or(""))?;
+        if cfg.layout.preset.name() == best.layout {
+            writeln!(out, "(the profile already reads this layout)")?;
+        }
+    }
+    Ok(0)
+}

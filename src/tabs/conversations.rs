@@ -115,6 +115,27 @@ pub struct ConversationsTab {
     pub memory: crate::config::MemoryConfig,
     /// Which layout the conversations are read in.
     pub layout: crate::config::LayoutPreset,
+    /// The list is empty under the layout: what a sample of the stores found instead.
+    pub found: Option<String>,
+    detect_req: Pending,
+}
+
+/// What `detect` found, said to someone looking at an empty list.
+pub fn found_text(configured: crate::config::LayoutPreset, found: &[crate::layout::Detected]) -> String {
+    let others: Vec<&crate::layout::Detected> = found.iter().filter(|d| d.layout != configured.name()).collect();
+    let Some(best) = others.iter().find(|d| d.supported) else {
+        return match others.first() {
+            Some(d) => format!(
+                "found {} conversations written as {} at {} — memscope has no preset for it yet",
+                d.conversations, d.layout, d.at
+            ),
+            None => format!("no conversations in any known layout either (layout \"{}\")", configured.name()),
+        };
+    };
+    format!(
+        "found {} conversations written as {} at {}: set [profile.NAME.layout] preset = \"{}\" (`memscope detect` prints the lines)",
+        best.conversations, best.layout, best.at, best.layout
+    )
 }
 
 /// Parse the `/` filter: `user:ID`, `agent:ID`, `id:PREFIX`, anything else a title prefix.
@@ -208,6 +229,8 @@ impl ConversationsTab {
         ConversationsTab {
             configured: cfg.has_conversations(),
             layout: cfg.layout.preset,
+            found: None,
+            detect_req: Pending::default(),
             view: View::List,
             filter: ConvFilter::All,
             convs: Vec::new(),
@@ -341,6 +364,11 @@ impl ConversationsTab {
                         self.convs.extend(page.items);
                         self.next = page.next;
                         self.clamp();
+                        // Nothing under the configured layout: look for what is there.
+                        if self.convs.is_empty() && self.filter == ConvFilter::All && self.found.is_none() {
+                            let req = self.detect_req.issue(cx);
+                            cmds.push(Command::DetectLayouts { req });
+                        }
                     }
                     Err(e) => self.fail(e),
                 }
@@ -349,7 +377,14 @@ impl ConversationsTab {
                 self.count_req.forget();
                 self.count = r.ok();
             }
-            LtReply::Count(_) | LtReply::Conversations(_) => {}
+            LtReply::Detected(r) if self.detect_req.is(req) => {
+                self.detect_req.forget();
+                self.found = Some(match r {
+                    Ok(found) => found_text(self.layout, &found),
+                    Err(e) => format!("could not sample the stores for other layouts: {e}"),
+                });
+            }
+            LtReply::Count(_) | LtReply::Conversations(_) | LtReply::Detected(_) => {}
             LtReply::Messages(r) => {
                 let Some(t) = &mut self.thread else { return cmds };
                 if !t.req.is(req) {

@@ -104,6 +104,12 @@ fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnSta
     } else if tab.convs.is_empty() {
         let msg = if tab.loaded_once { "no conversations match (/ changes the filter)" } else { "loading…" };
         lines.push(Line::styled(msg, theme::dim()));
+        // What a sample of the stores found instead, and the preset that reads it.
+        if let Some(found) = &tab.found {
+            for l in text::wrap(&text::sanitize_str(found), w) {
+                lines.push(Line::styled(l, theme::warn()));
+            }
+        }
     }
     let rows = (inner.height as usize).saturating_sub(lines.len());
     let now = tab.wall_now();

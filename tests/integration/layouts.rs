@@ -190,3 +190,54 @@ async fn langchain_firestore() {
         assert_eq!(lines(&show("sess-dan-4"))[0]["content"], "Strings, not bytes.");
     }
 }
+
+/// `memscope detect` names each layout with its count and prints the lines that read it; the
+/// Conversations tab, empty under memscope's layout, says what it found and the preset to set.
+#[tokio::test]
+async fn detect_names_the_layouts_found() {
+    let r = crate::support::redis();
+    load_redis(&r, "langchain-redis-list");
+    load_redis(&r, "llamaindex-redis");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let sqlite: Arc<dyn LongTermStore> =
+        Arc::new(memscope::store::sqlite::SqliteStore::open(db.to_str().unwrap()).unwrap());
+    load_documents(&sqlite, "langchain-firestore").await;
+    drop(sqlite);
+    let c = config(
+        dir.path(),
+        &format!(
+            "[profile.p.redis]\nurl = \"{}\"\n[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{}\"\n",
+            r.url(),
+            db.display()
+        ),
+    );
+    let out = run(dir.path(), &["--config", &c, "detect", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(&str, u64, &str)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["layout"].as_str().unwrap(), d["conversations"].as_u64().unwrap(), d["at"].as_str().unwrap()))
+        .collect();
+    assert!(found.contains(&("langchain-redis-list", 2, "message_store:")), "{found:?}");
+    assert!(found.contains(&("llamaindex-redis", 2, "*")), "{found:?}");
+    assert!(found.contains(&("langchain-firestore", 2, "ChatHistory")), "{found:?}");
+    let out = run(dir.path(), &["--config", &c, "detect"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("[profile.p.layout]\npreset = \""), "{text}");
+
+    // The tab, under memscope's own layout, finds nothing and says what is there.
+    let mut cfg = memscope::config::Config::with_redis(&r.url());
+    cfg.long_term = Some(memscope::config::LongTermConfig::Sqlite { path: db.to_str().unwrap().into() });
+    let mut h = crate::support::Harness::new(cfg);
+    h.until(15, "the suggestion", |a| a.conversations.found.is_some()).await;
+    let s = h.app.conversations.found.clone().unwrap();
+    assert!(s.contains("found 2 conversations written as") && s.contains("preset = "), "{s}");
+    let screen = crate::support::screen_of(&h.app, 140, 30);
+    assert!(
+        screen.contains("no conversations match") && screen.contains("preset = \"langchain-firestore\""),
+        "{screen}"
+    );
+}
