@@ -211,14 +211,20 @@ pub enum LayoutPreset {
     LangchainRedisList,
     /// llama-index's RedisChatStore: a list per caller-chosen key, RPUSH, text in blocks.
     LlamaindexRedis,
+    /// langchain-redis: a RedisJSON document per message, `chat:{session}:{ULID}`.
+    LangchainRedisJson,
+    /// redisvl's MessageHistory: a hash per message, `{name}:{session}:{unix ts}:{hex}`.
+    Redisvl,
 }
 
 impl LayoutPreset {
-    pub const ALL: [LayoutPreset; 4] = [
+    pub const ALL: [LayoutPreset; 6] = [
         LayoutPreset::Memscope,
         LayoutPreset::LangchainFirestore,
         LayoutPreset::LangchainRedisList,
         LayoutPreset::LlamaindexRedis,
+        LayoutPreset::LangchainRedisJson,
+        LayoutPreset::Redisvl,
     ];
 
     pub fn name(self) -> &'static str {
@@ -227,12 +233,20 @@ impl LayoutPreset {
             LayoutPreset::LangchainFirestore => "langchain-firestore",
             LayoutPreset::LangchainRedisList => "langchain-redis-list",
             LayoutPreset::LlamaindexRedis => "llamaindex-redis",
+            LayoutPreset::LangchainRedisJson => "langchain-redis-json",
+            LayoutPreset::Redisvl => "redisvl",
         }
     }
 
     /// Its conversations are Redis lists (no long-term store needed).
     pub fn in_redis(self) -> bool {
-        matches!(self, LayoutPreset::LangchainRedisList | LayoutPreset::LlamaindexRedis)
+        matches!(
+            self,
+            LayoutPreset::LangchainRedisList
+                | LayoutPreset::LlamaindexRedis
+                | LayoutPreset::LangchainRedisJson
+                | LayoutPreset::Redisvl
+        )
     }
 }
 
@@ -263,6 +277,8 @@ impl LayoutConfig {
             LayoutPreset::LangchainFirestore => ("ChatHistory", "", ""),
             LayoutPreset::LangchainRedisList => ("", "message_store:", "message_store:*"),
             LayoutPreset::LlamaindexRedis => ("", "", "*"),
+            LayoutPreset::LangchainRedisJson => ("", "chat:", "chat:*"),
+            LayoutPreset::Redisvl => ("", "agent_chat:", "agent_chat:*"),
         };
         LayoutConfig {
             preset: p,

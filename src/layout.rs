@@ -50,6 +50,9 @@ pub fn reader(
         LayoutPreset::LangchainRedisList | LayoutPreset::LlamaindexRedis => {
             Arc::new(RedisList { redis: redis.ok_or_else(|| need("Redis"))?, layout: layout.clone() })
         }
+        LayoutPreset::LangchainRedisJson | LayoutPreset::Redisvl => {
+            Arc::new(KeyPerMessage { redis: redis.ok_or_else(|| need("Redis"))?, layout: layout.clone() })
+        }
     })
 }
 
@@ -441,6 +444,199 @@ mod tests {
     }
 }
 
+/// A key per message (langchain-redis: RedisJSON `chat:{session}:{ULID}`; redisvl: a hash
+/// `{name}:{session}:{unix ts}:{hex}`): conversations are the sessions in the key names, a
+/// thread is its keys in time order, each read whole (both carry a message id and a time).
+struct KeyPerMessage {
+    redis: Arc<dyn KeyStore>,
+    layout: LayoutConfig,
+}
+
+/// Milliseconds of a ULID's time part (its first 10 Crockford base-32 characters).
+fn ulid_ms(id: &str) -> Option<i64> {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut ms: i64 = 0;
+    for c in id.get(..10)?.bytes() {
+        ms = ms * 32 + ALPHABET.iter().position(|a| *a == c.to_ascii_uppercase())? as i64;
+    }
+    Some(ms)
+}
+
+fn unix_ts(secs: f64) -> crate::domain::Ts {
+    crate::domain::Ts { secs: secs.floor() as i64, nanos: ((secs - secs.floor()) * 1e9) as u32 }
+}
+
+impl KeyPerMessage {
+    fn json(&self) -> bool {
+        self.layout.preset == LayoutPreset::LangchainRedisJson
+    }
+
+    /// (session, time order key) of a message key, or None for a key of another shape.
+    fn parse(&self, key: &str) -> Option<(String, f64)> {
+        let rest = key.strip_prefix(&self.layout.key_prefix)?;
+        if self.json() {
+            let (session, ulid) = rest.rsplit_once(':')?;
+            Some((session.to_string(), ulid_ms(ulid)? as f64 / 1000.0))
+        } else {
+            let (head, _hex) = rest.rsplit_once(':')?;
+            let (session, ts) = head.rsplit_once(':')?;
+            Some((session.to_string(), ts.parse().ok()?))
+        }
+    }
+
+    /// Every session with its message keys in time order.
+    async fn sessions(&self) -> Result<std::collections::BTreeMap<String, Vec<(f64, String)>>, StoreError> {
+        let ty = if self.json() { "ReJSON-RL" } else { "hash" };
+        let mut scan = KeyspaceScan::start(self.redis.clone(), &self.layout.keys, Some(ty), 1000).await?;
+        let mut out: std::collections::BTreeMap<String, Vec<(f64, String)>> = Default::default();
+        while let Some(page) = scan.next_page().await {
+            for k in page?.keys {
+                let k = String::from_utf8_lossy(&k).into_owned();
+                if let Some((s, t)) = self.parse(&k) {
+                    out.entry(s).or_default().push((t, k));
+                }
+            }
+        }
+        for v in out.values_mut() {
+            v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            v.dedup();
+        }
+        Ok(out)
+    }
+
+    /// One stored message, read whole.
+    async fn message(&self, key: &str, t: f64) -> Result<Message, StoreError> {
+        use crate::domain::{JsonDoc, PageCursor, ValueBody};
+        let page = self.redis.value(key.as_bytes(), &PageCursor::Start).await?;
+        // The time the message itself records, when it does (else the key's).
+        let mut t = t;
+        let (raw, id, role_content) = match page.map(|p| p.body) {
+            Some(ValueBody::Json(JsonDoc::Whole(b))) => {
+                let v = first_json(&b.bytes).unwrap_or(Value::Null);
+                let id = v.get("message_id").and_then(Value::as_str).map(str::to_string);
+                t = v.get("timestamp").and_then(Value::as_f64).unwrap_or(t);
+                (String::from_utf8_lossy(&b.bytes).into_owned(), id, decode_message(&b.bytes))
+            }
+            Some(ValueBody::Hash(pairs)) => {
+                let get = |f: &str| {
+                    pairs
+                        .iter()
+                        .find(|(k, _)| k.bytes == f.as_bytes())
+                        .map(|(_, v)| String::from_utf8_lossy(&v.bytes).into_owned())
+                };
+                let raw = pairs
+                    .iter()
+                    .filter(|(k, _)| k.bytes != b"vector_field")
+                    .map(|(k, v)| {
+                        format!("{}={}", String::from_utf8_lossy(&k.bytes), String::from_utf8_lossy(&v.bytes))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let rc = (role_of(&get("role").unwrap_or_default()), get("content").unwrap_or_default());
+                t = get("timestamp").and_then(|s| s.parse().ok()).unwrap_or(t);
+                (raw, get("entry_id"), rc)
+            }
+            Some(other) => (format!("{other:?}"), None, ("?".into(), format!("<{key}: not a message of this layout>"))),
+            None => (String::new(), None, ("?".into(), format!("<{key}: gone (expired or deleted)>"))),
+        };
+        Ok(Message {
+            id: id.unwrap_or_else(|| key.rsplit(':').next().unwrap_or(key).to_string()),
+            role: role_content.0,
+            content: role_content.1,
+            timestamp: Some(unix_ts(t)),
+            ts_form: TsForm::UnixNumber,
+            user_id: None,
+            doc: Document {
+                path: key.to_string(),
+                fields: vec![("stored".into(), FsValue::String(raw))],
+                update_time: None,
+            },
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl ConversationReader for KeyPerMessage {
+    fn preset(&self) -> LayoutPreset {
+        self.layout.preset
+    }
+
+    async fn conversations(
+        &self,
+        filter: &ConvFilter,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Conversation>, StoreError> {
+        let prefix = id_filter(self.layout.preset, filter)?;
+        let sessions = self.sessions().await?;
+        let ids: Vec<&String> =
+            sessions.keys().filter(|s| prefix.as_ref().is_none_or(|p| s.starts_with(p.as_str()))).collect();
+        let start = match after {
+            Some(Cursor::Absent { after: Some(last) }) => ids.partition_point(|i| *i <= last),
+            _ => 0,
+        };
+        let mut items = Vec::new();
+        for id in ids[start..].iter().take(limit as usize) {
+            let msgs = &sessions[*id];
+            let title = match msgs.first() {
+                Some((t, k)) => self.message(k, *t).await.ok().map(|m| m.content.chars().take(80).collect()),
+                None => None,
+            };
+            items.push(Conversation {
+                id: (*id).clone(),
+                title,
+                user_id: None,
+                agent_id: None,
+                created_at: msgs.first().map(|m| unix_ts(m.0)),
+                updated_at: msgs.last().map(|m| unix_ts(m.0)),
+                message_count: Some(msgs.len() as i64),
+                doc: Document {
+                    path: format!("{}{id}", self.layout.key_prefix),
+                    fields: Vec::new(),
+                    update_time: None,
+                },
+            });
+        }
+        let end = start + items.len();
+        let next = (end < ids.len()).then(|| Cursor::Absent { after: items.last().map(|c| c.id.clone()) });
+        Ok(Page { items, next })
+    }
+
+    async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
+        let prefix = id_filter(self.layout.preset, filter)?;
+        Ok(self.sessions().await?.keys().filter(|s| prefix.as_ref().is_none_or(|p| s.starts_with(p.as_str()))).count()
+            as u64)
+    }
+
+    async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
+        let sessions = self.sessions().await?;
+        let Some(keys) = sessions.get(c) else {
+            return Err(StoreError::Other(format!("no messages of session `{c}` under {}", self.layout.keys)));
+        };
+        let from = match after {
+            Some(Cursor::Absent { after: Some(n) }) => n.parse::<usize>().unwrap_or(keys.len()),
+            _ => 0,
+        };
+        let to = (from + limit.max(1) as usize).min(keys.len());
+        let mut items = Vec::with_capacity(to.saturating_sub(from));
+        for (t, k) in &keys[from.min(to)..to] {
+            items.push(self.message(k, *t).await?);
+        }
+        let next = (to < keys.len()).then(|| Cursor::Absent { after: Some(to.to_string()) });
+        Ok(Page { items, next })
+    }
+}
+
+/// `{name}:{session}:{unix ts}:{8 hex}`: redisvl's message key.
+fn is_redisvl_key(k: &str) -> bool {
+    let parts: Vec<&str> = k.rsplitn(3, ':').collect();
+    parts.len() == 3
+        && parts[0].len() == 8
+        && parts[0].bytes().all(|b| b.is_ascii_hexdigit())
+        && parts[1].parse::<f64>().is_ok()
+        && parts[2].contains(':')
+}
+
 /// What `detect` found of one layout.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Detected {
@@ -523,6 +719,13 @@ pub async fn detect(
                 if seen.insert(("langchain-redis-json", thread)) {
                     add(&mut found, "langchain-redis-json", "chat:*");
                 }
+            } else if t == "hash" && is_redisvl_key(&name) {
+                let (head, _) = name.rsplit_once(':').unwrap_or_default();
+                let (head, _) = head.rsplit_once(':').unwrap_or_default();
+                let (prefix, session) = head.split_once(':').unwrap_or_default();
+                if seen.insert(("redisvl", session.to_string())) {
+                    add(&mut found, "redisvl", &format!("{prefix}:"));
+                }
             } else if t == "hash" && name.starts_with("mem0:") {
                 add(&mut found, "mem0", "mem0:*");
             }
@@ -565,7 +768,7 @@ pub async fn detect(
                     LayoutPreset::LangchainFirestore if at != d.collection => {
                         c.push_str(&format!("\ncollection = \"{at}\""))
                     }
-                    LayoutPreset::LangchainRedisList if at != d.key_prefix => {
+                    LayoutPreset::LangchainRedisList | LayoutPreset::Redisvl if at != d.key_prefix => {
                         c.push_str(&format!("\nkey_prefix = \"{at}\"\nkeys = \"{at}*\""))
                     }
                     _ => {}

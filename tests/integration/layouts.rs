@@ -22,9 +22,19 @@ fn load_redis(r: &memscope::demo::PrivateRedis, name: &str) {
     let mut c = crate::support::client(r);
     for k in fixture(name)["redis"].as_array().unwrap() {
         let key = k["key"].as_str().unwrap();
-        assert_eq!(k["type"], "list");
-        for item in k["items"].as_array().unwrap() {
-            redis::cmd("RPUSH").arg(key).arg(b64(item)).exec(&mut c).unwrap();
+        match k["type"].as_str().unwrap() {
+            "list" => {
+                for item in k["items"].as_array().unwrap() {
+                    redis::cmd("RPUSH").arg(key).arg(b64(item)).exec(&mut c).unwrap();
+                }
+            }
+            "ReJSON-RL" => redis::cmd("JSON.SET").arg(key).arg("$").arg(k["json"].to_string()).exec(&mut c).unwrap(),
+            "hash" => {
+                for (f, v) in k["fields"].as_object().unwrap() {
+                    redis::cmd("HSET").arg(key).arg(f).arg(b64(v)).exec(&mut c).unwrap();
+                }
+            }
+            other => panic!("fixture type {other}"),
         }
         if let Some(ttl) = k["ttl"].as_i64().filter(|t| *t > 0) {
             redis::cmd("EXPIRE").arg(key).arg(ttl).exec(&mut c).unwrap();
@@ -240,4 +250,56 @@ async fn detect_names_the_layouts_found() {
         screen.contains("no conversations match") && screen.contains("preset = \"langchain-firestore\""),
         "{screen}"
     );
+}
+
+/// langchain-redis: a RedisJSON document per message (Valkey 9 with the modules): sessions from
+/// the key names, messages in time order with their own ids and timestamps — and the tool call
+/// the library did not store is not invented (an empty AI message).
+#[test]
+fn langchain_redis_json() {
+    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
+    load_redis(&v, "langchain-redis-json");
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(
+        dir.path(),
+        &format!("[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\npreset = \"langchain-redis-json\"\n", v.url()),
+    );
+    let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
+    let ids: Vec<(&str, i64)> =
+        convs.iter().map(|x| (x["id"].as_str().unwrap(), x["message_count"].as_i64().unwrap())).collect();
+    assert_eq!(ids, [("sess-frank-9", 5), ("sess-hana-5", 1)]);
+    assert!(convs[0]["updated_at"].as_str().is_some_and(|t| t.starts_with("2026-")), "{:?}", convs[0]);
+    let m = lines(&run(dir.path(), &["--config", &c, "show", "sess-frank-9", "--json"]));
+    let roles: Vec<&str> = m.iter().map(|x| x["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["system", "user", "assistant", "tool", "assistant"]);
+    assert_eq!(m[2]["content"], "", "langchain-redis stored no tool call: none invented");
+    assert_eq!(m[3]["content"], "← result of call_1: 18 C, sunny");
+    assert_eq!(m[0]["message_id"], "01M8KN62291YFJ34KCEE537M3M", "the library's own ids");
+    let times: Vec<&str> = m.iter().map(|x| x["timestamp"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+}
+
+/// redisvl's MessageHistory: a hash per message, `llm` shown as assistant, its entry ids and
+/// timestamps.
+#[test]
+fn redisvl() {
+    let r = crate::support::redis();
+    load_redis(&r, "redisvl");
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(
+        dir.path(),
+        &format!("[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\npreset = \"redisvl\"\n", r.url()),
+    );
+    let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
+    assert_eq!(convs.iter().map(|x| x["id"].as_str().unwrap()).collect::<Vec<_>>(), ["sess-gina"]);
+    let m = lines(&run(dir.path(), &["--config", &c, "show", "sess-gina", "--json"]));
+    assert_eq!(
+        m.iter().map(|x| (x["role"].as_str().unwrap(), x["content"].as_str().unwrap())).collect::<Vec<_>>(),
+        [("user", "What's the refund policy?"), ("assistant", "30 days, no questions asked.")]
+    );
+    assert!(m[0]["message_id"].as_str().unwrap().starts_with("sess-gina:"), "{:?}", m[0]);
+    let out = run(dir.path(), &["--config", &c, "detect", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["layout"], "redisvl", "{v}");
+    assert_eq!(v[0]["at"], "agent_chat:");
 }
