@@ -335,6 +335,10 @@ impl App {
                 if tier == Tier::ShortTerm && was_down && state == ConnState::Up {
                     return self.keys.reconnected(&mut self.cx);
                 }
+                if tier == Tier::LongTerm && state == ConnState::Up {
+                    // A browser read that failed while connecting is read again.
+                    return self.conversations.long_term_up(&mut self.cx);
+                }
                 if tier == Tier::Vector && state == ConnState::Up {
                     // The index is reachable now: its stats (namespaces, dimension, metric).
                     return self.search.start(&mut self.cx);

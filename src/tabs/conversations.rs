@@ -78,12 +78,35 @@ pub struct FieldLine {
     pub value: String,
     /// Set on reference values: Enter follows it.
     pub reference: Option<String>,
+    /// A string or bytes value, whole (JSON pretty-printed): Enter opens it.
+    pub full: Option<String>,
 }
 
 pub enum BrowserLevel {
-    Collections { parent: Option<String>, items: Vec<String>, selected: usize },
-    Documents { collection: String, items: Vec<Document>, next: Option<Cursor>, selected: usize },
-    Document { path: String, doc: Option<Document>, found: Option<bool>, lines: Vec<FieldLine>, selected: usize },
+    Collections {
+        parent: Option<String>,
+        items: Vec<String>,
+        selected: usize,
+    },
+    Documents {
+        collection: String,
+        items: Vec<Document>,
+        next: Option<Cursor>,
+        selected: usize,
+    },
+    Document {
+        path: String,
+        doc: Option<Document>,
+        found: Option<bool>,
+        lines: Vec<FieldLine>,
+        selected: usize,
+    },
+    /// One field's value, whole, scrolled by line.
+    Value {
+        title: String,
+        lines: Vec<String>,
+        selected: usize,
+    },
 }
 
 pub struct Browser {
@@ -175,6 +198,10 @@ pub fn value_text(v: &FsValue) -> String {
         FsValue::Double(d) => format!("{d:?}"),
         FsValue::Timestamp(t) => t.to_rfc3339(),
         FsValue::String(s) => format!("\"{}\"", text::sanitize_str(s)),
+        // Bytes that are UTF-8 text (LangChain's encoded messages) read as text.
+        FsValue::Bytes(b) if std::str::from_utf8(b).is_ok_and(|s| !s.is_empty() && !s.contains('\0')) => {
+            format!("\"{}\" (UTF-8 bytes)", text::sanitize_line(b))
+        }
         FsValue::Bytes(b) => {
             let hex: String = b.iter().take(64).map(|x| format!("{x:02x}")).collect();
             if b.len() > 64 {
@@ -190,6 +217,26 @@ pub fn value_text(v: &FsValue) -> String {
     }
 }
 
+/// A string or bytes value as it is opened whole: JSON pretty-printed, UTF-8 text as text,
+/// other bytes as a hex dump.
+pub fn whole_value(v: &FsValue) -> Option<String> {
+    let raw: &[u8] = match v {
+        FsValue::String(s) => s.as_bytes(),
+        FsValue::Bytes(b) => b,
+        _ => return None,
+    };
+    if let Ok(j) = serde_json::from_slice::<serde_json::Value>(raw)
+        && (j.is_object() || j.is_array())
+        && let Ok(p) = serde_json::to_string_pretty(&j)
+    {
+        return Some(text::sanitize_multiline(p.as_bytes()));
+    }
+    match std::str::from_utf8(raw) {
+        Ok(s) => Some(text::sanitize_multiline(s.as_bytes())),
+        Err(_) => Some(text::hex_dump(raw, 0).join("\n")),
+    }
+}
+
 /// Flatten a document into field-tree lines: nested maps and arrays indented under their key.
 pub fn field_lines(fields: &[(String, FsValue)]) -> Vec<FieldLine> {
     fn walk(out: &mut Vec<FieldLine>, depth: usize, key: String, v: &FsValue) {
@@ -202,6 +249,7 @@ pub fn field_lines(fields: &[(String, FsValue)]) -> Vec<FieldLine> {
                 FsValue::Reference(r) => Some(r.clone()),
                 _ => None,
             },
+            full: whole_value(v),
         });
         match v {
             FsValue::Map(m) => {
@@ -619,6 +667,15 @@ impl ConversationsTab {
         vec![messages, Command::Documents { req: dreq, paths: vec![path] }]
     }
 
+    /// The long-term store is up: a document-browser read that failed before is asked again
+    /// (the list and threads retry on their own backoff).
+    pub fn long_term_up(&mut self, cx: &mut Cx) -> Vec<Command> {
+        if self.view == View::Browser && self.browser.error.is_some() && !self.browser.req.waiting() {
+            return self.browser_action(Action::Refresh, cx);
+        }
+        vec![]
+    }
+
     pub fn open_browser(&mut self, path: Option<&str>, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
             return vec![];
@@ -846,6 +903,7 @@ impl ConversationsTab {
             BrowserLevel::Collections { items, selected, .. } => (items.len(), selected),
             BrowserLevel::Documents { items, selected, .. } => (items.len(), selected),
             BrowserLevel::Document { lines, selected, .. } => (lines.len(), selected),
+            BrowserLevel::Value { lines, selected, .. } => (lines.len(), selected),
         };
         if let Some(i) = crate::tabs::scroll::moved(action, *sel, len, page) {
             *sel = i;
@@ -866,6 +924,10 @@ impl ConversationsTab {
                     BrowserLevel::Collections { parent, .. } => self.push_collections(parent, cx),
                     BrowserLevel::Documents { collection, .. } => self.push_documents(collection, cx),
                     BrowserLevel::Document { path, .. } => self.push_document(path, cx),
+                    value @ BrowserLevel::Value { .. } => {
+                        self.browser.stack.push(value);
+                        vec![]
+                    }
                 };
             }
             Action::Open => {
@@ -879,9 +941,18 @@ impl ConversationsTab {
                     BrowserLevel::Documents { items, selected, .. } => {
                         items.get(*selected).map(|d| (2, d.path.clone()))
                     }
-                    BrowserLevel::Document { lines, selected, .. } => {
-                        lines.get(*selected).and_then(|l| l.reference.clone()).map(|r| (2, r))
-                    }
+                    BrowserLevel::Document { lines, selected, path, .. } => match lines.get(*selected) {
+                        Some(l) if l.reference.is_some() => l.reference.clone().map(|r| (2, r)),
+                        // A string or bytes value opens whole.
+                        Some(FieldLine { full: Some(v), key, .. }) => {
+                            let title = format!("{path} · {}", key.trim());
+                            let lines = v.split('\n').map(str::to_string).collect();
+                            self.browser.stack.push(BrowserLevel::Value { title, lines, selected: 0 });
+                            return vec![];
+                        }
+                        _ => None,
+                    },
+                    BrowserLevel::Value { .. } => None,
                 };
                 return match target {
                     Some((1, coll)) => self.push_documents(coll, cx),

@@ -303,3 +303,42 @@ fn redisvl() {
     assert_eq!(v[0]["layout"], "redisvl", "{v}");
     assert_eq!(v[0]["at"], "agent_chat:");
 }
+
+/// The document browser on LangChain's Firestore history: the message bytes read as UTF-8 text
+/// (not hex cut at the edge), and Enter opens a value whole, JSON pretty-printed.
+#[tokio::test]
+async fn the_browser_reads_utf8_bytes_and_opens_values_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let sqlite: Arc<dyn LongTermStore> =
+        Arc::new(memscope::store::sqlite::SqliteStore::open(db.to_str().unwrap()).unwrap());
+    load_documents(&sqlite, "langchain-firestore").await;
+    drop(sqlite);
+    let mut cfg = memscope::config::Config::with_redis("redis://127.0.0.1:1/0");
+    cfg.long_term = Some(memscope::config::LongTermConfig::Sqlite { path: db.to_str().unwrap().into() });
+    let mut h = crate::support::Harness::new(cfg);
+    h.keys(":");
+    h.keys("docs ChatHistory/sess-carol-3");
+    h.key(crossterm::event::KeyCode::Enter);
+    // Sent before the store is connected: read again once it is up.
+    h.until(10, "the document", |a| {
+        matches!(
+            a.conversations.browser.stack.last(),
+            Some(memscope::tabs::conversations::BrowserLevel::Document { found: Some(true), .. })
+        )
+    })
+    .await;
+    let screen = crate::support::screen_of(&h.app, 140, 30);
+    assert!(screen.contains(r#"bytes     "{"content":"You are a travel agent.""#), "{screen}");
+    h.keys("jj");
+    h.key(crossterm::event::KeyCode::Enter);
+    let screen = crate::support::screen_of(&h.app, 140, 30);
+    assert!(screen.contains("ChatHistory/sess-carol-3 · [1]"), "{screen}");
+    assert!(screen.contains(r#""content": "What's the weather in Paris? \u001b[31m(red)","#), "{screen}");
+    assert!(screen.contains(r#""type": "human""#), "pretty-printed, one member a line: {screen}");
+    h.key(crossterm::event::KeyCode::Esc);
+    assert!(matches!(
+        h.app.conversations.browser.stack.last(),
+        Some(memscope::tabs::conversations::BrowserLevel::Document { .. })
+    ));
+}
