@@ -90,6 +90,10 @@ struct FileRedis {
     tls_ca_file: Option<String>,
     mode: Option<String>,
     read_from_replicas: Option<bool>,
+    /// Sentinel addresses (`host:port`) and the master's name: another way to write a
+    /// redis+sentinel:// URL.
+    sentinels: Option<Vec<String>>,
+    sentinel_master: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -647,7 +651,23 @@ fn resolve_redis(
 ) -> Result<Option<RedisConfig>, ConfigError> {
     let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
     let redis = section.map(|r| -> Result<RedisConfig, ConfigError> {
-        let mut c = RedisConfig::new(r.url.unwrap_or_else(|| "redis://127.0.0.1:6379/0".into()));
+        let url = match (&r.sentinels, &r.sentinel_master) {
+            (Some(s), Some(m)) if !s.is_empty() => {
+                if r.url.is_some() {
+                    return Err(invalid(format!(
+                        "[profile.{name}.redis] sets both url and sentinels: give one (redis+sentinel://… is the URL form)"
+                    )));
+                }
+                format!("redis+sentinel://{}/{m}/0", s.join(","))
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(invalid(format!(
+                    "[profile.{name}.redis] sentinels and sentinel_master go together (the Sentinels, and the name of the master they watch)"
+                )));
+            }
+            _ => r.url.clone().unwrap_or_else(|| "redis://127.0.0.1:6379/0".into()),
+        };
+        let mut c = RedisConfig::new(url);
         if let Some(d) = r.delimiter {
             if d.is_empty() {
                 return Err(invalid(format!("[profile.{name}.redis] delimiter must not be empty")));
@@ -1288,6 +1308,30 @@ mod tests {
         let bad = parse_str("[profile.a.long_term]\nbackend = \"mongo\"\n", "f").unwrap();
         let e = resolve(bad, "f", &Overrides::default(), &env_none, vec![], None, vec![]).unwrap_err();
         assert!(e.to_string().contains("mongo"));
+    }
+
+    #[test]
+    fn redis_modes_and_sentinel_fields() {
+        let r =
+            |t: &str| resolve(parse_str(t, "f").unwrap(), "f", &Overrides::default(), &env_none, vec![], None, vec![]);
+        let c = r(
+            "[profile.p.redis]\nsentinels = [\"10.0.0.1:26379\", \"10.0.0.2:26379\"]\nsentinel_master = \"mymaster\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.redis.unwrap().url, "redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster/0");
+        let e = r("[profile.p.redis]\nsentinels = [\"h:1\"]\n").unwrap_err().to_string();
+        assert!(e.contains("sentinel_master"), "{e}");
+        let e =
+            r("[profile.p.redis]\nurl = \"redis://x\"\nsentinels = [\"h:1\"]\nsentinel_master = \"m\"\n").unwrap_err();
+        assert!(e.to_string().contains("both url and sentinels"), "{e}");
+        let c = r("[profile.p.redis]\nmode = \"cluster\"\nread_from_replicas = true\n").unwrap().redis.unwrap();
+        assert_eq!((c.mode, c.read_from_replicas), (RedisMode::Cluster, true));
+        let e = r("[profile.p.redis]\nmode = \"swarm\"\n").unwrap_err().to_string();
+        assert!(e.contains("\"swarm\"") && e.contains("standalone"), "{e}");
+        let e = r("[profile.p.redis]\nmode = \"sentinel\"\nurl = \"redis://x\"\n").unwrap_err().to_string();
+        assert!(e.contains("redis+sentinel://"), "{e}");
+        let e = r("[profile.p.redis]\nurl = \"redis+sentinel://h:26379\"\n").unwrap_err().to_string();
+        assert!(e.contains("no master name"), "{e}");
     }
 
     #[test]

@@ -170,8 +170,23 @@ fn redis_lines(lines: &mut Vec<Line<'static>>, fg: &Figures, hist: &History, wid
             format!("cluster {} · {masters} masters · {} nodes{uncovered} (totals below)", c.state, c.nodes.len()),
             style,
         ));
+        // Each node's miss rate over the newest interval, from the sample before.
+        let prev = hist
+            .samples
+            .get(&Probe::Redis)
+            .and_then(|q| q.iter().rev().nth(1))
+            .and_then(|s| s.redis.as_ref()?.cluster.as_ref());
         for n in &c.nodes {
             let role = if n.role == "master" { "M" } else { "r" };
+            let miss = prev.and_then(|p| p.nodes.iter().find(|x| x.addr == n.addr)).and_then(|p| {
+                let (h, m) = (
+                    n.keyspace_hits.saturating_sub(p.keyspace_hits),
+                    n.keyspace_misses.saturating_sub(p.keyspace_misses),
+                );
+                (h + m > 0).then(|| format!(" · miss {:.0}%", m as f64 * 100.0 / (h + m) as f64))
+            });
+            let slow = if n.slowlog_len > 0 { format!(" · slowlog {}", n.slowlog_len) } else { String::new() };
+            // What matters in an incident first: a narrow panel cuts the tail.
             let line = match &n.error {
                 Some(e) => Line::styled(
                     text::truncate(&format!(" {role} {} DOWN {}", n.addr, text::sanitize_str(e)), width),
@@ -179,12 +194,13 @@ fn redis_lines(lines: &mut Vec<Line<'static>>, fg: &Figures, hist: &History, wid
                 ),
                 None => Line::raw(text::truncate(
                     &format!(
-                        " {role} {} {:.1} ms · {} · {:.0} ops/s · {} keys",
+                        " {role} {} {:.1} ms{}{slow} · {} keys · {:.0} ops/s · {}",
                         n.addr,
                         n.ping_ms.unwrap_or(0.0),
-                        text::human_bytes(n.used_memory),
+                        miss.unwrap_or_default(),
+                        n.keys,
                         n.ops_per_sec,
-                        n.keys
+                        text::human_bytes(n.used_memory)
                     ),
                     width,
                 )),

@@ -334,3 +334,54 @@ fn health_reports_every_node_and_a_dead_one() {
     assert_eq!(table.lines().filter(|l| l.trim_start().starts_with("node")).count(), 3, "{table}");
     assert!(table.contains("DOWN"), "{table}");
 }
+
+/// A replica promoted with `CLUSTER FAILOVER` while a store is in use: the next listing scans
+/// the new master (the old one is a replica now), every key still listed once; with
+/// `read_from_replicas` the values are read as well.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replica_promoted_by_cluster_failover_is_followed() {
+    let c = cluster(3, 1);
+    fill(&c, 90);
+    replicas_caught_up(&c);
+    let mut rc = RedisConfig::new(c.url());
+    rc.read_from_replicas = true;
+    let s: std::sync::Arc<dyn KeyStore> = std::sync::Arc::new(RedisStore::connect(&rc, None).unwrap());
+    let before: Vec<String> = s.scan_nodes().await.unwrap().into_iter().filter_map(|n| n.addr).collect();
+    // Promote the replica of a master that is not the seed.
+    let replica = c
+        .nodes
+        .iter()
+        .find(|r| {
+            let mut conn = crate::support::client(r);
+            let v: Vec<redis::Value> = redis::cmd("ROLE").query(&mut conn).unwrap();
+            matches!(v.first(), Some(redis::Value::BulkString(b)) if b == b"slave")
+        })
+        .unwrap();
+    let mut conn = crate::support::client(replica);
+    redis::cmd("CLUSTER").arg("FAILOVER").exec(&mut conn).unwrap();
+    let promoted = format!("127.0.0.1:{}", replica.port());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let now: Vec<String> = s.scan_nodes().await.unwrap().into_iter().filter_map(|n| n.addr).collect();
+        if now.contains(&promoted) {
+            assert_eq!(now.len(), 3, "{now:?}");
+            assert_ne!(now, before);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the promotion never showed: {now:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let mut scan = KeyspaceScan::start(s.clone(), "*", None, 50).await.unwrap();
+    let (mut keys, mut done) = (HashSet::new(), 0);
+    while let Some(p) = scan.next_page().await {
+        let p = p.unwrap();
+        done += usize::from(p.node_done);
+        keys.extend(p.keys);
+        if done == 3 {
+            break;
+        }
+    }
+    assert_eq!(keys.len(), 90);
+    let page = s.value(b"k:0042", &memscope::domain::PageCursor::Start).await.unwrap();
+    assert!(page.is_some(), "read (possibly from a replica) after the failover");
+}

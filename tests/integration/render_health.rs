@@ -182,15 +182,17 @@ fn audit_view_running_then_drift_by_kind() {
 #[test]
 fn cluster_nodes_and_a_dead_master() {
     let mut app = app();
-    let node = |port: u16, role: &str, err: Option<&str>| NodeHealth {
+    let node = |port: u16, role: &str, err: Option<&str>, i: u64| NodeHealth {
         addr: format!("127.0.0.1:{port}"),
         role: role.into(),
         ping_ms: err.is_none().then_some(0.3),
         used_memory: 2 << 20,
         ops_per_sec: 12.0,
         keys: if err.is_none() { 400 } else { 0 },
+        keyspace_hits: 100 * i,
+        keyspace_misses: 25 * i,
+        slowlog_len: if port == 7003 { 4 } else { 0 },
         error: err.map(str::to_string),
-        ..Default::default()
     };
     for i in 0..5 {
         let mut s = redis(i, 0.4, 1000 + i * 90, 100 + i * 10, 40 << 20);
@@ -198,7 +200,7 @@ fn cluster_nodes_and_a_dead_master() {
         s.redis.as_mut().unwrap().cluster = Some(ClusterHealth {
             state: if dead.is_some() { "fail".into() } else { "ok".into() },
             uncovered_slots: if dead.is_some() { 5462 } else { 0 },
-            nodes: vec![node(7001, "master", None), node(7002, "master", dead), node(7003, "master", None)],
+            nodes: vec![node(7001, "master", None, i), node(7002, "master", dead, i), node(7003, "master", None, i)],
         });
         feed(&mut app, s);
         feed(&mut app, lt(i, None));
@@ -206,6 +208,8 @@ fn cluster_nodes_and_a_dead_master() {
     let s = screen(&app);
     assert!(s.contains("cluster fail · 3 masters · 3 nodes · 5462 slots uncovered"), "{s}");
     assert!(s.contains("M 127.0.0.1:7001 0.3 ms") && s.contains("M 127.0.0.1:7002 DOWN"), "{s}");
+    assert!(s.contains("7001 0.3 ms · miss 20% · 400 keys"), "each node's miss rate over the last interval: {s}");
+    assert!(s.contains("7003 0.3 ms · miss 20% · slowlog 4 · 400 keys"), "{s}");
     assert!(s.contains("Redis (short-term)  CRIT"), "{s}");
     assert!(s.contains("master 127.0.0.1:7002 DOWN"), "the alert names the node: {s}");
 }
