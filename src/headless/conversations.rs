@@ -50,26 +50,20 @@ fn line(out: &mut impl Write, s: &str) -> Result<bool, HeadlessError> {
     }
 }
 
-/// `memscope conversations [--filter F] [--json]`: every conversation, newest first in
-/// memscope's layout (the layout's own order otherwise), streamed page by page.
-pub async fn conversations(cfg: &Config, filter: Option<&str>, json: bool) -> Result<u64, HeadlessError> {
-    let r = reader(cfg).await?;
-    let filter = crate::tabs::conversations::parse_filter(filter.unwrap_or(""));
+/// Every page of a paged read, an item a line, until the last page or a closed pipe; the
+/// number of items written.
+async fn print_pages<T, F, Fut>(mut fetch: F, render: impl Fn(&T) -> String) -> Result<u64, HeadlessError>
+where
+    F: FnMut(Option<Cursor>) -> Fut,
+    Fut: std::future::Future<Output = Result<crate::domain::Page<T>, crate::error::StoreError>>,
+{
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let (mut n, mut after): (u64, Option<Cursor>) = (0, None);
     loop {
-        let page = r.conversations(&filter, after.as_ref(), 500).await?;
-        for c in &page.items {
-            let s = if json {
-                text::json_safe(conv_json(c).to_string())
-            } else {
-                let when = c.updated_at.or(c.created_at).map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into());
-                let count = c.message_count.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
-                let title = text::sanitize_str(c.title.as_deref().unwrap_or(""));
-                format!("{}\t{count}\t{when}\t{}", text::sanitize_str(&c.id), text::truncate(&title, 80))
-            };
-            if !line(&mut out, &s)? {
+        let page = fetch(after.take()).await?;
+        for item in &page.items {
+            if !line(&mut out, &render(item))? {
                 return Ok(n);
             }
             n += 1;
@@ -83,39 +77,48 @@ pub async fn conversations(cfg: &Config, filter: Option<&str>, json: bool) -> Re
     Ok(n)
 }
 
+/// `memscope conversations [--filter F] [--json]`: every conversation, newest first in
+/// memscope's layout (the layout's own order otherwise), streamed page by page.
+pub async fn conversations(cfg: &Config, filter: Option<&str>, json: bool) -> Result<u64, HeadlessError> {
+    let r = reader(cfg).await?;
+    let filter = crate::tabs::conversations::parse_filter(filter.unwrap_or(""));
+    let fetch = |after: Option<Cursor>| {
+        let (r, filter) = (r.clone(), filter.clone());
+        async move { r.conversations(&filter, after.as_ref(), 500).await }
+    };
+    print_pages(fetch, |c: &Conversation| {
+        if json {
+            return text::json_safe(conv_json(c).to_string());
+        }
+        let when = c.updated_at.or(c.created_at).map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into());
+        let count = c.message_count.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
+        let title = text::sanitize_str(c.title.as_deref().unwrap_or(""));
+        format!("{}\t{count}\t{when}\t{}", text::sanitize_str(&c.id), text::truncate(&title, 80))
+    })
+    .await
+}
+
 /// `memscope show ID [--json]`: the thread in order, every message (with `--json`, one JSON
 /// object per message: conversation_id, message_id, role, content, timestamp, user_id).
 pub async fn show(cfg: &Config, conversation: &str, json: bool) -> Result<u64, HeadlessError> {
     let r = reader(cfg).await?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let (mut n, mut after): (u64, Option<Cursor>) = (0, None);
-    loop {
-        let page = r.messages(conversation, after.as_ref(), 500).await?;
-        for m in &page.items {
-            let s = if json {
-                text::json_safe(msg_json(conversation, m).to_string())
-            } else {
-                let when = m.timestamp.map(|t| t.to_rfc3339()).unwrap_or_else(|| "no timestamp".into());
-                format!(
-                    "[{}] {} ({when}):\n{}\n",
-                    text::sanitize_str(&m.id),
-                    text::sanitize_str(&m.role),
-                    text::sanitize_multiline(m.content.as_bytes())
-                )
-            };
-            if !line(&mut out, &s)? {
-                return Ok(n);
-            }
-            n += 1;
+    let fetch = |after: Option<Cursor>| {
+        let (r, c) = (r.clone(), conversation.to_string());
+        async move { r.messages(&c, after.as_ref(), 500).await }
+    };
+    print_pages(fetch, |m: &Message| {
+        if json {
+            return text::json_safe(msg_json(conversation, m).to_string());
         }
-        match page.next {
-            Some(c) => after = Some(c),
-            None => break,
-        }
-    }
-    out.flush().ok();
-    Ok(n)
+        let when = m.timestamp.map(|t| t.to_rfc3339()).unwrap_or_else(|| "no timestamp".into());
+        format!(
+            "[{}] {} ({when}):\n{}\n",
+            text::sanitize_str(&m.id),
+            text::sanitize_str(&m.role),
+            text::sanitize_multiline(m.content.as_bytes())
+        )
+    })
+    .await
 }
 
 /// `memscope detect [--json]`: which layouts the configured stores hold (a bounded sample),

@@ -146,8 +146,13 @@ impl RedisStore {
                 redact_url(&cfg.url)
             )));
         }
-        Ok(RedisStore {
-            direct: Direct::Fixed(conn),
+        Ok(Self::assemble(Direct::Fixed(conn), url, cfg, db, label))
+    }
+
+    /// A store around its connection, disarmed (writes refused until armed).
+    fn assemble(direct: Direct, url: String, cfg: &RedisConfig, db: u32, label: String) -> RedisStore {
+        RedisStore {
+            direct,
             url,
             cluster: tokio::sync::OnceCell::new(),
             node_conns: Default::default(),
@@ -157,7 +162,7 @@ impl RedisStore {
             writes_allowed: AtomicBool::new(false),
             own_hits: Default::default(),
             own_misses: Default::default(),
-        })
+        }
     }
 
     /// A store on the master a Sentinel names (`redis+sentinel://…/MASTER/DB`), found on the
@@ -171,18 +176,8 @@ impl RedisStore {
             u.master,
             u.sentinels.iter().map(|(h, p)| format!("{h}:{p}")).collect::<Vec<_>>().join(",")
         );
-        Ok(RedisStore {
-            direct: Direct::Sentinel(std::sync::Arc::new(SentinelMaster::new(u, cfg, db))),
-            url: String::new(),
-            cluster: tokio::sync::OnceCell::new(),
-            node_conns: Default::default(),
-            cfg: cfg.clone(),
-            db,
-            label,
-            writes_allowed: AtomicBool::new(false),
-            own_hits: Default::default(),
-            own_misses: Default::default(),
-        })
+        let master = Direct::Sentinel(std::sync::Arc::new(SentinelMaster::new(u, cfg, db)));
+        Ok(Self::assemble(master, String::new(), cfg, db, label))
     }
 
     /// The connection to the one server: the URL's, or the Sentinels' master now.

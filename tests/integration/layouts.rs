@@ -70,6 +70,19 @@ fn config(dir: &std::path::Path, body: &str) -> String {
     p.to_str().unwrap().to_string()
 }
 
+/// A profile `p` on this Redis reading it with `preset`.
+fn preset_config(dir: &std::path::Path, url: &str, preset: &str) -> String {
+    config(dir, &format!("[profile.p.redis]\nurl = \"{url}\"\n[profile.p.layout]\npreset = \"{preset}\"\n"))
+}
+
+/// `memscope conversations --json`: (id, message count) of each.
+fn listed(dir: &std::path::Path, c: &str) -> Vec<(String, i64)> {
+    lines(&run(dir, &["--config", c, "conversations", "--json"]))
+        .iter()
+        .map(|x| (x["id"].as_str().unwrap().to_string(), x["message_count"].as_i64().unwrap()))
+        .collect()
+}
+
 fn lines(o: &std::process::Output) -> Vec<serde_json::Value> {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
@@ -95,14 +108,9 @@ async fn langchain_redis_list() {
     let r = crate::support::redis();
     load_redis(&r, "langchain-redis-list");
     let dir = tempfile::tempdir().unwrap();
-    let c = config(
-        dir.path(),
-        &format!("[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\npreset = \"langchain-redis-list\"\n", r.url()),
-    );
+    let c = preset_config(dir.path(), &r.url(), "langchain-redis-list");
+    assert_eq!(listed(dir.path(), &c), [("sess-alice-1".into(), 5), ("sess-bob-2".into(), 2)]);
     let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
-    let ids: Vec<(&str, i64)> =
-        convs.iter().map(|x| (x["id"].as_str().unwrap(), x["message_count"].as_i64().unwrap())).collect();
-    assert_eq!(ids, [("sess-alice-1", 5), ("sess-bob-2", 2)]);
     assert_eq!(convs[0]["title"], "You are a travel agent.", "the oldest message");
     assert_langchain_turn(&lines(&run(dir.path(), &["--config", &c, "show", "sess-alice-1", "--json"])));
     let bob = lines(&run(dir.path(), &["--config", &c, "show", "sess-bob-2", "--json"]));
@@ -142,13 +150,8 @@ fn llamaindex_redis() {
     let r = crate::support::redis();
     load_redis(&r, "llamaindex-redis");
     let dir = tempfile::tempdir().unwrap();
-    let c = config(
-        dir.path(),
-        &format!("[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\npreset = \"llamaindex-redis\"\n", r.url()),
-    );
-    let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
-    let ids: Vec<&str> = convs.iter().map(|x| x["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["chat_history", "user-erin"]);
+    let c = preset_config(dir.path(), &r.url(), "llamaindex-redis");
+    assert_eq!(listed(dir.path(), &c), [("chat_history".into(), 1), ("user-erin".into(), 2)]);
     let m = lines(&run(dir.path(), &["--config", &c, "show", "user-erin", "--json"]));
     assert_eq!(
         m.iter().map(|x| (x["role"].as_str().unwrap(), x["content"].as_str().unwrap())).collect::<Vec<_>>(),
@@ -260,14 +263,9 @@ fn langchain_redis_json() {
     let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
     load_redis(&v, "langchain-redis-json");
     let dir = tempfile::tempdir().unwrap();
-    let c = config(
-        dir.path(),
-        &format!("[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\npreset = \"langchain-redis-json\"\n", v.url()),
-    );
+    let c = preset_config(dir.path(), &v.url(), "langchain-redis-json");
+    assert_eq!(listed(dir.path(), &c), [("sess-frank-9".into(), 5), ("sess-hana-5".into(), 1)]);
     let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
-    let ids: Vec<(&str, i64)> =
-        convs.iter().map(|x| (x["id"].as_str().unwrap(), x["message_count"].as_i64().unwrap())).collect();
-    assert_eq!(ids, [("sess-frank-9", 5), ("sess-hana-5", 1)]);
     assert!(convs[0]["updated_at"].as_str().is_some_and(|t| t.starts_with("2026-")), "{:?}", convs[0]);
     let m = lines(&run(dir.path(), &["--config", &c, "show", "sess-frank-9", "--json"]));
     let roles: Vec<&str> = m.iter().map(|x| x["role"].as_str().unwrap()).collect();
@@ -286,12 +284,8 @@ fn redisvl() {
     let r = crate::support::redis();
     load_redis(&r, "redisvl");
     let dir = tempfile::tempdir().unwrap();
-    let c = config(
-        dir.path(),
-        &format!("[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\npreset = \"redisvl\"\n", r.url()),
-    );
-    let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
-    assert_eq!(convs.iter().map(|x| x["id"].as_str().unwrap()).collect::<Vec<_>>(), ["sess-gina"]);
+    let c = preset_config(dir.path(), &r.url(), "redisvl");
+    assert_eq!(listed(dir.path(), &c), [("sess-gina".into(), 2)]);
     let m = lines(&run(dir.path(), &["--config", &c, "show", "sess-gina", "--json"]));
     assert_eq!(
         m.iter().map(|x| (x["role"].as_str().unwrap(), x["content"].as_str().unwrap())).collect::<Vec<_>>(),
