@@ -199,7 +199,7 @@ pub fn value_text(v: &FsValue) -> String {
         FsValue::Timestamp(t) => t.to_rfc3339(),
         FsValue::String(s) => format!("\"{}\"", text::sanitize_str(s)),
         // Bytes that are UTF-8 text (LangChain's encoded messages) read as text.
-        FsValue::Bytes(b) if std::str::from_utf8(b).is_ok_and(|s| !s.is_empty() && !s.contains('\0')) => {
+        FsValue::Bytes(b) if looks_like_text(b) => {
             format!("\"{}\" (UTF-8 bytes)", text::sanitize_line(b))
         }
         FsValue::Bytes(b) => {
@@ -215,6 +215,14 @@ pub fn value_text(v: &FsValue) -> String {
         FsValue::Array(a) => format!("[{} items]", a.len()),
         FsValue::Map(m) => format!("{{{} fields}}", m.len()),
     }
+}
+
+/// Bytes that read as text: valid UTF-8, no control characters to speak of, and mostly ASCII
+/// (two random bytes can be valid UTF-8 too: `de ad` is one Thaana letter).
+fn looks_like_text(b: &[u8]) -> bool {
+    let Ok(s) = std::str::from_utf8(b) else { return false };
+    let chars = s.chars().count();
+    chars > 0 && text::classify(b) == text::Encoding::Text && s.chars().filter(char::is_ascii).count() * 2 >= chars
 }
 
 /// A string or bytes value as it is opened whole: JSON pretty-printed, UTF-8 text as text,
@@ -1006,11 +1014,14 @@ mod tests {
             ("n".into(), FsValue::Double(f64::NAN)),
             ("s".into(), FsValue::String("\u{1b}[31mx".into())),
             ("a".into(), FsValue::Array(vec![FsValue::Bytes(vec![0xde, 0xad])])),
+            ("j".into(), FsValue::Bytes(br#"{"type":"human"}"#.to_vec())),
         ]);
         assert_eq!(lines[0].value, "{1 fields}");
         assert_eq!((lines[1].depth, lines[1].reference.as_deref()), (1, Some("users/u1")));
         assert_eq!(lines[2].value, "NaN");
         assert_eq!(lines[3].value, "\"\\x1b[31mx\"");
         assert_eq!(lines[5].value, "0xdead");
+        assert_eq!(lines[6].value, r#""{"type":"human"}" (UTF-8 bytes)"#, "JSON bytes read as text");
+        assert_eq!(lines[6].full.as_deref(), Some("{\n  \"type\": \"human\"\n}"), "opened whole, pretty");
     }
 }
