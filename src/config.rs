@@ -219,16 +219,20 @@ pub enum LayoutPreset {
     LangchainRedisJson,
     /// redisvl's MessageHistory: a hash per message, `{name}:{session}:{unix ts}:{hex}`.
     Redisvl,
+    /// langgraph-checkpoint-redis: RedisJSON checkpoints; a thread is its latest checkpoint's
+    /// messages (`checkpoint_latest:{thread}:{ns}` names it).
+    LanggraphRedis,
 }
 
 impl LayoutPreset {
-    pub const ALL: [LayoutPreset; 6] = [
+    pub const ALL: [LayoutPreset; 7] = [
         LayoutPreset::Memscope,
         LayoutPreset::LangchainFirestore,
         LayoutPreset::LangchainRedisList,
         LayoutPreset::LlamaindexRedis,
         LayoutPreset::LangchainRedisJson,
         LayoutPreset::Redisvl,
+        LayoutPreset::LanggraphRedis,
     ];
 
     pub fn name(self) -> &'static str {
@@ -239,6 +243,7 @@ impl LayoutPreset {
             LayoutPreset::LlamaindexRedis => "llamaindex-redis",
             LayoutPreset::LangchainRedisJson => "langchain-redis-json",
             LayoutPreset::Redisvl => "redisvl",
+            LayoutPreset::LanggraphRedis => "langgraph-redis",
         }
     }
 
@@ -250,6 +255,7 @@ impl LayoutPreset {
                 | LayoutPreset::LlamaindexRedis
                 | LayoutPreset::LangchainRedisJson
                 | LayoutPreset::Redisvl
+                | LayoutPreset::LanggraphRedis
         )
     }
 }
@@ -283,6 +289,7 @@ impl LayoutConfig {
             LayoutPreset::LlamaindexRedis => ("", "", "*"),
             LayoutPreset::LangchainRedisJson => ("", "chat:", "chat:*"),
             LayoutPreset::Redisvl => ("", "agent_chat:", "agent_chat:*"),
+            LayoutPreset::LanggraphRedis => ("", "checkpoint_latest:", "checkpoint_latest:*"),
         };
         LayoutConfig {
             preset: p,

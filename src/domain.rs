@@ -888,13 +888,23 @@ pub enum CacheOp {
     PTtl(Key),
     /// A list's length (0 when it does not exist). Replies `Int`.
     LLen(Key),
+    /// RedisJSON `JSON.GET key path` (the JSON text of the matches). Replies `Value`.
+    JsonGet {
+        key: Key,
+        path: String,
+    },
 }
 
 impl CacheOp {
     pub fn is_write(&self) -> bool {
         !matches!(
             self,
-            CacheOp::Get(_) | CacheOp::LRange { .. } | CacheOp::HGetAll(_) | CacheOp::PTtl(_) | CacheOp::LLen(_)
+            CacheOp::Get(_)
+                | CacheOp::LRange { .. }
+                | CacheOp::HGetAll(_)
+                | CacheOp::PTtl(_)
+                | CacheOp::LLen(_)
+                | CacheOp::JsonGet { .. }
         )
     }
 }

@@ -53,6 +53,9 @@ pub fn reader(
         LayoutPreset::LangchainRedisJson | LayoutPreset::Redisvl => {
             Arc::new(KeyPerMessage { redis: redis.ok_or_else(|| need("Redis"))?, layout: layout.clone() })
         }
+        LayoutPreset::LanggraphRedis => {
+            Arc::new(Checkpoints { redis: redis.ok_or_else(|| need("Redis"))?, layout: layout.clone() })
+        }
     })
 }
 
@@ -635,6 +638,136 @@ fn is_redisvl_key(k: &str) -> bool {
         && parts[0].bytes().all(|b| b.is_ascii_hexdigit())
         && parts[1].parse::<f64>().is_ok()
         && parts[2].contains(':')
+}
+
+/// langgraph-checkpoint-redis: a thread's conversation is its latest checkpoint's
+/// `channel_values.messages` (LangChain messages in the `lc` constructor form, with ids);
+/// `checkpoint_latest:{thread}:{ns}` names that checkpoint. Older checkpoints are not shown.
+struct Checkpoints {
+    redis: Arc<dyn KeyStore>,
+    layout: LayoutConfig,
+}
+
+/// The default checkpoint namespace's name in the keys.
+const EMPTY_NS: &str = ":__empty__";
+
+impl Checkpoints {
+    /// Every thread (`thread` in the default namespace, else `thread:ns`), sorted.
+    async fn threads(&self, filter: &ConvFilter) -> Result<Vec<String>, StoreError> {
+        let prefix = id_filter(self.layout.preset, filter)?;
+        let mut scan = KeyspaceScan::start(self.redis.clone(), &self.layout.keys, Some("string"), 1000).await?;
+        let mut out = Vec::new();
+        while let Some(page) = scan.next_page().await {
+            for k in page?.keys {
+                let k = String::from_utf8_lossy(&k).into_owned();
+                let Some(rest) = k.strip_prefix(&self.layout.key_prefix) else { continue };
+                let id = rest.strip_suffix(EMPTY_NS).unwrap_or(rest).to_string();
+                if prefix.as_ref().is_none_or(|p| id.starts_with(p.as_str())) {
+                    out.push(id);
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// The latest checkpoint's key, its time and messages (raw JSON each).
+    async fn latest(&self, thread: &str) -> Result<(String, Option<crate::domain::Ts>, Vec<Value>), StoreError> {
+        let suffix = if thread.contains(':') { "" } else { EMPTY_NS };
+        let pointer: Key = format!("{}{thread}{suffix}", self.layout.key_prefix).into_bytes().into();
+        let cp = match self.redis.exec(&[CacheOp::Get(pointer.clone())]).await?.pop() {
+            Some(CacheReply::Value(Some(v))) => String::from_utf8_lossy(&v).into_owned(),
+            _ => {
+                return Err(StoreError::Other(format!(
+                    "no thread `{thread}` (no {})",
+                    String::from_utf8_lossy(&pointer)
+                )));
+            }
+        };
+        let key: Key = cp.clone().into_bytes().into();
+        let ops = [
+            CacheOp::JsonGet { key: key.clone(), path: "$.checkpoint.channel_values.messages".into() },
+            CacheOp::JsonGet { key, path: "$.checkpoint.ts".into() },
+        ];
+        let mut r = self.redis.exec(&ops).await?.into_iter();
+        let first = |v: Option<CacheReply>| match v {
+            Some(CacheReply::Value(Some(b))) => match first_json(&b) {
+                Some(Value::Array(mut a)) if !a.is_empty() => Some(a.remove(0)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let messages = match first(r.next()) {
+            Some(Value::Array(m)) => m,
+            _ => Vec::new(),
+        };
+        let ts = first(r.next()).and_then(|v| v.as_str().and_then(crate::domain::Ts::parse));
+        Ok((cp, ts, messages))
+    }
+}
+
+#[async_trait::async_trait]
+impl ConversationReader for Checkpoints {
+    fn preset(&self) -> LayoutPreset {
+        self.layout.preset
+    }
+
+    async fn conversations(
+        &self,
+        filter: &ConvFilter,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Conversation>, StoreError> {
+        let ids = self.threads(filter).await?;
+        let start = match after {
+            Some(Cursor::Absent { after: Some(last) }) => ids.partition_point(|i| i <= last),
+            _ => 0,
+        };
+        let mut items = Vec::new();
+        for id in ids[start..].iter().take(limit as usize) {
+            let (cp, ts, messages) = self.latest(id).await?;
+            let title = messages.first().map(|m| decode_message(m.to_string().as_bytes()).1.chars().take(80).collect());
+            items.push(Conversation {
+                id: id.clone(),
+                title,
+                user_id: None,
+                agent_id: None,
+                created_at: None,
+                updated_at: ts,
+                message_count: Some(messages.len() as i64),
+                doc: Document { path: cp, fields: Vec::new(), update_time: None },
+            });
+        }
+        let end = start + items.len();
+        let next = (end < ids.len()).then(|| Cursor::Absent { after: items.last().map(|c| c.id.clone()) });
+        Ok(Page { items, next })
+    }
+
+    async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
+        Ok(self.threads(filter).await?.len() as u64)
+    }
+
+    async fn messages(&self, c: &str, after: Option<&Cursor>, _limit: u32) -> Result<Page<Message>, StoreError> {
+        // One checkpoint holds the whole thread: one page.
+        if after.is_some() {
+            return Ok(Page { items: Vec::new(), next: None });
+        }
+        let (cp, _, messages) = self.latest(c).await?;
+        let items = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let raw = m.to_string();
+                let mut msg = positional(cp.clone(), i, raw.as_bytes());
+                if let Some(id) = m.pointer("/kwargs/id").and_then(Value::as_str) {
+                    msg.id = id.to_string();
+                }
+                msg
+            })
+            .collect();
+        Ok(Page { items, next: None })
+    }
 }
 
 /// What `detect` found of one layout.

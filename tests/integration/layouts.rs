@@ -34,6 +34,17 @@ fn load_redis(r: &memscope::demo::PrivateRedis, name: &str) {
                     redis::cmd("HSET").arg(key).arg(f).arg(b64(v)).exec(&mut c).unwrap();
                 }
             }
+            "string" => redis::cmd("SET").arg(key).arg(b64(&k["value"])).exec(&mut c).unwrap(),
+            "zset" => {
+                for m in k["members"].as_array().unwrap() {
+                    redis::cmd("ZADD")
+                        .arg(key)
+                        .arg(m[1].as_f64().unwrap())
+                        .arg(m[0].as_str().unwrap())
+                        .exec(&mut c)
+                        .unwrap();
+                }
+            }
             other => panic!("fixture type {other}"),
         }
         if let Some(ttl) = k["ttl"].as_i64().filter(|t| *t > 0) {
@@ -272,7 +283,8 @@ fn langchain_redis_json() {
     assert_eq!(roles, ["system", "user", "assistant", "tool", "assistant"]);
     assert_eq!(m[2]["content"], "", "langchain-redis stored no tool call: none invented");
     assert_eq!(m[3]["content"], "← result of call_1: 18 C, sunny");
-    assert_eq!(m[0]["message_id"], "01M8KN62291YFJ34KCEE537M3M", "the library's own ids");
+    let recorded = &fixture("langchain-redis-json")["redis"][0]["json"]["message_id"];
+    assert_eq!(&m[0]["message_id"], recorded, "the library's own ids");
     let times: Vec<&str> = m.iter().map(|x| x["timestamp"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
 }
@@ -335,4 +347,29 @@ async fn the_browser_reads_utf8_bytes_and_opens_values_whole() {
         h.app.conversations.browser.stack.last(),
         Some(memscope::tabs::conversations::BrowserLevel::Document { .. })
     ));
+}
+
+/// langgraph-checkpoint-redis: a thread is its latest checkpoint's messages (LangChain's `lc`
+/// constructor form, with their ids); earlier checkpoints are not listed as threads.
+#[test]
+fn langgraph_redis() {
+    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
+    load_redis(&v, "langgraph-redis");
+    let dir = tempfile::tempdir().unwrap();
+    let c = preset_config(dir.path(), &v.url(), "langgraph-redis");
+    assert_eq!(listed(dir.path(), &c), [("thread-ivy-1".into(), 4)]);
+    let m = lines(&run(dir.path(), &["--config", &c, "show", "thread-ivy-1", "--json"]));
+    assert_eq!(
+        m.iter().map(|x| (x["role"].as_str().unwrap(), x["content"].as_str().unwrap())).collect::<Vec<_>>(),
+        [
+            ("user", "Plan a trip to Lisbon"),
+            ("assistant", "Noted: Plan a trip to Lisbon"),
+            ("user", "In May, for two"),
+            ("assistant", "Noted: In May, for two")
+        ]
+    );
+    assert_eq!(m[0]["message_id"].as_str().unwrap().len(), 36, "LangChain's message uuid: {:?}", m[0]);
+    let out = run(dir.path(), &["--config", &c, "detect", "--json"]);
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(d.as_array().unwrap().iter().any(|x| x["layout"] == "langgraph-redis" && x["supported"] == true), "{d}");
 }
