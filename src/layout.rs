@@ -507,42 +507,53 @@ impl KeyPerMessage {
         Ok(out)
     }
 
-    /// One stored message, read whole.
-    async fn message(&self, key: &str, t: f64) -> Result<Message, StoreError> {
-        use crate::domain::{JsonDoc, PageCursor, ValueBody};
-        let page = self.redis.value(key.as_bytes(), &PageCursor::Start).await?;
-        // The time the message itself records, when it does (else the key's).
+    /// Stored messages, read whole in one batch (one pipeline per hash slot on a cluster).
+    async fn messages_of(&self, keys: &[(f64, String)]) -> Result<Vec<Message>, StoreError> {
+        let ops: Vec<CacheOp> = keys
+            .iter()
+            .map(|(_, k)| {
+                let key: Key = k.clone().into_bytes().into();
+                if self.json() { CacheOp::JsonGet { key, path: "$".into() } } else { CacheOp::HGetAll(key) }
+            })
+            .collect();
+        let replies = if ops.is_empty() { Vec::new() } else { self.redis.exec(&ops).await? };
+        Ok(keys.iter().zip(replies).map(|((t, k), r)| Self::message(k, *t, r)).collect())
+    }
+
+    /// One stored message from its reply; the time it records, when it does (else the key's).
+    fn message(key: &str, t: f64, reply: CacheReply) -> Message {
         let mut t = t;
-        let (raw, id, role_content) = match page.map(|p| p.body) {
-            Some(ValueBody::Json(JsonDoc::Whole(b))) => {
-                let v = first_json(&b.bytes).unwrap_or(Value::Null);
+        let (raw, id, role_content) = match reply {
+            CacheReply::Value(Some(b)) => {
+                // `$` answers a one-element array.
+                let v = match first_json(&b) {
+                    Some(Value::Array(mut a)) if a.len() == 1 => a.remove(0),
+                    Some(v) => v,
+                    None => Value::Null,
+                };
+                let text = v.to_string();
                 let id = v.get("message_id").and_then(Value::as_str).map(str::to_string);
                 t = v.get("timestamp").and_then(Value::as_f64).unwrap_or(t);
-                (String::from_utf8_lossy(&b.bytes).into_owned(), id, decode_message(&b.bytes))
+                let rc = decode_message(text.as_bytes());
+                (text, id, rc)
             }
-            Some(ValueBody::Hash(pairs)) => {
+            CacheReply::Pairs(pairs) if !pairs.is_empty() => {
                 let get = |f: &str| {
-                    pairs
-                        .iter()
-                        .find(|(k, _)| k.bytes == f.as_bytes())
-                        .map(|(_, v)| String::from_utf8_lossy(&v.bytes).into_owned())
+                    pairs.iter().find(|(k, _)| k == f.as_bytes()).map(|(_, v)| String::from_utf8_lossy(v).into_owned())
                 };
                 let raw = pairs
                     .iter()
-                    .filter(|(k, _)| k.bytes != b"vector_field")
-                    .map(|(k, v)| {
-                        format!("{}={}", String::from_utf8_lossy(&k.bytes), String::from_utf8_lossy(&v.bytes))
-                    })
+                    .filter(|(k, _)| k != b"vector_field")
+                    .map(|(k, v)| format!("{}={}", String::from_utf8_lossy(k), String::from_utf8_lossy(v)))
                     .collect::<Vec<_>>()
                     .join(" ");
                 let rc = (role_of(&get("role").unwrap_or_default()), get("content").unwrap_or_default());
                 t = get("timestamp").and_then(|s| s.parse().ok()).unwrap_or(t);
                 (raw, get("entry_id"), rc)
             }
-            Some(other) => (format!("{other:?}"), None, ("?".into(), format!("<{key}: not a message of this layout>"))),
-            None => (String::new(), None, ("?".into(), format!("<{key}: gone (expired or deleted)>"))),
+            _ => (String::new(), None, ("?".into(), format!("<{key}: gone (expired or deleted)>"))),
         };
-        Ok(Message {
+        Message {
             id: id.unwrap_or_else(|| key.rsplit(':').next().unwrap_or(key).to_string()),
             role: role_content.0,
             content: role_content.1,
@@ -554,7 +565,7 @@ impl KeyPerMessage {
                 fields: vec![("stored".into(), FsValue::String(raw))],
                 update_time: None,
             },
-        })
+        }
     }
 }
 
@@ -581,10 +592,8 @@ impl ConversationReader for KeyPerMessage {
         let mut items = Vec::new();
         for id in ids[start..].iter().take(limit as usize) {
             let msgs = &sessions[*id];
-            let title = match msgs.first() {
-                Some((t, k)) => self.message(k, *t).await.ok().map(|m| m.content.chars().take(80).collect()),
-                None => None,
-            };
+            let first = self.messages_of(&msgs[..msgs.len().min(1)]).await?;
+            let title = first.first().map(|m| m.content.chars().take(80).collect());
             items.push(Conversation {
                 id: (*id).clone(),
                 title,
@@ -621,10 +630,7 @@ impl ConversationReader for KeyPerMessage {
             _ => 0,
         };
         let to = (from + limit.max(1) as usize).min(keys.len());
-        let mut items = Vec::with_capacity(to.saturating_sub(from));
-        for (t, k) in &keys[from.min(to)..to] {
-            items.push(self.message(k, *t).await?);
-        }
+        let items = self.messages_of(&keys[from.min(to)..to]).await?;
         let next = (to < keys.len()).then(|| Cursor::Absent { after: Some(to.to_string()) });
         Ok(Page { items, next })
     }

@@ -1,0 +1,110 @@
+//! A 10,000-message thread in each framework layout: time to its first screen (the reader's
+//! first page of 200 messages, what the Conversations tab shows first) and to all of it, and
+//! the conversation list's first page. Printed figures, no assertions.
+//! `cargo bench --bench layout_thread` (Valkey with the modules: scripts/fetch-test-servers).
+
+#[path = "../tests/integration/support/mod.rs"]
+#[allow(unused_imports)]
+mod support;
+
+use memscope::config::{LayoutConfig, LayoutPreset};
+use memscope::domain::{ConvFilter, Cursor, FsValue};
+use memscope::store::{KeyStore, LongTermStore};
+use std::sync::Arc;
+use std::time::Instant;
+
+const N: usize = 10_000;
+
+fn lc(i: usize) -> String {
+    let (t, c) = if i.is_multiple_of(2) { ("human", "user question") } else { ("ai", "assistant answer") };
+    format!(r#"{{"type": "{t}", "data": {{"content": "{c} number {i} about the refund", "type": "{t}"}}}}"#)
+}
+
+async fn time(name: &str, reader: Arc<dyn memscope::layout::ConversationReader>, id: &str) {
+    let t = Instant::now();
+    let list = reader.conversations(&ConvFilter::All, None, 100).await.unwrap();
+    let list_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let first = reader.messages(id, None, 200).await.unwrap();
+    let first_ms = t.elapsed().as_secs_f64() * 1e3;
+    let (mut n, mut next): (usize, Option<Cursor>) = (first.items.len(), first.next);
+    while let Some(c) = next {
+        let p = reader.messages(id, Some(&c), 200).await.unwrap();
+        n += p.items.len();
+        next = p.next;
+    }
+    let all_ms = t.elapsed().as_secs_f64() * 1e3;
+    println!(
+        "{name:<22} list ({} conv.) {list_ms:>7.1} ms · first screen ({} msgs) {first_ms:>7.1} ms · all {n} {all_ms:>8.1} ms",
+        list.items.len(),
+        first.items.len()
+    );
+}
+
+fn store(url: &str) -> Arc<dyn KeyStore> {
+    Arc::new(
+        memscope::store::redis::RedisStore::connect(&memscope::config::RedisConfig::new(url.to_string()), None)
+            .unwrap(),
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let r = support::redis();
+    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().expect("scripts/fetch-test-servers");
+    let mut c = support::client(&r);
+    let mut p = redis::pipe();
+    for i in (0..N).rev() {
+        p.cmd("RPUSH").arg("message_store:big").arg(lc(i)).ignore(); // LPUSH order: newest first
+    }
+    for i in 0..N {
+        let m = format!(r#"{{"role":"user","blocks":[{{"block_type":"text","text":"message {i}"}}]}}"#);
+        p.cmd("RPUSH").arg("big").arg(m).ignore();
+        p.cmd("HSET")
+            .arg(format!("agent_chat:big:{}.{i:05}:0000abcd", 1_795_000_000 + i))
+            .arg("role")
+            .arg("user")
+            .arg("content")
+            .arg(format!("message {i}"))
+            .arg("entry_id")
+            .arg(i)
+            .arg("timestamp")
+            .arg(format!("{}.{i:05}", 1_795_000_000 + i))
+            .ignore();
+    }
+    p.exec(&mut c).unwrap();
+    let mut vc = support::client(&v);
+    let mut p = redis::pipe();
+    for i in 0..N {
+        // ULIDs in time order: 10 characters of time, 16 of randomness.
+        let key = format!("chat:big:01M8KN{i:04}{:016}", i);
+        let doc = format!(
+            r#"{{"type":"human","message_id":"{i}","data":{{"content":"message {i}","type":"human"}},"session_id":"big","timestamp":{}.0}}"#,
+            1_795_000_000 + i
+        );
+        p.cmd("JSON.SET").arg(key).arg("$").arg(doc).ignore();
+    }
+    p.exec(&mut vc).unwrap();
+
+    let emu = support::firestore_emulator();
+    let project = support::project_id("layout_bench");
+    let fs: Arc<dyn LongTermStore> = Arc::new(
+        memscope::store::firestore::FirestoreStore::connect(&project, "(default)", Some(&emu.host)).await.unwrap(),
+    );
+    // One document, 10,000 messages as JSON bytes (about 0.9 MB: under Firestore's 1 MiB).
+    let items: Vec<FsValue> =
+        (0..N).map(|i| FsValue::Bytes(format!(r#"{{"content":"m{i}","type":"human"}}"#).into_bytes())).collect();
+    fs.put("ChatHistory/big", vec![("messages".into(), FsValue::Array(items))]).await.unwrap();
+
+    let layout = |p| LayoutConfig::preset(p);
+    let reader = |p, lt: Option<Arc<dyn LongTermStore>>, rs: Option<Arc<dyn KeyStore>>| {
+        memscope::layout::reader(&layout(p), lt, rs).unwrap()
+    };
+    time("langchain-firestore", reader(LayoutPreset::LangchainFirestore, Some(fs.clone()), None), "big").await;
+    time("langchain-redis-list", reader(LayoutPreset::LangchainRedisList, None, Some(store(&r.url()))), "big").await;
+    let mut llama = layout(LayoutPreset::LlamaindexRedis);
+    llama.keys = "big".into();
+    time("llamaindex-redis", memscope::layout::reader(&llama, None, Some(store(&r.url()))).unwrap(), "big").await;
+    time("redisvl", reader(LayoutPreset::Redisvl, None, Some(store(&r.url()))), "big").await;
+    time("langchain-redis-json", reader(LayoutPreset::LangchainRedisJson, None, Some(store(&v.url()))), "big").await;
+}
