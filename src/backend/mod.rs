@@ -637,7 +637,7 @@ impl Backend {
             Command::ListDocuments { req, collection, after, limit } => {
                 self.spawn_lt(Slot::LtBrowse, req, move |s| async move {
                     LtReply::ListDocuments(match s {
-                        Ok(s) => s.documents(&collection, after.as_ref(), limit).await,
+                        Ok(s) => s.browse_documents(&collection, after.as_ref(), limit).await,
                         Err(e) => Err(e),
                     })
                 })

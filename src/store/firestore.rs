@@ -463,6 +463,43 @@ impl LongTermStore for FirestoreStore {
         Ok(Page::of(items, limit, |d| Cursor::After { values: vec![], path: d.path.clone() }))
     }
 
+    /// ListDocuments with show_missing: the documents by name, and the missing ones that hold
+    /// subcollections (which a query never returns). The page token rides in the cursor.
+    async fn browse_documents(
+        &self,
+        collection: &str,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Document>, StoreError> {
+        let (parent, coll) = self.split_collection(collection);
+        let token = match after {
+            Some(Cursor::After { values, .. }) => match values.first() {
+                Some(FsValue::String(t)) => t.clone(),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        };
+        let req = pb::ListDocumentsRequest {
+            parent,
+            collection_id: coll.to_string(),
+            page_size: limit as i32,
+            page_token: token,
+            show_missing: true,
+            ..Default::default()
+        };
+        let r = self.db.client().get().list_documents(req).await.map_err(|e| status_err(&e))?.into_inner();
+        let items: Vec<Document> = r
+            .documents
+            .iter()
+            .map(|d| if d.create_time.is_none() { Document { update_time: None, ..self.doc(d) } } else { self.doc(d) })
+            .collect();
+        let next = (!r.next_page_token.is_empty()).then(|| Cursor::After {
+            values: vec![FsValue::String(r.next_page_token.clone())],
+            path: items.last().map(|d| d.path.clone()).unwrap_or_default(),
+        });
+        Ok(Page { items, next })
+    }
+
     async fn put(&self, path: &str, fields: Vec<(String, FsValue)>) -> Result<(), StoreError> {
         self.put_many(vec![(path.to_string(), fields)]).await
     }

@@ -85,6 +85,17 @@ pub trait LongTermStore: Send + Sync {
         after: Option<&Cursor>,
         limit: u32,
     ) -> Result<Page<Document>, StoreError>;
+    /// The document browser's listing: [`documents`](Self::documents), plus the documents that
+    /// do not exist but hold subcollections (a deep collection path leaves them; the Firebase
+    /// console lists them in italics) — each with no fields and no update time.
+    async fn browse_documents(
+        &self,
+        collection: &str,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Document>, StoreError> {
+        self.documents(collection, after, limit).await
+    }
     /// Create or replace a document (the memory layer, the demo and tests write with it).
     async fn put(&self, path: &str, fields: Vec<(String, FsValue)>) -> Result<(), StoreError>;
     /// Create or replace many documents in as few round trips as the store allows.
@@ -361,4 +372,26 @@ fn mid_scan(addr: Option<&str>, listed: u64, e: StoreError) -> StoreError {
         StoreError::Server(m) => StoreError::Server(format!("{what}: {m}")),
         other => StoreError::Other(format!("{what}: {other}")),
     }
+}
+
+/// A page of documents by path, with the paths of missing documents that hold subcollections
+/// (Firestore's "phantom" documents) merged in by path, at most `limit`. A phantom has no
+/// fields and no update time.
+pub(crate) fn with_phantoms(
+    docs: Vec<crate::domain::Document>,
+    mut phantoms: Vec<String>,
+    limit: u32,
+) -> Vec<crate::domain::Document> {
+    phantoms.sort();
+    phantoms.dedup();
+    let mut out: Vec<crate::domain::Document> = docs;
+    out.extend(phantoms.into_iter().map(|path| crate::domain::Document {
+        path,
+        fields: Vec::new(),
+        update_time: None,
+    }));
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out.dedup_by(|a, b| a.path == b.path);
+    out.truncate(limit as usize);
+    out
 }

@@ -465,6 +465,43 @@ impl LongTermStore for SqliteStore {
         Ok(Page::of(items, limit, |d| Cursor::After { values: vec![], path: d.path.clone() }))
     }
 
+    async fn browse_documents(
+        &self,
+        collection: &str,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Document>, StoreError> {
+        let page = self.documents(collection, after, limit).await?;
+        let coll = collection.to_string();
+        let after_path = match after {
+            Some(Cursor::After { path, .. }) => Some(path.clone()),
+            _ => None,
+        };
+        // Documents that do not exist but hold subcollections: the first segment below this
+        // collection of every deeper document's collection, where no row has that path.
+        let phantoms = self
+            .with(move |c| {
+                let mut st = c.prepare_cached(
+                    "SELECT DISTINCT collection FROM documents WHERE substr(collection, 1, length(?1) + 1) = ?1 || '/'",
+                )?;
+                let deeper =
+                    st.query_map(params![coll], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+                let mut exists = c.prepare_cached("SELECT 1 FROM documents WHERE path = ?1")?;
+                let mut out = Vec::new();
+                for d in deeper {
+                    let id = d[coll.len() + 1..].split('/').next().unwrap_or_default();
+                    let path = format!("{coll}/{id}");
+                    if after_path.as_ref().is_none_or(|a| path > *a) && !exists.exists(params![path])? {
+                        out.push(path);
+                    }
+                }
+                Ok(out)
+            })
+            .await?;
+        let items = super::with_phantoms(page.items, phantoms, limit);
+        Ok(Page::of(items, limit, |d| Cursor::After { values: vec![], path: d.path.clone() }))
+    }
+
     async fn get_many(&self, paths: &[String]) -> Result<Vec<Option<Document>>, StoreError> {
         let paths = paths.to_vec();
         self.with(move |c| {

@@ -424,8 +424,20 @@ fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) -> usize {
             }
             let off = window(*selected, items.len());
             for (i, d) in items.iter().enumerate().skip(off).take(h) {
-                let s = text::truncate(&format!("{}  ({} fields)", text::sanitize_str(d.id()), d.fields.len()), w);
-                lines.push(if i == *selected { Line::styled(s, theme::selected()) } else { Line::raw(s) });
+                // A document that does not exist but holds subcollections, as the Firebase
+                // console shows it (in italics).
+                let phantom = d.fields.is_empty() && d.update_time.is_none();
+                let what = if phantom {
+                    "no document: holds subcollections (c)".to_string()
+                } else {
+                    format!("{} fields", d.fields.len())
+                };
+                let s = text::truncate(&format!("{}  ({what})", text::sanitize_str(d.id())), w);
+                lines.push(match (i == *selected, phantom) {
+                    (true, _) => Line::styled(s, theme::selected()),
+                    (false, true) => Line::styled(s, theme::dim().add_modifier(Modifier::ITALIC)),
+                    (false, false) => Line::raw(s),
+                });
             }
             if next.is_some() && lines.len() < h {
                 lines.push(Line::styled("… more below", theme::dim()));
@@ -439,7 +451,10 @@ fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) -> usize {
         }
         Some(BrowserLevel::Document { lines: fl, selected, found, .. }) => {
             match found {
-                Some(false) => lines.push(Line::styled("(no such document)", theme::warn())),
+                Some(false) => lines.push(Line::styled(
+                    "(no such document — a path that holds subcollections lists them with c)",
+                    theme::warn(),
+                )),
                 None => lines.push(Line::styled("loading…", theme::dim())),
                 Some(true) if fl.is_empty() => lines.push(Line::styled("(empty document)", theme::dim())),
                 _ => {}

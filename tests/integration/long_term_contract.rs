@@ -494,3 +494,42 @@ async fn large_documents_in_one_batch_are_all_written(store: Arc<dyn LongTermSto
     assert!(got.iter().all(|d| d.as_ref().is_some_and(|d| d.get("content") == Some(&s(&big)))));
 }
 contract!(large_documents_in_one_batch_are_all_written);
+
+/// A deep collection path (`agent_memory/prod/chats/{session}`, as langchain-google-firestore
+/// writes with `collection="agent_memory/prod/chats"`) leaves `agent_memory/prod` a document
+/// that does not exist but holds a subcollection: the browser's listing shows it (no fields, no
+/// update time) next to the real documents, paged; plain listings do not.
+async fn browsing_lists_missing_parents_of_subcollections(store: Arc<dyn LongTermStore>) {
+    store.put("agent_memory/prod/chats/s1", vec![("messages".into(), FsValue::Array(vec![]))]).await.unwrap();
+    store.put("agent_memory/prod/chats/s2", vec![("messages".into(), FsValue::Array(vec![]))]).await.unwrap();
+    store.put("agent_memory/alpha", vec![("k".into(), s("v"))]).await.unwrap();
+    store.put("agent_memory/zeta", vec![("k".into(), s("v"))]).await.unwrap();
+    let plain = store.documents("agent_memory", None, 10).await.unwrap();
+    assert_eq!(
+        plain.items.iter().map(|d| d.path.as_str()).collect::<Vec<_>>(),
+        ["agent_memory/alpha", "agent_memory/zeta"]
+    );
+    // Paged two at a time: alpha, prod (missing), zeta.
+    let mut seen = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    loop {
+        let page = store.browse_documents("agent_memory", cursor.as_ref(), 2).await.unwrap();
+        seen.extend(page.items.iter().map(|d| (d.path.clone(), d.fields.is_empty() && d.update_time.is_none())));
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            ("agent_memory/alpha".to_string(), false),
+            ("agent_memory/prod".to_string(), true),
+            ("agent_memory/zeta".to_string(), false)
+        ]
+    );
+    let deep = store.browse_documents("agent_memory/prod/chats", None, 10).await.unwrap();
+    assert_eq!(deep.items.len(), 2);
+    assert!(deep.items.iter().all(|d| d.update_time.is_some()));
+}
+contract!(browsing_lists_missing_parents_of_subcollections);
