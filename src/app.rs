@@ -465,7 +465,7 @@ impl App {
                     let cur = filter_text(&self.conversations.filter);
                     self.open_input(
                         InputKind::ConvFilter,
-                        "filter: user:ID · agent:ID · id:PREFIX · or a title prefix",
+                        "filter: user:ID · agent:ID · id:PREFIX · or words of the title (any case)",
                         &cur,
                     );
                 }

@@ -63,7 +63,7 @@ pub enum Cmd {
     },
     /// List conversations through the profile's layout (tab-separated, or JSON Lines).
     Conversations {
-        /// As the Conversations tab's `/`: user:ID · agent:ID · id:PREFIX · a title prefix.
+        /// As the Conversations tab's `/`: user:ID · agent:ID · id:PREFIX · words of the title (any case).
         #[arg(long)]
         filter: Option<String>,
         /// JSON Lines output: one object per conversation.

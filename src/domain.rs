@@ -676,6 +676,9 @@ pub enum ConvFilter {
     User(String),
     Agent(String),
     TitlePrefix(String),
+    /// Case-insensitive substring of the title: no store can query it, so the conversation
+    /// readers filter newest-first pages (`layout::TitleSearch`).
+    TitleContains(String),
     IdPrefix(String),
 }
 

@@ -166,7 +166,7 @@ const TABLE: &[Entry] = &[
         "conv_filter",
         Context::ConvList,
         &["/"],
-        "filter: user:ID agent:ID id:PREFIX or title prefix",
+        "filter: user:ID agent:ID id:PREFIX or title words",
         true,
     ),
     (Action::Refresh, "conv_refresh", Context::ConvList, &["r"], "reload", true),

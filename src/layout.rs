@@ -41,7 +41,7 @@ pub fn reader(
 ) -> Result<Arc<dyn ConversationReader>, StoreError> {
     let need =
         |what: &str| StoreError::NotConfigured(format!("layout preset \"{}\" reads {what}", layout.preset.name()));
-    Ok(match layout.preset {
+    let inner: Arc<dyn ConversationReader> = match layout.preset {
         LayoutPreset::Memscope => Arc::new(Memscope(long_term.ok_or_else(|| need("the long-term store"))?)),
         LayoutPreset::LangchainFirestore => Arc::new(FirestoreArray {
             store: long_term.ok_or_else(|| need("the long-term store (Firestore)"))?,
@@ -56,7 +56,66 @@ pub fn reader(
         LayoutPreset::LanggraphRedis => {
             Arc::new(Checkpoints { redis: redis.ok_or_else(|| need("Redis"))?, layout: layout.clone() })
         }
-    })
+    };
+    Ok(Arc::new(TitleSearch(inner)))
+}
+
+/// A title search (case-insensitive substring, `ConvFilter::TitleContains`) over any layout:
+/// no store can query a substring, so newest-first pages of everything are read and filtered,
+/// at most `SEARCH_SCAN` conversations a call; the order stays the layout's, and the cursor
+/// continues where the scan stopped (a page may be short: the list says "+" while more exist).
+struct TitleSearch(Arc<dyn ConversationReader>);
+
+/// Conversations read per call of a title search.
+pub const SEARCH_SCAN: usize = 2_000;
+
+fn title_matches(c: &Conversation, q: &str) -> bool {
+    c.title.as_deref().is_some_and(|t| t.to_lowercase().contains(q)) || c.id.to_lowercase().contains(q)
+}
+
+#[async_trait::async_trait]
+impl ConversationReader for TitleSearch {
+    fn preset(&self) -> LayoutPreset {
+        self.0.preset()
+    }
+
+    async fn conversations(
+        &self,
+        filter: &ConvFilter,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Conversation>, StoreError> {
+        let ConvFilter::TitleContains(q) = filter else { return self.0.conversations(filter, after, limit).await };
+        let q = q.to_lowercase();
+        let (mut items, mut cursor, mut scanned) = (Vec::new(), after.cloned(), 0usize);
+        loop {
+            let page = self.0.conversations(&ConvFilter::All, cursor.as_ref(), 200).await?;
+            scanned += page.items.len();
+            items.extend(page.items.into_iter().filter(|c| title_matches(c, &q)));
+            cursor = page.next;
+            if cursor.is_none() || items.len() >= limit as usize || scanned >= SEARCH_SCAN {
+                return Ok(Page { items, next: cursor });
+            }
+        }
+    }
+
+    async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
+        let ConvFilter::TitleContains(q) = filter else { return self.0.count(filter).await };
+        let q = q.to_lowercase();
+        let (mut n, mut cursor) = (0u64, None);
+        loop {
+            let page = self.0.conversations(&ConvFilter::All, cursor.as_ref(), 500).await?;
+            n += page.items.iter().filter(|c| title_matches(c, &q)).count() as u64;
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => return Ok(n),
+            }
+        }
+    }
+
+    async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
+        self.0.messages(c, after, limit).await
+    }
 }
 
 /// The trace, the tier badges and the audit check memscope's own layout (a message with one id

@@ -116,7 +116,9 @@ fn conv_filters(
 ) -> Vec<Option<FirestoreQueryFilter>> {
     let reference = |p: String| FirestoreValue::from(to_pb(&FsValue::Reference(p), root));
     match f {
-        ConvFilter::All => vec![],
+        // A substring is not a Firestore query: the conversation readers filter the pages
+        // (`layout::TitleSearch`), so it never reaches the store through them.
+        ConvFilter::All | ConvFilter::TitleContains(_) => vec![],
         ConvFilter::User(u) => vec![q.field("user_id").eq(u.clone())],
         ConvFilter::Agent(a) => vec![q.field("agent_id").eq(a.clone())],
         ConvFilter::TitlePrefix(p) => {

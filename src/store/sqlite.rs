@@ -238,6 +238,9 @@ impl SqliteStore {
                 (" AND title >= ?2 AND title < ?3", Some(p.clone()), Some(format!("{p}\u{f8ff}")))
             }
             ConvFilter::IdPrefix(p) => (" AND id >= ?2 AND id < ?3", Some(p.clone()), Some(format!("{p}\u{f8ff}"))),
+            ConvFilter::TitleContains(q) => {
+                (" AND instr(lower(IFNULL(title,'')), lower(?2)) > 0", Some(q.clone()), None)
+            }
         }
     }
 }

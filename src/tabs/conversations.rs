@@ -161,7 +161,7 @@ pub fn found_text(configured: crate::config::LayoutPreset, found: &[crate::layou
     )
 }
 
-/// Parse the `/` filter: `user:ID`, `agent:ID`, `id:PREFIX`, anything else a title prefix.
+/// Parse the `/` filter: `user:ID`, `agent:ID`, `id:PREFIX`, anything else words of the title (case-insensitive).
 pub fn parse_filter(s: &str) -> ConvFilter {
     let s = s.trim();
     if s.is_empty() {
@@ -173,7 +173,7 @@ pub fn parse_filter(s: &str) -> ConvFilter {
     } else if let Some(i) = s.strip_prefix("id:") {
         ConvFilter::IdPrefix(i.trim().to_string())
     } else {
-        ConvFilter::TitlePrefix(s.to_string())
+        ConvFilter::TitleContains(s.to_string())
     }
 }
 
@@ -183,7 +183,7 @@ pub fn filter_text(f: &ConvFilter) -> String {
         ConvFilter::User(u) => format!("user:{u}"),
         ConvFilter::Agent(a) => format!("agent:{a}"),
         ConvFilter::IdPrefix(p) => format!("id:{p}"),
-        ConvFilter::TitlePrefix(p) => p.clone(),
+        ConvFilter::TitlePrefix(p) | ConvFilter::TitleContains(p) => p.clone(),
     }
 }
 
@@ -1002,7 +1002,7 @@ mod tests {
         assert_eq!(parse_filter(" user:u-alice "), ConvFilter::User("u-alice".into()));
         assert_eq!(parse_filter("agent:a1"), ConvFilter::Agent("a1".into()));
         assert_eq!(parse_filter("id:conv-00"), ConvFilter::IdPrefix("conv-00".into()));
-        assert_eq!(parse_filter("refund"), ConvFilter::TitlePrefix("refund".into()));
+        assert_eq!(parse_filter("refund"), ConvFilter::TitleContains("refund".into()));
         assert_eq!(parse_filter(""), ConvFilter::All);
         assert_eq!(filter_text(&parse_filter("user:x")), "user:x");
     }

@@ -85,10 +85,19 @@ fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnSta
     let inner = block.inner(body);
     f.render_widget(block, body);
     let w = inner.width as usize;
-    let (uw, mw, aw) = (14usize, 6usize, 34usize);
-    let tw = w.saturating_sub(uw + mw + aw + 3);
+    // The agent column only when the terminal has room for it beside a readable title.
+    let (uw, gw, mw, aw) = (14usize, if w >= 110 { 14usize } else { 0 }, 6usize, 34usize);
+    let tw = w.saturating_sub(uw + gw + mw + aw + 3 + usize::from(gw > 0));
+    let agent_col = |s: &str| if gw > 0 { format!("{} ", text::fit(s, gw)) } else { String::new() };
     let mut lines = vec![Line::styled(
-        format!("{} {} {:>mw$} {}", text::fit("TITLE", tw), text::fit("USER", uw), "MSGS", "LAST ACTIVITY"),
+        format!(
+            "{} {} {}{:>mw$} {}",
+            text::fit("TITLE", tw),
+            text::fit("USER", uw),
+            agent_col("AGENT"),
+            "MSGS",
+            "LAST ACTIVITY"
+        ),
         theme::dim(),
     )];
     if let Some(e) = &tab.error {
@@ -124,7 +133,14 @@ fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnSta
             (None, None) if tab.layout != crate::config::LayoutPreset::Memscope => "not stored by this layout".into(),
             (None, None) => "no updated_at".into(),
         };
-        let s = format!("{} {} {msgs:>mw$} {}", text::fit(&title, tw), text::fit(&user, uw), text::fit(&when, aw));
+        let agent = text::sanitize_str(c.agent_id.as_deref().unwrap_or("-"));
+        let s = format!(
+            "{} {} {}{msgs:>mw$} {}",
+            text::fit(&title, tw),
+            text::fit(&user, uw),
+            agent_col(&agent),
+            text::fit(&when, aw)
+        );
         lines.push(if i == tab.selected { Line::styled(s, theme::selected()) } else { Line::raw(s) });
     }
     f.render_widget(Paragraph::new(lines), inner);

@@ -174,3 +174,59 @@ async fn badges_trace_and_audit_repair_through_the_backend() {
     h.key(KeyCode::Esc);
     assert!(h.app.health.audit.is_none());
 }
+
+/// `/` with words of a title finds them anywhere in it, in any case, newest first, on both
+/// stores (no store can query a substring: the reader filters newest-first pages); the AGENT
+/// column shows whose conversation it is.
+#[tokio::test]
+async fn title_search_is_a_case_insensitive_substring_and_agents_are_shown() {
+    use memscope::domain::FsValue;
+    use memscope::store::LongTermStore;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.db").display().to_string();
+    let project = crate::support::project_id("title_search");
+    let emu = crate::support::firestore_emulator();
+    let sqlite = memscope::store::sqlite::SqliteStore::open(&path).unwrap();
+    let fs = memscope::store::firestore::FirestoreStore::connect(&project, "(default)", Some(&emu.host)).await.unwrap();
+    let titles = [
+        ("c1", "Kubernetes crash loop", "agent-coder"),
+        ("c2", "refund", "agent-support"),
+        ("c3", "the CRASH report", "agent-coder"),
+    ];
+    for s in [&sqlite as &dyn LongTermStore, &fs] {
+        for (i, (id, title, agent)) in titles.iter().enumerate() {
+            let t = FsValue::Timestamp(memscope::domain::Ts { secs: 1_763_900_000 + i as i64 * 60, nanos: 0 });
+            s.put(
+                &format!("conversations/{id}"),
+                vec![
+                    ("title".into(), FsValue::String(title.to_string())),
+                    ("user_id".into(), FsValue::String("u-alice".into())),
+                    ("agent_id".into(), FsValue::String(agent.to_string())),
+                    ("updated_at".into(), t),
+                ],
+            )
+            .await
+            .unwrap();
+        }
+    }
+    let configs = [
+        config(LongTermConfig::Sqlite { path }),
+        config(LongTermConfig::Firestore {
+            project_id: project.clone(),
+            database_id: "(default)".into(),
+            emulator_host: Some(emu.host.clone()),
+        }),
+    ];
+    for cfg in configs {
+        let mut h = Harness::new(cfg);
+        h.until(15, "list", |a| a.conversations.convs.len() == 3).await;
+        let screen = crate::support::screen_of(&h.app, 140, 20);
+        assert!(screen.contains("AGENT") && screen.contains("agent-coder"), "{screen}");
+        h.keys("/");
+        h.keys("crash");
+        h.key(KeyCode::Enter);
+        h.until(15, "filtered", |a| a.conversations.count == Some(2) && a.conversations.convs.len() == 2).await;
+        let ids: Vec<&str> = h.app.conversations.convs.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["c3", "c1"], "any case, anywhere in the title, newest first");
+    }
+}
