@@ -70,8 +70,17 @@ pub enum Msg {
 
 pub enum Popup {
     Help,
-    Input { kind: InputKind, title: String, area: Box<TextArea<'static>> },
-    Confirm { action: Confirmed, question: String },
+    /// `:messages`: the status lines of this session, newest last.
+    Messages,
+    Input {
+        kind: InputKind,
+        title: String,
+        area: Box<TextArea<'static>>,
+    },
+    Confirm {
+        action: Confirmed,
+        question: String,
+    },
 }
 
 /// What a confirmation popup sends when answered `y`.
@@ -81,6 +90,9 @@ pub enum Confirmed {
     /// Repair the drift the audit view shows.
     Repair,
 }
+
+/// How long an error stays in the status line.
+pub const STATUS_ERROR_MS: u64 = 30_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Status {
@@ -113,6 +125,8 @@ pub struct App {
     pub health: HealthTab,
     pub popup: Option<Popup>,
     pub status: Option<Status>,
+    /// Every status line of this session (the last 200), for `:messages`.
+    pub log: std::collections::VecDeque<Status>,
     pub now_ms: u64,
     pub size: (u16, u16),
     /// The list geometry of the last frame drawn.
@@ -158,6 +172,7 @@ impl App {
             health: HealthTab::new(cfg),
             popup: None,
             status: None,
+            log: std::collections::VecDeque::new(),
             now_ms: 0,
             size,
             geometry: Geometry::default(),
@@ -180,7 +195,12 @@ impl App {
     }
 
     pub fn set_status(&mut self, text: impl Into<String>, error: bool) {
-        self.status = Some(Status { text: text.into(), error, at_ms: self.now_ms });
+        let s = Status { text: text.into(), error, at_ms: self.now_ms };
+        if self.log.len() >= 200 {
+            self.log.pop_front();
+        }
+        self.log.push_back(s.clone());
+        self.status = Some(s);
         self.dirty = true;
     }
 
@@ -264,9 +284,10 @@ impl App {
             Msg::Tick(now) => {
                 let second_changed = now / 1000 != self.now_ms / 1000;
                 self.now_ms = now;
+                // A notice goes after 5 s, an error after 30 s (it stays in `:messages`): a
+                // header that still shows an old error after later successes misleads.
                 if let Some(s) = &self.status
-                    && !s.error
-                    && now.saturating_sub(s.at_ms) > 5_000
+                    && now.saturating_sub(s.at_ms) > if s.error { STATUS_ERROR_MS } else { 5_000 }
                 {
                     self.status = None;
                     self.dirty = true;
@@ -535,7 +556,7 @@ impl App {
     fn on_popup_key(&mut self, popup: Popup, ev: KeyEvent) -> Vec<Command> {
         let ctrl_c = ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL);
         match popup {
-            Popup::Help => {
+            Popup::Help | Popup::Messages => {
                 if ctrl_c {
                     self.should_quit = true;
                 }
@@ -635,6 +656,10 @@ impl App {
             "flat" => Ok(self.keys.set_mode(crate::keytree::ViewMode::Flat, &mut self.cx)),
             "sort" => self.keys.set_sort_named(arg, &mut self.cx),
             "audit" => Ok(self.open_audit()),
+            "messages" | "log" => {
+                self.popup = Some(Popup::Messages);
+                Ok(vec![])
+            }
             "keys" => {
                 self.tab = TabId::Keys;
                 Ok(vec![])
@@ -648,7 +673,7 @@ impl App {
                 }
             }
             other => Err(format!(
-                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, docs, audit, q",
+                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, docs, audit, messages, q",
                 crate::text::sanitize_str(other)
             )),
         };
@@ -679,6 +704,41 @@ mod tests {
         let mut app = App::new(&cfg, (100, 30));
         let cmds = app.init();
         (app, cmds)
+    }
+
+    #[test]
+    fn errors_leave_the_header_after_a_while_and_stay_in_messages() {
+        let (mut app, _) = app(true);
+        app.update(Msg::Tick(1_000));
+        app.set_status("scan failed: boom", true);
+        app.update(Msg::Tick(20_000));
+        assert!(app.status.is_some(), "still there after 19 s");
+        app.update(Msg::Tick(1_000 + STATUS_ERROR_MS + 1_000));
+        assert!(app.status.is_none(), "gone after 30 s");
+        assert_eq!(app.log.back().map(|s| s.text.as_str()), Some("scan failed: boom"));
+        app.run_command("messages");
+        assert!(matches!(app.popup, Some(Popup::Messages)));
+    }
+
+    #[test]
+    fn a_database_that_does_not_exist_is_said() {
+        let (mut app, _) = app(true);
+        app.keys.info = Some(crate::domain::ServerInfo {
+            product: "Redis".into(),
+            version: "7".into(),
+            keyspace: vec![],
+            databases: Some(16),
+            db: 0,
+            mode: Default::default(),
+            sentinel_master: None,
+            search_indexes: vec![],
+        });
+        for c in ":db 99".chars() {
+            app.update(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+        }
+        assert!(app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))).is_empty(), "nothing sent");
+        let s = app.status.clone().unwrap();
+        assert!(s.error && s.text.contains("database 99 does not exist") && s.text.contains("0–15"), "{s:?}");
     }
 
     fn press(app: &mut App, c: char) -> Vec<Command> {

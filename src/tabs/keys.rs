@@ -758,6 +758,7 @@ impl KeysTab {
         if let Some(n) = self.info.as_ref().and_then(|i| i.databases)
             && db >= n
         {
+            cx.status(format!("database {db} does not exist: this server has {n} (0–{})", n.saturating_sub(1)), true);
             return vec![];
         }
         self.db = Some(db);

@@ -63,8 +63,18 @@ pub fn render(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label:
     }
 }
 
+/// The server's label with the database now selected (`:db 3` makes `…/0` read `…/3`).
+fn with_db(label: &str, db: Option<u32>) -> String {
+    match (db, label.rsplit_once('/')) {
+        (Some(db), Some((head, tail))) if !tail.is_empty() && tail.chars().all(|c| c.is_ascii_digit()) => {
+            format!("{head}/{db}")
+        }
+        _ => label.to_string(),
+    }
+}
+
 fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label: Option<&str>) {
-    let mut l1 = vec![Span::styled(format!(" {} ", label.unwrap_or("redis")), theme::title())];
+    let mut l1 = vec![Span::styled(format!(" {} ", with_db(label.unwrap_or("redis"), tab.db)), theme::title())];
     if let Some(info) = &tab.info {
         l1.push(Span::styled(
             format!("{} {} ", text::sanitize_str(&info.product), text::sanitize_str(&info.version)),
@@ -173,6 +183,8 @@ fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab) -> usize {
     if tab.index.row_count() == 0 && tab.error.is_none() {
         let msg = if tab.scan.running {
             "loading…"
+        } else if tab.pattern == "*" && tab.type_filter.is_none() {
+            "this database is empty (d or :db N picks another)"
         } else {
             "no keys match (press / to change MATCH, t for the type filter)"
         };

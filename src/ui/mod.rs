@@ -81,6 +81,7 @@ pub fn draw(f: &mut Frame, app: &App) -> Geometry {
     draw_footer(f, footer, app);
     match &app.popup {
         Some(Popup::Help) => draw_help(f, app),
+        Some(Popup::Messages) => draw_messages(f, app),
         Some(Popup::Input { title, area, .. }) => {
             let r = centered(f.area(), 70, 3);
             f.render_widget(Clear, r);
@@ -168,6 +169,34 @@ fn draw_help(f: &mut Frame, app: &App) {
         .title(" keys here — any key closes · all bindings: config.example.toml [keymap] ")
         .style(Style::new());
     f.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+/// `:messages`: this session's status lines with their time, newest last (what fits).
+fn draw_messages(f: &mut Frame, app: &App) {
+    let r = centered(f.area(), 90, f.area().height.saturating_sub(4).max(5));
+    f.render_widget(Clear, r);
+    let rows = r.height.saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = app
+        .log
+        .iter()
+        .rev()
+        .take(rows)
+        .rev()
+        .map(|s| {
+            let at = format!("{:>7.1}s ", s.at_ms as f64 / 1000.0);
+            Line::from(vec![
+                Span::styled(at, theme::dim()),
+                Span::styled(text::sanitize_str(&s.text), if s.error { theme::error() } else { Style::new() }),
+            ])
+        })
+        .collect();
+    if lines.is_empty() {
+        lines.push(Line::styled("no messages yet", theme::dim()));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" messages ({} this session; newest last) — any key closes ", app.log.len()));
+    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), r);
 }
 
 fn centered(area: Rect, width_pct: u16, height: u16) -> Rect {

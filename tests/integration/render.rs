@@ -253,3 +253,16 @@ fn list_pages_are_the_rows_the_frame_gave_them() {
     draw_and_measure(&mut app, 100, 50);
     assert_eq!(app.keys.view_rows, standalone - 2 + 20);
 }
+
+/// After `:db 3` the header names database 3 (the URL said /0).
+#[test]
+fn the_header_names_the_database_selected() {
+    let (mut app, _) = app();
+    for c in ":db 3".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    let cmds = key(&mut app, KeyCode::Enter);
+    assert!(cmds.iter().any(|c| matches!(c, Command::SelectDb { db: 3, .. })), "{cmds:?}");
+    let s = screen(&app);
+    assert!(s.contains("redis://127.0.0.1:6379/3") && !s.contains("6379/0"), "{s}");
+}
