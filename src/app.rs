@@ -240,9 +240,11 @@ impl App {
             Ask::Write(kind) => self.ask_write(kind),
             Ask::ConfirmRepair(question) => self.popup = Some(Popup::Confirm { action: Confirmed::Repair, question }),
             Ask::CloseAudit => self.health.audit = None,
+            Ask::BackToSearch => self.tab = TabId::Search,
             Ask::OpenMessage { conversation, message } => {
                 if self.conversations.configured {
                     self.tab = TabId::Conversations;
+                    self.conversations.opened_from_search = true;
                     return self.conversations.open_message(&conversation, message.as_deref(), &mut self.cx);
                 }
                 self.set_status("the long-term tier is not configured: cannot open the conversation", true);

@@ -3,7 +3,7 @@
 //! conversation/user/agent documents, and a document browser for any collection.
 
 use super::keys::TabError;
-use super::{Cx, Pending};
+use super::{Ask, Cx, Pending};
 use crate::config::Config;
 use crate::domain::{ConvFilter, Conversation, Cursor, Document, FsValue, Message, Ts};
 use crate::error::StoreError;
@@ -140,6 +140,8 @@ pub struct ConversationsTab {
     pub layout: crate::config::LayoutPreset,
     /// The list is empty under the layout: what a sample of the stores found instead.
     pub found: Option<String>,
+    /// The open thread was opened from a Search result: leaving it returns there.
+    pub opened_from_search: bool,
     detect_req: Pending,
 }
 
@@ -286,6 +288,7 @@ impl ConversationsTab {
             configured: cfg.has_conversations(),
             layout: cfg.layout.preset,
             found: None,
+            opened_from_search: false,
             detect_req: Pending::default(),
             view: View::List,
             filter: ConvFilter::All,
@@ -656,6 +659,7 @@ impl ConversationsTab {
 
     fn open_thread(&mut self, cx: &mut Cx) -> Vec<Command> {
         let Some(conv) = self.convs.get(self.selected).cloned() else { return vec![] };
+        self.opened_from_search = false;
         vec![self.start_thread(conv, None, cx)]
     }
 
@@ -814,6 +818,9 @@ impl ConversationsTab {
             Action::Back => {
                 self.view = View::List;
                 self.thread = None;
+                if std::mem::take(&mut self.opened_from_search) {
+                    cx.ask(Ask::BackToSearch);
+                }
                 return vec![
                     Command::Cancel(crate::message::Slot::LtThread),
                     Command::Cancel(crate::message::Slot::Badges),

@@ -57,6 +57,8 @@ pub enum Ask {
     /// Confirm repairing the drift the audit view shows.
     ConfirmRepair(String),
     CloseAudit,
+    /// Leaving a thread opened from a search result: back to the Search tab.
+    BackToSearch,
     /// Show a message in the Conversations tab.
     OpenMessage {
         conversation: String,

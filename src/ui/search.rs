@@ -12,6 +12,19 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// Split sanitised text into spans, highlighting the query's words (3+ letters, any case).
+/// How full a score's bar is, on the metric's own scale — not the results' min–max, which made
+/// a 0.02 difference look like the whole range: cosine on [0, 1]; dot product on [0, the
+/// largest]; euclidean (a distance: smaller is better) from the largest down to 0.
+pub fn bar_fraction(tab: &SearchTab, scores: &[f32], s: f32) -> f32 {
+    let hi = scores.iter().copied().fold(0.0f32, |a, b| a.max(b.abs())).max(1e-6);
+    let f = match tab.metric() {
+        Some(crate::domain::Metric::Euclidean) => 1.0 - s / hi,
+        Some(crate::domain::Metric::DotProduct) => s / hi,
+        _ => s,
+    };
+    f.clamp(0.0, 1.0)
+}
+
 pub fn highlight(t: &str, query: &str) -> Vec<Span<'static>> {
     let words: Vec<String> = query
         .split(|c: char| !c.is_alphanumeric())
@@ -129,10 +142,8 @@ pub fn render(f: &mut Frame, area: Rect, tab: &SearchTab, conn: &ConnState, labe
         let scores: Vec<f32> = o.result.matches.iter().map(|m| m.score).collect();
         if let (Some(lo), Some(hi)) = (scores.iter().copied().reduce(f32::min), scores.iter().copied().reduce(f32::max))
         {
-            let spark: String = scores
-                .iter()
-                .map(|s| SPARK[if hi > lo { (((s - lo) / (hi - lo)) * 7.0).round() as usize } else { 7 }.min(7)])
-                .collect();
+            let spark: String =
+                scores.iter().map(|s| SPARK[(bar_fraction(tab, &scores, *s) * 7.0).round() as usize]).collect();
             st.push(Span::styled(format!("  scores {lo:.3}…{hi:.3} "), theme::dim()));
             st.push(Span::styled(spark, theme::label()));
         }
@@ -185,10 +196,7 @@ fn render_results(f: &mut Frame, area: Rect, tab: &SearchTab) {
         lines.push(Line::styled(msg, theme::dim()));
     }
     let d = tab.pinned.as_ref().map(|(_, p)| diff(p, matches));
-    let (lo, hi) = (
-        matches.iter().map(|m| m.score).reduce(f32::min).unwrap_or(0.0),
-        matches.iter().map(|m| m.score).reduce(f32::max).unwrap_or(1.0),
-    );
+    let scores: Vec<f32> = matches.iter().map(|m| m.score).collect();
     let mut threshold_drawn = false;
     let rows = inner.height as usize;
     let off = tab.selected.saturating_sub(rows.saturating_sub(4));
@@ -201,9 +209,7 @@ fn render_results(f: &mut Frame, area: Rect, tab: &SearchTab) {
                 theme::warn(),
             ));
         }
-        let frac = if hi > lo { ((m.score - lo) / (hi - lo)).clamp(0.0, 1.0) } else { 1.0 };
-        let frac = if tab.better_or_equal(1.0, 0.0) { frac } else { 1.0 - frac };
-        let bar: String = "█".repeat((frac * 8.0).round() as usize);
+        let bar: String = "█".repeat((bar_fraction(tab, &scores, m.score) * 8.0).round() as usize);
         let md = m.metadata.clone().unwrap_or_default();
         let t = md.get(&tab.text_field).and_then(|v| v.as_str()).unwrap_or("");
         let tag = ["category", "role", "conversation_id"]
@@ -223,11 +229,19 @@ fn render_results(f: &mut Frame, area: Rect, tab: &SearchTab) {
         let tag = format!("{} ", text::fit(&text::sanitize_str(&tag), 12));
         let used = text::width(&head) + text::width(&id) + text::width(&tag) + 5;
         let body = text::truncate(&text::sanitize_str(t), w.saturating_sub(used));
-        let mut spans = vec![mv, Span::raw(head), Span::styled(id, theme::label()), Span::styled(tag, theme::dim())];
-        spans.extend(highlight(&body, &query));
+        let selected = i == tab.selected && tab.editing.is_none();
+        // The selected row in one readable style (grey text on the grey selection was not).
+        let mut spans = if selected {
+            vec![mv, Span::raw(head), Span::raw(id), Span::raw(tag), Span::raw(body)]
+        } else {
+            let mut s = vec![mv, Span::raw(head), Span::styled(id, theme::label()), Span::styled(tag, theme::dim())];
+            s.extend(highlight(&body, &query));
+            s
+        };
+        spans.retain(|s| !s.content.is_empty());
         let mut line = Line::from(spans);
-        if i == tab.selected && tab.editing.is_none() {
-            line = line.style(theme::selected());
+        if selected {
+            line = line.style(theme::selected().fg(ratatui::style::Color::White));
         } else if below {
             line = line.style(theme::dim());
         }

@@ -174,3 +174,29 @@ fn diff_against_a_pin_and_why_not() {
     app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
     assert!(app.status.as_ref().is_some_and(|s| s.text.contains("long-term tier is not configured")));
 }
+
+/// A result opened in Conversations (Enter) returns to Search on Esc, with the results kept.
+#[test]
+fn esc_from_a_thread_opened_from_a_result_returns_to_search() {
+    let mut cfg = Config::with_redis("redis://127.0.0.1:1/0");
+    cfg.redis = None;
+    cfg.vector = Some(VectorConfig::local(Some("/tmp/v.db".into())));
+    cfg.long_term = Some(memscope::config::LongTermConfig::Sqlite { path: "/tmp/memscope-none.db".into() });
+    let mut app = App::new(&cfg, (120, 26));
+    app.init();
+    app.update(Msg::Backend(BackendEvent::Conn(Tier::Vector, ConnState::Up)));
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Char('3'), KeyModifiers::NONE)));
+    typed(&mut app, "sunny");
+    answer(&mut app, 1_000, first());
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    let cmds = app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    assert_eq!(app.tab, TabId::Conversations);
+    assert!(cmds.iter().any(|c| matches!(c, Command::Messages { conversation, .. } if conversation == "conv-0002")));
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    assert_eq!(app.tab, TabId::Search, "back where the user came from");
+    assert_eq!(app.search.matches().len(), 3, "the results are still there");
+    // A thread opened from the list itself goes back to the list.
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Char('1'), KeyModifiers::NONE)));
+    assert_eq!(app.tab, TabId::Conversations);
+    assert!(!app.conversations.opened_from_search);
+}
