@@ -60,7 +60,9 @@ impl SearchTab {
     pub fn new(cfg: &Config) -> SearchTab {
         SearchTab {
             configured: cfg.vector.is_some(),
-            editing: cfg.vector.as_ref().map(|_| Field::Query),
+            // An editor has the keyboard only while opened (`/` query, `f` filter): on entry the
+            // global keys (1–4, ?, q) work as everywhere else.
+            editing: None,
             query: line_area(""),
             filter: line_area(""),
             filter_error: None,
@@ -195,10 +197,10 @@ impl SearchTab {
                 self.editing = None;
                 vec![]
             }
+            // Enter leaves the editor (the search runs); `/` or `f` opens one again.
             KeyCode::Enter => {
-                if field == Field::Filter {
-                    self.editing = Some(Field::Query);
-                }
+                self.editing = None;
+                let _ = field;
                 let q = self.query_text();
                 if !q.trim().is_empty() && self.history.last() != Some(&q) {
                     self.history.push(q);

@@ -76,7 +76,15 @@ pub fn render(f: &mut Frame, area: Rect, tab: &SearchTab, conn: &ConnState, labe
             .border_style(if focused { theme::title() } else { theme::dim() })
             .title(Span::styled(format!(" {title} "), if focused { theme::title() } else { theme::dim() }))
     };
-    let qb = boxed("query — type to search", tab.editing == Some(Field::Query));
+    // The focused pane is marked: the query box says whether it has the keyboard.
+    let qb = boxed(
+        if tab.editing == Some(Field::Query) {
+            "query — type to search · Enter/Esc leave"
+        } else {
+            "query — / to type · f filter"
+        },
+        tab.editing == Some(Field::Query),
+    );
     let qi = qb.inner(qa);
     f.render_widget(qb, qa);
     f.render_widget(&tab.query, qi);

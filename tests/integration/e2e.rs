@@ -137,7 +137,7 @@ fn demo_seeds_a_private_server_and_stops_it_on_exit() {
     t.send("4");
     t.wait_for("layer hits: LRU", 30);
     t.send("3");
-    t.send("refund");
+    t.send("/refund"); // `/` opens the query editor
     t.wait_for("charged twice for order 1182", 60);
     t.send("\x1b");
     std::thread::sleep(Duration::from_millis(300));

@@ -35,6 +35,7 @@ fn type_change_top_k_pin_filter_and_read_the_diff() {
     let mut t = Tui::start(&["--config", c], &env);
     t.wait_for("vector ● up", 30);
     t.send("3");
+    t.send("/"); // the query editor opens on `/`
     t.wait_for("type to search", 5);
     t.send("weather in new york");
     let s = t.wait_for("4 matches", 20);

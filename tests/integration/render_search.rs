@@ -186,7 +186,7 @@ fn esc_from_a_thread_opened_from_a_result_returns_to_search() {
     app.init();
     app.update(Msg::Backend(BackendEvent::Conn(Tier::Vector, ConnState::Up)));
     app.update(Msg::Key(KeyEvent::new(KeyCode::Char('3'), KeyModifiers::NONE)));
-    typed(&mut app, "sunny");
+    typed(&mut app, "/sunny");
     answer(&mut app, 1_000, first());
     app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
     let cmds = app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
