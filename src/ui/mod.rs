@@ -108,6 +108,9 @@ pub fn draw(f: &mut Frame, app: &App) -> Geometry {
         }
         None => {}
     }
+    if theme::no_color() {
+        theme::strip_colors(f.buffer_mut());
+    }
     geo
 }
 

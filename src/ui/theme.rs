@@ -47,3 +47,22 @@ pub fn type_color(t: &str) -> Style {
     };
     Style::new().fg(c)
 }
+
+/// `NO_COLOR` set (to anything non-empty, per no-color.org): no colours at all.
+pub fn no_color() -> bool {
+    static NO: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *NO.get_or_init(|| std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()))
+}
+
+/// Drop every colour of a drawn frame, keeping bold, underline and italics; what stood out by
+/// its background (the selection, badges, key hints) is shown reversed instead.
+pub fn strip_colors(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        let had_bg = cell.bg != Color::Reset;
+        cell.set_fg(Color::Reset);
+        cell.set_bg(Color::Reset);
+        if had_bg {
+            cell.modifier.insert(Modifier::REVERSED);
+        }
+    }
+}

@@ -266,3 +266,20 @@ fn the_header_names_the_database_selected() {
     let s = screen(&app);
     assert!(s.contains("redis://127.0.0.1:6379/3") && !s.contains("6379/0"), "{s}");
 }
+
+/// NO_COLOR: a frame without one colour; the selection still stands out (reversed).
+#[test]
+fn no_color_strips_every_colour_and_keeps_the_selection_visible() {
+    let (mut app, cmds) = app();
+    app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(KEYS, true))));
+    let mut t = Terminal::new(TestBackend::new(100, 24)).unwrap();
+    t.draw(|f| {
+        memscope::ui::draw(f, &app);
+        memscope::ui::theme::strip_colors(f.buffer_mut());
+    })
+    .unwrap();
+    let buf = t.backend().buffer();
+    use ratatui::style::{Color, Modifier};
+    assert!(buf.content.iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
+    assert!(buf.content.iter().any(|c| c.modifier.contains(Modifier::REVERSED)), "the selection is reversed");
+}
