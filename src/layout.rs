@@ -249,6 +249,19 @@ fn positional(path: String, i: usize, raw: &[u8]) -> Message {
     }
 }
 
+/// Where a page of sorted conversation ids starts: after the id the cursor names.
+fn start_after<S: AsRef<str>>(ids: &[S], after: Option<&Cursor>) -> usize {
+    match after {
+        Some(Cursor::Absent { after: Some(last) }) => ids.partition_point(|i| i.as_ref() <= last.as_str()),
+        _ => 0,
+    }
+}
+
+/// The cursor after a page of sorted ids that ended at `end` of `n`, on the id `last`.
+fn cursor_after(end: usize, n: usize, last: Option<&String>) -> Option<Cursor> {
+    (end < n).then(|| Cursor::Absent { after: last.cloned() })
+}
+
 /// Filters a layout without users, agents or titles can answer: all, or an id prefix.
 fn id_filter(preset: LayoutPreset, filter: &ConvFilter) -> Result<Option<String>, StoreError> {
     match filter {
@@ -399,10 +412,7 @@ impl ConversationReader for RedisList {
         limit: u32,
     ) -> Result<Page<Conversation>, StoreError> {
         let ids = self.ids(filter).await?;
-        let start = match after {
-            Some(Cursor::Absent { after: Some(last) }) => ids.partition_point(|i| i <= last),
-            _ => 0,
-        };
+        let start = start_after(&ids, after);
         let page: Vec<String> = ids[start..].iter().take(limit as usize).cloned().collect();
         // Length and first message (the oldest: the list's tail when written newest first).
         let first = if self.newest_first() { -1 } else { 0 };
@@ -438,7 +448,7 @@ impl ConversationReader for RedisList {
                 }
             })
             .collect();
-        let next = (start + page.len() < ids.len()).then(|| Cursor::Absent { after: page.last().cloned() });
+        let next = cursor_after(start + page.len(), ids.len(), page.last());
         Ok(Page { items, next })
     }
 
@@ -644,10 +654,7 @@ impl ConversationReader for KeyPerMessage {
         let sessions = self.sessions().await?;
         let ids: Vec<&String> =
             sessions.keys().filter(|s| prefix.as_ref().is_none_or(|p| s.starts_with(p.as_str()))).collect();
-        let start = match after {
-            Some(Cursor::Absent { after: Some(last) }) => ids.partition_point(|i| *i <= last),
-            _ => 0,
-        };
+        let start = start_after(&ids, after);
         let mut items = Vec::new();
         for id in ids[start..].iter().take(limit as usize) {
             let msgs = &sessions[*id];
@@ -669,7 +676,7 @@ impl ConversationReader for KeyPerMessage {
             });
         }
         let end = start + items.len();
-        let next = (end < ids.len()).then(|| Cursor::Absent { after: items.last().map(|c| c.id.clone()) });
+        let next = cursor_after(end, ids.len(), items.last().map(|c| &c.id));
         Ok(Page { items, next })
     }
 
@@ -785,10 +792,7 @@ impl ConversationReader for Checkpoints {
         limit: u32,
     ) -> Result<Page<Conversation>, StoreError> {
         let ids = self.threads(filter).await?;
-        let start = match after {
-            Some(Cursor::Absent { after: Some(last) }) => ids.partition_point(|i| i <= last),
-            _ => 0,
-        };
+        let start = start_after(&ids, after);
         let mut items = Vec::new();
         for id in ids[start..].iter().take(limit as usize) {
             let (cp, ts, messages) = self.latest(id).await?;
@@ -805,7 +809,7 @@ impl ConversationReader for Checkpoints {
             });
         }
         let end = start + items.len();
-        let next = (end < ids.len()).then(|| Cursor::Absent { after: items.last().map(|c| c.id.clone()) });
+        let next = cursor_after(end, ids.len(), items.last().map(|c| &c.id));
         Ok(Page { items, next })
     }
 

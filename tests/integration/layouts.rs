@@ -75,6 +75,15 @@ async fn load_documents(s: &Arc<dyn LongTermStore>, name: &str) {
     }
 }
 
+/// A SQLite long-term file `dir/m.db` holding a recorded Firestore fixture.
+async fn sqlite_with(dir: &std::path::Path, fixture: &str) -> std::path::PathBuf {
+    let db = dir.join("m.db");
+    let sqlite: Arc<dyn LongTermStore> =
+        Arc::new(memscope::store::sqlite::SqliteStore::open(db.to_str().unwrap()).unwrap());
+    load_documents(&sqlite, fixture).await;
+    db
+}
+
 fn config(dir: &std::path::Path, body: &str) -> String {
     let p = dir.join("c.toml");
     std::fs::write(&p, body).unwrap();
@@ -175,10 +184,7 @@ fn llamaindex_redis() {
 #[tokio::test]
 async fn langchain_firestore() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("m.db");
-    let sqlite: Arc<dyn LongTermStore> =
-        Arc::new(memscope::store::sqlite::SqliteStore::open(db.to_str().unwrap()).unwrap());
-    load_documents(&sqlite, "langchain-firestore").await;
+    let db = sqlite_with(dir.path(), "langchain-firestore").await;
     let project = crate::support::project_id("layout_langchain_firestore");
     let emu = crate::support::firestore_emulator();
     let fs: Arc<dyn LongTermStore> = Arc::new(
@@ -223,11 +229,7 @@ async fn detect_names_the_layouts_found() {
     load_redis(&r, "langchain-redis-list");
     load_redis(&r, "llamaindex-redis");
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("m.db");
-    let sqlite: Arc<dyn LongTermStore> =
-        Arc::new(memscope::store::sqlite::SqliteStore::open(db.to_str().unwrap()).unwrap());
-    load_documents(&sqlite, "langchain-firestore").await;
-    drop(sqlite);
+    let db = sqlite_with(dir.path(), "langchain-firestore").await;
     let c = config(
         dir.path(),
         &format!(
@@ -315,11 +317,7 @@ fn redisvl() {
 #[tokio::test]
 async fn the_browser_reads_utf8_bytes_and_opens_values_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("m.db");
-    let sqlite: Arc<dyn LongTermStore> =
-        Arc::new(memscope::store::sqlite::SqliteStore::open(db.to_str().unwrap()).unwrap());
-    load_documents(&sqlite, "langchain-firestore").await;
-    drop(sqlite);
+    let db = sqlite_with(dir.path(), "langchain-firestore").await;
     let mut cfg = memscope::config::Config::with_redis("redis://127.0.0.1:1/0");
     cfg.long_term = Some(memscope::config::LongTermConfig::Sqlite { path: db.to_str().unwrap().into() });
     let mut h = crate::support::Harness::new(cfg);
