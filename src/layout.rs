@@ -854,6 +854,17 @@ pub struct Detected {
     pub config: Option<String>,
 }
 
+/// What `detect` found, and how much of the keyspace it looked at.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Detection {
+    pub found: Vec<Detected>,
+    /// Redis keys looked at, and how many there are (sum of DBSIZE), when Redis is configured.
+    pub keys_sampled: u64,
+    pub keys_total: Option<u64>,
+    /// The sample stopped at [`DETECT_SAMPLE`]: the counts are the sample's.
+    pub capped: bool,
+}
+
 /// How many keys and documents `detect` looks at, at most.
 pub const DETECT_SAMPLE: usize = 20_000;
 
@@ -866,7 +877,8 @@ fn first_json(v: &[u8]) -> Option<Value> {
 pub async fn detect(
     long_term: Option<Arc<dyn LongTermStore>>,
     redis: Option<Arc<dyn KeyStore>>,
-) -> Result<Vec<Detected>, StoreError> {
+) -> Result<Detection, StoreError> {
+    let (mut keys_sampled, mut keys_total, mut capped) = (0u64, None, false);
     use std::collections::BTreeMap;
     let mut found: BTreeMap<(String, String), u64> = BTreeMap::new();
     fn add(found: &mut std::collections::BTreeMap<(String, String), u64>, layout: &str, at: &str) {
@@ -874,15 +886,21 @@ pub async fn detect(
     }
     if let Some(r) = &redis {
         let mut scan = KeyspaceScan::start(r.clone(), "*", None, 1000).await?;
+        keys_total = scan.total;
         let mut keys: Vec<Key> = Vec::new();
+        let mut open = scan.nodes.len();
         while let Some(p) = scan.next_page().await {
-            keys.extend(p?.keys);
+            let p = p?;
+            open -= usize::from(p.node_done);
+            keys.extend(p.keys);
             if keys.len() >= DETECT_SAMPLE {
+                capped = open > 0;
                 break;
             }
         }
         keys.sort();
         keys.dedup();
+        keys_sampled = keys.len() as u64;
         let metas = r.meta(&keys).await?;
         let lists: Vec<Key> = metas
             .iter()
@@ -981,5 +999,5 @@ pub async fn detect(
         })
         .collect();
     out.sort_by(|a, b| b.conversations.cmp(&a.conversations).then(a.layout.cmp(&b.layout)));
-    Ok(out)
+    Ok(Detection { found: out, keys_sampled, keys_total, capped })
 }

@@ -211,5 +211,5 @@ pub enum LtReply {
     Documents(Result<Vec<(String, Option<Document>)>, StoreError>),
     Collections(Result<Vec<String>, StoreError>),
     ListDocuments(Result<Page<Document>, StoreError>),
-    Detected(Result<Vec<crate::layout::Detected>, StoreError>),
+    Detected(Result<crate::layout::Detection, StoreError>),
 }

@@ -133,12 +133,21 @@ pub async fn detect(cfg: &Config, json: bool) -> Result<u8, HeadlessError> {
     if lt.is_none() && redis.is_none() {
         return Err(HeadlessError::Usage("nothing to sample: configure Redis or a long-term store".into()));
     }
-    let found = crate::layout::detect(lt, redis).await?;
+    let detection = crate::layout::detect(lt, redis).await?;
+    let found = &detection.found;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if json {
-        writeln!(out, "{}", text::json_safe(serde_json::to_string(&found).unwrap_or_default()))?;
+        writeln!(out, "{}", text::json_safe(serde_json::to_string(&detection).unwrap_or_default()))?;
         return Ok(if found.is_empty() { 1 } else { 0 });
+    }
+    if detection.capped {
+        writeln!(
+            out,
+            "sampled {} of {} Redis keys: the counts below are the sample's",
+            detection.keys_sampled,
+            detection.keys_total.map(|n| n.to_string()).unwrap_or_else(|| "?".into())
+        )?;
     }
     if found.is_empty() {
         writeln!(
@@ -148,7 +157,7 @@ pub async fn detect(cfg: &Config, json: bool) -> Result<u8, HeadlessError> {
         )?;
         return Ok(1);
     }
-    for d in &found {
+    for d in found {
         let how = if d.supported { "preset available" } else { "no preset yet: memscope cannot read it" };
         writeln!(
             out,

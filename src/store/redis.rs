@@ -453,17 +453,18 @@ impl RedisStore {
         Ok((size, JsonDoc::Members { kind, total: size, members }))
     }
 
-    /// RediSearch's indexes (`FT._LIST`, then `FT.INFO` of each, at most 50); none without the
-    /// module.
+    /// RediSearch's indexes (`FT._LIST`, then `FT.INFO` of the first 50, the rest by name);
+    /// none without the module.
     async fn search_indexes(&self) -> Vec<crate::domain::SearchIndex> {
         let Ok(names) = self.query::<Vec<String>>(&redis::cmd("FT._LIST")).await else { return Vec::new() };
         let mut out = Vec::new();
-        for name in names.into_iter().take(50) {
-            let info: Value = match self.query(redis::cmd("FT.INFO").arg(&name)).await {
-                Ok(v) => v,
-                Err(_) => continue,
-            };
-            out.push(parse_ft_info(name, info));
+        for (i, name) in names.into_iter().enumerate() {
+            // FT.INFO of the first 50; the others are listed by name (never left out).
+            let info = if i < 50 { self.query::<Value>(redis::cmd("FT.INFO").arg(&name)).await.ok() } else { None };
+            out.push(match info {
+                Some(info) => parse_ft_info(name, info),
+                None => crate::domain::SearchIndex { name, on: "?".into(), ..Default::default() },
+            });
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         out

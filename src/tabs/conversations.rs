@@ -146,7 +146,20 @@ pub struct ConversationsTab {
 }
 
 /// What `detect` found, said to someone looking at an empty list.
-pub fn found_text(configured: crate::config::LayoutPreset, found: &[crate::layout::Detected]) -> String {
+pub fn found_text(configured: crate::config::LayoutPreset, d: &crate::layout::Detection) -> String {
+    let sample = if d.capped {
+        format!(
+            " (in a sample of {} of {} keys)",
+            d.keys_sampled,
+            d.keys_total.map(|n| n.to_string()).unwrap_or("?".into())
+        )
+    } else {
+        String::new()
+    };
+    format!("{}{sample}", found_sentence(configured, &d.found))
+}
+
+fn found_sentence(configured: crate::config::LayoutPreset, found: &[crate::layout::Detected]) -> String {
     let others: Vec<&crate::layout::Detected> = found.iter().filter(|d| d.layout != configured.name()).collect();
     let Some(best) = others.iter().find(|d| d.supported) else {
         return match others.first() {
@@ -439,7 +452,7 @@ impl ConversationsTab {
             LtReply::Detected(r) if self.detect_req.is(req) => {
                 self.detect_req.forget();
                 self.found = Some(match r {
-                    Ok(found) => found_text(self.layout, &found),
+                    Ok(d) => found_text(self.layout, &d),
                     Err(e) => format!("could not sample the stores for other layouts: {e}"),
                 });
             }

@@ -241,7 +241,8 @@ async fn detect_names_the_layouts_found() {
     let out = run(dir.path(), &["--config", &c, "detect", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let found: Vec<(&str, u64, &str)> = v
+    assert_eq!((v["capped"].as_bool(), v["keys_sampled"].as_u64()), (Some(false), Some(4)), "{v}");
+    let found: Vec<(&str, u64, &str)> = v["found"]
         .as_array()
         .unwrap()
         .iter()
@@ -308,8 +309,8 @@ fn redisvl() {
     assert!(m[0]["message_id"].as_str().unwrap().starts_with("sess-gina:"), "{:?}", m[0]);
     let out = run(dir.path(), &["--config", &c, "detect", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v[0]["layout"], "redisvl", "{v}");
-    assert_eq!(v[0]["at"], "agent_chat:");
+    assert_eq!(v["found"][0]["layout"], "redisvl", "{v}");
+    assert_eq!(v["found"][0]["at"], "agent_chat:");
 }
 
 /// The document browser on LangChain's Firestore history: the message bytes read as UTF-8 text
@@ -369,5 +370,8 @@ fn langgraph_redis() {
     assert_eq!(m[0]["message_id"].as_str().unwrap().len(), 36, "LangChain's message uuid: {:?}", m[0]);
     let out = run(dir.path(), &["--config", &c, "detect", "--json"]);
     let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(d.as_array().unwrap().iter().any(|x| x["layout"] == "langgraph-redis" && x["supported"] == true), "{d}");
+    assert!(
+        d["found"].as_array().unwrap().iter().any(|x| x["layout"] == "langgraph-redis" && x["supported"] == true),
+        "{d}"
+    );
 }
