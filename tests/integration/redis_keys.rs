@@ -474,7 +474,7 @@ async fn the_keys_tab_on_a_cluster_node_says_it_shows_one_nodes_keys() {
     config.redis.as_mut().unwrap().mode = memscope::config::RedisMode::Standalone;
     let mut h = Harness::new(config);
     h.until(10, "server info", |a| a.keys.info.is_some()).await;
-    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(240, 30)).unwrap();
     t.draw(|f| {
         memscope::ui::draw(f, &h.app);
     })
