@@ -125,7 +125,7 @@ fn demo_seeds_a_private_server_and_stops_it_on_exit() {
     let model = crate::support::model_dir();
     let mut t = Tui::start(&["demo"], &[("MEMSCOPE_MODEL_DIR", model.as_str())]);
     // The demo opens on Conversations.
-    t.wait_for("60 conversations", 30);
+    demo_listed(&t, 30);
     t.send("2");
     let s = t.wait_for("session:", 30);
     t.wait_for("conversation:", 5);
@@ -151,7 +151,7 @@ fn demo_seeds_a_private_server_and_stops_it_on_exit() {
 fn demo_on_the_firestore_emulator_seeds_it_and_stops_it_on_exit() {
     let model = crate::support::model_dir();
     let mut t = Tui::start(&["demo", "--firestore-emulator"], &[("MEMSCOPE_MODEL_DIR", model.as_str())]);
-    t.wait_for("60 conversations", 120);
+    demo_listed(&t, 120);
     t.send("2");
     t.wait_for("session:", 30);
     t.send("1");
@@ -180,7 +180,7 @@ fn demo_stops_its_server_on_panic_too() {
 #[test]
 fn demo_server_stops_even_when_memscope_is_killed() {
     let mut t = Tui::start(&["demo"], &[]);
-    t.wait_for("60 conversations", 30);
+    demo_listed(&t, 30);
     t.send("2");
     let s = t.wait_for("session:", 30);
     let port = port_after(&s, "redis://127.0.0.1:", '/').expect("the header names the private server");
@@ -242,4 +242,23 @@ fn demo_no_tui_prints_a_config_the_headless_commands_use() {
     std::process::Command::new("kill").args(["-INT", &demo.id().to_string()]).status().unwrap();
     assert!(demo.wait().unwrap().success());
     assert!(!std::path::Path::new(&config).exists(), "the demo's folder is removed on exit");
+}
+
+/// The demo's 60 seeded conversations are listed: its live agents may already have started
+/// more (the count is at least 60, never fewer).
+fn demo_listed(t: &crate::support::pty::Tui, secs: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs * 3);
+    loop {
+        let s = t.screen();
+        let n = s
+            .split(" conversations")
+            .next()
+            .and_then(|h| h.rsplit(['│', ' ']).next())
+            .and_then(|n| n.trim().parse::<u64>().ok());
+        if n.is_some_and(|n| n >= 60) && s.contains(" conversations │") {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "the seeded conversations did not appear; screen:\n{s}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
