@@ -78,11 +78,15 @@ pub enum Cmd {
         json: bool,
     },
     /// Print one conversation's thread in order, every message (JSON Lines with --json).
+    /// Under a LangGraph layout, `THREAD@CHECKPOINT_ID` prints an earlier checkpoint's thread.
     Show {
         conversation: String,
         /// JSON Lines output: one object per message.
         #[arg(long)]
         json: bool,
+        /// List the thread's checkpoints instead, newest first (LangGraph layouts).
+        #[arg(long)]
+        checkpoints: bool,
     },
     /// The local embedding model (all-MiniLM-L6-v2).
     Model {

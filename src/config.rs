@@ -52,9 +52,26 @@ struct FileProfile {
 struct FileLayout {
     preset: Option<String>,
     collection: Option<String>,
+    messages_in: Option<String>,
     messages_field: Option<String>,
+    encoding: Option<String>,
+    order: Option<String>,
     key_prefix: Option<String>,
     keys: Option<String>,
+    key: Option<String>,
+    conversation_field: Option<String>,
+    role_field: Option<String>,
+    content_field: Option<String>,
+    timestamp_field: Option<String>,
+    id_field: Option<String>,
+    user_field: Option<String>,
+    agent_field: Option<String>,
+    roles: Option<BTreeMap<String, String>>,
+    vector_text_field: Option<String>,
+    vector_conversation_field: Option<String>,
+    vector_message_field: Option<String>,
+    /// A second source: the recent messages from another framework (`[profile.X.layout.recent]`).
+    recent: Option<Box<FileLayout>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -222,17 +239,25 @@ pub enum LayoutPreset {
     /// langgraph-checkpoint-redis: RedisJSON checkpoints; a thread is its latest checkpoint's
     /// messages (`checkpoint_latest:{thread}:{ns}` names it).
     LanggraphRedis,
+    /// langgraph-checkpoint-firestore: `checkpoints/{thread}_{ns}/checkpoints/{id}`, each a
+    /// base64 msgpack checkpoint; a thread is its newest checkpoint's messages.
+    LanggraphFirestore,
+    /// mem0: a hash per memory `mem0:{collection}:{uuid}` (text in `memory`, role in the
+    /// `metadata` JSON); a conversation is one user's memories in time order.
+    Mem0,
 }
 
 impl LayoutPreset {
-    pub const ALL: [LayoutPreset; 7] = [
+    pub const ALL: [LayoutPreset; 9] = [
         LayoutPreset::Memscope,
         LayoutPreset::LangchainFirestore,
+        LayoutPreset::LanggraphFirestore,
         LayoutPreset::LangchainRedisList,
         LayoutPreset::LlamaindexRedis,
         LayoutPreset::LangchainRedisJson,
-        LayoutPreset::Redisvl,
         LayoutPreset::LanggraphRedis,
+        LayoutPreset::Redisvl,
+        LayoutPreset::Mem0,
     ];
 
     pub fn name(self) -> &'static str {
@@ -244,20 +269,108 @@ impl LayoutPreset {
             LayoutPreset::LangchainRedisJson => "langchain-redis-json",
             LayoutPreset::Redisvl => "redisvl",
             LayoutPreset::LanggraphRedis => "langgraph-redis",
+            LayoutPreset::LanggraphFirestore => "langgraph-firestore",
+            LayoutPreset::Mem0 => "mem0",
         }
     }
 
-    /// Its conversations are Redis lists (no long-term store needed).
+    /// Its conversations are in Redis (no long-term store needed).
     pub fn in_redis(self) -> bool {
-        matches!(
-            self,
-            LayoutPreset::LangchainRedisList
-                | LayoutPreset::LlamaindexRedis
-                | LayoutPreset::LangchainRedisJson
-                | LayoutPreset::Redisvl
-                | LayoutPreset::LanggraphRedis
-        )
+        LayoutConfig::preset(self).messages_in.in_redis()
     }
+}
+
+/// Where a layout keeps a conversation's messages (`messages_in`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessagesIn {
+    /// memscope's own: `conversations/{id}` + `messages`, read by the store's ordered queries.
+    Memscope,
+    /// A Firestore subcollection of message documents under each conversation document.
+    Subcollection,
+    /// A Firestore array field of the conversation document.
+    Array,
+    /// A Redis list per conversation.
+    List,
+    /// A Redis key per message (hash or RedisJSON).
+    Keys,
+    /// LangGraph checkpoints in Redis (RedisJSON).
+    RedisCheckpoints,
+    /// LangGraph checkpoints in Firestore (base64 msgpack).
+    FirestoreCheckpoints,
+}
+
+impl MessagesIn {
+    pub const NAMES: [(&str, MessagesIn); 7] = [
+        ("memscope", MessagesIn::Memscope),
+        ("subcollection", MessagesIn::Subcollection),
+        ("array", MessagesIn::Array),
+        ("list", MessagesIn::List),
+        ("keys", MessagesIn::Keys),
+        ("redis-checkpoints", MessagesIn::RedisCheckpoints),
+        ("firestore-checkpoints", MessagesIn::FirestoreCheckpoints),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES.iter().find(|(_, m)| *m == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+
+    pub fn in_redis(self) -> bool {
+        matches!(self, MessagesIn::List | MessagesIn::Keys | MessagesIn::RedisCheckpoints)
+    }
+
+    /// The encodings a message can have in this place.
+    fn encodings(self) -> &'static [Encoding] {
+        match self {
+            MessagesIn::Array | MessagesIn::List => &[Encoding::Json, Encoding::MsgpackBase64],
+            MessagesIn::Keys => &[Encoding::Hash, Encoding::RedisJson, Encoding::Json],
+            MessagesIn::RedisCheckpoints => &[Encoding::RedisJson],
+            MessagesIn::FirestoreCheckpoints => &[Encoding::MsgpackBase64],
+            MessagesIn::Memscope | MessagesIn::Subcollection => &[Encoding::Document],
+        }
+    }
+}
+
+/// How one stored message is encoded (`encoding`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// JSON text, as a string or bytes (a list element, an array item, a string key).
+    Json,
+    /// msgpack, base64-encoded (LangGraph's serializer; its extension types decoded).
+    MsgpackBase64,
+    /// A Redis hash's fields.
+    Hash,
+    /// A RedisJSON document.
+    RedisJson,
+    /// A Firestore document's fields.
+    Document,
+}
+
+impl Encoding {
+    pub const NAMES: [(&str, Encoding); 5] = [
+        ("json", Encoding::Json),
+        ("msgpack-base64", Encoding::MsgpackBase64),
+        ("hash", Encoding::Hash),
+        ("redisjson", Encoding::RedisJson),
+        ("document", Encoding::Document),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES.iter().find(|(_, e)| *e == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+}
+
+/// Where in a stored message each part is (dot paths; a JSON string on the way is parsed).
+/// Unset parts are found the frameworks' way (LangChain `type`/`data`, `role`, `content`…).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MessageFields {
+    pub role: Option<String>,
+    pub content: Option<String>,
+    pub timestamp: Option<String>,
+    pub id: Option<String>,
+    pub user: Option<String>,
+    pub agent: Option<String>,
+    /// Conversations are the values of this field (mem0: `user_id`), not a part of the key.
+    pub conversation: Option<String>,
 }
 
 /// A preset and the names it sets.
@@ -272,6 +385,25 @@ pub struct LayoutConfig {
     pub key_prefix: String,
     /// Redis list layouts: the SCAN MATCH glob of the conversation keys.
     pub keys: String,
+    /// Where the messages are, and how each is encoded.
+    pub messages_in: MessagesIn,
+    pub encoding: Encoding,
+    /// Redis lists written with LPUSH (langchain-community): newest first.
+    pub newest_first: bool,
+    /// Key-per-message layouts: the key's shape, `{conversation}`, `{message}`, `{ts}`, `{*}`.
+    pub key_template: String,
+    pub fields: MessageFields,
+    /// Role names as stored → as shown (`human` → `user`); unmapped names follow the defaults.
+    pub roles: BTreeMap<String, String>,
+    /// The vector tier's metadata names: the text, the conversation id and the message id.
+    pub vector_text_field: String,
+    pub vector_conversation_field: String,
+    pub vector_message_field: String,
+    /// A name was overridden: this is not memscope's own layout even if preset = "memscope".
+    pub overridden: bool,
+    /// A second source (`[profile.X.layout.recent]`): its conversations are listed after this
+    /// one's (those this one also holds, once), its threads read where this one has none.
+    pub recent: Option<Box<LayoutConfig>>,
 }
 
 impl Default for LayoutConfig {
@@ -282,14 +414,53 @@ impl Default for LayoutConfig {
 
 impl LayoutConfig {
     pub fn preset(p: LayoutPreset) -> LayoutConfig {
-        let (collection, prefix, keys) = match p {
-            LayoutPreset::Memscope => ("conversations", "conversation:", "conversation:*:messages"),
-            LayoutPreset::LangchainFirestore => ("ChatHistory", "", ""),
-            LayoutPreset::LangchainRedisList => ("", "message_store:", "message_store:*"),
-            LayoutPreset::LlamaindexRedis => ("", "", "*"),
-            LayoutPreset::LangchainRedisJson => ("", "chat:", "chat:*"),
-            LayoutPreset::Redisvl => ("", "agent_chat:", "agent_chat:*"),
-            LayoutPreset::LanggraphRedis => ("", "checkpoint_latest:", "checkpoint_latest:*"),
+        use {Encoding as E, MessagesIn as M};
+        let (collection, prefix, keys, template, messages_in, encoding) = match p {
+            LayoutPreset::Memscope => {
+                ("conversations", "conversation:", "conversation:*:messages", "", M::Memscope, E::Document)
+            }
+            LayoutPreset::LangchainFirestore => ("ChatHistory", "", "", "", M::Array, E::Json),
+            LayoutPreset::LanggraphFirestore => ("checkpoints", "", "", "", M::FirestoreCheckpoints, E::MsgpackBase64),
+            LayoutPreset::LangchainRedisList => ("", "message_store:", "message_store:*", "", M::List, E::Json),
+            LayoutPreset::LlamaindexRedis => ("", "", "*", "", M::List, E::Json),
+            LayoutPreset::LangchainRedisJson => {
+                ("", "chat:", "chat:*", "chat:{conversation}:{message}", M::Keys, E::RedisJson)
+            }
+            LayoutPreset::Redisvl => {
+                ("", "agent_chat:", "agent_chat:*", "agent_chat:{conversation}:{ts}:{message}", M::Keys, E::Hash)
+            }
+            LayoutPreset::LanggraphRedis => {
+                ("", "checkpoint_latest:", "checkpoint_latest:*", "", M::RedisCheckpoints, E::RedisJson)
+            }
+            LayoutPreset::Mem0 => ("", "mem0:", "mem0:*", "mem0:{*}:{message}", M::Keys, E::Hash),
+        };
+        let s = |v: &str| Some(v.to_string());
+        let fields = match p {
+            LayoutPreset::LangchainRedisJson => {
+                MessageFields { id: s("message_id"), timestamp: s("timestamp"), ..Default::default() }
+            }
+            LayoutPreset::Redisvl => MessageFields {
+                role: s("role"),
+                content: s("content"),
+                id: s("entry_id"),
+                timestamp: s("timestamp"),
+                ..Default::default()
+            },
+            LayoutPreset::Mem0 => MessageFields {
+                role: s("metadata.role"),
+                content: s("memory"),
+                id: s("memory_id"),
+                timestamp: s("created_at"),
+                user: s("user_id"),
+                agent: s("agent_id"),
+                conversation: s("user_id"),
+            },
+            _ => MessageFields::default(),
+        };
+        // mem0 on Pinecone keeps the text in `data` and no conversation or message id.
+        let (vtext, vconv, vmsg) = match p {
+            LayoutPreset::Mem0 => ("data", "user_id", "hash"),
+            _ => ("text", "conversation_id", "message_id"),
         };
         LayoutConfig {
             preset: p,
@@ -297,7 +468,147 @@ impl LayoutConfig {
             messages_field: "messages".into(),
             key_prefix: prefix.into(),
             keys: keys.into(),
+            messages_in,
+            encoding,
+            newest_first: p == LayoutPreset::LangchainRedisList,
+            key_template: template.into(),
+            fields,
+            roles: BTreeMap::new(),
+            vector_text_field: vtext.into(),
+            vector_conversation_field: vconv.into(),
+            vector_message_field: vmsg.into(),
+            overridden: false,
+            recent: None,
         }
+    }
+
+    /// Its conversations are in Redis (no long-term store needed).
+    pub fn in_redis(&self) -> bool {
+        self.messages_in.in_redis() && self.recent.as_ref().is_none_or(|r| r.in_redis())
+    }
+
+    /// memscope's own layout, unchanged: the trace, badges and audit can check it.
+    pub fn is_memscopes_own(&self) -> bool {
+        self.preset == LayoutPreset::Memscope && !self.overridden && self.recent.is_none()
+    }
+}
+
+/// The shape of a key per message (`key = "chat:{conversation}:{message}"`): literal text and
+/// the parts `{conversation}`, `{message}` (an id; a ULID gives the time), `{ts}` (Unix seconds)
+/// and `{*}` (anything). Two parts must be separated by text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyTemplate(Vec<KeyPart>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyVar {
+    Conversation,
+    Message,
+    Ts,
+    Any,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum KeyPart {
+    Text(String),
+    Var(KeyVar),
+}
+
+/// What a key names, by its template.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KeyParts {
+    pub conversation: Option<String>,
+    pub message: Option<String>,
+    pub ts: Option<f64>,
+}
+
+impl KeyTemplate {
+    pub fn parse(t: &str) -> Result<KeyTemplate, String> {
+        let mut parts = Vec::new();
+        let mut rest = t;
+        while !rest.is_empty() {
+            match rest.find('{') {
+                Some(0) => {
+                    let end = rest.find('}').ok_or("a `{` without its `}`")?;
+                    let var = match &rest[1..end] {
+                        "conversation" => KeyVar::Conversation,
+                        "message" => KeyVar::Message,
+                        "ts" => KeyVar::Ts,
+                        "*" => KeyVar::Any,
+                        other => {
+                            return Err(format!(
+                                "unknown part {{{other}}}: expected {{conversation}}, {{message}}, {{ts}} or {{*}}"
+                            ));
+                        }
+                    };
+                    if matches!(parts.last(), Some(KeyPart::Var(_))) {
+                        return Err("two parts must be separated by text (e.g. `:`)".into());
+                    }
+                    if var != KeyVar::Any && parts.contains(&KeyPart::Var(var)) {
+                        return Err(format!("{{{}}} appears twice", &rest[1..end]));
+                    }
+                    parts.push(KeyPart::Var(var));
+                    rest = &rest[end + 1..];
+                }
+                Some(i) => {
+                    parts.push(KeyPart::Text(rest[..i].to_string()));
+                    rest = &rest[i..];
+                }
+                None => {
+                    parts.push(KeyPart::Text(rest.to_string()));
+                    rest = "";
+                }
+            }
+        }
+        Ok(KeyTemplate(parts))
+    }
+
+    /// The SCAN MATCH glob of every key of this shape.
+    pub fn glob(&self) -> String {
+        self.0
+            .iter()
+            .map(|p| match p {
+                KeyPart::Text(t) => {
+                    t.chars().flat_map(|c| if "*?[]\\".contains(c) { vec!['\\', c] } else { vec![c] }).collect()
+                }
+                KeyPart::Var(_) => "*".to_string(),
+            })
+            .collect()
+    }
+
+    /// The parts of `key`, or `None` when it has another shape. A conversation id may hold the
+    /// separator (it takes the longest match that leaves the rest a valid shape); `{ts}` must
+    /// be a number.
+    pub fn parts(&self, key: &str) -> Option<KeyParts> {
+        fn go(parts: &[KeyPart], key: &str, out: &mut KeyParts) -> bool {
+            let Some((first, rest)) = parts.split_first() else { return key.is_empty() };
+            match first {
+                KeyPart::Text(t) => key.strip_prefix(t.as_str()).is_some_and(|k| go(rest, k, out)),
+                KeyPart::Var(v) => {
+                    let mut ends: Vec<usize> = key.char_indices().map(|(i, _)| i).skip(1).chain([key.len()]).collect();
+                    if *v == KeyVar::Conversation {
+                        ends.reverse();
+                    }
+                    for end in ends {
+                        let (val, tail) = key.split_at(end);
+                        if *v == KeyVar::Ts && val.parse::<f64>().is_err() {
+                            continue;
+                        }
+                        if go(rest, tail, out) {
+                            match v {
+                                KeyVar::Conversation => out.conversation = Some(val.to_string()),
+                                KeyVar::Message => out.message = Some(val.to_string()),
+                                KeyVar::Ts => out.ts = val.parse().ok(),
+                                KeyVar::Any => {}
+                            }
+                            return true;
+                        }
+                    }
+                    false
+                }
+            }
+        }
+        let mut out = KeyParts::default();
+        go(&self.0, key, &mut out).then_some(out)
     }
 }
 
@@ -590,11 +901,16 @@ fn resolve(
     let p = profile.remove(&name).unwrap_or_default();
     let redis = resolve_redis(path, &name, p.redis, ov, env)?;
     let long_term = resolve_long_term(path, &name, p.long_term, env)?;
-    let vector = resolve_vector(path, &name, p.vector, env)?;
+    let text_field_set = p.vector.as_ref().is_some_and(|v| v.text_field.is_some());
+    let mut vector = resolve_vector(path, &name, p.vector, env)?;
     let embedding = resolve_embedding(path, &name, p.embedding, env)?;
     let health = resolve_health(path, &name, p.health)?;
     let memory = resolve_memory(path, &name, p.memory)?;
     let layout = resolve_layout(path, &name, p.layout)?;
+    if let Some(v) = vector.as_mut().filter(|_| !text_field_set) {
+        // The layout names where its framework keeps the text (mem0: `data`).
+        v.text_field = layout.vector_text_field.clone();
+    }
     let read_only = if ov.write { false } else { p.read_only.unwrap_or(true) };
     Ok(Config {
         profile: name,
@@ -953,30 +1269,147 @@ fn resolve_health(path: &str, name: &str, section: Option<FileHealth>) -> Result
 
 /// Where conversations live: a preset and the names it sets, each overridable.
 fn resolve_layout(path: &str, name: &str, section: Option<FileLayout>) -> Result<LayoutConfig, ConfigError> {
-    let Some(f) = section else { return Ok(LayoutConfig::default()) };
+    let Some(mut f) = section else { return Ok(LayoutConfig::default()) };
+    let recent = match f.recent.take() {
+        Some(r) if r.recent.is_some() => {
+            return Err(ConfigError::Invalid {
+                path: path.into(),
+                message: format!("[profile.{name}.layout.recent.recent]: a profile combines two sources at most"),
+            });
+        }
+        Some(r) => {
+            Some(Box::new(
+                resolve_one_layout(path, name, *r).map_err(|e| match e {
+                    ConfigError::Invalid { path, message } => ConfigError::Invalid {
+                        path,
+                        message: message
+                            .replace(&format!("[profile.{name}.layout]"), &format!("[profile.{name}.layout.recent]")),
+                    },
+                    other => other,
+                })?,
+            ))
+        }
+        None => None,
+    };
+    let mut l = resolve_one_layout(path, name, f)?;
+    l.recent = recent;
+    Ok(l)
+}
+
+fn resolve_one_layout(path: &str, name: &str, f: FileLayout) -> Result<LayoutConfig, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
+    let one_of =
+        |names: &mut dyn Iterator<Item = &str>| names.map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
     let preset = match f.preset.as_deref() {
         None => LayoutPreset::Memscope,
-        Some(p) => LayoutPreset::ALL.into_iter().find(|x| x.name() == p).ok_or_else(|| ConfigError::Invalid {
-            path: path.into(),
-            message: format!(
+        Some(p) => LayoutPreset::ALL.into_iter().find(|x| x.name() == p).ok_or_else(|| {
+            invalid(format!(
                 "[profile.{name}.layout] preset = \"{p}\": expected one of {}",
-                LayoutPreset::ALL.iter().map(|x| format!("\"{}\"", x.name())).collect::<Vec<_>>().join(", ")
-            ),
+                one_of(&mut LayoutPreset::ALL.iter().map(|x| x.name()))
+            ))
         })?,
     };
     let mut l = LayoutConfig::preset(preset);
-    if let Some(c) = f.collection {
-        l.collection = c.trim_matches('/').to_string();
+    let mut overridden = false;
+    let mut set = |slot: &mut String, v: Option<String>| {
+        if let Some(v) = v {
+            overridden |= *slot != v;
+            *slot = v;
+        }
+    };
+    set(&mut l.collection, f.collection.map(|c| c.trim_matches('/').to_string()));
+    set(&mut l.messages_field, f.messages_field);
+    set(&mut l.key_prefix, f.key_prefix);
+    set(&mut l.keys, f.keys);
+    set(&mut l.vector_text_field, f.vector_text_field);
+    set(&mut l.vector_conversation_field, f.vector_conversation_field);
+    set(&mut l.vector_message_field, f.vector_message_field);
+    if let Some(m) = f.messages_in {
+        let Some((_, v)) = MessagesIn::NAMES.iter().find(|(n, _)| *n == m) else {
+            return Err(invalid(format!(
+                "[profile.{name}.layout] messages_in = \"{m}\": expected one of {}",
+                one_of(&mut MessagesIn::NAMES.iter().map(|(n, _)| *n))
+            )));
+        };
+        if *v != l.messages_in {
+            overridden = true;
+            l.messages_in = *v;
+            l.encoding = v.encodings()[0];
+        }
     }
-    if let Some(m) = f.messages_field {
-        l.messages_field = m;
+    if let Some(e) = f.encoding {
+        let allowed = l.messages_in.encodings();
+        let Some((_, v)) = Encoding::NAMES.iter().find(|(n, _)| *n == e).filter(|(_, v)| allowed.contains(v)) else {
+            return Err(invalid(format!(
+                "[profile.{name}.layout] encoding = \"{e}\": messages in \"{}\" can be {}",
+                l.messages_in.name(),
+                one_of(&mut allowed.iter().map(|e| e.name()))
+            )));
+        };
+        overridden |= *v != l.encoding;
+        l.encoding = *v;
     }
-    if let Some(k) = f.key_prefix {
-        l.key_prefix = k;
+    if let Some(o) = f.order {
+        l.newest_first = match o.as_str() {
+            "oldest-first" => false,
+            "newest-first" => true,
+            _ => {
+                return Err(invalid(format!(
+                    "[profile.{name}.layout] order = \"{o}\": expected \"oldest-first\" (RPUSH) or \"newest-first\" (LPUSH)"
+                )));
+            }
+        };
+        overridden = true;
     }
-    if let Some(k) = f.keys {
-        l.keys = k;
+    if let Some(t) = f.key {
+        if l.messages_in != MessagesIn::Keys {
+            return Err(invalid(format!(
+                "[profile.{name}.layout] key = \"{t}\": a key template is for messages_in = \"keys\" (a key per message); lists and checkpoints use key_prefix and keys"
+            )));
+        }
+        if let Err(e) = KeyTemplate::parse(&t) {
+            return Err(invalid(format!("[profile.{name}.layout] key = \"{t}\": {e}")));
+        }
+        overridden = true;
+        l.key_prefix = t.split('{').next().unwrap_or("").to_string();
+        l.keys = KeyTemplate::parse(&t).map(|k| k.glob()).unwrap_or_default();
+        l.key_template = t;
     }
+    let mut field = |slot: &mut Option<String>, v: Option<String>| {
+        if let Some(v) = v {
+            overridden = true;
+            *slot = (!v.is_empty()).then_some(v);
+        }
+    };
+    field(&mut l.fields.role, f.role_field);
+    field(&mut l.fields.content, f.content_field);
+    field(&mut l.fields.timestamp, f.timestamp_field);
+    field(&mut l.fields.id, f.id_field);
+    field(&mut l.fields.user, f.user_field);
+    field(&mut l.fields.agent, f.agent_field);
+    field(&mut l.fields.conversation, f.conversation_field);
+    if let Some(r) = f.roles {
+        overridden = true;
+        l.roles = r.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect();
+    }
+    if l.fields.conversation.is_some() && l.messages_in != MessagesIn::Keys {
+        return Err(invalid(format!(
+            "[profile.{name}.layout] conversation_field: conversations grouped by a field are for messages_in = \"keys\""
+        )));
+    }
+    if l.messages_in == MessagesIn::Keys
+        && l.fields.conversation.is_none()
+        && !l.key_template.contains("{conversation}")
+    {
+        return Err(invalid(format!(
+            "[profile.{name}.layout] a key per message needs the conversation: key = \"…{{conversation}}…\" or conversation_field"
+        )));
+    }
+    if overridden && l.messages_in == MessagesIn::Memscope {
+        // memscope's store queries know memscope's names only: renamed, it is a subcollection.
+        l.messages_in = MessagesIn::Subcollection;
+    }
+    l.overridden = overridden;
     Ok(l)
 }
 
@@ -1050,7 +1483,7 @@ impl Config {
     /// The Conversations tab has something to read: a long-term store, or a layout whose
     /// conversations are in Redis.
     pub fn has_conversations(&self) -> bool {
-        self.long_term.is_some() || (self.layout.preset.in_redis() && self.redis.is_some())
+        self.long_term.is_some() || (self.layout.in_redis() && self.redis.is_some())
     }
 
     pub fn with_redis(url: &str) -> Config {
@@ -1235,6 +1668,24 @@ mod tests {
     #[test]
     fn example_config_parses_and_validates() {
         validate_text(EXAMPLE, "config.example.toml").expect("config.example.toml must be valid");
+    }
+
+    #[test]
+    fn a_layout_names_the_vector_metadata_unless_the_vector_section_does() {
+        let body = "[profile.p.vector]\nbackend = \"local\"\n[profile.p.layout]\npreset = \"mem0\"\n";
+        let f = parse_str(body, "f").unwrap();
+        let c = resolve(f, "f", &Overrides::default(), &env_none, vec![], Some("p".into()), vec![]).unwrap();
+        assert_eq!(c.vector.unwrap().text_field, "data", "mem0 keeps the text in `data`");
+        assert_eq!((c.layout.vector_conversation_field.as_str(), c.layout.in_redis()), ("user_id", true));
+        let body = format!("{body}vector_conversation_field = \"run_id\"\n[profile.p.vector.x]\n");
+        let body = body.replace("[profile.p.vector.x]\n", "");
+        let f = parse_str(&body.replace("backend = \"local\"", "backend = \"local\"\ntext_field = \"memory\""), "f")
+            .unwrap();
+        let c = resolve(f, "f", &Overrides::default(), &env_none, vec![], Some("p".into()), vec![]).unwrap();
+        assert_eq!(c.vector.unwrap().text_field, "memory", "[vector] text_field wins");
+        assert_eq!(c.layout.vector_conversation_field, "run_id");
+        assert!(c.layout.overridden && !c.layout.is_memscopes_own());
+        assert!(LayoutConfig::default().is_memscopes_own());
     }
 
     #[test]

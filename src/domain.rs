@@ -891,6 +891,11 @@ pub enum CacheOp {
     PTtl(Key),
     /// A list's length (0 when it does not exist). Replies `Int`.
     LLen(Key),
+    /// Some fields of a hash. Replies `Pairs` of the fields that exist.
+    HMGet {
+        key: Key,
+        fields: Vec<String>,
+    },
     /// RedisJSON `JSON.GET key path` (the JSON text of the matches). Replies `Value`.
     JsonGet {
         key: Key,
@@ -907,6 +912,7 @@ impl CacheOp {
                 | CacheOp::HGetAll(_)
                 | CacheOp::PTtl(_)
                 | CacheOp::LLen(_)
+                | CacheOp::HMGet { .. }
                 | CacheOp::JsonGet { .. }
         )
     }

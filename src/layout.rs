@@ -4,9 +4,9 @@
 //! What a layout cannot know (message ids, timestamps, users) stays empty and is said so; the
 //! trace, badges and audit check memscope's layout only and say "not checked" under another.
 
-use crate::config::{LayoutConfig, LayoutPreset};
+use crate::config::{Encoding, KeyTemplate, LayoutConfig, LayoutPreset, MessagesIn};
 use crate::domain::{
-    CacheOp, CacheReply, ConvFilter, Conversation, Cursor, Document, FsValue, Key, Message, Page, TsForm,
+    CacheOp, CacheReply, ConvFilter, Conversation, Cursor, Document, FsValue, Key, Message, Page, Ts, TsForm,
 };
 use crate::error::StoreError;
 use crate::store::{KeyStore, KeyspaceScan, LongTermStore};
@@ -31,33 +31,193 @@ pub trait ConversationReader: Send + Sync {
         after: Option<&Cursor>,
         limit: u32,
     ) -> Result<Page<Message>, StoreError>;
+    /// A checkpointing layout's earlier states of a thread, newest first: (checkpoint id, time,
+    /// messages); `conversation@ID` opens one. `None`: this layout keeps no history.
+    async fn checkpoints(&self, _thread: &str) -> Result<Option<Vec<(String, Option<Ts>, usize)>>, StoreError> {
+        Ok(None)
+    }
 }
 
-/// The reader of a layout over the stores it needs (a Redis layout needs Redis only).
+/// The reader of a layout over the stores it needs (a Redis layout needs Redis only); with a
+/// second source (`[profile.X.layout.recent]`), both combined.
 pub fn reader(
     layout: &LayoutConfig,
     long_term: Option<Arc<dyn LongTermStore>>,
     redis: Option<Arc<dyn KeyStore>>,
 ) -> Result<Arc<dyn ConversationReader>, StoreError> {
-    let need =
-        |what: &str| StoreError::NotConfigured(format!("layout preset \"{}\" reads {what}", layout.preset.name()));
-    let inner: Arc<dyn ConversationReader> = match layout.preset {
-        LayoutPreset::Memscope => Arc::new(Memscope(long_term.ok_or_else(|| need("the long-term store"))?)),
-        LayoutPreset::LangchainFirestore => Arc::new(FirestoreArray {
-            store: long_term.ok_or_else(|| need("the long-term store (Firestore)"))?,
-            layout: layout.clone(),
-        }),
-        LayoutPreset::LangchainRedisList | LayoutPreset::LlamaindexRedis => {
-            Arc::new(RedisList { redis: redis.ok_or_else(|| need("Redis"))?, layout: layout.clone() })
-        }
-        LayoutPreset::LangchainRedisJson | LayoutPreset::Redisvl => {
-            Arc::new(KeyPerMessage { redis: redis.ok_or_else(|| need("Redis"))?, layout: layout.clone() })
-        }
-        LayoutPreset::LanggraphRedis => {
-            Arc::new(Checkpoints { redis: redis.ok_or_else(|| need("Redis"))?, layout: layout.clone() })
-        }
+    let first = one_reader(layout, long_term.clone(), redis.clone())?;
+    let inner: Arc<dyn ConversationReader> = match &layout.recent {
+        Some(r) => Arc::new(Combined { first, second: one_reader(r, long_term, redis)? }),
+        None => first,
     };
     Ok(Arc::new(TitleSearch(inner)))
+}
+
+fn one_reader(
+    layout: &LayoutConfig,
+    long_term: Option<Arc<dyn LongTermStore>>,
+    redis: Option<Arc<dyn KeyStore>>,
+) -> Result<Arc<dyn ConversationReader>, StoreError> {
+    let need = |what: &str| {
+        StoreError::NotConfigured(format!(
+            "layout preset \"{}\" (messages in \"{}\") reads {what}",
+            layout.preset.name(),
+            layout.messages_in.name()
+        ))
+    };
+    let l = layout.clone();
+    let inner: Arc<dyn ConversationReader> = match layout.messages_in {
+        MessagesIn::Memscope => Arc::new(Memscope(long_term.ok_or_else(|| need("the long-term store"))?)),
+        MessagesIn::Array => Arc::new(FirestoreArray {
+            store: long_term.ok_or_else(|| need("the long-term store (Firestore)"))?,
+            layout: l,
+        }),
+        MessagesIn::Subcollection => Arc::new(FirestoreDocs {
+            store: long_term.ok_or_else(|| need("the long-term store (Firestore)"))?,
+            layout: l,
+            cache: Default::default(),
+        }),
+        MessagesIn::FirestoreCheckpoints => Arc::new(FirestoreCheckpoints {
+            store: long_term.ok_or_else(|| need("the long-term store (Firestore)"))?,
+            layout: l,
+        }),
+        MessagesIn::List => Arc::new(RedisList { redis: redis.ok_or_else(|| need("Redis"))?, layout: l }),
+        MessagesIn::Keys => {
+            let template = KeyTemplate::parse(&l.key_template).map_err(StoreError::Other)?;
+            Arc::new(KeyPerMessage { redis: redis.ok_or_else(|| need("Redis"))?, layout: l, template })
+        }
+        MessagesIn::RedisCheckpoints => Arc::new(Checkpoints { redis: redis.ok_or_else(|| need("Redis"))?, layout: l }),
+    };
+    Ok(inner)
+}
+
+/// Two sources in one profile (long-term from one framework, recent messages from another):
+/// the first's conversations, then the second's that the first does not hold; a thread from
+/// the first, or from the second when the first has none. Each conversation's `doc.path` says
+/// where it is stored.
+struct Combined {
+    first: Arc<dyn ConversationReader>,
+    second: Arc<dyn ConversationReader>,
+}
+
+/// The second source's part of a combined listing: its cursor wraps the second's.
+const SECOND: &str = "\u{1}second";
+
+impl Combined {
+    /// The first source holds this conversation (it has at least one message).
+    async fn first_holds(&self, id: &str) -> bool {
+        self.first.messages(id, None, 1).await.is_ok_and(|p| !p.items.is_empty())
+    }
+
+    fn second_cursor(c: Option<Cursor>) -> Cursor {
+        Cursor::After {
+            values: vec![FsValue::String(SECOND.into())],
+            path: serde_json::to_string(&c.map(cursor_json)).unwrap_or_default(),
+        }
+    }
+
+    fn in_second(after: Option<&Cursor>) -> Option<Option<Cursor>> {
+        match after {
+            Some(Cursor::After { values, path }) if values.first().and_then(FsValue::as_str) == Some(SECOND) => {
+                Some(serde_json::from_str::<Option<Value>>(path).ok().flatten().and_then(cursor_of_json))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The cursors a second source can have (its own layouts' ids and positions), as JSON.
+fn cursor_json(c: Cursor) -> Value {
+    match c {
+        Cursor::Absent { after } => serde_json::json!({"absent": after}),
+        Cursor::After { values, path } => serde_json::json!({
+            "after": path,
+            "token": values.first().and_then(FsValue::as_str),
+        }),
+        Cursor::Merged { .. } => Value::Null,
+    }
+}
+
+fn cursor_of_json(v: Value) -> Option<Cursor> {
+    if let Some(a) = v.get("absent") {
+        return Some(Cursor::Absent { after: a.as_str().map(str::to_string) });
+    }
+    let path = v.get("after")?.as_str()?.to_string();
+    let values = v.get("token").and_then(Value::as_str).map(|t| vec![FsValue::String(t.into())]).unwrap_or_default();
+    Some(Cursor::After { values, path })
+}
+
+#[async_trait::async_trait]
+impl ConversationReader for Combined {
+    fn preset(&self) -> LayoutPreset {
+        self.first.preset()
+    }
+
+    async fn conversations(
+        &self,
+        filter: &ConvFilter,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Conversation>, StoreError> {
+        let mut items = Vec::new();
+        let mut second_after = match Self::in_second(after) {
+            Some(c) => c,
+            None => {
+                let page = self.first.conversations(filter, after, limit).await?;
+                if page.next.is_some() {
+                    return Ok(page);
+                }
+                items = page.items;
+                None
+            }
+        };
+        // The second source, without what the first holds, until the page is full.
+        loop {
+            let page = self.second.conversations(filter, second_after.as_ref(), limit).await?;
+            for c in page.items {
+                if !self.first_holds(&c.id).await {
+                    items.push(c);
+                }
+            }
+            match page.next {
+                Some(n) if items.len() < limit as usize => second_after = Some(n),
+                Some(n) => return Ok(Page { items, next: Some(Self::second_cursor(Some(n))) }),
+                None => return Ok(Page { items, next: None }),
+            }
+        }
+    }
+
+    async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
+        let mut n = self.first.count(filter).await?;
+        let mut after = None;
+        loop {
+            let page = self.second.conversations(filter, after.as_ref(), 500).await?;
+            for c in &page.items {
+                n += u64::from(!self.first_holds(&c.id).await);
+            }
+            match page.next {
+                Some(c) => after = Some(c),
+                None => return Ok(n),
+            }
+        }
+    }
+
+    async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
+        match self.first.messages(c, after, limit).await {
+            Ok(p) if !p.items.is_empty() => Ok(p),
+            first => match self.second.messages(c, after, limit).await {
+                Ok(p) => Ok(p),
+                Err(e) => first.map_err(|f| StoreError::Other(format!("{f}; {e}"))),
+            },
+        }
+    }
+
+    async fn checkpoints(&self, thread: &str) -> Result<Option<Vec<(String, Option<Ts>, usize)>>, StoreError> {
+        match self.first.checkpoints(thread).await? {
+            Some(c) => Ok(Some(c)),
+            None => self.second.checkpoints(thread).await,
+        }
+    }
 }
 
 /// A title search (case-insensitive substring, `ConvFilter::TitleContains`) over any layout:
@@ -116,18 +276,26 @@ impl ConversationReader for TitleSearch {
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
         self.0.messages(c, after, limit).await
     }
+
+    async fn checkpoints(&self, thread: &str) -> Result<Option<Vec<(String, Option<Ts>, usize)>>, StoreError> {
+        self.0.checkpoints(thread).await
+    }
 }
 
 /// The trace, the tier badges and the audit check memscope's own layout (a message with one id
 /// in every tier); under another they are not checked, and say so (never a false "clean").
 pub fn cross_tier_checks(layout: &LayoutConfig) -> Result<(), StoreError> {
-    match layout.preset {
-        LayoutPreset::Memscope => Ok(()),
-        p => Err(StoreError::NotConfigured(format!(
-            "not checked: layout preset \"{}\" keeps no message ids across tiers, and the trace, tier badges and audit follow memscope's own layout (preset = \"memscope\")",
-            p.name()
-        ))),
+    if layout.is_memscopes_own() {
+        return Ok(());
     }
+    let what = if layout.preset == LayoutPreset::Memscope {
+        "this profile renames memscope's layout".to_string()
+    } else {
+        format!("layout preset \"{}\" keeps no message ids across tiers", layout.preset.name())
+    };
+    Err(StoreError::NotConfigured(format!(
+        "not checked: {what}, and the trace, tier badges and audit follow memscope's own layout (preset = \"memscope\", no overrides)"
+    )))
 }
 
 /// memscope's own layout: the long-term store's conversations and messages.
@@ -191,26 +359,23 @@ fn content_text(v: Option<&Value>) -> String {
     }
 }
 
-/// One stored message as (role, content): LangChain's serialised messages (flat, `{type,
-/// data}` or the `lc` constructor form, with tool calls and tool results), LlamaIndex's
-/// `{role, blocks}`, or anything else shown raw (never dropped).
-pub fn decode_message(raw: &[u8]) -> (String, String) {
-    let Ok(v) = serde_json::from_slice::<Value>(raw) else {
-        return ("?".into(), String::from_utf8_lossy(raw).into_owned());
-    };
+/// One stored message (JSON) as (role as stored, content): LangChain's serialised messages
+/// (flat, `{type, data}` or the `lc` constructor form, with tool calls and tool results),
+/// LlamaIndex's `{role, blocks}`; anything else is shown raw (never dropped).
+fn decode_value(v: &Value) -> (String, String) {
+    if !v.is_object() {
+        return (String::new(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+    }
     // LangChain's constructor form: {"lc":1,"type":"constructor","id":[…,"HumanMessage"],"kwargs":{…}}.
     let (ty, body) = if v.get("lc").is_some() && v.get("type").and_then(Value::as_str) == Some("constructor") {
         let class = v.get("id").and_then(Value::as_array).and_then(|a| a.last()).and_then(Value::as_str);
-        let kw = v.get("kwargs").cloned().unwrap_or(Value::Null);
-        let ty = kw.get("type").and_then(Value::as_str).or(class).unwrap_or("").to_string();
-        (ty, kw)
+        let kw = v.get("kwargs").unwrap_or(&Value::Null);
+        (kw.get("type").and_then(Value::as_str).or(class).unwrap_or("").to_string(), kw)
     } else if let Some(data) = v.get("data").filter(|d| d.is_object()) {
-        (v.get("type").and_then(Value::as_str).unwrap_or("").to_string(), data.clone())
+        (v.get("type").and_then(Value::as_str).unwrap_or("").to_string(), data)
     } else {
-        let ty = v.get("type").or_else(|| v.get("role")).and_then(Value::as_str).unwrap_or("").to_string();
-        (ty, v.clone())
+        (v.get("type").or_else(|| v.get("role")).and_then(Value::as_str).unwrap_or("").to_string(), v)
     };
-    let role = role_of(&ty);
     let mut content = match body.get("blocks") {
         Some(b @ Value::Array(_)) => content_text(Some(b)),
         _ => content_text(body.get("content")),
@@ -223,30 +388,151 @@ pub fn decode_message(raw: &[u8]) -> (String, String) {
             content.push_str(&format!("\n→ tool call {name}({args}) {id}"));
         }
     }
-    if role == "tool"
+    if role_of(&ty) == "tool"
         && let Some(id) = body.get("tool_call_id").and_then(Value::as_str)
     {
         content = format!("← result of {id}: {content}");
     }
-    (role, content.trim_start_matches('\n').to_string())
+    (ty, content.trim_start_matches('\n').to_string())
 }
 
-/// A message the layout stores without an id or a timestamp: its position is its id.
-fn positional(path: String, i: usize, raw: &[u8]) -> Message {
-    let (role, content) = decode_message(raw);
-    Message {
-        id: format!("#{:05}", i + 1),
+/// One stored message (JSON bytes) as (role, content), the frameworks' way; bytes that are not
+/// JSON are shown raw.
+pub fn decode_message(raw: &[u8]) -> (String, String) {
+    match serde_json::from_slice::<Value>(raw) {
+        Ok(v) => {
+            let (ty, content) = decode_value(&v);
+            (role_of(&ty), content)
+        }
+        Err(_) => ("?".into(), String::from_utf8_lossy(raw).into_owned()),
+    }
+}
+
+/// A part of a stored message by a dot path (`data.content`, `metadata.role`, `blocks.0.text`);
+/// a JSON string met on the way (mem0's `metadata`) is parsed.
+fn at_path(v: &Value, path: &str) -> Option<Value> {
+    let (seg, rest) = match path.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (path, None),
+    };
+    let next = match v {
+        Value::Object(m) => m.get(seg).cloned(),
+        Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)).cloned(),
+        Value::String(s) => return serde_json::from_str::<Value>(s).ok().and_then(|p| at_path(&p, path)),
+        _ => None,
+    }?;
+    match rest {
+        None => Some(next),
+        Some(r) => at_path(&next, r),
+    }
+}
+
+fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// A stored time: a Timestamp's RFC 3339 text, an ISO string, or Unix seconds (ms/µs told
+/// apart by size) as a number or a numeric string.
+fn ts_of(v: &Value) -> Option<Ts> {
+    match v {
+        Value::Number(n) => n.as_f64().and_then(Ts::from_unix_number),
+        Value::String(s) => match s.trim().parse::<f64>() {
+            Ok(n) => Ts::from_unix_number(n),
+            Err(_) => Ts::parse(s),
+        },
+        _ => None,
+    }
+}
+
+/// What a layout reads of one stored message.
+struct Parts {
+    role: String,
+    content: String,
+    id: Option<String>,
+    ts: Option<Ts>,
+    user: Option<String>,
+}
+
+/// The parts of a stored message: by the layout's field paths where it names them, else the
+/// frameworks' way; role names through the layout's role map.
+fn parts(l: &LayoutConfig, v: &Value) -> Parts {
+    let f = &l.fields;
+    let (ty, auto_content) = decode_value(v);
+    let get = |p: &Option<String>| p.as_deref().and_then(|p| at_path(v, p));
+    let raw_role = match &f.role {
+        Some(_) => get(&f.role).and_then(|r| text_of(&r)).unwrap_or_default(),
+        None => ty,
+    };
+    let role = l.roles.get(&raw_role.to_lowercase()).cloned().unwrap_or_else(|| role_of(&raw_role));
+    let content = match &f.content {
+        Some(_) => content_text(get(&f.content).as_ref()),
+        None => auto_content,
+    };
+    // Ids the frameworks keep: LangChain's `id` (flat, in `data` or in the constructor's kwargs).
+    let id = match &f.id {
+        Some(_) => get(&f.id).and_then(|x| text_of(&x)),
+        None => ["/kwargs/id", "/data/id", "/id"]
+            .iter()
+            .find_map(|p| v.pointer(p).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)),
+    };
+    Parts {
         role,
         content,
-        timestamp: None,
-        ts_form: TsForm::Missing,
-        user_id: None,
+        id,
+        ts: get(&f.timestamp).as_ref().and_then(ts_of),
+        user: get(&f.user).and_then(|x| text_of(&x)),
+    }
+}
+
+/// One stored item (a list element, an array item) as JSON, by the layout's encoding; what
+/// cannot be decoded stays a string, shown raw.
+fn decode_item(l: &LayoutConfig, raw: &[u8]) -> Value {
+    if l.encoding == Encoding::MsgpackBase64 {
+        let decoded = std::str::from_utf8(raw).ok().and_then(crate::msgpack::from_base64);
+        if let Some(v) = decoded.or_else(|| crate::msgpack::decode(raw)) {
+            return v;
+        }
+    }
+    serde_json::from_slice(raw).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(raw).into_owned()))
+}
+
+/// A message from its stored JSON; `fallback_id` and `fallback_ts` where the message has none.
+fn message_of(l: &LayoutConfig, path: String, fallback_id: String, fallback_ts: Option<Ts>, v: &Value) -> Message {
+    let p = parts(l, v);
+    let timestamp = p.ts.or(fallback_ts);
+    Message {
+        id: p.id.unwrap_or(fallback_id),
+        role: p.role,
+        content: p.content,
+        timestamp,
+        ts_form: if timestamp.is_some() { TsForm::UnixNumber } else { TsForm::Missing },
+        user_id: p.user,
         doc: Document {
-            path: format!("{path}#{}", i + 1),
-            fields: vec![("stored".into(), FsValue::String(String::from_utf8_lossy(raw).into_owned()))],
+            path,
+            fields: vec![(
+                "stored".into(),
+                FsValue::String(match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                }),
+            )],
             update_time: None,
         },
     }
+}
+
+/// A message the layout stores without an id: its position is its id.
+fn positional(l: &LayoutConfig, path: &str, i: usize, v: &Value) -> Message {
+    message_of(l, format!("{path}#{}", i + 1), format!("#{:05}", i + 1), None, v)
+}
+
+/// The title a conversation is listed with: its first message, cut.
+fn title_of(m: &Message) -> String {
+    m.content.chars().take(80).collect()
 }
 
 /// Where a page of sorted conversation ids starts: after the id the cursor names.
@@ -274,22 +560,53 @@ fn id_filter(preset: LayoutPreset, filter: &ConvFilter) -> Result<Option<String>
     }
 }
 
-/// langchain-google-firestore: one document per session, its messages an array of JSON
-/// (bytes or strings) in one field; no ids, no timestamps.
+/// A filter over conversations a layout has read whole (users and agents from its messages).
+fn keeps(filter: &ConvFilter, c: &Conversation) -> bool {
+    match filter {
+        ConvFilter::All | ConvFilter::TitleContains(_) => true,
+        ConvFilter::IdPrefix(p) => c.id.starts_with(p.as_str()),
+        ConvFilter::User(u) => c.user_id.as_deref() == Some(u.as_str()),
+        ConvFilter::Agent(a) => c.agent_id.as_deref() == Some(a.as_str()),
+        ConvFilter::TitlePrefix(p) => c.title.as_deref().is_some_and(|t| t.starts_with(p.as_str())),
+    }
+}
+
+/// A message position in a one-page thread's cursor.
+fn position(after: Option<&Cursor>, len: usize) -> usize {
+    match after {
+        Some(Cursor::Absent { after: Some(n) }) => n.parse::<usize>().unwrap_or(len),
+        _ => 0,
+    }
+}
+
+/// A page of an ordered thread read whole: `[from, from + limit)` and the cursor after it.
+fn page_of(all: &[Message], after: Option<&Cursor>, limit: u32) -> Page<Message> {
+    let from = position(after, all.len()).min(all.len());
+    let to = (from + limit.max(1) as usize).min(all.len());
+    Page {
+        items: all[from..to].to_vec(),
+        next: (to < all.len()).then(|| Cursor::Absent { after: Some(to.to_string()) }),
+    }
+}
+
+/// langchain-google-firestore (and any layout keeping a thread in an array field): one
+/// document per session, its messages JSON (bytes or strings), msgpack or maps; no ids, no
+/// timestamps unless the layout names them.
 struct FirestoreArray {
     store: Arc<dyn LongTermStore>,
     layout: LayoutConfig,
 }
 
 impl FirestoreArray {
-    fn items(&self, doc: &Document) -> Vec<Vec<u8>> {
+    fn items(&self, doc: &Document) -> Vec<Value> {
         match doc.get(&self.layout.messages_field) {
             Some(FsValue::Array(a)) => a
                 .iter()
                 .map(|v| match v {
-                    FsValue::Bytes(b) => b.clone(),
-                    FsValue::String(s) => s.clone().into_bytes(),
-                    other => format!("{other:?}").into_bytes(),
+                    FsValue::Bytes(b) => decode_item(&self.layout, b),
+                    FsValue::String(s) => decode_item(&self.layout, s.as_bytes()),
+                    FsValue::Map(m) => crate::memory::fields_json(m),
+                    other => crate::memory::fields_json(&[("value".into(), other.clone())])["value"].clone(),
                 })
                 .collect(),
             _ => Vec::new(),
@@ -297,13 +614,16 @@ impl FirestoreArray {
     }
 
     fn conversation(&self, doc: Document) -> Conversation {
+        let path = doc.path.clone();
         let items = self.items(&doc);
-        let title = items.first().map(|m| decode_message(m).1.chars().take(80).collect());
+        let first = items.first().map(|m| positional(&self.layout, &path, 0, m));
+        let fields = crate::memory::fields_json(&doc.fields);
+        let get = |p: &Option<String>| p.as_deref().and_then(|p| at_path(&fields, p)).and_then(|v| text_of(&v));
         Conversation {
             id: doc.id().to_string(),
-            title,
-            user_id: None,
-            agent_id: None,
+            title: first.as_ref().map(title_of),
+            user_id: get(&self.layout.fields.user).or_else(|| first.as_ref().and_then(|m| m.user_id.clone())),
+            agent_id: get(&self.layout.fields.agent),
             created_at: None,
             updated_at: doc.update_time,
             message_count: Some(items.len() as i64),
@@ -324,24 +644,16 @@ impl ConversationReader for FirestoreArray {
         after: Option<&Cursor>,
         limit: u32,
     ) -> Result<Page<Conversation>, StoreError> {
-        let prefix = id_filter(self.layout.preset, filter)?;
         let page = self.store.documents(&self.layout.collection, after, limit).await?;
-        let items = page
-            .items
-            .into_iter()
-            .filter(|d| prefix.as_ref().is_none_or(|p| d.id().starts_with(p.as_str())))
-            .map(|d| self.conversation(d))
-            .collect();
+        let items = page.items.into_iter().map(|d| self.conversation(d)).filter(|c| keeps(filter, c)).collect();
         Ok(Page { items, next: page.next })
     }
 
     async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
-        let prefix = id_filter(self.layout.preset, filter)?;
         let (mut n, mut after) = (0u64, None);
         loop {
             let page = self.store.documents(&self.layout.collection, after.as_ref(), 300).await?;
-            n += page.items.iter().filter(|d| prefix.as_ref().is_none_or(|p| d.id().starts_with(p.as_str()))).count()
-                as u64;
+            n += page.items.into_iter().map(|d| self.conversation(d)).filter(|c| keeps(filter, c)).count() as u64;
             match page.next {
                 Some(c) => after = Some(c),
                 None => return Ok(n),
@@ -349,17 +661,14 @@ impl ConversationReader for FirestoreArray {
         }
     }
 
-    async fn messages(&self, c: &str, after: Option<&Cursor>, _limit: u32) -> Result<Page<Message>, StoreError> {
-        // One document holds the whole thread: one page.
-        if after.is_some() {
-            return Ok(Page { items: Vec::new(), next: None });
-        }
+    async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
         let path = format!("{}/{c}", self.layout.collection);
         let Some(doc) = self.store.document(&path).await? else {
             return Err(StoreError::Other(format!("no document {path}")));
         };
-        let items = self.items(&doc).iter().enumerate().map(|(i, raw)| positional(path.clone(), i, raw)).collect();
-        Ok(Page { items, next: None })
+        let all: Vec<Message> =
+            self.items(&doc).iter().enumerate().map(|(i, v)| positional(&self.layout, &path, i, v)).collect();
+        Ok(page_of(&all, after, limit))
     }
 }
 
@@ -371,10 +680,6 @@ struct RedisList {
 }
 
 impl RedisList {
-    fn newest_first(&self) -> bool {
-        self.layout.preset == LayoutPreset::LangchainRedisList
-    }
-
     fn key(&self, id: &str) -> Key {
         format!("{}{id}", self.layout.key_prefix).into_bytes().into()
     }
@@ -415,7 +720,7 @@ impl ConversationReader for RedisList {
         let start = start_after(&ids, after);
         let page: Vec<String> = ids[start..].iter().take(limit as usize).cloned().collect();
         // Length and first message (the oldest: the list's tail when written newest first).
-        let first = if self.newest_first() { -1 } else { 0 };
+        let first = if self.layout.newest_first { -1 } else { 0 };
         let ops: Vec<CacheOp> = page
             .iter()
             .flat_map(|id| {
@@ -431,17 +736,19 @@ impl ConversationReader for RedisList {
                     Some(CacheReply::Int(n)) => Some(*n),
                     _ => None,
                 };
-                let title = match r.get(1) {
-                    Some(CacheReply::Items(v)) => v.first().map(|m| decode_message(m).1.chars().take(80).collect()),
+                let key = String::from_utf8_lossy(&self.key(id)).into_owned();
+                let first = match r.get(1) {
+                    Some(CacheReply::Items(v)) => {
+                        v.first().map(|m| positional(&self.layout, &key, 0, &decode_item(&self.layout, m)))
+                    }
                     _ => None,
                 };
-                let key = String::from_utf8_lossy(&self.key(id)).into_owned();
                 Conversation {
                     id: id.clone(),
-                    title,
-                    user_id: None,
+                    title: first.as_ref().map(title_of),
+                    user_id: first.as_ref().and_then(|m| m.user_id.clone()),
                     agent_id: None,
-                    created_at: None,
+                    created_at: first.as_ref().and_then(|m| m.timestamp),
                     updated_at: None,
                     message_count: count,
                     doc: Document { path: key, fields: Vec::new(), update_time: None },
@@ -466,15 +773,13 @@ impl ConversationReader for RedisList {
             return Err(StoreError::Other(format!("no list {}", String::from_utf8_lossy(&key))));
         }
         // Chronological positions [from, to) of this page.
-        let from = match after {
-            Some(Cursor::Absent { after: Some(n) }) => n.parse::<usize>().unwrap_or(len),
-            _ => 0,
-        };
+        let from = position(after, len);
         let to = (from + limit.max(1) as usize).min(len);
         if from >= to {
             return Ok(Page { items: Vec::new(), next: None });
         }
-        let (start, stop) = if self.newest_first() { (len - to, len - from - 1) } else { (from, to - 1) };
+        let newest_first = self.layout.newest_first;
+        let (start, stop) = if newest_first { (len - to, len - from - 1) } else { (from, to - 1) };
         let mut items = match self
             .redis
             .exec(&[CacheOp::LRange { key: key.clone(), start: start as i64, stop: stop as i64 }])
@@ -484,11 +789,15 @@ impl ConversationReader for RedisList {
             Some(CacheReply::Items(v)) => v,
             _ => Vec::new(),
         };
-        if self.newest_first() {
+        if newest_first {
             items.reverse();
         }
         let path = String::from_utf8_lossy(&key).into_owned();
-        let msgs = items.iter().enumerate().map(|(i, raw)| positional(path.clone(), from + i, raw)).collect();
+        let msgs = items
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| positional(&self.layout, &path, from + i, &decode_item(&self.layout, raw)))
+            .collect();
         let next = (to < len).then(|| Cursor::Absent { after: Some(to.to_string()) });
         Ok(Page { items: msgs, next })
     }
@@ -514,19 +823,66 @@ mod tests {
         assert_eq!(decode_message(llama), ("assistant".into(), "Hello!".into()));
         assert_eq!(decode_message(b"\xffnot json").0, "?", "shown raw, never dropped");
     }
+
+    #[test]
+    fn field_paths_and_role_maps_read_a_custom_shape() {
+        let mut l = LayoutConfig::preset(LayoutPreset::LangchainRedisList);
+        l.fields.role = Some("who".into());
+        l.fields.content = Some("body.text".into());
+        l.fields.timestamp = Some("meta.at".into());
+        l.fields.id = Some("mid".into());
+        l.fields.user = Some("meta.user".into());
+        l.roles.insert("bot".into(), "assistant".into());
+        let v: Value = serde_json::from_str(
+            r#"{"who":"Bot","body":{"text":"hello"},"meta":"{\"at\":1700000000123,\"user\":\"u1\"}","mid":7}"#,
+        )
+        .unwrap();
+        let p = parts(&l, &v);
+        assert_eq!((p.role.as_str(), p.content.as_str()), ("assistant", "hello"), "role map is case-insensitive");
+        assert_eq!(p.id.as_deref(), Some("7"));
+        assert_eq!(p.user.as_deref(), Some("u1"), "a JSON string on the path is parsed");
+        assert_eq!(p.ts, Ts::from_unix_number(1_700_000_000.123), "milliseconds told apart by size");
+        l.roles.clear();
+        assert_eq!(parts(&l, &v).role, "bot", "an unmapped role is shown as stored");
+        let mut mp = LayoutConfig::preset(LayoutPreset::LangchainRedisList);
+        mp.encoding = Encoding::MsgpackBase64;
+        assert_eq!(decode_item(&mp, b"gadjb250ZW50omhp"), serde_json::json!({"content": "hi"}));
+        assert_eq!(decode_item(&mp, b"{\"a\":1}"), serde_json::json!({"a": 1}), "JSON still read");
+    }
+
+    #[test]
+    fn key_templates_name_conversation_message_and_time() {
+        let t = KeyTemplate::parse("agent_chat:{conversation}:{ts}:{message}").unwrap();
+        let p = t.parts("agent_chat:sess:with:colons:1795936271.6:0a1b2c3d").unwrap();
+        assert_eq!(p.conversation.as_deref(), Some("sess:with:colons"));
+        assert_eq!(p.ts, Some(1795936271.6));
+        assert_eq!(p.message.as_deref(), Some("0a1b2c3d"));
+        assert_eq!(t.parts("agent_chat:sess:notatime:0a1b2c3d"), None);
+        assert_eq!(t.glob(), "agent_chat:*:*:*");
+        let m = KeyTemplate::parse("mem0:{*}:{message}").unwrap();
+        assert_eq!(m.parts("mem0:mem0:068e").unwrap().message.as_deref(), Some("068e"));
+        assert!(KeyTemplate::parse("a:{conversation}{message}").is_err(), "adjacent parts are ambiguous");
+        assert!(KeyTemplate::parse("a:{thread}").unwrap_err().contains("unknown part {thread}"));
+        assert_eq!(KeyTemplate::parse("x*[y]:{conversation}").unwrap().glob(), "x\\*\\[y\\]:*");
+    }
 }
 
 /// A key per message (langchain-redis: RedisJSON `chat:{session}:{ULID}`; redisvl: a hash
-/// `{name}:{session}:{unix ts}:{hex}`): conversations are the sessions in the key names, a
-/// thread is its keys in time order, each read whole (both carry a message id and a time).
+/// `{name}:{session}:{unix ts}:{hex}`; mem0: a hash per memory grouped by its `user_id`):
+/// conversations are the sessions the keys (or a field) name, a thread is its keys in time
+/// order (the key's time: `{ts}` or a ULID; else the stored one), each read whole.
 struct KeyPerMessage {
     redis: Arc<dyn KeyStore>,
     layout: LayoutConfig,
+    template: KeyTemplate,
 }
 
 /// Milliseconds of a ULID's time part (its first 10 Crockford base-32 characters).
 fn ulid_ms(id: &str) -> Option<i64> {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    if id.len() != 26 {
+        return None;
+    }
     let mut ms: i64 = 0;
     for c in id.get(..10)?.bytes() {
         ms = ms * 32 + ALPHABET.iter().position(|a| *a == c.to_ascii_uppercase())? as i64;
@@ -534,107 +890,150 @@ fn ulid_ms(id: &str) -> Option<i64> {
     Some(ms)
 }
 
-fn unix_ts(secs: f64) -> crate::domain::Ts {
-    crate::domain::Ts { secs: secs.floor() as i64, nanos: ((secs - secs.floor()) * 1e9) as u32 }
-}
+/// Keys read per pipeline when a layout groups messages by a stored field.
+const FIELD_BATCH: usize = 500;
+
+/// A session's message keys with their time (`None`: the layout keeps none), in time order.
+type Sessions = std::collections::BTreeMap<String, Vec<(Option<f64>, String)>>;
 
 impl KeyPerMessage {
-    fn json(&self) -> bool {
-        self.layout.preset == LayoutPreset::LangchainRedisJson
+    fn read_op(&self, key: Key) -> CacheOp {
+        match self.layout.encoding {
+            Encoding::RedisJson => CacheOp::JsonGet { key, path: "$".into() },
+            Encoding::Hash => CacheOp::HGetAll(key),
+            _ => CacheOp::Get(key),
+        }
     }
 
-    /// (session, time order key) of a message key, or None for a key of another shape.
-    fn parse(&self, key: &str) -> Option<(String, f64)> {
-        let rest = key.strip_prefix(&self.layout.key_prefix)?;
-        if self.json() {
-            let (session, ulid) = rest.rsplit_once(':')?;
-            Some((session.to_string(), ulid_ms(ulid)? as f64 / 1000.0))
-        } else {
-            let (head, _hex) = rest.rsplit_once(':')?;
-            let (session, ts) = head.rsplit_once(':')?;
-            Some((session.to_string(), ts.parse().ok()?))
+    /// A stored message as JSON: a RedisJSON document, a JSON string, or a hash's fields
+    /// (binary values such as embeddings named by their size, never shown).
+    fn stored(&self, reply: CacheReply) -> Option<Value> {
+        match reply {
+            CacheReply::Value(Some(b)) => Some(match first_json(&b) {
+                // `$` answers a one-element array.
+                Some(Value::Array(mut a)) if a.len() == 1 && self.layout.encoding == Encoding::RedisJson => a.remove(0),
+                Some(v) => v,
+                None => Value::String(String::from_utf8_lossy(&b).into_owned()),
+            }),
+            CacheReply::Pairs(pairs) if !pairs.is_empty() => Some(Value::Object(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let v = match String::from_utf8(v) {
+                            Ok(s) => Value::String(s),
+                            Err(e) => Value::String(format!("<{} bytes, binary>", e.as_bytes().len())),
+                        };
+                        (String::from_utf8_lossy(&k).into_owned(), v)
+                    })
+                    .collect(),
+            )),
+            _ => None,
         }
     }
 
     /// Every session with its message keys in time order.
-    async fn sessions(&self) -> Result<std::collections::BTreeMap<String, Vec<(f64, String)>>, StoreError> {
-        let ty = if self.json() { "ReJSON-RL" } else { "hash" };
+    async fn sessions(&self) -> Result<Sessions, StoreError> {
+        let ty = match self.layout.encoding {
+            Encoding::RedisJson => "ReJSON-RL",
+            Encoding::Hash => "hash",
+            _ => "string",
+        };
         let mut scan = KeyspaceScan::start(self.redis.clone(), &self.layout.keys, Some(ty), 1000).await?;
-        let mut out: std::collections::BTreeMap<String, Vec<(f64, String)>> = Default::default();
+        let mut out = Sessions::new();
+        let mut by_field: Vec<(String, Option<f64>)> = Vec::new();
         while let Some(page) = scan.next_page().await {
             for k in page?.keys {
                 let k = String::from_utf8_lossy(&k).into_owned();
-                if let Some((s, t)) = self.parse(&k) {
-                    out.entry(s).or_default().push((t, k));
+                let Some(p) = self.template.parts(&k) else { continue };
+                let t = p.ts.or_else(|| p.message.as_deref().and_then(ulid_ms).map(|ms| ms as f64 / 1000.0));
+                match p.conversation {
+                    Some(c) if self.layout.fields.conversation.is_none() => out.entry(c).or_default().push((t, k)),
+                    _ => by_field.push((k, t)),
                 }
             }
         }
+        by_field.sort_by(|a, b| a.0.cmp(&b.0));
+        by_field.dedup_by(|a, b| a.0 == b.0);
+        self.group_by_field(by_field, &mut out).await?;
         for v in out.values_mut() {
-            v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            v.sort_by(|a, b| {
+                a.0.unwrap_or(f64::NEG_INFINITY).total_cmp(&b.0.unwrap_or(f64::NEG_INFINITY)).then(a.1.cmp(&b.1))
+            });
             v.dedup();
         }
         Ok(out)
     }
 
-    /// Stored messages, read whole in one batch (one pipeline per hash slot on a cluster).
-    async fn messages_of(&self, keys: &[(f64, String)]) -> Result<Vec<Message>, StoreError> {
-        let ops: Vec<CacheOp> = keys
-            .iter()
-            .map(|(_, k)| {
-                let key: Key = k.clone().into_bytes().into();
-                if self.json() { CacheOp::JsonGet { key, path: "$".into() } } else { CacheOp::HGetAll(key) }
-            })
-            .collect();
-        let replies = if ops.is_empty() { Vec::new() } else { self.redis.exec(&ops).await? };
-        Ok(keys.iter().zip(replies).map(|((t, k), r)| Self::message(k, *t, r)).collect())
+    /// Keys whose conversation is a stored field (mem0's `user_id`): read it, and the stored
+    /// time, of every key (the fields alone for hashes), in pipelines of [`FIELD_BATCH`].
+    async fn group_by_field(&self, keys: Vec<(String, Option<f64>)>, out: &mut Sessions) -> Result<(), StoreError> {
+        let Some(conv) = self.layout.fields.conversation.clone() else { return Ok(()) };
+        let root = |p: &str| p.split('.').next().unwrap_or(p).to_string();
+        let mut wanted = vec![root(&conv)];
+        if let Some(t) = &self.layout.fields.timestamp {
+            wanted.push(root(t));
+        }
+        for chunk in keys.chunks(FIELD_BATCH) {
+            let ops: Vec<CacheOp> = chunk
+                .iter()
+                .map(|(k, _)| {
+                    let key: Key = k.clone().into_bytes().into();
+                    match self.layout.encoding {
+                        Encoding::Hash => CacheOp::HMGet { key, fields: wanted.clone() },
+                        _ => self.read_op(key),
+                    }
+                })
+                .collect();
+            for ((k, t), r) in chunk.iter().zip(self.redis.exec(&ops).await?) {
+                let Some(v) = self.stored(r) else { continue };
+                let Some(c) = at_path(&v, &conv).and_then(|c| text_of(&c)) else { continue };
+                let stored_t =
+                    self.layout.fields.timestamp.as_deref().and_then(|p| at_path(&v, p)).as_ref().and_then(ts_of);
+                let t = t.or(stored_t.map(|t| t.secs as f64 + t.nanos as f64 / 1e9));
+                out.entry(c).or_default().push((t, k.clone()));
+            }
+        }
+        Ok(())
     }
 
-    /// One stored message from its reply; the time it records, when it does (else the key's).
-    fn message(key: &str, t: f64, reply: CacheReply) -> Message {
-        let mut t = t;
-        let (raw, id, role_content) = match reply {
-            CacheReply::Value(Some(b)) => {
-                // `$` answers a one-element array.
-                let v = match first_json(&b) {
-                    Some(Value::Array(mut a)) if a.len() == 1 => a.remove(0),
-                    Some(v) => v,
-                    None => Value::Null,
-                };
-                let text = v.to_string();
-                let id = v.get("message_id").and_then(Value::as_str).map(str::to_string);
-                t = v.get("timestamp").and_then(Value::as_f64).unwrap_or(t);
-                let rc = decode_message(text.as_bytes());
-                (text, id, rc)
-            }
-            CacheReply::Pairs(pairs) if !pairs.is_empty() => {
-                let get = |f: &str| {
-                    pairs.iter().find(|(k, _)| k == f.as_bytes()).map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-                };
-                let raw = pairs
-                    .iter()
-                    .filter(|(k, _)| k != b"vector_field")
-                    .map(|(k, v)| format!("{}={}", String::from_utf8_lossy(k), String::from_utf8_lossy(v)))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let rc = (role_of(&get("role").unwrap_or_default()), get("content").unwrap_or_default());
-                t = get("timestamp").and_then(|s| s.parse().ok()).unwrap_or(t);
-                (raw, get("entry_id"), rc)
-            }
-            _ => (String::new(), None, ("?".into(), format!("<{key}: gone (expired or deleted)>"))),
-        };
-        Message {
-            id: id.unwrap_or_else(|| key.rsplit(':').next().unwrap_or(key).to_string()),
-            role: role_content.0,
-            content: role_content.1,
-            timestamp: Some(unix_ts(t)),
-            ts_form: TsForm::UnixNumber,
-            user_id: None,
-            doc: Document {
-                path: key.to_string(),
-                fields: vec![("stored".into(), FsValue::String(raw))],
-                update_time: None,
-            },
-        }
+    /// Stored messages, read whole in one batch (one pipeline per hash slot on a cluster).
+    async fn messages_of(&self, keys: &[(Option<f64>, String)]) -> Result<Vec<Message>, StoreError> {
+        let ops: Vec<CacheOp> = keys.iter().map(|(_, k)| self.read_op(k.clone().into_bytes().into())).collect();
+        let replies = if ops.is_empty() { Vec::new() } else { self.redis.exec(&ops).await? };
+        Ok(keys
+            .iter()
+            .zip(replies)
+            .map(|((t, k), r)| {
+                let fallback_id = self.template.parts(k).and_then(|p| p.message).unwrap_or_else(|| k.clone());
+                let ts = t.and_then(Ts::from_unix_number);
+                match self.stored(r) {
+                    Some(v) => message_of(&self.layout, k.clone(), fallback_id, ts, &v),
+                    None => {
+                        let gone = Value::String(format!("<{k}: gone (expired or deleted)>"));
+                        message_of(&self.layout, k.clone(), fallback_id, ts, &gone)
+                    }
+                }
+            })
+            .collect())
+    }
+
+    async fn conversation(&self, id: &str, msgs: &[(Option<f64>, String)]) -> Result<Conversation, StoreError> {
+        let first = self.messages_of(&msgs[..msgs.len().min(1)]).await?.pop();
+        let agent = first.as_ref().and_then(|m| {
+            let v: Value =
+                serde_json::from_str(m.doc.get("stored").and_then(FsValue::as_str).unwrap_or("null")).ok()?;
+            self.layout.fields.agent.as_deref().and_then(|p| at_path(&v, p)).and_then(|a| text_of(&a))
+        });
+        Ok(Conversation {
+            id: id.to_string(),
+            title: first.as_ref().map(title_of),
+            user_id: first.as_ref().and_then(|m| m.user_id.clone()),
+            agent_id: agent,
+            created_at: msgs.first().and_then(|m| m.0).and_then(Ts::from_unix_number),
+            updated_at: msgs.last().and_then(|m| m.0).and_then(Ts::from_unix_number),
+            message_count: Some(msgs.len() as i64),
+            doc: Document { path: format!("{}{id}", self.layout.key_prefix), fields: Vec::new(), update_time: None },
+        })
     }
 }
 
@@ -650,51 +1049,42 @@ impl ConversationReader for KeyPerMessage {
         after: Option<&Cursor>,
         limit: u32,
     ) -> Result<Page<Conversation>, StoreError> {
-        let prefix = id_filter(self.layout.preset, filter)?;
         let sessions = self.sessions().await?;
-        let ids: Vec<&String> =
-            sessions.keys().filter(|s| prefix.as_ref().is_none_or(|p| s.starts_with(p.as_str()))).collect();
-        let start = start_after(&ids, after);
+        let ids: Vec<&String> = sessions.keys().collect();
+        let mut i = start_after(&ids, after);
         let mut items = Vec::new();
-        for id in ids[start..].iter().take(limit as usize) {
-            let msgs = &sessions[*id];
-            let first = self.messages_of(&msgs[..msgs.len().min(1)]).await?;
-            let title = first.first().map(|m| m.content.chars().take(80).collect());
-            items.push(Conversation {
-                id: (*id).clone(),
-                title,
-                user_id: None,
-                agent_id: None,
-                created_at: msgs.first().map(|m| unix_ts(m.0)),
-                updated_at: msgs.last().map(|m| unix_ts(m.0)),
-                message_count: Some(msgs.len() as i64),
-                doc: Document {
-                    path: format!("{}{id}", self.layout.key_prefix),
-                    fields: Vec::new(),
-                    update_time: None,
-                },
-            });
+        while i < ids.len() && items.len() < limit as usize {
+            let c = self.conversation(ids[i], &sessions[ids[i]]).await?;
+            if keeps(filter, &c) {
+                items.push(c);
+            }
+            i += 1;
         }
-        let end = start + items.len();
-        let next = cursor_after(end, ids.len(), items.last().map(|c| &c.id));
+        let next = cursor_after(i, ids.len(), ids.get(i.wrapping_sub(1)).copied());
         Ok(Page { items, next })
     }
 
     async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
-        let prefix = id_filter(self.layout.preset, filter)?;
-        Ok(self.sessions().await?.keys().filter(|s| prefix.as_ref().is_none_or(|p| s.starts_with(p.as_str()))).count()
-            as u64)
+        let sessions = self.sessions().await?;
+        if let ConvFilter::All | ConvFilter::IdPrefix(_) = filter {
+            let prefix = id_filter(self.layout.preset, filter)?;
+            return Ok(
+                sessions.keys().filter(|s| prefix.as_ref().is_none_or(|p| s.starts_with(p.as_str()))).count() as u64
+            );
+        }
+        let mut n = 0;
+        for (id, msgs) in &sessions {
+            n += u64::from(keeps(filter, &self.conversation(id, msgs).await?));
+        }
+        Ok(n)
     }
 
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
         let sessions = self.sessions().await?;
         let Some(keys) = sessions.get(c) else {
-            return Err(StoreError::Other(format!("no messages of session `{c}` under {}", self.layout.keys)));
+            return Err(StoreError::Other(format!("no messages of `{c}` under {}", self.layout.keys)));
         };
-        let from = match after {
-            Some(Cursor::Absent { after: Some(n) }) => n.parse::<usize>().unwrap_or(keys.len()),
-            _ => 0,
-        };
+        let from = position(after, keys.len());
         let to = (from + limit.max(1) as usize).min(keys.len());
         let items = self.messages_of(&keys[from.min(to)..to]).await?;
         let next = (to < keys.len()).then(|| Cursor::Absent { after: Some(to.to_string()) });
@@ -712,9 +1102,23 @@ fn is_redisvl_key(k: &str) -> bool {
         && parts[2].contains(':')
 }
 
+/// A LangGraph thread id as listed, and the checkpoint asked for: `thread@CHECKPOINT_ID` opens
+/// an older checkpoint (`memscope show thread@ID`; `memscope checkpoints thread` lists them).
+fn thread_and_checkpoint(c: &str) -> (&str, Option<&str>) {
+    match c.rsplit_once('@') {
+        Some((t, cp)) if !cp.is_empty() => (t, Some(cp)),
+        _ => (c, None),
+    }
+}
+
+/// A checkpoint's messages (LangChain messages, in any of their serialised forms) as a thread.
+fn checkpoint_messages(l: &LayoutConfig, path: &str, messages: &[Value]) -> Vec<Message> {
+    messages.iter().enumerate().map(|(i, m)| positional(l, path, i, m)).collect()
+}
+
 /// langgraph-checkpoint-redis: a thread's conversation is its latest checkpoint's
 /// `channel_values.messages` (LangChain messages in the `lc` constructor form, with ids);
-/// `checkpoint_latest:{thread}:{ns}` names that checkpoint. Older checkpoints are not shown.
+/// `checkpoint_latest:{thread}:{ns}` names that checkpoint; `thread@ID` reads another.
 struct Checkpoints {
     redis: Arc<dyn KeyStore>,
     layout: LayoutConfig,
@@ -744,19 +1148,23 @@ impl Checkpoints {
         Ok(out)
     }
 
-    /// The latest checkpoint's key, its time and messages (raw JSON each).
-    async fn latest(&self, thread: &str) -> Result<(String, Option<crate::domain::Ts>, Vec<Value>), StoreError> {
-        let suffix = if thread.contains(':') { "" } else { EMPTY_NS };
-        let pointer: Key = format!("{}{thread}{suffix}", self.layout.key_prefix).into_bytes().into();
-        let cp = match self.redis.exec(&[CacheOp::Get(pointer.clone())]).await?.pop() {
-            Some(CacheReply::Value(Some(v))) => String::from_utf8_lossy(&v).into_owned(),
-            _ => {
-                return Err(StoreError::Other(format!(
-                    "no thread `{thread}` (no {})",
-                    String::from_utf8_lossy(&pointer)
-                )));
-            }
-        };
+    /// The key of a thread's checkpoint: the latest (its pointer), or the one asked for.
+    async fn checkpoint_key(&self, c: &str) -> Result<String, StoreError> {
+        let (thread, cp) = thread_and_checkpoint(c);
+        let ns = if thread.contains(':') { String::new() } else { EMPTY_NS.to_string() };
+        if let Some(cp) = cp {
+            return Ok(format!("checkpoint:{thread}{ns}:{cp}"));
+        }
+        let pointer: Key = format!("{}{thread}{ns}", self.layout.key_prefix).into_bytes().into();
+        match self.redis.exec(&[CacheOp::Get(pointer.clone())]).await?.pop() {
+            Some(CacheReply::Value(Some(v))) => Ok(String::from_utf8_lossy(&v).into_owned()),
+            _ => Err(StoreError::Other(format!("no thread `{thread}` (no {})", String::from_utf8_lossy(&pointer)))),
+        }
+    }
+
+    /// A checkpoint's key, time and messages (raw JSON each).
+    async fn read(&self, c: &str) -> Result<(String, Option<Ts>, Vec<Value>), StoreError> {
+        let cp = self.checkpoint_key(c).await?;
         let key: Key = cp.clone().into_bytes().into();
         let ops = [
             CacheOp::JsonGet { key: key.clone(), path: "$.checkpoint.channel_values.messages".into() },
@@ -774,7 +1182,7 @@ impl Checkpoints {
             Some(Value::Array(m)) => m,
             _ => Vec::new(),
         };
-        let ts = first(r.next()).and_then(|v| v.as_str().and_then(crate::domain::Ts::parse));
+        let ts = first(r.next()).and_then(|v| v.as_str().and_then(Ts::parse));
         Ok((cp, ts, messages))
     }
 }
@@ -795,11 +1203,11 @@ impl ConversationReader for Checkpoints {
         let start = start_after(&ids, after);
         let mut items = Vec::new();
         for id in ids[start..].iter().take(limit as usize) {
-            let (cp, ts, messages) = self.latest(id).await?;
-            let title = messages.first().map(|m| decode_message(m.to_string().as_bytes()).1.chars().take(80).collect());
+            let (cp, ts, messages) = self.read(id).await?;
+            let first = messages.first().map(|m| positional(&self.layout, &cp, 0, m));
             items.push(Conversation {
                 id: id.clone(),
-                title,
+                title: first.as_ref().map(title_of),
                 user_id: None,
                 agent_id: None,
                 created_at: None,
@@ -817,25 +1225,296 @@ impl ConversationReader for Checkpoints {
         Ok(self.threads(filter).await?.len() as u64)
     }
 
-    async fn messages(&self, c: &str, after: Option<&Cursor>, _limit: u32) -> Result<Page<Message>, StoreError> {
-        // One checkpoint holds the whole thread: one page.
-        if after.is_some() {
-            return Ok(Page { items: Vec::new(), next: None });
-        }
-        let (cp, _, messages) = self.latest(c).await?;
-        let items = messages
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                let raw = m.to_string();
-                let mut msg = positional(cp.clone(), i, raw.as_bytes());
-                if let Some(id) = m.pointer("/kwargs/id").and_then(Value::as_str) {
-                    msg.id = id.to_string();
+    async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
+        let (cp, _, messages) = self.read(c).await?;
+        Ok(page_of(&checkpoint_messages(&self.layout, &cp, &messages), after, limit))
+    }
+
+    async fn checkpoints(&self, thread: &str) -> Result<Option<Vec<(String, Option<Ts>, usize)>>, StoreError> {
+        let ns = if thread.contains(':') { String::new() } else { EMPTY_NS.to_string() };
+        let prefix = format!("checkpoint:{thread}{ns}:");
+        let glob = KeyTemplate::parse(&format!("{prefix}{{*}}")).map_err(StoreError::Other)?.glob();
+        let mut scan = KeyspaceScan::start(self.redis.clone(), &glob, Some("ReJSON-RL"), 1000).await?;
+        let mut ids = Vec::new();
+        while let Some(page) = scan.next_page().await {
+            for k in page?.keys {
+                let k = String::from_utf8_lossy(&k).into_owned();
+                if let Some(id) = k.strip_prefix(&prefix).filter(|id| !id.contains(':')) {
+                    ids.push(id.to_string());
                 }
-                msg
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        let mut out = Vec::new();
+        for id in ids.iter().rev() {
+            let (_, ts, m) = self.read(&format!("{thread}@{id}")).await?;
+            out.push((id.clone(), ts, m.len()));
+        }
+        Ok(Some(out))
+    }
+}
+
+/// langgraph-checkpoint-firestore: `{collection}/{thread}_{ns}` (a document that does not
+/// exist) holds `checkpoints/{checkpoint_id}`, each with `checkpoint` = base64 msgpack of the
+/// whole state; ids sort by time, so the newest is the last by name. `thread@ID` reads another.
+struct FirestoreCheckpoints {
+    store: Arc<dyn LongTermStore>,
+    layout: LayoutConfig,
+}
+
+impl FirestoreCheckpoints {
+    /// The thread document's id: `{thread}_` in the default namespace (listed as `thread`).
+    fn doc_id(thread: &str) -> String {
+        if thread.contains('_') && !thread.ends_with('_') { thread.to_string() } else { format!("{thread}_") }
+    }
+
+    fn thread_of(doc_id: &str) -> String {
+        doc_id.strip_suffix('_').unwrap_or(doc_id).to_string()
+    }
+
+    /// A checkpoint document: the newest of the thread, or the one asked for.
+    async fn checkpoint_doc(&self, c: &str) -> Result<Document, StoreError> {
+        let (thread, cp) = thread_and_checkpoint(c);
+        let coll = format!("{}/{}/checkpoints", self.layout.collection, Self::doc_id(thread));
+        let doc = match cp {
+            Some(cp) => self.store.document(&format!("{coll}/{cp}")).await?,
+            None => self.store.last_documents(&coll, "checkpoint_id", 1).await?.pop(),
+        };
+        doc.ok_or_else(|| {
+            StoreError::Other(format!("no checkpoint under {coll}{}", cp.map(|c| format!("/{c}")).unwrap_or_default()))
+        })
+    }
+
+    /// The state a checkpoint document holds: `{v, ts, id, channel_values: {messages…}}`.
+    fn state(&self, doc: &Document) -> Value {
+        let raw = doc.get("checkpoint").and_then(FsValue::as_str).unwrap_or("");
+        match doc.get("type").and_then(FsValue::as_str) {
+            Some("msgpack") | None => crate::msgpack::from_base64(raw).unwrap_or(Value::Null),
+            Some(_) => first_json(raw.as_bytes()).unwrap_or(Value::Null),
+        }
+    }
+
+    fn messages_of(&self, doc: &Document) -> (Option<Ts>, Vec<Message>) {
+        let state = self.state(doc);
+        let ts = state.get("ts").and_then(Value::as_str).and_then(Ts::parse);
+        let messages = match state.pointer("/channel_values/messages") {
+            Some(Value::Array(m)) => checkpoint_messages(&self.layout, &doc.path, m),
+            _ => Vec::new(),
+        };
+        (ts, messages)
+    }
+
+    async fn threads(&self, filter: &ConvFilter) -> Result<Vec<String>, StoreError> {
+        let prefix = id_filter(self.layout.preset, filter)?;
+        let (mut out, mut after) = (Vec::new(), None);
+        loop {
+            let page = self.store.browse_documents(&self.layout.collection, after.as_ref(), 300).await?;
+            out.extend(
+                page.items
+                    .iter()
+                    .map(|d| Self::thread_of(d.id()))
+                    .filter(|t| prefix.as_ref().is_none_or(|p| t.starts_with(p.as_str()))),
+            );
+            match page.next {
+                Some(c) => after = Some(c),
+                None => break,
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// A thread's checkpoints, newest first: (id, time, message count).
+    pub async fn history(&self, thread: &str) -> Result<Vec<(String, Option<Ts>, usize)>, StoreError> {
+        let coll = format!("{}/{}/checkpoints", self.layout.collection, Self::doc_id(thread));
+        let (mut out, mut after) = (Vec::new(), None);
+        loop {
+            let page = self.store.documents(&coll, after.as_ref(), 100).await?;
+            for d in &page.items {
+                let (ts, m) = self.messages_of(d);
+                out.push((d.id().to_string(), ts, m.len()));
+            }
+            match page.next {
+                Some(c) => after = Some(c),
+                None => break,
+            }
+        }
+        out.reverse();
+        Ok(out)
+    }
+}
+
+#[async_trait::async_trait]
+impl ConversationReader for FirestoreCheckpoints {
+    fn preset(&self) -> LayoutPreset {
+        self.layout.preset
+    }
+
+    async fn conversations(
+        &self,
+        filter: &ConvFilter,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Conversation>, StoreError> {
+        let ids = self.threads(filter).await?;
+        let start = start_after(&ids, after);
+        let mut items = Vec::new();
+        for id in ids[start..].iter().take(limit as usize) {
+            let doc = self.checkpoint_doc(id).await?;
+            let (ts, messages) = self.messages_of(&doc);
+            items.push(Conversation {
+                id: id.clone(),
+                title: messages.first().map(title_of),
+                user_id: None,
+                agent_id: None,
+                created_at: None,
+                updated_at: ts.or(doc.update_time),
+                message_count: Some(messages.len() as i64),
+                doc: Document { path: doc.path, fields: Vec::new(), update_time: doc.update_time },
+            });
+        }
+        let end = start + items.len();
+        let next = cursor_after(end, ids.len(), items.last().map(|c| &c.id));
+        Ok(Page { items, next })
+    }
+
+    async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
+        Ok(self.threads(filter).await?.len() as u64)
+    }
+
+    async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
+        let doc = self.checkpoint_doc(c).await?;
+        Ok(page_of(&self.messages_of(&doc).1, after, limit))
+    }
+
+    async fn checkpoints(&self, thread: &str) -> Result<Option<Vec<(String, Option<Ts>, usize)>>, StoreError> {
+        self.history(thread).await.map(Some)
+    }
+}
+
+/// Conversations as documents with their messages in a subcollection, under the names a
+/// profile gives (`collection`, `messages_field`, the field paths): the shape of memscope's
+/// own layout written by someone else (`updatedAt`, `createdAt`, no timestamps…). The store
+/// cannot order by names it does not know, so a thread is read whole (by document id) and
+/// ordered by its timestamps here — at most [`THREAD_CAP`] messages, the rest said so.
+struct FirestoreDocs {
+    store: Arc<dyn LongTermStore>,
+    layout: LayoutConfig,
+    /// The thread read last, for the pages after its first.
+    cache: tokio::sync::Mutex<Option<(String, Arc<Vec<Message>>)>>,
+}
+
+/// Messages read of one thread under a renamed layout, at most.
+pub const THREAD_CAP: usize = 100_000;
+
+/// The names a conversation document's parts have when the layout does not say.
+const UPDATED: [&str; 4] = ["updated_at", "updatedAt", "last_updated", "lastUpdated"];
+const CREATED: [&str; 3] = ["created_at", "createdAt", "created"];
+const MESSAGE_TIME: [&str; 5] = ["timestamp", "created_at", "createdAt", "ts", "time"];
+
+impl FirestoreDocs {
+    fn conversation(&self, doc: Document) -> Conversation {
+        let v = crate::memory::fields_json(&doc.fields);
+        let pick = |names: &[&str]| names.iter().find_map(|n| v.get(*n)).and_then(ts_of);
+        let text = |p: &Option<String>, d: &str| at_path(&v, p.as_deref().unwrap_or(d)).and_then(|x| text_of(&x));
+        Conversation {
+            id: doc.id().to_string(),
+            title: ["title", "name", "summary"].iter().find_map(|n| v.get(*n)).and_then(text_of),
+            user_id: text(&self.layout.fields.user, "user_id"),
+            agent_id: text(&self.layout.fields.agent, "agent_id"),
+            created_at: pick(&CREATED),
+            updated_at: pick(&UPDATED).or(doc.update_time),
+            message_count: v.get("message_count").and_then(Value::as_i64),
+            doc,
+        }
+    }
+
+    async fn thread(&self, c: &str) -> Result<Arc<Vec<Message>>, StoreError> {
+        let coll = format!("{}/{c}/{}", self.layout.collection, self.layout.messages_field);
+        let (mut docs, mut after) = (Vec::new(), None);
+        loop {
+            let page = self.store.documents(&coll, after.as_ref(), 500).await?;
+            docs.extend(page.items);
+            match page.next {
+                Some(c) if docs.len() < THREAD_CAP => after = Some(c),
+                Some(_) => {
+                    return Err(StoreError::Other(format!(
+                        "{coll} holds more than {THREAD_CAP} messages: a renamed layout orders a thread in memory; read it with `memscope show --json` in pages or keep memscope's names"
+                    )));
+                }
+                None => break,
+            }
+        }
+        let mut msgs: Vec<Message> = docs
+            .into_iter()
+            .map(|d| {
+                let v = crate::memory::fields_json(&d.fields);
+                let ts = match &self.layout.fields.timestamp {
+                    Some(p) => at_path(&v, p).as_ref().and_then(ts_of),
+                    None => MESSAGE_TIME.iter().find_map(|n| v.get(*n)).and_then(ts_of),
+                };
+                let mut m = message_of(&self.layout, d.path.clone(), d.id().to_string(), ts, &v);
+                if let Some(t) = ts {
+                    m.timestamp = Some(t);
+                    m.ts_form = TsForm::UnixNumber;
+                }
+                m.doc = d;
+                m
             })
             .collect();
-        Ok(Page { items, next: None })
+        // Timed messages by time (then id), then the untimed in id order — as memscope's own.
+        msgs.sort_by(|a, b| match (a.timestamp, b.timestamp) {
+            (Some(x), Some(y)) => x.cmp(&y).then(a.id.cmp(&b.id)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.id.cmp(&b.id),
+        });
+        Ok(Arc::new(msgs))
+    }
+}
+
+#[async_trait::async_trait]
+impl ConversationReader for FirestoreDocs {
+    fn preset(&self) -> LayoutPreset {
+        self.layout.preset
+    }
+
+    async fn conversations(
+        &self,
+        filter: &ConvFilter,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Conversation>, StoreError> {
+        let page = self.store.browse_documents(&self.layout.collection, after, limit).await?;
+        let items = page.items.into_iter().map(|d| self.conversation(d)).filter(|c| keeps(filter, c)).collect();
+        Ok(Page { items, next: page.next })
+    }
+
+    async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
+        let (mut n, mut after) = (0u64, None);
+        loop {
+            let page = self.store.browse_documents(&self.layout.collection, after.as_ref(), 300).await?;
+            n += page.items.into_iter().map(|d| self.conversation(d)).filter(|c| keeps(filter, c)).count() as u64;
+            match page.next {
+                Some(c) => after = Some(c),
+                None => return Ok(n),
+            }
+        }
+    }
+
+    async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
+        let mut cache = self.cache.lock().await;
+        let all = match (&*cache, after) {
+            (Some((id, all)), Some(_)) if id == c => all.clone(),
+            _ => {
+                let all = self.thread(c).await?;
+                *cache = Some((c.to_string(), all.clone()));
+                all
+            }
+        };
+        Ok(page_of(&all, after, limit))
     }
 }
 
@@ -927,6 +1606,7 @@ pub async fn detect(
         }
         // Layouts with a key per message (or checkpoint): count their conversations once.
         let mut seen = std::collections::HashSet::new();
+        let mut mem0: Vec<Key> = Vec::new();
         for (k, m) in &metas {
             let name = String::from_utf8_lossy(k);
             let t = m.ktype.as_ref().map(|t| t.name().to_string()).unwrap_or_default();
@@ -947,7 +1627,20 @@ pub async fn detect(
                     add(&mut found, "redisvl", &format!("{prefix}:"));
                 }
             } else if t == "hash" && name.starts_with("mem0:") {
-                add(&mut found, "mem0", "mem0:*");
+                mem0.push(k.clone());
+            }
+        }
+        // mem0: a conversation is a user's memories.
+        for chunk in mem0.chunks(FIELD_BATCH) {
+            let ops: Vec<CacheOp> =
+                chunk.iter().map(|k| CacheOp::HMGet { key: k.clone(), fields: vec!["user_id".into()] }).collect();
+            for r in r.exec(&ops).await? {
+                if let CacheReply::Pairs(p) = r
+                    && let Some((_, user)) = p.first()
+                    && seen.insert(("mem0", String::from_utf8_lossy(user).into_owned()))
+                {
+                    add(&mut found, "mem0", "mem0:*");
+                }
             }
         }
     }
@@ -971,9 +1664,13 @@ pub async fn detect(
                     }
                 }
             }
-            // LangGraph's checkpointer: phantom thread documents holding `checkpoints`.
-            if coll == "checkpoints" {
-                add(&mut found, "langgraph-firestore", &coll);
+            // LangGraph's checkpointer: thread documents `{thread}_{ns}` (that do not exist)
+            // holding `checkpoints`.
+            let threads = lt.browse_documents(&coll, None, 50).await?;
+            for d in threads.items.iter().filter(|d| d.fields.is_empty() && d.update_time.is_none()) {
+                if lt.collections(Some(&d.path)).await?.iter().any(|c| c == "checkpoints") {
+                    add(&mut found, "langgraph-firestore", &coll);
+                }
             }
         }
     }
@@ -985,7 +1682,7 @@ pub async fn detect(
                 let mut c = format!("preset = \"{}\"", p.name());
                 let d = LayoutConfig::preset(p);
                 match p {
-                    LayoutPreset::LangchainFirestore if at != d.collection => {
+                    LayoutPreset::LangchainFirestore | LayoutPreset::LanggraphFirestore if at != d.collection => {
                         c.push_str(&format!("\ncollection = \"{at}\""))
                     }
                     LayoutPreset::LangchainRedisList | LayoutPreset::Redisvl if at != d.key_prefix => {

@@ -21,6 +21,7 @@ pub mod layout;
 pub mod lru;
 pub mod memory;
 pub mod message;
+pub mod msgpack;
 pub mod search;
 pub mod store;
 pub mod tabs;
@@ -227,8 +228,12 @@ async fn run_cli(cli: cli::Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Some(Cmd::Detect { json }) => Ok(headless::detect(&load(&ov)?, json).await?),
-        Some(Cmd::Show { conversation, json }) => {
+        Some(Cmd::Show { conversation, json, checkpoints: false }) => {
             headless::show(&load(&ov)?, &conversation, json).await?;
+            Ok(0)
+        }
+        Some(Cmd::Show { conversation, json, checkpoints: true }) => {
+            headless::checkpoints(&load(&ov)?, &conversation, json).await?;
             Ok(0)
         }
         Some(Cmd::Keys { pattern, key_type, long, json, node_only }) => {

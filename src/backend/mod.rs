@@ -379,7 +379,7 @@ impl Backend {
         F: FnOnce(Result<Arc<dyn crate::layout::ConversationReader>, StoreError>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = LtReply> + Send + 'static,
     {
-        let in_redis = self.cfg.layout.preset.in_redis();
+        let in_redis = self.cfg.layout.in_redis();
         let lt = if in_redis { Ok(None) } else { self.long_term_or_err().map(Some) };
         let ready = lt.is_ok();
         let reader = lt.and_then(|lt| crate::layout::reader(&self.cfg.layout, lt, self.redis.clone()));

@@ -17,7 +17,7 @@ async fn reader(cfg: &Config) -> Result<Arc<dyn ConversationReader>, HeadlessErr
             "no conversations to read: configure [profile.NAME.long_term], or a [profile.NAME.layout] preset whose conversations are in Redis".into(),
         ));
     }
-    let in_redis = cfg.layout.preset.in_redis();
+    let in_redis = cfg.layout.in_redis();
     let lt = if in_redis { None } else { Some(crate::tiers::long_term(cfg, Access::ReadOnly).await?) };
     let redis = if cfg.redis.is_some() { Some(crate::tiers::redis(cfg, None)?) } else { None };
     Ok(crate::layout::reader(&cfg.layout, lt, redis)?)
@@ -31,6 +31,7 @@ fn conv_json(c: &Conversation) -> serde_json::Value {
     serde_json::json!({
         "id": c.id, "title": c.title, "user_id": c.user_id, "agent_id": c.agent_id,
         "created_at": ts(c.created_at), "updated_at": ts(c.updated_at), "message_count": c.message_count,
+        "stored_at": c.doc.path,
     })
 }
 
@@ -119,6 +120,34 @@ pub async fn show(cfg: &Config, conversation: &str, json: bool) -> Result<u64, H
         )
     })
     .await
+}
+
+/// `memscope show THREAD --checkpoints [--json]`: a LangGraph thread's checkpoints, newest
+/// first, each with its time, its message count and how to open it.
+pub async fn checkpoints(cfg: &Config, thread: &str, json: bool) -> Result<u64, HeadlessError> {
+    let r = reader(cfg).await?;
+    let Some(list) = r.checkpoints(thread).await? else {
+        return Err(HeadlessError::Usage(format!(
+            "layout preset \"{}\" keeps no checkpoints: --checkpoints is for the LangGraph layouts",
+            cfg.layout.preset.name()
+        )));
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for (id, t, n) in &list {
+        let s = if json {
+            text::json_safe(
+                serde_json::json!({"thread": thread, "checkpoint_id": id, "ts": ts(*t), "messages": n}).to_string(),
+            )
+        } else {
+            let when = t.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into());
+            format!("{}@{}\t{when}\t{n} messages", text::sanitize_str(thread), text::sanitize_str(id))
+        };
+        if !line(&mut out, &s)? {
+            break;
+        }
+    }
+    Ok(list.len() as u64)
 }
 
 /// `memscope detect [--json]`: which layouts the configured stores hold (a bounded sample),

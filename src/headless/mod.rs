@@ -10,7 +10,7 @@ mod keys;
 mod search;
 
 pub use audit::audit;
-pub use conversations::{conversations, detect, show};
+pub use conversations::{checkpoints, conversations, detect, show};
 pub use health::health;
 pub use import::{import, read_import};
 pub use index::index;

@@ -465,6 +465,20 @@ impl LongTermStore for FirestoreStore {
         Ok(Page::of(items, limit, |d| Cursor::After { values: vec![], path: d.path.clone() }))
     }
 
+    async fn last_documents(&self, collection: &str, id_field: &str, limit: u32) -> Result<Vec<Document>, StoreError> {
+        let (parent, coll) = self.split_collection(collection);
+        let q = self
+            .db
+            .fluent()
+            .select()
+            .from(coll)
+            .parent(&parent)
+            .order(|o| o.fields([o.field(id_field).desc()]))
+            .limit(limit);
+        let docs = q.query().await.map_err(map_err)?;
+        Ok(docs.iter().map(|d| self.doc(d)).collect())
+    }
+
     /// ListDocuments with show_missing: the documents by name, and the missing ones that hold
     /// subcollections (which a query never returns). The page token rides in the cursor.
     async fn browse_documents(

@@ -85,6 +85,11 @@ pub trait LongTermStore: Send + Sync {
         after: Option<&Cursor>,
         limit: u32,
     ) -> Result<Page<Document>, StoreError>;
+    /// The last `limit` documents of a collection, last first, by `id_field`: a field holding
+    /// the document's own id (LangGraph's `checkpoint_id`, whose ids sort by time). Firestore
+    /// cannot scan document names backwards, but orders a field descending by its automatic
+    /// index; SQLite orders the ids themselves.
+    async fn last_documents(&self, collection: &str, id_field: &str, limit: u32) -> Result<Vec<Document>, StoreError>;
     /// The document browser's listing: [`documents`](Self::documents), plus the documents that
     /// do not exist but hold subcollections (a deep collection path leaves them; the Firebase
     /// console lists them in italics) — each with no fields and no update time.

@@ -1025,6 +1025,9 @@ impl KeyStore for RedisStore {
                 O::JsonGet { key, path } => {
                     b.add(key, redis::cmd("JSON.GET").arg(&**key).arg(path).clone());
                 }
+                O::HMGet { key, fields } => {
+                    b.add(key, redis::cmd("HMGET").arg(&**key).arg(fields).clone());
+                }
             }
         }
         let replies = self.batch(&b, false).await?;
@@ -1123,6 +1126,14 @@ fn cache_reply(op: &crate::domain::CacheOp, v: Value) -> Result<crate::domain::C
         O::Get(_) | O::JsonGet { .. } => R::Value((!matches!(v, Value::Nil)).then(|| bytes_of(&v))),
         O::LRange { .. } => R::Items(items(v).iter().map(bytes_of).collect()),
         O::HGetAll(_) => R::Pairs(pairs(v).into_iter().map(|(a, b)| (a.bytes, b.bytes)).collect()),
+        O::HMGet { fields, .. } => R::Pairs(
+            fields
+                .iter()
+                .zip(items(v))
+                .filter(|(_, v)| !matches!(v, Value::Nil))
+                .map(|(f, v)| (f.clone().into_bytes(), bytes_of(&v)))
+                .collect(),
+        ),
         O::ReplaceList { .. } | O::HSet { .. } | O::SetEx { .. } | O::Del(_) => R::Done,
     })
 }

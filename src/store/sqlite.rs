@@ -468,6 +468,18 @@ impl LongTermStore for SqliteStore {
         Ok(Page::of(items, limit, |d| Cursor::After { values: vec![], path: d.path.clone() }))
     }
 
+    async fn last_documents(&self, collection: &str, _id_field: &str, limit: u32) -> Result<Vec<Document>, StoreError> {
+        let coll = collection.to_string();
+        self.with(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT path, fields, updated_us FROM documents WHERE collection = ?1 ORDER BY path DESC LIMIT ?2",
+            )?;
+            let it = st.query_map(params![coll, limit], |r| Ok(row_doc(r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            it.collect::<rusqlite::Result<Vec<Document>>>()
+        })
+        .await
+    }
+
     async fn browse_documents(
         &self,
         collection: &str,

@@ -137,7 +137,7 @@ pub struct ConversationsTab {
     /// The layer's rules (which messages belong in the vector tier).
     pub memory: crate::config::MemoryConfig,
     /// Which layout the conversations are read in.
-    pub layout: crate::config::LayoutPreset,
+    pub layout: crate::config::LayoutConfig,
     /// The list is empty under the layout: what a sample of the stores found instead.
     pub found: Option<String>,
     /// The open thread was opened from a Search result: leaving it returns there.
@@ -261,36 +261,50 @@ pub fn whole_value(v: &FsValue) -> Option<String> {
 }
 
 /// Flatten a document into field-tree lines: nested maps and arrays indented under their key.
+/// In a document marked `type = "msgpack"` (LangGraph's checkpointer), strings holding base64
+/// msgpack are said so and open decoded (as JSON, LangGraph's extension types unwrapped).
 pub fn field_lines(fields: &[(String, FsValue)]) -> Vec<FieldLine> {
-    fn walk(out: &mut Vec<FieldLine>, depth: usize, key: String, v: &FsValue) {
+    fn walk(out: &mut Vec<FieldLine>, depth: usize, key: String, v: &FsValue, msgpack: bool) {
+        let decoded = match v {
+            FsValue::String(s) if msgpack && s.len() > 8 => crate::msgpack::from_base64(s),
+            _ => None,
+        };
+        let (value, full) = match (&decoded, v) {
+            (Some(d), FsValue::String(s)) => (
+                format!("base64 msgpack, {} — Enter opens it decoded", text::human_bytes(s.len() as u64)),
+                serde_json::to_string_pretty(d).ok().map(|p| text::sanitize_multiline(p.as_bytes())),
+            ),
+            _ => (value_text(v), whole_value(v)),
+        };
         out.push(FieldLine {
             depth,
             key,
             type_name: v.type_name(),
-            value: value_text(v),
+            value,
             reference: match v {
                 FsValue::Reference(r) => Some(r.clone()),
                 _ => None,
             },
-            full: whole_value(v),
+            full,
         });
         match v {
             FsValue::Map(m) => {
                 for (k, x) in m {
-                    walk(out, depth + 1, text::sanitize_str(k), x);
+                    walk(out, depth + 1, text::sanitize_str(k), x, msgpack);
                 }
             }
             FsValue::Array(a) => {
                 for (i, x) in a.iter().enumerate() {
-                    walk(out, depth + 1, format!("[{i}]"), x);
+                    walk(out, depth + 1, format!("[{i}]"), x, msgpack);
                 }
             }
             _ => {}
         }
     }
+    let msgpack = fields.iter().any(|(k, v)| k == "type" && v.as_str() == Some("msgpack"));
     let mut out = Vec::new();
     for (k, v) in fields {
-        walk(&mut out, 0, text::sanitize_str(k), v);
+        walk(&mut out, 0, text::sanitize_str(k), v, msgpack);
     }
     out
 }
@@ -299,7 +313,7 @@ impl ConversationsTab {
     pub fn new(cfg: &Config) -> ConversationsTab {
         ConversationsTab {
             configured: cfg.has_conversations(),
-            layout: cfg.layout.preset,
+            layout: cfg.layout.clone(),
             found: None,
             opened_from_search: false,
             detect_req: Pending::default(),
@@ -452,7 +466,7 @@ impl ConversationsTab {
             LtReply::Detected(r) if self.detect_req.is(req) => {
                 self.detect_req.forget();
                 self.found = Some(match r {
-                    Ok(d) => found_text(self.layout, &d),
+                    Ok(d) => found_text(self.layout.preset, &d),
                     Err(e) => format!("could not sample the stores for other layouts: {e}"),
                 });
             }

@@ -47,6 +47,9 @@ pub struct SearchTab {
     pub stats: Option<IndexStats>,
     stats_req: Pending,
     pub text_field: String,
+    /// The metadata naming a result's conversation and message (the layout's names).
+    pub conversation_field: String,
+    pub message_field: String,
     pub now_ms: u64,
 }
 
@@ -85,6 +88,8 @@ impl SearchTab {
             stats: None,
             stats_req: Pending::default(),
             text_field: cfg.vector.as_ref().map(|v| v.text_field.clone()).unwrap_or_else(|| "text".into()),
+            conversation_field: cfg.layout.vector_conversation_field.clone(),
+            message_field: cfg.layout.vector_message_field.clone(),
             now_ms: 0,
         }
     }
@@ -380,11 +385,17 @@ impl SearchTab {
             Action::Open => {
                 let Some(m) = self.matches().get(self.selected) else { return vec![] };
                 let md = m.metadata.clone().unwrap_or_default();
-                let conv = md.get("conversation_id").and_then(|v| v.as_str()).map(str::to_string);
-                let msg = md.get("message_id").and_then(|v| v.as_str()).map(str::to_string);
+                let conv = md.get(&self.conversation_field).and_then(|v| v.as_str()).map(str::to_string);
+                let msg = md.get(&self.message_field).and_then(|v| v.as_str()).map(str::to_string);
                 match conv {
                     Some(conversation) => cx.ask(Ask::OpenMessage { conversation, message: msg }),
-                    None => cx.status("this result's metadata has no conversation_id", true),
+                    None => cx.status(
+                        format!(
+                            "this result's metadata has no `{}` (set [profile.NAME.layout] vector_conversation_field)",
+                            self.conversation_field
+                        ),
+                        true,
+                    ),
                 }
             }
             _ => {}
@@ -476,6 +487,43 @@ mod threshold_tests {
         let cmds = t.start(&mut Cx::default());
         assert!(cmds.iter().any(|c| matches!(c, Command::Search { .. })), "{cmds:?}");
         assert!(t.error.is_none());
+    }
+
+    #[test]
+    fn a_result_opens_its_conversation_by_the_layouts_metadata_names() {
+        let mut cfg = crate::config::Config::with_redis("redis://x");
+        cfg.vector = Some(crate::config::VectorConfig::local(None));
+        cfg.layout = crate::config::LayoutConfig::preset(crate::config::LayoutPreset::Mem0);
+        let mut t = SearchTab::new(&cfg);
+        let md: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(r#"{"data":"I am vegetarian","user_id":"user-lena","hash":"h1"}"#).unwrap();
+        t.outcome = Some(SearchOutcome {
+            result: crate::domain::QueryResult {
+                matches: vec![VectorMatch { id: "v1".into(), score: 0.9, values: None, metadata: Some(md) }],
+                namespace: String::new(),
+                read_units: None,
+            },
+            embed_ms: 0.0,
+            query_ms: 0.0,
+            total_ms: 0.0,
+        });
+        let mut cx = Cx::default();
+        t.on_action(Action::Open, &mut cx);
+        let asks = cx.take_asks();
+        assert!(
+            matches!(&asks[..], [Ask::OpenMessage { conversation, message: Some(m) }] if conversation == "user-lena" && m == "h1"),
+            "{asks:?}"
+        );
+        cfg.layout = crate::config::LayoutConfig::default();
+        let mut t2 = SearchTab::new(&cfg);
+        t2.outcome = t.outcome.take();
+        let mut cx = Cx::default();
+        t2.on_action(Action::Open, &mut cx);
+        assert!(
+            cx.take_asks()
+                .iter()
+                .any(|a| matches!(a, Ask::Status { text, error: true } if text.contains("vector_conversation_field")))
+        );
     }
 
     #[test]

@@ -69,11 +69,15 @@ fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnSta
     f.render_widget(
         Paragraph::new(vec![
             Line::styled(
-                match tab.layout {
-                    crate::config::LayoutPreset::Memscope => {
-                        format!(" {}", label.map(text::sanitize_str).unwrap_or_default())
-                    }
-                    l => format!(" layout {} · {}", l.name(), label.map(text::sanitize_str).unwrap_or_default()),
+                if tab.layout.is_memscopes_own() {
+                    format!(" {}", label.map(text::sanitize_str).unwrap_or_default())
+                } else {
+                    let renamed = if tab.layout.overridden { " (renamed)" } else { "" };
+                    format!(
+                        " layout {}{renamed} · {}",
+                        tab.layout.preset.name(),
+                        label.map(text::sanitize_str).unwrap_or_default()
+                    )
                 },
                 theme::title(),
             ),
@@ -130,7 +134,7 @@ fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnSta
         let when = match (c.updated_at, c.created_at) {
             (Some(t), _) => format!("{} ({})", relative(Some(t), now), &t.to_rfc3339()[..16]),
             (None, Some(t)) => format!("created {}", relative(Some(t), now)),
-            (None, None) if tab.layout != crate::config::LayoutPreset::Memscope => "not stored by this layout".into(),
+            (None, None) if !tab.layout.is_memscopes_own() => "not stored by this layout".into(),
             (None, None) => "no updated_at".into(),
         };
         let agent = text::sanitize_str(c.agent_id.as_deref().unwrap_or("-"));
@@ -256,15 +260,18 @@ fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) 
                 ),
                 // A tier the badges could not read: its badges are absent, and this says why.
                 // Under a framework's layout they are not checked at all: said plainly.
-                match tab.layout {
-                    crate::config::LayoutPreset::Memscope => Span::styled(
+                match tab.layout.is_memscopes_own() {
+                    true => Span::styled(
                         match t.badges.as_ref().map(|b| b.errors.join("; ")) {
                             Some(e) if !e.is_empty() => format!(" │ ✗ {}", text::sanitize_str(&e)),
                             _ => String::new(),
                         },
                         theme::error(),
                     ),
-                    l => Span::styled(format!(" │ tiers not checked (layout {})", l.name()), theme::dim()),
+                    false => Span::styled(
+                        format!(" │ tiers not checked (layout {})", tab.layout.preset.name()),
+                        theme::dim(),
+                    ),
                 },
             ]),
         ]),

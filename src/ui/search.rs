@@ -220,7 +220,7 @@ fn render_results(f: &mut Frame, area: Rect, tab: &SearchTab) {
         let bar: String = "█".repeat((bar_fraction(tab, &scores, m.score) * 8.0).round() as usize);
         let md = m.metadata.clone().unwrap_or_default();
         let t = md.get(&tab.text_field).and_then(|v| v.as_str()).unwrap_or("");
-        let tag = ["category", "role", "conversation_id"]
+        let tag = ["category", "role", tab.conversation_field.as_str()]
             .iter()
             .find_map(|k| md.get(*k).and_then(|v| v.as_str()).map(|v| v.to_string()))
             .unwrap_or_default();

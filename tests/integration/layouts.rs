@@ -375,3 +375,330 @@ fn langgraph_redis() {
         "{d}"
     );
 }
+
+/// Run memscope with the Firestore emulator's address.
+fn run_fs(c: &str, emu: &memscope::demo::PrivateEmulator, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_memscope"))
+        .args(["--config", c])
+        .args(args)
+        .env("FIRESTORE_EMULATOR_HOST", &emu.host)
+        .env_remove("GOOGLE_CLOUD_PROJECT")
+        .output()
+        .unwrap()
+}
+
+fn role_content(m: &[serde_json::Value]) -> Vec<(&str, &str)> {
+    m.iter().map(|x| (x["role"].as_str().unwrap(), x["content"].as_str().unwrap())).collect()
+}
+
+/// langgraph-checkpoint-firestore: thread documents that do not exist hold base64 msgpack
+/// checkpoints; a thread is its newest checkpoint's messages (LangChain messages inside
+/// LangGraph's msgpack extension types), tool calls shown, earlier checkpoints listed and
+/// opened with `thread@ID` — on the emulator and on SQLite.
+#[tokio::test]
+async fn langgraph_firestore() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_with(dir.path(), "langgraph-firestore").await;
+    let project = crate::support::project_id("layout_langgraph_firestore");
+    let emu = crate::support::firestore_emulator();
+    let fs: Arc<dyn LongTermStore> = Arc::new(
+        memscope::store::firestore::FirestoreStore::connect(&project, "(default)", Some(&emu.host)).await.unwrap(),
+    );
+    load_documents(&fs, "langgraph-firestore").await;
+    let layout = "[profile.p.layout]\npreset = \"langgraph-firestore\"\n";
+    for body in [
+        format!("[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{}\"\n{layout}", db.display()),
+        format!("[profile.p.long_term]\nbackend = \"firestore\"\nproject_id = \"{project}\"\n{layout}"),
+    ] {
+        let c = config(dir.path(), &body);
+        let convs = lines(&run_fs(&c, emu, &["conversations", "--json"]));
+        let ids: Vec<(&str, i64)> =
+            convs.iter().map(|x| (x["id"].as_str().unwrap(), x["message_count"].as_i64().unwrap())).collect();
+        assert_eq!(ids, [("thread-jon-2", 6), ("thread-kim-3", 2)], "{body}");
+        assert!(convs[0]["updated_at"].as_str().is_some_and(|t| t.starts_with("2026-")), "the checkpoint's ts");
+        let m = lines(&run_fs(&c, emu, &["show", "thread-jon-2", "--json"]));
+        assert_eq!(
+            role_content(&m),
+            [
+                ("user", "Plan a trip to Oslo"),
+                ("assistant", "Noted: Plan a trip to Oslo"),
+                ("user", "What's the weather there?"),
+                ("assistant", r#"→ tool call weather({"city":"Oslo"}) call_7"#),
+                ("tool", "← result of call_7: -3 C, snow"),
+                ("assistant", "It is -3 °C and snowing in Oslo."),
+            ],
+            "{body}"
+        );
+        assert_eq!(m[0]["message_id"].as_str().unwrap().len(), 36, "LangChain's message uuid: {:?}", m[0]);
+        // Earlier checkpoints: newest first, the first turn's state openable by id.
+        let cps = lines(&run_fs(&c, emu, &["show", "thread-jon-2", "--checkpoints", "--json"]));
+        let counts: Vec<i64> = cps.iter().map(|x| x["messages"].as_i64().unwrap()).collect();
+        assert_eq!(counts, [6, 3, 2, 2, 1, 0], "{cps:?}");
+        let older = format!("thread-jon-2@{}", cps[3]["checkpoint_id"].as_str().unwrap());
+        let m = lines(&run_fs(&c, emu, &["show", &older, "--json"]));
+        assert_eq!(role_content(&m), [("user", "Plan a trip to Oslo"), ("assistant", "Noted: Plan a trip to Oslo")]);
+        let out = run_fs(&c, emu, &["show", "thread-jon-2@nope", "--json"]);
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no checkpoint"), "{out:?}");
+        let out = run_fs(&c, emu, &["detect", "--json"]);
+        let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let found = d["found"].as_array().unwrap();
+        assert!(
+            found.iter().any(|x| x["layout"] == "langgraph-firestore"
+                && x["supported"] == true
+                && x["conversations"] == 2
+                && x["at"] == "checkpoints"),
+            "{d}"
+        );
+    }
+}
+
+/// mem0 (Valkey vector store, `infer=False`): a hash per memory, grouped by `user_id` into one
+/// conversation per user, text from `memory`, role from the `metadata` JSON string, mem0's ids
+/// and times; the embedding is never shown; `user:` filters; detect counts users.
+#[test]
+fn mem0() {
+    let r = crate::support::redis();
+    load_redis(&r, "mem0");
+    let dir = tempfile::tempdir().unwrap();
+    let c = preset_config(dir.path(), &r.url(), "mem0");
+    assert_eq!(listed(dir.path(), &c), [("user-lena".into(), 3), ("user-max".into(), 1)]);
+    let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
+    assert_eq!(convs[0]["user_id"], "user-lena");
+    let m = lines(&run(dir.path(), &["--config", &c, "show", "user-lena", "--json"]));
+    let mut got = role_content(&m);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("assistant", "Noted: vegetarian, no nuts."),
+            ("user", "I am vegetarian and allergic to nuts."),
+            ("user", "I prefer window seats."),
+        ],
+        "mem0 keeps times in whole seconds: within one second the order is not known"
+    );
+    let recorded: Vec<String> = fixture("mem0")["redis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| String::from_utf8(b64(&k["fields"]["memory_id"])).unwrap())
+        .collect();
+    assert!(m.iter().all(|x| recorded.contains(&x["message_id"].as_str().unwrap().to_string())), "mem0's ids");
+    assert!(m.iter().all(|x| x["timestamp"].as_str().is_some_and(|t| t.starts_with("2026-"))), "{m:?}");
+    assert!(m.iter().all(|x| x["user_id"] == "user-lena"));
+    let only = lines(&run(dir.path(), &["--config", &c, "conversations", "--filter", "user:user-max", "--json"]));
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0]["id"], "user-max");
+    let text = String::from_utf8(run(dir.path(), &["--config", &c, "show", "user-max"]).stdout).unwrap();
+    assert!(text.contains("Call me Max.") && !text.contains("embedding"), "{text}");
+    let out = run(dir.path(), &["--config", &c, "detect", "--json"]);
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((&d["found"][0]["layout"], &d["found"][0]["conversations"]), (&"mem0".into(), &2.into()), "{d}");
+    assert_eq!(d["found"][0]["supported"], true);
+}
+
+/// The overrides read a layout no preset names, on what the libraries wrote: redisvl's hashes
+/// through a key template and field paths alone (no preset defaults), langchain-community's
+/// lists as "llamaindex-redis" renamed (prefix, LPUSH order), and a role map.
+#[test]
+fn overrides_read_what_no_preset_names() {
+    let r = crate::support::redis();
+    load_redis(&r, "redisvl");
+    load_redis(&r, "langchain-redis-list");
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(
+        dir.path(),
+        &format!(
+            "[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\npreset = \"langchain-redis-json\"\n\
+             encoding = \"hash\"\nkey = \"agent_chat:{{conversation}}:{{ts}}:{{*}}\"\nrole_field = \"role\"\n\
+             content_field = \"content\"\nid_field = \"entry_id\"\ntimestamp_field = \"timestamp\"\n\
+             [profile.p.layout.roles]\nllm = \"model\"\n",
+            r.url()
+        ),
+    );
+    assert_eq!(listed(dir.path(), &c), [("sess-gina".into(), 2)]);
+    let m = lines(&run(dir.path(), &["--config", &c, "show", "sess-gina", "--json"]));
+    assert_eq!(role_content(&m), [("user", "What's the refund policy?"), ("model", "30 days, no questions asked.")]);
+    assert!(m[0]["message_id"].as_str().unwrap().starts_with("sess-gina:"));
+    assert!(m[0]["timestamp"].as_str().is_some_and(|t| t.starts_with("2026-")));
+    // The audit under a renamed layout says it did not check.
+    let out = run(dir.path(), &["--config", &c, "audit"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not checked"));
+
+    let c = config(
+        dir.path(),
+        &format!(
+            "[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\npreset = \"llamaindex-redis\"\n\
+             key_prefix = \"message_store:\"\nkeys = \"message_store:*\"\norder = \"newest-first\"\n",
+            r.url()
+        ),
+    );
+    assert_eq!(listed(dir.path(), &c), [("sess-alice-1".into(), 5), ("sess-bob-2".into(), 2)]);
+    assert_langchain_turn(&lines(&run(dir.path(), &["--config", &c, "show", "sess-alice-1", "--json"])));
+}
+
+/// A near-miss of memscope's own layout (camelCase names, a role field named `author`, a
+/// message without any time) read by renaming: listed newest first by `updatedAt`, the thread
+/// in time order with the untimed message last and marked — and each bad setting is an error
+/// naming the key and what it accepts.
+#[tokio::test]
+async fn a_renamed_subcollection_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let s: Arc<dyn LongTermStore> = Arc::new(memscope::store::sqlite::SqliteStore::open(db.to_str().unwrap()).unwrap());
+    let ts = |secs: i64| FsValue::Timestamp(memscope::domain::Ts { secs, nanos: 0 });
+    let text = |s: &str| FsValue::String(s.into());
+    s.put(
+        "chats/c1",
+        vec![
+            ("title".into(), text("Kubernetes crash")),
+            ("updatedAt".into(), ts(1_790_000_000)),
+            ("userId".into(), text("u-1")),
+        ],
+    )
+    .await
+    .unwrap();
+    for (id, author, body, at) in [
+        ("m2", "bot", "Check the pod logs.", Some(1_790_000_060)),
+        ("m1", "human", "My pod crashes.", Some(1_790_000_000)),
+        ("m0", "human", "(pasted later, no time)", None),
+    ] {
+        let mut f = vec![("author".into(), text(author)), ("body".into(), text(body))];
+        if let Some(t) = at {
+            f.push(("createdAt".into(), ts(t)));
+        }
+        s.put(&format!("chats/c1/items/{id}"), f).await.unwrap();
+    }
+    let base =
+        format!("[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{}\"\n[profile.p.layout]\n", db.display());
+    let c = config(
+        dir.path(),
+        &format!(
+            "{base}collection = \"chats\"\nmessages_field = \"items\"\nrole_field = \"author\"\ncontent_field = \"body\"\n\
+             user_field = \"userId\"\n[profile.p.layout.roles]\nbot = \"assistant\"\n"
+        ),
+    );
+    let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
+    assert_eq!(
+        (&convs[0]["id"], &convs[0]["title"], &convs[0]["user_id"]),
+        (&"c1".into(), &"Kubernetes crash".into(), &"u-1".into())
+    );
+    assert!(convs[0]["updated_at"].as_str().unwrap().starts_with("2026-09-21"), "{:?}", convs[0]);
+    let m = lines(&run(dir.path(), &["--config", &c, "show", "c1", "--json"]));
+    assert_eq!(
+        role_content(&m),
+        [("user", "My pod crashes."), ("assistant", "Check the pod logs."), ("user", "(pasted later, no time)")]
+    );
+    assert!(m[2]["timestamp"].is_null());
+    for (bad, says) in [
+        ("messages_in = \"tree\"", "messages_in = \"tree\": expected one of"),
+        ("messages_in = \"list\"\nencoding = \"hash\"", "messages in \"list\" can be \"json\", \"msgpack-base64\""),
+        ("order = \"sideways\"", "expected \"oldest-first\" (RPUSH) or \"newest-first\" (LPUSH)"),
+        ("preset = \"redisvl\"\nkey = \"a:{thread}\"", "unknown part {thread}"),
+        ("key = \"a:{conversation}\"", "a key template is for messages_in = \"keys\""),
+        ("preset = \"redisvl\"\nkey = \"a:{message}\"", "needs the conversation"),
+    ] {
+        let c = config(dir.path(), &format!("{base}{bad}\n"));
+        let out = run(dir.path(), &["--config", &c, "conversations"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(says) && err.contains("c.toml"), "{bad}: {err}");
+    }
+}
+
+/// The document browser on LangGraph's Firestore checkpoints: the thread documents that do not
+/// exist are listed, and a checkpoint's base64 msgpack opens decoded (its messages readable).
+#[tokio::test]
+async fn the_browser_opens_langgraph_checkpoints_decoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_with(dir.path(), "langgraph-firestore").await;
+    let newest = fixture("langgraph-firestore")["firestore"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap().to_string())
+        .filter(|p| p.starts_with("checkpoints/thread-jon-2_/checkpoints/") && !p.contains("/writes/"))
+        .max()
+        .unwrap();
+    let mut cfg = memscope::config::Config::with_redis("redis://127.0.0.1:1/0");
+    cfg.long_term = Some(memscope::config::LongTermConfig::Sqlite { path: db.to_str().unwrap().into() });
+    let mut h = crate::support::Harness::new(cfg);
+    h.keys(":");
+    h.keys("docs checkpoints");
+    h.key(crossterm::event::KeyCode::Enter);
+    h.until(10, "the thread documents", |a| {
+        matches!(a.conversations.browser.stack.last(), Some(memscope::tabs::conversations::BrowserLevel::Documents { items, .. }) if items.len() == 2)
+    })
+    .await;
+    let screen = crate::support::screen_of(&h.app, 140, 30);
+    assert!(screen.contains("thread-jon-2_") && screen.contains("thread-kim-3_"), "{screen}");
+    h.keys(":");
+    h.keys(&format!("docs {newest}"));
+    h.key(crossterm::event::KeyCode::Enter);
+    h.until(10, "the checkpoint", |a| {
+        matches!(
+            a.conversations.browser.stack.last(),
+            Some(memscope::tabs::conversations::BrowserLevel::Document { found: Some(true), .. })
+        )
+    })
+    .await;
+    let Some(memscope::tabs::conversations::BrowserLevel::Document { lines, .. }) =
+        h.app.conversations.browser.stack.last()
+    else {
+        unreachable!()
+    };
+    let at = lines.iter().position(|l| l.key.trim() == "checkpoint").unwrap();
+    assert!(lines[at].value.contains("base64 msgpack"), "{:?}", lines[at]);
+    h.keys(&"j".repeat(at));
+    h.key(crossterm::event::KeyCode::Enter);
+    let screen = crate::support::screen_of(&h.app, 140, 40);
+    assert!(screen.contains(r#""content": "Plan a trip to Oslo","#), "{screen}");
+    assert!(screen.contains(r#""type": "human""#), "{screen}");
+}
+
+/// One profile, two sources (`[profile.p.layout.recent]`): LangChain's Firestore history as the
+/// long-term and langchain-community's Redis lists as the recent messages. Both sources'
+/// conversations are listed, one held by both once (the long-term's row), each thread read
+/// where it is; a bad second source is named as such.
+#[tokio::test]
+async fn a_profile_combines_two_sources() {
+    let r = crate::support::redis();
+    load_redis(&r, "langchain-redis-list");
+    let mut c = crate::support::client(&r);
+    redis::cmd("LPUSH")
+        .arg("message_store:sess-carol-3")
+        .arg(r#"{"type":"human","data":{"content":"only the recent copy","type":"human"}}"#)
+        .exec(&mut c)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_with(dir.path(), "langchain-firestore").await;
+    let base = format!(
+        "[profile.p.redis]\nurl = \"{}\"\n[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{}\"\n\
+         [profile.p.layout]\npreset = \"langchain-firestore\"\n",
+        r.url(),
+        db.display()
+    );
+    let c = config(dir.path(), &format!("{base}[profile.p.layout.recent]\npreset = \"langchain-redis-list\"\n"));
+    let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
+    let rows: Vec<(&str, &str)> =
+        convs.iter().map(|x| (x["id"].as_str().unwrap(), x["stored_at"].as_str().unwrap())).collect();
+    assert_eq!(
+        rows,
+        [
+            ("sess-carol-3", "ChatHistory/sess-carol-3"),
+            ("sess-dan-4", "ChatHistory/sess-dan-4"),
+            ("sess-alice-1", "message_store:sess-alice-1"),
+            ("sess-bob-2", "message_store:sess-bob-2"),
+        ]
+    );
+    assert_langchain_turn(&lines(&run(dir.path(), &["--config", &c, "show", "sess-carol-3", "--json"])));
+    assert_langchain_turn(&lines(&run(dir.path(), &["--config", &c, "show", "sess-alice-1", "--json"])));
+    let out = run(dir.path(), &["--config", &c, "show", "nobody", "--json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("ChatHistory/nobody") && err.contains("message_store:nobody"),
+        "{err}"
+    );
+    let c = config(dir.path(), &format!("{base}[profile.p.layout.recent]\npreset = \"langchain-redis-lists\"\n"));
+    let err = String::from_utf8_lossy(&run(dir.path(), &["--config", &c, "conversations"]).stderr).to_string();
+    assert!(err.contains("[profile.p.layout.recent] preset = \"langchain-redis-lists\""), "{err}");
+}
