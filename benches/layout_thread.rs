@@ -107,4 +107,89 @@ async fn main() {
     time("llamaindex-redis", memscope::layout::reader(&llama, None, Some(store(&r.url()))).unwrap(), "big").await;
     time("redisvl", reader(LayoutPreset::Redisvl, None, Some(store(&r.url()))), "big").await;
     time("langchain-redis-json", reader(LayoutPreset::LangchainRedisJson, None, Some(store(&v.url()))), "big").await;
+
+    // mem0: 10,000 memories of one user, each with a 384-float embedding (never read).
+    let mut p = redis::pipe();
+    for i in 0..N {
+        p.cmd("HSET")
+            .arg(format!("mem0:mem0:{i:08x}-0000-4000-8000-000000000000"))
+            .arg("memory_id")
+            .arg(format!("{i:08x}"))
+            .arg("memory")
+            .arg(format!("memory {i} about the refund"))
+            .arg("user_id")
+            .arg("big")
+            .arg("created_at")
+            .arg(1_795_000_000 + i)
+            .arg("metadata")
+            .arg(r#"{"role": "user"}"#)
+            .arg("embedding")
+            .arg(vec![7u8; 384 * 4])
+            .ignore();
+    }
+    p.exec(&mut c).unwrap();
+    time("mem0", reader(LayoutPreset::Mem0, None, Some(store(&r.url()))), "big").await;
+
+    // langgraph-firestore: one checkpoint of LangChain messages in LangGraph's msgpack (each an
+    // extension-5 pydantic model), base64, as the checkpointer writes it. 10,000 of them do not
+    // fit in one Firestore document (1 MiB a property): 6,000 do.
+    use rmpv::Value as M;
+    let msg = |i: usize| {
+        let model = M::Array(vec![
+            "langchain_core.messages.human".into(),
+            "HumanMessage".into(),
+            M::Map(vec![("content".into(), format!("m{i}").into()), ("type".into(), "human".into())]),
+            "model_validate_json".into(),
+        ]);
+        let mut payload = Vec::new();
+        rmpv::encode::write_value(&mut payload, &model).unwrap();
+        M::Ext(5, payload)
+    };
+    let state = M::Map(vec![
+        ("ts".into(), "2026-11-29T14:54:16.004214+00:00".into()),
+        ("channel_values".into(), M::Map(vec![("messages".into(), M::Array((0..6_000).map(msg).collect()))])),
+    ]);
+    let mut bytes = Vec::new();
+    rmpv::encode::write_value(&mut bytes, &state).unwrap();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    let id = "1f1ec04b-f614-6178-8004-d9c6371f1f00";
+    fs.put(
+        &format!("checkpoints/big_/checkpoints/{id}"),
+        vec![
+            ("type".into(), FsValue::String("msgpack".into())),
+            ("checkpoint".into(), FsValue::String(b64.clone())),
+            ("checkpoint_id".into(), FsValue::String(id.into())),
+        ],
+    )
+    .await
+    .unwrap();
+    println!("(the checkpoint: {} KB of base64 msgpack in one document)", b64.len() / 1024);
+    time("langgraph-firestore", reader(LayoutPreset::LanggraphFirestore, Some(fs.clone()), None), "big").await;
+
+    // memscope's layout renamed (camelCase, `author`/`body`): 10,000 message documents, read
+    // whole and ordered in memory.
+    let docs: Vec<(String, Vec<(String, FsValue)>)> = (0..N)
+        .map(|i| {
+            let at = memscope::domain::Ts { secs: 1_795_000_000 + i as i64, nanos: 0 };
+            (
+                format!("chats/big/items/m{i:05}"),
+                vec![
+                    ("author".into(), FsValue::String("human".into())),
+                    ("body".into(), FsValue::String(format!("message {i}"))),
+                    ("createdAt".into(), FsValue::Timestamp(at)),
+                ],
+            )
+        })
+        .collect();
+    fs.put("chats/big", vec![("title".into(), FsValue::String("big".into()))]).await.unwrap();
+    fs.put_many(docs).await.unwrap();
+    let mut renamed = layout(LayoutPreset::Memscope);
+    renamed.collection = "chats".into();
+    renamed.messages_field = "items".into();
+    renamed.messages_in = memscope::config::MessagesIn::Subcollection;
+    renamed.fields.role = Some("author".into());
+    renamed.fields.content = Some("body".into());
+    renamed.overridden = true;
+    time("renamed subcollection", memscope::layout::reader(&renamed, Some(fs.clone()), None).unwrap(), "big").await;
 }

@@ -71,6 +71,7 @@ fn one_reader(
         MessagesIn::Array => Arc::new(FirestoreArray {
             store: long_term.ok_or_else(|| need("the long-term store (Firestore)"))?,
             layout: l,
+            cache: Default::default(),
         }),
         MessagesIn::Subcollection => Arc::new(FirestoreDocs {
             store: long_term.ok_or_else(|| need("the long-term store (Firestore)"))?,
@@ -80,13 +81,21 @@ fn one_reader(
         MessagesIn::FirestoreCheckpoints => Arc::new(FirestoreCheckpoints {
             store: long_term.ok_or_else(|| need("the long-term store (Firestore)"))?,
             layout: l,
+            cache: Default::default(),
         }),
         MessagesIn::List => Arc::new(RedisList { redis: redis.ok_or_else(|| need("Redis"))?, layout: l }),
         MessagesIn::Keys => {
             let template = KeyTemplate::parse(&l.key_template).map_err(StoreError::Other)?;
-            Arc::new(KeyPerMessage { redis: redis.ok_or_else(|| need("Redis"))?, layout: l, template })
+            Arc::new(KeyPerMessage {
+                redis: redis.ok_or_else(|| need("Redis"))?,
+                layout: l,
+                template,
+                cache: Default::default(),
+            })
         }
-        MessagesIn::RedisCheckpoints => Arc::new(Checkpoints { redis: redis.ok_or_else(|| need("Redis"))?, layout: l }),
+        MessagesIn::RedisCheckpoints => {
+            Arc::new(Checkpoints { redis: redis.ok_or_else(|| need("Redis"))?, layout: l, cache: Default::default() })
+        }
     };
     Ok(inner)
 }
@@ -530,6 +539,30 @@ fn positional(l: &LayoutConfig, path: &str, i: usize, v: &Value) -> Message {
     message_of(l, format!("{path}#{}", i + 1), format!("#{:05}", i + 1), None, v)
 }
 
+/// The thread read last by a reader that reads a thread whole (one document, one checkpoint,
+/// or every key of a session): the pages after the first come from it, not from the store.
+#[derive(Default)]
+struct ThreadCache<T>(tokio::sync::Mutex<Option<(String, Arc<T>)>>);
+
+impl<T> ThreadCache<T> {
+    /// The thread `c`: cached when this is a later page of the thread read last, else loaded.
+    async fn get<F>(&self, c: &str, later_page: bool, load: F) -> Result<Arc<T>, StoreError>
+    where
+        F: std::future::Future<Output = Result<T, StoreError>>,
+    {
+        let mut slot = self.0.lock().await;
+        if later_page
+            && let Some((id, t)) = &*slot
+            && id == c
+        {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(load.await?);
+        *slot = Some((c.to_string(), t.clone()));
+        Ok(t)
+    }
+}
+
 /// The title a conversation is listed with: its first message, cut.
 fn title_of(m: &Message) -> String {
     m.content.chars().take(80).collect()
@@ -595,6 +628,7 @@ fn page_of(all: &[Message], after: Option<&Cursor>, limit: u32) -> Page<Message>
 struct FirestoreArray {
     store: Arc<dyn LongTermStore>,
     layout: LayoutConfig,
+    cache: ThreadCache<Vec<Message>>,
 }
 
 impl FirestoreArray {
@@ -662,12 +696,16 @@ impl ConversationReader for FirestoreArray {
     }
 
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
-        let path = format!("{}/{c}", self.layout.collection);
-        let Some(doc) = self.store.document(&path).await? else {
-            return Err(StoreError::Other(format!("no document {path}")));
-        };
-        let all: Vec<Message> =
-            self.items(&doc).iter().enumerate().map(|(i, v)| positional(&self.layout, &path, i, v)).collect();
+        let all = self
+            .cache
+            .get(c, after.is_some(), async {
+                let path = format!("{}/{c}", self.layout.collection);
+                let Some(doc) = self.store.document(&path).await? else {
+                    return Err(StoreError::Other(format!("no document {path}")));
+                };
+                Ok(self.items(&doc).iter().enumerate().map(|(i, v)| positional(&self.layout, &path, i, v)).collect())
+            })
+            .await?;
         Ok(page_of(&all, after, limit))
     }
 }
@@ -875,6 +913,8 @@ struct KeyPerMessage {
     redis: Arc<dyn KeyStore>,
     layout: LayoutConfig,
     template: KeyTemplate,
+    /// The session paged last: its keys in time order.
+    cache: ThreadCache<Vec<(Option<f64>, String)>>,
 }
 
 /// Milliseconds of a ULID's time part (its first 10 Crockford base-32 characters).
@@ -1080,10 +1120,15 @@ impl ConversationReader for KeyPerMessage {
     }
 
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
-        let sessions = self.sessions().await?;
-        let Some(keys) = sessions.get(c) else {
-            return Err(StoreError::Other(format!("no messages of `{c}` under {}", self.layout.keys)));
-        };
+        let keys = self
+            .cache
+            .get(c, after.is_some(), async {
+                let mut sessions = self.sessions().await?;
+                sessions
+                    .remove(c)
+                    .ok_or_else(|| StoreError::Other(format!("no messages of `{c}` under {}", self.layout.keys)))
+            })
+            .await?;
         let from = position(after, keys.len());
         let to = (from + limit.max(1) as usize).min(keys.len());
         let items = self.messages_of(&keys[from.min(to)..to]).await?;
@@ -1122,6 +1167,7 @@ fn checkpoint_messages(l: &LayoutConfig, path: &str, messages: &[Value]) -> Vec<
 struct Checkpoints {
     redis: Arc<dyn KeyStore>,
     layout: LayoutConfig,
+    cache: ThreadCache<Vec<Message>>,
 }
 
 /// The default checkpoint namespace's name in the keys.
@@ -1226,8 +1272,14 @@ impl ConversationReader for Checkpoints {
     }
 
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
-        let (cp, _, messages) = self.read(c).await?;
-        Ok(page_of(&checkpoint_messages(&self.layout, &cp, &messages), after, limit))
+        let all = self
+            .cache
+            .get(c, after.is_some(), async {
+                let (cp, _, messages) = self.read(c).await?;
+                Ok(checkpoint_messages(&self.layout, &cp, &messages))
+            })
+            .await?;
+        Ok(page_of(&all, after, limit))
     }
 
     async fn checkpoints(&self, thread: &str) -> Result<Option<Vec<(String, Option<Ts>, usize)>>, StoreError> {
@@ -1261,6 +1313,7 @@ impl ConversationReader for Checkpoints {
 struct FirestoreCheckpoints {
     store: Arc<dyn LongTermStore>,
     layout: LayoutConfig,
+    cache: ThreadCache<Vec<Message>>,
 }
 
 impl FirestoreCheckpoints {
@@ -1385,8 +1438,11 @@ impl ConversationReader for FirestoreCheckpoints {
     }
 
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
-        let doc = self.checkpoint_doc(c).await?;
-        Ok(page_of(&self.messages_of(&doc).1, after, limit))
+        let all = self
+            .cache
+            .get(c, after.is_some(), async { Ok(self.messages_of(&self.checkpoint_doc(c).await?).1) })
+            .await?;
+        Ok(page_of(&all, after, limit))
     }
 
     async fn checkpoints(&self, thread: &str) -> Result<Option<Vec<(String, Option<Ts>, usize)>>, StoreError> {
@@ -1402,8 +1458,7 @@ impl ConversationReader for FirestoreCheckpoints {
 struct FirestoreDocs {
     store: Arc<dyn LongTermStore>,
     layout: LayoutConfig,
-    /// The thread read last, for the pages after its first.
-    cache: tokio::sync::Mutex<Option<(String, Arc<Vec<Message>>)>>,
+    cache: ThreadCache<Vec<Message>>,
 }
 
 /// Messages read of one thread under a renamed layout, at most.
@@ -1431,7 +1486,7 @@ impl FirestoreDocs {
         }
     }
 
-    async fn thread(&self, c: &str) -> Result<Arc<Vec<Message>>, StoreError> {
+    async fn thread(&self, c: &str) -> Result<Vec<Message>, StoreError> {
         let coll = format!("{}/{c}/{}", self.layout.collection, self.layout.messages_field);
         let (mut docs, mut after) = (Vec::new(), None);
         loop {
@@ -1471,7 +1526,7 @@ impl FirestoreDocs {
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => a.id.cmp(&b.id),
         });
-        Ok(Arc::new(msgs))
+        Ok(msgs)
     }
 }
 
@@ -1505,15 +1560,7 @@ impl ConversationReader for FirestoreDocs {
     }
 
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
-        let mut cache = self.cache.lock().await;
-        let all = match (&*cache, after) {
-            (Some((id, all)), Some(_)) if id == c => all.clone(),
-            _ => {
-                let all = self.thread(c).await?;
-                *cache = Some((c.to_string(), all.clone()));
-                all
-            }
-        };
+        let all = self.cache.get(c, after.is_some(), self.thread(c)).await?;
         Ok(page_of(&all, after, limit))
     }
 }
