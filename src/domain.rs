@@ -599,7 +599,12 @@ pub struct Message {
 
 impl Message {
     pub fn from_doc(doc: Document) -> Message {
-        let raw = doc.get("timestamp");
+        Message::from_doc_at(doc, "timestamp")
+    }
+
+    /// A message document whose time is in `ts_field` (a layout that renames `timestamp`).
+    pub fn from_doc_at(doc: Document, ts_field: &str) -> Message {
+        let raw = doc.get(ts_field);
         let ts_form = TsForm::of(raw);
         let timestamp = match ts_form {
             TsForm::Missing => None,

@@ -9,7 +9,7 @@ use crate::domain::{
     CacheOp, CacheReply, ConvFilter, Conversation, Cursor, Document, FsValue, Key, Message, Page, Ts, TsForm,
 };
 use crate::error::StoreError;
-use crate::store::{KeyStore, KeyspaceScan, LongTermStore};
+use crate::store::{KeyStore, KeyspaceScan, LongTermStore, ThreadPlace};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -1486,6 +1486,32 @@ impl FirestoreDocs {
         }
     }
 
+    /// The field holding a message's time: the layout's, or the usual name most of the thread's
+    /// first 20 messages (by id) have; none found, "timestamp" (every message untimed).
+    async fn time_field(&self, c: &str) -> Result<String, StoreError> {
+        if let Some(f) = &self.layout.fields.timestamp {
+            return Ok(f.clone());
+        }
+        let coll = format!("{}/{c}/{}", self.layout.collection, self.layout.messages_field);
+        let sample = self.store.documents(&coll, None, 20).await?.items;
+        let best = MESSAGE_TIME
+            .iter()
+            .map(|n| (sample.iter().filter(|d| d.get(n).is_some()).count(), *n))
+            .filter(|(k, _)| *k > 0)
+            .max_by_key(|(k, _)| *k);
+        Ok(best.map(|(_, n)| n.to_string()).unwrap_or_else(|| "timestamp".into()))
+    }
+
+    /// A message document under the layout's names, with its time.
+    fn message(&self, d: Document, ts: Option<Ts>) -> Message {
+        let v = crate::memory::fields_json(&d.fields);
+        let mut m = message_of(&self.layout, d.path.clone(), d.id().to_string(), ts, &v);
+        m.timestamp = ts.or(m.timestamp);
+        m.ts_form = if m.timestamp.is_some() { TsForm::UnixNumber } else { TsForm::Missing };
+        m.doc = d;
+        m
+    }
+
     async fn thread(&self, c: &str) -> Result<Vec<Message>, StoreError> {
         let coll = format!("{}/{c}/{}", self.layout.collection, self.layout.messages_field);
         let (mut docs, mut after) = (Vec::new(), None);
@@ -1560,6 +1586,16 @@ impl ConversationReader for FirestoreDocs {
     }
 
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
+        // A store that orders by the layout's time field pages the thread itself (Firestore).
+        let place = ThreadPlace {
+            conversation: format!("{}/{c}", self.layout.collection),
+            messages: self.layout.messages_field.clone(),
+            ts_field: self.time_field(c).await?,
+        };
+        if let Some(page) = self.store.messages_at(&place, after, limit).await? {
+            let items = page.items.into_iter().map(|m| self.message(m.doc, m.timestamp)).collect();
+            return Ok(Page { items, next: page.next });
+        }
         let all = self.cache.get(c, after.is_some(), self.thread(c)).await?;
         Ok(page_of(&all, after, limit))
     }

@@ -5,7 +5,7 @@
 //! the emulator's conventional stub token and no credentials are looked up; otherwise
 //! Application Default Credentials / `GOOGLE_APPLICATION_CREDENTIALS`.
 
-use super::{LongTermStore, merge_runs};
+use super::{LongTermStore, ThreadPlace, merge_runs};
 use crate::domain::{ConvFilter, Conversation, Cursor, Document, FsValue, Message, Page, TIMED_RUNS, Ts, TsForm};
 use crate::error::StoreError;
 use firestore::errors::FirestoreError;
@@ -182,17 +182,64 @@ impl FirestoreStore {
         }
     }
 
+    /// A thread at `place`: each timestamp form a run in time order, merged by instant, then
+    /// the messages without a usable time in id order.
+    async fn thread_at(
+        &self,
+        place: &ThreadPlace,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Message>, StoreError> {
+        let (prev, untimed) = match after {
+            Some(Cursor::Merged { runs, untimed }) => ((**runs).clone(), untimed.clone()),
+            _ => Default::default(),
+        };
+        let mut items = Vec::new();
+        let mut runs = prev.clone();
+        if prev.iter().any(|r| !r.done) {
+            let mut got = Vec::with_capacity(TIMED_RUNS.len());
+            for (form, pos) in TIMED_RUNS.iter().zip(&prev) {
+                got.push(if pos.done {
+                    vec![]
+                } else {
+                    self.message_run(place, *form, pos.after.clone(), limit).await?
+                });
+            }
+            (items, runs) = merge_runs(got, &prev, limit as usize, &place.ts_field);
+        }
+        // Then the messages without a usable timestamp, in id order (they sort last).
+        let mut untimed = untimed;
+        if runs.iter().all(|r| r.done) && items.len() < limit as usize && !untimed.done {
+            let after = untimed.after.as_ref().map(|(_, p)| p.clone());
+            let parent = format!("{}/{}", self.root(), place.conversation);
+            let (more, ended) = self
+                .scan_keeping(&parent, &place.messages, &ConvFilter::All, after, limit - items.len() as u32, |d| {
+                    TsForm::of(d.get(&place.ts_field)) == TsForm::Missing
+                })
+                .await?;
+            if let Some(m) = more.last() {
+                untimed.after = Some((FsValue::Null, m.path.clone()));
+            }
+            untimed.done = ended;
+            items.extend(more.into_iter().map(|d| Message::from_doc_at(d, &place.ts_field)));
+        }
+        let next = (!(runs.iter().all(|r| r.done) && untimed.done))
+            .then_some(Cursor::Merged { runs: Box::new(runs), untimed });
+        Ok(Page { items, next })
+    }
+
     /// One run of a thread: the messages whose `timestamp` is of one form, in timestamp order.
     /// A range filter brackets one value type (Firestore orders values by type first), so
     /// each form is its own query.
     async fn message_run(
         &self,
-        conv: &str,
+        place: &ThreadPlace,
         form: TsForm,
         after: Option<(FsValue, String)>,
         limit: u32,
     ) -> Result<Vec<Message>, StoreError> {
-        let parent = format!("{}/conversations/{conv}", self.root());
+        let parent = format!("{}/{}", self.root(), place.conversation);
+        let field = place.ts_field.clone();
         let lower = match form {
             TsForm::Timestamp => FsValue::Timestamp(Ts::MIN),
             TsForm::UnixNumber => FsValue::Double(f64::NEG_INFINITY),
@@ -204,16 +251,16 @@ impl FirestoreStore {
             .db
             .fluent()
             .select()
-            .from("messages")
+            .from(place.messages.as_str())
             .parent(&parent)
-            .filter(move |q| q.for_all([q.field("timestamp").greater_than_or_equal(lower.clone())]))
-            .order(|o| o.fields([o.field("timestamp").asc(), o.field("__name__").asc()]))
+            .filter(move |q| q.for_all([q.field(field.as_str()).greater_than_or_equal(lower.clone())]))
+            .order(|o| o.fields([o.field(place.ts_field.as_str()).asc(), o.field("__name__").asc()]))
             .limit(limit);
         if let Some((v, path)) = after {
             q = q.start_at(FirestoreQueryCursor::AfterValue(vec![self.fv(&v), self.fv(&FsValue::Reference(path))]));
         }
         let docs = q.query().await.map_err(map_err)?;
-        Ok(docs.iter().map(|d| Message::from_doc(self.doc(d))).collect())
+        Ok(docs.iter().map(|d| Message::from_doc_at(self.doc(d), &place.ts_field)).collect())
     }
 
     /// The documents of a collection that an ordered query leaves out, in name order after
@@ -380,42 +427,16 @@ impl LongTermStore for FirestoreStore {
         after: Option<&Cursor>,
         limit: u32,
     ) -> Result<Page<Message>, StoreError> {
-        let (prev, untimed) = match after {
-            Some(Cursor::Merged { runs, untimed }) => ((**runs).clone(), untimed.clone()),
-            _ => Default::default(),
-        };
-        let mut items = Vec::new();
-        let mut runs = prev.clone();
-        if prev.iter().any(|r| !r.done) {
-            let mut got = Vec::with_capacity(TIMED_RUNS.len());
-            for (form, pos) in TIMED_RUNS.iter().zip(&prev) {
-                got.push(if pos.done {
-                    vec![]
-                } else {
-                    self.message_run(conversation, *form, pos.after.clone(), limit).await?
-                });
-            }
-            (items, runs) = merge_runs(got, &prev, limit as usize);
-        }
-        // Then the messages without a usable timestamp, in id order (they sort last).
-        let mut untimed = untimed;
-        if runs.iter().all(|r| r.done) && items.len() < limit as usize && !untimed.done {
-            let after = untimed.after.as_ref().map(|(_, p)| p.clone());
-            let parent = format!("{}/conversations/{conversation}", self.root());
-            let (more, ended) = self
-                .scan_keeping(&parent, "messages", &ConvFilter::All, after, limit - items.len() as u32, |d| {
-                    TsForm::of(d.get("timestamp")) == TsForm::Missing
-                })
-                .await?;
-            if let Some(m) = more.last() {
-                untimed.after = Some((FsValue::Null, m.path.clone()));
-            }
-            untimed.done = ended;
-            items.extend(more.into_iter().map(Message::from_doc));
-        }
-        let next = (!(runs.iter().all(|r| r.done) && untimed.done))
-            .then_some(Cursor::Merged { runs: Box::new(runs), untimed });
-        Ok(Page { items, next })
+        self.thread_at(&ThreadPlace::memscope(conversation), after, limit).await
+    }
+
+    async fn messages_at(
+        &self,
+        place: &ThreadPlace,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Option<Page<Message>>, StoreError> {
+        self.thread_at(place, after, limit).await.map(Some)
     }
 
     async fn document(&self, path: &str) -> Result<Option<Document>, StoreError> {

@@ -90,6 +90,18 @@ pub trait LongTermStore: Send + Sync {
     /// cannot scan document names backwards, but orders a field descending by its automatic
     /// index; SQLite orders the ids themselves.
     async fn last_documents(&self, collection: &str, id_field: &str, limit: u32) -> Result<Vec<Document>, StoreError>;
+    /// A thread under other names ([`ThreadPlace`]), in the order [`messages`](Self::messages)
+    /// gives memscope's own: by the time field (each timestamp form a run, merged), then the
+    /// messages without one in id order. `None`: this store cannot order by a field it does not
+    /// index (SQLite indexes memscope's names only), and the caller reads the thread whole.
+    async fn messages_at(
+        &self,
+        _place: &ThreadPlace,
+        _after: Option<&Cursor>,
+        _limit: u32,
+    ) -> Result<Option<Page<Message>>, StoreError> {
+        Ok(None)
+    }
     /// The document browser's listing: [`documents`](Self::documents), plus the documents that
     /// do not exist but hold subcollections (a deep collection path leaves them; the Firebase
     /// console lists them in italics) — each with no fields and no update time.
@@ -258,6 +270,28 @@ pub async fn build_vector(
     })
 }
 
+/// Where a thread's message documents are, under a layout's names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadPlace {
+    /// The conversation document's path (`conversations/c1`).
+    pub conversation: String,
+    /// The messages' subcollection under it.
+    pub messages: String,
+    /// The field holding each message's time.
+    pub ts_field: String,
+}
+
+impl ThreadPlace {
+    /// memscope's own: `conversations/{id}/messages`, `timestamp`.
+    pub fn memscope(conversation: &str) -> ThreadPlace {
+        ThreadPlace {
+            conversation: format!("conversations/{conversation}"),
+            messages: "messages".into(),
+            ts_field: "timestamp".into(),
+        }
+    }
+}
+
 /// Local indexes open in this process, by file: everyone in the process who opens one file
 /// shares one index (a second instance would not see the first one's writes — the demo's
 /// agents and its TUI would disagree about what is stored).
@@ -269,7 +303,12 @@ static LOCAL_OPEN: std::sync::LazyLock<
 /// one page of at most `limit`, taking the earliest head each time. `runs[i]` holds what run
 /// `i` returned after `prev[i]` (empty when it has ended). The cursor keeps each run's
 /// position; a run is done once it returned less than asked and all of it was taken.
-pub(crate) fn merge_runs(runs: Vec<Vec<Message>>, prev: &[RunPos; 3], limit: usize) -> (Vec<Message>, [RunPos; 3]) {
+pub(crate) fn merge_runs(
+    runs: Vec<Vec<Message>>,
+    prev: &[RunPos; 3],
+    limit: usize,
+    ts_field: &str,
+) -> (Vec<Message>, [RunPos; 3]) {
     let mut pos = prev.clone();
     let full: Vec<bool> = runs.iter().map(|r| r.len() >= limit).collect();
     let mut heads: Vec<std::iter::Peekable<std::vec::IntoIter<Message>>> =
@@ -284,7 +323,7 @@ pub(crate) fn merge_runs(runs: Vec<Vec<Message>>, prev: &[RunPos; 3], limit: usi
             .map(|(i, _)| i);
         let Some(i) = next else { break };
         let Some(m) = heads[i].next() else { break };
-        pos[i].after = Some((m.doc.get("timestamp").cloned().unwrap_or(FsValue::Null), m.doc.path.clone()));
+        pos[i].after = Some((m.doc.get(ts_field).cloned().unwrap_or(FsValue::Null), m.doc.path.clone()));
         items.push(m);
     }
     for (i, h) in heads.iter_mut().enumerate() {

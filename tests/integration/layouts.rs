@@ -545,51 +545,61 @@ fn overrides_read_what_no_preset_names() {
 async fn a_renamed_subcollection_layout() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("m.db");
-    let s: Arc<dyn LongTermStore> = Arc::new(memscope::store::sqlite::SqliteStore::open(db.to_str().unwrap()).unwrap());
+    let sqlite: Arc<dyn LongTermStore> =
+        Arc::new(memscope::store::sqlite::SqliteStore::open(db.to_str().unwrap()).unwrap());
+    let project = crate::support::project_id("layout_renamed");
+    let emu = crate::support::firestore_emulator();
+    let fs: Arc<dyn LongTermStore> = Arc::new(
+        memscope::store::firestore::FirestoreStore::connect(&project, "(default)", Some(&emu.host)).await.unwrap(),
+    );
     let ts = |secs: i64| FsValue::Timestamp(memscope::domain::Ts { secs, nanos: 0 });
     let text = |s: &str| FsValue::String(s.into());
-    s.put(
-        "chats/c1",
-        vec![
+    for s in [&sqlite, &fs] {
+        let conv = vec![
             ("title".into(), text("Kubernetes crash")),
             ("updatedAt".into(), ts(1_790_000_000)),
             ("userId".into(), text("u-1")),
-        ],
-    )
-    .await
-    .unwrap();
-    for (id, author, body, at) in [
-        ("m2", "bot", "Check the pod logs.", Some(1_790_000_060)),
-        ("m1", "human", "My pod crashes.", Some(1_790_000_000)),
-        ("m0", "human", "(pasted later, no time)", None),
-    ] {
-        let mut f = vec![("author".into(), text(author)), ("body".into(), text(body))];
-        if let Some(t) = at {
-            f.push(("createdAt".into(), ts(t)));
+        ];
+        s.put("chats/c1", conv).await.unwrap();
+        for (id, author, body, at) in [
+            ("m2", "bot", "Check the pod logs.", Some(1_790_000_060)),
+            ("m1", "human", "My pod crashes.", Some(1_790_000_000)),
+            ("m0", "human", "(pasted later, no time)", None),
+            ("m3", "bot", "Then restart it.", Some(1_790_000_120)),
+        ] {
+            let mut f = vec![("author".into(), text(author)), ("body".into(), text(body))];
+            if let Some(t) = at {
+                f.push(("createdAt".into(), ts(t)));
+            }
+            s.put(&format!("chats/c1/items/{id}"), f).await.unwrap();
         }
-        s.put(&format!("chats/c1/items/{id}"), f).await.unwrap();
     }
-    let base =
-        format!("[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{}\"\n[profile.p.layout]\n", db.display());
-    let c = config(
-        dir.path(),
-        &format!(
-            "{base}collection = \"chats\"\nmessages_field = \"items\"\nrole_field = \"author\"\ncontent_field = \"body\"\n\
-             user_field = \"userId\"\n[profile.p.layout.roles]\nbot = \"assistant\"\n"
-        ),
-    );
-    let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
-    assert_eq!(
-        (&convs[0]["id"], &convs[0]["title"], &convs[0]["user_id"]),
-        (&"c1".into(), &"Kubernetes crash".into(), &"u-1".into())
-    );
-    assert!(convs[0]["updated_at"].as_str().unwrap().starts_with("2026-09-21"), "{:?}", convs[0]);
-    let m = lines(&run(dir.path(), &["--config", &c, "show", "c1", "--json"]));
-    assert_eq!(
-        role_content(&m),
-        [("user", "My pod crashes."), ("assistant", "Check the pod logs."), ("user", "(pasted later, no time)")]
-    );
-    assert!(m[2]["timestamp"].is_null());
+    let layout = "[profile.p.layout]\ncollection = \"chats\"\nmessages_field = \"items\"\nrole_field = \"author\"\n\
+                  content_field = \"body\"\nuser_field = \"userId\"\n[profile.p.layout.roles]\nbot = \"assistant\"\n";
+    let sqlite_base = format!("[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{}\"\n", db.display());
+    let fs_base = format!("[profile.p.long_term]\nbackend = \"firestore\"\nproject_id = \"{project}\"\n");
+    for base in [&sqlite_base, &fs_base] {
+        let c = config(dir.path(), &format!("{base}{layout}"));
+        let convs = lines(&run_fs(&c, emu, &["conversations", "--json"]));
+        assert_eq!(
+            (&convs[0]["id"], &convs[0]["title"], &convs[0]["user_id"]),
+            (&"c1".into(), &"Kubernetes crash".into(), &"u-1".into())
+        );
+        assert!(convs[0]["updated_at"].as_str().unwrap().starts_with("2026-09-21"), "{:?}", convs[0]);
+        let m = lines(&run_fs(&c, emu, &["show", "c1", "--json"]));
+        assert_eq!(
+            role_content(&m),
+            [
+                ("user", "My pod crashes."),
+                ("assistant", "Check the pod logs."),
+                ("assistant", "Then restart it."),
+                ("user", "(pasted later, no time)")
+            ],
+            "{base}"
+        );
+        assert!(m[3]["timestamp"].is_null());
+    }
+    let base = format!("{sqlite_base}[profile.p.layout]\n");
     for (bad, says) in [
         ("messages_in = \"tree\"", "messages_in = \"tree\": expected one of"),
         ("messages_in = \"list\"\nencoding = \"hash\"", "messages in \"list\" can be \"json\", \"msgpack-base64\""),
