@@ -76,7 +76,8 @@ pub struct Sample {
 /// name is a compile error rather than a silent "–".
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub struct Figures {
-    /// The newest probe's own round trip.
+    /// Latency now: the highest of the newest [`RECENT`] probes' round trips and memscope's
+    /// calls between them (`latency_ms.now` in `health --json`; the state follows it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<f64>,
     /// Share of memscope's own calls that failed in the window.
@@ -143,8 +144,10 @@ impl Figures {
     pub fn summary(&self) -> Vec<String> {
         let pct = |x: f64| format!("{:.0}%", x * 100.0);
         let n = |x: f64| format!("{x:.0}");
+        // No lookups in the interval: no miss rate to speak of, and said so.
+        let no_lookups = (self.miss_rate.is_none() && self.app_lookups == Some(0.0)).then(|| "– (no lookups)".into());
         [
-            ("miss rate", self.miss_rate.map(pct)),
+            ("miss rate", self.miss_rate.map(pct).or(no_lookups)),
             ("memory", self.used_memory.map(|b| crate::text::human_bytes(b as u64))),
             ("of max", self.memory_pct.map(|p| format!("{p:.0}%"))),
             ("ops/s", self.ops_per_sec.map(n)),
@@ -251,26 +254,33 @@ fn cluster_conditions(c: &crate::domain::ClusterHealth) -> Vec<(String, Level, S
 }
 
 /// Evaluate one tier over its window of samples (oldest first).
+/// The newest probes the state follows (with memscope's calls between them).
+pub const RECENT: usize = 3;
+
 pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<TierStatus> {
     let last = *window.last()?;
-    // memscope's calls and the probes.
-    let lat: Vec<f64> = window.iter().flat_map(|s| s.latency_ms.into_iter().chain(s.own_ms.iter().copied())).collect();
+    // memscope's calls and the probes, over the window (shown) and now (the state follows it:
+    // a tier that recovered is OK again, its bad minutes stay in the window's p99).
+    let lat_of = |w: &[&Sample]| -> Vec<f64> {
+        w.iter().flat_map(|s| s.latency_ms.into_iter().chain(s.own_ms.iter().copied())).collect()
+    };
+    let lat = lat_of(window);
     let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
+    let now = percentile(&lat_of(&window[window.len().saturating_sub(RECENT)..]), 1.0);
     let mut conditions = Vec::new();
-    let mut figures = Figures::default();
-    if let Some(p) = p99 {
-        let l = level_of(p, t.latency_warn_ms, t.latency_crit_ms);
+    let mut figures = Figures { latency_ms: now, ..Default::default() };
+    if let Some(n) = now {
+        let l = level_of(n, t.latency_warn_ms, t.latency_crit_ms);
         if l > Level::Ok {
-            conditions.push(("latency".into(), l, format!("p99 latency {p:.0} ms")));
+            let w = p99.map(|p| format!(" (window p99 {p:.0} ms)")).unwrap_or_default();
+            conditions.push(("latency".into(), l, format!("latency {n:.0} ms now{w}")));
         }
-    }
-    // The newest probe's own latency reacts at once (a frozen server).
-    if let Some(l) = last.latency_ms {
-        figures.latency_ms = Some(l);
     }
     let errors = window.iter().filter(|s| s.error.is_some()).count() as u64;
     let first = window[0];
-    if last.calls > first.calls {
+    // A tier that is down now: its state says so; a failure share of calls made before is not
+    // "0% failing".
+    if last.calls > first.calls && last.error.is_none() {
         let rate = (last.errors - first.errors.min(last.errors)) as f64 / (last.calls - first.calls) as f64;
         figures.own_error_rate = Some(rate);
     }
@@ -488,7 +498,8 @@ pub fn status_json(s: &TierStatus) -> serde_json::Value {
     serde_json::json!({
         "tier": s.probe.name(),
         "state": s.level.name(),
-        "latency_ms": {"p50": s.latency_p50, "p99": s.latency_p99},
+        // `now` (the state follows it) is `figures.latency_ms`; p50 and p99 are over the window.
+        "latency_ms": {"now": s.figures.latency_ms, "p50": s.latency_p50, "p99": s.latency_p99},
         "errors": s.errors,
         "figures": s.figures,
         "alerts": s.conditions.iter().map(|(k, l, m)| serde_json::json!({"key": k, "level": l.name(), "message": m})).collect::<Vec<_>>(),
@@ -563,7 +574,30 @@ mod tests {
         for i in 6..12 {
             h.push(redis_sample(i * 1000, 0, 0, (0, 0), 1.0), 4_000, &t);
         }
-        assert_eq!(h.alerts[0].ended_wall, Some(10));
+        assert_eq!(h.alerts[0].ended_wall, Some(8), "ends once the newest {RECENT} probes are fast again");
+    }
+
+    #[test]
+    fn a_recovered_tier_is_ok_now_and_its_window_still_shows_the_spike() {
+        let t = Thresholds::default();
+        let mut h = History::default();
+        for i in 0..10 {
+            let lat = if i == 2 { 900.0 } else { 1.0 };
+            h.push(redis_sample(i * 1000, 0, 0, (0, 0), lat), 60_000, &t);
+        }
+        let s = h.status(Probe::Redis, 60_000, &t).unwrap();
+        assert_eq!(s.level, Level::Ok, "{:?}", s.conditions);
+        assert_eq!(s.figures.latency_ms, Some(1.0));
+        assert_eq!(s.latency_p99, Some(900.0), "the window keeps it");
+        let j = status_json(&s);
+        assert_eq!((j["latency_ms"]["now"].as_f64(), j["figures"]["latency_ms"].as_f64()), (Some(1.0), Some(1.0)));
+        // Down now: no "0% of calls failing" from the calls made before.
+        let mut a = redis_sample(10_000, 0, 0, (0, 0), 1.0);
+        a.calls = 10;
+        let mut b = redis_sample(11_000, 0, 0, (0, 0), 1.0);
+        (b.calls, b.error) = (12, Some("unreachable".into()));
+        let s = evaluate(Probe::Redis, &[&a, &b], &t).unwrap();
+        assert_eq!((s.level, s.figures.own_error_rate), (Level::Down, None));
     }
 
     #[test]

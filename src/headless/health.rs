@@ -8,7 +8,7 @@ use std::io::Write;
 /// `memscope health [--json] [--watch]`: returns the exit code. `--record` is done by the
 /// backend's poller, as in the TUI.
 pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, HeadlessError> {
-    use crate::health::{History, Level, Probe};
+    use crate::health::{History, Level};
     let probes = crate::tabs::health::HealthTab::new(cfg).configured;
     if probes.is_empty() {
         return Err(HeadlessError::Usage("no tier is configured: nothing to check (`memscope config check`)".into()));
@@ -20,6 +20,16 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
     // Two samples per tier give one interval of rates; connecting (the local model) may take a while.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(cfg.health.interval_ms * 3 + 30_000);
     let out = std::io::stdout();
+    // --watch: a round of lines, one per tier in the configured order (the probes answer in any
+    // order); printed when every tier has answered, or when one answers again first.
+    let mut round: std::collections::BTreeMap<usize, String> = Default::default();
+    let flush = |round: &mut std::collections::BTreeMap<usize, String>| -> std::io::Result<()> {
+        let mut o = out.lock();
+        for l in std::mem::take(round).into_values() {
+            writeln!(o, "{l}")?;
+        }
+        o.flush()
+    };
     loop {
         let ev = if watch {
             be.events.recv().await
@@ -34,18 +44,22 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
         let probe = s.probe;
         let st = hist.push(*s, keep, &t);
         if watch && let Some(st) = st {
-            let mut o = out.lock();
             let clock =
                 crate::domain::Ts { secs: hist.samples[&probe].back().map(|x| x.wall_secs).unwrap_or(0), nanos: 0 }
                     .to_rfc3339();
             let lat = st.figures.latency_ms.map(|l| format!("{l:.1} ms")).unwrap_or_else(|| "-".into());
-            let extra = match probe {
-                Probe::Redis => st.figures.miss_rate.map(|m| format!(" miss {:.0}%", m * 100.0)).unwrap_or_default(),
-                _ => String::new(),
-            };
+            let figures = st.figures.summary().join(" · ");
             let err = st.last_error.as_deref().map(|e| format!(" {}", text::sanitize_str(e))).unwrap_or_default();
-            writeln!(o, "{} {:<9} {:<4} {lat}{extra}{err}", &clock[11..19], probe.name(), st.level.name())?;
-            o.flush()?;
+            let line =
+                format!("{} {:<9} {:<4} {lat:>9}  {figures}{err}", &clock[11..19], probe.name(), st.level.name());
+            let at = probes.iter().position(|p| *p == probe).unwrap_or(usize::MAX);
+            if round.contains_key(&at) {
+                flush(&mut round)?;
+            }
+            round.insert(at, line);
+            if round.len() == probes.len() {
+                flush(&mut round)?;
+            }
         }
         if !watch && probes.iter().all(|p| hist.samples.get(p).is_some_and(|q| q.len() >= 2)) {
             break;
@@ -75,22 +89,24 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
         let rows = serde_json::Value::Array(rows.iter().map(crate::health::status_json).collect());
         writeln!(o, "{}", text::json_safe(rows.to_string()))?;
     } else if !watch {
-        writeln!(o, "{:<10} {:<5} {:>9} {:>9}  DETAILS", "TIER", "STATE", "P50 MS", "P99 MS")?;
+        // Latency now (the state follows it), the window's p50/p99, the key figures; then each
+        // alert on a line of its own, whole.
+        writeln!(o, "{:<10} {:<5} {:>8} {:>8} {:>8}  FIGURES", "TIER", "STATE", "NOW MS", "P50 MS", "P99 MS")?;
         for st in &rows {
             let f = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
-            let mut details: Vec<String> = st.conditions.iter().map(|(_, _, m)| text::sanitize_str(m)).collect();
-            if details.is_empty() {
-                details = st.figures.summary();
-            }
             writeln!(
                 o,
-                "{:<10} {:<5} {:>9} {:>9}  {}",
+                "{:<10} {:<5} {:>8} {:>8} {:>8}  {}",
                 st.probe.name(),
                 st.level.name(),
+                f(st.figures.latency_ms),
                 f(st.latency_p50),
                 f(st.latency_p99),
-                details.join("; ")
+                st.figures.summary().join(" · ")
             )?;
+            for (_, l, m) in &st.conditions {
+                writeln!(o, "{:<10} {:<5} {}", "", l.name(), text::sanitize_str(m))?;
+            }
             // A cluster: a row per node under the redis tier.
             for n in st.cluster.iter().flat_map(|c| &c.nodes) {
                 let state = if n.error.is_some() { "DOWN" } else { "OK" };
@@ -98,7 +114,7 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
                     Some(e) => text::sanitize_str(e),
                     None => format!("{} keys · {}", n.keys, text::human_bytes(n.used_memory)),
                 };
-                writeln!(o, "  {:<8} {:<5} {:>9} {:>9}  {} {what}", "node", state, f(n.ping_ms), "", n.addr)?;
+                writeln!(o, "  {:<8} {:<5} {:>8} {:>8} {:>8}  {} {what}", "node", state, f(n.ping_ms), "", "", n.addr)?;
             }
         }
     }

@@ -60,6 +60,11 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
         );
         return;
     }
+    // A small terminal: each tier's state and key figures on a line, then the alerts, then
+    // the latency chart if room is left.
+    if area.width < 100 || area.height < 30 {
+        return render_compact(f, area, tab, hist, statuses);
+    }
     // A cluster's Redis panel has a line per node more.
     let cluster_rows = hist
         .samples
@@ -119,12 +124,13 @@ fn render_panel(f: &mut Frame, area: Rect, p: &Probe, st: Option<&TierStatus>, h
     match st {
         None => lines.push(Line::styled("waiting for the first probe…", theme::dim())),
         Some(s) => {
-            let lat = match (s.latency_p50, s.latency_p99) {
-                (Some(a), Some(b)) => format!("latency p50 {a:.1} ms · p99 {b:.1} ms"),
-                _ => "latency –".into(),
-            };
-            lines.push(Line::raw(lat));
-            lines.push(Line::raw(format!("probe errors in window: {}", s.errors)));
+            lines.push(Line::raw(latency_text(s)));
+            if s.errors > 0 {
+                lines.push(Line::styled(
+                    format!("{} failed probe{} in the window", s.errors, if s.errors == 1 { "" } else { "s" }),
+                    theme::warn(),
+                ));
+            }
             let fg = &s.figures;
             match p {
                 Probe::Redis => redis_lines(&mut lines, fg, hist, inner.width as usize),
@@ -150,11 +156,94 @@ fn render_panel(f: &mut Frame, area: Rect, p: &Probe, st: Option<&TierStatus>, h
                 Probe::Embedder => lines.push(Line::raw("one-word embedding round trip")),
             }
             if let Some(e) = &s.last_error {
-                lines.push(Line::styled(text::truncate(&text::sanitize_str(e), inner.width as usize), theme::error()));
+                lines.push(Line::styled(text::sanitize_str(e), theme::error()));
             }
         }
     }
+    // A line wider than the panel ends in "…" (never cut silently).
+    let lines: Vec<Line> = lines.into_iter().map(|l| fit(l, inner.width as usize)).collect();
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Latency now (the state follows it) and the window's p99.
+fn latency_text(s: &TierStatus) -> String {
+    let ms = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "–".into());
+    format!("now {} ms · window p50 {} · p99 {} ms", ms(s.figures.latency_ms), ms(s.latency_p50), ms(s.latency_p99))
+}
+
+/// A line cut to `width` with "…" when it is wider.
+fn fit(l: Line<'static>, width: usize) -> Line<'static> {
+    if l.width() <= width {
+        return l;
+    }
+    let style = l.spans.first().map(|s| s.style).unwrap_or_default().patch(l.style);
+    let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+    Line::styled(text::truncate(&text, width), style)
+}
+
+/// The Health tab on a small terminal (under 100 columns or 30 rows): a line per tier with its
+/// state badge, latency now and key figures (most important first, the tail cut with "…"), a
+/// line per DOWN cluster node, the alerts wrapped, and the latency chart in what is left.
+fn render_compact(
+    f: &mut Frame,
+    area: Rect,
+    tab: &HealthTab,
+    hist: &History,
+    statuses: &std::collections::BTreeMap<Probe, TierStatus>,
+) {
+    let mut rows: Vec<Line> = Vec::new();
+    let w = area.width.saturating_sub(2) as usize;
+    for p in &tab.configured {
+        let st = statuses.get(p);
+        let badge = match st.map(|s| s.level) {
+            Some(l) => Span::styled(format!("{:<4}", l.name()), level_style(l)),
+            None => Span::styled("…   ", theme::dim()),
+        };
+        let rest = match st {
+            None => "waiting for the first probe".to_string(),
+            Some(s) => {
+                let mut parts = vec![format!(
+                    "{} ms",
+                    s.figures.latency_ms.map(|x| format!("{x:.1}")).unwrap_or_else(|| "–".into())
+                )];
+                parts.extend(s.figures.summary());
+                if let Some(e) = &s.last_error {
+                    parts.insert(1, text::sanitize_str(e));
+                }
+                parts.join(" · ")
+            }
+        };
+        let line = Line::from(vec![badge, Span::raw(format!(" {:<9} {rest}", p.name()))]);
+        rows.push(fit(line, w));
+    }
+    let newest = hist.samples.get(&Probe::Redis).and_then(|q| q.back()).and_then(|s| s.redis.as_ref());
+    if let Some(c) = newest.and_then(|h| h.cluster.as_ref()) {
+        for n in c.nodes.iter().filter(|n| n.error.is_some()) {
+            let e = n.error.as_deref().map(text::sanitize_str).unwrap_or_default();
+            rows.push(fit(Line::styled(format!("  node {} DOWN {e}", n.addr), theme::error()), w));
+        }
+    }
+    let frozen = if tab.frozen.is_some() { " FROZEN (f resumes)" } else { "" };
+    let tiers_h = rows.len() as u16 + 2;
+    let rest = area.height.saturating_sub(tiers_h);
+    let (alerts_h, chart_h) = if rest >= 14 { (rest - 8, 8) } else { (rest, 0) };
+    let [tiers, alerts, chart] =
+        Layout::vertical([Constraint::Length(tiers_h), Constraint::Length(alerts_h), Constraint::Length(chart_h)])
+            .areas(area);
+    let title = Line::from(vec![
+        Span::raw(format!(" tiers · window {} min ", tab.window_s / 60)),
+        Span::styled(frozen, theme::warn()),
+    ]);
+    f.render_widget(Paragraph::new(rows).block(Block::default().borders(Borders::ALL).title(title)), tiers);
+    render_alerts(f, alerts, hist);
+    if chart_h > 0 {
+        let win = Window {
+            newest: hist.samples.values().filter_map(|q| q.back()).map(|s| s.mono_ms).max().unwrap_or(0),
+            w_ms: (tab.window_s * 1000) as f64,
+            span: tab.window_s as f64,
+        };
+        render_latency(f, chart, tab, hist, &win);
+    }
 }
 
 /// The Redis panel's figures, the memory layer's own view, and the newest slow command.
@@ -243,14 +332,14 @@ fn redis_lines(lines: &mut Vec<Line<'static>>, fg: &Figures, hist: &History, wid
             if h + m == 0 { "–".to_string() } else { format!("{:.0}%", h as f64 * 100.0 / (h + m) as f64) }
         };
         lines.push(Line::raw(format!(
-            "layer hits: LRU {} · Redis {} · vsearch {}",
+            "hits LRU {} · Redis {} · vec {}",
             pct(l.lru_hits, l.lru_misses),
             pct(l.redis_hits, l.redis_misses),
             pct(l.vsearch_hits, l.vsearch_misses)
         )));
         let style = if l.queued > 0 { theme::warn() } else { Style::default() };
         lines.push(Line::styled(
-            format!("layer: {} saved · {} LT reads · {} queued", l.saved, l.long_term_reads, l.queued),
+            format!("{} saved · {} LT reads · {} queued", l.saved, l.long_term_reads, l.queued),
             style,
         ));
     }
@@ -327,9 +416,19 @@ fn render_latency(f: &mut Frame, lat_area: Rect, tab: &HealthTab, hist: &History
                 .data(pts)
         })
         .collect();
+    // The legend as the title: ratatui's own legend would cover the newest samples.
+    let mut title = vec![Span::raw(" latency ms: ")];
+    for (i, (p, _)) in series.iter().enumerate() {
+        if i > 0 {
+            title.push(Span::raw(" · "));
+        }
+        title.push(Span::styled(p.name(), Style::new().fg(colors[i % 4])));
+    }
+    title.push(Span::raw(" "));
     f.render_widget(
         Chart::new(datasets)
-            .block(Block::default().borders(Borders::ALL).title(" latency (ms) "))
+            .legend_position(None)
+            .block(Block::default().borders(Borders::ALL).title(Line::from(title)))
             .x_axis(Axis::default().bounds([-win.span, 0.0]).labels(xlabels(tab.window_s)).style(theme::dim()))
             .y_axis(
                 Axis::default()
@@ -387,6 +486,7 @@ fn render_redis_chart(f: &mut Frame, redis_area: Rect, tab: &HealthTab, hist: &H
     ];
     f.render_widget(
         Chart::new(ds)
+            .legend_position(None)
             // The legend as the title: a chart this narrow hides ratatui's own legend.
             .block(Block::default().borders(Borders::ALL).title(Line::from(vec![
                 Span::raw(" redis: "),
@@ -455,6 +555,7 @@ fn render_sizes(f: &mut Frame, size_area: Rect, tab: &HealthTab, hist: &History,
     ];
     f.render_widget(
         Chart::new(sd)
+            .legend_position(None)
             // The legend as the title (the chart is too narrow for ratatui's own).
             .block(Block::default().borders(Borders::ALL).title(Line::from(vec![
                 Span::styled(" ops/s", Style::new().fg(Color::Yellow)),
@@ -500,11 +601,12 @@ fn render_alerts(f: &mut Frame, alerts: Rect, hist: &History) {
                 if a.ended_wall.is_some() { theme::dim() } else { level_style(a.level) },
             ),
             Span::raw(format!(" {:<9} ", a.probe.name())),
-            Span::raw(text::truncate(&text::sanitize_str(&a.message), 60)),
-            Span::styled(format!("  {when}"), theme::dim()),
+            Span::styled(format!("{when}  "), theme::dim()),
+            Span::raw(text::sanitize_str(&a.message)),
         ]));
     }
-    f.render_widget(Paragraph::new(lines), inner);
+    // Whole messages, wrapped (an alert is never cut at the panel's edge).
+    f.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }), inner);
 }
 
 #[cfg(test)]

@@ -103,6 +103,18 @@ fn health_json_schema_and_exit_codes() {
     assert_eq!(t["state"], "OK");
     assert!(t["latency_ms"]["p50"].as_f64().is_some());
     assert!(t["figures"]["used_memory"].as_f64().unwrap() > 0.0);
+    assert_eq!(t["latency_ms"]["now"], t["figures"]["latency_ms"], "one latency now, not two that disagree");
+
+    // The table: latency now and the window's, then the figures an incident needs.
+    let out = memscope(&["health", "--redis-url", &r.url()]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    let head = table.lines().next().unwrap();
+    assert!(head.contains("NOW MS") && head.contains("P99 MS") && head.contains("FIGURES"), "{table}");
+    let row = table.lines().nth(1).unwrap();
+    for k in ["miss rate", "memory", "ops/s", "keys"] {
+        assert!(row.contains(k), "`{k}` in {row}");
+    }
+    assert!(!table.contains("app_lookups") && !table.contains("blocked"), "{table}");
 
     // A config whose latency thresholds every probe exceeds: WARN → 1, CRIT → 2.
     let dir = tempfile::tempdir().unwrap();
@@ -259,4 +271,51 @@ fn valkey_urls_are_accepted() {
     let out = memscope(&["keys", "--redis-url", &r.url().replace("redis://", "valkey://")]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "via:valkey");
+}
+
+/// `health --watch` prints a round per interval with the tiers always in the same order (the
+/// probes answer in any order).
+#[tokio::test]
+async fn health_watch_keeps_the_tiers_in_order() {
+    let r = crate::support::redis();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("w.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[profile.p.redis]\nurl = \"{}\"\n[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{}\"\n[profile.p.health]\ninterval_ms = 200\n",
+            r.url(),
+            dir.path().join("m.db").display()
+        ),
+    )
+    .unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_memscope"))
+        .args(["health", "--watch", "--config", cfg.to_str().unwrap()])
+        .env("XDG_CONFIG_HOME", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut text = String::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(4), async {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    })
+    .await;
+    child.kill().await.unwrap();
+    let tiers: Vec<&str> = text.lines().map(|l| l.split_whitespace().nth(1).unwrap_or("")).collect();
+    assert!(tiers.len() >= 6, "{text}");
+    let first = tiers[0];
+    let period = tiers.iter().skip(1).position(|t| *t == first).unwrap() + 1;
+    assert_eq!(period, 2, "two tiers a round: {text}");
+    for (i, t) in tiers.iter().enumerate() {
+        assert_eq!(*t, tiers[i % period], "line {i} out of order: {text}");
+    }
 }

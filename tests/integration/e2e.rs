@@ -135,7 +135,7 @@ fn demo_seeds_a_private_server_and_stops_it_on_exit() {
     t.send("1");
     t.wait_for("survey results analysis", 20);
     t.send("4");
-    t.wait_for("layer hits: LRU", 30);
+    t.wait_for("hits LRU", 30);
     t.send("3");
     t.send("/refund"); // `/` opens the query editor
     t.wait_for("charged twice for order 1182", 60);

@@ -84,7 +84,11 @@ fn feed(app: &mut App, s: Sample) {
 }
 
 fn screen(app: &App) -> String {
-    let mut t = Terminal::new(TestBackend::new(140, 36)).unwrap();
+    screen_at(app, 140, 36)
+}
+
+fn screen_at(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| {
         memscope::ui::draw(f, app);
     })
@@ -112,6 +116,31 @@ fn warn_miss_rate_and_memory_trend() {
     }
     let s = screen(&app);
     assert!(s.contains("Redis (short-term)  WARN"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+/// 80×24: each tier's state badge and key figures stay visible (one line each), the alerts
+/// are whole (wrapped), nothing is drawn over anything.
+#[test]
+fn compact_at_80x24() {
+    let mut app = app();
+    for i in 0..30 {
+        feed(&mut app, redis(i, 0.5, 1000 + i * 40, 100 + i * 60, (60 << 20) + i * (40 << 10)));
+        feed(&mut app, lt(i, None));
+    }
+    feed(
+        &mut app,
+        lt(
+            30,
+            Some(
+                "unreachable: transport error: connection refused (os error 111) while reading the conversations collection",
+            ),
+        ),
+    );
+    let s = screen_at(&app, 80, 24);
+    assert!(s.contains("WARN redis") && s.contains("DOWN long_term"), "{s}");
+    assert!(s.contains("miss rate 60%") && s.contains("memory"), "{s}");
+    assert!(s.contains("(os error 111) while"), "an alert is never cut: {s}");
     insta::assert_snapshot!(s);
 }
 
