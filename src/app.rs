@@ -69,7 +69,8 @@ pub enum Msg {
 }
 
 pub enum Popup {
-    Help,
+    /// Any text whole: a value, a message, the alerts, the help.
+    Pager(Box<crate::tabs::pager::Pager>),
     /// `:messages`: the status lines of this session, newest last.
     Messages,
     Input {
@@ -241,6 +242,7 @@ impl App {
             Ask::ConfirmRepair(question) => self.popup = Some(Popup::Confirm { action: Confirmed::Repair, question }),
             Ask::CloseAudit => self.health.audit = None,
             Ask::BackToSearch => self.tab = TabId::Search,
+            Ask::Page { title, note, text } => self.open_pager(title, note, &text),
             Ask::OpenMessage { conversation, message } => {
                 if self.conversations.configured {
                     self.tab = TabId::Conversations;
@@ -305,6 +307,9 @@ impl App {
             }
             Msg::Resize(w, h) => {
                 self.size = (w, h);
+                if let Some(Popup::Pager(p)) = &mut self.popup {
+                    p.resize((w, h));
+                }
                 self.dirty = true;
                 vec![]
             }
@@ -424,7 +429,8 @@ impl App {
                 vec![]
             }
             Action::Help => {
-                self.popup = Some(Popup::Help);
+                let text = self.help_text();
+                self.open_pager("keys here".into(), Some("Esc closes · / searches".into()), &text);
                 vec![]
             }
             Action::NextTab => {
@@ -512,6 +518,12 @@ impl App {
             if action == Action::Audit {
                 return self.open_audit();
             }
+            if action == Action::Pager {
+                let text = self.health.alerts_text();
+                let n = self.health.view().0.alerts.len();
+                self.open_pager(format!("alerts ({n}), newest first"), None, &text);
+                return vec![];
+            }
             self.health.on_action(action);
             return vec![];
         }
@@ -549,6 +561,27 @@ impl App {
         self.popup = Some(Popup::Confirm { action: Confirmed::Write(op), question });
     }
 
+    fn open_pager(&mut self, title: String, note: Option<String>, text: &str) {
+        let mut p = crate::tabs::pager::Pager::new(title, text, self.size);
+        p.note = note;
+        self.popup = Some(Popup::Pager(Box::new(p)));
+    }
+
+    /// The keys of this context and the global ones, as text (the help, in the pager: it
+    /// scrolls at 80x24 and `/` searches it).
+    fn help_text(&self) -> String {
+        let mut out = Vec::new();
+        for (title, items) in self.keymap.help(self.context()) {
+            out.push(title.to_string());
+            for (k, h) in items {
+                out.push(format!("  {k:<18}{h}"));
+            }
+            out.push(String::new());
+        }
+        out.push("every binding and how to change it: config.example.toml [keymap]".into());
+        out.join("\n")
+    }
+
     fn open_input(&mut self, kind: InputKind, title: &str, initial: &str) {
         let mut area = TextArea::new(vec![initial.to_string()]);
         area.move_cursor(ratatui_textarea::CursorMove::End);
@@ -558,7 +591,15 @@ impl App {
     fn on_popup_key(&mut self, popup: Popup, ev: KeyEvent) -> Vec<Command> {
         let ctrl_c = ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL);
         match popup {
-            Popup::Help | Popup::Messages => {
+            Popup::Pager(mut p) => {
+                match p.on_key(ev) {
+                    crate::tabs::pager::Outcome::Stay => self.popup = Some(Popup::Pager(p)),
+                    crate::tabs::pager::Outcome::Close => {}
+                    crate::tabs::pager::Outcome::Quit => self.should_quit = true,
+                }
+                vec![]
+            }
+            Popup::Messages => {
                 if ctrl_c {
                     self.should_quit = true;
                 }

@@ -99,6 +99,8 @@ pub enum Action {
     Trace,
     Audit,
     Repair,
+    /// Open the selected value, message or alert whole in the pager.
+    Pager,
 }
 
 /// (action, config name, context, default keys, help text, shown in footer)
@@ -149,6 +151,7 @@ const TABLE: &[Entry] = &[
     (Action::Top, "value_top", Context::Value, &["g", "Home"], "top", false),
     (Action::Bottom, "value_bottom", Context::Value, &["G", "End"], "bottom", false),
     (Action::Back, "back", Context::Value, &["Esc", "h", "Left"], "back to keys", true),
+    (Action::Pager, "value_pager", Context::Value, &["o"], "open whole", true),
     (Action::Refresh, "value_refresh", Context::Value, &["r"], "reload value", true),
     (Action::Delete, "value_delete", Context::Value, &["x", "Delete"], "delete key (write mode)", false),
     (Action::Expire, "value_expire", Context::Value, &["e"], "set TTL (write mode)", false),
@@ -184,12 +187,13 @@ const TABLE: &[Entry] = &[
     ),
     (Action::Top, "thread_top", Context::Thread, &["g", "Home"], "first message", true),
     (Action::Bottom, "thread_bottom", Context::Thread, &["G", "End"], "last message", true),
-    (Action::ToggleExpand, "expand", Context::Thread, &["Enter", "e"], "expand / collapse a long message", true),
-    (Action::Filter, "thread_search", Context::Thread, &["/"], "search in the thread", true),
+    (Action::ToggleExpand, "expand", Context::Thread, &["Enter", "e"], "expand / collapse", true),
+    (Action::Filter, "thread_search", Context::Thread, &["/"], "search", true),
     (Action::SearchNext, "search_next", Context::Thread, &["n"], "next match", false),
     (Action::SearchPrev, "search_prev", Context::Thread, &["N"], "previous match", false),
     (Action::ToggleSide, "side_panel", Context::Thread, &["i"], "conversation, user and agent documents", true),
     (Action::Trace, "trace", Context::Thread, &["t"], "trace the message across the tiers", true),
+    (Action::Pager, "thread_pager", Context::Thread, &["o"], "open whole (message or trace)", true),
     (Action::Refresh, "thread_refresh", Context::Thread, &["r"], "read the trace and tier badges again", false),
     (Action::Back, "thread_back", Context::Thread, &["Esc", "h", "Left"], "back (closes the trace first)", true),
     (Action::Up, "browser_up", Context::Browser, &["k", "Up"], "move up", false),
@@ -206,6 +210,7 @@ const TABLE: &[Entry] = &[
     (Action::TopKUp, "window_up", Context::Health, &["+", "="], "longer window", true),
     (Action::TopKDown, "window_down", Context::Health, &["-"], "shorter window", true),
     (Action::Audit, "audit", Context::Health, &["a"], "cross-tier audit", true),
+    (Action::Pager, "alerts_pager", Context::Health, &["o"], "alerts whole", true),
     (Action::Up, "audit_up", Context::Audit, &["k", "Up"], "move up", false),
     (Action::Down, "audit_down", Context::Audit, &["j", "Down"], "move down", false),
     (Action::PageUp, "audit_page_up", Context::Audit, &["PageUp", "Ctrl-b"], "page up", false),
@@ -454,12 +459,21 @@ impl Keymap {
     }
 
     /// Footer items for a context: (keys, label).
+    /// The footer's keys, most important first: opening, searching, going back, then the
+    /// rest in table order (the footer shows what fits; the help lists everything).
     pub fn footer(&self, ctx: Context) -> Vec<(String, &'static str)> {
-        self.bindings
-            .iter()
-            .filter(|b| b.footer && (b.context == ctx || b.context == Context::Global))
-            .map(|b| (b.keys.first().map(|k| k.label()).unwrap_or_default(), b.help))
-            .collect()
+        let rank = |a: Action| match a {
+            Action::Open | Action::ToggleExpand => 0,
+            Action::Pager => 1,
+            Action::Filter => 2,
+            Action::Back => 3,
+            Action::Trace | Action::Audit | Action::NextPage => 4,
+            _ => 5,
+        };
+        let mut b: Vec<&Binding> =
+            self.bindings.iter().filter(|b| b.footer && (b.context == ctx || b.context == Context::Global)).collect();
+        b.sort_by_key(|b| rank(b.action));
+        b.into_iter().map(|b| (b.keys.first().map(|k| k.label()).unwrap_or_default(), b.help)).collect()
     }
 
     /// Help popup lines for the view the user is in: its own bindings, then the global ones.

@@ -61,6 +61,78 @@ pub struct Trace {
     pub elapsed_ms: u64,
 }
 
+impl Trace {
+    /// The whole trace as text, nothing cut (the pager shows it; the side panel fits it to its
+    /// width): each tier's findings, every field and metadata value whole.
+    pub fn to_text(&self) -> String {
+        use crate::text::sanitize_multiline as safe;
+        let mut out = vec![format!("LONG-TERM  {}", safe(self.path.as_bytes()))];
+        match &self.document {
+            Ok(Some(d)) => {
+                let json = crate::memory::fields_json(&d.fields);
+                let pretty = serde_json::to_string_pretty(&json).unwrap_or_default();
+                out.extend(safe(pretty.as_bytes()).split('\n').map(|l| format!("  {l}")));
+            }
+            Ok(None) => out.push("  ✗ no such document (deleted?)".into()),
+            Err(e) => out.push(format!("  ✗ {}", safe(e.to_string().as_bytes()))),
+        }
+        out.push(String::new());
+        out.push("SHORT-TERM (Redis)".into());
+        match &self.redis {
+            None => out.push("  not configured".into()),
+            Some(Err(e)) => out.push(format!("  ✗ {}", safe(e.to_string().as_bytes()))),
+            Some(Ok(entries)) => {
+                for e in entries {
+                    let ttl = match e.pttl_ms {
+                        -2 => "absent".to_string(),
+                        -1 => "no TTL".to_string(),
+                        ms => format!("TTL {} when read", crate::text::human_ms(ms)),
+                    };
+                    let held = if e.holds { "●" } else { "○" };
+                    out.push(format!("  {held} {} ({ttl})", safe(e.key.as_bytes())));
+                    out.push(format!("      {}: {}", e.role, safe(e.detail.as_bytes())));
+                }
+            }
+        }
+        out.push(String::new());
+        out.push("VECTOR".into());
+        match &self.vector {
+            None => out.push("  not configured".into()),
+            Some(Err(e)) => out.push(format!("  ✗ {}", safe(e.to_string().as_bytes()))),
+            Some(Ok(v)) => {
+                let ns = if v.namespace.is_empty() { "(default)".to_string() } else { safe(v.namespace.as_bytes()) };
+                match &v.record {
+                    None if v.relevant => out.push(format!(
+                        "  ✗ no record in namespace {ns}, but the layer's rule says it belongs there (audit --repair)"
+                    )),
+                    None => out.push(format!("  ○ no record in namespace {ns} (not indexed by the layer's rule)")),
+                    Some((dims, md)) => {
+                        let agree = if v.disagreements.is_empty() { "agrees with" } else { "differs from" };
+                        out.push(format!("  ● {dims} dims in namespace {ns}; metadata {agree} long-term"));
+                        out.extend(v.disagreements.iter().map(|d| format!("      {}", safe(d.as_bytes()))));
+                        for (k, x) in md {
+                            let val = match x {
+                                serde_json::Value::String(s) => format!("\"{}\"", safe(s.as_bytes())),
+                                other => other.to_string(),
+                            };
+                            out.push(format!("    {}: {val}", safe(k.as_bytes())));
+                        }
+                    }
+                }
+                if !v.neighbours.is_empty() {
+                    out.push("  nearest neighbours:".into());
+                    for n in &v.neighbours {
+                        out.push(format!("    {:.3}  {}  {}", n.score, safe(n.id.as_bytes()), safe(n.text.as_bytes())));
+                    }
+                }
+            }
+        }
+        out.push(String::new());
+        out.push(format!("read in {} ms", self.elapsed_ms));
+        out.join("\n")
+    }
+}
+
 /// Which of a thread's messages each faster tier holds.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Badges {

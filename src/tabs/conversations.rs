@@ -83,30 +83,9 @@ pub struct FieldLine {
 }
 
 pub enum BrowserLevel {
-    Collections {
-        parent: Option<String>,
-        items: Vec<String>,
-        selected: usize,
-    },
-    Documents {
-        collection: String,
-        items: Vec<Document>,
-        next: Option<Cursor>,
-        selected: usize,
-    },
-    Document {
-        path: String,
-        doc: Option<Document>,
-        found: Option<bool>,
-        lines: Vec<FieldLine>,
-        selected: usize,
-    },
-    /// One field's value, whole, scrolled by line.
-    Value {
-        title: String,
-        lines: Vec<String>,
-        selected: usize,
-    },
+    Collections { parent: Option<String>, items: Vec<String>, selected: usize },
+    Documents { collection: String, items: Vec<Document>, next: Option<Cursor>, selected: usize },
+    Document { path: String, doc: Option<Document>, found: Option<bool>, lines: Vec<FieldLine>, selected: usize },
 }
 
 pub struct Browser {
@@ -828,6 +807,20 @@ impl ConversationsTab {
                 return vec![];
             }
             Action::Trace => return Self::trace_selected(t, cx),
+            // The trace (when open) or the selected message, whole, in the pager.
+            Action::Pager => {
+                if let Some(tr) = t.trace.as_ref().and_then(|v| v.result.as_ref()) {
+                    let title = format!("trace of {}", tr.message);
+                    cx.ask(Ask::Page { title, note: None, text: tr.to_text() });
+                } else if let Some(m) = t.messages.get(t.selected) {
+                    let when = m.timestamp.map(|t| t.to_rfc3339()).unwrap_or_else(|| "no timestamp".into());
+                    let title = format!("{} · {} · {} · {when}", t.conv.id, m.id, m.role);
+                    let note = format!("{} characters · {}", m.content.chars().count(), m.doc.path);
+                    let text = text::sanitize_multiline(m.content.as_bytes());
+                    cx.ask(Ask::Page { title, note: Some(note), text });
+                }
+                return vec![];
+            }
             // `r`: the trace (when open) and the tier badges, read again.
             Action::Refresh => {
                 let mut cmds = Vec::new();
@@ -945,7 +938,6 @@ impl ConversationsTab {
             BrowserLevel::Collections { items, selected, .. } => (items.len(), selected),
             BrowserLevel::Documents { items, selected, .. } => (items.len(), selected),
             BrowserLevel::Document { lines, selected, .. } => (lines.len(), selected),
-            BrowserLevel::Value { lines, selected, .. } => (lines.len(), selected),
         };
         if let Some(i) = crate::tabs::scroll::moved(action, *sel, len, page) {
             *sel = i;
@@ -966,10 +958,6 @@ impl ConversationsTab {
                     BrowserLevel::Collections { parent, .. } => self.push_collections(parent, cx),
                     BrowserLevel::Documents { collection, .. } => self.push_documents(collection, cx),
                     BrowserLevel::Document { path, .. } => self.push_document(path, cx),
-                    value @ BrowserLevel::Value { .. } => {
-                        self.browser.stack.push(value);
-                        vec![]
-                    }
                 };
             }
             Action::Open => {
@@ -985,16 +973,14 @@ impl ConversationsTab {
                     }
                     BrowserLevel::Document { lines, selected, path, .. } => match lines.get(*selected) {
                         Some(l) if l.reference.is_some() => l.reference.clone().map(|r| (2, r)),
-                        // A string or bytes value opens whole.
+                        // A string or bytes value opens whole, in the pager.
                         Some(FieldLine { full: Some(v), key, .. }) => {
                             let title = format!("{path} · {}", key.trim());
-                            let lines = v.split('\n').map(str::to_string).collect();
-                            self.browser.stack.push(BrowserLevel::Value { title, lines, selected: 0 });
+                            cx.ask(Ask::Page { title, note: None, text: v.clone() });
                             return vec![];
                         }
                         _ => None,
                     },
-                    BrowserLevel::Value { .. } => None,
                 };
                 return match target {
                     Some((1, coll)) => self.push_documents(coll, cx),

@@ -58,6 +58,32 @@ impl HealthTab {
         }
     }
 
+    /// Every alert of the view, newest first, whole: what `o` opens in the pager.
+    pub fn alerts_text(&self) -> String {
+        let (hist, _) = self.view();
+        if hist.alerts.is_empty() {
+            return "no alerts".into();
+        }
+        let clock = |s: i64| crate::domain::Ts { secs: s, nanos: 0 }.to_rfc3339();
+        hist.alerts
+            .iter()
+            .rev()
+            .map(|a| {
+                let when = match a.ended_wall {
+                    Some(e) => format!("{} → {}", clock(a.started_wall), clock(e)),
+                    None => format!("since {} (still on)", clock(a.started_wall)),
+                };
+                format!(
+                    "{:<4} {:<9} {when}\n     {}",
+                    a.level.name(),
+                    a.probe.name(),
+                    crate::text::sanitize_multiline(a.message.as_bytes())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// What the screen shows: live, or as frozen.
     pub fn view(&self) -> (&History, &BTreeMap<Probe, TierStatus>) {
         match &self.frozen {

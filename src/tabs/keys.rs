@@ -620,6 +620,18 @@ impl KeysTab {
         };
         let last = v.lines.len().saturating_sub(1);
         match action {
+            // This page of the value, whole, in the pager (search, wrap, sideways).
+            Action::Pager => {
+                let name = text::sanitize_line(&v.key);
+                let note = v.page.as_ref().map(|p| {
+                    let more =
+                        if p.next.is_some() { " · more: n / PgDn in the value view loads the next page" } else { "" };
+                    format!("{} · {}{more}", p.ktype.name(), text::human_bytes(p.memory.unwrap_or(0)))
+                });
+                let text = v.lines.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n");
+                cx.ask(Ask::Page { title: name, note, text });
+                vec![]
+            }
             Action::Up => {
                 v.scroll = v.scroll.saturating_sub(1);
                 vec![]

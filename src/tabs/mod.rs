@@ -4,6 +4,7 @@ pub mod audit;
 pub mod conversations;
 pub mod health;
 pub mod keys;
+pub mod pager;
 pub mod scroll;
 pub mod search;
 
@@ -63,6 +64,12 @@ pub enum Ask {
     OpenMessage {
         conversation: String,
         message: Option<String>,
+    },
+    /// Open text whole in the full-screen pager (safe text: control characters made visible).
+    Page {
+        title: String,
+        note: Option<String>,
+        text: String,
     },
 }
 

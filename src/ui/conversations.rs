@@ -403,7 +403,6 @@ fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) -> usize {
         Some(BrowserLevel::Collections { parent: Some(p), .. }) => format!("/{p} (subcollections)"),
         Some(BrowserLevel::Documents { collection, .. }) => format!("/{collection}"),
         Some(BrowserLevel::Document { path, .. }) => format!("/{path}"),
-        Some(BrowserLevel::Value { title, .. }) => format!("/{title}"),
     };
     let mut l2 = vec![Span::raw(" Enter opens · c subcollections · Esc back")];
     if b.req.waiting() {
@@ -465,12 +464,6 @@ fn render_browser(f: &mut Frame, area: Rect, tab: &ConversationsTab) -> usize {
             if next.is_some() && lines.len() < h {
                 lines.push(Line::styled("… more below", theme::dim()));
             }
-        }
-        Some(BrowserLevel::Value { lines: vl, selected, .. }) => {
-            // The value whole, wrapped; the selection is the first line shown.
-            let wrapped: Vec<String> =
-                vl.iter().skip(*selected).flat_map(|l| text::wrap(l, w.max(1))).take(h).collect();
-            lines.extend(wrapped.into_iter().map(Line::raw));
         }
         Some(BrowserLevel::Document { lines: fl, selected, found, .. }) => {
             match found {

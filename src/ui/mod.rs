@@ -7,6 +7,7 @@ pub mod audit;
 pub mod conversations;
 pub mod health;
 pub mod keys;
+pub mod pager;
 pub mod search;
 pub mod theme;
 pub mod tier;
@@ -80,7 +81,7 @@ pub fn draw(f: &mut Frame, app: &App) -> Geometry {
     }
     draw_footer(f, footer, app);
     match &app.popup {
-        Some(Popup::Help) => draw_help(f, app),
+        Some(Popup::Pager(p)) => crate::ui::pager::render(f, p),
         Some(Popup::Messages) => draw_messages(f, app),
         Some(Popup::Input { title, area, .. }) => {
             let r = centered(f.area(), 70, 3);
@@ -143,35 +144,31 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// The keys of this view that fit, whole, most specific first; `?` (help, which lists the
+/// rest) and `q` always, and "more" when some did not fit.
 fn draw_footer(f: &mut Frame, area: Rect, app: &App) {
     let ctx = app.context();
+    let all = app.keymap.footer(ctx);
+    let (global, own): (Vec<_>, Vec<_>) = all.into_iter().partition(|(_, h)| *h == "help" || *h == "quit");
+    let cost = |k: &str, h: &str| text::width(k) + text::width(h) + 5;
+    let mut room = (area.width as usize).saturating_sub(global.iter().map(|(k, h)| cost(k, h)).sum::<usize>());
+    let mut shown = Vec::new();
+    let mut left_out = 0;
+    for (k, h) in own {
+        if cost(&k, h) + 7 <= room {
+            room -= cost(&k, h);
+            shown.push((k, h));
+        } else {
+            left_out += 1;
+        }
+    }
     let mut spans = Vec::new();
-    for (k, h) in app.keymap.footer(ctx) {
+    for (k, h) in shown.iter().chain(global.iter().rev()) {
+        let h = if *h == "help" && left_out > 0 { format!("{h} (+{left_out})") } else { h.to_string() };
         spans.push(Span::styled(format!(" {k} "), theme::key_hint()));
         spans.push(Span::raw(format!(" {h}  ")));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-fn draw_help(f: &mut Frame, app: &App) {
-    let ctx = app.context();
-    let help = app.keymap.help(ctx);
-    let n: usize = help.iter().map(|(_, items)| items.len() + 2).sum();
-    let r = centered(f.area(), 90, (n as u16 + 2).min(f.area().height));
-    f.render_widget(Clear, r);
-    let mut lines = Vec::new();
-    for (title, items) in help {
-        lines.push(Line::styled(title, theme::title()));
-        for (k, h) in items {
-            lines.push(Line::from(vec![Span::styled(format!("  {k:<18}"), theme::label()), Span::raw(h)]));
-        }
-        lines.push(Line::raw(""));
-    }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(" keys here — any key closes · all bindings: config.example.toml [keymap] ")
-        .style(Style::new());
-    f.render_widget(Paragraph::new(lines).block(block), r);
 }
 
 /// `:messages`: this session's status lines with their time, newest last (what fits).

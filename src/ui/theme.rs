@@ -23,6 +23,13 @@ pub fn ok() -> Style {
 pub fn selected() -> Style {
     Style::new().bg(Color::DarkGray).add_modifier(Modifier::BOLD)
 }
+/// A search match, and the current one.
+pub fn found() -> Style {
+    Style::new().fg(Color::Black).bg(Color::Yellow)
+}
+pub fn found_current() -> Style {
+    Style::new().fg(Color::Black).bg(Color::LightRed).add_modifier(Modifier::BOLD)
+}
 pub fn folder() -> Style {
     Style::new().fg(Color::Blue).add_modifier(Modifier::BOLD)
 }

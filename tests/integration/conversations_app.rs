@@ -230,3 +230,66 @@ async fn title_search_is_a_case_insensitive_substring_and_agents_are_shown() {
         assert_eq!(ids, ["c3", "c1"], "any case, anywhere in the title, newest first");
     }
 }
+
+/// One pager for everything that is long: a 400-line message reads to its last line (PgDn used
+/// to jump to the next message), searched with the match counted and highlighted; the help
+/// scrolls at 80x24; the alerts open whole.
+#[tokio::test]
+async fn long_things_open_whole_in_the_pager() {
+    use memscope::app::Popup;
+    use memscope::domain::FsValue;
+    use memscope::store::LongTermStore;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.db").display().to_string();
+    let s = memscope::store::sqlite::SqliteStore::open(&path).unwrap();
+    let t = |secs: i64| FsValue::Timestamp(memscope::domain::Ts { secs, nanos: 0 });
+    let body: Vec<String> = (0..400).map(|i| format!("line {i} of the stack trace")).collect();
+    let body = format!("{}\nthe root cause is a NullPointer\n{}", body.join("\n"), "tail \x1b[31m red");
+    s.put(
+        "conversations/c1",
+        vec![("title".into(), FsValue::String("crash".into())), ("updated_at".into(), t(1_763_900_000))],
+    )
+    .await
+    .unwrap();
+    s.put(
+        "conversations/c1/messages/m1",
+        vec![
+            ("role".into(), FsValue::String("user".into())),
+            ("content".into(), FsValue::String(body)),
+            ("timestamp".into(), t(1_763_900_000)),
+        ],
+    )
+    .await
+    .unwrap();
+    let mut h = Harness::new(config(LongTermConfig::Sqlite { path }));
+    h.until(10, "list", |a| a.conversations.convs.len() == 1).await;
+    h.key(KeyCode::Enter);
+    h.until(10, "thread", |a| a.conversations.thread.as_ref().is_some_and(|t| t.done)).await;
+    h.keys("o");
+    assert!(matches!(h.app.popup, Some(Popup::Pager(_))));
+    let (w, ht) = h.app.size;
+    h.key(KeyCode::End);
+    let screen = crate::support::screen_of(&h.app, w, ht);
+    assert!(screen.contains("tail \\x1b[31m red"), "the last line, escapes made visible: {screen}");
+    assert!(screen.contains("line 399 of the stack trace") || ht < 6, "{screen}");
+    h.keys("g/nullpointer");
+    h.key(KeyCode::Enter);
+    let screen = crate::support::screen_of(&h.app, w, ht);
+    assert!(screen.contains("match 1/1") && screen.contains("the root cause is a NullPointer"), "{screen}");
+    h.key(KeyCode::Esc);
+    assert!(h.app.popup.is_none(), "Esc closes the pager, back to the thread");
+    assert!(h.app.conversations.thread.is_some());
+
+    // The help at 80x24: it scrolls to its last line.
+    h.app.update(memscope::app::Msg::Resize(80, 24));
+    h.keys("?");
+    h.key(KeyCode::End);
+    let screen = crate::support::screen_of(&h.app, 80, 24);
+    assert!(screen.contains("config.example.toml [keymap]"), "{screen}");
+    h.key(KeyCode::Esc);
+    // The alerts, whole.
+    h.keys("4");
+    h.keys("o");
+    let screen = crate::support::screen_of(&h.app, 80, 24);
+    assert!(screen.contains("alerts (") && screen.contains("no alerts"), "{screen}");
+}

@@ -48,10 +48,12 @@ fn browse_filter_open_a_value_and_quit() {
     let s = t.wait_for("2 keys", 5);
     assert!(s.contains("MATCH *conv*"), "{s}");
     assert!(!s.contains("plain-key"));
-    // Help popup, then quit.
+    // Help in the pager, searched, closed, then quit.
     t.send("?");
-    t.wait_for("any key closes", 5);
-    t.send("x");
+    t.wait_for("Esc closes · / searches", 5);
+    t.send("/rename\r");
+    t.wait_for("match 1/", 5);
+    t.send("\x1b");
     t.send("q");
     assert!(t.wait_exit(10).success());
     t.assert_restored();
@@ -75,9 +77,9 @@ fn a_frozen_server_never_delays_a_keypress() {
     // Ask for Redis work (rescan), then for pure UI work: both answered while Redis sleeps.
     t.send("r");
     t.send("?");
-    t.wait_for("any key closes", 3);
-    assert!(!sleeper.is_finished(), "the help popup appeared only after the server woke up");
-    t.send("x");
+    t.wait_for("Esc closes", 3);
+    assert!(!sleeper.is_finished(), "the help appeared only after the server woke up");
+    t.send("\x1b");
     t.send("2");
     t.wait_for("scanning", 3);
     assert!(!sleeper.is_finished());
