@@ -538,9 +538,18 @@ impl RedisStore {
         (budget / avg.max(1)).clamp(1, page)
     }
 
-    async fn string_body(&self, key: &[u8]) -> Result<(u64, ValueBody), StoreError> {
+    /// A string whole when it is at most `preview_bytes`, else the window of `preview_bytes`
+    /// starting at `offset` (GETRANGE; never the whole value) and the offset of the next.
+    async fn string_body(&self, key: &[u8], offset: u64) -> Result<(u64, Option<u64>, ValueBody), StoreError> {
         let len: u64 = self.query(redis::cmd("STRLEN").arg(key)).await?;
         let limit = self.cfg.preview_bytes;
+        if len > limit && offset > 0 {
+            let from = offset.min(len);
+            let bytes: Vec<u8> =
+                self.query(redis::cmd("GETRANGE").arg(key).arg(from as i64).arg((from + limit) as i64 - 1)).await?;
+            let next = (from + limit < len).then_some(from + limit);
+            return Ok((len, next, ValueBody::String(Blob { total_len: len, bytes })));
+        }
         let bytes: Vec<u8> = if len <= limit {
             self.query(redis::cmd("GET").arg(key)).await.or_else(|e| match e {
                 StoreError::Server(s) if s.contains("WRONGTYPE") => Ok(Vec::new()),
@@ -554,9 +563,10 @@ impl RedisStore {
             && let Ok(count) = self.query::<u64>(redis::cmd("PFCOUNT").arg(key)).await
         {
             self.looked_up(true, 1);
-            return Ok((len, ValueBody::HyperLogLog { count, bytes: len }));
+            return Ok((len, None, ValueBody::HyperLogLog { count, bytes: len }));
         }
-        Ok((len, ValueBody::String(Blob { total_len: len, bytes })))
+        let next = (len > limit).then_some(limit);
+        Ok((len, next, ValueBody::String(Blob { total_len: len, bytes })))
     }
 }
 
@@ -769,8 +779,8 @@ impl KeyStore for RedisStore {
         let n = self.page_len(key, &ktype, meta.memory).await;
         let (length, next, body) = match &ktype {
             KeyType::String => {
-                let (len, body) = self.string_body(key).await?;
-                (len, None, body)
+                let (len, next, body) = self.string_body(key, offset).await?;
+                (len, next.map(PageCursor::Offset), body)
             }
             KeyType::List => {
                 let mut p = redis::pipe();

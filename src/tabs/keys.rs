@@ -833,8 +833,9 @@ pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
                 out.push((
                     Warn,
                     format!(
-                        "preview: first {} of {} (GETRANGE; the value is never fetched whole)",
-                        text::human_bytes(b.bytes.len() as u64),
+                        "window: bytes {}–{} of {} (GETRANGE; the value is never fetched whole)",
+                        start,
+                        start + b.bytes.len() as u64,
                         text::human_bytes(b.total_len)
                     ),
                 ));
@@ -842,7 +843,7 @@ pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
             match text::classify(&b.bytes) {
                 Encoding::Binary => {
                     out.push((Dim, format!("binary, {} — hex dump", text::human_bytes(b.total_len))));
-                    out.extend(text::hex_dump(&b.bytes, 0).into_iter().map(|l| (Normal, l)));
+                    out.extend(text::hex_dump(&b.bytes, start as usize).into_iter().map(|l| (Normal, l)));
                 }
                 enc => {
                     let pretty = if enc == Encoding::Text && !b.truncated() {
@@ -928,6 +929,15 @@ pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
             out.push((Label, format!("type `{}`: a module or unknown type", text::sanitize_str(p.ktype.name()))));
             out.push((Dim, "memscope shows its name and size only.".into()));
         }
+    }
+    if let (ValueBody::String(b), Some(PageCursor::Offset(next))) = (&p.body, &p.next) {
+        out.push((
+            Warn,
+            format!(
+                "… {} more from byte {next}: n / PgDn loads the next window (o opens this one in the pager)",
+                text::human_bytes(b.total_len.saturating_sub(*next))
+            ),
+        ));
     }
     if out.is_empty() {
         out.push((Dim, "(empty)".into()));

@@ -199,7 +199,19 @@ async fn big_strings_are_previewed_with_getrange_never_fetched_whole() {
     assert_eq!(calls(&mut c, "get"), 0, "a GET was sent for a value over the preview limit");
     assert_eq!(calls(&mut c, "getrange"), 1);
     let lines = memscope::tabs::keys::value_lines(&v);
-    assert!(lines[0].1.contains("preview: first 4.0 KiB of 2.9 MiB"), "{:?}", lines[0]);
+    assert!(lines[0].1.contains("window: bytes 0–4096 of 2.9 MiB"), "{:?}", lines[0]);
+    assert!(lines.last().unwrap().1.contains("more from byte 4096: n / PgDn loads the next window"), "{lines:?}");
+    // The next window, and the last one (short, no next).
+    assert_eq!(v.next, Some(PageCursor::Offset(4096)));
+    let v2 = page(&s, "big", PageCursor::Offset(4096)).await;
+    let ValueBody::String(b) = &v2.body else { panic!() };
+    assert_eq!((b.bytes.len(), v2.next.clone()), (4096, Some(PageCursor::Offset(8192))));
+    let v3 = page(&s, "big", PageCursor::Offset(2_998_000)).await;
+    let ValueBody::String(b) = &v3.body else { panic!() };
+    assert_eq!((b.bytes.len(), v3.next.clone()), (2000, None), "the last window ends the value");
+    let lines = memscope::tabs::keys::value_lines(&v3);
+    assert!(lines[0].1.contains("bytes 2998000–3000000"), "{:?}", lines[0]);
+    assert_eq!(calls(&mut c, "get"), 0, "never a GET of the whole value");
 }
 
 #[tokio::test]
