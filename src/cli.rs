@@ -12,14 +12,15 @@ pub struct Cli {
     /// Config file (default: $MEMSCOPE_CONFIG, then the OS config dir's memscope/config.toml).
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
-    /// Redis URL (overrides the config file and REDIS_URL).
+    /// Redis URL (overrides the config file and REDIS_URL; not for `demo`, which runs its own).
     #[arg(long, global = true)]
     pub redis_url: Option<String>,
-    /// Allow writes for this run (the in-app toggle `W` and a confirmation are still needed).
-    #[arg(long, global = true)]
+    /// Allow writes for this run: the UI (the in-app toggle `W` and a confirmation are still
+    /// needed), `import`, `index`, `audit --repair` (each also takes it after its name).
+    #[arg(long)]
     pub write: bool,
-    /// Append every health sample to FILE as JSON lines (TUI and `memscope health`).
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Append every health sample to FILE as JSON lines (the UI; `health` and `demo` take it too).
+    #[arg(long, value_name = "FILE")]
     pub record: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Option<Cmd>,
@@ -28,7 +29,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Open the terminal UI (the default).
-    Tui,
+    Tui {
+        /// Allow writes for this run (the in-app toggle `W` and a confirmation are still needed).
+        #[arg(long)]
+        write: bool,
+        /// Append every health sample to FILE as JSON lines.
+        #[arg(long, value_name = "FILE")]
+        record: Option<std::path::PathBuf>,
+    },
     /// Start a private local stack seeded with realistic agent memory and open the UI on it.
     Demo {
         /// Seed the stack and print its URL, then wait for Ctrl-C instead of opening the UI.
@@ -38,6 +46,12 @@ pub enum Cmd {
         /// cloud-firestore-emulator) instead of the embedded SQLite file.
         #[arg(long)]
         firestore_emulator: bool,
+        /// Allow writes for this run (the in-app toggle `W` and a confirmation are still needed).
+        #[arg(long)]
+        write: bool,
+        /// Append every health sample to FILE as JSON lines.
+        #[arg(long, value_name = "FILE")]
+        record: Option<std::path::PathBuf>,
         /// Maintainers: embed the demo's texts into this file (assets/demo_embeddings.bin).
         #[arg(long, hide = true, value_name = "FILE")]
         write_embeddings: Option<std::path::PathBuf>,
@@ -102,6 +116,9 @@ pub enum Cmd {
         /// Keep checking: a line per sample, until Ctrl-C.
         #[arg(long)]
         watch: bool,
+        /// Append every health sample to FILE as JSON lines.
+        #[arg(long, value_name = "FILE")]
+        record: Option<std::path::PathBuf>,
     },
     /// Semantic search headless: embed TEXT and query the vector tier.
     Search {
@@ -124,6 +141,9 @@ pub enum Cmd {
         namespace: Option<String>,
         #[arg(long, default_value_t = 64)]
         batch: usize,
+        /// Allow writes for this run (the in-app toggle `W` and a confirmation are still needed).
+        #[arg(long)]
+        write: bool,
     },
     /// Import messages through the memory layer: FILE.jsonl holds one
     /// {"conversation_id","message_id"?,"user_id","role","content","timestamp"?,"agent_id"?} per
@@ -136,6 +156,9 @@ pub enum Cmd {
         /// Messages per batch (default: [memory] batch, 500; 1 = one by one, as an agent saves).
         #[arg(long)]
         batch: Option<usize>,
+        /// Allow writes for this run (the in-app toggle `W` and a confirmation are still needed).
+        #[arg(long)]
+        write: bool,
     },
     /// Check that the three tiers agree (read-only); exit 0 when they do, 1 on drift, 2 on error.
     Audit {
@@ -155,6 +178,9 @@ pub enum Cmd {
         /// it is still there (writes in flight under live traffic are not drift).
         #[arg(long, default_value_t = 1500)]
         settle_ms: u64,
+        /// Allow writes for this run (the in-app toggle `W` and a confirmation are still needed).
+        #[arg(long)]
+        write: bool,
     },
     /// Configuration commands.
     Config {

@@ -143,9 +143,11 @@ pub fn run() -> std::process::ExitCode {
 fn clone_cmd_kind(c: &cli::Cmd) -> cli::Cmd {
     use cli::Cmd;
     match c {
-        Cmd::Health { .. } => Cmd::Health { json: false, watch: false },
-        Cmd::Audit { .. } => Cmd::Audit { json: false, repair: false, dry_run: false, yes: false, settle_ms: 0 },
-        _ => Cmd::Tui,
+        Cmd::Health { .. } => Cmd::Health { json: false, watch: false, record: None },
+        Cmd::Audit { .. } => {
+            Cmd::Audit { json: false, repair: false, dry_run: false, yes: false, settle_ms: 0, write: false }
+        }
+        _ => Cmd::Tui { write: false, record: None },
     }
 }
 
@@ -157,14 +159,54 @@ fn check_keymap(cfg: &config::Config) -> Result<(), Failure> {
     })
 }
 
-async fn run_cli(cli: cli::Cli) -> Result<u8, Failure> {
+async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
+    use cli::{Cmd, ConfigCmd, ModelCmd};
+    // A flag a command would ignore is refused, never silently dropped.
+    let (acts_write, acts_record, name) = match &cli.command {
+        None | Some(Cmd::Tui { .. }) => (true, true, "the UI"),
+        Some(Cmd::Demo { .. }) => (true, true, "demo"),
+        Some(Cmd::Health { .. }) => (false, true, "health"),
+        Some(Cmd::Audit { .. }) => (true, false, "audit"),
+        Some(Cmd::Import { .. }) => (true, false, "import"),
+        Some(Cmd::Index { .. }) => (true, false, "index"),
+        Some(Cmd::Keys { .. }) => (false, false, "keys"),
+        Some(Cmd::Search { .. }) => (false, false, "search"),
+        Some(Cmd::Conversations { .. }) => (false, false, "conversations"),
+        Some(Cmd::Show { .. }) => (false, false, "show"),
+        Some(Cmd::Detect { .. }) => (false, false, "detect"),
+        Some(Cmd::Model { .. }) => (false, false, "model"),
+        Some(Cmd::Config { .. }) => (false, false, "config"),
+    };
+    if cli.write && !acts_write {
+        return Err(Failure::Usage(format!("--write: `{name}` only reads; the flag does not apply to it")));
+    }
+    if cli.record.is_some() && !acts_record {
+        return Err(Failure::Usage(format!(
+            "--record: `{name}` takes no health samples (the UI, `health` and `demo` do)"
+        )));
+    }
+    if cli.redis_url.is_some() && matches!(cli.command, Some(Cmd::Demo { .. }) | Some(Cmd::Model { .. })) {
+        return Err(Failure::Usage(format!(
+            "--redis-url: `{name}` does not use your Redis ({}); remove the flag",
+            if name == "demo" { "the demo starts its own private server" } else { "it reads no store" }
+        )));
+    }
+    // The flags given after the command's name count as well.
+    match &cli.command {
+        Some(Cmd::Tui { write, record } | Cmd::Demo { write, record, .. }) => {
+            cli.write |= *write;
+            cli.record = cli.record.take().or(record.clone());
+        }
+        Some(Cmd::Health { record, .. }) => cli.record = cli.record.take().or(record.clone()),
+        Some(Cmd::Audit { write, .. } | Cmd::Import { write, .. } | Cmd::Index { write, .. }) => cli.write |= *write,
+        _ => {}
+    }
     let ov = config::Overrides {
         config: cli.config.clone(),
         profile: cli.profile.clone(),
         redis_url: cli.redis_url.clone(),
         write: cli.write,
     };
-    use cli::{Cmd, ConfigCmd, ModelCmd};
     let load = |ov: &config::Overrides| -> Result<config::Config, Failure> {
         let mut cfg = config::load(ov)?;
         check_keymap(&cfg)?;
@@ -191,20 +233,20 @@ async fn run_cli(cli: cli::Cli) -> Result<u8, Failure> {
             demo::run_demo(load(&ov)?, no_tui, firestore_emulator).await?;
             Ok(0)
         }
-        Some(Cmd::Health { json, watch }) => Ok(headless::health(&load(&ov)?, json, watch).await?),
+        Some(Cmd::Health { json, watch, .. }) => Ok(headless::health(&load(&ov)?, json, watch).await?),
         Some(Cmd::Search { text, top_k, namespace, filter, json }) => {
             headless::search(&load(&ov)?, &text, top_k, namespace, filter, json).await?;
             Ok(0)
         }
-        Some(Cmd::Index { file, namespace, batch }) => {
+        Some(Cmd::Index { file, namespace, batch, .. }) => {
             headless::index(&load(&ov)?, &file, namespace, batch).await?;
             Ok(0)
         }
-        Some(Cmd::Import { file, dry_run, batch }) => {
+        Some(Cmd::Import { file, dry_run, batch, .. }) => {
             headless::import(&load(&ov)?, &file, dry_run, batch).await?;
             Ok(0)
         }
-        Some(Cmd::Audit { json, repair, dry_run, yes, settle_ms }) => {
+        Some(Cmd::Audit { json, repair, dry_run, yes, settle_ms, .. }) => {
             Ok(headless::audit(&load(&ov)?, json, repair, dry_run, yes, settle_ms).await?)
         }
         Some(Cmd::Model { command }) => {
@@ -240,7 +282,7 @@ async fn run_cli(cli: cli::Cli) -> Result<u8, Failure> {
             headless::keys(&load(&ov)?, &pattern, key_type.as_deref(), long, json, node_only).await?;
             Ok(0)
         }
-        Some(Cmd::Tui) | None => {
+        Some(Cmd::Tui { .. }) | None => {
             tui::run_tui(load(&ov)?).await?;
             Ok(0)
         }

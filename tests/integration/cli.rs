@@ -319,3 +319,40 @@ async fn health_watch_keeps_the_tiers_in_order() {
         assert_eq!(*t, tiers[i % period], "line {i} out of order: {text}");
     }
 }
+
+/// A flag a command would ignore is an error naming it (exit 2), never dropped silently; the
+/// flags act where they are documented, before or after the command's name.
+#[test]
+fn flags_a_command_ignores_are_refused() {
+    let r = crate::support::redis();
+    for (args, says) in [
+        (
+            vec!["demo", "--redis-url", "redis://127.0.0.1:1/0", "--no-tui"],
+            "--redis-url: `demo` does not use your Redis",
+        ),
+        (vec!["--write", "keys", "--redis-url", "redis://127.0.0.1:1/0"], "--write: `keys` only reads"),
+        (
+            vec!["--record", "/tmp/x.jsonl", "detect", "--redis-url", "redis://127.0.0.1:1/0"],
+            "--record: `detect` takes no health samples",
+        ),
+    ] {
+        let out = memscope(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    // Not accepted at all where it never acts: clap names it.
+    let out = memscope(&["keys", "--write"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--write"));
+    // --help lists --write and --record only where they act.
+    let help = |c: &str| String::from_utf8_lossy(&memscope(&[c, "--help"]).stdout).to_string();
+    assert!(!help("keys").contains("--write") && !help("keys").contains("--record"));
+    assert!(help("import").contains("--write") && help("health").contains("--record"));
+    // After the name works as before it.
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("r.jsonl");
+    let out = memscope(&["health", "--redis-url", &r.url(), "--record", rec.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_to_string(&rec).unwrap().contains("\"tier\":\"redis\""));
+}
