@@ -894,7 +894,13 @@ pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
         }
         ValueBody::Stream(entries) => {
             for e in entries {
-                out.push((Label, text::sanitize_str(&e.id)));
+                // An entry id is milliseconds since the epoch, then a sequence number.
+                let when =
+                    e.id.split_once('-')
+                        .and_then(|(ms, _)| ms.parse::<i64>().ok())
+                        .map(|ms| format!("  {}", crate::domain::Ts::from_micros(ms.saturating_mul(1000)).to_rfc3339()))
+                        .unwrap_or_default();
+                out.push((Label, format!("{}{when}", text::sanitize_str(&e.id))));
                 for (f, v) in &e.fields {
                     out.push((Normal, format!("    {} = {}", blob_line(f), blob_line(v))));
                 }

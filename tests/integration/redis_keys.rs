@@ -166,6 +166,11 @@ async fn every_value_type_pages_through() {
             };
             assert!(id(&b[0].id) > id(&a[99].id));
             assert_eq!(b[0].fields[0].1.bytes, b"100");
+            // Entry ids read as times too.
+            let lines = memscope::tabs::keys::value_lines(&v1);
+            let (ms, _) = id(&a[0].id);
+            let when = memscope::domain::Ts::from_micros(ms as i64 * 1000).to_rfc3339();
+            assert!(lines.iter().any(|(_, l)| l.starts_with(&a[0].id) && l.ends_with(&when)), "{:?}", &lines[..2]);
         }
         other => panic!("{other:?}"),
     }
