@@ -3,6 +3,9 @@
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+/// `analyze`'s default limit of commands per second (`analysis::DEFAULT_MAX_OPS`).
+pub const ANALYZE_MAX_OPS: u64 = 200_000;
+
 #[derive(Debug, Parser)]
 #[command(name = "memscope", version, about = "Explore the memory of AI agents: Firestore, Redis and Pinecone")]
 pub struct Cli {
@@ -181,6 +184,29 @@ pub enum Cmd {
         /// Allow writes for this run (the in-app toggle `W` and a confirmation are still needed).
         #[arg(long)]
         write: bool,
+    },
+    /// What is eating Redis: one pass over the whole keyspace (every master of a cluster) —
+    /// memory and keys per namespace and type, the biggest keys, TTLs, leak suspects, keys
+    /// about to expire. Exact (MEMORY USAGE of every key), throttled. Exit 1 if cut short.
+    Analyze {
+        /// MATCH glob of the keys to analyze.
+        #[arg(default_value = "*")]
+        pattern: String,
+        /// One JSON object (every namespace, the top lists, the TTL buckets).
+        #[arg(long)]
+        json: bool,
+        /// Commands per second at most, to spare a busy server (0: no limit).
+        #[arg(long, default_value_t = ANALYZE_MAX_OPS)]
+        max_ops_per_sec: u64,
+        /// Keys kept in each top list.
+        #[arg(long, default_value_t = 100)]
+        top: usize,
+        /// Save the analysis (JSON) to FILE, to compare with later.
+        #[arg(long, value_name = "FILE")]
+        save: Option<std::path::PathBuf>,
+        /// Compare with an analysis saved earlier: which namespaces grew, by how much.
+        #[arg(long, value_name = "FILE")]
+        compare: Option<std::path::PathBuf>,
     },
     /// Configuration commands.
     Config {

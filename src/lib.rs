@@ -3,6 +3,7 @@
 //! Wiring: cli → config → logging → backend task → UI loop → restore. See README
 //! ("Architecture") and DESIGN.md §1.
 
+pub mod analysis;
 pub mod app;
 pub mod audit;
 pub mod backend;
@@ -176,6 +177,7 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
         Some(Cmd::Detect { .. }) => (false, false, "detect"),
         Some(Cmd::Model { .. }) => (false, false, "model"),
         Some(Cmd::Config { .. }) => (false, false, "config"),
+        Some(Cmd::Analyze { .. }) => (false, false, "analyze"),
     };
     if cli.write && !acts_write {
         return Err(Failure::Usage(format!("--write: `{name}` only reads; the flag does not apply to it")));
@@ -268,6 +270,10 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
         Some(Cmd::Conversations { filter, json }) => {
             headless::conversations(&load(&ov)?, filter.as_deref(), json).await?;
             Ok(0)
+        }
+        Some(Cmd::Analyze { pattern, json, max_ops_per_sec, top, save, compare }) => {
+            let args = headless::AnalyzeArgs { pattern, json, max_ops_per_sec, top, save, compare };
+            Ok(headless::analyze(&load(&ov)?, args).await?)
         }
         Some(Cmd::Detect { json }) => Ok(headless::detect(&load(&ov)?, json).await?),
         Some(Cmd::Show { conversation, json, checkpoints: false }) => {

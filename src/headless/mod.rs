@@ -1,6 +1,7 @@
 //! Headless commands, one file each: plain text by default, JSON with `--json`. Exit codes come
 //! from the one table in `lib.rs` (`exit_code`).
 
+mod analyze;
 mod audit;
 mod conversations;
 mod health;
@@ -9,6 +10,7 @@ mod index;
 mod keys;
 mod search;
 
+pub use analyze::{Args as AnalyzeArgs, analyze};
 pub use audit::audit;
 pub use conversations::{checkpoints, conversations, detect, show};
 pub use health::health;

@@ -40,6 +40,9 @@ pub trait KeyStore: Send + Sync {
     ) -> Result<(u64, Vec<Key>), StoreError>;
     /// TYPE, PTTL and MEMORY USAGE of each key, pipelined.
     async fn meta(&self, keys: &[Key]) -> Result<Vec<(Key, KeyMeta)>, StoreError>;
+    /// The length of each key by its type (STRLEN, LLEN, HLEN, SCARD, ZCARD, XLEN), pipelined;
+    /// `None` for a module type or a key gone since.
+    async fn lengths(&self, keys: &[(Key, crate::domain::KeyType)]) -> Result<Vec<Option<u64>>, StoreError>;
     /// One page of a value; `None` when the key does not exist.
     async fn value(&self, key: &[u8], cursor: &PageCursor) -> Result<Option<ValuePage>, StoreError>;
     async fn server_info(&self) -> Result<ServerInfo, StoreError>;

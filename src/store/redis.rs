@@ -759,6 +759,38 @@ impl KeyStore for RedisStore {
         Ok(out)
     }
 
+    async fn lengths(&self, keys: &[(Key, KeyType)]) -> Result<Vec<Option<u64>>, StoreError> {
+        let mut b = KeyedBatch::default();
+        let mut asked = Vec::with_capacity(keys.len());
+        for (k, t) in keys {
+            let cmd = match t {
+                KeyType::String => "STRLEN",
+                KeyType::List => "LLEN",
+                KeyType::Hash => "HLEN",
+                KeyType::Set => "SCARD",
+                KeyType::ZSet => "ZCARD",
+                KeyType::Stream => "XLEN",
+                KeyType::Other(_) => {
+                    asked.push(false);
+                    continue;
+                }
+            };
+            b.add(k, redis::cmd(cmd).arg(&**k).clone());
+            asked.push(true);
+        }
+        let n_asked = asked.iter().filter(|a| **a).count() as u64;
+        let mut vals = if n_asked > 0 { self.batch(&b, true).await? } else { Vec::new() }.into_iter();
+        let out: Vec<Option<u64>> = asked
+            .into_iter()
+            .map(|a| if a { vals.next().as_ref().and_then(int_of).map(|n| n.max(0) as u64) } else { None })
+            .collect();
+        // Each length command is a keyspace lookup (a hit when the key is still there).
+        let hits = out.iter().filter(|n| n.is_some_and(|n| n > 0)).count() as u64;
+        self.looked_up(true, hits);
+        self.looked_up(false, n_asked - hits.min(n_asked));
+        Ok(out)
+    }
+
     async fn value(&self, key: &[u8], cursor: &PageCursor) -> Result<Option<ValuePage>, StoreError> {
         let mut p = redis::pipe();
         p.ignore_errors();

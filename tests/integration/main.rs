@@ -4,6 +4,7 @@
 
 mod support;
 
+mod analyze;
 mod cli;
 mod cli_import_audit;
 mod cli_vectors;

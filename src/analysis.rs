@@ -1,0 +1,486 @@
+//! What is eating Redis: one pass over the whole keyspace (every master of a cluster) with
+//! SCAN and pipelined TYPE / PTTL / MEMORY USAGE and each key's length, aggregated as it goes —
+//! memory and keys per namespace (a tree by delimiter, id-like parts folded into `*`), per type,
+//! the biggest keys by memory and by length, TTLs per namespace, namespaces that look like
+//! leaks, and the keys about to expire. Nothing per key is kept but the top lists, so memory
+//! stays flat on millions of keys. Exact: MEMORY USAGE of every key, summed (no sampling of
+//! keys). Throttled to a rate of commands so the server is not hurt.
+
+use crate::domain::{Key, KeyType, Ttl};
+use crate::error::StoreError;
+use crate::store::{KeyStore, KeyspaceScan};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::Arc;
+
+/// How an analysis runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub pattern: String,
+    pub delimiter: String,
+    /// Commands per second at most (SCAN, TYPE, PTTL, MEMORY USAGE, the length); 0: no limit.
+    pub max_ops_per_sec: u64,
+    /// Keys per SCAN page and per pipeline.
+    pub batch: u32,
+    /// How many keys the top lists keep.
+    pub top: usize,
+    /// Namespace levels kept (`a:`, `a:b:`, `a:b:c:`).
+    pub depth: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            pattern: "*".into(),
+            delimiter: ":".into(),
+            max_ops_per_sec: DEFAULT_MAX_OPS,
+            batch: 1000,
+            top: 100,
+            depth: 3,
+        }
+    }
+}
+
+/// The default limit: a fifth of what one Redis core serves of these commands (~1M/s), so an
+/// analysis of a busy production server leaves it room. `--max-ops-per-sec 0` lifts it.
+pub const DEFAULT_MAX_OPS: u64 = crate::cli::ANALYZE_MAX_OPS;
+
+/// Distinct namespaces kept per level; more are counted under `(other)` and said so.
+pub const NAMESPACE_CAP: usize = 20_000;
+
+/// TTL buckets: no TTL, under a minute, an hour, a day, longer.
+pub const TTL_BUCKETS: [&str; 5] = ["none", "<1m", "<1h", "<1d", "longer"];
+
+fn ttl_bucket(ttl: &Ttl) -> usize {
+    match ttl {
+        Ttl::Persistent | Ttl::Gone => 0,
+        Ttl::Millis(ms) if *ms < 60_000 => 1,
+        Ttl::Millis(ms) if *ms < 3_600_000 => 2,
+        Ttl::Millis(ms) if *ms < 86_400_000 => 3,
+        Ttl::Millis(_) => 4,
+    }
+}
+
+/// One namespace's figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Namespace {
+    pub prefix: String,
+    pub depth: usize,
+    pub keys: u64,
+    pub bytes: u64,
+    /// Keys per [`TTL_BUCKETS`].
+    pub ttl: [u64; 5],
+}
+
+/// One key of a top list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyStat {
+    pub key: String,
+    #[serde(rename = "type")]
+    pub ktype: String,
+    pub bytes: u64,
+    pub elements: Option<u64>,
+    /// Milliseconds left; None without a TTL.
+    pub ttl_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TypeStat {
+    #[serde(rename = "type")]
+    pub ktype: String,
+    pub keys: u64,
+    pub bytes: u64,
+}
+
+/// A namespace where most keys expire but some do not: the ones without a TTL may be leaking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Leak {
+    pub prefix: String,
+    pub keys: u64,
+    pub without_ttl: u64,
+    pub bytes: u64,
+}
+
+/// What one analysis found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub pattern: String,
+    pub delimiter: String,
+    /// Unix seconds when it started.
+    pub started: i64,
+    pub took_ms: u64,
+    pub keys: u64,
+    /// MEMORY USAGE of every key, summed.
+    pub bytes: u64,
+    /// Keys SCAN listed that were gone before they were read (expired or deleted meanwhile).
+    pub gone: u64,
+    /// Keys whose MEMORY USAGE the server did not give.
+    pub unmeasured: u64,
+    /// Commands sent.
+    pub ops: u64,
+    /// The keyspace's size when the pass started (sum of DBSIZE), when known.
+    pub dbsize: Option<u64>,
+    pub nodes: usize,
+    pub by_type: Vec<TypeStat>,
+    /// Every namespace, most bytes first.
+    pub namespaces: Vec<Namespace>,
+    /// Namespaces past [`NAMESPACE_CAP`] at a level, counted under `(other)`.
+    pub namespaces_folded: u64,
+    pub top_by_memory: Vec<KeyStat>,
+    pub top_by_elements: Vec<KeyStat>,
+    pub expiring_within_1m: u64,
+    /// The first of them (at most `top`).
+    pub expiring_keys: Vec<KeyStat>,
+    pub leak_suspects: Vec<Leak>,
+    /// The pass ended early (cancelled, or a node failed): the figures are of what was read.
+    pub partial: Option<String>,
+}
+
+/// A part of a key that names one thing (an id) rather than a kind of thing: digits, hex of 8
+/// or more, a UUID, a ULID, a long token with digits, or a short one that is a third digits
+/// or more (`c-0042`, `u42`). Folded into `*` so that
+/// `session:8f3a…` and `session:91c2…` are one namespace, `session:*`.
+pub fn id_like(s: &str) -> bool {
+    let n = s.len();
+    if n == 0 {
+        return false;
+    }
+    let digits = s.bytes().filter(u8::is_ascii_digit).count();
+    let hex = s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    let token = s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    digits == n
+        || (hex && n >= 8 && digits > 0)
+        || (token && n >= 12 && digits > 0)
+        || (token && digits >= 1 && digits * 3 >= n && !version(s))
+}
+
+/// `v1`, `v2`, `v10`: a version names a kind of thing, not one thing.
+fn version(s: &str) -> bool {
+    s.len() <= 4 && s.starts_with(['v', 'V']) && s[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The namespaces a key belongs to, outermost first: each prefix up to a delimiter, at most
+/// `depth`, id-like parts as `*` (the key's last part is the key itself, not a namespace).
+pub fn namespaces_of(key: &str, delim: &str, depth: usize) -> Vec<String> {
+    if delim.is_empty() {
+        return Vec::new();
+    }
+    let parts: Vec<&str> = key.split(delim).collect();
+    let mut out = Vec::new();
+    let mut prefix = String::new();
+    for p in parts.iter().take(parts.len().saturating_sub(1)).take(depth) {
+        prefix.push_str(if id_like(p) { "*" } else { p });
+        prefix.push_str(delim);
+        out.push(prefix.clone());
+    }
+    out
+}
+
+/// Orders a top list entry by one figure (smallest first out of the heap).
+#[derive(Debug, PartialEq, Eq)]
+struct Ranked(u64, KeyStat);
+
+impl Ord for Ranked {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        o.0.cmp(&self.0).then_with(|| o.1.key.cmp(&self.1.key))
+    }
+}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+/// The `n` biggest by a figure, kept as keys stream by.
+struct Top {
+    n: usize,
+    heap: BinaryHeap<Ranked>,
+}
+
+impl Top {
+    fn new(n: usize) -> Top {
+        Top { n, heap: BinaryHeap::with_capacity(n + 1) }
+    }
+    fn offer(&mut self, v: u64, k: impl FnOnce() -> KeyStat) {
+        if self.n == 0 {
+            return;
+        }
+        if self.heap.len() < self.n {
+            self.heap.push(Ranked(v, k()));
+        } else if self.heap.peek().is_some_and(|m| v > m.0) {
+            self.heap.pop();
+            self.heap.push(Ranked(v, k()));
+        }
+    }
+    fn into_sorted(self) -> Vec<KeyStat> {
+        let mut v: Vec<Ranked> = self.heap.into_vec();
+        v.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
+        v.into_iter().map(|r| r.1).collect()
+    }
+}
+
+/// The running totals of a pass.
+struct Acc {
+    opt: Options,
+    a: Analysis,
+    types: HashMap<String, TypeStat>,
+    levels: Vec<HashMap<String, Namespace>>,
+    mem: Top,
+    elems: Top,
+}
+
+impl Acc {
+    fn add(&mut self, key: &Key, ktype: &KeyType, ttl: &Ttl, bytes: Option<u64>, len: Option<u64>) {
+        let name = String::from_utf8_lossy(key).into_owned();
+        let b = bytes.unwrap_or(0);
+        self.a.keys += 1;
+        self.a.bytes += b;
+        self.a.unmeasured += u64::from(bytes.is_none());
+        let t = self
+            .types
+            .entry(ktype.name().to_string())
+            .or_insert_with(|| TypeStat { ktype: ktype.name().to_string(), ..Default::default() });
+        t.keys += 1;
+        t.bytes += b;
+        let bucket = ttl_bucket(ttl);
+        for (level, prefix) in namespaces_of(&name, &self.opt.delimiter, self.opt.depth).into_iter().enumerate() {
+            let map = &mut self.levels[level];
+            let full = map.len() >= NAMESPACE_CAP && !map.contains_key(&prefix);
+            let prefix = if full {
+                self.a.namespaces_folded += 1;
+                format!("(other at level {})", level + 1)
+            } else {
+                prefix
+            };
+            let ns = map.entry(prefix.clone()).or_insert_with(|| Namespace {
+                prefix,
+                depth: level + 1,
+                ..Default::default()
+            });
+            ns.keys += 1;
+            ns.bytes += b;
+            ns.ttl[bucket] += 1;
+        }
+        let ttl_ms = match ttl {
+            Ttl::Millis(ms) => Some(*ms),
+            _ => None,
+        };
+        let stat = || KeyStat { key: name.clone(), ktype: ktype.name().to_string(), bytes: b, elements: len, ttl_ms };
+        self.mem.offer(b, stat);
+        if let Some(n) = len {
+            self.elems.offer(n, stat);
+        }
+        if bucket == 1 {
+            self.a.expiring_within_1m += 1;
+            if self.a.expiring_keys.len() < self.opt.top {
+                self.a.expiring_keys.push(stat());
+            }
+        }
+    }
+
+    fn finish(mut self) -> Analysis {
+        let mut types: Vec<TypeStat> = self.types.into_values().collect();
+        types.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.ktype.cmp(&b.ktype)));
+        self.a.by_type = types;
+        let mut ns: Vec<Namespace> = self.levels.into_iter().flat_map(|m| m.into_values()).collect();
+        ns.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.prefix.cmp(&b.prefix)));
+        // Leaks: at least 10 keys, most with a TTL, some without.
+        self.a.leak_suspects = ns
+            .iter()
+            .filter(|n| n.keys >= 10 && n.ttl[0] > 0 && n.ttl[0] * 2 < n.keys)
+            .map(|n| Leak { prefix: n.prefix.clone(), keys: n.keys, without_ttl: n.ttl[0], bytes: n.bytes })
+            .collect();
+        self.a.namespaces = ns;
+        self.a.top_by_memory = self.mem.into_sorted();
+        self.a.top_by_elements = self.elems.into_sorted();
+        self.a
+    }
+}
+
+/// One key read: its metadata and its length.
+type Row = (Key, crate::domain::KeyMeta, Option<u64>);
+
+/// A limit of commands per second: waits before a batch that would go over it.
+struct Throttle {
+    per_sec: u64,
+    start: tokio::time::Instant,
+    sent: u64,
+}
+
+impl Throttle {
+    async fn take(&mut self, n: u64) {
+        self.sent += n;
+        if self.per_sec == 0 {
+            return;
+        }
+        let due = self.start + std::time::Duration::from_secs_f64(self.sent as f64 / self.per_sec as f64);
+        tokio::time::sleep_until(due).await;
+    }
+}
+
+/// One pass over the keyspace. `progress` is called after each batch; dropping the future
+/// cancels the pass (the server sees nothing more).
+/// `progress` gets the keys read and the keyspace's size when known.
+pub async fn analyze(
+    store: Arc<dyn KeyStore>,
+    opt: Options,
+    progress: impl Fn(u64, Option<u64>),
+) -> Result<Analysis, StoreError> {
+    let t0 = std::time::Instant::now();
+    let mut scan = KeyspaceScan::start(store.clone(), &opt.pattern, None, opt.batch).await?;
+    let mut acc = Acc {
+        a: Analysis {
+            pattern: opt.pattern.clone(),
+            delimiter: opt.delimiter.clone(),
+            started: crate::domain::Ts::now().secs,
+            dbsize: scan.total,
+            nodes: scan.nodes.len(),
+            ..Default::default()
+        },
+        types: HashMap::new(),
+        levels: vec![HashMap::new(); opt.depth],
+        mem: Top::new(opt.top),
+        elems: Top::new(opt.top),
+        opt: opt.clone(),
+    };
+    let mut throttle = Throttle { per_sec: opt.max_ops_per_sec, start: tokio::time::Instant::now(), sent: 0 };
+    // Two batches in flight: one being read while the next is sent.
+    let mut inflight: Option<tokio::task::JoinHandle<Result<Vec<Row>, StoreError>>> = None;
+    let read = |keys: Vec<Key>| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let metas = store.meta(&keys).await?;
+            let typed: Vec<(Key, KeyType)> =
+                metas.iter().filter_map(|(k, m)| m.ktype.clone().map(|t| (k.clone(), t))).collect();
+            let lens = store.lengths(&typed).await?;
+            let mut lens = typed.into_iter().zip(lens).map(|((_, _), l)| l);
+            Ok(metas
+                .into_iter()
+                .map(|(k, m)| {
+                    let l = if m.ktype.is_some() { lens.next().flatten() } else { None };
+                    (k, m, l)
+                })
+                .collect())
+        })
+    };
+    let drain = |acc: &mut Acc, rows: Vec<Row>| {
+        for (k, m, l) in rows {
+            match &m.ktype {
+                Some(t) => acc.add(&k, t, &m.ttl, m.memory, l),
+                None => acc.a.gone += 1,
+            }
+        }
+        progress(acc.a.keys + acc.a.gone, acc.a.dbsize);
+    };
+    loop {
+        let page = match scan.next_page().await {
+            None => break,
+            Some(Ok(p)) => p,
+            Some(Err(e)) => {
+                acc.a.partial = Some(e.to_string());
+                break;
+            }
+        };
+        let mut keys = page.keys;
+        keys.sort();
+        keys.dedup();
+        if keys.is_empty() {
+            continue;
+        }
+        // TYPE, PTTL, MEMORY USAGE and a length per key, and the SCAN.
+        let ops = keys.len() as u64 * 4 + 1;
+        throttle.take(ops).await;
+        acc.a.ops += ops;
+        let next = read(keys);
+        if let Some(h) = inflight.replace(next) {
+            match h.await {
+                Ok(Ok(rows)) => drain(&mut acc, rows),
+                Ok(Err(e)) => {
+                    acc.a.partial = Some(e.to_string());
+                    break;
+                }
+                Err(e) => return Err(StoreError::Other(e.to_string())),
+            }
+        }
+    }
+    if let Some(h) = inflight.take() {
+        match h.await {
+            Ok(Ok(rows)) if acc.a.partial.is_none() => drain(&mut acc, rows),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => acc.a.partial = acc.a.partial.take().or(Some(e.to_string())),
+            Err(e) => return Err(StoreError::Other(e.to_string())),
+        }
+    }
+    acc.a.took_ms = t0.elapsed().as_millis() as u64;
+    Ok(acc.finish())
+}
+
+/// What changed between two analyses, per namespace: (prefix, bytes before, bytes now, keys
+/// before, keys now), the biggest growth first. Namespaces new or gone count from zero.
+pub fn compare(old: &Analysis, new: &Analysis) -> Vec<(String, u64, u64, u64, u64)> {
+    let before: BTreeMap<&str, &Namespace> = old.namespaces.iter().map(|n| (n.prefix.as_str(), n)).collect();
+    let now: BTreeMap<&str, &Namespace> = new.namespaces.iter().map(|n| (n.prefix.as_str(), n)).collect();
+    let mut out: Vec<(String, u64, u64, u64, u64)> = before
+        .keys()
+        .chain(now.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|p| {
+            let (b, n) = (before.get(p), now.get(p));
+            (
+                p.to_string(),
+                b.map(|x| x.bytes).unwrap_or(0),
+                n.map(|x| x.bytes).unwrap_or(0),
+                b.map(|x| x.keys).unwrap_or(0),
+                n.map(|x| x.keys).unwrap_or(0),
+            )
+        })
+        .collect();
+    out.sort_by_key(|(p, b, n, _, _)| (std::cmp::Reverse(*n as i128 - *b as i128), p.clone()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_fold_ids_and_stop_at_the_depth() {
+        assert_eq!(namespaces_of("conversation:c-0042:messages", ":", 3), ["conversation:", "conversation:*:"]);
+        assert_eq!(namespaces_of("session:8f3a9c2e-1b4d-4c1a-9e2f-1234567890ab", ":", 3), ["session:"]);
+        assert_eq!(namespaces_of("cache:user:42:profile:v2", ":", 3), ["cache:", "cache:user:", "cache:user:*:"]);
+        assert_eq!(namespaces_of("plain", ":", 3), Vec::<String>::new());
+        assert!(id_like("01M8KN0001000000000000001") && id_like("1795936271") && id_like("0a1b2c3d"));
+        assert!(id_like("c-0042") && id_like("u42") && id_like("c-1"));
+        assert!(!id_like("messages") && !id_like("user") && !id_like("v2") && !id_like("cafe"));
+    }
+
+    #[test]
+    fn top_lists_keep_the_biggest_in_order() {
+        let mut t = Top::new(3);
+        for (i, v) in [5u64, 1, 9, 7, 3, 9].iter().enumerate() {
+            t.offer(*v, || KeyStat {
+                key: format!("k{i}"),
+                ktype: "string".into(),
+                bytes: *v,
+                elements: None,
+                ttl_ms: None,
+            });
+        }
+        let got: Vec<(String, u64)> = t.into_sorted().into_iter().map(|k| (k.key, k.bytes)).collect();
+        assert_eq!(got, [("k2".into(), 9), ("k5".into(), 9), ("k3".into(), 7)]);
+    }
+
+    #[test]
+    fn compare_puts_the_biggest_growth_first() {
+        let ns = |p: &str, b: u64, k: u64| Namespace { prefix: p.into(), depth: 1, keys: k, bytes: b, ttl: [0; 5] };
+        let old =
+            Analysis { namespaces: vec![ns("a:", 100, 1), ns("b:", 500, 5), ns("gone:", 50, 1)], ..Default::default() };
+        let new =
+            Analysis { namespaces: vec![ns("a:", 900, 9), ns("b:", 400, 4), ns("new:", 300, 3)], ..Default::default() };
+        let c = compare(&old, &new);
+        let order: Vec<&str> = c.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(order, ["a:", "new:", "gone:", "b:"]);
+        assert_eq!(c[0], ("a:".into(), 100, 900, 1, 9));
+    }
+}
