@@ -297,6 +297,9 @@ impl Acc {
     }
 }
 
+/// Batches read at once (each a pipeline of its keys' commands).
+const IN_FLIGHT: usize = 3;
+
 /// One key read: its metadata and its length.
 type Row = (Key, crate::domain::KeyMeta, Option<u64>);
 
@@ -344,8 +347,9 @@ pub async fn analyze(
         opt: opt.clone(),
     };
     let mut throttle = Throttle { per_sec: opt.max_ops_per_sec, start: tokio::time::Instant::now(), sent: 0 };
-    // Two batches in flight: one being read while the next is sent.
-    let mut inflight: Option<tokio::task::JoinHandle<Result<Vec<Row>, StoreError>>> = None;
+    // Batches in flight: the server works on some while the replies of others are read.
+    let mut inflight: std::collections::VecDeque<tokio::task::JoinHandle<Result<Vec<Row>, StoreError>>> =
+        Default::default();
     let read = |keys: Vec<Key>| {
         let store = store.clone();
         tokio::spawn(async move {
@@ -391,8 +395,10 @@ pub async fn analyze(
         let ops = keys.len() as u64 * 4 + 1;
         throttle.take(ops).await;
         acc.a.ops += ops;
-        let next = read(keys);
-        if let Some(h) = inflight.replace(next) {
+        inflight.push_back(read(keys));
+        if inflight.len() > IN_FLIGHT
+            && let Some(h) = inflight.pop_front()
+        {
             match h.await {
                 Ok(Ok(rows)) => drain(&mut acc, rows),
                 Ok(Err(e)) => {
@@ -403,10 +409,9 @@ pub async fn analyze(
             }
         }
     }
-    if let Some(h) = inflight.take() {
+    while let Some(h) = inflight.pop_front() {
         match h.await {
-            Ok(Ok(rows)) if acc.a.partial.is_none() => drain(&mut acc, rows),
-            Ok(Ok(_)) => {}
+            Ok(Ok(rows)) => drain(&mut acc, rows),
             Ok(Err(e)) => acc.a.partial = acc.a.partial.take().or(Some(e.to_string())),
             Err(e) => return Err(StoreError::Other(e.to_string())),
         }
@@ -438,6 +443,119 @@ pub fn compare(old: &Analysis, new: &Analysis) -> Vec<(String, u64, u64, u64, u6
         .collect();
     out.sort_by_key(|(p, b, n, _, _)| (std::cmp::Reverse(*n as i128 - *b as i128), p.clone()));
     out
+}
+
+/// The analysis as text, every section: what `memscope analyze` prints and the Keys tab's
+/// analysis view opens in the pager (`o`). `limit`: the commands/s it ran at, when limited.
+pub fn report_text(r: &Analysis, old: Option<&Analysis>, limit: Option<u64>) -> String {
+    let mut o: Vec<u8> = Vec::new();
+    let _ = write_report(&mut o, r, old, limit);
+    String::from_utf8_lossy(&o).into_owned()
+}
+
+fn write_report(
+    o: &mut dyn std::io::Write,
+    r: &Analysis,
+    old: Option<&Analysis>,
+    limit: Option<u64>,
+) -> std::io::Result<()> {
+    let hb = crate::text::human_bytes;
+    let s = |k: &str| crate::text::sanitize_str(k);
+    writeln!(
+        o,
+        "{} keys · {} (MEMORY USAGE of every key, summed) · {} node{} · {:.1} s · {} commands{}",
+        r.keys,
+        hb(r.bytes),
+        r.nodes,
+        if r.nodes == 1 { "" } else { "s" },
+        r.took_ms as f64 / 1000.0,
+        r.ops,
+        limit.map(|l| format!(" (at most {l}/s)")).unwrap_or_default()
+    )?;
+    if let Some(p) = &r.partial {
+        writeln!(o, "PARTIAL: the pass ended early ({}); the figures are of the keys read", s(p))?;
+    }
+    if r.gone > 0 || r.unmeasured > 0 {
+        writeln!(o, "{} keys expired or were deleted during the pass; {} had no MEMORY USAGE", r.gone, r.unmeasured)?;
+    }
+    writeln!(o, "\nBY TYPE")?;
+    for t in &r.by_type {
+        writeln!(o, "  {:<12} {:>10} keys {:>12}", s(&t.ktype), t.keys, hb(t.bytes))?;
+    }
+    writeln!(o, "\nNAMESPACES (by \"{}\", ids folded into *; most memory first)", s(&r.delimiter))?;
+    writeln!(o, "  {:<44} {:>10} {:>12}   TTL {}", "", "KEYS", "MEMORY", TTL_BUCKETS.join(" / "))?;
+    let shown: Vec<_> = r.namespaces.iter().take(40).collect();
+    for n in &shown {
+        let name = format!("{}{}", "  ".repeat(n.depth - 1), s(&n.prefix));
+        let ttl: Vec<String> = n.ttl.iter().map(|x| x.to_string()).collect();
+        writeln!(
+            o,
+            "  {:<44} {:>10} {:>12}   {}",
+            crate::text::truncate(&name, 44),
+            n.keys,
+            hb(n.bytes),
+            ttl.join(" / ")
+        )?;
+    }
+    if r.namespaces.len() > shown.len() {
+        writeln!(o, "  … {} more namespaces (--json lists every one)", r.namespaces.len() - shown.len())?;
+    }
+    if r.namespaces_folded > 0 {
+        writeln!(
+            o,
+            "  ({} keys counted under \"(other …)\": more than {} namespaces at a level)",
+            r.namespaces_folded, NAMESPACE_CAP
+        )?;
+    }
+    let keys = |o: &mut dyn std::io::Write, title: &str, list: &[KeyStat]| -> std::io::Result<()> {
+        writeln!(o, "\n{title}")?;
+        for k in list.iter().take(20) {
+            let n = match (k.elements, k.ktype.as_str()) {
+                (Some(e), "string") => hb(e),
+                (Some(e), _) => format!("{e} el."),
+                (None, _) => "-".into(),
+            };
+            let ttl = k.ttl_ms.map(|t| format!("TTL {}", crate::text::human_ms(t))).unwrap_or_else(|| "no TTL".into());
+            writeln!(o, "  {:>12} {:>12} {:<8} {:<12} {}", hb(k.bytes), n, s(&k.ktype), ttl, s(&k.key))?;
+        }
+        if list.len() > 20 {
+            writeln!(o, "  … {} more in --json", list.len() - 20)?;
+        }
+        Ok(())
+    };
+    keys(o, "BIGGEST KEYS BY MEMORY", &r.top_by_memory)?;
+    keys(o, "BIGGEST KEYS BY LENGTH (elements; bytes for strings)", &r.top_by_elements)?;
+    writeln!(o, "\nLEAK SUSPECTS (most keys of the namespace expire, these do not)")?;
+    if r.leak_suspects.is_empty() {
+        writeln!(o, "  none")?;
+    }
+    for l in &r.leak_suspects {
+        writeln!(o, "  {:<44} {} of {} keys without a TTL ({})", s(&l.prefix), l.without_ttl, l.keys, hb(l.bytes))?;
+    }
+    writeln!(o, "\nEXPIRING WITHIN A MINUTE: {} keys", r.expiring_within_1m)?;
+    for k in r.expiring_keys.iter().take(10) {
+        writeln!(o, "  {:>8} {}", k.ttl_ms.map(crate::text::human_ms).unwrap_or_default(), s(&k.key))?;
+    }
+    if let Some(old) = old {
+        writeln!(
+            o,
+            "\nCOMPARED WITH THE ANALYSIS OF {} (growth first)",
+            crate::domain::Ts { secs: old.started, nanos: 0 }.to_rfc3339()
+        )?;
+        for (p, b, n, kb, kn) in compare(old, r).iter().filter(|x| x.1 != x.2).take(30) {
+            let d = *n as i128 - *b as i128;
+            let sign = if d >= 0 { "+" } else { "-" };
+            writeln!(
+                o,
+                "  {:<44} {sign}{:>11}  {} → {}  keys {kb} → {kn}",
+                s(p),
+                hb(d.unsigned_abs() as u64),
+                hb(*b),
+                hb(*n)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

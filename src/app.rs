@@ -397,7 +397,9 @@ impl App {
             ev @ (BackendEvent::Scan(..)
             | BackendEvent::Meta(..)
             | BackendEvent::Value(..)
-            | BackendEvent::Info(..)) => self.keys.on_backend(ev, self.now_ms, &mut self.cx),
+            | BackendEvent::Info(..)
+            | BackendEvent::AnalysisProgress(..)
+            | BackendEvent::Analysis(..)) => self.keys.on_backend(ev, self.now_ms, &mut self.cx),
         }
     }
 
@@ -699,6 +701,10 @@ impl App {
             "flat" => Ok(self.keys.set_mode(crate::keytree::ViewMode::Flat, &mut self.cx)),
             "sort" => self.keys.set_sort_named(arg, &mut self.cx),
             "audit" => Ok(self.open_audit()),
+            "analyze" | "analyse" => {
+                self.tab = TabId::Keys;
+                Ok(self.keys.analyze(arg, &mut self.cx))
+            }
             "messages" | "log" => {
                 self.popup = Some(Popup::Messages);
                 Ok(vec![])
@@ -716,7 +722,7 @@ impl App {
                 }
             }
             other => Err(format!(
-                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, docs, audit, messages, q",
+                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, analyze, docs, audit, messages, q",
                 crate::text::sanitize_str(other)
             )),
         };

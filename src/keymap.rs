@@ -15,10 +15,11 @@ pub enum Context {
     Search,
     Health,
     Audit,
+    Analysis,
 }
 
 impl Context {
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 10] = [
         Context::Global,
         Context::KeyList,
         Context::Value,
@@ -28,6 +29,7 @@ impl Context {
         Context::Search,
         Context::Health,
         Context::Audit,
+        Context::Analysis,
     ];
     /// The view's name, as help and errors show it.
     pub fn title(self) -> &'static str {
@@ -41,6 +43,7 @@ impl Context {
             Context::Search => "Semantic Search (while editing: Enter searches now, Up/Down history, Esc leaves)",
             Context::Health => "Health",
             Context::Audit => "Health: cross-tier audit",
+            Context::Analysis => "Redis Keys: keyspace analysis",
         }
     }
 }
@@ -226,6 +229,30 @@ const TABLE: &[Entry] = &[
         Context::Audit,
         &["Esc", "h", "Left"],
         "back to the charts (stops a running audit)",
+        true,
+    ),
+    (Action::Up, "analysis_up", Context::Analysis, &["k", "Up"], "move up", false),
+    (Action::Down, "analysis_down", Context::Analysis, &["j", "Down"], "move down", false),
+    (Action::PageUp, "analysis_page_up", Context::Analysis, &["PageUp", "Ctrl-b"], "page up", false),
+    (Action::PageDown, "analysis_page_down", Context::Analysis, &["PageDown", "Ctrl-f"], "page down", false),
+    (Action::Top, "analysis_top", Context::Analysis, &["g", "Home"], "first row", false),
+    (Action::Bottom, "analysis_bottom", Context::Analysis, &["G", "End"], "last row", false),
+    (
+        Action::Open,
+        "analysis_open",
+        Context::Analysis,
+        &["Enter", "l", "Right"],
+        "list the namespace / open the key",
+        true,
+    ),
+    (Action::Pager, "analysis_report", Context::Analysis, &["o"], "the whole report", true),
+    (Action::Refresh, "analysis_rerun", Context::Analysis, &["r"], "analyze again", true),
+    (
+        Action::Back,
+        "analysis_back",
+        Context::Analysis,
+        &["Esc", "h", "Left"],
+        "back to the keys (stops a running one)",
         true,
     ),
     (Action::Filter, "search_edit", Context::Search, &["/", "i"], "edit the query (Esc leaves the editor)", true),

@@ -36,6 +36,8 @@ pub enum Slot {
     Badges,
     Trace,
     Audit,
+    /// The Keys tab's keyspace analysis.
+    Analyze,
 }
 
 /// UI → backend.
@@ -141,6 +143,11 @@ pub enum Command {
         req: RequestId,
         repair: bool,
     },
+    /// One pass over the keyspace: what is eating Redis (`crate::analysis`).
+    Analyze {
+        req: RequestId,
+        pattern: String,
+    },
 }
 
 impl Command {
@@ -163,6 +170,7 @@ impl Command {
             Command::TierBadges { .. } => Slot::Badges,
             Command::Trace { .. } => Slot::Trace,
             Command::Audit { .. } => Slot::Audit,
+            Command::Analyze { .. } => Slot::Analyze,
             Command::Cancel(_) | Command::SetWriteMode(_) => return None,
         })
     }
@@ -182,6 +190,9 @@ pub enum BackendEvent {
     /// A health probe's sample (from the poller; no request).
     Health(Box<crate::health::Sample>),
     Layer(RequestId, LayerReply),
+    /// A keyspace analysis: its progress (keys read, of the keyspace's size), then its result.
+    AnalysisProgress(RequestId, u64, Option<u64>),
+    Analysis(RequestId, Result<Box<crate::analysis::Analysis>, StoreError>),
 }
 
 /// Replies of the cross-tier requests.

@@ -470,7 +470,8 @@ impl Backend {
             | Command::Scan { .. }
             | Command::Meta { .. }
             | Command::Value { .. }
-            | Command::Write { .. }) => self.redis_command(cmd),
+            | Command::Write { .. }
+            | Command::Analyze { .. }) => self.redis_command(cmd),
             cmd @ (Command::Conversations { .. }
             | Command::CountConversations { .. }
             | Command::DetectLayouts { .. }
@@ -538,6 +539,33 @@ impl Backend {
                         Err(e) => Err(e),
                     };
                     let _ = tx.send(BackendEvent::Meta(req, r));
+                });
+            }
+            Command::Analyze { req, pattern } => {
+                let store = self.redis_or_err();
+                let delimiter = self.cfg.redis.as_ref().map(|r| r.delimiter.clone()).unwrap_or_else(|| ":".into());
+                self.spawn_in(Slot::Analyze, async move {
+                    let store = match store {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = tx.send(BackendEvent::Analysis(req, Err(e)));
+                            return;
+                        }
+                    };
+                    let ptx = tx.clone();
+                    let last = std::sync::Mutex::new(std::time::Instant::now());
+                    let progress = move |done: u64, total: Option<u64>| {
+                        if let Ok(mut l) = last.lock()
+                            && l.elapsed().as_millis() >= 100
+                        {
+                            *l = std::time::Instant::now();
+                            let _ = ptx.send(BackendEvent::AnalysisProgress(req, done, total));
+                        }
+                    };
+                    let opt = crate::analysis::Options { pattern, delimiter, ..Default::default() };
+                    let r = crate::analysis::analyze(store, opt, progress).await;
+                    conn.report(&r);
+                    let _ = tx.send(BackendEvent::Analysis(req, r.map(Box::new)));
                 });
             }
             Command::Value { req, key, cursor } => {
@@ -794,6 +822,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::TierBadges { .. } => "tier_badges",
         Command::Trace { .. } => "trace",
         Command::Audit { .. } => "audit",
+        Command::Analyze { .. } => "analyze",
     }
 }
 

@@ -38,13 +38,7 @@ pub struct MetaEntry {
     pub at_ms: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineStyle {
-    Normal,
-    Dim,
-    Label,
-    Warn,
-}
+pub use super::LineStyle;
 
 #[derive(Debug, Clone)]
 pub struct ValueState {
@@ -70,6 +64,8 @@ pub struct TabError {
 
 pub struct KeysTab {
     pub configured: bool,
+    /// `:analyze`: the keyspace analysis shown instead of the list while open.
+    pub analysis: Option<super::analysis::AnalysisView>,
     pub index: KeyIndex,
     pub pattern: String,
     pub type_filter: Option<String>,
@@ -98,6 +94,7 @@ impl KeysTab {
         let delim = cfg.redis.as_ref().map(|r| r.delimiter.clone()).unwrap_or_else(|| ":".into());
         KeysTab {
             configured: cfg.redis.is_some(),
+            analysis: None,
             index: KeyIndex::new(&delim),
             pattern: "*".into(),
             type_filter: None,
@@ -122,6 +119,9 @@ impl KeysTab {
     }
 
     pub fn context(&self) -> Context {
+        if self.analysis.is_some() {
+            return Context::Analysis;
+        }
         match self.focus {
             Focus::List => Context::KeyList,
             Focus::Value => Context::Value,
@@ -421,6 +421,16 @@ impl KeysTab {
                     self.info = Some(info);
                 }
             }
+            BackendEvent::AnalysisProgress(req, done, total) => {
+                if let Some(v) = &mut self.analysis {
+                    v.on_progress(req, done, total);
+                }
+            }
+            BackendEvent::Analysis(req, r) => {
+                if let Some(v) = &mut self.analysis {
+                    v.on_result(req, r.map_err(|e| e.to_string()));
+                }
+            }
             BackendEvent::Write(..)
             | BackendEvent::Conn(..)
             | BackendEvent::LongTerm(..)
@@ -504,9 +514,37 @@ impl KeysTab {
         self.visible_meta(cx).into_iter().collect()
     }
 
+    /// `:analyze [GLOB]`: one pass over the keyspace, shown in place of the list.
+    pub fn analyze(&mut self, pattern: &str, cx: &mut Cx) -> Vec<Command> {
+        if !self.configured {
+            cx.status("Redis is not configured: nothing to analyze", true);
+            return vec![];
+        }
+        let (v, cmd) = super::analysis::AnalysisView::start(pattern.to_string(), cx);
+        self.analysis = Some(v);
+        vec![cmd]
+    }
+
     pub fn on_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
             return vec![];
+        }
+        if let Some(v) = &mut self.analysis {
+            use super::analysis::Outcome;
+            let (out, mut cmds) = v.on_action(action, self.view_rows.max(1), cx);
+            match out {
+                Outcome::None => {}
+                Outcome::Close => self.analysis = None,
+                Outcome::Match(glob) => {
+                    self.analysis = None;
+                    cmds.extend(self.set_pattern(glob, cx));
+                }
+                Outcome::Open(key) => {
+                    self.analysis = None;
+                    cmds.extend(self.open_value(key.into_bytes().into(), cx));
+                }
+            }
+            return cmds;
         }
         let n = self.index.row_count();
         let page = self.view_rows.max(1);

@@ -1,5 +1,6 @@
 //! One file per tab: its state and its update logic (pure; drawing lives in `crate::ui`).
 
+pub mod analysis;
 pub mod audit;
 pub mod conversations;
 pub mod health;
@@ -16,6 +17,15 @@ pub fn retry_backoff_ms(attempt: u32) -> u64 {
 
 use crate::domain::Key;
 use crate::message::RequestId;
+
+/// How a pre-rendered line of a view is drawn (the value view, the analysis view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineStyle {
+    Normal,
+    Dim,
+    Label,
+    Warn,
+}
 
 /// What an input popup edits.
 #[derive(Debug, Clone, PartialEq)]

@@ -55,6 +55,9 @@ pub fn render(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label:
     let warn_rows = warn_rows + index_rows;
     let [head, body] = Layout::vertical([Constraint::Length(2 + warn_rows), Constraint::Min(1)]).areas(area);
     render_header(f, head, tab, conn, label);
+    if let Some(v) = &tab.analysis {
+        return (render_analysis(f, body, v), 0);
+    }
     if tab.value.is_some() {
         let [l, r] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
         (render_list(f, l, tab), render_value(f, r, tab))
@@ -149,6 +152,52 @@ fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, lab
         }
     }
     f.render_widget(Paragraph::new(lines), area);
+}
+
+/// `:analyze`: its progress while it runs, then its rows (the selected one marked).
+fn render_analysis(f: &mut Frame, area: Rect, v: &crate::tabs::analysis::AnalysisView) -> usize {
+    let title = format!(" analysis of {} ", text::sanitize_str(&v.pattern));
+    let block =
+        Block::default().borders(Borders::ALL).border_style(theme::title()).title(Span::styled(title, theme::title()));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let rows = (inner.height as usize).max(1);
+    let mut lines: Vec<Line> = Vec::new();
+    match &v.result {
+        None => {
+            let (done, total) = v.progress;
+            let of = total.map(|t| format!(" of ~{}", num(t))).unwrap_or_default();
+            let pct = total.filter(|t| *t > 0).map(|t| format!(" ({}%)", done * 100 / t)).unwrap_or_default();
+            lines.push(Line::styled(format!("analyzing: {} keys read{of}{pct}", num(done)), theme::warn()));
+            lines.push(Line::styled(
+                format!(
+                    "TYPE, PTTL, MEMORY USAGE and a length per key, at most {} commands/s · Esc stops it",
+                    num(crate::analysis::DEFAULT_MAX_OPS)
+                ),
+                theme::dim(),
+            ));
+        }
+        Some(Err(e)) => {
+            lines.push(Line::styled(format!("✗ {}", text::sanitize_str(e)), theme::error()));
+            lines.push(Line::styled("r: analyze again · Esc: back", theme::dim()));
+        }
+        Some(Ok(_)) => {
+            // The view starts at the top and follows the selection down.
+            let (_, off) = crate::tabs::scroll::keep_visible(v.selected, 0, v.rows.len(), rows);
+            for (i, r) in v.rows.iter().enumerate().skip(off).take(rows) {
+                let st = match r.style {
+                    LineStyle::Normal => ratatui::style::Style::new(),
+                    LineStyle::Dim => theme::dim(),
+                    LineStyle::Label => theme::label(),
+                    LineStyle::Warn => theme::warn(),
+                };
+                let st = if i == v.selected { theme::selected() } else { st };
+                lines.push(Line::styled(text::truncate(&r.text, inner.width as usize), st));
+            }
+        }
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+    rows
 }
 
 fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab) -> usize {

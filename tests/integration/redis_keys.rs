@@ -500,3 +500,48 @@ async fn the_keys_tab_on_a_cluster_node_says_it_shows_one_nodes_keys() {
     assert!(screen.contains("Redis 7") || screen.contains("Valkey"), "{screen}");
     assert!(screen.contains("one node of a Redis Cluster") && screen.contains("(this one)"), "{screen}");
 }
+
+/// `:analyze` in the Keys tab: the pass runs in the backend with its progress, then the
+/// namespaces and the biggest keys are rows: Enter on a namespace lists its keys, Enter on a
+/// key opens it, `o` opens the whole report in the pager, Esc goes back.
+#[tokio::test]
+async fn analyze_in_the_keys_tab_lists_a_namespace_and_opens_a_key() {
+    let r = redis();
+    let mut c = client(&r);
+    let mut p = redis::pipe();
+    for i in 0..40 {
+        p.cmd("SET").arg(format!("session:{i:04}")).arg("x".repeat(100)).ignore();
+    }
+    for f in 0..300 {
+        p.cmd("HSET").arg("big:hash").arg(format!("f{f}")).arg("v").ignore();
+    }
+    p.exec(&mut c).unwrap();
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 41).await;
+    h.keys(":");
+    h.keys("analyze");
+    h.key(KeyCode::Enter);
+    h.until(15, "the analysis", |a| a.keys.analysis.as_ref().is_some_and(|v| v.result.is_some())).await;
+    let screen = crate::support::screen_of(&h.app, 140, 40);
+    assert!(screen.contains("41 keys") && screen.contains("NAMESPACES") && screen.contains("session:"), "{screen}");
+    assert!(screen.contains("BIGGEST KEYS BY MEMORY"), "{screen}");
+    // The first row is the biggest namespace: Enter lists it.
+    h.key(KeyCode::Enter);
+    assert!(h.app.keys.analysis.is_none());
+    assert!(h.app.keys.pattern == "session:*" || h.app.keys.pattern == "big:*", "{}", h.app.keys.pattern);
+    // Again, down to the biggest key, Enter opens it.
+    h.keys(":");
+    h.keys("analyze");
+    h.key(KeyCode::Enter);
+    h.until(15, "the analysis", |a| a.keys.analysis.as_ref().is_some_and(|v| v.result.is_some())).await;
+    let at = h.app.keys.analysis.as_ref().unwrap().rows.iter().position(|r| r.text.ends_with("big:hash")).unwrap();
+    while h.app.keys.analysis.as_ref().unwrap().selected < at {
+        h.keys("j");
+    }
+    h.keys("o");
+    assert!(matches!(h.app.popup, Some(memscope::app::Popup::Pager(_))), "o: the whole report");
+    h.key(KeyCode::Esc);
+    h.key(KeyCode::Enter);
+    h.until(10, "the value", |a| a.keys.value.as_ref().is_some_and(|v| v.page.is_some())).await;
+    assert_eq!(&*h.app.keys.value.as_ref().unwrap().key, b"big:hash");
+}

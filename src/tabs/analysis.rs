@@ -1,0 +1,221 @@
+//! The Keys tab's analysis view (`:analyze [GLOB]`): one pass over the keyspace running in the
+//! backend with its progress, then the figures as rows — namespaces, the biggest keys, leak
+//! suspects, keys about to expire. Enter on a namespace lists its keys (MATCH), on a key opens
+//! it; `o` opens the whole report in the pager; `r` runs it again; Esc closes (and stops it).
+
+use super::{Ask, Cx, LineStyle, Pending};
+use crate::analysis::{Analysis, TTL_BUCKETS};
+use crate::keymap::Action;
+use crate::message::Command;
+use crate::text;
+
+/// What a row of the view is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowKind {
+    Text,
+    /// Enter lists the namespace's keys with this MATCH glob.
+    Namespace(String),
+    /// Enter opens this key.
+    Key(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub kind: RowKind,
+    pub style: LineStyle,
+    pub text: String,
+}
+
+#[derive(Debug)]
+pub struct AnalysisView {
+    pub req: Pending,
+    pub pattern: String,
+    /// Keys read so far, of the keyspace's size when known.
+    pub progress: (u64, Option<u64>),
+    pub result: Option<Result<Box<Analysis>, String>>,
+    pub rows: Vec<Row>,
+    pub selected: usize,
+}
+
+/// What the view asks of the Keys tab.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    None,
+    Close,
+    Match(String),
+    Open(String),
+}
+
+impl AnalysisView {
+    pub fn start(pattern: String, cx: &mut Cx) -> (AnalysisView, Command) {
+        let mut v = AnalysisView {
+            req: Pending::default(),
+            pattern: if pattern.is_empty() { "*".into() } else { pattern },
+            progress: (0, None),
+            result: None,
+            rows: Vec::new(),
+            selected: 0,
+        };
+        let cmd = v.run(cx);
+        (v, cmd)
+    }
+
+    fn run(&mut self, cx: &mut Cx) -> Command {
+        let req = self.req.issue(cx);
+        self.result = None;
+        self.rows.clear();
+        self.progress = (0, None);
+        Command::Analyze { req, pattern: self.pattern.clone() }
+    }
+
+    pub fn running(&self) -> bool {
+        self.result.is_none()
+    }
+
+    pub fn on_progress(&mut self, req: crate::message::RequestId, done: u64, total: Option<u64>) {
+        if self.req.is(req) {
+            self.progress = (done, total);
+        }
+    }
+
+    pub fn on_result(&mut self, req: crate::message::RequestId, r: Result<Box<Analysis>, String>) {
+        if !self.req.settle(req) {
+            return;
+        }
+        if let Ok(a) = &r {
+            self.rows = rows_of(a);
+            self.selected = self.rows.iter().position(|r| r.kind != RowKind::Text).unwrap_or(0);
+        }
+        self.result = Some(r);
+    }
+
+    fn selectable(&self) -> Vec<usize> {
+        self.rows.iter().enumerate().filter(|(_, r)| r.kind != RowKind::Text).map(|(i, _)| i).collect()
+    }
+
+    pub fn on_action(&mut self, action: Action, page: usize, cx: &mut Cx) -> (Outcome, Vec<Command>) {
+        let sel = self.selectable();
+        let at = sel.iter().position(|i| *i == self.selected).unwrap_or(0);
+        let go = |i: usize| sel.get(i.min(sel.len().saturating_sub(1))).copied().unwrap_or(0);
+        match action {
+            Action::Up => self.selected = go(at.saturating_sub(1)),
+            Action::Down => self.selected = go(at + 1),
+            Action::PageUp => self.selected = go(at.saturating_sub(page.max(1))),
+            Action::PageDown => self.selected = go(at + page.max(1)),
+            Action::Top => self.selected = go(0),
+            Action::Bottom => self.selected = go(usize::MAX),
+            Action::Open => {
+                return match self.rows.get(self.selected).map(|r| r.kind.clone()) {
+                    Some(RowKind::Namespace(g)) => (Outcome::Match(g), vec![]),
+                    Some(RowKind::Key(k)) => (Outcome::Open(k), vec![]),
+                    _ => (Outcome::None, vec![]),
+                };
+            }
+            Action::Refresh => return (Outcome::None, vec![self.run(cx)]),
+            Action::Pager => {
+                if let Some(Ok(a)) = &self.result {
+                    let title = format!("analysis of {}", self.pattern);
+                    cx.ask(Ask::Page { title, note: None, text: crate::analysis::report_text(a, None, None) });
+                }
+            }
+            Action::Back => {
+                let stop = self.running().then_some(Command::Cancel(crate::message::Slot::Analyze));
+                return (Outcome::Close, stop.into_iter().collect());
+            }
+            _ => {}
+        }
+        (Outcome::None, vec![])
+    }
+}
+
+/// The MATCH glob of a namespace: `conversation:*:` lists `conversation:*:*`.
+fn glob_of(prefix: &str) -> String {
+    format!("{prefix}*")
+}
+
+fn rows_of(a: &Analysis) -> Vec<Row> {
+    use LineStyle::*;
+    let hb = text::human_bytes;
+    let s = |x: &str| text::sanitize_str(x);
+    let mut rows = Vec::new();
+    let mut line = |kind: RowKind, style: LineStyle, text: String| rows.push(Row { kind, style, text });
+    line(
+        RowKind::Text,
+        Label,
+        format!(
+            "{} keys · {} (MEMORY USAGE of every key, summed) · {} node{} · {:.1} s · {} commands",
+            a.keys,
+            hb(a.bytes),
+            a.nodes,
+            if a.nodes == 1 { "" } else { "s" },
+            a.took_ms as f64 / 1000.0,
+            a.ops
+        ),
+    );
+    if let Some(p) = &a.partial {
+        line(RowKind::Text, Warn, format!("PARTIAL: the pass ended early ({}); figures of the keys read", s(p)));
+    }
+    if a.gone > 0 {
+        line(RowKind::Text, Dim, format!("{} keys expired or were deleted during the pass", a.gone));
+    }
+    let types: Vec<String> =
+        a.by_type.iter().map(|t| format!("{} {} ({})", s(&t.ktype), t.keys, hb(t.bytes))).collect();
+    line(RowKind::Text, Dim, format!("by type: {}", types.join(" · ")));
+    line(RowKind::Text, Normal, String::new());
+    line(
+        RowKind::Text,
+        Label,
+        format!("NAMESPACES (Enter lists the keys) {:>30} {:>10}   TTL {}", "KEYS", "MEMORY", TTL_BUCKETS.join("/")),
+    );
+    for n in a.namespaces.iter().take(200) {
+        let name = format!("{}{}", "  ".repeat(n.depth.saturating_sub(1)), s(&n.prefix));
+        let ttl: Vec<String> = n.ttl.iter().map(|x| x.to_string()).collect();
+        let kind = if n.prefix.starts_with("(other") { RowKind::Text } else { RowKind::Namespace(glob_of(&n.prefix)) };
+        line(
+            kind,
+            Normal,
+            format!("{:<54} {:>10} {:>10}   {}", text::fit(&name, 54), n.keys, hb(n.bytes), ttl.join("/")),
+        );
+    }
+    if a.namespaces.len() > 200 {
+        line(RowKind::Text, Dim, format!("… {} more namespaces (o: the whole report)", a.namespaces.len() - 200));
+    }
+    let mut keys = |title: &str, list: &[crate::analysis::KeyStat]| {
+        line(RowKind::Text, Normal, String::new());
+        line(RowKind::Text, Label, title.to_string());
+        for k in list {
+            let n = match (k.elements, k.ktype.as_str()) {
+                (Some(e), "string") => hb(e),
+                (Some(e), _) => format!("{e} el."),
+                (None, _) => "-".into(),
+            };
+            let ttl = k.ttl_ms.map(|t| format!("TTL {}", text::human_ms(t))).unwrap_or_else(|| "no TTL".into());
+            line(
+                RowKind::Key(k.key.clone()),
+                Normal,
+                format!("{:>10} {:>12} {:<8} {:<12} {}", hb(k.bytes), n, s(&k.ktype), ttl, s(&k.key)),
+            );
+        }
+    };
+    keys("BIGGEST KEYS BY MEMORY (Enter opens)", &a.top_by_memory);
+    keys("BIGGEST KEYS BY LENGTH", &a.top_by_elements);
+    line(RowKind::Text, Normal, String::new());
+    line(RowKind::Text, Label, "LEAK SUSPECTS (most keys of the namespace expire, these do not)".into());
+    if a.leak_suspects.is_empty() {
+        line(RowKind::Text, Dim, "none".into());
+    }
+    for l in &a.leak_suspects {
+        line(
+            RowKind::Namespace(glob_of(&l.prefix)),
+            Warn,
+            format!("{:<54} {} of {} keys without a TTL ({})", s(&l.prefix), l.without_ttl, l.keys, hb(l.bytes)),
+        );
+    }
+    line(RowKind::Text, Normal, String::new());
+    line(RowKind::Text, Label, format!("EXPIRING WITHIN A MINUTE: {} keys", a.expiring_within_1m));
+    for k in &a.expiring_keys {
+        let ttl = k.ttl_ms.map(text::human_ms).unwrap_or_default();
+        line(RowKind::Key(k.key.clone()), Normal, format!("{ttl:>10} {}", s(&k.key)));
+    }
+    rows
+}
