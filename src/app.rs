@@ -399,6 +399,7 @@ impl App {
             | BackendEvent::Value(..)
             | BackendEvent::Info(..)
             | BackendEvent::AnalysisProgress(..)
+            | BackendEvent::Insight(..)
             | BackendEvent::Analysis(..)) => self.keys.on_backend(ev, self.now_ms, &mut self.cx),
         }
     }
@@ -701,6 +702,10 @@ impl App {
             "flat" => Ok(self.keys.set_mode(crate::keytree::ViewMode::Flat, &mut self.cx)),
             "sort" => self.keys.set_sort_named(arg, &mut self.cx),
             "audit" => Ok(self.open_audit()),
+            "server" | "slowlog" | "clients" => {
+                self.tab = TabId::Keys;
+                Ok(self.keys.open_server(&mut self.cx))
+            }
             "analyze" | "analyse" => {
                 self.tab = TabId::Keys;
                 Ok(self.keys.analyze(arg, &mut self.cx))
@@ -722,7 +727,7 @@ impl App {
                 }
             }
             other => Err(format!(
-                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, analyze, docs, audit, messages, q",
+                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, analyze, server, docs, audit, messages, q",
                 crate::text::sanitize_str(other)
             )),
         };

@@ -208,6 +208,16 @@ pub enum Cmd {
         #[arg(long, value_name = "FILE")]
         compare: Option<std::path::PathBuf>,
     },
+    /// Who is doing what to Redis: the slow log, the clients, the commands by calls and by
+    /// time, the latency events — of every node (read-only).
+    Server {
+        /// One JSON array, an object per node.
+        #[arg(long)]
+        json: bool,
+        /// Order of the clients: idle, memory (output buffer) or command.
+        #[arg(long, default_value = "idle")]
+        sort: String,
+    },
     /// Configuration commands.
     Config {
         #[command(subcommand)]

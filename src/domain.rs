@@ -934,6 +934,73 @@ pub enum CacheReply {
 
 // ---------- health ----------
 
+/// One slow log entry (`SLOWLOG GET`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SlowEntry {
+    pub id: u64,
+    /// Unix seconds when it ran.
+    pub at: i64,
+    pub micros: u64,
+    /// The command and its arguments, each made safe and cut at 80 characters.
+    pub command: String,
+    pub client: String,
+    pub client_name: String,
+}
+
+/// One connection (`CLIENT LIST`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: String,
+    pub name: String,
+    pub age_s: u64,
+    pub idle_s: u64,
+    pub db: u32,
+    /// The last command.
+    pub cmd: String,
+    /// Output buffer memory.
+    pub omem: u64,
+    pub tot_mem: Option<u64>,
+    pub flags: String,
+    /// The connection memscope asked on (the one whose last command is `client|list`).
+    pub this: bool,
+}
+
+/// One command's counters (`INFO commandstats`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CommandStat {
+    pub name: String,
+    pub calls: u64,
+    pub usec: u64,
+    pub usec_per_call: f64,
+    pub rejected: u64,
+    pub failed: u64,
+}
+
+/// One latency event (`LATENCY LATEST`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LatencyEvent {
+    pub event: String,
+    pub at: i64,
+    pub latest_ms: u64,
+    pub max_ms: u64,
+}
+
+/// What one Redis server says about who is doing what: the slow log, the clients, the
+/// command counters, the latency events. A part the server refused (an ACL, a disabled
+/// command) is named in `errors`, never silently empty.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct ServerInsight {
+    /// The node, on a cluster.
+    pub node: Option<String>,
+    pub slowlog_len: u64,
+    pub slowlog: Vec<SlowEntry>,
+    pub clients: Vec<ClientInfo>,
+    pub commands: Vec<CommandStat>,
+    pub latency: Vec<LatencyEvent>,
+    pub errors: Vec<String>,
+}
+
 /// What one Redis health probe read.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RedisHealth {

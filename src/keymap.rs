@@ -16,10 +16,11 @@ pub enum Context {
     Health,
     Audit,
     Analysis,
+    Server,
 }
 
 impl Context {
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 11] = [
         Context::Global,
         Context::KeyList,
         Context::Value,
@@ -30,6 +31,7 @@ impl Context {
         Context::Health,
         Context::Audit,
         Context::Analysis,
+        Context::Server,
     ];
     /// The view's name, as help and errors show it.
     pub fn title(self) -> &'static str {
@@ -44,6 +46,7 @@ impl Context {
             Context::Health => "Health",
             Context::Audit => "Health: cross-tier audit",
             Context::Analysis => "Redis Keys: keyspace analysis",
+            Context::Server => "Redis Keys: server (slow log, clients, commands)",
         }
     }
 }
@@ -255,6 +258,16 @@ const TABLE: &[Entry] = &[
         "back to the keys (stops a running one)",
         true,
     ),
+    (Action::Up, "server_up", Context::Server, &["k", "Up"], "scroll up", false),
+    (Action::Down, "server_down", Context::Server, &["j", "Down"], "scroll down", false),
+    (Action::PageUp, "server_page_up", Context::Server, &["PageUp", "Ctrl-b"], "page up", false),
+    (Action::PageDown, "server_page_down", Context::Server, &["PageDown", "Ctrl-f"], "page down", false),
+    (Action::Top, "server_top", Context::Server, &["g", "Home"], "top", false),
+    (Action::Bottom, "server_bottom", Context::Server, &["G", "End"], "bottom", false),
+    (Action::CycleSort, "server_sort", Context::Server, &["s"], "sort clients: idle / memory / command", true),
+    (Action::Refresh, "server_refresh", Context::Server, &["r"], "read now (also every 2 s)", true),
+    (Action::Pager, "server_pager", Context::Server, &["o"], "open whole", true),
+    (Action::Back, "server_back", Context::Server, &["Esc", "h", "Left"], "back to the keys", true),
     (Action::Filter, "search_edit", Context::Search, &["/", "i"], "edit the query (Esc leaves the editor)", true),
     (Action::EditFilter, "search_filter", Context::Search, &["f"], "edit the metadata filter", true),
     (Action::TopKUp, "top_k_up", Context::Search, &["+", "="], "more results (top_k)", true),

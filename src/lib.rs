@@ -16,6 +16,7 @@ pub mod error;
 pub mod filter;
 pub mod headless;
 pub mod health;
+pub mod insight;
 pub mod keymap;
 pub mod keytree;
 pub mod layout;
@@ -178,6 +179,7 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
         Some(Cmd::Model { .. }) => (false, false, "model"),
         Some(Cmd::Config { .. }) => (false, false, "config"),
         Some(Cmd::Analyze { .. }) => (false, false, "analyze"),
+        Some(Cmd::Server { .. }) => (false, false, "server"),
     };
     if cli.write && !acts_write {
         return Err(Failure::Usage(format!("--write: `{name}` only reads; the flag does not apply to it")));
@@ -275,6 +277,7 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
             let args = headless::AnalyzeArgs { pattern, json, max_ops_per_sec, top, save, compare };
             Ok(headless::analyze(&load(&ov)?, args).await?)
         }
+        Some(Cmd::Server { json, sort }) => Ok(headless::server(&load(&ov)?, json, &sort).await?),
         Some(Cmd::Detect { json }) => Ok(headless::detect(&load(&ov)?, json).await?),
         Some(Cmd::Show { conversation, json, checkpoints: false }) => {
             headless::show(&load(&ov)?, &conversation, json).await?;

@@ -38,6 +38,8 @@ pub enum Slot {
     Audit,
     /// The Keys tab's keyspace analysis.
     Analyze,
+    /// The Keys tab's server view.
+    Insight,
 }
 
 /// UI → backend.
@@ -148,6 +150,10 @@ pub enum Command {
         req: RequestId,
         pattern: String,
     },
+    /// The slow log, clients, command counters and latency events of every node.
+    Insight {
+        req: RequestId,
+    },
 }
 
 impl Command {
@@ -171,6 +177,7 @@ impl Command {
             Command::Trace { .. } => Slot::Trace,
             Command::Audit { .. } => Slot::Audit,
             Command::Analyze { .. } => Slot::Analyze,
+            Command::Insight { .. } => Slot::Insight,
             Command::Cancel(_) | Command::SetWriteMode(_) => return None,
         })
     }
@@ -193,6 +200,7 @@ pub enum BackendEvent {
     /// A keyspace analysis: its progress (keys read, of the keyspace's size), then its result.
     AnalysisProgress(RequestId, u64, Option<u64>),
     Analysis(RequestId, Result<Box<crate::analysis::Analysis>, StoreError>),
+    Insight(RequestId, Result<Vec<crate::domain::ServerInsight>, StoreError>),
 }
 
 /// Replies of the cross-tier requests.

@@ -471,7 +471,8 @@ impl Backend {
             | Command::Meta { .. }
             | Command::Value { .. }
             | Command::Write { .. }
-            | Command::Analyze { .. }) => self.redis_command(cmd),
+            | Command::Analyze { .. }
+            | Command::Insight { .. }) => self.redis_command(cmd),
             cmd @ (Command::Conversations { .. }
             | Command::CountConversations { .. }
             | Command::DetectLayouts { .. }
@@ -539,6 +540,19 @@ impl Backend {
                         Err(e) => Err(e),
                     };
                     let _ = tx.send(BackendEvent::Meta(req, r));
+                });
+            }
+            Command::Insight { req } => {
+                let store = self.redis_or_err();
+                self.spawn_in(Slot::Insight, async move {
+                    let t = std::time::Instant::now();
+                    let r = match store {
+                        Ok(s) => s.insight().await,
+                        Err(e) => Err(e),
+                    };
+                    conn.took(t);
+                    conn.report(&r);
+                    let _ = tx.send(BackendEvent::Insight(req, r));
                 });
             }
             Command::Analyze { req, pattern } => {
@@ -823,6 +837,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Trace { .. } => "trace",
         Command::Audit { .. } => "audit",
         Command::Analyze { .. } => "analyze",
+        Command::Insight { .. } => "insight",
     }
 }
 

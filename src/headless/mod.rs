@@ -9,6 +9,7 @@ mod import;
 mod index;
 mod keys;
 mod search;
+mod server;
 
 pub use analyze::{Args as AnalyzeArgs, analyze};
 pub use audit::audit;
@@ -18,6 +19,7 @@ pub use import::{import, read_import};
 pub use index::index;
 pub use keys::keys;
 pub use search::search;
+pub use server::server;
 
 use crate::config::Config;
 

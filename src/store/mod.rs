@@ -51,6 +51,9 @@ pub trait KeyStore: Send + Sync {
     async fn write(&self, op: &WriteOp) -> Result<String, StoreError>;
     /// PING round trip, INFO, DBSIZE per database and SLOWLOG, for the Health tab.
     async fn health(&self) -> Result<crate::domain::RedisHealth, StoreError>;
+    /// The slow log, clients, command counters and latency events of every node (the server,
+    /// or every master of a cluster). Read-only.
+    async fn insight(&self) -> Result<Vec<crate::domain::ServerInsight>, StoreError>;
     /// Keyspace hits and misses memscope's own commands caused (subtracted from INFO's).
     fn own_lookups(&self) -> (u64, u64);
     /// The memory layer's operations, in one pipeline. Writes among them need the write guard.

@@ -66,6 +66,8 @@ pub struct KeysTab {
     pub configured: bool,
     /// `:analyze`: the keyspace analysis shown instead of the list while open.
     pub analysis: Option<super::analysis::AnalysisView>,
+    /// `:server`: the slow log, clients and command counters, shown instead of the list.
+    pub server: Option<super::server::ServerView>,
     pub index: KeyIndex,
     pub pattern: String,
     pub type_filter: Option<String>,
@@ -95,6 +97,7 @@ impl KeysTab {
         KeysTab {
             configured: cfg.redis.is_some(),
             analysis: None,
+            server: None,
             index: KeyIndex::new(&delim),
             pattern: "*".into(),
             type_filter: None,
@@ -119,6 +122,9 @@ impl KeysTab {
     }
 
     pub fn context(&self) -> Context {
+        if self.server.is_some() {
+            return Context::Server;
+        }
         if self.analysis.is_some() {
             return Context::Analysis;
         }
@@ -238,6 +244,9 @@ impl KeysTab {
         self.now_ms = now;
         let mut cmds = Vec::new();
         let mut changed = false;
+        if let Some(c) = self.server.as_mut().and_then(|v| v.tick(now, cx)) {
+            cmds.push(c);
+        }
         if self.index.pending_len() > 0 {
             self.merge();
             changed = true;
@@ -421,6 +430,11 @@ impl KeysTab {
                     self.info = Some(info);
                 }
             }
+            BackendEvent::Insight(req, r) => {
+                if let Some(v) = &mut self.server {
+                    v.on_reply(req, r.map_err(|e| e.to_string()));
+                }
+            }
             BackendEvent::AnalysisProgress(req, done, total) => {
                 if let Some(v) = &mut self.analysis {
                     v.on_progress(req, done, total);
@@ -525,9 +539,27 @@ impl KeysTab {
         vec![cmd]
     }
 
+    /// `:server`: the servers' slow log, clients and command counters, read every few seconds.
+    pub fn open_server(&mut self, cx: &mut Cx) -> Vec<Command> {
+        if !self.configured {
+            cx.status("Redis is not configured", true);
+            return vec![];
+        }
+        let (v, cmd) = super::server::ServerView::open(cx, self.now_ms);
+        self.server = Some(v);
+        vec![cmd]
+    }
+
     pub fn on_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
             return vec![];
+        }
+        if let Some(v) = &mut self.server {
+            let (close, cmds) = v.on_action(action, self.view_rows.max(1), self.now_ms, cx);
+            if close {
+                self.server = None;
+            }
+            return cmds;
         }
         if let Some(v) = &mut self.analysis {
             use super::analysis::Outcome;

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod pager;
 pub mod scroll;
 pub mod search;
+pub mod server;
 
 /// How long a failed view waits before it asks again: 1 s after the first failure, doubling to
 /// at most 30 s. The one retry curve of every view.

@@ -55,6 +55,9 @@ pub fn render(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label:
     let warn_rows = warn_rows + index_rows;
     let [head, body] = Layout::vertical([Constraint::Length(2 + warn_rows), Constraint::Min(1)]).areas(area);
     render_header(f, head, tab, conn, label);
+    if let Some(v) = &tab.server {
+        return (render_server(f, body, v, tab.now_ms()), 0);
+    }
     if let Some(v) = &tab.analysis {
         return (render_analysis(f, body, v), 0);
     }
@@ -152,6 +155,37 @@ fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, lab
         }
     }
     f.render_widget(Paragraph::new(lines), area);
+}
+
+/// `:server`: the report, scrolled, with how old the reading is.
+fn render_server(f: &mut Frame, area: Rect, v: &crate::tabs::server::ServerView, now: u64) -> usize {
+    use crate::insight::Emphasis;
+    let age = now.saturating_sub(v.read_at_ms);
+    let reading =
+        if v.req.waiting() { "reading…".to_string() } else { format!("read {:.0} s ago", age as f64 / 1000.0) };
+    let title = format!(" server · {reading} · every 2 s · clients by {} ", v.sort.name());
+    let block =
+        Block::default().borders(Borders::ALL).border_style(theme::title()).title(Span::styled(title, theme::title()));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let rows = (inner.height as usize).max(1);
+    let lines: Vec<Line> = v
+        .lines()
+        .into_iter()
+        .skip(v.top)
+        .take(rows)
+        .map(|(e, l)| {
+            let st = match e {
+                Emphasis::Heading => theme::label(),
+                Emphasis::Normal => ratatui::style::Style::new(),
+                Emphasis::Dim => theme::dim(),
+                Emphasis::Warn => theme::warn(),
+            };
+            Line::styled(text::truncate(&l, inner.width as usize), st)
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), inner);
+    rows
 }
 
 /// `:analyze`: its progress while it runs, then its rows (the selected one marked).

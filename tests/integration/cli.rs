@@ -356,3 +356,56 @@ fn flags_a_command_ignores_are_refused() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(std::fs::read_to_string(&rec).unwrap().contains("\"tier\":\"redis\""));
 }
+
+/// `memscope server`: the slow log (arguments escaped), the clients (memscope's own marked),
+/// the commands by calls and time, the latency events — and the `:server` view reads them
+/// again every few seconds.
+#[tokio::test]
+async fn server_shows_the_slow_log_clients_commands_and_latency() {
+    let r = memscope::demo::PrivateRedis::start(&["--enable-debug-command", "local"]).unwrap();
+    let mut c = crate::support::client(&r);
+    redis::cmd("CONFIG").arg("SET").arg("slowlog-log-slower-than").arg(0).exec(&mut c).unwrap();
+    redis::cmd("CONFIG").arg("SET").arg("latency-monitor-threshold").arg(10).exec(&mut c).unwrap();
+    redis::cmd("SET").arg("evil").arg("\x1b[2Jboom").exec(&mut c).unwrap();
+    for i in 0..25 {
+        redis::cmd("GET").arg(format!("k{i}")).exec(&mut c).unwrap();
+    }
+    redis::cmd("DEBUG").arg("SLEEP").arg(0.05).exec(&mut c).unwrap();
+    let out = memscope(&["server", "--json", "--redis-url", &r.url()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let n = &v[0];
+    let slow: Vec<&str> = n["slowlog"].as_array().unwrap().iter().map(|e| e["command"].as_str().unwrap()).collect();
+    assert!(slow.contains(&"SET evil \\x1b[2Jboom"), "escaped, never sent raw: {slow:?}");
+    assert!(n["slowlog_len"].as_u64().unwrap() >= 27);
+    assert!(n["clients"].as_array().unwrap().iter().any(|c| c["this"] == true), "memscope's own connection marked");
+    let get = n["commands"].as_array().unwrap().iter().find(|c| c["name"] == "get").unwrap();
+    assert!(get["calls"].as_u64().unwrap() >= 25);
+    assert!(n["latency"].as_array().unwrap().iter().any(|l| l["event"] == "command"), "{}", n["latency"]);
+    let text =
+        String::from_utf8_lossy(&memscope(&["server", "--redis-url", &r.url(), "--sort", "memory"]).stdout).to_string();
+    for k in ["SLOW LOG", "CLIENTS", "by output memory", "COMMANDS BY CALLS", "COMMANDS BY TIME", "LATENCY EVENTS"] {
+        assert!(text.contains(k), "`{k}` in {text}");
+    }
+    assert!(!text.contains('\x1b'));
+    let out = memscope(&["server", "--redis-url", &r.url(), "--sort", "age"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // The view, read again on its interval.
+    let mut h = crate::support::Harness::new(memscope::config::Config::with_redis(&r.url()));
+    h.keys(":");
+    h.keys("server");
+    h.key(crossterm::event::KeyCode::Enter);
+    h.until(10, "the first reading", |a| a.keys.server.as_ref().is_some_and(|v| v.nodes.is_some())).await;
+    let first = h.app.keys.server.as_ref().unwrap().read_at_ms;
+    h.until(10, "a second reading", |a| {
+        a.keys.server.as_ref().is_some_and(|v| v.read_at_ms > first && !v.req.waiting())
+    })
+    .await;
+    let screen = crate::support::screen_of(&h.app, 140, 40);
+    assert!(screen.contains("SLOW LOG") && screen.contains("every 2 s"), "{screen}");
+    h.keys("s");
+    assert_eq!(h.app.keys.server.as_ref().unwrap().sort, memscope::insight::ClientSort::OutputMemory);
+    h.key(crossterm::event::KeyCode::Esc);
+    assert!(h.app.keys.server.is_none());
+}
