@@ -64,6 +64,12 @@ pub async fn wait_for_signal() {
 /// The UI loop. Its only `.await` is the `select!` for the next event; every store call runs
 /// in the backend task.
 pub async fn run_tui(cfg: config::Config) -> Result<()> {
+    run_tui_with(cfg, true).await
+}
+
+/// The UI loop; `keep_state`: the search parameters of the profile are restored at start and
+/// saved at exit (not for the demo, which starts fresh every time).
+pub async fn run_tui_with(cfg: config::Config, keep_state: bool) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     tracing::info!(profile = %cfg.profile, read_only = cfg.read_only, "memscope UI starting");
     let mut guard = TerminalGuard::enter()?;
@@ -79,6 +85,7 @@ pub async fn run_tui(cfg: config::Config) -> Result<()> {
         .map(|d| domain::Ts::from_micros(d.as_micros() as i64));
     // Search parameters are kept per profile.
     let state_file = directories::ProjectDirs::from("", "", "memscope")
+        .filter(|_| keep_state)
         .map(|d| d.data_dir().join("state").join(format!("search-{}.json", cfg.profile.replace(['/', '\\'], "_"))));
     match state_file.as_deref().map(load_state) {
         Some(Ok(Some(v))) => app.search.restore(&v),

@@ -2,7 +2,7 @@
 //! private Firestore emulator) and an embedded vector index, the simulated agents' traffic, and
 //! the UI on top — everything stopped and removed on exit.
 
-use crate::tui::{run_tui, wait_for_signal};
+use crate::tui::{run_tui_with, wait_for_signal};
 use crate::{config, demo, domain, embed, memory, store, tiers};
 use color_eyre::eyre::{Result, eyre};
 
@@ -98,7 +98,8 @@ pub async fn run_demo(mut cfg: config::Config, no_tui: bool, firestore_emulator:
         println!("memscope demo: Redis seeded with {} writes; Ctrl-C stops it.", plan.len());
         wait_for_signal().await;
     } else {
-        run_tui(cfg).await?;
+        // A fresh demo: the search settings of an earlier one do not carry over.
+        run_tui_with(cfg, false).await?;
     }
     if let Some(t) = traffic {
         t.abort();

@@ -24,68 +24,74 @@ impl Rng {
 }
 
 /// Follow-up turns the simulated agents add to their conversations: (agent, user, answer).
+/// `{n}`, `{day}`, `{time}` and `{city}` are filled per turn (`fill`), so the index never holds
+/// the same text twice and a search finds the turn it is about.
 const FOLLOW_UPS: [(&str, &str, &str); 12] = [
     (
         "agent-support",
-        "Can you check the status of my last order?",
-        "It shipped this morning; the tracking link is in your email.",
+        "Can you check the status of order {n}?",
+        "Order {n} shipped on {day}; the tracking link is in your email.",
     ),
     (
         "agent-support",
-        "Please remind me which refund option I picked.",
-        "You chose store credit, which is already on your account.",
+        "Please remind me which refund option I picked for order {n}.",
+        "For order {n} you chose store credit, which is already on your account.",
     ),
     (
         "agent-support",
-        "I still cannot log in after the password reset.",
-        "I sent a new reset link; it expires in 15 minutes.",
+        "I still cannot log in after the password reset of {day}.",
+        "I sent a new reset link at {time}; it expires in 15 minutes.",
     ),
     (
         "agent-travel",
-        "Is it going to rain there this weekend?",
-        "Light rain on Saturday, sunny on Sunday, highs around 18°C.",
+        "Is it going to rain in {city} on {day}?",
+        "Light rain in {city} on {day} morning, sunny after {time}, highs around 18°C.",
     ),
+    ("agent-travel", "Can you move booking {n} to {day}?", "Done: booking {n} now starts on {day}, at no extra cost."),
     (
         "agent-travel",
-        "Can you move the booking one day later?",
-        "Done: the booking now starts a day later, at no extra cost.",
-    ),
-    (
-        "agent-travel",
-        "What time should I leave for the airport?",
-        "Leave by 06:15: the drive takes 40 minutes and check-in closes at 07:30.",
+        "What time should I leave for the {city} airport on {day}?",
+        "Leave by {time}: the drive to the {city} airport takes 40 minutes.",
     ),
     (
         "agent-coder",
-        "The CI job failed again on main, any idea why?",
-        "The flaky test is the timezone one; pinning TZ=UTC in CI fixes it.",
+        "CI run {n} failed again on main, any idea why?",
+        "Run {n} hit the flaky timezone test; pinning TZ=UTC in CI fixes it.",
     ),
     (
         "agent-coder",
-        "Can you write a unit test for that fix?",
-        "Added a test that runs the parser under three time zones; it fails without the fix.",
+        "Can you write a unit test for the fix in PR {n}?",
+        "Added a test to PR {n} that runs the parser under three time zones; it fails without the fix.",
     ),
     (
         "agent-coder",
-        "Is the change safe to deploy on a Friday?",
-        "It only touches the test setup, so yes; production code is unchanged.",
+        "Is PR {n} safe to deploy on {day}?",
+        "PR {n} only touches the test setup, so yes; production code is unchanged.",
     ),
     (
         "agent-research",
-        "Summarise what we discussed yesterday in two bullet points.",
-        "The budget is approved, and the launch moves to Tuesday.",
+        "Summarise what we discussed on {day} in two bullet points.",
+        "On {day}: the budget was approved, and the launch moved to the {n}th.",
     ),
     (
         "agent-research",
-        "What is the next step for the report?",
-        "Next, the finance section needs the September figures.",
+        "What is the next step for report {n}?",
+        "Next, the finance section of report {n} needs the figures from {city}.",
     ),
     (
         "agent-research",
-        "Can you find one more source for that claim?",
-        "A 2023 peer-reviewed survey supports it; I added it to the references.",
+        "Can you find one more source for claim {n}?",
+        "A peer-reviewed survey from {city} supports claim {n}; I added it to the references.",
     ),
 ];
+
+/// A follow-up's text with its slots filled (the same values in the question and its answer).
+fn fill(t: &str, n: u64, day: &str, time: &str, city: &str) -> String {
+    t.replace("{n}", &n.to_string()).replace("{day}", day).replace("{time}", time).replace("{city}", city)
+}
+
+const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const CITIES: [&str; 6] = ["Lisbon", "Oslo", "Kyoto", "Denver", "Nairobi", "Porto"];
 
 const QUERIES: [&str; 6] =
     ["refund for my order", "weather in New York", "restaurant booking", "CI failure", "password reset", "Q3 report"];
@@ -124,11 +130,15 @@ pub async fn simulate(mem: std::sync::Arc<crate::memory::Memory>, redis_url: Str
                         0 => FOLLOW_UPS[rng.below(FOLLOW_UPS.len())],
                         n => *fits[rng.below(n)],
                     };
+                    let n = 1000 + rng.below(9000) as u64;
+                    let day = DAYS[rng.below(DAYS.len())];
+                    let time = format!("{:02}:{:02}", 5 + rng.below(15), rng.below(12) * 5);
+                    let city = CITIES[rng.below(CITIES.len())];
                     for (role, text) in [("user", question), ("assistant", answer)] {
                         let m = crate::memory::NewMessage {
                             message_id: Some(format!("{conv}-s{:012x}", rng.next() >> 16)),
                             role: role.into(),
-                            content: text.into(),
+                            content: fill(text, n, day, &time, city),
                             agent_id: Some(agent.clone()),
                             ..Default::default()
                         };
@@ -180,5 +190,16 @@ pub async fn simulate(mem: std::sync::Arc<crate::memory::Memory>, redis_url: Str
         if let Err(e) = result {
             tracing::debug!(error = %e, "demo traffic: a call failed (the layer degrades, the simulator goes on)");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn follow_ups_are_filled_so_no_two_turns_read_alike() {
+        let (_, q, a) = super::FOLLOW_UPS[0];
+        assert_eq!(super::fill(q, 4211, "Friday", "06:15", "Oslo"), "Can you check the status of order 4211?");
+        assert!(super::fill(a, 4211, "Friday", "06:15", "Oslo").contains("4211 shipped on Friday"));
+        assert!(super::FOLLOW_UPS.iter().all(|(_, q, a)| q.contains('{') && a.contains('{')), "every turn has a slot");
     }
 }

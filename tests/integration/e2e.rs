@@ -147,6 +147,9 @@ fn demo_seeds_a_private_server_and_stops_it_on_exit() {
     assert!(t.wait_exit(10).success());
     t.assert_restored();
     assert!(crate::support::wait_port_closed(port, 10), "the demo's redis-server still runs");
+    // The next demo starts fresh: this one's search settings were not kept.
+    let state = t._home.path().join("data/memscope/state");
+    assert!(!state.join("search-demo.json").exists(), "a demo keeps no search state");
 }
 
 #[test]
