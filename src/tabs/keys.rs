@@ -14,6 +14,12 @@ use std::collections::HashMap;
 /// Sorting by TTL or size fetches metadata for at most this many keys.
 pub const BULK_META_LIMIT: usize = 100_000;
 
+/// How often the list refreshes itself while idle: the header's counts (INFO keyspace) always,
+/// the listing itself when the database holds at most [`LIVE_MAX`] keys and the order is by
+/// name (a list sorted by TTL or size keeps its order until `r`, so rows do not move).
+pub const LIVE_MS: u64 = 5_000;
+pub const LIVE_MAX: u64 = 20_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
     List,
@@ -68,6 +74,12 @@ pub struct KeysTab {
     pub analysis: Option<super::analysis::AnalysisView>,
     /// `:server`: the slow log, clients and command counters, shown instead of the list.
     pub server: Option<super::server::ServerView>,
+    /// The live refresh: when it last ran, its scan (keys gathered aside, swapped in whole so
+    /// the list never empties) and the keys it found new (marked until the next one).
+    live_at_ms: u64,
+    live_req: Pending,
+    live_buf: Vec<Key>,
+    pub fresh: std::collections::HashSet<Key>,
     pub index: KeyIndex,
     pub pattern: String,
     pub type_filter: Option<String>,
@@ -98,6 +110,10 @@ impl KeysTab {
             configured: cfg.redis.is_some(),
             analysis: None,
             server: None,
+            live_at_ms: 0,
+            live_req: Pending::default(),
+            live_buf: Vec::new(),
+            fresh: Default::default(),
             index: KeyIndex::new(&delim),
             pattern: "*".into(),
             type_filter: None,
@@ -156,11 +172,73 @@ impl KeysTab {
         Command::Info { req }
     }
 
+    /// Keys in the selected database now (INFO keyspace), when known.
+    pub fn db_keys(&self) -> Option<u64> {
+        let db = self.db.unwrap_or(0);
+        self.info.as_ref().map(|i| i.keyspace.iter().find(|d| d.db == db).map(|d| d.keys).unwrap_or(0))
+    }
+
+    /// The listing refreshes itself (`LIVE_MS`): the counts always, the keys when it is small
+    /// and ordered by name; never while a scan, a value page, an error or a view is on.
+    fn live(&mut self, now: u64, cx: &mut Cx) -> Vec<Command> {
+        if !self.configured
+            || self.scan.running
+            || self.error.is_some()
+            || self.analysis.is_some()
+            || self.server.is_some()
+            || self.live_req.waiting()
+            || now < self.live_at_ms + LIVE_MS
+        {
+            return vec![];
+        }
+        self.live_at_ms = now;
+        let mut cmds = vec![self.info_cmd(cx)];
+        let small = self.db_keys().is_some_and(|n| n <= LIVE_MAX) && self.index.len() as u64 <= LIVE_MAX;
+        if small && self.index.sort() == SortBy::Name && !self.scan.cancelled {
+            self.live_buf.clear();
+            let req = self.live_req.issue(cx);
+            cmds.push(Command::Scan { req, pattern: self.pattern.clone(), type_filter: self.type_filter.clone() });
+        }
+        cmds
+    }
+
+    /// A live scan's keys, swapped in when it is complete: new keys inserted (and marked),
+    /// deleted ones removed, the selection kept on its key.
+    fn live_batch(&mut self, batch: crate::domain::ScanBatch, cx: &mut Cx) -> Vec<Command> {
+        self.live_buf.extend(batch.keys);
+        if !batch.done {
+            return vec![];
+        }
+        self.live_req.forget();
+        let mut now: Vec<Key> = std::mem::take(&mut self.live_buf);
+        now.sort();
+        now.dedup();
+        let old = self.index.keys();
+        let added: Vec<Key> = now.iter().filter(|k| old.binary_search(k).is_err()).cloned().collect();
+        let gone: Vec<Key> = old.iter().filter(|k| now.binary_search(k).is_err()).cloned().collect();
+        if added.is_empty() && gone.is_empty() {
+            self.fresh.clear();
+            return vec![];
+        }
+        for k in &gone {
+            self.index.remove(k);
+            self.meta.remove(k);
+        }
+        for k in &added {
+            self.index.insert(k.clone());
+        }
+        self.fresh = added.into_iter().collect();
+        self.rebuild();
+        self.visible_meta(cx).into_iter().collect()
+    }
+
     /// Start a new scan; the old list stays on screen until the first batch arrives.
     pub fn rescan(&mut self, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
             return vec![];
         }
+        self.live_req.forget();
+        self.fresh.clear();
         self.scan = ScanProgress { running: true, replace_on_first: true, ..Default::default() };
         let req = self.scan.req.issue(cx);
         vec![Command::Scan { req, pattern: self.pattern.clone(), type_filter: self.type_filter.clone() }]
@@ -247,6 +325,7 @@ impl KeysTab {
         if let Some(c) = self.server.as_mut().and_then(|v| v.tick(now, cx)) {
             cmds.push(c);
         }
+        cmds.extend(self.live(now, cx));
         if self.index.pending_len() > 0 {
             self.merge();
             changed = true;
@@ -318,6 +397,11 @@ impl KeysTab {
         self.now_ms = now;
         let mut cmds = Vec::new();
         match ev {
+            BackendEvent::Scan(req, r) if self.live_req.is(req) => match r {
+                Ok(batch) => cmds.extend(self.live_batch(batch, cx)),
+                // A live refresh that failed changes nothing on screen; the next one retries.
+                Err(_) => self.live_req.forget(),
+            },
             BackendEvent::Scan(req, r) => {
                 if !self.scan.req.is(req) {
                     return cmds; // late reply of a superseded scan

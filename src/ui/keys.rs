@@ -114,7 +114,23 @@ fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, lab
         format!("scan cancelled at {} of {}", num(s.seen), s.total.map(num).unwrap_or("?".into()))
     } else {
         let n = tab.index.len() as u64;
-        format!("{} key{}", num(n), if n == 1 { "" } else { "s" })
+        let mut p = format!("{} key{}", num(n), if n == 1 { "" } else { "s" });
+        // The listing against the database now (INFO keyspace, read every few seconds).
+        if tab.pattern == "*"
+            && tab.type_filter.is_none()
+            && let Some(m) = tab.db_keys()
+            && m != n
+        {
+            p.push_str(&format!(", {} in the db now (r rescans)", num(m)));
+        }
+        let live = match tab.db_keys() {
+            None => "",
+            Some(_) if tab.index.sort() != crate::keytree::SortBy::Name => " · order as of the last r",
+            Some(m) if m <= crate::tabs::keys::LIVE_MAX => " · live",
+            Some(_) => " · counts live",
+        };
+        p.push_str(live);
+        p
     };
     let mode = if tab.index.mode() == ViewMode::Tree { "tree" } else { "flat" };
     let mut l2 = vec![
@@ -297,7 +313,12 @@ fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab) -> usize {
                     ),
                     None => ("…".into(), "".into(), "".into()),
                 };
-                let lead = if tab.index.mode() == ViewMode::Tree { "  " } else { "" };
+                // A key the last live refresh found new is marked.
+                let lead = match (tab.fresh.contains(key), tab.index.mode() == ViewMode::Tree) {
+                    (true, _) => "+ ",
+                    (false, true) => "  ",
+                    (false, false) => "",
+                };
                 let name_cell = text::fit(&format!("{indent}{lead}{name}"), name_w);
                 let tcell = text::fit(&text::sanitize_str(&t), tw);
                 if sel {

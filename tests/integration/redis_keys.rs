@@ -545,3 +545,32 @@ async fn analyze_in_the_keys_tab_lists_a_namespace_and_opens_a_key() {
     h.until(10, "the value", |a| a.keys.value.as_ref().is_some_and(|v| v.page.is_some())).await;
     assert_eq!(&*h.app.keys.value.as_ref().unwrap().key, b"big:hash");
 }
+
+/// The list keeps itself current while idle: keys written and deleted elsewhere appear and go
+/// within a few seconds, new ones marked, the selection staying on its key; the header's count
+/// follows the database.
+#[tokio::test]
+async fn the_key_list_stays_live_and_keeps_the_selection() {
+    let r = redis();
+    let mut c = client(&r);
+    for k in ["a:1", "b:1", "c:1", "d:1"] {
+        redis::cmd("SET").arg(k).arg("v").exec(&mut c).unwrap();
+    }
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 4).await;
+    h.keys("v"); // flat
+    h.keys("jj");
+    let selected = |a: &memscope::app::App| {
+        let row = a.keys.index.row(a.keys.selected).unwrap();
+        String::from_utf8_lossy(a.keys.index.row_bytes(&row)).into_owned()
+    };
+    assert_eq!(selected(&h.app), "c:1");
+    redis::cmd("SET").arg("a:0").arg("new").exec(&mut c).unwrap();
+    redis::cmd("SET").arg("e:1").arg("new").exec(&mut c).unwrap();
+    redis::cmd("DEL").arg("b:1").exec(&mut c).unwrap();
+    h.until(15, "the live refresh", |a| a.keys.index.len() == 5 && a.keys.fresh.len() == 2).await;
+    assert_eq!(selected(&h.app), "c:1", "the selection stays on its key");
+    let screen = crate::support::screen_of(&h.app, 120, 20);
+    assert!(screen.contains("+ a:0") && screen.contains("+ e:1") && !screen.contains("b:1"), "{screen}");
+    assert!(screen.contains("5 keys") && screen.contains("live"), "{screen}");
+}
