@@ -122,7 +122,17 @@ pub struct ConversationsTab {
     /// The open thread was opened from a Search result: leaving it returns there.
     pub opened_from_search: bool,
     detect_req: Pending,
+    /// The live refresh of the list (every [`LIVE_MS`] in the list view): when it last ran,
+    /// its request, and the conversations it found new (marked until the next one).
+    live_at_ms: u64,
+    live_req: Pending,
+    pub fresh: std::collections::HashSet<String>,
 }
+
+/// How often the conversation list and its count are read again while the list is shown.
+pub const LIVE_MS: u64 = 5_000;
+/// A list longer than this (loaded page after page) is not refreshed whole: `r` reloads it.
+pub const LIVE_MAX: usize = 500;
 
 /// What `detect` found, said to someone looking at an empty list.
 pub fn found_text(configured: crate::config::LayoutPreset, d: &crate::layout::Detection) -> String {
@@ -295,6 +305,9 @@ impl ConversationsTab {
             layout: cfg.layout.clone(),
             found: None,
             opened_from_search: false,
+            live_at_ms: 0,
+            live_req: Pending::default(),
+            fresh: Default::default(),
             detect_req: Pending::default(),
             view: View::List,
             filter: ConvFilter::All,
@@ -343,6 +356,8 @@ impl ConversationsTab {
     }
 
     fn reload(&mut self, cx: &mut Cx) -> Vec<Command> {
+        self.live_req.forget();
+        self.fresh.clear();
         let req = self.list_req.issue(cx);
         self.next = None;
         let creq = self.count_req.issue(cx);
@@ -382,6 +397,25 @@ impl ConversationsTab {
 
     pub fn tick(&mut self, now: u64, cx: &mut Cx) -> Vec<Command> {
         self.now_ms = now;
+        // The list and its count, read again while they are shown.
+        if self.configured
+            && self.view == View::List
+            && self.loaded_once
+            && self.error.is_none()
+            && !self.list_req.waiting()
+            && !self.live_req.waiting()
+            && self.convs.len() <= LIVE_MAX
+            && now >= self.live_at_ms + LIVE_MS
+        {
+            self.live_at_ms = now;
+            let req = self.live_req.issue(cx);
+            let creq = self.count_req.issue(cx);
+            let limit = (self.convs.len() as u32).clamp(LIST_PAGE, LIVE_MAX as u32);
+            return vec![
+                Command::Conversations { req, filter: self.filter.clone(), after: None, limit },
+                Command::CountConversations { req: creq, filter: self.filter.clone() },
+            ];
+        }
         // A thread page that failed is asked for again, with backoff.
         if let Some(t) = &mut self.thread
             && !t.req.waiting()
@@ -417,6 +451,24 @@ impl ConversationsTab {
     pub fn on_reply(&mut self, req: RequestId, reply: LtReply, cx: &mut Cx) -> Vec<Command> {
         let mut cmds = Vec::new();
         match reply {
+            LtReply::Conversations(r) if self.live_req.is(req) => {
+                self.live_req.forget();
+                // A failed refresh changes nothing on screen; the next one tries again.
+                if let Ok(page) = r {
+                    let selected = self.convs.get(self.selected).map(|c| c.id.clone());
+                    let old: std::collections::HashSet<&str> = self.convs.iter().map(|c| c.id.as_str()).collect();
+                    self.fresh =
+                        page.items.iter().filter(|c| !old.contains(c.id.as_str())).map(|c| c.id.clone()).collect();
+                    self.convs = page.items;
+                    self.next = page.next;
+                    // The selection stays on its conversation, and where it was on screen.
+                    if let Some(i) = selected.and_then(|id| self.convs.iter().position(|c| c.id == id)) {
+                        self.offset = (self.offset + i).saturating_sub(self.selected);
+                        self.selected = i;
+                    }
+                    self.clamp();
+                }
+            }
             LtReply::Conversations(r) if self.list_req.is(req) => {
                 self.list_req.forget();
                 match r {

@@ -138,6 +138,8 @@ fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnSta
             (None, None) => "no updated_at".into(),
         };
         let agent = text::sanitize_str(c.agent_id.as_deref().unwrap_or("-"));
+        // A conversation the last live refresh found new is marked.
+        let title = if tab.fresh.contains(&c.id) { format!("+ {title}") } else { title };
         let s = format!(
             "{} {} {}{msgs:>mw$} {}",
             text::fit(&title, tw),

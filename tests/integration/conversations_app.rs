@@ -293,3 +293,41 @@ async fn long_things_open_whole_in_the_pager() {
     let screen = crate::support::screen_of(&h.app, 80, 24);
     assert!(screen.contains("alerts (") && screen.contains("no alerts"), "{screen}");
 }
+
+/// The conversation list stays live: a conversation written elsewhere appears on its own
+/// (marked new), the count follows, and the selection stays on its conversation.
+#[tokio::test]
+async fn the_conversation_list_stays_live() {
+    use memscope::domain::FsValue;
+    use memscope::store::LongTermStore;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.db").display().to_string();
+    let s = memscope::store::sqlite::SqliteStore::open(&path).unwrap();
+    let put = |id: &'static str, secs: i64| {
+        let s = &s;
+        async move {
+            let t = FsValue::Timestamp(memscope::domain::Ts { secs, nanos: 0 });
+            s.put(
+                &format!("conversations/{id}"),
+                vec![("title".into(), FsValue::String(id.into())), ("updated_at".into(), t)],
+            )
+            .await
+            .unwrap();
+        }
+    };
+    put("c1", 1_763_900_000).await;
+    put("c2", 1_763_900_060).await;
+    put("c3", 1_763_900_120).await;
+    let mut h = Harness::new(config(LongTermConfig::Sqlite { path }));
+    h.until(10, "list", |a| a.conversations.convs.len() == 3 && a.conversations.count == Some(3)).await;
+    h.keys("j");
+    assert_eq!(h.app.conversations.convs[h.app.conversations.selected].id, "c2");
+    put("c4", 1_763_900_180).await;
+    h.until(15, "the live refresh", |a| a.conversations.convs.len() == 4 && a.conversations.count == Some(4)).await;
+    let c = &h.app.conversations;
+    assert_eq!(c.convs[0].id, "c4", "newest first");
+    assert_eq!(c.convs[c.selected].id, "c2", "the selection stays on its conversation");
+    assert!(c.fresh.contains("c4") && c.fresh.len() == 1);
+    let screen = crate::support::screen_of(&h.app, 140, 20);
+    assert!(screen.contains("+ c4"), "{screen}");
+}
