@@ -92,6 +92,9 @@ pub enum Confirmed {
     Repair,
 }
 
+/// The most text copied with OSC 52 (terminals cap it; xterm's default is 100,000 bytes).
+pub const CLIPBOARD_MAX: usize = 75_000;
+
 /// How long an error stays in the status line.
 pub const STATUS_ERROR_MS: u64 = 30_000;
 
@@ -133,6 +136,9 @@ pub struct App {
     /// The list geometry of the last frame drawn.
     pub geometry: Geometry,
     pub should_quit: bool,
+    /// Text to put on the clipboard with OSC 52, written by the UI loop after the next frame.
+    pub clipboard: Option<String>,
+    export_req: crate::tabs::Pending,
     /// Something changed since the last draw.
     pub dirty: bool,
     /// Request ids and the queue of what the tabs ask of the App.
@@ -178,6 +184,8 @@ impl App {
             size,
             geometry: Geometry::default(),
             should_quit: false,
+            clipboard: None,
+            export_req: Default::default(),
             dirty: true,
             cx: Cx::default(),
         };
@@ -243,6 +251,28 @@ impl App {
             Ask::CloseAudit => self.health.audit = None,
             Ask::BackToSearch => self.tab = TabId::Search,
             Ask::Page { title, note, text } => self.open_pager(title, note, &text),
+            Ask::Copy { what, text } => {
+                let n = text.len();
+                if n > CLIPBOARD_MAX {
+                    self.set_status(
+                        format!(
+                            "{what} is {} — more than a terminal takes through OSC 52 ({}): :export FILE writes it",
+                            crate::text::human_bytes(n as u64),
+                            crate::text::human_bytes(CLIPBOARD_MAX as u64)
+                        ),
+                        true,
+                    );
+                } else {
+                    self.set_status(
+                        format!(
+                            "copied {what} ({}) with OSC 52 (if the terminal allows it)",
+                            crate::text::human_bytes(n as u64)
+                        ),
+                        false,
+                    );
+                    self.clipboard = Some(text);
+                }
+            }
             Ask::OpenMessage { conversation, message } => {
                 if self.conversations.configured {
                     self.tab = TabId::Conversations;
@@ -392,6 +422,15 @@ impl App {
                 vec![]
             }
             BackendEvent::Write(req, r) => self.keys.on_write(req, r, &mut self.cx),
+            BackendEvent::Exported(req, r) => {
+                if self.export_req.settle(req) {
+                    match r {
+                        Ok(s) => self.set_status(s, false),
+                        Err(e) => self.set_status(e, true),
+                    }
+                }
+                vec![]
+            }
             // The Keys tab's replies; every variant is routed by name (a new one is a compile
             // error here, never silently handed to a tab).
             ev @ (BackendEvent::Scan(..)
@@ -564,6 +603,107 @@ impl App {
         self.popup = Some(Popup::Confirm { action: Confirmed::Write(op), question });
     }
 
+    /// `:export FILE`: what the view shows, as JSON lines, written by the backend (a large list
+    /// never stalls the UI on a disk).
+    fn export(&mut self, path: &str) -> Vec<Command> {
+        use serde_json::json;
+        let line = |v: serde_json::Value| crate::text::json_safe(v.to_string());
+        let ts = |t: Option<crate::domain::Ts>| t.map(|t| t.to_rfc3339());
+        let (what, lines): (String, Vec<String>) = match self.context() {
+            Context::KeyList => {
+                let keys = self.keys.index.keys();
+                let rows = keys.iter().map(|k| {
+                    let name = match std::str::from_utf8(k) {
+                        Ok(s) => json!({"key": s}),
+                        Err(_) => json!({"key_hex": k.iter().map(|b| format!("{b:02x}")).collect::<String>()}),
+                    };
+                    let mut v = name;
+                    if let Some(m) = self.keys.meta.get(k) {
+                        v["type"] = json!(m.meta.ktype.as_ref().map(|t| t.name().to_string()));
+                        v["memory"] = json!(m.meta.memory);
+                        v["ttl_ms"] = json!(match m.meta.ttl {
+                            crate::domain::Ttl::Millis(ms) => Some(ms),
+                            _ => None,
+                        });
+                    }
+                    line(v)
+                });
+                (format!("{} keys (MATCH {})", keys.len(), self.keys.pattern), rows.collect())
+            }
+            Context::Value => match &self.keys.value {
+                Some(v) => {
+                    ("this page of the value".into(), v.lines.iter().map(|(_, l)| line(json!({"line": l}))).collect())
+                }
+                None => ("nothing".into(), vec![]),
+            },
+            Context::ConvList => (
+                format!("{} conversations", self.conversations.convs.len()),
+                self.conversations
+                    .convs
+                    .iter()
+                    .map(|c| {
+                        line(json!({"id": c.id, "title": c.title, "user_id": c.user_id, "agent_id": c.agent_id,
+                            "updated_at": ts(c.updated_at), "message_count": c.message_count}))
+                    })
+                    .collect(),
+            ),
+            Context::Thread => match &self.conversations.thread {
+                Some(t) => (
+                    format!("{} messages of {}", t.messages.len(), t.conv.id),
+                    t.messages
+                        .iter()
+                        .map(|m| {
+                            line(json!({"conversation_id": t.conv.id, "message_id": m.id, "role": m.role,
+                                "content": m.content, "timestamp": ts(m.timestamp), "user_id": m.user_id}))
+                        })
+                        .collect(),
+                ),
+                None => ("nothing".into(), vec![]),
+            },
+            Context::Search => (
+                format!("{} search results", self.search.matches().len()),
+                self.search
+                    .matches()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| line(json!({"rank": i + 1, "id": m.id, "score": m.score, "metadata": m.metadata})))
+                    .collect(),
+            ),
+            Context::Analysis => match self.keys.analysis.as_ref().and_then(|a| a.result.as_ref()) {
+                Some(Ok(a)) => ("the analysis".into(), vec![line(serde_json::to_value(a).unwrap_or_default())]),
+                _ => ("nothing (the analysis has not finished)".into(), vec![]),
+            },
+            Context::Server => match self.keys.server.as_ref().and_then(|v| v.nodes.as_ref()) {
+                Some(Ok(n)) => (
+                    "the slow log, clients and commands".into(),
+                    n.iter().map(|x| line(serde_json::to_value(x).unwrap_or_default())).collect(),
+                ),
+                _ => ("nothing (not read yet)".into(), vec![]),
+            },
+            _ => {
+                let (hist, _) = self.health.view();
+                (
+                    format!("{} alerts", hist.alerts.len()),
+                    hist.alerts
+                        .iter()
+                        .map(|a| {
+                            line(json!({"tier": a.probe.name(), "key": a.key, "level": a.level.name(), "message": a.message,
+                                "started": a.started_wall, "ended": a.ended_wall}))
+                        })
+                        .collect(),
+                )
+            }
+        };
+        if lines.is_empty() {
+            self.set_status(format!("export: {what}: nothing to write"), true);
+            return vec![];
+        }
+        let mut text = lines.join("\n");
+        text.push('\n');
+        let req = self.export_req.issue(&mut self.cx);
+        vec![Command::Export { req, path: path.into(), text, what }]
+    }
+
     fn open_pager(&mut self, title: String, note: Option<String>, text: &str) {
         let mut p = crate::tabs::pager::Pager::new(title, text, self.size);
         p.note = note;
@@ -706,6 +846,13 @@ impl App {
                 self.tab = TabId::Keys;
                 Ok(self.keys.open_server(&mut self.cx))
             }
+            "export" => {
+                if arg.is_empty() {
+                    Err("export: name the file: `:export out.jsonl` (JSON lines of what this view shows)".into())
+                } else {
+                    Ok(self.export(arg))
+                }
+            }
             "analyze" | "analyse" => {
                 self.tab = TabId::Keys;
                 Ok(self.keys.analyze(arg, &mut self.cx))
@@ -727,7 +874,7 @@ impl App {
                 }
             }
             other => Err(format!(
-                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, analyze, server, docs, audit, messages, q",
+                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, analyze, server, export, docs, audit, messages, q",
                 crate::text::sanitize_str(other)
             )),
         };

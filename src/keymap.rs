@@ -107,6 +107,8 @@ pub enum Action {
     Repair,
     /// Open the selected value, message or alert whole in the pager.
     Pager,
+    /// Copy the selected key, value, message or id to the clipboard (OSC 52).
+    Copy,
 }
 
 /// (action, config name, context, default keys, help text, shown in footer)
@@ -150,6 +152,7 @@ const TABLE: &[Entry] = &[
     (Action::Expire, "expire", Context::KeyList, &["e"], "set TTL (write mode)", false),
     (Action::Persist, "persist", Context::KeyList, &["p"], "remove TTL (write mode)", false),
     (Action::Rename, "rename", Context::KeyList, &["R"], "rename (write mode)", false),
+    (Action::Copy, "copy_key", Context::KeyList, &["y"], "copy the key's name (OSC 52)", false),
     (Action::Up, "value_up", Context::Value, &["k", "Up"], "scroll up", false),
     (Action::Down, "value_down", Context::Value, &["j", "Down"], "scroll down", false),
     (Action::NextPage, "next_page", Context::Value, &["PageDown", "n"], "next page", true),
@@ -158,6 +161,7 @@ const TABLE: &[Entry] = &[
     (Action::Bottom, "value_bottom", Context::Value, &["G", "End"], "bottom", false),
     (Action::Back, "back", Context::Value, &["Esc", "h", "Left"], "back to keys", true),
     (Action::Pager, "value_pager", Context::Value, &["o"], "open whole", true),
+    (Action::Copy, "copy_value", Context::Value, &["y"], "copy this page of the value (OSC 52)", false),
     (Action::Refresh, "value_refresh", Context::Value, &["r"], "reload value", true),
     (Action::Delete, "value_delete", Context::Value, &["x", "Delete"], "delete key (write mode)", false),
     (Action::Expire, "value_expire", Context::Value, &["e"], "set TTL (write mode)", false),
@@ -180,6 +184,7 @@ const TABLE: &[Entry] = &[
     ),
     (Action::Refresh, "conv_refresh", Context::ConvList, &["r"], "reload", true),
     (Action::Browse, "browse", Context::ConvList, &["b"], "document browser", true),
+    (Action::Copy, "copy_conversation", Context::ConvList, &["y"], "copy the conversation id (OSC 52)", false),
     (Action::Up, "thread_up", Context::Thread, &["k", "Up"], "previous message", false),
     (Action::Down, "thread_down", Context::Thread, &["j", "Down"], "next message", false),
     (Action::PageUp, "thread_page_up", Context::Thread, &["PageUp", "Ctrl-b"], "scroll a page up", false),
@@ -200,6 +205,7 @@ const TABLE: &[Entry] = &[
     (Action::ToggleSide, "side_panel", Context::Thread, &["i"], "conversation, user and agent documents", true),
     (Action::Trace, "trace", Context::Thread, &["t"], "trace the message across the tiers", true),
     (Action::Pager, "thread_pager", Context::Thread, &["o"], "open whole (message or trace)", true),
+    (Action::Copy, "copy_message", Context::Thread, &["y"], "copy the message (OSC 52)", false),
     (Action::Refresh, "thread_refresh", Context::Thread, &["r"], "read the trace and tier badges again", false),
     (Action::Back, "thread_back", Context::Thread, &["Esc", "h", "Left"], "back (closes the trace first)", true),
     (Action::Up, "browser_up", Context::Browser, &["k", "Up"], "move up", false),

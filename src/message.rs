@@ -40,6 +40,8 @@ pub enum Slot {
     Analyze,
     /// The Keys tab's server view.
     Insight,
+    /// `:export FILE`.
+    Export,
 }
 
 /// UI → backend.
@@ -154,6 +156,13 @@ pub enum Command {
     Insight {
         req: RequestId,
     },
+    /// Write what a view shows to a file (`:export FILE`), off the UI thread.
+    Export {
+        req: RequestId,
+        path: std::path::PathBuf,
+        text: String,
+        what: String,
+    },
 }
 
 impl Command {
@@ -178,6 +187,7 @@ impl Command {
             Command::Audit { .. } => Slot::Audit,
             Command::Analyze { .. } => Slot::Analyze,
             Command::Insight { .. } => Slot::Insight,
+            Command::Export { .. } => Slot::Export,
             Command::Cancel(_) | Command::SetWriteMode(_) => return None,
         })
     }
@@ -201,6 +211,8 @@ pub enum BackendEvent {
     AnalysisProgress(RequestId, u64, Option<u64>),
     Analysis(RequestId, Result<Box<crate::analysis::Analysis>, StoreError>),
     Insight(RequestId, Result<Vec<crate::domain::ServerInsight>, StoreError>),
+    /// An export written (its status line), or why not.
+    Exported(RequestId, Result<String, String>),
 }
 
 /// Replies of the cross-tier requests.

@@ -111,6 +111,14 @@ pub async fn run_tui_with(cfg: config::Config, keep_state: bool) -> Result<()> {
             app.dirty = false;
             // The lists page by the rows this frame gave them (a change redraws at once).
             send(app.update(Msg::Layout(drawn)));
+            // `y`: the clipboard, through the terminal (works over ssh and in tmux with
+            // set-clipboard on).
+            if let Some(text) = app.clipboard.take() {
+                use std::io::Write;
+                let out = guard.terminal.backend_mut();
+                let _ = write!(out, "{}", osc52(&text));
+                let _ = out.flush();
+            }
             if test_panic && !app.keys.index.is_empty() {
                 panic!("MEMSCOPE_TEST_PANIC: panicking on purpose with the terminal in raw mode");
             }
@@ -154,6 +162,12 @@ pub async fn run_tui_with(cfg: config::Config, keep_state: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The OSC 52 sequence that sets the clipboard to `text` (base64; BEL-terminated).
+pub fn osc52(text: &str) -> String {
+    use base64::Engine;
+    format!("\x1b]52;c;{}\x07", base64::engine::general_purpose::STANDARD.encode(text.as_bytes()))
 }
 
 /// A saved state file (JSON): None when there is none. One that cannot be read as JSON is

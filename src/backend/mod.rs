@@ -487,6 +487,17 @@ impl Backend {
             cmd @ (Command::TierBadges { .. } | Command::Trace { .. } | Command::Audit { .. }) => {
                 self.layer_command(cmd)
             }
+            Command::Export { req, path, text, what } => {
+                let tx = self.tx.clone();
+                self.spawn_in(Slot::Export, async move {
+                    let n = text.lines().count();
+                    let r = match tokio::fs::write(&path, text.as_bytes()).await {
+                        Ok(()) => Ok(format!("exported {what}: {n} JSON lines to {}", path.display())),
+                        Err(e) => Err(format!("export to {}: {e}", path.display())),
+                    };
+                    let _ = tx.send(BackendEvent::Exported(req, r));
+                });
+            }
         }
     }
 
@@ -838,6 +849,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Audit { .. } => "audit",
         Command::Analyze { .. } => "analyze",
         Command::Insight { .. } => "insight",
+        Command::Export { .. } => "export",
     }
 }
 

@@ -834,6 +834,12 @@ impl ConversationsTab {
                 return self.reload(cx);
             }
             Action::Browse => return self.open_browser(None, cx),
+            Action::Copy => {
+                if let Some(c) = self.convs.get(self.selected) {
+                    cx.ask(Ask::Copy { what: "the conversation id".into(), text: c.id.clone() });
+                }
+                return vec![];
+            }
             _ => {}
         }
         self.clamp();
@@ -859,6 +865,12 @@ impl ConversationsTab {
                 return vec![];
             }
             Action::Trace => return Self::trace_selected(t, cx),
+            Action::Copy => {
+                if let Some(m) = t.messages.get(t.selected) {
+                    cx.ask(Ask::Copy { what: format!("message {}", m.id), text: m.content.clone() });
+                }
+                return vec![];
+            }
             // The trace (when open) or the selected message, whole, in the pager.
             Action::Pager => {
                 if let Some(tr) = t.trace.as_ref().and_then(|v| v.result.as_ref()) {

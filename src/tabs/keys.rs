@@ -530,6 +530,7 @@ impl KeysTab {
                 }
             }
             BackendEvent::Write(..)
+            | BackendEvent::Exported(..)
             | BackendEvent::Conn(..)
             | BackendEvent::LongTerm(..)
             | BackendEvent::Vector(..)
@@ -577,6 +578,22 @@ impl KeysTab {
     }
 
     /// The key under the cursor (list) or shown (value).
+    /// `y`: the key's name (the list), or the value page shown (the value view), as text.
+    fn copy(&self, cx: &mut Cx) {
+        match (&self.focus, &self.value) {
+            (Focus::Value, Some(v)) => {
+                let text = v.lines.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n");
+                cx.ask(Ask::Copy { what: format!("the value of {}", text::sanitize_line(&v.key)), text });
+            }
+            _ => match self.current_key() {
+                Some(k) => {
+                    cx.ask(Ask::Copy { what: "the key's name".into(), text: String::from_utf8_lossy(&k).into_owned() })
+                }
+                None => cx.status("select a key first (a folder has no name to copy)", true),
+            },
+        }
+    }
+
     fn current_key(&self) -> Option<Key> {
         match self.focus {
             Focus::Value => self.value.as_ref().map(|v| v.key.clone()),
@@ -748,6 +765,10 @@ impl KeysTab {
                 self.write_intent(action, cx);
                 vec![]
             }
+            Action::Copy => {
+                self.copy(cx);
+                vec![]
+            }
             _ => vec![],
         }
     }
@@ -840,6 +861,10 @@ impl KeysTab {
             }
             Action::Delete | Action::Expire | Action::Persist | Action::Rename => {
                 self.write_intent(action, cx);
+                vec![]
+            }
+            Action::Copy => {
+                self.copy(cx);
                 vec![]
             }
             _ => vec![],

@@ -76,6 +76,11 @@ pub enum Ask {
         conversation: String,
         message: Option<String>,
     },
+    /// Copy text to the clipboard (OSC 52); `what` names it in the status line.
+    Copy {
+        what: String,
+        text: String,
+    },
     /// Open text whole in the full-screen pager (safe text: control characters made visible).
     Page {
         title: String,

@@ -574,3 +574,66 @@ async fn the_key_list_stays_live_and_keeps_the_selection() {
     assert!(screen.contains("+ a:0") && screen.contains("+ e:1") && !screen.contains("b:1"), "{screen}");
     assert!(screen.contains("5 keys") && screen.contains("live"), "{screen}");
 }
+
+/// `y` copies the selected key's name, a value page or a message with OSC 52 (the UI loop
+/// writes the sequence); too large a value is refused with the way to get it.
+#[tokio::test]
+async fn y_copies_with_osc52() {
+    let r = redis();
+    let mut c = client(&r);
+    redis::cmd("SET").arg("greeting").arg("héllo").exec(&mut c).unwrap();
+    redis::cmd("SET").arg("huge").arg("x".repeat(200_000)).exec(&mut c).unwrap();
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 2).await;
+    h.keys("v"); // flat: greeting, huge
+    h.keys("y");
+    assert_eq!(h.app.clipboard.as_deref(), Some("greeting"));
+    assert_eq!(memscope::tui::osc52("greeting"), "\x1b]52;c;Z3JlZXRpbmc=\x07");
+    h.app.clipboard = None;
+    h.key(KeyCode::Enter);
+    h.until(10, "the value", |a| a.keys.value.as_ref().is_some_and(|v| v.page.is_some())).await;
+    h.keys("y");
+    assert_eq!(h.app.clipboard.as_deref(), Some("héllo"));
+    h.app.clipboard = None;
+    h.key(KeyCode::Esc);
+    h.keys("j");
+    h.key(KeyCode::Enter);
+    h.until(10, "the big value", |a| {
+        a.keys.value.as_ref().is_some_and(|v| v.page.as_ref().is_some_and(|p| p.length == 200_000))
+    })
+    .await;
+    let shown: usize = h.app.keys.value.as_ref().unwrap().lines.iter().map(|(_, l)| l.len()).sum();
+    assert!(shown > memscope::app::CLIPBOARD_MAX, "the page shown is larger than OSC 52 takes");
+    h.keys("y");
+    assert!(h.app.clipboard.is_none());
+    assert!(h.app.status.as_ref().unwrap().text.contains(":export FILE"), "{:?}", h.app.status);
+}
+
+/// `:export FILE` writes what the view shows as JSON lines (off the UI thread): here the key
+/// list with what is known of each key; a binary name as hex.
+#[tokio::test]
+async fn export_writes_the_view_as_json_lines() {
+    let r = redis();
+    let mut c = client(&r);
+    redis::cmd("SET").arg("a").arg("1").exec(&mut c).unwrap();
+    redis::cmd("SET").arg(&b"bin\xff"[..]).arg("2").exec(&mut c).unwrap();
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 2).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("keys.jsonl");
+    h.keys(":");
+    h.keys(&format!("export {}", out.display()));
+    h.key(KeyCode::Enter);
+    h.until(10, "exported", |a| a.status.as_ref().is_some_and(|s| s.text.starts_with("exported"))).await;
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["key"], "a");
+    assert_eq!(lines[1]["key_hex"], "62696eff");
+    assert!(h.app.status.as_ref().unwrap().text.contains("2 JSON lines"));
+    // A file that cannot be written is said so.
+    h.keys(":");
+    h.keys("export /nonexistent/dir/x.jsonl");
+    h.key(KeyCode::Enter);
+    h.until(10, "the error", |a| a.status.as_ref().is_some_and(|s| s.error && s.text.contains("export to"))).await;
+}
