@@ -45,18 +45,22 @@ pub struct Geometry {
     pub value: usize,
     pub conversations: usize,
     pub audit: usize,
+    /// Screen rows of the first entry of the key list and of the conversation list.
+    pub keys_top: u16,
+    pub conversations_top: u16,
 }
 
 impl Default for Geometry {
     /// Before the first frame: a guess, replaced as soon as a frame is drawn.
     fn default() -> Geometry {
-        Geometry { keys: 20, value: 20, conversations: 20, audit: 20 }
+        Geometry { keys: 20, value: 20, conversations: 20, audit: 20, keys_top: 0, conversations_top: 0 }
     }
 }
 
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    Mouse(crossterm::event::MouseEvent),
     Paste(String),
     Resize(u16, u16),
     /// Milliseconds since start (monotonic).
@@ -360,6 +364,10 @@ impl App {
                 self.dirty = true;
                 self.on_backend(ev)
             }
+            Msg::Mouse(m) => {
+                self.dirty = true;
+                self.on_mouse(m)
+            }
             Msg::Paste(text) => {
                 self.dirty = true;
                 if let Some(Popup::Input { area, .. }) = &mut self.popup {
@@ -465,6 +473,73 @@ impl App {
         let Some(action) = self.keymap.lookup(self.context(), &ev) else {
             return vec![];
         };
+        self.act(action)
+    }
+
+    /// The mouse: the wheel scrolls what is under it (three rows a notch), a click on the tab
+    /// bar switches tabs, a click on a list row selects it and a click on the selected row
+    /// opens it.
+    fn on_mouse(&mut self, m: crossterm::event::MouseEvent) -> Vec<Command> {
+        use crossterm::event::{MouseButton, MouseEventKind as K};
+        if let Some(Popup::Pager(p)) = &mut self.popup {
+            let code = match m.kind {
+                K::ScrollDown => KeyCode::Down,
+                K::ScrollUp => KeyCode::Up,
+                _ => return vec![],
+            };
+            for _ in 0..3 {
+                p.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+            }
+            return vec![];
+        }
+        if self.popup.is_some() || (self.tab == TabId::Search && self.search.editing.is_some()) {
+            return vec![];
+        }
+        match m.kind {
+            K::ScrollDown | K::ScrollUp => {
+                let a = if m.kind == K::ScrollDown { Action::Down } else { Action::Up };
+                (0..3).flat_map(|_| self.act(a)).collect()
+            }
+            K::Down(MouseButton::Left) if m.row == 0 => {
+                // The tab bar: " 1 Conversations │ 2 Redis Keys │ …" (a space either side).
+                let mut x = 0u16;
+                for (i, t) in TabId::ALL.iter().enumerate() {
+                    let w = format!("{} {}", i + 1, t.title()).chars().count() as u16 + 2;
+                    if m.column < x + w {
+                        self.tab = *t;
+                        break;
+                    }
+                    x += w + 1;
+                }
+                vec![]
+            }
+            K::Down(MouseButton::Left) => {
+                let g = self.geometry;
+                let hit = |top: u16, rows: usize| {
+                    (m.row >= top && (m.row - top) < rows as u16).then(|| (m.row - top) as usize)
+                };
+                match self.tab {
+                    TabId::Keys if self.keys.analysis.is_none() && self.keys.server.is_none() => {
+                        match hit(g.keys_top, g.keys) {
+                            Some(r) => self.keys.click_row(r, &mut self.cx),
+                            None => vec![],
+                        }
+                    }
+                    TabId::Conversations if self.conversations.view == crate::tabs::conversations::View::List => {
+                        match hit(g.conversations_top, g.conversations) {
+                            Some(r) => self.conversations.click_row(r, &mut self.cx),
+                            None => vec![],
+                        }
+                    }
+                    _ => vec![],
+                }
+            }
+            _ => vec![],
+        }
+    }
+
+    /// One action in the view the user is in (a key, or the mouse wheel).
+    fn act(&mut self, action: Action) -> Vec<Command> {
         match action {
             Action::Quit => {
                 self.should_quit = true;

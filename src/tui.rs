@@ -25,6 +25,7 @@ pub fn restore_terminal() {
     let _ = crossterm::execute!(
         out,
         crossterm::event::DisableBracketedPaste,
+        crossterm::event::DisableMouseCapture,
         crossterm::terminal::LeaveAlternateScreen,
         crossterm::cursor::Show
     );
@@ -41,7 +42,12 @@ impl TerminalGuard {
         crossterm::terminal::enable_raw_mode()
             .wrap_err("cannot put the terminal into raw mode (is stdin a terminal?)")?;
         let mut out = std::io::stdout();
-        crossterm::execute!(out, crossterm::terminal::EnterAlternateScreen, crossterm::event::EnableBracketedPaste)?;
+        crossterm::execute!(
+            out,
+            crossterm::terminal::EnterAlternateScreen,
+            crossterm::event::EnableBracketedPaste,
+            crossterm::event::EnableMouseCapture
+        )?;
         let terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(out))?;
         Ok(TerminalGuard { terminal: std::mem::ManuallyDrop::new(terminal) })
     }
@@ -128,6 +134,7 @@ pub async fn run_tui_with(cfg: config::Config, keep_state: bool) -> Result<()> {
                 Some(Ok(Event::Key(k))) => Msg::Key(k),
                 Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
                 Some(Ok(Event::Paste(s))) => Msg::Paste(s),
+                Some(Ok(Event::Mouse(m))) => Msg::Mouse(m),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e.into()),
                 None => Msg::Quit,

@@ -821,6 +821,19 @@ impl ConversationsTab {
         }
     }
 
+    /// A click on the list's `r`-th row on screen: it is selected; the selected one opens.
+    pub fn click_row(&mut self, r: usize, cx: &mut Cx) -> Vec<Command> {
+        let i = self.offset + r;
+        if i >= self.convs.len() {
+            return vec![];
+        }
+        if i == self.selected {
+            return self.open_thread(cx);
+        }
+        self.selected = i;
+        vec![]
+    }
+
     fn list_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
         let n = self.convs.len();
         let page = self.view_rows.max(1);

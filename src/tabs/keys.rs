@@ -578,6 +578,20 @@ impl KeysTab {
     }
 
     /// The key under the cursor (list) or shown (value).
+    /// A click on the list's `r`-th row on screen: it is selected; the selected one opens.
+    pub fn click_row(&mut self, r: usize, cx: &mut Cx) -> Vec<Command> {
+        let i = self.offset + r;
+        if i >= self.index.row_count() {
+            return vec![];
+        }
+        self.focus = Focus::List;
+        if i == self.selected {
+            return self.on_action(Action::Open, cx);
+        }
+        self.selected = i;
+        self.visible_meta(cx).into_iter().collect()
+    }
+
     /// `y`: the key's name (the list), or the value page shown (the value view), as text.
     fn copy(&self, cx: &mut Cx) {
         match (&self.focus, &self.value) {

@@ -34,18 +34,34 @@ fn role_style(role: &str) -> Style {
 }
 
 /// Draws the tab; returns the rows of the list it shows (conversations, messages or documents).
-pub fn render(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnState, label: Option<&str>) -> usize {
+/// Draws the tab; returns the rows of its list (a page) and sets `top` to the screen row of
+/// the list's first entry (a mouse click picks a row by it).
+pub fn render(
+    f: &mut Frame,
+    area: Rect,
+    tab: &ConversationsTab,
+    conn: &ConnState,
+    label: Option<&str>,
+    top: &mut u16,
+) -> usize {
     match tab.view {
-        View::List => render_list(f, area, tab, conn, label),
+        View::List => render_list(f, area, tab, conn, label, top),
         View::Thread => match &tab.thread {
             Some(t) => render_thread(f, area, tab, t),
-            None => render_list(f, area, tab, conn, label),
+            None => render_list(f, area, tab, conn, label, top),
         },
         View::Browser => render_browser(f, area, tab),
     }
 }
 
-fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnState, label: Option<&str>) -> usize {
+fn render_list(
+    f: &mut Frame,
+    area: Rect,
+    tab: &ConversationsTab,
+    conn: &ConnState,
+    label: Option<&str>,
+    top: &mut u16,
+) -> usize {
     let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
     let count = match tab.count {
         Some(n) => format!("{n} conversations"),
@@ -125,6 +141,7 @@ fn render_list(f: &mut Frame, area: Rect, tab: &ConversationsTab, conn: &ConnSta
         }
     }
     let rows = (inner.height as usize).saturating_sub(lines.len());
+    *top = inner.y + lines.len() as u16;
     let now = tab.wall_now();
     for (i, c) in tab.convs.iter().enumerate().skip(tab.offset).take(rows) {
         let title = text::sanitize_str(c.title.as_deref().unwrap_or(&c.id));

@@ -31,7 +31,14 @@ fn num(n: u64) -> String {
 }
 
 /// Draws the tab; returns the rows its key list and value pane had (their page sizes).
-pub fn render(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label: Option<&str>) -> (usize, usize) {
+pub fn render(
+    f: &mut Frame,
+    area: Rect,
+    tab: &KeysTab,
+    conn: &ConnState,
+    label: Option<&str>,
+    top: &mut u16,
+) -> (usize, usize) {
     if !tab.configured {
         super::tier::render_unconfigured(
             f,
@@ -63,9 +70,9 @@ pub fn render(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, label:
     }
     if tab.value.is_some() {
         let [l, r] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
-        (render_list(f, l, tab), render_value(f, r, tab))
+        (render_list(f, l, tab, top), render_value(f, r, tab))
     } else {
-        (render_list(f, body, tab), 0)
+        (render_list(f, body, tab, top), 0)
     }
 }
 
@@ -250,7 +257,7 @@ fn render_analysis(f: &mut Frame, area: Rect, v: &crate::tabs::analysis::Analysi
     rows
 }
 
-fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab) -> usize {
+fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab, top: &mut u16) -> usize {
     let focused = tab.focus == Focus::List;
     let block = Block::default()
         .borders(Borders::ALL)
@@ -290,6 +297,7 @@ fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab) -> usize {
         lines.push(Line::styled(msg, theme::dim()));
     }
     let used = lines.len() - 1;
+    *top = inner.y + lines.len() as u16;
     let end = (tab.offset + rows.saturating_sub(used)).min(tab.index.row_count());
     for i in tab.offset..end {
         let Some(row) = tab.index.row(i) else { break };

@@ -40,14 +40,26 @@ pub fn draw(f: &mut Frame, app: &App) -> Geometry {
     draw_status(f, status, app);
     match app.tab {
         TabId::Keys => {
-            (geo.keys, geo.value) =
-                crate::ui::keys::render(f, body, &app.keys, &app.short_term.state, app.short_term.label.as_deref())
+            (geo.keys, geo.value) = crate::ui::keys::render(
+                f,
+                body,
+                &app.keys,
+                &app.short_term.state,
+                app.short_term.label.as_deref(),
+                &mut geo.keys_top,
+            )
         }
         TabId::Conversations if app.conversations.configured => {
             // A layout whose conversations are in Redis reads Redis: its state and address.
             let tier = if app.conversations.layout.in_redis() { &app.short_term } else { &app.long_term };
-            geo.conversations =
-                crate::ui::conversations::render(f, body, &app.conversations, &tier.state, tier.label.as_deref())
+            geo.conversations = crate::ui::conversations::render(
+                f,
+                body,
+                &app.conversations,
+                &tier.state,
+                tier.label.as_deref(),
+                &mut geo.conversations_top,
+            )
         }
         TabId::Conversations => crate::ui::tier::render_unconfigured(
             f,

@@ -637,3 +637,54 @@ async fn export_writes_the_view_as_json_lines() {
     h.key(KeyCode::Enter);
     h.until(10, "the error", |a| a.status.as_ref().is_some_and(|s| s.error && s.text.contains("export to"))).await;
 }
+
+/// The mouse: a click on the tab bar switches tabs, the wheel scrolls the list, a click picks a
+/// row and a click on the picked row opens it; the wheel scrolls the pager.
+#[tokio::test]
+async fn the_mouse_clicks_tabs_and_rows_and_the_wheel_scrolls() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    use memscope::app::{Msg, TabId};
+    let r = redis();
+    let mut c = client(&r);
+    for i in 0..30 {
+        redis::cmd("SET").arg(format!("k{i:02}")).arg("v").exec(&mut c).unwrap();
+    }
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 30).await;
+    h.keys("v"); // flat
+    let mouse = |kind, column, row| Msg::Mouse(MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE });
+    // Draw like the UI loop: the frame's geometry goes back to the App.
+    let draw = |h: &mut crate::support::Harness| {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
+        let mut geo = h.app.geometry;
+        t.draw(|f| geo = memscope::ui::draw(f, &h.app)).unwrap();
+        h.app.update(Msg::Layout(geo));
+    };
+    draw(&mut h);
+    // " 1 Conversations │ 2 Redis Keys │ 3 Semantic Search │ 4 Health"
+    h.app.update(mouse(MouseEventKind::Down(MouseButton::Left), 45, 0));
+    assert_eq!(h.app.tab, TabId::Search);
+    h.app.update(mouse(MouseEventKind::Down(MouseButton::Left), 22, 0));
+    assert_eq!(h.app.tab, TabId::Keys);
+    draw(&mut h);
+    h.app.update(mouse(MouseEventKind::ScrollDown, 10, 10));
+    assert_eq!(h.app.keys.selected, 3, "three rows a notch");
+    let top = h.app.geometry.keys_top;
+    h.app.update(mouse(MouseEventKind::Down(MouseButton::Left), 5, top + 5));
+    assert_eq!(h.app.keys.selected, h.app.keys.offset + 5);
+    let picked = {
+        let row = h.app.keys.index.row(h.app.keys.selected).unwrap();
+        h.app.keys.index.row_bytes(&row).to_vec()
+    };
+    let cmds = h.app.update(mouse(MouseEventKind::Down(MouseButton::Left), 5, top + 5));
+    assert!(
+        cmds.iter().any(|c| matches!(c, memscope::message::Command::Value { key, .. } if **key == *picked)),
+        "{cmds:?}"
+    );
+    // The pager scrolls with the wheel (a help longer than a small screen).
+    h.app.update(Msg::Resize(80, 16));
+    h.keys("?");
+    h.app.update(mouse(MouseEventKind::ScrollDown, 10, 10));
+    let Some(memscope::app::Popup::Pager(p)) = &h.app.popup else { panic!("the help") };
+    assert_eq!(p.top, 3);
+}
