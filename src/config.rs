@@ -38,6 +38,7 @@ struct FileConfig {
 #[serde(deny_unknown_fields)]
 struct FileProfile {
     read_only: Option<bool>,
+    theme: Option<String>,
     redis: Option<FileRedis>,
     long_term: Option<FileLongTerm>,
     vector: Option<FileVector>,
@@ -773,6 +774,8 @@ impl Default for MemoryConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub profile: String,
+    /// `"default"` or `"high-contrast"` (the profile's `theme`, or `MEMSCOPE_THEME`).
+    pub theme: String,
     pub read_only: bool,
     pub redis: Option<RedisConfig>,
     pub long_term: Option<LongTermConfig>,
@@ -912,8 +915,21 @@ fn resolve(
         v.text_field = layout.vector_text_field.clone();
     }
     let read_only = if ov.write { false } else { p.read_only.unwrap_or(true) };
+    let theme = match env("MEMSCOPE_THEME").or(p.theme) {
+        None => "default".to_string(),
+        Some(t) if t == "default" || t == "high-contrast" => t,
+        Some(t) => {
+            return Err(ConfigError::Invalid {
+                path: path.into(),
+                message: format!(
+                    "[profile.{name}] theme = \"{t}\" (or MEMSCOPE_THEME): expected \"default\" or \"high-contrast\""
+                ),
+            });
+        }
+    };
     Ok(Config {
         profile: name,
+        theme,
         read_only,
         redis,
         long_term,
@@ -1489,6 +1505,7 @@ impl Config {
     pub fn with_redis(url: &str) -> Config {
         Config {
             profile: "default".into(),
+            theme: "default".into(),
             read_only: true,
             redis: Some(RedisConfig::new(url)),
             long_term: None,
@@ -1686,6 +1703,19 @@ mod tests {
         assert_eq!(c.layout.vector_conversation_field, "run_id");
         assert!(c.layout.overridden && !c.layout.is_memscopes_own());
         assert!(LayoutConfig::default().is_memscopes_own());
+    }
+
+    #[test]
+    fn the_theme_comes_from_the_profile_or_the_environment_and_is_checked() {
+        let f = parse_str("[profile.p]\ntheme = \"high-contrast\"\n", "f").unwrap();
+        let c = resolve(f, "f", &Overrides::default(), &env_none, vec![], Some("p".into()), vec![]).unwrap();
+        assert_eq!(c.theme, "high-contrast");
+        let f = parse_str("[profile.p]\ntheme = \"neon\"\n", "f").unwrap();
+        let e = resolve(f, "f", &Overrides::default(), &env_none, vec![], Some("p".into()), vec![]).unwrap_err();
+        assert!(e.to_string().contains("expected \"default\" or \"high-contrast\""), "{e}");
+        let env = |k: &str| (k == "MEMSCOPE_THEME").then(|| "high-contrast".to_string());
+        let c = resolve(FileConfig::default(), "f", &Overrides::default(), &env, vec![], None, vec![]).unwrap();
+        assert_eq!(c.theme, "high-contrast");
     }
 
     #[test]

@@ -78,6 +78,7 @@ pub async fn run_tui(cfg: config::Config) -> Result<()> {
 pub async fn run_tui_with(cfg: config::Config, keep_state: bool) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     tracing::info!(profile = %cfg.profile, read_only = cfg.read_only, "memscope UI starting");
+    crate::ui::theme::set_high_contrast(cfg.theme == "high-contrast");
     let mut guard = TerminalGuard::enter()?;
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;

@@ -1,26 +1,57 @@
-//! Colours and styles, in one place.
+//! Colours and styles, in one place. Two themes: the default, and high contrast
+//! (`theme = "high-contrast"` in the profile or `MEMSCOPE_THEME=high-contrast`): no dark grey
+//! on black, bright colours, bold where the default relies on a shade.
 
 use ratatui::style::{Color, Modifier, Style};
 
+static HIGH_CONTRAST: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Set the theme for the process (at start, from the profile or `MEMSCOPE_THEME`).
+pub fn set_high_contrast(on: bool) {
+    HIGH_CONTRAST.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn high_contrast() -> bool {
+    HIGH_CONTRAST.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 pub fn title() -> Style {
+    if high_contrast() {
+        return Style::new().fg(Color::White).add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
+    }
     Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
 }
 pub fn dim() -> Style {
+    if high_contrast() {
+        return Style::new().fg(Color::Gray);
+    }
     Style::new().fg(Color::DarkGray)
 }
 pub fn label() -> Style {
+    if high_contrast() {
+        return Style::new().fg(Color::LightYellow).add_modifier(Modifier::BOLD);
+    }
     Style::new().fg(Color::Yellow)
 }
 pub fn warn() -> Style {
     Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
 }
 pub fn error() -> Style {
+    if high_contrast() {
+        return Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
+    }
     Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
 }
 pub fn ok() -> Style {
+    if high_contrast() {
+        return Style::new().fg(Color::LightGreen).add_modifier(Modifier::BOLD);
+    }
     Style::new().fg(Color::Green)
 }
 pub fn selected() -> Style {
+    if high_contrast() {
+        return Style::new().fg(Color::Black).bg(Color::White).add_modifier(Modifier::BOLD);
+    }
     Style::new().bg(Color::DarkGray).add_modifier(Modifier::BOLD)
 }
 /// A search match, and the current one.
