@@ -176,6 +176,40 @@ pub fn namespaces_of(key: &str, delim: &str, depth: usize) -> Vec<String> {
     out
 }
 
+/// Namespaces as a tree: each under its parent, siblings by memory (most first).
+fn tree_order(ns: Vec<Namespace>, delim: &str) -> Vec<Namespace> {
+    let parent_of = |n: &Namespace| -> String {
+        if n.depth <= 1 || n.prefix.starts_with("(other") {
+            return String::new();
+        }
+        let body = n.prefix.strip_suffix(delim).unwrap_or(&n.prefix);
+        body.rsplit_once(delim).map(|(p, _)| format!("{p}{delim}")).unwrap_or_default()
+    };
+    let known: std::collections::HashSet<String> = ns.iter().map(|n| n.prefix.clone()).collect();
+    let mut children: HashMap<String, Vec<Namespace>> = HashMap::new();
+    for n in ns {
+        let p = parent_of(&n);
+        let p = if known.contains(&p) { p } else { String::new() };
+        children.entry(p).or_default().push(n);
+    }
+    for v in children.values_mut() {
+        v.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.prefix.cmp(&b.prefix)));
+    }
+    let mut out = Vec::new();
+    let mut stack: Vec<Namespace> = children.remove("").unwrap_or_default().into_iter().rev().collect();
+    while let Some(n) = stack.pop() {
+        if let Some(kids) = children.remove(&n.prefix) {
+            stack.extend(kids.into_iter().rev());
+        }
+        out.push(n);
+    }
+    // Anything left (a parent folded away): at the end, most memory first.
+    let mut rest: Vec<Namespace> = children.into_values().flatten().collect();
+    rest.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+    out.extend(rest);
+    out
+}
+
 /// Orders a top list entry by one figure (smallest first out of the heap).
 #[derive(Debug, PartialEq, Eq)]
 struct Ranked(u64, KeyStat);
@@ -282,8 +316,8 @@ impl Acc {
         let mut types: Vec<TypeStat> = self.types.into_values().collect();
         types.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.ktype.cmp(&b.ktype)));
         self.a.by_type = types;
-        let mut ns: Vec<Namespace> = self.levels.into_iter().flat_map(|m| m.into_values()).collect();
-        ns.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.prefix.cmp(&b.prefix)));
+        let ns: Vec<Namespace> = self.levels.into_iter().flat_map(|m| m.into_values()).collect();
+        let ns = tree_order(ns, &self.opt.delimiter);
         // Leaks: at least 10 keys, most with a TTL, some without.
         self.a.leak_suspects = ns
             .iter()
@@ -571,6 +605,25 @@ mod tests {
         assert!(id_like("01M8KN0001000000000000001") && id_like("1795936271") && id_like("0a1b2c3d"));
         assert!(id_like("c-0042") && id_like("u42") && id_like("c-1"));
         assert!(!id_like("messages") && !id_like("user") && !id_like("v2") && !id_like("cafe"));
+    }
+
+    #[test]
+    fn namespaces_read_as_a_tree_siblings_by_memory() {
+        let ns = |p: &str, d: usize, b: u64| Namespace { prefix: p.into(), depth: d, keys: 1, bytes: b, ttl: [0; 5] };
+        let order: Vec<String> = tree_order(
+            vec![
+                ns("cache:", 1, 100),
+                ns("log:", 1, 50),
+                ns("cache:doc:", 2, 10),
+                ns("cache:big:", 2, 90),
+                ns("events:", 1, 5),
+            ],
+            ":",
+        )
+        .into_iter()
+        .map(|n| n.prefix)
+        .collect();
+        assert_eq!(order, ["cache:", "cache:big:", "cache:doc:", "log:", "events:"]);
     }
 
     #[test]
