@@ -205,7 +205,7 @@ fn tree_order(ns: Vec<Namespace>, delim: &str) -> Vec<Namespace> {
     }
     // Anything left (a parent folded away): at the end, most memory first.
     let mut rest: Vec<Namespace> = children.into_values().flatten().collect();
-    rest.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+    rest.sort_by_key(|n| std::cmp::Reverse(n.bytes));
     out.extend(rest);
     out
 }
