@@ -542,23 +542,29 @@ fn positional(l: &LayoutConfig, path: &str, i: usize, v: &Value) -> Message {
 /// The thread read last by a reader that reads a thread whole (one document, one checkpoint,
 /// or every key of a session): the pages after the first come from it, not from the store.
 #[derive(Default)]
-struct ThreadCache<T>(tokio::sync::Mutex<Option<(String, Arc<T>)>>);
+struct ThreadCache<T>(tokio::sync::Mutex<Option<(String, std::time::Instant, Arc<T>)>>);
+
+/// How long a thread read whole serves its later pages: a thread's pages are asked for one
+/// after the other; a live refresh seconds later reads the store again.
+const THREAD_CACHE_MS: u128 = 2_000;
 
 impl<T> ThreadCache<T> {
-    /// The thread `c`: cached when this is a later page of the thread read last, else loaded.
+    /// The thread `c`: cached when this is a later page of the thread read last, moments ago;
+    /// else loaded.
     async fn get<F>(&self, c: &str, later_page: bool, load: F) -> Result<Arc<T>, StoreError>
     where
         F: std::future::Future<Output = Result<T, StoreError>>,
     {
         let mut slot = self.0.lock().await;
         if later_page
-            && let Some((id, t)) = &*slot
+            && let Some((id, at, t)) = &*slot
             && id == c
+            && at.elapsed().as_millis() < THREAD_CACHE_MS
         {
             return Ok(t.clone());
         }
         let t = Arc::new(load.await?);
-        *slot = Some((c.to_string(), t.clone()));
+        *slot = Some((c.to_string(), std::time::Instant::now(), t.clone()));
         Ok(t)
     }
 }

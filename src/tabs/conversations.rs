@@ -48,6 +48,13 @@ pub struct Thread {
     pub badges_req: Pending,
     /// The trace panel (`t`): the selected message followed across the tiers.
     pub trace: Option<TraceView>,
+    /// Where the last page began, and the cursor that read it: the live refresh reads that
+    /// page again (new messages in their place, by time).
+    tail: (usize, Option<Cursor>),
+    live_at_ms: u64,
+    live_req: Pending,
+    /// Messages the last live refresh found new (marked until the next one).
+    pub fresh: HashSet<String>,
 }
 
 pub struct TraceView {
@@ -397,6 +404,29 @@ impl ConversationsTab {
 
     pub fn tick(&mut self, now: u64, cx: &mut Cx) -> Vec<Command> {
         self.now_ms = now;
+        // An open thread, read to its end, looks for new messages while it is shown.
+        if self.view == View::Thread
+            && let Some(t) = &mut self.thread
+            && t.done
+            && t.error.is_none()
+            && !t.req.waiting()
+            && !t.live_req.waiting()
+            && now >= t.live_at_ms + LIVE_MS
+        {
+            if t.live_at_ms == 0 {
+                // The first time: from now (the thread was just read).
+                t.live_at_ms = now;
+                return vec![];
+            }
+            t.live_at_ms = now;
+            let req = t.live_req.issue(cx);
+            return vec![Command::Messages {
+                req,
+                conversation: t.conv.id.clone(),
+                after: t.tail.1.clone(),
+                limit: THREAD_PAGE,
+            }];
+        }
         // The list and its count, read again while they are shown.
         if self.configured
             && self.view == View::List
@@ -504,6 +534,45 @@ impl ConversationsTab {
             LtReply::Count(_) | LtReply::Conversations(_) | LtReply::Detected(_) => {}
             LtReply::Messages(r) => {
                 let Some(t) = &mut self.thread else { return cmds };
+                if t.live_req.is(req) {
+                    t.live_req.forget();
+                    // The last page read again: new messages in their place; a failure
+                    // changes nothing (the next refresh tries again).
+                    if let Ok(page) = r {
+                        let known: HashSet<String> = t.messages.iter().map(|m| m.id.clone()).collect();
+                        let fresh: HashSet<String> =
+                            page.items.iter().filter(|m| !known.contains(&m.id)).map(|m| m.id.clone()).collect();
+                        if !fresh.is_empty() {
+                            let selected = t.messages.get(t.selected).map(|m| m.id.clone());
+                            let at_end = t.selected + 1 >= t.messages.len();
+                            t.messages.truncate(t.tail.0);
+                            t.messages.extend(page.items);
+                            t.selected = if at_end {
+                                t.messages.len() - 1
+                            } else {
+                                selected.and_then(|id| t.messages.iter().position(|m| m.id == id)).unwrap_or(t.selected)
+                            };
+                            t.fresh = fresh;
+                            if let Some(c) = page.next {
+                                // More than a page arrived: stream the rest.
+                                t.next = Some(c.clone());
+                                t.done = false;
+                                let req = t.req.issue(cx);
+                                cmds.push(Command::Messages {
+                                    req,
+                                    conversation: t.conv.id.clone(),
+                                    after: Some(c),
+                                    limit: THREAD_PAGE,
+                                });
+                            } else {
+                                cmds.extend(Self::badges_cmd(t, cx));
+                            }
+                        } else {
+                            t.fresh.clear();
+                        }
+                    }
+                    return cmds;
+                }
                 if !t.req.is(req) {
                     return cmds;
                 }
@@ -512,6 +581,7 @@ impl ConversationsTab {
                     Ok(page) => {
                         t.error = None;
                         t.retry = None;
+                        t.tail = (t.messages.len(), t.next.clone());
                         t.messages.extend(page.items);
                         t.next = page.next;
                         t.done = t.next.is_none();
@@ -631,6 +701,10 @@ impl ConversationsTab {
             badges: None,
             badges_req: Pending::default(),
             trace: None,
+            tail: (0, None),
+            live_at_ms: 0,
+            live_req: Pending::default(),
+            fresh: HashSet::new(),
         });
         self.view = View::Thread;
         Command::Messages { req, conversation, after: None, limit: THREAD_PAGE }

@@ -314,7 +314,14 @@ fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) 
     let lines_of = |i: usize| {
         let m = &t.messages[i];
         let hit = q.as_ref().is_some_and(|q| !q.is_empty() && m.content.to_lowercase().contains(q));
-        message_lines(m, w, t.expanded.contains(&i), i == t.selected, now, hit, tab.marks(t, i))
+        let mut l = message_lines(m, w, t.expanded.contains(&i), i == t.selected, now, hit, tab.marks(t, i));
+        // A message the last live refresh found new is marked.
+        if t.fresh.contains(&m.id)
+            && let Some(head) = l.first_mut()
+        {
+            head.spans.push(Span::styled(" · new", theme::ok()));
+        }
+        l
     };
     let mut lines: Vec<Line> = Vec::new();
     if t.messages.is_empty() {

@@ -331,3 +331,49 @@ async fn the_conversation_list_stays_live() {
     let screen = crate::support::screen_of(&h.app, 140, 20);
     assert!(screen.contains("+ c4"), "{screen}");
 }
+
+/// An open thread, read to its end, shows messages that arrive later on its own, in their
+/// place and marked new; a reader at the end follows them.
+#[tokio::test]
+async fn an_open_thread_stays_live() {
+    use memscope::domain::FsValue;
+    use memscope::store::LongTermStore;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.db").display().to_string();
+    let s = memscope::store::sqlite::SqliteStore::open(&path).unwrap();
+    let t = |secs: i64| FsValue::Timestamp(memscope::domain::Ts { secs, nanos: 0 });
+    s.put(
+        "conversations/c1",
+        vec![("title".into(), FsValue::String("c1".into())), ("updated_at".into(), t(1_763_900_000))],
+    )
+    .await
+    .unwrap();
+    let msg = |id: &str, secs: i64| {
+        (
+            format!("conversations/c1/messages/{id}"),
+            vec![
+                ("role".into(), FsValue::String("user".into())),
+                ("content".into(), FsValue::String(format!("message {id}"))),
+                ("timestamp".into(), t(secs)),
+            ],
+        )
+    };
+    for (p, f) in [msg("m1", 1_763_900_000), msg("m2", 1_763_900_060)] {
+        s.put(&p, f).await.unwrap();
+    }
+    let mut h = Harness::new(config(LongTermConfig::Sqlite { path }));
+    h.until(10, "list", |a| a.conversations.convs.len() == 1).await;
+    h.key(KeyCode::Enter);
+    h.until(10, "thread", |a| a.conversations.thread.as_ref().is_some_and(|t| t.done && t.messages.len() == 2)).await;
+    h.keys("G");
+    let (p, f) = msg("m3", 1_763_900_120);
+    s.put(&p, f).await.unwrap();
+    h.until(20, "the new message", |a| a.conversations.thread.as_ref().is_some_and(|t| t.messages.len() == 3)).await;
+    let th = h.app.conversations.thread.as_ref().unwrap();
+    let ids: Vec<&str> = th.messages.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["m1", "m2", "m3"]);
+    assert!(th.fresh.contains("m3") && th.fresh.len() == 1);
+    assert_eq!(th.selected, 2, "a reader at the end follows");
+    let screen = crate::support::screen_of(&h.app, 140, 30);
+    assert!(screen.contains("· new"), "{screen}");
+}
