@@ -550,7 +550,8 @@ impl App {
                 self.open_pager("keys here".into(), Some("Esc closes · / searches".into()), &text);
                 vec![]
             }
-            Action::NextTab => {
+            Action::SwitchPane if self.tab == TabId::Keys && self.keys.switch_pane() => vec![],
+            Action::NextTab | Action::SwitchPane => {
                 self.tab = TabId::ALL[(self.tab.index() + 1) % 4];
                 vec![]
             }

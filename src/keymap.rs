@@ -109,6 +109,8 @@ pub enum Action {
     Pager,
     /// Copy the selected key, value, message or id to the clipboard (OSC 52).
     Copy,
+    /// With a value open: the focus between the key list and the value (else: next tab).
+    SwitchPane,
 }
 
 /// (action, config name, context, default keys, help text, shown in footer)
@@ -153,6 +155,7 @@ const TABLE: &[Entry] = &[
     (Action::Persist, "persist", Context::KeyList, &["p"], "remove TTL (write mode)", false),
     (Action::Rename, "rename", Context::KeyList, &["R"], "rename (write mode)", false),
     (Action::Copy, "copy_key", Context::KeyList, &["y"], "copy the key's name (OSC 52)", false),
+    (Action::SwitchPane, "keys_pane", Context::KeyList, &["Tab"], "focus on the open value (else next tab)", false),
     (Action::Up, "value_up", Context::Value, &["k", "Up"], "scroll up", false),
     (Action::Down, "value_down", Context::Value, &["j", "Down"], "scroll down", false),
     (Action::NextPage, "next_page", Context::Value, &["PageDown", "n"], "next page", true),
@@ -162,6 +165,7 @@ const TABLE: &[Entry] = &[
     (Action::Back, "back", Context::Value, &["Esc", "h", "Left"], "back to keys", true),
     (Action::Pager, "value_pager", Context::Value, &["o"], "open whole", true),
     (Action::Copy, "copy_value", Context::Value, &["y"], "copy this page of the value (OSC 52)", false),
+    (Action::SwitchPane, "value_pane", Context::Value, &["Tab"], "focus on the key list (the value follows it)", false),
     (Action::Refresh, "value_refresh", Context::Value, &["r"], "reload value", true),
     (Action::Delete, "value_delete", Context::Value, &["x", "Delete"], "delete key (write mode)", false),
     (Action::Expire, "value_expire", Context::Value, &["e"], "set TTL (write mode)", false),

@@ -640,7 +640,28 @@ impl KeysTab {
     fn move_to(&mut self, i: usize, cx: &mut Cx) -> Vec<Command> {
         self.selected = i;
         self.clamp_scroll();
-        self.visible_meta(cx).into_iter().collect()
+        let mut cmds: Vec<Command> = self.visible_meta(cx).into_iter().collect();
+        // A value open beside the list follows the selection (a preview; Tab gives it focus).
+        if self.value.is_some()
+            && let Some(Row::Key { idx, .. }) = self.index.row(i)
+        {
+            let k: Key = self.index.key(idx).into();
+            if self.value.as_ref().is_none_or(|v| v.key != k) {
+                cmds.extend(self.open_value(k, cx));
+                self.focus = Focus::List;
+            }
+        }
+        cmds
+    }
+
+    /// Tab with a value open: the focus goes between the list (j/k move through keys, the
+    /// value follows) and the value (j/k scroll it). Returns false when no value is open.
+    pub fn switch_pane(&mut self) -> bool {
+        if self.value.is_none() {
+            return false;
+        }
+        self.focus = if self.focus == Focus::List { Focus::Value } else { Focus::List };
+        true
     }
 
     /// `:analyze [GLOB]`: one pass over the keyspace, shown in place of the list.

@@ -269,11 +269,15 @@ fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab, top: &mut u16) -> usize
         return 1;
     }
     let w = inner.width as usize;
-    let (tw, ttlw, sw) = (7usize, 9usize, 10usize);
-    let name_w = w.saturating_sub(tw + ttlw + sw + 3);
+    // A narrow list (a value open at 80 columns) keeps the names readable: TTL and size go
+    // (the value pane shows them for the selected key).
+    let narrow = w < 60;
+    let (tw, ttlw, sw) = if narrow { (7usize, 0usize, 0usize) } else { (7, 9, 10) };
+    let name_w = w.saturating_sub(tw + if narrow { 1 } else { ttlw + sw + 3 });
+    let cols = |ttl: &str, size: &str| if narrow { String::new() } else { format!(" {ttl:>ttlw$} {size:>sw$}") };
     let mut lines: Vec<Line> = Vec::with_capacity(inner.height as usize);
     lines.push(Line::styled(
-        format!("{} {:<tw$} {:>ttlw$} {:>sw$}", text::fit("NAME", name_w), "TYPE", "TTL", "SIZE"),
+        format!("{} {:<tw$}{}", text::fit("NAME", name_w), "TYPE", cols("TTL", "SIZE")),
         theme::dim(),
     ));
     let rows = inner.height as usize - 1;
@@ -330,13 +334,13 @@ fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab, top: &mut u16) -> usize
                 let name_cell = text::fit(&format!("{indent}{lead}{name}"), name_w);
                 let tcell = text::fit(&text::sanitize_str(&t), tw);
                 if sel {
-                    Line::styled(format!("{name_cell} {tcell} {ttl:>ttlw$} {size:>sw$}"), theme::selected())
+                    Line::styled(format!("{name_cell} {tcell}{}", cols(&ttl, &size)), theme::selected())
                 } else {
                     Line::from(vec![
                         Span::raw(name_cell),
                         Span::raw(" "),
                         Span::styled(tcell, theme::type_color(&t)),
-                        Span::styled(format!(" {ttl:>ttlw$} {size:>sw$}"), theme::dim()),
+                        Span::styled(cols(&ttl, &size), theme::dim()),
                     ])
                 }
             }

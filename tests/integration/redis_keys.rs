@@ -688,3 +688,38 @@ async fn the_mouse_clicks_tabs_and_rows_and_the_wheel_scrolls() {
     let Some(memscope::app::Popup::Pager(p)) = &h.app.popup else { panic!("the help") };
     assert_eq!(p.top, 3);
 }
+
+/// With a value open, Tab puts the focus on the key list: j/k move through the keys and the
+/// value follows (a preview); Tab again scrolls the value. At 80 columns the list keeps the
+/// names readable (TTL and size are in the value pane).
+#[tokio::test]
+async fn the_value_follows_the_selection_and_names_stay_readable_at_80_columns() {
+    let r = redis();
+    let mut c = client(&r);
+    for (k, v) in [("conversation:conv-0001:messages", "one"), ("conversation:conv-0002:messages", "two")] {
+        redis::cmd("SET").arg(k).arg(v).exec(&mut c).unwrap();
+    }
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 2).await;
+    h.keys("v"); // flat
+    h.key(KeyCode::Enter);
+    h.until(10, "the value", |a| a.keys.value.as_ref().is_some_and(|v| v.page.is_some())).await;
+    assert_eq!(h.app.context(), memscope::keymap::Context::Value);
+    h.key(KeyCode::Tab);
+    assert_eq!(h.app.context(), memscope::keymap::Context::KeyList, "Tab: the focus on the list, the value stays");
+    assert_eq!(h.app.tab, memscope::app::TabId::Keys);
+    h.keys("j");
+    h.until(10, "the value follows", |a| {
+        a.keys.value.as_ref().is_some_and(|v| &*v.key == b"conversation:conv-0002:messages" && v.page.is_some())
+    })
+    .await;
+    assert_eq!(h.app.context(), memscope::keymap::Context::KeyList);
+    let screen = crate::support::screen_of(&h.app, 80, 20);
+    assert!(screen.contains("conversation:conv-0002:messages"), "the whole name at 80 columns: {screen}");
+    h.key(KeyCode::Tab);
+    assert_eq!(h.app.context(), memscope::keymap::Context::Value);
+    // Without a value open, Tab is the next tab.
+    h.key(KeyCode::Esc);
+    h.key(KeyCode::Tab);
+    assert_eq!(h.app.tab, memscope::app::TabId::Search);
+}
