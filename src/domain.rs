@@ -175,6 +175,19 @@ pub enum ValueBody {
     Opaque,
 }
 
+impl ValueBody {
+    /// Elements on this page (fields, members, entries); 0 for strings and documents.
+    pub fn elements(&self) -> usize {
+        match self {
+            ValueBody::List(v) | ValueBody::Set(v) => v.len(),
+            ValueBody::Hash(v) => v.len(),
+            ValueBody::ZSet(v) => v.len(),
+            ValueBody::Stream(v) => v.len(),
+            _ => 0,
+        }
+    }
+}
+
 /// A RedisJSON document: whole when it is small, else its top-level members by path (never
 /// pulled whole: the size guard of strings applies).
 #[derive(Debug, Clone, PartialEq)]

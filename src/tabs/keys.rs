@@ -52,6 +52,9 @@ pub struct ValueState {
     pub key: Key,
     pub cursor: PageCursor,
     pub back: Vec<PageCursor>,
+    /// Elements on each page before this one (HSCAN/SSCAN pages have no offset of their own:
+    /// their position is the sum).
+    pub before: Vec<u64>,
     pub page: Option<ValuePage>,
     pub lines: Vec<(LineStyle, String)>,
     pub loaded_at_ms: u64,
@@ -625,6 +628,7 @@ impl KeysTab {
             key: key.clone(),
             cursor: PageCursor::Start,
             back: Vec::new(),
+            before: Vec::new(),
             page: None,
             lines: Vec::new(),
             loaded_at_ms: self.now_ms,
@@ -865,6 +869,7 @@ impl KeysTab {
                     vec![]
                 } else if let Some(next) = v.page.as_ref().and_then(|p| p.next.clone()) {
                     v.back.push(v.cursor.clone());
+                    v.before.push(v.page.as_ref().map(|p| p.body.elements() as u64).unwrap_or(0));
                     v.cursor = next.clone();
                     v.scroll = 0;
                     let req = v.req.issue(cx);
@@ -878,6 +883,7 @@ impl KeysTab {
                     v.scroll = v.scroll.saturating_sub(page_rows);
                     vec![]
                 } else if let Some(prev) = v.back.pop() {
+                    v.before.pop();
                     v.cursor = prev.clone();
                     let req = v.req.issue(cx);
                     vec![Command::Value { req, key: v.key.clone(), cursor: prev }]

@@ -381,13 +381,10 @@ fn render_value(f: &mut Frame, area: Rect, tab: &KeysTab) -> usize {
             Span::raw(format!(" │ TTL {ttl} │ {len} │ memory {mem}")),
         ]));
         let page_info = match (&p.body, &p.cursor) {
-            (ValueBody::List(items), c) | (ValueBody::Set(items), c) => {
-                page_range(c, items.len(), p.length, v.back.len())
+            (ValueBody::String(_) | ValueBody::HyperLogLog { .. } | ValueBody::Json(_) | ValueBody::Opaque, _) => {
+                String::new()
             }
-            (ValueBody::Hash(items), c) => page_range(c, items.len(), p.length, v.back.len()),
-            (ValueBody::ZSet(items), c) => page_range(c, items.len(), p.length, v.back.len()),
-            (ValueBody::Stream(items), c) => page_range(c, items.len(), p.length, v.back.len()),
-            _ => String::new(),
+            (body, c) => page_range(c, body.elements(), p.length, v.before.iter().sum()),
         };
         let more = if p.next.is_some() { " · PgDn: next page" } else { "" };
         let back = if v.back.is_empty() { "" } else { " · PgUp: previous" };
@@ -417,10 +414,16 @@ fn render_value(f: &mut Frame, area: Rect, tab: &KeysTab) -> usize {
     rows
 }
 
-fn page_range(c: &PageCursor, n: usize, total: u64, page_no: usize) -> String {
-    match c {
-        PageCursor::Offset(o) => format!("elements {}–{} of {}", num(o + 1), num(o + n as u64), num(total)),
-        PageCursor::Start => format!("elements 1–{} of {}", num(n as u64), num(total)),
-        _ => format!("page {} ({} shown) of {} elements", page_no + 1, n, num(total)),
+/// Which elements a page shows: by its offset (LRANGE, ZRANGE), or — for HSCAN, SSCAN and
+/// XRANGE pages, which have none — by the elements of the pages before it.
+fn page_range(c: &PageCursor, n: usize, total: u64, before: u64) -> String {
+    let from = match c {
+        PageCursor::Offset(o) => *o,
+        _ => before,
+    };
+    if n == 0 {
+        return format!("no elements here of {}", num(total));
     }
+    let scan = matches!(c, PageCursor::Cursor(_)).then_some(" (SCAN pages: a field may show twice)").unwrap_or("");
+    format!("elements {}–{} of {}{scan}", num(from + 1), num(from + n as u64), num(total))
 }

@@ -723,3 +723,40 @@ async fn the_value_follows_the_selection_and_names_stay_readable_at_80_columns()
     h.key(KeyCode::Tab);
     assert_eq!(h.app.tab, memscope::app::TabId::Search);
 }
+
+/// A hash of 1,000 fields pages with a label that says which elements are shown, page after
+/// page (HSCAN pages have no offset of their own: the elements before are counted).
+#[tokio::test]
+async fn a_big_hash_pages_with_a_label_matching_what_is_shown() {
+    let r = redis();
+    let mut c = client(&r);
+    let mut p = redis::pipe();
+    for f in 0..1000 {
+        p.cmd("HSET").arg("big").arg(format!("field{f:04}")).arg("x".repeat(50)).ignore();
+    }
+    p.exec(&mut c).unwrap();
+    let mut config = cfg(&r.url());
+    config.redis.as_mut().unwrap().preview_bytes = 2048; // small pages
+    let mut h = Harness::new(config);
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 1).await;
+    h.key(KeyCode::Enter);
+    h.until(10, "the value", |a| a.keys.value.as_ref().is_some_and(|v| v.page.is_some())).await;
+    let first = h.app.keys.value.as_ref().unwrap().page.as_ref().unwrap().body.elements();
+    assert!(first > 0 && first < 1000, "{first}");
+    let screen = crate::support::screen_of(&h.app, 140, 40);
+    assert!(screen.contains(&format!("elements 1–{first} of 1,000")), "{screen}");
+    // Page on (PgDn scrolls within a page first) until the next page is read.
+    for _ in 0..200 {
+        if h.app.keys.value.as_ref().unwrap().before.len() == 1 {
+            break;
+        }
+        h.key(KeyCode::PageDown);
+    }
+    h.until(10, "page two", |a| {
+        a.keys.value.as_ref().is_some_and(|v| v.before.len() == 1 && v.page.is_some() && !v.req.waiting())
+    })
+    .await;
+    let second = h.app.keys.value.as_ref().unwrap().page.as_ref().unwrap().body.elements();
+    let screen = crate::support::screen_of(&h.app, 140, 40);
+    assert!(screen.contains(&format!("elements {}–{} of 1,000", first + 1, first + second)), "{screen}");
+}
