@@ -875,7 +875,22 @@ impl ConversationsTab {
         t.search = Some(q.to_string()).filter(|s| !s.is_empty());
         let m = Self::matches(t);
         match m.iter().find(|&&i| i >= t.selected).or(m.first()) {
-            Some(&i) => t.selected = i,
+            Some(&i) => {
+                t.selected = i;
+                // A long message shows its match: opened out, the match highlighted; a match
+                // deep inside it is said, with the way to it.
+                t.expanded.insert(i);
+                let body = &t.messages[i].content;
+                if let Some(at) = body.to_lowercase().find(&q.to_lowercase()) {
+                    let line = body[..at.min(body.len())].matches('\n').count() + 1;
+                    if line > 20 {
+                        cx.status(
+                            format!("the match is on line {line} of this message: o opens it whole, / finds it there"),
+                            false,
+                        );
+                    }
+                }
+            }
             None if t.search.is_some() => cx.status(
                 format!("no message contains `{}` (of {} loaded)", text::sanitize_str(q), t.messages.len()),
                 true,
@@ -1040,6 +1055,8 @@ impl ConversationsTab {
                 };
                 if let Some(&i) = next {
                     t.selected = i;
+                    // A long message shows its match: opened out, the match highlighted.
+                    t.expanded.insert(i);
                 }
             }
             Action::ToggleSide => {

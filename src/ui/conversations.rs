@@ -246,6 +246,30 @@ pub fn message_lines(
     out
 }
 
+/// A line with every case-insensitive occurrence of `q` (lower case) highlighted.
+fn highlight(line: Line<'static>, q: &str) -> Line<'static> {
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let lower = text.to_lowercase();
+    if q.is_empty() || lower.len() != text.len() || !lower.contains(q) {
+        return line;
+    }
+    let base = line.spans.first().map(|s| s.style).unwrap_or_default().patch(line.style);
+    let mut spans = Vec::new();
+    let mut at = 0;
+    while let Some(i) = lower[at..].find(q) {
+        let (s, e) = (at + i, at + i + q.len());
+        if s > at {
+            spans.push(Span::styled(text[at..s].to_string(), base));
+        }
+        spans.push(Span::styled(text[s..e].to_string(), theme::found()));
+        at = e;
+    }
+    if at < text.len() {
+        spans.push(Span::styled(text[at..].to_string(), base));
+    }
+    Line::from(spans)
+}
+
 fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) -> usize {
     let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
     let c = &t.conv;
@@ -315,6 +339,12 @@ fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) 
         let m = &t.messages[i];
         let hit = q.as_ref().is_some_and(|q| !q.is_empty() && m.content.to_lowercase().contains(q));
         let mut l = message_lines(m, w, t.expanded.contains(&i), i == t.selected, now, hit, tab.marks(t, i));
+        // The search's matches, highlighted in the message's text.
+        if hit && let Some(q) = q.as_deref() {
+            for line in l.iter_mut().skip(1) {
+                *line = highlight(std::mem::take(line), q);
+            }
+        }
         // A message the last live refresh found new is marked.
         if t.fresh.contains(&m.id)
             && let Some(head) = l.first_mut()

@@ -279,6 +279,13 @@ async fn long_things_open_whole_in_the_pager() {
     h.key(KeyCode::Esc);
     assert!(h.app.popup.is_none(), "Esc closes the pager, back to the thread");
     assert!(h.app.conversations.thread.is_some());
+    // `/` in the thread: the message opened out, the match highlighted, a deep one said.
+    h.keys("/");
+    h.keys("NullPointer");
+    h.key(KeyCode::Enter);
+    assert!(h.app.conversations.thread.as_ref().unwrap().expanded.contains(&0));
+    let status = h.app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+    assert!(status.contains("line 401 of this message: o opens it whole"), "{status}");
 
     // The help at 80x24: it scrolls to its last line.
     h.app.update(memscope::app::Msg::Resize(80, 24));
