@@ -92,6 +92,21 @@ pub struct TypeStat {
     pub bytes: u64,
 }
 
+impl KeyStat {
+    /// One line: memory, length (bytes for a string, elements else), type, TTL, the key.
+    pub fn row(&self) -> String {
+        let hb = crate::text::human_bytes;
+        let n = match (self.elements, self.ktype.as_str()) {
+            (Some(e), "string") => hb(e),
+            (Some(e), _) => format!("{e} el."),
+            (None, _) => "-".into(),
+        };
+        let ttl = self.ttl_ms.map(|t| format!("TTL {}", crate::text::human_ms(t))).unwrap_or_else(|| "no TTL".into());
+        let s = crate::text::sanitize_str;
+        format!("{:>10} {:>12} {:<8} {:<12} {}", hb(self.bytes), n, s(&self.ktype), ttl, s(&self.key))
+    }
+}
+
 /// A namespace where most keys expire but some do not: the ones without a TTL may be leaking.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Leak {
@@ -544,13 +559,7 @@ fn write_report(
     let keys = |o: &mut dyn std::io::Write, title: &str, list: &[KeyStat]| -> std::io::Result<()> {
         writeln!(o, "\n{title}")?;
         for k in list.iter().take(20) {
-            let n = match (k.elements, k.ktype.as_str()) {
-                (Some(e), "string") => hb(e),
-                (Some(e), _) => format!("{e} el."),
-                (None, _) => "-".into(),
-            };
-            let ttl = k.ttl_ms.map(|t| format!("TTL {}", crate::text::human_ms(t))).unwrap_or_else(|| "no TTL".into());
-            writeln!(o, "  {:>12} {:>12} {:<8} {:<12} {}", hb(k.bytes), n, s(&k.ktype), ttl, s(&k.key))?;
+            writeln!(o, "  {}", k.row())?;
         }
         if list.len() > 20 {
             writeln!(o, "  … {} more in --json", list.len() - 20)?;

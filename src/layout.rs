@@ -76,6 +76,7 @@ fn one_reader(
         MessagesIn::Subcollection => Arc::new(FirestoreDocs {
             store: long_term.ok_or_else(|| need("the long-term store (Firestore)"))?,
             layout: l,
+            time_fields: Default::default(),
             cache: Default::default(),
         }),
         MessagesIn::FirestoreCheckpoints => Arc::new(FirestoreCheckpoints {
@@ -628,6 +629,45 @@ fn page_of(all: &[Message], after: Option<&Cursor>, limit: u32) -> Page<Message>
     }
 }
 
+/// A page of conversations that are documents of a collection (`browse`: with the documents
+/// that do not exist but hold subcollections), filtered.
+async fn documents_as_conversations(
+    store: &dyn LongTermStore,
+    collection: &str,
+    browse: bool,
+    filter: &ConvFilter,
+    after: Option<&Cursor>,
+    limit: u32,
+    to: impl Fn(Document) -> Conversation,
+) -> Result<Page<Conversation>, StoreError> {
+    let page = if browse {
+        store.browse_documents(collection, after, limit).await?
+    } else {
+        store.documents(collection, after, limit).await?
+    };
+    let items = page.items.into_iter().map(to).filter(|c| keeps(filter, c)).collect();
+    Ok(Page { items, next: page.next })
+}
+
+/// How many conversations of a collection pass the filter (read page after page).
+async fn count_conversations_in(
+    store: &dyn LongTermStore,
+    collection: &str,
+    browse: bool,
+    filter: &ConvFilter,
+    to: impl Fn(Document) -> Conversation,
+) -> Result<u64, StoreError> {
+    let (mut n, mut after) = (0u64, None);
+    loop {
+        let page = documents_as_conversations(store, collection, browse, filter, after.as_ref(), 300, &to).await?;
+        n += page.items.len() as u64;
+        match page.next {
+            Some(c) => after = Some(c),
+            None => return Ok(n),
+        }
+    }
+}
+
 /// langchain-google-firestore (and any layout keeping a thread in an array field): one
 /// document per session, its messages JSON (bytes or strings), msgpack or maps; no ids, no
 /// timestamps unless the layout names them.
@@ -684,21 +724,12 @@ impl ConversationReader for FirestoreArray {
         after: Option<&Cursor>,
         limit: u32,
     ) -> Result<Page<Conversation>, StoreError> {
-        let page = self.store.documents(&self.layout.collection, after, limit).await?;
-        let items = page.items.into_iter().map(|d| self.conversation(d)).filter(|c| keeps(filter, c)).collect();
-        Ok(Page { items, next: page.next })
+        let to = |d| self.conversation(d);
+        documents_as_conversations(&*self.store, &self.layout.collection, false, filter, after, limit, to).await
     }
 
     async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
-        let (mut n, mut after) = (0u64, None);
-        loop {
-            let page = self.store.documents(&self.layout.collection, after.as_ref(), 300).await?;
-            n += page.items.into_iter().map(|d| self.conversation(d)).filter(|c| keeps(filter, c)).count() as u64;
-            match page.next {
-                Some(c) => after = Some(c),
-                None => return Ok(n),
-            }
-        }
+        count_conversations_in(&*self.store, &self.layout.collection, false, filter, |d| self.conversation(d)).await
     }
 
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
@@ -1464,6 +1495,8 @@ impl ConversationReader for FirestoreCheckpoints {
 struct FirestoreDocs {
     store: Arc<dyn LongTermStore>,
     layout: LayoutConfig,
+    /// The time field found for each thread (looked for once, on its first page).
+    time_fields: std::sync::Mutex<std::collections::HashMap<String, String>>,
     cache: ThreadCache<Vec<Message>>,
 }
 
@@ -1498,6 +1531,9 @@ impl FirestoreDocs {
         if let Some(f) = &self.layout.fields.timestamp {
             return Ok(f.clone());
         }
+        if let Some(f) = self.time_fields.lock().ok().and_then(|m| m.get(c).cloned()) {
+            return Ok(f);
+        }
         let coll = format!("{}/{c}/{}", self.layout.collection, self.layout.messages_field);
         let sample = self.store.documents(&coll, None, 20).await?.items;
         let best = MESSAGE_TIME
@@ -1505,7 +1541,11 @@ impl FirestoreDocs {
             .map(|n| (sample.iter().filter(|d| d.get(n).is_some()).count(), *n))
             .filter(|(k, _)| *k > 0)
             .max_by_key(|(k, _)| *k);
-        Ok(best.map(|(_, n)| n.to_string()).unwrap_or_else(|| "timestamp".into()))
+        let f = best.map(|(_, n)| n.to_string()).unwrap_or_else(|| "timestamp".into());
+        if let Ok(mut m) = self.time_fields.lock() {
+            m.insert(c.to_string(), f.clone());
+        }
+        Ok(f)
     }
 
     /// A message document under the layout's names, with its time.
@@ -1574,21 +1614,12 @@ impl ConversationReader for FirestoreDocs {
         after: Option<&Cursor>,
         limit: u32,
     ) -> Result<Page<Conversation>, StoreError> {
-        let page = self.store.browse_documents(&self.layout.collection, after, limit).await?;
-        let items = page.items.into_iter().map(|d| self.conversation(d)).filter(|c| keeps(filter, c)).collect();
-        Ok(Page { items, next: page.next })
+        let to = |d| self.conversation(d);
+        documents_as_conversations(&*self.store, &self.layout.collection, true, filter, after, limit, to).await
     }
 
     async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
-        let (mut n, mut after) = (0u64, None);
-        loop {
-            let page = self.store.browse_documents(&self.layout.collection, after.as_ref(), 300).await?;
-            n += page.items.into_iter().map(|d| self.conversation(d)).filter(|c| keeps(filter, c)).count() as u64;
-            match page.next {
-                Some(c) => after = Some(c),
-                None => return Ok(n),
-            }
-        }
+        count_conversations_in(&*self.store, &self.layout.collection, true, filter, |d| self.conversation(d)).await
     }
 
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {

@@ -184,17 +184,7 @@ fn rows_of(a: &Analysis) -> Vec<Row> {
         line(RowKind::Text, Normal, String::new());
         line(RowKind::Text, Label, title.to_string());
         for k in list {
-            let n = match (k.elements, k.ktype.as_str()) {
-                (Some(e), "string") => hb(e),
-                (Some(e), _) => format!("{e} el."),
-                (None, _) => "-".into(),
-            };
-            let ttl = k.ttl_ms.map(|t| format!("TTL {}", text::human_ms(t))).unwrap_or_else(|| "no TTL".into());
-            line(
-                RowKind::Key(k.key.clone()),
-                Normal,
-                format!("{:>10} {:>12} {:<8} {:<12} {}", hb(k.bytes), n, s(&k.ktype), ttl, s(&k.key)),
-            );
+            line(RowKind::Key(k.key.clone()), Normal, k.row());
         }
     };
     keys("BIGGEST KEYS BY MEMORY (Enter opens)", &a.top_by_memory);

@@ -557,13 +557,7 @@ impl ConversationsTab {
                                 // More than a page arrived: stream the rest.
                                 t.next = Some(c.clone());
                                 t.done = false;
-                                let req = t.req.issue(cx);
-                                cmds.push(Command::Messages {
-                                    req,
-                                    conversation: t.conv.id.clone(),
-                                    after: Some(c),
-                                    limit: THREAD_PAGE,
-                                });
+                                cmds.push(Self::page_after(t, c, cx));
                             } else {
                                 cmds.extend(Self::badges_cmd(t, cx));
                             }
@@ -596,13 +590,7 @@ impl ConversationsTab {
                         }
                         // Stream on: the next page is fetched while this one is read.
                         if let Some(c) = t.next.clone() {
-                            let req = t.req.issue(cx);
-                            cmds.push(Command::Messages {
-                                req,
-                                conversation: t.conv.id.clone(),
-                                after: Some(c),
-                                limit: THREAD_PAGE,
-                            });
+                            cmds.push(Self::page_after(t, c, cx));
                         } else {
                             t.follow_end = false;
                             cmds.extend(Self::badges_cmd(t, cx));
@@ -676,6 +664,12 @@ impl ConversationsTab {
             _ => {}
         }
         cmds
+    }
+
+    /// The thread's page after `c` (the stream goes on).
+    fn page_after(t: &mut Thread, c: Cursor, cx: &mut Cx) -> Command {
+        let req = t.req.issue(cx);
+        Command::Messages { req, conversation: t.conv.id.clone(), after: Some(c), limit: THREAD_PAGE }
     }
 
     /// Show `conv`'s thread and ask for its first page; `target` is selected once it streams in.
