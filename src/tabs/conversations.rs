@@ -55,6 +55,9 @@ pub struct Thread {
     live_req: Pending,
     /// Messages the last live refresh found new (marked until the next one).
     pub fresh: HashSet<String>,
+    /// Lines of the selected message scrolled past (a message longer than the screen is read
+    /// page by page before PgDn goes on to the next one).
+    pub inner: usize,
 }
 
 pub struct TraceView {
@@ -699,6 +702,7 @@ impl ConversationsTab {
             live_at_ms: 0,
             live_req: Pending::default(),
             fresh: HashSet::new(),
+            inner: 0,
         });
         self.view = View::Thread;
         Command::Messages { req, conversation, after: None, limit: THREAD_PAGE }
@@ -874,12 +878,15 @@ impl ConversationsTab {
                 // A long message shows its match: opened out, the match highlighted; a match
                 // deep inside it is said, with the way to it.
                 t.expanded.insert(i);
+                // A match deep inside a long message: the view scrolls to it.
                 let body = &t.messages[i].content;
+                t.inner = 0;
                 if let Some(at) = body.to_lowercase().find(&q.to_lowercase()) {
                     let line = body[..at.min(body.len())].matches('\n').count() + 1;
-                    if line > 20 {
+                    if line > 10 {
+                        t.inner = line - 3;
                         cx.status(
-                            format!("the match is on line {line} of this message: o opens it whole, / finds it there"),
+                            format!("match on line {line} of this message (PgUp/PgDn scroll it; o opens it whole)"),
                             false,
                         );
                     }
@@ -1019,6 +1026,22 @@ impl ConversationsTab {
 
     fn thread_move(t: &mut Thread, action: Action, page: usize, cx: &mut Cx) -> Vec<Command> {
         let n = t.messages.len();
+        // Inside a long, opened-out message: PgDn/PgUp scroll it before moving on.
+        let long = t.messages.get(t.selected).filter(|_| t.expanded.contains(&t.selected)).map(|m| {
+            // Its height in lines, generously (wrapping is the screen's; the view clamps).
+            m.content.lines().count() + m.content.len() / 60 + 2
+        });
+        match (action, long) {
+            (Action::PageDown, Some(h)) if t.inner + page < h => {
+                t.inner += page;
+                return vec![];
+            }
+            (Action::PageUp, Some(_)) if t.inner > 0 => {
+                t.inner = t.inner.saturating_sub(page);
+                return vec![];
+            }
+            _ => t.inner = 0,
+        }
         // A page of messages is about a third of the screen's rows.
         if let Some(i) = crate::tabs::scroll::moved(action, t.selected, n, page / 3 + 1) {
             t.selected = i;

@@ -357,10 +357,22 @@ fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) 
     if t.messages.is_empty() {
         lines.push(Line::styled(if t.done { "(no messages)" } else { "loading…" }, theme::dim()));
     } else {
-        // Start a few messages above the selection (about a third of the screen), then fill.
+        // Start a few messages above the selection (about a third of the screen), then fill;
+        // inside a long message scrolled down, start with the selected message's lines from
+        // there (its header first, so it is clear whose text this is).
         let mut start = t.selected.min(t.messages.len() - 1);
         let mut above = 0usize;
-        while start > 0 {
+        if t.inner > 0 {
+            let own = lines_of(start);
+            let skip = t.inner.min(own.len().saturating_sub(2));
+            let mut head = own[0].clone();
+            head.spans.push(Span::styled(format!(" · line {} of {}", skip + 1, own.len() - 1), theme::warn()));
+            lines.push(head);
+            lines.extend(own.into_iter().skip(1 + skip));
+            start += 1;
+            above = usize::MAX;
+        }
+        while start > 0 && above != usize::MAX {
             let hgt = lines_of(start - 1).len();
             if above + hgt > h / 3 {
                 break;

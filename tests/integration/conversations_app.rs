@@ -285,7 +285,23 @@ async fn long_things_open_whole_in_the_pager() {
     h.key(KeyCode::Enter);
     assert!(h.app.conversations.thread.as_ref().unwrap().expanded.contains(&0));
     let status = h.app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
-    assert!(status.contains("line 401 of this message: o opens it whole"), "{status}");
+    assert!(status.contains("match on line 401 of this message"), "{status}");
+    let screen = crate::support::screen_of(&h.app, w, ht);
+    assert!(
+        screen.contains("the root cause is a NullPointer") && screen.contains("· line 399 of"),
+        "scrolled to it: {screen}"
+    );
+    // PgUp/PgDn read the long message page by page before moving on.
+    h.key(KeyCode::PageUp);
+    let inner = h.app.conversations.thread.as_ref().unwrap().inner;
+    assert!(inner > 0 && inner < 398, "{inner}");
+    h.key(KeyCode::Home);
+    assert_eq!(h.app.conversations.thread.as_ref().unwrap().inner, 0);
+    h.key(KeyCode::PageDown);
+    let inner = h.app.conversations.thread.as_ref().unwrap().inner;
+    assert!(inner > 0, "PgDn scrolls inside the long message");
+    let screen = crate::support::screen_of(&h.app, w, ht);
+    assert!(screen.contains(&format!("· line {} of", inner + 1)), "{screen}");
 
     // The help at 80x24: it scrolls to its last line.
     h.app.update(memscope::app::Msg::Resize(80, 24));
