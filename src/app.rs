@@ -143,6 +143,8 @@ pub struct App {
     /// Text to put on the clipboard with OSC 52, written by the UI loop after the next frame.
     pub clipboard: Option<String>,
     export_req: crate::tabs::Pending,
+    /// The pager asked for the value's next window: reopen it when the page arrives.
+    pager_follows_value: bool,
     /// Something changed since the last draw.
     pub dirty: bool,
     /// Request ids and the queue of what the tabs ask of the App.
@@ -190,6 +192,7 @@ impl App {
             should_quit: false,
             clipboard: None,
             export_req: Default::default(),
+            pager_follows_value: false,
             dirty: true,
             cx: Cx::default(),
         };
@@ -254,7 +257,12 @@ impl App {
             Ask::ConfirmRepair(question) => self.popup = Some(Popup::Confirm { action: Confirmed::Repair, question }),
             Ask::CloseAudit => self.health.audit = None,
             Ask::BackToSearch => self.tab = TabId::Search,
-            Ask::Page { title, note, text } => self.open_pager(title, note, &text),
+            Ask::Page { title, note, text, more } => {
+                self.open_pager(title, note, &text);
+                if let Some(Popup::Pager(p)) = &mut self.popup {
+                    p.more = more;
+                }
+            }
             Ask::Copy { what, text } => {
                 let n = text.len();
                 if n > CLIPBOARD_MAX {
@@ -441,9 +449,18 @@ impl App {
             }
             // The Keys tab's replies; every variant is routed by name (a new one is a compile
             // error here, never silently handed to a tab).
+            ev @ BackendEvent::Value(..) => {
+                let cmds = self.keys.on_backend(ev, self.now_ms, &mut self.cx);
+                if self.pager_follows_value
+                    && self.keys.value.as_ref().is_some_and(|v| v.page.is_some() && !v.req.waiting())
+                {
+                    self.pager_follows_value = false;
+                    self.keys.open_pager(&mut self.cx);
+                }
+                cmds
+            }
             ev @ (BackendEvent::Scan(..)
             | BackendEvent::Meta(..)
-            | BackendEvent::Value(..)
             | BackendEvent::Info(..)
             | BackendEvent::AnalysisProgress(..)
             | BackendEvent::Insight(..)
@@ -815,6 +832,11 @@ impl App {
                     crate::tabs::pager::Outcome::Stay => self.popup = Some(Popup::Pager(p)),
                     crate::tabs::pager::Outcome::Close => {}
                     crate::tabs::pager::Outcome::Quit => self.should_quit = true,
+                    // The next window: read by the value view, then shown here again.
+                    crate::tabs::pager::Outcome::More => {
+                        self.pager_follows_value = true;
+                        return self.keys.next_value_page(&mut self.cx);
+                    }
                 }
                 vec![]
             }

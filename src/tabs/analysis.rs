@@ -115,7 +115,12 @@ impl AnalysisView {
             Action::Pager => {
                 if let Some(Ok(a)) = &self.result {
                     let title = format!("analysis of {}", self.pattern);
-                    cx.ask(Ask::Page { title, note: None, text: crate::analysis::report_text(a, None, None) });
+                    cx.ask(Ask::Page {
+                        title,
+                        note: None,
+                        text: crate::analysis::report_text(a, None, None),
+                        more: false,
+                    });
                 }
             }
             Action::Back => {

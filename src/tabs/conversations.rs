@@ -978,13 +978,13 @@ impl ConversationsTab {
             Action::Pager => {
                 if let Some(tr) = t.trace.as_ref().and_then(|v| v.result.as_ref()) {
                     let title = format!("trace of {}", tr.message);
-                    cx.ask(Ask::Page { title, note: None, text: tr.to_text() });
+                    cx.ask(Ask::Page { title, note: None, text: tr.to_text(), more: false });
                 } else if let Some(m) = t.messages.get(t.selected) {
                     let when = m.timestamp.map(|t| t.to_rfc3339()).unwrap_or_else(|| "no timestamp".into());
                     let title = format!("{} · {} · {} · {when}", t.conv.id, m.id, m.role);
                     let note = format!("{} characters · {}", m.content.chars().count(), m.doc.path);
                     let text = text::sanitize_multiline(m.content.as_bytes());
-                    cx.ask(Ask::Page { title, note: Some(note), text });
+                    cx.ask(Ask::Page { title, note: Some(note), text, more: false });
                 }
                 return vec![];
             }
@@ -1161,7 +1161,7 @@ impl ConversationsTab {
                         // A string or bytes value opens whole, in the pager.
                         Some(FieldLine { full: Some(v), key, .. }) => {
                             let title = format!("{path} · {}", key.trim());
-                            cx.ask(Ask::Page { title, note: None, text: v.clone() });
+                            cx.ask(Ask::Page { title, note: None, text: v.clone(), more: false });
                             return vec![];
                         }
                         _ => None,

@@ -658,6 +658,31 @@ impl KeysTab {
         cmds
     }
 
+    /// The value page shown, whole, in the pager (`]` there loads the next window).
+    pub fn open_pager(&self, cx: &mut Cx) {
+        let Some(v) = &self.value else { return };
+        let name = text::sanitize_line(&v.key);
+        let more = v.page.as_ref().is_some_and(|p| p.next.is_some());
+        let note = v.page.as_ref().map(|p| {
+            let hint = if more { " · ] loads the next window / page" } else { "" };
+            format!("{} · {}{hint}", p.ktype.name(), text::human_bytes(p.memory.unwrap_or(0)))
+        });
+        let text = v.lines.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n");
+        cx.ask(Ask::Page { title: name, note, text, more });
+    }
+
+    /// The value's next page (or string window) now, whatever is scrolled (the pager's `]`).
+    pub fn next_value_page(&mut self, cx: &mut Cx) -> Vec<Command> {
+        let Some(v) = &mut self.value else { return vec![] };
+        let Some(next) = v.page.as_ref().and_then(|p| p.next.clone()) else { return vec![] };
+        v.back.push(v.cursor.clone());
+        v.before.push(v.page.as_ref().map(|p| p.body.elements() as u64).unwrap_or(0));
+        v.cursor = next.clone();
+        v.scroll = 0;
+        let req = v.req.issue(cx);
+        vec![Command::Value { req, key: v.key.clone(), cursor: next }]
+    }
+
     /// Tab with a value open: the focus goes between the list (j/k move through keys, the
     /// value follows) and the value (j/k scroll it). Returns false when no value is open.
     pub fn switch_pane(&mut self) -> bool {
@@ -836,14 +861,7 @@ impl KeysTab {
         match action {
             // This page of the value, whole, in the pager (search, wrap, sideways).
             Action::Pager => {
-                let name = text::sanitize_line(&v.key);
-                let note = v.page.as_ref().map(|p| {
-                    let more =
-                        if p.next.is_some() { " · more: n / PgDn in the value view loads the next page" } else { "" };
-                    format!("{} · {}{more}", p.ktype.name(), text::human_bytes(p.memory.unwrap_or(0)))
-                });
-                let text = v.lines.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n");
-                cx.ask(Ask::Page { title: name, note, text });
+                self.open_pager(cx);
                 vec![]
             }
             Action::Up => {
@@ -867,13 +885,8 @@ impl KeysTab {
                 if v.scroll + page_rows <= last {
                     v.scroll += page_rows;
                     vec![]
-                } else if let Some(next) = v.page.as_ref().and_then(|p| p.next.clone()) {
-                    v.back.push(v.cursor.clone());
-                    v.before.push(v.page.as_ref().map(|p| p.body.elements() as u64).unwrap_or(0));
-                    v.cursor = next.clone();
-                    v.scroll = 0;
-                    let req = v.req.issue(cx);
-                    vec![Command::Value { req, key: v.key.clone(), cursor: next }]
+                } else if v.page.as_ref().is_some_and(|p| p.next.is_some()) {
+                    self.next_value_page(cx)
                 } else {
                     vec![]
                 }

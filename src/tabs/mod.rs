@@ -86,6 +86,9 @@ pub enum Ask {
         title: String,
         note: Option<String>,
         text: String,
+        /// The text is one window of more (a previewed string, a value page): `]` in the
+        /// pager loads the next.
+        more: bool,
     },
 }
 

@@ -24,6 +24,8 @@ pub struct Pager {
     pub current: usize,
     /// The terminal's size, for page moves (the pager takes the whole screen).
     pub size: (u16, u16),
+    /// The text is one window of more: `]` asks for the next.
+    pub more: bool,
 }
 
 /// What a key did to the pager.
@@ -32,6 +34,8 @@ pub enum Outcome {
     Stay,
     Close,
     Quit,
+    /// `]`: the next window of the text (its source has more).
+    More,
 }
 
 /// One row as drawn: which line, and its text from which character on.
@@ -56,6 +60,7 @@ impl Pager {
             query: None,
             current: 0,
             size,
+            more: false,
         }
     }
 
@@ -173,6 +178,7 @@ impl Pager {
         let (w, h) = self.viewport();
         match ev.code {
             KeyCode::Esc | KeyCode::Char('q') => return Outcome::Close,
+            KeyCode::Char(']') if self.more => return Outcome::More,
             KeyCode::Down | KeyCode::Char('j') => self.top += 1,
             KeyCode::Up | KeyCode::Char('k') => self.top = self.top.saturating_sub(1),
             KeyCode::PageDown | KeyCode::Char(' ') => self.top += h.max(1),

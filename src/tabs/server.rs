@@ -85,6 +85,7 @@ impl ServerView {
                     title: "server: slow log, clients, commands".into(),
                     note: None,
                     text: text.join("\n"),
+                    more: false,
                 });
             }
             Action::Back => return (true, vec![Command::Cancel(crate::message::Slot::Insight)]),

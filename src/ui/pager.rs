@@ -81,7 +81,10 @@ pub fn render(f: &mut Frame, p: &Pager) {
             Span::raw(format!(" {}▏ (Enter finds · Esc cancels)", text::sanitize_str(q))),
         ]),
         None => Line::styled(
-            " j/k line · Space/b page · g/G top/end · w wrap · ←/→ · / search · n/N match · Esc close",
+            format!(
+                " j/k line · Space/b page · g/G top/end · w wrap · ←/→ · / search · n/N match{} · Esc close",
+                if p.more { " · ] next window" } else { "" }
+            ),
             theme::dim(),
         ),
     };

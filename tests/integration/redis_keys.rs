@@ -760,3 +760,29 @@ async fn a_big_hash_pages_with_a_label_matching_what_is_shown() {
     let screen = crate::support::screen_of(&h.app, 140, 40);
     assert!(screen.contains(&format!("elements {}–{} of 1,000", first + 1, first + second)), "{screen}");
 }
+
+/// A previewed string in the pager: `]` loads its next window there (read by the value view,
+/// shown again in the pager), never the whole value.
+#[tokio::test]
+async fn the_pager_loads_the_next_window_of_a_previewed_string() {
+    let r = redis();
+    let mut c = client(&r);
+    let text: String = (0..2000).map(|i| format!("word{i:04} ")).collect();
+    redis::cmd("SET").arg("long").arg(&text).exec(&mut c).unwrap();
+    let mut config = cfg(&r.url());
+    config.redis.as_mut().unwrap().preview_bytes = 4096;
+    let mut h = Harness::new(config);
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 1).await;
+    h.key(KeyCode::Enter);
+    h.until(10, "the value", |a| a.keys.value.as_ref().is_some_and(|v| v.page.is_some())).await;
+    h.keys("o");
+    let Some(memscope::app::Popup::Pager(p)) = &h.app.popup else { panic!("the pager") };
+    assert!(p.more && p.lines.iter().any(|l| l.contains("word0000")));
+    h.keys("]");
+    h.until(10, "the next window in the pager", |a| {
+        matches!(&a.popup, Some(memscope::app::Popup::Pager(p)) if p.lines.iter().any(|l| l.contains("window: bytes 4096–8192")))
+    })
+    .await;
+    assert_eq!(h.app.keys.value.as_ref().unwrap().cursor, PageCursor::Offset(4096));
+    assert_eq!(calls(&mut c, "get"), 0, "never the whole value");
+}
