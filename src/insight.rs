@@ -66,7 +66,14 @@ pub fn report(nodes: &[ServerInsight], sort: ClientSort, limit: usize) -> Vec<(E
         for e in &n.errors {
             out.push((Warn, format!("not read: {e}")));
         }
-        out.push((Heading, format!("SLOW LOG ({} entries on the server; newest first)", n.slowlog_len)));
+        out.push((
+            Heading,
+            format!(
+                "SLOW LOG ({} entries on the server, the newest {} shown)",
+                n.slowlog_len,
+                n.slowlog.len().min(limit)
+            ),
+        ));
         if n.slowlog.is_empty() {
             out.push((Dim, "  empty".into()));
         }
@@ -78,7 +85,15 @@ pub fn report(nodes: &[ServerInsight], sort: ClientSort, limit: usize) -> Vec<(E
                 format!("  {}  {:>9.1} ms  {:<22} {}", clock(e.at), e.micros as f64 / 1000.0, who, e.command),
             ));
         }
-        out.push((Heading, format!("CLIENTS ({}, by {}; * marks memscope's own)", n.clients.len(), sort.name())));
+        out.push((
+            Heading,
+            format!(
+                "CLIENTS ({}, {} shown, by {}; * marks memscope's own)",
+                n.clients.len(),
+                n.clients.len().min(limit),
+                sort.name()
+            ),
+        ));
         out.push((
             Dim,
             format!(
@@ -106,7 +121,11 @@ pub fn report(nodes: &[ServerInsight], sort: ClientSort, limit: usize) -> Vec<(E
         }
         let mut by_calls: Vec<_> = n.commands.iter().collect();
         by_calls.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.name.cmp(&b.name)));
-        out.push((Heading, "COMMANDS BY CALLS (since the server started or CONFIG RESETSTAT)".into()));
+        let top = limit.min(15).min(by_calls.len());
+        out.push((
+            Heading,
+            format!("COMMANDS BY CALLS (top {top} of {}, since the start or CONFIG RESETSTAT)", by_calls.len()),
+        ));
         for c in by_calls.iter().take(limit.min(15)) {
             out.push((
                 Normal,
@@ -118,7 +137,7 @@ pub fn report(nodes: &[ServerInsight], sort: ClientSort, limit: usize) -> Vec<(E
         }
         let mut by_time = by_calls.clone();
         by_time.sort_by(|a, b| b.usec.cmp(&a.usec).then(a.name.cmp(&b.name)));
-        out.push((Heading, "COMMANDS BY TIME".into()));
+        out.push((Heading, format!("COMMANDS BY TIME (top {top} of {})", by_time.len())));
         for c in by_time.iter().take(limit.min(15)) {
             out.push((
                 Normal,
