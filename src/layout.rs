@@ -1063,7 +1063,9 @@ impl KeyPerMessage {
                 .collect();
             for ((k, t), r) in chunk.iter().zip(self.redis.exec(&ops).await?) {
                 let Some(v) = self.stored(r) else { continue };
-                let Some(c) = at_path(&v, &conv).and_then(|c| text_of(&c)) else { continue };
+                // A memory without the field is listed under a conversation saying so, never
+                // dropped (mem0 keeps memories by agent or run alone too).
+                let c = at_path(&v, &conv).and_then(|c| text_of(&c)).unwrap_or_else(|| format!("(no {conv})"));
                 let stored_t =
                     self.layout.fields.timestamp.as_deref().and_then(|p| at_path(&v, p)).as_ref().and_then(ts_of);
                 let t = t.or(stored_t.map(|t| t.secs as f64 + t.nanos as f64 / 1e9));

@@ -75,6 +75,12 @@ fn render_list(
     let mut l2 = vec![
         Span::styled(format!(" filter: {filter} "), theme::label()),
         Span::raw(format!("│ {count} │ {} loaded{more}", tab.convs.len())),
+        // The list refreshes itself up to LIVE_MAX loaded rows; past that it says it does not.
+        match (tab.error.is_some() || !tab.loaded_once, tab.convs.len() > crate::tabs::conversations::LIVE_MAX) {
+            (true, _) => Span::raw(""),
+            (false, true) => Span::styled(" · not refreshed past 500 rows (r reloads)", theme::warn()),
+            (false, false) => Span::styled(" · live", theme::dim()),
+        },
     ];
     if tab.list_req.waiting() {
         l2.push(Span::styled(" │ loading…", theme::warn()));

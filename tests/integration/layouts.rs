@@ -490,6 +490,24 @@ fn mem0() {
     assert_eq!(only[0]["id"], "user-max");
     let text = String::from_utf8(run(dir.path(), &["--config", &c, "show", "user-max"]).stdout).unwrap();
     assert!(text.contains("Call me Max.") && !text.contains("embedding"), "{text}");
+    // A memory kept by agent alone (no user_id) is listed under a conversation saying so.
+    let mut cl = crate::support::client(&r);
+    redis::cmd("HSET")
+        .arg("mem0:mem0:00000000-aaaa-4000-8000-000000000000")
+        .arg("memory_id")
+        .arg("agent-only")
+        .arg("memory")
+        .arg("The agent prefers short answers.")
+        .arg("agent_id")
+        .arg("travel-bot")
+        .arg("created_at")
+        .arg("1795964081")
+        .exec(&mut cl)
+        .unwrap();
+    let all = listed(dir.path(), &c);
+    assert!(all.contains(&("(no user_id)".into(), 1)), "{all:?}");
+    let m = lines(&run(dir.path(), &["--config", &c, "show", "(no user_id)", "--json"]));
+    assert_eq!(m[0]["content"], "The agent prefers short answers.");
     let out = run(dir.path(), &["--config", &c, "detect", "--json"]);
     let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((&d["found"][0]["layout"], &d["found"][0]["conversations"]), (&"mem0".into(), &2.into()), "{d}");
