@@ -469,6 +469,48 @@ pub async fn analyze(
     Ok(acc.finish())
 }
 
+/// One figure of every key of a listing (the Keys tab's sort by TTL or size: the whole
+/// listing, not a sample), in pipelines of `batch` keys, [`IN_FLIGHT`] at once, under the same
+/// limit of commands per second as an analysis. `progress` gets the keys measured so far.
+/// On an error, the keys measured before it are said with it: a partial order is never used.
+pub async fn measure_listing(
+    store: Arc<dyn KeyStore>,
+    keys: Arc<Vec<Key>>,
+    what: crate::domain::Measure,
+    max_ops_per_sec: u64,
+    batch: usize,
+    progress: impl Fn(u64),
+) -> Result<Vec<Option<i64>>, (StoreError, u64)> {
+    let batch = batch.max(1);
+    let mut out: Vec<Option<i64>> = Vec::with_capacity(keys.len());
+    let mut throttle = Throttle { per_sec: max_ops_per_sec, start: tokio::time::Instant::now(), sent: 0 };
+    type Part = tokio::task::JoinHandle<Result<Vec<Option<i64>>, StoreError>>;
+    let mut inflight: std::collections::VecDeque<Part> = Default::default();
+    let read = |lo: usize| {
+        let (store, keys) = (store.clone(), keys.clone());
+        tokio::spawn(async move { store.measure(&keys[lo..(lo + batch).min(keys.len())], what).await })
+    };
+    let mut lo = 0;
+    while lo < keys.len() || !inflight.is_empty() {
+        if lo < keys.len() && inflight.len() < IN_FLIGHT {
+            throttle.take(((lo + batch).min(keys.len()) - lo) as u64).await;
+            inflight.push_back(read(lo));
+            lo += batch;
+            continue;
+        }
+        let Some(h) = inflight.pop_front() else { break };
+        match h.await {
+            Ok(Ok(part)) => {
+                out.extend(part);
+                progress(out.len() as u64);
+            }
+            Ok(Err(e)) => return Err((e, out.len() as u64)),
+            Err(e) => return Err((StoreError::Other(e.to_string()), out.len() as u64)),
+        }
+    }
+    Ok(out)
+}
+
 /// What changed between two analyses, per namespace: (prefix, bytes before, bytes now, keys
 /// before, keys now), the biggest growth first. Namespaces new or gone count from zero.
 pub fn compare(old: &Analysis, new: &Analysis) -> Vec<(String, u64, u64, u64, u64)> {

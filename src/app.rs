@@ -464,7 +464,9 @@ impl App {
             | BackendEvent::Info(..)
             | BackendEvent::AnalysisProgress(..)
             | BackendEvent::Insight(..)
-            | BackendEvent::Analysis(..)) => self.keys.on_backend(ev, self.now_ms, &mut self.cx),
+            | BackendEvent::Analysis(..)
+            | BackendEvent::SortProgress(..)
+            | BackendEvent::Sorted(..)) => self.keys.on_backend(ev, self.now_ms, &mut self.cx),
         }
     }
 

@@ -90,6 +90,15 @@ impl Ttl {
     }
 }
 
+/// One figure of every key, for ordering a whole listing (the Keys tab's sort by TTL or size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// PTTL in milliseconds; `None` for a key without a TTL or gone.
+    Ttl,
+    /// MEMORY USAGE in bytes; `None` for a key gone.
+    Memory,
+}
+
 /// Lazily fetched facts about a key (for visible rows only).
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyMeta {

@@ -4,10 +4,16 @@
 //! Keys are kept sorted by bytes, so every folder (`user:` …) is a contiguous range found by
 //! binary search; the tree needs no node objects. The visible rows are flattened once per
 //! change (new keys, expand/collapse, sort), so drawing a frame only slices `rows`. In flat
-//! mode sorted by name the rows are implicit (row i = key i) and cost no memory.
+//! mode the rows are implicit (row i = key i, or the i-th of the order) and cost no memory.
+//!
+//! Sorting by TTL or size needs a figure of every key, read from the server: the keys are
+//! shared (`Arc`) with the task that measures them and orders them ([`order_by`]), off the UI
+//! thread; the order comes back as a permutation and its inverse, installed only if the
+//! listing is still the one measured. Until then the rows stay in name order.
 
 use crate::domain::Key;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ViewMode {
@@ -56,8 +62,39 @@ impl Row {
     }
 }
 
+/// A listing ordered by a figure of each key: `order[i]` is the key shown i-th, `rank[k]` the
+/// place of key k. Keys without the figure (no TTL, gone) come last, in name order.
+#[derive(Debug, Clone)]
+pub struct KeyOrder {
+    pub by: SortBy,
+    pub order: Vec<u32>,
+    pub rank: Vec<u32>,
+    /// Keys that had no figure (no TTL, or gone since the scan).
+    pub unknown: u64,
+}
+
+/// The order of keys by their figures (`metrics[k]` of key k): the largest size first, the
+/// soonest expiry first; unknown last; ties by name. O(n log n): run it off the UI thread.
+pub fn order_by(metrics: &[Option<i64>], by: SortBy) -> KeyOrder {
+    let mut order: Vec<u32> = (0..metrics.len() as u32).collect();
+    let class = |m: Option<i64>| match (by, m) {
+        (_, None) => (1u8, 0i64),
+        (SortBy::Size, Some(v)) => (0, -v),
+        (_, Some(v)) => (0, v),
+    };
+    order.sort_unstable_by_key(|&i| (class(metrics[i as usize]), i));
+    let mut rank = vec![0u32; order.len()];
+    for (pos, &i) in order.iter().enumerate() {
+        rank[i as usize] = pos as u32;
+    }
+    let unknown = metrics.iter().filter(|m| m.is_none()).count() as u64;
+    KeyOrder { by, order, rank, unknown }
+}
+
 pub struct KeyIndex {
-    keys: Vec<Key>,
+    keys: Arc<Vec<Key>>,
+    /// The order by TTL or size of exactly these keys (dropped when they change).
+    order: Option<KeyOrder>,
     pending: Vec<Key>,
     delim: Vec<u8>,
     mode: ViewMode,
@@ -77,7 +114,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 impl KeyIndex {
     pub fn new(delim: &str) -> KeyIndex {
         KeyIndex {
-            keys: Vec::new(),
+            keys: Arc::new(Vec::new()),
+            order: None,
             pending: Vec::new(),
             delim: delim.as_bytes().to_vec(),
             mode: ViewMode::Tree,
@@ -89,7 +127,8 @@ impl KeyIndex {
     }
 
     pub fn clear(&mut self) {
-        self.keys = Vec::new();
+        self.keys = Arc::new(Vec::new());
+        self.order = None;
         self.pending = Vec::new();
         self.rows = Vec::new();
     }
@@ -115,6 +154,31 @@ impl KeyIndex {
     pub fn keys(&self) -> &[Key] {
         &self.keys
     }
+    /// The keys, shared: what a sort measures off the UI thread (no copy).
+    pub fn snapshot(&self) -> Arc<Vec<Key>> {
+        self.keys.clone()
+    }
+    /// The keys, to change: any order of them no longer holds.
+    fn keys_mut(&mut self) -> &mut Vec<Key> {
+        self.order = None;
+        Arc::make_mut(&mut self.keys)
+    }
+    /// Install the order of `keys` if they are still the listing (else false: measure again).
+    pub fn set_order(&mut self, keys: &Arc<Vec<Key>>, order: KeyOrder) -> bool {
+        if !Arc::ptr_eq(keys, &self.keys) || order.order.len() != self.keys.len() {
+            return false;
+        }
+        self.order = Some(order);
+        true
+    }
+    /// The order installed for the current sort, if any (name order needs none).
+    pub fn order(&self) -> Option<&KeyOrder> {
+        self.order.as_ref().filter(|o| o.by == self.sort && self.sort != SortBy::Name)
+    }
+    /// Whether the rows follow the sort asked for (by TTL or size: once measured).
+    pub fn ordered(&self) -> bool {
+        self.sort == SortBy::Name || self.order().is_some()
+    }
     pub fn key(&self, idx: u32) -> &[u8] {
         &self.keys[idx as usize]
     }
@@ -137,26 +201,29 @@ impl KeyIndex {
         let mut p = std::mem::take(&mut self.pending);
         p.sort_unstable();
         if self.keys.is_empty() {
-            self.keys = p;
+            p.dedup();
+            self.keys = Arc::new(p);
+            self.order = None;
         } else {
             // Two sorted runs: the stable sort detects and merges them in linear time.
-            self.keys.extend(p);
-            self.keys.sort();
+            let keys = self.keys_mut();
+            keys.extend(p);
+            keys.sort();
+            keys.dedup();
         }
-        self.keys.dedup();
         true
     }
 
     pub fn insert(&mut self, key: Key) {
         if let Err(pos) = self.keys.binary_search(&key) {
-            self.keys.insert(pos, key);
+            self.keys_mut().insert(pos, key);
         }
     }
 
     pub fn remove(&mut self, key: &[u8]) -> bool {
         match self.keys.binary_search_by(|k| (**k).cmp(key)) {
             Ok(pos) => {
-                self.keys.remove(pos);
+                self.keys_mut().remove(pos);
                 true
             }
             Err(_) => false,
@@ -166,7 +233,11 @@ impl KeyIndex {
     pub fn set_mode(&mut self, mode: ViewMode) {
         self.mode = mode;
     }
+    /// A new sort: an order measured for another one is dropped (its figures are old).
     pub fn set_sort(&mut self, sort: SortBy) {
+        if sort != self.sort {
+            self.order = None;
+        }
         self.sort = sort;
     }
     pub fn set_delimiter(&mut self, delim: &str) {
@@ -196,7 +267,11 @@ impl KeyIndex {
 
     pub fn row(&self, i: usize) -> Option<Row> {
         if self.implicit {
-            (i < self.keys.len()).then_some(Row::Key { idx: i as u32, name_from: 0, depth: 0 })
+            let idx = match self.order() {
+                Some(o) => *o.order.get(i)?,
+                None => (i < self.keys.len()).then_some(i as u32)?,
+            };
+            Some(Row::Key { idx, name_from: 0, depth: 0 })
         } else {
             self.rows.get(i).copied()
         }
@@ -223,7 +298,8 @@ impl KeyIndex {
     /// Index of the row showing `bytes` (a key or a folder prefix).
     pub fn find_row(&self, bytes: &[u8]) -> Option<usize> {
         if self.implicit {
-            return self.keys.binary_search_by(|k| (**k).cmp(bytes)).ok();
+            let i = self.keys.binary_search_by(|k| (**k).cmp(bytes)).ok()?;
+            return Some(self.order().map(|o| o.rank[i] as usize).unwrap_or(i));
         }
         (0..self.rows.len()).find(|&i| self.row_bytes(&self.rows[i]) == bytes)
     }
@@ -234,37 +310,25 @@ impl KeyIndex {
         (0..i).rev().find(|&j| self.rows.get(j).is_some_and(|r| r.depth() < d))
     }
 
-    /// Recompute the visible rows. `metric` gives the sort value of a key for TTL/size sorts.
-    pub fn rebuild(&mut self, metric: &dyn Fn(&[u8]) -> Option<i64>) {
+    /// Recompute the visible rows: by name, or by the installed order of the sort asked for
+    /// (by name until it is installed). Flat rows are implicit; a tree orders each folder's
+    /// keys by their rank.
+    pub fn rebuild(&mut self) {
         let mut rows = std::mem::take(&mut self.rows);
         rows.clear();
-        self.implicit = false;
-        match (self.mode, self.sort) {
-            (ViewMode::Flat, SortBy::Name) => {
-                self.implicit = true;
-                rows = Vec::new();
-            }
-            (ViewMode::Flat, sort) => {
-                let mut idx: Vec<u32> = (0..self.keys.len() as u32).collect();
-                sort_by_metric(&mut idx, &self.keys, sort, metric);
-                rows.extend(idx.into_iter().map(|idx| Row::Key { idx, name_from: 0, depth: 0 }));
-            }
-            (ViewMode::Tree, _) => self.build(0, self.keys.len(), 0, 0, &mut rows, metric),
+        self.implicit = self.mode == ViewMode::Flat;
+        if self.implicit {
+            rows = Vec::new();
+        } else {
+            self.build(0, self.keys.len(), 0, 0, &mut rows);
         }
         self.rows = rows;
     }
 
-    fn build(
-        &self,
-        lo: usize,
-        hi: usize,
-        prefix_len: usize,
-        depth: u16,
-        out: &mut Vec<Row>,
-        metric: &dyn Fn(&[u8]) -> Option<i64>,
-    ) {
+    fn build(&self, lo: usize, hi: usize, prefix_len: usize, depth: u16, out: &mut Vec<Row>) {
         let mut leaves: Vec<u32> = Vec::new();
-        let by_name = self.sort == SortBy::Name;
+        let order = self.order();
+        let by_name = order.is_none();
         let mut i = lo;
         while i < hi {
             let k = &self.keys[i];
@@ -283,7 +347,7 @@ impl KeyIndex {
                         expanded,
                     });
                     if expanded {
-                        self.build(i, end, plen, depth + 1, out, metric);
+                        self.build(i, end, plen, depth + 1, out);
                     }
                     i = end;
                 }
@@ -297,23 +361,27 @@ impl KeyIndex {
                 }
             }
         }
-        if !by_name {
-            sort_by_metric(&mut leaves, &self.keys, self.sort, metric);
+        if let Some(o) = order {
+            ordered_leaves(&mut leaves, o);
             out.extend(leaves.into_iter().map(|idx| Row::Key { idx, name_from: prefix_len as u32, depth }));
         }
     }
 }
 
-fn sort_by_metric(idx: &mut [u32], keys: &[Key], sort: SortBy, metric: &dyn Fn(&[u8]) -> Option<i64>) {
-    // Unknown (None) sorts last in both orders; ties keep name order (stable sort).
-    idx.sort_by_cached_key(|&i| {
-        let m = metric(&keys[i as usize]);
-        match (sort, m) {
-            (_, None) => (1u8, 0i64),
-            (SortBy::Size, Some(v)) => (0, -v),
-            (_, Some(v)) => (0, v),
-        }
-    });
+/// A folder's keys in the order's sequence. Few: sorted by rank. Many (a folder holding most
+/// of a million keys): picked from the order in one pass, O(n) instead of O(n log n).
+fn ordered_leaves(leaves: &mut Vec<u32>, o: &KeyOrder) {
+    let n = o.order.len();
+    if leaves.len() < 4096 || leaves.len() < n / 16 {
+        leaves.sort_unstable_by_key(|&i| o.rank[i as usize]);
+        return;
+    }
+    let mut member = vec![0u64; n.div_ceil(64)];
+    for &i in leaves.iter() {
+        member[i as usize / 64] |= 1 << (i % 64);
+    }
+    leaves.clear();
+    leaves.extend(o.order.iter().copied().filter(|&i| member[i as usize / 64] & (1 << (i % 64)) != 0));
 }
 
 #[cfg(test)]
@@ -324,7 +392,7 @@ mod tests {
         let mut k = KeyIndex::new(":");
         k.push(keys.iter().map(|s| s.as_bytes().into()).collect());
         k.merge_pending();
-        k.rebuild(&|_| None);
+        k.rebuild();
         k
     }
 
@@ -347,10 +415,10 @@ mod tests {
         let mut k = idx(&["user:1:profile", "user:2:profile", "user:1:prefs", "session:a", "plain", "session:b"]);
         assert_eq!(names(&k), vec!["plain", "session/ (2)", "user/ (3)"]);
         k.set_expanded(b"user:", true);
-        k.rebuild(&|_| None);
+        k.rebuild();
         assert_eq!(names(&k), vec!["plain", "session/ (2)", "user/ (3)", "  1/ (2)", "  2/ (1)"]);
         k.set_expanded(b"user:1:", true);
-        k.rebuild(&|_| None);
+        k.rebuild();
         assert_eq!(names(&k)[4..6], ["    prefs".to_string(), "    profile".to_string()]);
         assert_eq!(k.parent_row(4), Some(3));
         assert_eq!(k.find_row(b"user:2:"), Some(6));
@@ -362,7 +430,7 @@ mod tests {
         k.push(vec![b"c".as_slice().into(), b"a".as_slice().into()]);
         k.merge_pending();
         k.set_mode(ViewMode::Flat);
-        k.rebuild(&|_| None);
+        k.rebuild();
         assert_eq!(names(&k), vec!["a", "b", "c"]);
         assert!(k.remove(b"b"));
         assert_eq!(k.len(), 2);
@@ -373,13 +441,53 @@ mod tests {
         let mut k = idx(&["a", "b", "c", "d"]);
         k.set_mode(ViewMode::Flat);
         k.set_sort(SortBy::Size);
-        k.rebuild(&|key| match key {
-            b"a" => Some(10),
-            b"c" => Some(300),
-            b"d" => Some(20),
-            _ => None,
-        });
+        k.rebuild();
+        // Until the order is measured, the rows stay by name.
+        assert_eq!(names(&k), vec!["a", "b", "c", "d"]);
+        assert!(!k.ordered());
+        let snap = k.snapshot();
+        let o = order_by(&[Some(10), None, Some(300), Some(20)], SortBy::Size);
+        assert_eq!(o.unknown, 1);
+        assert!(k.set_order(&snap, o));
+        k.rebuild();
+        assert!(k.ordered());
         assert_eq!(names(&k), vec!["c", "d", "a", "b"]);
+        assert_eq!(k.find_row(b"a"), Some(2));
+        // The soonest expiry first; keys without a TTL last, by name.
+        k.set_sort(SortBy::Ttl);
+        let o = order_by(&[None, Some(5_000), None, Some(10)], SortBy::Ttl);
+        assert!(k.set_order(&snap, o));
+        k.rebuild();
+        assert_eq!(names(&k), vec!["d", "b", "a", "c"]);
+        // A listing that changed since it was measured: the order is refused.
+        k.insert(b"e".as_slice().into());
+        k.rebuild();
+        assert!(!k.ordered());
+        assert!(!k.set_order(&snap, order_by(&[None; 4], SortBy::Ttl)));
+        assert_eq!(names(&k), vec!["a", "b", "c", "d", "e"]);
+    }
+
+    #[test]
+    fn a_tree_orders_each_folder_by_rank_small_or_large() {
+        // A folder of 10,000 keys (picked from the order in one pass) and a small one (sorted).
+        let mut keys: Vec<String> = (0..10_000).map(|i| format!("big:{i:05}")).collect();
+        keys.extend(["small:a", "small:b", "small:c"].map(String::from));
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let mut k = idx(&refs);
+        k.set_sort(SortBy::Size);
+        let snap = k.snapshot();
+        // Sizes grow with the number; the small folder's are reversed.
+        let mut m: Vec<Option<i64>> = (0..10_000).map(Some).collect();
+        m.extend([Some(1), Some(2), Some(3)]);
+        assert!(k.set_order(&snap, order_by(&m, SortBy::Size)));
+        k.set_expanded(b"big:", true);
+        k.set_expanded(b"small:", true);
+        k.rebuild();
+        let n = names(&k);
+        assert_eq!(n[0], "big/ (10000)");
+        assert_eq!(&n[1..3], ["  09999", "  09998"]);
+        assert_eq!(n[10_000], "  00000");
+        assert_eq!(&n[10_001..], ["small/ (3)", "  c", "  b", "  a"]);
     }
 
     #[test]
@@ -387,7 +495,7 @@ mod tests {
         let mut k = KeyIndex::new("::");
         k.push(vec![b"a::b".as_slice().into(), b"a::".as_slice().into(), b"a:c".as_slice().into()]);
         k.merge_pending();
-        k.rebuild(&|_| None);
+        k.rebuild();
         assert_eq!(names(&k), vec!["a/ (2)", "a:c"]);
     }
 }

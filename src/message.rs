@@ -15,8 +15,8 @@ pub struct RequestId(pub u64);
 pub enum Slot {
     Scan,
     Meta,
-    /// Metadata of a whole listing (sorting by TTL or size).
-    MetaBulk,
+    /// A whole listing measured and ordered (sorting by TTL or size).
+    Sort,
     Value,
     Info,
     Write,
@@ -54,10 +54,16 @@ pub enum Command {
     },
     /// Abort whatever runs in the slot.
     Cancel(Slot),
+    /// TYPE, TTL and size of the keys on screen.
     Meta {
         req: RequestId,
         keys: Vec<Key>,
-        bulk: bool,
+    },
+    /// Measure every key of the listing (shared, not copied) and order it, off the UI thread.
+    SortKeys {
+        req: RequestId,
+        keys: std::sync::Arc<Vec<Key>>,
+        by: crate::keytree::SortBy,
     },
     Value {
         req: RequestId,
@@ -169,8 +175,8 @@ impl Command {
     pub fn slot(&self) -> Option<Slot> {
         Some(match self {
             Command::Scan { .. } => Slot::Scan,
-            Command::Meta { bulk: false, .. } => Slot::Meta,
-            Command::Meta { bulk: true, .. } => Slot::MetaBulk,
+            Command::Meta { .. } => Slot::Meta,
+            Command::SortKeys { .. } => Slot::Sort,
             Command::Value { .. } => Slot::Value,
             Command::Info { .. } | Command::SelectDb { .. } => Slot::Info,
             Command::Write { .. } => Slot::Write,
@@ -211,8 +217,32 @@ pub enum BackendEvent {
     AnalysisProgress(RequestId, u64, Option<u64>),
     Analysis(RequestId, Result<Box<crate::analysis::Analysis>, StoreError>),
     Insight(RequestId, Result<Vec<crate::domain::ServerInsight>, StoreError>),
+    /// A listing being measured for a sort (keys measured), then its order or why none.
+    SortProgress(RequestId, u64),
+    Sorted(RequestId, Result<Box<Sorted>, SortFailed>),
     /// An export written (its status line), or why not.
     Exported(RequestId, Result<String, String>),
+}
+
+/// A listing's order by TTL or size, for exactly `keys` (the listing it was asked for).
+#[derive(Debug, Clone)]
+pub struct Sorted {
+    pub keys: std::sync::Arc<Vec<Key>>,
+    pub order: crate::keytree::KeyOrder,
+    pub took_ms: u64,
+}
+
+impl PartialEq for Sorted {
+    fn eq(&self, o: &Sorted) -> bool {
+        std::sync::Arc::ptr_eq(&self.keys, &o.keys) && self.order.order == o.order.order
+    }
+}
+
+/// A sort that could not measure every key: why, and how many it had measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortFailed {
+    pub error: StoreError,
+    pub measured: u64,
 }
 
 /// Replies of the cross-tier requests.

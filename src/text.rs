@@ -207,6 +207,19 @@ pub fn human_ms(ms: i64) -> String {
     }
 }
 
+/// A count with thousands separated: `1,000,000`.
+pub fn num(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

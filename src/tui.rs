@@ -114,7 +114,9 @@ pub async fn run_tui_with(cfg: config::Config, keep_state: bool) -> Result<()> {
     loop {
         if app.dirty {
             let mut drawn = app.geometry;
+            let t = Instant::now();
             guard.terminal.draw(|f| drawn = ui::draw(f, &app))?;
+            slow("draw", t);
             app.dirty = false;
             // The lists page by the rows this frame gave them (a change redraws at once).
             send(app.update(Msg::Layout(drawn)));
@@ -146,11 +148,17 @@ pub async fn run_tui_with(cfg: config::Config, keep_state: bool) -> Result<()> {
             _ = sigint.recv() => Msg::Quit,
             _ = sighup.recv() => Msg::Quit,
         };
+        let (kind, t) = (msg_kind(&msg), Instant::now());
         send(app.update(msg));
+        slow(kind, t);
         // Drain what the backend queued before drawing, but bounded so keys stay responsive.
         for _ in 0..256 {
             match backend.events.try_recv() {
-                Ok(ev) => send(app.update(Msg::Backend(ev))),
+                Ok(ev) => {
+                    let (kind, t) = (event_kind(&ev), Instant::now());
+                    send(app.update(Msg::Backend(ev)));
+                    slow(kind, t);
+                }
                 Err(_) => break,
             }
         }
@@ -170,6 +178,48 @@ pub async fn run_tui_with(cfg: config::Config, keep_state: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A step of the UI loop over a frame's budget (16 ms), logged (`MEMSCOPE_LOG=info`) with
+/// what it handled: where a slow keypress → frame comes from.
+fn slow(kind: &str, t: Instant) {
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    if ms > 16.0 {
+        tracing::info!(step = kind, ms = format!("{ms:.1}"), "slow UI step");
+    }
+}
+
+fn msg_kind(m: &Msg) -> &'static str {
+    match m {
+        Msg::Key(_) => "key",
+        Msg::Mouse(_) => "mouse",
+        Msg::Paste(_) => "paste",
+        Msg::Resize(..) => "resize",
+        Msg::Tick(_) => "tick",
+        Msg::Layout(_) => "layout",
+        Msg::Quit => "quit",
+        Msg::Backend(e) => event_kind(e),
+    }
+}
+
+fn event_kind(e: &message::BackendEvent) -> &'static str {
+    use message::BackendEvent as E;
+    match e {
+        E::Scan(..) => "scan",
+        E::Meta(..) => "meta",
+        E::Value(..) => "value",
+        E::Info(..) => "info",
+        E::Write(..) => "write",
+        E::Conn(..) => "conn",
+        E::LongTerm(..) => "long-term",
+        E::Vector(..) => "vector",
+        E::Health(..) => "health",
+        E::Layer(..) => "layer",
+        E::AnalysisProgress(..) | E::Analysis(..) => "analysis",
+        E::Insight(..) => "insight",
+        E::SortProgress(..) | E::Sorted(..) => "sort",
+        E::Exported(..) => "export",
+    }
 }
 
 /// The OSC 52 sequence that sets the clipboard to `text` (base64; BEL-terminated).

@@ -6,7 +6,7 @@ use crate::domain::{ConnState, ScanBatch, Tier};
 use crate::error::StoreError;
 use crate::health::Probe;
 use crate::message::LtReply;
-use crate::message::{BackendEvent, Command, LayerReply, RequestId, Slot};
+use crate::message::{BackendEvent, Command, LayerReply, RequestId, Slot, SortFailed, Sorted};
 use crate::store::{KeyStore, LongTermStore};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -469,6 +469,7 @@ impl Backend {
             | Command::Info { .. }
             | Command::Scan { .. }
             | Command::Meta { .. }
+            | Command::SortKeys { .. }
             | Command::Value { .. }
             | Command::Write { .. }
             | Command::Analyze { .. }
@@ -551,6 +552,23 @@ impl Backend {
                         Err(e) => Err(e),
                     };
                     let _ = tx.send(BackendEvent::Meta(req, r));
+                });
+            }
+            Command::SortKeys { req, keys, by } => {
+                let store = self.redis_or_err();
+                let batch = self.cfg.redis.as_ref().map(|r| r.scan_count as usize).unwrap_or(1000);
+                self.spawn_in(Slot::Sort, async move {
+                    let t0 = std::time::Instant::now();
+                    let r = match store {
+                        Ok(s) => sort_listing(s, keys, by, batch, req, &tx).await,
+                        Err(error) => Err(SortFailed { error, measured: 0 }),
+                    };
+                    let r = r.map(|mut s| {
+                        s.took_ms = t0.elapsed().as_millis() as u64;
+                        s
+                    });
+                    conn.report(&r.as_ref().map(|_| ()).map_err(|f| f.error.clone()));
+                    let _ = tx.send(BackendEvent::Sorted(req, r));
                 });
             }
             Command::Insight { req } => {
@@ -828,6 +846,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Scan { .. } => "scan",
         Command::Cancel(_) => "cancel",
         Command::Meta { .. } => "meta",
+        Command::SortKeys { .. } => "sort",
         Command::Value { .. } => "value",
         Command::DetectLayouts { .. } => "detect layouts",
         Command::Info { .. } => "info",
@@ -851,6 +870,46 @@ fn command_name(c: &Command) -> &'static str {
         Command::Insight { .. } => "insight",
         Command::Export { .. } => "export",
     }
+}
+
+/// A sort by TTL or size: every key of the listing measured (PTTL or MEMORY USAGE, throttled
+/// like an analysis, progress every 100 ms), then ordered on a blocking thread — never on the
+/// UI thread, never on the runtime's workers.
+async fn sort_listing(
+    store: Arc<dyn KeyStore>,
+    keys: Arc<Vec<crate::domain::Key>>,
+    by: crate::keytree::SortBy,
+    batch: usize,
+    req: RequestId,
+    tx: &UnboundedSender<BackendEvent>,
+) -> Result<Box<Sorted>, SortFailed> {
+    use crate::keytree::SortBy;
+    let what = match by {
+        SortBy::Ttl => crate::domain::Measure::Ttl,
+        SortBy::Size => crate::domain::Measure::Memory,
+        SortBy::Name => {
+            let order = crate::keytree::order_by(&vec![None; keys.len()], by);
+            return Ok(Box::new(Sorted { keys, order, took_ms: 0 }));
+        }
+    };
+    let last = Mutex::new(std::time::Instant::now());
+    let progress = |done: u64| {
+        if let Ok(mut l) = last.lock()
+            && l.elapsed().as_millis() >= 100
+        {
+            *l = std::time::Instant::now();
+            let _ = tx.send(BackendEvent::SortProgress(req, done));
+        }
+    };
+    let max_ops = crate::analysis::DEFAULT_MAX_OPS;
+    let metrics = crate::analysis::measure_listing(store, keys.clone(), what, max_ops, batch, progress)
+        .await
+        .map_err(|(error, measured)| SortFailed { error, measured })?;
+    let _ = tx.send(BackendEvent::SortProgress(req, metrics.len() as u64));
+    let order = tokio::task::spawn_blocking(move || crate::keytree::order_by(&metrics, by))
+        .await
+        .map_err(|e| SortFailed { error: StoreError::Other(e.to_string()), measured: 0 })?;
+    Ok(Box::new(Sorted { keys, order, took_ms: 0 }))
 }
 
 /// The incremental SCAN loop: DBSIZE for progress, then SCAN with an explicit COUNT until the

@@ -40,6 +40,9 @@ pub trait KeyStore: Send + Sync {
     ) -> Result<(u64, Vec<Key>), StoreError>;
     /// TYPE, PTTL and MEMORY USAGE of each key, pipelined.
     async fn meta(&self, keys: &[Key]) -> Result<Vec<(Key, KeyMeta)>, StoreError>;
+    /// One figure of each key (PTTL or MEMORY USAGE), pipelined: one command per key, for
+    /// ordering a whole listing. `None`: no TTL, or the key is gone.
+    async fn measure(&self, keys: &[Key], what: crate::domain::Measure) -> Result<Vec<Option<i64>>, StoreError>;
     /// The length of each key by its type (STRLEN, LLEN, HLEN, SCARD, ZCARD, XLEN), pipelined;
     /// `None` for a module type or a key gone since.
     async fn lengths(&self, keys: &[(Key, crate::domain::KeyType)]) -> Result<Vec<Option<u64>>, StoreError>;

@@ -759,6 +759,30 @@ impl KeyStore for RedisStore {
         Ok(out)
     }
 
+    async fn measure(&self, keys: &[Key], what: crate::domain::Measure) -> Result<Vec<Option<i64>>, StoreError> {
+        use crate::domain::Measure;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut b = KeyedBatch::default();
+        for k in keys {
+            let c = match what {
+                Measure::Ttl => redis::cmd("PTTL").arg(&**k).clone(),
+                Measure::Memory => redis::cmd("MEMORY").arg("USAGE").arg(&**k).clone(),
+            };
+            b.add(k, c);
+        }
+        let vals = self.batch(&b, true).await?;
+        let out: Vec<Option<i64>> = vals.iter().map(|v| int_of(v).filter(|n| *n >= 0)).collect();
+        if what == Measure::Ttl {
+            // PTTL is a keyspace lookup: -2 (a miss) when the key is gone.
+            let misses = vals.iter().filter(|v| int_of(v) == Some(-2)).count() as u64;
+            self.looked_up(true, keys.len() as u64 - misses);
+            self.looked_up(false, misses);
+        }
+        Ok(out)
+    }
+
     async fn lengths(&self, keys: &[(Key, KeyType)]) -> Result<Vec<Option<u64>>, StoreError> {
         let mut b = KeyedBatch::default();
         let mut asked = Vec::with_capacity(keys.len());

@@ -11,9 +11,6 @@ use crate::message::{BackendEvent, Command, RequestId};
 use crate::text::{self, Encoding};
 use std::collections::HashMap;
 
-/// Sorting by TTL or size fetches metadata for at most this many keys.
-pub const BULK_META_LIMIT: usize = 100_000;
-
 /// How often the list refreshes itself while idle: the header's counts (INFO keyspace) always,
 /// the listing itself when the database holds at most [`LIVE_MAX`] keys and the order is by
 /// name (a list sorted by TTL or size keeps its order until `r`, so rows do not move).
@@ -36,6 +33,17 @@ pub struct ScanProgress {
     pub cancelled: bool,
     /// The list on screen is from the previous scan until the first batch arrives.
     pub replace_on_first: bool,
+}
+
+/// A sort by TTL or size being measured: every key of the listing, in the backend (the rows
+/// stay in name order until the order arrives; Esc stops it).
+#[derive(Debug, Clone)]
+pub struct SortJob {
+    pub req: Pending,
+    pub by: SortBy,
+    pub total: u64,
+    pub done: u64,
+    pub started_ms: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -90,7 +98,9 @@ pub struct KeysTab {
     pub meta: HashMap<Key, MetaEntry>,
     meta_req: Pending,
     meta_inflight: Vec<Key>,
-    bulk_req: Pending,
+    /// A sort by TTL or size being measured, and what the last one found (for the header).
+    pub sorting: Option<SortJob>,
+    pub sort_note: Option<String>,
     pub selected: usize,
     pub offset: usize,
     /// Rows of the key list and of the value pane in the last frame (their page sizes).
@@ -124,7 +134,8 @@ impl KeysTab {
             meta: HashMap::new(),
             meta_req: Pending::default(),
             meta_inflight: Vec::new(),
-            bulk_req: Pending::default(),
+            sorting: None,
+            sort_note: None,
             selected: 0,
             offset: 0,
             view_rows: 20,
@@ -244,29 +255,19 @@ impl KeysTab {
         self.fresh.clear();
         self.scan = ScanProgress { running: true, replace_on_first: true, ..Default::default() };
         let req = self.scan.req.issue(cx);
-        vec![Command::Scan { req, pattern: self.pattern.clone(), type_filter: self.type_filter.clone() }]
+        let mut cmds = Vec::new();
+        // A sort measuring the old listing stops; the new one is measured when the scan ends.
+        if self.sorting.take().is_some() {
+            cmds.push(Command::Cancel(crate::message::Slot::Sort));
+        }
+        cmds.push(Command::Scan { req, pattern: self.pattern.clone(), type_filter: self.type_filter.clone() });
+        cmds
     }
 
     /// Re-flatten the rows, keeping the selected row under the cursor.
     fn rebuild(&mut self) {
         let anchor: Option<Box<[u8]>> = self.index.row(self.selected).map(|r| self.index.row_bytes(&r).into());
-        let keys_meta = std::mem::take(&mut self.meta);
-        {
-            let sort = self.index.sort();
-            let metric = |k: &[u8]| -> Option<i64> {
-                let m = &keys_meta.get(k)?.meta;
-                match sort {
-                    SortBy::Size => m.memory.map(|v| v as i64),
-                    SortBy::Ttl => match m.ttl {
-                        Ttl::Millis(ms) => Some(ms),
-                        _ => None,
-                    },
-                    SortBy::Name => None,
-                }
-            };
-            self.index.rebuild(&metric);
-        }
-        self.meta = keys_meta;
+        self.index.rebuild();
         if let Some(a) = anchor
             && let Some(i) = self.index.find_row(&a)
         {
@@ -299,26 +300,69 @@ impl KeysTab {
         }
         let req = self.meta_req.issue(cx);
         self.meta_inflight = missing.clone();
-        Some(Command::Meta { req, keys: missing, bulk: false })
+        Some(Command::Meta { req, keys: missing })
     }
 
-    fn bulk_meta(&mut self, cx: &mut Cx) -> Option<Command> {
-        if self.index.sort() == SortBy::Name {
+    /// Measure the whole listing for a sort by TTL or size (in the backend; the keys are
+    /// shared, not copied). Waits for a running scan: its end asks again.
+    fn request_sort(&mut self, cx: &mut Cx) -> Option<Command> {
+        let by = self.index.sort();
+        if by == SortBy::Name || self.index.ordered() || self.scan.running || self.index.is_empty() {
             return None;
         }
-        let keys: Vec<Key> = self
-            .index
-            .keys()
-            .iter()
-            .filter(|k| !self.meta.contains_key(&***k))
-            .take(BULK_META_LIMIT)
-            .cloned()
-            .collect();
-        if keys.is_empty() {
-            return None;
+        let keys = self.index.snapshot();
+        let mut job =
+            SortJob { req: Pending::default(), by, total: keys.len() as u64, done: 0, started_ms: self.now_ms };
+        let req = job.req.issue(cx);
+        self.sorting = Some(job);
+        Some(Command::SortKeys { req, keys, by })
+    }
+
+    /// The order measured: installed if the listing is still the one measured (else measured
+    /// again), the selection at the top if it had not moved, else kept on its key.
+    fn on_sorted(
+        &mut self,
+        req: RequestId,
+        r: Result<Box<crate::message::Sorted>, crate::message::SortFailed>,
+        cx: &mut Cx,
+    ) -> Vec<Command> {
+        let Some(job) = self.sorting.take_if(|j| j.req.is(req)) else { return vec![] };
+        match r {
+            Ok(s) => {
+                let (unknown, took) = (s.order.unknown, s.took_ms);
+                if !self.index.set_order(&s.keys, s.order) {
+                    return self.request_sort(cx).into_iter().collect();
+                }
+                let untouched = self.selected == 0 && self.offset == 0;
+                self.rebuild();
+                if untouched {
+                    (self.selected, self.offset) = (0, 0);
+                }
+                let last = match job.by {
+                    SortBy::Ttl if unknown > 0 => format!(" · {} without a TTL last", text::num(unknown)),
+                    _ if unknown > 0 => format!(" · {} gone since the scan, last", text::num(unknown)),
+                    _ => String::new(),
+                };
+                self.sort_note =
+                    Some(format!("{} keys measured in {:.1} s{last}", text::num(job.total), took as f64 / 1000.0));
+                self.visible_meta(cx).into_iter().collect()
+            }
+            Err(f) => {
+                self.index.set_sort(SortBy::Name);
+                self.rebuild();
+                cx.status(
+                    format!(
+                        "sort by {}: measured {} of {} keys, then {} — the list stays by name",
+                        job.by.name(),
+                        text::num(f.measured),
+                        text::num(job.total),
+                        f.error
+                    ),
+                    true,
+                );
+                vec![]
+            }
         }
-        let req = self.bulk_req.issue(cx);
-        Some(Command::Meta { req, keys, bulk: true })
     }
 
     pub fn tick(&mut self, now: u64, cx: &mut Cx) -> (Vec<Command>, bool) {
@@ -417,7 +461,6 @@ impl KeysTab {
                             self.index.clear();
                             self.meta.clear();
                             self.meta_req.forget();
-                            self.bulk_req.forget();
                         }
                         self.scan.seen = batch.seen;
                         self.scan.total = batch.total;
@@ -433,7 +476,7 @@ impl KeysTab {
                         if batch.done {
                             self.scan.running = false;
                             cmds.push(self.info_cmd(cx));
-                            cmds.extend(self.bulk_meta(cx));
+                            cmds.extend(self.request_sort(cx));
                         }
                     }
                     Err(e) => {
@@ -455,23 +498,14 @@ impl KeysTab {
                 }
             }
             BackendEvent::Meta(req, r) => {
-                let bulk = self.bulk_req.is(req);
-                if !bulk && !self.meta_req.is(req) {
+                if !self.meta_req.settle(req) {
                     return cmds;
                 }
-                if bulk {
-                    self.bulk_req.forget();
-                } else {
-                    self.meta_req.forget();
-                    self.meta_inflight.clear();
-                }
+                self.meta_inflight.clear();
                 match r {
                     Ok(list) => {
                         for (k, m) in list {
                             self.meta.insert(k, MetaEntry { meta: m, at_ms: now });
-                        }
-                        if self.index.sort() != SortBy::Name {
-                            self.rebuild();
                         }
                         cmds.extend(self.visible_meta(cx));
                     }
@@ -517,6 +551,12 @@ impl KeysTab {
                     self.info = Some(info);
                 }
             }
+            BackendEvent::SortProgress(req, done) => {
+                if let Some(j) = self.sorting.as_mut().filter(|j| j.req.is(req)) {
+                    j.done = done;
+                }
+            }
+            BackendEvent::Sorted(req, r) => cmds.extend(self.on_sorted(req, r, cx)),
             BackendEvent::Insight(req, r) => {
                 if let Some(v) = &mut self.server {
                     v.on_reply(req, r.map_err(|e| e.to_string()));
@@ -784,7 +824,20 @@ impl KeysTab {
                 c
             }
             Action::Cancel => {
-                if self.scan.running {
+                if let Some(j) = self.sorting.take() {
+                    self.index.set_sort(SortBy::Name);
+                    self.rebuild();
+                    cx.status(
+                        format!(
+                            "sort by {} stopped at {} of {} keys measured: the list stays by name",
+                            j.by.name(),
+                            text::num(j.done),
+                            text::num(j.total)
+                        ),
+                        false,
+                    );
+                    vec![Command::Cancel(crate::message::Slot::Sort)]
+                } else if self.scan.running {
                     self.scan.running = false;
                     self.scan.cancelled = true;
                     self.scan.req.forget();
@@ -967,13 +1020,20 @@ impl KeysTab {
         self.visible_meta(cx).into_iter().collect()
     }
 
+    /// A new sort. By name: at once. By TTL or size: every key of the listing is measured in
+    /// the backend (the header shows how far; Esc stops it) and the rows keep their order until
+    /// the new one arrives. A new order is read from its top (the largest, the soonest to expire).
     fn set_sort(&mut self, s: SortBy, cx: &mut Cx) -> Vec<Command> {
+        let mut c = Vec::new();
+        if self.sorting.take().is_some() {
+            c.push(Command::Cancel(crate::message::Slot::Sort));
+        }
+        self.sort_note = None;
         self.index.set_sort(s);
         self.rebuild();
-        // A new order is read from its top (the largest, or the soonest to expire).
         self.selected = 0;
         self.offset = 0;
-        let mut c: Vec<Command> = self.bulk_meta(cx).into_iter().collect();
+        c.extend(self.request_sort(cx));
         c.extend(self.visible_meta(cx));
         c
     }

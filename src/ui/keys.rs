@@ -18,17 +18,7 @@ fn ttl_text(t: Ttl) -> String {
     }
 }
 
-fn num(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+use text::num;
 
 /// Draws the tab; returns the rows its key list and value pane had (their page sizes).
 pub fn render(
@@ -145,11 +135,27 @@ fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, lab
         Span::raw(format!("MATCH {} ", text::sanitize_str(&tab.pattern))),
         Span::raw(format!("TYPE {} ", tab.type_filter.as_deref().unwrap_or("all"))),
         Span::styled(format!("│ {progress} "), if s.running { theme::warn() } else { theme::ok() }),
-        Span::styled(
-            format!("│ {mode} · sort {} · delim {:?}", tab.index.sort().name(), tab.index.delimiter()),
-            theme::dim(),
-        ),
+        Span::styled(format!("│ {mode} · "), theme::dim()),
     ];
+    // A sort by TTL or size measures every key first: how far it is, then what it found.
+    match &tab.sorting {
+        Some(j) => l2.push(Span::styled(
+            format!(
+                "sort {}: measuring {} / {} keys ({}%), list by name until done · Esc stops ",
+                j.by.name(),
+                num(j.done),
+                num(j.total),
+                (j.done * 100).checked_div(j.total).unwrap_or(0).min(100)
+            ),
+            theme::warn(),
+        )),
+        None => {
+            let note = tab.sort_note.as_ref().filter(|_| tab.index.sort() != crate::keytree::SortBy::Name);
+            let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
+            l2.push(Span::styled(format!("sort {}{note} · ", tab.index.sort().name()), theme::dim()));
+        }
+    }
+    l2.push(Span::styled(format!("delim {:?}", tab.index.delimiter()), theme::dim()));
     if let ConnState::Down(e) = conn {
         l2.push(Span::styled(format!(" │ DOWN: {}", text::sanitize_str(e)), theme::error()));
     }

@@ -173,6 +173,17 @@ async fn the_keys_tab_lists_the_whole_cluster() {
     h.until(10, "server info", |a| a.keys.info.is_some()).await;
     let screen = crate::support::screen_of(&h.app, 120, 30);
     assert!(screen.contains("cluster of 3 masters") && !screen.contains("one node of"), "{screen}");
+    // A sort by size measures every key on its own master: the big one, on whichever node,
+    // comes first.
+    let client = redis::cluster::ClusterClient::new(vec![c.url()]).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    redis::cmd("SET").arg("k:0042").arg("x".repeat(40_000)).exec(&mut conn).unwrap();
+    h.keys("v");
+    h.keys("s");
+    h.keys("s");
+    h.until(20, "sorted by size", |a| a.keys.index.ordered() && a.keys.sorting.is_none()).await;
+    assert_eq!(crate::support::row_names(&h.app)[0], "k:0042");
+    assert!(h.app.keys.sort_note.as_ref().is_some_and(|n| n.starts_with("90 keys measured")));
 
     let mut cfg = Config::with_redis(&c.url());
     cfg.redis.as_mut().unwrap().mode = RedisMode::Standalone;

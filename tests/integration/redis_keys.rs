@@ -81,16 +81,58 @@ async fn tree_expands_and_lazily_fetches_metadata_for_visible_rows_only() {
     assert!(m.memory.unwrap_or(0) > 0);
     // Only visible rows were asked for: far fewer than 200 keys have metadata.
     assert!(h.app.keys.meta.len() <= h.app.keys.view_rows, "{} > {}", h.app.keys.meta.len(), h.app.keys.view_rows);
-    // Sorting by size fetches the whole listing's metadata and keeps order stable.
+    // Sorting by size measures the whole listing in the backend; the UI keeps no metadata of
+    // keys off screen, and the order is installed when every key is measured.
     h.keys("s");
     h.keys("s");
-    h.until(10, "bulk metadata", |a| a.keys.meta.len() == 201).await;
+    assert!(h.app.keys.sorting.is_some(), "the sort by size is measuring");
     h.until(10, "sorted by size", |a| {
         let names = row_names(a);
         let pos = |k: &str| names.iter().position(|n| n.ends_with(k));
         matches!((pos("150"), pos("007"), pos("000")), (Some(a), Some(b), Some(c)) if a < b && b < c)
     })
     .await;
+    assert!(h.app.keys.sorting.is_none() && h.app.keys.index.ordered());
+    assert!(h.app.keys.meta.len() <= h.app.keys.view_rows + 2, "{} rows of metadata", h.app.keys.meta.len());
+    let note = h.app.keys.sort_note.clone().unwrap_or_default();
+    assert!(note.starts_with("201 keys measured"), "{note}");
+}
+
+/// TTL and size sorts cover the whole listing: the one expiring key, last by name among
+/// 30,000, is the first row; the one big key the first by size; Esc stops a sort.
+#[tokio::test]
+async fn sorting_by_ttl_or_size_measures_every_key_not_the_first_by_name() {
+    let r = redis();
+    let mut c = client(&r);
+    let mut p = redis::pipe();
+    for i in 0..30_000 {
+        p.cmd("SET").arg(format!("k{i:05}")).arg("v").ignore();
+    }
+    p.cmd("SET").arg("zz:expiring").arg("v").arg("EX").arg(600).ignore();
+    p.cmd("SET").arg("zz:huge").arg("x".repeat(50_000)).ignore();
+    let _: () = p.query(&mut c).unwrap();
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(20, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 30_002).await;
+    h.keys("v"); // flat
+    h.keys("s"); // ttl
+    h.until(20, "sorted by ttl", |a| a.keys.index.ordered() && a.keys.sorting.is_none()).await;
+    assert_eq!(row_names(&h.app)[0], "zz:expiring");
+    let note = h.app.keys.sort_note.clone().unwrap_or_default();
+    assert!(note.contains("30,001 without a TTL last"), "{note}");
+    h.keys("s"); // size
+    h.until(20, "sorted by size", |a| a.keys.index.ordered() && a.keys.sorting.is_none()).await;
+    assert_eq!(row_names(&h.app)[0], "zz:huge");
+    // Back to name, then a sort stopped with Esc: the list stays by name and says so.
+    h.keys("s");
+    assert_eq!(row_names(&h.app)[0], "k00000");
+    h.keys("s");
+    assert!(h.app.keys.sorting.is_some());
+    h.key(KeyCode::Esc);
+    assert!(h.app.keys.sorting.is_none());
+    assert_eq!(h.app.keys.index.sort(), memscope::keytree::SortBy::Name);
+    assert_eq!(row_names(&h.app)[0], "k00000");
+    let status = h.app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+    assert!(status.contains("stopped at"), "{status}");
 }
 
 async fn page(s: &RedisStore, key: &str, cursor: PageCursor) -> memscope::domain::ValuePage {

@@ -104,7 +104,7 @@ fn keys_tab_loaded_tree_with_metadata() {
         .iter()
         .rev()
         .find_map(|c| match c {
-            Command::Meta { req, keys, bulk: false } => Some((*req, keys.clone())),
+            Command::Meta { req, keys } => Some((*req, keys.clone())),
             _ => None,
         })
         .expect("metadata requested for visible rows");

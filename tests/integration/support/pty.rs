@@ -106,6 +106,43 @@ impl Tui {
         None
     }
 
+    /// Send keys and time until `done` holds for the screen: keypress → the frame showing the
+    /// keypress's effect (a screen that changes on its own — progress, countdowns — is not
+    /// mistaken for it).
+    pub fn time_until(
+        &mut self,
+        keys: &str,
+        timeout: Duration,
+        done: impl Fn(&vt100::Screen) -> bool,
+    ) -> Option<Duration> {
+        let t = Instant::now();
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        while t.elapsed() < timeout {
+            if done(self.parser.lock().unwrap().screen()) {
+                return Some(t.elapsed());
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        None
+    }
+
+    /// The screen row drawn as the selection (its background), if one is.
+    pub fn selected_row(screen: &vt100::Screen) -> Option<u16> {
+        let (rows, _) = screen.size();
+        let sel = |r: u16, c: u16| screen.cell(r, c).is_some_and(|x| x.bgcolor() != vt100::Color::Default);
+        (3..rows.get()).find(|&r| sel(r, 2) && sel(r, 12))
+    }
+
+    /// The child's resident memory (kB, from /proc), if it runs.
+    pub fn rss_kb(&self) -> Option<u64> {
+        let pid = self.child.process_id()?;
+        let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        s.lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
     pub fn wait_exit(&mut self, secs: u64) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
