@@ -1243,3 +1243,66 @@ pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::{SortFailed, Sorted};
+
+    fn listed(n: usize, cx: &mut Cx) -> KeysTab {
+        let mut t = KeysTab::new(&Config::with_redis("redis://127.0.0.1:1"));
+        let cmds = t.start(cx);
+        let Some(Command::Scan { req, .. }) = cmds.into_iter().find(|c| matches!(c, Command::Scan { .. })) else {
+            panic!("no scan")
+        };
+        let keys: Vec<Key> = (0..n).map(|i| format!("k{i:04}").into_bytes().into_boxed_slice()).collect();
+        let batch = crate::domain::ScanBatch { keys, seen: n as u64, total: Some(n as u64), calls: 1, done: true };
+        t.on_backend(BackendEvent::Scan(req, Ok(batch)), 0, cx);
+        t
+    }
+
+    fn sort_cmd(cmds: Vec<Command>) -> (RequestId, std::sync::Arc<Vec<Key>>) {
+        cmds.into_iter()
+            .find_map(|c| match c {
+                Command::SortKeys { req, keys, .. } => Some((req, keys)),
+                _ => None,
+            })
+            .expect("a sort request")
+    }
+
+    #[test]
+    fn a_sort_that_fails_says_how_far_it_got_and_keeps_the_name_order() {
+        let mut cx = Cx::after(0);
+        let mut t = listed(1000, &mut cx);
+        let (req, keys) = sort_cmd(t.set_sort_named("size", &mut cx).unwrap());
+        assert_eq!(keys.len(), 1000, "the whole listing, shared");
+        t.on_backend(BackendEvent::SortProgress(req, 500), 0, &mut cx);
+        assert_eq!(t.sorting.as_ref().map(|j| (j.done, j.total)), Some((500, 1000)));
+        cx.take_asks();
+        let failed = SortFailed { error: StoreError::Timeout(2000), measured: 500 };
+        t.on_backend(BackendEvent::Sorted(req, Err(failed)), 0, &mut cx);
+        assert!(t.sorting.is_none());
+        assert_eq!(t.index.sort(), SortBy::Name);
+        let asks = cx.take_asks();
+        assert!(
+            matches!(&asks[..], [Ask::Status { text, error: true }] if text.contains("measured 500 of 1,000 keys")),
+            "{asks:?}"
+        );
+    }
+
+    #[test]
+    fn an_order_for_an_older_listing_is_measured_again_not_installed() {
+        let mut cx = Cx::after(0);
+        let mut t = listed(10, &mut cx);
+        let (req, keys) = sort_cmd(t.set_sort_named("ttl", &mut cx).unwrap());
+        // The listing changes meanwhile (a key deleted by the live view's write, say).
+        t.index.remove(b"k0003");
+        let order = crate::keytree::order_by(&vec![None; keys.len()], SortBy::Ttl);
+        let cmds =
+            t.on_backend(BackendEvent::Sorted(req, Ok(Box::new(Sorted { keys, order, took_ms: 1 }))), 0, &mut cx);
+        assert!(!t.index.ordered());
+        let (_, again) = sort_cmd(cmds);
+        assert_eq!(again.len(), 9);
+        assert!(t.sorting.is_some());
+    }
+}
