@@ -30,7 +30,7 @@ fn figures(name: &str, mut v: Vec<Duration>, missed: usize) {
 }
 
 /// `j`/`k` alternately (the selection moves down, then up) while `busy` holds for the screen,
-/// at most `max` presses; then waits for `busy` to end.
+/// at most `max` presses; then waits for `busy` to end (at most 10 minutes).
 fn presses(tui: &mut Tui, max: usize, busy: impl Fn(&str) -> bool) -> (Vec<Duration>, usize) {
     let (mut out, mut missed) = (Vec::new(), 0);
     for i in 0..max {
@@ -38,8 +38,7 @@ fn presses(tui: &mut Tui, max: usize, busy: impl Fn(&str) -> bool) -> (Vec<Durat
             break;
         }
         let Some(row) = Tui::selected_row(tui.parser.lock().unwrap().screen()) else {
-            std::thread::sleep(Duration::from_millis(20));
-            continue;
+            panic!("no selected row on the screen:\n{}", tui.screen());
         };
         let (key, want) = if i % 2 == 0 { ("j", row + 1) } else { ("k", row - 1) };
         match tui.time_until(key, Duration::from_secs(1), |s| Tui::selected_row(s) == Some(want)) {
@@ -72,7 +71,9 @@ fn main() {
             p = redis::pipe();
         }
     }
-    p.exec(&mut c).unwrap();
+    if p.cmd_iter().count() > 0 {
+        p.exec(&mut c).unwrap();
+    }
     let url = r.url();
     let mut tui = Tui::start(&["--redis-url", &url], &[]);
     tui.wait_for("Redis Keys", 10);
@@ -81,7 +82,8 @@ fn main() {
     tui.wait_for(&format!("{} keys", memscope::text::num(n)), 120);
     println!("{n} keys listed in {:.1} s; memscope RSS {}", t.elapsed().as_secs_f64(), mb(&tui));
     tui.send("v"); // flat: every key a row
-    let (idle, missed) = presses(&mut tui, 200, |_| true);
+    let t = Instant::now();
+    let (idle, missed) = presses(&mut tui, 200, |_| t.elapsed() < Duration::from_secs(30));
     figures("idle, sorted by name", idle, missed);
     for cycle in 1..=3 {
         for by in ["ttl", "size"] {
