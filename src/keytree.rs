@@ -128,7 +128,7 @@ impl KeyIndex {
 
     pub fn clear(&mut self) {
         self.keys = Arc::new(Vec::new());
-        self.order = None;
+        self.stale();
         self.pending = Vec::new();
         self.rows = Vec::new();
     }
@@ -160,8 +160,15 @@ impl KeyIndex {
     }
     /// The keys, to change: any order of them no longer holds.
     fn keys_mut(&mut self) -> &mut Vec<Key> {
-        self.order = None;
+        self.stale();
         Arc::make_mut(&mut self.keys)
+    }
+    /// The keys changed: their order and the rows (which refer to keys by position) no longer
+    /// hold until the next `rebuild`.
+    fn stale(&mut self) {
+        self.order = None;
+        self.rows.clear();
+        self.implicit = false;
     }
     /// Install the order of `keys` if they are still the listing (else false: measure again).
     pub fn set_order(&mut self, keys: &Arc<Vec<Key>>, order: KeyOrder) -> bool {
@@ -181,6 +188,14 @@ impl KeyIndex {
     }
     pub fn key(&self, idx: u32) -> &[u8] {
         &self.keys[idx as usize]
+    }
+
+    /// A whole new listing (sorted, de-duplicated), replacing the one there.
+    pub fn replace(&mut self, keys: Vec<Key>) {
+        debug_assert!(keys.is_sorted());
+        self.keys = Arc::new(keys);
+        self.stale();
+        self.pending = Vec::new();
     }
 
     /// Queue keys from a SCAN batch; they appear at the next `commit`.
@@ -203,7 +218,7 @@ impl KeyIndex {
         if self.keys.is_empty() {
             p.dedup();
             self.keys = Arc::new(p);
-            self.order = None;
+            self.stale();
         } else {
             // Two sorted runs: the stable sort detects and merges them in linear time.
             let keys = self.keys_mut();

@@ -117,6 +117,7 @@ pub async fn run_tui_with(cfg: config::Config, keep_state: bool) -> Result<()> {
             let t = Instant::now();
             guard.terminal.draw(|f| drawn = ui::draw(f, &app))?;
             slow("draw", t);
+            tracing::debug!("frame drawn");
             app.dirty = false;
             // The lists page by the rows this frame gave them (a change redraws at once).
             send(app.update(Msg::Layout(drawn)));
@@ -149,6 +150,9 @@ pub async fn run_tui_with(cfg: config::Config, keep_state: bool) -> Result<()> {
             _ = sighup.recv() => Msg::Quit,
         };
         let (kind, t) = (msg_kind(&msg), Instant::now());
+        if kind == "key" {
+            tracing::debug!("key received");
+        }
         send(app.update(msg));
         slow(kind, t);
         // Drain what the backend queued before drawing, but bounded so keys stay responsive.

@@ -33,6 +33,10 @@ pub struct ScanProgress {
     pub cancelled: bool,
     /// The list on screen is from the previous scan until the first batch arrives.
     pub replace_on_first: bool,
+    /// A rescan of the listing on screen (`r`, a retry, a write's reload): its keys are
+    /// gathered aside and swapped in whole when it ends, so the list never empties and the
+    /// selection stays on its key; a rescan that fails leaves the previous listing.
+    pub aside: bool,
 }
 
 /// A sort by TTL or size being measured: every key of the listing, in the backend (the rows
@@ -89,7 +93,10 @@ pub struct KeysTab {
     /// the list never empties) and the keys it found new (marked until the next one).
     live_at_ms: u64,
     live_req: Pending,
+    /// Keys of a scan gathered aside (a live refresh or a rescan), swapped in when complete.
     live_buf: Vec<Key>,
+    /// The MATCH and TYPE of the keys in the list (a rescan of the same query goes aside).
+    listed: Option<(String, Option<String>)>,
     pub fresh: std::collections::HashSet<Key>,
     pub index: KeyIndex,
     pub pattern: String,
@@ -126,6 +133,7 @@ impl KeysTab {
             live_at_ms: 0,
             live_req: Pending::default(),
             live_buf: Vec::new(),
+            listed: None,
             fresh: Default::default(),
             index: KeyIndex::new(&delim),
             pattern: "*".into(),
@@ -224,25 +232,30 @@ impl KeysTab {
             return vec![];
         }
         self.live_req.forget();
-        let mut now: Vec<Key> = std::mem::take(&mut self.live_buf);
-        now.sort();
+        let now = std::mem::take(&mut self.live_buf);
+        self.swap_in(now, cx)
+    }
+
+    /// A complete listing gathered aside replaces the one on screen: the selection kept on its
+    /// key, metadata of keys gone dropped, new keys marked when the listing is small enough to
+    /// compare (`LIVE_MAX`).
+    fn swap_in(&mut self, mut now: Vec<Key>, cx: &mut Cx) -> Vec<Command> {
+        now.sort_unstable();
         now.dedup();
         let old = self.index.keys();
-        let added: Vec<Key> = now.iter().filter(|k| old.binary_search(k).is_err()).cloned().collect();
-        let gone: Vec<Key> = old.iter().filter(|k| now.binary_search(k).is_err()).cloned().collect();
-        if added.is_empty() && gone.is_empty() {
+        if now.as_slice() == old {
             self.fresh.clear();
             return vec![];
         }
-        for k in &gone {
-            self.index.remove(k);
-            self.meta.remove(k);
-        }
-        for k in &added {
-            self.index.insert(k.clone());
-        }
-        self.fresh = added.into_iter().collect();
-        self.rebuild();
+        self.fresh = if now.len() as u64 <= LIVE_MAX && old.len() as u64 <= LIVE_MAX {
+            now.iter().filter(|k| old.binary_search(k).is_err()).cloned().collect()
+        } else {
+            Default::default()
+        };
+        self.meta.retain(|k, _| now.binary_search(k).is_ok());
+        let anchor = self.anchor();
+        self.index.replace(now);
+        self.rebuild_at(anchor);
         self.visible_meta(cx).into_iter().collect()
     }
 
@@ -252,8 +265,12 @@ impl KeysTab {
             return vec![];
         }
         self.live_req.forget();
+        self.live_buf.clear();
         self.fresh.clear();
-        self.scan = ScanProgress { running: true, replace_on_first: true, ..Default::default() };
+        let query = (self.pattern.clone(), self.type_filter.clone());
+        let aside = !self.index.is_empty() && self.listed.as_ref() == Some(&query);
+        self.listed = Some(query);
+        self.scan = ScanProgress { running: true, replace_on_first: !aside, aside, ..Default::default() };
         let req = self.scan.req.issue(cx);
         let mut cmds = Vec::new();
         // A sort measuring the old listing stops; the new one is measured when the scan ends.
@@ -266,7 +283,18 @@ impl KeysTab {
 
     /// Re-flatten the rows, keeping the selected row under the cursor.
     fn rebuild(&mut self) {
-        let anchor: Option<Box<[u8]>> = self.index.row(self.selected).map(|r| self.index.row_bytes(&r).into());
+        let anchor = self.anchor();
+        self.rebuild_at(anchor);
+    }
+
+    /// What the selected row shows (a key, a folder's prefix): read before the keys change,
+    /// as the rows refer to the keys by position.
+    fn anchor(&self) -> Option<Box<[u8]>> {
+        self.index.row(self.selected).map(|r| self.index.row_bytes(&r).into())
+    }
+
+    /// Re-flatten the rows and put the selection back on `anchor`'s row.
+    fn rebuild_at(&mut self, anchor: Option<Box<[u8]>>) {
         self.index.rebuild();
         if let Some(a) = anchor
             && let Some(i) = self.index.find_row(&a)
@@ -416,8 +444,9 @@ impl KeysTab {
     }
 
     fn merge(&mut self) {
+        let anchor = self.anchor();
         if self.index.merge_pending() {
-            self.rebuild();
+            self.rebuild_at(anchor);
         }
     }
 
@@ -454,6 +483,20 @@ impl KeysTab {
                     return cmds; // late reply of a superseded scan
                 }
                 match r {
+                    Ok(batch) if self.scan.aside => {
+                        self.error = None;
+                        self.scan.seen = batch.seen;
+                        self.scan.total = batch.total;
+                        self.scan.calls = batch.calls;
+                        self.live_buf.extend(batch.keys);
+                        if batch.done {
+                            self.scan.running = false;
+                            let now = std::mem::take(&mut self.live_buf);
+                            cmds.extend(self.swap_in(now, cx));
+                            cmds.push(self.info_cmd(cx));
+                            cmds.extend(self.request_sort(cx));
+                        }
+                    }
                     Ok(batch) => {
                         self.error = None;
                         if self.scan.replace_on_first {
@@ -482,17 +525,20 @@ impl KeysTab {
                     Err(e) => {
                         self.scan.running = false;
                         self.scan.replace_on_first = false;
+                        // A rescan that failed leaves the previous listing as it was.
+                        self.live_buf = Vec::new();
                         self.merge();
                         let attempt = self.error.as_ref().map(|e| e.attempt + 1).unwrap_or(0);
+                        let kept = if self.scan.aside { " — the list is the previous scan's" } else { "" };
                         if e.is_connection() {
                             self.error = Some(TabError {
-                                text: e.to_string(),
+                                text: format!("{e}{kept}"),
                                 attempt,
                                 retry_at_ms: now + super::retry_backoff_ms(attempt),
                             });
                         } else {
                             self.error = None;
-                            cx.status(format!("scan failed: {e}"), true);
+                            cx.status(format!("scan failed: {e}{kept}"), true);
                         }
                     }
                 }
@@ -837,6 +883,12 @@ impl KeysTab {
                         false,
                     );
                     vec![Command::Cancel(crate::message::Slot::Sort)]
+                } else if self.scan.running && self.scan.aside {
+                    self.scan.running = false;
+                    self.scan.req.forget();
+                    self.live_buf = Vec::new();
+                    cx.status("rescan stopped: the list is the previous scan's", false);
+                    vec![Command::Cancel(crate::message::Slot::Scan)]
                 } else if self.scan.running {
                     self.scan.running = false;
                     self.scan.cancelled = true;
@@ -1288,6 +1340,61 @@ mod tests {
             matches!(&asks[..], [Ask::Status { text, error: true }] if text.contains("measured 500 of 1,000 keys")),
             "{asks:?}"
         );
+    }
+
+    fn scan_req(cmds: &[Command]) -> RequestId {
+        cmds.iter()
+            .find_map(|c| match c {
+                Command::Scan { req, .. } => Some(*req),
+                _ => None,
+            })
+            .expect("a scan")
+    }
+
+    fn keys(names: impl IntoIterator<Item = String>) -> Vec<Key> {
+        names.into_iter().map(|s| s.into_bytes().into_boxed_slice()).collect()
+    }
+
+    /// `r`, a retry after an error, a write's reload: the list on screen stays whole (never
+    /// "loading…"), the selection on its key; a rescan that fails leaves the previous listing.
+    #[test]
+    fn a_rescan_keeps_the_list_until_it_is_complete() {
+        let mut cx = Cx::after(0);
+        let mut t = listed(100, &mut cx);
+        t.set_mode(ViewMode::Flat, &mut cx);
+        t.move_to(5, &mut cx);
+        let req = scan_req(&t.on_action(Action::Refresh, &mut cx));
+        assert!(t.scan.aside);
+        let half = crate::domain::ScanBatch {
+            keys: keys((0..50).map(|i| format!("k{i:04}"))),
+            seen: 50,
+            total: Some(100),
+            calls: 1,
+            done: false,
+        };
+        t.on_backend(BackendEvent::Scan(req, Ok(half)), 0, &mut cx);
+        t.tick(300, &mut cx);
+        assert_eq!((t.index.len(), t.selected), (100, 5), "the previous listing, whole, until the rescan ends");
+        // It fails: the previous listing stays and the error says so.
+        t.on_backend(BackendEvent::Scan(req, Err(StoreError::Timeout(2000))), 0, &mut cx);
+        assert_eq!(t.index.len(), 100);
+        assert!(t.error.as_ref().is_some_and(|e| e.text.contains("the list is the previous scan's")));
+        // The retry completes: swapped in whole, k0002 gone, the selection still on k0005.
+        let req = scan_req(&t.on_action(Action::Refresh, &mut cx));
+        let all = crate::domain::ScanBatch {
+            keys: keys((0..100).filter(|i| *i != 2).map(|i| format!("k{i:04}")).chain(["a-new".to_string()])),
+            seen: 100,
+            total: Some(100),
+            calls: 1,
+            done: true,
+        };
+        t.on_backend(BackendEvent::Scan(req, Ok(all)), 0, &mut cx);
+        assert_eq!(t.index.len(), 100);
+        assert_eq!(t.current_key().as_deref(), Some(b"k0005".as_slice()));
+        assert!(t.fresh.contains(b"a-new".as_slice()));
+        // A new MATCH is another listing: it replaces the list from its first batch.
+        let cmds = t.set_pattern("x*".into(), &mut cx);
+        assert!(!t.scan.aside && t.scan.replace_on_first, "{cmds:?}");
     }
 
     #[test]

@@ -102,7 +102,10 @@ fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, lab
         }
     }
     let s = &tab.scan;
-    let progress = if s.running {
+    let progress = if s.running && s.aside {
+        let of = s.total.filter(|t| *t > 0).map(|t| format!(" / {} ({}%)", num(t), (s.seen * 100 / t).min(100)));
+        format!("rescanning… {}{} · the list is the last scan's until done", num(s.seen), of.unwrap_or_default())
+    } else if s.running {
         match s.total {
             Some(t) if t > 0 => format!("scanning… {} / {} ({}%)", num(s.seen), num(t), (s.seen * 100 / t).min(100)),
             _ => format!("scanning… {}", num(s.seen)),
