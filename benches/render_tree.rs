@@ -81,6 +81,40 @@ fn percentiles() {
     times.sort_by(|a, b| a.total_cmp(b));
     let p = |q: f64| times[((times.len() as f64 - 1.0) * q) as usize];
     println!("render_tree 1M keys 200x60: p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms", p(0.5), p(0.99), p(1.0));
+    flatten(&mut app);
+}
+
+/// The UI thread's share of a sort: re-flattening the rows (an expand, a collapse, an order
+/// arriving) with the 250,000-key folder open, by name and by an installed size order (the
+/// order itself is computed off the UI thread; timed here once, for scale).
+fn flatten(app: &mut App) {
+    use memscope::keytree::{SortBy, order_by};
+    let idx = &mut app.keys.index;
+    let time = |idx: &mut memscope::keytree::KeyIndex| {
+        let mut t: Vec<f64> = (0..30)
+            .map(|_| {
+                let s = Instant::now();
+                idx.rebuild();
+                s.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        t.sort_by(|a, b| a.total_cmp(b));
+        (t[15], t[29])
+    };
+    let (p50, max) = time(idx);
+    println!("flatten, tree by name ({} rows): p50 {p50:.1} ms  max {max:.1} ms", idx.row_count());
+    let metrics: Vec<Option<i64>> = (0..idx.len() as i64).map(|i| Some((i * 7919) % 100_003)).collect();
+    let s = Instant::now();
+    let order = order_by(&metrics, SortBy::Size);
+    println!("order_by 1M keys (off the UI thread): {:.0} ms", s.elapsed().as_secs_f64() * 1e3);
+    idx.set_sort(SortBy::Size);
+    let snap = idx.snapshot();
+    assert!(idx.set_order(&snap, order));
+    let (p50, max) = time(idx);
+    println!("flatten, tree by size ({} rows): p50 {p50:.1} ms  max {max:.1} ms", idx.row_count());
+    idx.set_mode(memscope::keytree::ViewMode::Flat);
+    let (p50, max) = time(idx);
+    println!("flatten, flat by size ({} rows, implicit): p50 {p50:.3} ms  max {max:.3} ms", idx.row_count());
 }
 
 fn bench(c: &mut Criterion) {
