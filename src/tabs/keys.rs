@@ -346,6 +346,13 @@ impl KeysTab {
         Some(Command::SortKeys { req, keys, by })
     }
 
+    /// A sort that ended without an order: the list stays by name, and the status says why.
+    fn sort_abandoned(&mut self, job: &SortJob, why: &str, error: bool, cx: &mut Cx) {
+        self.index.set_sort(SortBy::Name);
+        self.rebuild();
+        cx.status(format!("sort by {}: {why} — the list stays by name", job.by.name()), error);
+    }
+
     /// The order measured: installed if the listing is still the one measured (else measured
     /// again), the selection at the top if it had not moved, else kept on its key.
     fn on_sorted(
@@ -376,18 +383,9 @@ impl KeysTab {
                 self.visible_meta(cx).into_iter().collect()
             }
             Err(f) => {
-                self.index.set_sort(SortBy::Name);
-                self.rebuild();
-                cx.status(
-                    format!(
-                        "sort by {}: measured {} of {} keys, then {} — the list stays by name",
-                        job.by.name(),
-                        text::num(f.measured),
-                        text::num(job.total),
-                        f.error
-                    ),
-                    true,
-                );
+                let why =
+                    format!("measured {} of {} keys, then {}", text::num(f.measured), text::num(job.total), f.error);
+                self.sort_abandoned(&job, &why, true, cx);
                 vec![]
             }
         }
@@ -871,17 +869,8 @@ impl KeysTab {
             }
             Action::Cancel => {
                 if let Some(j) = self.sorting.take() {
-                    self.index.set_sort(SortBy::Name);
-                    self.rebuild();
-                    cx.status(
-                        format!(
-                            "sort by {} stopped at {} of {} keys measured: the list stays by name",
-                            j.by.name(),
-                            text::num(j.done),
-                            text::num(j.total)
-                        ),
-                        false,
-                    );
+                    let why = format!("stopped at {} of {} keys measured", text::num(j.done), text::num(j.total));
+                    self.sort_abandoned(&j, &why, false, cx);
                     vec![Command::Cancel(crate::message::Slot::Sort)]
                 } else if self.scan.running && self.scan.aside {
                     self.scan.running = false;
