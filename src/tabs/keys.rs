@@ -350,7 +350,7 @@ impl KeysTab {
     fn sort_abandoned(&mut self, job: &SortJob, why: &str, error: bool, cx: &mut Cx) {
         self.index.set_sort(SortBy::Name);
         self.rebuild();
-        cx.status(format!("sort by {}: {why} — the list stays by name", job.by.name()), error);
+        cx.status(format!("sort by {}: {why}; the list stays by name", job.by.name()), error);
     }
 
     /// The order measured: installed if the listing is still the one measured (else measured
@@ -373,18 +373,25 @@ impl KeysTab {
                 if untouched {
                     (self.selected, self.offset) = (0, 0);
                 }
-                let last = match job.by {
-                    SortBy::Ttl if unknown > 0 => format!(" · {} without a TTL last", text::num(unknown)),
-                    _ if unknown > 0 => format!(" · {} gone since the scan, last", text::num(unknown)),
-                    _ => String::new(),
+                // The header keeps what the order leaves at its end; the status, what it cost.
+                self.sort_note = match job.by {
+                    SortBy::Ttl if unknown > 0 => Some(format!("{} without a TTL, last", text::num(unknown))),
+                    _ if unknown > 0 => Some(format!("{} gone since the scan, last", text::num(unknown))),
+                    _ => None,
                 };
-                self.sort_note =
-                    Some(format!("{} keys measured in {:.1} s{last}", text::num(job.total), took as f64 / 1000.0));
+                cx.status(
+                    format!(
+                        "sorted by {}: every key measured ({} keys, {:.1} s)",
+                        job.by.name(),
+                        text::num(job.total),
+                        took as f64 / 1000.0
+                    ),
+                    false,
+                );
                 self.visible_meta(cx).into_iter().collect()
             }
             Err(f) => {
-                let why =
-                    format!("measured {} of {} keys, then {}", text::num(f.measured), text::num(job.total), f.error);
+                let why = format!("{} after {} / {} keys", f.error, text::num(f.measured), text::num(job.total));
                 self.sort_abandoned(&job, &why, true, cx);
                 vec![]
             }
@@ -869,7 +876,7 @@ impl KeysTab {
             }
             Action::Cancel => {
                 if let Some(j) = self.sorting.take() {
-                    let why = format!("stopped at {} of {} keys measured", text::num(j.done), text::num(j.total));
+                    let why = format!("stopped at {} / {} keys", text::num(j.done), text::num(j.total));
                     self.sort_abandoned(&j, &why, false, cx);
                     vec![Command::Cancel(crate::message::Slot::Sort)]
                 } else if self.scan.running && self.scan.aside {
@@ -1326,7 +1333,7 @@ mod tests {
         assert_eq!(t.index.sort(), SortBy::Name);
         let asks = cx.take_asks();
         assert!(
-            matches!(&asks[..], [Ask::Status { text, error: true }] if text.contains("measured 500 of 1,000 keys")),
+            matches!(&asks[..], [Ask::Status { text, error: true }] if text.contains("after 500 / 1,000 keys")),
             "{asks:?}"
         );
     }

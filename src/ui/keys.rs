@@ -125,6 +125,7 @@ fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, lab
         }
         let live = match tab.db_keys() {
             None => "",
+            Some(_) if tab.sorting.is_some() => "",
             Some(_) if tab.index.sort() != crate::keytree::SortBy::Name => " · order as of the last r",
             Some(m) if m <= crate::tabs::keys::LIVE_MAX => " · live",
             Some(_) => " · counts live",
@@ -144,7 +145,7 @@ fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, lab
     match &tab.sorting {
         Some(j) => l2.push(Span::styled(
             format!(
-                "sort {}: measuring {} / {} keys ({}%), list by name until done · Esc stops ",
+                "sort {}: measuring {} / {} keys ({}%) · Esc stops · ",
                 j.by.name(),
                 num(j.done),
                 num(j.total),

@@ -38,7 +38,8 @@ async fn open_a_conversation_scroll_and_follow_a_reference() {
     t.send("j"); // agents → config
     t.send("j"); // → conversations
     t.send("\r");
-    t.wait_for("/conversations", 20);
+    // The documents themselves, not only the heading: Enter needs a row to open.
+    t.wait_for("conv-0001  (", 20);
     t.send("\r");
     t.wait_for("/conversations/conv-0001", 20);
     let s = t.wait_for("reference", 20);
