@@ -470,6 +470,10 @@ fn render_redis_chart(f: &mut Frame, redis_area: Rect, tab: &HealthTab, hist: &H
             .filter_map(|s| s.redis.as_ref().map(|h| (win.x(s.mono_ms), h.used_memory as f64 * 100.0 / denom.max(1.0))))
             .collect();
     }
+    // As many points as the chart has dots across (an hour of 1 s samples is 3,600 lines).
+    let buckets = redis_area.width.saturating_sub(8) as usize * 2;
+    let miss = decimate(miss, -win.span, 0.0, buckets);
+    let mem = decimate(mem, -win.span, 0.0, buckets);
     let ds = vec![
         Dataset::default()
             .name("miss %")
@@ -510,7 +514,7 @@ fn render_redis_chart(f: &mut Frame, redis_area: Rect, tab: &HealthTab, hist: &H
 fn render_sizes(f: &mut Frame, size_area: Rect, tab: &HealthTab, hist: &History, win: &Window) {
     // ops/s and sizes (Redis keys, conversations, vectors), each scaled to its own peak.
     let series_of = |p: Probe, f: &dyn Fn(&crate::health::Sample) -> Option<f64>| -> (Vec<(f64, f64)>, f64) {
-        let pts: Vec<(f64, f64)> = hist
+        let mut pts: Vec<(f64, f64)> = hist
             .samples
             .get(&p)
             .map(|q| {
@@ -518,8 +522,10 @@ fn render_sizes(f: &mut Frame, size_area: Rect, tab: &HealthTab, hist: &History,
             })
             .unwrap_or_default();
         let peak = pts.iter().map(|p| p.1).fold(0.0f64, f64::max);
-        let scaled = pts.into_iter().map(|(x, y)| (x, if peak > 0.0 { y * 100.0 / peak } else { 0.0 })).collect();
-        (decimate(scaled, -win.span, 0.0, size_area.width.saturating_sub(8) as usize * 2), peak)
+        for p in &mut pts {
+            p.1 = if peak > 0.0 { p.1 * 100.0 / peak } else { 0.0 };
+        }
+        (decimate(pts, -win.span, 0.0, size_area.width.saturating_sub(8) as usize * 2), peak)
     };
     let (ops, ops_peak) = series_of(Probe::Redis, &|s| s.redis.as_ref().map(|h| h.ops_per_sec));
     let (keys, keys_peak) =
