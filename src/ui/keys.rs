@@ -269,10 +269,24 @@ fn render_analysis(f: &mut Frame, area: Rect, v: &crate::tabs::analysis::Analysi
 
 fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab, top: &mut u16) -> usize {
     let focused = tab.focus == Focus::List;
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(if focused { theme::title() } else { theme::dim() })
         .title(Span::styled(" keys ", theme::title()));
+    // An error over a listing that is still shown goes in the border: the rows stay where they
+    // are while it comes and goes (a node that keeps timing out retries every few seconds).
+    let rows_shown = tab.index.row_count() > 0;
+    if let Some(e) = tab.error.as_ref().filter(|_| rows_shown) {
+        let wait = e.retry_at_ms.saturating_sub(tab.now_ms());
+        let l = format!(
+            " ✗ retry in {:.1} s (attempt {}, r now) · Redis {} ",
+            wait as f64 / 1000.0,
+            e.attempt + 1,
+            text::sanitize_str(&e.text)
+        );
+        block =
+            block.title_bottom(Line::styled(text::truncate(&l, area.width.saturating_sub(2) as usize), theme::error()));
+    }
     let inner = block.inner(area);
     f.render_widget(block, area);
     if inner.height < 2 || inner.width < 10 {
@@ -291,7 +305,7 @@ fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab, top: &mut u16) -> usize
         theme::dim(),
     ));
     let rows = inner.height as usize - 1;
-    if let Some(e) = &tab.error {
+    if let Some(e) = tab.error.as_ref().filter(|_| !rows_shown) {
         let wait = e.retry_at_ms.saturating_sub(tab.now_ms());
         lines
             .push(Line::styled(text::truncate(&format!("✗ Redis {}", text::sanitize_str(&e.text)), w), theme::error()));

@@ -143,6 +143,21 @@ fn keys_tab_error_retrying() {
     insta::assert_snapshot!(screen(&app));
 }
 
+/// A rescan that fails over a listing on screen: the listing stays, rows where they were, the
+/// error and its retry in the list's bottom border.
+#[test]
+fn keys_tab_error_over_a_listing_keeps_the_rows_still() {
+    let (mut app, cmds) = app();
+    app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(&["a:1", "a:2", "b"], true))));
+    let before = screen(&app);
+    let cmds = key(&mut app, KeyCode::Char('r'));
+    app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), Err(StoreError::Timeout(2000)))));
+    let after = screen(&app);
+    let rows = |s: &str| s.lines().skip(5).take(3).map(String::from).collect::<Vec<_>>();
+    assert_eq!(rows(&before), rows(&after), "the rows did not move");
+    insta::assert_snapshot!(after);
+}
+
 #[test]
 fn value_viewer_hash_page_with_ttl_countdown() {
     let (mut app, cmds) = app();
