@@ -195,9 +195,10 @@ pub enum Cmd {
         /// One JSON object (every namespace, the top lists, the TTL buckets).
         #[arg(long)]
         json: bool,
-        /// Commands per second at most, to spare a busy server (0: no limit).
-        #[arg(long, default_value_t = ANALYZE_MAX_OPS)]
-        max_ops_per_sec: u64,
+        /// Commands per second at most, to spare a busy server (0: no limit). Default: the
+        /// profile's `max_ops_per_sec`, else 200000.
+        #[arg(long)]
+        max_ops_per_sec: Option<u64>,
         /// Keys kept in each top list.
         #[arg(long, default_value_t = 100)]
         top: usize,

@@ -105,6 +105,7 @@ struct FileRedis {
     page_size: Option<u32>,
     timeout_ms: Option<u64>,
     scan_timeout_ms: Option<u64>,
+    max_ops_per_sec: Option<u64>,
     tls_ca_file: Option<String>,
     mode: Option<String>,
     read_from_replicas: Option<bool>,
@@ -159,6 +160,9 @@ pub struct RedisConfig {
     pub page_size: u32,
     pub timeout_ms: u64,
     pub scan_timeout_ms: u64,
+    /// Commands per second at most of a whole-keyspace pass (an analysis, a sort by TTL or
+    /// size); 0: no limit.
+    pub max_ops_per_sec: u64,
     /// PEM file of the CA that signed the server's certificate (rediss:// with a private CA).
     pub tls_ca_file: Option<String>,
     /// One server, or a Redis Cluster (detected by `auto`).
@@ -645,6 +649,7 @@ impl RedisConfig {
             page_size: 100,
             timeout_ms: 2_000,
             scan_timeout_ms: 10_000,
+            max_ops_per_sec: crate::cli::ANALYZE_MAX_OPS,
             tls_ca_file: None,
             mode: RedisMode::Auto,
             read_from_replicas: false,
@@ -1021,6 +1026,9 @@ fn resolve_redis(
         }
         if let Some(n) = r.preview_bytes {
             c.preview_bytes = n.max(64);
+        }
+        if let Some(n) = r.max_ops_per_sec {
+            c.max_ops_per_sec = n;
         }
         if let Some(n) = r.page_size {
             c.page_size = n.clamp(1, 10_000);
@@ -1583,7 +1591,7 @@ impl Config {
         s.push_str(&format!("profile: {}\nread_only: {}\n", self.profile, self.read_only));
         match &self.redis {
             Some(r) => s.push_str(&format!(
-                "redis: url={} delimiter={:?} scan_count={} preview_bytes={} page_size={} timeout_ms={} scan_timeout_ms={} tls_ca_file={}\n",
+                "redis: url={} delimiter={:?} scan_count={} preview_bytes={} page_size={} timeout_ms={} scan_timeout_ms={} max_ops_per_sec={} tls_ca_file={}\n",
                 redact_url(&r.url),
                 r.delimiter,
                 r.scan_count,
@@ -1591,6 +1599,7 @@ impl Config {
                 r.page_size,
                 r.timeout_ms,
                 r.scan_timeout_ms,
+                r.max_ops_per_sec,
                 r.tls_ca_file.as_deref().unwrap_or("-")
             )),
             None => s.push_str("redis: not configured (set [profile.NAME.redis] url, REDIS_URL or --redis-url)\n"),
@@ -1716,6 +1725,18 @@ mod tests {
         let env = |k: &str| (k == "MEMSCOPE_THEME").then(|| "high-contrast".to_string());
         let c = resolve(FileConfig::default(), "f", &Overrides::default(), &env, vec![], None, vec![]).unwrap();
         assert_eq!(c.theme, "high-contrast");
+    }
+
+    #[test]
+    fn a_whole_keyspace_pass_is_limited_by_the_profile() {
+        let f = parse_str("[profile.p.redis]\nurl = \"redis://x\"\n", "f").unwrap();
+        let c = resolve(f, "f", &Overrides::default(), &env_none, vec![], Some("p".into()), vec![]).unwrap();
+        assert_eq!(c.redis.unwrap().max_ops_per_sec, 200_000);
+        let f = parse_str("[profile.p.redis]\nurl = \"redis://x\"\nmax_ops_per_sec = 0\n", "f").unwrap();
+        let c = resolve(f, "f", &Overrides::default(), &env_none, vec![], Some("p".into()), vec![]).unwrap();
+        assert_eq!(c.redis.unwrap().max_ops_per_sec, 0, "0: no limit");
+        let e = parse_str("[profile.p.redis]\nmax_ops_per_sec = -5\n", "f").unwrap_err().to_string();
+        assert!(e.starts_with("f:2:"), "{e}");
     }
 
     #[test]

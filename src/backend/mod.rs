@@ -502,6 +502,11 @@ impl Backend {
         }
     }
 
+    /// The profile's limit of commands per second for a whole-keyspace pass.
+    fn max_ops(&self) -> u64 {
+        self.cfg.redis.as_ref().map(|r| r.max_ops_per_sec).unwrap_or(crate::analysis::DEFAULT_MAX_OPS)
+    }
+
     /// The Keys tab's commands, on the Redis connection.
     fn redis_command(&mut self, cmd: Command) {
         let tx = self.tx.clone();
@@ -557,10 +562,11 @@ impl Backend {
             Command::SortKeys { req, keys, by } => {
                 let store = self.redis_or_err();
                 let batch = self.cfg.redis.as_ref().map(|r| r.scan_count as usize).unwrap_or(1000);
+                let max_ops = self.max_ops();
                 self.spawn_in(Slot::Sort, async move {
                     let t0 = std::time::Instant::now();
                     let r = match store {
-                        Ok(s) => sort_listing(s, keys, by, batch, req, &tx).await,
+                        Ok(s) => sort_listing(s, keys, by, batch, max_ops, req, &tx).await,
                         Err(error) => Err(SortFailed { error, measured: 0 }),
                     };
                     let r = r.map(|mut s| {
@@ -587,6 +593,7 @@ impl Backend {
             Command::Analyze { req, pattern } => {
                 let store = self.redis_or_err();
                 let delimiter = self.cfg.redis.as_ref().map(|r| r.delimiter.clone()).unwrap_or_else(|| ":".into());
+                let max_ops = self.max_ops();
                 self.spawn_in(Slot::Analyze, async move {
                     let store = match store {
                         Ok(s) => s,
@@ -605,7 +612,8 @@ impl Backend {
                             let _ = ptx.send(BackendEvent::AnalysisProgress(req, done, total));
                         }
                     };
-                    let opt = crate::analysis::Options { pattern, delimiter, ..Default::default() };
+                    let opt =
+                        crate::analysis::Options { pattern, delimiter, max_ops_per_sec: max_ops, ..Default::default() };
                     let r = crate::analysis::analyze(store, opt, progress).await;
                     conn.report(&r);
                     let _ = tx.send(BackendEvent::Analysis(req, r.map(Box::new)));
@@ -880,6 +888,7 @@ async fn sort_listing(
     keys: Arc<Vec<crate::domain::Key>>,
     by: crate::keytree::SortBy,
     batch: usize,
+    max_ops: u64,
     req: RequestId,
     tx: &UnboundedSender<BackendEvent>,
 ) -> Result<Box<Sorted>, SortFailed> {
@@ -901,7 +910,6 @@ async fn sort_listing(
             let _ = tx.send(BackendEvent::SortProgress(req, done));
         }
     };
-    let max_ops = crate::analysis::DEFAULT_MAX_OPS;
     let metrics = crate::analysis::measure_listing(store, keys.clone(), what, max_ops, batch, progress)
         .await
         .map_err(|(error, measured)| SortFailed { error, measured })?;

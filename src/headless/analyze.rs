@@ -3,7 +3,7 @@
 //! one (`--compare FILE`).
 
 use super::{HeadlessError, ProgressLine, bar};
-use crate::analysis::{Analysis, Options};
+use crate::analysis::{Analysis, DEFAULT_MAX_OPS, Options};
 use crate::config::Config;
 use crate::text;
 use std::io::Write;
@@ -11,7 +11,8 @@ use std::io::Write;
 pub struct Args {
     pub pattern: String,
     pub json: bool,
-    pub max_ops_per_sec: u64,
+    /// `--max-ops-per-sec`; None: the profile's `max_ops_per_sec`.
+    pub max_ops_per_sec: Option<u64>,
     pub top: usize,
     pub save: Option<std::path::PathBuf>,
     pub compare: Option<std::path::PathBuf>,
@@ -34,13 +35,9 @@ pub async fn analyze(cfg: &Config, a: Args) -> Result<u8, HeadlessError> {
     };
     let redis = crate::tiers::redis(cfg, None)?;
     let delimiter = cfg.redis.as_ref().map(|r| r.delimiter.clone()).unwrap_or_else(|| ":".into());
-    let opt = Options {
-        pattern: a.pattern.clone(),
-        delimiter,
-        max_ops_per_sec: a.max_ops_per_sec,
-        top: a.top,
-        ..Default::default()
-    };
+    let max_ops = a.max_ops_per_sec.or(cfg.redis.as_ref().map(|r| r.max_ops_per_sec)).unwrap_or(DEFAULT_MAX_OPS);
+    let opt =
+        Options { pattern: a.pattern.clone(), delimiter, max_ops_per_sec: max_ops, top: a.top, ..Default::default() };
     let progress = std::sync::Mutex::new(ProgressLine::new());
     let report = |done: u64, total: Option<u64>| {
         let line = match total {
@@ -72,7 +69,7 @@ pub async fn analyze(cfg: &Config, a: Args) -> Result<u8, HeadlessError> {
         }
         writeln!(o, "{}", text::json_safe(v.to_string()))?;
     } else {
-        let limit = (a.max_ops_per_sec > 0).then_some(a.max_ops_per_sec);
+        let limit = (max_ops > 0).then_some(max_ops);
         write!(o, "{}", crate::analysis::report_text(&r, old.as_ref(), limit))?;
     }
     Ok(if r.partial.is_some() { 1 } else { 0 })

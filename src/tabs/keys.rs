@@ -85,6 +85,8 @@ pub struct TabError {
 
 pub struct KeysTab {
     pub configured: bool,
+    /// The profile's limit of commands per second for an analysis or a sort (shown with them).
+    pub max_ops_per_sec: u64,
     /// `:analyze`: the keyspace analysis shown instead of the list while open.
     pub analysis: Option<super::analysis::AnalysisView>,
     /// `:server`: the slow log, clients and command counters, shown instead of the list.
@@ -128,6 +130,7 @@ impl KeysTab {
         let delim = cfg.redis.as_ref().map(|r| r.delimiter.clone()).unwrap_or_else(|| ":".into());
         KeysTab {
             configured: cfg.redis.is_some(),
+            max_ops_per_sec: cfg.redis.as_ref().map(|r| r.max_ops_per_sec).unwrap_or(crate::analysis::DEFAULT_MAX_OPS),
             analysis: None,
             server: None,
             live_at_ms: 0,

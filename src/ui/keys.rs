@@ -56,7 +56,7 @@ pub fn render(
         return (render_server(f, body, v, tab.now_ms()), 0);
     }
     if let Some(v) = &tab.analysis {
-        return (render_analysis(f, body, v), 0);
+        return (render_analysis(f, body, v, tab.max_ops_per_sec), 0);
     }
     if tab.value.is_some() {
         let [l, r] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
@@ -222,7 +222,7 @@ fn render_server(f: &mut Frame, area: Rect, v: &crate::tabs::server::ServerView,
 }
 
 /// `:analyze`: its progress while it runs, then its rows (the selected one marked).
-fn render_analysis(f: &mut Frame, area: Rect, v: &crate::tabs::analysis::AnalysisView) -> usize {
+fn render_analysis(f: &mut Frame, area: Rect, v: &crate::tabs::analysis::AnalysisView, max_ops: u64) -> usize {
     let title = format!(" analysis of {} ", text::sanitize_str(&v.pattern));
     let block =
         Block::default().borders(Borders::ALL).border_style(theme::title()).title(Span::styled(title, theme::title()));
@@ -236,11 +236,12 @@ fn render_analysis(f: &mut Frame, area: Rect, v: &crate::tabs::analysis::Analysi
             let of = total.map(|t| format!(" of ~{}", num(t))).unwrap_or_default();
             let pct = total.filter(|t| *t > 0).map(|t| format!(" ({}%)", done * 100 / t)).unwrap_or_default();
             lines.push(Line::styled(format!("analyzing: {} keys read{of}{pct}", num(done)), theme::warn()));
+            let limit = match max_ops {
+                0 => "no limit of commands/s (max_ops_per_sec = 0)".to_string(),
+                n => format!("at most {} commands/s", num(n)),
+            };
             lines.push(Line::styled(
-                format!(
-                    "TYPE, PTTL, MEMORY USAGE and a length per key, at most {} commands/s · Esc stops it",
-                    num(crate::analysis::DEFAULT_MAX_OPS)
-                ),
+                format!("TYPE, PTTL, MEMORY USAGE and a length per key, {limit} · Esc stops it"),
                 theme::dim(),
             ));
         }
