@@ -3,8 +3,8 @@
 //! cluster (3,000 keys, flat list); 200 keypresses (`j`/`k`), each timed until the selection is
 //! drawn on its new row, first with every node answering, then while one master is frozen by
 //! `DEBUG SLEEP 10` and `r` rescans. "Moved by itself" counts the selection found on another
-//! screen row than the last keypress left it: the error line and its retry countdown appearing
-//! above the list (two rows) and going. memscope's log (`MEMSCOPE_LOG=info`, steps over 16 ms;
+//! screen row than the last keypress left it (the rows moving under the cursor: an emptied
+//! list, an error line pushed above them — both fixed; it should stay 0). memscope's log (`MEMSCOPE_LOG=info`, steps over 16 ms;
 //! `memscope::tui=debug`, each key and frame) is left in `$MEMSCOPE_BENCH_DATA`
 //! (`/tmp/memscope-bench-data`).
 //! `cargo bench --bench cluster_keypress`
