@@ -511,6 +511,21 @@ pub async fn measure_listing(
     Ok(out)
 }
 
+impl Analysis {
+    /// Its first line: keys, bytes (exact), nodes, time and commands.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} keys · {} (MEMORY USAGE of every key, summed) · {} node{} · {:.1} s · {} commands",
+            self.keys,
+            crate::text::human_bytes(self.bytes),
+            self.nodes,
+            if self.nodes == 1 { "" } else { "s" },
+            self.took_ms as f64 / 1000.0,
+            self.ops
+        )
+    }
+}
+
 /// What changed between two analyses, per namespace: (prefix, bytes before, bytes now, keys
 /// before, keys now), the biggest growth first. Namespaces new or gone count from zero.
 pub fn compare(old: &Analysis, new: &Analysis) -> Vec<(String, u64, u64, u64, u64)> {
@@ -552,17 +567,7 @@ fn write_report(
 ) -> std::io::Result<()> {
     let hb = crate::text::human_bytes;
     let s = |k: &str| crate::text::sanitize_str(k);
-    writeln!(
-        o,
-        "{} keys · {} (MEMORY USAGE of every key, summed) · {} node{} · {:.1} s · {} commands{}",
-        r.keys,
-        hb(r.bytes),
-        r.nodes,
-        if r.nodes == 1 { "" } else { "s" },
-        r.took_ms as f64 / 1000.0,
-        r.ops,
-        limit.map(|l| format!(" (at most {l}/s)")).unwrap_or_default()
-    )?;
+    writeln!(o, "{}{}", r.summary(), limit.map(|l| format!(" (at most {l}/s)")).unwrap_or_default())?;
     if let Some(p) = &r.partial {
         writeln!(o, "PARTIAL: the pass ended early ({}); the figures are of the keys read", s(p))?;
     }

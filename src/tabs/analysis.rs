@@ -144,19 +144,7 @@ fn rows_of(a: &Analysis) -> Vec<Row> {
     let s = |x: &str| text::sanitize_str(x);
     let mut rows = Vec::new();
     let mut line = |kind: RowKind, style: LineStyle, text: String| rows.push(Row { kind, style, text });
-    line(
-        RowKind::Text,
-        Label,
-        format!(
-            "{} keys · {} (MEMORY USAGE of every key, summed) · {} node{} · {:.1} s · {} commands",
-            a.keys,
-            hb(a.bytes),
-            a.nodes,
-            if a.nodes == 1 { "" } else { "s" },
-            a.took_ms as f64 / 1000.0,
-            a.ops
-        ),
-    );
+    line(RowKind::Text, Label, a.summary());
     if let Some(p) = &a.partial {
         line(RowKind::Text, Warn, format!("PARTIAL: the pass ended early ({}); figures of the keys read", s(p)));
     }

@@ -33,9 +33,9 @@ fn role_style(role: &str) -> Style {
     Style::new().fg(c).add_modifier(Modifier::BOLD)
 }
 
-/// Draws the tab; returns the rows of the list it shows (conversations, messages or documents).
-/// Draws the tab; returns the rows of its list (a page) and sets `top` to the screen row of
-/// the list's first entry (a mouse click picks a row by it).
+/// Draws the tab; returns the rows of the list it shows (conversations, messages or documents),
+/// a page, and sets `top` to the screen row of the list's first entry (a mouse click picks a
+/// row by it).
 pub fn render(
     f: &mut Frame,
     area: Rect,
