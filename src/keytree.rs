@@ -229,22 +229,6 @@ impl KeyIndex {
         true
     }
 
-    pub fn insert(&mut self, key: Key) {
-        if let Err(pos) = self.keys.binary_search(&key) {
-            self.keys_mut().insert(pos, key);
-        }
-    }
-
-    pub fn remove(&mut self, key: &[u8]) -> bool {
-        match self.keys.binary_search_by(|k| (**k).cmp(key)) {
-            Ok(pos) => {
-                self.keys_mut().remove(pos);
-                true
-            }
-            Err(_) => false,
-        }
-    }
-
     pub fn set_mode(&mut self, mode: ViewMode) {
         self.mode = mode;
     }
@@ -447,8 +431,9 @@ mod tests {
         k.set_mode(ViewMode::Flat);
         k.rebuild();
         assert_eq!(names(&k), vec!["a", "b", "c"]);
-        assert!(k.remove(b"b"));
-        assert_eq!(k.len(), 2);
+        k.replace(vec![b"a".as_slice().into(), b"c".as_slice().into()]);
+        k.rebuild();
+        assert_eq!(names(&k), vec!["a", "c"]);
     }
 
     #[test]
@@ -475,7 +460,7 @@ mod tests {
         k.rebuild();
         assert_eq!(names(&k), vec!["d", "b", "a", "c"]);
         // A listing that changed since it was measured: the order is refused.
-        k.insert(b"e".as_slice().into());
+        k.replace(["a", "b", "c", "d", "e"].map(|s| s.as_bytes().into()).to_vec());
         k.rebuild();
         assert!(!k.ordered());
         assert!(!k.set_order(&snap, order_by(&[None; 4], SortBy::Ttl)));
