@@ -11,18 +11,12 @@ N=${1:-1000000}
 scripts/ensure-deps
 cargo build --release --quiet
 BIN=${MEMSCOPE_BIN:-target/release/memscope}
-tmp=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp" --daemonize yes \
-    --pidfile "$tmp/r.pid" --logfile "$tmp/r.log" --enable-debug-command local
-trap 'kill $(cat "$tmp/r.pid") 2>/dev/null || true; rm -rf "$tmp"' EXIT
-until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.05; done
+source benches/private-redis.sh
 # Namespaces to find: DEBUG POPULATE's keys under two prefixes, a third of them with a TTL.
 redis-cli -p "$port" debug populate $((N / 2)) session 64 >/dev/null
 redis-cli -p "$port" debug populate $((N - N / 2)) cache:user 16 >/dev/null
 keys=$(redis-cli -p "$port" dbsize)
 [ "$keys" = "$N" ] || { echo "the server holds $keys keys, not $N: DEBUG POPULATE was refused" >&2; exit 1; }
-pid=$(cat "$tmp/r.pid")
 tck=$(getconf CLK_TCK)
 cpu() { awk -v t="$tck" '{print ($14 + $15) / t}' "/proc/$pid/stat"; }
 now() { python3 -c 'import time; print(time.time())'; }

@@ -12,17 +12,8 @@ scripts/ensure-deps tmux
 cargo build --release --quiet
 BIN=$PWD/target/release/memscope
 
-tmp=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp" \
-  --daemonize yes --pidfile "$tmp/redis.pid" --logfile "$tmp/redis.log"
-cleanup() {
-  tmux kill-session -t memscope-bench 2>/dev/null || true
-  [ -f "$tmp/redis.pid" ] && kill "$(cat "$tmp/redis.pid")" 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.05; done
+bench_cleanup() { tmux kill-session -t memscope-bench 2>/dev/null || true; }
+source benches/private-redis.sh
 
 echo "loading $N mixed keys into a private redis-server on port $port…"
 python3 - "$N" <<'PY' | redis-cli -p "$port" --pipe >/dev/null
