@@ -224,8 +224,7 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
         redis_url: cli.redis_url.clone(),
         write: cli.write,
     };
-    let load = |ov: &config::Overrides| -> Result<config::Config, Failure> {
-        let mut cfg = config::load(ov)?;
+    let finish = |mut cfg: config::Config| -> Result<config::Config, Failure> {
         check_keymap(&cfg)?;
         if let Some(p) = &cli.record {
             // Fail early and clearly when the file cannot be written.
@@ -238,6 +237,7 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
         }
         Ok(cfg)
     };
+    let load = |ov: &config::Overrides| finish(config::load(ov)?);
     match cli.command {
         Some(Cmd::Demo { write_embeddings: Some(path), .. }) => {
             let plan = demo::long_term_plan(&demo::fixture()?, demo::CONVERSATIONS, 0);
@@ -247,7 +247,11 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Some(Cmd::Demo { no_tui, firestore_emulator, .. }) => {
-            demo::run_demo(load(&ov)?, no_tui, firestore_emulator).await?;
+            let (cfg, ignored) = demo::sandbox(&ov, &|k| std::env::var(k).ok())?;
+            if let Some(line) = demo::ignored_line(&ignored) {
+                eprintln!("{line}");
+            }
+            demo::run_demo(finish(cfg)?, no_tui, firestore_emulator).await?;
             Ok(0)
         }
         Some(Cmd::Health { json, watch, .. }) => Ok(headless::health(&load(&ov)?, json, watch).await?),

@@ -1,16 +1,18 @@
-//! `memscope demo`: private services (`services`: a redis-server, the Firestore emulator — what
+//! `memscope demo`: its sandbox (`sandbox`: the config with no store the user named), private services (`services`: a redis-server, the Firestore emulator — what
 //! the tests use to get their own servers too), the fixture (`fixture`), the vector records with
 //! shipped embeddings (`vectors`), the agents' traffic (`traffic`), and `run` putting them
 //! together with the UI on top; everything stopped on exit, panic or signal.
 
 mod fixture;
 mod run;
+mod sandbox;
 mod services;
 mod traffic;
 mod vectors;
 
 pub use fixture::*;
 pub use run::run_demo;
+pub use sandbox::*;
 pub use services::*;
 pub use traffic::*;
 pub use vectors::*;

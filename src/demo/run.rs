@@ -6,13 +6,15 @@ use crate::tui::{run_tui_with, wait_for_signal};
 use crate::{config, demo, domain, embed, memory, store, tiers};
 use color_eyre::eyre::{Result, eyre};
 
+/// `cfg` comes from [`demo::sandbox`]: no store in it; the demo adds only stores it started.
 pub async fn run_demo(mut cfg: config::Config, no_tui: bool, firestore_emulator: bool) -> Result<()> {
+    debug_assert!(cfg.redis.is_none() && cfg.long_term.is_none() && cfg.vector.is_none());
     eprintln!("memscope demo: starting a private redis-server…");
     let server = tokio::task::spawn_blocking(|| demo::PrivateRedis::start(&[])).await??;
     eprintln!("memscope demo: private redis-server at {} (stopped when memscope exits)", server.url());
     let plan = demo::seed_plan(&demo::fixture()?, demo::CONVERSATIONS)?;
     store::redis::apply_seed(&server.url(), &plan).await.map_err(|e| eyre!("seeding the demo failed: {e}"))?;
-    // Long-term tier: an embedded SQLite file in the same temp dir, unless one is configured.
+    // Long-term tier: an embedded SQLite file in the demo's temp dir, or a private emulator.
     let lt_dir = demo::private_dir("demo");
     let _cleanup = RemoveOnDrop(lt_dir.clone());
     // The newest conversation ends a few minutes ago.
@@ -20,9 +22,7 @@ pub async fn run_demo(mut cfg: config::Config, no_tui: bool, firestore_emulator:
     let lt_plan = demo::long_term_plan(&demo::fixture()?, demo::CONVERSATIONS, now - 60 * 3600 - 10_500);
     // Kept until the demo ends (dropping it stops the emulator).
     let mut _emulator = None;
-    // Only a long-term store the demo makes itself is seeded; a configured one is left alone.
-    let own_long_term = cfg.long_term.is_none();
-    if cfg.long_term.is_none() && firestore_emulator {
+    if firestore_emulator {
         eprintln!("memscope demo: starting a private Firestore emulator (about 10 s)…");
         let emu = tokio::task::spawn_blocking(demo::PrivateEmulator::start).await??;
         eprintln!("memscope demo: Firestore emulator at {} (stopped when memscope exits)", emu.host);
@@ -32,38 +32,31 @@ pub async fn run_demo(mut cfg: config::Config, no_tui: bool, firestore_emulator:
             emulator_host: Some(emu.host.clone()),
         });
         _emulator = Some(emu);
-    }
-    if cfg.long_term.is_none() {
+    } else {
         std::fs::create_dir_all(&lt_dir)?;
         let path = lt_dir.join("memory.db").display().to_string();
         cfg.long_term = Some(config::LongTermConfig::Sqlite { path });
     }
     // The demo's own long-term store, seeded (connected through `tiers` like any other).
-    if own_long_term {
-        let seeded = tiers::long_term(&cfg, store::Access::ReadWrite).await.map_err(|e| eyre!("{e}"))?;
-        seeded.put_many(lt_plan.clone()).await.map_err(|e| eyre!("seeding the demo failed: {e}"))?;
-    }
+    let seeded = tiers::long_term(&cfg, store::Access::ReadWrite).await.map_err(|e| eyre!("{e}"))?;
+    seeded.put_many(lt_plan.clone()).await.map_err(|e| eyre!("seeding the demo failed: {e}"))?;
     // Vector tier: an embedded index of the demo's messages with the local model, when the model
     // is installed. Embeddings are cached in the data dir, so only the first start computes them.
-    if cfg.vector.is_none() {
-        match seed_demo_vectors(&lt_dir, &lt_plan).await {
-            Ok(path) => {
-                cfg.vector = Some(config::VectorConfig::local(Some(path)));
-                cfg.embedding.get_or_insert(config::EmbeddingConfig {
-                    provider: "local".into(),
-                    model: None,
-                    base_url: None,
-                    model_dir: None,
-                    dimensions: None,
-                    api_key: None,
-                });
-            }
-            Err(e) => eprintln!("memscope demo: no vector tier ({e})"),
+    match seed_demo_vectors(&lt_dir, &lt_plan).await {
+        Ok(path) => {
+            cfg.vector = Some(config::VectorConfig::local(Some(path)));
+            cfg.embedding = Some(config::EmbeddingConfig {
+                provider: "local".into(),
+                model: None,
+                base_url: None,
+                model_dir: None,
+                dimensions: None,
+                api_key: None,
+            });
         }
+        Err(e) => eprintln!("memscope demo: no vector tier ({e})"),
     }
-    let mut rc = cfg.redis.take().unwrap_or_else(|| config::RedisConfig::new(server.url()));
-    rc.url = server.url();
-    cfg.redis = Some(rc);
+    cfg.redis = Some(config::RedisConfig::new(server.url()));
     cfg.profile = "demo".into();
     // The demo's agents: the memory layer on the same stack (its writes go to the private
     // server and the demo's own files only), with short cache TTLs so hits and misses mix.

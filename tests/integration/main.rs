@@ -9,6 +9,7 @@ mod cli;
 mod cli_import_audit;
 mod cli_vectors;
 mod conversations_app;
+mod demo;
 mod e2e;
 mod e2e_conversations;
 mod e2e_search;
