@@ -1457,47 +1457,58 @@ const SECRET_PARAMS: [&str; 7] = ["pass", "password", "passwd", "pwd", "secret",
 
 /// Hide every secret in a URL: the password of `scheme://user:password@host` and the value of
 /// secret-bearing query parameters (`pass=`, `password=`, …).
+///
+/// A password may hold `?`, `/`, `#` or `@` unencoded (`redis://:S3CRET?PW4@host`), so the
+/// credentials are found first ([`url_parts`]). When a query value holds an `@` before a
+/// host-like word, more is hidden than needed — never less.
 pub fn redact_url(url: &str) -> String {
-    let (head, query) = match url.split_once('?') {
-        Some((h, q)) => (h, Some(q)),
-        None => (url, None),
-    };
-    let mut out = match head.find("://") {
-        Some(scheme_end) => {
-            let rest = &head[scheme_end + 3..];
-            match rest.rfind('@') {
-                Some(at) => {
-                    let cred = &rest[..at];
-                    let redacted = match cred.find(':') {
-                        Some(c) => format!("{}:***", &cred[..c]),
-                        None if cred.is_empty() => String::new(),
-                        None => "***".to_string(),
-                    };
-                    format!("{}{}@{}", &head[..scheme_end + 3], redacted, &rest[at + 1..])
-                }
-                None => head.to_string(),
-            }
+    match url_parts(url) {
+        (scheme, Some(cred), rest) => {
+            let user = match cred.find(':') {
+                Some(c) => format!("{}:***", &cred[..c]),
+                None if cred.is_empty() => String::new(),
+                None => "***".to_string(),
+            };
+            format!("{scheme}{user}@{}", redact_query(rest))
         }
-        None => head.to_string(),
+        (scheme, None, rest) => format!("{scheme}{}", redact_query(rest)),
+    }
+}
+
+/// A URL's `scheme://` (empty without one), its credentials — everything before the last `@`
+/// that a host follows, so that a password may hold `?`, `/`, `#` or `@` unencoded — and the
+/// rest (`host:port/path?query#fragment`).
+pub fn url_parts(url: &str) -> (&str, Option<&str>, &str) {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return ("", None, url) };
+    let rest = &url[scheme_end..];
+    let host_like = |s: &str| {
+        let host = s.split(['/', '?', '#']).next().unwrap_or("");
+        !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || ".-_:[]%".contains(c))
     };
-    if let Some(q) = query {
-        let (q, fragment) = match q.split_once('#') {
-            Some((q, f)) => (q, Some(f)),
-            None => (q, None),
-        };
-        let params: Vec<String> = q
-            .split('&')
-            .map(|kv| match kv.split_once('=') {
-                Some((k, _)) if SECRET_PARAMS.contains(&k.to_ascii_lowercase().as_str()) => format!("{k}=***"),
-                _ => kv.to_string(),
-            })
-            .collect();
-        out.push('?');
-        out.push_str(&params.join("&"));
-        if let Some(f) = fragment {
-            out.push('#');
-            out.push_str(f);
-        }
+    match rest.char_indices().rev().find(|&(i, c)| c == '@' && host_like(&rest[i + 1..])).map(|(i, _)| i) {
+        Some(at) => (&url[..scheme_end], Some(&rest[..at]), &rest[at + 1..]),
+        None => (&url[..scheme_end], None, rest),
+    }
+}
+
+/// `host/path?k=v#f` with the values of secret-bearing query parameters hidden.
+fn redact_query(s: &str) -> String {
+    let Some((head, q)) = s.split_once('?') else { return s.to_string() };
+    let (q, fragment) = match q.split_once('#') {
+        Some((q, f)) => (q, Some(f)),
+        None => (q, None),
+    };
+    let params: Vec<String> = q
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if SECRET_PARAMS.contains(&k.to_ascii_lowercase().as_str()) => format!("{k}=***"),
+            _ => kv.to_string(),
+        })
+        .collect();
+    let mut out = format!("{head}?{}", params.join("&"));
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
     }
     out
 }
@@ -1868,8 +1879,19 @@ mod tests {
         assert_eq!(redact_url("unix:///tmp/r.sock?db=0&pass=SECRET"), "unix:///tmp/r.sock?db=0&pass=***");
         assert_eq!(redact_url("redis://h:1/0?password=X&protocol=resp3"), "redis://h:1/0?password=***&protocol=resp3");
         assert_eq!(redact_url("redis+unix:///s?PASS=X"), "redis+unix:///s?PASS=***");
-        for u in ["unix:///tmp/r.sock?db=0&pass=SECRET", "redis://u:SECRET@h?password=SECRET"] {
-            assert!(!redact_url(u).contains("SECRET"), "{u}");
+        // A password holding what ends a URL's parts, unencoded.
+        assert_eq!(redact_url("redis://:S3CRET?PW4@127.0.0.1:6379/0"), "redis://:***@127.0.0.1:6379/0");
+        assert_eq!(redact_url("redis://u:a/b#c@h:1/2?password=Z"), "redis://u:***@h:1/2?password=***");
+        assert_eq!(redact_url("redis://u:p@ss@h"), "redis://u:***@h");
+        assert_eq!(redact_url("redis://h:1/0?client=a@b"), "redis://h:***@b", "too much hidden, never too little");
+        for u in [
+            "unix:///tmp/r.sock?db=0&pass=SECRET",
+            "redis://u:SECRET@h?password=SECRET",
+            "redis://:SECRET?x@h",
+            "rediss://default:SE?CR/ET@[::1]:6380",
+            "redis+sentinel://:SECRET?@h:26379/mymaster",
+        ] {
+            assert!(!redact_url(u).contains("SECRET"), "{u} → {}", redact_url(u));
         }
     }
 }

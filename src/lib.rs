@@ -39,12 +39,29 @@ use color_eyre::eyre::Result;
 fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let dir = directories::ProjectDirs::from("", "", "memscope")?.data_dir().to_path_buf();
     std::fs::create_dir_all(&dir).ok()?;
-    let appender = tracing_appender::rolling::never(&dir, "memscope.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let file = open_private(&dir.join("memscope.log")).ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("MEMSCOPE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;
     Some(guard)
+}
+
+/// Open a file for appending that only its owner can read (the log may name keys, hosts and
+/// errors the servers sent): created mode 0600, and an older one made 0600 too.
+fn open_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        opts.mode(0o600);
+        let file = opts.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    opts.open(path)
 }
 
 /// How a command failed, for the one exit-code table ([`exit_code`]).

@@ -220,8 +220,21 @@ pub fn num(n: u64) -> String {
     out
 }
 
+/// `s` with every occurrence of each secret (an API key a server echoed back in an error)
+/// replaced by `***`. Secrets shorter than 4 characters are not looked for (they would mask
+/// ordinary words).
+pub fn mask_secrets(s: &str, secrets: &[&str]) -> String {
+    secrets.iter().filter(|k| k.len() >= 4).fold(s.to_string(), |acc, k| acc.replace(*k, "***"))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn secrets_are_masked_wherever_they_appear() {
+        let s = super::mask_secrets("401: invalid key pk-ABCD1234 (pk-ABCD1234)", &["pk-ABCD1234", "x"]);
+        assert_eq!(s, "401: invalid key *** (***)");
+    }
+
     #[test]
     fn json_escapes_c1_and_bidi_controls() {
         let v = serde_json::Value::String("a\u{9b}31m\u{202e}b\u{2028}c é".into()).to_string();

@@ -106,10 +106,16 @@ pub(crate) fn http_client() -> Result<reqwest::Client, StoreError> {
 }
 
 /// Send an embedding request and read its JSON reply; a failure carries the provider's message.
-pub(crate) async fn send_json(req: reqwest::RequestBuilder, who: &str) -> Result<serde_json::Value, StoreError> {
+/// The `secret` sent with it is masked in whatever the provider echoes back.
+pub(crate) async fn send_json(
+    req: reqwest::RequestBuilder,
+    who: &str,
+    secret: &str,
+) -> Result<serde_json::Value, StoreError> {
     let resp = req.send().await.map_err(|e| StoreError::Unreachable(format!("{who}: {e}")))?;
     let status = resp.status();
     let text = resp.text().await.map_err(|e| StoreError::Unreachable(format!("{who}: {e}")))?;
+    let text = crate::text::mask_secrets(&text, &[secret]);
     if !status.is_success() {
         return Err(StoreError::Server(format!("{who} {status}: {}", crate::store::pinecone::error_message(&text))));
     }

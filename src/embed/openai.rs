@@ -47,7 +47,7 @@ impl Embedder for OpenAi {
         if let Some(k) = &self.key {
             req = req.bearer_auth(k);
         }
-        let v = super::send_json(req, "embedder").await?;
+        let v = super::send_json(req, "embedder", self.key.as_deref().unwrap_or_default()).await?;
         let mut rows: Vec<(usize, Vec<f32>)> = v
             .get("data")
             .and_then(Value::as_array)

@@ -54,7 +54,7 @@ impl Embedder for PineconeInference {
             .header("Api-Key", &self.key)
             .header("X-Pinecone-API-Version", crate::store::pinecone::API_VERSION)
             .json(&body);
-        let v = super::send_json(req, "pinecone inference").await?;
+        let v = super::send_json(req, "pinecone inference", &self.key).await?;
         let data =
             v.get("data").and_then(Value::as_array).ok_or_else(|| StoreError::Server("reply has no `data`".into()))?;
         Ok(data

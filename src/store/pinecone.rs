@@ -195,6 +195,9 @@ impl Pinecone {
                 .and_then(|s| s.trim().parse::<f64>().ok())
                 .map(|s| Duration::from_millis((s * 1000.0) as u64));
             let text = resp.text().await.map_err(|e| StoreError::Unreachable(format!("pinecone: {e}")))?;
+            // A key the server echoes back (in an error, a record) never reaches the screen,
+            // a log, a recording or an export.
+            let text = crate::text::mask_secrets(&text, &[&self.opts.api_key]);
             if status.is_success() {
                 if text.trim().is_empty() {
                     return Ok(json!({}));

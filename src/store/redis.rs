@@ -8,7 +8,7 @@
 use super::KeyStore;
 use super::redis_cluster::{self as cluster, ClusterNode, KeyedBatch};
 use super::redis_sentinel::{SentinelMaster, SentinelUrl, is_sentinel_url};
-use crate::config::{RedisConfig, RedisMode, redact_url};
+use crate::config::{RedisConfig, RedisMode, redact_url, url_parts};
 use crate::domain::{
     Blob, Key, KeyMeta, KeyType, PageCursor, ScanNode, ServerInfo, ServerMode, StreamEntry, Ttl, ValueBody, ValuePage,
     WriteOp,
@@ -95,6 +95,59 @@ pub(super) fn client_for(info: redis::ConnectionInfo, cfg: &RedisConfig) -> Resu
     }
 }
 
+/// A `redis://` or `rediss://` URL as redis-rs reads it: credentials holding `?`, `#`, `/` or
+/// `@` percent-encoded (found as [`redact_url`] finds them), and a password given as a query
+/// parameter (`?password=`, `?pass=`) moved into the credentials — redis-rs reads it there
+/// only, and would otherwise connect without it (NOAUTH).
+pub fn connectable_url(url: &str) -> String {
+    if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+        return url.to_string();
+    }
+    let encode = |s: &str| -> String {
+        s.chars()
+            .map(|c| match c {
+                '?' | '#' | '/' | '@' | ' ' | '[' | ']' => format!("%{:02X}", c as u32),
+                c => c.to_string(),
+            })
+            .collect()
+    };
+    let (scheme, cred, rest) = url_parts(url);
+    let (mut user, mut password) = match cred.map(|c| c.split_once(':').unwrap_or((c, ""))) {
+        Some((u, p)) => (encode(u), (!p.is_empty()).then(|| encode(p))),
+        None => (String::new(), None),
+    };
+    let (mut head, query, fragment) = {
+        let (before, fragment) = rest.split_once('#').map_or((rest, None), |(b, f)| (b, Some(f)));
+        let (head, query) = before.split_once('?').map_or((before, None), |(h, q)| (h, Some(q)));
+        (head.to_string(), query, fragment)
+    };
+    let mut kept = Vec::new();
+    for kv in query.into_iter().flat_map(|q| q.split('&')) {
+        match kv.split_once('=') {
+            Some((k, v)) if ["password", "pass"].contains(&k.to_ascii_lowercase().as_str()) => {
+                password.get_or_insert_with(|| encode(v));
+            }
+            Some((k, v)) if k.eq_ignore_ascii_case("username") || k.eq_ignore_ascii_case("user") => {
+                if user.is_empty() {
+                    user = encode(v);
+                }
+            }
+            _ => kept.push(kv),
+        }
+    }
+    if !kept.is_empty() {
+        head = format!("{head}?{}", kept.join("&"));
+    }
+    if let Some(f) = fragment {
+        head = format!("{head}#{f}");
+    }
+    match (user.is_empty(), password) {
+        (true, None) => format!("{scheme}{head}"),
+        (_, None) => format!("{scheme}{user}@{head}"),
+        (_, Some(p)) => format!("{scheme}{user}:{p}@{head}"),
+    }
+}
+
 fn map_err(e: redis::RedisError) -> StoreError {
     if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout() {
         StoreError::Unreachable(e.to_string())
@@ -118,6 +171,7 @@ impl RedisStore {
             Some(("valkeys", rest)) => format!("rediss://{rest}"),
             _ => cfg.url.clone(),
         };
+        let url = connectable_url(&url);
         let info = url
             .as_str()
             .into_connection_info()
@@ -1452,5 +1506,24 @@ mod tests {
         assert_eq!(ks.len(), 2);
         assert_eq!((ks[0].db, ks[0].keys, ks[0].expires), (0, 12, 3));
         assert_eq!(ks[1].db, 5);
+    }
+
+    #[test]
+    fn urls_redis_rs_can_read() {
+        // Credentials with characters that end a URL's parts are encoded, not cut.
+        let u = connectable_url("redis://:S3CRET?PW4@127.0.0.1:6379/0");
+        assert_eq!(u, "redis://:S3CRET%3FPW4@127.0.0.1:6379/0");
+        let info = u.as_str().into_connection_info().unwrap();
+        assert_eq!(info.redis_settings().password(), Some("S3CRET?PW4"));
+        let info = connectable_url("rediss://me:a/b#c@h:1/2").as_str().into_connection_info().unwrap();
+        assert_eq!((info.redis_settings().username(), info.redis_settings().password()), (Some("me"), Some("a/b#c")));
+        // A password as a query parameter is sent (redis-rs reads it only in the credentials).
+        let info = connectable_url("redis://h:1/3?password=pw&protocol=resp3").as_str().into_connection_info().unwrap();
+        assert_eq!(info.redis_settings().password(), Some("pw"));
+        assert_eq!(info.redis_settings().db(), 3);
+        // The credentials' own password wins; plain URLs stay as they are.
+        assert_eq!(connectable_url("redis://u:x@h?password=y"), "redis://u:x@h");
+        assert_eq!(connectable_url("redis://h:1/0"), "redis://h:1/0");
+        assert_eq!(connectable_url("unix:///s?pass=x"), "unix:///s?pass=x");
     }
 }

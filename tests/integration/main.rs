@@ -29,4 +29,5 @@ mod render;
 mod render_conversations;
 mod render_health;
 mod render_search;
+mod secrets;
 mod vector_contract;
