@@ -71,12 +71,15 @@ pub enum Failure {
     Usage(String),
     /// A store, file or service failed while the command ran.
     Failed(String),
+    /// Whoever read the output went away (`| head -1`): nothing to say, nobody to say it to.
+    ClosedPipe,
 }
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Failure::Usage(m) | Failure::Failed(m) => f.write_str(m),
+            Failure::ClosedPipe => f.write_str("the output's reader closed the pipe"),
         }
     }
 }
@@ -91,6 +94,7 @@ impl From<headless::HeadlessError> for Failure {
     fn from(e: headless::HeadlessError) -> Failure {
         match e {
             headless::HeadlessError::Usage(m) => Failure::Usage(m),
+            headless::HeadlessError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Failure::ClosedPipe,
             other => Failure::Failed(other.to_string()),
         }
     }
@@ -124,6 +128,7 @@ pub fn exit_code(cmd: Option<&cli::Cmd>, f: &Failure) -> u8 {
         (Some(Cmd::Audit { .. }), _) => 2,
         (_, Failure::Usage(_)) => 2,
         (_, Failure::Failed(_)) => 1,
+        (_, Failure::ClosedPipe) => 141,
     }
 }
 
@@ -139,12 +144,40 @@ fn return_freed_memory() {
     }
 }
 
+/// A closed pipe (`memscope audit | head -1`) ends memscope quietly, as it ends `cat`: by the
+/// default SIGPIPE action. Rust ignores SIGPIPE, so a write to the closed stdout fails — an
+/// error a command returns ([`Failure::ClosedPipe`]) or, from `println!`, a panic ("failed
+/// printing to stdout: Broken pipe"); both end here. The signal's default is not restored for
+/// the whole process: a write to a closed unix socket must stay an error, not a kill.
+fn die_of_closed_pipe() -> ! {
+    #[cfg(unix)]
+    // SAFETY: the default action for one signal, then that signal to ourselves.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::raise(libc::SIGPIPE);
+    }
+    std::process::exit(141)
+}
+
+fn quiet_on_closed_pipe() {
+    let next = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let p = info.payload();
+        let msg = p.downcast_ref::<String>().map(String::as_str).or_else(|| p.downcast_ref::<&str>().copied());
+        if msg.is_some_and(|m| m.starts_with("failed printing to std") && m.contains("Broken pipe")) {
+            die_of_closed_pipe();
+        }
+        next(info)
+    }));
+}
+
 /// Entry point of the binary: every error becomes one plain `error: SOURCE: what` line on
 /// stderr (made safe for a terminal; no colour, no backtrace) and the exit code of the table.
 pub fn run() -> std::process::ExitCode {
     return_freed_memory();
     // Panics keep color-eyre's report (the terminal guard restores the screen first).
     let _ = color_eyre::install();
+    quiet_on_closed_pipe();
     let cli = cli::Cli::parse();
     let _log = init_logging();
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
@@ -157,6 +190,7 @@ pub fn run() -> std::process::ExitCode {
     let cmd = cli.command.as_ref().map(clone_cmd_kind);
     match rt.block_on(run_cli(cli)) {
         Ok(code) => std::process::ExitCode::from(code),
+        Err(Failure::ClosedPipe) => die_of_closed_pipe(),
         Err(f) => {
             // One `error:` line; a message that lists several problems (an import's bad lines)
             // keeps one line each, every line made safe for a terminal.

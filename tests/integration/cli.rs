@@ -409,3 +409,31 @@ async fn server_shows_the_slow_log_clients_commands_and_latency() {
     h.key(crossterm::event::KeyCode::Esc);
     assert!(h.app.keys.server.is_none());
 }
+
+/// `memscope health --watch | head -1`: a reader that goes away ends memscope as it ends `cat`
+/// (SIGPIPE, no panic message, no abort — it was exit 134).
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
+    let r = crate::support::redis();
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memscope"))
+        .args(["health", "--watch", "--redis-url", &r.url()])
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env_remove("REDIS_URL")
+        .env_remove("MEMSCOPE_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(!first.is_empty());
+    // The reader is gone (dropped above); the next round meets a closed pipe.
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.signal(), Some(13), "ended by SIGPIPE like cat: {:?} {err}", out.status);
+    assert!(err.is_empty(), "nothing said on a closed pipe: {err}");
+}
