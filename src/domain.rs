@@ -490,7 +490,30 @@ pub enum FsValue {
     Map(Vec<(String, FsValue)>),
 }
 
+/// A document's fields as JSON (timestamps as RFC 3339, bytes as hex, references as paths).
+pub fn fields_json(fields: &[(String, FsValue)]) -> serde_json::Value {
+    serde_json::Value::Object(fields.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+}
+
 impl FsValue {
+    /// The value as JSON, as [`fields_json`] writes each field.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            FsValue::Null => J::Null,
+            FsValue::Bool(b) => J::Bool(*b),
+            FsValue::Int(i) => J::from(*i),
+            FsValue::Double(d) => serde_json::Number::from_f64(*d).map(J::Number).unwrap_or(J::String(d.to_string())),
+            FsValue::Timestamp(t) => J::String(t.to_rfc3339_micros()),
+            FsValue::String(s) => J::String(s.clone()),
+            FsValue::Bytes(b) => J::String(b.iter().map(|x| format!("{x:02x}")).collect()),
+            FsValue::Reference(p) => J::String(p.clone()),
+            FsValue::GeoPoint { lat, lng } => serde_json::json!({"lat": lat, "lng": lng}),
+            FsValue::Array(a) => J::Array(a.iter().map(FsValue::to_json).collect()),
+            FsValue::Map(m) => fields_json(m),
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             FsValue::Null => "null",

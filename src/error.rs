@@ -13,6 +13,10 @@ pub enum StoreError {
     Server(String),
     #[error("read-only: {0} was not sent (enable write mode first)")]
     ReadOnly(String),
+    /// What the user asked for cannot be asked of this store (an id it cannot hold): nothing
+    /// was sent.
+    #[error("{0}")]
+    Invalid(String),
     #[error("{0}")]
     Other(String),
 }

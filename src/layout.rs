@@ -685,8 +685,8 @@ impl FirestoreArray {
                 .map(|v| match v {
                     FsValue::Bytes(b) => decode_item(&self.layout, b),
                     FsValue::String(s) => decode_item(&self.layout, s.as_bytes()),
-                    FsValue::Map(m) => crate::memory::fields_json(m),
-                    other => crate::memory::fields_json(&[("value".into(), other.clone())])["value"].clone(),
+                    FsValue::Map(m) => crate::domain::fields_json(m),
+                    other => other.to_json(),
                 })
                 .collect(),
             _ => Vec::new(),
@@ -697,7 +697,7 @@ impl FirestoreArray {
         let path = doc.path.clone();
         let items = self.items(&doc);
         let first = items.first().map(|m| positional(&self.layout, &path, 0, m));
-        let fields = crate::memory::fields_json(&doc.fields);
+        let fields = crate::domain::fields_json(&doc.fields);
         let get = |p: &Option<String>| p.as_deref().and_then(|p| at_path(&fields, p)).and_then(|v| text_of(&v));
         Conversation {
             id: doc.id().to_string(),
@@ -1512,7 +1512,7 @@ const MESSAGE_TIME: [&str; 5] = ["timestamp", "created_at", "createdAt", "ts", "
 
 impl FirestoreDocs {
     fn conversation(&self, doc: Document) -> Conversation {
-        let v = crate::memory::fields_json(&doc.fields);
+        let v = crate::domain::fields_json(&doc.fields);
         let pick = |names: &[&str]| names.iter().find_map(|n| v.get(*n)).and_then(ts_of);
         let text = |p: &Option<String>, d: &str| at_path(&v, p.as_deref().unwrap_or(d)).and_then(|x| text_of(&x));
         Conversation {
@@ -1552,7 +1552,7 @@ impl FirestoreDocs {
 
     /// A message document under the layout's names, with its time.
     fn message(&self, d: Document, ts: Option<Ts>) -> Message {
-        let v = crate::memory::fields_json(&d.fields);
+        let v = crate::domain::fields_json(&d.fields);
         let mut m = message_of(&self.layout, d.path.clone(), d.id().to_string(), ts, &v);
         m.timestamp = ts.or(m.timestamp);
         m.ts_form = if m.timestamp.is_some() { TsForm::UnixNumber } else { TsForm::Missing };
@@ -1579,7 +1579,7 @@ impl FirestoreDocs {
         let mut msgs: Vec<Message> = docs
             .into_iter()
             .map(|d| {
-                let v = crate::memory::fields_json(&d.fields);
+                let v = crate::domain::fields_json(&d.fields);
                 let ts = match &self.layout.fields.timestamp {
                     Some(p) => at_path(&v, p).as_ref().and_then(ts_of),
                     None => MESSAGE_TIME.iter().find_map(|n| v.get(*n)).and_then(ts_of),

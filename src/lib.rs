@@ -94,6 +94,7 @@ impl From<headless::HeadlessError> for Failure {
     fn from(e: headless::HeadlessError) -> Failure {
         match e {
             headless::HeadlessError::Usage(m) => Failure::Usage(m),
+            headless::HeadlessError::Store(e) => e.into(),
             headless::HeadlessError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Failure::ClosedPipe,
             other => Failure::Failed(other.to_string()),
         }
@@ -114,7 +115,11 @@ impl From<demo::DemoError> for Failure {
 
 impl From<store::StoreError> for Failure {
     fn from(e: store::StoreError) -> Failure {
-        Failure::Failed(e.to_string())
+        match e {
+            // A store that is not there or not memscope's: the configuration is at fault.
+            store::StoreError::NotConfigured(_) | store::StoreError::Invalid(_) => Failure::Usage(e.to_string()),
+            e => Failure::Failed(e.to_string()),
+        }
     }
 }
 
@@ -171,6 +176,30 @@ fn quiet_on_closed_pipe() {
     }));
 }
 
+/// clap's error (2–6 lines: the error, its items, a tip, the usage, a pointer to --help) as one
+/// line: `error: what: items (usage: memscope CMD …)`.
+fn one_line_usage_error(clap_text: &str) -> String {
+    let mut lines = clap_text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut out = lines.next().unwrap_or("error: bad arguments").trim_end_matches(':').to_string();
+    let mut items = Vec::new();
+    let mut usage = None;
+    for l in lines {
+        if let Some(u) = l.strip_prefix("Usage: ") {
+            usage = Some(u.to_string());
+        } else if !l.starts_with("For more information") {
+            items.push(l);
+        }
+    }
+    if !items.is_empty() {
+        out.push_str(": ");
+        out.push_str(&items.join(", "));
+    }
+    if let Some(u) = usage {
+        out.push_str(&format!(" (usage: {u})"));
+    }
+    out
+}
+
 /// Entry point of the binary: every error becomes one plain `error: SOURCE: what` line on
 /// stderr (made safe for a terminal; no colour, no backtrace) and the exit code of the table.
 pub fn run() -> std::process::ExitCode {
@@ -178,7 +207,14 @@ pub fn run() -> std::process::ExitCode {
     // Panics keep color-eyre's report (the terminal guard restores the screen first).
     let _ = color_eyre::install();
     quiet_on_closed_pipe();
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version: clap prints them, exit 0
+        Err(e) => {
+            eprintln!("{}", one_line_usage_error(&e.to_string()));
+            return std::process::ExitCode::from(2);
+        }
+    };
     let _log = init_logging();
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,

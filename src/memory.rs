@@ -293,27 +293,6 @@ pub fn process_stats() -> Option<StatsSnapshot> {
     Some(t)
 }
 
-/// A document's fields as JSON (timestamps as RFC 3339, bytes as hex, references as paths).
-pub fn fields_json(fields: &[(String, FsValue)]) -> serde_json::Value {
-    fn one(v: &FsValue) -> serde_json::Value {
-        use serde_json::Value as J;
-        match v {
-            FsValue::Null => J::Null,
-            FsValue::Bool(b) => J::Bool(*b),
-            FsValue::Int(i) => J::from(*i),
-            FsValue::Double(d) => serde_json::Number::from_f64(*d).map(J::Number).unwrap_or(J::String(d.to_string())),
-            FsValue::Timestamp(t) => J::String(t.to_rfc3339_micros()),
-            FsValue::String(s) => J::String(s.clone()),
-            FsValue::Bytes(b) => J::String(b.iter().map(|x| format!("{x:02x}")).collect()),
-            FsValue::Reference(p) => J::String(p.clone()),
-            FsValue::GeoPoint { lat, lng } => serde_json::json!({"lat": lat, "lng": lng}),
-            FsValue::Array(a) => J::Array(a.iter().map(one).collect()),
-            FsValue::Map(m) => fields_json(m),
-        }
-    }
-    serde_json::Value::Object(fields.iter().map(|(k, v)| (k.clone(), one(v))).collect())
-}
-
 pub struct Memory {
     long_term: Arc<dyn LongTermStore>,
     redis: Option<Arc<dyn KeyStore>>,
@@ -747,7 +726,7 @@ impl Memory {
         let Some(doc) = self.long_term.document(path).await? else {
             return Ok(None);
         };
-        let v = fields_json(&doc.fields);
+        let v = crate::domain::fields_json(&doc.fields);
         self.redis_set_json(&key, &v, self.cfg.cache_ttl_s).await;
         self.lru_put(&key, &v);
         Ok(Some((v, ReadFrom::LongTerm)))

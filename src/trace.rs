@@ -69,7 +69,7 @@ impl Trace {
         let mut out = vec![format!("LONG-TERM  {}", safe(self.path.as_bytes()))];
         match &self.document {
             Ok(Some(d)) => {
-                let json = crate::memory::fields_json(&d.fields);
+                let json = crate::domain::fields_json(&d.fields);
                 let pretty = serde_json::to_string_pretty(&json).unwrap_or_default();
                 out.extend(safe(pretty.as_bytes()).split('\n').map(|l| format!("  {l}")));
             }

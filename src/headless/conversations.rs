@@ -35,9 +35,15 @@ fn conv_json(c: &Conversation) -> serde_json::Value {
     })
 }
 
+/// A message as `show --json` prints it: content that is not text (a map, an array — tool
+/// calls, blocks) is given as its value, never as its type's name.
 fn msg_json(conversation: &str, m: &Message) -> serde_json::Value {
+    let content = match m.doc.get("content") {
+        Some(v) if !matches!(v, crate::domain::FsValue::String(_)) => v.to_json(),
+        _ => serde_json::Value::String(m.content.clone()),
+    };
     serde_json::json!({
-        "conversation_id": conversation, "message_id": m.id, "role": m.role, "content": m.content,
+        "conversation_id": conversation, "message_id": m.id, "role": m.role, "content": content,
         "timestamp": ts(m.timestamp), "user_id": m.user_id,
     })
 }

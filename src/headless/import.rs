@@ -15,6 +15,8 @@ pub fn read_import(file: &std::path::Path) -> Result<Vec<(usize, crate::memory::
     let mut seen: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
     for (n, line) in std::io::BufReader::new(f).lines().enumerate() {
         let line = line.map_err(|e| HeadlessError::Usage(format!("{}:{}: {e}", file.display(), n + 1)))?;
+        // A UTF-8 byte order mark (editors on Windows write one) is not part of the JSON.
+        let line = if n == 0 { line.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(line) } else { line };
         if line.trim().is_empty() {
             continue;
         }
@@ -51,8 +53,8 @@ pub fn read_import(file: &std::path::Path) -> Result<Vec<(usize, crate::memory::
     Ok(out)
 }
 
-/// Firestore's documented limits that an import line is checked against up front.
-const MAX_ID_BYTES: usize = 1500;
+/// Firestore's documented limit that an import line is checked against up front (the ids'
+/// rules are `store::firestore::doc_id_problem`).
 const MAX_DOC_BYTES: usize = 1_048_576;
 
 fn parse_import_line(line: &str) -> Result<crate::memory::NewMessage, String> {
@@ -67,15 +69,8 @@ fn parse_import_line(line: &str) -> Result<crate::memory::NewMessage, String> {
             None | Some(serde_json::Value::Null) if !required => Ok(None),
             None | Some(serde_json::Value::Null) => Err(format!("missing field `{k}`")),
             Some(serde_json::Value::String(s)) if s.is_empty() => Err(format!("`{k}` is empty")),
-            Some(serde_json::Value::String(s)) if s.contains('/') || s == "." || s == ".." => {
-                Err(format!("`{k}` = {s:?} cannot be a document id (no `/`, not `.` or `..`)"))
-            }
-            // Firestore: ids matching __.*__ are reserved; an id is at most 1,500 bytes.
-            Some(serde_json::Value::String(s)) if s.len() > 2 && s.starts_with("__") && s.ends_with("__") => {
-                Err(format!("`{k}` = {s:?}: ids of the form __…__ are reserved by Firestore"))
-            }
-            Some(serde_json::Value::String(s)) if s.len() > MAX_ID_BYTES => {
-                Err(format!("`{k}` is {} bytes; Firestore's limit for a document id is {MAX_ID_BYTES}", s.len()))
+            Some(serde_json::Value::String(s)) if let Some(why) = crate::store::firestore::doc_id_problem(s) => {
+                Err(format!("`{k}`: {why}"))
             }
             Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
             Some(other) => Err(format!("`{k}` must be a string, not {other}")),

@@ -39,6 +39,36 @@ impl CredentialsProvider for EmulatorToken {
     }
 }
 
+/// Why `id` cannot be a Firestore document id, by Firestore's documented rules (no `/`, not
+/// `.` or `..`, not `__…__`, at most 1,500 bytes, not empty), or `None` when it can.
+pub fn doc_id_problem(id: &str) -> Option<String> {
+    const MAX_ID_BYTES: usize = 1500;
+    if id.is_empty() {
+        Some("an empty id cannot be a Firestore document id".into())
+    } else if id.contains('/') || id == "." || id == ".." {
+        Some(format!("{id:?} cannot be a Firestore document id (no `/`, not `.` or `..`)"))
+    } else if id.len() > 2 && id.starts_with("__") && id.ends_with("__") {
+        Some(format!("{id:?}: ids of the form __…__ are reserved by Firestore"))
+    } else if id.len() > MAX_ID_BYTES {
+        Some(format!("an id of {} bytes: Firestore's limit for a document id is {MAX_ID_BYTES}", id.len()))
+    } else {
+        None
+    }
+}
+
+/// A document path whose every id Firestore accepts, or the error that says which does not
+/// (asked before sending, so the user never sees a raw gRPC error).
+fn check_doc_path(path: &str) -> Result<(), StoreError> {
+    let ids: Vec<&str> = path.split('/').collect();
+    if !ids.len().is_multiple_of(2) {
+        return Err(StoreError::Invalid(format!("{path:?} is not a document path (collection/id pairs)")));
+    }
+    match ids.iter().skip(1).step_by(2).find_map(|id| doc_id_problem(id)) {
+        Some(why) => Err(StoreError::Invalid(why)),
+        None => Ok(()),
+    }
+}
+
 fn map_err(e: FirestoreError) -> StoreError {
     let s = e.to_string();
     let lower = s.to_lowercase();
@@ -424,6 +454,9 @@ impl LongTermStore for FirestoreStore {
         after: Option<&Cursor>,
         limit: u32,
     ) -> Result<Page<Message>, StoreError> {
+        if let Some(why) = doc_id_problem(conversation) {
+            return Err(StoreError::Invalid(format!("no such conversation: {why}")));
+        }
         self.thread_at(&ThreadPlace::memscope(conversation), after, limit).await
     }
 
@@ -433,6 +466,7 @@ impl LongTermStore for FirestoreStore {
         after: Option<&Cursor>,
         limit: u32,
     ) -> Result<Option<Page<Message>>, StoreError> {
+        check_doc_path(&place.conversation)?;
         self.thread_at(place, after, limit).await.map(Some)
     }
 

@@ -114,7 +114,8 @@ impl Pinecone {
             (Some(h), _) => with_scheme(h, me.opts.host_scheme),
             (None, Some(name)) => {
                 let url = format!("{}/indexes/{name}", me.opts.control_url.trim_end_matches('/'));
-                let url = Url::parse(&url).map_err(|e| StoreError::Other(format!("control plane url: {e}")))?;
+                let url = Url::parse(&url)
+                    .map_err(|e| StoreError::NotConfigured(format!("control_url `{}`: {e}", me.opts.control_url)))?;
                 let v = me.send_url(Method::GET, url, None).await?;
                 me.dimension = v.get("dimension").and_then(Value::as_u64).map(|d| d as u32);
                 me.metric = v.get("metric").and_then(Value::as_str).and_then(Metric::parse);
@@ -129,7 +130,7 @@ impl Pinecone {
                 return Err(StoreError::NotConfigured("pinecone needs an index name or host".into()));
             }
         };
-        me.data = Url::parse(&host).map_err(|e| StoreError::Other(format!("index host `{host}`: {e}")))?;
+        me.data = Url::parse(&host).map_err(|e| StoreError::NotConfigured(format!("index host `{host}`: {e}")))?;
         me.label = match &me.opts.index {
             Some(i) => format!("pinecone {i}"),
             None => format!("pinecone {}", me.data.host_str().unwrap_or("?")),

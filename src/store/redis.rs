@@ -86,10 +86,17 @@ fn node_err(addr: &str, e: StoreError) -> StoreError {
 pub(super) fn client_for(info: redis::ConnectionInfo, cfg: &RedisConfig) -> Result<redis::Client, StoreError> {
     match &cfg.tls_ca_file {
         Some(path) => {
-            let pem =
-                std::fs::read(path).map_err(|e| StoreError::Other(format!("cannot read tls_ca_file {path}: {e}")))?;
+            let pem = std::fs::read(path)
+                .map_err(|e| StoreError::NotConfigured(format!("cannot read tls_ca_file {path}: {e}")))?;
+            if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+                return Err(StoreError::NotConfigured(format!(
+                    "tls_ca_file {path}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+                )));
+            }
             let certs = redis::TlsCertificates { client_tls: None, root_cert: Some(pem) };
-            redis::Client::build_with_tls(info, certs).map_err(map_err)
+            redis::Client::build_with_tls(info, certs).map_err(|e| {
+                StoreError::NotConfigured(format!("tls_ca_file {path}: not a usable PEM certificate: {e}"))
+            })
         }
         None => redis::Client::open(info).map_err(map_err),
     }
@@ -148,6 +155,23 @@ pub fn connectable_url(url: &str) -> String {
     }
 }
 
+/// What is wrong with a URL redis-rs refused, in words: the port or the database.
+fn url_problem(url: &str) -> Option<String> {
+    let (_, _, rest) = url_parts(url);
+    let before_query = rest.split(['?', '#']).next().unwrap_or("");
+    let (host_port, db) = before_query.split_once('/').unwrap_or((before_query, ""));
+    if let Some((_, port)) = host_port.rsplit_once(':')
+        && !host_port.ends_with(']')
+        && port.parse::<u16>().map_or(true, |p| p == 0)
+    {
+        return Some(format!("port `{port}` is not a number from 1 to 65535"));
+    }
+    if !db.is_empty() && db.parse::<u32>().is_err() {
+        return Some(format!("database `{db}` is not a number (redis://host:port/DB)"));
+    }
+    None
+}
+
 fn map_err(e: redis::RedisError) -> StoreError {
     if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout() {
         StoreError::Unreachable(e.to_string())
@@ -172,10 +196,10 @@ impl RedisStore {
             _ => cfg.url.clone(),
         };
         let url = connectable_url(&url);
-        let info = url
-            .as_str()
-            .into_connection_info()
-            .map_err(|e| StoreError::Other(format!("invalid redis url {}: {e}", redact_url(&cfg.url))))?;
+        let info = url.as_str().into_connection_info().map_err(|e| {
+            let why = url_problem(&url).unwrap_or_else(|| e.to_string());
+            StoreError::NotConfigured(format!("invalid redis url {}: {why}", redact_url(&cfg.url)))
+        })?;
         let db = db.unwrap_or(info.redis_settings().db().max(0) as u32);
         let settings = info.redis_settings().clone().set_db(db as i64);
         let info = info.set_redis_settings(settings);
@@ -223,7 +247,7 @@ impl RedisStore {
     /// first call and again after a failover.
     fn via_sentinel(cfg: &RedisConfig, db: Option<u32>) -> Result<RedisStore, StoreError> {
         let u = SentinelUrl::parse(&cfg.url)
-            .map_err(|e| StoreError::Other(format!("invalid Sentinel URL {}: {e}", redact_url(&cfg.url))))?;
+            .map_err(|e| StoreError::NotConfigured(format!("invalid Sentinel URL {}: {e}", redact_url(&cfg.url))))?;
         let db = db.unwrap_or(u.db);
         let label = format!(
             "sentinel {} via {}/{db}",
@@ -295,7 +319,7 @@ impl RedisStore {
                 }
                 if let Some(path) = &self.cfg.tls_ca_file {
                     let pem = std::fs::read(path)
-                        .map_err(|e| StoreError::Other(format!("cannot read tls_ca_file {path}: {e}")))?;
+                        .map_err(|e| StoreError::NotConfigured(format!("cannot read tls_ca_file {path}: {e}")))?;
                     b = b.certs(redis::TlsCertificates { client_tls: None, root_cert: Some(pem) });
                 }
                 let client = b.build().map_err(map_err)?;

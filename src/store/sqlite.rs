@@ -98,6 +98,12 @@ pub fn expand_home(path: &str) -> String {
 
 /// A connection that cannot write: SQLite's read-only open (no file is created) plus
 /// `query_only`, so not even a pragma changes the file.
+///
+/// A WAL-mode database gets `-wal`/`-shm` files beside it on any open, read-only included.
+/// When it has none now (no writer has it open), it is opened `immutable`: nothing is created
+/// beside it. The price: a writer that starts later is not seen until memscope opens the file
+/// again. When a writer has it open, its sidecars exist already and the open is the usual
+/// read-only one, which sees the writer's commits.
 pub(crate) fn open_read_only(path: &str) -> Result<rusqlite::Connection, StoreError> {
     use rusqlite::OpenFlags;
     if !std::path::Path::new(path).exists() {
@@ -105,14 +111,35 @@ pub(crate) fn open_read_only(path: &str) -> Result<rusqlite::Connection, StoreEr
             "{path} does not exist (read-only mode creates no file: pass --write, or point the profile at an existing store)"
         )));
     }
+    let writer_active = ["-wal", "-shm"].iter().any(|s| std::path::Path::new(&format!("{path}{s}")).exists());
+    let target = if is_wal(path) && !writer_active {
+        format!("file:{}?immutable=1", uri_path(path))
+    } else {
+        format!("file:{}", uri_path(path))
+    };
     let conn = rusqlite::Connection::open_with_flags(
-        path,
+        target,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
     )
     .map_err(|e| StoreError::Other(format!("{path}: {e}")))?;
     conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
     conn.execute_batch("PRAGMA query_only = ON;").map_err(err)?;
     Ok(conn)
+}
+
+/// Whether the file's header says WAL mode (bytes 18 and 19, the read and write versions, are 2).
+fn is_wal(path: &str) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 20];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+        && head.starts_with(b"SQLite format 3\0")
+        && head[18] == 2
+        && head[19] == 2
+}
+
+/// A path as the path of a `file:` URI: `%`, `?` and `#` escaped.
+fn uri_path(path: &str) -> String {
+    path.replace('%', "%25").replace('?', "%3f").replace('#', "%23")
 }
 
 /// The file is empty or holds memscope's tables (`want`: at least one of them); another

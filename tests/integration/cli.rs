@@ -437,3 +437,88 @@ fn a_closed_pipe_ends_quietly() {
     assert_eq!(out.status.signal(), Some(13), "ended by SIGPIPE like cat: {:?} {err}", out.status);
     assert!(err.is_empty(), "nothing said on a closed pipe: {err}");
 }
+
+/// Configuration that cannot work is a usage error, exit 2, whichever store it is about: a
+/// Redis URL's port or database, a TLS CA file missing or garbage, Pinecone without an index,
+/// a control-plane URL that is no URL.
+#[test]
+fn configuration_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("ca.pem");
+    std::fs::write(&garbage, "not a certificate").unwrap();
+    let file = |name: &str, body: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p.display().to_string()
+    };
+    let missing_ca = file(
+        "a.toml",
+        "[profile.p.redis]\nurl = \"rediss://127.0.0.1:1/0\"\ntls_ca_file = \"/nonexistent/ca.pem\"\n".into(),
+    );
+    let garbage_ca = file(
+        "b.toml",
+        format!("[profile.p.redis]\nurl = \"rediss://127.0.0.1:1/0\"\ntls_ca_file = \"{}\"\n", garbage.display()),
+    );
+    let no_index = file("c.toml", "[profile.p.vector]\nbackend = \"pinecone\"\napi_key = \"k\"\n".into());
+    let bad_control = file(
+        "d.toml",
+        "[profile.p.vector]\nbackend = \"pinecone\"\napi_key = \"k\"\nindex = \"i\"\ncontrol_url = \"::no url\"\n"
+            .into(),
+    );
+    for (args, says) in [
+        (vec!["keys", "--redis-url", "redis://127.0.0.1:99999/0"], "port"),
+        (vec!["keys", "--redis-url", "redis://127.0.0.1:6390/abc"], "atabase"),
+        (vec!["--config", &missing_ca, "keys"], "tls_ca_file"),
+        (vec!["--config", &garbage_ca, "keys"], "tls_ca_file"),
+        (vec!["--config", &no_index, "search", "hello"], "index"),
+        (vec!["--config", &bad_control, "search", "hello"], "control_url"),
+    ] {
+        let out = memscope(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?} should name {says}: {err}");
+    }
+}
+
+/// A WAL-mode SQLite file read in read-only mode gets nothing beside it (no `-wal`, no `-shm`)
+/// and keeps every byte: another program's database is "not a memscope store" with exit 2, and
+/// memscope's own is listed.
+#[test]
+fn sqlite_files_read_only_get_no_sidecars() {
+    let dir = tempfile::tempdir().unwrap();
+    let sidecars = |p: &std::path::Path| {
+        ["-wal", "-shm", "-journal"]
+            .iter()
+            .filter(|s| std::path::Path::new(&format!("{}{s}", p.display())).exists())
+            .count()
+    };
+    // Another program's WAL-mode database.
+    let foreign = dir.path().join("foreign.db");
+    {
+        let c = rusqlite::Connection::open(&foreign).unwrap();
+        c.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE notes(x); INSERT INTO notes VALUES ('hi');").unwrap();
+    }
+    assert_eq!(sidecars(&foreign), 0, "closed cleanly");
+    let before = std::fs::read(&foreign).unwrap();
+    // memscope's own, written through its store, then closed.
+    let own = dir.path().join("own.db");
+    {
+        let s = memscope::store::sqlite::SqliteStore::open(own.to_str().unwrap()).unwrap();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        use memscope::domain::FsValue;
+        use memscope::store::LongTermStore;
+        rt.block_on(s.put("conversations/c1", vec![("title".into(), FsValue::String("hello there".into()))])).unwrap();
+    }
+    assert_eq!(sidecars(&own), 0, "closed cleanly");
+    for (db, code, says) in [(&foreign, 2, "not a memscope store"), (&own, 0, "hello there")] {
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(&cfg, format!("[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{}\"\n", db.display()))
+            .unwrap();
+        let out = memscope(&["--config", cfg.to_str().unwrap(), "conversations"]);
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(code), "{}: {all}", db.display());
+        assert!(all.contains(says), "{}: {all}", db.display());
+        assert_eq!(sidecars(db), 0, "{}: read-only use left files beside it", db.display());
+    }
+    assert_eq!(std::fs::read(&foreign).unwrap(), before, "the foreign file's bytes changed");
+}

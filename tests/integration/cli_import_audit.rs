@@ -139,3 +139,77 @@ fn import_checks_firestores_limits_up_front_and_writes_nothing_on_a_bad_file() {
     let n: i64 = redis::cmd("DBSIZE").query(&mut rc).unwrap();
     assert_eq!(n, 0, "nothing was written to Redis");
 }
+
+/// Bad or odd input gets one clear line and the right exit code: a UTF-8 byte order mark
+/// before the first line is accepted; ids Firestore cannot hold are refused before anything is
+/// sent (no raw gRPC error); `show --json` gives a map's content as its value; a mistyped
+/// command line is one line with its usage, exit 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_input_gets_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let emu = crate::support::firestore_emulator();
+    let project = crate::support::project_id("odd_input");
+    let cfg = d.join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!("[profile.p]\nread_only = false\n[profile.p.long_term]\nbackend = \"firestore\"\nproject_id = \"{project}\"\n"),
+    )
+    .unwrap();
+    let c = cfg.to_str().unwrap();
+    let host = emu.host.clone();
+    let go = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_memscope"));
+        cmd.args(["--config", c])
+            .args(args)
+            .env("HOME", d)
+            .env("XDG_DATA_HOME", d.join("data"))
+            .env("FIRESTORE_EMULATOR_HOST", &host)
+            .env_remove("GOOGLE_CLOUD_PROJECT")
+            .env_remove("REDIS_URL");
+        tokio::task::block_in_place(|| cmd.output().unwrap())
+    };
+    // A byte order mark, as editors on Windows write it.
+    let file = d.join("bom.jsonl");
+    std::fs::write(
+        &file,
+        "\u{feff}{\"conversation_id\": \"c1\", \"message_id\": \"m1\", \"user_id\": \"u\", \"role\": \"user\", \"content\": \"hi\"}\n",
+    )
+    .unwrap();
+    let out = go(&["import", "--write", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Ids Firestore cannot hold: one line naming the rule, exit 2, nothing sent.
+    for id in ["", "a/b", "..", "__x__"] {
+        let out = go(&["show", id]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{id:?}: {t}");
+        assert_eq!(t.lines().count(), 1, "{id:?}: {t}");
+        assert!(t.contains("document id") || t.contains("reserved"), "{id:?}: {t}");
+        assert!(!t.contains("gRPC") && !t.contains("status:"), "{id:?}: {t}");
+    }
+    // A message whose content is a map: `show --json` gives the map.
+    let fs = memscope::store::firestore::FirestoreStore::connect(&project, "(default)", Some(&emu.host)).await.unwrap();
+    use memscope::domain::FsValue;
+    use memscope::store::LongTermStore;
+    let map = FsValue::Map(vec![("tool".into(), FsValue::String("weather".into())), ("args".into(), FsValue::Int(3))]);
+    fs.put(
+        "conversations/c1/messages/m2",
+        vec![("role".into(), FsValue::String("tool".into())), ("content".into(), map)],
+    )
+    .await
+    .unwrap();
+    let out = go(&["show", "c1", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let m2 = lines.iter().find(|l| l["message_id"] == "m2").expect("m2 shown");
+    assert_eq!(m2["content"], serde_json::json!({"tool": "weather", "args": 3}));
+    // The command line itself: one line, with the usage, exit 2.
+    for args in [&["keys", "--bogus"][..], &["frobnicate"], &["search"]] {
+        let out = go(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let t = text(&out);
+        assert_eq!(t.lines().count(), 1, "{args:?}: {t}");
+        assert!(t.starts_with("error: ") && t.contains("usage: memscope"), "{args:?}: {t}");
+    }
+}
