@@ -140,6 +140,8 @@ pub struct BatchReport {
     pub conversations: usize,
     pub embedded: usize,
     pub queued: usize,
+    /// Entries of the repair queue (left by an earlier run) that this batch's writes settled.
+    pub settled: usize,
 }
 
 /// One pending tier write in the repair queue.
@@ -153,7 +155,28 @@ pub struct Repair {
     pub queued_at: Option<Ts>,
 }
 
+/// Where a repair entry is kept in the long-term store.
+fn repair_path(r: &Repair) -> String {
+    format!("{REPAIR_COLLECTION}/{}", r.doc_id())
+}
+
 impl Repair {
+    /// A pending rebuild of a conversation's recent list and session (its id only).
+    fn redis(conversation: &str) -> Repair {
+        Repair {
+            tier: "redis".into(),
+            conversation_id: conversation.into(),
+            message_id: None,
+            error: String::new(),
+            queued_at: None,
+        }
+    }
+
+    /// A pending embedding of one message (its id only).
+    fn vector(conversation: &str, message: &str) -> Repair {
+        Repair { message_id: Some(message.into()), tier: "vector".into(), ..Repair::redis(conversation) }
+    }
+
     pub fn doc_id(&self) -> String {
         match &self.message_id {
             Some(m) if self.tier == "vector" => format!("vector~{}~{m}", self.conversation_id),
@@ -416,8 +439,19 @@ impl Memory {
         progress("long-term");
         let mut paths: Vec<String> = order.iter().map(|(c, m)| message_path(c, m)).collect();
         paths.extend(convs.iter().map(|c| format!("conversations/{c}")));
+        // The repair entries this batch may settle, read in the same round trip.
+        let repair_paths: Vec<String> = convs
+            .iter()
+            .map(|c| repair_path(&Repair::redis(c)))
+            .chain(order.iter().map(|(c, m)| repair_path(&Repair::vector(c, m))))
+            .collect();
+        paths.extend(repair_paths.iter().cloned());
         let existing = self.long_term.get_many(&paths).await?;
-        let (msg_docs, conv_docs) = existing.split_at(order.len());
+        let (msg_docs, rest) = existing.split_at(order.len());
+        let (conv_docs, repair_docs) = rest.split_at(convs.len());
+        let pending: HashSet<&str> =
+            repair_paths.iter().zip(repair_docs).filter(|(_, d)| d.is_some()).map(|(p, _)| p.as_str()).collect();
+        let mut settled: Vec<String> = Vec::new();
         let now = Ts::now();
         let mut writes = Vec::with_capacity(paths.len());
         let mut saved = Vec::with_capacity(order.len());
@@ -553,6 +587,14 @@ impl Memory {
                     _ => TierWrite::Written,
                 };
             }
+            // A conversation written now settles what an earlier run left pending for it.
+            settled.extend(
+                convs
+                    .iter()
+                    .filter(|c| !failed.contains(c.as_str()))
+                    .map(|c| repair_path(&Repair::redis(c)))
+                    .filter(|p| pending.contains(p.as_str())),
+            );
         }
 
         // ---- vector: relevant messages whose record is missing or out of date.
@@ -620,10 +662,20 @@ impl Memory {
                 } else {
                     TierWrite::Skipped("already up to date".into())
                 };
+                let p = repair_path(&Repair::vector(c, id));
+                if !matches!(s.vector, TierWrite::Queued(_)) && pending.contains(p.as_str()) {
+                    settled.push(p);
+                }
             }
         }
         let queued = repairs.len();
         self.record_repairs(repairs).await;
+        let settled_n = settled.len();
+        if !settled.is_empty()
+            && let Err(e) = self.long_term.delete_many(&settled).await
+        {
+            tracing::warn!(error = %e, n = settled.len(), "could not remove settled entries from the repair queue");
+        }
         let created = saved.iter().filter(|s| s.created).count();
         Ok(BatchReport {
             existing: saved.len() - created,
@@ -631,6 +683,7 @@ impl Memory {
             conversations: convs.len(),
             embedded,
             queued,
+            settled: settled_n,
             saved,
         })
     }
@@ -640,7 +693,7 @@ impl Memory {
             return;
         }
         self.stats.queued.fetch_add(repairs.len() as u64, Ordering::Relaxed);
-        let docs = repairs.iter().map(|r| (format!("{REPAIR_COLLECTION}/{}", r.doc_id()), r.fields())).collect();
+        let docs = repairs.iter().map(|r| (repair_path(r), r.fields())).collect();
         if let Err(e) = self.long_term.put_many(docs).await {
             tracing::warn!(error = %e, n = repairs.len(), "could not record pending tier writes in the repair queue");
             if let Ok(mut u) = self.unrecorded.lock() {

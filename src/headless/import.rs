@@ -153,7 +153,7 @@ pub async fn import(
     let batch = batch.unwrap_or(cfg.memory.batch).clamp(1, 500);
     let t0 = std::time::Instant::now();
     let mut line = ProgressLine::new();
-    let (mut created, mut existing, mut embedded, mut queued) = (0u64, 0u64, 0u64, 0u64);
+    let (mut created, mut existing, mut embedded, mut queued, mut settled) = (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut convs = std::collections::HashSet::new();
     let mut new_convs = 0u64;
     let mut relevant = 0u64;
@@ -207,6 +207,7 @@ pub async fn import(
             existing += r.existing as u64;
             embedded += r.embedded as u64;
             queued += r.queued as u64;
+            settled += r.settled as u64;
             convs.extend(chunk.iter().map(|m| m.conversation_id.clone()));
         }
         done += chunk.len() as u64;
@@ -243,10 +244,15 @@ pub async fn import(
         convs.len(),
         total as f64 / secs.max(1e-3)
     );
+    if settled > 0 {
+        println!("{settled} writes an earlier run left in the repair queue are done now: removed from the queue");
+    }
     if queued > 0 {
-        println!(
-            "{queued} tier writes failed after the long-term write and wait in the repair queue: run `memscope --write audit --repair`"
-        );
+        // Every message is in the long-term store, but not every tier has it: not a success.
+        return Err(HeadlessError::Store(crate::error::StoreError::Other(format!(
+            "{queued} tier writes failed after the long-term write and wait in the repair queue: \
+             run `memscope --write audit --repair`, or this import again"
+        ))));
     }
     Ok(())
 }

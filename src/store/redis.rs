@@ -46,27 +46,37 @@ pub struct RedisStore {
     /// them in INFO too, and the Health tab subtracts them to show the application's miss rate.
     own_hits: std::sync::atomic::AtomicU64,
     own_misses: std::sync::atomic::AtomicU64,
+    /// The server answered once: later failures are not a TLS mismatch ([`tls_hint`]).
+    ever_answered: AtomicBool,
 }
 
-/// A connection failure that is likely a TLS mismatch says so: a TLS client (`rediss://`) on a
-/// plain server waits for a handshake that never comes (a time-out); a plain client on a TLS
-/// server sees its connection reset or garbage.
-fn tls_hint(url: &str, e: StoreError) -> StoreError {
+/// A failure that points at TLS says so — from what the bytes said, and only before the server
+/// ever answered (a server killed or frozen later resets or times out too, and has nothing to
+/// do with TLS). The advice never is to drop TLS: a certificate that is not trusted wants
+/// `tls_ca_file`; a server that does not answer the handshake may have its TLS on another port.
+fn tls_hint(url: &str, e: StoreError, ever_answered: bool) -> StoreError {
     let tls = url.starts_with("rediss://") || url.starts_with("valkeys://");
+    let said = |m: &str, words: &[&str]| words.iter().any(|w| m.to_lowercase().contains(w));
     match e {
-        StoreError::Timeout(ms) if tls => StoreError::Unreachable(format!(
-            "no reply within {ms} ms — the URL asks for TLS (rediss://): if the server speaks plain Redis, use redis://"
-        )),
-        StoreError::Unreachable(m) if tls && !m.contains("refused") => StoreError::Unreachable(format!(
-            "{m} — the URL asks for TLS (rediss://): if the server speaks plain Redis, use redis://"
-        )),
         StoreError::Unreachable(m)
-            if !tls
-                && ["reset", "broken pipe", "unexpected", "invalid", "parse"]
-                    .iter()
-                    .any(|w| m.to_lowercase().contains(w)) =>
+            if tls && said(&m, &["certificate", "unknownissuer", "notvalidforname", "expired"]) =>
         {
-            StoreError::Unreachable(format!("{m} — if the server requires TLS, use rediss://"))
+            StoreError::Unreachable(format!(
+                "{m} — the server's TLS certificate is not trusted: set tls_ca_file to the CA that signed it"
+            ))
+        }
+        StoreError::Unreachable(m) if tls && said(&m, &["corrupt message", "invalidcontenttype", "content type"]) => {
+            StoreError::Unreachable(format!(
+                "{m} — the server answered without TLS on this port: point rediss:// at the server's tls-port"
+            ))
+        }
+        StoreError::Timeout(ms) if tls && !ever_answered => StoreError::Unreachable(format!(
+            "no reply within {ms} ms to the TLS handshake (rediss://): is this port the server's tls-port?"
+        )),
+        StoreError::Unreachable(m) if !tls && !ever_answered && said(&m, &["reset by peer"]) => {
+            StoreError::Unreachable(format!(
+                "{m} — the server closed the connection before any answer: if it requires TLS, use rediss://"
+            ))
         }
         other => other,
     }
@@ -240,6 +250,7 @@ impl RedisStore {
             writes_allowed: AtomicBool::new(false),
             own_hits: Default::default(),
             own_misses: Default::default(),
+            ever_answered: AtomicBool::new(false),
         }
     }
 
@@ -291,7 +302,10 @@ impl RedisStore {
             Ok(r) => r.map_err(map_err),
             Err(_) => Err(StoreError::Timeout(ms)),
         };
-        r.map_err(|e| tls_hint(&self.cfg.url, e))
+        if r.is_ok() {
+            self.ever_answered.store(true, Ordering::Relaxed);
+        }
+        r.map_err(|e| tls_hint(&self.cfg.url, e, self.ever_answered.load(Ordering::Relaxed)))
     }
 
     /// The cluster connection when this store talks to a Redis Cluster; resolved on first use

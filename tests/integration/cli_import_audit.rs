@@ -213,3 +213,29 @@ async fn odd_input_gets_one_clear_line() {
         assert!(t.starts_with("error: ") && t.contains("usage: memscope"), "{args:?}: {t}");
     }
 }
+
+/// An import whose Redis writes fail exits 1 with the count queued; once Redis is back, the
+/// same import again settles the queue and the audit is clean with no `--repair`.
+#[test]
+fn an_import_with_queued_writes_exits_1_and_a_re_run_settles_them() {
+    let mut redis = crate::support::redis();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = config(d, &redis, false);
+    let file = d.join("msgs.jsonl");
+    let lines: Vec<String> = (1..=4)
+        .map(|c| format!(r#"{{"conversation_id": "c{c}", "message_id": "m1", "user_id": "u", "role": "user", "content": "hello {c}"}}"#))
+        .collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let (c, f) = (cfg.to_str().unwrap(), file.to_str().unwrap());
+    redis.kill();
+    let out = run(d, &["--config", c, "--write", "import", f]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("4 tier writes failed"), "{}", text(&out));
+    redis.restart().unwrap();
+    let out = run(d, &["--config", c, "--write", "import", f]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("4 writes an earlier run left in the repair queue are done now"), "{}", text(&out));
+    let out = run(d, &["--config", c, "audit"]);
+    assert_eq!(out.status.code(), Some(0), "the audit is clean: {}", text(&out));
+}

@@ -168,6 +168,37 @@ async fn redis_down_during_save_loses_nothing_and_repair_finishes_it() {
     assert_eq!(audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap().drift(), 0);
 }
 
+/// A re-run that writes what failed before settles the repair queue's entries for it: the
+/// audit is clean without `--repair` (it stayed at "pending_repair N" with exit 1).
+#[tokio::test]
+async fn a_re_run_that_completes_the_writes_settles_the_repair_queue() {
+    let mut s = stack("settle").await;
+    let mem = layer(&s, MemoryConfig::default());
+    let batch = |i: i64| {
+        (1..=3)
+            .map(|c| {
+                let mut m =
+                    msg("", &format!("m{i}"), "user", &format!("question {i} about order {c} and its refund"), i);
+                m.conversation_id = format!("c{c}");
+                m.user_id = "u".into();
+                m
+            })
+            .collect::<Vec<_>>()
+    };
+    mem.save_batch(batch(1), |_| {}).await.unwrap();
+    s.redis.kill();
+    let r = mem.save_batch(batch(2), |_| {}).await.unwrap();
+    assert_eq!((r.queued, r.settled), (3, 0), "one pending rebuild per conversation");
+    s.redis.restart().unwrap();
+    let report = audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap();
+    assert_eq!(report.counts.get(&Kind::PendingRepair), Some(&3));
+    // The same import again: every write goes through, and settles what was pending.
+    let r = mem.save_batch(batch(2), |_| {}).await.unwrap();
+    assert_eq!((r.queued, r.settled), (0, 3));
+    let report = audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap();
+    assert_eq!(report.counts.get(&Kind::PendingRepair), None, "{:#?}", report.findings);
+}
+
 #[tokio::test]
 async fn fallback_reads_refresh_the_faster_tiers() {
     let s = stack("fallback").await;

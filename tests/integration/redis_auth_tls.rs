@@ -149,19 +149,39 @@ async fn rediss_with_a_private_ca() {
     let (_, keys) = s.scan_page(None, 0, "*", None, 10).await.unwrap();
     assert_eq!(&*keys[0], b"over:tls");
 
-    // Without the CA the certificate is rejected: an error, not a hang.
+    // Without the CA the certificate is rejected: an error, not a hang, and the advice is the
+    // CA — never to drop TLS.
     let s = RedisStore::connect(&RedisConfig::new(&url), None).unwrap();
-    assert!(s.ping().await.is_err());
+    let e = s.ping().await.unwrap_err().to_string();
+    assert!(e.contains("tls_ca_file") && !e.contains("redis://"), "{e}");
 
-    // TLS to the plain port: the error says the URL asks for TLS, not only "timed out".
+    // TLS to the plain port: the error says the handshake got no answer, not only "timed
+    // out", and does not advise plain Redis.
     let mut plain = RedisConfig::new(format!("rediss://127.0.0.1:{}/0", r.port()));
     plain.tls_ca_file = Some(ca.clone());
     plain.timeout_ms = 500;
     let e = RedisStore::connect(&plain, None).unwrap().ping().await.unwrap_err().to_string();
-    assert!(e.contains("asks for TLS") && e.contains("redis://"), "{e}");
+    assert!(e.contains("TLS handshake") && e.contains("tls-port") && !e.contains("redis://"), "{e}");
     // Plain to the TLS port: the hint points the other way.
     let mut tls = RedisConfig::new(format!("redis://127.0.0.1:{tls_port}/0"));
     tls.timeout_ms = 500;
     let e = RedisStore::connect(&tls, None).unwrap().ping().await.unwrap_err().to_string();
     assert!(e.contains("rediss://"), "{e}");
+}
+
+/// A server killed after it answered: the error is the lost connection, with no TLS hint.
+#[tokio::test]
+async fn a_killed_plain_server_gets_no_tls_hint() {
+    let mut r = crate::support::redis();
+    let mut rc = RedisConfig::new(r.url());
+    rc.timeout_ms = 500;
+    let s = RedisStore::connect(&rc, None).unwrap();
+    s.ping().await.unwrap();
+    r.kill();
+    for _ in 0..3 {
+        if let Err(e) = s.ping().await {
+            let e = e.to_string();
+            assert!(!e.contains("TLS") && !e.contains("rediss"), "{e}");
+        }
+    }
 }
