@@ -11,7 +11,9 @@
 
 use crate::domain::{CacheOp, CacheReply, FsValue, Key, Merge, Message};
 use crate::error::StoreError;
-use crate::memory::{Memory, RecentMessage, recent_key, text_item, vector_agrees, vector_disagreements, vector_id};
+use crate::memory::{
+    Memory, RecentMessage, recent_key, recent_window, text_item, vector_agrees, vector_disagreements, vector_id,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// At most this many findings are kept per kind (counts stay exact).
@@ -713,13 +715,21 @@ async fn settle_vectors(r: &mut Run<'_>) -> Result<(), StoreError> {
 async fn recent_findings(mem: &Memory, c: &str, newest: &[Message]) -> Result<Vec<Finding>, StoreError> {
     let Some(redis) = mem.redis().cloned() else { return Ok(vec![]) };
     let key = recent_key(c);
-    let items = match redis.exec(&[CacheOp::LRange { key: key.clone(), start: 0, stop: -1 }]).await?.pop() {
+    // The newest LIST_WINDOW entries only: a list the layer trims is far shorter, and one that
+    // grew past it is a finding of its own, said with how much of it was checked.
+    let mut replies = redis.exec(&[CacheOp::LLen(key.clone()), recent_window(c)]).await?.into_iter();
+    let len = match replies.next() {
+        Some(CacheReply::Int(n)) => n,
+        _ => 0,
+    };
+    let items = match replies.next() {
         Some(CacheReply::Items(items)) => items,
         _ => vec![],
     };
     if items.is_empty() {
         return Ok(vec![]); // a cold cache, not drift: the next read fills it
     }
+    let unread = (len - items.len() as i64).max(0) as usize;
     let list: Vec<Option<RecentMessage>> = items.iter().map(|b| RecentMessage::parse(b)).collect();
     let truth: HashMap<&str, &Message> = newest.iter().map(|m| (m.id.as_str(), m)).collect();
     let in_list: HashSet<&str> = list.iter().flatten().map(|m| m.message_id.as_str()).collect();
@@ -751,10 +761,21 @@ async fn recent_findings(mem: &Memory, c: &str, newest: &[Message]) -> Result<Ve
         (Kind::RecentOrder, misplaced, "out of timestamp order"),
         (Kind::RecentStale, stale, "gone, changed or no longer among the newest"),
     ] {
-        if ids.is_empty() {
+        // Entries past the window were not read: too many for a trimmed list, so stale.
+        let unread = if kind == Kind::RecentStale { unread } else { 0 };
+        if ids.is_empty() && unread == 0 {
             continue;
         }
-        let mut f = Finding::new(kind, format!("{} message(s) {what}", ids.len())).conv(c);
+        let mut text = format!("{} message(s) {what}", ids.len() + unread);
+        if unread > 0 {
+            text.push_str(&format!(
+                " — the list holds {len} entries and the layer keeps {}; the newest {} were checked, \
+                 {unread} older ones not read",
+                mem.config().recent_messages,
+                items.len()
+            ));
+        }
+        let mut f = Finding::new(kind, text).conv(c);
         f.message_ids = ids;
         f.key = Some(k.clone());
         out.push(f);

@@ -941,6 +941,8 @@ pub enum CacheOp {
     PTtl(Key),
     /// A list's length (0 when it does not exist). Replies `Int`.
     LLen(Key),
+    /// A hash's number of fields (0 when it does not exist). Replies `Int`.
+    HLen(Key),
     /// Some fields of a hash. Replies `Pairs` of the fields that exist.
     HMGet {
         key: Key,
@@ -962,6 +964,7 @@ impl CacheOp {
                 | CacheOp::HGetAll(_)
                 | CacheOp::PTtl(_)
                 | CacheOp::LLen(_)
+                | CacheOp::HLen(_)
                 | CacheOp::HMGet { .. }
                 | CacheOp::JsonGet { .. }
         )

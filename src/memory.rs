@@ -27,6 +27,19 @@ pub fn recent_key(conversation: &str) -> Key {
     format!("conversation:{conversation}:messages").into_bytes().into()
 }
 
+/// At most this many entries of a recent list are read at once (the trace, the audit): the
+/// layer trims its lists to `recent_messages`, but a foreign or untrimmed one may be huge.
+pub const LIST_WINDOW: i64 = 1000;
+
+/// Reading the newest [`LIST_WINDOW`] entries of a conversation's recent list.
+pub fn recent_window(conversation: &str) -> CacheOp {
+    CacheOp::LRange { key: recent_key(conversation), start: -LIST_WINDOW, stop: -1 }
+}
+
+/// The session hash's fields the layer writes: what the trace reads of a session (a hash
+/// grown by other writers is never read whole).
+pub const SESSION_FIELDS: [&str; 4] = ["user_id", "last_message_id", "last_active", "agent_id"];
+
 pub fn session_key(conversation: &str) -> Key {
     format!("session:{conversation}").into_bytes().into()
 }

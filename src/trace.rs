@@ -4,13 +4,11 @@
 use crate::domain::{CacheOp, CacheReply, Document, Message, Metadata, Ts, VectorQuery};
 use crate::error::StoreError;
 use crate::memory::{
-    Memory, RecentMessage, doc_cache_key, message_path, recent_key, session_key, text_item, vector_disagreements,
-    vector_id,
+    Memory, RecentMessage, SESSION_FIELDS, doc_cache_key, message_path, recent_key, recent_window, session_key,
+    text_item, vector_disagreements, vector_id,
 };
 use std::collections::{HashMap, HashSet};
 
-/// At most this many entries of a recent list are read (a foreign list may be huge).
-pub const LIST_WINDOW: i64 = 1000;
 /// Nearest neighbours shown with a vector record.
 pub const NEIGHBOURS: u32 = 5;
 
@@ -150,11 +148,6 @@ fn int(r: Option<&CacheReply>) -> i64 {
     }
 }
 
-/// Reading the newest LIST_WINDOW entries of a conversation's recent list.
-fn recent_window(conversation: &str) -> CacheOp {
-    CacheOp::LRange { key: recent_key(conversation), start: -LIST_WINDOW, stop: -1 }
-}
-
 /// The messages of that read's reply (entries that are not the layer's JSON are left out).
 fn recent_items(reply: Option<&CacheReply>) -> Vec<RecentMessage> {
     match reply {
@@ -213,10 +206,12 @@ async fn redis_entries(
     let ops = [
         recent_window(conversation),
         CacheOp::PTtl(recent.clone()),
-        CacheOp::HGetAll(session.clone()),
+        CacheOp::HMGet { key: session.clone(), fields: SESSION_FIELDS.map(String::from).to_vec() },
         CacheOp::PTtl(session.clone()),
         CacheOp::Get(cache.clone().into_bytes().into()),
         CacheOp::PTtl(cache.clone().into_bytes().into()),
+        CacheOp::LLen(recent.clone()),
+        CacheOp::HLen(session.clone()),
     ];
     let replies = match r.exec(&ops).await {
         Ok(r) => r,
@@ -224,17 +219,31 @@ async fn redis_entries(
     };
     let mut out = Vec::new();
     // The recent list.
-    let items = recent_items(replies.first());
-    let pos = items.iter().position(|m| m.message_id == message);
+    // Each entry read with its position (entries that are not the layer's JSON are counted,
+    // not shown); only the newest LIST_WINDOW were read, so positions count from the start.
+    let raw: &[Vec<u8>] = match replies.first() {
+        Some(CacheReply::Items(v)) => v,
+        _ => &[],
+    };
+    let found = raw
+        .iter()
+        .enumerate()
+        .find_map(|(i, b)| Some((i, RecentMessage::parse(b)?)).filter(|(_, m)| m.message_id == message));
+    let pos = found.as_ref().map(|(i, _)| *i);
+    let items: Vec<RecentMessage> = found.map(|(_, m)| m).into_iter().collect();
     let keep = mem.config().recent_messages;
+    let list_len = int(replies.get(6)).max(raw.len() as i64);
+    let unread = (list_len - raw.len() as i64).max(0);
+    let window =
+        if unread > 0 { format!("; the newest {} of {list_len} entries read", raw.len()) } else { String::new() };
     let detail = match pos {
         Some(i) => {
-            let m = &items[i];
+            let m = &items[0];
             let agrees = doc.map(|d| d.content == m.content && d.role == m.role);
             format!(
-                "entry {} of {} (newest last){}",
-                i + 1,
-                items.len(),
+                "entry {} of {} (newest last){}{window}",
+                unread as usize + i + 1,
+                list_len,
                 match agrees {
                     Some(true) => " · agrees with long-term",
                     Some(false) => " · DIFFERS from long-term",
@@ -242,8 +251,8 @@ async fn redis_entries(
                 }
             )
         }
-        None if items.is_empty() => "no recent list for this conversation".into(),
-        None => format!("not in the list ({} entries; the layer keeps the newest {keep})", items.len()),
+        None if raw.is_empty() => "no recent list for this conversation".into(),
+        None => format!("not in the list ({list_len} entries; the layer keeps the newest {keep}){window}"),
     };
     out.push(RedisEntry {
         key: String::from_utf8_lossy(&recent).into_owned(),
@@ -265,10 +274,14 @@ async fn redis_entries(
         key: String::from_utf8_lossy(&session).into_owned(),
         role: "session",
         holds: last.as_deref() == Some(message),
-        detail: if fields.is_empty() {
+        detail: if fields.is_empty() && int(replies.get(7)) <= 0 {
             "no session (expired or never written)".into()
         } else {
-            let f: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let mut f: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let others = int(replies.get(7)) - fields.len() as i64;
+            if others > 0 {
+                f.push(format!("+{others} other fields (not read)"));
+            }
             f.join(" · ")
         },
         pttl_ms: int(replies.get(3)),

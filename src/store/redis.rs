@@ -1205,6 +1205,9 @@ impl KeyStore for RedisStore {
                 O::LLen(key) => {
                     b.add(key, redis::cmd("LLEN").arg(&**key).clone());
                 }
+                O::HLen(key) => {
+                    b.add(key, redis::cmd("HLEN").arg(&**key).clone());
+                }
                 O::JsonGet { key, path } => {
                     b.add(key, redis::cmd("JSON.GET").arg(&**key).arg(path).clone());
                 }
@@ -1403,7 +1406,9 @@ fn cache_reply(op: &crate::domain::CacheOp, v: Value) -> Result<crate::domain::C
         return Err(StoreError::Server(e));
     }
     Ok(match op {
-        O::MergeRecent { .. } | O::Incr { .. } | O::PTtl(_) | O::LLen(_) => R::Int(int_of(&v).unwrap_or(0)),
+        O::MergeRecent { .. } | O::Incr { .. } | O::PTtl(_) | O::LLen(_) | O::HLen(_) => {
+            R::Int(int_of(&v).unwrap_or(0))
+        }
         O::Get(_) | O::JsonGet { .. } => R::Value((!matches!(v, Value::Nil)).then(|| bytes_of(&v))),
         O::LRange { .. } => R::Items(items(v).iter().map(bytes_of).collect()),
         O::HGetAll(_) => R::Pairs(pairs(v).into_iter().map(|(a, b)| (a.bytes, b.bytes)).collect()),

@@ -199,6 +199,47 @@ async fn a_re_run_that_completes_the_writes_settles_the_repair_queue() {
     assert_eq!(report.counts.get(&Kind::PendingRepair), None, "{:#?}", report.findings);
 }
 
+/// A session hash of 200,000 fields and a recent list of 300,000 entries (other writers, an
+/// untrimmed list): the trace and the audit read a bounded part of each — measured by what the
+/// server sent — and say what they left unread.
+#[tokio::test]
+async fn the_trace_and_the_audit_read_huge_structures_in_part_and_say_so() {
+    let s = stack("bounded").await;
+    let mem = layer(&s, MemoryConfig::default());
+    mem.save_message("c1", msg("", "m1", "user", "where is my parcel, it is late", 100), "u-alice").await.unwrap();
+    let mut rc = crate::support::client(&s.redis);
+    let filler = "x".repeat(100);
+    for chunk in 0..20 {
+        let mut p = redis::pipe();
+        for i in 0..10_000 {
+            let n = chunk * 10_000 + i;
+            p.cmd("HSET").arg("session:c1").arg(format!("extra:{n}")).arg(&filler).ignore();
+            p.cmd("LPUSH").arg("conversation:c1:messages").arg(format!("{{\"message_id\": \"old{n}\"}}")).ignore();
+            p.cmd("LPUSH").arg("conversation:c1:messages").arg(format!("{{\"message_id\": \"older{n}\"}}")).ignore();
+        }
+        p.query::<()>(&mut rc).unwrap();
+    }
+    let sent = |rc: &mut redis::Connection| -> u64 {
+        let info: String = redis::cmd("INFO").arg("stats").query(rc).unwrap();
+        info.lines().find_map(|l| l.strip_prefix("total_net_output_bytes:")).unwrap().trim().parse().unwrap()
+    };
+    let before = sent(&mut rc);
+    let t = memscope::trace::trace(&mem, "c1", "m1").await;
+    let redis = t.redis.unwrap().unwrap();
+    let session = redis.iter().find(|e| e.role == "session").unwrap();
+    assert!(session.detail.contains("last_message_id=m1"), "{session:?}");
+    assert!(session.detail.contains("+200000 other fields (not read)"), "{session:?}");
+    let recent = redis.iter().find(|e| e.role == "recent list").unwrap();
+    assert!(recent.holds && recent.detail.contains("entry 400001 of 400001"), "{recent:?}");
+    assert!(recent.detail.contains("the newest 1000 of 400001 entries read"), "{recent:?}");
+    let report = audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap();
+    let stale = report.findings.iter().find(|f| f.kind == Kind::RecentStale).expect("the bloated list is a finding");
+    assert!(stale.detail.contains("the newest 1000 were checked, 399001 older ones not read"), "{stale:?}");
+    // The hash (22 MB) and the list (11 MB) were never sent whole.
+    let bytes = sent(&mut rc) - before;
+    assert!(bytes < 2_000_000, "the server sent {bytes} bytes");
+}
+
 #[tokio::test]
 async fn fallback_reads_refresh_the_faster_tiers() {
     let s = stack("fallback").await;
