@@ -174,6 +174,9 @@ fn version(s: &str) -> bool {
     s.len() <= 4 && s.starts_with(['v', 'V']) && s[1..].bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The namespace row of the keys without the delimiter (listed like any other, not a glob).
+pub const NO_NAMESPACE: &str = "(no namespace)";
+
 /// The namespaces a key belongs to, outermost first: each prefix up to a delimiter, at most
 /// `depth`, id-like parts as `*` (the key's last part is the key itself, not a namespace).
 pub fn namespaces_of(key: &str, delim: &str, depth: usize) -> Vec<String> {
@@ -292,7 +295,12 @@ impl Acc {
         t.keys += 1;
         t.bytes += b;
         let bucket = ttl_bucket(ttl);
-        for (level, prefix) in namespaces_of(&name, &self.opt.delimiter, self.opt.depth).into_iter().enumerate() {
+        let mut spaces = namespaces_of(&name, &self.opt.delimiter, self.opt.depth);
+        if spaces.is_empty() {
+            // A key without the delimiter still counts: its own row, never left out.
+            spaces.push(NO_NAMESPACE.to_string());
+        }
+        for (level, prefix) in spaces.into_iter().enumerate() {
             let map = &mut self.levels[level];
             let full = map.len() >= NAMESPACE_CAP && !map.contains_key(&prefix);
             let prefix = if full {

@@ -163,7 +163,11 @@ fn rows_of(a: &Analysis) -> Vec<Row> {
     for n in a.namespaces.iter().take(200) {
         let name = format!("{}{}", "  ".repeat(n.depth.saturating_sub(1)), s(&n.prefix));
         let ttl: Vec<String> = n.ttl.iter().map(|x| x.to_string()).collect();
-        let kind = if n.prefix.starts_with("(other") { RowKind::Text } else { RowKind::Namespace(glob_of(&n.prefix)) };
+        let kind = if n.prefix.starts_with("(other") || n.prefix == crate::analysis::NO_NAMESPACE {
+            RowKind::Text
+        } else {
+            RowKind::Namespace(glob_of(&n.prefix))
+        };
         line(
             kind,
             Normal,

@@ -60,6 +60,11 @@ fn analyze_sums_every_key_and_finds_namespaces_leaks_and_expiring_keys() {
     let s = ns("session:").expect("session:");
     assert_eq!((s["keys"].as_u64(), s["ttl"][0].as_u64(), s["ttl"][2].as_u64()), (Some(305), Some(5), Some(300)));
     assert_eq!(ns("conversation:*:").unwrap()["keys"].as_u64(), Some(50), "ids folded into *");
+    // The key without a delimiter has its row: the outermost rows add up to every key.
+    assert_eq!(ns("(no namespace)").expect("(no namespace)")["keys"].as_u64(), Some(1));
+    let outer = a["namespaces"].as_array().unwrap().iter().filter(|x| x["depth"] == 1);
+    let (keys, b) = outer.fold((0, 0), |(k, b), x| (k + x["keys"].as_u64().unwrap(), b + x["bytes"].as_u64().unwrap()));
+    assert_eq!((keys, b), (n, bytes), "every key in one outermost namespace");
     let leaks: Vec<&str> =
         a["leak_suspects"].as_array().unwrap().iter().map(|l| l["prefix"].as_str().unwrap()).collect();
     assert!(leaks.contains(&"session:"), "{leaks:?}");
