@@ -62,6 +62,8 @@ fn loaded() -> App {
                 calls: i,
                 errors: 0,
                 own_ms: vec![],
+                no_answer_ms: None,
+                answered_late: false,
             };
             app.update(Msg::Backend(BackendEvent::Health(Box::new(s))));
         }

@@ -79,6 +79,8 @@ struct FileLayout {
 #[serde(deny_unknown_fields)]
 struct FileHealth {
     interval_ms: Option<u64>,
+    deadline_ms: Option<u64>,
+    deadlines: Option<BTreeMap<String, u64>>,
     heavy_interval_ms: Option<u64>,
     window_s: Option<u64>,
     latency_warn_ms: Option<f64>,
@@ -711,16 +713,31 @@ pub struct HealthConfig {
     /// `--record FILE`: every sample appended as a JSON line (by the poller, off the UI thread).
     pub record: Option<PathBuf>,
     pub interval_ms: u64,
+    /// A probe not answered within this long makes its tier "NO ANSWER" at once …
+    pub deadline_ms: u64,
+    /// … or within its own (`[profile.X.health.deadlines] redis = 500`; tier names as in
+    /// `memscope health`: long_term, redis, vector, embedder).
+    pub deadlines: BTreeMap<String, u64>,
     pub heavy_interval_ms: u64,
     pub window_s: u64,
     pub thresholds: Thresholds,
+}
+
+impl HealthConfig {
+    /// The deadline of the tier named `tier`.
+    pub fn deadline_for(&self, tier: &str) -> u64 {
+        self.deadlines.get(tier).copied().unwrap_or(self.deadline_ms)
+    }
 }
 
 impl Default for HealthConfig {
     fn default() -> Self {
         HealthConfig {
             record: None,
-            interval_ms: 2_000,
+            // Every second, so that a freeze is seen within two (the deadline's second).
+            interval_ms: 1_000,
+            deadline_ms: 1_000,
+            deadlines: BTreeMap::new(),
             heavy_interval_ms: 60_000,
             window_s: 3_600,
             thresholds: Default::default(),
@@ -1240,6 +1257,17 @@ fn resolve_health(path: &str, name: &str, section: Option<FileHealth>) -> Result
         let t = &mut health.thresholds;
         if let Some(v) = h.interval_ms {
             health.interval_ms = v.max(100);
+        }
+        if let Some(v) = h.deadline_ms {
+            health.deadline_ms = v.max(50);
+        }
+        for (tier, ms) in h.deadlines.unwrap_or_default() {
+            if !["long_term", "redis", "vector", "embedder"].contains(&tier.as_str()) {
+                return Err(invalid(format!(
+                    "[profile.{name}.health.deadlines] `{tier}`: not a tier (long_term, redis, vector, embedder)"
+                )));
+            }
+            health.deadlines.insert(tier, ms.max(50));
         }
         if let Some(v) = h.heavy_interval_ms {
             health.heavy_interval_ms = v.max(1_000);

@@ -70,6 +70,53 @@ pub struct Sample {
     pub errors: u64,
     /// Durations of memscope's own calls since the previous sample (ms).
     pub own_ms: Vec<f64>,
+    /// The tier has not answered for this long (ms): a probe is still out past its deadline.
+    /// Such a sample is sent while the silence lasts; it carries no figures.
+    pub no_answer_ms: Option<u64>,
+    /// The probe answered after a silence: the tier is back, and its round trip (the silence)
+    /// belongs to the outage, not to the latency now.
+    pub answered_late: bool,
+}
+
+/// Unix seconds now.
+pub fn wall_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+impl Sample {
+    /// The tier has not answered for `waited_ms`: a sample with no figures, stamped now.
+    pub fn no_answer(probe: Probe, waited_ms: u64, start: std::time::Instant) -> Sample {
+        Sample {
+            probe,
+            mono_ms: start.elapsed().as_millis() as u64,
+            wall_secs: wall_now(),
+            error: None,
+            latency_ms: None,
+            redis: None,
+            documents: None,
+            vectors: None,
+            calls: 0,
+            errors: 0,
+            own_ms: vec![],
+            no_answer_ms: Some(waited_ms),
+            answered_late: false,
+        }
+    }
+
+    /// A probe that failed or got no answer: no figures of the tier now.
+    pub fn is_outage(&self) -> bool {
+        self.error.is_some() || self.no_answer_ms.is_some()
+    }
+
+    /// Whether this sample measured the tier now (answered, in time): its figures are fresh.
+    pub fn is_good(&self) -> bool {
+        !self.is_outage() && !self.answered_late
+    }
+}
+
+/// "NO ANSWER 3.2 s": the words of a silence, everywhere it is shown.
+pub fn no_answer_text(ms: u64) -> String {
+    format!("NO ANSWER {:.1} s", ms as f64 / 1000.0)
 }
 
 /// A tier's key figures now, for display and JSON (`None`: not measured). Typed, so a misspelt
@@ -179,6 +226,9 @@ pub struct TierStatus {
     pub last_error: Option<String>,
     /// A Redis Cluster's state and nodes, from the newest probe.
     pub cluster: Option<crate::domain::ClusterHealth>,
+    /// While DOWN: what the last good probe in the window measured, and when (Unix seconds) —
+    /// shown greyed with its age, never as a figure of now.
+    pub last_good: Option<(Box<Figures>, i64)>,
 }
 
 pub fn percentile(v: &[f64], q: f64) -> Option<f64> {
@@ -266,7 +316,15 @@ pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<Tier
     };
     let lat = lat_of(window);
     let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
-    let now = percentile(&lat_of(&window[window.len().saturating_sub(RECENT)..]), 1.0);
+    // "Now" is measured since the last outage ended: the answer that ended it carries the
+    // silence as its round trip, and counts for the window only — one answer after an outage
+    // makes the tier OK again.
+    let since_outage = window.iter().rposition(|s| s.is_outage() || s.answered_late).map_or(0, |i| i + 1);
+    let recent = &window[since_outage.max(window.len().saturating_sub(RECENT))..];
+    let now = percentile(&lat_of(recent), 1.0);
+    if last.is_outage() {
+        return Some(outage_status(probe, window, last, p50, p99));
+    }
     let mut conditions = Vec::new();
     let mut figures = Figures { latency_ms: now, ..Default::default() };
     if let Some(n) = now {
@@ -276,7 +334,7 @@ pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<Tier
             conditions.push(("latency".into(), l, format!("latency {n:.0} ms now{w}")));
         }
     }
-    let errors = window.iter().filter(|s| s.error.is_some()).count() as u64;
+    let errors = window.iter().filter(|s| s.is_outage()).count() as u64;
     let first = window[0];
     // A tier that is down now: its state says so; a failure share of calls made before is not
     // "0% failing".
@@ -378,12 +436,7 @@ pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<Tier
         }
         Probe::Embedder => {}
     }
-    let level = if last.error.is_some() {
-        conditions.push(("down".into(), Level::Down, last.error.clone().unwrap_or_default()));
-        Level::Down
-    } else {
-        conditions.iter().map(|c| c.1).max().unwrap_or(Level::Ok)
-    };
+    let level = conditions.iter().map(|c| c.1).max().unwrap_or(Level::Ok);
     Some(TierStatus {
         probe,
         level,
@@ -392,9 +445,36 @@ pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<Tier
         errors,
         conditions,
         figures,
-        last_error: last.error.clone(),
+        last_error: None,
         cluster: last.redis.as_ref().and_then(|h| h.cluster.clone()),
+        last_good: None,
     })
+}
+
+/// A tier that failed or does not answer now: DOWN, with no figure of now. What the last good
+/// probe measured is kept aside with its time ([`TierStatus::last_good`]), never shown as now.
+fn outage_status(probe: Probe, window: &[&Sample], last: &Sample, p50: Option<f64>, p99: Option<f64>) -> TierStatus {
+    let why = match (last.no_answer_ms, &last.error) {
+        (Some(ms), _) => no_answer_text(ms),
+        (None, Some(e)) => e.clone(),
+        (None, None) => String::new(),
+    };
+    let last_good = window.iter().rposition(|s| s.is_good()).and_then(|i| {
+        let good = evaluate(probe, &window[..=i], &Thresholds::default())?;
+        Some((Box::new(good.figures), window[i].wall_secs))
+    });
+    TierStatus {
+        probe,
+        level: Level::Down,
+        latency_p50: p50,
+        latency_p99: p99,
+        errors: window.iter().filter(|s| s.is_outage()).count() as u64,
+        conditions: vec![("down".into(), Level::Down, why.clone())],
+        figures: Figures::default(),
+        last_error: Some(why),
+        cluster: None,
+        last_good,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -420,6 +500,8 @@ impl History {
         let probe = s.probe;
         let now_mono = s.mono_ms;
         let wall = s.wall_secs;
+        // A silence began when the unanswered probe was sent, not when its deadline passed.
+        let began = s.no_answer_ms.map_or(wall, |ms| wall - (ms / 1000) as i64);
         let q = self.samples.entry(probe).or_default();
         q.push_back(s);
         while q.front().is_some_and(|f| now_mono.saturating_sub(f.mono_ms) > keep_ms) {
@@ -443,7 +525,7 @@ impl History {
                     key: k.clone(),
                     level: *l,
                     message: m.clone(),
-                    started_wall: wall,
+                    started_wall: if k == "down" { began } else { wall },
                     ended_wall: None,
                 });
             }
@@ -489,6 +571,8 @@ pub fn sample_json(s: &Sample) -> serde_json::Value {
         })),
         "calls": s.calls,
         "errors": s.errors,
+        "no_answer_ms": s.no_answer_ms,
+        "answered_late": s.answered_late,
     })
 }
 
@@ -547,6 +631,8 @@ mod tests {
             calls: 0,
             errors: 0,
             own_ms: vec![],
+            no_answer_ms: None,
+            answered_late: false,
         }
     }
 
@@ -609,5 +695,49 @@ mod tests {
         assert!((ttf - 7.0).abs() < 1e-9);
         assert!(time_to_full(&[(0.0, 30.0), (1.0, 20.0), (2.0, 10.0)], 100.0).is_none());
         assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0, 100.0], 0.5), Some(3.0));
+    }
+
+    /// A freeze from 10.5 s to 20.3 s, probed every second with a 1 s deadline: DOWN with
+    /// "NO ANSWER" from the first missed deadline, OK with the first answer, one alert from the
+    /// silence's start to the answer with its worst figure, and the keys of the last good probe
+    /// kept aside — never shown as now.
+    #[test]
+    fn a_freeze_is_one_alert_from_its_start_to_the_answer() {
+        let t = Thresholds::default();
+        let mut h = History::default();
+        let with_keys = |ms: u64, lat: f64| {
+            let mut s = redis_sample(ms, 0, 0, (0, 0), lat);
+            s.redis.as_mut().unwrap().keyspace = vec![crate::domain::DbInfo { db: 0, keys: 1000, expires: 0 }];
+            s
+        };
+        for i in 0..=10 {
+            h.push(with_keys(i * 1000, 0.3), 60_000, &t);
+        }
+        // The probe sent at 10.5 s gets no answer: a sample at 11.5 s, then every second.
+        for (at, waited) in [(11_500u64, 1_000u64), (12_500, 2_000), (13_500, 3_000), (19_500, 9_000)] {
+            let mut s = redis_sample(at, 0, 0, (0, 0), 0.0);
+            (s.latency_ms, s.redis, s.no_answer_ms) = (None, None, Some(waited));
+            let st = h.push(s, 60_000, &t).unwrap();
+            assert_eq!(st.level, Level::Down);
+            assert_eq!(st.last_error.as_deref(), Some(no_answer_text(waited).as_str()));
+            assert_eq!(st.figures.keys, None, "no figure of now while it does not answer");
+            let (good, at_good) = st.last_good.as_ref().expect("the last good probe's figures, aside");
+            assert_eq!((good.keys, *at_good), (Some(1000.0), 10));
+        }
+        assert_eq!(h.alerts.len(), 1);
+        assert_eq!((h.alerts[0].started_wall, h.alerts[0].ended_wall), (10, None), "began when the probe was sent");
+        // The answer at 20.3 s carries the silence as its round trip: OK at once, no CRIT.
+        let mut late = with_keys(20_300, 9_800.0);
+        late.answered_late = true;
+        let st = h.push(late, 60_000, &t).unwrap();
+        assert_eq!(st.level, Level::Ok, "{:?}", st.conditions);
+        assert_eq!(st.figures.latency_ms, None, "no latency of now yet");
+        assert_eq!(st.latency_p99, Some(9_800.0), "the window shows the outage");
+        let st = h.push(with_keys(21_300, 0.4), 60_000, &t).unwrap();
+        assert_eq!((st.level, st.figures.latency_ms), (Level::Ok, Some(0.4)));
+        assert_eq!(h.alerts.len(), 1, "one alert for one freeze: {:?}", h.alerts);
+        let a = &h.alerts[0];
+        assert_eq!((a.level, a.started_wall, a.ended_wall), (Level::Down, 10, Some(20)));
+        assert_eq!(a.message, "NO ANSWER 9.0 s", "its worst figure");
     }
 }

@@ -302,6 +302,7 @@ impl Backend {
             ],
             tx: self.tx.clone(),
             recorder,
+            silent: Default::default(),
         });
         let h = tokio::spawn(poller.run());
         self.tasks.insert(Slot::Health, h.abort_handle());

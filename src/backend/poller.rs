@@ -28,6 +28,8 @@ pub(super) struct Poller {
     pub tx: UnboundedSender<BackendEvent>,
     /// `--record`: the poller appends each sample (never the UI thread).
     pub recorder: Option<Mutex<std::fs::File>>,
+    /// Tiers that have not answered a probe within its deadline, since when.
+    pub silent: Mutex<std::collections::HashMap<Probe, Instant>>,
 }
 
 /// Whether a tier's store is connected, and if not, why.
@@ -64,12 +66,65 @@ impl Poller {
                 }
                 let (me, busy) = (self.clone(), busy.clone());
                 tokio::spawn(async move {
-                    let s = me.probe(p, heavy, readiness, start).await;
+                    let s = me.probe_watched(p, heavy, readiness, start).await;
                     busy.lock().map(|mut b| b.remove(&p)).ok();
-                    me.record(&s);
-                    let _ = me.tx.send(BackendEvent::Health(Box::new(s)));
+                    me.send(s);
                 });
             }
+        }
+    }
+
+    fn send(&self, s: Sample) {
+        self.record(&s);
+        let _ = self.tx.send(BackendEvent::Health(Box::new(s)));
+    }
+
+    /// A probe watched against its deadline: past it, a "no answer" sample goes out at once
+    /// and again every interval while the silence lasts (counted from the first unanswered
+    /// probe, across probes), and the tier is DOWN for every view. The answer that ends a
+    /// silence is marked late (its round trip is the outage's); the probe's own time-out
+    /// during a silence is the same silence, not another condition.
+    async fn probe_watched(&self, p: Probe, heavy: bool, readiness: Readiness, start: Instant) -> Sample {
+        let sent = Instant::now();
+        let fut = self.probe(p, heavy, readiness, start);
+        tokio::pin!(fut);
+        let mut wait = std::time::Duration::from_millis(self.config.deadline_for(p.name()));
+        let mut s = loop {
+            match tokio::time::timeout(wait, &mut fut).await {
+                Ok(s) => break s,
+                Err(_) => {
+                    let since = self.silent_since(p, Some(sent)).unwrap_or(sent);
+                    let waited = since.elapsed().as_millis() as u64;
+                    if let Some(t) = self.tracker(p)
+                        && p != Probe::Embedder
+                    {
+                        t.set(ConnState::Down(crate::health::no_answer_text(waited)));
+                    }
+                    let mut na = Sample::no_answer(p, waited, start);
+                    (na.calls, na.errors) = self.tracker(p).map(|t| t.counts()).unwrap_or((0, 0));
+                    self.send(na);
+                    wait = std::time::Duration::from_millis(self.config.interval_ms);
+                }
+            }
+        };
+        if let Some(since) = self.silent_since(p, None) {
+            if s.error.as_deref().is_some_and(|e| e.starts_with("no reply within")) {
+                s.error = None;
+                s.no_answer_ms = Some(since.elapsed().as_millis() as u64);
+            } else {
+                self.silent.lock().map(|mut m| m.remove(&p)).ok();
+                s.answered_late = s.error.is_none();
+            }
+        }
+        s
+    }
+
+    /// Since when tier `p` has not answered; with `begin`, a silence starts then if none is on.
+    fn silent_since(&self, p: Probe, begin: Option<Instant>) -> Option<Instant> {
+        let mut m = self.silent.lock().ok()?;
+        match begin {
+            Some(b) => Some(*m.entry(p).or_insert(b)),
+            None => m.get(&p).copied(),
         }
     }
 
@@ -99,11 +154,8 @@ impl Poller {
         let (calls, errors) = tracker.map(|t| t.counts()).unwrap_or((0, 0));
         let mut s = Sample {
             probe: p,
-            mono_ms: start.elapsed().as_millis() as u64,
-            wall_secs: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0),
+            mono_ms: 0,
+            wall_secs: 0,
             error: None,
             latency_ms: None,
             redis: None,
@@ -112,6 +164,8 @@ impl Poller {
             calls,
             errors,
             own_ms: tracker.map(|t| t.take_durations()).unwrap_or_default(),
+            no_answer_ms: None,
+            answered_late: false,
         };
         let reason = match &readiness {
             Readiness::NotConnected(r) => r.clone(),
@@ -129,6 +183,9 @@ impl Poller {
         if let Err(e) = r {
             s.error = Some(e.to_string());
         }
+        // The time the sample describes: when the tier answered (or failed).
+        s.mono_ms = start.elapsed().as_millis() as u64;
+        s.wall_secs = crate::health::wall_now();
         s
     }
 

@@ -42,6 +42,7 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
         let Some(ev) = ev else { break };
         let crate::message::BackendEvent::Health(s) = ev else { continue };
         let probe = s.probe;
+        let late = s.answered_late.then(|| s.latency_ms.map(|l| format!(" answered after {l:.0} ms"))).flatten();
         let st = hist.push(*s, keep, &t);
         if watch && let Some(st) = st {
             let clock =
@@ -49,7 +50,8 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
                     .to_rfc3339();
             let lat = st.figures.latency_ms.map(|l| format!("{l:.1} ms")).unwrap_or_else(|| "-".into());
             let figures = st.figures.summary().join(" · ");
-            let err = st.last_error.as_deref().map(|e| format!(" {}", text::sanitize_str(e))).unwrap_or_default();
+            let err =
+                st.last_error.as_deref().map(|e| format!(" {}", text::sanitize_str(e))).or(late).unwrap_or_default();
             let line =
                 format!("{} {:<9} {:<4} {lat:>9}  {figures}{err}", &clock[11..19], probe.name(), st.level.name());
             let at = probes.iter().position(|p| *p == probe).unwrap_or(usize::MAX);
@@ -71,6 +73,7 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
     let mut rows = Vec::new();
     for p in &probes {
         let st = hist.status(*p, keep, &t).unwrap_or(crate::health::TierStatus {
+            last_good: None,
             probe: *p,
             level: Level::Down,
             latency_p50: None,

@@ -123,6 +123,25 @@ fn render_panel(f: &mut Frame, area: Rect, p: &Probe, st: Option<&TierStatus>, h
     let mut lines: Vec<Line> = Vec::new();
     match st {
         None => lines.push(Line::styled("waiting for the first probe…", theme::dim())),
+        // Down: why first ("NO ANSWER 3.2 s"), then the window, then what the last good probe
+        // measured, greyed with its age — never a figure of now, never a zero.
+        Some(s) if s.level == crate::health::Level::Down => {
+            if let Some(e) = &s.last_error {
+                lines.push(Line::styled(text::sanitize_str(e), theme::error()));
+            }
+            lines.push(Line::raw(window_text(s)));
+            let newest = hist.samples.get(p).and_then(|q| q.back()).map(|x| x.wall_secs).unwrap_or(0);
+            match &s.last_good {
+                Some((fg, at)) => {
+                    let age = crate::text::human_ms((newest - at).max(0) * 1000);
+                    lines.push(Line::styled(format!("last good probe {age} ago:"), theme::dim()));
+                    let mut stale = Vec::new();
+                    figure_lines(&mut stale, p, fg, hist, inner.width as usize);
+                    lines.extend(stale.into_iter().map(|l| l.style(theme::dim())));
+                }
+                None => lines.push(Line::styled("no good probe in the window", theme::dim())),
+            }
+        }
         Some(s) => {
             lines.push(Line::raw(latency_text(s)));
             if s.errors > 0 {
@@ -131,38 +150,46 @@ fn render_panel(f: &mut Frame, area: Rect, p: &Probe, st: Option<&TierStatus>, h
                     theme::warn(),
                 ));
             }
-            let fg = &s.figures;
-            match p {
-                Probe::Redis => redis_lines(&mut lines, fg, hist, inner.width as usize),
-                Probe::LongTerm => {
-                    if let Some(c) = fg.conversations {
-                        lines.push(Line::raw(format!("conversations {c:.0}")));
-                    }
-                    if let Some(r) = fg.own_error_rate {
-                        lines.push(Line::raw(format!("memscope's calls failing: {:.0}%", r * 100.0)));
-                    }
-                }
-                Probe::Vector => {
-                    lines.push(Line::raw(format!(
-                        "vectors {:.0} · {:.0} namespaces · dim {}",
-                        fg.vectors.unwrap_or(0.0),
-                        fg.namespaces.unwrap_or(0.0),
-                        fg.dimension.map(|d| format!("{d:.0}")).unwrap_or_else(|| "?".into())
-                    )));
-                    if let Some(fl) = fg.fullness {
-                        lines.push(Line::raw(format!("index fullness {:.0}%", fl * 100.0)));
-                    }
-                }
-                Probe::Embedder => lines.push(Line::raw("one-word embedding round trip")),
-            }
-            if let Some(e) = &s.last_error {
-                lines.push(Line::styled(text::sanitize_str(e), theme::error()));
-            }
+            figure_lines(&mut lines, p, &s.figures, hist, inner.width as usize);
         }
     }
     // A line wider than the panel ends in "…" (never cut silently).
     let lines: Vec<Line> = lines.into_iter().map(|l| fit(l, inner.width as usize)).collect();
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The figures of one tier's kind.
+fn figure_lines(lines: &mut Vec<Line<'static>>, p: &Probe, fg: &Figures, hist: &History, width: usize) {
+    let n = |v: Option<f64>| v.map(|x| format!("{x:.0}")).unwrap_or_else(|| "?".into());
+    match p {
+        Probe::Redis => redis_lines(lines, fg, hist, width),
+        Probe::LongTerm => {
+            if let Some(c) = fg.conversations {
+                lines.push(Line::raw(format!("conversations {c:.0}")));
+            }
+            if let Some(r) = fg.own_error_rate {
+                lines.push(Line::raw(format!("memscope's calls failing: {:.0}%", r * 100.0)));
+            }
+        }
+        Probe::Vector => {
+            lines.push(Line::raw(format!(
+                "vectors {} · {} namespaces · dim {}",
+                n(fg.vectors),
+                n(fg.namespaces),
+                n(fg.dimension)
+            )));
+            if let Some(fl) = fg.fullness {
+                lines.push(Line::raw(format!("index fullness {:.0}%", fl * 100.0)));
+            }
+        }
+        Probe::Embedder => lines.push(Line::raw("one-word embedding round trip")),
+    }
+}
+
+/// The window's percentiles (what a tier that does not answer now still has to show).
+fn window_text(s: &TierStatus) -> String {
+    let ms = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "–".into());
+    format!("window p50 {} · p99 {} ms", ms(s.latency_p50), ms(s.latency_p99))
 }
 
 /// Latency now (the state follows it) and the window's p99.
@@ -201,6 +228,16 @@ fn render_compact(
         };
         let rest = match st {
             None => "waiting for the first probe".to_string(),
+            // Down: why, then the last good figures with their age.
+            Some(s) if s.level == crate::health::Level::Down => {
+                let mut parts = vec![s.last_error.as_deref().map(text::sanitize_str).unwrap_or_default()];
+                let newest = hist.samples.get(p).and_then(|q| q.back()).map(|x| x.wall_secs).unwrap_or(0);
+                if let Some((fg, at)) = &s.last_good {
+                    let age = crate::text::human_ms((newest - at).max(0) * 1000);
+                    parts.push(format!("{age} ago: {}", fg.summary().join(" · ")));
+                }
+                parts.join(" · ")
+            }
             Some(s) => {
                 let mut parts = vec![format!(
                     "{} ms",

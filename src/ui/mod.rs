@@ -127,12 +127,25 @@ pub fn draw(f: &mut Frame, app: &App) -> Geometry {
     geo
 }
 
-fn conn_span(name: &str, st: &ConnState) -> Vec<Span<'static>> {
-    let (sym, style, word) = match st {
-        ConnState::NotConfigured => ("○", theme::dim(), "off".to_string()),
-        ConnState::Connecting => ("◌", theme::label(), "connecting".to_string()),
-        ConnState::Up => ("●", theme::ok(), "up".to_string()),
-        ConnState::Down(_) => ("●", theme::error(), "DOWN".to_string()),
+/// A tier in the header: the Health evaluation's state once a probe has been evaluated (the
+/// header and the Health panel say the same thing, "NO ANSWER 3.2 s" included), else the
+/// connection's state.
+fn conn_span(name: &str, st: &ConnState, health: Option<&crate::health::TierStatus>) -> Vec<Span<'static>> {
+    use crate::health::Level;
+    let (sym, style, word) = match (st, health) {
+        (ConnState::NotConfigured, _) => ("○", theme::dim(), "off".to_string()),
+        (_, Some(h)) => match h.level {
+            Level::Ok => ("●", theme::ok(), "up".to_string()),
+            Level::Down => (
+                "●",
+                theme::error(),
+                h.last_error.clone().filter(|e| e.starts_with("NO ANSWER")).unwrap_or_else(|| "DOWN".into()),
+            ),
+            l => ("●", health::level_style(l), l.name().to_string()),
+        },
+        (ConnState::Connecting, None) => ("◌", theme::label(), "connecting".to_string()),
+        (ConnState::Up, None) => ("●", theme::ok(), "up".to_string()),
+        (ConnState::Down(_), None) => ("●", theme::error(), "DOWN".to_string()),
     };
     vec![Span::raw(format!(" {name} ")), Span::styled(format!("{sym} {word}"), style), Span::raw(" │")]
 }
@@ -140,9 +153,11 @@ fn conn_span(name: &str, st: &ConnState) -> Vec<Span<'static>> {
 fn draw_status(f: &mut Frame, area: Rect, app: &App) {
     let mut spans =
         vec![Span::styled(format!(" profile {} ", text::sanitize_str(&app.profile)), theme::label()), Span::raw("│")];
-    spans.extend(conn_span("long-term", &app.long_term.state));
-    spans.extend(conn_span("redis", &app.short_term.state));
-    spans.extend(conn_span("vector", &app.vector.state));
+    use crate::health::Probe;
+    let h = |p: Probe| app.health.statuses.get(&p);
+    spans.extend(conn_span("long-term", &app.long_term.state, h(Probe::LongTerm)));
+    spans.extend(conn_span("redis", &app.short_term.state, h(Probe::Redis)));
+    spans.extend(conn_span("vector", &app.vector.state, h(Probe::Vector)));
     spans.push(Span::raw(" "));
     if app.write_mode {
         spans.push(Span::styled(" WRITE ", theme::write_badge()));

@@ -70,6 +70,8 @@ fn sample(
         calls: 0,
         errors: 0,
         own_ms: vec![],
+        no_answer_ms: None,
+        answered_late: false,
     }
 }
 
@@ -155,4 +157,73 @@ async fn a_killed_server_goes_down_and_comes_back() {
     assert_eq!(level, Level::Ok);
     let down = hist.alerts.iter().find(|a| a.level == Level::Down).unwrap();
     assert!(down.ended_wall.is_some(), "the DOWN alert ended when the server came back");
+}
+
+/// A freeze drill through the real backend and App, as the Health tab lives it: DEBUG SLEEP 6
+/// on a private server. The tier turns DOWN with "NO ANSWER n s" while the server is asleep
+/// (panel and header alike — they are one state), is OK again with the first answer (no CRIT
+/// after it), and the alert list holds one alert for the freeze, from about when it began to
+/// about when it ended. (The figures of how soon are measured by benches/scripts, not here.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_freeze_is_no_answer_while_it_lasts_and_one_alert_after() {
+    use memscope::health::{Level, Probe};
+    let r = crate::support::redis();
+    let cfg = memscope::config::Config::with_redis(&r.url());
+    let mut h = crate::support::Harness::new(cfg);
+    let ok = |a: &memscope::app::App| a.health.statuses.get(&Probe::Redis).is_some_and(|s| s.level == Level::Ok);
+    h.until(20, "the first good probe", ok).await;
+    let url = r.url();
+    let began = memscope::health::wall_now();
+    let sleeper = std::thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let _: () = redis::cmd("DEBUG").arg("SLEEP").arg(6).query(&mut c).unwrap();
+        memscope::health::wall_now()
+    });
+    crate::support::wait_frozen(&r.url());
+    let no_answer = |a: &memscope::app::App| {
+        a.health.statuses.get(&Probe::Redis).is_some_and(|s| {
+            s.level == Level::Down && s.last_error.as_deref().is_some_and(|e| e.starts_with("NO ANSWER"))
+        })
+    };
+    h.until(10, "NO ANSWER while the server sleeps", no_answer).await;
+    let screen = crate::support::screen_of(&h.app, 160, 40);
+    assert!(screen.contains("redis ● NO ANSWER"), "the header says what the panel says:\n{screen}");
+    let st = &h.app.health.statuses[&Probe::Redis];
+    assert_eq!(st.figures.keys, None, "no figure of now while it does not answer");
+    let ended = tokio::task::spawn_blocking(move || sleeper.join().unwrap()).await.unwrap();
+    h.until(10, "OK again after the freeze", ok).await;
+    // A few more probes: nothing raises a CRIT from the freeze's round trip.
+    h.until(4, "two more good probes", |a| {
+        a.health.history.samples[&Probe::Redis].iter().rev().take(2).all(|s| s.is_good())
+    })
+    .await;
+    let alerts: Vec<_> = h.app.health.history.alerts.iter().filter(|a| a.probe == Probe::Redis).collect();
+    assert_eq!(alerts.len(), 1, "one alert for one freeze: {alerts:?}");
+    let a = alerts[0];
+    assert_eq!(a.level, Level::Down);
+    assert!(a.message.starts_with("NO ANSWER"), "{a:?}");
+    let end = a.ended_wall.expect("the alert ended when the server answered");
+    assert!((a.started_wall - began).abs() <= 2, "started {} vs the freeze's {began}", a.started_wall);
+    assert!((end - ended).abs() <= 2, "ended {end} vs the freeze's end {ended}");
+}
+
+/// The panel itself, on a real terminal, during a freeze: it says NO ANSWER, counting up.
+#[test]
+fn the_health_panel_says_no_answer_during_a_freeze() {
+    let r = crate::support::redis();
+    let mut t = crate::support::pty::Tui::start(&["--redis-url", &r.url()], &[]);
+    t.send("4");
+    t.wait_for("now ", 20);
+    let url = r.url();
+    let sleeper = std::thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let _: () = redis::cmd("DEBUG").arg("SLEEP").arg(5).query(&mut c).unwrap();
+    });
+    crate::support::wait_frozen(&r.url());
+    let s = t.wait_for("NO ANSWER 2.", 10);
+    assert!(s.contains("last good probe"), "{s}");
+    sleeper.join().unwrap();
+    t.wait_for("redis ● up", 10);
+    t.send("q");
+    t.wait_exit(10);
 }

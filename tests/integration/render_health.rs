@@ -44,6 +44,8 @@ fn redis(i: u64, lat: f64, hits: u64, misses: u64, used: u64) -> Sample {
         calls: 10,
         errors: 0,
         own_ms: vec![],
+        no_answer_ms: None,
+        answered_late: false,
     }
 }
 
@@ -60,6 +62,8 @@ fn lt(i: u64, err: Option<&str>) -> Sample {
         calls: 20,
         errors: 1,
         own_ms: vec![],
+        no_answer_ms: None,
+        answered_late: false,
     }
 }
 
