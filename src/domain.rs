@@ -1077,6 +1077,9 @@ pub struct RedisHealth {
     pub own_misses: u64,
     /// A Redis Cluster: its state and every node (the figures above are the masters' sums).
     pub cluster: Option<ClusterHealth>,
+    /// The server's `run_id` (new at every start) and uptime (INFO server): a restart is seen.
+    pub run_id: String,
+    pub uptime_s: u64,
 }
 
 /// A Redis Cluster as the Health probe saw it.

@@ -125,31 +125,31 @@ pub fn no_answer_text(ms: u64) -> String {
 pub struct Figures {
     /// Latency now: the highest of the newest [`RECENT`] probes' round trips and memscope's
     /// calls between them (`latency_ms.now` in `health --json`; the state follows it).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "millis")]
     pub latency_ms: Option<f64>,
     /// Share of memscope's own calls that failed in the window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub own_error_rate: Option<f64>,
     /// Redis: bytes in use.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "count")]
     pub used_memory: Option<f64>,
     /// Redis: instantaneous operations per second.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ops_per_sec: Option<f64>,
     /// Redis: connected clients.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "count")]
     pub connected_clients: Option<f64>,
     /// Redis: clients blocked in a blocking command.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "count")]
     pub blocked_clients: Option<f64>,
     /// Redis: connections rejected (maxclients), since start.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "count")]
     pub rejected_connections: Option<f64>,
     /// Redis: entries in the slow log.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "count")]
     pub slowlog_len: Option<f64>,
     /// Redis: keys in every database.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "count")]
     pub keys: Option<f64>,
     /// Redis: used memory as % of maxmemory (when set).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -164,26 +164,46 @@ pub struct Figures {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expired_per_s: Option<f64>,
     /// Redis: the application's keyspace lookups in the newest interval (memscope's own excluded).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "count")]
     pub app_lookups: Option<f64>,
     /// Redis: the application's miss rate in the newest interval (0–1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub miss_rate: Option<f64>,
     /// Long-term: conversations counted.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "count")]
     pub conversations: Option<f64>,
     /// Vector: records in the index.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "count")]
     pub vectors: Option<f64>,
     /// Vector: namespaces.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "count")]
     pub namespaces: Option<f64>,
     /// Vector: the index's dimension.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "count")]
     pub dimension: Option<f64>,
     /// Vector: the index's fullness (0–1), when the service says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fullness: Option<f64>,
+}
+
+/// A count as JSON: an integer (`"keys": 155`, never `155.0`).
+fn count<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(x) => s.serialize_u64(x.max(0.0).round() as u64),
+        None => s.serialize_none(),
+    }
+}
+
+/// Milliseconds to 0.1 µs (`0.2731`, not `0.27310800000000004`).
+pub fn round_ms(v: Option<f64>) -> Option<f64> {
+    v.map(|x| (x * 1e4).round() / 1e4)
+}
+
+fn millis<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match round_ms(*v) {
+        Some(x) => s.serialize_f64(x),
+        None => s.serialize_none(),
+    }
 }
 
 impl Figures {
@@ -503,6 +523,20 @@ impl History {
         // A silence began when the unanswered probe was sent, not when its deadline passed.
         let began = s.no_answer_ms.map_or(wall, |ms| wall - (ms / 1000) as i64);
         let q = self.samples.entry(probe).or_default();
+        // What happened between the last figures and these: a restart, a failover.
+        if let Some(prev) = q.iter().rev().find(|p| p.redis.is_some()) {
+            for (key, message, at) in events(prev, &s) {
+                self.alerts.push(Alert {
+                    probe,
+                    key,
+                    level: Level::Warn,
+                    message,
+                    started_wall: at,
+                    ended_wall: Some(at),
+                });
+            }
+        }
+        let q = self.samples.entry(probe).or_default();
         q.push_back(s);
         while q.front().is_some_and(|f| now_mono.saturating_sub(f.mono_ms) > keep_ms) {
             q.pop_front();
@@ -546,6 +580,32 @@ impl History {
     }
 }
 
+/// Events between two probes of a tier's figures: a restart (a new `run_id`), with when it
+/// started and what the keys went from and to; a failover (a replica that is a master now).
+pub fn events(prev: &Sample, cur: &Sample) -> Vec<(String, String, i64)> {
+    let (Some(a), Some(b)) = (&prev.redis, &cur.redis) else { return vec![] };
+    let mut out = Vec::new();
+    if !a.run_id.is_empty() && !b.run_id.is_empty() && a.run_id != b.run_id {
+        let at = cur.wall_secs - b.uptime_s as i64;
+        let keys = |h: &RedisHealth| crate::text::num(h.keyspace.iter().map(|d| d.keys).sum());
+        let clock = crate::domain::Ts { secs: at, nanos: 0 }.to_rfc3339();
+        let when = clock.get(11..19).unwrap_or(&clock);
+        out.push(("restart".into(), format!("redis restarted at {when} UTC; keys {} → {}", keys(a), keys(b)), at));
+    }
+    if let (Some(ca), Some(cb)) = (&a.cluster, &b.cluster) {
+        for n in cb.nodes.iter().filter(|n| n.role == "master" && n.error.is_none()) {
+            if ca.nodes.iter().any(|o| o.addr == n.addr && o.role != "master") {
+                out.push((
+                    "failover".into(),
+                    format!("failover: {} is a master now (it was a replica)", n.addr),
+                    cur.wall_secs,
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// A sample as one JSON line (`--record`).
 pub fn sample_json(s: &Sample) -> serde_json::Value {
     use serde_json::json;
@@ -563,6 +623,7 @@ pub fn sample_json(s: &Sample) -> serde_json::Value {
             "connected_clients": h.connected_clients, "blocked_clients": h.blocked_clients,
             "rejected_connections": h.rejected_connections, "slowlog_len": h.slowlog_len,
             "keyspace": h.keyspace.iter().map(|d| json!({"db": d.db, "keys": d.keys, "expires": d.expires})).collect::<Vec<_>>(),
+            "run_id": h.run_id, "uptime_s": h.uptime_s,
         })),
         "documents": s.documents,
         "vectors": s.vectors.as_ref().map(|v| json!({
@@ -583,7 +644,7 @@ pub fn status_json(s: &TierStatus) -> serde_json::Value {
         "tier": s.probe.name(),
         "state": s.level.name(),
         // `now` (the state follows it) is `figures.latency_ms`; p50 and p99 are over the window.
-        "latency_ms": {"now": s.figures.latency_ms, "p50": s.latency_p50, "p99": s.latency_p99},
+        "latency_ms": {"now": round_ms(s.figures.latency_ms), "p50": round_ms(s.latency_p50), "p99": round_ms(s.latency_p99)},
         "errors": s.errors,
         "figures": s.figures,
         "alerts": s.conditions.iter().map(|(k, l, m)| serde_json::json!({"key": k, "level": l.name(), "message": m})).collect::<Vec<_>>(),
@@ -739,5 +800,16 @@ mod tests {
         let a = &h.alerts[0];
         assert_eq!((a.level, a.started_wall, a.ended_wall), (Level::Down, 10, Some(20)));
         assert_eq!(a.message, "NO ANSWER 9.0 s", "its worst figure");
+    }
+
+    #[test]
+    fn json_counts_are_integers_and_latencies_are_rounded() {
+        let mut a = redis_sample(0, 0, 0, (0, 0), 0.1 + 0.173_108);
+        a.redis.as_mut().unwrap().keyspace = vec![crate::domain::DbInfo { db: 0, keys: 155, expires: 0 }];
+        let j = status_json(&evaluate(Probe::Redis, &[&a], &Thresholds::default()).unwrap());
+        assert!(j["figures"]["keys"].is_u64() && j["figures"]["used_memory"].is_u64(), "{j}");
+        assert_eq!(j["figures"]["keys"], 155);
+        assert_eq!(j["latency_ms"]["now"], 0.2731);
+        assert_eq!(j["figures"]["latency_ms"], 0.2731);
     }
 }

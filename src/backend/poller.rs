@@ -178,7 +178,13 @@ impl Poller {
             && matches!(readiness, Readiness::Ready)
             && p != Probe::Embedder
         {
-            t.observe(&r);
+            match &r {
+                // The index or the long-term store failing its probe (a 429, garbage JSON) is
+                // down for every view, as the Health panel says; its next good probe is the
+                // recovery the Search tab reloads on.
+                Err(e) if p != Probe::Redis => t.set(ConnState::Down(e.to_string())),
+                _ => t.observe(&r),
+            }
         }
         if let Err(e) = r {
             s.error = Some(e.to_string());

@@ -738,6 +738,8 @@ pub fn parse_health_info(info: &str) -> crate::domain::RedisHealth {
         blocked_clients: n("blocked_clients"),
         rejected_connections: n("rejected_connections"),
         keyspace: parse_keyspace(info),
+        run_id: get("run_id").unwrap_or_default().to_string(),
+        uptime_s: n("uptime_in_seconds"),
         ..Default::default()
     }
 }
@@ -1098,7 +1100,7 @@ impl KeyStore for RedisStore {
         let ping_ms = t.elapsed().as_secs_f64() * 1e3;
         let mut p = redis::pipe();
         p.ignore_errors();
-        p.cmd("INFO").arg("memory").arg("stats").arg("clients").arg("keyspace");
+        p.cmd("INFO").arg("memory").arg("stats").arg("clients").arg("keyspace").arg("server");
         p.cmd("SLOWLOG").arg("LEN").cmd("SLOWLOG").arg("GET").arg(5);
         let v = self.pipe(&p).await?;
         let info = String::from_utf8_lossy(&bytes_of(&v[0])).into_owned();

@@ -227,3 +227,88 @@ fn the_health_panel_says_no_answer_during_a_freeze() {
     t.send("q");
     t.wait_exit(10);
 }
+
+/// kill -9 and a restart with other data on the same port: the alert list says the server
+/// restarted, when, and what its keys went from and to.
+#[tokio::test]
+async fn a_restart_is_an_event_with_its_keys_before_and_after() {
+    use memscope::config::Thresholds;
+    use memscope::health::{History, Level};
+    let mut r = crate::support::redis();
+    let fill = |r: &memscope::demo::PrivateRedis, n: usize| {
+        let mut c = crate::support::client(r);
+        let mut p = redis::pipe();
+        for i in 0..n {
+            p.cmd("SET").arg(format!("k{i}")).arg(i).ignore();
+        }
+        p.query::<()>(&mut c).unwrap();
+    };
+    fill(&r, 1000);
+    let s = RedisStore::connect(&RedisConfig::new(r.url()), None).unwrap();
+    let t = Thresholds::default();
+    let mut hist = History::default();
+    hist.push(sample(&s, 0, s.health().await), 60_000, &t);
+    r.kill();
+    r.restart().unwrap();
+    fill(&r, 300);
+    let mut level = Level::Down;
+    for i in 1..40 {
+        level = hist.push(sample(&s, i * 1000, s.health().await), 60_000, &t).unwrap().level;
+        if level == Level::Ok {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(level, Level::Ok);
+    let restart = hist.alerts.iter().find(|a| a.key == "restart").expect("a restart event");
+    assert!(
+        restart.message.contains("redis restarted at") && restart.message.contains("keys 1,000 → 300"),
+        "{restart:?}"
+    );
+    assert_eq!(restart.ended_wall, Some(restart.started_wall), "an event, not a condition");
+}
+
+/// An index answering 429 is DOWN in the header as in Health (it said "up" for 20 s), and
+/// when it answers again the Search tab's error goes with no `r`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_that_refuses_is_down_everywhere_and_its_recovery_clears_search() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let failing = std::sync::Arc::new(AtomicBool::new(true));
+    let f = failing.clone();
+    let server = crate::support::http::Server::start(std::sync::Arc::new(move |_| {
+        if f.load(Ordering::SeqCst) {
+            crate::support::http::Response::json(429, serde_json::json!({"code": 8, "message": "slow down"}))
+        } else {
+            crate::support::http::Response::json(
+                200,
+                serde_json::json!({"namespaces": {"": {"vectorCount": 3}}, "dimension": 8, "totalVectorCount": 3}),
+            )
+        }
+    }))
+    .await;
+    let mut cfg = memscope::config::Config::with_redis("redis://127.0.0.1:1/0");
+    cfg.redis = None;
+    let mut v = memscope::config::VectorConfig::local(None);
+    (v.backend, v.host, v.api_key) = ("pinecone".into(), Some(server.url.clone()), Some("k".into()));
+    cfg.vector = Some(v);
+    let mut h = crate::support::Harness::new(cfg);
+    h.until(30, "the vector tier DOWN in Health", |a| {
+        a.health
+            .statuses
+            .get(&memscope::health::Probe::Vector)
+            .is_some_and(|s| s.level == memscope::health::Level::Down)
+    })
+    .await;
+    let screen = crate::support::screen_of(&h.app, 160, 40);
+    assert!(screen.contains("vector ● DOWN") || screen.contains("vector ● NO ANSWER"), "{screen}");
+    h.keys("3");
+    h.until(30, "the Search tab's error", |a| a.search.error.is_some()).await;
+    failing.store(false, Ordering::SeqCst);
+    h.until(30, "the error gone with the recovery, no r pressed", |a| a.search.error.is_none()).await;
+    h.until(30, "the header up with Health", |a| {
+        crate::support::screen_of(a, 160, 40).contains("vector ● up")
+            && a.health.statuses[&memscope::health::Probe::Vector].level == memscope::health::Level::Ok
+    })
+    .await;
+    assert!(h.app.search.error.is_none());
+}
