@@ -43,6 +43,16 @@ pub enum Emphasis {
     Warn,
 }
 
+/// A command's total time, never rounded to nothing: `234 ms`, `12.3 s`, then minutes on.
+fn command_time(usec: u64) -> String {
+    match usec {
+        0..1_000 => format!("{usec} µs"),
+        1_000..1_000_000 => format!("{} ms", usec / 1000),
+        1_000_000..60_000_000 => format!("{:.1} s", usec as f64 / 1e6),
+        _ => text::human_ms((usec / 1000) as i64),
+    }
+}
+
 fn sorted(clients: &[ClientInfo], sort: ClientSort) -> Vec<&ClientInfo> {
     let mut c: Vec<&ClientInfo> = clients.iter().collect();
     match sort {
@@ -69,7 +79,7 @@ pub fn report(nodes: &[ServerInsight], sort: ClientSort, limit: usize) -> Vec<(E
         out.push((
             Heading,
             format!(
-                "SLOW LOG ({} entries on the server, the newest {} shown)",
+                "SLOW LOG ({} entries on the server, the newest {} shown; * marks memscope's own)",
                 n.slowlog_len,
                 n.slowlog.len().min(limit)
             ),
@@ -80,9 +90,24 @@ pub fn report(nodes: &[ServerInsight], sort: ClientSort, limit: usize) -> Vec<(E
         for e in n.slowlog.iter().take(limit) {
             let who =
                 if e.client_name.is_empty() { e.client.clone() } else { format!("{} ({})", e.client, e.client_name) };
+            // memscope's own commands (an analysis fills the slow log) are marked and dimmed.
+            let ours = e.client_name == "memscope";
             out.push((
-                if e.micros >= 100_000 { Warn } else { Normal },
-                format!("  {}  {:>9.1} ms  {:<22} {}", clock(e.at), e.micros as f64 / 1000.0, who, e.command),
+                if ours {
+                    Dim
+                } else if e.micros >= 100_000 {
+                    Warn
+                } else {
+                    Normal
+                },
+                format!(
+                    "{} {}  {:>9.1} ms  {:<22} {}",
+                    if ours { "*" } else { " " },
+                    clock(e.at),
+                    e.micros as f64 / 1000.0,
+                    who,
+                    e.command
+                ),
             ));
         }
         out.push((
@@ -144,7 +169,7 @@ pub fn report(nodes: &[ServerInsight], sort: ClientSort, limit: usize) -> Vec<(E
                 format!(
                     "  {:<28} {:>14} total {:>10.2} µs/call {:>14} calls",
                     c.name,
-                    text::human_ms((c.usec / 1000) as i64),
+                    command_time(c.usec),
                     c.usec_per_call,
                     c.calls
                 ),
@@ -168,6 +193,14 @@ pub fn report(nodes: &[ServerInsight], sort: ClientSort, limit: usize) -> Vec<(E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn command_time_is_never_rounded_to_nothing() {
+        assert_eq!(command_time(234_000), "234 ms");
+        assert_eq!(command_time(740), "740 µs");
+        assert_eq!(command_time(12_345_678), "12.3 s");
+        assert_eq!(command_time(3_600_000_000), "1h 00m");
+    }
 
     fn client(id: u64, idle: u64, omem: u64, cmd: &str) -> ClientInfo {
         ClientInfo {

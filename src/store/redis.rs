@@ -92,6 +92,10 @@ fn node_err(addr: &str, e: StoreError) -> StoreError {
     }
 }
 
+/// The name memscope's connections carry on the server (CLIENT LIST, the slow log), so that
+/// its own traffic can be told from the application's.
+pub const CLIENT_NAME: &str = "memscope";
+
 /// A client for `info`, trusting the profile's CA (`tls_ca_file`) when it names one.
 pub(super) fn client_for(info: redis::ConnectionInfo, cfg: &RedisConfig) -> Result<redis::Client, StoreError> {
     match &cfg.tls_ca_file {
@@ -211,7 +215,8 @@ impl RedisStore {
             StoreError::NotConfigured(format!("invalid redis url {}: {why}", redact_url(&cfg.url)))
         })?;
         let db = db.unwrap_or(info.redis_settings().db().max(0) as u32);
-        let settings = info.redis_settings().clone().set_db(db as i64);
+        let settings =
+            info.redis_settings().clone().set_db(db as i64).set_lib_name(CLIENT_NAME, env!("CARGO_PKG_VERSION"));
         let info = info.set_redis_settings(settings);
         let client = client_for(info, cfg)?;
         let mgr_cfg = ConnectionManagerConfig::new()
@@ -579,7 +584,8 @@ impl RedisStore {
             _ => redis::ConnectionAddr::Tcp(host, port),
         };
         let client = client_for(info.set_addr(node), &self.cfg)?;
-        let c = self.run(self.cfg.timeout_ms, client.get_multiplexed_async_connection()).await?;
+        let mut c = self.run(self.cfg.timeout_ms, client.get_multiplexed_async_connection()).await?;
+        let _: Result<(), _> = redis::cmd("CLIENT").arg("SETNAME").arg(CLIENT_NAME).query_async(&mut c).await;
         self.node_conns.lock().await.insert(addr.to_string(), c.clone());
         Ok(c)
     }
@@ -1102,6 +1108,8 @@ impl KeyStore for RedisStore {
         p.ignore_errors();
         p.cmd("INFO").arg("memory").arg("stats").arg("clients").arg("keyspace").arg("server");
         p.cmd("SLOWLOG").arg("LEN").cmd("SLOWLOG").arg("GET").arg(5);
+        // Named again every probe: the connection manager's reconnects lose the name.
+        p.cmd("CLIENT").arg("SETNAME").arg(CLIENT_NAME).ignore();
         let v = self.pipe(&p).await?;
         let info = String::from_utf8_lossy(&bytes_of(&v[0])).into_owned();
         let mut h = parse_health_info(&info);
@@ -1130,6 +1138,7 @@ impl KeyStore for RedisStore {
     async fn insight(&self) -> Result<Vec<crate::domain::ServerInsight>, StoreError> {
         let mut p = redis::pipe();
         p.ignore_errors();
+        p.cmd("CLIENT").arg("SETNAME").arg(CLIENT_NAME).ignore();
         p.cmd("SLOWLOG").arg("GET").arg(128);
         p.cmd("SLOWLOG").arg("LEN");
         p.cmd("CLIENT").arg("LIST");
@@ -1356,7 +1365,11 @@ fn parse_insight(v: &[Value]) -> crate::domain::ServerInsight {
                     age_s: n("age"),
                     idle_s: n("idle"),
                     db: n("db") as u32,
-                    this: cmd == "client|list",
+                    // memscope's connections are named (CLIENT SETNAME, and LIB-NAME where the
+                    // server keeps it); an unnamed one listing now is memscope's too.
+                    this: kv.get("name") == Some(&CLIENT_NAME)
+                        || kv.get("lib-name") == Some(&CLIENT_NAME)
+                        || (kv.get("name").is_none_or(|n| n.is_empty()) && cmd == "client|list"),
                     cmd,
                     omem: n("omem"),
                     tot_mem: kv.get("tot-mem").and_then(|x| x.parse().ok()),

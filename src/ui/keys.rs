@@ -124,8 +124,9 @@ fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, lab
             p.push_str(&format!(", {} in the db now (r rescans)", num(m)));
         }
         let live = match tab.db_keys() {
-            // Nothing is live while the server does not answer: the counts are the last read.
-            _ if matches!(conn, ConnState::Down(_)) => " · not live: redis does not answer",
+            // Nothing is live while the server does not answer: the rows are the last scan's
+            // (the DOWN reason follows on the line).
+            _ if matches!(conn, ConnState::Down(_)) && n > 0 => " · not live (the last scan's)",
             None => "",
             Some(_) if tab.sorting.is_some() => "",
             Some(_) if tab.index.sort() != crate::keytree::SortBy::Name => " · order as of the last r",

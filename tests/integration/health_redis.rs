@@ -312,3 +312,20 @@ async fn an_index_that_refuses_is_down_everywhere_and_its_recovery_clears_search
     .await;
     assert!(h.app.search.error.is_none());
 }
+
+/// memscope's connections carry its name: CLIENT LIST and the server view tell them from the
+/// application's.
+#[tokio::test]
+async fn memscopes_own_connections_are_named_and_marked() {
+    let r = crate::support::redis();
+    let s = RedisStore::connect(&RedisConfig::new(r.url()), None).unwrap();
+    s.health().await.unwrap();
+    let mut app = crate::support::client(&r);
+    redis::cmd("CLIENT").arg("SETNAME").arg("the-agent").exec(&mut app).unwrap();
+    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut app).unwrap();
+    assert!(list.contains("name=memscope"), "{list}");
+    let insight = s.insight().await.unwrap();
+    let clients = &insight[0].clients;
+    assert!(clients.iter().any(|c| c.name == "memscope" && c.this), "{clients:?}");
+    assert!(clients.iter().any(|c| c.name == "the-agent" && !c.this), "{clients:?}");
+}
