@@ -143,7 +143,7 @@ fn render_panel(f: &mut Frame, area: Rect, p: &Probe, st: Option<&TierStatus>, h
             }
         }
         Some(s) => {
-            lines.push(Line::raw(latency_text(s)));
+            lines.push(Line::raw(latency_text(s, inner.width as usize)));
             if s.errors > 0 {
                 lines.push(Line::styled(
                     format!("{} failed probe{} in the window", s.errors, if s.errors == 1 { "" } else { "s" }),
@@ -192,10 +192,19 @@ fn window_text(s: &TierStatus) -> String {
     format!("window p50 {} · p99 {} ms", ms(s.latency_p50), ms(s.latency_p99))
 }
 
-/// Latency now (the state follows it) and the window's p99.
-fn latency_text(s: &TierStatus) -> String {
+/// Latency now (the state follows it) and the window's p50/p99, in the longest wording that
+/// fits `width`: labels shorten, numbers are never cut.
+fn latency_text(s: &TierStatus, width: usize) -> String {
     let ms = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "–".into());
-    format!("now {} ms · window p50 {} · p99 {} ms", ms(s.figures.latency_ms), ms(s.latency_p50), ms(s.latency_p99))
+    let (now, p50, p99) = (ms(s.figures.latency_ms), ms(s.latency_p50), ms(s.latency_p99));
+    [
+        format!("now {now} ms · window p50 {p50} · p99 {p99} ms"),
+        format!("now {now} · p50 {p50} · p99 {p99} ms"),
+        format!("{now}/{p50}/{p99} ms"),
+    ]
+    .into_iter()
+    .find(|t| t.chars().count() <= width)
+    .unwrap_or_else(|| format!("{now}/{p50}/{p99} ms"))
 }
 
 /// A line cut to `width` with "…" when it is wider.
@@ -483,6 +492,7 @@ fn render_redis_chart(f: &mut Frame, redis_area: Rect, tab: &HealthTab, hist: &H
     let mut miss: Vec<(f64, f64)> = Vec::new();
     let mut mem: Vec<(f64, f64)> = Vec::new();
     let mut mem_of_max = false;
+    let mut mem_denom = 0u64;
     if let Some(q) = hist.samples.get(&Probe::Redis) {
         let v: Vec<_> = q.iter().filter(|s| s.redis.is_some() && win.holds(s.mono_ms)).collect();
         for pair in v.windows(2) {
@@ -502,6 +512,7 @@ fn render_redis_chart(f: &mut Frame, redis_area: Rect, tab: &HealthTab, hist: &H
         } else {
             v.iter().filter_map(|s| s.redis.as_ref()).map(|h| h.used_memory).max().unwrap_or(1) as f64
         };
+        mem_denom = denom as u64;
         mem = v
             .iter()
             .filter_map(|s| s.redis.as_ref().map(|h| (win.x(s.mono_ms), h.used_memory as f64 * 100.0 / denom.max(1.0))))
@@ -511,6 +522,12 @@ fn render_redis_chart(f: &mut Frame, redis_area: Rect, tab: &HealthTab, hist: &H
     let buckets = redis_area.width.saturating_sub(8) as usize * 2;
     let miss = decimate(miss, -win.span, 0.0, buckets);
     let mem = decimate(mem, -win.span, 0.0, buckets);
+    // The scale in absolute terms: 100 is the limit, or the window's peak, in bytes.
+    let mem_label = if mem_of_max {
+        format!("mem % of max {}", crate::text::human_bytes(mem_denom))
+    } else {
+        format!("mem % of peak {}", crate::text::human_bytes(mem_denom))
+    };
     let ds = vec![
         Dataset::default()
             .name("miss %")
@@ -519,7 +536,7 @@ fn render_redis_chart(f: &mut Frame, redis_area: Rect, tab: &HealthTab, hist: &H
             .style(Style::new().fg(Color::Red))
             .data(&miss),
         Dataset::default()
-            .name(if mem_of_max { "memory % of max" } else { "memory % of peak" })
+            .name(mem_label.clone())
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
             .style(Style::new().fg(Color::Blue))
@@ -530,13 +547,10 @@ fn render_redis_chart(f: &mut Frame, redis_area: Rect, tab: &HealthTab, hist: &H
             .legend_position(None)
             // The legend as the title: a chart this narrow hides ratatui's own legend.
             .block(Block::default().borders(Borders::ALL).title(Line::from(vec![
-                Span::raw(" redis: "),
+                Span::raw(" "),
                 Span::styled("miss %", Style::new().fg(Color::Red)),
                 Span::raw(" · "),
-                Span::styled(
-                    if mem_of_max { "memory % of max" } else { "memory % of peak" },
-                    Style::new().fg(Color::Blue),
-                ),
+                Span::styled(mem_label.clone(), Style::new().fg(Color::Blue)),
                 Span::raw(" "),
             ])))
             .x_axis(Axis::default().bounds([-win.span, 0.0]).labels(xlabels(tab.window_s)).style(theme::dim()))
@@ -547,10 +561,11 @@ fn render_redis_chart(f: &mut Frame, redis_area: Rect, tab: &HealthTab, hist: &H
     );
 }
 
-/// ops/s and sizes (Redis keys, conversations, vectors), each scaled to its own peak.
+/// ops/s and sizes (Redis keys, conversations, vectors), each drawn from its lowest to its
+/// highest value in the window — the title says each range in real numbers.
 fn render_sizes(f: &mut Frame, size_area: Rect, tab: &HealthTab, hist: &History, win: &Window) {
-    // ops/s and sizes (Redis keys, conversations, vectors), each scaled to its own peak.
-    let series_of = |p: Probe, f: &dyn Fn(&crate::health::Sample) -> Option<f64>| -> (Vec<(f64, f64)>, f64) {
+    type Series = (Vec<(f64, f64)>, Option<(f64, f64)>);
+    let series_of = |p: Probe, f: &dyn Fn(&crate::health::Sample) -> Option<f64>| -> Series {
         let mut pts: Vec<(f64, f64)> = hist
             .samples
             .get(&p)
@@ -558,58 +573,71 @@ fn render_sizes(f: &mut Frame, size_area: Rect, tab: &HealthTab, hist: &History,
                 q.iter().filter(|s| win.holds(s.mono_ms)).filter_map(|s| f(s).map(|v| (win.x(s.mono_ms), v))).collect()
             })
             .unwrap_or_default();
-        let peak = pts.iter().map(|p| p.1).fold(0.0f64, f64::max);
-        for p in &mut pts {
-            p.1 = if peak > 0.0 { p.1 * 100.0 / peak } else { 0.0 };
+        if pts.is_empty() {
+            return (pts, None);
         }
-        (decimate(pts, -win.span, 0.0, size_area.width.saturating_sub(8) as usize * 2), peak)
+        let lo = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+        let hi = pts.iter().map(|p| p.1).fold(0.0f64, f64::max);
+        for p in &mut pts {
+            // A flat series sits mid-height; otherwise lowest at 0, highest at 100.
+            p.1 = if hi > lo { (p.1 - lo) * 100.0 / (hi - lo) } else { 50.0 };
+        }
+        (decimate(pts, -win.span, 0.0, size_area.width.saturating_sub(8) as usize * 2), Some((lo, hi)))
     };
-    let (ops, ops_peak) = series_of(Probe::Redis, &|s| s.redis.as_ref().map(|h| h.ops_per_sec));
-    let (keys, keys_peak) =
+    let (ops, ops_r) = series_of(Probe::Redis, &|s| s.redis.as_ref().map(|h| h.ops_per_sec));
+    let (keys, keys_r) =
         series_of(Probe::Redis, &|s| s.redis.as_ref().map(|h| h.keyspace.iter().map(|d| d.keys).sum::<u64>() as f64));
-    let (docs, docs_peak) = series_of(Probe::LongTerm, &|s| s.documents.map(|d| d as f64));
-    let (vecs, vecs_peak) = series_of(Probe::Vector, &|s| s.vectors.as_ref().map(|v| v.total as f64));
-    let name = |n: &str, peak: f64| format!("{n} (peak {peak:.0})");
-    let sd = vec![
-        Dataset::default()
-            .name(name("ops/s", ops_peak))
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::new().fg(Color::Yellow))
-            .data(&ops),
-        Dataset::default()
-            .name(name("keys", keys_peak))
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::new().fg(Color::Cyan))
-            .data(&keys),
-        Dataset::default()
-            .name(name("conversations", docs_peak))
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::new().fg(Color::Green))
-            .data(&docs),
-        Dataset::default()
-            .name(name("vectors", vecs_peak))
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::new().fg(Color::Magenta))
-            .data(&vecs),
+    let (docs, docs_r) = series_of(Probe::LongTerm, &|s| s.documents.map(|d| d as f64));
+    let (vecs, vecs_r) = series_of(Probe::Vector, &|s| s.vectors.as_ref().map(|v| v.total as f64));
+    let range = |r: Option<(f64, f64)>| match r {
+        None => "–".to_string(),
+        Some((lo, hi)) if lo == hi => crate::text::num(hi as u64),
+        Some((lo, hi)) => format!("{}–{}", crate::text::num(lo as u64), crate::text::num(hi as u64)),
+    };
+    let series = [
+        ("ops", Color::Yellow, &ops, ops_r),
+        ("keys", Color::Cyan, &keys, keys_r),
+        ("convs", Color::Green, &docs, docs_r),
+        ("vectors", Color::Magenta, &vecs, vecs_r),
     ];
+    let sd: Vec<Dataset> = series
+        .iter()
+        .map(|(n, c, d, r)| {
+            Dataset::default()
+                .name(format!("{n} {}", range(*r)))
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::new().fg(*c))
+                .data(d)
+        })
+        .collect();
+    // The legend as the title (the chart is too narrow for ratatui's own): each series with its
+    // range in real numbers.
+    // Series with data, whole, as many as fit; the others counted, never cut mid-number.
+    let room = size_area.width.saturating_sub(4) as usize;
+    let mut title = vec![Span::raw(" ")];
+    let (mut used, mut left_out) = (0usize, 0usize);
+    for (n, c, _, r) in series.iter().filter(|s| s.3.is_some()) {
+        let part = format!("{n} {}", range(*r));
+        let w = part.chars().count() + if used > 0 { 3 } else { 0 };
+        if used + w + 5 > room {
+            left_out += 1;
+            continue;
+        }
+        if used > 0 {
+            title.push(Span::raw(" · "));
+        }
+        title.push(Span::styled(part, Style::new().fg(*c)));
+        used += w;
+    }
+    if left_out > 0 {
+        title.push(Span::raw(format!(" +{left_out}")));
+    }
+    title.push(Span::raw(" "));
     f.render_widget(
         Chart::new(sd)
             .legend_position(None)
-            // The legend as the title (the chart is too narrow for ratatui's own).
-            .block(Block::default().borders(Borders::ALL).title(Line::from(vec![
-                Span::styled(" ops/s", Style::new().fg(Color::Yellow)),
-                Span::raw(" "),
-                Span::styled("keys", Style::new().fg(Color::Cyan)),
-                Span::raw(" "),
-                Span::styled("convs", Style::new().fg(Color::Green)),
-                Span::raw(" "),
-                Span::styled("vectors", Style::new().fg(Color::Magenta)),
-                Span::raw(" (% of peak) "),
-            ])))
+            .block(Block::default().borders(Borders::ALL).title(Line::from(title)))
             .x_axis(
                 Axis::default()
                     .bounds([-win.span, 0.0])
@@ -617,7 +645,10 @@ fn render_sizes(f: &mut Frame, size_area: Rect, tab: &HealthTab, hist: &History,
                     .style(theme::dim()),
             )
             .y_axis(
-                Axis::default().bounds([0.0, 100.0]).labels(vec![Span::raw("0"), Span::raw("100")]).style(theme::dim()),
+                Axis::default()
+                    .bounds([0.0, 100.0])
+                    .labels(vec![Span::raw("low"), Span::raw("high")])
+                    .style(theme::dim()),
             ),
         size_area,
     );
