@@ -143,6 +143,7 @@ pub struct App {
     /// Text to put on the clipboard with OSC 52, written by the UI loop after the next frame.
     pub clipboard: Option<String>,
     export_req: crate::tabs::Pending,
+    replay_req: crate::tabs::Pending,
     /// The pager asked for the value's next window: reopen it when the page arrives.
     pager_follows_value: bool,
     /// Something changed since the last draw.
@@ -192,6 +193,7 @@ impl App {
             should_quit: false,
             clipboard: None,
             export_req: Default::default(),
+            replay_req: Default::default(),
             pager_follows_value: false,
             dirty: true,
             cx: Cx::default(),
@@ -438,6 +440,15 @@ impl App {
                 vec![]
             }
             BackendEvent::Write(req, r) => self.keys.on_write(req, r, &mut self.cx),
+            BackendEvent::Replay(req, r) => {
+                if self.replay_req.settle(req) {
+                    match r {
+                        Ok(rec) => self.open_replay(*rec),
+                        Err(e) => self.set_status(format!("replay: {e}"), true),
+                    }
+                }
+                vec![]
+            }
             BackendEvent::Exported(req, r) => {
                 if self.export_req.settle(req) {
                     match r {
@@ -667,6 +678,21 @@ impl App {
         let rows = self.geometry.audit;
         let Some(a) = &mut self.health.audit else { return vec![] };
         a.on_action(action, self.write_mode, self.now_ms, rows, &mut self.cx)
+    }
+
+    /// The Health tab on a recording, its time cursor at the end.
+    pub fn open_replay(&mut self, rec: crate::replay::Recording) {
+        let (n, file, skipped) = (rec.samples.len(), rec.file.clone(), rec.skipped);
+        self.health.open_replay(rec);
+        self.tab = TabId::Health;
+        let skipped = if skipped > 0 { format!(" ({skipped} lines were not samples)") } else { String::new() };
+        self.set_status(
+            format!(
+                "replaying {}: {n} samples{skipped} · ←/→ a second · g/G ends · [/] alerts · Esc live",
+                crate::text::sanitize_str(&file)
+            ),
+            false,
+        );
     }
 
     /// The audit view on the Health tab, with a fresh audit running.
@@ -957,6 +983,14 @@ impl App {
                 self.tab = TabId::Keys;
                 Ok(self.keys.analyze(arg, &mut self.cx))
             }
+            "replay" => {
+                if arg.is_empty() {
+                    Err("replay: name a file written by --record: `:replay incident.jsonl`".into())
+                } else {
+                    let req = self.replay_req.issue(&mut self.cx);
+                    Ok(vec![Command::LoadReplay { req, path: arg.into() }])
+                }
+            }
             "messages" | "log" => {
                 self.popup = Some(Popup::Messages);
                 Ok(vec![])
@@ -974,7 +1008,7 @@ impl App {
                 }
             }
             other => Err(format!(
-                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, analyze, server, export, docs, audit, messages, q",
+                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, analyze, server, export, replay, docs, audit, messages, q",
                 crate::text::sanitize_str(other)
             )),
         };

@@ -219,6 +219,19 @@ pub enum Cmd {
         #[arg(long, default_value = "idle")]
         sort: String,
     },
+    /// An incident replayed from a `--record` file: the Health tab with a time cursor (←/→
+    /// step a second, g/G the ends, [/] the alerts), or with --summary each tier's episodes
+    /// (start, end, duration, worst latency, peak miss rate, restarts) to paste.
+    Replay {
+        /// A file written by `--record` (the UI, `health`, `demo`).
+        file: std::path::PathBuf,
+        /// The summary as text instead of the Health tab.
+        #[arg(long)]
+        summary: bool,
+        /// The summary as one JSON object (implies --summary).
+        #[arg(long)]
+        json: bool,
+    },
     /// Configuration commands.
     Config {
         #[command(subcommand)]

@@ -1549,6 +1549,12 @@ impl Config {
         self.long_term.is_some() || (self.layout.in_redis() && self.redis.is_some())
     }
 
+    /// This config with no tier at all (`memscope replay` reads a file, never a store).
+    pub fn without_stores(mut self) -> Config {
+        (self.redis, self.long_term, self.vector, self.embedding) = (None, None, None, None);
+        self
+    }
+
     pub fn with_redis(url: &str) -> Config {
         Config {
             profile: "default".into(),

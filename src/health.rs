@@ -637,6 +637,76 @@ pub fn sample_json(s: &Sample) -> serde_json::Value {
     })
 }
 
+/// A `--record` line read back ([`sample_json`]'s inverse; `memscope replay`). `None` for a line
+/// that is not a sample. Slow-log entries and cluster nodes are not recorded.
+pub fn sample_from_json(v: &serde_json::Value) -> Option<Sample> {
+    use serde_json::Value as J;
+    let probe = Probe::ALL.into_iter().find(|p| v.get("tier").and_then(J::as_str) == Some(p.name()))?;
+    let u = |o: &J, k: &str| o.get(k).and_then(J::as_u64).unwrap_or(0);
+    let redis = v.get("redis").filter(|r| r.is_object()).map(|r| RedisHealth {
+        ping_ms: r.get("ping_ms").and_then(J::as_f64).unwrap_or(0.0),
+        used_memory: u(r, "used_memory"),
+        maxmemory: u(r, "maxmemory"),
+        keyspace_hits: u(r, "keyspace_hits"),
+        keyspace_misses: u(r, "keyspace_misses"),
+        own_hits: u(r, "own_hits"),
+        own_misses: u(r, "own_misses"),
+        evicted_keys: u(r, "evicted_keys"),
+        expired_keys: u(r, "expired_keys"),
+        ops_per_sec: r.get("ops_per_sec").and_then(J::as_f64).unwrap_or(0.0),
+        connected_clients: u(r, "connected_clients"),
+        blocked_clients: u(r, "blocked_clients"),
+        rejected_connections: u(r, "rejected_connections"),
+        slowlog_len: u(r, "slowlog_len"),
+        keyspace: r
+            .get("keyspace")
+            .and_then(J::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|d| crate::domain::DbInfo {
+                        db: u(d, "db") as u32,
+                        keys: u(d, "keys"),
+                        expires: u(d, "expires"),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        run_id: r.get("run_id").and_then(J::as_str).unwrap_or_default().to_string(),
+        uptime_s: u(r, "uptime_s"),
+        ..Default::default()
+    });
+    let vectors = v.get("vectors").filter(|x| x.is_object()).map(|x| IndexStats {
+        dimension: x.get("dimension").and_then(J::as_u64).map(|d| d as u32),
+        metric: None,
+        total: u(x, "total"),
+        fullness: x.get("fullness").and_then(J::as_f64),
+        namespaces: x
+            .get("namespaces")
+            .and_then(J::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|n| (n.get("name").and_then(J::as_str).unwrap_or_default().to_string(), u(n, "vectors")))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    });
+    Some(Sample {
+        probe,
+        mono_ms: v.get("mono_ms").and_then(J::as_u64)?,
+        wall_secs: v.get("wall").and_then(J::as_i64)?,
+        error: v.get("error").and_then(J::as_str).map(str::to_string),
+        latency_ms: v.get("latency_ms").and_then(J::as_f64),
+        redis,
+        documents: v.get("documents").and_then(J::as_u64),
+        vectors,
+        calls: u(v, "calls"),
+        errors: u(v, "errors"),
+        own_ms: vec![],
+        no_answer_ms: v.get("no_answer_ms").and_then(J::as_u64),
+        answered_late: v.get("answered_late").and_then(J::as_bool).unwrap_or(false),
+    })
+}
+
 /// A tier's status as `memscope health --json` prints it (the schema is documented in the
 /// README and kept stable).
 pub fn status_json(s: &TierStatus) -> serde_json::Value {

@@ -24,6 +24,7 @@ pub mod lru;
 pub mod memory;
 pub mod message;
 pub mod msgpack;
+pub mod replay;
 pub mod search;
 pub mod store;
 pub mod tabs;
@@ -280,6 +281,7 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
         Some(Cmd::Config { .. }) => (false, false, "config"),
         Some(Cmd::Analyze { .. }) => (false, false, "analyze"),
         Some(Cmd::Server { .. }) => (false, false, "server"),
+        Some(Cmd::Replay { .. }) => (false, false, "replay"),
     };
     if cli.write && !acts_write {
         return Err(Failure::Usage(format!("--write: `{name}` only reads; the flag does not apply to it")));
@@ -382,6 +384,18 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
             Ok(headless::analyze(&load(&ov)?, args).await?)
         }
         Some(Cmd::Server { json, sort }) => Ok(headless::server(&load(&ov)?, json, &sort).await?),
+        Some(Cmd::Replay { file, summary, json }) => {
+            let cfg = load(&ov)?;
+            if summary || json {
+                headless::replay_summary(&cfg, &file, json)?;
+                return Ok(0);
+            }
+            // The recording is read before the UI starts (a file, not a store), then the UI
+            // runs on it with no store at all.
+            let rec = replay::read(&file).map_err(Failure::Usage)?;
+            tui::run_tui_with(cfg.without_stores(), false, Some(rec)).await?;
+            Ok(0)
+        }
         Some(Cmd::Detect { json }) => Ok(headless::detect(&load(&ov)?, json).await?),
         Some(Cmd::Show { conversation, json, checkpoints: false }) => {
             headless::show(&load(&ov)?, &conversation, json).await?;

@@ -42,6 +42,8 @@ pub enum Slot {
     Insight,
     /// `:export FILE`.
     Export,
+    /// `:replay FILE`: a recording read.
+    Replay,
 }
 
 /// UI → backend.
@@ -169,6 +171,11 @@ pub enum Command {
         text: String,
         what: String,
     },
+    /// Read a `--record` file for the Health tab's replay (`:replay FILE`), off the UI thread.
+    LoadReplay {
+        req: RequestId,
+        path: std::path::PathBuf,
+    },
 }
 
 impl Command {
@@ -194,6 +201,7 @@ impl Command {
             Command::Analyze { .. } => Slot::Analyze,
             Command::Insight { .. } => Slot::Insight,
             Command::Export { .. } => Slot::Export,
+            Command::LoadReplay { .. } => Slot::Replay,
             Command::Cancel(_) | Command::SetWriteMode(_) => return None,
         })
     }
@@ -222,6 +230,8 @@ pub enum BackendEvent {
     Sorted(RequestId, Result<Box<Sorted>, SortFailed>),
     /// An export written (its status line), or why not.
     Exported(RequestId, Result<String, String>),
+    /// A recording read for the replay, or why not.
+    Replay(RequestId, Result<Box<crate::replay::Recording>, String>),
 }
 
 /// A listing's order by TTL or size, for exactly `keys` (the listing it was asked for).

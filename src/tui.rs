@@ -70,12 +70,17 @@ pub async fn wait_for_signal() {
 /// The UI loop. Its only `.await` is the `select!` for the next event; every store call runs
 /// in the backend task.
 pub async fn run_tui(cfg: config::Config) -> Result<()> {
-    run_tui_with(cfg, true).await
+    run_tui_with(cfg, true, None).await
 }
 
 /// The UI loop; `keep_state`: the search parameters of the profile are restored at start and
-/// saved at exit (not for the demo, which starts fresh every time).
-pub async fn run_tui_with(cfg: config::Config, keep_state: bool) -> Result<()> {
+/// saved at exit (not for the demo, which starts fresh every time); `replay`: a recording the
+/// Health tab opens on (`memscope replay FILE`).
+pub async fn run_tui_with(
+    cfg: config::Config,
+    keep_state: bool,
+    replay: Option<crate::replay::Recording>,
+) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     tracing::info!(profile = %cfg.profile, read_only = cfg.read_only, "memscope UI starting");
     crate::ui::theme::set_high_contrast(cfg.theme == "high-contrast");
@@ -105,6 +110,9 @@ pub async fn run_tui_with(cfg: config::Config, keep_state: bool) -> Result<()> {
         }
     };
     send(app.init());
+    if let Some(rec) = replay {
+        app.open_replay(rec);
+    }
     let mut events = EventStream::new();
     let start = Instant::now();
     // Lets the end-to-end tests prove the terminal is restored on panic.
@@ -223,6 +231,7 @@ fn event_kind(e: &message::BackendEvent) -> &'static str {
         E::Insight(..) => "insight",
         E::SortProgress(..) | E::Sorted(..) => "sort",
         E::Exported(..) => "export",
+        E::Replay(..) => "replay",
     }
 }
 

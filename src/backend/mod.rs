@@ -500,6 +500,15 @@ impl Backend {
                     let _ = tx.send(BackendEvent::Exported(req, r));
                 });
             }
+            Command::LoadReplay { req, path } => {
+                let tx = self.tx.clone();
+                self.spawn_in(Slot::Replay, async move {
+                    let r = tokio::task::spawn_blocking(move || crate::replay::read(&path).map(Box::new))
+                        .await
+                        .unwrap_or_else(|e| Err(e.to_string()));
+                    let _ = tx.send(BackendEvent::Replay(req, r));
+                });
+            }
         }
     }
 
@@ -878,6 +887,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Analyze { .. } => "analyze",
         Command::Insight { .. } => "insight",
         Command::Export { .. } => "export",
+        Command::LoadReplay { .. } => "load_replay",
     }
 }
 

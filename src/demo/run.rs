@@ -92,7 +92,7 @@ pub async fn run_demo(mut cfg: config::Config, no_tui: bool, firestore_emulator:
         wait_for_signal().await;
     } else {
         // A fresh demo: the search settings of an earlier one do not carry over.
-        run_tui_with(cfg, false).await?;
+        run_tui_with(cfg, false, None).await?;
     }
     if let Some(t) = traffic {
         t.abort();

@@ -42,7 +42,7 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
         let Some(ev) = ev else { break };
         let crate::message::BackendEvent::Health(s) = ev else { continue };
         let probe = s.probe;
-        let late = s.answered_late.then(|| s.latency_ms.map(|l| format!(" answered after {l:.0} ms"))).flatten();
+        let late = s.answered_late.then(|| s.latency_ms.map(|l| format!(" · answered after {l:.0} ms"))).flatten();
         let st = hist.push(*s, keep, &t);
         if watch && let Some(st) = st {
             let clock =
@@ -122,4 +122,18 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
         }
     }
     Ok(worst.exit_code())
+}
+
+/// `memscope replay FILE --summary [--json]`: each tier's episodes and events, for the incident
+/// channel; the file is streamed.
+pub fn replay_summary(cfg: &Config, file: &std::path::Path, json: bool) -> Result<(), HeadlessError> {
+    let sum = crate::replay::summarize(file, &cfg.health.thresholds, cfg.health.window_s * 1000)
+        .map_err(HeadlessError::Usage)?;
+    let mut o = std::io::stdout().lock();
+    if json {
+        writeln!(o, "{}", text::json_safe(sum.json().to_string()))?;
+    } else {
+        write!(o, "{}", sum.text())?;
+    }
+    Ok(())
 }

@@ -14,7 +14,7 @@ mod server;
 pub use analyze::{Args as AnalyzeArgs, analyze};
 pub use audit::audit;
 pub use conversations::{checkpoints, conversations, detect, show};
-pub use health::health;
+pub use health::{health, replay_summary};
 pub use import::{import, read_import};
 pub use index::index;
 pub use keys::keys;

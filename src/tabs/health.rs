@@ -8,6 +8,13 @@ use std::collections::BTreeMap;
 
 pub const WINDOWS_S: [u64; 5] = [60, 300, 900, 1800, 3600];
 
+/// The next longer (or shorter) window, within what is kept.
+fn next_window(now: u64, longer: bool, keep_ms: u64) -> u64 {
+    let i = WINDOWS_S.iter().position(|w| *w >= now).unwrap_or(0);
+    let j = if longer { (i + 1).min(WINDOWS_S.len() - 1) } else { i.saturating_sub(1) };
+    WINDOWS_S[j].min(keep_ms / 1000).max(WINDOWS_S[0])
+}
+
 pub struct HealthTab {
     pub history: History,
     pub thresholds: Thresholds,
@@ -21,6 +28,18 @@ pub struct HealthTab {
     pub configured: Vec<Probe>,
     /// The cross-tier audit view, over the charts while open.
     pub audit: Option<super::audit::AuditView>,
+    /// A recording replayed (`memscope replay FILE`, `:replay FILE`): the display is the
+    /// history at its time cursor; live samples still arrive underneath.
+    pub replay: Option<Replay>,
+}
+
+/// The replay's cursor and what the display shows at it.
+pub struct Replay {
+    pub cursor: crate::replay::Cursor,
+    pub history: History,
+    pub statuses: BTreeMap<Probe, TierStatus>,
+    /// The live tiers, kept for when the replay closes.
+    live_configured: Vec<Probe>,
 }
 
 impl HealthTab {
@@ -46,6 +65,43 @@ impl HealthTab {
             frozen: None,
             configured,
             audit: None,
+            replay: None,
+        }
+    }
+
+    /// Replay `rec`: the cursor at its end, the tiers it recorded.
+    pub fn open_replay(&mut self, rec: crate::replay::Recording) {
+        let cursor = crate::replay::Cursor::new(rec, &self.thresholds, self.keep_ms);
+        let mut tiers: Vec<Probe> =
+            Probe::ALL.into_iter().filter(|p| cursor.recording.samples.iter().any(|s| s.probe == *p)).collect();
+        let live = match self.replay.take() {
+            Some(r) => r.live_configured,
+            None => self.configured.clone(),
+        };
+        std::mem::swap(&mut self.configured, &mut tiers);
+        let mut r = Replay { cursor, history: History::default(), statuses: BTreeMap::new(), live_configured: live };
+        self.show_cursor(&mut r);
+        self.replay = Some(r);
+    }
+
+    /// The history and the levels at the replay's cursor.
+    fn show_cursor(&self, r: &mut Replay) {
+        r.history = r.cursor.history(&self.thresholds, self.keep_ms);
+        r.statuses = self
+            .configured
+            .iter()
+            .filter_map(|p| Some((*p, r.history.status(*p, self.window_s * 1000, &self.thresholds)?)))
+            .collect();
+    }
+
+    /// Back to the live view.
+    pub fn close_replay(&mut self) -> bool {
+        match self.replay.take() {
+            Some(r) => {
+                self.configured = r.live_configured;
+                true
+            }
+            None => false,
         }
     }
 
@@ -84,8 +140,11 @@ impl HealthTab {
             .join("\n")
     }
 
-    /// What the screen shows: live, or as frozen.
+    /// What the screen shows: the replay at its cursor, live, or as frozen.
     pub fn view(&self) -> (&History, &BTreeMap<Probe, TierStatus>) {
+        if let Some(r) = &self.replay {
+            return (&r.history, &r.statuses);
+        }
         match &self.frozen {
             Some((h, s)) => (h, s),
             None => (&self.history, &self.statuses),
@@ -93,6 +152,41 @@ impl HealthTab {
     }
 
     pub fn on_action(&mut self, a: Action) {
+        if let Some(mut r) = self.replay.take() {
+            let moved = match a {
+                Action::Collapse => {
+                    r.cursor.step(-1);
+                    true
+                }
+                Action::Expand => {
+                    r.cursor.step(1);
+                    true
+                }
+                Action::Top => {
+                    r.cursor.to_start();
+                    true
+                }
+                Action::Bottom => {
+                    r.cursor.to_end();
+                    true
+                }
+                Action::SearchPrev => r.cursor.jump_alert(false),
+                Action::SearchNext => r.cursor.jump_alert(true),
+                Action::Back => {
+                    self.configured = r.live_configured;
+                    return;
+                }
+                _ => false,
+            };
+            if moved || matches!(a, Action::TopKUp | Action::TopKDown) {
+                if matches!(a, Action::TopKUp | Action::TopKDown) {
+                    self.window_s = next_window(self.window_s, a == Action::TopKUp, self.keep_ms);
+                }
+                self.show_cursor(&mut r);
+            }
+            self.replay = Some(r);
+            return;
+        }
         match a {
             Action::Freeze => {
                 self.frozen = match self.frozen {
@@ -101,9 +195,7 @@ impl HealthTab {
                 }
             }
             Action::TopKUp | Action::TopKDown => {
-                let i = WINDOWS_S.iter().position(|w| *w >= self.window_s).unwrap_or(0);
-                let j = if a == Action::TopKUp { (i + 1).min(WINDOWS_S.len() - 1) } else { i.saturating_sub(1) };
-                self.window_s = WINDOWS_S[j].min(self.keep_ms / 1000).max(WINDOWS_S[0]);
+                self.window_s = next_window(self.window_s, a == Action::TopKUp, self.keep_ms);
                 for p in self.configured.clone() {
                     if let Some(st) = self.history.status(p, self.window_s * 1000, &self.thresholds) {
                         self.statuses.insert(p, st);

@@ -628,6 +628,7 @@ impl KeysTab {
             }
             BackendEvent::Write(..)
             | BackendEvent::Exported(..)
+            | BackendEvent::Replay(..)
             | BackendEvent::Conn(..)
             | BackendEvent::LongTerm(..)
             | BackendEvent::Vector(..)

@@ -80,7 +80,7 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
         Constraint::Length(7),
     ])
     .areas(area);
-    let frozen = if tab.frozen.is_some() { "  FROZEN (f resumes)" } else { "" };
+    let frozen = state_note(tab);
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(format!(" window {} min · +/- change · f freeze", tab.window_s / 60), theme::dim()),
@@ -105,6 +105,25 @@ pub fn render(f: &mut Frame, area: Rect, tab: &HealthTab) {
     render_redis_chart(f, redis_area, tab, hist, &win);
     render_sizes(f, size_area, tab, hist, &win);
     render_alerts(f, alerts, hist);
+}
+
+/// What the display is, when it is not live: a replay at its cursor, or frozen.
+fn state_note(tab: &HealthTab) -> String {
+    if let Some(r) = &tab.replay {
+        let c = &r.cursor;
+        let file = std::path::Path::new(&c.recording.file)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        return format!(
+            "  REPLAY {} at {} UTC · sample {} of {} · ←/→ g/G [/] · Esc live",
+            text::sanitize_str(&file),
+            clock(c.wall()),
+            c.at + 1,
+            c.recording.samples.len()
+        );
+    }
+    if tab.frozen.is_some() { "  FROZEN (f resumes)".into() } else { String::new() }
 }
 
 /// One tier's panel: its level, latency, probe errors and the figures of its kind.
@@ -269,7 +288,7 @@ fn render_compact(
             rows.push(fit(Line::styled(format!("  node {} DOWN {e}", n.addr), theme::error()), w));
         }
     }
-    let frozen = if tab.frozen.is_some() { " FROZEN (f resumes)" } else { "" };
+    let frozen = state_note(tab);
     let tiers_h = rows.len() as u16 + 2;
     let rest = area.height.saturating_sub(tiers_h);
     let (alerts_h, chart_h) = if rest >= 14 { (rest - 8, 8) } else { (rest, 0) };
@@ -666,7 +685,17 @@ fn render_alerts(f: &mut Frame, alerts: Rect, hist: &History) {
     }
     for a in hist.alerts.iter().rev().take(inner.height as usize) {
         let when = match a.ended_wall {
-            Some(e) => format!("{} → {} UTC", clock(a.started_wall), clock(e)),
+            Some(e) if e == a.started_wall && (a.key == "restart" || a.key == "failover") => {
+                format!("at {} UTC", clock(e))
+            }
+            Some(e) => {
+                format!(
+                    "{} → {} UTC ({})",
+                    clock(a.started_wall),
+                    clock(e),
+                    text::human_ms((e - a.started_wall) * 1000)
+                )
+            }
             None => format!("since {} UTC", clock(a.started_wall)),
         };
         lines.push(Line::from(vec![

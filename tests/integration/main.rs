@@ -29,5 +29,6 @@ mod render;
 mod render_conversations;
 mod render_health;
 mod render_search;
+mod replay;
 mod secrets;
 mod vector_contract;

@@ -1,0 +1,101 @@
+//! An incident recorded by the real poller (`memscope health --watch --record`) during a freeze
+//! of a private redis-server, then replayed: the summary to paste, and the Health tab's time
+//! cursor showing the tier as it was.
+
+use std::io::BufRead;
+
+/// Record `health --watch` on `r` into `file` while the server sleeps `sleep_s` seconds in the
+/// middle; returns when the recording holds the freeze and a few good probes after it.
+fn record_a_freeze(r: &memscope::demo::PrivateRedis, file: &std::path::Path, sleep_s: u32) {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_memscope"))
+        .args(["health", "--watch", "--redis-url", &r.url(), "--record", file.to_str().unwrap()])
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env_remove("REDIS_URL")
+        .env_remove("MEMSCOPE_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().unwrap().unwrap();
+    for _ in 0..2 {
+        assert!(next().contains(" OK "), "good probes first");
+    }
+    let url = r.url();
+    let sleeper = std::thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let _: () = redis::cmd("DEBUG").arg("SLEEP").arg(sleep_s).query(&mut c).unwrap();
+    });
+    crate::support::wait_frozen(&r.url());
+    // `--watch` prints a line every interval, NO ANSWER while the server sleeps.
+    let mut said_no_answer = false;
+    loop {
+        let l = next();
+        said_no_answer |= l.contains("NO ANSWER");
+        if said_no_answer && l.contains(" OK ") {
+            break;
+        }
+    }
+    sleeper.join().unwrap();
+    for _ in 0..2 {
+        next();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_recorded_freeze_replays_as_one_episode_and_a_cursor_over_it() {
+    let r = crate::support::redis();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("incident.jsonl");
+    record_a_freeze(&r, &file, 3);
+    let run = |args: &[&str]| crate::support::memscope(dir.path(), args);
+
+    // The summary: one DOWN episode for redis, its duration and worst figure.
+    let out = run(&["replay", file.to_str().unwrap(), "--summary"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.starts_with("Health recorded "), "{text}");
+    assert!(text.contains("redis: 1 episode"), "{text}");
+    assert!(text.contains("DOWN") && text.contains("NO ANSWER") && text.contains("worst latency"), "{text}");
+    let out = run(&["replay", file.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let eps = v["episodes"].as_array().unwrap();
+    assert_eq!(eps.len(), 1, "{v}");
+    let e = &eps[0];
+    assert_eq!((e["tier"].as_str(), e["level"].as_str()), (Some("redis"), Some("DOWN")));
+    let dur = e["duration_s"].as_i64().unwrap();
+    assert!((1..=5).contains(&dur), "a 3 s freeze lasted {dur} s: {e}");
+    assert!(e["worst_latency_ms"].as_f64().unwrap() >= 1000.0, "{e}");
+    assert!(e["end"].as_i64().is_some(), "it ended: {e}");
+
+    // The Health tab on the recording: the cursor at the end shows OK; `[` jumps back to the
+    // freeze, which shows NO ANSWER; g / G go to the ends; Esc is live again.
+    let rec = memscope::replay::read(&file).unwrap();
+    let cfg = memscope::config::Config::with_redis("redis://127.0.0.1:1/0").without_stores();
+    let mut app = memscope::app::App::new(&cfg, (140, 40));
+    app.open_replay(rec);
+    let key = |app: &mut memscope::app::App, c: crossterm::event::KeyCode| {
+        app.update(memscope::app::Msg::Key(crossterm::event::KeyEvent::new(c, crossterm::event::KeyModifiers::NONE)));
+    };
+    use crossterm::event::KeyCode::{Char, Esc};
+    let screen = crate::support::screen_of(&app, 140, 40);
+    assert!(screen.contains("REPLAY incident.jsonl"), "{screen}");
+    assert!(screen.contains("redis ● up") || screen.contains(" OK "), "{screen}");
+    key(&mut app, Char('['));
+    let screen = crate::support::screen_of(&app, 140, 40);
+    assert!(screen.contains("NO ANSWER"), "the cursor at the freeze:\n{screen}");
+    key(&mut app, Char('g'));
+    let first = app.health.replay.as_ref().unwrap().cursor.at;
+    assert_eq!(first, 0);
+    key(&mut app, Char('l'));
+    assert!(app.health.replay.as_ref().unwrap().cursor.at > 0, "→ steps on");
+    key(&mut app, Char('G'));
+    let r = app.health.replay.as_ref().unwrap();
+    assert_eq!(r.cursor.at, r.cursor.recording.samples.len() - 1);
+    key(&mut app, Esc);
+    assert!(app.health.replay.is_none(), "Esc is live again");
+}
