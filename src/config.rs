@@ -183,6 +183,9 @@ pub struct SentinelUrl {
     pub auth: Option<String>,
     /// `rediss+sentinel://`: TLS to the master.
     pub tls: bool,
+    /// The Sentinels' own credentials (`?sentinel_password=…[&sentinel_username=…]`), when
+    /// they require them (`requirepass` in sentinel.conf): (username, password).
+    pub sentinel_auth: Option<(Option<String>, String)>,
 }
 
 pub fn is_sentinel_url(url: &str) -> bool {
@@ -200,6 +203,18 @@ impl SentinelUrl {
             Some((a, r)) => (Some(a.to_string()), r),
             None => (None, rest),
         };
+        // The Sentinels' own credentials ride in the query.
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let mut sentinel_user = None;
+        let mut sentinel_pw = None;
+        for kv in query.split('&').filter(|kv| !kv.is_empty()) {
+            match kv.split_once('=') {
+                Some(("sentinel_password", v)) => sentinel_pw = Some(v.to_string()),
+                Some(("sentinel_username", v)) => sentinel_user = Some(v.to_string()),
+                _ => return Err(format!("`{kv}`: the query takes sentinel_password= and sentinel_username=")),
+            }
+        }
+        let sentinel_auth = sentinel_pw.map(|p| (sentinel_user, p));
         let (hosts, path) = rest.split_once('/').unwrap_or((rest, ""));
         let sentinels = hosts
             .split(',')
@@ -223,7 +238,7 @@ impl SentinelUrl {
             None | Some("") => 0,
             Some(d) => d.parse().map_err(|_| format!("`{d}`: not a database number"))?,
         };
-        Ok(SentinelUrl { sentinels, master, db, auth, tls })
+        Ok(SentinelUrl { sentinels, master, db, auth, tls, sentinel_auth })
     }
 }
 
@@ -1481,7 +1496,8 @@ fn resolve_memory(path: &str, name: &str, section: Option<MemoryConfig>) -> Resu
 
 /// Query parameters that carry a secret in the URL forms redis-rs and the official clients
 /// accept (`unix:///path?db=0&pass=…`, `redis://host?password=…`).
-const SECRET_PARAMS: [&str; 7] = ["pass", "password", "passwd", "pwd", "secret", "token", "api_key"];
+const SECRET_PARAMS: [&str; 8] =
+    ["pass", "password", "passwd", "pwd", "secret", "token", "api_key", "sentinel_password"];
 
 /// Hide every secret in a URL: the password of `scheme://user:password@host` and the value of
 /// secret-bearing query parameters (`pass=`, `password=`, …).

@@ -103,10 +103,15 @@ impl PrivateRedis {
 
     /// A Sentinel on a free port watching the master at `master_port` as `mymaster`.
     pub fn start_sentinel(master_port: u16) -> Result<PrivateRedis, DemoError> {
+        Self::start_sentinel_with(master_port, "")
+    }
+
+    /// The same, with more lines for its sentinel.conf (e.g. `requirepass …`).
+    pub fn start_sentinel_with(master_port: u16, conf_lines: &str) -> Result<PrivateRedis, DemoError> {
         let dir = private_dir("sentinel-conf");
         std::fs::create_dir_all(&dir).map_err(|e| DemoError::Start(e.to_string()))?;
         let conf = dir.join("sentinel.conf");
-        std::fs::write(&conf, format!("sentinel monitor mymaster 127.0.0.1 {master_port} 1\n"))
+        std::fs::write(&conf, format!("sentinel monitor mymaster 127.0.0.1 {master_port} 1\n{conf_lines}"))
             .map_err(|e| DemoError::Start(e.to_string()))?;
         let exe = redis_server_path().ok_or(DemoError::NoRedisServer)?;
         Self::start_with(exe, &["--sentinel"], Some(conf))

@@ -80,7 +80,16 @@ impl SentinelMaster {
         let mut why = Vec::new();
         for (host, port) in &self.url.sentinels {
             let ask = async {
-                let client = redis::Client::open(format!("redis://{host}:{port}")).map_err(|e| e.to_string())?;
+                let mut info =
+                    format!("redis://{host}:{port}").as_str().into_connection_info().map_err(|e| e.to_string())?;
+                if let Some((user, pw)) = &self.url.sentinel_auth {
+                    let mut settings = info.redis_settings().clone().set_password(pw);
+                    if let Some(u) = user {
+                        settings = settings.set_username(u);
+                    }
+                    info = info.set_redis_settings(settings);
+                }
+                let client = redis::Client::open(info).map_err(|e| e.to_string())?;
                 let mut c = client.get_multiplexed_async_connection().await.map_err(|e| e.to_string())?;
                 redis::cmd("SENTINEL")
                     .arg("get-master-addr-by-name")

@@ -81,3 +81,26 @@ fn sentinel_urls_are_checked() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("no Sentinel named the master `mymaster`"), "{err}");
 }
+
+/// A Sentinel that requires a password of its own: `?sentinel_password=` reaches it (the
+/// master's credentials stay in the URL's user part), and the password is never printed.
+#[test]
+fn a_sentinel_with_its_own_password() {
+    let master = crate::support::redis();
+    let mut m = crate::support::client(&master);
+    redis::cmd("SET").arg("k:one").arg("1").exec(&mut m).unwrap();
+    let sentinel = PrivateRedis::start_sentinel_with(master.port(), "requirepass S3ntinelPW\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!("redis+sentinel://127.0.0.1:{}/mymaster/0", sentinel.port());
+    let with_pw = format!("{base}?sentinel_password=S3ntinelPW");
+    let out = crate::support::memscope(dir.path(), &["keys", "--redis-url", &with_pw]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "k:one");
+    // Without it the Sentinel refuses, and the error says so.
+    let out = crate::support::memscope(dir.path(), &["keys", "--redis-url", &base]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.to_lowercase().contains("auth"), "{err}");
+    let out = crate::support::memscope(dir.path(), &["config", "check", "--redis-url", &with_pw]);
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!all.contains("S3ntinelPW") && all.contains("sentinel_password=***"), "{all}");
+}
