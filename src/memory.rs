@@ -495,18 +495,41 @@ impl Memory {
                 vector: TierWrite::Skipped("no vector tier configured".into()),
             });
         }
+        // New messages are created by the store only where none exists (a writer racing this
+        // one may have made some since the read): `created` is what the store says, and the
+        // count below follows it. The others are rewritten in place — a create another writer
+        // won too (this batch's content is the later write).
+        let is_new: Vec<bool> = msg_docs.iter().map(Option::is_none).collect();
+        let (mut creates, mut updates) = (Vec::new(), Vec::new());
+        for (w, new) in writes.into_iter().zip(&is_new) {
+            if *new { creates.push(w) } else { updates.push(w) }
+        }
+        let made = if creates.is_empty() { vec![] } else { self.long_term.create_many(creates.clone()).await? };
+        updates.extend(creates.into_iter().zip(&made).filter(|(_, c)| !**c).map(|(w, _)| w));
+        let mut made = made.into_iter();
+        for (s, new) in saved.iter_mut().zip(&is_new) {
+            if *new {
+                s.created = made.next().unwrap_or(false);
+            }
+        }
+        if !updates.is_empty() {
+            self.long_term.put_many(updates).await?;
+        }
         // Conversations whose newest message is older than what they already hold: their session
         // keeps its last message.
         let mut not_newest = HashSet::new();
         let mut merges = Vec::with_capacity(convs.len());
+        let created: HashSet<(&str, &str)> =
+            order.iter().zip(&saved).filter(|(_, s)| s.created).map(|((c, m), _)| (c.as_str(), m.as_str())).collect();
         for (c, old) in convs.iter().zip(conv_docs) {
             let msgs = &per_conv[c.as_str()];
             let batch_last = msgs.iter().map(|(t, ..)| *t).max();
             if old.as_ref().and_then(|d| d.get("updated_at")?.as_ts()).is_some_and(|u| Some(u) > batch_last) {
                 not_newest.insert(c.clone());
             }
-            let created = msgs.iter().filter(|(_, _, id)| saved.iter().any(|s| &s.message_id == id && s.created));
-            let new_count = created.count() as i64;
+            // By (conversation, message): ids are often numbered alike in every conversation.
+            let new_count =
+                msgs.iter().filter(|(_, _, id)| created.contains(&(c.as_str(), id.as_str()))).count() as i64;
             // Only the fields this batch decides are written (other writers' fields are kept),
             // and the count is added by the store, so concurrent writers add up.
             let has = |k: &str| old.as_ref().is_some_and(|d| d.get(k).is_some());
@@ -535,7 +558,6 @@ impl Memory {
                 at_most: vec![("created_at".into(), first)],
             });
         }
-        self.long_term.put_many(writes).await?;
         self.long_term.merge_many(merges).await?;
         self.stats.saved.fetch_add(saved.len() as u64, Ordering::Relaxed);
         let mut repairs = Vec::new();

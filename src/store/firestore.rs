@@ -608,6 +608,53 @@ impl LongTermStore for FirestoreStore {
         Ok(paths.iter().map(|p| found.remove(p)).collect())
     }
 
+    /// BatchWrite (each write applied on its own) with the precondition "does not exist":
+    /// Firestore decides which were created, so racing writers never both count one.
+    async fn create_many(&self, docs: Vec<(String, Vec<(String, FsValue)>)>) -> Result<Vec<bool>, StoreError> {
+        use firestore::gcloud_sdk::google::firestore::v1::{Precondition, precondition::ConditionType};
+        let root = self.root().to_string();
+        let mut created = Vec::with_capacity(docs.len());
+        for chunk in docs.chunks(500) {
+            let writes: Vec<pb::Write> = chunk
+                .iter()
+                .map(|(path, fields)| pb::Write {
+                    current_document: Some(Precondition { condition_type: Some(ConditionType::Exists(false)) }),
+                    ..write(pb::write::Operation::Update(pb::Document {
+                        name: format!("{root}/{path}"),
+                        fields: fields.iter().map(|(k, v)| (k.clone(), to_pb(v, &root))).collect(),
+                        create_time: None,
+                        update_time: None,
+                    }))
+                })
+                .collect();
+            let req =
+                pb::BatchWriteRequest { database: self.db.get_database_path().clone(), writes, ..Default::default() };
+            let r = self.db.client().get().batch_write(req).await.map_err(|e| status_err(&e))?.into_inner();
+            for (i, st) in r.status.iter().enumerate() {
+                // 0 OK; 6 ALREADY_EXISTS / 9 FAILED_PRECONDITION: another writer made it first.
+                match st.code {
+                    0 => created.push(true),
+                    6 | 9 => created.push(false),
+                    code => {
+                        return Err(StoreError::Server(format!(
+                            "creating {}: code {code}: {}",
+                            chunk.get(i).map(|d| d.0.as_str()).unwrap_or("?"),
+                            st.message
+                        )));
+                    }
+                }
+            }
+            if r.status.len() < chunk.len() {
+                return Err(StoreError::Server(format!(
+                    "BatchWrite answered {} of {} writes",
+                    r.status.len(),
+                    chunk.len()
+                )));
+            }
+        }
+        Ok(created)
+    }
+
     async fn delete_many(&self, paths: &[String]) -> Result<(), StoreError> {
         let root = self.root().to_string();
         self.commit(paths.iter().map(|p| write(pb::write::Operation::Delete(format!("{root}/{p}")))).collect()).await

@@ -140,6 +140,10 @@ pub trait LongTermStore: Send + Sync {
         }
         Ok(out)
     }
+    /// Create each document only where none exists, each on its own, decided by the store
+    /// itself (a precondition, a unique key): which ones were created. A document that exists
+    /// is left as it is. Two writers creating one document: exactly one gets `true`.
+    async fn create_many(&self, docs: Vec<(String, Vec<(String, FsValue)>)>) -> Result<Vec<bool>, StoreError>;
     /// Delete documents by path (missing ones are fine); only their fields, never subcollections.
     async fn delete_many(&self, paths: &[String]) -> Result<(), StoreError>;
     /// Apply [`crate::domain::Merge`]s, each atomically (increments are done by the store).

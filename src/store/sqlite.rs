@@ -622,6 +622,35 @@ impl LongTermStore for SqliteStore {
     }
 
     /// One transaction for the whole batch.
+    /// INSERT OR IGNORE in one transaction: a row that exists is left, `changes()` says which
+    /// were new (SQLite serialises writers, so two importers never both create one).
+    async fn create_many(&self, docs: Vec<(String, Vec<(String, FsValue)>)>) -> Result<Vec<bool>, StoreError> {
+        let rows = docs.iter().map(|(p, f)| row_of(p, f)).collect::<Result<Vec<Row>, StoreError>>()?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(0);
+        self.with(move |c| {
+            let tx = c.unchecked_transaction()?;
+            let mut created = Vec::with_capacity(rows.len());
+            {
+                let mut st = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO documents(path, collection, id, fields, updated_us, sort_ts, title, user_id, agent_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?;
+                for r in rows {
+                    created.push(
+                        st.execute(params![r.path, r.collection, r.id, r.json, now, r.sort_ts, r.title, r.user, r.agent])?
+                            == 1,
+                    );
+                }
+            }
+            tx.commit()?;
+            Ok(created)
+        })
+        .await
+    }
+
     async fn put_many(&self, docs: Vec<(String, Vec<(String, FsValue)>)>) -> Result<(), StoreError> {
         let rows = docs.iter().map(|(p, f)| row_of(p, f)).collect::<Result<Vec<Row>, StoreError>>()?;
         let now = std::time::SystemTime::now()

@@ -293,6 +293,32 @@ async fn merge_keeps_other_fields_and_concurrent_increments_add_up(store: Arc<dy
 }
 contract!(merge_keeps_other_fields_and_concurrent_increments_add_up);
 
+/// `create_many` creates only what does not exist, and says which: racing creators of the same
+/// documents get exactly one `true` each between them, and an existing document is untouched.
+async fn create_many_creates_each_document_once_among_racing_writers(store: Arc<dyn LongTermStore>) {
+    store.put("c/keep", vec![("v".into(), s("old"))]).await.unwrap();
+    let docs = |who: &str| -> Vec<(String, Vec<(String, FsValue)>)> {
+        (0..40)
+            .map(|i| (format!("c/d{i:02}"), vec![("by".into(), s(who))]))
+            .chain([("c/keep".into(), vec![("v".into(), s(who))])])
+            .collect()
+    };
+    let (a, b) = (store.clone(), store.clone());
+    let (da, db) = (docs("a"), docs("b"));
+    let (ra, rb) = tokio::join!(
+        tokio::spawn(async move { a.create_many(da).await.unwrap() }),
+        tokio::spawn(async move { b.create_many(db).await.unwrap() })
+    );
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    for i in 0..40 {
+        assert!(ra[i] ^ rb[i], "d{i:02}: exactly one writer created it ({} {})", ra[i], rb[i]);
+    }
+    assert!(!ra[40] && !rb[40], "an existing document is not created again");
+    let kept = store.document("c/keep").await.unwrap().unwrap();
+    assert_eq!(kept.get("v"), Some(&s("old")), "and is left as it was");
+}
+contract!(create_many_creates_each_document_once_among_racing_writers);
+
 async fn message_doc(store: &Arc<dyn LongTermStore>, conv: &str, id: &str, content: &str, timestamp: Option<FsValue>) {
     let mut f = vec![("role".to_string(), s("user")), ("content".to_string(), s(content))];
     if let Some(t) = timestamp {

@@ -506,6 +506,47 @@ async fn concurrent_writers_to_one_conversation_count_every_message() {
     assert_eq!(report.drift(), 0, "{:#?}", report.findings);
 }
 
+/// Two imports of overlapping message sets at once (each conversation's 20 messages, 10 of
+/// them in both): every message is counted once — `message_count` is 20, not 30 — on both
+/// long-term stores.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlapping_imports_at_once_count_each_message_once() {
+    let s = stack("overlap").await;
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite: Arc<dyn memscope::store::LongTermStore> =
+        Arc::new(memscope::store::sqlite::SqliteStore::open(dir.path().join("m.db").to_str().unwrap()).unwrap());
+    for lt in [s.lt.clone() as Arc<dyn memscope::store::LongTermStore>, sqlite] {
+        let mem = Arc::new(Memory::new(lt.clone(), None, None, MemoryConfig::default()));
+        let batch = |from: i64, to: i64| {
+            let mut b = Vec::new();
+            for c in 0..20 {
+                for m in from..to {
+                    b.push(msg(&format!("c{c}"), &format!("m{m:02}"), "user", &format!("message {m} of {c}"), 100 + m));
+                }
+            }
+            b
+        };
+        for _trial in 0..2 {
+            let (a, b) = (mem.clone(), mem.clone());
+            let (ba, bb) = (batch(0, 15), batch(5, 20));
+            let (ra, rb) = tokio::join!(
+                tokio::spawn(async move { a.save_batch(ba, |_| {}).await.unwrap() }),
+                tokio::spawn(async move { b.save_batch(bb, |_| {}).await.unwrap() })
+            );
+            let (ra, rb) = (ra.unwrap(), rb.unwrap());
+            if _trial == 0 {
+                assert_eq!(ra.created + rb.created, 400, "each message created once");
+            } else {
+                assert_eq!(ra.created + rb.created, 0, "a re-run creates nothing");
+            }
+            for c in 0..20 {
+                let conv = lt.document(&format!("conversations/c{c}")).await.unwrap().unwrap();
+                assert_eq!(conv.get("message_count"), Some(&FsValue::Int(20)), "c{c} after trial {_trial}");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn messages_numbered_alike_in_every_conversation_keep_one_vector_each() {
     let s = stack("vector-ids").await;
