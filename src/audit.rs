@@ -457,7 +457,9 @@ async fn conversations(r: &mut Run<'_>) -> Result<(), StoreError> {
     let total = r.mem.long_term().count_conversations(&crate::domain::ConvFilter::All).await.ok();
     let mut cursor = None;
     loop {
-        let page = r.mem.long_term().documents("conversations", cursor.as_ref(), 100).await?;
+        // Browsed, not queried: conversations whose messages exist without a document (a query
+        // never returns those) are audited too.
+        let page = r.mem.long_term().browse_documents("conversations", cursor.as_ref(), 100).await?;
         for d in &page.items {
             conversation(r, d.id()).await?;
             r.report.scanned.conversations += 1;
@@ -541,7 +543,17 @@ async fn conversation_findings(r: &mut Run<'_>, c: &str, t: &ConvRead) -> Result
 
 /// `message_count` and `updated_at` against the messages themselves.
 fn stats_findings(c: &str, t: &ConvRead) -> Vec<Finding> {
-    let Some(doc) = &t.doc else { return vec![] };
+    let Some(doc) = &t.doc else {
+        // Messages without their conversation's document: the repair writes it from them.
+        return if t.count > 0 {
+            vec![
+                Finding::new(Kind::ConversationStats, format!("no conversation document; {} messages", t.count))
+                    .conv(c),
+            ]
+        } else {
+            vec![]
+        };
+    };
     let mut what = Vec::new();
     if doc.message_count != Some(t.count as i64) {
         let said = doc.message_count.map(|n| n.to_string()).unwrap_or("none".into());
@@ -578,7 +590,7 @@ async fn settle_conversations(r: &mut Run<'_>) -> Result<(), StoreError> {
         if kinds.contains(&Kind::ConversationStats) {
             let mut set = vec![("message_count".to_string(), FsValue::Int(t.count as i64))];
             if let Some(last) = t.last
-                && t.doc.as_ref().is_some_and(|d| d.updated_at.is_none_or(|u| u < last))
+                && t.doc.as_ref().is_none_or(|d| d.updated_at.is_none_or(|u| u < last))
             {
                 set.push(("updated_at".into(), FsValue::Timestamp(last)));
             }

@@ -591,6 +591,11 @@ pub struct Conversation {
 }
 
 impl Conversation {
+    /// Messages exist under it but its own document does not (Firestore's "missing" parent).
+    pub fn has_no_document(&self) -> bool {
+        self.doc.fields.is_empty() && self.doc.update_time.is_none()
+    }
+
     pub fn from_doc(doc: Document) -> Conversation {
         Conversation {
             id: doc.id().to_string(),
@@ -686,6 +691,9 @@ pub enum Cursor {
     /// Documents lacking the order field (which an ordered query leaves out), by name, after
     /// this path.
     Absent { after: Option<String> },
+    /// Conversations whose messages exist without a document (listed after every document,
+    /// by id), from this browse position.
+    Phantoms(Option<Box<Cursor>>),
 }
 
 /// The timestamp forms a message thread is read in, one ordered run each.

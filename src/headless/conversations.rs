@@ -27,12 +27,17 @@ fn ts(t: Option<crate::domain::Ts>) -> serde_json::Value {
     t.map(|t| serde_json::Value::String(t.to_rfc3339())).unwrap_or(serde_json::Value::Null)
 }
 
-fn conv_json(c: &Conversation) -> serde_json::Value {
-    serde_json::json!({
+/// `phantom`: memscope's layout, and the conversation has messages but no document.
+fn conv_json(c: &Conversation, phantom: bool) -> serde_json::Value {
+    let mut v = serde_json::json!({
         "id": c.id, "title": c.title, "user_id": c.user_id, "agent_id": c.agent_id,
         "created_at": ts(c.created_at), "updated_at": ts(c.updated_at), "message_count": c.message_count,
         "stored_at": c.doc.path,
-    })
+    });
+    if phantom {
+        v["document"] = serde_json::Value::Bool(false);
+    }
+    v
 }
 
 /// A message as `show --json` prints it: content that is not text (a map, an array — tool
@@ -88,6 +93,7 @@ where
 /// memscope's layout (the layout's own order otherwise), streamed page by page.
 pub async fn conversations(cfg: &Config, filter: Option<&str>, json: bool) -> Result<u64, HeadlessError> {
     let r = reader(cfg).await?;
+    let own = cfg.layout.is_memscopes_own();
     let filter = crate::tabs::conversations::parse_filter(filter.unwrap_or(""));
     let fetch = |after: Option<Cursor>| {
         let (r, filter) = (r.clone(), filter.clone());
@@ -95,11 +101,14 @@ pub async fn conversations(cfg: &Config, filter: Option<&str>, json: bool) -> Re
     };
     print_pages(fetch, |c: &Conversation| {
         if json {
-            return text::json_safe(conv_json(c).to_string());
+            return text::json_safe(conv_json(c, own && c.has_no_document()).to_string());
         }
         let when = c.updated_at.or(c.created_at).map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into());
         let count = c.message_count.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
-        let title = text::sanitize_str(c.title.as_deref().unwrap_or(""));
+        let title = match &c.title {
+            None if own && c.has_no_document() => "(no conversation document: messages only)".to_string(),
+            t => text::sanitize_str(t.as_deref().unwrap_or("")),
+        };
         format!("{}\t{count}\t{when}\t{}", text::sanitize_str(&c.id), text::truncate(&title, 80))
     })
     .await

@@ -158,6 +158,7 @@ fn render_list(
             (Some(t), _) => format!("{} ({})", relative(Some(t), now), &t.to_rfc3339()[..16]),
             (None, Some(t)) => format!("created {}", relative(Some(t), now)),
             (None, None) if !tab.layout.is_memscopes_own() => "not stored by this layout".into(),
+            (None, None) if c.has_no_document() => "no document: messages only".into(),
             (None, None) => "no updated_at".into(),
         };
         let agent = text::sanitize_str(c.agent_id.as_deref().unwrap_or("-"));

@@ -547,6 +547,56 @@ async fn overlapping_imports_at_once_count_each_message_once() {
     }
 }
 
+/// Messages under a conversation that has no document (written by another tool, or the
+/// document deleted): the list shows it (after the others, marked as such) and the audit
+/// reports it and repairs it — on both long-term stores.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversations_without_a_document_are_listed_and_audited() {
+    let s = stack("phantoms").await;
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite: Arc<dyn memscope::store::LongTermStore> =
+        Arc::new(memscope::store::sqlite::SqliteStore::open(dir.path().join("m.db").to_str().unwrap()).unwrap());
+    for lt in [s.lt.clone() as Arc<dyn memscope::store::LongTermStore>, sqlite] {
+        let mem = Memory::new(lt.clone(), None, None, MemoryConfig::default());
+        mem.save_message("c1", msg("", "m1", "user", "a conversation with its document", 100), "u").await.unwrap();
+        for m in ["m1", "m2"] {
+            lt.put(
+                &format!("conversations/orphan/messages/{m}"),
+                vec![
+                    ("role".into(), FsValue::String("user".into())),
+                    ("content".into(), FsValue::String(format!("{m} with no parent"))),
+                    ("timestamp".into(), FsValue::Timestamp(Ts { secs: 200, nanos: 0 })),
+                ],
+            )
+            .await
+            .unwrap();
+        }
+        let reader =
+            memscope::layout::reader(&memscope::config::LayoutConfig::default(), Some(lt.clone()), None).unwrap();
+        let mut ids = Vec::new();
+        let mut after = None;
+        loop {
+            let page = reader.conversations(&memscope::domain::ConvFilter::All, after.as_ref(), 1).await.unwrap();
+            ids.extend(page.items.iter().map(|c| (c.id.clone(), c.has_no_document())));
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!(ids, [("c1".to_string(), false), ("orphan".to_string(), true)], "listed, last, marked");
+        let report = audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap();
+        let f = report.findings.iter().find(|f| f.conversation_id.as_deref() == Some("orphan")).expect("audited");
+        assert!(f.detail.contains("no conversation document; 2 messages"), "{f:?}");
+        // The repair writes the document from its messages; the next audit is clean of it.
+        let fixed = audit::run(&mem, Options { repair: true, ..Options::default() }, &mut |_| {}).await.unwrap();
+        assert_eq!(fixed.repaired.get(&Kind::ConversationStats), Some(&1), "{:#?}", fixed.repair_errors);
+        let doc = lt.document("conversations/orphan").await.unwrap().expect("written by the repair");
+        assert_eq!(doc.get("message_count"), Some(&FsValue::Int(2)));
+        let again = audit::run(&mem, Options::default(), &mut |_| {}).await.unwrap();
+        assert!(again.findings.iter().all(|f| f.conversation_id.as_deref() != Some("orphan")), "{:#?}", again.findings);
+    }
+}
+
 #[tokio::test]
 async fn messages_numbered_alike_in_every_conversation_keep_one_vector_each() {
     let s = stack("vector-ids").await;
