@@ -360,9 +360,12 @@ impl Ts {
         if !n.is_finite() {
             return None;
         }
+        // Seconds up to 9999-12-31 (2.5e11), then milliseconds (from 1978 on), then
+        // microseconds: a year-9999 sentinel in seconds is not 1978 in milliseconds.
+        const MAX_SECS: f64 = 253_402_300_800.0;
         let secs = match n.abs() {
-            a if a < 1e11 => n,
-            a if a < 1e14 => n / 1e3,
+            a if a < MAX_SECS => n,
+            a if a < MAX_SECS * 1e3 => n / 1e3,
             _ => n / 1e6,
         };
         let t = Ts::from_micros((secs * 1e6).round() as i64);

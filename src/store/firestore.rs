@@ -241,7 +241,8 @@ impl FirestoreStore {
             let parent = format!("{}/{}", self.root(), place.conversation);
             let (more, ended) = self
                 .scan_keeping(&parent, &place.messages, &ConvFilter::All, after, limit - items.len() as u32, |d| {
-                    TsForm::of(d.get(&place.ts_field)) == TsForm::Missing
+                    // No usable instant: no timestamp, or one that does not parse ("", "soon").
+                    d.get(&place.ts_field).and_then(FsValue::as_ts).is_none()
                 })
                 .await?;
             if let Some(m) = more.last() {

@@ -328,6 +328,14 @@ pub(crate) fn merge_runs(
         runs.into_iter().map(|r| r.into_iter().peekable()).collect();
     let mut items = Vec::with_capacity(limit);
     while items.len() < limit {
+        // A run's message with no usable instant (an ISO string that does not parse, "") is
+        // passed over here — the untimed pass lists it after every timed message — so that it
+        // never holds back the run behind it.
+        for (i, h) in heads.iter_mut().enumerate() {
+            while let Some(m) = h.next_if(|m| m.timestamp.is_none()) {
+                pos[i].after = Some((m.doc.get(ts_field).cloned().unwrap_or(FsValue::Null), m.doc.path.clone()));
+            }
+        }
         let next = heads
             .iter_mut()
             .enumerate()

@@ -388,6 +388,64 @@ async fn messages_of_every_timestamp_form_are_all_read(store: Arc<dyn LongTermSt
 }
 contract!(messages_of_every_timestamp_form_are_all_read);
 
+/// Timestamps that do not parse ("", "soon") are "no timestamp": after every timed message,
+/// never holding back the ISO strings behind them; a year-9999 sentinel in Unix seconds is year
+/// 9999 (it read as 1978 in milliseconds), so it comes last among the timed.
+async fn unparseable_and_far_timestamps_keep_the_documented_order(store: Arc<dyn LongTermStore>) {
+    conversation(&store, "odd", "u", "a", "odd times", 1_700_000_000).await;
+    let cases: Vec<(&str, Option<FsValue>, &str)> = vec![
+        ("a-typed", Some(ts(1_700_000_000)), "first"),
+        ("b-empty", Some(s("")), "empty string"),
+        ("c-soon", Some(s("soon")), "not a date"),
+        ("d-iso", Some(iso(1_700_000_090)), "iso"),
+        ("e-int", Some(FsValue::Int(1_700_000_120)), "unix int"),
+        ("f-9999", Some(FsValue::Int(253_402_300_000)), "year 9999"),
+        ("g-none", None, "no timestamp"),
+    ];
+    for (id, t, content) in &cases {
+        message_doc(&store, "odd", id, content, t.clone()).await;
+    }
+    for page_size in [2u32, 3, 100] {
+        let mut got = Vec::new();
+        let mut cursor = None;
+        for _ in 0..20 {
+            let page = store.messages("odd", cursor.as_ref(), page_size).await.unwrap();
+            got.extend(page.items.into_iter().map(|m| m.content));
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(
+            got,
+            ["first", "iso", "unix int", "year 9999", "empty string", "not a date", "no timestamp"],
+            "page size {page_size}"
+        );
+    }
+}
+contract!(unparseable_and_far_timestamps_keep_the_documented_order);
+
+/// On SQLite every parsed instant orders the thread, so ISO strings with an offset and
+/// milliseconds mixed with seconds sort by the instant they name. (Firestore orders a string
+/// run as text and a number run by value: see the README's note on mixed offsets.)
+#[tokio::test]
+async fn sqlite_orders_offsets_and_units_by_instant() {
+    let (store, _dir) = sqlite();
+    conversation(&store, "mixed", "u", "a", "mixed", 1_700_000_000).await;
+    let cases: Vec<(&str, Option<FsValue>, &str)> = vec![
+        ("a", Some(s("2023-11-14T23:15:00+01:00")), "offset 22:15Z"),
+        ("b", Some(s("2023-11-14T22:14:00")), "iso 22:14Z"),
+        ("c", Some(FsValue::Int(1_700_000_000_000)), "millis 22:13:20Z"),
+        ("d", Some(FsValue::Int(1_700_000_130)), "seconds 22:15:30Z"),
+    ];
+    for (id, t, content) in &cases {
+        message_doc(&store, "mixed", id, content, t.clone()).await;
+    }
+    let got: Vec<String> =
+        store.messages("mixed", None, 100).await.unwrap().items.into_iter().map(|m| m.content).collect();
+    assert_eq!(got, ["millis 22:13:20Z", "iso 22:14Z", "offset 22:15Z", "seconds 22:15:30Z"]);
+}
+
 /// A conversation without `updated_at` (or with another type in it) is counted and listed:
 /// those without the field come after the others, in id order, on every page size.
 async fn conversations_without_updated_at_are_listed(store: Arc<dyn LongTermStore>) {
