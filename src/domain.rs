@@ -1091,6 +1091,9 @@ pub struct RedisHealth {
     /// The server's `run_id` (new at every start) and uptime (INFO server): a restart is seen.
     pub run_id: String,
     pub uptime_s: u64,
+    /// Behind Sentinels: the master's address the probe reached (a new one is a failover,
+    /// not a restart).
+    pub master_addr: Option<String>,
 }
 
 /// A Redis Cluster as the Health probe saw it.

@@ -585,9 +585,18 @@ impl History {
 pub fn events(prev: &Sample, cur: &Sample) -> Vec<(String, String, i64)> {
     let (Some(a), Some(b)) = (&prev.redis, &cur.redis) else { return vec![] };
     let mut out = Vec::new();
-    if !a.run_id.is_empty() && !b.run_id.is_empty() && a.run_id != b.run_id {
+    let keys = |h: &RedisHealth| crate::text::num(h.keyspace.iter().map(|d| d.keys).sum());
+    if let (Some(from), Some(to)) = (&a.master_addr, &b.master_addr)
+        && from != to
+    {
+        // Behind Sentinels: another server answers as the master.
+        out.push((
+            "failover".into(),
+            format!("failover: the master is {to} now (was {from}); keys {} → {}", keys(a), keys(b)),
+            cur.wall_secs,
+        ));
+    } else if !a.run_id.is_empty() && !b.run_id.is_empty() && a.run_id != b.run_id {
         let at = cur.wall_secs - b.uptime_s as i64;
-        let keys = |h: &RedisHealth| crate::text::num(h.keyspace.iter().map(|d| d.keys).sum());
         let clock = crate::domain::Ts { secs: at, nanos: 0 }.to_rfc3339();
         let when = clock.get(11..19).unwrap_or(&clock);
         out.push(("restart".into(), format!("redis restarted at {when} UTC; keys {} → {}", keys(a), keys(b)), at));
@@ -623,7 +632,7 @@ pub fn sample_json(s: &Sample) -> serde_json::Value {
             "connected_clients": h.connected_clients, "blocked_clients": h.blocked_clients,
             "rejected_connections": h.rejected_connections, "slowlog_len": h.slowlog_len,
             "keyspace": h.keyspace.iter().map(|d| json!({"db": d.db, "keys": d.keys, "expires": d.expires})).collect::<Vec<_>>(),
-            "run_id": h.run_id, "uptime_s": h.uptime_s,
+            "run_id": h.run_id, "uptime_s": h.uptime_s, "master_addr": h.master_addr,
         })),
         "documents": s.documents,
         "vectors": s.vectors.as_ref().map(|v| json!({
@@ -673,6 +682,7 @@ pub fn sample_from_json(v: &serde_json::Value) -> Option<Sample> {
             .unwrap_or_default(),
         run_id: r.get("run_id").and_then(J::as_str).unwrap_or_default().to_string(),
         uptime_s: u(r, "uptime_s"),
+        master_addr: r.get("master_addr").and_then(J::as_str).map(str::to_string),
         ..Default::default()
     });
     let vectors = v.get("vectors").filter(|x| x.is_object()).map(|x| IndexStats {

@@ -1128,6 +1128,9 @@ impl KeyStore for RedisStore {
         let (own_hits, own_misses) = self.own_lookups();
         h.own_hits = own_hits;
         h.own_misses = own_misses;
+        if let Direct::Sentinel(s) = &self.direct {
+            h.master_addr = s.current_addr().await;
+        }
         Ok(h)
     }
 

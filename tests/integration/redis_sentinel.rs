@@ -43,12 +43,34 @@ async fn a_sentinel_failover_is_followed_without_restarting() {
     let info = store.server_info().await.unwrap();
     assert_eq!(info.sentinel_master, Some(("mymaster".into(), format!("127.0.0.1:{}", master.port()))));
 
+    // Health's history of the probes: a failover is an event of its own, not a restart.
+    let mut hist = memscope::health::History::default();
+    let t = memscope::config::Thresholds::default();
+    let probe = |h: memscope::domain::RedisHealth| memscope::health::Sample {
+        probe: memscope::health::Probe::Redis,
+        mono_ms: 0,
+        wall_secs: memscope::health::wall_now(),
+        error: None,
+        latency_ms: Some(h.ping_ms),
+        redis: Some(h),
+        documents: None,
+        vectors: None,
+        calls: 0,
+        errors: 0,
+        own_ms: vec![],
+        no_answer_ms: None,
+        answered_late: false,
+    };
+    hist.push(probe(store.health().await.unwrap()), 60_000, &t);
+
     // The failover: the replica becomes the master; memscope follows on its next probe.
     redis::cmd("SENTINEL").arg("FAILOVER").arg("mymaster").exec(&mut s).unwrap();
     let new_master = format!("127.0.0.1:{}", replica.port());
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let _ = store.health().await;
+        if let Ok(h) = store.health().await {
+            hist.push(probe(h), 60_000, &t);
+        }
         let info = store.server_info().await;
         if info.as_ref().is_ok_and(|i| i.sentinel_master.as_ref().is_some_and(|(_, a)| *a == new_master)) {
             break;
@@ -56,6 +78,12 @@ async fn a_sentinel_failover_is_followed_without_restarting() {
         assert!(Instant::now() < deadline, "never followed the failover: {info:?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    if let Ok(h) = store.health().await {
+        hist.push(probe(h), 60_000, &t);
+    }
+    let events: Vec<&str> = hist.alerts.iter().map(|a| a.message.as_str()).collect();
+    assert!(events.iter().any(|m| m.starts_with(&format!("failover: the master is {new_master} now"))), "{events:?}");
+    assert!(!events.iter().any(|m| m.contains("restarted")), "a failover is not a restart: {events:?}");
     // Writes go to the new master (the old one is a replica now, and would refuse them).
     let ops = [CacheOp::SetEx { key: b"k:after".as_slice().into(), value: b"2".to_vec(), ttl_s: 60 }];
     let deadline = Instant::now() + Duration::from_secs(15);
