@@ -681,9 +681,10 @@ impl App {
     }
 
     /// The Health tab on a recording, its time cursor at the end.
-    pub fn open_replay(&mut self, rec: crate::replay::Recording) {
+    pub fn open_replay(&mut self, cursor: crate::replay::Cursor) {
+        let rec = &cursor.recording;
         let (n, file, skipped) = (rec.samples.len(), rec.file.clone(), rec.skipped);
-        self.health.open_replay(rec);
+        self.health.open_replay(cursor);
         self.tab = TabId::Health;
         let skipped = if skipped > 0 { format!(" ({skipped} lines were not samples)") } else { String::new() };
         self.set_status(

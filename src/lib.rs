@@ -392,8 +392,12 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
             }
             // The recording is read before the UI starts (a file, not a store), then the UI
             // runs on it with no store at all.
-            let rec = replay::read(&file).map_err(Failure::Usage)?;
-            tui::run_tui_with(cfg.without_stores(), false, Some(rec)).await?;
+            let (t, keep) = (cfg.health.thresholds.clone(), cfg.health.window_s * 1000);
+            let cursor = tokio::task::spawn_blocking(move || replay::load(&file, &t, keep))
+                .await
+                .map_err(|e| Failure::Failed(e.to_string()))?
+                .map_err(Failure::Usage)?;
+            tui::run_tui_with(cfg.without_stores(), false, Some(cursor)).await?;
             Ok(0)
         }
         Some(Cmd::Detect { json }) => Ok(headless::detect(&load(&ov)?, json).await?),

@@ -231,7 +231,7 @@ pub enum BackendEvent {
     /// An export written (its status line), or why not.
     Exported(RequestId, Result<String, String>),
     /// A recording read for the replay, or why not.
-    Replay(RequestId, Result<Box<crate::replay::Recording>, String>),
+    Replay(RequestId, Result<Box<crate::replay::Cursor>, String>),
 }
 
 /// A listing's order by TTL or size, for exactly `keys` (the listing it was asked for).

@@ -235,7 +235,7 @@ impl Summary {
 }
 
 /// The time cursor over a recording: where it is, and the history up to there.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Cursor {
     pub recording: Recording,
     /// Index of the newest sample shown.
@@ -299,12 +299,30 @@ impl Cursor {
         true
     }
 
-    /// The history as it was at the cursor: every sample up to it, evaluated as live.
-    pub fn history(&self, t: &Thresholds, keep_ms: u64) -> History {
+    /// The history as it was at the cursor: the samples of the `keep_ms` before it, and the
+    /// alerts started by then (those that ended later shown open). O(window) per step: the
+    /// alerts were evaluated once, when the recording was loaded.
+    pub fn history(&self, keep_ms: u64) -> History {
+        let s = &self.recording.samples;
         let mut h = History::default();
-        for s in self.recording.samples.iter().take(self.at + 1) {
-            h.push(s.clone(), keep_ms, t);
+        let Some(cur) = s.get(self.at) else { return h };
+        let from = s.partition_point(|x| x.mono_ms + keep_ms < cur.mono_ms);
+        for x in &s[from..=self.at] {
+            h.samples.entry(x.probe).or_default().push_back(x.clone());
         }
+        let wall = cur.wall_secs;
+        h.alerts = self
+            .alerts
+            .iter()
+            .filter(|a| a.started_wall <= wall)
+            .map(|a| Alert { ended_wall: a.ended_wall.filter(|e| *e <= wall), ..a.clone() })
+            .collect();
         h
     }
+}
+
+/// Read a recording and evaluate its alerts once (seconds for a day of samples: run it off
+/// the UI thread).
+pub fn load(path: &std::path::Path, t: &Thresholds, keep_ms: u64) -> Result<Cursor, String> {
+    Ok(Cursor::new(read(path)?, t, keep_ms))
 }

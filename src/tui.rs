@@ -76,11 +76,7 @@ pub async fn run_tui(cfg: config::Config) -> Result<()> {
 /// The UI loop; `keep_state`: the search parameters of the profile are restored at start and
 /// saved at exit (not for the demo, which starts fresh every time); `replay`: a recording the
 /// Health tab opens on (`memscope replay FILE`).
-pub async fn run_tui_with(
-    cfg: config::Config,
-    keep_state: bool,
-    replay: Option<crate::replay::Recording>,
-) -> Result<()> {
+pub async fn run_tui_with(cfg: config::Config, keep_state: bool, replay: Option<crate::replay::Cursor>) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     tracing::info!(profile = %cfg.profile, read_only = cfg.read_only, "memscope UI starting");
     crate::ui::theme::set_high_contrast(cfg.theme == "high-contrast");

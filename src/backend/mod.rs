@@ -502,8 +502,9 @@ impl Backend {
             }
             Command::LoadReplay { req, path } => {
                 let tx = self.tx.clone();
+                let (t, keep) = (self.cfg.health.thresholds.clone(), self.cfg.health.window_s * 1000);
                 self.spawn_in(Slot::Replay, async move {
-                    let r = tokio::task::spawn_blocking(move || crate::replay::read(&path).map(Box::new))
+                    let r = tokio::task::spawn_blocking(move || crate::replay::load(&path, &t, keep).map(Box::new))
                         .await
                         .unwrap_or_else(|e| Err(e.to_string()));
                     let _ = tx.send(BackendEvent::Replay(req, r));

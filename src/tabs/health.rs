@@ -69,9 +69,9 @@ impl HealthTab {
         }
     }
 
-    /// Replay `rec`: the cursor at its end, the tiers it recorded.
-    pub fn open_replay(&mut self, rec: crate::replay::Recording) {
-        let cursor = crate::replay::Cursor::new(rec, &self.thresholds, self.keep_ms);
+    /// Replay a recording (loaded off the UI thread): the cursor at its end, the tiers it
+    /// recorded.
+    pub fn open_replay(&mut self, cursor: crate::replay::Cursor) {
         let mut tiers: Vec<Probe> =
             Probe::ALL.into_iter().filter(|p| cursor.recording.samples.iter().any(|s| s.probe == *p)).collect();
         let live = match self.replay.take() {
@@ -86,7 +86,7 @@ impl HealthTab {
 
     /// The history and the levels at the replay's cursor.
     fn show_cursor(&self, r: &mut Replay) {
-        r.history = r.cursor.history(&self.thresholds, self.keep_ms);
+        r.history = r.cursor.history(self.keep_ms);
         r.statuses = self
             .configured
             .iter()

@@ -74,10 +74,10 @@ fn a_recorded_freeze_replays_as_one_episode_and_a_cursor_over_it() {
 
     // The Health tab on the recording: the cursor at the end shows OK; `[` jumps back to the
     // freeze, which shows NO ANSWER; g / G go to the ends; Esc is live again.
-    let rec = memscope::replay::read(&file).unwrap();
     let cfg = memscope::config::Config::with_redis("redis://127.0.0.1:1/0").without_stores();
+    let cursor = memscope::replay::load(&file, &cfg.health.thresholds, cfg.health.window_s * 1000).unwrap();
     let mut app = memscope::app::App::new(&cfg, (140, 40));
-    app.open_replay(rec);
+    app.open_replay(cursor);
     let key = |app: &mut memscope::app::App, c: crossterm::event::KeyCode| {
         app.update(memscope::app::Msg::Key(crossterm::event::KeyEvent::new(c, crossterm::event::KeyModifiers::NONE)));
     };
@@ -98,4 +98,46 @@ fn a_recorded_freeze_replays_as_one_episode_and_a_cursor_over_it() {
     assert_eq!(r.cursor.at, r.cursor.recording.samples.len() - 1);
     key(&mut app, Esc);
     assert!(app.health.replay.is_none(), "Esc is live again");
+}
+
+/// `:replay FILE` in the running UI: the backend reads and evaluates the file (never the UI
+/// thread), the Health tab opens on it; a file that is no recording is said so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn colon_replay_loads_a_recording_off_the_ui_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rec.jsonl");
+    let mut lines = String::new();
+    for i in 0..30u64 {
+        let s = memscope::health::Sample {
+            probe: memscope::health::Probe::LongTerm,
+            mono_ms: i * 1000,
+            wall_secs: 1_765_000_000 + i as i64,
+            error: (10..15).contains(&i).then(|| "unreachable: connection refused".to_string()),
+            latency_ms: Some(2.0),
+            redis: None,
+            documents: Some(60),
+            vectors: None,
+            calls: 0,
+            errors: 0,
+            own_ms: vec![],
+            no_answer_ms: None,
+            answered_late: false,
+        };
+        lines.push_str(&memscope::health::sample_json(&s).to_string());
+        lines.push('\n');
+    }
+    std::fs::write(&file, lines).unwrap();
+    std::fs::write(dir.path().join("not.jsonl"), "hello\n").unwrap();
+    let mut h = crate::support::Harness::new(memscope::config::Config::with_redis("redis://127.0.0.1:1/0"));
+    let cmds = h.app.run_command(&format!("replay {}", dir.path().join("not.jsonl").display()));
+    h.send(cmds);
+    h.until(10, "the refusal", |a| a.status.as_ref().is_some_and(|s| s.error && s.text.contains("no health samples")))
+        .await;
+    let cmds = h.app.run_command(&format!("replay {}", file.display()));
+    h.send(cmds);
+    h.until(10, "the replay open", |a| a.health.replay.is_some()).await;
+    let r = h.app.health.replay.as_ref().unwrap();
+    assert_eq!(r.cursor.recording.samples.len(), 30);
+    assert_eq!(r.cursor.alerts.len(), 1, "one DOWN episode: {:?}", r.cursor.alerts);
+    assert_eq!(h.app.health.configured, [memscope::health::Probe::LongTerm], "the tiers recorded");
 }
