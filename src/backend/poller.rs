@@ -246,7 +246,7 @@ impl Poller {
             && let Ok(mut f) = r.lock()
         {
             use std::io::Write;
-            let _ = writeln!(f, "{}", crate::health::sample_json(s));
+            let _ = writeln!(f, "{}", crate::replay::sample_json(s));
         }
     }
 }

@@ -123,7 +123,7 @@ async fn colon_replay_loads_a_recording_off_the_ui_thread() {
             no_answer_ms: None,
             answered_late: false,
         };
-        lines.push_str(&memscope::health::sample_json(&s).to_string());
+        lines.push_str(&memscope::replay::sample_json(&s).to_string());
         lines.push('\n');
     }
     std::fs::write(&file, lines).unwrap();
