@@ -24,8 +24,9 @@ struct ConnTracker {
     /// memscope's own calls to the tier, and how many failed (for the Health tab).
     calls: Arc<std::sync::atomic::AtomicU64>,
     errors: Arc<std::sync::atomic::AtomicU64>,
-    /// Durations of our calls since the health poller last took them (bounded).
-    durations: Arc<Mutex<Vec<f64>>>,
+    /// Our calls since the health poller last took them: when each started, and how long it
+    /// took (bounded).
+    durations: Arc<Mutex<Vec<(std::time::Instant, f64)>>>,
 }
 
 impl ConnTracker {
@@ -50,12 +51,15 @@ impl ConnTracker {
         if let Ok(mut d) = self.durations.lock()
             && d.len() < 10_000
         {
-            d.push(since.elapsed().as_secs_f64() * 1e3);
+            d.push((since, since.elapsed().as_secs_f64() * 1e3));
         }
     }
 
-    fn take_durations(&self) -> Vec<f64> {
-        self.durations.lock().map(|mut d| std::mem::take(&mut *d)).unwrap_or_default()
+    /// The durations of our calls since the last take, leaving out those that started before
+    /// `not_before` (calls stuck in an outage that just ended: their time is the outage's).
+    fn take_durations(&self, not_before: Option<std::time::Instant>) -> Vec<f64> {
+        let all = self.durations.lock().map(|mut d| std::mem::take(&mut *d)).unwrap_or_default();
+        all.into_iter().filter(|(at, _)| not_before.is_none_or(|nb| *at >= nb)).map(|(_, ms)| ms).collect()
     }
 
     fn report<T>(&self, r: &Result<T, StoreError>) {
@@ -303,6 +307,7 @@ impl Backend {
             tx: self.tx.clone(),
             recorder,
             silent: Default::default(),
+            recovered: Default::default(),
         });
         let h = tokio::spawn(poller.run());
         self.tasks.insert(Slot::Health, h.abort_handle());

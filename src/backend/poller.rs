@@ -30,6 +30,9 @@ pub(super) struct Poller {
     pub recorder: Option<Mutex<std::fs::File>>,
     /// Tiers that have not answered a probe within its deadline, since when.
     pub silent: Mutex<std::collections::HashMap<Probe, Instant>>,
+    /// When each tier's last silence ended: memscope's calls that started before were stuck
+    /// in it, and their time is the outage's, not the latency after it.
+    pub recovered: Mutex<std::collections::HashMap<Probe, Instant>>,
 }
 
 /// Whether a tier's store is connected, and if not, why.
@@ -113,6 +116,7 @@ impl Poller {
                 s.no_answer_ms = Some(since.elapsed().as_millis() as u64);
             } else {
                 self.silent.lock().map(|mut m| m.remove(&p)).ok();
+                self.recovered.lock().map(|mut m| m.insert(p, Instant::now())).ok();
                 s.answered_late = s.error.is_none();
             }
         }
@@ -163,7 +167,9 @@ impl Poller {
             vectors: None,
             calls,
             errors,
-            own_ms: tracker.map(|t| t.take_durations()).unwrap_or_default(),
+            own_ms: tracker
+                .map(|t| t.take_durations(self.recovered.lock().ok().and_then(|m| m.get(&p).copied())))
+                .unwrap_or_default(),
             no_answer_ms: None,
             answered_late: false,
         };
