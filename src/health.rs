@@ -86,12 +86,13 @@ pub fn wall_now() -> i64 {
 }
 
 impl Sample {
-    /// The tier has not answered for `waited_ms`: a sample with no figures, stamped now.
-    pub fn no_answer(probe: Probe, waited_ms: u64, start: std::time::Instant) -> Sample {
+    /// A sample of `probe` at these times with nothing measured yet (the poller and tests fill
+    /// in what they have).
+    pub fn at(probe: Probe, mono_ms: u64, wall_secs: i64) -> Sample {
         Sample {
             probe,
-            mono_ms: start.elapsed().as_millis() as u64,
-            wall_secs: wall_now(),
+            mono_ms,
+            wall_secs,
             error: None,
             latency_ms: None,
             redis: None,
@@ -100,9 +101,14 @@ impl Sample {
             calls: 0,
             errors: 0,
             own_ms: vec![],
-            no_answer_ms: Some(waited_ms),
+            no_answer_ms: None,
             answered_late: false,
         }
+    }
+
+    /// The tier has not answered for `waited_ms`: a sample with no figures, stamped now.
+    pub fn no_answer(probe: Probe, waited_ms: u64, start: std::time::Instant) -> Sample {
+        Sample { no_answer_ms: Some(waited_ms), ..Sample::at(probe, start.elapsed().as_millis() as u64, wall_now()) }
     }
 
     /// A probe that failed or got no answer: no figures of the tier now.
@@ -653,10 +659,6 @@ mod tests {
 
     fn redis_sample(ms: u64, hits: u64, misses: u64, own: (u64, u64), lat: f64) -> Sample {
         Sample {
-            probe: Probe::Redis,
-            mono_ms: ms,
-            wall_secs: (ms / 1000) as i64,
-            error: None,
             latency_ms: Some(lat),
             redis: Some(RedisHealth {
                 keyspace_hits: hits,
@@ -667,13 +669,7 @@ mod tests {
                 maxmemory: 0,
                 ..Default::default()
             }),
-            documents: None,
-            vectors: None,
-            calls: 0,
-            errors: 0,
-            own_ms: vec![],
-            no_answer_ms: None,
-            answered_late: false,
+            ..Sample::at(Probe::Redis, ms, (ms / 1000) as i64)
         }
     }
 

@@ -157,21 +157,13 @@ impl Poller {
         let tracker = self.tracker(p);
         let (calls, errors) = tracker.map(|t| t.counts()).unwrap_or((0, 0));
         let mut s = Sample {
-            probe: p,
-            mono_ms: 0,
-            wall_secs: 0,
-            error: None,
-            latency_ms: None,
-            redis: None,
-            documents: None,
-            vectors: None,
             calls,
             errors,
             own_ms: tracker
                 .map(|t| t.take_durations(self.recovered.lock().ok().and_then(|m| m.get(&p).copied())))
                 .unwrap_or_default(),
-            no_answer_ms: None,
-            answered_late: false,
+            // Stamped below with when the tier answered.
+            ..Sample::at(p, 0, 0)
         };
         let reason = match &readiness {
             Readiness::NotConnected(r) => r.clone(),

@@ -625,11 +625,7 @@ impl LongTermStore for SqliteStore {
     /// INSERT OR IGNORE in one transaction: a row that exists is left, `changes()` says which
     /// were new (SQLite serialises writers, so two importers never both create one).
     async fn create_many(&self, docs: Vec<(String, Vec<(String, FsValue)>)>) -> Result<Vec<bool>, StoreError> {
-        let rows = docs.iter().map(|(p, f)| row_of(p, f)).collect::<Result<Vec<Row>, StoreError>>()?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_micros() as i64)
-            .unwrap_or(0);
+        let (rows, now) = rows_now(&docs)?;
         self.with(move |c| {
             let tx = c.unchecked_transaction()?;
             let mut created = Vec::with_capacity(rows.len());
@@ -652,11 +648,7 @@ impl LongTermStore for SqliteStore {
     }
 
     async fn put_many(&self, docs: Vec<(String, Vec<(String, FsValue)>)>) -> Result<(), StoreError> {
-        let rows = docs.iter().map(|(p, f)| row_of(p, f)).collect::<Result<Vec<Row>, StoreError>>()?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_micros() as i64)
-            .unwrap_or(0);
+        let (rows, now) = rows_now(&docs)?;
         self.with(move |c| {
             let tx = c.unchecked_transaction()?;
             {
@@ -672,6 +664,14 @@ impl LongTermStore for SqliteStore {
         })
         .await
     }
+}
+
+/// Documents as rows, and the time they are written at (µs).
+fn rows_now(docs: &[(String, Vec<(String, FsValue)>)]) -> Result<(Vec<Row>, i64), StoreError> {
+    let rows = docs.iter().map(|(p, f)| row_of(p, f)).collect::<Result<Vec<Row>, StoreError>>()?;
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
+    Ok((rows, now))
 }
 
 /// A document as the `documents` table stores it.

@@ -59,19 +59,10 @@ fn sample(
         Err(e) => (None, None, Some(e.to_string())),
     };
     memscope::health::Sample {
-        probe: memscope::health::Probe::Redis,
-        mono_ms: at_ms,
-        wall_secs: (at_ms / 1000) as i64,
         error,
         latency_ms,
         redis,
-        documents: None,
-        vectors: None,
-        calls: 0,
-        errors: 0,
-        own_ms: vec![],
-        no_answer_ms: None,
-        answered_late: false,
+        ..memscope::health::Sample::at(memscope::health::Probe::Redis, at_ms, (at_ms / 1000) as i64)
     }
 }
 

@@ -47,19 +47,9 @@ async fn a_sentinel_failover_is_followed_without_restarting() {
     let mut hist = memscope::health::History::default();
     let t = memscope::config::Thresholds::default();
     let probe = |h: memscope::domain::RedisHealth| memscope::health::Sample {
-        probe: memscope::health::Probe::Redis,
-        mono_ms: 0,
-        wall_secs: memscope::health::wall_now(),
-        error: None,
         latency_ms: Some(h.ping_ms),
         redis: Some(h),
-        documents: None,
-        vectors: None,
-        calls: 0,
-        errors: 0,
-        own_ms: vec![],
-        no_answer_ms: None,
-        answered_late: false,
+        ..memscope::health::Sample::at(memscope::health::Probe::Redis, 0, memscope::health::wall_now())
     };
     hist.push(probe(store.health().await.unwrap()), 60_000, &t);
 

@@ -109,19 +109,10 @@ async fn colon_replay_loads_a_recording_off_the_ui_thread() {
     let mut lines = String::new();
     for i in 0..30u64 {
         let s = memscope::health::Sample {
-            probe: memscope::health::Probe::LongTerm,
-            mono_ms: i * 1000,
-            wall_secs: 1_765_000_000 + i as i64,
             error: (10..15).contains(&i).then(|| "unreachable: connection refused".to_string()),
             latency_ms: Some(2.0),
-            redis: None,
             documents: Some(60),
-            vectors: None,
-            calls: 0,
-            errors: 0,
-            own_ms: vec![],
-            no_answer_ms: None,
-            answered_late: false,
+            ..memscope::health::Sample::at(memscope::health::Probe::LongTerm, i * 1000, 1_765_000_000 + i as i64)
         };
         lines.push_str(&memscope::replay::sample_json(&s).to_string());
         lines.push('\n');
