@@ -418,13 +418,7 @@ fn a_closed_pipe_ends_quietly() {
     use std::os::unix::process::ExitStatusExt;
     let r = crate::support::redis();
     let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memscope"))
-        .args(["health", "--watch", "--redis-url", &r.url()])
-        .env("HOME", home.path())
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env_remove("REDIS_URL")
-        .env_remove("MEMSCOPE_CONFIG")
-        .stdout(std::process::Stdio::piped())
+    let mut child = crate::support::memscope_command(home.path(), &["health", "--watch", "--redis-url", &r.url()])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();

@@ -8,16 +8,9 @@ use std::io::BufRead;
 /// middle; returns when the recording holds the freeze and a few good probes after it.
 fn record_a_freeze(r: &memscope::demo::PrivateRedis, file: &std::path::Path, sleep_s: u32) {
     let home = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_memscope"))
-        .args(["health", "--watch", "--redis-url", &r.url(), "--record", file.to_str().unwrap()])
-        .env("HOME", home.path())
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env_remove("REDIS_URL")
-        .env_remove("MEMSCOPE_CONFIG")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let args = ["health", "--watch", "--redis-url", &r.url(), "--record", file.to_str().unwrap()];
+    let mut child =
+        crate::support::memscope_command(home.path(), &args).stderr(std::process::Stdio::null()).spawn().unwrap();
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let mut next = || lines.next().unwrap().unwrap();
     for _ in 0..2 {

@@ -25,16 +25,22 @@ pub fn model_dir() -> String {
 /// Run the memscope binary headless with its config and data under `dir` only (no REDIS_URL,
 /// MEMSCOPE_CONFIG or PINECONE_API_KEY from the caller's environment), the local model found.
 pub fn memscope(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_memscope"))
-        .env("MEMSCOPE_MODEL_DIR", model_dir())
-        .args(args)
+    memscope_command(dir, args).env("MEMSCOPE_MODEL_DIR", model_dir()).output().unwrap()
+}
+
+/// The same command, to spawn (piped stdout, stderr as the caller sets): HOME, config and data
+/// under `dir`, no store named by the caller's environment.
+pub fn memscope_command(dir: &std::path::Path, args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_memscope"));
+    c.args(args)
+        .env("HOME", dir)
         .env("XDG_CONFIG_HOME", dir.join("config"))
         .env("XDG_DATA_HOME", dir.join("data"))
         .env_remove("REDIS_URL")
         .env_remove("MEMSCOPE_CONFIG")
         .env_remove("PINECONE_API_KEY")
-        .output()
-        .unwrap()
+        .stdout(std::process::Stdio::piped());
+    c
 }
 
 /// Start a private redis-server, or fail saying how to install it.
