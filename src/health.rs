@@ -530,6 +530,8 @@ impl History {
         let wall = s.wall_secs;
         // A silence began when the unanswered probe was sent, not when its deadline passed.
         let began = s.no_answer_ms.map_or(wall, |ms| wall - (ms / 1000) as i64);
+        // The answer that ends a silence says how long it lasted: the alert's worst figure.
+        let silence_ms = if s.answered_late { s.latency_ms } else { None };
         let q = self.samples.entry(probe).or_default();
         // What happened between the last figures and these: a restart, a failover.
         if let Some(prev) = q.iter().rev().find(|p| p.redis.is_some()) {
@@ -555,7 +557,12 @@ impl History {
             match status.conditions.iter().find(|(k, l, _)| *k == a.key && *l == a.level) {
                 // An open alert says what holds now (a time to full, a latency), like the panel.
                 Some((_, _, m)) => a.message = m.clone(),
-                None => a.ended_wall = Some(wall),
+                None => {
+                    a.ended_wall = Some(wall);
+                    if let Some(ms) = silence_ms.filter(|_| a.key == "down" && a.message.starts_with("NO ANSWER")) {
+                        a.message = no_answer_text(ms as u64);
+                    }
+                }
             }
         }
         for (k, l, m) in &status.conditions {
@@ -775,7 +782,7 @@ mod tests {
         assert_eq!(h.alerts.len(), 1, "one alert for one freeze: {:?}", h.alerts);
         let a = &h.alerts[0];
         assert_eq!((a.level, a.started_wall, a.ended_wall), (Level::Down, 10, Some(20)));
-        assert_eq!(a.message, "NO ANSWER 9.0 s", "its worst figure");
+        assert_eq!(a.message, "NO ANSWER 9.8 s", "its worst figure: the silence the answer ended");
     }
 
     #[test]
