@@ -509,6 +509,15 @@ impl LayoutConfig {
         self.messages_in.in_redis() && self.recent.as_ref().is_none_or(|r| r.in_redis())
     }
 
+    /// Where this layout looks for conversations, in words (what an empty answer names).
+    pub fn place(&self) -> String {
+        if self.messages_in.in_redis() {
+            format!("Redis keys {}", self.keys)
+        } else {
+            format!("the collection {}", self.collection)
+        }
+    }
+
     /// memscope's own layout, unchanged: the trace, badges and audit can check it.
     pub fn is_memscopes_own(&self) -> bool {
         self.preset == LayoutPreset::Memscope && !self.overridden && self.recent.is_none()

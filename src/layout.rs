@@ -1712,6 +1712,38 @@ pub struct Detection {
     pub capped: bool,
 }
 
+impl Detection {
+    /// What `detect` found, said to someone looking at an empty list (the TUI's list, the
+    /// headless `conversations` and `show`): the best other layout and the preset that reads
+    /// it, or that there is none; with how much was sampled.
+    pub fn said_to_an_empty_list(&self, configured: crate::config::LayoutPreset) -> String {
+        let sample = if self.capped {
+            format!(
+                " (in a sample of {} of {} keys)",
+                self.keys_sampled,
+                self.keys_total.map(|n| n.to_string()).unwrap_or("?".into())
+            )
+        } else {
+            String::new()
+        };
+        let others: Vec<&Detected> = self.found.iter().filter(|d| d.layout != configured.name()).collect();
+        let sentence = match others.iter().find(|d| d.supported) {
+            Some(best) => format!(
+                "found {} conversations written as {} at {}: set [profile.NAME.layout] preset = \"{}\" (`memscope detect` prints the lines)",
+                best.conversations, best.layout, best.at, best.layout
+            ),
+            None => match others.first() {
+                Some(d) => format!(
+                    "found {} conversations written as {} at {} — memscope has no preset for it yet",
+                    d.conversations, d.layout, d.at
+                ),
+                None => format!("no conversations in any known layout either (layout \"{}\")", configured.name()),
+            },
+        };
+        format!("{sentence}{sample}")
+    }
+}
+
 /// How many keys and documents `detect` looks at, at most.
 pub const DETECT_SAMPLE: usize = 20_000;
 

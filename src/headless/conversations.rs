@@ -91,15 +91,15 @@ where
 
 /// `memscope conversations [--filter F] [--json]`: every conversation, newest first in
 /// memscope's layout (the layout's own order otherwise), streamed page by page.
-pub async fn conversations(cfg: &Config, filter: Option<&str>, json: bool) -> Result<u64, HeadlessError> {
+pub async fn conversations(cfg: &Config, filter_text: Option<&str>, json: bool) -> Result<u64, HeadlessError> {
     let r = reader(cfg).await?;
     let own = cfg.layout.is_memscopes_own();
-    let filter = crate::tabs::conversations::parse_filter(filter.unwrap_or(""));
+    let filter = crate::tabs::conversations::parse_filter(filter_text.unwrap_or(""));
     let fetch = |after: Option<Cursor>| {
         let (r, filter) = (r.clone(), filter.clone());
         async move { r.conversations(&filter, after.as_ref(), 500).await }
     };
-    print_pages(fetch, |c: &Conversation| {
+    let n = print_pages(fetch, |c: &Conversation| {
         if json {
             return text::json_safe(conv_json(c, own && c.has_no_document()).to_string());
         }
@@ -111,7 +111,34 @@ pub async fn conversations(cfg: &Config, filter: Option<&str>, json: bool) -> Re
         };
         format!("{}\t{count}\t{when}\t{}", text::sanitize_str(&c.id), text::truncate(&title, 80))
     })
-    .await
+    .await?;
+    if n == 0 {
+        let what = match filter_text.map(str::trim).filter(|f| !f.is_empty()) {
+            Some(f) => format!("0 conversations match `{}`", text::sanitize_str(f)),
+            None => "0 conversations".to_string(),
+        };
+        return Err(nothing_found(cfg, &what).await);
+    }
+    Ok(n)
+}
+
+/// An empty answer, said: what was asked, where the layout looked, and what a sample of the
+/// stores found instead (exit 1, on stderr — never an empty output with exit 0).
+async fn nothing_found(cfg: &Config, what: &str) -> HeadlessError {
+    let lt = match &cfg.long_term {
+        Some(_) => crate::tiers::long_term(cfg, Access::ReadOnly).await.ok(),
+        None => None,
+    };
+    let redis = cfg.redis.as_ref().and_then(|_| crate::tiers::redis(cfg, None).ok());
+    let instead = match crate::layout::detect(lt, redis).await {
+        Ok(d) => d.said_to_an_empty_list(cfg.layout.preset),
+        Err(e) => format!("could not sample the stores for other layouts: {e}"),
+    };
+    HeadlessError::Store(crate::error::StoreError::Other(format!(
+        "{what} in layout \"{}\" (looked at {}); {instead}",
+        cfg.layout.preset.name(),
+        text::sanitize_str(&cfg.layout.place())
+    )))
 }
 
 /// `memscope show ID [--json]`: the thread in order, every message (with `--json`, one JSON
@@ -122,7 +149,7 @@ pub async fn show(cfg: &Config, conversation: &str, json: bool) -> Result<u64, H
         let (r, c) = (r.clone(), conversation.to_string());
         async move { r.messages(&c, after.as_ref(), 500).await }
     };
-    print_pages(fetch, |m: &Message| {
+    let n = print_pages(fetch, |m: &Message| {
         if json {
             return text::json_safe(msg_json(conversation, m).to_string());
         }
@@ -134,7 +161,15 @@ pub async fn show(cfg: &Config, conversation: &str, json: bool) -> Result<u64, H
             text::sanitize_multiline(m.content.as_bytes())
         )
     })
-    .await
+    .await?;
+    if n == 0 {
+        return Err(nothing_found(
+            cfg,
+            &format!("no messages for conversation `{}`", text::sanitize_str(conversation)),
+        )
+        .await);
+    }
+    Ok(n)
 }
 
 /// `memscope show THREAD --checkpoints [--json]`: a LangGraph thread's checkpoints, newest

@@ -367,6 +367,9 @@ impl RedisStore {
 
     /// A pipeline whose commands share one key (or none: then any node of a cluster answers).
     async fn pipe(&self, p: &redis::Pipeline) -> Result<Vec<Value>, StoreError> {
+        if p.cmd_iter().next().is_none() {
+            return Ok(Vec::new());
+        }
         match self.cluster().await? {
             Some(mut c) => self.run(self.cfg.timeout_ms, p.query_async(&mut c)).await,
             None => {
@@ -383,6 +386,10 @@ impl RedisStore {
     /// Commands over many keys: one pipeline on one server; on a cluster one pipeline per
     /// hash slot, concurrently (a cluster refuses a pipeline across slots).
     async fn batch(&self, b: &KeyedBatch, ignore_errors: bool) -> Result<Vec<Value>, StoreError> {
+        // Nothing to send: no round trip (an empty pipeline is refused as "empty command").
+        if b.is_empty() {
+            return Ok(Vec::new());
+        }
         let Some(c) = self.cluster().await? else {
             return self.pipe(&b.pipeline(ignore_errors)).await;
         };

@@ -144,37 +144,6 @@ pub const LIVE_MS: u64 = 5_000;
 /// A list longer than this (loaded page after page) is not refreshed whole: `r` reloads it.
 pub const LIVE_MAX: usize = 500;
 
-/// What `detect` found, said to someone looking at an empty list.
-pub fn found_text(configured: crate::config::LayoutPreset, d: &crate::layout::Detection) -> String {
-    let sample = if d.capped {
-        format!(
-            " (in a sample of {} of {} keys)",
-            d.keys_sampled,
-            d.keys_total.map(|n| n.to_string()).unwrap_or("?".into())
-        )
-    } else {
-        String::new()
-    };
-    format!("{}{sample}", found_sentence(configured, &d.found))
-}
-
-fn found_sentence(configured: crate::config::LayoutPreset, found: &[crate::layout::Detected]) -> String {
-    let others: Vec<&crate::layout::Detected> = found.iter().filter(|d| d.layout != configured.name()).collect();
-    let Some(best) = others.iter().find(|d| d.supported) else {
-        return match others.first() {
-            Some(d) => format!(
-                "found {} conversations written as {} at {} — memscope has no preset for it yet",
-                d.conversations, d.layout, d.at
-            ),
-            None => format!("no conversations in any known layout either (layout \"{}\")", configured.name()),
-        };
-    };
-    format!(
-        "found {} conversations written as {} at {}: set [profile.NAME.layout] preset = \"{}\" (`memscope detect` prints the lines)",
-        best.conversations, best.layout, best.at, best.layout
-    )
-}
-
 /// Parse the `/` filter: `user:ID`, `agent:ID`, `id:PREFIX`, anything else words of the title (case-insensitive).
 pub fn parse_filter(s: &str) -> ConvFilter {
     let s = s.trim();
@@ -530,7 +499,7 @@ impl ConversationsTab {
             LtReply::Detected(r) if self.detect_req.is(req) => {
                 self.detect_req.forget();
                 self.found = Some(match r {
-                    Ok(d) => found_text(self.layout.preset, &d),
+                    Ok(d) => d.said_to_an_empty_list(self.layout.preset),
                     Err(e) => format!("could not sample the stores for other layouts: {e}"),
                 });
             }

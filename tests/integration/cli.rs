@@ -516,3 +516,54 @@ fn sqlite_files_read_only_get_no_sidecars() {
     }
     assert_eq!(std::fs::read(&foreign).unwrap(), before, "the foreign file's bytes changed");
 }
+
+/// An empty answer is never silent: `conversations` in a layout that finds nothing says where
+/// it looked and what a sample of the stores holds instead, on stderr with exit 1; `show` of an
+/// unknown id too.
+#[test]
+fn an_empty_answer_says_where_it_looked_and_what_is_there_instead() {
+    let r = crate::support::redis();
+    let mut c = crate::support::client(&r);
+    for i in 0..3 {
+        redis::cmd("RPUSH")
+            .arg(format!("conversation:c{i}:messages"))
+            .arg(r#"{"message_id":"m1","role":"user","content":"hello","timestamp":"2026-01-01T00:00:00Z"}"#)
+            .exec(&mut c)
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!("[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\npreset = \"langchain-redis-list\"\n", r.url()),
+    )
+    .unwrap();
+    let c = cfg.to_str().unwrap();
+    let out = memscope(&["--config", c, "conversations"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        err.contains("0 conversations in layout \"langchain-redis-list\" (looked at Redis keys message_store:*)"),
+        "{err}"
+    );
+    assert!(err.contains("found 3 conversations written as memscope"), "{err}");
+    let out = memscope(&["--config", c, "show", "nope"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("nope") && err.lines().count() == 1, "{err}");
+    // memscope's own layout on an empty store: said the same way, and `show` of an id with no
+    // messages too.
+    let db = dir.path().join("m.db");
+    drop(memscope::store::sqlite::SqliteStore::open(db.to_str().unwrap()).unwrap());
+    std::fs::write(&cfg, format!("[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{}\"\n", db.display()))
+        .unwrap();
+    let out = memscope(&["--config", c, "conversations"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("0 conversations in layout \"memscope\" (looked at the collection conversations)"), "{err}");
+    let out = memscope(&["--config", c, "show", "nope"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no messages for conversation `nope` in layout \"memscope\""), "{err}");
+}
