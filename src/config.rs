@@ -1395,8 +1395,20 @@ fn resolve_one_layout(path: &str, name: &str, f: FileLayout) -> Result<LayoutCon
     };
     set(&mut l.collection, f.collection.map(|c| c.trim_matches('/').to_string()));
     set(&mut l.messages_field, f.messages_field);
+    let preset_prefix = l.key_prefix.clone();
+    let keys_given = f.keys.is_some();
     set(&mut l.key_prefix, f.key_prefix);
     set(&mut l.keys, f.keys);
+    // A key per message: the prefix drives the key template (redisvl's `name`, a chat store's
+    // prefix), and the SCAN glob unless that is given too — `detect`'s lines work as pasted.
+    if l.messages_in == MessagesIn::Keys && l.key_prefix != preset_prefix && f.key.is_none() {
+        if let Some(rest) = l.key_template.strip_prefix(preset_prefix.as_str()) {
+            l.key_template = format!("{}{rest}", l.key_prefix);
+        }
+        if !keys_given {
+            l.keys = format!("{}*", l.key_prefix);
+        }
+    }
     set(&mut l.vector_text_field, f.vector_text_field);
     set(&mut l.vector_conversation_field, f.vector_conversation_field);
     set(&mut l.vector_message_field, f.vector_message_field);

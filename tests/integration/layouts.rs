@@ -313,6 +313,30 @@ fn redisvl() {
     assert_eq!(v["found"][0]["at"], "agent_chat:");
 }
 
+/// redisvl's `MessageHistory(name=…)` under another name than the default: `detect`'s lines,
+/// pasted into a profile as they are, list the history (the prefix drives the key template).
+#[test]
+fn redisvl_under_any_name_reads_with_detects_lines() {
+    let r = crate::support::redis();
+    load_redis(&r, "redisvl");
+    let mut c = crate::support::client(&r);
+    let keys: Vec<String> = redis::cmd("KEYS").arg("agent_chat:*").query(&mut c).unwrap();
+    assert!(!keys.is_empty());
+    for k in &keys {
+        let to = k.replacen("agent_chat:", "support_bot:", 1);
+        redis::cmd("RENAME").arg(k).arg(&to).exec(&mut c).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let probe = preset_config(dir.path(), &r.url(), "memscope");
+    let out = run(dir.path(), &["--config", &probe, "detect", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = v["found"].as_array().unwrap().iter().find(|d| d["layout"] == "redisvl").expect("redisvl found");
+    assert_eq!(found["at"], "support_bot:", "{v}");
+    let lines = found["config"].as_str().unwrap();
+    let c = config(dir.path(), &format!("[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\n{lines}\n", r.url()));
+    assert_eq!(listed(dir.path(), &c), [("sess-gina".into(), 2)], "detect's lines, pasted, read it");
+}
+
 /// The document browser on LangChain's Firestore history: the message bytes read as UTF-8 text
 /// (not hex cut at the edge), and Enter opens a value whole, JSON pretty-printed.
 #[tokio::test]
