@@ -761,7 +761,8 @@ impl Default for HealthConfig {
             // Every second, so that a freeze is seen within two (the deadline's second).
             interval_ms: 1_000,
             deadline_ms: 1_000,
-            deadlines: BTreeMap::new(),
+            // An embedding is work, not a round trip (a remote one often takes most of a second).
+            deadlines: BTreeMap::from([("embedder".to_string(), 5_000)]),
             heavy_interval_ms: 60_000,
             window_s: 3_600,
             thresholds: Default::default(),
