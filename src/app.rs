@@ -752,10 +752,9 @@ impl App {
                 });
                 (format!("{} keys (MATCH {})", keys.len(), self.keys.pattern), rows.collect())
             }
-            Context::Value => match &self.keys.value {
-                Some(v) => {
-                    ("this page of the value".into(), v.lines.iter().map(|(_, l)| line(json!({"line": l}))).collect())
-                }
+            // The stored data, not the screen's text: what this page of the value holds.
+            Context::Value => match self.keys.value.as_ref().and_then(|v| v.page.as_ref()) {
+                Some(p) => ("this page of the value".into(), p.data_lines().into_iter().map(line).collect()),
                 None => ("nothing".into(), vec![]),
             },
             Context::ConvList => (

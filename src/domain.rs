@@ -254,6 +254,111 @@ pub struct ValuePage {
     pub node: Option<(u16, String)>,
 }
 
+/// Bytes as data: `{"value": text}` when they are UTF-8, else `{"value_base64": …}` (never
+/// screen text, never escapes); a preview says how much of the whole it holds.
+fn blob_json(name: &str, b: &Blob) -> serde_json::Map<String, serde_json::Value> {
+    use base64::Engine;
+    let mut m = serde_json::Map::new();
+    match std::str::from_utf8(&b.bytes) {
+        Ok(t) => m.insert(name.into(), t.into()),
+        Err(_) => m.insert(format!("{name}_base64"), base64::engine::general_purpose::STANDARD.encode(&b.bytes).into()),
+    };
+    if b.truncated() {
+        m.insert(format!("{name}_bytes_read"), (b.bytes.len() as u64).into());
+        m.insert(format!("{name}_bytes"), b.total_len.into());
+    }
+    m
+}
+
+impl ValuePage {
+    /// The page as data, a JSON object per line: first what it is (key, type, length, whether
+    /// this page is all of it), then one line per element — a string's value, a hash's
+    /// `{"field", "value"}`, a list's `{"index", "value"}`, a sorted set's `{"member",
+    /// "score"}`, a stream's `{"id", "fields"}`, a JSON document as JSON. What `:export` writes
+    /// and `y` copies: the stored data, never the screen's text.
+    pub fn data_lines(&self) -> Vec<serde_json::Value> {
+        use serde_json::{Value as J, json};
+        let with = |mut m: serde_json::Map<String, J>, k: &str, v: J| {
+            m.insert(k.into(), v);
+            J::Object(m)
+        };
+        let elements: Vec<J> = match &self.body {
+            ValueBody::String(b) => vec![J::Object(blob_json("value", b))],
+            ValueBody::HyperLogLog { count, bytes } => vec![json!({"hyperloglog_count": count, "bytes": bytes})],
+            ValueBody::List(items) => {
+                let base = match self.cursor {
+                    PageCursor::Offset(o) => o,
+                    _ => 0,
+                };
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| with(blob_json("value", b), "index", json!(base + i as u64)))
+                    .collect()
+            }
+            ValueBody::Hash(pairs) => pairs
+                .iter()
+                .map(|(f, v)| {
+                    let mut m = blob_json("field", f);
+                    m.extend(blob_json("value", v));
+                    J::Object(m)
+                })
+                .collect(),
+            ValueBody::Set(items) => items.iter().map(|b| J::Object(blob_json("member", b))).collect(),
+            ValueBody::ZSet(items) => {
+                items.iter().map(|(b, sc)| with(blob_json("member", b), "score", json!(sc))).collect()
+            }
+            ValueBody::Stream(entries) => entries
+                .iter()
+                .map(|e| {
+                    let fields: Vec<J> = e
+                        .fields
+                        .iter()
+                        .map(|(f, v)| {
+                            let mut m = blob_json("field", f);
+                            m.extend(blob_json("value", v));
+                            J::Object(m)
+                        })
+                        .collect();
+                    json!({"id": e.id, "fields": fields})
+                })
+                .collect(),
+            ValueBody::Json(JsonDoc::Whole(b)) => vec![match serde_json::from_slice::<J>(&b.bytes) {
+                Ok(v) => json!({"json": v}),
+                Err(_) => J::Object(blob_json("value", b)),
+            }],
+            ValueBody::Json(JsonDoc::Members { members, .. }) => members
+                .iter()
+                .map(|m| {
+                    let v = m.preview.as_deref().and_then(|p| serde_json::from_str::<J>(p).ok());
+                    json!({"path": m.path, "kind": m.kind, "bytes": m.bytes, "json": v})
+                })
+                .collect(),
+            ValueBody::Opaque => vec![],
+        };
+        let partial = self.next.is_some()
+            || !matches!(self.cursor, PageCursor::Start)
+            || matches!(&self.body, ValueBody::String(b) if b.truncated())
+            || matches!(&self.body, ValueBody::Json(JsonDoc::Members { .. }));
+        let key = match std::str::from_utf8(&self.key) {
+            Ok(k) => json!({"key": k}),
+            Err(_) => {
+                use base64::Engine;
+                json!({"key_base64": base64::engine::general_purpose::STANDARD.encode(&self.key)})
+            }
+        };
+        let mut head = key;
+        head["type"] = json!(self.ktype.name());
+        head["length"] = json!(self.length);
+        head["elements_here"] = json!(self.body.elements());
+        head["complete"] = json!(!partial);
+        if matches!(self.body, ValueBody::Opaque) {
+            head["note"] = json!("a module type memscope cannot read: its name and size only");
+        }
+        std::iter::once(head).chain(elements).collect()
+    }
+}
+
 /// What `INFO keyspace` says of one database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DbInfo {

@@ -693,8 +693,15 @@ impl KeysTab {
     /// `y`: the key's name (the list), or the value page shown (the value view), as text.
     fn copy(&self, cx: &mut Cx) {
         match (&self.focus, &self.value) {
-            (Focus::Value, Some(v)) => {
-                let text = v.lines.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n");
+            // The data, as `:export` writes it: a string's text itself, else JSON lines.
+            (Focus::Value, Some(v)) if v.page.is_some() => {
+                let page = v.page.as_ref().expect("checked");
+                let text = match &page.body {
+                    crate::domain::ValueBody::String(b) if !b.truncated() && std::str::from_utf8(&b.bytes).is_ok() => {
+                        String::from_utf8_lossy(&b.bytes).into_owned()
+                    }
+                    _ => page.data_lines().iter().skip(1).map(|l| l.to_string()).collect::<Vec<_>>().join("\n"),
+                };
                 cx.ask(Ask::Copy { what: format!("the value of {}", text::sanitize_line(&v.key)), text });
             }
             _ => match self.current_key() {

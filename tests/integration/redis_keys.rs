@@ -680,6 +680,49 @@ async fn export_writes_the_view_as_json_lines() {
     h.until(10, "the error", |a| a.status.as_ref().is_some_and(|s| s.error && s.text.contains("export to"))).await;
 }
 
+/// `:export` and `y` of an open value write the stored data, never the screen's text: a hash as
+/// `{"field", "value"}` lines (it wrote `{"line": "model     │ claude-sonnet"}`), binary bytes as
+/// base64, after a first line that says what the value is and whether this is all of it.
+#[tokio::test]
+async fn export_and_copy_of_a_value_write_its_data() {
+    let r = redis();
+    let mut c = client(&r);
+    redis::cmd("HSET")
+        .arg("h")
+        .arg("model")
+        .arg("claude-sonnet")
+        .arg("raw")
+        .arg(&b"\xff\x00\x1b"[..])
+        .exec(&mut c)
+        .unwrap();
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 1).await;
+    h.keys("v");
+    h.key(KeyCode::Enter);
+    h.until(10, "the value", |a| a.keys.value.as_ref().is_some_and(|v| v.page.is_some())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("h.jsonl");
+    h.keys(":");
+    h.keys(&format!("export {}", out.display()));
+    h.key(KeyCode::Enter);
+    h.until(10, "exported", |a| a.status.as_ref().is_some_and(|s| s.text.starts_with("exported"))).await;
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains('│') && !text.contains("\"line\""), "screen text exported:\n{text}");
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        lines[0],
+        serde_json::json!({"key": "h", "type": "hash", "length": 2, "elements_here": 2, "complete": true})
+    );
+    let mut rows: Vec<serde_json::Value> = lines[1..].to_vec();
+    rows.sort_by_key(|v| v["field"].as_str().unwrap().to_string());
+    assert_eq!(rows[0], serde_json::json!({"field": "model", "value": "claude-sonnet"}));
+    assert_eq!(rows[1], serde_json::json!({"field": "raw", "value_base64": "/wAb"}));
+    // `y` copies the same data.
+    h.keys("y");
+    let copied = h.app.clipboard.clone().unwrap();
+    assert!(copied.contains(r#""field":"model","value":"claude-sonnet""#) && !copied.contains('│'), "{copied}");
+}
+
 /// The mouse: a click on the tab bar switches tabs, the wheel scrolls the list, a click picks a
 /// row and a click on the picked row opens it; the wheel scrolls the pager.
 #[tokio::test]
