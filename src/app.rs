@@ -732,25 +732,23 @@ impl App {
         let line = |v: serde_json::Value| crate::text::json_safe(v.to_string());
         let ts = |t: Option<crate::domain::Ts>| t.map(|t| t.to_rfc3339());
         let (what, lines): (String, Vec<String>) = match self.context() {
+            // Every key listed; type, TTL and memory where they were measured (the rows seen),
+            // and the status says for how many — absent fields are unmeasured, never made up.
             Context::KeyList => {
                 let keys = self.keys.index.keys();
-                let rows = keys.iter().map(|k| {
-                    let name = match std::str::from_utf8(k) {
-                        Ok(s) => json!({"key": s}),
-                        Err(_) => json!({"key_hex": k.iter().map(|b| format!("{b:02x}")).collect::<String>()}),
-                    };
-                    let mut v = name;
-                    if let Some(m) = self.keys.meta.get(k) {
-                        v["type"] = json!(m.meta.ktype.as_ref().map(|t| t.name().to_string()));
-                        v["memory"] = json!(m.meta.memory);
-                        v["ttl_ms"] = json!(match m.meta.ttl {
-                            crate::domain::Ttl::Millis(ms) => Some(ms),
-                            _ => None,
-                        });
-                    }
-                    line(v)
-                });
-                (format!("{} keys (MATCH {})", keys.len(), self.keys.pattern), rows.collect())
+                let measured = keys.iter().filter(|k| self.keys.meta.contains_key(*k)).count();
+                let rows =
+                    keys.iter().map(|k| line(crate::domain::key_json(k, self.keys.meta.get(k).map(|m| &m.meta))));
+                let what = if measured == keys.len() {
+                    format!("{} keys (MATCH {})", keys.len(), self.keys.pattern)
+                } else {
+                    format!(
+                        "{} keys (MATCH {}), type/TTL/memory for the {measured} measured (s sorts by TTL or size, measuring every key)",
+                        keys.len(),
+                        self.keys.pattern
+                    )
+                };
+                (what, rows.collect())
             }
             // The stored data, not the screen's text: what this page of the value holds.
             Context::Value => match self.keys.value.as_ref().and_then(|v| v.page.as_ref()) {

@@ -109,6 +109,28 @@ pub struct KeyMeta {
     pub memory: Option<u64>,
 }
 
+/// A key as data, one convention for every output (`keys --json`, `:export`): `key` (or
+/// `key_hex` when not UTF-8), and with what is known of it `type`, `ttl_ms` (-1 no TTL, -2 gone)
+/// and `memory` (null when the server would not say). Without `meta` the key was not measured:
+/// the fields are absent, never made up.
+pub fn key_json(k: &[u8], meta: Option<&KeyMeta>) -> serde_json::Value {
+    use serde_json::json;
+    let mut v = match std::str::from_utf8(k) {
+        Ok(s) => json!({"key": s}),
+        Err(_) => json!({"key_hex": k.iter().map(|b| format!("{b:02x}")).collect::<String>()}),
+    };
+    if let Some(m) = meta {
+        v["type"] = json!(m.ktype.as_ref().map(|t| t.name().to_string()));
+        v["ttl_ms"] = json!(match m.ttl {
+            Ttl::Millis(ms) => ms,
+            Ttl::Persistent => -1,
+            Ttl::Gone => -2,
+        });
+        v["memory"] = json!(m.memory);
+    }
+    v
+}
+
 /// One server whose keys SCAN lists: the server itself (`addr` None), or one master of a
 /// Redis Cluster.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,34 +6,11 @@ use crate::domain::{Key, KeyMeta, ServerMode, Ttl};
 use crate::text;
 use std::io::Write;
 
-fn json_key(k: &[u8]) -> String {
-    match std::str::from_utf8(k) {
-        Ok(s) => format!("\"key\":{}", serde_json::Value::String(s.to_string())),
-        Err(_) => {
-            let hex: String = k.iter().map(|b| format!("{b:02x}")).collect();
-            format!("\"key_hex\":\"{hex}\"")
-        }
-    }
-}
-
 fn write_row(out: &mut impl Write, k: &Key, meta: Option<&KeyMeta>, json: bool) -> std::io::Result<()> {
     if json {
-        let mut row = format!("{{{}", json_key(k));
-        if let Some(m) = meta {
-            let t = m.ktype.as_ref().map(|t| t.name().to_string());
-            let ttl = match m.ttl {
-                Ttl::Millis(ms) => ms.to_string(),
-                Ttl::Persistent => "-1".into(),
-                Ttl::Gone => "-2".into(),
-            };
-            row.push_str(&format!(
-                ",\"type\":{},\"ttl_ms\":{ttl},\"memory\":{}",
-                t.map(|t| serde_json::Value::String(t).to_string()).unwrap_or_else(|| "null".into()),
-                m.memory.map(|m| m.to_string()).unwrap_or_else(|| "null".into())
-            ));
-        }
-        row.push_str("}\n");
-        out.write_all(text::json_safe(row).as_bytes())
+        let row = crate::domain::key_json(k, meta).to_string();
+        out.write_all(text::json_safe(row).as_bytes())?;
+        out.write_all(b"\n")
     } else {
         if let Some(m) = meta {
             let t = m.ktype.as_ref().map(|t| t.name()).unwrap_or("gone");

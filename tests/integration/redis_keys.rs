@@ -661,6 +661,7 @@ async fn export_writes_the_view_as_json_lines() {
     redis::cmd("SET").arg(&b"bin\xff"[..]).arg("2").exec(&mut c).unwrap();
     let mut h = Harness::new(cfg(&r.url()));
     h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 2).await;
+    h.until(10, "the rows measured", |a| a.keys.meta.len() == 2).await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("keys.jsonl");
     h.keys(":");
@@ -673,6 +674,25 @@ async fn export_writes_the_view_as_json_lines() {
     assert_eq!(lines[0]["key"], "a");
     assert_eq!(lines[1]["key_hex"], "62696eff");
     assert!(h.app.status.as_ref().unwrap().text.contains("2 JSON lines"));
+    // One convention with `keys --json --long`: no TTL is -1, a figure not measured is absent.
+    assert_eq!(lines[0]["ttl_ms"], -1, "{:?}", lines[0]);
+    let mut p = redis::pipe();
+    for i in 0..300 {
+        p.cmd("SET").arg(format!("k:{i:03}")).arg(i).ignore();
+    }
+    p.query::<()>(&mut c).unwrap();
+    h.key(KeyCode::Char('r'));
+    h.until(10, "rescan", |a| !a.keys.scan.running && a.keys.index.len() == 302).await;
+    h.keys(":");
+    h.keys(&format!("export {}", out.display()));
+    h.key(KeyCode::Enter);
+    h.until(10, "exported", |a| a.status.as_ref().is_some_and(|s| s.text.contains("302 keys"))).await;
+    let status = h.app.status.as_ref().unwrap().text.clone();
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let measured = lines.iter().filter(|l| l.get("ttl_ms").is_some()).count();
+    assert!(measured < 302, "only the rows seen are measured: {measured}");
+    assert!(status.contains(&format!("for the {measured} measured")), "{status}");
     // A file that cannot be written is said so.
     h.keys(":");
     h.keys("export /nonexistent/dir/x.jsonl");
