@@ -71,7 +71,7 @@ const FOLLOW_UPS: [(&str, &str, &str); 12] = [
     (
         "agent-research",
         "Summarise what we discussed on {day} in two bullet points.",
-        "On {day}: the budget was approved, and the launch moved to the {n}th.",
+        "On {day}: the budget of project {n} was approved, and the launch moved to {city}.",
     ),
     (
         "agent-research",
