@@ -43,6 +43,64 @@ pub enum Emphasis {
     Warn,
 }
 
+/// The commands memscope itself sends (browsing, an analysis or a sort sends TYPE, PTTL and
+/// MEMORY USAGE per key; every probe INFO, PING, SLOWLOG): Redis counts them per command, not
+/// per client, so their rows are marked, not split.
+const SENT_BY_MEMSCOPE: &[&str] = &[
+    "scan",
+    "type",
+    "pttl",
+    "memory|usage",
+    "info",
+    "ping",
+    "slowlog|get",
+    "slowlog|len",
+    "client|list",
+    "client|setname",
+    "client|setinfo",
+    "latency|latest",
+    "dbsize",
+    "select",
+    "hscan",
+    "sscan",
+    "zscan",
+    "xrange",
+    "xrevrange",
+    "lrange",
+    "llen",
+    "hlen",
+    "scard",
+    "zcard",
+    "xlen",
+    "strlen",
+    "getrange",
+    "get",
+    "hmget",
+    "hgetall",
+    "zrange",
+    "pfcount",
+    "json.get",
+    "json.type",
+    "json.objlen",
+    "json.arrlen",
+    "json.objkeys",
+    "object|encoding",
+    "cluster|info",
+    "cluster|nodes",
+    "cluster|shards",
+    "cluster|slots",
+    "sentinel|get-master-addr-by-name",
+    "ft._list",
+    "ft.info",
+    "eval",
+    "evalsha",
+    "script|load",
+];
+
+fn ours(command: &str) -> &'static str {
+    if SENT_BY_MEMSCOPE.contains(&command) { "*" } else { " " }
+}
+
 /// A command's total time, never rounded to nothing: `234 ms`, `12.3 s`, then minutes on.
 fn command_time(usec: u64) -> String {
     match usec {
@@ -149,14 +207,21 @@ pub fn report(nodes: &[ServerInsight], sort: ClientSort, limit: usize) -> Vec<(E
         let top = limit.min(15).min(by_calls.len());
         out.push((
             Heading,
-            format!("COMMANDS BY CALLS (top {top} of {}, since the start or CONFIG RESETSTAT)", by_calls.len()),
+            format!(
+                "COMMANDS BY CALLS (top {top} of {}, since the start or CONFIG RESETSTAT; * memscope sends it too)",
+                by_calls.len()
+            ),
         ));
         for c in by_calls.iter().take(limit.min(15)) {
             out.push((
                 Normal,
                 format!(
-                    "  {:<28} {:>14} calls {:>10.2} µs/call {:>8} failed",
-                    c.name, c.calls, c.usec_per_call, c.failed
+                    "{} {:<28} {:>14} calls {:>10.2} µs/call {:>8} failed",
+                    ours(&c.name),
+                    c.name,
+                    c.calls,
+                    c.usec_per_call,
+                    c.failed
                 ),
             ));
         }
@@ -167,7 +232,8 @@ pub fn report(nodes: &[ServerInsight], sort: ClientSort, limit: usize) -> Vec<(E
             out.push((
                 Normal,
                 format!(
-                    "  {:<28} {:>14} total {:>10.2} µs/call {:>14} calls",
+                    "{} {:<28} {:>14} total {:>10.2} µs/call {:>14} calls",
+                    ours(&c.name),
                     c.name,
                     command_time(c.usec),
                     c.usec_per_call,
@@ -193,6 +259,13 @@ pub fn report(nodes: &[ServerInsight], sort: ClientSort, limit: usize) -> Vec<(E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commands_memscope_sends_are_marked() {
+        assert_eq!(ours("memory|usage"), "*");
+        assert_eq!(ours("pttl"), "*");
+        assert_eq!(ours("set"), " ");
+    }
 
     #[test]
     fn command_time_is_never_rounded_to_nothing() {
