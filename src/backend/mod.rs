@@ -83,6 +83,11 @@ impl ConnTracker {
         };
         self.set(state);
     }
+    /// The tier is still connecting (the first attempt has not ended).
+    fn is_connecting(&self) -> bool {
+        self.last.lock().map(|l| matches!(*l, Some(ConnState::Connecting))).unwrap_or(false)
+    }
+
     /// The last error the tier was down with, if it is down.
     fn down_reason(&self) -> Option<String> {
         match self.last.lock().ok()?.as_ref()? {
@@ -362,12 +367,22 @@ impl Backend {
         F: FnOnce(Result<Arc<dyn LongTermStore>, StoreError>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = LtReply> + Send + 'static,
     {
-        let store = self.long_term_or_err();
-        // Not connected yet: the connect task owns the tier's state (no false DOWN at start).
-        let ready = store.is_ok();
+        let mut store = self.long_term_or_err();
         let tx = self.tx.clone();
         let conn = self.lt_conn.clone();
+        let slot_now = self.long_term.clone();
         self.spawn_in(slot, async move {
+            // Asked while the store still connects: served once it has (the answer "still
+            // connecting" raced the tier's Up, and nothing asked again).
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+            while store.is_err() && conn.is_connecting() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                if let Some(s) = slot_now.lock().ok().and_then(|g| g.clone()) {
+                    store = Ok(s);
+                }
+            }
+            // Not connected (yet): the connect task owns the tier's state (no false DOWN).
+            let ready = store.is_ok();
             let t = std::time::Instant::now();
             let reply = f(store).await;
             if ready {
