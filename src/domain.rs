@@ -487,15 +487,8 @@ impl Ts {
         if !n.is_finite() {
             return None;
         }
-        // Seconds up to 9999-12-31 (2.5e11), then milliseconds (from 1978 on), then
-        // microseconds: a year-9999 sentinel in seconds is not 1978 in milliseconds.
-        const MAX_SECS: f64 = 253_402_300_800.0;
-        let secs = match n.abs() {
-            a if a < MAX_SECS => n,
-            a if a < MAX_SECS * 1e3 => n / 1e3,
-            _ => n / 1e6,
-        };
-        let t = Ts::from_micros((secs * 1e6).round() as i64);
+        let (_, _, scale) = UNIX_BANDS.iter().find(|(lo, hi, _)| (*lo..*hi).contains(&n))?;
+        let t = Ts::from_micros((n / scale * 1e6).round() as i64);
         (Ts::MIN..=Ts::MAX).contains(&t).then_some(t)
     }
     /// 0001-01-01T00:00:00Z, the earliest instant Firestore stores.
@@ -509,11 +502,20 @@ impl Ts {
     /// Parse RFC 3339 / ISO-8601. A string without a zone (Python's `utcnow().isoformat()`) is
     /// read as UTC; `Z` and `±hh:mm` offsets are honoured; a date alone is midnight UTC.
     pub fn parse(s: &str) -> Option<Ts> {
-        let s = s.trim();
+        // ASCII space only: what it trims sorts before every digit.
+        let s = s.trim_ascii();
         let (date, rest) = match s.find(['T', 't', ' ']) {
             Some(i) => (&s[..i], &s[i + 1..]),
             None => (s, ""),
         };
+        // The date is YYYY-MM-DD exactly, so that these strings sort as their dates do: the
+        // Firestore reader relies on it to place ISO strings it has not read yet.
+        let b = date.as_bytes();
+        let canonical = b.len() == 10
+            && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+        if !canonical {
+            return None;
+        }
         let mut d = date.split('-');
         let y: i64 = d.next()?.parse().ok()?;
         let mo: u32 = d.next()?.parse().ok()?;
@@ -532,6 +534,10 @@ impl Ts {
             let (oh, om) = off.split_once(':').unwrap_or((&off[..off.len().min(2)], &off[off.len().min(2)..]));
             let oh: i64 = oh.parse().ok()?;
             let om: i64 = if om.is_empty() { 0 } else { om.parse().ok()? };
+            // RFC 3339 offsets are under a day: a bound the Firestore reader relies on.
+            if oh > 23 || om > 59 {
+                return None;
+            }
             (t, sign * (oh * 3600 + om * 60))
         } else {
             (rest, 0)
@@ -815,9 +821,9 @@ impl Message {
 pub enum Cursor {
     /// After the document with these order-field values and this path.
     After { values: Vec<FsValue>, path: String },
-    /// Messages: one position per timestamp form ([`TIMED_RUNS`]: typed, Unix numbers, ISO
+    /// Messages: one position per ordered run ([`TIMED_RUNS`]: typed, Unix numbers by unit, ISO
     /// strings) merged by instant, then the messages with no usable timestamp in id order.
-    Merged { runs: Box<[RunPos; 3]>, untimed: RunPos },
+    Merged { runs: Box<[RunPos; 7]>, untimed: RunPos },
     /// Documents lacking the order field (which an ordered query leaves out), by name, after
     /// this path.
     Absent { after: Option<String> },
@@ -826,15 +832,57 @@ pub enum Cursor {
     Phantoms(Option<Box<Cursor>>),
 }
 
-/// The timestamp forms a message thread is read in, one ordered run each.
-pub const TIMED_RUNS: [TsForm; 3] = [TsForm::Timestamp, TsForm::UnixNumber, TsForm::IsoString];
+/// Unix numbers by size, as `[lo, hi)` value ranges and what one unit of each is in seconds:
+/// seconds up to 9999-12-31 (2.5e11), then milliseconds (from 1978 on), then microseconds —
+/// a year-9999 sentinel in seconds is not 1978 in milliseconds. Within one band the value
+/// orders as the instant does, so each band is one ordered run of a thread.
+pub const UNIX_BANDS: [(f64, f64, f64); 5] = {
+    const S: f64 = 253_402_300_800.0;
+    [
+        (-S, S, 1.0),
+        (S, S * 1e3, 1e3),
+        (S * 1e3, f64::INFINITY, 1e6),
+        (-S * 1e3, -S, 1e3),
+        (f64::NEG_INFINITY, -S * 1e3, 1e6),
+    ]
+};
+
+/// One ordered run of a message thread: the messages whose `timestamp` is of one type (and,
+/// for numbers, one unit), which a store can order by value with a range filter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TimedRun {
+    Timestamp,
+    /// Unix numbers in `[lo, hi)` (one of [`UNIX_BANDS`]).
+    Number {
+        lo: f64,
+        hi: f64,
+    },
+    /// ISO-8601 strings: ordered as text by the store, so re-ordered by instant as they are
+    /// read (see the Firestore reader's look-ahead).
+    IsoString,
+}
+
+/// The runs a message thread is read in, merged by instant.
+pub const TIMED_RUNS: [TimedRun; 7] = [
+    TimedRun::Timestamp,
+    TimedRun::Number { lo: UNIX_BANDS[0].0, hi: UNIX_BANDS[0].1 },
+    TimedRun::Number { lo: UNIX_BANDS[1].0, hi: UNIX_BANDS[1].1 },
+    TimedRun::Number { lo: UNIX_BANDS[2].0, hi: UNIX_BANDS[2].1 },
+    TimedRun::Number { lo: UNIX_BANDS[3].0, hi: UNIX_BANDS[3].1 },
+    TimedRun::Number { lo: UNIX_BANDS[4].0, hi: UNIX_BANDS[4].1 },
+    TimedRun::IsoString,
+];
 
 /// Where one run of a merged message read stopped: after this (timestamp value, document path),
-/// and whether it has ended.
+/// and whether it has ended. `ahead` holds what a run has read but not yet given out, in
+/// instant order (the ISO-string run reads ahead of what it can place).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RunPos {
     pub after: Option<(FsValue, String)>,
     pub done: bool,
+    pub ahead: Vec<Message>,
+    /// The store has nothing after `after` (what is `ahead` may still be to give out).
+    pub ended: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -918,6 +966,43 @@ mod ts_tests {
         assert!(Ts::parse("2024-13-01T00:00:00").is_none());
         assert_eq!(Ts::from_micros(a.micros()), Ts { secs: a.secs, nanos: 123_456_000 });
         assert_eq!(Ts::from_micros(-1).to_rfc3339(), "1969-12-31T23:59:59.999Z");
+    }
+
+    /// The bounds the Firestore thread reader places unread ISO strings by: a date of exactly
+    /// `YYYY-MM-DD` (so text order is date order) and an offset under a day.
+    #[test]
+    fn iso_dates_are_canonical_and_offsets_under_a_day() {
+        assert_eq!(Ts::parse("2023-11-13T23:59:00-23:59").unwrap().to_rfc3339(), "2023-11-14T23:58:00Z");
+        assert_eq!(Ts::parse("  2023-11-14T00:00:00Z").unwrap().to_rfc3339(), "2023-11-14T00:00:00Z");
+        for bad in ["2023-11-14T00:00:00+24:00", "2023-11-14T00:00:00-05:60", "2023-1-14", "2023-11-4T00:00:00Z"] {
+            assert_eq!(Ts::parse(bad), None, "{bad}");
+        }
+        for bad in ["999-11-14", "+2023-11-14", "20231-11-14", "\u{3000}2023-11-14"] {
+            assert_eq!(Ts::parse(bad), None, "{bad}");
+        }
+    }
+
+    /// Unix numbers by band: seconds to year 9999, then milliseconds, then microseconds, and
+    /// the same below zero; each band orders as its instants do.
+    #[test]
+    fn unix_numbers_read_by_band() {
+        let at = |n: f64| Ts::from_unix_number(n).map(|t| t.to_rfc3339());
+        assert_eq!(at(1_700_000_000.0).unwrap(), "2023-11-14T22:13:20Z");
+        assert_eq!(at(253_402_300_000.0).unwrap(), "9999-12-31T23:46:40Z");
+        assert_eq!(at(1_700_000_000_000.0).unwrap(), "2023-11-14T22:13:20Z");
+        assert_eq!(at(1_700_000_000_000_000.0).unwrap(), "2023-11-14T22:13:20Z");
+        assert_eq!(at(-86_400.0).unwrap(), "1969-12-31T00:00:00Z");
+        assert_eq!(at(-300_000_000_000.0).unwrap(), "1960-06-29T18:40:00Z");
+        assert_eq!(at(-400_000_000_000_000.0).unwrap(), "1957-04-29T08:53:20Z");
+        assert_eq!(at(f64::NAN), None);
+        assert_eq!(at(f64::INFINITY), None);
+        // Before year 1 in seconds: no instant (it is not read as milliseconds).
+        assert_eq!(at(-100_000_000_000.0), None);
+        assert_eq!(at(f64::NEG_INFINITY), None);
+        for n in [0.0, 1.0, -1.0, 1e12, -1e12, 1e16, -1e16, f64::MAX, f64::MIN] {
+            let bands = UNIX_BANDS.iter().filter(|(lo, hi, _)| (*lo..*hi).contains(&n)).count();
+            assert_eq!(bands, 1, "{n} is in one band");
+        }
     }
 }
 

@@ -10,7 +10,7 @@ pub mod redis_sentinel;
 pub mod sqlite;
 
 use crate::domain::{
-    ConvFilter, Conversation, Cursor, Document, FsValue, Key, KeyMeta, Message, Page, PageCursor, RunPos, ServerInfo,
+    ConvFilter, Conversation, Cursor, Document, FsValue, Key, KeyMeta, Message, Page, PageCursor, ServerInfo,
     ValuePage, WriteOp,
 };
 use std::sync::Arc;
@@ -312,45 +312,37 @@ static LOCAL_OPEN: std::sync::LazyLock<
     std::sync::Mutex<std::collections::HashMap<String, std::sync::Weak<local_vectors::LocalVectors>>>,
 > = std::sync::LazyLock::new(Default::default);
 
-/// Merge chronologically sorted message runs (one per timestamp form, [`TIMED_RUNS`]) into
-/// one page of at most `limit`, taking the earliest head each time. `runs[i]` holds what run
-/// `i` returned after `prev[i]` (empty when it has ended). The cursor keeps each run's
-/// position; a run is done once it returned less than asked and all of it was taken.
-pub(crate) fn merge_runs(
-    runs: Vec<Vec<Message>>,
-    prev: &[RunPos; 3],
-    limit: usize,
-    ts_field: &str,
-) -> (Vec<Message>, [RunPos; 3]) {
-    let mut pos = prev.clone();
-    let full: Vec<bool> = runs.iter().map(|r| r.len() >= limit).collect();
-    let mut heads: Vec<std::iter::Peekable<std::vec::IntoIter<Message>>> =
-        runs.into_iter().map(|r| r.into_iter().peekable()).collect();
+/// Merge chronologically sorted message runs ([`TIMED_RUNS`](crate::domain::TIMED_RUNS))
+/// into one page of at most `limit`, taking the earliest head each time. `runs[i]` is what run
+/// `i` offers now and whether it may hold more behind that: a run that may hold more and has
+/// nothing left to offer stops the merge (what it holds next could be earlier than any other
+/// head). A message with no usable instant (an ISO string that does not parse, "") is passed
+/// over — the untimed pass lists it after every timed one — so that it never holds back the
+/// runs behind it. Returns the page and how many of each run's messages were taken or passed.
+pub(crate) fn merge_runs(runs: &[(Vec<Message>, bool)], limit: usize) -> (Vec<Message>, Vec<usize>) {
+    let mut taken = vec![0; runs.len()];
     let mut items = Vec::with_capacity(limit);
     while items.len() < limit {
-        // A run's message with no usable instant (an ISO string that does not parse, "") is
-        // passed over here — the untimed pass lists it after every timed message — so that it
-        // never holds back the run behind it.
-        for (i, h) in heads.iter_mut().enumerate() {
-            while let Some(m) = h.next_if(|m| m.timestamp.is_none()) {
-                pos[i].after = Some((m.doc.get(ts_field).cloned().unwrap_or(FsValue::Null), m.doc.path.clone()));
+        for ((run, _), t) in runs.iter().zip(taken.iter_mut()) {
+            while run.get(*t).is_some_and(|m| m.timestamp.is_none()) {
+                *t += 1;
             }
         }
-        let next = heads
-            .iter_mut()
+        if runs.iter().zip(&taken).any(|((run, more), t)| *more && *t == run.len()) {
+            break;
+        }
+        let next = runs
+            .iter()
+            .zip(&taken)
             .enumerate()
-            .filter_map(|(i, h)| h.peek().map(|m| (i, m.sort_key())))
+            .filter_map(|(i, ((run, _), t))| run.get(*t).map(|m| (i, m.sort_key())))
             .min_by(|a, b| a.1.cmp(&b.1))
             .map(|(i, _)| i);
         let Some(i) = next else { break };
-        let Some(m) = heads[i].next() else { break };
-        pos[i].after = Some((m.doc.get(ts_field).cloned().unwrap_or(FsValue::Null), m.doc.path.clone()));
-        items.push(m);
+        items.push(runs[i].0[taken[i]].clone());
+        taken[i] += 1;
     }
-    for (i, h) in heads.iter_mut().enumerate() {
-        pos[i].done |= !full[i] && h.peek().is_none();
-    }
-    (items, pos)
+    (items, taken)
 }
 
 /// One page of a keyspace scan.

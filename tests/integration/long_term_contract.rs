@@ -425,26 +425,81 @@ async fn unparseable_and_far_timestamps_keep_the_documented_order(store: Arc<dyn
 }
 contract!(unparseable_and_far_timestamps_keep_the_documented_order);
 
-/// On SQLite every parsed instant orders the thread, so ISO strings with an offset and
-/// milliseconds mixed with seconds sort by the instant they name. (Firestore orders a string
-/// run as text and a number run by value: see the README's note on mixed offsets.)
-#[tokio::test]
-async fn sqlite_orders_offsets_and_units_by_instant() {
-    let (store, _dir) = sqlite();
+/// Read every page of a thread at `page_size`, as the contents of its messages.
+async fn whole_thread(store: &Arc<dyn LongTermStore>, conv: &str, page_size: u32) -> Vec<String> {
+    let mut got = Vec::new();
+    let mut cursor = None;
+    for _ in 0..2_000 {
+        let page = store.messages(conv, cursor.as_ref(), page_size).await.unwrap();
+        assert!(page.items.len() <= page_size as usize);
+        got.extend(page.items.into_iter().map(|m| m.content));
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => return got,
+        }
+    }
+    panic!("{conv}: no end after 2,000 pages of {page_size}");
+}
+
+/// Every timestamp shape in one thread orders by the instant it names, on every page size:
+/// ISO strings at different offsets (whose text order is not their time order: a string dated
+/// the next day can be the earlier instant), with and without a zone, with a space for the
+/// `T`; Unix seconds, milliseconds and microseconds, negative ones too; Firestore timestamps.
+async fn threads_order_every_shape_by_instant(store: Arc<dyn LongTermStore>) {
     conversation(&store, "mixed", "u", "a", "mixed", 1_700_000_000).await;
+    // (id, stored timestamp, content = the instant it names, so that sorted content is the
+    // expected order)
     let cases: Vec<(&str, Option<FsValue>, &str)> = vec![
-        ("a", Some(s("2023-11-14T23:15:00+01:00")), "offset 22:15Z"),
-        ("b", Some(s("2023-11-14T22:14:00")), "iso 22:14Z"),
-        ("c", Some(FsValue::Int(1_700_000_000_000)), "millis 22:13:20Z"),
-        ("d", Some(FsValue::Int(1_700_000_130)), "seconds 22:15:30Z"),
+        ("a", Some(s("2023-11-14T23:15:00+01:00")), "2023-11-14T22:15:00Z offset +01"),
+        ("b", Some(s("2023-11-14T22:14:00")), "2023-11-14T22:14:00Z no zone"),
+        ("c", Some(FsValue::Int(1_700_000_000_000)), "2023-11-14T22:13:20Z millis"),
+        ("d", Some(FsValue::Int(1_700_000_130)), "2023-11-14T22:15:30Z seconds"),
+        ("e", Some(s("2023-11-15T07:00:00+09:00")), "2023-11-14T22:00:00Z next day's date, +09"),
+        ("f", Some(s("2023-11-14T17:16:00-05:00")), "2023-11-14T22:16:00Z offset -05"),
+        ("g", Some(s("2023-11-14 22:12:00Z")), "2023-11-14T22:12:00Z space"),
+        ("h", Some(FsValue::Int(1_700_000_010_000_000)), "2023-11-14T22:13:30Z micros"),
+        ("i", Some(FsValue::Double(1_700_000_050.5)), "2023-11-14T22:14:10Z float seconds"),
+        ("j", Some(ts(1_700_000_200)), "2023-11-14T22:16:40Z typed"),
+        ("k", Some(FsValue::Int(-300_000_000_000)), "1960-06-29T18:40:00Z negative millis"),
+        ("kk", Some(FsValue::Int(-400_000_000_000_000)), "1957-04-29T08:53:20Z negative micros"),
+        ("l", Some(FsValue::Int(-86_400)), "1969-12-31T00:00:00Z negative seconds"),
+        ("m", Some(s("2023-11-13T23:59:00-23:59")), "2023-11-14T23:58:00Z the widest offset"),
+        ("n", Some(s("2023-11-15T00:00:00+14:00")), "2023-11-14T10:00:00Z +14"),
+        ("o", Some(s("soon")), "~ not a date"),
+        ("p", None, "~~ no timestamp"),
     ];
     for (id, t, content) in &cases {
         message_doc(&store, "mixed", id, content, t.clone()).await;
     }
-    let got: Vec<String> =
-        store.messages("mixed", None, 100).await.unwrap().items.into_iter().map(|m| m.content).collect();
-    assert_eq!(got, ["millis 22:13:20Z", "iso 22:14Z", "offset 22:15Z", "seconds 22:15:30Z"]);
+    let mut want: Vec<&str> = cases.iter().map(|c| c.2).collect();
+    want.sort();
+    for page_size in [1u32, 2, 3, 100] {
+        assert_eq!(whole_thread(&store, "mixed", page_size).await, want, "page size {page_size}");
+    }
+
+    // A long thread written at shifting offsets over days, read in chunks: every string is
+    // placed by its instant, however far its text sorts from it.
+    conversation(&store, "shifting", "u", "a", "shifting", 1_700_000_000).await;
+    let mut want = Vec::new();
+    for i in 0..240i64 {
+        // 20-minute steps from 2023-11-14T00:00Z, each at one of six offsets.
+        let at = 1_699_920_000 + i * 1_200;
+        let off = [0i64, 14, -12, 5, -9, 23][i as usize % 6];
+        let local = at + off * 3_600;
+        let (days, secs) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+        let day = 14 + (days - 19_675);
+        let zone =
+            if off == 0 { "Z".to_string() } else { format!("{}{:02}:00", if off > 0 { '+' } else { '-' }, off.abs()) };
+        let text = format!("2023-11-{day:02}T{:02}:{:02}:00{zone}", secs / 3600, secs / 60 % 60);
+        let content = format!("{:05}", i);
+        message_doc(&store, "shifting", &format!("m{:03}", 239 - i), &content, Some(s(&text))).await;
+        want.push(content);
+    }
+    for page_size in [7u32, 100, 500] {
+        assert_eq!(whole_thread(&store, "shifting", page_size).await, want, "page size {page_size}");
+    }
 }
+contract!(threads_order_every_shape_by_instant);
 
 /// A conversation without `updated_at` (or with another type in it) is counted and listed:
 /// those without the field come after the others, in id order, on every page size.
