@@ -95,15 +95,19 @@ pub enum Cmd {
         json: bool,
     },
     /// Print one conversation's thread in order, every message (JSON Lines with --json).
-    /// Under a LangGraph layout, `THREAD@CHECKPOINT_ID` prints an earlier checkpoint's thread.
+    /// Under a LangGraph layout, `--checkpoint ID` prints an earlier checkpoint's thread.
     Show {
+        /// The conversation (thread) id, taken whole: `user:42` and `bob@example.com` are ids.
         conversation: String,
         /// JSON Lines output: one object per message.
         #[arg(long)]
         json: bool,
         /// List the thread's checkpoints instead, newest first (LangGraph layouts).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "checkpoint")]
         checkpoints: bool,
+        /// Print the thread as it was at this checkpoint (an id `--checkpoints` lists).
+        #[arg(long, value_name = "ID")]
+        checkpoint: Option<String>,
     },
     /// The local embedding model (all-MiniLM-L6-v2).
     Model {

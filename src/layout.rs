@@ -32,8 +32,14 @@ pub trait ConversationReader: Send + Sync {
         limit: u32,
     ) -> Result<Page<Message>, StoreError>;
     /// A checkpointing layout's earlier states of a thread, newest first: (checkpoint id, time,
-    /// messages); `conversation@ID` opens one. `None`: this layout keeps no history.
+    /// messages); [`checkpoint`](Self::checkpoint) opens one. `None`: this layout keeps no
+    /// history.
     async fn checkpoints(&self, _thread: &str) -> Result<Option<Vec<(String, Option<Ts>, usize)>>, StoreError> {
+        Ok(None)
+    }
+    /// One earlier state of a thread, by checkpoint id (the thread id is taken whole: any `@`
+    /// or `:` in it is its own). `None`: this layout keeps no history.
+    async fn checkpoint(&self, _thread: &str, _id: &str) -> Result<Option<Vec<Message>>, StoreError> {
         Ok(None)
     }
 }
@@ -232,6 +238,13 @@ impl ConversationReader for Combined {
             None => self.second.checkpoints(thread).await,
         }
     }
+
+    async fn checkpoint(&self, thread: &str, id: &str) -> Result<Option<Vec<Message>>, StoreError> {
+        match self.first.checkpoint(thread, id).await? {
+            Some(c) => Ok(Some(c)),
+            None => self.second.checkpoint(thread, id).await,
+        }
+    }
 }
 
 /// A title search (case-insensitive substring, `ConvFilter::TitleContains`) over any layout:
@@ -293,6 +306,10 @@ impl ConversationReader for TitleSearch {
 
     async fn checkpoints(&self, thread: &str) -> Result<Option<Vec<(String, Option<Ts>, usize)>>, StoreError> {
         self.0.checkpoints(thread).await
+    }
+
+    async fn checkpoint(&self, thread: &str, id: &str) -> Result<Option<Vec<Message>>, StoreError> {
+        self.0.checkpoint(thread, id).await
     }
 }
 
@@ -1232,23 +1249,18 @@ fn is_redisvl_key(k: &str) -> bool {
         && parts[2].contains(':')
 }
 
-/// A LangGraph thread id as listed, and the checkpoint asked for: `thread@CHECKPOINT_ID` opens
-/// an older checkpoint (`memscope show thread@ID`; `memscope checkpoints thread` lists them).
-fn thread_and_checkpoint(c: &str) -> (&str, Option<&str>) {
-    match c.rsplit_once('@') {
-        Some((t, cp)) if !cp.is_empty() => (t, Some(cp)),
-        _ => (c, None),
-    }
-}
-
 /// A checkpoint's messages (LangChain messages, in any of their serialised forms) as a thread.
 fn checkpoint_messages(l: &LayoutConfig, path: &str, messages: &[Value]) -> Vec<Message> {
     messages.iter().enumerate().map(|(i, m)| positional(l, path, i, m)).collect()
 }
 
 /// langgraph-checkpoint-redis: a thread's conversation is its latest checkpoint's
-/// `channel_values.messages` (LangChain messages in the `lc` constructor form, with ids);
-/// `checkpoint_latest:{thread}:{ns}` names that checkpoint; `thread@ID` reads another.
+/// `channel_values.messages` (LangChain messages in the `lc` constructor form, with ids).
+/// `RedisSaver` keeps every checkpoint (`checkpoint:{thread}:{ns}:{id}`) and a pointer to the
+/// latest (`checkpoint_latest:{thread}:{ns}`, the default namespace spelt `__empty__`);
+/// `ShallowRedisSaver` keeps one document per thread, `checkpoint:{thread}:{ns}` (the default
+/// namespace empty) and no pointer. Both are read. A thread id is taken whole: it may hold
+/// `:` (`user:42`) or `@`.
 struct Checkpoints {
     redis: Arc<dyn KeyStore>,
     layout: LayoutConfig,
@@ -1257,46 +1269,84 @@ struct Checkpoints {
 
 /// The default checkpoint namespace's name in the keys.
 const EMPTY_NS: &str = ":__empty__";
+/// Where checkpoints are kept (the pointers' prefix is the layout's `key_prefix`).
+const CHECKPOINT_PREFIX: &str = "checkpoint:";
+
+/// Where a thread's state is: the key of its latest checkpoint, and the stem its other
+/// checkpoints are under (`checkpoint:{stem}:{id}`; None for a shallow saver's thread).
+struct ThreadState {
+    latest: String,
+    stem: Option<String>,
+}
 
 impl Checkpoints {
-    /// Every thread (`thread` in the default namespace, else `thread:ns`), sorted.
+    /// Every thread (`thread` in the default namespace, else `thread:ns`), sorted: those with
+    /// a latest-checkpoint pointer and those a shallow saver keeps.
     async fn threads(&self, filter: &ConvFilter) -> Result<Vec<String>, StoreError> {
         let prefix = id_filter(self.layout.preset, filter)?;
-        let mut scan = KeyspaceScan::start(self.redis.clone(), &self.layout.keys, Some("string"), 1000).await?;
+        let shallow_glob = format!("{}*:", glob_escape(CHECKPOINT_PREFIX));
+        let (pointers, shallow) = tokio::join!(
+            scan_all(self.redis.clone(), &self.layout.keys, Some("string")),
+            scan_all(self.redis.clone(), &shallow_glob, Some("ReJSON-RL")),
+        );
         let mut out = Vec::new();
-        while let Some(page) = scan.next_page().await {
-            for k in page?.keys {
-                let k = String::from_utf8_lossy(&k).into_owned();
-                let Some(rest) = k.strip_prefix(&self.layout.key_prefix) else { continue };
-                let id = rest.strip_suffix(EMPTY_NS).unwrap_or(rest).to_string();
-                if prefix.as_ref().is_none_or(|p| id.starts_with(p.as_str())) {
-                    out.push(id);
-                }
+        for k in pointers? {
+            let Some(rest) = k.strip_prefix(&self.layout.key_prefix) else { continue };
+            out.push(rest.strip_suffix(EMPTY_NS).unwrap_or(rest).to_string());
+        }
+        // A shallow document `checkpoint:{thread}:` (default namespace) or `…:{thread}:{ns}:`?
+        // The default one ends in one `:`; RedisSaver's `checkpoint:{thread}:{ns}:{id}` never
+        // ends in `:`, and its ids hold no `:`.
+        for k in shallow.unwrap_or_default() {
+            if let Some(t) = k.strip_prefix(CHECKPOINT_PREFIX).and_then(|r| r.strip_suffix(':')) {
+                out.push(t.to_string());
             }
         }
+        out.retain(|id| prefix.as_ref().is_none_or(|p| id.starts_with(p.as_str())));
         out.sort();
         out.dedup();
         Ok(out)
     }
 
-    /// The key of a thread's checkpoint: the latest (its pointer), or the one asked for.
-    async fn checkpoint_key(&self, c: &str) -> Result<String, StoreError> {
-        let (thread, cp) = thread_and_checkpoint(c);
-        let ns = if thread.contains(':') { String::new() } else { EMPTY_NS.to_string() };
-        if let Some(cp) = cp {
-            return Ok(format!("checkpoint:{thread}{ns}:{cp}"));
+    /// Where a thread's state is: its pointer in the default namespace, else the listed id as
+    /// `thread:ns`, else a shallow saver's document.
+    async fn state_of(&self, thread: &str) -> Result<ThreadState, StoreError> {
+        let p = &self.layout.key_prefix;
+        let key = |s: String| -> Key { s.into_bytes().into() };
+        let shallow = format!("{CHECKPOINT_PREFIX}{thread}:");
+        let ops = [
+            CacheOp::Get(key(format!("{p}{thread}{EMPTY_NS}"))),
+            CacheOp::Get(key(format!("{p}{thread}"))),
+            CacheOp::JsonGet { key: key(shallow.clone()), path: "$.checkpoint_id".into() },
+        ];
+        let replies = self.redis.exec(&ops).await?;
+        let found = |i: usize| match replies.get(i) {
+            Some(CacheReply::Value(Some(v))) if !v.is_empty() && v.as_slice() != b"[]" => Some(v.clone()),
+            _ => None,
+        };
+        if let Some(v) = found(0) {
+            return Ok(ThreadState {
+                latest: String::from_utf8_lossy(&v).into_owned(),
+                stem: Some(format!("{thread}{EMPTY_NS}")),
+            });
         }
-        let pointer: Key = format!("{}{thread}{ns}", self.layout.key_prefix).into_bytes().into();
-        match self.redis.exec(&[CacheOp::Get(pointer.clone())]).await?.pop() {
-            Some(CacheReply::Value(Some(v))) => Ok(String::from_utf8_lossy(&v).into_owned()),
-            _ => Err(StoreError::Other(format!("no thread `{thread}` (no {})", String::from_utf8_lossy(&pointer)))),
+        if let Some(v) = found(1) {
+            return Ok(ThreadState {
+                latest: String::from_utf8_lossy(&v).into_owned(),
+                stem: Some(thread.to_string()),
+            });
         }
+        if found(2).is_some() {
+            return Ok(ThreadState { latest: shallow, stem: None });
+        }
+        Err(StoreError::Other(format!(
+            "no thread `{thread}` (no {p}{thread}{EMPTY_NS}, no {p}{thread}, no {shallow} of a shallow saver)"
+        )))
     }
 
-    /// A checkpoint's key, time and messages (raw JSON each).
-    async fn read(&self, c: &str) -> Result<(String, Option<Ts>, Vec<Value>), StoreError> {
-        let cp = self.checkpoint_key(c).await?;
-        let key: Key = cp.clone().into_bytes().into();
+    /// A checkpoint's key, time and messages (raw JSON each); None when the key holds none.
+    async fn read_key(&self, cp: &str) -> Result<Option<(Option<Ts>, Vec<Value>)>, StoreError> {
+        let key: Key = cp.to_string().into_bytes().into();
         let ops = [
             CacheOp::JsonGet { key: key.clone(), path: "$.checkpoint.channel_values.messages".into() },
             CacheOp::JsonGet { key, path: "$.checkpoint.ts".into() },
@@ -1309,13 +1359,43 @@ impl Checkpoints {
             },
             _ => None,
         };
-        let messages = match first(r.next()) {
-            Some(Value::Array(m)) => m,
-            _ => Vec::new(),
-        };
+        let messages = first(r.next());
         let ts = first(r.next()).and_then(|v| v.as_str().and_then(Ts::parse));
-        Ok((cp, ts, messages))
+        Ok(match messages {
+            Some(Value::Array(m)) => Some((ts, m)),
+            Some(_) => Some((ts, Vec::new())),
+            None if ts.is_some() => Some((ts, Vec::new())),
+            None => None,
+        })
     }
+
+    /// A thread's latest checkpoint: its key, time and messages.
+    async fn read(&self, thread: &str) -> Result<(String, Option<Ts>, Vec<Value>), StoreError> {
+        let state = self.state_of(thread).await?;
+        let (ts, messages) = self.read_key(&state.latest).await?.unwrap_or_default();
+        Ok((state.latest, ts, messages))
+    }
+}
+
+/// Every key matching `glob` (of `key_type`), as text.
+async fn scan_all(redis: Arc<dyn KeyStore>, glob: &str, key_type: Option<&str>) -> Result<Vec<String>, StoreError> {
+    let mut scan = KeyspaceScan::start(redis, glob, key_type, 1000).await?;
+    let mut out = Vec::new();
+    while let Some(page) = scan.next_page().await {
+        out.extend(page?.keys.iter().map(|k| String::from_utf8_lossy(k).into_owned()));
+    }
+    Ok(out)
+}
+
+/// `s` as a glob that matches it literally.
+fn glob_escape(s: &str) -> String {
+    s.chars().fold(String::new(), |mut o, c| {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            o.push('\\');
+        }
+        o.push(c);
+        o
+    })
 }
 
 #[async_trait::async_trait]
@@ -1368,27 +1448,53 @@ impl ConversationReader for Checkpoints {
     }
 
     async fn checkpoints(&self, thread: &str) -> Result<Option<Vec<(String, Option<Ts>, usize)>>, StoreError> {
-        let ns = if thread.contains(':') { String::new() } else { EMPTY_NS.to_string() };
-        let prefix = format!("checkpoint:{thread}{ns}:");
-        let glob = KeyTemplate::parse(&format!("{prefix}{{*}}")).map_err(StoreError::Other)?.glob();
-        let mut scan = KeyspaceScan::start(self.redis.clone(), &glob, Some("ReJSON-RL"), 1000).await?;
-        let mut ids = Vec::new();
-        while let Some(page) = scan.next_page().await {
-            for k in page?.keys {
-                let k = String::from_utf8_lossy(&k).into_owned();
-                if let Some(id) = k.strip_prefix(&prefix).filter(|id| !id.contains(':')) {
-                    ids.push(id.to_string());
-                }
-            }
-        }
+        let state = self.state_of(thread).await?;
+        let Some(stem) = state.stem else {
+            // A shallow saver keeps the latest state only.
+            let ops =
+                [CacheOp::JsonGet { key: state.latest.clone().into_bytes().into(), path: "$.checkpoint_id".into() }];
+            let id = match self.redis.exec(&ops).await?.pop() {
+                Some(CacheReply::Value(Some(b))) => match first_json(&b) {
+                    Some(Value::Array(a)) => a.first().and_then(Value::as_str).map(str::to_string),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let (ts, m) = self.read_key(&state.latest).await?.unwrap_or_default();
+            return Ok(Some(vec![(id.unwrap_or_default(), ts, m.len())]));
+        };
+        let prefix = format!("{CHECKPOINT_PREFIX}{stem}:");
+        let mut ids: Vec<String> =
+            scan_all(self.redis.clone(), &format!("{}*", glob_escape(&prefix)), Some("ReJSON-RL"))
+                .await?
+                .into_iter()
+                .filter_map(|k| k.strip_prefix(&prefix).filter(|id| !id.contains(':')).map(str::to_string))
+                .collect();
         ids.sort();
         ids.dedup();
         let mut out = Vec::new();
         for id in ids.iter().rev() {
-            let (_, ts, m) = self.read(&format!("{thread}@{id}")).await?;
+            let (ts, m) = self.read_key(&format!("{prefix}{id}")).await?.unwrap_or_default();
             out.push((id.clone(), ts, m.len()));
         }
         Ok(Some(out))
+    }
+
+    async fn checkpoint(&self, thread: &str, id: &str) -> Result<Option<Vec<Message>>, StoreError> {
+        let state = self.state_of(thread).await?;
+        let key = match &state.stem {
+            Some(stem) => format!("{CHECKPOINT_PREFIX}{stem}:{id}"),
+            // A shallow saver's one checkpoint, if that is the one asked for.
+            None => state.latest.clone(),
+        };
+        let known = match &state.stem {
+            Some(_) => true,
+            None => self.checkpoints(thread).await?.unwrap_or_default().iter().any(|(c, _, _)| c == id),
+        };
+        match self.read_key(&key).await? {
+            Some((_, m)) if known => Ok(Some(checkpoint_messages(&self.layout, &key, &m))),
+            _ => Err(StoreError::Other(format!("no checkpoint `{id}` of thread `{thread}` (no {key})"))),
+        }
     }
 }
 
@@ -1402,26 +1508,23 @@ struct FirestoreCheckpoints {
 }
 
 impl FirestoreCheckpoints {
-    /// The thread document's id: `{thread}_` in the default namespace (listed as `thread`).
-    fn doc_id(thread: &str) -> String {
-        if thread.contains('_') && !thread.ends_with('_') { thread.to_string() } else { format!("{thread}_") }
-    }
-
+    /// A listed thread from its document's id: `{thread}_` is the default namespace.
     fn thread_of(doc_id: &str) -> String {
         doc_id.strip_suffix('_').unwrap_or(doc_id).to_string()
     }
 
-    /// A checkpoint document: the newest of the thread, or the one asked for.
-    async fn checkpoint_doc(&self, c: &str) -> Result<Document, StoreError> {
-        let (thread, cp) = thread_and_checkpoint(c);
-        let coll = format!("{}/{}/checkpoints", self.layout.collection, Self::doc_id(thread));
-        let doc = match cp {
-            Some(cp) => self.store.document(&format!("{coll}/{cp}")).await?,
-            None => self.store.last_documents(&coll, "checkpoint_id", 1).await?.pop(),
-        };
-        doc.ok_or_else(|| {
-            StoreError::Other(format!("no checkpoint under {coll}{}", cp.map(|c| format!("/{c}")).unwrap_or_default()))
-        })
+    /// A listed thread's checkpoints collection and its newest checkpoint. The thread id is
+    /// taken whole (`bob@example.com`, `user_42`): `{thread}_` (the default namespace) if it
+    /// holds checkpoints, else the listed id itself (`{thread}_{ns}`).
+    async fn newest(&self, thread: &str) -> Result<(String, Document), StoreError> {
+        let tried = [format!("{thread}_"), thread.to_string()];
+        for doc_id in &tried {
+            let coll = format!("{}/{doc_id}/checkpoints", self.layout.collection);
+            if let Some(d) = self.store.last_documents(&coll, "checkpoint_id", 1).await?.pop() {
+                return Ok((coll, d));
+            }
+        }
+        Err(StoreError::Other(format!("no checkpoint under {}/{}/checkpoints", self.layout.collection, tried[0])))
     }
 
     /// The state a checkpoint document holds: `{v, ts, id, channel_values: {messages…}}`.
@@ -1466,7 +1569,7 @@ impl FirestoreCheckpoints {
 
     /// A thread's checkpoints, newest first: (id, time, message count).
     pub async fn history(&self, thread: &str) -> Result<Vec<(String, Option<Ts>, usize)>, StoreError> {
-        let coll = format!("{}/{}/checkpoints", self.layout.collection, Self::doc_id(thread));
+        let (coll, _) = self.newest(thread).await?;
         let (mut out, mut after) = (Vec::new(), None);
         loop {
             let page = self.store.documents(&coll, after.as_ref(), 100).await?;
@@ -1500,7 +1603,7 @@ impl ConversationReader for FirestoreCheckpoints {
         let start = start_after(&ids, after);
         let mut items = Vec::new();
         for id in ids[start..].iter().take(limit as usize) {
-            let doc = self.checkpoint_doc(id).await?;
+            let (_, doc) = self.newest(id).await?;
             let (ts, messages) = self.messages_of(&doc);
             items.push(Conversation {
                 id: id.clone(),
@@ -1523,15 +1626,21 @@ impl ConversationReader for FirestoreCheckpoints {
     }
 
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
-        let all = self
-            .cache
-            .get(c, after.is_some(), async { Ok(self.messages_of(&self.checkpoint_doc(c).await?).1) })
-            .await?;
+        let all =
+            self.cache.get(c, after.is_some(), async { Ok(self.messages_of(&self.newest(c).await?.1).1) }).await?;
         Ok(page_of(&all, after, limit))
     }
 
     async fn checkpoints(&self, thread: &str) -> Result<Option<Vec<(String, Option<Ts>, usize)>>, StoreError> {
         self.history(thread).await.map(Some)
+    }
+
+    async fn checkpoint(&self, thread: &str, id: &str) -> Result<Option<Vec<Message>>, StoreError> {
+        let (coll, _) = self.newest(thread).await?;
+        match self.store.document(&format!("{coll}/{id}")).await? {
+            Some(doc) => Ok(Some(self.messages_of(&doc).1)),
+            None => Err(StoreError::Other(format!("no checkpoint under {coll}/{id}"))),
+        }
     }
 }
 
@@ -1811,8 +1920,16 @@ pub async fn detect(
             let name = String::from_utf8_lossy(k);
             let t = m.ktype.as_ref().map(|t| t.name().to_string()).unwrap_or_default();
             let thread = name.split(':').nth(1).unwrap_or("").to_string();
-            if t == "ReJSON-RL" && name.starts_with("checkpoint:") {
-                if seen.insert(("langgraph-redis", thread)) {
+            if t == "ReJSON-RL" && name.starts_with(CHECKPOINT_PREFIX) {
+                // The thread whole (`user:42`): before `:__empty__:{id}`, or a shallow saver's
+                // `checkpoint:{thread}:`, else `{thread}:{ns}` before the id.
+                let rest = &name[CHECKPOINT_PREFIX.len()..];
+                let thread = match (rest.strip_suffix(':'), rest.rfind(&format!("{EMPTY_NS}:"))) {
+                    (Some(t), _) => t,
+                    (None, Some(i)) => &rest[..i],
+                    (None, None) => rest.rsplit_once(':').map_or(rest, |(t, _)| t),
+                };
+                if seen.insert(("langgraph-redis", thread.to_string())) {
                     add(&mut found, "langgraph-redis", "checkpoint:*");
                 }
             } else if t == "ReJSON-RL" && name.starts_with("chat:") {

@@ -401,11 +401,11 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Some(Cmd::Detect { json }) => Ok(headless::detect(&load(&ov)?, json).await?),
-        Some(Cmd::Show { conversation, json, checkpoints: false }) => {
-            headless::show(&load(&ov)?, &conversation, json).await?;
+        Some(Cmd::Show { conversation, json, checkpoints: false, checkpoint }) => {
+            headless::show(&load(&ov)?, &conversation, checkpoint.as_deref(), json).await?;
             Ok(0)
         }
-        Some(Cmd::Show { conversation, json, checkpoints: true }) => {
+        Some(Cmd::Show { conversation, json, checkpoints: true, .. }) => {
             headless::checkpoints(&load(&ov)?, &conversation, json).await?;
             Ok(0)
         }

@@ -141,13 +141,38 @@ async fn nothing_found(cfg: &Config, what: &str) -> HeadlessError {
     )))
 }
 
-/// `memscope show ID [--json]`: the thread in order, every message (with `--json`, one JSON
-/// object per message: conversation_id, message_id, role, content, timestamp, user_id).
-pub async fn show(cfg: &Config, conversation: &str, json: bool) -> Result<u64, HeadlessError> {
+/// `memscope show ID [--checkpoint CP] [--json]`: the thread in order, every message (with
+/// `--json`, one JSON object per message: conversation_id, message_id, role, content,
+/// timestamp, user_id); with `--checkpoint`, as it was at that checkpoint.
+pub async fn show(
+    cfg: &Config,
+    conversation: &str,
+    checkpoint: Option<&str>,
+    json: bool,
+) -> Result<u64, HeadlessError> {
     let r = reader(cfg).await?;
+    let at = match checkpoint {
+        None => None,
+        Some(cp) => match r.checkpoint(conversation, cp).await? {
+            Some(m) => Some(Arc::new(m)),
+            None => {
+                return Err(HeadlessError::Usage(format!(
+                    "layout preset \"{}\" keeps no checkpoints: --checkpoint is for the LangGraph layouts",
+                    cfg.layout.preset.name()
+                )));
+            }
+        },
+    };
     let fetch = |after: Option<Cursor>| {
-        let (r, c) = (r.clone(), conversation.to_string());
-        async move { r.messages(&c, after.as_ref(), 500).await }
+        let (r, c, at) = (r.clone(), conversation.to_string(), at.clone());
+        async move {
+            match at {
+                // One checkpoint's state is read whole: a single page.
+                Some(m) if after.is_none() => Ok(crate::domain::Page { items: m.to_vec(), next: None }),
+                Some(_) => Ok(crate::domain::Page { items: Vec::new(), next: None }),
+                None => r.messages(&c, after.as_ref(), 500).await,
+            }
+        }
     };
     let n = print_pages(fetch, |m: &Message| {
         if json {
@@ -191,7 +216,7 @@ pub async fn checkpoints(cfg: &Config, thread: &str, json: bool) -> Result<u64, 
             )
         } else {
             let when = t.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into());
-            format!("{}@{}\t{when}\t{n} messages", text::sanitize_str(thread), text::sanitize_str(id))
+            format!("{}\t{when}\t{n} messages", text::sanitize_str(id))
         };
         if !line(&mut out, &s)? {
             break;

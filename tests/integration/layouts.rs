@@ -400,6 +400,101 @@ fn langgraph_redis() {
     );
 }
 
+/// Thread ids as users choose them (`user:42`, `alice@example.com`) are taken whole: listed,
+/// shown, their checkpoints listed and opened — and one such id breaks no other thread.
+#[test]
+fn langgraph_redis_thread_ids_with_colon_and_at() {
+    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
+    load_redis(&v, "langgraph-redis-ids");
+    let dir = tempfile::tempdir().unwrap();
+    let c = preset_config(dir.path(), &v.url(), "langgraph-redis");
+    assert_eq!(listed(dir.path(), &c), [("alice@example.com".into(), 4), ("plain-7".into(), 4), ("user:42".into(), 4)]);
+    for thread in ["user:42", "alice@example.com"] {
+        let m = lines(&run(dir.path(), &["--config", &c, "show", thread, "--json"]));
+        assert_eq!(
+            role_content(&m),
+            [
+                ("user", format!("Plan a trip to Lisbon ({thread})").as_str()),
+                ("assistant", format!("Noted: Plan a trip to Lisbon ({thread})").as_str()),
+                ("user", "In May, for two"),
+                ("assistant", "Noted: In May, for two"),
+            ],
+            "{thread}"
+        );
+        let cps = lines(&run(dir.path(), &["--config", &c, "show", thread, "--checkpoints", "--json"]));
+        let counts: Vec<i64> = cps.iter().map(|x| x["messages"].as_i64().unwrap()).collect();
+        assert_eq!(counts, [4, 3, 2, 2, 1, 0], "{thread}: {cps:?}");
+        let older = cps[2]["checkpoint_id"].as_str().unwrap();
+        let m = lines(&run(dir.path(), &["--config", &c, "show", thread, "--checkpoint", older, "--json"]));
+        assert_eq!(m.len(), 2, "{thread} at {older}: {m:?}");
+    }
+    assert_eq!(detected(dir.path(), &c, "langgraph-redis"), 3, "user:42 is one thread, not `user`");
+    let out = run(dir.path(), &["--config", &c, "show", "user:43"]);
+    assert_eq!(out.status.code(), Some(1), "an unknown thread: {out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("user:43"), "{out:?}");
+}
+
+/// LangGraph's ShallowRedisSaver keeps one `checkpoint:{thread}:` document per thread and no
+/// pointer: its threads are listed and shown, and their one checkpoint listed.
+#[test]
+fn langgraph_redis_shallow_saver() {
+    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
+    load_redis(&v, "langgraph-redis-shallow");
+    let dir = tempfile::tempdir().unwrap();
+    let c = preset_config(dir.path(), &v.url(), "langgraph-redis");
+    assert_eq!(listed(dir.path(), &c), [("thread-sh-1".into(), 4), ("user:9".into(), 4)]);
+    let m = lines(&run(dir.path(), &["--config", &c, "show", "user:9", "--json"]));
+    assert_eq!(role_content(&m)[1], ("assistant", "Noted: Plan a trip to Lisbon (user:9)"));
+    let cps = lines(&run(dir.path(), &["--config", &c, "show", "user:9", "--checkpoints", "--json"]));
+    assert_eq!(cps.len(), 1, "a shallow saver keeps the latest only: {cps:?}");
+    assert_eq!(cps[0]["messages"], 4);
+    let id = cps[0]["checkpoint_id"].as_str().unwrap();
+    assert_eq!(id.len(), 36, "{cps:?}");
+    let m = lines(&run(dir.path(), &["--config", &c, "show", "user:9", "--checkpoint", id, "--json"]));
+    assert_eq!(m.len(), 4);
+    assert_eq!(detected(dir.path(), &c, "langgraph-redis"), 2);
+}
+
+/// How many conversations `detect` counts for `layout`.
+fn detected(dir: &std::path::Path, c: &str, layout: &str) -> i64 {
+    let out = run(dir, &["--config", c, "detect", "--json"]);
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = d["found"].as_array().unwrap().iter().find(|x| x["layout"] == layout);
+    found.and_then(|x| x["conversations"].as_i64()).unwrap_or_else(|| panic!("{layout} not detected: {d}"))
+}
+
+/// langgraph-checkpoint-firestore joins thread and namespace with `_`: thread ids holding `@`
+/// or `_` are listed, shown and their checkpoints opened, whole.
+#[tokio::test]
+async fn langgraph_firestore_thread_ids_with_at_and_underscore() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = crate::support::project_id("layout_langgraph_firestore_ids");
+    let emu = crate::support::firestore_emulator();
+    let fs: Arc<dyn LongTermStore> = Arc::new(
+        memscope::store::firestore::FirestoreStore::connect(&project, "(default)", Some(&emu.host)).await.unwrap(),
+    );
+    load_documents(&fs, "langgraph-firestore-ids").await;
+    let c = config(
+        dir.path(),
+        &format!(
+            "[profile.p.long_term]\nbackend = \"firestore\"\nproject_id = \"{project}\"\n[profile.p.layout]\npreset = \"langgraph-firestore\"\n"
+        ),
+    );
+    let convs = lines(&run_fs(&c, emu, &["conversations", "--json"]));
+    let ids: Vec<(&str, i64)> =
+        convs.iter().map(|x| (x["id"].as_str().unwrap(), x["message_count"].as_i64().unwrap())).collect();
+    assert_eq!(ids, [("bob@example.com", 4), ("plain-8", 4), ("user_42", 4)]);
+    for thread in ["bob@example.com", "user_42"] {
+        let m = lines(&run_fs(&c, emu, &["show", thread, "--json"]));
+        assert_eq!(role_content(&m)[0], ("user", format!("Plan a trip to Oslo ({thread})").as_str()), "{thread}");
+        let cps = lines(&run_fs(&c, emu, &["show", thread, "--checkpoints", "--json"]));
+        assert_eq!(cps.len(), 6, "{thread}: {cps:?}");
+        let older = cps[3]["checkpoint_id"].as_str().unwrap();
+        let m = lines(&run_fs(&c, emu, &["show", thread, "--checkpoint", older, "--json"]));
+        assert_eq!(m.len(), 2, "{thread} at {older}");
+    }
+}
+
 /// Run memscope with the Firestore emulator's address.
 fn run_fs(c: &str, emu: &memscope::demo::PrivateEmulator, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_memscope"))
@@ -418,7 +513,7 @@ fn role_content(m: &[serde_json::Value]) -> Vec<(&str, &str)> {
 /// langgraph-checkpoint-firestore: thread documents that do not exist hold base64 msgpack
 /// checkpoints; a thread is its newest checkpoint's messages (LangChain messages inside
 /// LangGraph's msgpack extension types), tool calls shown, earlier checkpoints listed and
-/// opened with `thread@ID` — on the emulator and on SQLite.
+/// opened with `--checkpoint ID` — on the emulator and on SQLite.
 #[tokio::test]
 async fn langgraph_firestore() {
     let dir = tempfile::tempdir().unwrap();
@@ -458,10 +553,10 @@ async fn langgraph_firestore() {
         let cps = lines(&run_fs(&c, emu, &["show", "thread-jon-2", "--checkpoints", "--json"]));
         let counts: Vec<i64> = cps.iter().map(|x| x["messages"].as_i64().unwrap()).collect();
         assert_eq!(counts, [6, 3, 2, 2, 1, 0], "{cps:?}");
-        let older = format!("thread-jon-2@{}", cps[3]["checkpoint_id"].as_str().unwrap());
-        let m = lines(&run_fs(&c, emu, &["show", &older, "--json"]));
+        let older = cps[3]["checkpoint_id"].as_str().unwrap();
+        let m = lines(&run_fs(&c, emu, &["show", "thread-jon-2", "--checkpoint", older, "--json"]));
         assert_eq!(role_content(&m), [("user", "Plan a trip to Oslo"), ("assistant", "Noted: Plan a trip to Oslo")]);
-        let out = run_fs(&c, emu, &["show", "thread-jon-2@nope", "--json"]);
+        let out = run_fs(&c, emu, &["show", "thread-jon-2", "--checkpoint", "nope", "--json"]);
         assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no checkpoint"), "{out:?}");
         let out = run_fs(&c, emu, &["detect", "--json"]);
         let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
