@@ -42,6 +42,11 @@ pub trait ConversationReader: Send + Sync {
     async fn checkpoint(&self, _thread: &str, _id: &str) -> Result<Option<Vec<Message>>, StoreError> {
         Ok(None)
     }
+    /// What the last listing or count passed over and why ("passed over 3 lists under `*` that
+    /// hold no LlamaIndex messages"), for the list to say beside its count.
+    fn left_out(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The reader of a layout over the stores it needs (a Redis layout needs Redis only); with a
@@ -90,7 +95,9 @@ fn one_reader(
             layout: l,
             cache: Default::default(),
         }),
-        MessagesIn::List => Arc::new(RedisList { redis: redis.ok_or_else(|| need("Redis"))?, layout: l }),
+        MessagesIn::List => {
+            Arc::new(RedisList { redis: redis.ok_or_else(|| need("Redis"))?, layout: l, passed: Default::default() })
+        }
         MessagesIn::Keys => {
             let template = KeyTemplate::parse(&l.key_template).map_err(StoreError::Other)?;
             Arc::new(KeyPerMessage {
@@ -245,6 +252,13 @@ impl ConversationReader for Combined {
             None => self.second.checkpoint(thread, id).await,
         }
     }
+
+    fn left_out(&self) -> Option<String> {
+        match (self.first.left_out(), self.second.left_out()) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// A title search (case-insensitive substring, `ConvFilter::TitleContains`) over any layout:
@@ -310,6 +324,10 @@ impl ConversationReader for TitleSearch {
 
     async fn checkpoint(&self, thread: &str, id: &str) -> Result<Option<Vec<Message>>, StoreError> {
         self.0.checkpoint(thread, id).await
+    }
+
+    fn left_out(&self) -> Option<String> {
+        self.0.left_out()
     }
 }
 
@@ -815,6 +833,8 @@ impl ConversationReader for FirestoreArray {
 struct RedisList {
     redis: Arc<dyn KeyStore>,
     layout: LayoutConfig,
+    /// Lists the last scan passed over: their items are not this library's messages.
+    passed: std::sync::Mutex<Option<u64>>,
 }
 
 impl RedisList {
@@ -822,23 +842,63 @@ impl RedisList {
         format!("{}{id}", self.layout.key_prefix).into_bytes().into()
     }
 
-    /// Every conversation id (the list keys matching the glob), sorted.
+    /// Every conversation id (the list keys matching the glob whose first item is a message
+    /// of the layout's library: job queues and other libraries' lists are passed over, and
+    /// counted), sorted.
     async fn ids(&self, filter: &ConvFilter) -> Result<Vec<String>, StoreError> {
         let prefix = id_filter(self.layout.preset, filter)?;
         let mut scan = KeyspaceScan::start(self.redis.clone(), &self.layout.keys, Some("list"), 1000).await?;
         let mut out = Vec::new();
+        let mut passed = 0u64;
         while let Some(page) = scan.next_page().await {
-            for k in page?.keys {
-                let k = String::from_utf8_lossy(&k).into_owned();
-                let id = k.strip_prefix(&self.layout.key_prefix).unwrap_or(&k).to_string();
-                if prefix.as_ref().is_none_or(|p| id.starts_with(p.as_str())) {
-                    out.push(id);
+            let ids: Vec<String> = page?
+                .keys
+                .iter()
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+                .map(|k| k.strip_prefix(&self.layout.key_prefix).unwrap_or(&k).to_string())
+                .filter(|id| prefix.as_ref().is_none_or(|p| id.starts_with(p.as_str())))
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let ops: Vec<CacheOp> =
+                ids.iter().map(|id| CacheOp::LRange { key: self.key(id), start: 0, stop: 0 }).collect();
+            let firsts = self.redis.exec(&ops).await?;
+            for (id, first) in ids.into_iter().zip(firsts) {
+                match first {
+                    CacheReply::Items(v) if v.first().is_some_and(|m| is_list_message(&self.layout, m)) => out.push(id),
+                    // Gone since the scan: neither a conversation nor passed over.
+                    CacheReply::Items(v) if v.is_empty() => {}
+                    _ => passed += 1,
                 }
             }
         }
         out.sort();
         out.dedup(); // SCAN may return a key twice
+        *self.passed.lock().unwrap_or_else(|e| e.into_inner()) = Some(passed);
         Ok(out)
+    }
+}
+
+/// Whether a list item is a message of the layout's library: LangChain's `{type, data}`,
+/// LlamaIndex's `{role, blocks}` (`content` before 0.12), or an object with the fields a
+/// profile names. Under a layout whose names the profile changed, either library's message
+/// is (the decoders read both). A conversation's list is judged by its first item.
+fn is_list_message(l: &LayoutConfig, raw: &[u8]) -> bool {
+    let v = decode_item(l, raw);
+    let Some(o) = v.as_object() else { return false };
+    let named = |f: &Option<String>| f.as_deref().map(|f| o.contains_key(f.split('.').next().unwrap_or(f)));
+    let langchain = o.contains_key("type") && o.contains_key("data");
+    let llamaindex = o.contains_key("role") && (o.contains_key("blocks") || o.contains_key("content"));
+    match (named(&l.fields.role), named(&l.fields.content)) {
+        (Some(a), Some(b)) => a || b,
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) if l.overridden => langchain || llamaindex,
+        (None, None) => match l.preset {
+            LayoutPreset::LangchainRedisList => langchain,
+            LayoutPreset::LlamaindexRedis => llamaindex,
+            _ => langchain || llamaindex,
+        },
     }
 }
 
@@ -899,6 +959,23 @@ impl ConversationReader for RedisList {
 
     async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
         Ok(self.ids(filter).await?.len() as u64)
+    }
+
+    fn left_out(&self) -> Option<String> {
+        let n = (*self.passed.lock().unwrap_or_else(|e| e.into_inner()))?;
+        let library = match self.layout.preset {
+            LayoutPreset::LangchainRedisList => "LangChain",
+            LayoutPreset::LlamaindexRedis => "LlamaIndex",
+            _ => "this layout's",
+        };
+        (n > 0).then(|| {
+            format!(
+                "passed over {n} list{} under `{}` that hold{} no {library} messages",
+                if n == 1 { "" } else { "s" },
+                self.layout.keys,
+                if n == 1 { "s" } else { "" }
+            )
+        })
     }
 
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {

@@ -277,7 +277,8 @@ pub enum VecReply {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LtReply {
     Conversations(Result<Page<Conversation>, StoreError>),
-    Count(Result<u64, StoreError>),
+    /// The count, and what the layout passed over ([`ConversationReader::left_out`](crate::layout::ConversationReader::left_out)).
+    Count(Result<u64, StoreError>, Option<String>),
     Messages(Result<Page<Message>, StoreError>),
     Documents(Result<Vec<(String, Option<Document>)>, StoreError>),
     Collections(Result<Vec<String>, StoreError>),

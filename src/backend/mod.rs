@@ -696,10 +696,13 @@ impl Backend {
                 })
             }
             Command::CountConversations { req, filter } => self.spawn_reader(Slot::LtCount, req, move |r| async move {
-                LtReply::Count(match r {
-                    Ok(r) => r.count(&filter).await,
-                    Err(e) => Err(e),
-                })
+                match r {
+                    Ok(r) => {
+                        let n = r.count(&filter).await;
+                        LtReply::Count(n, r.left_out())
+                    }
+                    Err(e) => LtReply::Count(Err(e), None),
+                }
             }),
             Command::DetectLayouts { req } => {
                 let lt = self.long_term.lock().ok().and_then(|g| g.clone());
@@ -870,7 +873,7 @@ impl Backend {
 fn lt_result(r: &LtReply) -> Result<(), StoreError> {
     let e = match r {
         LtReply::Conversations(Err(e))
-        | LtReply::Count(Err(e))
+        | LtReply::Count(Err(e), _)
         | LtReply::Messages(Err(e))
         | LtReply::Documents(Err(e))
         | LtReply::Collections(Err(e))

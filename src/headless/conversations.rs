@@ -112,6 +112,10 @@ pub async fn conversations(cfg: &Config, filter_text: Option<&str>, json: bool) 
         format!("{}\t{count}\t{when}\t{}", text::sanitize_str(&c.id), text::truncate(&title, 80))
     })
     .await?;
+    // Never a silent partial answer: what the layout passed over, on stderr.
+    if let Some(l) = r.left_out() {
+        eprintln!("memscope: {}", text::sanitize_str(&l));
+    }
     if n == 0 {
         let what = match filter_text.map(str::trim).filter(|f| !f.is_empty()) {
             Some(f) => format!("0 conversations match `{}`", text::sanitize_str(f)),

@@ -113,6 +113,8 @@ pub struct ConversationsTab {
     pub list_req: Pending,
     pub loaded_once: bool,
     pub count: Option<u64>,
+    /// What the layout passed over while counting, and why (said beside the count).
+    pub left_out: Option<String>,
     count_req: Pending,
     pub selected: usize,
     pub offset: usize,
@@ -295,6 +297,7 @@ impl ConversationsTab {
             list_req: Pending::default(),
             loaded_once: false,
             count: None,
+            left_out: None,
             count_req: Pending::default(),
             selected: 0,
             offset: 0,
@@ -492,9 +495,10 @@ impl ConversationsTab {
                     Err(e) => self.fail(e),
                 }
             }
-            LtReply::Count(r) if self.count_req.is(req) => {
+            LtReply::Count(r, left_out) if self.count_req.is(req) => {
                 self.count_req.forget();
                 self.count = r.ok();
+                self.left_out = left_out;
             }
             LtReply::Detected(r) if self.detect_req.is(req) => {
                 self.detect_req.forget();
@@ -503,7 +507,7 @@ impl ConversationsTab {
                     Err(e) => format!("could not sample the stores for other layouts: {e}"),
                 });
             }
-            LtReply::Count(_) | LtReply::Conversations(_) | LtReply::Detected(_) => {}
+            LtReply::Count(..) | LtReply::Conversations(_) | LtReply::Detected(_) => {}
             LtReply::Messages(r) => {
                 let Some(t) = &mut self.thread else { return cmds };
                 if t.live_req.is(req) {

@@ -74,7 +74,12 @@ fn render_list(
     let more = if tab.next.is_some() { "+" } else { "" };
     let mut l2 = vec![
         Span::styled(format!(" filter: {filter} "), theme::label()),
-        Span::raw(format!("│ {count} │ {} loaded{more}", tab.convs.len())),
+        Span::raw(format!("│ {count}")),
+        Span::styled(
+            tab.left_out.as_deref().map(|l| format!(" ({})", text::sanitize_str(l))).unwrap_or_default(),
+            theme::warn(),
+        ),
+        Span::raw(format!(" │ {} loaded{more}", tab.convs.len())),
         // The list refreshes itself up to LIVE_MAX loaded rows; past that it says it does not.
         match (tab.error.is_some() || !tab.loaded_once, tab.convs.len() > crate::tabs::conversations::LIVE_MAX) {
             (true, _) => Span::raw(""),

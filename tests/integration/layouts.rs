@@ -177,6 +177,26 @@ fn llamaindex_redis() {
         m.iter().map(|x| (x["role"].as_str().unwrap(), x["content"].as_str().unwrap())).collect::<Vec<_>>(),
         [("user", "Remind me what I ordered."), ("assistant", "Two croissants and a coffee.")]
     );
+    let out = run(dir.path(), &["--config", &c, "conversations"]);
+    assert!(out.stderr.is_empty(), "nothing passed over yet: {out:?}");
+
+    // Lists that are not LlamaIndex's — a job queue, a list of ids, LangChain's messages — are
+    // no conversations: passed over, and counted on stderr.
+    load_redis(&r, "langchain-redis-list");
+    let mut k = crate::support::client(&r);
+    redis::cmd("RPUSH").arg("jobs:email").arg(r#"{"job":"send","to":"a@b.c"}"#).exec(&mut k).unwrap();
+    redis::cmd("RPUSH").arg("recent:views").arg("item-1").arg("item-2").exec(&mut k).unwrap();
+    assert_eq!(listed(dir.path(), &c), [("chat_history".into(), 1), ("user-erin".into(), 2)]);
+    let out = run(dir.path(), &["--config", &c, "conversations"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lists: i64 = redis::cmd("EVAL")
+        .arg("local n=0 for _,k in ipairs(redis.call('keys','*')) do if redis.call('type',k).ok=='list' then n=n+1 end end return n")
+        .arg(0)
+        .query(&mut k)
+        .unwrap();
+    let passed = lists - 2;
+    assert!(passed >= 3, "a job queue, recent:views and LangChain's lists: {lists} lists");
+    assert!(err.contains(&format!("passed over {passed} lists under `*` that hold no LlamaIndex messages")), "{err}");
 }
 
 /// langchain-google-firestore: `ChatHistory/{session}` documents holding a `messages` array of

@@ -89,13 +89,27 @@ fn loaded() -> App {
         conv("conv-0001", "\u{1b}[2Jhostile title", "u-bob", NOW - 90_000, 2),
     ];
     app.update(Msg::Backend(BackendEvent::LongTerm(list, LtReply::Conversations(Ok(Page { items, next: None })))));
-    app.update(Msg::Backend(BackendEvent::LongTerm(count, LtReply::Count(Ok(3)))));
+    app.update(Msg::Backend(BackendEvent::LongTerm(count, LtReply::Count(Ok(3), None))));
     app
 }
 
 #[test]
 fn conversation_list() {
     insta::assert_snapshot!(screen(&loaded()));
+}
+
+/// What the layout passed over is said beside the count, never left out in silence.
+#[test]
+fn conversation_list_says_what_it_passed_over() {
+    let (mut app, cmds) = app();
+    let list = req_of(&cmds, |c| matches!(c, Command::Conversations { .. }));
+    let count = req_of(&cmds, |c| matches!(c, Command::CountConversations { .. }));
+    let items = vec![conv("conv-0003", "refund for order 1182", "u-alice", NOW - 120, 5)];
+    app.update(Msg::Backend(BackendEvent::LongTerm(list, LtReply::Conversations(Ok(Page { items, next: None })))));
+    let note = "passed over 10200 lists under `*` that hold no LlamaIndex messages".to_string();
+    app.update(Msg::Backend(BackendEvent::LongTerm(count, LtReply::Count(Ok(1), Some(note)))));
+    let s = screen(&app);
+    assert!(s.contains("1 conversations (passed over 10200 lists under `*`"), "{s}");
 }
 
 #[test]
