@@ -772,6 +772,15 @@ impl TsForm {
     }
 }
 
+/// A tool call an assistant message makes, as the framework stored it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCall {
+    pub name: String,
+    /// The arguments (a JSON string stored by OpenAI's form is read as the JSON it holds).
+    pub args: serde_json::Value,
+    pub id: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub id: String,
@@ -780,6 +789,10 @@ pub struct Message {
     pub timestamp: Option<Ts>,
     pub ts_form: TsForm,
     pub user_id: Option<String>,
+    /// The tool calls it makes (also shown in `content`, a `→ tool call` line each).
+    pub tool_calls: Vec<ToolCall>,
+    /// A tool result: the call it answers.
+    pub tool_call_id: Option<String>,
     pub doc: Document,
 }
 
@@ -807,6 +820,8 @@ impl Message {
             timestamp,
             ts_form,
             user_id: doc.str_field("user_id"),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
             doc,
         }
     }

@@ -6,7 +6,7 @@
 
 use crate::config::{Encoding, KeyTemplate, LayoutConfig, LayoutPreset, MessagesIn};
 use crate::domain::{
-    CacheOp, CacheReply, ConvFilter, Conversation, Cursor, Document, FsValue, Key, Message, Page, Ts, TsForm,
+    CacheOp, CacheReply, ConvFilter, Conversation, Cursor, Document, FsValue, Key, Message, Page, ToolCall, Ts, TsForm,
 };
 use crate::error::StoreError;
 use crate::store::{KeyStore, KeyspaceScan, LongTermStore, ThreadPlace};
@@ -427,21 +427,28 @@ pub fn role_of(name: &str) -> String {
 }
 
 /// Text of a `content` that is a string or a list of blocks (`{"type":"text","text":…}`,
-/// LlamaIndex's `{"block_type":"text","text":…}`); other blocks are named.
+/// LlamaIndex's `{"block_type":"text","text":…}`; a thinking block's text marked as such);
+/// tool-call blocks are left to [`tool_calls_of`]; other blocks are named.
 fn content_text(v: Option<&Value>) -> String {
     match v {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(blocks)) => blocks
             .iter()
-            .map(|b| match b {
-                Value::String(s) => s.clone(),
-                _ => match b.get("text").and_then(Value::as_str) {
-                    Some(t) => t.to_string(),
-                    None => {
-                        let kind = b.get("type").or_else(|| b.get("block_type")).and_then(Value::as_str);
-                        format!("[{} block]", kind.unwrap_or("unknown"))
+            .filter_map(|b| match b {
+                Value::String(s) => Some(s.clone()),
+                _ => {
+                    let kind = b.get("type").or_else(|| b.get("block_type")).and_then(Value::as_str);
+                    match (kind, b.get("text").and_then(Value::as_str)) {
+                        (Some("tool_call" | "tool_use"), _) => None,
+                        (Some("thinking"), t) => {
+                            let t = t.or_else(|| b.get("thinking").and_then(Value::as_str));
+                            let t = t.or_else(|| b.get("content").and_then(Value::as_str));
+                            Some(format!("(thinking) {}", t.unwrap_or("")))
+                        }
+                        (_, Some(t)) => Some(t.to_string()),
+                        (kind, None) => Some(format!("[{} block]", kind.unwrap_or("unknown"))),
                     }
-                },
+                }
             })
             .collect::<Vec<_>>()
             .join("\n"),
@@ -450,12 +457,72 @@ fn content_text(v: Option<&Value>) -> String {
     }
 }
 
-/// One stored message (JSON) as (role as stored, content): LangChain's serialised messages
-/// (flat, `{type, data}` or the `lc` constructor form, with tool calls and tool results),
-/// LlamaIndex's `{role, blocks}`; anything else is shown raw (never dropped).
-fn decode_value(v: &Value) -> (String, String) {
+/// The tool calls of a message body, in the forms frameworks store them: LangChain's
+/// `tool_calls` (`{name, args, id}`); else OpenAI's (`additional_kwargs.tool_calls`,
+/// `{id, function: {name, arguments}}` with the arguments a JSON string), which LangChain
+/// keeps beside its own; and LlamaIndex 0.14's `tool_call` blocks (`{tool_name, tool_kwargs,
+/// tool_call_id}`) or Anthropic's `tool_use` blocks (`{name, input, id}`).
+fn tool_calls_of(body: &Value) -> Vec<ToolCall> {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_string();
+    // Arguments given as a JSON string are read as the JSON they hold.
+    let args = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.clone())),
+        Some(v) => v.clone(),
+        None => Value::Null,
+    };
+    let mut out: Vec<ToolCall> = Vec::new();
+    let langchain = body.get("tool_calls").and_then(Value::as_array).filter(|a| !a.is_empty());
+    let openai = || body.pointer("/additional_kwargs/tool_calls").and_then(Value::as_array);
+    if let Some(calls) = langchain {
+        out.extend(calls.iter().map(|c| ToolCall {
+            name: text(c.get("name")),
+            args: args(c.get("args")),
+            id: text(c.get("id")),
+        }));
+    } else if let Some(calls) = openai() {
+        out.extend(calls.iter().map(|c| ToolCall {
+            name: text(c.pointer("/function/name").or_else(|| c.get("name"))),
+            args: args(c.pointer("/function/arguments").or_else(|| c.get("args"))),
+            id: text(c.get("id")),
+        }));
+    }
+    for key in ["blocks", "content"] {
+        for b in body.get(key).and_then(Value::as_array).into_iter().flatten() {
+            let kind = b.get("type").or_else(|| b.get("block_type")).and_then(Value::as_str);
+            match kind {
+                Some("tool_call") => out.push(ToolCall {
+                    name: text(b.get("tool_name").or_else(|| b.get("name"))),
+                    args: args(b.get("tool_kwargs").or_else(|| b.get("args"))),
+                    id: text(b.get("tool_call_id").or_else(|| b.get("id"))),
+                }),
+                Some("tool_use") if langchain.is_none() => {
+                    out.push(ToolCall { name: text(b.get("name")), args: args(b.get("input")), id: text(b.get("id")) })
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// A message as the frameworks store it, decoded.
+struct Decoded {
+    /// The role as stored (`human`, `ai`, `assistant`, a class name…).
+    ty: String,
+    /// The text, with a line per tool call and a tool result's link to its call.
+    content: String,
+    tool_calls: Vec<ToolCall>,
+    tool_call_id: Option<String>,
+}
+
+/// One stored message (JSON): LangChain's serialised messages (flat, `{type, data}` or the
+/// `lc` constructor form, with tool calls and tool results), LlamaIndex's `{role, blocks}`
+/// (tool calls in `additional_kwargs` or blocks, results linked by `tool_call_id`); anything
+/// else is shown raw (never dropped).
+fn decode_value(v: &Value) -> Decoded {
     if !v.is_object() {
-        return (String::new(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+        let content = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+        return Decoded { ty: String::new(), content, tool_calls: Vec::new(), tool_call_id: None };
     }
     // LangChain's constructor form: {"lc":1,"type":"constructor","id":[…,"HumanMessage"],"kwargs":{…}}.
     let (ty, body) = if v.get("lc").is_some() && v.get("type").and_then(Value::as_str) == Some("constructor") {
@@ -471,20 +538,21 @@ fn decode_value(v: &Value) -> (String, String) {
         Some(b @ Value::Array(_)) => content_text(Some(b)),
         _ => content_text(body.get("content")),
     };
-    if let Some(calls) = body.get("tool_calls").and_then(Value::as_array) {
-        for c in calls {
-            let name = c.get("name").and_then(Value::as_str).unwrap_or("?");
-            let args = c.get("args").map(Value::to_string).unwrap_or_default();
-            let id = c.get("id").and_then(Value::as_str).unwrap_or("");
-            content.push_str(&format!("\n→ tool call {name}({args}) {id}"));
-        }
+    let tool_calls = tool_calls_of(body);
+    for c in &tool_calls {
+        content.push_str(&format!("\n→ tool call {}({}) {}", c.name, c.args, c.id));
     }
+    let tool_call_id = body
+        .get("tool_call_id")
+        .or_else(|| body.pointer("/additional_kwargs/tool_call_id"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
     if role_of(&ty) == "tool"
-        && let Some(id) = body.get("tool_call_id").and_then(Value::as_str)
+        && let Some(id) = &tool_call_id
     {
         content = format!("← result of {id}: {content}");
     }
-    (ty, content.trim_start_matches('\n').to_string())
+    Decoded { ty, content: content.trim_start_matches('\n').to_string(), tool_calls, tool_call_id }
 }
 
 /// One stored message (JSON bytes) as (role, content), the frameworks' way; bytes that are not
@@ -492,8 +560,8 @@ fn decode_value(v: &Value) -> (String, String) {
 pub fn decode_message(raw: &[u8]) -> (String, String) {
     match serde_json::from_slice::<Value>(raw) {
         Ok(v) => {
-            let (ty, content) = decode_value(&v);
-            (role_of(&ty), content)
+            let d = decode_value(&v);
+            (role_of(&d.ty), d.content)
         }
         Err(_) => ("?".into(), String::from_utf8_lossy(raw).into_owned()),
     }
@@ -546,13 +614,15 @@ struct Parts {
     id: Option<String>,
     ts: Option<Ts>,
     user: Option<String>,
+    tool_calls: Vec<ToolCall>,
+    tool_call_id: Option<String>,
 }
 
 /// The parts of a stored message: by the layout's field paths where it names them, else the
 /// frameworks' way; role names through the layout's role map.
 fn parts(l: &LayoutConfig, v: &Value) -> Parts {
     let f = &l.fields;
-    let (ty, auto_content) = decode_value(v);
+    let Decoded { ty, content: auto_content, tool_calls, tool_call_id } = decode_value(v);
     let get = |p: &Option<String>| p.as_deref().and_then(|p| at_path(v, p));
     let raw_role = match &f.role {
         Some(_) => get(&f.role).and_then(|r| text_of(&r)).unwrap_or_default(),
@@ -576,6 +646,8 @@ fn parts(l: &LayoutConfig, v: &Value) -> Parts {
         id,
         ts: get(&f.timestamp).as_ref().and_then(ts_of),
         user: get(&f.user).and_then(|x| text_of(&x)),
+        tool_calls,
+        tool_call_id,
     }
 }
 
@@ -602,6 +674,8 @@ fn message_of(l: &LayoutConfig, path: String, fallback_id: String, fallback_ts: 
         timestamp,
         ts_form: if timestamp.is_some() { TsForm::UnixNumber } else { TsForm::Missing },
         user_id: p.user,
+        tool_calls: p.tool_calls,
+        tool_call_id: p.tool_call_id,
         doc: Document {
             path,
             fields: vec![(

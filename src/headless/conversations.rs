@@ -47,10 +47,19 @@ fn msg_json(conversation: &str, m: &Message) -> serde_json::Value {
         Some(v) if !matches!(v, crate::domain::FsValue::String(_)) => v.to_json(),
         _ => serde_json::Value::String(m.content.clone()),
     };
-    serde_json::json!({
+    let mut j = serde_json::json!({
         "conversation_id": conversation, "message_id": m.id, "role": m.role, "content": content,
         "timestamp": ts(m.timestamp), "user_id": m.user_id,
-    })
+    });
+    // Tool calls as fields, not only as text in `content`.
+    if !m.tool_calls.is_empty() {
+        j["tool_calls"] =
+            m.tool_calls.iter().map(|c| serde_json::json!({"name": c.name, "args": c.args, "id": c.id})).collect();
+    }
+    if let Some(id) = &m.tool_call_id {
+        j["tool_call_id"] = id.clone().into();
+    }
+    j
 }
 
 /// Write one line; a closed pipe (`| head`) ends the listing quietly.

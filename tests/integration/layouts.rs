@@ -117,6 +117,10 @@ fn assert_langchain_turn(m: &[serde_json::Value]) {
     assert_eq!(m[2]["content"], r#"→ tool call weather({"city":"Paris"}) call_1"#);
     assert_eq!(m[3]["content"], "← result of call_1: 18 C, sunny");
     assert_eq!(m[4]["content"], "It is 18 °C and sunny in Paris.");
+    // Tool calls as fields too, not only as text.
+    assert_eq!(m[2]["tool_calls"], serde_json::json!([{"name": "weather", "args": {"city": "Paris"}, "id": "call_1"}]));
+    assert_eq!(m[3]["tool_call_id"], "call_1");
+    assert!(m[4].get("tool_calls").is_none() && m[4].get("tool_call_id").is_none(), "{:?}", m[4]);
     assert!(m.iter().all(|x| x["timestamp"].is_null()), "the layout has no timestamps: none invented");
 }
 
@@ -197,6 +201,33 @@ fn llamaindex_redis() {
     let passed = lists - 2;
     assert!(passed >= 3, "a job queue, recent:views and LangChain's lists: {lists} lists");
     assert!(err.contains(&format!("passed over {passed} lists under `*` that hold no LlamaIndex messages")), "{err}");
+}
+
+/// LlamaIndex with tools: OpenAI-form tool calls in `additional_kwargs`, 0.14's ToolCallBlock,
+/// tool results linked to their call, a ThinkingBlock's text shown — as text and as fields.
+#[test]
+fn llamaindex_redis_tool_calls_and_thinking() {
+    let r = crate::support::redis();
+    load_redis(&r, "llamaindex-redis-tools");
+    let dir = tempfile::tempdir().unwrap();
+    let c = preset_config(dir.path(), &r.url(), "llamaindex-redis");
+    let m = lines(&run(dir.path(), &["--config", &c, "show", "user-finn", "--json"]));
+    assert_eq!(
+        role_content(&m),
+        [
+            ("user", "Weather in Paris, then Rome?"),
+            ("assistant", r#"→ tool call weather({"city":"Paris"}) call_9"#),
+            ("tool", "← result of call_9: 18 C, sunny"),
+            ("assistant", r#"→ tool call weather({"city":"Rome"}) call_10"#),
+            ("tool", "← result of call_10: 21 C, clear"),
+            ("assistant", "(thinking) Both are warm; Rome is warmer.\nParis 18 °C, Rome 21 °C."),
+        ]
+    );
+    let call = |name: &str, city: &str, id: &str| serde_json::json!([{"name": name, "args": {"city": city}, "id": id}]);
+    assert_eq!(m[1]["tool_calls"], call("weather", "Paris", "call_9"), "OpenAI's arguments string read as JSON");
+    assert_eq!(m[2]["tool_call_id"], "call_9");
+    assert_eq!(m[3]["tool_calls"], call("weather", "Rome", "call_10"), "a ToolCallBlock");
+    assert_eq!(m[4]["tool_call_id"], "call_10");
 }
 
 /// langchain-google-firestore: `ChatHistory/{session}` documents holding a `messages` array of
