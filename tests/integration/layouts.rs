@@ -900,3 +900,69 @@ async fn a_profile_combines_two_sources() {
     let err = String::from_utf8_lossy(&run(dir.path(), &["--config", &c, "conversations"]).stderr).to_string();
     assert!(err.contains("[profile.p.layout.recent] preset = \"langchain-redis-lists\""), "{err}");
 }
+
+/// detect's lines work as pasted, for every recorded Redis fixture: `detect` on the fixture
+/// alone, its `config` lines pasted into a profile, and `conversations` lists exactly the
+/// conversations the framework wrote.
+#[test]
+fn detects_lines_pasted_read_every_redis_fixture() {
+    let cases: [(&str, &str, &[&str]); 9] = [
+        ("langchain-redis-list", "langchain-redis-list", &["sess-alice-1", "sess-bob-2"]),
+        ("langchain-redis-json", "langchain-redis-json", &["sess-frank-9", "sess-hana-5"]),
+        ("llamaindex-redis", "llamaindex-redis", &["chat_history", "user-erin"]),
+        ("llamaindex-redis-tools", "llamaindex-redis", &["user-finn"]),
+        ("langgraph-redis", "langgraph-redis", &["thread-ivy-1"]),
+        ("langgraph-redis-ids", "langgraph-redis", &["alice@example.com", "plain-7", "user:42"]),
+        ("langgraph-redis-shallow", "langgraph-redis", &["thread-sh-1", "user:9"]),
+        ("redisvl", "redisvl", &["sess-gina"]),
+        ("mem0", "mem0", &["user-lena", "user-max"]),
+    ];
+    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
+    let mut k = crate::support::client(&v);
+    let dir = tempfile::tempdir().unwrap();
+    for (fixture, layout, want) in cases {
+        redis::cmd("FLUSHALL").exec(&mut k).unwrap();
+        load_redis(&v, fixture);
+        let probe = preset_config(dir.path(), &v.url(), "memscope");
+        let out = run(dir.path(), &["--config", &probe, "detect", "--json"]);
+        let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let found = d["found"].as_array().unwrap().iter().find(|x| x["layout"] == layout);
+        let found = found.unwrap_or_else(|| panic!("{fixture}: {layout} not detected: {d}"));
+        assert_eq!(found["conversations"].as_i64(), Some(want.len() as i64), "{fixture}: {found}");
+        let lines = found["config"].as_str().unwrap_or_else(|| panic!("{fixture}: no config lines: {found}"));
+        let c = config(dir.path(), &format!("[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\n{lines}\n", v.url()));
+        let ids: Vec<String> = listed(dir.path(), &c).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(ids, want, "{fixture}: detect's lines, pasted:\n{lines}");
+    }
+}
+
+/// The same for every recorded Firestore fixture, on the emulator.
+#[tokio::test]
+async fn detects_lines_pasted_read_every_firestore_fixture() {
+    let cases: [(&str, &str, &[&str]); 3] = [
+        ("langchain-firestore", "langchain-firestore", &["sess-carol-3", "sess-dan-4"]),
+        ("langgraph-firestore", "langgraph-firestore", &["thread-jon-2", "thread-kim-3"]),
+        ("langgraph-firestore-ids", "langgraph-firestore", &["bob@example.com", "plain-8", "user_42"]),
+    ];
+    let emu = crate::support::firestore_emulator();
+    let dir = tempfile::tempdir().unwrap();
+    for (fixture, layout, want) in cases {
+        let project = crate::support::project_id(&format!("detect_{}", fixture.replace('-', "_")));
+        let fs: Arc<dyn LongTermStore> = Arc::new(
+            memscope::store::firestore::FirestoreStore::connect(&project, "(default)", Some(&emu.host)).await.unwrap(),
+        );
+        load_documents(&fs, fixture).await;
+        let store = format!("[profile.p.long_term]\nbackend = \"firestore\"\nproject_id = \"{project}\"\n");
+        let probe = config(dir.path(), &store);
+        let out = run_fs(&probe, emu, &["detect", "--json"]);
+        let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let found = d["found"].as_array().unwrap().iter().find(|x| x["layout"] == layout);
+        let found = found.unwrap_or_else(|| panic!("{fixture}: {layout} not detected: {d}"));
+        assert_eq!(found["conversations"].as_i64(), Some(want.len() as i64), "{fixture}: {found}");
+        let lines = found["config"].as_str().unwrap_or_else(|| panic!("{fixture}: no config lines: {found}"));
+        let c = config(dir.path(), &format!("{store}[profile.p.layout]\n{lines}\n"));
+        let convs = self::lines(&run_fs(&c, emu, &["conversations", "--json"]));
+        let ids: Vec<&str> = convs.iter().map(|x| x["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, want, "{fixture}: detect's lines, pasted:\n{lines}");
+    }
+}
