@@ -730,6 +730,15 @@ fn title_of(m: &Message) -> String {
     m.content.chars().take(80).collect()
 }
 
+/// How many of a thread's first messages a listing reads for its title.
+const TITLE_LOOK: usize = 3;
+
+/// The title of a thread from its first messages: the first that is not a system prompt (a
+/// prompt every conversation shares says nothing of this one), else the first.
+fn title_from(first: &[Message]) -> Option<String> {
+    first.iter().find(|m| m.role != "system").or(first.first()).map(title_of)
+}
+
 /// Where a page of sorted conversation ids starts: after the id the cursor names.
 fn start_after<S: AsRef<str>>(ids: &[S], after: Option<&Cursor>) -> usize {
     match after {
@@ -851,13 +860,15 @@ impl FirestoreArray {
     fn conversation(&self, doc: Document) -> Conversation {
         let path = doc.path.clone();
         let items = self.items(&doc);
-        let first = items.first().map(|m| positional(&self.layout, &path, 0, m));
+        let heads: Vec<Message> =
+            items.iter().take(TITLE_LOOK).enumerate().map(|(i, m)| positional(&self.layout, &path, i, m)).collect();
+        let first = heads.first();
         let fields = crate::domain::fields_json(&doc.fields);
         let get = |p: &Option<String>| p.as_deref().and_then(|p| at_path(&fields, p)).and_then(|v| text_of(&v));
         Conversation {
             id: doc.id().to_string(),
-            title: first.as_ref().map(title_of),
-            user_id: get(&self.layout.fields.user).or_else(|| first.as_ref().and_then(|m| m.user_id.clone())),
+            title: title_from(&heads),
+            user_id: get(&self.layout.fields.user).or_else(|| first.and_then(|m| m.user_id.clone())),
             agent_id: get(&self.layout.fields.agent),
             created_at: None,
             updated_at: doc.update_time,
@@ -991,13 +1002,12 @@ impl ConversationReader for RedisList {
         let ids = self.ids(filter).await?;
         let start = start_after(&ids, after);
         let page: Vec<String> = ids[start..].iter().take(limit as usize).cloned().collect();
-        // Length and first message (the oldest: the list's tail when written newest first).
-        let first = if self.layout.newest_first { -1 } else { 0 };
+        // Length and first messages (the oldest: the list's tail when written newest first).
+        let look = TITLE_LOOK as i64;
+        let (from, to) = if self.layout.newest_first { (-look, -1) } else { (0, look - 1) };
         let ops: Vec<CacheOp> = page
             .iter()
-            .flat_map(|id| {
-                [CacheOp::LLen(self.key(id)), CacheOp::LRange { key: self.key(id), start: first, stop: first }]
-            })
+            .flat_map(|id| [CacheOp::LLen(self.key(id)), CacheOp::LRange { key: self.key(id), start: from, stop: to }])
             .collect();
         let replies = self.redis.exec(&ops).await?;
         let items = page
@@ -1009,18 +1019,25 @@ impl ConversationReader for RedisList {
                     _ => None,
                 };
                 let key = String::from_utf8_lossy(&self.key(id)).into_owned();
-                let first = match r.get(1) {
-                    Some(CacheReply::Items(v)) => {
-                        v.first().map(|m| positional(&self.layout, &key, 0, &decode_item(&self.layout, m)))
-                    }
-                    _ => None,
+                let mut raw: Vec<&Vec<u8>> = match r.get(1) {
+                    Some(CacheReply::Items(v)) => v.iter().collect(),
+                    _ => Vec::new(),
                 };
+                if self.layout.newest_first {
+                    raw.reverse();
+                }
+                let heads: Vec<Message> = raw
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| positional(&self.layout, &key, i, &decode_item(&self.layout, m)))
+                    .collect();
+                let first = heads.first();
                 Conversation {
                     id: id.clone(),
-                    title: first.as_ref().map(title_of),
-                    user_id: first.as_ref().and_then(|m| m.user_id.clone()),
+                    title: title_from(&heads),
+                    user_id: first.and_then(|m| m.user_id.clone()),
                     agent_id: None,
-                    created_at: first.as_ref().and_then(|m| m.timestamp),
+                    created_at: first.and_then(|m| m.timestamp),
                     updated_at: None,
                     message_count: count,
                     doc: Document { path: key, fields: Vec::new(), update_time: None },
@@ -1566,10 +1583,15 @@ impl ConversationReader for Checkpoints {
         let mut items = Vec::new();
         for id in ids[start..].iter().take(limit as usize) {
             let (cp, ts, messages) = self.read(id).await?;
-            let first = messages.first().map(|m| positional(&self.layout, &cp, 0, m));
+            let heads: Vec<Message> = messages
+                .iter()
+                .take(TITLE_LOOK)
+                .enumerate()
+                .map(|(i, m)| positional(&self.layout, &cp, i, m))
+                .collect();
             items.push(Conversation {
                 id: id.clone(),
-                title: first.as_ref().map(title_of),
+                title: title_from(&heads),
                 user_id: None,
                 agent_id: None,
                 created_at: None,
@@ -1758,7 +1780,7 @@ impl ConversationReader for FirestoreCheckpoints {
             let (ts, messages) = self.messages_of(&doc);
             items.push(Conversation {
                 id: id.clone(),
-                title: messages.first().map(title_of),
+                title: title_from(&messages[..messages.len().min(TITLE_LOOK)]),
                 user_id: None,
                 agent_id: None,
                 created_at: None,

@@ -154,8 +154,17 @@ fn render_list(
     let rows = (inner.height as usize).saturating_sub(lines.len());
     *top = inner.y + lines.len() as u16;
     let now = tab.wall_now();
+    // Titles that repeat among the loaded rows (a framework's threads often open alike) are
+    // told apart by their id.
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for c in &tab.convs {
+        *seen.entry(c.title.as_deref().unwrap_or(&c.id)).or_default() += 1;
+    }
     for (i, c) in tab.convs.iter().enumerate().skip(tab.offset).take(rows) {
-        let title = text::sanitize_str(c.title.as_deref().unwrap_or(&c.id));
+        let title = match c.title.as_deref() {
+            Some(t) if seen.get(t).is_some_and(|n| *n > 1) => text::sanitize_str(&format!("{t} · {}", c.id)),
+            t => text::sanitize_str(t.unwrap_or(&c.id)),
+        };
         let user = text::sanitize_str(c.user_id.as_deref().unwrap_or("-"));
         let msgs = c.message_count.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
         // Without `updated_at`, the creation time stands in (marked); without either, say so.

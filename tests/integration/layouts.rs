@@ -135,7 +135,11 @@ async fn langchain_redis_list() {
     let c = preset_config(dir.path(), &r.url(), "langchain-redis-list");
     assert_eq!(listed(dir.path(), &c), [("sess-alice-1".into(), 5), ("sess-bob-2".into(), 2)]);
     let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
-    assert_eq!(convs[0]["title"], "You are a travel agent.", "the oldest message");
+    assert_eq!(
+        convs[0]["title"], "What's the weather in Paris? \u{1b}[31m(red)",
+        "the oldest message that is not the system prompt"
+    );
+    assert_eq!(convs[1]["title"], "Book me a table for two.", "the oldest message");
     assert_langchain_turn(&lines(&run(dir.path(), &["--config", &c, "show", "sess-alice-1", "--json"])));
     let bob = lines(&run(dir.path(), &["--config", &c, "show", "sess-bob-2", "--json"]));
     assert_eq!(bob.iter().map(|m| m["role"].as_str().unwrap()).collect::<Vec<_>>(), ["user", "assistant"]);

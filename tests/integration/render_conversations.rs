@@ -98,6 +98,22 @@ fn conversation_list() {
     insta::assert_snapshot!(screen(&loaded()));
 }
 
+/// Conversations whose titles repeat are told apart by their id; a unique title stands alone.
+#[test]
+fn repeated_titles_show_their_ids() {
+    let (mut app, cmds) = app();
+    let list = req_of(&cmds, |c| matches!(c, Command::Conversations { .. }));
+    let items = vec![
+        conv("thread-a", "Plan a trip", "u-alice", NOW - 120, 5),
+        conv("thread-b", "Plan a trip", "u-bob", NOW - 240, 3),
+        conv("thread-c", "Something else", "u-chen", NOW - 360, 2),
+    ];
+    app.update(Msg::Backend(BackendEvent::LongTerm(list, LtReply::Conversations(Ok(Page { items, next: None })))));
+    let s = screen(&app);
+    assert!(s.contains("Plan a trip · thread-a") && s.contains("Plan a trip · thread-b"), "{s}");
+    assert!(s.contains("Something else ") && !s.contains("Something else · "), "{s}");
+}
+
 /// What the layout passed over is said beside the count, never left out in silence.
 #[test]
 fn conversation_list_says_what_it_passed_over() {
