@@ -599,11 +599,8 @@ impl App {
                 vec![]
             }
             Action::CommandLine => {
-                self.open_input(
-                    InputKind::Command,
-                    "command (db N · match GLOB · type T|all · delim D · tree · flat · sort name|ttl|size · docs PATH · audit · q)",
-                    "",
-                );
+                let hint = format!("command (Tab completes): {}", crate::keymap::command_usages(" · "));
+                self.open_input(InputKind::Command, &hint, "");
                 vec![]
             }
             Action::ToggleWrite => {
@@ -840,6 +837,13 @@ impl App {
             }
             out.push(String::new());
         }
+        out.push("COMMANDS (: then the name; Tab completes)".into());
+        for c in crate::keymap::COMMANDS {
+            let aliases =
+                if c.aliases.is_empty() { String::new() } else { format!(" (also {})", c.aliases.join(", ")) };
+            out.push(format!("  {:<17} {}{aliases}", format!(":{}", c.usage()), c.what));
+        }
+        out.push(String::new());
         out.push("every binding and how to change it: config.example.toml [keymap]".into());
         out.join("\n")
     }
@@ -893,6 +897,19 @@ impl App {
             Popup::Input { kind, title, mut area } => match ev.code {
                 KeyCode::Esc => vec![],
                 _ if ctrl_c => vec![],
+                KeyCode::Tab if kind == InputKind::Command => {
+                    let text = area.lines().first().cloned().unwrap_or_default();
+                    let (done, hits) = crate::keymap::complete_command(&text);
+                    if hits.len() > 1 {
+                        self.set_status(format!("commands: {}", hits.join(" · ")), false);
+                    } else if hits.is_empty() && !text.contains(' ') {
+                        self.set_status(format!("no command begins `{}`", crate::text::sanitize_str(&text)), true);
+                    }
+                    let mut area = TextArea::new(vec![done]);
+                    area.move_cursor(ratatui_textarea::CursorMove::End);
+                    self.popup = Some(Popup::Input { kind, title, area: Box::new(area) });
+                    vec![]
+                }
                 KeyCode::Enter => {
                     let text = area.lines().first().cloned().unwrap_or_default();
                     self.submit_input(kind, text)
@@ -1006,8 +1023,9 @@ impl App {
                 }
             }
             other => Err(format!(
-                "unknown command `{}` — try db, match, type, delim, tree, flat, sort, analyze, server, export, replay, docs, audit, messages, q",
-                crate::text::sanitize_str(other)
+                "unknown command `{}` — try {}",
+                crate::text::sanitize_str(other),
+                crate::keymap::COMMANDS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
             )),
         };
         if matches!(
@@ -1140,6 +1158,51 @@ mod tests {
         assert!(app.status.as_ref().unwrap().text.contains("unknown command"));
         app.run_command("q");
         assert!(app.should_quit);
+    }
+
+    /// Every command of the one table is run by the command line (none "unknown"), found in
+    /// the help, and completed by Tab; the README lists exactly the table.
+    #[test]
+    fn the_command_table_drives_the_line_the_help_completion_and_the_readme() {
+        for c in crate::keymap::COMMANDS {
+            for name in std::iter::once(c.name).chain(c.aliases.iter().copied()) {
+                let (mut app, _) = app(true);
+                app.status = None;
+                // `q` quits; the others run (an argument they need missing is their own error).
+                app.run_command(name);
+                let said = app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+                assert!(!said.contains("unknown command"), ":{name}: {said}");
+            }
+        }
+        let (mut app, _) = app(true);
+        let help = app.help_text();
+        for c in crate::keymap::COMMANDS {
+            assert!(help.contains(&format!(":{}", c.usage())), "help lists :{}", c.name);
+        }
+        // Tab: one command completes with a space; several to what they share, named.
+        assert_eq!(crate::keymap::complete_command("an"), ("analyze ".to_string(), vec!["analyze"]));
+        assert_eq!(crate::keymap::complete_command("d").0, "d");
+        assert_eq!(crate::keymap::complete_command("de").0, "delim ", "delimiter is its alias");
+        assert_eq!(crate::keymap::complete_command("t"), ("t".to_string(), vec!["type", "tree"]));
+        press(&mut app, ':');
+        for ch in "ser".chars() {
+            press(&mut app, ch);
+        }
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
+        match &app.popup {
+            Some(Popup::Input { area, .. }) => assert_eq!(area.lines()[0], "server "),
+            _ => panic!("the command line stays open"),
+        }
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let row = crate::keymap::COMMANDS
+            .iter()
+            .map(|c| format!("`{}`", c.usage().replace('|', "\\|")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert!(
+            readme.contains(&format!("| `:` | everywhere | command line (Tab completes): {row} |")),
+            "README's `:` row must list the table: {row}"
+        );
     }
 
     #[test]
