@@ -508,11 +508,13 @@ impl Ts {
             Some(i) => (&s[..i], &s[i + 1..]),
             None => (s, ""),
         };
-        // The date is YYYY-MM-DD exactly, so that these strings sort as their dates do: the
-        // Firestore reader relies on it to place ISO strings it has not read yet.
+        // The date is YYYY-MM-DD (a longer year allowed: it is past year 9999 whatever its
+        // text), so that these strings sort as their dates do: the Firestore reader relies on
+        // it to place ISO strings it has not read yet.
         let b = date.as_bytes();
-        let canonical = b.len() == 10
-            && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+        let n = b.len();
+        let canonical = n >= 10
+            && b.iter().enumerate().all(|(i, c)| if i == n - 3 || i == n - 6 { *c == b'-' } else { c.is_ascii_digit() });
         if !canonical {
             return None;
         }
@@ -992,7 +994,7 @@ mod ts_tests {
         for bad in ["2023-11-14T00:00:00+24:00", "2023-11-14T00:00:00-05:60", "2023-1-14", "2023-11-4T00:00:00Z"] {
             assert_eq!(Ts::parse(bad), None, "{bad}");
         }
-        for bad in ["999-11-14", "+2023-11-14", "20231-11-14", "\u{3000}2023-11-14"] {
+        for bad in ["999-11-14", "+2023-11-14", "-2023-11-14", "\u{3000}2023-11-14"] {
             assert_eq!(Ts::parse(bad), None, "{bad}");
         }
     }
