@@ -12,7 +12,6 @@ use crate::tabs::keys::KeysTab;
 use crate::tabs::search::SearchTab;
 use crate::tabs::{Ask, Cx, WriteKind};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use ratatui_textarea::TextArea;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TabId {
@@ -80,7 +79,7 @@ pub enum Popup {
     Input {
         kind: InputKind,
         title: String,
-        area: Box<TextArea<'static>>,
+        area: Box<crate::tabs::line_edit::LineEdit>,
     },
     Confirm {
         action: Confirmed,
@@ -132,6 +131,8 @@ pub struct App {
     pub search: SearchTab,
     pub health: HealthTab,
     pub popup: Option<Popup>,
+    /// Each input field's earlier entries (Up/Down), by what it edits.
+    input_history: std::collections::HashMap<&'static str, Vec<String>>,
     pub status: Option<Status>,
     /// Every status line of this session (the last 200), for `:messages`.
     pub log: std::collections::VecDeque<Status>,
@@ -185,6 +186,7 @@ impl App {
             search: SearchTab::new(cfg),
             health: HealthTab::new(cfg),
             popup: None,
+            input_history: Default::default(),
             status: None,
             log: std::collections::VecDeque::new(),
             now_ms: 0,
@@ -382,7 +384,7 @@ impl App {
                 self.dirty = true;
                 if let Some(Popup::Input { area, .. }) = &mut self.popup {
                     // Single-line inputs: a pasted newline would submit nothing useful.
-                    area.insert_str(text.replace(['\n', '\r'], " "));
+                    area.paste(&text);
                 } else if self.tab == TabId::Search {
                     self.search.paste(&text);
                 }
@@ -848,9 +850,11 @@ impl App {
         out.join("\n")
     }
 
+    /// An input popup: `initial` pre-filled (selected: the first key that types replaces it),
+    /// the field's history on Up/Down.
     fn open_input(&mut self, kind: InputKind, title: &str, initial: &str) {
-        let mut area = TextArea::new(vec![initial.to_string()]);
-        area.move_cursor(ratatui_textarea::CursorMove::End);
+        let history = self.input_history.get(history_slot(&kind)).cloned().unwrap_or_default();
+        let area = crate::tabs::line_edit::LineEdit::with_history(initial, history);
         self.popup = Some(Popup::Input { kind, title: title.to_string(), area: Box::new(area) });
     }
 
@@ -898,21 +902,21 @@ impl App {
                 KeyCode::Esc => vec![],
                 _ if ctrl_c => vec![],
                 KeyCode::Tab if kind == InputKind::Command => {
-                    let text = area.lines().first().cloned().unwrap_or_default();
+                    let text = area.text();
                     let (done, hits) = crate::keymap::complete_command(&text);
                     if hits.len() > 1 {
                         self.set_status(format!("commands: {}", hits.join(" · ")), false);
                     } else if hits.is_empty() && !text.contains(' ') {
                         self.set_status(format!("no command begins `{}`", crate::text::sanitize_str(&text)), true);
                     }
-                    let mut area = TextArea::new(vec![done]);
-                    area.move_cursor(ratatui_textarea::CursorMove::End);
-                    self.popup = Some(Popup::Input { kind, title, area: Box::new(area) });
+                    area.set_text(&done);
+                    self.popup = Some(Popup::Input { kind, title, area });
                     vec![]
                 }
                 KeyCode::Enter => {
-                    let text = area.lines().first().cloned().unwrap_or_default();
-                    self.submit_input(kind, text)
+                    area.remember();
+                    self.input_history.insert(history_slot(&kind), area.history().to_vec());
+                    self.submit_input(kind, area.text())
                 }
                 _ => {
                     area.input(ev);
@@ -1044,6 +1048,19 @@ impl App {
     }
 }
 
+/// Which history an input field keeps (a TTL or a new name is asked once per key: none).
+fn history_slot(kind: &InputKind) -> &'static str {
+    match kind {
+        InputKind::Filter => "match",
+        InputKind::Command => "command",
+        InputKind::Db => "db",
+        InputKind::Ttl(_) | InputKind::Rename(_) => "",
+        InputKind::ConvFilter => "conversations",
+        InputKind::ThreadSearch => "thread",
+        InputKind::WhyNot => "why-not",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1069,6 +1086,37 @@ mod tests {
         assert_eq!(app.log.back().map(|s| s.text.as_str()), Some("scan failed: boom"));
         app.run_command("messages");
         assert!(matches!(app.popup, Some(Popup::Messages)));
+    }
+
+    /// Every field is the one line editor: the Keys `/` pre-fills `*` selected, so typing
+    /// `session:*` scans `session:*` (not `*session:*`); Ctrl-U clears a pre-filled field;
+    /// Up brings back what was entered before.
+    #[test]
+    fn every_input_is_the_one_line_editor() {
+        let (mut app, cmds) = app(true);
+        app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(&["k"]))));
+        press(&mut app, '/');
+        match &app.popup {
+            Some(Popup::Input { area, .. }) => assert!(area.is_fresh() && area.text() == "*", "{area:?}"),
+            _ => panic!("the filter opens"),
+        }
+        for c in "session:*".chars() {
+            press(&mut app, c);
+        }
+        let sent = app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        assert!(matches!(&sent[..], [Command::Scan { pattern, .. }] if pattern == "session:*"), "{sent:?}");
+        // Opened again: the pattern in effect, selected; Ctrl-U clears it, Up brings it back.
+        press(&mut app, '/');
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)));
+        match &app.popup {
+            Some(Popup::Input { area, .. }) => assert_eq!(area.text(), ""),
+            _ => panic!(),
+        }
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Up, KeyModifiers::NONE)));
+        match &app.popup {
+            Some(Popup::Input { area, .. }) => assert_eq!(area.text(), "session:*", "the field's history"),
+            _ => panic!(),
+        }
     }
 
     #[test]
@@ -1190,7 +1238,7 @@ mod tests {
         }
         app.update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
         match &app.popup {
-            Some(Popup::Input { area, .. }) => assert_eq!(area.lines()[0], "server "),
+            Some(Popup::Input { area, .. }) => assert_eq!(area.text(), "server "),
             _ => panic!("the command line stays open"),
         }
         let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();

@@ -514,7 +514,9 @@ impl Ts {
         let b = date.as_bytes();
         let n = b.len();
         let canonical = n >= 10
-            && b.iter().enumerate().all(|(i, c)| if i == n - 3 || i == n - 6 { *c == b'-' } else { c.is_ascii_digit() });
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| if i == n - 3 || i == n - 6 { *c == b'-' } else { c.is_ascii_digit() });
         if !canonical {
             return None;
         }

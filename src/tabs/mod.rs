@@ -5,6 +5,7 @@ pub mod audit;
 pub mod conversations;
 pub mod health;
 pub mod keys;
+pub mod line_edit;
 pub mod pager;
 pub mod scroll;
 pub mod search;

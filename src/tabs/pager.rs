@@ -18,7 +18,7 @@ pub struct Pager {
     /// Columns scrolled sideways (not wrapped).
     pub left: usize,
     /// The search being typed (`/`), then the search in effect.
-    pub editing: Option<String>,
+    pub editing: Option<super::line_edit::LineEdit>,
     pub query: Option<String>,
     /// The current match, an index into [`Pager::matches`].
     pub current: usize,
@@ -158,7 +158,7 @@ impl Pager {
             match ev.code {
                 KeyCode::Esc => self.editing = None,
                 KeyCode::Enter => {
-                    self.query = self.editing.take().filter(|q| !q.is_empty());
+                    self.query = self.editing.take().map(|q| q.text()).filter(|q| !q.is_empty());
                     // The first match at or after the top of the screen.
                     let (w, _) = self.viewport();
                     let rows = self.rows(w);
@@ -167,11 +167,9 @@ impl Pager {
                         self.matches().iter().position(|(l, s, _)| Self::row_of(&rows, *l, *s) >= top).unwrap_or(0);
                     self.show_current();
                 }
-                KeyCode::Backspace => {
-                    q.pop();
+                _ => {
+                    q.input(ev);
                 }
-                KeyCode::Char(c) if !ctrl => q.push(c),
-                _ => {}
             }
             return Outcome::Stay;
         }
@@ -197,7 +195,10 @@ impl Pager {
             }
             KeyCode::Right | KeyCode::Char('l') if !self.wrap => self.left += (w / 4).max(1),
             KeyCode::Left | KeyCode::Char('h') if !self.wrap => self.left = self.left.saturating_sub((w / 4).max(1)),
-            KeyCode::Char('/') => self.editing = Some(String::new()),
+            // The last search, selected: typing replaces it, a movement edits it.
+            KeyCode::Char('/') => {
+                self.editing = Some(super::line_edit::LineEdit::new(self.query.as_deref().unwrap_or("")));
+            }
             KeyCode::Char('n') | KeyCode::Char('N') => {
                 let n = self.matches().len();
                 if n > 0 {
@@ -291,7 +292,7 @@ mod tests {
         let mut p = Pager::new("s", &lines.join("\n"), (80, 24));
         p.on_key(key(KeyCode::Char('/')));
         typed(&mut p, "needle");
-        assert_eq!(p.editing.as_deref(), Some("needle"), "typing goes to the search");
+        assert_eq!(p.editing.as_ref().map(|e| e.text()).as_deref(), Some("needle"), "typing goes to the search");
         p.on_key(key(KeyCode::Enter));
         assert_eq!(p.matches(), vec![(150, 4, 6), (150, 26, 6), (290, 5, 6)], "case-insensitive");
         assert_eq!(p.current, 0);

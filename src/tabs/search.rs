@@ -3,6 +3,7 @@
 //! threshold, values on/off), history, results with timings, a detail pane, a pinned result set
 //! to diff against, and "why not?" for an id that should have matched.
 
+use super::line_edit::LineEdit;
 use super::{Ask, Cx, InputKind, Pending};
 use crate::config::Config;
 use crate::domain::{IndexStats, Metric, VectorMatch};
@@ -10,8 +11,7 @@ use crate::filter::{self, FilterError};
 use crate::keymap::{Action, Context};
 use crate::message::{Command, RequestId, VecReply};
 use crate::search::{SearchOutcome, SearchParams, WhyNot};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui_textarea::TextArea;
+use crossterm::event::{KeyCode, KeyEvent};
 
 pub const DEBOUNCE_MS: u64 = 300;
 const TOP_K_STEPS: [u32; 8] = [1, 3, 5, 10, 20, 50, 100, 200];
@@ -25,15 +25,14 @@ pub enum Field {
 pub struct SearchTab {
     pub configured: bool,
     pub editing: Option<Field>,
-    pub query: TextArea<'static>,
-    pub filter: TextArea<'static>,
+    /// The query field; its history is the queries searched (Up/Down).
+    pub query: LineEdit,
+    pub filter: LineEdit,
     pub filter_error: Option<FilterError>,
     pub top_k: u32,
     pub namespace: String,
     pub threshold: Option<f32>,
     pub include_values: bool,
-    pub history: Vec<String>,
-    hist_pos: Option<usize>,
     last_edit_ms: Option<u64>,
     req: Pending,
     pub outcome: Option<SearchOutcome>,
@@ -53,10 +52,11 @@ pub struct SearchTab {
     pub now_ms: u64,
 }
 
-fn line_area(initial: &str) -> TextArea<'static> {
-    let mut t = TextArea::new(vec![initial.to_string()]);
-    t.move_cursor(ratatui_textarea::CursorMove::End);
-    t
+/// A field holding `text`, not selected (restored state, not a prompt).
+fn line_area(text: &str) -> LineEdit {
+    let mut e = LineEdit::new("");
+    e.set_text(text);
+    e
 }
 
 impl SearchTab {
@@ -73,8 +73,6 @@ impl SearchTab {
             namespace: cfg.vector.as_ref().map(|v| v.namespace.clone()).unwrap_or_default(),
             threshold: None,
             include_values: false,
-            history: Vec::new(),
-            hist_pos: None,
             last_edit_ms: None,
             req: Pending::default(),
             outcome: None,
@@ -106,7 +104,7 @@ impl SearchTab {
             "filter": self.filter_text(),
             "threshold": self.threshold,
             "include_values": self.include_values,
-            "history": self.history.iter().rev().take(100).rev().collect::<Vec<_>>(),
+            "history": self.query.history().iter().rev().take(100).rev().collect::<Vec<_>>(),
         })
     }
 
@@ -125,7 +123,9 @@ impl SearchTab {
         self.threshold = v.get("threshold").and_then(|x| x.as_f64()).map(|t| t as f32);
         self.include_values = v.get("include_values").and_then(|x| x.as_bool()).unwrap_or(false);
         if let Some(h) = v.get("history").and_then(|x| x.as_array()) {
-            self.history = h.iter().filter_map(|x| x.as_str().map(str::to_string)).collect();
+            let h = h.iter().filter_map(|x| x.as_str().map(str::to_string)).collect();
+            self.query = LineEdit::with_history(&self.query_text(), h);
+            self.query.set_text(&self.query_text());
         }
     }
 
@@ -149,11 +149,11 @@ impl SearchTab {
     }
 
     pub fn query_text(&self) -> String {
-        self.query.lines().first().cloned().unwrap_or_default()
+        self.query.text()
     }
 
     pub fn filter_text(&self) -> String {
-        self.filter.lines().first().cloned().unwrap_or_default()
+        self.filter.text()
     }
 
     /// The parameters as they stand; `None` while the filter does not parse.
@@ -206,41 +206,10 @@ impl SearchTab {
             KeyCode::Enter => {
                 self.editing = None;
                 let _ = field;
-                let q = self.query_text();
-                if !q.trim().is_empty() && self.history.last() != Some(&q) {
-                    self.history.push(q);
-                }
-                self.hist_pos = None;
+                self.query.remember();
                 self.search_now(cx)
             }
-            KeyCode::Up | KeyCode::Down if field == Field::Query => {
-                if self.history.is_empty() {
-                    return vec![];
-                }
-                let n = self.history.len();
-                let pos = match (self.hist_pos, ev.code) {
-                    (None, KeyCode::Up) => Some(n - 1),
-                    (Some(p), KeyCode::Up) => Some(p.saturating_sub(1)),
-                    (Some(p), KeyCode::Down) if p + 1 < n => Some(p + 1),
-                    _ => None,
-                };
-                self.hist_pos = pos;
-                self.query = line_area(pos.map(|p| self.history[p].as_str()).unwrap_or(""));
-                self.edited();
-                vec![]
-            }
-            // Single-line fields: no newlines.
-            KeyCode::Char('m') | KeyCode::Char('j') if ev.modifiers.contains(KeyModifiers::CONTROL) => vec![],
-            // Ctrl-U clears the field, as in a shell.
-            KeyCode::Char('u') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
-                if field == Field::Query {
-                    self.query = line_area("");
-                } else {
-                    self.filter = line_area("");
-                }
-                self.edited();
-                vec![]
-            }
+            // The one line editor's keys (Up/Down: the queries searched before).
             _ => {
                 let area = if field == Field::Query { &mut self.query } else { &mut self.filter };
                 if area.input(ev) {
@@ -254,7 +223,7 @@ impl SearchTab {
     pub fn paste(&mut self, text: &str) {
         let Some(field) = self.editing else { return };
         let area = if field == Field::Query { &mut self.query } else { &mut self.filter };
-        area.insert_str(text.replace(['\n', '\r'], " "));
+        area.paste(text);
         self.edited();
     }
 
@@ -327,8 +296,14 @@ impl SearchTab {
             self.selected = i;
         }
         match action {
-            Action::Filter => self.editing = Some(Field::Query),
-            Action::EditFilter => self.editing = Some(Field::Filter),
+            Action::Filter => {
+                self.editing = Some(Field::Query);
+                self.query.select_all();
+            }
+            Action::EditFilter => {
+                self.editing = Some(Field::Filter);
+                self.filter.select_all();
+            }
             Action::TopKUp | Action::TopKDown => {
                 let i = TOP_K_STEPS.iter().position(|&k| k >= self.top_k).unwrap_or(3);
                 let j = if action == Action::TopKUp { (i + 1).min(TOP_K_STEPS.len() - 1) } else { i.saturating_sub(1) };
@@ -463,14 +438,14 @@ mod saved_tests {
         a.namespace = "docs".into();
         a.threshold = Some(0.4);
         a.filter = line_area("{\"role\": \"user\"}");
-        a.history = vec!["one".into(), "two".into()];
+        a.query = LineEdit::with_history("", vec!["one".into(), "two".into()]);
         let mut b = SearchTab::for_tests();
         b.restore(&a.saved());
         assert_eq!(
             (b.top_k, b.namespace.as_str(), b.threshold, b.filter_text()),
             (20, "docs", Some(0.4), "{\"role\": \"user\"}".to_string())
         );
-        assert_eq!(b.history, ["one", "two"]);
+        assert_eq!(b.query.history(), ["one", "two"]);
         assert!(b.params().is_some());
     }
 }

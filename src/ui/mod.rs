@@ -102,7 +102,7 @@ pub fn draw(f: &mut Frame, app: &App) -> Geometry {
                 Block::default().borders(Borders::ALL).title(Span::styled(format!(" {title} "), theme::title()));
             let inner = block.inner(r);
             f.render_widget(block, r);
-            f.render_widget(&**area, inner);
+            f.render_widget(area.area(), inner);
         }
         Some(Popup::Confirm { question, .. }) => {
             let w = (f.area().width * 70 / 100).max(20) as usize;

@@ -76,10 +76,20 @@ pub fn render(f: &mut Frame, p: &Pager) {
         .collect();
     f.render_widget(Paragraph::new(lines), body);
     let bottom = match &p.editing {
-        Some(q) => Line::from(vec![
-            Span::styled(" search: ", theme::key_hint()),
-            Span::raw(format!(" {}▏ (Enter finds · Esc cancels)", text::sanitize_str(q))),
-        ]),
+        Some(q) => {
+            let t: Vec<char> = q.text().chars().collect();
+            let at = q.area().cursor().1.min(t.len());
+            let (before, after): (String, String) = (t[..at].iter().collect(), t[at..].iter().collect());
+            let typed = if q.is_fresh() { theme::selected() } else { ratatui::style::Style::default() };
+            Line::from(vec![
+                Span::styled(" search: ", theme::key_hint()),
+                Span::raw(" "),
+                Span::styled(text::sanitize_str(&before), typed),
+                Span::raw("▏"),
+                Span::styled(text::sanitize_str(&after), typed),
+                Span::raw(" (Enter finds · Esc cancels)"),
+            ])
+        }
         None => Line::styled(
             format!(
                 " j/k line · Space/b page · g/G top/end · w wrap · ←/→ · / search · n/N match{} · Esc close",

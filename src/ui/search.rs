@@ -87,7 +87,7 @@ pub fn render(f: &mut Frame, area: Rect, tab: &SearchTab, conn: &ConnState, labe
     );
     let qi = qb.inner(qa);
     f.render_widget(qb, qa);
-    f.render_widget(&tab.query, qi);
+    f.render_widget(tab.query.area(), qi);
     if show_filter {
         let title = match &tab.filter_error {
             Some(e) => format!("filter ✗ {}:{} {}", e.line, e.column, e.message),
@@ -104,7 +104,7 @@ pub fn render(f: &mut Frame, area: Rect, tab: &SearchTab, conn: &ConnState, labe
         );
         let fi = fb.inner(fa);
         f.render_widget(fb, fa);
-        f.render_widget(&tab.filter, fi);
+        f.render_widget(tab.filter.area(), fi);
     }
     let nss = tab.stats.as_ref().map(|s| s.namespaces.len()).unwrap_or(0);
     let thr = match tab.threshold {

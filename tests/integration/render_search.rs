@@ -135,6 +135,8 @@ fn diff_against_a_pin_and_why_not() {
     app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
     app.update(Msg::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::NONE)));
     app.update(Msg::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)));
+    // The query is selected on reopening (typing would replace it): End edits it instead.
+    app.update(Msg::Key(KeyEvent::new(KeyCode::End, KeyModifiers::NONE)));
     typed(&mut app, " rain");
     answer(
         &mut app,
