@@ -936,7 +936,7 @@ impl Memory {
             filter: filter.cloned(),
             include_values: false,
         };
-        let out = crate::search::search(&*v.store, v.embedder.as_deref(), v.dimension, &p).await?;
+        let out = crate::search::search(&*v.store, v.query_embedder(), v.dimension, &p).await?;
         self.redis_set_json(&key, &matches_json(&out.result.matches), self.cfg.vsearch_ttl_s).await;
         Ok((out.result, false))
     }

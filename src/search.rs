@@ -25,11 +25,19 @@ pub struct SearchOutcome {
     pub total_ms: f64,
 }
 
+/// The embedder of queries, or why there is none (not configured, or its model not found):
+/// only a search needs it; the index itself stays readable without.
+pub type QueryEmbedder<'a> = Result<&'a dyn Embedder, &'a str>;
+
+/// Why a query cannot be embedded when no embedder is configured.
+pub const NO_EMBEDDER: &str =
+    "no embedder for this index: set [profile.NAME.embedding] provider = \"openai\" | \"pinecone\" | \"local\"";
+
 /// Embed `text` and query; the dimension is checked against the index's before querying.
 /// An index that embeds for itself (integrated inference) gets the text and no embedder is used.
 pub async fn search(
     store: &dyn VectorStore,
-    embedder: Option<&dyn Embedder>,
+    embedder: QueryEmbedder<'_>,
     index_dimension: Option<usize>,
     p: &SearchParams,
 ) -> Result<SearchOutcome, StoreError> {
@@ -38,12 +46,7 @@ pub async fn search(
         let ms = t0.elapsed().as_secs_f64() * 1e3;
         return Ok(SearchOutcome { result, embed_ms: 0.0, query_ms: ms, total_ms: ms });
     }
-    let embedder = embedder.ok_or_else(|| {
-        StoreError::NotConfigured(
-            "no embedder for this index: set [profile.NAME.embedding] provider = \"openai\" | \"pinecone\" | \"local\""
-                .into(),
-        )
-    })?;
+    let embedder = embedder.map_err(|why| StoreError::NotConfigured(why.to_string()))?;
     let v = embedder
         .embed(std::slice::from_ref(&p.text), InputType::Query)
         .await?
@@ -129,7 +132,7 @@ pub struct WhyNot {
 /// count how many admitted vectors score better (querying up to `limit` results).
 pub async fn why_not(
     store: &dyn VectorStore,
-    embedder: Option<&dyn Embedder>,
+    embedder: QueryEmbedder<'_>,
     p: &SearchParams,
     id: &str,
     limit: usize,

@@ -16,6 +16,9 @@ pub struct VectorTier {
     /// None for an index that embeds for itself (integrated inference) when no embedding is
     /// configured.
     pub embedder: Option<Arc<dyn Embedder>>,
+    /// Why the configured embedder could not be loaded (its model not found…): the index
+    /// stays up — stats, browsing, the trace — and only queries cannot be embedded.
+    pub embedder_error: Option<String>,
     /// The index's dimension, when its stats say.
     pub dimension: Option<usize>,
     pub namespace: String,
@@ -26,11 +29,19 @@ impl VectorTier {
     /// The embedder, for those that must embed texts themselves (the memory layer, `index`).
     pub fn embedder(&self) -> Result<&Arc<dyn Embedder>, StoreError> {
         self.embedder.as_ref().ok_or_else(|| {
-            StoreError::NotConfigured(
+            StoreError::NotConfigured(self.embedder_error.clone().unwrap_or_else(|| {
                 "this needs an embedder of its own: configure [profile.NAME.embedding] (provider = \"local\", \"openai\" or \"pinecone\")"
-                    .into(),
-            )
+                    .into()
+            }))
         })
+    }
+
+    /// The embedder of queries, or why there is none.
+    pub fn query_embedder(&self) -> crate::search::QueryEmbedder<'_> {
+        match &self.embedder {
+            Some(e) => Ok(&**e),
+            None => Err(self.embedder_error.as_deref().unwrap_or(crate::search::NO_EMBEDDER)),
+        }
     }
 }
 
@@ -67,15 +78,37 @@ pub async fn vector(cfg: &Config, access: Access) -> Result<VectorTier, StoreErr
     let store = crate::store::build_vector(vc, access).await?;
     let has_embedding = cfg.embedding.is_some();
     let c = cfg.clone();
-    let embedder: Option<Arc<dyn Embedder>> = match tokio::task::spawn_blocking(move || crate::embed::for_config(&c))
-        .await
-        .map_err(|e| StoreError::Other(e.to_string()))?
-    {
-        Ok(e) => Some(Arc::from(e)),
-        // An integrated-inference index needs no embedder of ours.
-        Err(StoreError::NotConfigured(_)) if !has_embedding => None,
-        Err(e) => return Err(e),
-    };
+    let (embedder, embedder_error): (Option<Arc<dyn Embedder>>, Option<String>) =
+        match tokio::task::spawn_blocking(move || crate::embed::for_config(&c))
+            .await
+            .map_err(|e| StoreError::Other(e.to_string()))?
+        {
+            Ok(e) => (Some(Arc::from(e)), None),
+            // An integrated-inference index needs no embedder of ours.
+            Err(StoreError::NotConfigured(_)) if !has_embedding => (None, None),
+            // A configured embedder that cannot load (the local model not fetched) costs the
+            // queries only, not the index: said with its fix where a query is asked.
+            Err(e) => {
+                let why = match e {
+                    StoreError::NotConfigured(m) => m,
+                    e => e.to_string(),
+                };
+                // The fix first: a narrow screen still shows it.
+                let said = if why.contains("memscope model fetch") {
+                    format!("queries need the local model: run `memscope model fetch` ({why})")
+                } else {
+                    format!("queries cannot be embedded: {why}")
+                };
+                (None, Some(said))
+            }
+        };
     let dimension = store.stats().await?.dimension.map(|d| d as usize);
-    Ok(VectorTier { store, embedder, dimension, namespace: vc.namespace.clone(), text_field: vc.text_field.clone() })
+    Ok(VectorTier {
+        store,
+        embedder,
+        embedder_error,
+        dimension,
+        namespace: vc.namespace.clone(),
+        text_field: vc.text_field.clone(),
+    })
 }

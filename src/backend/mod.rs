@@ -435,8 +435,14 @@ impl Backend {
         crate::layout::cross_tier_checks(&self.cfg.layout)?;
         let lt = self.long_term_or_err()?;
         // A vector tier without an embedder of ours (an index that embeds for itself) is not
-        // one the layer can write or trace through.
-        let vector = self.vector.lock().ok().and_then(|s| s.clone()).filter(|v| v.embedder.is_some());
+        // one the layer can write or trace through; one whose embedder could not load (its
+        // model not fetched) is still traced and badged by id — its writes say the fix.
+        let vector = self
+            .vector
+            .lock()
+            .ok()
+            .and_then(|s| s.clone())
+            .filter(|v| v.embedder.is_some() || v.embedder_error.is_some());
         let key = (
             Arc::as_ptr(&lt) as *const () as usize,
             self.redis.as_ref().map(|r| Arc::as_ptr(r) as *const () as usize),
@@ -764,7 +770,7 @@ impl Backend {
         match cmd {
             Command::Search { req, params } => self.spawn_vec(Slot::VecSearch, req, move |v| async move {
                 crate::message::VecReply::Search(match v {
-                    Ok(v) => crate::search::search(v.store.as_ref(), v.embedder.as_deref(), v.dimension, &params).await,
+                    Ok(v) => crate::search::search(v.store.as_ref(), v.query_embedder(), v.dimension, &params).await,
                     Err(e) => Err(e),
                 })
             }),
@@ -776,7 +782,7 @@ impl Backend {
             }),
             Command::WhyNot { req, params, id } => self.spawn_vec(Slot::VecWhy, req, move |v| async move {
                 crate::message::VecReply::WhyNot(match v {
-                    Ok(v) => crate::search::why_not(v.store.as_ref(), v.embedder.as_deref(), &params, &id, 1000).await,
+                    Ok(v) => crate::search::why_not(v.store.as_ref(), v.query_embedder(), &params, &id, 1000).await,
                     Err(e) => Err(e),
                 })
             }),

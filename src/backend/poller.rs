@@ -233,6 +233,9 @@ impl Poller {
                 if let Some(e) = &side.embedder {
                     e.embed(&["health".to_string()], crate::embed::InputType::Passage).await?;
                     s.latency_ms = Some(t0.elapsed().as_secs_f64() * 1e3);
+                } else if let Some(why) = &side.embedder_error {
+                    // The embedder alone is out (its model not fetched): the index is not.
+                    return Err(StoreError::NotConfigured(why.clone()));
                 }
             }
         }

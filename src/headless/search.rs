@@ -31,7 +31,7 @@ pub async fn search(
         filter,
         include_values: false,
     };
-    let out = crate::search::search(v.store.as_ref(), v.embedder.as_deref(), v.dimension, &params).await?;
+    let out = crate::search::search(v.store.as_ref(), v.query_embedder(), v.dimension, &params).await?;
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
     if json {

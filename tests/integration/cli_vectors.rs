@@ -62,3 +62,46 @@ fn index_then_search_with_filter_and_json() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// A missing embedding model is not a down index: the index stays up (Health OK, its count),
+/// only the embedder is out, and a search says the one-line fix.
+#[test]
+fn a_missing_model_leaves_the_index_up_and_says_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = d.join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[profile.p.vector]\nbackend = \"local\"\npath = \"{0}/v.db\"\n\n[profile.p.embedding]\nprovider = \"local\"\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    // The index written first, with the model.
+    let with_model = d.join("with-model.toml");
+    std::fs::write(
+        &with_model,
+        format!("[profile.p.vector]\nbackend = \"local\"\npath = \"{}/v.db\"\n\n[profile.p.embedding]\nprovider = \"local\"\n", d.display()),
+    )
+    .unwrap();
+    let docs = d.join("docs.jsonl");
+    std::fs::write(&docs, "{\"id\": \"m1\", \"text\": \"sunny in NYC\"}\n").unwrap();
+    let out = run(d, &["--config", with_model.to_str().unwrap(), "--write", "index", docs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let c = cfg.to_str().unwrap();
+    // Then without it: no model_dir, no MEMSCOPE_MODEL_DIR, a HOME with no model in it.
+    let no_model = |args: &[&str]| crate::support::memscope_command(d, args).output().unwrap();
+    let out = no_model(&["--config", c, "health", "--json"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let tiers: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap_or_default();
+    let tier = |name: &str| tiers.iter().find(|t| t["tier"] == name).unwrap_or_else(|| panic!("{name}: {text}"));
+    assert_eq!(tier("vector")["state"], "OK", "the index is up: {text}");
+    let e = tier("embedder");
+    assert_ne!(e["state"], "OK", "{text}");
+    assert!(e.to_string().contains("memscope model fetch"), "the fix: {e}");
+    let out = no_model(&["--config", c, "search", "weather"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("queries need the local model: run `memscope model fetch`"), "{err}");
+}

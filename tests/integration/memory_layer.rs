@@ -61,6 +61,7 @@ fn layer(s: &Stack, cfg: MemoryConfig) -> Memory {
     let vector = VectorTier {
         store: s.vectors.clone(),
         embedder: Some(Arc::new(HashEmbedder)),
+        embedder_error: None,
         dimension: Some(32),
         namespace: String::new(),
         text_field: "text".into(),

@@ -268,7 +268,7 @@ async fn integrated_inference_indexes_search_by_text_without_an_embedder() {
         filter: Some(json!({"category": "weather"})),
         include_values: false,
     };
-    let out = memscope::search::search(&p, None, Some(1024), &params).await.unwrap();
+    let out = memscope::search::search(&p, Err(memscope::search::NO_EMBEDDER), Some(1024), &params).await.unwrap();
     assert_eq!(out.result.matches[0].id, "rec-1");
     assert_eq!(out.result.read_units, Some(7));
     assert_eq!(out.embed_ms, 0.0, "no client-side embedding");
