@@ -505,6 +505,16 @@ impl App {
         let Some(action) = self.keymap.lookup(self.context(), &ev) else {
             return vec![];
         };
+        // A new action replaces the status (it stays in `:messages`): a failure said before
+        // must not read as the outcome of what was just asked. Moving the selection, switching
+        // tabs or asking for help is not a new action.
+        use Action as A;
+        if !matches!(
+            action,
+            A::Up | A::Down | A::PageUp | A::PageDown | A::Top | A::Bottom | A::Help | A::NextTab | A::PrevTab
+        ) {
+            self.status = None;
+        }
         self.act(action)
     }
 
@@ -1117,6 +1127,19 @@ mod tests {
             Some(Popup::Input { area, .. }) => assert_eq!(area.text(), "session:*", "the field's history"),
             _ => panic!(),
         }
+    }
+
+    /// A new action replaces the status (kept in `:messages`); moving the selection does not.
+    #[test]
+    fn a_new_action_replaces_the_status() {
+        let (mut app, cmds) = app(true);
+        app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(&["a", "b"]))));
+        app.set_status("search failed: boom", true);
+        press(&mut app, 'j');
+        assert!(app.status.is_some(), "a movement keeps it");
+        press(&mut app, 'r');
+        assert!(app.status.as_ref().is_none_or(|s| !s.text.contains("boom")), "{:?}", app.status);
+        assert!(app.log.iter().any(|s| s.text.contains("boom")), "still in :messages");
     }
 
     #[test]

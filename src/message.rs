@@ -239,6 +239,9 @@ pub enum BackendEvent {
 pub struct Sorted {
     pub keys: std::sync::Arc<Vec<Key>>,
     pub order: crate::keytree::KeyOrder,
+    /// What was measured of each key (`keys[i]`): bytes by size, milliseconds left by TTL;
+    /// empty by name. The columns show these, not older figures.
+    pub metrics: std::sync::Arc<Vec<Option<i64>>>,
     pub took_ms: u64,
 }
 

@@ -939,7 +939,7 @@ async fn sort_listing(
         SortBy::Size => crate::domain::Measure::Memory,
         SortBy::Name => {
             let order = crate::keytree::order_by(&vec![None; keys.len()], by);
-            return Ok(Box::new(Sorted { keys, order, took_ms: 0 }));
+            return Ok(Box::new(Sorted { keys, order, metrics: Default::default(), took_ms: 0 }));
         }
     };
     let last = Mutex::new(std::time::Instant::now());
@@ -955,10 +955,12 @@ async fn sort_listing(
         .await
         .map_err(|(error, measured)| SortFailed { error, measured })?;
     let _ = tx.send(BackendEvent::SortProgress(req, metrics.len() as u64));
-    let order = tokio::task::spawn_blocking(move || crate::keytree::order_by(&metrics, by))
+    let metrics = Arc::new(metrics);
+    let m = metrics.clone();
+    let order = tokio::task::spawn_blocking(move || crate::keytree::order_by(&m, by))
         .await
         .map_err(|e| SortFailed { error: StoreError::Other(e.to_string()), measured: 0 })?;
-    Ok(Box::new(Sorted { keys, order, took_ms: 0 }))
+    Ok(Box::new(Sorted { keys, order, metrics, took_ms: 0 }))
 }
 
 /// The incremental SCAN loop: DBSIZE for progress, then SCAN with an explicit COUNT until the

@@ -371,6 +371,18 @@ impl KeysTab {
                 if !self.index.set_order(&s.keys, s.order) {
                     return self.request_sort(cx).into_iter().collect();
                 }
+                // The figures just measured feed the columns they describe (a SIZE cell from
+                // before the sort would make the rows look out of order).
+                if !s.metrics.is_empty() {
+                    for (k, m) in s.keys.iter().zip(s.metrics.iter()) {
+                        let (Some(e), Some(v)) = (self.meta.get_mut(k), m) else { continue };
+                        match job.by {
+                            SortBy::Size => e.meta.memory = Some(*v as u64),
+                            SortBy::Ttl => e.meta.ttl = crate::domain::Ttl::Millis(*v),
+                            SortBy::Name => {}
+                        }
+                    }
+                }
                 let untouched = self.selected == 0 && self.offset == 0;
                 self.rebuild();
                 if untouched {
@@ -1125,6 +1137,13 @@ impl KeysTab {
             cx.status(format!("database {db} does not exist: this server has {n} (0–{})", n.saturating_sub(1)), true);
             return vec![];
         }
+        let mut v = Vec::new();
+        // Another database is another listing: by name, no sort note or job of the last one.
+        if self.sorting.take().is_some() {
+            v.push(Command::Cancel(crate::message::Slot::Sort));
+        }
+        self.sort_note = None;
+        self.index.set_sort(SortBy::Name);
         self.db = Some(db);
         self.value = None;
         self.focus = Focus::List;
@@ -1133,7 +1152,7 @@ impl KeysTab {
         self.index.clear();
         self.meta.clear();
         let req = self.info_req.issue(cx);
-        let mut v = vec![Command::SelectDb { req, db }];
+        v.push(Command::SelectDb { req, db });
         v.extend(self.rescan(cx));
         self.scan.replace_on_first = false;
         v
@@ -1404,6 +1423,33 @@ mod tests {
         assert!(!t.scan.aside && t.scan.replace_on_first, "{cmds:?}");
     }
 
+    /// The figures a sort measured feed the SIZE cells (older figures would make the rows look
+    /// out of order); another database starts by name, with no sort note from the last one.
+    #[test]
+    fn a_sort_feeds_its_figures_to_the_columns_and_a_new_db_starts_by_name() {
+        let mut cx = Cx::after(0);
+        let mut t = listed(3, &mut cx);
+        for i in 0..3 {
+            let meta = KeyMeta {
+                ktype: Some(crate::domain::KeyType::String),
+                ttl: crate::domain::Ttl::Persistent,
+                memory: Some(1),
+            };
+            t.meta.insert(format!("k{i:04}").into_bytes().into_boxed_slice(), MetaEntry { meta, at_ms: 0 });
+        }
+        let (req, keys) = sort_cmd(t.set_sort_named("size", &mut cx).unwrap());
+        let metrics = vec![Some(300), Some(100), Some(200)];
+        let order = crate::keytree::order_by(&metrics, SortBy::Size);
+        let sorted = Sorted { keys, order, metrics: std::sync::Arc::new(metrics), took_ms: 1 };
+        t.on_backend(BackendEvent::Sorted(req, Ok(Box::new(sorted))), 0, &mut cx);
+        let mem = |t: &KeysTab, k: &str| t.meta[k.as_bytes()].meta.memory;
+        assert_eq!((mem(&t, "k0000"), mem(&t, "k0001"), mem(&t, "k0002")), (Some(300), Some(100), Some(200)));
+        t.sort_note = Some("stale".into());
+        t.select_db(3, &mut cx);
+        assert_eq!(t.index.sort(), SortBy::Name);
+        assert!(t.sort_note.is_none() && t.sorting.is_none());
+    }
+
     #[test]
     fn an_order_for_an_older_listing_is_measured_again_not_installed() {
         let mut cx = Cx::after(0);
@@ -1413,8 +1459,11 @@ mod tests {
         let fewer: Vec<Key> = t.index.keys().iter().filter(|k| &***k != b"k0003").cloned().collect();
         t.index.replace(fewer);
         let order = crate::keytree::order_by(&vec![None; keys.len()], SortBy::Ttl);
-        let cmds =
-            t.on_backend(BackendEvent::Sorted(req, Ok(Box::new(Sorted { keys, order, took_ms: 1 }))), 0, &mut cx);
+        let cmds = t.on_backend(
+            BackendEvent::Sorted(req, Ok(Box::new(Sorted { keys, order, metrics: Default::default(), took_ms: 1 }))),
+            0,
+            &mut cx,
+        );
         assert!(!t.index.ordered());
         let (_, again) = sort_cmd(cmds);
         assert_eq!(again.len(), 9);
