@@ -957,6 +957,15 @@ impl KeysTab {
                 self.copy(cx);
                 vec![]
             }
+            // The value shown, whole, whichever pane has the focus.
+            Action::Pager if self.value.is_some() => {
+                self.open_pager(cx);
+                vec![]
+            }
+            Action::Pager => {
+                cx.status("no value open: Enter opens the selected key", false);
+                vec![]
+            }
             _ => vec![],
         }
     }

@@ -273,10 +273,7 @@ fn render_analysis(f: &mut Frame, area: Rect, v: &crate::tabs::analysis::Analysi
 
 fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab, top: &mut u16) -> usize {
     let focused = tab.focus == Focus::List;
-    let mut block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(if focused { theme::title() } else { theme::dim() })
-        .title(Span::styled(" keys ", theme::title()));
+    let mut block = pane_block(focused && tab.value.is_some(), focused, " keys ".into());
     // An error over a listing that is still shown goes in the border: the rows stay where they
     // are while it comes and goes (a node that keeps timing out retries every few seconds).
     let rows_shown = tab.index.row_count() > 0;
@@ -382,11 +379,8 @@ fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab, top: &mut u16) -> usize
 fn render_value(f: &mut Frame, area: Rect, tab: &KeysTab) -> usize {
     let Some(v) = &tab.value else { return 0 };
     let focused = tab.focus == Focus::Value;
-    let name = text::truncate(&text::sanitize_line(&v.key), area.width.saturating_sub(6) as usize);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(if focused { theme::title() } else { theme::dim() })
-        .title(Span::styled(format!(" {name} "), theme::title()));
+    let name = text::truncate(&text::sanitize_line(&v.key), area.width.saturating_sub(8) as usize);
+    let block = pane_block(focused, focused, format!(" {name} "));
     let inner = block.inner(area);
     f.render_widget(block, area);
     let mut lines: Vec<Line> = Vec::new();
@@ -454,4 +448,16 @@ fn page_range(c: &PageCursor, n: usize, total: u64, before: u64) -> String {
     }
     let scan = matches!(c, PageCursor::Cursor(_)).then_some(" (SCAN pages: a field may show twice)").unwrap_or("");
     format!("elements {}–{} of {}{scan}", num(from + 1), num(from + n as u64), num(total))
+}
+
+/// A pane's frame. With two panes shown, the one with the keyboard is marked — a thick border
+/// and `▶` before its title — so that a key is never sent to the pane one did not mean.
+fn pane_block(marked: bool, focused: bool, title: String) -> Block<'static> {
+    let block =
+        Block::default().borders(Borders::ALL).border_style(if focused { theme::title() } else { theme::dim() });
+    if marked {
+        block.border_type(ratatui::widgets::BorderType::Thick).title(Span::styled(format!(" ▶{title}"), theme::title()))
+    } else {
+        block.title(Span::styled(title, theme::title()))
+    }
 }

@@ -191,6 +191,12 @@ fn value_viewer_hash_page_with_ttl_countdown() {
     app.update(Msg::Backend(BackendEvent::Value(req, Ok(Some(page)))));
     app.update(Msg::Tick(65_000)); // countdown: 10m − 65 s
     insta::assert_snapshot!(screen(&app));
+    // The list focused (Tab): its pane is the marked one now, and `o` still opens the value.
+    key(&mut app, KeyCode::Tab);
+    let s = screen(&app);
+    assert!(s.contains("┏ ▶ keys ") && !s.contains("▶ session:conv-0001"), "{s}");
+    key(&mut app, KeyCode::Char('o'));
+    assert!(matches!(app.popup, Some(memscope::app::Popup::Pager(_))), "o opens the value shown whatever the focus");
 }
 
 #[test]
