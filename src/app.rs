@@ -47,12 +47,23 @@ pub struct Geometry {
     /// Screen rows of the first entry of the key list and of the conversation list.
     pub keys_top: u16,
     pub conversations_top: u16,
+    /// The thread's selected message as drawn: (its index, first body line shown, body lines
+    /// shown, body lines in all) — PgDn/PgUp page through it by what was on the screen.
+    pub thread_selected: Option<(usize, usize, usize, usize)>,
 }
 
 impl Default for Geometry {
     /// Before the first frame: a guess, replaced as soon as a frame is drawn.
     fn default() -> Geometry {
-        Geometry { keys: 20, value: 20, conversations: 20, audit: 20, keys_top: 0, conversations_top: 0 }
+        Geometry {
+            keys: 20,
+            value: 20,
+            conversations: 20,
+            audit: 20,
+            keys_top: 0,
+            conversations_top: 0,
+            thread_selected: None,
+        }
     }
 }
 
@@ -366,6 +377,7 @@ impl App {
                 self.geometry = g;
                 self.dirty = true;
                 self.conversations.set_view_rows(g.conversations);
+                self.conversations.thread_drawn = g.thread_selected;
                 self.keys.set_view_rows(g.keys, g.value, &mut self.cx).into_iter().collect()
             }
             Msg::Quit => {

@@ -113,6 +113,9 @@ pub struct ConversationsTab {
     pub list_req: Pending,
     pub loaded_once: bool,
     pub count: Option<u64>,
+    /// The thread's selected message as last drawn: (index, first body line shown, body lines
+    /// shown, body lines in all).
+    pub thread_drawn: Option<(usize, usize, usize, usize)>,
     /// What the layout passed over while counting, and why (said beside the count).
     pub left_out: Option<String>,
     count_req: Pending,
@@ -297,6 +300,7 @@ impl ConversationsTab {
             list_req: Pending::default(),
             loaded_once: false,
             count: None,
+            thread_drawn: None,
             left_out: None,
             count_req: Pending::default(),
             selected: 0,
@@ -841,30 +845,33 @@ impl ConversationsTab {
         t.messages.iter().enumerate().filter(|(_, m)| m.content.to_lowercase().contains(&q)).map(|(i, _)| i).collect()
     }
 
+    /// Select match `i` (one of `matches`, the messages holding the search): a long message
+    /// opened out and scrolled to its first match; where it is said, as "match k of N".
+    fn show_match(t: &mut Thread, i: usize, matches: &[usize], cx: &mut Cx) {
+        let Some(q) = t.search.clone() else { return };
+        t.selected = i;
+        t.expanded.insert(i);
+        let body = &t.messages[i].content;
+        t.inner = 0;
+        let k = matches.iter().position(|&x| x == i).map(|p| p + 1).unwrap_or(0);
+        let mut said = format!("match {k} of {} messages", matches.len());
+        if let Some(at) = body.to_lowercase().find(&q.to_lowercase()) {
+            let line = body[..at.min(body.len())].matches('\n').count() + 1;
+            // A match deep inside a long message: the view scrolls to it.
+            if line > 10 {
+                t.inner = line - 3;
+                said.push_str(&format!(" · on line {line} of this one (PgUp/PgDn scroll it; o opens it whole)"));
+            }
+        }
+        cx.status(said, false);
+    }
+
     pub fn set_search(&mut self, q: &str, cx: &mut Cx) {
         let Some(t) = self.thread.as_mut() else { return };
         t.search = Some(q.to_string()).filter(|s| !s.is_empty());
         let m = Self::matches(t);
         match m.iter().find(|&&i| i >= t.selected).or(m.first()) {
-            Some(&i) => {
-                t.selected = i;
-                // A long message shows its match: opened out, the match highlighted; a match
-                // deep inside it is said, with the way to it.
-                t.expanded.insert(i);
-                // A match deep inside a long message: the view scrolls to it.
-                let body = &t.messages[i].content;
-                t.inner = 0;
-                if let Some(at) = body.to_lowercase().find(&q.to_lowercase()) {
-                    let line = body[..at.min(body.len())].matches('\n').count() + 1;
-                    if line > 10 {
-                        t.inner = line - 3;
-                        cx.status(
-                            format!("match on line {line} of this message (PgUp/PgDn scroll it; o opens it whole)"),
-                            false,
-                        );
-                    }
-                }
-            }
+            Some(&i) => Self::show_match(t, i, &m, cx),
             None if t.search.is_some() => cx.status(
                 format!("no message contains `{}` (of {} loaded)", text::sanitize_str(q), t.messages.len()),
                 true,
@@ -987,7 +994,7 @@ impl ConversationsTab {
                     Command::Cancel(crate::message::Slot::Trace),
                 ];
             }
-            _ => Self::thread_move(t, action, page, cx),
+            _ => Self::thread_move(t, action, page, self.thread_drawn, cx),
         };
         // The trace panel follows the selection.
         let mut cmds = cmds;
@@ -997,22 +1004,43 @@ impl ConversationsTab {
         cmds
     }
 
-    fn thread_move(t: &mut Thread, action: Action, page: usize, cx: &mut Cx) -> Vec<Command> {
+    fn thread_move(
+        t: &mut Thread,
+        action: Action,
+        page: usize,
+        drawn: Option<(usize, usize, usize, usize)>,
+        cx: &mut Cx,
+    ) -> Vec<Command> {
         let n = t.messages.len();
-        // Inside a long, opened-out message: PgDn/PgUp scroll it before moving on.
-        let long = t.messages.get(t.selected).filter(|_| t.expanded.contains(&t.selected)).map(|m| {
-            // Its height in lines, generously (wrapping is the screen's; the view clamps).
-            m.content.lines().count() + m.content.len() / 60 + 2
-        });
-        match (action, long) {
-            (Action::PageDown, Some(h)) if t.inner + page < h => {
-                t.inner += page;
+        // Inside a long, opened-out message: PgDn/PgUp page through it by what the screen
+        // showed of it — contiguous pages with one line of overlap — before moving on.
+        let expanded = t.expanded.contains(&t.selected);
+        let shown = drawn.filter(|d| d.0 == t.selected && expanded);
+        // Before a frame has said what it showed: the message's height, generously.
+        let guess = t
+            .messages
+            .get(t.selected)
+            .filter(|_| expanded && shown.is_none())
+            .map(|m| m.content.lines().count() + m.content.len() / 60 + 2);
+        match (action, shown, guess) {
+            (Action::PageDown, Some((_, first, shown, total)), _) if first + shown < total => {
+                t.inner = (first + shown).saturating_sub(1).max(first + 1);
                 return vec![];
             }
-            (Action::PageUp, Some(_)) if t.inner > 0 => {
-                t.inner = t.inner.saturating_sub(page);
+            (Action::PageUp, Some((_, first, _, _)), _) if first > 0 => {
+                // A page while scrolled is the screen less the header line.
+                t.inner = first.saturating_sub(page.saturating_sub(2).max(1));
                 return vec![];
             }
+            (Action::PageDown, None, Some(h)) if t.inner + page < h => {
+                t.inner += page.saturating_sub(1).max(1);
+                return vec![];
+            }
+            (Action::PageUp, None, Some(_)) if t.inner > 0 => {
+                t.inner = t.inner.saturating_sub(page.saturating_sub(1).max(1));
+                return vec![];
+            }
+            (Action::SearchNext | Action::SearchPrev, _, _) => {}
             _ => t.inner = 0,
         }
         // A page of messages is about a third of the screen's rows.
@@ -1044,9 +1072,7 @@ impl ConversationsTab {
                     m.iter().rev().find(|&&i| i < t.selected).or(m.last())
                 };
                 if let Some(&i) = next {
-                    t.selected = i;
-                    // A long message shows its match: opened out, the match highlighted.
-                    t.expanded.insert(i);
+                    Self::show_match(t, i, &m, cx);
                 }
             }
             Action::ToggleSide => {

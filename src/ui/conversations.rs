@@ -43,11 +43,13 @@ pub fn render(
     conn: &ConnState,
     label: Option<&str>,
     top: &mut u16,
+    drawn: &mut Option<(usize, usize, usize, usize)>,
 ) -> usize {
+    *drawn = None;
     match tab.view {
         View::List => render_list(f, area, tab, conn, label, top),
         View::Thread => match &tab.thread {
-            Some(t) => render_thread(f, area, tab, t),
+            Some(t) => render_thread(f, area, tab, t, drawn),
             None => render_list(f, area, tab, conn, label, top),
         },
         View::Browser => render_browser(f, area, tab),
@@ -291,7 +293,13 @@ fn highlight(line: Line<'static>, q: &str) -> Line<'static> {
     Line::from(spans)
 }
 
-fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) -> usize {
+fn render_thread(
+    f: &mut Frame,
+    area: Rect,
+    tab: &ConversationsTab,
+    t: &Thread,
+    drawn: &mut Option<(usize, usize, usize, usize)>,
+) -> usize {
     let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
     let c = &t.conv;
     let title = text::sanitize_str(c.title.as_deref().unwrap_or(&c.id));
@@ -385,11 +393,13 @@ fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) 
         let mut above = 0usize;
         if t.inner > 0 {
             let own = lines_of(start);
-            let skip = t.inner.min(own.len().saturating_sub(2));
+            let body = own.len().saturating_sub(1);
+            let skip = t.inner.min(body.saturating_sub(1));
             let mut head = own[0].clone();
-            head.spans.push(Span::styled(format!(" · line {} of {}", skip + 1, own.len() - 1), theme::warn()));
+            head.spans.push(Span::styled(format!(" · line {} of {}", skip + 1, body), theme::warn()));
             lines.push(head);
             lines.extend(own.into_iter().skip(1 + skip));
+            *drawn = Some((start, skip, (body - skip).min(h.saturating_sub(1)), body));
             start += 1;
             above = usize::MAX;
         }
@@ -400,6 +410,30 @@ fn render_thread(f: &mut Frame, area: Rect, tab: &ConversationsTab, t: &Thread) 
             }
             above += hgt;
             start -= 1;
+        }
+        // Near the end of the thread, the screen is filled from the bottom (`G` shows the last
+        // messages, not one message and an empty screen).
+        if above != usize::MAX {
+            // (Counted only until the screen is full: a thread may be long.)
+            let mut below = 0;
+            for i in start..t.messages.len() {
+                below += lines_of(i).len();
+                if below >= h {
+                    break;
+                }
+            }
+            while start > 0 && below < h {
+                let hgt = lines_of(start - 1).len();
+                if below + hgt > h {
+                    break;
+                }
+                below += hgt;
+                start -= 1;
+            }
+            let sel = t.selected.min(t.messages.len() - 1);
+            let own = lines_of(sel).len().saturating_sub(1);
+            let before: usize = (start..sel).map(|i| lines_of(i).len()).sum();
+            *drawn = Some((sel, 0, own.min(h.saturating_sub(before + 1)), own));
         }
         let mut i = start;
         while i < t.messages.len() && lines.len() < h {

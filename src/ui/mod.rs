@@ -59,6 +59,7 @@ pub fn draw(f: &mut Frame, app: &App) -> Geometry {
                 &tier.state,
                 tier.label.as_deref(),
                 &mut geo.conversations_top,
+                &mut geo.thread_selected,
             )
         }
         TabId::Conversations => crate::ui::tier::render_unconfigured(

@@ -285,7 +285,7 @@ async fn long_things_open_whole_in_the_pager() {
     h.key(KeyCode::Enter);
     assert!(h.app.conversations.thread.as_ref().unwrap().expanded.contains(&0));
     let status = h.app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
-    assert!(status.contains("match on line 401 of this message"), "{status}");
+    assert!(status.contains("match 1 of 1 messages · on line 401 of this one"), "{status}");
     let screen = crate::support::screen_of(&h.app, w, ht);
     assert!(
         screen.contains("the root cause is a NullPointer") && screen.contains("· line 399 of"),

@@ -383,3 +383,66 @@ fn thread_tier_badges_and_trace_panel_with_ttl_countdown() {
     key(&mut app, KeyCode::Esc);
     assert!(app.conversations.thread.as_ref().is_some_and(|t| t.trace.is_none()));
 }
+
+/// Draw a frame the way the TUI does: the geometry it drew goes back to the app.
+fn frame(app: &mut App) -> String {
+    let mut t = Terminal::new(TestBackend::new(110, 30)).unwrap();
+    let mut g = None;
+    t.draw(|f| g = Some(memscope::ui::draw(f, app))).unwrap();
+    app.update(Msg::Layout(g.unwrap()));
+    format!("{}", t.backend())
+}
+
+/// Paging without gaps: PgDn through an opened-out long message shows every line, pages
+/// overlapping by one; `G` fills the screen with the thread's end; `n` says which match.
+#[test]
+fn paging_a_long_message_has_no_gaps() {
+    let mut app = loaded();
+    let cmds = key(&mut app, KeyCode::Enter);
+    let mreq = req_of(&cmds, |c| matches!(c, Command::Messages { .. }));
+    let long: String = (1..=120).map(|i| format!("row {i:03} of a long tool output\n")).collect();
+    let mut items = vec![msg("conv-0003", "m00", "tool", &long, FsValue::Timestamp(Ts { secs: NOW - 900, nanos: 0 }))];
+    for i in 1..30 {
+        let t = FsValue::Timestamp(Ts { secs: NOW - 800 + i, nanos: 0 });
+        items.push(msg("conv-0003", &format!("m{i:02}"), "user", &format!("short {i:02}"), t));
+    }
+    app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LtReply::Messages(Ok(Page { items, next: None })))));
+    key(&mut app, KeyCode::Char('e')); // open out the long message
+    let rows_of = |s: &str| -> Vec<u32> {
+        s.match_indices("row ").filter_map(|(i, _)| s.get(i + 4..i + 7)?.parse().ok()).collect()
+    };
+    let mut seen: Vec<u32> = rows_of(&frame(&mut app));
+    let mut prev_last = *seen.last().unwrap();
+    for _ in 0..20 {
+        key(&mut app, KeyCode::PageDown);
+        let s = frame(&mut app);
+        let rows = rows_of(&s);
+        if rows.is_empty() {
+            break;
+        }
+        assert!(rows[0] <= prev_last, "a gap after row {prev_last}: the next page starts at {}\n{s}", rows[0]);
+        prev_last = *rows.last().unwrap();
+        seen.extend(rows);
+        if prev_last == 120 {
+            break;
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen, (1..=120).collect::<Vec<_>>(), "every row shown");
+    // G: the end of the thread fills the screen.
+    key(&mut app, KeyCode::Char('G'));
+    let s = frame(&mut app);
+    assert!(s.contains("short 29") && s.contains("short 23"), "the last messages, the screen full:\n{s}");
+    // n / N say which match: "match k of N".
+    key(&mut app, KeyCode::Char('g'));
+    key(&mut app, KeyCode::Char('/'));
+    for c in "short 2".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    let said = |app: &App| app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+    assert!(said(&app).contains("match 1 of 10 messages"), "{}", said(&app));
+    key(&mut app, KeyCode::Char('n'));
+    assert!(said(&app).contains("match 2 of 10 messages"), "{}", said(&app));
+}
