@@ -70,6 +70,9 @@ pub struct Namespace {
     pub bytes: u64,
     /// Keys per [`TTL_BUCKETS`].
     pub ttl: [u64; 5],
+    /// What the keys without a TTL hold (MEMORY USAGE summed).
+    #[serde(default)]
+    pub no_ttl_bytes: u64,
 }
 
 /// One key of a top list.
@@ -113,7 +116,55 @@ pub struct Leak {
     pub prefix: String,
     pub keys: u64,
     pub without_ttl: u64,
+    /// The namespace's memory, all its keys.
     pub bytes: u64,
+    /// What its keys without a TTL hold: the figure that may be leaking.
+    #[serde(default)]
+    pub bytes_without_ttl: u64,
+}
+
+impl Leak {
+    /// "20,000 of 60,000 keys without a TTL hold 21 MiB of 63 MiB".
+    pub fn describe(&self) -> String {
+        let hb = crate::text::human_bytes;
+        format!(
+            "{} of {} keys without a TTL hold {} of {}",
+            crate::text::num(self.without_ttl),
+            crate::text::num(self.keys),
+            hb(self.bytes_without_ttl),
+            hb(self.bytes)
+        )
+    }
+}
+
+/// `part` as a share of `whole`: "12.3%" (a tenth of a percent shown as "<0.1%").
+pub fn pct(part: u64, whole: u64) -> String {
+    match whole {
+        0 => "-".into(),
+        w => {
+            let p = part as f64 * 100.0 / w as f64;
+            if p > 0.0 && p < 0.1 { "<0.1%".into() } else { format!("{p:.1}%") }
+        }
+    }
+}
+
+/// The biggest keys by length, by type: a header each (a string's length is bytes, the others'
+/// elements: not one column), most first within a type.
+pub fn by_length(list: &[KeyStat]) -> Vec<(String, Vec<&KeyStat>)> {
+    let mut groups: Vec<(String, Vec<&KeyStat>)> = Vec::new();
+    for k in list {
+        match groups.iter_mut().find(|(t, _)| *t == k.ktype) {
+            Some((_, v)) => v.push(k),
+            None => groups.push((k.ktype.clone(), vec![k])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(t, v)| {
+            let unit = if t == "string" { "length in bytes" } else { "elements" };
+            (format!("{} — {unit}", crate::text::sanitize_str(&t)), v)
+        })
+        .collect()
 }
 
 /// What one analysis found.
@@ -135,6 +186,10 @@ pub struct Analysis {
     pub ops: u64,
     /// The keyspace's size when the pass started (sum of DBSIZE), when known.
     pub dbsize: Option<u64>,
+    /// INFO `used_memory` when the pass ended (every master summed), when the server said:
+    /// what the keys' MEMORY USAGE is set against.
+    #[serde(default)]
+    pub used_memory: Option<u64>,
     pub nodes: usize,
     pub by_type: Vec<TypeStat>,
     /// Every namespace, most bytes first.
@@ -144,7 +199,7 @@ pub struct Analysis {
     pub top_by_memory: Vec<KeyStat>,
     pub top_by_elements: Vec<KeyStat>,
     pub expiring_within_1m: u64,
-    /// The first of them (at most `top`).
+    /// The soonest of them (at most `top`), soonest first.
     pub expiring_keys: Vec<KeyStat>,
     pub leak_suspects: Vec<Leak>,
     /// The pass ended early (cancelled, or a node failed): the figures are of what was read.
@@ -278,7 +333,10 @@ struct Acc {
     types: HashMap<String, TypeStat>,
     levels: Vec<HashMap<String, Namespace>>,
     mem: Top,
-    elems: Top,
+    /// The longest of each type: a string's bytes and a hash's elements are not one ranking.
+    elems: BTreeMap<String, Top>,
+    /// Keys expiring within a minute, the soonest kept.
+    soon: Top,
 }
 
 impl Acc {
@@ -317,6 +375,9 @@ impl Acc {
             ns.keys += 1;
             ns.bytes += b;
             ns.ttl[bucket] += 1;
+            if bucket == 0 {
+                ns.no_ttl_bytes += b;
+            }
         }
         let ttl_ms = match ttl {
             Ttl::Millis(ms) => Some(*ms),
@@ -325,13 +386,13 @@ impl Acc {
         let stat = || KeyStat { key: name.clone(), ktype: ktype.name().to_string(), bytes: b, elements: len, ttl_ms };
         self.mem.offer(b, stat);
         if let Some(n) = len {
-            self.elems.offer(n, stat);
+            let top = self.opt.top;
+            self.elems.entry(ktype.name().to_string()).or_insert_with(|| Top::new(top)).offer(n, stat);
         }
         if bucket == 1 {
             self.a.expiring_within_1m += 1;
-            if self.a.expiring_keys.len() < self.opt.top {
-                self.a.expiring_keys.push(stat());
-            }
+            // The soonest first: the largest figure is the least time left.
+            self.soon.offer(u64::MAX - ttl_ms.unwrap_or(0).max(0) as u64, stat);
         }
     }
 
@@ -342,14 +403,35 @@ impl Acc {
         let ns: Vec<Namespace> = self.levels.into_iter().flat_map(|m| m.into_values()).collect();
         let ns = tree_order(ns, &self.opt.delimiter);
         // Leaks: at least 10 keys, most with a TTL, some without.
-        self.a.leak_suspects = ns
+        let leaks: Vec<Leak> = ns
             .iter()
             .filter(|n| n.keys >= 10 && n.ttl[0] > 0 && n.ttl[0] * 2 < n.keys)
-            .map(|n| Leak { prefix: n.prefix.clone(), keys: n.keys, without_ttl: n.ttl[0], bytes: n.bytes })
+            .map(|n| Leak {
+                prefix: n.prefix.clone(),
+                keys: n.keys,
+                without_ttl: n.ttl[0],
+                bytes: n.bytes,
+                bytes_without_ttl: n.no_ttl_bytes,
+            })
+            .collect();
+        // A parent whose keys without a TTL are all one listed child's is that child: listed
+        // once, where it is most precise.
+        self.a.leak_suspects = leaks
+            .iter()
+            .filter(|l| {
+                !leaks
+                    .iter()
+                    .any(|c| c.prefix != l.prefix && c.prefix.starts_with(&l.prefix) && c.without_ttl == l.without_ttl)
+            })
+            .cloned()
             .collect();
         self.a.namespaces = ns;
         self.a.top_by_memory = self.mem.into_sorted();
-        self.a.top_by_elements = self.elems.into_sorted();
+        // By type, the type with the longest key first; within a type, longest first.
+        let mut by_type: Vec<Vec<KeyStat>> = self.elems.into_values().map(Top::into_sorted).collect();
+        by_type.sort_by_key(|v| std::cmp::Reverse(v.first().and_then(|k| k.elements).unwrap_or(0)));
+        self.a.top_by_elements = by_type.into_iter().flatten().collect();
+        self.a.expiring_keys = self.soon.into_sorted();
         self.a
     }
 }
@@ -400,7 +482,8 @@ pub async fn analyze(
         types: HashMap::new(),
         levels: vec![HashMap::new(); opt.depth],
         mem: Top::new(opt.top),
-        elems: Top::new(opt.top),
+        elems: BTreeMap::new(),
+        soon: Top::new(opt.top),
         opt: opt.clone(),
     };
     let mut throttle = Throttle { per_sec: opt.max_ops_per_sec, start: tokio::time::Instant::now(), sent: 0 };
@@ -474,6 +557,8 @@ pub async fn analyze(
         }
     }
     acc.a.took_ms = t0.elapsed().as_millis() as u64;
+    // What the server says it uses, to set the keys' sum against (one INFO per master).
+    acc.a.used_memory = store.health().await.ok().map(|h| h.used_memory).filter(|m| *m > 0);
     Ok(acc.finish())
 }
 
@@ -522,14 +607,19 @@ pub async fn measure_listing(
 impl Analysis {
     /// Its first line: keys, bytes (exact), nodes, time and commands.
     pub fn summary(&self) -> String {
+        let hb = crate::text::human_bytes;
+        let of_used = match self.used_memory {
+            Some(u) => format!(" of {} used_memory (INFO; {} in keys)", hb(u), pct(self.bytes, u)),
+            None => String::new(),
+        };
         format!(
-            "{} keys · {} (MEMORY USAGE of every key, summed) · {} node{} · {:.1} s · {} commands",
-            self.keys,
-            crate::text::human_bytes(self.bytes),
+            "{} keys · {} (MEMORY USAGE of every key, summed){of_used} · {} node{} · {:.1} s · {} commands",
+            crate::text::num(self.keys),
+            hb(self.bytes),
             self.nodes,
             if self.nodes == 1 { "" } else { "s" },
             self.took_ms as f64 / 1000.0,
-            self.ops
+            crate::text::num(self.ops)
         )
     }
 }
@@ -580,64 +670,18 @@ fn write_report(
         writeln!(o, "PARTIAL: the pass ended early ({}); the figures are of the keys read", s(p))?;
     }
     if r.gone > 0 || r.unmeasured > 0 {
-        writeln!(o, "{} keys expired or were deleted during the pass; {} had no MEMORY USAGE", r.gone, r.unmeasured)?;
-    }
-    writeln!(o, "\nBY TYPE")?;
-    for t in &r.by_type {
-        writeln!(o, "  {:<12} {:>10} keys {:>12}", s(&t.ktype), t.keys, hb(t.bytes))?;
-    }
-    writeln!(o, "\nNAMESPACES (by \"{}\", ids folded into *; most memory first)", s(&r.delimiter))?;
-    writeln!(o, "  {:<44} {:>10} {:>12}   TTL {}", "", "KEYS", "MEMORY", TTL_BUCKETS.join(" / "))?;
-    let shown: Vec<_> = r.namespaces.iter().take(40).collect();
-    for n in &shown {
-        let name = format!("{}{}", "  ".repeat(n.depth - 1), s(&n.prefix));
-        let ttl: Vec<String> = n.ttl.iter().map(|x| x.to_string()).collect();
         writeln!(
             o,
-            "  {:<44} {:>10} {:>12}   {}",
-            crate::text::truncate(&name, 44),
-            n.keys,
-            hb(n.bytes),
-            ttl.join(" / ")
+            "{} keys expired or were deleted during the pass; {} had no MEMORY USAGE",
+            crate::text::num(r.gone),
+            crate::text::num(r.unmeasured)
         )?;
     }
-    if r.namespaces.len() > shown.len() {
-        writeln!(o, "  … {} more namespaces (--json lists every one)", r.namespaces.len() - shown.len())?;
-    }
-    if r.namespaces_folded > 0 {
-        writeln!(
-            o,
-            "  ({} keys counted under \"(other …)\": more than {} namespaces at a level)",
-            r.namespaces_folded, NAMESPACE_CAP
-        )?;
-    }
-    let keys = |o: &mut dyn std::io::Write, title: &str, list: &[KeyStat]| -> std::io::Result<()> {
-        writeln!(o, "\n{title}")?;
-        for k in list.iter().take(20) {
-            writeln!(o, "  {}", k.row())?;
-        }
-        if list.len() > 20 {
-            writeln!(o, "  … {} more in --json", list.len() - 20)?;
-        }
-        Ok(())
-    };
-    keys(o, "BIGGEST KEYS BY MEMORY", &r.top_by_memory)?;
-    keys(o, "BIGGEST KEYS BY LENGTH (elements; bytes for strings)", &r.top_by_elements)?;
-    writeln!(o, "\nLEAK SUSPECTS (most keys of the namespace expire, these do not)")?;
-    if r.leak_suspects.is_empty() {
-        writeln!(o, "  none")?;
-    }
-    for l in &r.leak_suspects {
-        writeln!(o, "  {:<44} {} of {} keys without a TTL ({})", s(&l.prefix), l.without_ttl, l.keys, hb(l.bytes))?;
-    }
-    writeln!(o, "\nEXPIRING WITHIN A MINUTE: {} keys", r.expiring_within_1m)?;
-    for k in r.expiring_keys.iter().take(10) {
-        writeln!(o, "  {:>8} {}", k.ttl_ms.map(crate::text::human_ms).unwrap_or_default(), s(&k.key))?;
-    }
+    // Under --compare, what grew comes first: it is why one compares.
     if let Some(old) = old {
         writeln!(
             o,
-            "\nCOMPARED WITH THE ANALYSIS OF {} (growth first)",
+            "\nGROWTH SINCE THE ANALYSIS OF {} (most growth first)",
             crate::domain::Ts { secs: old.started, nanos: 0 }.to_rfc3339()
         )?;
         for (p, b, n, kb, kn) in compare(old, r).iter().filter(|x| x.1 != x.2).take(30) {
@@ -645,13 +689,89 @@ fn write_report(
             let sign = if d >= 0 { "+" } else { "-" };
             writeln!(
                 o,
-                "  {:<44} {sign}{:>11}  {} → {}  keys {kb} → {kn}",
+                "  {:<44} {sign}{:>11}  {} → {}  keys {} → {}",
                 s(p),
                 hb(d.unsigned_abs() as u64),
                 hb(*b),
-                hb(*n)
+                hb(*n),
+                crate::text::num(*kb),
+                crate::text::num(*kn)
             )?;
         }
+    }
+    writeln!(o, "\nBY TYPE")?;
+    for t in &r.by_type {
+        writeln!(
+            o,
+            "  {:<12} {:>12} keys {:>12} {:>7}",
+            s(&t.ktype),
+            crate::text::num(t.keys),
+            hb(t.bytes),
+            pct(t.bytes, r.bytes)
+        )?;
+    }
+    writeln!(o, "\nNAMESPACES (by \"{}\", ids folded into *; most memory first)", s(&r.delimiter))?;
+    writeln!(o, "  {:<44} {:>12} {:>12} {:>7}   TTL {}", "", "KEYS", "MEMORY", "%", TTL_BUCKETS.join(" / "))?;
+    let shown: Vec<_> = r.namespaces.iter().take(40).collect();
+    for n in &shown {
+        let name = format!("{}{}", "  ".repeat(n.depth - 1), s(&n.prefix));
+        let ttl: Vec<String> = n.ttl.iter().map(|x| crate::text::num(*x)).collect();
+        writeln!(
+            o,
+            "  {:<44} {:>12} {:>12} {:>7}   {}",
+            crate::text::truncate(&name, 44),
+            crate::text::num(n.keys),
+            hb(n.bytes),
+            pct(n.bytes, r.bytes),
+            ttl.join(" / ")
+        )?;
+    }
+    if r.namespaces.len() > shown.len() {
+        writeln!(
+            o,
+            "  … {} more namespaces (--json lists every one)",
+            crate::text::num((r.namespaces.len() - shown.len()) as u64)
+        )?;
+    }
+    if r.namespaces_folded > 0 {
+        writeln!(
+            o,
+            "  ({} keys counted under \"(other …)\": more than {} namespaces at a level)",
+            crate::text::num(r.namespaces_folded),
+            NAMESPACE_CAP
+        )?;
+    }
+    writeln!(o, "\nBIGGEST KEYS BY MEMORY")?;
+    for k in r.top_by_memory.iter().take(20) {
+        writeln!(o, "  {}", k.row())?;
+    }
+    if r.top_by_memory.len() > 20 {
+        writeln!(o, "  … {} more in --json", r.top_by_memory.len() - 20)?;
+    }
+    writeln!(o, "\nBIGGEST KEYS BY LENGTH, BY TYPE")?;
+    for (header, list) in by_length(&r.top_by_elements) {
+        writeln!(o, "  {header}")?;
+        for k in list.iter().take(10) {
+            writeln!(o, "    {}", k.row())?;
+        }
+        if list.len() > 10 {
+            writeln!(o, "    … {} more in --json", list.len() - 10)?;
+        }
+    }
+    writeln!(o, "\nLEAK SUSPECTS (most keys of the namespace expire, these do not)")?;
+    if r.leak_suspects.is_empty() {
+        writeln!(o, "  none")?;
+    }
+    for l in &r.leak_suspects {
+        writeln!(o, "  {:<44} {}", s(&l.prefix), l.describe())?;
+    }
+    writeln!(o, "\nEXPIRING WITHIN A MINUTE: {} keys, soonest first", crate::text::num(r.expiring_within_1m))?;
+    for k in r.expiring_keys.iter().take(10) {
+        writeln!(o, "  {:>8} {}", k.ttl_ms.map(crate::text::human_ms).unwrap_or_default(), s(&k.key))?;
+    }
+    let more = r.expiring_within_1m.saturating_sub(r.expiring_keys.len().min(10) as u64);
+    if more > 0 {
+        writeln!(o, "  … {} more", crate::text::num(more))?;
     }
     Ok(())
 }
@@ -659,6 +779,39 @@ fn write_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A leak is listed once, where it is most precise: a parent whose keys without a TTL are
+    /// all one listed child's is not listed again; its figure is what those keys hold.
+    #[test]
+    fn leaks_are_listed_once_with_what_their_keys_without_a_ttl_hold() {
+        let opt = Options::default();
+        let mut acc = Acc {
+            a: Analysis::default(),
+            types: HashMap::new(),
+            levels: vec![HashMap::new(); opt.depth],
+            mem: Top::new(opt.top),
+            elems: BTreeMap::new(),
+            soon: Top::new(opt.top),
+            opt,
+        };
+        let s = KeyType::String;
+        for i in 0..30 {
+            acc.add(&format!("cache:user:{i}x").into_bytes().into(), &s, &Ttl::Millis(3_600_000), Some(100), Some(1));
+        }
+        for i in 0..4 {
+            acc.add(&format!("cache:user:{i}y").into_bytes().into(), &s, &Ttl::Persistent, Some(1_000), Some(1));
+        }
+        for (i, ms) in [(0, 40_000), (1, 5_000), (2, 20_000)] {
+            acc.add(&format!("tmp:{i}").into_bytes().into(), &s, &Ttl::Millis(ms), Some(10), Some(1));
+        }
+        let a = acc.finish();
+        let leaks: Vec<(&str, u64, u64)> =
+            a.leak_suspects.iter().map(|l| (l.prefix.as_str(), l.without_ttl, l.bytes_without_ttl)).collect();
+        assert_eq!(leaks, [("cache:user:", 4, 4_000)], "{:?}", a.leak_suspects);
+        assert_eq!(a.leak_suspects[0].describe(), "4 of 34 keys without a TTL hold 3.9 KiB of 6.8 KiB");
+        let soon: Vec<Option<i64>> = a.expiring_keys.iter().map(|k| k.ttl_ms).collect();
+        assert_eq!(soon, [Some(5_000), Some(20_000), Some(40_000)], "soonest first");
+    }
 
     #[test]
     fn namespaces_fold_ids_and_stop_at_the_depth() {
@@ -673,7 +826,14 @@ mod tests {
 
     #[test]
     fn namespaces_read_as_a_tree_siblings_by_memory() {
-        let ns = |p: &str, d: usize, b: u64| Namespace { prefix: p.into(), depth: d, keys: 1, bytes: b, ttl: [0; 5] };
+        let ns = |p: &str, d: usize, b: u64| Namespace {
+            prefix: p.into(),
+            depth: d,
+            keys: 1,
+            bytes: b,
+            ttl: [0; 5],
+            no_ttl_bytes: 0,
+        };
         let order: Vec<String> = tree_order(
             vec![
                 ns("cache:", 1, 100),
@@ -708,7 +868,14 @@ mod tests {
 
     #[test]
     fn compare_puts_the_biggest_growth_first() {
-        let ns = |p: &str, b: u64, k: u64| Namespace { prefix: p.into(), depth: 1, keys: k, bytes: b, ttl: [0; 5] };
+        let ns = |p: &str, b: u64, k: u64| Namespace {
+            prefix: p.into(),
+            depth: 1,
+            keys: k,
+            bytes: b,
+            ttl: [0; 5],
+            no_ttl_bytes: 0,
+        };
         let old =
             Analysis { namespaces: vec![ns("a:", 100, 1), ns("b:", 500, 5), ns("gone:", 50, 1)], ..Default::default() };
         let new =

@@ -149,20 +149,37 @@ fn rows_of(a: &Analysis) -> Vec<Row> {
         line(RowKind::Text, Warn, format!("PARTIAL: the pass ended early ({}); figures of the keys read", s(p)));
     }
     if a.gone > 0 {
-        line(RowKind::Text, Dim, format!("{} keys expired or were deleted during the pass", a.gone));
+        line(RowKind::Text, Dim, format!("{} keys expired or were deleted during the pass", text::num(a.gone)));
     }
-    let types: Vec<String> =
-        a.by_type.iter().map(|t| format!("{} {} ({})", s(&t.ktype), t.keys, hb(t.bytes))).collect();
+    let types: Vec<String> = a
+        .by_type
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {} ({}, {})",
+                s(&t.ktype),
+                text::num(t.keys),
+                hb(t.bytes),
+                crate::analysis::pct(t.bytes, a.bytes)
+            )
+        })
+        .collect();
     line(RowKind::Text, Dim, format!("by type: {}", types.join(" · ")));
     line(RowKind::Text, Normal, String::new());
     line(
         RowKind::Text,
         Label,
-        format!("NAMESPACES (Enter lists the keys) {:>30} {:>10}   TTL {}", "KEYS", "MEMORY", TTL_BUCKETS.join("/")),
+        format!(
+            "NAMESPACES (Enter lists the keys) {:>22} {:>10} {:>6}   TTL {}",
+            "KEYS",
+            "MEMORY",
+            "%",
+            TTL_BUCKETS.join("/")
+        ),
     );
     for n in a.namespaces.iter().take(200) {
         let name = format!("{}{}", "  ".repeat(n.depth.saturating_sub(1)), s(&n.prefix));
-        let ttl: Vec<String> = n.ttl.iter().map(|x| x.to_string()).collect();
+        let ttl: Vec<String> = n.ttl.iter().map(|x| text::num(*x)).collect();
         let kind = if n.prefix.starts_with("(other") || n.prefix == crate::analysis::NO_NAMESPACE {
             RowKind::Text
         } else {
@@ -171,7 +188,14 @@ fn rows_of(a: &Analysis) -> Vec<Row> {
         line(
             kind,
             Normal,
-            format!("{:<54} {:>10} {:>10}   {}", text::fit(&name, 54), n.keys, hb(n.bytes), ttl.join("/")),
+            format!(
+                "{:<46} {:>10} {:>10} {:>6}   {}",
+                text::fit(&name, 46),
+                text::num(n.keys),
+                hb(n.bytes),
+                crate::analysis::pct(n.bytes, a.bytes),
+                ttl.join("/")
+            ),
         );
     }
     if a.namespaces.len() > 200 {
@@ -185,24 +209,35 @@ fn rows_of(a: &Analysis) -> Vec<Row> {
         }
     };
     keys("BIGGEST KEYS BY MEMORY (Enter opens)", &a.top_by_memory);
-    keys("BIGGEST KEYS BY LENGTH", &a.top_by_elements);
+    line(RowKind::Text, Normal, String::new());
+    line(RowKind::Text, Label, "BIGGEST KEYS BY LENGTH, BY TYPE".into());
+    for (header, list) in crate::analysis::by_length(&a.top_by_elements) {
+        line(RowKind::Text, Dim, format!("  {header}"));
+        for k in list {
+            line(RowKind::Key(k.key.clone()), Normal, k.row());
+        }
+    }
     line(RowKind::Text, Normal, String::new());
     line(RowKind::Text, Label, "LEAK SUSPECTS (most keys of the namespace expire, these do not)".into());
     if a.leak_suspects.is_empty() {
         line(RowKind::Text, Dim, "none".into());
     }
     for l in &a.leak_suspects {
-        line(
-            RowKind::Namespace(glob_of(&l.prefix)),
-            Warn,
-            format!("{:<54} {} of {} keys without a TTL ({})", s(&l.prefix), l.without_ttl, l.keys, hb(l.bytes)),
-        );
+        line(RowKind::Namespace(glob_of(&l.prefix)), Warn, format!("{:<46} {}", s(&l.prefix), l.describe()));
     }
     line(RowKind::Text, Normal, String::new());
-    line(RowKind::Text, Label, format!("EXPIRING WITHIN A MINUTE: {} keys", a.expiring_within_1m));
+    line(
+        RowKind::Text,
+        Label,
+        format!("EXPIRING WITHIN A MINUTE: {} keys, soonest first", text::num(a.expiring_within_1m)),
+    );
     for k in &a.expiring_keys {
         let ttl = k.ttl_ms.map(text::human_ms).unwrap_or_default();
         line(RowKind::Key(k.key.clone()), Normal, format!("{ttl:>10} {}", s(&k.key)));
+    }
+    let more = a.expiring_within_1m.saturating_sub(a.expiring_keys.len() as u64);
+    if more > 0 {
+        line(RowKind::Text, Dim, format!("… {} more", text::num(more)));
     }
     rows
 }

@@ -68,6 +68,18 @@ fn analyze_sums_every_key_and_finds_namespaces_leaks_and_expiring_keys() {
     let leaks: Vec<&str> =
         a["leak_suspects"].as_array().unwrap().iter().map(|l| l["prefix"].as_str().unwrap()).collect();
     assert!(leaks.contains(&"session:"), "{leaks:?}");
+    // The leak's figure is what its keys without a TTL hold, not the namespace's.
+    let leak = a["leak_suspects"].as_array().unwrap().iter().find(|l| l["prefix"] == "session:").unwrap();
+    let mut leaked = 0u64;
+    for i in 0..5 {
+        let k = format!("session:{:08x}-dead-4c1a-9e2f-1234567890ab", i);
+        leaked += redis::cmd("MEMORY").arg("USAGE").arg(&k).query::<u64>(&mut c).unwrap();
+    }
+    assert_eq!(leak["bytes_without_ttl"].as_u64(), Some(leaked), "{leak}");
+    // Expiring keys soonest first; the total set against INFO used_memory.
+    let ttls: Vec<i64> = a["expiring_keys"].as_array().unwrap().iter().map(|k| k["ttl_ms"].as_i64().unwrap()).collect();
+    assert!(ttls.windows(2).all(|w| w[0] <= w[1]), "soonest first: {ttls:?}");
+    assert!(a["used_memory"].as_u64().is_some_and(|u| u >= bytes), "{}", a["used_memory"]);
     assert_eq!(a["top_by_elements"][0]["key"], "big:hash");
     assert_eq!(a["top_by_elements"][0]["elements"].as_u64(), Some(1000));
     assert_eq!(a["top_by_memory"][0]["key"], "big:hash");
@@ -92,10 +104,20 @@ fn analyze_sums_every_key_and_finds_namespaces_leaks_and_expiring_keys() {
     let out = run(dir.path(), &["analyze", "--redis-url", &r.url(), "--compare", saved.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let cmp = text.split("COMPARED WITH").nth(1).expect(&text);
+    let cmp = text.split("GROWTH SINCE").nth(1).expect(&text);
     let first = cmp.lines().nth(1).unwrap();
     assert!(first.trim_start().starts_with("session:") && first.contains("keys 305 → 505"), "{text}");
+    assert!(text.find("GROWTH SINCE") < text.find("BY TYPE"), "the growth first:\n{text}");
     assert!(text.contains("LEAK SUSPECTS") && text.contains("BIGGEST KEYS BY MEMORY"), "{text}");
+    // At a glance: separators, a share of the total, lengths per type under their headers, the
+    // leak in the figure of its keys without a TTL, the rest of the expiring keys counted.
+    assert!(text.contains("1,326 keys") || text.contains("1,327 keys") || text.contains(" keys ·"), "{text}");
+    assert!(text.contains("used_memory (INFO;"), "{text}");
+    assert!(text.contains("hash — elements") && text.contains("list — elements"), "{text}");
+    assert!(text.contains("205 of 505 keys without a TTL hold"), "{text}");
+    assert!(text.contains("EXPIRING WITHIN A MINUTE: 20 keys, soonest first") && text.contains("… 10 more"), "{text}");
+    let ns_line = text.lines().find(|l| l.trim_start().starts_with("session:") && l.contains('%')).expect(&text);
+    assert!(ns_line.contains('%'), "{ns_line}");
     // A file that is not an analysis is named.
     std::fs::write(dir.path().join("bad.json"), "{}x").unwrap();
     let out = run(
