@@ -25,13 +25,7 @@ pub struct SearchOutcome {
     pub total_ms: f64,
 }
 
-/// The embedder of queries, or why there is none (not configured, or its model not found):
-/// only a search needs it; the index itself stays readable without.
-pub type QueryEmbedder<'a> = Result<&'a dyn Embedder, &'a str>;
-
-/// Why a query cannot be embedded when no embedder is configured.
-pub const NO_EMBEDDER: &str =
-    "no embedder for this index: set [profile.NAME.embedding] provider = \"openai\" | \"pinecone\" | \"local\"";
+pub use crate::embed::{NO_EMBEDDER, QueryEmbedder};
 
 /// Embed `text` and query; the dimension is checked against the index's before querying.
 /// An index that embeds for itself (integrated inference) gets the text and no embedder is used.

@@ -37,10 +37,10 @@ impl VectorTier {
     }
 
     /// The embedder of queries, or why there is none.
-    pub fn query_embedder(&self) -> crate::search::QueryEmbedder<'_> {
+    pub fn query_embedder(&self) -> crate::embed::QueryEmbedder<'_> {
         match &self.embedder {
             Some(e) => Ok(&**e),
-            None => Err(self.embedder_error.as_deref().unwrap_or(crate::search::NO_EMBEDDER)),
+            None => Err(self.embedder_error.as_deref().unwrap_or(crate::embed::NO_EMBEDDER)),
         }
     }
 }

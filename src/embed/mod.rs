@@ -122,6 +122,14 @@ pub(crate) async fn send_json(
     serde_json::from_str(&text).map_err(|e| StoreError::Server(format!("{who} sent malformed JSON: {e}")))
 }
 
+/// The embedder of queries, or why there is none (not configured, or its model not found):
+/// only a search needs it; the index itself stays readable without.
+pub type QueryEmbedder<'a> = Result<&'a dyn Embedder, &'a str>;
+
+/// Why a query cannot be embedded when no embedder is configured.
+pub const NO_EMBEDDER: &str =
+    "no embedder for this index: set [profile.NAME.embedding] provider = \"openai\" | \"pinecone\" | \"local\"";
+
 /// Check an embedder's dimension against an index's before the first query.
 pub fn check_dimension(embedder: usize, index: usize) -> Result<(), StoreError> {
     if embedder == index {

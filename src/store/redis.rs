@@ -6,6 +6,7 @@
 //! frozen by `DEBUG SLEEP` yields a timeout, not a hang.
 
 use super::KeyStore;
+use super::redis_client::{client_for, map_err};
 use super::redis_cluster::{self as cluster, ClusterNode, KeyedBatch};
 use super::redis_sentinel::{SentinelMaster, SentinelUrl, is_sentinel_url};
 use crate::config::{RedisConfig, RedisMode, redact_url, url_parts};
@@ -96,26 +97,6 @@ fn node_err(addr: &str, e: StoreError) -> StoreError {
 /// its own traffic can be told from the application's.
 pub const CLIENT_NAME: &str = "memscope";
 
-/// A client for `info`, trusting the profile's CA (`tls_ca_file`) when it names one.
-pub(super) fn client_for(info: redis::ConnectionInfo, cfg: &RedisConfig) -> Result<redis::Client, StoreError> {
-    match &cfg.tls_ca_file {
-        Some(path) => {
-            let pem = std::fs::read(path)
-                .map_err(|e| StoreError::NotConfigured(format!("cannot read tls_ca_file {path}: {e}")))?;
-            if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
-                return Err(StoreError::NotConfigured(format!(
-                    "tls_ca_file {path}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
-                )));
-            }
-            let certs = redis::TlsCertificates { client_tls: None, root_cert: Some(pem) };
-            redis::Client::build_with_tls(info, certs).map_err(|e| {
-                StoreError::NotConfigured(format!("tls_ca_file {path}: not a usable PEM certificate: {e}"))
-            })
-        }
-        None => redis::Client::open(info).map_err(map_err),
-    }
-}
-
 /// A `redis://` or `rediss://` URL as redis-rs reads it: credentials holding `?`, `#`, `/` or
 /// `@` percent-encoded (found as [`redact_url`] finds them), and a password given as a query
 /// parameter (`?password=`, `?pass=`) moved into the credentials — redis-rs reads it there
@@ -184,14 +165,6 @@ fn url_problem(url: &str) -> Option<String> {
         return Some(format!("database `{db}` is not a number (redis://host:port/DB)"));
     }
     None
-}
-
-fn map_err(e: redis::RedisError) -> StoreError {
-    if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout() {
-        StoreError::Unreachable(e.to_string())
-    } else {
-        StoreError::Server(e.to_string())
-    }
 }
 
 impl RedisStore {

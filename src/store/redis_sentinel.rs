@@ -61,7 +61,7 @@ impl SentinelMaster {
             .as_str()
             .into_connection_info()
             .map_err(|e| StoreError::Other(format!("master {addr}: {e}")))?;
-        let client = super::redis::client_for(info, &self.cfg)?;
+        let client = super::redis_client::client_for(info, &self.cfg)?;
         let mgr_cfg = ConnectionManagerConfig::new()
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(50))
