@@ -39,6 +39,9 @@ pub struct RedisStore {
     /// Connections to single cluster nodes by address (SCAN and DBSIZE per master): opened
     /// when first needed, so a replica promoted after a failover is reached as well.
     node_conns: tokio::sync::Mutex<std::collections::HashMap<String, redis::aio::MultiplexedConnection>>,
+    /// A cluster's masters by slot, for reads sent per node; dropped when a node says a slot
+    /// moved (or fails), read again on the next batch.
+    slot_map: tokio::sync::Mutex<Option<std::sync::Arc<SlotMap>>>,
     cfg: RedisConfig,
     db: u32,
     label: String,
@@ -50,6 +53,14 @@ pub struct RedisStore {
     /// The server answered once: later failures are not a TLS mismatch ([`tls_hint`]).
     ever_answered: AtomicBool,
 }
+
+/// Which master serves each hash slot (an index into `addrs`, or [`NO_OWNER`]).
+struct SlotMap {
+    owner: Vec<u16>,
+    addrs: Vec<String>,
+}
+
+const NO_OWNER: u16 = u16::MAX;
 
 /// A failure that points at TLS says so — from what the bytes said, and only before the server
 /// ever answered (a server killed or frozen later resets or times out too, and has nothing to
@@ -222,6 +233,7 @@ impl RedisStore {
             url,
             cluster: tokio::sync::OnceCell::new(),
             node_conns: Default::default(),
+            slot_map: Default::default(),
             cfg: cfg.clone(),
             db,
             label,
@@ -356,8 +368,12 @@ impl RedisStore {
         }
     }
 
-    /// Commands over many keys: one pipeline on one server; on a cluster one pipeline per
-    /// hash slot, concurrently (a cluster refuses a pipeline across slots).
+    /// Commands over many keys: one pipeline on one server. On a cluster, reads (each reply
+    /// kept, errors included) go as one pipeline per master over its own connection — a node
+    /// runs single-key commands over any of its slots, and per slot nearly every key of a
+    /// spread-out keyspace was its own round trip; a group a node answers with MOVED/ASK (a
+    /// slot migrating) or cannot be reached for is sent again per slot, which redis-rs
+    /// redirects. Writes go per hash slot, concurrently, and are never sent twice.
     async fn batch(&self, b: &KeyedBatch, ignore_errors: bool) -> Result<Vec<Value>, StoreError> {
         // Nothing to send: no round trip (an empty pipeline is refused as "empty command").
         if b.is_empty() {
@@ -366,6 +382,84 @@ impl RedisStore {
         let Some(c) = self.cluster().await? else {
             return self.pipe(&b.pipeline(ignore_errors)).await;
         };
+        if ignore_errors && let Ok(map) = self.slot_map().await {
+            return self.batch_per_node(b, &map).await;
+        }
+        self.batch_per_slot(b, ignore_errors, c).await
+    }
+
+    /// A cluster's masters by slot (from `CLUSTER NODES`), read once and kept.
+    async fn slot_map(&self) -> Result<std::sync::Arc<SlotMap>, StoreError> {
+        if let Some(m) = self.slot_map.lock().await.clone() {
+            return Ok(m);
+        }
+        let nodes = self.cluster_nodes().await?;
+        let masters: Vec<&ClusterNode> = nodes.iter().filter(|n| n.master && !n.failing).collect();
+        let mut owner = vec![NO_OWNER; 16384];
+        for (i, n) in masters.iter().enumerate() {
+            for &(a, z) in &n.slots {
+                for s in a..=z.min(16383) {
+                    owner[s as usize] = i as u16;
+                }
+            }
+        }
+        let m =
+            std::sync::Arc::new(SlotMap { owner, addrs: masters.iter().map(|n| self.node_addr(&n.addr)).collect() });
+        *self.slot_map.lock().await = Some(m.clone());
+        Ok(m)
+    }
+
+    async fn batch_per_node(&self, b: &KeyedBatch, map: &SlotMap) -> Result<Vec<Value>, StoreError> {
+        let groups = b.per_group(|s| map.owner[s as usize] as usize, true);
+        let runs = groups.iter().map(|g| async move {
+            // Slots no master serves, a node out of reach, a slot moved: that group per slot.
+            let direct = match map.addrs.get(g.group) {
+                Some(addr) => match self.node_conn(addr).await {
+                    Ok(mut conn) => {
+                        self.run(self.cfg.timeout_ms, g.pipeline.query_async::<Vec<Value>>(&mut conn)).await.ok()
+                    }
+                    Err(_) => None,
+                },
+                None => None,
+            };
+            let redirected = |vals: &[Value]| {
+                vals.iter().any(|v| {
+                    matches!(v, Value::ServerError(e) if matches!(
+                        e.kind(),
+                        Some(redis::ServerErrorKind::Moved | redis::ServerErrorKind::Ask
+                            | redis::ServerErrorKind::TryAgain | redis::ServerErrorKind::ClusterDown)
+                    ))
+                })
+            };
+            match direct {
+                Some(vals) if vals.len() == g.positions.len() && !redirected(&vals) => Ok((vals, false)),
+                _ => {
+                    let c = self.cluster().await?.ok_or_else(|| StoreError::Other("not a cluster any more".into()))?;
+                    Ok((self.batch_per_slot(&b.subset(&g.cmds), true, c).await?, true))
+                }
+            }
+        });
+        let replies = futures_util::future::join_all(runs).await;
+        let mut out = Vec::with_capacity(replies.len());
+        let mut stale = false;
+        for (g, r) in groups.into_iter().zip(replies) {
+            let (vals, again) = r?;
+            stale |= again;
+            out.push((g.positions, vals));
+        }
+        if stale {
+            // The slot map no longer matches the cluster: read it again next time.
+            *self.slot_map.lock().await = None;
+        }
+        Ok(KeyedBatch::reassemble(out))
+    }
+
+    async fn batch_per_slot(
+        &self,
+        b: &KeyedBatch,
+        ignore_errors: bool,
+        c: ClusterConnection,
+    ) -> Result<Vec<Value>, StoreError> {
         let parts = b.per_slot(ignore_errors);
         let runs = parts.iter().map(|(_, p)| {
             let mut c = c.clone();

@@ -100,8 +100,18 @@ pub fn uncovered_slots(nodes: &[ClusterNode]) -> u32 {
     covered.iter().filter(|c| !**c).count() as u32
 }
 
+/// One pipeline of a split batch: its group (a slot, or a node), the batch's commands it holds,
+/// and the positions its replies take in the batch's reply list.
+pub struct Group {
+    pub group: usize,
+    pub cmds: Vec<usize>,
+    pub positions: Vec<usize>,
+    pub pipeline: redis::Pipeline,
+}
+
 /// Commands that each touch one key. On one server they go as one pipeline; on a cluster as
-/// one pipeline per hash slot, run concurrently, the replies put back in the order given.
+/// one pipeline per node (reads) or per hash slot, run concurrently, the replies put back in
+/// the order given.
 #[derive(Default)]
 pub struct KeyedBatch {
     /// (slot, command, its reply is dropped)
@@ -146,24 +156,42 @@ impl KeyedBatch {
     /// One pipeline per slot, each with the positions its replies take in the whole batch's
     /// reply list (quiet commands have none).
     pub fn per_slot(&self, ignore_errors: bool) -> Vec<(Vec<usize>, redis::Pipeline)> {
-        let mut slots: Vec<u16> = self.cmds.iter().map(|c| c.0).collect();
-        slots.sort_unstable();
-        slots.dedup();
-        // The reply position of each command that has one.
-        let mut pos = Vec::with_capacity(self.cmds.len());
+        self.per_group(|s| s as usize, ignore_errors).into_iter().map(|g| (g.positions, g.pipeline)).collect()
+    }
+
+    /// One pipeline per group of slots (`group_of(slot)`: the node that serves it), in one
+    /// pass over the commands — a node runs a pipeline of single-key commands over any of its
+    /// slots; only multi-key commands must share a slot. Each group keeps its commands' order.
+    pub fn per_group(&self, group_of: impl Fn(u16) -> usize, ignore_errors: bool) -> Vec<Group> {
+        let mut at: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+        let mut groups: Vec<(usize, Vec<usize>, Vec<usize>)> = Vec::new();
         let mut n = 0;
-        for (_, _, quiet) in &self.cmds {
-            pos.push(if *quiet { None } else { Some(n) });
-            n += usize::from(!*quiet);
+        for (i, (slot, _, quiet)) in self.cmds.iter().enumerate() {
+            let g = group_of(*slot);
+            let k = *at.entry(g).or_insert_with(|| {
+                groups.push((g, Vec::new(), Vec::new()));
+                groups.len() - 1
+            });
+            groups[k].1.push(i);
+            if !*quiet {
+                groups[k].2.push(n);
+                n += 1;
+            }
         }
-        slots
+        groups
             .into_iter()
-            .map(|s| {
-                let idx: Vec<usize> = (0..self.cmds.len()).filter(|&i| self.cmds[i].0 == s).collect();
-                let positions = idx.iter().filter_map(|&i| pos[i]).collect();
-                (positions, Self::build(idx.iter().map(|&i| &self.cmds[i]), ignore_errors))
+            .map(|(group, cmds, positions)| Group {
+                group,
+                pipeline: Self::build(cmds.iter().map(|&i| &self.cmds[i]), ignore_errors),
+                cmds,
+                positions,
             })
             .collect()
+    }
+
+    /// The commands at `idx`, as a batch of their own (a group sent again another way).
+    pub fn subset(&self, idx: &[usize]) -> KeyedBatch {
+        KeyedBatch { cmds: idx.iter().map(|&i| self.cmds[i].clone()).collect() }
     }
 
     /// The replies of [`per_slot`]'s pipelines back in batch order.
@@ -224,6 +252,20 @@ e7d1 127.0.0.1:30001@40001 myself,master - 0 0 1 connected 0-5460
         }
         let parts = b.per_slot(true);
         assert_eq!(parts.len(), 3, "a and {{a}}x share a slot");
+        // By node: the groups a slot map gives, replies still in batch order.
+        let by_node = b.per_group(|s| usize::from(s >= 8192), true);
+        assert_eq!(by_node.iter().map(|g| g.cmds.len()).sum::<usize>(), 8);
+        assert!(by_node.len() <= 2);
+        let sub = b.subset(&by_node[0].cmds);
+        assert_eq!(sub.cmds.len(), by_node[0].cmds.len());
+        let back: Vec<(Vec<usize>, Vec<Value>)> = by_node
+            .into_iter()
+            .map(|g| {
+                let vals = g.positions.iter().map(|p| Value::Int(*p as i64)).collect();
+                (g.positions, vals)
+            })
+            .collect();
+        assert_eq!(KeyedBatch::reassemble(back), (0..4).map(Value::Int).collect::<Vec<_>>());
         let replies: Vec<(Vec<usize>, Vec<Value>)> = parts
             .into_iter()
             .map(|(pos, _)| {

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# A whole-keyspace pass on a cluster against one server: builds a private 3-master cluster and
+# a single redis-server (free ports below 55536), loads the same KEYS keys into both — spread
+# over every hash slot the way real key names spread (no hash tags) — and prints, median of
+# ROUNDS: `memscope analyze` on the single server, on the cluster, and `redis-cli --memkeys` on
+# each master in turn (issue #26's targets: cluster <= 1.5x single, <= 0.4x --memkeys summed).
+# Usage: benches/cluster_analyze.sh [KEYS] [ROUNDS]   (defaults: 1000000 3)
+# MEMSCOPE_BIN picks the binary (default: a release build made here).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-1000000}
+R=${2:-3}
+scripts/ensure-deps
+if [ -z "${MEMSCOPE_BIN:-}" ]; then cargo build --release --quiet; fi
+BIN=${MEMSCOPE_BIN:-$PWD/target/release/memscope}
+
+tmp=$(mktemp -d)
+ports=$(python3 - <<'PY'
+import socket
+out = []
+while len(out) < 4:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
+    if p > 55535: continue
+    b = socket.socket()
+    try: b.bind(("127.0.0.1", p + 10000))
+    except OSError: continue
+    finally: b.close()
+    out.append(p)
+print(" ".join(map(str, out)))
+PY
+)
+all_ports=$ports
+cleanup() {
+  for p in $all_ports; do [ -f "$tmp/$p/pid" ] && kill "$(cat "$tmp/$p/pid")" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+single=$(echo "$ports" | cut -d' ' -f4)
+all_ports=$ports
+ports=$(echo "$ports" | cut -d' ' -f1-3)
+mkdir -p "$tmp/$single"
+redis-server --port "$single" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp/$single" --daemonize yes \
+  --pidfile "$tmp/$single/pid" --logfile "$tmp/$single/log"
+until redis-cli -p "$single" ping >/dev/null 2>&1; do sleep 0.05; done
+for p in $ports; do
+  mkdir -p "$tmp/$p"
+  redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp/$p" --daemonize yes \
+    --pidfile "$tmp/$p/pid" --logfile "$tmp/$p/log" --cluster-enabled yes
+done
+for p in $ports; do until redis-cli -p "$p" ping >/dev/null 2>&1; do sleep 0.05; done; done
+redis-cli --cluster create $(for p in $ports; do echo "127.0.0.1:$p"; done) --cluster-yes >/dev/null
+for p in $ports; do until redis-cli -p "$p" cluster info | grep -q cluster_state:ok; do sleep 0.1; done; done
+
+echo "loading $N keys, spread over every slot, into 3 masters ($ports) and one server ($single)…"
+python3 - "$N" "$single" $ports <<'PY'
+import sys, subprocess
+n, single, ports = int(sys.argv[1]), int(sys.argv[2]), [int(p) for p in sys.argv[3:]]
+table = []
+for i in range(256):
+    c = i << 8
+    for _ in range(8):
+        c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
+    table.append(c & 0xFFFF)
+def slot(b):
+    c = 0
+    for x in b:
+        c = ((c << 8) & 0xFFFF) ^ table[((c >> 8) ^ x) & 0xFF]
+    return c % 16384
+nodes = subprocess.run(["redis-cli", "-p", str(ports[0]), "cluster", "nodes"], capture_output=True, text=True).stdout
+owner = [0] * 16384
+for line in nodes.splitlines():
+    f = line.split()
+    port = int(f[1].split("@")[0].rsplit(":", 1)[1])
+    for r in f[8:]:
+        a, _, b = r.partition("-")
+        for s in range(int(a), int(b or a) + 1):
+            owner[s] = port
+dests = ports + [single]
+procs = {p: subprocess.Popen(["redis-cli", "-p", str(p), "--pipe"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL) for p in dests}
+bufs = {p: [] for p in dests}
+kinds = [b"session", b"cache", b"conversation", b"user", b"ratelimit"]
+for i in range(n):
+    k = b"%s:%d:data" % (kinds[i % 5], i)
+    cmd = b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, 20 + i % 50, b"v" * (20 + i % 50))
+    for p in (owner[slot(k)], single):
+        bufs[p].append(cmd)
+        if len(bufs[p]) >= 10000:
+            procs[p].stdin.write(b"".join(bufs[p])); bufs[p] = []
+for p in dests:
+    procs[p].stdin.write(b"".join(bufs[p])); procs[p].stdin.close(); procs[p].wait()
+PY
+total=0
+for p in $ports; do k=$(redis-cli -p "$p" dbsize); total=$((total + k)); done
+echo "  cluster: $total keys; single server: $(redis-cli -p "$single" dbsize) keys"
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+secs() { python3 -c 'import time; print(time.monotonic())'; }
+first=$(echo "$ports" | cut -d' ' -f1)
+: > "$tmp/one"; : > "$tmp/cl"; : > "$tmp/mk"
+run() { # URL FILE
+  local t0 t1
+  t0=$(secs)
+  "$BIN" analyze --json --redis-url "$1" > "$tmp/out.json"
+  t1=$(secs)
+  python3 -c "print($t1-$t0)" >> "$2"
+  python3 -c "import json; a=json.load(open('$tmp/out.json')); print(f'    {a[\"keys\"]} keys, {a[\"bytes\"]} bytes, {a[\"nodes\"]} node(s), {a[\"ops\"]} commands')"
+}
+for r in $(seq "$R"); do
+  echo "  round $r: analyze on the single server"; run "redis://127.0.0.1:$single/0" "$tmp/one"
+  echo "  round $r: analyze on the cluster"; run "redis://127.0.0.1:$first/0" "$tmp/cl"
+  t0=$(secs)
+  for p in $ports; do redis-cli -p "$p" --memkeys >/dev/null; done
+  t1=$(secs)
+  python3 -c "print($t1-$t0)" >> "$tmp/mk"
+done
+one=$(median < "$tmp/one"); cl=$(median < "$tmp/cl"); mk=$(median < "$tmp/mk")
+python3 -c "print(f'median of $R on $N keys: analyze single {$one:.2f} s, cluster {$cl:.2f} s ({$cl/$one:.2f}x, target <= 1.5x); redis-cli --memkeys per master in turn {$mk:.2f} s (cluster analyze {$cl/$mk:.2f}x of it, target <= 0.4x)')"
