@@ -443,14 +443,21 @@ const IN_FLIGHT: usize = 3;
 type Row = (Key, crate::domain::KeyMeta, Option<u64>);
 
 /// A limit of commands per second: waits before a batch that would go over it.
-struct Throttle {
+/// At most `per_sec` commands a second over a whole-keyspace pass (0: no limit): the one rule
+/// of `analyze`, the Keys tab's sorts and `keys --long`.
+pub struct Throttle {
     per_sec: u64,
     start: tokio::time::Instant,
     sent: u64,
 }
 
 impl Throttle {
-    async fn take(&mut self, n: u64) {
+    pub fn new(per_sec: u64) -> Throttle {
+        Throttle { per_sec, start: tokio::time::Instant::now(), sent: 0 }
+    }
+
+    /// Count `n` commands about to be sent; wait until they are due.
+    pub async fn take(&mut self, n: u64) {
         self.sent += n;
         if self.per_sec == 0 {
             return;

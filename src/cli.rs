@@ -67,7 +67,9 @@ pub enum Cmd {
         /// Only keys of this type (string, list, hash, set, zset, stream, or a module type).
         #[arg(long = "type")]
         key_type: Option<String>,
-        /// Also print type, TTL and memory of each key.
+        /// Also print type, TTL and memory of each key (three commands a key, at most the
+        /// profile's max_ops_per_sec a second — the one rule of every whole-keyspace pass:
+        /// analyze, the Keys tab's sorts, keys --long).
         #[arg(long)]
         long: bool,
         /// JSON Lines output: one object per key.

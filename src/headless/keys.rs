@@ -80,6 +80,8 @@ pub async fn keys(
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut scan = crate::store::KeyspaceScan::start(store.clone(), pattern, key_type, rc.scan_count.max(1000)).await?;
     let mut n = 0u64;
+    // With --long every key costs three commands: paced like every whole-keyspace pass.
+    let mut throttle = crate::analysis::Throttle::new(rc.max_ops_per_sec);
     while let Some(page) = scan.next_page().await {
         let keys = match page {
             Ok(p) => p.keys,
@@ -90,7 +92,12 @@ pub async fn keys(
                 return Err(e.into());
             }
         };
-        let metas = if long { Some(store.meta(&keys).await?) } else { None };
+        let metas = if long {
+            throttle.take(keys.len() as u64 * 3 + 1).await;
+            Some(store.meta(&keys).await?)
+        } else {
+            None
+        };
         for (i, k) in keys.iter().enumerate() {
             let m = metas.as_ref().and_then(|m| m.get(i)).map(|(_, m)| m);
             match write_row(&mut out, k, m, json) {
