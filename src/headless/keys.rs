@@ -79,12 +79,20 @@ pub async fn keys(
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut scan = crate::store::KeyspaceScan::start(store.clone(), pattern, key_type, rc.scan_count.max(1000)).await?;
+    let nodes = scan.nodes.clone();
+    // A node that fails stops its own scan only: every reachable key is listed, then the
+    // failures are said, each with its node and what it holds.
+    let mut failures: Vec<crate::error::StoreError> = Vec::new();
     let mut n = 0u64;
     // With --long every key costs three commands: paced like every whole-keyspace pass.
     let mut throttle = crate::analysis::Throttle::new(rc.max_ops_per_sec);
     while let Some(page) = scan.next_page().await {
         let keys = match page {
             Ok(p) => p.keys,
+            Err(e) if nodes.len() > 1 => {
+                failures.push(e);
+                continue;
+            }
             Err(e) => {
                 // The keys already written stand; the error says which node stopped, and the
                 // exit status says the listing is incomplete.
@@ -113,6 +121,26 @@ pub async fn keys(
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(n),
     };
+    if !failures.is_empty() {
+        // What each failed node holds, when it said (DBSIZE before the scan).
+        let holds = |e: &crate::error::StoreError| {
+            let m = e.to_string();
+            nodes
+                .iter()
+                .find(|x| x.addr.as_deref().is_some_and(|a| m.contains(a)))
+                .map(|x| match x.keys {
+                    Some(k) => format!(" (it holds {k} keys)"),
+                    None => " (it did not say how many keys it holds)".to_string(),
+                })
+                .unwrap_or_default()
+        };
+        let said: Vec<String> = failures.iter().map(|e| format!("{e}{}", holds(e))).collect();
+        return Err(crate::error::StoreError::Unreachable(format!(
+            "listed {n} keys of the reachable masters; not listed: {}",
+            said.join("; ")
+        ))
+        .into());
+    }
     if let Some(why) = partial {
         eprintln!("warning: listed {n} keys of this node only: {}", text::sanitize_str(&why));
     }

@@ -219,12 +219,17 @@ fn a_master_killed_is_named_then_its_replica_takes_over() {
         })
         .unwrap();
     let victim_port = c.nodes[victim].port();
+    let victim_keys: u64 = redis::cmd("DBSIZE").query(&mut crate::support::client(&c.nodes[victim])).unwrap();
     c.nodes[victim].kill();
     let url = c.url();
     let out = run(dir.path(), &["keys", "--redis-url", &url]);
     let err = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
         assert!(err.contains(&format!("127.0.0.1:{victim_port}")), "the failed node is named: {err}");
+        // Every reachable key listed (never a few or none), then what was not, and why.
+        let listed = String::from_utf8_lossy(&out.stdout).lines().count() as u64;
+        assert_eq!(listed, 150 - victim_keys, "every key of the reachable masters: {err}");
+        assert!(err.contains(&format!("listed {listed} keys of the reachable masters; not listed")), "{err}");
     }
     // The replica is promoted after the node timeout; then every key lists again.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
