@@ -326,7 +326,18 @@ impl SearchTab {
             }
             Action::ThresholdUp | Action::ThresholdDown => {
                 let step = if action == Action::ThresholdUp { 0.05 } else { -0.05 };
-                let t = self.threshold.unwrap_or(0.5) + if self.threshold.is_some() { step } else { 0.0 };
+                // From no threshold, `]` starts just under the lowest score shown (it cuts
+                // nothing yet; each press then cuts 0.05 more) — not at an arbitrary 0.50;
+                // `[` has nothing to lower.
+                let lowest = self
+                    .outcome
+                    .as_ref()
+                    .and_then(|o| o.result.matches.iter().map(|m| m.score).min_by(|a, b| a.total_cmp(b)));
+                let t = match (self.threshold, action) {
+                    (Some(t), _) => t + step,
+                    (None, Action::ThresholdUp) => lowest.map(|l| (l / 0.05).floor() * 0.05).unwrap_or(0.05).max(0.0),
+                    (None, _) => return vec![],
+                };
                 // Cosine scores lie in [-1, 1] (the threshold stops at 1); other metrics are unbounded.
                 let max = if self.metric().is_none_or(|m| m == Metric::Cosine) { 1.0 } else { f32::MAX };
                 self.threshold = if t < -0.001 { None } else { Some(((t * 100.0).round() / 100.0).min(max)) };
@@ -517,5 +528,33 @@ mod threshold_tests {
             t.on_action(Action::ThresholdUp, &mut cx);
         }
         assert_eq!(t.threshold, Some(1.0));
+    }
+
+    /// From no threshold, `]` starts just under the lowest score shown, `[` does nothing.
+    #[test]
+    fn the_first_threshold_cuts_nothing_yet() {
+        let mut t = SearchTab::for_tests();
+        let mut cx = Cx::default();
+        t.on_action(Action::ThresholdDown, &mut cx);
+        assert_eq!(t.threshold, None);
+        t.on_action(Action::ThresholdUp, &mut cx);
+        assert_eq!(t.threshold, Some(0.05), "no results: the first step");
+        t.threshold = None;
+        let m =
+            |id: &str, score: f32| crate::domain::VectorMatch { id: id.into(), score, values: None, metadata: None };
+        t.outcome = Some(SearchOutcome {
+            result: crate::domain::QueryResult {
+                matches: vec![m("a", 0.83), m("b", 0.41)],
+                namespace: String::new(),
+                read_units: None,
+            },
+            embed_ms: 0.0,
+            query_ms: 0.0,
+            total_ms: 0.0,
+        });
+        t.on_action(Action::ThresholdUp, &mut cx);
+        assert_eq!(t.threshold, Some(0.4));
+        t.on_action(Action::ThresholdUp, &mut cx);
+        assert_eq!(t.threshold, Some(0.45));
     }
 }

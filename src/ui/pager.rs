@@ -92,7 +92,8 @@ pub fn render(f: &mut Frame, p: &Pager) {
         }
         None => Line::styled(
             format!(
-                " j/k line · Space/b page · g/G top/end · w wrap · ←/→ · / search · n/N match{} · Esc close",
+                // The way out first: a narrow screen cuts the end of the line, not Esc.
+                " Esc close · / search · n/N match{} · j/k line · Space/b page · g/G top/end · w wrap · ←/→",
                 if p.more { " · ] next window" } else { "" }
             ),
             theme::dim(),

@@ -209,6 +209,15 @@ fn help_popup_is_generated_from_the_keymap() {
     })
     .unwrap();
     insta::assert_snapshot!(format!("{}", t.backend()));
+    // At 80 columns the pager's footer still says how to leave.
+    app.update(Msg::Resize(80, 24));
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| {
+        memscope::ui::draw(f, &app);
+    })
+    .unwrap();
+    let screen = format!("{}", t.backend());
+    assert!(screen.lines().last().is_some_and(|l| l.contains("Esc close")), "{screen}");
 }
 
 #[test]
