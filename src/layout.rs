@@ -629,9 +629,15 @@ fn parts(l: &LayoutConfig, v: &Value) -> Parts {
         None => ty,
     };
     let role = l.roles.get(&raw_role.to_lowercase()).cloned().unwrap_or_else(|| role_of(&raw_role));
-    let content = match &f.content {
-        Some(_) => content_text(get(&f.content).as_ref()),
-        None => auto_content,
+    let content = match (&f.content, get(&f.content)) {
+        (Some(_), Some(c)) => content_text(Some(&c)),
+        // Never an empty body for a near miss: the text is under a field this layout does not
+        // read (`text` where it reads `content`) — say so, with the fields the message has.
+        (Some(field), None) => missing_text(v, field),
+        (None, _) if auto_content.is_empty() && tool_calls.is_empty() && !has_text_field(v) && v.is_object() => {
+            missing_text(v, "content")
+        }
+        (None, _) => auto_content,
     };
     // Ids the frameworks keep: LangChain's `id` (flat, in `data` or in the constructor's kwargs).
     let id = match &f.id {
@@ -649,6 +655,21 @@ fn parts(l: &LayoutConfig, v: &Value) -> Parts {
         tool_calls,
         tool_call_id,
     }
+}
+
+/// Whether a stored message has a field the frameworks keep its text in (flat, in `data`, in
+/// an `lc` constructor's `kwargs`), even an empty one.
+fn has_text_field(v: &Value) -> bool {
+    ["/content", "/blocks", "/data/content", "/kwargs/content", "/text"].iter().any(|p| v.pointer(p).is_some())
+}
+
+/// The marker of a message whose text is not where the layout reads it, naming its fields.
+fn missing_text(v: &Value, field: &str) -> String {
+    let fields: Vec<&str> = v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+    format!(
+        "⟨no `{field}` in this message — its fields: {}; set content_field to the one holding the text⟩",
+        if fields.is_empty() { "none".to_string() } else { fields.join(", ") }
+    )
 }
 
 /// One stored item (a list element, an array item) as JSON, by the layout's encoding; what
@@ -1128,6 +1149,26 @@ mod tests {
         let llama = br#"{"role":"assistant","additional_kwargs":{},"blocks":[{"block_type":"text","text":"Hello!"}]}"#;
         assert_eq!(decode_message(llama), ("assistant".into(), "Hello!".into()));
         assert_eq!(decode_message(b"\xffnot json").0, "?", "shown raw, never dropped");
+    }
+
+    /// A near miss never reads as an empty body: the text under a field the layout does not
+    /// read is said, with the fields the message has; an empty text stays empty.
+    #[test]
+    fn text_under_another_field_is_a_marker_naming_the_fields() {
+        let mut l = LayoutConfig::preset(LayoutPreset::LangchainRedisList);
+        let camel: Value = serde_json::from_str(r#"{"author":"user","text":"hello","createdAt":1}"#).unwrap();
+        l.fields.content = Some("content".into());
+        let p = parts(&l, &camel);
+        assert!(
+            p.content.contains("no `content` in this message") && p.content.contains("author, createdAt, text"),
+            "{}",
+            p.content
+        );
+        l.fields.content = None;
+        let odd: Value = serde_json::from_str(r#"{"who":"user","body":"hi"}"#).unwrap();
+        assert!(parts(&l, &odd).content.contains("its fields: body, who"), "{}", parts(&l, &odd).content);
+        let empty: Value = serde_json::from_str(r#"{"type":"human","content":""}"#).unwrap();
+        assert_eq!(parts(&l, &empty).content, "", "an empty text is not a near miss");
     }
 
     #[test]
