@@ -656,11 +656,11 @@ impl App {
     }
 
     fn conversations_action(&mut self, action: Action) -> Vec<Command> {
-        use crate::tabs::conversations::{View, filter_text};
+        use crate::tabs::conversations::View;
         if action == Action::Filter && self.conversations.configured {
             match self.conversations.view {
                 View::List => {
-                    let cur = filter_text(&self.conversations.filter);
+                    let cur = self.conversations.filter.text();
                     self.open_input(
                         InputKind::ConvFilter,
                         "filter: user:ID · agent:ID · id:PREFIX · or words of the title (any case)",

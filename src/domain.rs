@@ -937,6 +937,36 @@ pub enum ConvFilter {
     IdPrefix(String),
 }
 
+impl ConvFilter {
+    /// What the Conversations tab's `/` and `conversations --filter` accept: `user:ID`,
+    /// `agent:ID`, `id:PREFIX`, else words of the title (any case).
+    pub fn parse(s: &str) -> ConvFilter {
+        let s = s.trim();
+        if s.is_empty() {
+            ConvFilter::All
+        } else if let Some(u) = s.strip_prefix("user:") {
+            ConvFilter::User(u.trim().to_string())
+        } else if let Some(a) = s.strip_prefix("agent:") {
+            ConvFilter::Agent(a.trim().to_string())
+        } else if let Some(i) = s.strip_prefix("id:") {
+            ConvFilter::IdPrefix(i.trim().to_string())
+        } else {
+            ConvFilter::TitleContains(s.to_string())
+        }
+    }
+
+    /// The filter as typed (what [`ConvFilter::parse`] reads back).
+    pub fn text(&self) -> String {
+        match self {
+            ConvFilter::All => String::new(),
+            ConvFilter::User(u) => format!("user:{u}"),
+            ConvFilter::Agent(a) => format!("agent:{a}"),
+            ConvFilter::IdPrefix(p) => format!("id:{p}"),
+            ConvFilter::TitlePrefix(p) | ConvFilter::TitleContains(p) => p.clone(),
+        }
+    }
+}
+
 /// The memory layer's hit/miss counters at one moment (`memory::Stats`), summed over the
 /// layers of this process; the health poller adds them to its Redis sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]

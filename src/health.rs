@@ -42,6 +42,22 @@ pub enum Probe {
 
 impl Probe {
     pub const ALL: [Probe; 4] = [Probe::LongTerm, Probe::Redis, Probe::Vector, Probe::Embedder];
+
+    /// The probes a profile's tiers call for, in the order they are shown.
+    pub fn configured(cfg: &crate::config::Config) -> Vec<Probe> {
+        let mut out = Vec::new();
+        if cfg.long_term.is_some() {
+            out.push(Probe::LongTerm);
+        }
+        if cfg.redis.is_some() {
+            out.push(Probe::Redis);
+        }
+        if cfg.vector.is_some() {
+            out.extend([Probe::Vector, Probe::Embedder]);
+        }
+        out
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Probe::Redis => "redis",

@@ -103,7 +103,7 @@ where
 pub async fn conversations(cfg: &Config, filter_text: Option<&str>, json: bool) -> Result<u64, HeadlessError> {
     let r = reader(cfg).await?;
     let own = cfg.layout.is_memscopes_own();
-    let filter = crate::tabs::conversations::parse_filter(filter_text.unwrap_or(""));
+    let filter = crate::domain::ConvFilter::parse(filter_text.unwrap_or(""));
     let fetch = |after: Option<Cursor>| {
         let (r, filter) = (r.clone(), filter.clone());
         async move { r.conversations(&filter, after.as_ref(), 500).await }

@@ -9,7 +9,7 @@ use std::io::Write;
 /// backend's poller, as in the TUI.
 pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, HeadlessError> {
     use crate::health::{History, Level};
-    let probes = crate::tabs::health::HealthTab::new(cfg).configured;
+    let probes = crate::health::Probe::configured(cfg);
     if probes.is_empty() {
         return Err(HeadlessError::Usage("no tier is configured: nothing to check (`memscope config check`)".into()));
     }

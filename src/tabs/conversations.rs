@@ -150,31 +150,6 @@ pub const LIVE_MS: u64 = 5_000;
 pub const LIVE_MAX: usize = 500;
 
 /// Parse the `/` filter: `user:ID`, `agent:ID`, `id:PREFIX`, anything else words of the title (case-insensitive).
-pub fn parse_filter(s: &str) -> ConvFilter {
-    let s = s.trim();
-    if s.is_empty() {
-        ConvFilter::All
-    } else if let Some(u) = s.strip_prefix("user:") {
-        ConvFilter::User(u.trim().to_string())
-    } else if let Some(a) = s.strip_prefix("agent:") {
-        ConvFilter::Agent(a.trim().to_string())
-    } else if let Some(i) = s.strip_prefix("id:") {
-        ConvFilter::IdPrefix(i.trim().to_string())
-    } else {
-        ConvFilter::TitleContains(s.to_string())
-    }
-}
-
-pub fn filter_text(f: &ConvFilter) -> String {
-    match f {
-        ConvFilter::All => String::new(),
-        ConvFilter::User(u) => format!("user:{u}"),
-        ConvFilter::Agent(a) => format!("agent:{a}"),
-        ConvFilter::IdPrefix(p) => format!("id:{p}"),
-        ConvFilter::TitlePrefix(p) | ConvFilter::TitleContains(p) => p.clone(),
-    }
-}
-
 /// A value as one line of text (untrusted text made safe).
 pub fn value_text(v: &FsValue) -> String {
     match v {
@@ -375,7 +350,7 @@ impl ConversationsTab {
     }
 
     pub fn set_filter(&mut self, text: &str, cx: &mut Cx) -> Vec<Command> {
-        self.filter = parse_filter(text);
+        self.filter = ConvFilter::parse(text);
         self.selected = 0;
         self.offset = 0;
         self.reload(cx)
@@ -1203,12 +1178,12 @@ mod tests {
 
     #[test]
     fn filter_syntax() {
-        assert_eq!(parse_filter(" user:u-alice "), ConvFilter::User("u-alice".into()));
-        assert_eq!(parse_filter("agent:a1"), ConvFilter::Agent("a1".into()));
-        assert_eq!(parse_filter("id:conv-00"), ConvFilter::IdPrefix("conv-00".into()));
-        assert_eq!(parse_filter("refund"), ConvFilter::TitleContains("refund".into()));
-        assert_eq!(parse_filter(""), ConvFilter::All);
-        assert_eq!(filter_text(&parse_filter("user:x")), "user:x");
+        assert_eq!(ConvFilter::parse(" user:u-alice "), ConvFilter::User("u-alice".into()));
+        assert_eq!(ConvFilter::parse("agent:a1"), ConvFilter::Agent("a1".into()));
+        assert_eq!(ConvFilter::parse("id:conv-00"), ConvFilter::IdPrefix("conv-00".into()));
+        assert_eq!(ConvFilter::parse("refund"), ConvFilter::TitleContains("refund".into()));
+        assert_eq!(ConvFilter::parse(""), ConvFilter::All);
+        assert_eq!(ConvFilter::parse("user:x").text(), "user:x");
     }
 
     #[test]

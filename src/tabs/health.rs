@@ -44,17 +44,7 @@ pub struct Replay {
 
 impl HealthTab {
     pub fn new(cfg: &Config) -> HealthTab {
-        let mut configured = Vec::new();
-        if cfg.long_term.is_some() {
-            configured.push(Probe::LongTerm);
-        }
-        if cfg.redis.is_some() {
-            configured.push(Probe::Redis);
-        }
-        if cfg.vector.is_some() {
-            configured.push(Probe::Vector);
-            configured.push(Probe::Embedder);
-        }
+        let configured = Probe::configured(cfg);
         let keep = cfg.health.window_s;
         HealthTab {
             history: History::default(),

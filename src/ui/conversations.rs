@@ -3,7 +3,7 @@
 
 use crate::domain::{ConnState, Message, Ts, TsForm};
 use crate::tabs::conversations::{
-    BrowserLevel, COLLAPSE_LINES, ConversationsTab, FieldLine, Thread, TierMarks, TraceView, View, filter_text,
+    BrowserLevel, COLLAPSE_LINES, ConversationsTab, FieldLine, Thread, TierMarks, TraceView, View,
 };
 use crate::{text, ui::theme};
 use ratatui::Frame;
@@ -69,7 +69,7 @@ fn render_list(
         Some(n) => format!("{n} conversations"),
         None => "counting…".into(),
     };
-    let filter = match filter_text(&tab.filter) {
+    let filter = match tab.filter.text() {
         s if s.is_empty() => "all".to_string(),
         s => text::sanitize_str(&s),
     };
