@@ -23,6 +23,7 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
     // --watch: a round of lines, one per tier in the configured order (the probes answer in any
     // order); printed when every tier has answered, or when one answers again first.
     let mut round: std::collections::BTreeMap<usize, String> = Default::default();
+    let mut round_since: Option<std::time::Instant> = None;
     let flush = |round: &mut std::collections::BTreeMap<usize, String>| -> std::io::Result<()> {
         let mut o = out.lock();
         for l in std::mem::take(round).into_values() {
@@ -55,8 +56,17 @@ pub async fn health(cfg: &Config, json: bool, watch: bool) -> Result<u8, Headles
             let line =
                 format!("{} {:<9} {:<4} {lat:>9}  {figures}{err}", &clock[11..19], probe.name(), st.level.name());
             let at = probes.iter().position(|p| *p == probe).unwrap_or(usize::MAX);
-            if round.contains_key(&at) {
+            // A tier that answers again before the others have: its newer line takes the old
+            // one's place, so every round lists the tiers in order — unless the round has waited
+            // three intervals (a tier that stopped reporting): then what it holds is printed.
+            let waited = round_since.is_some_and(|t: std::time::Instant| {
+                t.elapsed() >= std::time::Duration::from_millis(cfg.health.interval_ms * 3)
+            });
+            if round.contains_key(&at) && waited {
                 flush(&mut round)?;
+            }
+            if round.is_empty() {
+                round_since = Some(std::time::Instant::now());
             }
             round.insert(at, line);
             if round.len() == probes.len() {
