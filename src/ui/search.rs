@@ -312,6 +312,10 @@ fn render_detail(f: &mut Frame, area: Rect, tab: &SearchTab) {
             }
             let val = match v {
                 serde_json::Value::String(s) => text::sanitize_str(s),
+                serde_json::Value::Number(n) => match time_of(k, n.as_f64()) {
+                    Some(t) => format!("{n} ({})", t.to_rfc3339()),
+                    None => n.to_string(),
+                },
                 other => text::sanitize_str(&other.to_string()),
             };
             lines.push(Line::from(vec![
@@ -326,4 +330,32 @@ fn render_detail(f: &mut Frame, area: Rect, tab: &SearchTab) {
         }
     }
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// A number in metadata that is a time (under a time-like name: `created_at`, `createdAt`,
+/// `timestamp`, `ts`…), as the instant it names; Unix seconds, ms or µs told apart by size.
+fn time_of(key: &str, n: Option<f64>) -> Option<crate::domain::Ts> {
+    let k = key.to_ascii_lowercase();
+    let named = k.ends_with("_at")
+        || (k.ends_with("edat") || k.ends_with("ed_at"))
+        || ["ts", "time", "timestamp", "created", "updated", "date"]
+            .iter()
+            .any(|w| k == *w || k.ends_with(&format!("_{w}")));
+    if named { crate::domain::Ts::from_unix_number(n?) } else { None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::time_of;
+
+    /// The detail pane gives a time-named number its instant; other numbers stay numbers.
+    #[test]
+    fn time_named_numbers_read_as_instants() {
+        let at = |k: &str, n: f64| time_of(k, Some(n)).map(|t| t.to_rfc3339());
+        assert_eq!(at("created_at", 1_700_000_000.0).as_deref(), Some("2023-11-14T22:13:20Z"));
+        assert_eq!(at("createdAt", 1_700_000_000_000.0).as_deref(), Some("2023-11-14T22:13:20Z"));
+        assert_eq!(at("timestamp", 1_700_000_000.0).as_deref(), Some("2023-11-14T22:13:20Z"));
+        assert_eq!(at("tokens", 1_700_000_000.0), None);
+        assert_eq!(at("format", 1_700_000_000.0), None);
+    }
 }
