@@ -1197,6 +1197,18 @@ fn blob_line(b: &Blob) -> String {
 }
 
 /// Pre-rendered lines of a value page (computed once per load, not per frame).
+/// A whole value holding a JSON object or array, pretty-printed (None for anything else, or
+/// a window of a larger value).
+fn json_pretty(b: &crate::domain::Blob) -> Option<String> {
+    if b.truncated() {
+        return None;
+    }
+    serde_json::from_slice::<serde_json::Value>(&b.bytes)
+        .ok()
+        .filter(|v| v.is_object() || v.is_array())
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+}
+
 pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
     use LineStyle::*;
     let mut out = Vec::new();
@@ -1226,14 +1238,7 @@ pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
                     out.extend(text::hex_dump(&b.bytes, start as usize).into_iter().map(|l| (Normal, l)));
                 }
                 enc => {
-                    let pretty = if enc == Encoding::Text && !b.truncated() {
-                        serde_json::from_slice::<serde_json::Value>(&b.bytes)
-                            .ok()
-                            .filter(|v| v.is_object() || v.is_array())
-                            .and_then(|v| serde_json::to_string_pretty(&v).ok())
-                    } else {
-                        None
-                    };
+                    let pretty = if enc == Encoding::Text { json_pretty(b) } else { None };
                     if pretty.is_some() {
                         out.push((Dim, "JSON (pretty-printed)".into()));
                     } else if enc == Encoding::EscapedBytes {
@@ -1258,7 +1263,17 @@ pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
                 } else {
                     "  • ".into()
                 };
-                out.push((Normal, format!("{label}{}", blob_line(b))));
+                // An element holding a JSON object or array (a framework's message) is
+                // pretty-printed under its index, not one long line.
+                match json_pretty(b) {
+                    Some(pretty) => {
+                        let pad = " ".repeat(text::width(&label));
+                        for (j, l) in text::sanitize_multiline(pretty.as_bytes()).split('\n').enumerate() {
+                            out.push((Normal, format!("{}{l}", if j == 0 { &label } else { &pad })));
+                        }
+                    }
+                    None => out.push((Normal, format!("{label}{}", blob_line(b)))),
+                }
             }
         }
         ValueBody::Hash(fields) => {
@@ -1477,5 +1492,26 @@ mod tests {
         let (_, again) = sort_cmd(cmds);
         assert_eq!(again.len(), 9);
         assert!(t.sorting.is_some());
+    }
+
+    /// A list element holding JSON (a framework's message) is pretty-printed under its index.
+    #[test]
+    fn list_elements_holding_json_are_pretty_printed() {
+        let blob = |x: &str| crate::domain::Blob { bytes: x.as_bytes().to_vec(), total_len: x.len() as u64 };
+        let p = ValuePage {
+            key: b"message_store:s".as_slice().into(),
+            ktype: crate::domain::KeyType::List,
+            ttl: crate::domain::Ttl::Persistent,
+            length: 2,
+            memory: None,
+            cursor: PageCursor::Start,
+            next: None,
+            body: ValueBody::List(vec![blob(r#"{"type":"human","data":{"content":"hi"}}"#), blob("plain")]),
+            node: None,
+        };
+        let lines: Vec<String> = value_lines(&p).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(lines[0], "     0 {");
+        assert!(lines.iter().any(|l| l == r#"         "type": "human""#), "{lines:?}");
+        assert_eq!(lines.last().map(String::as_str), Some("     1 plain"));
     }
 }
