@@ -206,6 +206,14 @@ fn render_results(f: &mut Frame, area: Rect, tab: &SearchTab) {
     let d = tab.pinned.as_ref().map(|(_, p)| diff(p, matches));
     let scores: Vec<f32> = matches.iter().map(|m| m.score).collect();
     let mut threshold_drawn = false;
+    // The id column as wide as the longest id shown, up to two fifths of the row (a UUID fits
+    // from about 90 columns of results), at least 18.
+    let id_w = matches
+        .iter()
+        .map(|m| text::width(&text::sanitize_str(&m.id)))
+        .max()
+        .unwrap_or(0)
+        .clamp(2, (w * 2 / 5).max(18));
     let rows = inner.height as usize;
     let off = tab.selected.saturating_sub(rows.saturating_sub(4));
     for (i, m) in matches.iter().enumerate().skip(off) {
@@ -233,7 +241,7 @@ fn render_results(f: &mut Frame, area: Rect, tab: &SearchTab) {
             Some(Some(x)) => Span::styled(format!(" ↓{:<2} ", -x), theme::error()),
         };
         let head = format!("{:>3} {:>7.4} {:<8} ", i + 1, m.score, bar);
-        let id = format!("{} ", text::fit(&text::sanitize_str(&m.id), 18));
+        let id = format!("{} ", text::fit(&text::sanitize_str(&m.id), id_w));
         let tag = format!("{} ", text::fit(&text::sanitize_str(&tag), 12));
         let used = text::width(&head) + text::width(&id) + text::width(&tag) + 5;
         let body = text::truncate(&text::sanitize_str(t), w.saturating_sub(used));
