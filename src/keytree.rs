@@ -71,6 +71,9 @@ pub struct KeyOrder {
     pub rank: Vec<u32>,
     /// Keys that had no figure (no TTL, or gone since the scan).
     pub unknown: u64,
+    /// By size: the running sum of the measured bytes in key (name) order, one more entry than
+    /// keys — a folder's keys are a range, so its total is two lookups.
+    pub sums: Option<Vec<u64>>,
 }
 
 /// The order of keys by their figures (`metrics[k]` of key k): the largest size first, the
@@ -88,7 +91,15 @@ pub fn order_by(metrics: &[Option<i64>], by: SortBy) -> KeyOrder {
         rank[i as usize] = pos as u32;
     }
     let unknown = metrics.iter().filter(|m| m.is_none()).count() as u64;
-    KeyOrder { by, order, rank, unknown }
+    let sums = (by == SortBy::Size).then(|| {
+        let mut s = Vec::with_capacity(metrics.len() + 1);
+        s.push(0u64);
+        for m in metrics {
+            s.push(s[s.len() - 1] + m.unwrap_or(0).max(0) as u64);
+        }
+        s
+    });
+    KeyOrder { by, order, rank, unknown, sums }
 }
 
 pub struct KeyIndex {
@@ -181,6 +192,12 @@ impl KeyIndex {
     /// The order installed for the current sort, if any (name order needs none).
     pub fn order(&self) -> Option<&KeyOrder> {
         self.order.as_ref().filter(|o| o.by == self.sort && self.sort != SortBy::Name)
+    }
+    /// The memory the keys `start..end` hold (a folder's), while an order by size measured
+    /// for this listing stands.
+    pub fn bytes_of(&self, start: u32, end: u32) -> Option<u64> {
+        let s = self.order.as_ref()?.sums.as_ref()?;
+        Some(s.get(end as usize)? - s.get(start as usize)?)
     }
     /// Whether the rows follow the sort asked for (by TTL or size: once measured).
     pub fn ordered(&self) -> bool {
@@ -447,6 +464,8 @@ mod tests {
         assert!(!k.ordered());
         let snap = k.snapshot();
         let o = order_by(&[Some(10), None, Some(300), Some(20)], SortBy::Size);
+        assert_eq!(o.sums.as_deref(), Some([0, 10, 10, 310, 330].as_slice()), "running sums in key order");
+        assert!(order_by(&[Some(1)], SortBy::Ttl).sums.is_none());
         assert_eq!(o.unknown, 1);
         assert!(k.set_order(&snap, o));
         k.rebuild();
@@ -483,6 +502,9 @@ mod tests {
         k.set_expanded(b"big:", true);
         k.set_expanded(b"small:", true);
         k.rebuild();
+        // The folders' totals, from the sizes measured: 0+1+…+9999 and 1+2+3.
+        assert_eq!(k.bytes_of(0, 10_000), Some(49_995_000));
+        assert_eq!(k.bytes_of(10_000, 10_003), Some(6));
         let n = names(&k);
         assert_eq!(n[0], "big/ (10000)");
         assert_eq!(&n[1..3], ["  09999", "  09998"]);

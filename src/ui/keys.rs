@@ -336,7 +336,11 @@ fn render_list(f: &mut Frame, area: Rect, tab: &KeysTab, top: &mut u16) -> usize
             Row::Folder { start, end, expanded, .. } => {
                 let name = text::sanitize_line(tab.index.row_name(&row));
                 let mark = if expanded { "▾" } else { "▸" };
-                let s = format!("{indent}{mark} {name}{} ({})", tab.index.delimiter(), num((end - start) as u64));
+                // Once a sort by size measured the listing, a folder says what its keys hold.
+                let bytes =
+                    tab.index.bytes_of(start, end).map(|b| format!(" · {}", text::human_bytes(b))).unwrap_or_default();
+                let s =
+                    format!("{indent}{mark} {name}{} ({}{bytes})", tab.index.delimiter(), num((end - start) as u64));
                 Line::styled(text::fit(&s, w), if sel { theme::selected() } else { theme::folder() })
             }
             Row::Key { idx, .. } => {
