@@ -41,9 +41,8 @@ impl Default for Options {
     }
 }
 
-/// The default limit: a fifth of what one Redis core serves of these commands (~1M/s), so an
-/// analysis of a busy production server leaves it room. `--max-ops-per-sec 0` lifts it.
-pub const DEFAULT_MAX_OPS: u64 = crate::cli::ANALYZE_MAX_OPS;
+/// The default limit of every whole-keyspace pass (the profile's `max_ops_per_sec`).
+pub const DEFAULT_MAX_OPS: u64 = crate::config::DEFAULT_MAX_OPS_PER_SEC;
 
 /// Distinct namespaces kept per level; more are counted under `(other)` and said so.
 pub const NAMESPACE_CAP: usize = 20_000;

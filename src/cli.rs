@@ -3,9 +3,6 @@
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-/// `analyze`'s default limit of commands per second (`analysis::DEFAULT_MAX_OPS`).
-pub const ANALYZE_MAX_OPS: u64 = 200_000;
-
 #[derive(Debug, Parser)]
 #[command(name = "memscope", version, about = "Explore the memory of AI agents: Firestore, Redis and Pinecone")]
 pub struct Cli {

@@ -48,6 +48,11 @@ struct FileProfile {
     layout: Option<FileLayout>,
 }
 
+/// Commands per second at most over a whole-keyspace pass (analyze, the Keys tab's sorts,
+/// `keys --long`) unless a profile says otherwise: a fifth of what one Redis core serves of
+/// these commands (~1M/s), so a pass over a busy production server leaves it room; 0 lifts it.
+pub const DEFAULT_MAX_OPS_PER_SEC: u64 = 200_000;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileLayout {
@@ -675,7 +680,7 @@ impl RedisConfig {
             page_size: 100,
             timeout_ms: 2_000,
             scan_timeout_ms: 10_000,
-            max_ops_per_sec: crate::cli::ANALYZE_MAX_OPS,
+            max_ops_per_sec: DEFAULT_MAX_OPS_PER_SEC,
             tls_ca_file: None,
             mode: RedisMode::Auto,
             read_from_replicas: false,
