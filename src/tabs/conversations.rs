@@ -2,7 +2,7 @@
 //! filters), a thread streamed page by page in timestamp order, a side panel with the
 //! conversation/user/agent documents, and a document browser for any collection.
 
-use super::keys::TabError;
+use super::TabError;
 use super::{Ask, Cx, Pending};
 use crate::config::Config;
 use crate::domain::{ConvFilter, Conversation, Cursor, Document, FsValue, Message, Ts};

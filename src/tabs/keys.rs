@@ -56,7 +56,7 @@ pub struct MetaEntry {
     pub at_ms: u64,
 }
 
-pub use super::LineStyle;
+pub use super::{LineStyle, TabError};
 
 #[derive(Debug, Clone)]
 pub struct ValueState {
@@ -74,13 +74,6 @@ pub struct ValueState {
     pub gone: bool,
     pub error: Option<String>,
     pub expiry_checked: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct TabError {
-    pub text: String,
-    pub attempt: u32,
-    pub retry_at_ms: u64,
 }
 
 pub struct KeysTab {

@@ -11,6 +11,15 @@ pub mod scroll;
 pub mod search;
 pub mod server;
 
+/// A view's read that failed: what went wrong, how many times in a row, and when it is asked
+/// again (see [`retry_backoff_ms`]). One shape for every tab.
+#[derive(Debug, Clone)]
+pub struct TabError {
+    pub text: String,
+    pub attempt: u32,
+    pub retry_at_ms: u64,
+}
+
 /// How long a failed view waits before it asks again: 1 s after the first failure, doubling to
 /// at most 30 s. The one retry curve of every view.
 pub fn retry_backoff_ms(attempt: u32) -> u64 {
