@@ -97,7 +97,7 @@ fn keystroke_to_results(rt: &tokio::runtime::Runtime) {
     });
     rt.block_on(async {
         // 2,000 passages in the index.
-        let store = memscope::store::build_vector(cfg.vector.as_ref().unwrap(), memscope::store::Access::ReadWrite)
+        let store = memscope::tiers::build_vector(cfg.vector.as_ref().unwrap(), memscope::store::Access::ReadWrite)
             .await
             .unwrap();
         let emb = memscope::embed::for_config(&cfg).unwrap();

@@ -64,7 +64,7 @@ pub async fn long_term(cfg: &Config, access: Access) -> Result<Arc<dyn LongTermS
     let lt = cfg.long_term.as_ref().ok_or_else(|| {
         not_configured("the long-term tier: set [profile.NAME.long_term] (firestore or sqlite), FIRESTORE_EMULATOR_HOST or GOOGLE_CLOUD_PROJECT")
     })?;
-    crate::store::build_long_term(lt, access).await
+    build_long_term(lt, access).await
 }
 
 /// The vector store with its embedder (loaded off the async runtime: the local model takes a
@@ -75,7 +75,7 @@ pub async fn vector(cfg: &Config, access: Access) -> Result<VectorTier, StoreErr
             "the vector tier: set [profile.NAME.vector] (backend = \"local\" or \"pinecone\"), or PINECONE_API_KEY with PINECONE_INDEX",
         )
     })?;
-    let store = crate::store::build_vector(vc, access).await?;
+    let store = build_vector(vc, access).await?;
     let has_embedding = cfg.embedding.is_some();
     let c = cfg.clone();
     let (embedder, embedder_error): (Option<Arc<dyn Embedder>>, Option<String>) =
@@ -112,3 +112,96 @@ pub async fn vector(cfg: &Config, access: Access) -> Result<VectorTier, StoreErr
         text_field: vc.text_field.clone(),
     })
 }
+
+/// The one place where the long-term implementation is chosen.
+pub async fn build_long_term(
+    cfg: &crate::config::LongTermConfig,
+    access: Access,
+) -> Result<std::sync::Arc<dyn LongTermStore>, StoreError> {
+    use crate::config::LongTermConfig;
+    Ok(match cfg {
+        LongTermConfig::Firestore { project_id, database_id, emulator_host } => std::sync::Arc::new(
+            crate::store::firestore::FirestoreStore::connect(project_id, database_id, emulator_host.as_deref()).await?,
+        ),
+        LongTermConfig::Sqlite { path } => {
+            let path = path.clone();
+            let s = tokio::task::spawn_blocking(move || match access {
+                Access::ReadWrite => crate::store::sqlite::SqliteStore::open(&path),
+                Access::ReadOnly => crate::store::sqlite::SqliteStore::open_read_only(&path),
+            })
+            .await
+            .map_err(|e| StoreError::Other(e.to_string()))??;
+            std::sync::Arc::new(s)
+        }
+    })
+}
+
+/// The one place where the vector store is chosen.
+pub async fn build_vector(
+    cfg: &crate::config::VectorConfig,
+    access: Access,
+) -> Result<std::sync::Arc<dyn VectorStore>, StoreError> {
+    use crate::domain::Metric;
+    Ok(match cfg.backend.as_str() {
+        "pinecone" => {
+            let key = cfg
+                .api_key
+                .clone()
+                .ok_or_else(|| StoreError::NotConfigured("Pinecone needs an API key: set PINECONE_API_KEY".into()))?;
+            let mut o = crate::store::pinecone::PineconeOptions::new(key);
+            o.index = cfg.index.clone();
+            o.host = cfg.host.clone();
+            if let Some(u) = &cfg.control_url {
+                o.control_url = u.clone();
+            }
+            std::sync::Arc::new(crate::store::pinecone::Pinecone::connect(o).await?)
+        }
+        _ => {
+            let metric = cfg.metric.as_deref().and_then(Metric::parse).unwrap_or(Metric::Cosine);
+            let path = match &cfg.path {
+                Some(p) => p.clone(),
+                None => directories::ProjectDirs::from("", "", "memscope")
+                    .map(|d| d.data_dir().join("vectors.db").display().to_string())
+                    .ok_or_else(|| StoreError::NotConfigured("[vector] path".into()))?,
+            };
+            let path = match path.strip_prefix("~/") {
+                Some(rest) => std::env::var("HOME").map(|h| format!("{h}/{rest}")).unwrap_or(path.clone()),
+                None => path,
+            };
+            let file = std::fs::canonicalize(&path).map(|p| p.display().to_string()).unwrap_or(path.clone());
+            let key = format!("{file}\0{access:?}");
+            // A reader shares a writer's index open in this process (the demo's TUI sees what its
+            // agents write); a writer needs its own read-write instance.
+            let shared = [format!("{file}\0{:?}", Access::ReadWrite), key.clone()];
+            let candidates = if access == Access::ReadOnly { &shared[..] } else { &shared[..1] };
+            if let Some(open) = LOCAL_OPEN
+                .lock()
+                .ok()
+                .and_then(|m| candidates.iter().find_map(|k| m.get(k).and_then(std::sync::Weak::upgrade)))
+            {
+                return Ok(open);
+            }
+            let p2 = path.clone();
+            let store = std::sync::Arc::new(
+                tokio::task::spawn_blocking(move || match access {
+                    Access::ReadWrite => crate::store::local_vectors::LocalVectors::open(&p2, metric),
+                    Access::ReadOnly => crate::store::local_vectors::LocalVectors::open_read_only(&p2, metric),
+                })
+                .await
+                .map_err(|e| StoreError::Other(e.to_string()))??,
+            );
+            if let Ok(mut m) = LOCAL_OPEN.lock() {
+                m.retain(|_, w| w.strong_count() > 0);
+                m.insert(key, std::sync::Arc::downgrade(&store));
+            }
+            store
+        }
+    })
+}
+
+/// Local indexes open in this process, by file: everyone in the process who opens one file
+/// shares one index (a second instance would not see the first one's writes — the demo's
+/// agents and its TUI would disagree about what is stored).
+static LOCAL_OPEN: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, std::sync::Weak<crate::store::local_vectors::LocalVectors>>>,
+> = std::sync::LazyLock::new(Default::default);

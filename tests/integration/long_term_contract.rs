@@ -555,8 +555,9 @@ contract!(conversations_without_updated_at_are_listed);
 /// and a memscope store opened read-only is read without a byte changing.
 #[tokio::test]
 async fn read_only_opens_change_no_byte_of_a_file() {
+    use memscope::store::Access;
     use memscope::store::local_vectors::LocalVectors;
-    use memscope::store::{Access, build_long_term, build_vector};
+    use memscope::tiers::{build_long_term, build_vector};
     let dir = tempfile::tempdir().unwrap();
     let foreign = dir.path().join("history.db");
     {

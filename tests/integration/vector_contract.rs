@@ -190,14 +190,14 @@ async fn local_index_opened_twice_in_one_process_is_shared() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = memscope::config::VectorConfig::local(Some(dir.path().join("v.db").display().to_string()));
     use memscope::store::Access;
-    let a = memscope::store::build_vector(&cfg, Access::ReadWrite).await.unwrap();
-    let b = memscope::store::build_vector(&cfg, Access::ReadOnly).await.unwrap();
+    let a = memscope::tiers::build_vector(&cfg, Access::ReadWrite).await.unwrap();
+    let b = memscope::tiers::build_vector(&cfg, Access::ReadOnly).await.unwrap();
     let rec = memscope::domain::VectorRecord { id: "x".into(), values: vec![1.0, 0.0], metadata: Default::default() };
     a.upsert(vec![rec], "").await.unwrap();
     assert_eq!(b.fetch(&["x".into()], "").await.unwrap().len(), 1, "a reader sees the writer's write");
     drop((a, b));
     // Closed everywhere: a new handle reads the file again (read-only: it cannot write).
-    let c = memscope::store::build_vector(&cfg, Access::ReadOnly).await.unwrap();
+    let c = memscope::tiers::build_vector(&cfg, Access::ReadOnly).await.unwrap();
     let rec = memscope::domain::VectorRecord { id: "y".into(), values: vec![1.0, 0.0], metadata: Default::default() };
     assert!(matches!(c.upsert(vec![rec], "").await, Err(memscope::store::StoreError::ReadOnly(_))));
     assert_eq!(c.fetch(&["x".into()], "").await.unwrap().len(), 1);
