@@ -53,6 +53,24 @@ struct FileProfile {
 /// these commands (~1M/s), so a pass over a busy production server leaves it room; 0 lifts it.
 pub const DEFAULT_MAX_OPS_PER_SEC: u64 = 200_000;
 
+/// A field override: one name (or dot path), or a list of alternatives tried in order
+/// (`content_field = ["content", "text"]`), kept as `a|b` (see `layout::at_path`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum FieldNames {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl FieldNames {
+    fn joined(self) -> String {
+        match self {
+            FieldNames::One(s) => s,
+            FieldNames::Many(v) => v.join("|"),
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileLayout {
@@ -66,12 +84,12 @@ struct FileLayout {
     keys: Option<String>,
     key: Option<String>,
     conversation_field: Option<String>,
-    role_field: Option<String>,
-    content_field: Option<String>,
+    role_field: Option<FieldNames>,
+    content_field: Option<FieldNames>,
     timestamp_field: Option<String>,
-    id_field: Option<String>,
-    user_field: Option<String>,
-    agent_field: Option<String>,
+    id_field: Option<FieldNames>,
+    user_field: Option<FieldNames>,
+    agent_field: Option<FieldNames>,
     roles: Option<BTreeMap<String, String>>,
     vector_text_field: Option<String>,
     vector_conversation_field: Option<String>,
@@ -1475,12 +1493,12 @@ fn resolve_one_layout(path: &str, name: &str, f: FileLayout) -> Result<LayoutCon
             *slot = (!v.is_empty()).then_some(v);
         }
     };
-    field(&mut l.fields.role, f.role_field);
-    field(&mut l.fields.content, f.content_field);
+    field(&mut l.fields.role, f.role_field.map(FieldNames::joined));
+    field(&mut l.fields.content, f.content_field.map(FieldNames::joined));
     field(&mut l.fields.timestamp, f.timestamp_field);
-    field(&mut l.fields.id, f.id_field);
-    field(&mut l.fields.user, f.user_field);
-    field(&mut l.fields.agent, f.agent_field);
+    field(&mut l.fields.id, f.id_field.map(FieldNames::joined));
+    field(&mut l.fields.user, f.user_field.map(FieldNames::joined));
+    field(&mut l.fields.agent, f.agent_field.map(FieldNames::joined));
     field(&mut l.fields.conversation, f.conversation_field);
     if let Some(r) = f.roles {
         overridden = true;

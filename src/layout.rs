@@ -570,6 +570,10 @@ pub fn decode_message(raw: &[u8]) -> (String, String) {
 /// A part of a stored message by a dot path (`data.content`, `metadata.role`, `blocks.0.text`);
 /// a JSON string met on the way (mem0's `metadata`) is parsed.
 fn at_path(v: &Value, path: &str) -> Option<Value> {
+    // Alternatives (`content|text`, from a list in the profile): the first that is there.
+    if path.contains('|') {
+        return path.split('|').find_map(|p| at_path(v, p.trim()));
+    }
     let (seg, rest) = match path.split_once('.') {
         Some((a, b)) => (a, Some(b)),
         None => (path, None),
@@ -667,7 +671,8 @@ fn has_text_field(v: &Value) -> bool {
 fn missing_text(v: &Value, field: &str) -> String {
     let fields: Vec<&str> = v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
     format!(
-        "⟨no `{field}` in this message — its fields: {}; set content_field to the one holding the text⟩",
+        "⟨no `{}` in this message — its fields: {}; set content_field to the one holding the text⟩",
+        field.replace('|', "` or `"),
         if fields.is_empty() { "none".to_string() } else { fields.join(", ") }
     )
 }
@@ -1167,6 +1172,10 @@ mod tests {
         l.fields.content = None;
         let odd: Value = serde_json::from_str(r#"{"who":"user","body":"hi"}"#).unwrap();
         assert!(parts(&l, &odd).content.contains("its fields: body, who"), "{}", parts(&l, &odd).content);
+        // A list of alternatives: the first that is there.
+        l.fields.content = Some("content|text".into());
+        assert_eq!(parts(&l, &camel).content, "hello");
+        l.fields.content = None;
         let empty: Value = serde_json::from_str(r#"{"type":"human","content":""}"#).unwrap();
         assert_eq!(parts(&l, &empty).content, "", "an empty text is not a near miss");
     }

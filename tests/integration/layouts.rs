@@ -702,7 +702,7 @@ fn overrides_read_what_no_preset_names() {
         &format!(
             "[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\npreset = \"langchain-redis-json\"\n\
              encoding = \"hash\"\nkey = \"agent_chat:{{conversation}}:{{ts}}:{{*}}\"\nrole_field = \"role\"\n\
-             content_field = \"content\"\nid_field = \"entry_id\"\ntimestamp_field = \"timestamp\"\n\
+             content_field = [\"text\", \"content\"]\nid_field = \"entry_id\"\ntimestamp_field = \"timestamp\"\n\
              [profile.p.layout.roles]\nllm = \"model\"\n",
             r.url()
         ),
