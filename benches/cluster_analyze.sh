@@ -14,42 +14,12 @@ scripts/ensure-deps
 if [ -z "${MEMSCOPE_BIN:-}" ]; then cargo build --release --quiet; fi
 BIN=${MEMSCOPE_BIN:-$PWD/target/release/memscope}
 
-tmp=$(mktemp -d)
-ports=$(python3 - <<'PY'
-import socket
-out = []
-while len(out) < 4:
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
-    if p > 55535: continue
-    b = socket.socket()
-    try: b.bind(("127.0.0.1", p + 10000))
-    except OSError: continue
-    finally: b.close()
-    out.append(p)
-print(" ".join(map(str, out)))
-PY
-)
-all_ports=$ports
-cleanup() {
-  for p in $all_ports; do [ -f "$tmp/$p/pid" ] && kill "$(cat "$tmp/$p/pid")" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-single=$(echo "$ports" | cut -d' ' -f4)
-all_ports=$ports
-ports=$(echo "$ports" | cut -d' ' -f1-3)
+EXTRA_PORTS=1 source benches/private-cluster.sh
+single=$extra
 mkdir -p "$tmp/$single"
 redis-server --port "$single" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp/$single" --daemonize yes \
   --pidfile "$tmp/$single/pid" --logfile "$tmp/$single/log"
 until redis-cli -p "$single" ping >/dev/null 2>&1; do sleep 0.05; done
-for p in $ports; do
-  mkdir -p "$tmp/$p"
-  redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp/$p" --daemonize yes \
-    --pidfile "$tmp/$p/pid" --logfile "$tmp/$p/log" --cluster-enabled yes
-done
-for p in $ports; do until redis-cli -p "$p" ping >/dev/null 2>&1; do sleep 0.05; done; done
-redis-cli --cluster create $(for p in $ports; do echo "127.0.0.1:$p"; done) --cluster-yes >/dev/null
-for p in $ports; do until redis-cli -p "$p" cluster info | grep -q cluster_state:ok; do sleep 0.1; done; done
 
 echo "loading $N keys, spread over every slot, into 3 masters ($ports) and one server ($single)…"
 python3 - "$N" "$single" $ports <<'PY'

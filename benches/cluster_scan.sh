@@ -13,34 +13,7 @@ scripts/ensure-deps
 if [ -z "${MEMSCOPE_BIN:-}" ]; then cargo build --release --quiet; fi
 BIN=${MEMSCOPE_BIN:-$PWD/target/release/memscope}
 
-tmp=$(mktemp -d)
-ports=$(python3 - <<'PY'
-import socket
-out = []
-while len(out) < 3:
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
-    if p > 55535: continue
-    b = socket.socket()
-    try: b.bind(("127.0.0.1", p + 10000))
-    except OSError: continue
-    finally: b.close()
-    out.append(p)
-print(" ".join(map(str, out)))
-PY
-)
-cleanup() {
-  for p in $ports; do [ -f "$tmp/$p/pid" ] && kill "$(cat "$tmp/$p/pid")" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-for p in $ports; do
-  mkdir -p "$tmp/$p"
-  redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp/$p" --daemonize yes \
-    --pidfile "$tmp/$p/pid" --logfile "$tmp/$p/log" --cluster-enabled yes
-done
-for p in $ports; do until redis-cli -p "$p" ping >/dev/null 2>&1; do sleep 0.05; done; done
-redis-cli --cluster create $(for p in $ports; do echo "127.0.0.1:$p"; done) --cluster-yes >/dev/null
-for p in $ports; do until redis-cli -p "$p" cluster info | grep -q cluster_state:ok; do sleep 0.1; done; done
+source benches/private-cluster.sh
 
 echo "loading $N keys over 3 masters ($ports)…"
 # Keys carry one of 1,000 hash tags, so they spread over 1,000 slots; each node gets the keys
