@@ -1136,9 +1136,27 @@ impl KeyStore for RedisStore {
         let mut databases = cfg.get(1).and_then(int_of).map(|d| d as u32);
         let whole = self.cluster().await?.is_some();
         if whole {
-            // One node's INFO keyspace is not the cluster's; DBSIZE is summed over the masters.
-            let keys = self.dbsize().await?;
-            keyspace = vec![crate::domain::DbInfo { db: 0, keys, expires: 0 }];
+            // One node's INFO keyspace is not the cluster's: each serving master's, summed —
+            // keys and expires — from the topology as the cluster reports it now (a master
+            // that failed, or gave its slots to a promoted replica, holds none of them).
+            let masters: Vec<String> = self
+                .cluster_nodes()
+                .await?
+                .into_iter()
+                .filter(|n| n.master && !n.failing && !n.slots.is_empty())
+                .map(|n| self.node_addr(&n.addr))
+                .collect();
+            let infos = masters
+                .iter()
+                .map(|a| self.on_node::<String>(a, redis::cmd("INFO").arg("keyspace").clone(), self.cfg.timeout_ms));
+            let (mut keys, mut expires) = (0u64, 0u64);
+            for info in futures_util::future::join_all(infos).await.into_iter().flatten() {
+                for d in parse_keyspace(&info).into_iter().filter(|d| d.db == 0) {
+                    keys += d.keys;
+                    expires += d.expires;
+                }
+            }
+            keyspace = vec![crate::domain::DbInfo { db: 0, keys, expires }];
             databases = Some(1);
         }
         let mode = match field("redis_mode:").or_else(|| field("server_mode:")).as_deref() {
@@ -1570,17 +1588,13 @@ pub async fn slow_call(url: &str, ms: u64) -> Result<(), StoreError> {
 
 /// The masters of `CLUSTER NODES` (`id host:port@bus flags …`): `host:port`, and whether it is
 /// the node that answered.
+/// The masters serving slots now (a failed one, or one whose slots a promoted replica took,
+/// is not counted), each with whether it is the node asked.
 fn cluster_masters(nodes: &str) -> Vec<(String, bool)> {
-    let mut out: Vec<(String, bool)> = nodes
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split_whitespace();
-            let (_id, addr, flags) = (f.next()?, f.next()?, f.next()?);
-            let flags: Vec<&str> = flags.split(',').collect();
-            flags
-                .contains(&"master")
-                .then(|| (addr.split('@').next().unwrap_or(addr).to_string(), flags.contains(&"myself")))
-        })
+    let mut out: Vec<(String, bool)> = cluster::parse_nodes(nodes)
+        .into_iter()
+        .filter(|n| n.master && !n.failing && !n.slots.is_empty())
+        .map(|n| (n.addr, n.myself))
         .collect();
     out.sort();
     out
@@ -1634,6 +1648,27 @@ fn sentinel_masters(reply: Value) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// After a failover the header counts the masters serving slots: not the failed one, nor
+    /// one whose slots a promoted replica took ("cluster of 4 masters" until it came back).
+    #[test]
+    fn the_masters_counted_are_those_serving_slots() {
+        let text = "\
+e7d1 127.0.0.1:30001@40001 myself,master - 0 0 1 connected 0-5460
+67ed 127.0.0.1:30002@40002 master,fail - 0 1 2 connected
+292f 127.0.0.1:30003@40003 master - 0 1 3 connected 10923-16383
+07c3 127.0.0.1:30004@40004 master - 0 1 4 connected 5461-10922
+";
+        let m = cluster_masters(text);
+        assert_eq!(
+            m,
+            [
+                ("127.0.0.1:30001".to_string(), true),
+                ("127.0.0.1:30003".into(), false),
+                ("127.0.0.1:30004".into(), false)
+            ]
+        );
+    }
 
     #[test]
     fn keyspace_lines() {

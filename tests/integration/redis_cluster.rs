@@ -166,13 +166,22 @@ async fn the_store_routes_by_slot_and_scans_each_master() {
 #[tokio::test]
 async fn the_keys_tab_lists_the_whole_cluster() {
     let c = cluster(3, 0);
-    fill(&c, 90);
+    let keys = fill(&c, 90);
+    // A third of them expire: the header's expire count is the masters' sum, not "0 expire".
+    {
+        let client = redis::cluster::ClusterClient::new(vec![c.url()]).unwrap();
+        let mut conn = client.get_connection().unwrap();
+        for k in keys.iter().step_by(3) {
+            redis::cmd("EXPIRE").arg(k).arg(3600).exec(&mut conn).unwrap();
+        }
+    }
     let mut h = Harness::new(Config::with_redis(&c.url()));
     h.until(20, "the whole cluster listed", |a| a.keys.index.len() == 90 && !a.keys.scan.running).await;
     assert_eq!(h.app.keys.scan.total, Some(90));
     h.until(10, "server info", |a| a.keys.info.is_some()).await;
     let screen = crate::support::screen_of(&h.app, 120, 30);
     assert!(screen.contains("cluster of 3 masters") && !screen.contains("one node of"), "{screen}");
+    assert!(screen.contains("db0=90 (30 expire)"), "{screen}");
     // A sort by size measures every key on its own master: the big one, on whichever node,
     // comes first.
     let client = redis::cluster::ClusterClient::new(vec![c.url()]).unwrap();
