@@ -107,9 +107,12 @@ fn one_reader(
                 cache: Default::default(),
             })
         }
-        MessagesIn::RedisCheckpoints => {
-            Arc::new(Checkpoints { redis: redis.ok_or_else(|| need("Redis"))?, layout: l, cache: Default::default() })
-        }
+        MessagesIn::RedisCheckpoints => Arc::new(Checkpoints {
+            redis: redis.ok_or_else(|| need("Redis"))?,
+            layout: l,
+            cache: Default::default(),
+            folded: Default::default(),
+        }),
     };
     Ok(inner)
 }
@@ -1483,6 +1486,8 @@ struct Checkpoints {
     redis: Arc<dyn KeyStore>,
     layout: LayoutConfig,
     cache: ThreadCache<Vec<Message>>,
+    /// Subgraph namespaces the last listing kept under their threads.
+    folded: std::sync::Mutex<Option<u64>>,
 }
 
 /// The default checkpoint namespace's name in the keys.
@@ -1508,10 +1513,29 @@ impl Checkpoints {
             scan_all(self.redis.clone(), &shallow_glob, Some("ReJSON-RL")),
         );
         let mut out = Vec::new();
+        let mut namespaced = Vec::new();
         for k in pointers? {
             let Some(rest) = k.strip_prefix(&self.layout.key_prefix) else { continue };
-            out.push(rest.strip_suffix(EMPTY_NS).unwrap_or(rest).to_string());
+            match rest.strip_suffix(EMPTY_NS) {
+                Some(thread) => out.push(thread.to_string()),
+                None => namespaced.push(rest.to_string()),
+            }
         }
+        // A subgraph's namespace (`{thread}:planner`, `{thread}:node:<task>`) belongs to its
+        // thread: not a look-alike row beside it. One with no thread of its own is listed.
+        let threads: std::collections::HashSet<&str> = out.iter().map(String::as_str).collect();
+        let mut folded = 0u64;
+        let mut alone = Vec::new();
+        for ns in namespaced {
+            let parent = ns.match_indices(':').map(|(i, _)| &ns[..i]).any(|t| threads.contains(t));
+            if parent {
+                folded += 1;
+            } else {
+                alone.push(ns);
+            }
+        }
+        out.extend(alone);
+        *self.folded.lock().unwrap_or_else(|e| e.into_inner()) = Some(folded);
         // A shallow document `checkpoint:{thread}:` (default namespace) or `…:{thread}:{ns}:`?
         // The default one ends in one `:`; RedisSaver's `checkpoint:{thread}:{ns}:{id}` never
         // ends in `:`, and its ids hold no `:`.
@@ -1657,6 +1681,17 @@ impl ConversationReader for Checkpoints {
 
     async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
         Ok(self.threads(filter).await?.len() as u64)
+    }
+
+    fn left_out(&self) -> Option<String> {
+        let n = (*self.folded.lock().unwrap_or_else(|e| e.into_inner()))?;
+        (n > 0).then(|| {
+            format!(
+                "{n} subgraph namespace{} kept under {} thread (not listed as threads of their own)",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "its" } else { "their" }
+            )
+        })
     }
 
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
@@ -2139,6 +2174,8 @@ pub async fn detect(
         // Layouts with a key per message (or checkpoint): count their conversations once.
         let mut seen = std::collections::HashSet::new();
         let mut mem0: Vec<Key> = Vec::new();
+        let mut lg_threads: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut lg_namespaced: std::collections::HashSet<String> = std::collections::HashSet::new();
         for (k, m) in &metas {
             let name = String::from_utf8_lossy(k);
             let t = m.ktype.as_ref().map(|t| t.name().to_string()).unwrap_or_default();
@@ -2147,14 +2184,12 @@ pub async fn detect(
                 // The thread whole (`user:42`): before `:__empty__:{id}`, or a shallow saver's
                 // `checkpoint:{thread}:`, else `{thread}:{ns}` before the id.
                 let rest = &name[CHECKPOINT_PREFIX.len()..];
-                let thread = match (rest.strip_suffix(':'), rest.rfind(&format!("{EMPTY_NS}:"))) {
-                    (Some(t), _) => t,
-                    (None, Some(i)) => &rest[..i],
-                    (None, None) => rest.rsplit_once(':').map_or(rest, |(t, _)| t),
+                match (rest.strip_suffix(':'), rest.rfind(&format!("{EMPTY_NS}:"))) {
+                    (Some(t), _) => lg_threads.insert(t.to_string()),
+                    (None, Some(i)) => lg_threads.insert(rest[..i].to_string()),
+                    // A namespace (a subgraph's): counted after, under its thread if it has one.
+                    (None, None) => lg_namespaced.insert(rest.rsplit_once(':').map_or(rest, |(t, _)| t).to_string()),
                 };
-                if seen.insert(("langgraph-redis", thread.to_string())) {
-                    add(&mut found, "langgraph-redis", "checkpoint:*");
-                }
             } else if t == "ReJSON-RL" && name.starts_with("chat:") {
                 if seen.insert(("langchain-redis-json", thread)) {
                     add(&mut found, "langchain-redis-json", "chat:*");
@@ -2169,6 +2204,14 @@ pub async fn detect(
             } else if t == "hash" && name.starts_with("mem0:") {
                 mem0.push(k.clone());
             }
+        }
+        // LangGraph: threads, and the namespaces that have no thread of their own.
+        let alone = lg_namespaced
+            .iter()
+            .filter(|ns| !ns.match_indices(':').any(|(i, _)| lg_threads.contains(&ns[..i])))
+            .count();
+        for _ in 0..lg_threads.len() + alone {
+            add(&mut found, "langgraph-redis", "checkpoint:*");
         }
         // mem0: a conversation is a user's memories.
         for chunk in mem0.chunks(FIELD_BATCH) {

@@ -489,6 +489,24 @@ fn langgraph_redis_thread_ids_with_colon_and_at() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("user:43"), "{out:?}");
 }
 
+/// A subgraph's checkpoints (namespace `planner`) belong to their thread: one row, the
+/// parent's conversation, and the namespace said on stderr — not a look-alike thread.
+#[test]
+fn langgraph_redis_subgraphs_stay_under_their_thread() {
+    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
+    load_redis(&v, "langgraph-redis-subgraph");
+    let dir = tempfile::tempdir().unwrap();
+    let c = preset_config(dir.path(), &v.url(), "langgraph-redis");
+    let ids: Vec<String> = listed(dir.path(), &c).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["thread-sub-1"]);
+    let out = run(dir.path(), &["--config", &c, "conversations"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 subgraph namespace kept under its thread"), "{err}");
+    let m = lines(&run(dir.path(), &["--config", &c, "show", "thread-sub-1", "--json"]));
+    assert_eq!(role_content(&m)[0], ("user", "Trip to Porto"));
+    assert_eq!(detected(dir.path(), &c, "langgraph-redis"), 1, "detect counts the thread once");
+}
+
 /// LangGraph's ShallowRedisSaver keeps one `checkpoint:{thread}:` document per thread and no
 /// pointer: its threads are listed and shown, and their one checkpoint listed.
 #[test]
@@ -910,7 +928,7 @@ async fn a_profile_combines_two_sources() {
 /// conversations the framework wrote.
 #[test]
 fn detects_lines_pasted_read_every_redis_fixture() {
-    let cases: [(&str, &str, &[&str]); 9] = [
+    let cases: [(&str, &str, &[&str]); 10] = [
         ("langchain-redis-list", "langchain-redis-list", &["sess-alice-1", "sess-bob-2"]),
         ("langchain-redis-json", "langchain-redis-json", &["sess-frank-9", "sess-hana-5"]),
         ("llamaindex-redis", "llamaindex-redis", &["chat_history", "user-erin"]),
@@ -918,6 +936,7 @@ fn detects_lines_pasted_read_every_redis_fixture() {
         ("langgraph-redis", "langgraph-redis", &["thread-ivy-1"]),
         ("langgraph-redis-ids", "langgraph-redis", &["alice@example.com", "plain-7", "user:42"]),
         ("langgraph-redis-shallow", "langgraph-redis", &["thread-sh-1", "user:9"]),
+        ("langgraph-redis-subgraph", "langgraph-redis", &["thread-sub-1"]),
         ("redisvl", "redisvl", &["sess-gina"]),
         ("mem0", "mem0", &["user-lena", "user-max"]),
     ];
