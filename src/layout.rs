@@ -2068,6 +2068,23 @@ pub struct Detected {
     pub config: Option<String>,
 }
 
+impl Detected {
+    /// Whether a profile's layout reads this very place (the preset and where it looks), not
+    /// only the same preset somewhere else.
+    pub fn read_by(&self, l: &LayoutConfig) -> bool {
+        l.preset.name() == self.layout
+            && (l.collection == self.at
+                || l.key_prefix == self.at
+                || l.keys == self.at
+                || l.keys == format!("{}*", self.at))
+    }
+
+    /// A layout kept in Redis (else in the long-term store).
+    pub fn in_redis(&self) -> bool {
+        LayoutPreset::ALL.into_iter().find(|p| p.name() == self.layout).is_some_and(|p| p.in_redis())
+    }
+}
+
 /// What `detect` found, and how much of the keyspace it looked at.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Detection {

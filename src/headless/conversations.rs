@@ -287,8 +287,33 @@ pub async fn detect(cfg: &Config, json: bool) -> Result<u8, HeadlessError> {
     if let Some(best) = found.iter().find(|d| d.supported) {
         writeln!(out, "\nto read {} ({}), add to the profile `{}`:", best.layout, best.at, cfg.profile)?;
         writeln!(out, "[profile.{}.layout]\n{}", cfg.profile, best.config.as_deref().unwrap_or(""))?;
-        if cfg.layout.preset.name() == best.layout {
+        // Only when it reads this very place: the same preset elsewhere is a near miss.
+        if best.read_by(&cfg.layout) {
             writeln!(out, "(the profile already reads this layout)")?;
+        } else if cfg.layout.preset.name() == best.layout {
+            writeln!(
+                out,
+                "(the profile's layout is {} but looks at {}: not where these are)",
+                best.layout,
+                text::sanitize_str(&cfg.layout.place())
+            )?;
+        }
+        // Long-term history and recent messages in Redis, from two frameworks: one profile.
+        let lt = found.iter().find(|d| d.supported && !d.in_redis());
+        let recent = found.iter().find(|d| d.supported && d.in_redis());
+        if let (Some(lt), Some(r)) = (lt, recent) {
+            writeln!(
+                out,
+                "\nboth {} ({}) and {} ({}) are here: to read the first with the second's recent messages:",
+                lt.layout, lt.at, r.layout, r.at
+            )?;
+            writeln!(
+                out,
+                "[profile.{p}.layout]\n{}\n[profile.{p}.layout.recent]\n{}",
+                lt.config.as_deref().unwrap_or(""),
+                r.config.as_deref().unwrap_or(""),
+                p = cfg.profile
+            )?;
         }
     }
     Ok(0)

@@ -989,3 +989,40 @@ async fn detects_lines_pasted_read_every_firestore_fixture() {
         assert_eq!(ids, want, "{fixture}: detect's lines, pasted:\n{lines}");
     }
 }
+
+/// detect on a store holding two frameworks' memory — LangChain's Firestore history and
+/// LangChain's Redis lists — proposes one profile reading the first with the second's recent
+/// messages, and those lines work as pasted; the same preset looking elsewhere is called a
+/// near miss, never "already reads".
+#[tokio::test]
+async fn detect_proposes_recent_for_two_layouts_and_names_a_near_miss() {
+    let r = crate::support::redis();
+    load_redis(&r, "langchain-redis-list");
+    let project = crate::support::project_id("detect_two_layouts");
+    let emu = crate::support::firestore_emulator();
+    let fs: Arc<dyn LongTermStore> = Arc::new(
+        memscope::store::firestore::FirestoreStore::connect(&project, "(default)", Some(&emu.host)).await.unwrap(),
+    );
+    load_documents(&fs, "langchain-firestore").await;
+    let dir = tempfile::tempdir().unwrap();
+    let stores = format!(
+        "[profile.p.redis]\nurl = \"{}\"\n[profile.p.long_term]\nbackend = \"firestore\"\nproject_id = \"{project}\"\n",
+        r.url()
+    );
+    let probe = config(
+        dir.path(),
+        &format!(
+            "{stores}[profile.p.layout]\npreset = \"langchain-redis-list\"\nkey_prefix = \"other:\"\nkeys = \"other:*\"\n"
+        ),
+    );
+    let out = run_fs(&probe, emu, &["detect"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!text.contains("already reads"), "a near miss: {text}");
+    let lines = text.split("[profile.p.layout]\n").last().unwrap_or("");
+    assert!(text.contains("[profile.p.layout.recent]"), "{text}");
+    let c = config(dir.path(), &format!("{stores}[profile.p.layout]\n{lines}"));
+    let convs = self::lines(&run_fs(&c, emu, &["conversations", "--json"]));
+    let mut ids: Vec<&str> = convs.iter().map(|x| x["id"].as_str().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, ["sess-alice-1", "sess-bob-2", "sess-carol-3", "sess-dan-4"], "both, as pasted:\n{lines}");
+}
