@@ -790,13 +790,8 @@ impl App {
             Context::Thread => match &self.conversations.thread {
                 Some(t) => (
                     format!("{} messages of {}", t.messages.len(), t.conv.id),
-                    t.messages
-                        .iter()
-                        .map(|m| {
-                            line(json!({"conversation_id": t.conv.id, "message_id": m.id, "role": m.role,
-                                "content": m.content, "timestamp": ts(m.timestamp), "user_id": m.user_id}))
-                        })
-                        .collect(),
+                    // The same data as `show --json`.
+                    t.messages.iter().map(|m| line(m.to_json(&t.conv.id))).collect(),
                 ),
                 None => ("nothing".into(), vec![]),
             },

@@ -801,6 +801,30 @@ pub struct Message {
 }
 
 impl Message {
+    /// The message as data — what `show --json` prints and the thread's `:export` writes:
+    /// content that is not text (a map, an array) given as its value, tool calls as fields.
+    pub fn to_json(&self, conversation: &str) -> serde_json::Value {
+        let content = match self.doc.get("content") {
+            Some(v) if !matches!(v, FsValue::String(_)) => v.to_json(),
+            _ => serde_json::Value::String(self.content.clone()),
+        };
+        let mut j = serde_json::json!({
+            "conversation_id": conversation, "message_id": self.id, "role": self.role, "content": content,
+            "timestamp": self.timestamp.map(|t| t.to_rfc3339()), "user_id": self.user_id,
+        });
+        if !self.tool_calls.is_empty() {
+            j["tool_calls"] = self
+                .tool_calls
+                .iter()
+                .map(|c| serde_json::json!({"name": c.name, "args": c.args, "id": c.id}))
+                .collect();
+        }
+        if let Some(id) = &self.tool_call_id {
+            j["tool_call_id"] = id.clone().into();
+        }
+        j
+    }
+
     pub fn from_doc(doc: Document) -> Message {
         Message::from_doc_at(doc, "timestamp")
     }

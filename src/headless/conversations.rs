@@ -40,28 +40,6 @@ fn conv_json(c: &Conversation, phantom: bool) -> serde_json::Value {
     v
 }
 
-/// A message as `show --json` prints it: content that is not text (a map, an array — tool
-/// calls, blocks) is given as its value, never as its type's name.
-fn msg_json(conversation: &str, m: &Message) -> serde_json::Value {
-    let content = match m.doc.get("content") {
-        Some(v) if !matches!(v, crate::domain::FsValue::String(_)) => v.to_json(),
-        _ => serde_json::Value::String(m.content.clone()),
-    };
-    let mut j = serde_json::json!({
-        "conversation_id": conversation, "message_id": m.id, "role": m.role, "content": content,
-        "timestamp": ts(m.timestamp), "user_id": m.user_id,
-    });
-    // Tool calls as fields, not only as text in `content`.
-    if !m.tool_calls.is_empty() {
-        j["tool_calls"] =
-            m.tool_calls.iter().map(|c| serde_json::json!({"name": c.name, "args": c.args, "id": c.id})).collect();
-    }
-    if let Some(id) = &m.tool_call_id {
-        j["tool_call_id"] = id.clone().into();
-    }
-    j
-}
-
 /// Write one line; a closed pipe (`| head`) ends the listing quietly.
 fn line(out: &mut impl Write, s: &str) -> Result<bool, HeadlessError> {
     match out.write_all(s.as_bytes()).and_then(|_| out.write_all(b"\n")) {
@@ -189,7 +167,7 @@ pub async fn show(
     };
     let n = print_pages(fetch, |m: &Message| {
         if json {
-            return text::json_safe(msg_json(conversation, m).to_string());
+            return text::json_safe(m.to_json(conversation).to_string());
         }
         let when = m.timestamp.map(|t| t.to_rfc3339()).unwrap_or_else(|| "no timestamp".into());
         format!(
