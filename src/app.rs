@@ -773,6 +773,18 @@ impl App {
             }
             // The stored data, not the screen's text: what this page of the value holds.
             Context::Value => match self.keys.value.as_ref().and_then(|v| v.page.as_ref()) {
+                // A value larger than its page is a file the user asked for: read whole, page
+                // after page, in the backend.
+                Some(p)
+                    if p.data_lines().first().is_some_and(|h| h["complete"] == false)
+                        && !matches!(
+                            p.body,
+                            crate::domain::ValueBody::Json(crate::domain::JsonDoc::Members { .. })
+                        ) =>
+                {
+                    let req = self.export_req.issue(&mut self.cx);
+                    return vec![Command::ExportValue { req, path: path.into(), key: p.key.clone() }];
+                }
                 Some(p) => ("this page of the value".into(), p.data_lines().into_iter().map(line).collect()),
                 None => ("nothing".into(), vec![]),
             },

@@ -171,6 +171,13 @@ pub enum Command {
         text: String,
         what: String,
     },
+    /// Write a whole value to a file (`:export FILE` on a value larger than its page): read page
+    /// after page (string windows after windows) in the backend, streamed to the file.
+    ExportValue {
+        req: RequestId,
+        path: std::path::PathBuf,
+        key: Key,
+    },
     /// Read a `--record` file for the Health tab's replay (`:replay FILE`), off the UI thread.
     LoadReplay {
         req: RequestId,
@@ -200,7 +207,7 @@ impl Command {
             Command::Audit { .. } => Slot::Audit,
             Command::Analyze { .. } => Slot::Analyze,
             Command::Insight { .. } => Slot::Insight,
-            Command::Export { .. } => Slot::Export,
+            Command::Export { .. } | Command::ExportValue { .. } => Slot::Export,
             Command::LoadReplay { .. } => Slot::Replay,
             Command::Cancel(_) | Command::SetWriteMode(_) => return None,
         })

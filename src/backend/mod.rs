@@ -498,6 +498,7 @@ impl Backend {
             | Command::Meta { .. }
             | Command::SortKeys { .. }
             | Command::Value { .. }
+            | Command::ExportValue { .. }
             | Command::Write { .. }
             | Command::Analyze { .. }
             | Command::Insight { .. }) => self.redis_command(cmd),
@@ -654,6 +655,16 @@ impl Backend {
                     let r = crate::analysis::analyze(store, opt, progress).await;
                     conn.report(&r);
                     let _ = tx.send(BackendEvent::Analysis(req, r.map(Box::new)));
+                });
+            }
+            Command::ExportValue { req, path, key } => {
+                let store = self.redis_or_err();
+                self.spawn_in(Slot::Export, async move {
+                    let r = match store {
+                        Ok(s) => export_value(s, &key, &path).await,
+                        Err(e) => Err(format!("export: {e}")),
+                    };
+                    let _ = tx.send(BackendEvent::Exported(req, r));
                 });
             }
             Command::Value { req, key, cursor } => {
@@ -917,7 +928,63 @@ fn command_name(c: &Command) -> &'static str {
         Command::Analyze { .. } => "analyze",
         Command::Insight { .. } => "insight",
         Command::Export { .. } => "export",
+        Command::ExportValue { .. } => "export_value",
         Command::LoadReplay { .. } => "load_replay",
+    }
+}
+
+/// A whole value to a file, as data (`ValuePage::data_lines`): the first page's header line
+/// (its `complete` now true), then every element of every page, read one page (or string
+/// window) at a time and written as it comes — a value larger than memory is never held
+/// whole. A string's windows are lines of their own with their `offset`. A read that fails
+/// ends the file with an `{"error": …, "complete": false}` line and says so.
+async fn export_value(store: Arc<dyn KeyStore>, key: &[u8], path: &std::path::Path) -> Result<String, String> {
+    use tokio::io::AsyncWriteExt;
+    let mut f = tokio::fs::File::create(path).await.map_err(|e| format!("export to {}: {e}", path.display()))?;
+    let mut cursor = crate::domain::PageCursor::Start;
+    let (mut pages, mut n) = (0u64, 0u64);
+    let failed = loop {
+        let page = match store.value(key, &cursor).await {
+            Ok(Some(p)) => p,
+            Ok(None) if pages == 0 => return Err("export: the key no longer exists".into()),
+            Ok(None) => break Some("the key was deleted or expired during the export".to_string()),
+            Err(e) => break Some(e.to_string()),
+        };
+        let mut lines = page.data_lines();
+        if pages == 0 {
+            lines[0]["complete"] = true.into();
+            lines[0].as_object_mut().map(|o| o.remove("elements_here"));
+        } else {
+            lines.remove(0);
+        }
+        if let (crate::domain::ValueBody::String(_), Some(l)) = (&page.body, lines.last_mut()) {
+            let at = match &cursor {
+                crate::domain::PageCursor::Offset(o) => *o,
+                _ => 0,
+            };
+            l["offset"] = at.into();
+        }
+        let mut text = String::new();
+        for l in &lines {
+            text.push_str(&crate::text::json_safe(l.to_string()));
+            text.push('\n');
+        }
+        f.write_all(text.as_bytes()).await.map_err(|e| format!("export to {}: {e}", path.display()))?;
+        n += lines.len() as u64;
+        pages += 1;
+        match page.next {
+            Some(c) => cursor = c,
+            None => break None,
+        }
+    };
+    if let Some(e) = &failed {
+        let l = serde_json::json!({"error": e, "complete": false}).to_string();
+        let _ = f.write_all(format!("{l}\n").as_bytes()).await;
+    }
+    f.flush().await.map_err(|e| format!("export to {}: {e}", path.display()))?;
+    match failed {
+        None => Ok(format!("exported the whole value: {n} JSON lines ({pages} reads) to {}", path.display())),
+        Some(e) => Err(format!("export stopped after {pages} reads ({n} lines in {}): {e}", path.display())),
     }
 }
 

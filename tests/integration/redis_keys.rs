@@ -651,6 +651,52 @@ async fn y_copies_with_osc52() {
     assert!(h.app.status.as_ref().unwrap().text.contains(":export FILE"), "{:?}", h.app.status);
 }
 
+/// `:export` of a value larger than its page writes the whole value — a file the user asked
+/// for — read page after page in the backend: every element of a long list; a big string in
+/// windows with their offsets, which put together are the value.
+#[tokio::test]
+async fn export_of_a_large_value_writes_it_whole() {
+    let r = redis();
+    let mut c = client(&r);
+    let mut p = redis::pipe();
+    for i in 0..2_500 {
+        p.cmd("RPUSH").arg("biglist").arg(format!("item {i}")).ignore();
+    }
+    p.cmd("SET").arg("bigstring").arg("0123456789".repeat(60_000)).ignore();
+    p.query::<()>(&mut c).unwrap();
+    let mut h = Harness::new(cfg(&r.url()));
+    h.until(10, "scan", |a| !a.keys.scan.running && a.keys.index.len() == 2).await;
+    let dir = tempfile::tempdir().unwrap();
+    for (row, file) in [(0usize, "list.jsonl"), (1, "string.jsonl")] {
+        h.keys("g");
+        for _ in 0..row {
+            h.keys("j");
+        }
+        h.key(KeyCode::Enter);
+        h.until(10, "the value", |a| a.keys.value.as_ref().is_some_and(|v| v.page.is_some())).await;
+        let out = dir.path().join(file);
+        h.keys(":");
+        h.keys(&format!("export {}", out.display()));
+        h.key(KeyCode::Enter);
+        h.until(20, "exported", |a| a.status.as_ref().is_some_and(|s| s.text.contains("exported the whole value")))
+            .await;
+        let lines: Vec<serde_json::Value> =
+            std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines[0]["complete"], true, "{}", lines[0]);
+        if row == 0 {
+            assert_eq!(lines.len(), 2_501, "the header and every element");
+            assert_eq!(lines[2_500]["index"], 2_499);
+            assert_eq!(lines[2_500]["value"], "item 2499");
+        } else {
+            let whole: String = lines[1..].iter().map(|l| l["value"].as_str().unwrap()).collect();
+            assert_eq!(whole.len(), 600_000, "the windows put together are the value");
+            assert!(lines.len() > 2, "read in windows");
+            assert_eq!(lines[2]["offset"].as_u64(), Some(lines[1]["value"].as_str().unwrap().len() as u64));
+        }
+        h.key(KeyCode::Esc);
+    }
+}
+
 /// `:export FILE` writes what the view shows as JSON lines (off the UI thread): here the key
 /// list with what is known of each key; a binary name as hex.
 #[tokio::test]
