@@ -457,7 +457,10 @@ impl KeysTab {
     }
 
     fn merge(&mut self) {
-        let anchor = self.anchor();
+        // A selection still at the top stays at the top as batches arrive (a new MATCH, Enter
+        // on a namespace from :analyze): following its first key would land mid-list once
+        // keys that sort before it come in. One moved by the user keeps its key.
+        let anchor = if self.selected == 0 && self.offset == 0 { None } else { self.anchor() };
         if self.index.merge_pending() {
             self.rebuild_at(anchor);
         }
@@ -1396,6 +1399,30 @@ mod tests {
 
     fn keys(names: impl IntoIterator<Item = String>) -> Vec<Key> {
         names.into_iter().map(|s| s.into_bytes().into_boxed_slice()).collect()
+    }
+
+    /// A new MATCH (or Enter on a namespace from :analyze) starts at the top and stays there
+    /// while batches arrive, though later batches hold keys that sort first.
+    #[test]
+    fn a_new_listing_stays_at_the_top_as_batches_arrive() {
+        let mut cx = Cx::after(0);
+        let mut t = listed(50, &mut cx);
+        t.index.set_mode(crate::keytree::ViewMode::Flat);
+        let req = scan_req(&t.set_pattern("s:*".into(), &mut cx));
+        let batch = |names: Vec<String>, done: bool| crate::domain::ScanBatch {
+            keys: keys(names),
+            seen: 2_102,
+            total: Some(2_102),
+            calls: 1,
+            done,
+        };
+        // A first batch large enough to be shown at once, then keys that sort before it.
+        let first: Vec<String> = (0..2_100).map(|i| format!("s:m{i:04}")).collect();
+        t.on_backend(BackendEvent::Scan(req, Ok(batch(first, false))), 0, &mut cx);
+        assert_eq!(t.current_key().as_deref(), Some(b"s:m0000".as_slice()));
+        t.on_backend(BackendEvent::Scan(req, Ok(batch(vec!["s:a".into(), "s:b".into()], true))), 0, &mut cx);
+        assert_eq!((t.selected, t.offset), (0, 0));
+        assert_eq!(t.current_key().as_deref(), Some(b"s:a".as_slice()), "the top of the new listing");
     }
 
     /// `r`, a retry after an error, a write's reload: the list on screen stays whole (never
