@@ -25,26 +25,9 @@ echo "loading $N keys, spread over every slot, into 3 masters ($ports) and one s
 python3 - "$N" "$single" $ports <<'PY'
 import sys, subprocess
 n, single, ports = int(sys.argv[1]), int(sys.argv[2]), [int(p) for p in sys.argv[3:]]
-table = []
-for i in range(256):
-    c = i << 8
-    for _ in range(8):
-        c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
-    table.append(c & 0xFFFF)
-def slot(b):
-    c = 0
-    for x in b:
-        c = ((c << 8) & 0xFFFF) ^ table[((c >> 8) ^ x) & 0xFF]
-    return c % 16384
-nodes = subprocess.run(["redis-cli", "-p", str(ports[0]), "cluster", "nodes"], capture_output=True, text=True).stdout
-owner = [0] * 16384
-for line in nodes.splitlines():
-    f = line.split()
-    port = int(f[1].split("@")[0].rsplit(":", 1)[1])
-    for r in f[8:]:
-        a, _, b = r.partition("-")
-        for s in range(int(a), int(b or a) + 1):
-            owner[s] = port
+sys.path.insert(0, "benches")
+from cluster_slots import owners, slot
+owner = owners(ports[0])
 dests = ports + [single]
 procs = {p: subprocess.Popen(["redis-cli", "-p", str(p), "--pipe"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL) for p in dests}
 bufs = {p: [] for p in dests}
