@@ -1539,7 +1539,7 @@ impl Checkpoints {
         // A shallow document `checkpoint:{thread}:` (default namespace) or `…:{thread}:{ns}:`?
         // The default one ends in one `:`; RedisSaver's `checkpoint:{thread}:{ns}:{id}` never
         // ends in `:`, and its ids hold no `:`.
-        for k in shallow.unwrap_or_default() {
+        for k in shallow? {
             if let Some(t) = k.strip_prefix(CHECKPOINT_PREFIX).and_then(|r| r.strip_suffix(':')) {
                 out.push(t.to_string());
             }
