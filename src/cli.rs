@@ -1,7 +1,28 @@
 //! Command line.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
+
+impl Cli {
+    /// The clap command as users see it: the global `--redis-url` is hidden from `demo --help`
+    /// (demo runs its own Redis and refuses the flag with a message saying so).
+    pub fn command_for_help() -> clap::Command {
+        // A subcommand's own argument of the same id stops clap propagating the global one.
+        Cli::command().mut_subcommand("demo", |d| {
+            d.arg(clap::Arg::new("redis_url").long("redis-url").value_name("REDIS_URL").hide(true))
+        })
+    }
+
+    /// Parse `args` (the first is the program name) through [`Cli::command_for_help`].
+    pub fn try_parse_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let m = Self::command_for_help().try_get_matches_from(args)?;
+        Self::from_arg_matches(&m)
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "memscope", version, about = "Explore the memory of AI agents: Firestore, Redis and Pinecone")]

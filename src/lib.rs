@@ -34,7 +34,6 @@ pub mod trace;
 pub mod tui;
 pub mod ui;
 
-use clap::Parser;
 use color_eyre::eyre::Result;
 
 fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
@@ -208,7 +207,7 @@ pub fn run() -> std::process::ExitCode {
     // Panics keep color-eyre's report (the terminal guard restores the screen first).
     let _ = color_eyre::install();
     quiet_on_closed_pipe();
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::Cli::try_parse_args(std::env::args_os()) {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version: clap prints them, exit 0
         Err(e) => {

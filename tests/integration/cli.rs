@@ -349,6 +349,9 @@ fn flags_a_command_ignores_are_refused() {
     let help = |c: &str| String::from_utf8_lossy(&memscope(&[c, "--help"]).stdout).to_string();
     assert!(!help("keys").contains("--write") && !help("keys").contains("--record"));
     assert!(help("import").contains("--write") && help("health").contains("--record"));
+    // ... and --redis-url everywhere but `demo`, which runs its own (and refuses it, above).
+    assert!(!help("demo").contains("--redis-url") && help("keys").contains("--redis-url"));
+    assert!(String::from_utf8_lossy(&memscope(&["--help"]).stdout).contains("--redis-url"));
     // After the name works as before it.
     let dir = tempfile::tempdir().unwrap();
     let rec = dir.path().join("r.jsonl");
