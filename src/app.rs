@@ -775,13 +775,7 @@ impl App {
             Context::Value => match self.keys.value.as_ref().and_then(|v| v.page.as_ref()) {
                 // A value larger than its page is a file the user asked for: read whole, page
                 // after page, in the backend.
-                Some(p)
-                    if p.data_lines().first().is_some_and(|h| h["complete"] == false)
-                        && !matches!(
-                            p.body,
-                            crate::domain::ValueBody::Json(crate::domain::JsonDoc::Members { .. })
-                        ) =>
-                {
+                Some(p) if p.data_lines().first().is_some_and(|h| h["complete"] == false) => {
                     let req = self.export_req.issue(&mut self.cx);
                     return vec![Command::ExportValue { req, path: path.into(), key: p.key.clone() }];
                 }

@@ -214,6 +214,7 @@ impl ValueBody {
             ValueBody::Hash(v) => v.len(),
             ValueBody::ZSet(v) => v.len(),
             ValueBody::Stream(v) => v.len(),
+            ValueBody::Json(JsonDoc::Members { members, .. }) => members.len(),
             _ => 0,
         }
     }
@@ -225,8 +226,9 @@ impl ValueBody {
 pub enum JsonDoc {
     /// `JSON.GET key $` (the document, not the one-element array `$` returns).
     Whole(Blob),
-    /// The document is larger than `preview_bytes`: its kind and top-level members.
-    Members { kind: String, total: u64, members: Vec<JsonMember> },
+    /// The document is larger than `preview_bytes`: its kind, its size, how many top-level
+    /// members it has and one page of them (from the page's cursor offset).
+    Members { kind: String, total: u64, count: u64, members: Vec<JsonMember> },
 }
 
 /// One top-level member of a large JSON document.
@@ -352,8 +354,11 @@ impl ValuePage {
             ValueBody::Json(JsonDoc::Members { members, .. }) => members
                 .iter()
                 .map(|m| {
-                    let v = m.preview.as_deref().and_then(|p| serde_json::from_str::<J>(p).ok());
-                    json!({"path": m.path, "kind": m.kind, "bytes": m.bytes, "json": v})
+                    match m.preview.as_deref().and_then(|p| serde_json::from_str::<J>(p).ok()) {
+                        Some(v) => json!({"path": m.path, "kind": m.kind, "bytes": m.bytes, "json": v}),
+                        // Too large to show: said in its own field, never a null posing as the value.
+                        None => json!({"path": m.path, "kind": m.kind, "bytes": m.bytes, "not_read": true}),
+                    }
                 })
                 .collect(),
             ValueBody::Opaque => vec![],

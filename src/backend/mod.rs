@@ -943,6 +943,7 @@ async fn export_value(store: Arc<dyn KeyStore>, key: &[u8], path: &std::path::Pa
     let mut f = tokio::fs::File::create(path).await.map_err(|e| format!("export to {}: {e}", path.display()))?;
     let mut cursor = crate::domain::PageCursor::Start;
     let (mut pages, mut n) = (0u64, 0u64);
+    let mut break_err: Option<String> = None;
     let failed = loop {
         let page = match store.value(key, &cursor).await {
             Ok(Some(p)) => p,
@@ -951,6 +952,23 @@ async fn export_value(store: Arc<dyn KeyStore>, key: &[u8], path: &std::path::Pa
             Err(e) => break Some(e.to_string()),
         };
         let mut lines = page.data_lines();
+        // A large RedisJSON document comes by member: each member too large to preview is read
+        // whole now, one `JSON.GET KEY PATH` at a time.
+        if let crate::domain::ValueBody::Json(crate::domain::JsonDoc::Members { .. }) = &page.body {
+            for l in lines.iter_mut().skip(1).filter(|l| l["not_read"] == true) {
+                let path = l["path"].as_str().unwrap_or_default().to_string();
+                match json_member(&*store, key, &path).await {
+                    Ok(v) => {
+                        l.as_object_mut().map(|o| o.remove("not_read"));
+                        l["json"] = v;
+                    }
+                    Err(e) => {
+                        break_err = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
         if pages == 0 {
             lines[0]["complete"] = true.into();
             lines[0].as_object_mut().map(|o| o.remove("elements_here"));
@@ -972,6 +990,9 @@ async fn export_value(store: Arc<dyn KeyStore>, key: &[u8], path: &std::path::Pa
         f.write_all(text.as_bytes()).await.map_err(|e| format!("export to {}: {e}", path.display()))?;
         n += lines.len() as u64;
         pages += 1;
+        if let Some(e) = break_err.take() {
+            break Some(e);
+        }
         match page.next {
             Some(c) => cursor = c,
             None => break None,
@@ -985,6 +1006,20 @@ async fn export_value(store: Arc<dyn KeyStore>, key: &[u8], path: &std::path::Pa
     match failed {
         None => Ok(format!("exported the whole value: {n} JSON lines ({pages} reads) to {}", path.display())),
         Some(e) => Err(format!("export stopped after {pages} reads ({n} lines in {}): {e}", path.display())),
+    }
+}
+
+/// One member of a RedisJSON document (`JSON.GET KEY PATH`, whose answer is the array of
+/// matches), as JSON.
+async fn json_member(store: &dyn KeyStore, key: &[u8], path: &str) -> Result<serde_json::Value, String> {
+    let op = crate::domain::CacheOp::JsonGet { key: key.to_vec().into(), path: path.into() };
+    match store.exec(&[op]).await.map_err(|e| e.to_string())?.pop() {
+        Some(crate::domain::CacheReply::Value(Some(text))) => match serde_json::from_slice(&text) {
+            Ok(serde_json::Value::Array(mut a)) if a.len() == 1 => Ok(a.remove(0)),
+            Ok(other) => Ok(other),
+            Err(e) => Err(format!("{path}: not JSON ({e})")),
+        },
+        _ => Err(format!("{path}: gone during the export")),
     }
 }
 

@@ -569,9 +569,14 @@ impl RedisStore {
         Ok(total)
     }
 
-    /// A RedisJSON document: whole up to `preview_bytes` (its `JSON.DEBUG MEMORY`), else its
-    /// top-level members, each read by path when small.
-    async fn json_body(&self, key: &[u8], memory: Option<u64>) -> Result<(u64, crate::domain::JsonDoc), StoreError> {
+    /// A RedisJSON document: whole up to `preview_bytes` (its `JSON.DEBUG MEMORY`), else one
+    /// page of its top-level members from `from`, each read by path when small.
+    async fn json_body(
+        &self,
+        key: &[u8],
+        memory: Option<u64>,
+        from: u64,
+    ) -> Result<(u64, crate::domain::JsonDoc), StoreError> {
         use crate::domain::{JsonDoc, JsonMember};
         let size = match self.query::<u64>(redis::cmd("JSON.DEBUG").arg("MEMORY").arg(key)).await {
             Ok(n) => n,
@@ -588,21 +593,25 @@ impl RedisStore {
         }
         let kind: Vec<String> = self.query(redis::cmd("JSON.TYPE").arg(key).arg("$")).await?;
         let kind = kind.into_iter().next().unwrap_or_default();
-        let paths: Vec<String> = match kind.as_str() {
+        let page = self.cfg.page_size as u64;
+        let (count, paths): (u64, Vec<String>) = match kind.as_str() {
             "object" => {
                 let keys: Vec<Vec<String>> = self.query(redis::cmd("JSON.OBJKEYS").arg(key).arg("$")).await?;
                 let keys = keys.into_iter().next().unwrap_or_default();
-                keys.iter()
-                    .take(self.cfg.page_size as usize)
+                let paths = keys
+                    .iter()
+                    .skip(from as usize)
+                    .take(page as usize)
                     .map(|k| format!("$[{}]", serde_json::Value::String(k.clone())))
-                    .collect()
+                    .collect();
+                (keys.len() as u64, paths)
             }
             "array" => {
                 let n: Vec<Option<u64>> = self.query(redis::cmd("JSON.ARRLEN").arg(key).arg("$")).await?;
                 let n = n.into_iter().next().flatten().unwrap_or(0);
-                (0..n.min(self.cfg.page_size as u64)).map(|i| format!("$[{i}]")).collect()
+                (n, (from.min(n)..n.min(from.saturating_add(page))).map(|i| format!("$[{i}]")).collect())
             }
-            _ => Vec::new(),
+            _ => (0, Vec::new()),
         };
         let mut members = Vec::with_capacity(paths.len());
         for path in paths {
@@ -621,7 +630,7 @@ impl RedisStore {
             };
             members.push(JsonMember { path, kind: kind.into_iter().next().unwrap_or_default(), bytes, preview });
         }
-        Ok((size, JsonDoc::Members { kind, total: size, members }))
+        Ok((size, JsonDoc::Members { kind, total: size, count, members }))
     }
 
     /// RediSearch's indexes (`FT._LIST`, then `FT.INFO` of the first 50, the rest by name);
@@ -1089,8 +1098,16 @@ impl KeyStore for RedisStore {
                 (len, next, ValueBody::Stream(entries))
             }
             KeyType::Other(name) if name == "ReJSON-RL" => {
-                let (total, doc) = self.json_body(key, meta.memory).await?;
-                (total, None, ValueBody::Json(doc))
+                let (total, doc) = self.json_body(key, meta.memory, offset).await?;
+                let next = match &doc {
+                    crate::domain::JsonDoc::Members { count, members, .. }
+                        if offset + (members.len() as u64) < *count && !members.is_empty() =>
+                    {
+                        Some(PageCursor::Offset(offset + members.len() as u64))
+                    }
+                    _ => None,
+                };
+                (total, next, ValueBody::Json(doc))
             }
             KeyType::Other(_) => (0, None, ValueBody::Opaque),
         };

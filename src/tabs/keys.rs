@@ -1306,12 +1306,14 @@ pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
                 .unwrap_or_else(|| b.bytes.clone());
             out.extend(text::sanitize_multiline(&pretty).split('\n').map(|l| (Normal, l.to_string())));
         }
-        ValueBody::Json(crate::domain::JsonDoc::Members { kind, total, members }) => {
+        ValueBody::Json(crate::domain::JsonDoc::Members { kind, total, count, members }) => {
             out.push((
                 Warn,
                 format!(
-                    "RedisJSON {kind} of {}: larger than preview_bytes, shown by member (JSON.GET KEY PATH reads one)",
-                    text::human_bytes(*total)
+                    "RedisJSON {kind} of {} and {} members: larger than preview_bytes, shown by member \
+                     (JSON.GET KEY PATH reads one; :export FILE writes the whole document)",
+                    text::human_bytes(*total),
+                    text::num(*count)
                 ),
             ));
             for m in members {

@@ -407,6 +407,9 @@ fn render_value(f: &mut Frame, area: Rect, tab: &KeysTab) -> usize {
             Span::raw(format!(" │ TTL {ttl} │ {len} │ memory {mem}")),
         ]));
         let page_info = match (&p.body, &p.cursor) {
+            (ValueBody::Json(crate::domain::JsonDoc::Members { count, members, .. }), c) => {
+                page_range(c, members.len(), *count, 0).replacen("elements", "members", 1)
+            }
             (ValueBody::String(_) | ValueBody::HyperLogLog { .. } | ValueBody::Json(_) | ValueBody::Opaque, _) => {
                 String::new()
             }
