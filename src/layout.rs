@@ -781,6 +781,48 @@ fn cursor_after(end: usize, n: usize, last: Option<&String>) -> Option<Cursor> {
     (end < n).then(|| Cursor::Absent { after: last.cloned() })
 }
 
+/// Conversations newest first, where a layout stores a time (those without one last, by id), as
+/// *order keys* that sort in listing order: a fixed-width rank, `\x1f`, the id. A page cursor
+/// is the last order key ([`start_after`] works on them unchanged), so paging holds while
+/// conversations come and go.
+fn newest_first(items: impl IntoIterator<Item = (String, Option<i64>)>) -> Vec<String> {
+    let mut keys: Vec<String> = items
+        .into_iter()
+        .map(|(id, ms)| {
+            let rank = match ms {
+                Some(ms) => format!("{:020}", i64::MAX as i128 - ms as i128),
+                None => "~".repeat(20),
+            };
+            format!("{rank}\x1f{id}")
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// The conversation id of an order key from [`newest_first`].
+fn id_of_order_key(k: &str) -> &str {
+    k.split_once('\x1f').map_or(k, |(_, id)| id)
+}
+
+/// Milliseconds since 1970 of a time-ordered UUID (version 6, LangGraph's checkpoint ids, or
+/// version 1: 100 ns intervals since 1582-10-15) or a UUIDv7; None for any other id.
+fn uuid_time_ms(id: &str) -> Option<i64> {
+    let hex: String = id.chars().filter(|c| *c != '-').collect();
+    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let field = |a: usize, b: usize| u64::from_str_radix(&hex[a..b], 16).ok();
+    const GREGORIAN_TO_UNIX: u64 = 0x01B2_1DD2_1381_4000;
+    let ticks = match &hex[12..13] {
+        "6" => (field(0, 8)? << 28) | (field(8, 12)? << 12) | field(13, 16)?,
+        "1" => (field(13, 16)? << 48) | (field(8, 12)? << 32) | field(0, 8)?,
+        "7" => return Some(field(0, 12)? as i64),
+        _ => return None,
+    };
+    Some((ticks.checked_sub(GREGORIAN_TO_UNIX)? / 10_000) as i64)
+}
+
 /// Filters a layout without users, agents or titles can answer: all, or an id prefix.
 fn id_filter(preset: LayoutPreset, filter: &ConvFilter) -> Result<Option<String>, StoreError> {
     match filter {
@@ -1143,6 +1185,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn time_ordered_uuids_and_newest_first_order_keys() {
+        // LangGraph's checkpoint id (uuid6) from the langgraph-redis fixture, and Python's uuid1.
+        assert_eq!(uuid_time_ms("1f1ebf6d-64ab-6a6d-8004-859fc72772c3"), Some(1_795_958_081_489));
+        assert_eq!(uuid_time_ms("cd02d4da-f254-11f1-b295-02fc00000001"), Some(1_796_658_145_588));
+        assert_eq!(uuid_time_ms("019af1d2-3c4e-7abc-8def-0123456789ab"), Some(0x019a_f1d2_3c4e));
+        assert_eq!(uuid_time_ms("a816cb64-4072-446b-b185-11a1c89ed76e"), None, "uuid4 holds no time");
+        assert_eq!(uuid_time_ms("thread-1"), None);
+        let order = newest_first([
+            ("b".to_string(), Some(5)),
+            ("no-time".to_string(), None),
+            ("a".to_string(), Some(9)),
+            ("c".to_string(), Some(5)),
+            ("old".to_string(), Some(-3)),
+        ]);
+        let ids: Vec<&str> = order.iter().map(|k| id_of_order_key(k)).collect();
+        assert_eq!(ids, ["a", "b", "c", "old", "no-time"], "newest first, ties by id, no time last");
+        // A page cursor is an order key: the next page starts after it even if it is gone.
+        let after = Cursor::Absent { after: Some(order[1].clone()) };
+        assert_eq!(start_after(&order, Some(&after)), 2);
+        let gone: Vec<String> = order.iter().filter(|k| id_of_order_key(k) != "b").cloned().collect();
+        assert_eq!(id_of_order_key(&gone[start_after(&gone, Some(&after))]), "c");
+    }
+
+    #[test]
     fn langchain_and_llamaindex_messages_decode() {
         let flat = br#"{"content":"What's the weather?","additional_kwargs":{},"type":"human","name":null,"id":null}"#;
         assert_eq!(decode_message(flat), ("user".into(), "What's the weather?".into()));
@@ -1413,17 +1479,22 @@ impl ConversationReader for KeyPerMessage {
         limit: u32,
     ) -> Result<Page<Conversation>, StoreError> {
         let sessions = self.sessions().await?;
-        let ids: Vec<&String> = sessions.keys().collect();
-        let mut i = start_after(&ids, after);
+        // Newest first: by each session's last message time (its keys are in time order).
+        let order = newest_first(sessions.iter().map(|(id, msgs)| {
+            let last = msgs.iter().rev().find_map(|m| m.0).map(|t| (t * 1000.0) as i64);
+            (id.clone(), last)
+        }));
+        let mut i = start_after(&order, after);
         let mut items = Vec::new();
-        while i < ids.len() && items.len() < limit as usize {
-            let c = self.conversation(ids[i], &sessions[ids[i]]).await?;
+        while i < order.len() && items.len() < limit as usize {
+            let id = id_of_order_key(&order[i]);
+            let c = self.conversation(id, &sessions[id]).await?;
             if keeps(filter, &c) {
                 items.push(c);
             }
             i += 1;
         }
-        let next = cursor_after(i, ids.len(), ids.get(i.wrapping_sub(1)).copied());
+        let next = cursor_after(i, order.len(), order.get(i.wrapping_sub(1)));
         Ok(Page { items, next })
     }
 
@@ -1586,6 +1657,42 @@ impl Checkpoints {
         )))
     }
 
+    /// The time of each thread's latest checkpoint, from its id (a time-ordered UUID), in one
+    /// pipeline: the pointers [`state_of`](Self::state_of) reads, for every thread at once.
+    async fn latest_times(&self, threads: &[String]) -> Result<Vec<Option<i64>>, StoreError> {
+        let p = &self.layout.key_prefix;
+        let key = |s: String| -> Key { s.into_bytes().into() };
+        let ops: Vec<CacheOp> = threads
+            .iter()
+            .flat_map(|t| {
+                [
+                    CacheOp::Get(key(format!("{p}{t}{EMPTY_NS}"))),
+                    CacheOp::Get(key(format!("{p}{t}"))),
+                    CacheOp::JsonGet { key: key(format!("{CHECKPOINT_PREFIX}{t}:")), path: "$.checkpoint_id".into() },
+                ]
+            })
+            .collect();
+        let replies = if ops.is_empty() { Vec::new() } else { self.redis.exec(&ops).await? };
+        Ok(replies
+            .chunks(3)
+            .map(|r| {
+                r.iter().find_map(|r| match r {
+                    CacheReply::Value(Some(v)) if !v.is_empty() => {
+                        let v = String::from_utf8_lossy(v);
+                        // A pointer names the checkpoint's key (`…:{id}`); a shallow saver's
+                        // `$.checkpoint_id` answers `["{id}"]`.
+                        let id = match first_json(v.as_bytes()) {
+                            Some(Value::Array(a)) => a.first().and_then(Value::as_str).map(str::to_string),
+                            _ => v.rsplit(':').next().map(str::to_string),
+                        };
+                        id.as_deref().and_then(uuid_time_ms)
+                    }
+                    _ => None,
+                })
+            })
+            .collect())
+    }
+
     /// A checkpoint's key, time and messages (raw JSON each); None when the key holds none.
     async fn read_key(&self, cp: &str) -> Result<Option<(Option<Ts>, Vec<Value>)>, StoreError> {
         let key: Key = cp.to_string().into_bytes().into();
@@ -1653,9 +1760,11 @@ impl ConversationReader for Checkpoints {
         limit: u32,
     ) -> Result<Page<Conversation>, StoreError> {
         let ids = self.threads(filter).await?;
-        let start = start_after(&ids, after);
+        let order = newest_first(ids.iter().cloned().zip(self.latest_times(&ids).await?));
+        let start = start_after(&order, after);
         let mut items = Vec::new();
-        for id in ids[start..].iter().take(limit as usize) {
+        for key in order[start..].iter().take(limit as usize) {
+            let id = &id_of_order_key(key).to_string();
             let (cp, ts, messages) = self.read(id).await?;
             let heads: Vec<Message> = messages
                 .iter()
@@ -1675,7 +1784,7 @@ impl ConversationReader for Checkpoints {
             });
         }
         let end = start + items.len();
-        let next = cursor_after(end, ids.len(), items.last().map(|c| &c.id));
+        let next = cursor_after(end, order.len(), end.checked_sub(1).and_then(|e| order.get(e)));
         Ok(Page { items, next })
     }
 

@@ -333,8 +333,10 @@ fn langchain_redis_json() {
     load_redis(&v, "langchain-redis-json");
     let dir = tempfile::tempdir().unwrap();
     let c = preset_config(dir.path(), &v.url(), "langchain-redis-json");
-    assert_eq!(listed(dir.path(), &c), [("sess-frank-9".into(), 5), ("sess-hana-5".into(), 1)]);
+    // Newest first: hana's one message was written after frank's thread.
+    assert_eq!(listed(dir.path(), &c), [("sess-hana-5".into(), 1), ("sess-frank-9".into(), 5)]);
     let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
+    assert!(convs[0]["updated_at"].as_str() > convs[1]["updated_at"].as_str(), "{convs:?}");
     assert!(convs[0]["updated_at"].as_str().is_some_and(|t| t.starts_with("2026-")), "{:?}", convs[0]);
     let m = lines(&run(dir.path(), &["--config", &c, "show", "sess-frank-9", "--json"]));
     let roles: Vec<&str> = m.iter().map(|x| x["role"].as_str().unwrap()).collect();
@@ -463,7 +465,8 @@ fn langgraph_redis_thread_ids_with_colon_and_at() {
     load_redis(&v, "langgraph-redis-ids");
     let dir = tempfile::tempdir().unwrap();
     let c = preset_config(dir.path(), &v.url(), "langgraph-redis");
-    assert_eq!(listed(dir.path(), &c), [("alice@example.com".into(), 4), ("plain-7".into(), 4), ("user:42".into(), 4)]);
+    // Newest first (the checkpoint ids are time-ordered UUIDs): written user:42, alice, plain-7.
+    assert_eq!(listed(dir.path(), &c), [("plain-7".into(), 4), ("alice@example.com".into(), 4), ("user:42".into(), 4)]);
     for thread in ["user:42", "alice@example.com"] {
         let m = lines(&run(dir.path(), &["--config", &c, "show", thread, "--json"]));
         assert_eq!(
@@ -515,7 +518,7 @@ fn langgraph_redis_shallow_saver() {
     load_redis(&v, "langgraph-redis-shallow");
     let dir = tempfile::tempdir().unwrap();
     let c = preset_config(dir.path(), &v.url(), "langgraph-redis");
-    assert_eq!(listed(dir.path(), &c), [("thread-sh-1".into(), 4), ("user:9".into(), 4)]);
+    assert_eq!(listed(dir.path(), &c), [("user:9".into(), 4), ("thread-sh-1".into(), 4)], "newest first");
     let m = lines(&run(dir.path(), &["--config", &c, "show", "user:9", "--json"]));
     assert_eq!(role_content(&m)[1], ("assistant", "Noted: Plan a trip to Lisbon (user:9)"));
     let cps = lines(&run(dir.path(), &["--config", &c, "show", "user:9", "--checkpoints", "--json"]));
@@ -925,17 +928,17 @@ async fn a_profile_combines_two_sources() {
 
 /// detect's lines work as pasted, for every recorded Redis fixture: `detect` on the fixture
 /// alone, its `config` lines pasted into a profile, and `conversations` lists exactly the
-/// conversations the framework wrote.
+/// conversations the framework wrote, newest first where the library stores a time.
 #[test]
 fn detects_lines_pasted_read_every_redis_fixture() {
     let cases: [(&str, &str, &[&str]); 10] = [
         ("langchain-redis-list", "langchain-redis-list", &["sess-alice-1", "sess-bob-2"]),
-        ("langchain-redis-json", "langchain-redis-json", &["sess-frank-9", "sess-hana-5"]),
+        ("langchain-redis-json", "langchain-redis-json", &["sess-hana-5", "sess-frank-9"]),
         ("llamaindex-redis", "llamaindex-redis", &["chat_history", "user-erin"]),
         ("llamaindex-redis-tools", "llamaindex-redis", &["user-finn"]),
         ("langgraph-redis", "langgraph-redis", &["thread-ivy-1"]),
-        ("langgraph-redis-ids", "langgraph-redis", &["alice@example.com", "plain-7", "user:42"]),
-        ("langgraph-redis-shallow", "langgraph-redis", &["thread-sh-1", "user:9"]),
+        ("langgraph-redis-ids", "langgraph-redis", &["plain-7", "alice@example.com", "user:42"]),
+        ("langgraph-redis-shallow", "langgraph-redis", &["user:9", "thread-sh-1"]),
         ("langgraph-redis-subgraph", "langgraph-redis", &["thread-sub-1"]),
         ("redisvl", "redisvl", &["sess-gina"]),
         ("mem0", "mem0", &["user-lena", "user-max"]),
