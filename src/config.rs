@@ -94,6 +94,8 @@ struct FileLayout {
     vector_text_field: Option<String>,
     vector_conversation_field: Option<String>,
     vector_message_field: Option<String>,
+    /// mem0's history database (`history.db`): the sub-second time of each memory.
+    history: Option<String>,
     /// A second source: the recent messages from another framework (`[profile.X.layout.recent]`).
     recent: Option<Box<FileLayout>>,
 }
@@ -444,6 +446,9 @@ pub struct LayoutConfig {
     pub vector_text_field: String,
     pub vector_conversation_field: String,
     pub vector_message_field: String,
+    /// mem0's history database (its SQLite `history.db`, opened read-only): the time of each
+    /// memory to the microsecond, where the vector store keeps whole seconds only.
+    pub history: Option<String>,
     /// A name was overridden: this is not memscope's own layout even if preset = "memscope".
     pub overridden: bool,
     /// A second source (`[profile.X.layout.recent]`): its conversations are listed after this
@@ -522,6 +527,7 @@ impl LayoutConfig {
             vector_text_field: vtext.into(),
             vector_conversation_field: vconv.into(),
             vector_message_field: vmsg.into(),
+            history: None,
             overridden: false,
             recent: None,
         }
@@ -1436,6 +1442,14 @@ fn resolve_one_layout(path: &str, name: &str, f: FileLayout) -> Result<LayoutCon
     set(&mut l.vector_text_field, f.vector_text_field);
     set(&mut l.vector_conversation_field, f.vector_conversation_field);
     set(&mut l.vector_message_field, f.vector_message_field);
+    if let Some(h) = f.history {
+        if l.preset != LayoutPreset::Mem0 {
+            return Err(invalid(format!(
+                "[profile.{name}.layout] history = \"{h}\": a history database is mem0's (preset = \"mem0\")"
+            )));
+        }
+        l.history = Some(h);
+    }
     if let Some(m) = f.messages_in {
         let Some((_, v)) = MessagesIn::NAMES.iter().find(|(n, _)| *n == m) else {
             return Err(invalid(format!(
@@ -1818,6 +1832,34 @@ mod tests {
         assert_eq!(c.layout.vector_conversation_field, "run_id");
         assert!(c.layout.overridden && !c.layout.is_memscopes_own());
         assert!(LayoutConfig::default().is_memscopes_own());
+    }
+
+    #[test]
+    fn a_history_database_is_mem0s_only() {
+        let ok = "[profile.p.redis]\nurl = \"redis://h\"\n[profile.p.layout]\npreset = \"mem0\"\nhistory = \"~/.mem0/history.db\"\n";
+        let c = resolve(
+            parse_str(ok, "f").unwrap(),
+            "f",
+            &Overrides::default(),
+            &env_none,
+            vec![],
+            Some("p".into()),
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(c.layout.history.as_deref(), Some("~/.mem0/history.db"), "expanded when opened");
+        let bad = ok.replace("mem0", "redisvl").replace("~/.redisvl", "~/.mem0");
+        let e = resolve(
+            parse_str(&bad, "f").unwrap(),
+            "f",
+            &Overrides::default(),
+            &env_none,
+            vec![],
+            Some("p".into()),
+            vec![],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("a history database is mem0's"), "{e}");
     }
 
     #[test]

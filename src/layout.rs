@@ -695,7 +695,11 @@ fn decode_item(l: &LayoutConfig, raw: &[u8]) -> Value {
 /// A message from its stored JSON; `fallback_id` and `fallback_ts` where the message has none.
 fn message_of(l: &LayoutConfig, path: String, fallback_id: String, fallback_ts: Option<Ts>, v: &Value) -> Message {
     let p = parts(l, v);
-    let timestamp = p.ts.or(fallback_ts);
+    // The stored time, unless the key or mem0's history knows the same second more finely.
+    let timestamp = match (p.ts, fallback_ts) {
+        (Some(s), Some(f)) if s.nanos == 0 && f.secs == s.secs => Some(f),
+        (s, f) => s.or(f),
+    };
     Message {
         id: p.id.unwrap_or(fallback_id),
         role: p.role,
@@ -1400,6 +1404,20 @@ impl KeyPerMessage {
         if let Some(t) = &self.layout.fields.timestamp {
             wanted.push(root(t));
         }
+        // mem0's vector stores keep whole seconds: its history database orders memories added
+        // in one second (the memory id is the key's `{message}`).
+        let history = match self.layout.history.clone() {
+            Some(path) => Some(
+                tokio::task::spawn_blocking(move || crate::store::sqlite::mem0_added_times(&path))
+                    .await
+                    .map_err(|e| StoreError::Other(format!("mem0 history: {e}")))??,
+            ),
+            None => None,
+        };
+        let added = |k: &str| {
+            let id = self.template.parts(k)?.message?;
+            history.as_ref()?.get(&id).map(|t| t.secs as f64 + t.nanos as f64 / 1e9)
+        };
         for chunk in keys.chunks(FIELD_BATCH) {
             let ops: Vec<CacheOp> = chunk
                 .iter()
@@ -1418,7 +1436,7 @@ impl KeyPerMessage {
                 let c = at_path(&v, &conv).and_then(|c| text_of(&c)).unwrap_or_else(|| format!("(no {conv})"));
                 let stored_t =
                     self.layout.fields.timestamp.as_deref().and_then(|p| at_path(&v, p)).as_ref().and_then(ts_of);
-                let t = t.or(stored_t.map(|t| t.secs as f64 + t.nanos as f64 / 1e9));
+                let t = t.or(added(k)).or(stored_t.map(|t| t.secs as f64 + t.nanos as f64 / 1e9));
                 out.entry(c).or_default().push((t, k.clone()));
             }
         }
@@ -2397,6 +2415,11 @@ pub async fn detect(
                     LayoutPreset::LangchainRedisList | LayoutPreset::Redisvl if at != d.key_prefix => {
                         c.push_str(&format!("\nkey_prefix = \"{at}\"\nkeys = \"{at}*\""))
                     }
+                    // mem0 keeps whole seconds; its history database, where mem0 put it by
+                    // default, gives the order within one (a comment: it may be another stack's).
+                    LayoutPreset::Mem0 => c.push_str(
+                        "\n# history = \"~/.mem0/history.db\"   # mem0's history database: the order within a second",
+                    ),
                     _ => {}
                 }
                 c

@@ -142,6 +142,22 @@ fn uri_path(path: &str) -> String {
     path.replace('%', "%25").replace('?', "%3f").replace('#', "%23")
 }
 
+/// mem0's history database (`history.db`, mem0's own SQLite file, opened read-only): when
+/// each memory was added — ISO 8601 to the microsecond, where mem0's vector stores keep whole
+/// seconds — by memory id.
+pub fn mem0_added_times(path: &str) -> Result<std::collections::HashMap<String, Ts>, StoreError> {
+    let path = expand_home(path);
+    let conn = open_read_only(&path).map_err(|e| StoreError::Other(format!("mem0 history: {e}")))?;
+    let mut st = conn
+        .prepare("SELECT memory_id, MIN(created_at) FROM history WHERE event = 'ADD' GROUP BY memory_id")
+        .map_err(|e| StoreError::Other(format!("{path}: not a mem0 history database ({e})")))?;
+    let rows = st
+        .query_map([], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?)))
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| StoreError::Other(format!("{path}: {e}")))?;
+    Ok(rows.into_iter().filter_map(|(id, at)| Some((id?, Ts::parse(&at?)?))).collect())
+}
+
 /// The file is empty or holds memscope's tables (`want`: at least one of them); another
 /// program's database is named as such, with its tables, and left alone.
 pub(crate) fn check_ours(conn: &rusqlite::Connection, path: &str, want: &[&str]) -> Result<(), StoreError> {

@@ -671,6 +671,53 @@ fn mem0() {
         ],
         "mem0 keeps times in whole seconds: within one second the order is not known"
     );
+    // mem0's history database knows the microsecond: with it, the written order, and the
+    // newest conversation first. The file is read, never written (no sidecar, same bytes).
+    let db = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/layouts/mem0-history.db");
+    let hdir = tempfile::tempdir().unwrap();
+    let copy = hdir.path().join("history.db");
+    std::fs::copy(&db, &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    let ch = config(
+        hdir.path(),
+        &format!(
+            "[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\npreset = \"mem0\"\nhistory = \"{}\"\n",
+            r.url(),
+            copy.display()
+        ),
+    );
+    assert_eq!(listed(hdir.path(), &ch), [("user-max".into(), 1), ("user-lena".into(), 3)], "newest first");
+    let m = lines(&run(hdir.path(), &["--config", &ch, "show", "user-lena", "--json"]));
+    assert_eq!(
+        role_content(&m),
+        [
+            ("user", "I am vegetarian and allergic to nuts."),
+            ("assistant", "Noted: vegetarian, no nuts."),
+            ("user", "I prefer window seats."),
+        ],
+        "the written order"
+    );
+    assert!(m[0]["timestamp"].as_str().is_some_and(|t| t.contains('.')), "to the sub-second: {}", m[0]);
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
+    let sidecars: Vec<_> = std::fs::read_dir(hdir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("history.db-"))
+        .collect();
+    assert!(sidecars.is_empty(), "{sidecars:?}");
+    // A history path that is not one is an error naming it, never a silent fallback.
+    let bdir = tempfile::tempdir().unwrap();
+    let bad = config(
+        bdir.path(),
+        &format!(
+            "[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\npreset = \"mem0\"\nhistory = \"/nonexistent/history.db\"\n",
+            r.url()
+        ),
+    );
+    let out = run(bdir.path(), &["--config", &bad, "conversations"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mem0 history") && err.contains("/nonexistent/history.db"), "{err}");
     let recorded: Vec<String> = fixture("mem0")["redis"]
         .as_array()
         .unwrap()
