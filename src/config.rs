@@ -1531,6 +1531,18 @@ fn resolve_one_layout(path: &str, name: &str, f: FileLayout) -> Result<LayoutCon
             "[profile.{name}.layout] a key per message needs the conversation: key = \"…{{conversation}}…\" or conversation_field"
         )));
     }
+    if l.collection.contains('*') {
+        if let Err(e) = crate::domain::CollectionPattern::parse(&l.collection) {
+            return Err(invalid(format!("[profile.{name}.layout] collection = {e}")));
+        }
+        if !matches!(l.messages_in, MessagesIn::Array | MessagesIn::Subcollection | MessagesIn::Memscope) {
+            return Err(invalid(format!(
+                "[profile.{name}.layout] collection = \"{}\": a `*` (every parent's collection) is for conversations as documents (messages_in = \"array\" or \"subcollection\"), not \"{}\"",
+                l.collection,
+                l.messages_in.name()
+            )));
+        }
+    }
     if overridden && l.messages_in == MessagesIn::Memscope {
         // memscope's store queries know memscope's names only: renamed, it is a subcollection.
         l.messages_in = MessagesIn::Subcollection;

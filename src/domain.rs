@@ -1025,9 +1025,120 @@ pub enum Seed {
     Expire(Key, u64),
 }
 
+/// A collection path whose document segments may be `*` (`users/*/chats`: every user's
+/// `chats`): the collections it names are read as one, a collection-group read. A conversation
+/// under it is named by its `*` segments and its document id joined with `/` (`u-42/s1`):
+/// Firestore ids hold no `/`, so the name is unambiguous and turns back into the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionPattern {
+    segs: Vec<String>,
+}
+
+impl CollectionPattern {
+    /// The pattern of a collection path holding a `*`; `Ok(None)` for a plain path; an error
+    /// for a `*` where a collection id must be (the pattern reads collections of one name).
+    pub fn parse(path: &str) -> Result<Option<CollectionPattern>, String> {
+        let segs: Vec<String> = path.trim_matches('/').split('/').map(str::to_string).collect();
+        if !segs.iter().any(|s| s.contains('*')) {
+            return Ok(None);
+        }
+        if segs.len() % 2 == 0 {
+            return Err(format!("`{path}`: a collection path ends with a collection's name (`users/*/chats`)"));
+        }
+        for (i, s) in segs.iter().enumerate() {
+            if s.contains('*') && (s != "*" || i % 2 == 0) {
+                return Err(format!(
+                    "`{path}`: `*` stands for a whole document id (`users/*/chats`), never a collection's name or part of one"
+                ));
+            }
+        }
+        Ok(Some(CollectionPattern { segs }))
+    }
+
+    /// The collection id every matched collection has (the last segment).
+    pub fn collection_id(&self) -> &str {
+        self.segs.last().map(String::as_str).unwrap_or_default()
+    }
+
+    /// The deepest document path before the first `*` ("" for the root): where a
+    /// collection-group read starts.
+    pub fn parent_document(&self) -> String {
+        let first = self.segs.iter().position(|s| s == "*").unwrap_or(0);
+        self.segs[..first - first % 2].join("/")
+    }
+
+    /// The segments as SQLite GLOB patterns: `*` as is, literal ones with `*`, `?` and `[`
+    /// bracketed.
+    pub fn glob_segments(&self) -> Vec<String> {
+        self.segs
+            .iter()
+            .map(|s| match s.as_str() {
+                "*" => "*".to_string(),
+                lit => lit
+                    .chars()
+                    .map(|c| if matches!(c, '*' | '?' | '[') { format!("[{c}]") } else { c.to_string() })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Whether a document at `doc_path` is in one of the collections.
+    pub fn holds(&self, doc_path: &str) -> bool {
+        let parts: Vec<&str> = doc_path.split('/').collect();
+        parts.len() == self.segs.len() + 1 && self.segs.iter().zip(&parts).all(|(s, p)| s == "*" || s == p)
+    }
+
+    /// The conversation name of a document in one of the collections.
+    pub fn id_of(&self, doc_path: &str) -> Option<String> {
+        if !self.holds(doc_path) {
+            return None;
+        }
+        let parts: Vec<&str> = doc_path.split('/').collect();
+        let mut id: Vec<&str> = self.segs.iter().zip(&parts).filter(|(s, _)| *s == "*").map(|(_, p)| *p).collect();
+        id.push(parts[parts.len() - 1]);
+        Some(id.join("/"))
+    }
+
+    /// The document path of a conversation name ([`id_of`](Self::id_of) reversed).
+    pub fn path_of(&self, id: &str) -> Option<String> {
+        let mut parts = id.split('/');
+        let mut out: Vec<&str> = Vec::with_capacity(self.segs.len() + 1);
+        for s in &self.segs {
+            out.push(if s == "*" { parts.next().filter(|p| !p.is_empty())? } else { s });
+        }
+        out.push(parts.next().filter(|p| !p.is_empty())?);
+        parts.next().is_none().then(|| out.join("/"))
+    }
+}
+
 #[cfg(test)]
 mod ts_tests {
     use super::*;
+
+    #[test]
+    fn collection_patterns_name_and_place_documents() {
+        assert_eq!(CollectionPattern::parse("ChatHistory"), Ok(None));
+        assert_eq!(CollectionPattern::parse("agent_memory/prod/chats"), Ok(None));
+        assert!(CollectionPattern::parse("users/*").unwrap_err().contains("ends with a collection's name"));
+        assert!(CollectionPattern::parse("users/*/ch*").unwrap_err().contains("never a collection"));
+        assert!(CollectionPattern::parse("*/u/chats").is_err());
+        assert!(CollectionPattern::parse("users/u*/chats").is_err());
+        let p = CollectionPattern::parse("users/*/chats").unwrap().unwrap();
+        assert_eq!((p.collection_id(), p.parent_document().as_str()), ("chats", ""));
+        assert!(p.holds("users/u-1/chats/s1"));
+        assert!(!p.holds("users/u-1/other/s1") && !p.holds("teams/u-1/chats/s1") && !p.holds("users/u-1/chats"));
+        assert!(!p.holds("users/u-1/chats/s1/messages/m1"));
+        assert_eq!(p.id_of("users/bob@example.com/chats/s1").as_deref(), Some("bob@example.com/s1"));
+        assert_eq!(p.path_of("bob@example.com/s1").as_deref(), Some("users/bob@example.com/chats/s1"));
+        assert_eq!(p.path_of("s1"), None);
+        assert_eq!(p.path_of("a/b/c"), None);
+        let deep = CollectionPattern::parse("orgs/acme/users/*/chats").unwrap().unwrap();
+        assert_eq!(deep.parent_document(), "orgs/acme");
+        assert_eq!(deep.id_of("orgs/acme/users/u1/chats/s9").as_deref(), Some("u1/s9"));
+        let two = CollectionPattern::parse("orgs/*/users/*/chats").unwrap().unwrap();
+        assert_eq!(two.parent_document(), "");
+        assert_eq!(two.path_of("acme/u1/s9").as_deref(), Some("orgs/acme/users/u1/chats/s9"));
+    }
 
     #[test]
     fn iso_strings_without_zone_are_utc_and_offsets_apply() {

@@ -879,13 +879,34 @@ async fn documents_as_conversations(
     limit: u32,
     to: impl Fn(Document) -> Conversation,
 ) -> Result<Page<Conversation>, StoreError> {
-    let page = if browse {
-        store.browse_documents(collection, after, limit).await?
-    } else {
-        store.documents(collection, after, limit).await?
+    let page = match crate::domain::CollectionPattern::parse(collection).map_err(StoreError::Other)? {
+        Some(pattern) => store.group_documents(&pattern, after, limit).await?,
+        None if browse => store.browse_documents(collection, after, limit).await?,
+        None => store.documents(collection, after, limit).await?,
     };
     let items = page.items.into_iter().map(to).filter(|c| keeps(filter, c)).collect();
     Ok(Page { items, next: page.next })
+}
+
+/// A conversation's name: its document's id, or under a collection pattern (`users/*/chats`)
+/// its `*` segments and id (`u-42/s1`).
+fn conversation_id(collection: &str, doc: &Document) -> String {
+    match crate::domain::CollectionPattern::parse(collection) {
+        Ok(Some(p)) => p.id_of(&doc.path).unwrap_or_else(|| doc.path.clone()),
+        _ => doc.id().to_string(),
+    }
+}
+
+/// The document path of a conversation ([`conversation_id`] reversed).
+fn conversation_path(collection: &str, id: &str) -> Result<String, StoreError> {
+    match crate::domain::CollectionPattern::parse(collection).map_err(StoreError::Other)? {
+        Some(p) => p.path_of(id).ok_or_else(|| {
+            StoreError::Other(format!(
+                "`{id}` names no conversation under `{collection}`: one `/`-separated part per `*`, then the document id"
+            ))
+        }),
+        None => Ok(format!("{collection}/{id}")),
+    }
 }
 
 /// How many conversations of a collection pass the filter (read page after page).
@@ -941,7 +962,7 @@ impl FirestoreArray {
         let fields = crate::domain::fields_json(&doc.fields);
         let get = |p: &Option<String>| p.as_deref().and_then(|p| at_path(&fields, p)).and_then(|v| text_of(&v));
         Conversation {
-            id: doc.id().to_string(),
+            id: conversation_id(&self.layout.collection, &doc),
             title: title_from(&heads),
             user_id: get(&self.layout.fields.user).or_else(|| first.and_then(|m| m.user_id.clone())),
             agent_id: get(&self.layout.fields.agent),
@@ -977,7 +998,7 @@ impl ConversationReader for FirestoreArray {
         let all = self
             .cache
             .get(c, after.is_some(), async {
-                let path = format!("{}/{c}", self.layout.collection);
+                let path = conversation_path(&self.layout.collection, c)?;
                 let Some(doc) = self.store.document(&path).await? else {
                     return Err(StoreError::Other(format!("no document {path}")));
                 };
@@ -2056,7 +2077,7 @@ impl FirestoreDocs {
         let pick = |names: &[&str]| names.iter().find_map(|n| v.get(*n)).and_then(ts_of);
         let text = |p: &Option<String>, d: &str| at_path(&v, p.as_deref().unwrap_or(d)).and_then(|x| text_of(&x));
         Conversation {
-            id: doc.id().to_string(),
+            id: conversation_id(&self.layout.collection, &doc),
             title: ["title", "name", "summary"].iter().find_map(|n| v.get(*n)).and_then(text_of),
             user_id: text(&self.layout.fields.user, "user_id"),
             agent_id: text(&self.layout.fields.agent, "agent_id"),
@@ -2167,7 +2188,7 @@ impl ConversationReader for FirestoreDocs {
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
         // A store that orders by the layout's time field pages the thread itself (Firestore).
         let place = ThreadPlace {
-            conversation: format!("{}/{c}", self.layout.collection),
+            conversation: conversation_path(&self.layout.collection, c)?,
             messages: self.layout.messages_field.clone(),
             ts_field: self.time_field(c).await?,
         };
@@ -2219,8 +2240,13 @@ pub struct Detection {
     /// Redis keys looked at, and how many there are (sum of DBSIZE), when Redis is configured.
     pub keys_sampled: u64,
     pub keys_total: Option<u64>,
-    /// The sample stopped at [`DETECT_SAMPLE`]: the counts are the sample's.
+    /// The sample stopped at [`DETECT_SAMPLE`] keys or [`DETECT_COLLECTIONS`] collections: the
+    /// counts are the sample's.
     pub capped: bool,
+    /// Long-term collections looked at (roots and, below them, their documents' subcollections).
+    pub collections_walked: usize,
+    /// Collections holding documents of no known layout (not above one that was placed).
+    pub unplaced: Vec<String>,
 }
 
 impl Detection {
@@ -2257,6 +2283,12 @@ impl Detection {
 
 /// How many keys and documents `detect` looks at, at most.
 pub const DETECT_SAMPLE: usize = 20_000;
+/// Long-term collections `detect` looks at, at most, and how deep (collection levels:
+/// `agent_memory/prod/chats` is 2, `orgs/o/users/u/chats` 3), and how many documents of each
+/// it looks under for subcollections.
+pub const DETECT_COLLECTIONS: usize = 200;
+pub const DETECT_DEPTH: usize = 3;
+pub const DETECT_FANOUT: usize = 25;
 
 fn first_json(v: &[u8]) -> Option<Value> {
     serde_json::from_slice::<Value>(v).ok()
@@ -2371,35 +2403,93 @@ pub async fn detect(
             }
         }
     }
+    let mut unplaced = Vec::new();
+    let mut collections_walked = 0usize;
     if let Some(lt) = &long_term {
-        for coll in lt.collections(None).await?.into_iter().take(50) {
+        // The root collections, then the subcollections of their documents (missing ones too:
+        // a per-user `users/{uid}/chats` often has no user document above it), breadth first,
+        // at most DETECT_COLLECTIONS collections and DETECT_DEPTH levels.
+        let mut queue: std::collections::VecDeque<String> = lt.collections(None).await?.into_iter().take(50).collect();
+        let mut at_paths: Vec<(&str, String, u64)> = Vec::new();
+        let mut looked: Vec<String> = Vec::new();
+        while let Some(coll) = queue.pop_front() {
+            if collections_walked >= DETECT_COLLECTIONS {
+                capped = true;
+                break;
+            }
+            collections_walked += 1;
             let page = lt.documents(&coll, None, 50).await?;
             if coll == "conversations" {
                 let n = lt.count_conversations(&ConvFilter::All).await.unwrap_or(page.items.len() as u64);
                 found.insert(("memscope".into(), coll.clone()), n);
                 continue;
             }
-            for d in &page.items {
-                if let Some(FsValue::Array(a)) = d.get("messages") {
-                    let raw = match a.first() {
-                        Some(FsValue::Bytes(b)) => b.clone(),
-                        Some(FsValue::String(s)) => s.clone().into_bytes(),
-                        _ => continue,
+            let chats = page
+                .items
+                .iter()
+                .filter(|d| {
+                    let raw = match d.get("messages") {
+                        Some(FsValue::Array(a)) => match a.first() {
+                            Some(FsValue::Bytes(b)) => b.clone(),
+                            Some(FsValue::String(s)) => s.clone().into_bytes(),
+                            _ => return false,
+                        },
+                        _ => return false,
                     };
-                    if first_json(&raw).is_some_and(|v| v.get("type").is_some()) {
-                        add(&mut found, "langchain-firestore", &coll);
-                    }
-                }
+                    first_json(&raw).is_some_and(|v| v.get("type").is_some())
+                })
+                .count() as u64;
+            if chats > 0 {
+                at_paths.push(("langchain-firestore", coll.clone(), chats));
+                continue; // a chat document's subcollections are not looked into
             }
             // LangGraph's checkpointer: thread documents `{thread}_{ns}` (that do not exist)
             // holding `checkpoints`.
-            let threads = lt.browse_documents(&coll, None, 50).await?;
-            for d in threads.items.iter().filter(|d| d.fields.is_empty() && d.update_time.is_none()) {
-                if lt.collections(Some(&d.path)).await?.iter().any(|c| c == "checkpoints") {
-                    add(&mut found, "langgraph-firestore", &coll);
+            let docs = lt.browse_documents(&coll, None, 50).await?;
+            let mut threads = 0;
+            let mut subs = Vec::new();
+            for d in docs.items.iter().take(DETECT_FANOUT) {
+                let under = lt.collections(Some(&d.path)).await?;
+                if d.fields.is_empty() && d.update_time.is_none() && under.iter().any(|c| c == "checkpoints") {
+                    threads += 1;
+                } else if coll.split('/').count() < DETECT_DEPTH * 2 - 1 {
+                    subs.extend(under.into_iter().map(|c| format!("{}/{c}", d.path)));
                 }
             }
+            if threads > 0 {
+                at_paths.push(("langgraph-firestore", coll.clone(), threads));
+                continue;
+            }
+            if !page.items.is_empty() {
+                looked.push(coll.clone());
+            }
+            queue.extend(subs);
         }
+        // The same collection under several documents of one collection is one place:
+        // `users/*/chats` (read as a collection group), counted together.
+        let mut groups: BTreeMap<(&str, String), Vec<(String, u64)>> = BTreeMap::new();
+        for (layout, coll, n) in at_paths {
+            let segs: Vec<&str> = coll.split('/').collect();
+            let key = match segs.len() {
+                1 => coll.clone(),
+                k => format!("{}/*/{}", segs[..k - 2].join("/"), segs[k - 1]),
+            };
+            groups.entry((layout, key)).or_default().push((coll, n));
+        }
+        for ((layout, pattern), members) in groups {
+            let at = if members.len() > 1 { pattern } else { members[0].0.clone() };
+            *found.entry((layout.to_string(), at)).or_default() += members.iter().map(|m| m.1).sum::<u64>();
+        }
+        // Collections holding documents of no known layout, and not above one that was placed:
+        // named, so that an empty answer is never a silent one.
+        let placed: Vec<String> = found.keys().map(|(_, at)| at.clone()).collect();
+        let above = |c: &String| {
+            placed.iter().any(|p| {
+                let (cs, ps): (Vec<&str>, Vec<&str>) = (c.split('/').collect(), p.split('/').collect());
+                ps.len() > cs.len() && cs.iter().zip(&ps).all(|(a, b)| a == b || *b == "*")
+            })
+        };
+        unplaced = looked.into_iter().filter(|c| !above(c)).collect();
     }
     let mut out: Vec<Detected> = found
         .into_iter()
@@ -2428,5 +2518,5 @@ pub async fn detect(
         })
         .collect();
     out.sort_by(|a, b| b.conversations.cmp(&a.conversations).then(a.layout.cmp(&b.layout)));
-    Ok(Detection { found: out, keys_sampled, keys_total, capped })
+    Ok(Detection { found: out, keys_sampled, keys_total, capped, collections_walked, unplaced })
 }

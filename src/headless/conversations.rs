@@ -236,7 +236,14 @@ pub async fn detect(cfg: &Config, json: bool) -> Result<u8, HeadlessError> {
         writeln!(out, "{}", text::json_safe(serde_json::to_string(&detection).unwrap_or_default()))?;
         return Ok(if found.is_empty() { 1 } else { 0 });
     }
-    if detection.capped {
+    if detection.collections_walked >= crate::layout::DETECT_COLLECTIONS {
+        writeln!(
+            out,
+            "looked at the first {} long-term collections: the counts below are theirs",
+            detection.collections_walked
+        )?;
+    }
+    if detection.capped && detection.keys_sampled as usize >= crate::layout::DETECT_SAMPLE {
         writeln!(
             out,
             "sampled {} of {} Redis keys: the counts below are the sample's",
@@ -244,12 +251,24 @@ pub async fn detect(cfg: &Config, json: bool) -> Result<u8, HeadlessError> {
             detection.keys_total.map(|n| n.to_string()).unwrap_or_else(|| "?".into())
         )?;
     }
+    let unplaced = |out: &mut std::io::StdoutLock| -> std::io::Result<()> {
+        if detection.unplaced.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<String> = detection.unplaced.iter().take(20).map(|c| text::sanitize_str(c)).collect();
+        let more = detection.unplaced.len().saturating_sub(names.len());
+        let more = if more > 0 { format!(" … {more} more") } else { String::new() };
+        writeln!(out, "not placed (documents of no known layout): {}{more}", names.join(", "))
+    };
     if found.is_empty() {
         writeln!(
             out,
-            "no known layout in the sample (up to {} Redis keys, the long-term store's root collections)",
-            crate::layout::DETECT_SAMPLE
+            "no known layout in the sample (up to {} Redis keys; {} long-term collections, {} levels deep)",
+            crate::layout::DETECT_SAMPLE,
+            detection.collections_walked,
+            crate::layout::DETECT_DEPTH
         )?;
+        unplaced(&mut out)?;
         return Ok(1);
     }
     for d in found {
@@ -262,6 +281,7 @@ pub async fn detect(cfg: &Config, json: bool) -> Result<u8, HeadlessError> {
             text::sanitize_str(&d.at)
         )?;
     }
+    unplaced(&mut out)?;
     if let Some(best) = found.iter().find(|d| d.supported) {
         writeln!(out, "\nto read {} ({}), add to the profile `{}`:", best.layout, best.at, cfg.profile)?;
         writeln!(out, "[profile.{}.layout]\n{}", cfg.profile, best.config.as_deref().unwrap_or(""))?;

@@ -644,6 +644,58 @@ impl LongTermStore for FirestoreStore {
         Ok(docs.iter().map(|d| self.doc(d)).collect())
     }
 
+    /// A collection-group query under the pattern's literal parent, by name; documents of a
+    /// same-named collection elsewhere (`teams/x/chats` for `users/*/chats`) are passed over, so
+    /// a page is filled from as many queries as that takes.
+    async fn group_documents(
+        &self,
+        pattern: &crate::domain::CollectionPattern,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Document>, StoreError> {
+        let parent = match pattern.parent_document() {
+            p if p.is_empty() => self.root().to_string(),
+            p => format!("{}/{p}", self.root()),
+        };
+        let mut last = match after {
+            Some(Cursor::After { path, .. }) => Some(path.clone()),
+            _ => None,
+        };
+        let limit = limit.max(1);
+        let mut items = Vec::new();
+        loop {
+            let ask = limit - items.len() as u32;
+            let mut q = self
+                .db
+                .fluent()
+                .select()
+                .from(pattern.collection_id())
+                .parent(&parent)
+                .all_descendants()
+                .order(|o| o.fields([o.field("__name__").asc()]))
+                .limit(ask);
+            if let Some(path) = &last {
+                q = q.start_at(FirestoreQueryCursor::AfterValue(vec![self.fv(&FsValue::Reference(path.clone()))]));
+            }
+            let docs = q.query().await.map_err(map_err)?;
+            let got = docs.len() as u32;
+            for d in &docs {
+                let doc = self.doc(d);
+                last = Some(doc.path.clone());
+                if pattern.holds(&doc.path) {
+                    items.push(doc);
+                }
+            }
+            if got < ask {
+                return Ok(Page { items, next: None });
+            }
+            if items.len() as u32 >= limit {
+                let next = last.map(|path| Cursor::After { values: vec![], path });
+                return Ok(Page { items, next });
+            }
+        }
+    }
+
     /// ListDocuments with show_missing: the documents by name, and the missing ones that hold
     /// subcollections (which a query never returns). The page token rides in the cursor.
     async fn browse_documents(

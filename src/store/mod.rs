@@ -123,6 +123,15 @@ pub trait LongTermStore: Send + Sync {
     ) -> Result<Page<Document>, StoreError> {
         self.documents(collection, after, limit).await
     }
+    /// The documents of every collection a pattern names (`users/*/chats`), in path order: a
+    /// collection-group read — one query, not one per parent (which may not even exist: a
+    /// per-user collection often has no user document above it).
+    async fn group_documents(
+        &self,
+        pattern: &crate::domain::CollectionPattern,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Document>, StoreError>;
     /// Create or replace a document (the memory layer, the demo and tests write with it).
     async fn put(&self, path: &str, fields: Vec<(String, FsValue)>) -> Result<(), StoreError>;
     /// Create or replace many documents in as few round trips as the store allows.

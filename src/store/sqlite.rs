@@ -511,6 +511,38 @@ impl LongTermStore for SqliteStore {
         Ok(Page::of(items, limit, |d| Cursor::After { values: vec![], path: d.path.clone() }))
     }
 
+    async fn group_documents(
+        &self,
+        pattern: &crate::domain::CollectionPattern,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Document>, StoreError> {
+        // GLOB on the collection (literal parts escaped, `*` per pattern segment), the same
+        // number of segments; the pattern's own check keeps any `*` from spanning a `/`.
+        let segs: Vec<String> = pattern.glob_segments();
+        let depth = segs.len() as i64 - 1;
+        let glob = segs.join("/");
+        let after_path = match after {
+            Some(Cursor::After { path, .. }) => Some(path.clone()),
+            _ => None,
+        };
+        let items = self
+            .with(move |c| {
+                let mut st = c.prepare_cached(
+                    "SELECT path, fields, updated_us FROM documents WHERE collection GLOB ?1
+                     AND length(collection) - length(replace(collection, '/', '')) = ?2
+                     AND (?3 IS NULL OR path > ?3) ORDER BY path LIMIT ?4",
+                )?;
+                let it = st.query_map(params![glob, depth, after_path, limit], |r| {
+                    Ok(row_doc(r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+                it.collect::<rusqlite::Result<Vec<Document>>>()
+            })
+            .await?;
+        let page = Page::of(items, limit, |d| Cursor::After { values: vec![], path: d.path.clone() });
+        Ok(Page { items: page.items.into_iter().filter(|d| pattern.holds(&d.path)).collect(), next: page.next })
+    }
+
     async fn last_documents(&self, collection: &str, _id_field: &str, limit: u32) -> Result<Vec<Document>, StoreError> {
         let coll = collection.to_string();
         self.with(move |c| {

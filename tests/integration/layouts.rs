@@ -276,6 +276,93 @@ async fn langchain_firestore() {
     }
 }
 
+/// Chats where apps put them: per user (`users/{uid}/chats`, no user document above them) and
+/// deep (`agent_memory/prod/chats`), written by langchain-google-firestore. `detect` finds both
+/// (the per-user ones as one collection-group place, `users/*/chats`) and its lines read them,
+/// as pasted, on Firestore and on SQLite; a same-named collection elsewhere is not mixed in; a
+/// conversation is named by its user and session, and shown by that name.
+#[tokio::test]
+async fn per_user_and_deep_firestore_collections() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_with(dir.path(), "langchain-firestore-deep").await;
+    let project = crate::support::project_id("layout_langchain_firestore_deep");
+    let emu = crate::support::firestore_emulator();
+    let fs: Arc<dyn LongTermStore> = Arc::new(
+        memscope::store::firestore::FirestoreStore::connect(&project, "(default)", Some(&emu.host)).await.unwrap(),
+    );
+    load_documents(&fs, "langchain-firestore-deep").await;
+    // Documents of no known layout beside them: named by detect, never passed over in silence.
+    let sqlite: Arc<dyn LongTermStore> =
+        Arc::new(memscope::store::sqlite::SqliteStore::open(db.to_str().unwrap()).unwrap());
+    for s in [&fs, &sqlite] {
+        s.put("settings/app", vec![("theme".into(), memscope::domain::FsValue::String("dark".into()))]).await.unwrap();
+    }
+    drop(sqlite);
+    let stores = [
+        format!("[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{}\"\n", db.display()),
+        format!("[profile.p.long_term]\nbackend = \"firestore\"\nproject_id = \"{project}\"\n"),
+    ];
+    let cmd = |c: &str, args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_memscope"))
+            .arg("--config")
+            .arg(c)
+            .args(args)
+            .env("FIRESTORE_EMULATOR_HOST", &emu.host)
+            .env_remove("GOOGLE_CLOUD_PROJECT")
+            .output()
+            .unwrap()
+    };
+    for store in stores {
+        let c = config(dir.path(), &store);
+        let out = cmd(&c, &["detect", "--json"]);
+        let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let places: Vec<(&str, &str, u64)> = d["found"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| (x["layout"].as_str().unwrap(), x["at"].as_str().unwrap(), x["conversations"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(
+            places,
+            [
+                ("langchain-firestore", "users/*/chats", 3),
+                ("langchain-firestore", "agent_memory/prod/chats", 1),
+                ("langchain-firestore", "teams/t1/chats", 1),
+            ],
+            "{store}"
+        );
+        assert_eq!(d["unplaced"], serde_json::json!(["settings"]), "{store}");
+        let text = String::from_utf8(cmd(&c, &["detect"]).stdout).unwrap();
+        assert!(text.contains("not placed (documents of no known layout): settings"), "{text}");
+        let lines_of = |at: &str| {
+            d["found"].as_array().unwrap().iter().find(|x| x["at"] == at).unwrap()["config"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let read = |at: &str| config(dir.path(), &format!("{store}[profile.p.layout]\n{}\n", lines_of(at)));
+        let c = read("users/*/chats");
+        let convs = lines(&cmd(&c, &["conversations", "--json"]));
+        let ids: Vec<(&str, i64)> =
+            convs.iter().map(|x| (x["id"].as_str().unwrap(), x["message_count"].as_i64().unwrap())).collect();
+        assert_eq!(ids, [("bob@example.com/s1", 2), ("u-ada/s1", 2), ("u-ada/s2", 2)], "{store}");
+        let m = lines(&cmd(&c, &["show", "u-ada/s2", "--json"]));
+        assert_eq!(role_content(&m), [("user", "Cancel it."), ("assistant", "Done: Cancel it.")]);
+        let out = cmd(&c, &["show", "s2"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("one `/`-separated part per `*`"), "{out:?}");
+        let c = read("agent_memory/prod/chats");
+        let convs = lines(&cmd(&c, &["conversations", "--json"]));
+        assert_eq!(convs.len(), 1);
+        assert_eq!(lines(&cmd(&c, &["show", "ops-1", "--json"]))[0]["content"], "Deep path.");
+    }
+    // A `*` where a collection's name must be is a configuration error naming the line.
+    let c = config(dir.path(), "[profile.p.layout]\npreset = \"langchain-firestore\"\ncollection = \"users/*\"\n");
+    let out = cmd(&c, &["conversations"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ends with a collection's name"), "{out:?}");
+}
+
 /// `memscope detect` names each layout with its count and prints the lines that read it; the
 /// Conversations tab, empty under memscope's layout, says what it found and the preset to set.
 #[tokio::test]
