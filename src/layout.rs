@@ -2245,7 +2245,9 @@ pub struct Detection {
     pub capped: bool,
     /// Long-term collections looked at (roots and, below them, their documents' subcollections).
     pub collections_walked: usize,
-    /// Collections holding documents of no known layout (not above one that was placed).
+    /// What no layout took: Redis namespaces of lists, hashes, JSON documents and streams
+    /// (`jobs:* (12 list)`), most keys first, and long-term collections holding documents of
+    /// no known layout (not above one that was placed).
     pub unplaced: Vec<String>,
 }
 
@@ -2306,8 +2308,10 @@ pub async fn detect(
     fn add(found: &mut std::collections::BTreeMap<(String, String), u64>, layout: &str, at: &str) {
         *found.entry((layout.to_string(), at.to_string())).or_default() += 1;
     }
+    let mut unplaced: Vec<String> = Vec::new();
     if let Some(r) = &redis {
         let mut scan = KeyspaceScan::start(r.clone(), "*", None, 1000).await?;
+        let mut placed: std::collections::HashSet<Key> = std::collections::HashSet::new();
         keys_total = scan.total;
         let mut keys: Vec<Key> = Vec::new();
         let mut open = scan.nodes.len();
@@ -2345,7 +2349,10 @@ pub async fn detect(
                 add(&mut found, "langchain-redis-list", &prefix);
             } else if v.get("blocks").is_some() && v.get("role").is_some() {
                 add(&mut found, "llamaindex-redis", "*");
+            } else {
+                continue;
             }
+            placed.insert(k.clone());
         }
         // Layouts with a key per message (or checkpoint): count their conversations once.
         let mut seen = std::collections::HashSet::new();
@@ -2367,10 +2374,12 @@ pub async fn detect(
                     (None, None) => lg_namespaced.insert(rest.rsplit_once(':').map_or(rest, |(t, _)| t).to_string()),
                 };
             } else if t == "ReJSON-RL" && name.starts_with("chat:") {
+                placed.insert(k.clone());
                 if seen.insert(("langchain-redis-json", thread)) {
                     add(&mut found, "langchain-redis-json", "chat:*");
                 }
             } else if t == "hash" && is_redisvl_key(&name) {
+                placed.insert(k.clone());
                 let (head, _) = name.rsplit_once(':').unwrap_or_default();
                 let (head, _) = head.rsplit_once(':').unwrap_or_default();
                 let (prefix, session) = head.split_once(':').unwrap_or_default();
@@ -2378,6 +2387,7 @@ pub async fn detect(
                     add(&mut found, "redisvl", &format!("{prefix}:"));
                 }
             } else if t == "hash" && name.starts_with("mem0:") {
+                placed.insert(k.clone());
                 mem0.push(k.clone());
             }
         }
@@ -2389,6 +2399,34 @@ pub async fn detect(
         for _ in 0..lg_threads.len() + alone {
             add(&mut found, "langgraph-redis", "checkpoint:*");
         }
+        // Lists, hashes, JSON documents and streams no layout took: by namespace (the name up to
+        // its first `:`), most keys first — what was looked at and not read as conversations.
+        // LangGraph's own bookkeeping (`checkpoint_write:*`, …) belongs to it once it is found.
+        let langgraph = !lg_threads.is_empty() || alone > 0;
+        let mut spaces: BTreeMap<String, (u64, std::collections::BTreeSet<String>)> = BTreeMap::new();
+        for (k, m) in &metas {
+            let t = m.ktype.as_ref().map(|t| t.name().to_string()).unwrap_or_default();
+            if placed.contains(k) || !matches!(t.as_str(), "list" | "hash" | "ReJSON-RL" | "stream") {
+                continue;
+            }
+            let name = String::from_utf8_lossy(k);
+            if langgraph && name.starts_with("checkpoint") {
+                continue;
+            }
+            let space = match name.split_once(':') {
+                Some((ns, _)) => format!("{ns}:*"),
+                None => name.to_string(),
+            };
+            let e = spaces.entry(space).or_default();
+            e.0 += 1;
+            e.1.insert(t);
+        }
+        let mut spaces: Vec<(String, (u64, std::collections::BTreeSet<String>))> = spaces.into_iter().collect();
+        spaces.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+        unplaced.extend(spaces.into_iter().map(|(ns, (n, types))| {
+            let types: Vec<String> = types.into_iter().collect();
+            format!("{ns} ({n} {})", types.join("/"))
+        }));
         // mem0: a conversation is a user's memories.
         for chunk in mem0.chunks(FIELD_BATCH) {
             let ops: Vec<CacheOp> =
@@ -2403,7 +2441,6 @@ pub async fn detect(
             }
         }
     }
-    let mut unplaced = Vec::new();
     let mut collections_walked = 0usize;
     if let Some(lt) = &long_term {
         // The root collections, then the subcollections of their documents (missing ones too:
@@ -2489,7 +2526,7 @@ pub async fn detect(
                 ps.len() > cs.len() && cs.iter().zip(&ps).all(|(a, b)| a == b || *b == "*")
             })
         };
-        unplaced = looked.into_iter().filter(|c| !above(c)).collect();
+        unplaced.extend(looked.into_iter().filter(|c| !above(c)));
     }
     let mut out: Vec<Detected> = found
         .into_iter()

@@ -1089,11 +1089,24 @@ fn detects_lines_pasted_read_every_redis_fixture() {
         let found = d["found"].as_array().unwrap().iter().find(|x| x["layout"] == layout);
         let found = found.unwrap_or_else(|| panic!("{fixture}: {layout} not detected: {d}"));
         assert_eq!(found["conversations"].as_i64(), Some(want.len() as i64), "{fixture}: {found}");
+        assert_eq!(d["unplaced"], serde_json::json!([]), "{fixture}: every key the framework wrote is placed");
         let lines = found["config"].as_str().unwrap_or_else(|| panic!("{fixture}: no config lines: {found}"));
         let c = config(dir.path(), &format!("[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\n{lines}\n", v.url()));
         let ids: Vec<String> = listed(dir.path(), &c).into_iter().map(|(id, _)| id).collect();
         assert_eq!(ids, want, "{fixture}: detect's lines, pasted:\n{lines}");
     }
+    // What no layout takes is named by namespace, most keys first, never passed over in silence.
+    let mut p = redis::pipe();
+    p.cmd("RPUSH").arg("jobs:email").arg("{\"to\":\"a@b\"}").ignore();
+    p.cmd("RPUSH").arg("jobs:sms").arg("x").ignore();
+    p.cmd("HSET").arg("profile:u1").arg("name").arg("Ada").ignore();
+    p.query::<()>(&mut k).unwrap();
+    let probe = preset_config(dir.path(), &v.url(), "memscope");
+    let d: serde_json::Value =
+        serde_json::from_slice(&run(dir.path(), &["--config", &probe, "detect", "--json"]).stdout).unwrap();
+    assert_eq!(d["unplaced"], serde_json::json!(["jobs:* (2 list)", "profile:* (1 hash)"]), "{d}");
+    let text = String::from_utf8(run(dir.path(), &["--config", &probe, "detect"]).stdout).unwrap();
+    assert!(text.contains("not placed (documents of no known layout): jobs:* (2 list), profile:* (1 hash)"), "{text}");
 }
 
 /// The same for every recorded Firestore fixture, on the emulator.
@@ -1119,6 +1132,7 @@ async fn detects_lines_pasted_read_every_firestore_fixture() {
         let found = d["found"].as_array().unwrap().iter().find(|x| x["layout"] == layout);
         let found = found.unwrap_or_else(|| panic!("{fixture}: {layout} not detected: {d}"));
         assert_eq!(found["conversations"].as_i64(), Some(want.len() as i64), "{fixture}: {found}");
+        assert_eq!(d["unplaced"], serde_json::json!([]), "{fixture}: every key the framework wrote is placed");
         let lines = found["config"].as_str().unwrap_or_else(|| panic!("{fixture}: no config lines: {found}"));
         let c = config(dir.path(), &format!("{store}[profile.p.layout]\n{lines}\n"));
         let convs = self::lines(&run_fs(&c, emu, &["conversations", "--json"]));
