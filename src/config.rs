@@ -292,10 +292,14 @@ pub enum LayoutPreset {
     /// mem0: a hash per memory `mem0:{collection}:{uuid}` (text in `memory`, role in the
     /// `metadata` JSON); a conversation is one user's memories in time order.
     Mem0,
+    /// Redis's agent-memory-server: working memory (a RedisJSON document per session,
+    /// `working_memory:[namespace:][user:]{session}`, messages in an array) and long-term memory
+    /// records (a hash per memory, `memory_idx:{id}`, by `session_id`) as its second source.
+    AgentMemoryServer,
 }
 
 impl LayoutPreset {
-    pub const ALL: [LayoutPreset; 9] = [
+    pub const ALL: [LayoutPreset; 10] = [
         LayoutPreset::Memscope,
         LayoutPreset::LangchainFirestore,
         LayoutPreset::LanggraphFirestore,
@@ -305,6 +309,7 @@ impl LayoutPreset {
         LayoutPreset::LanggraphRedis,
         LayoutPreset::Redisvl,
         LayoutPreset::Mem0,
+        LayoutPreset::AgentMemoryServer,
     ];
 
     pub fn name(self) -> &'static str {
@@ -318,6 +323,7 @@ impl LayoutPreset {
             LayoutPreset::LanggraphRedis => "langgraph-redis",
             LayoutPreset::LanggraphFirestore => "langgraph-firestore",
             LayoutPreset::Mem0 => "mem0",
+            LayoutPreset::AgentMemoryServer => "agent-memory-server",
         }
     }
 
@@ -344,10 +350,13 @@ pub enum MessagesIn {
     RedisCheckpoints,
     /// LangGraph checkpoints in Firestore (base64 msgpack).
     FirestoreCheckpoints,
+    /// A RedisJSON document per conversation, its messages an array field (agent-memory-server's
+    /// working memory).
+    RedisDocument,
 }
 
 impl MessagesIn {
-    pub const NAMES: [(&str, MessagesIn); 7] = [
+    pub const NAMES: [(&str, MessagesIn); 8] = [
         ("memscope", MessagesIn::Memscope),
         ("subcollection", MessagesIn::Subcollection),
         ("array", MessagesIn::Array),
@@ -355,6 +364,7 @@ impl MessagesIn {
         ("keys", MessagesIn::Keys),
         ("redis-checkpoints", MessagesIn::RedisCheckpoints),
         ("firestore-checkpoints", MessagesIn::FirestoreCheckpoints),
+        ("redis-document", MessagesIn::RedisDocument),
     ];
 
     pub fn name(self) -> &'static str {
@@ -362,7 +372,7 @@ impl MessagesIn {
     }
 
     pub fn in_redis(self) -> bool {
-        matches!(self, MessagesIn::List | MessagesIn::Keys | MessagesIn::RedisCheckpoints)
+        matches!(self, MessagesIn::List | MessagesIn::Keys | MessagesIn::RedisCheckpoints | MessagesIn::RedisDocument)
     }
 
     /// The encodings a message can have in this place.
@@ -370,7 +380,7 @@ impl MessagesIn {
         match self {
             MessagesIn::Array | MessagesIn::List => &[Encoding::Json, Encoding::MsgpackBase64],
             MessagesIn::Keys => &[Encoding::Hash, Encoding::RedisJson, Encoding::Json],
-            MessagesIn::RedisCheckpoints => &[Encoding::RedisJson],
+            MessagesIn::RedisCheckpoints | MessagesIn::RedisDocument => &[Encoding::RedisJson],
             MessagesIn::FirestoreCheckpoints => &[Encoding::MsgpackBase64],
             MessagesIn::Memscope | MessagesIn::Subcollection => &[Encoding::Document],
         }
@@ -483,6 +493,10 @@ impl LayoutConfig {
                 ("", "checkpoint_latest:", "checkpoint_latest:*", "", M::RedisCheckpoints, E::RedisJson)
             }
             LayoutPreset::Mem0 => ("", "mem0:", "mem0:*", "mem0:{*}:{message}", M::Keys, E::Hash),
+            // Working memory: `working_memory:[namespace:][user:]{session}`, the key's rest the id.
+            LayoutPreset::AgentMemoryServer => {
+                ("", "working_memory:", "working_memory:*", "", M::RedisDocument, E::RedisJson)
+            }
         };
         let s = |v: &str| Some(v.to_string());
         let fields = match p {
@@ -504,6 +518,13 @@ impl LayoutConfig {
                 user: s("user_id"),
                 agent: s("agent_id"),
                 conversation: s("user_id"),
+            },
+            LayoutPreset::AgentMemoryServer => MessageFields {
+                role: s("role"),
+                content: s("content"),
+                id: s("id"),
+                timestamp: s("created_at"),
+                ..Default::default()
             },
             _ => MessageFields::default(),
         };
@@ -529,8 +550,39 @@ impl LayoutConfig {
             vector_message_field: vmsg.into(),
             history: None,
             overridden: false,
-            recent: None,
+            recent: (p == LayoutPreset::AgentMemoryServer).then(|| Box::new(LayoutConfig::agent_memory_records())),
         }
+    }
+
+    /// agent-memory-server's long-term memory: a hash per memory record (`memory_idx:{id}`,
+    /// embedded), a conversation per `session_id`, the record's `memory_type` as its role. The
+    /// preset's second source: sessions whose working memory expired keep their memories.
+    fn agent_memory_records() -> LayoutConfig {
+        let s = |v: &str| Some(v.to_string());
+        LayoutConfig {
+            key_prefix: "memory_idx:".into(),
+            keys: "memory_idx:*".into(),
+            key_template: "memory_idx:{message}".into(),
+            messages_in: MessagesIn::Keys,
+            encoding: Encoding::Hash,
+            fields: MessageFields {
+                role: s("memory_type"),
+                content: s("text"),
+                id: s("id_"),
+                timestamp: s("created_at"),
+                user: s("user_id"),
+                agent: None,
+                conversation: s("session_id"),
+            },
+            recent: None,
+            ..LayoutConfig::preset(LayoutPreset::Redisvl)
+        }
+        .with_preset(LayoutPreset::AgentMemoryServer)
+    }
+
+    fn with_preset(mut self, p: LayoutPreset) -> LayoutConfig {
+        self.preset = p;
+        self
     }
 
     /// Its conversations are in Redis (no long-term store needed).
@@ -1398,7 +1450,10 @@ fn resolve_layout(path: &str, name: &str, section: Option<FileLayout>) -> Result
         None => None,
     };
     let mut l = resolve_one_layout(path, name, f)?;
-    l.recent = recent;
+    // A preset's own second source (agent-memory-server's long-term records) unless one is given.
+    if recent.is_some() {
+        l.recent = recent;
+    }
     Ok(l)
 }
 

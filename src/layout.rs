@@ -107,6 +107,9 @@ fn one_reader(
                 cache: Default::default(),
             })
         }
+        MessagesIn::RedisDocument => {
+            Arc::new(RedisDocument { redis: redis.ok_or_else(|| need("Redis"))?, layout: l, cache: Default::default() })
+        }
         MessagesIn::RedisCheckpoints => Arc::new(Checkpoints {
             redis: redis.ok_or_else(|| need("Redis"))?,
             layout: l,
@@ -790,6 +793,7 @@ fn cursor_after(end: usize, n: usize, last: Option<&String>) -> Option<Cursor> {
 /// is the last order key ([`start_after`] works on them unchanged), so paging holds while
 /// conversations come and go.
 fn newest_first(items: impl IntoIterator<Item = (String, Option<i64>)>) -> Vec<String> {
+    // The times are microseconds: memories written within one millisecond keep their order.
     let mut keys: Vec<String> = items
         .into_iter()
         .map(|(id, ms)| {
@@ -1027,7 +1031,11 @@ impl RedisList {
     /// of the layout's library: job queues and other libraries' lists are passed over, and
     /// counted), sorted.
     async fn ids(&self, filter: &ConvFilter) -> Result<Vec<String>, StoreError> {
-        let prefix = id_filter(self.layout.preset, filter)?;
+        // An id prefix narrows the keys; the other filters (user, title) are kept page by page.
+        let prefix = match filter {
+            ConvFilter::IdPrefix(p) => Some(p.clone()),
+            _ => None,
+        };
         let mut scan = KeyspaceScan::start(self.redis.clone(), &self.layout.keys, Some("list"), 1000).await?;
         let mut out = Vec::new();
         let mut passed = 0u64;
@@ -1520,7 +1528,7 @@ impl ConversationReader for KeyPerMessage {
         let sessions = self.sessions().await?;
         // Newest first: by each session's last message time (its keys are in time order).
         let order = newest_first(sessions.iter().map(|(id, msgs)| {
-            let last = msgs.iter().rev().find_map(|m| m.0).map(|t| (t * 1000.0) as i64);
+            let last = msgs.iter().rev().find_map(|m| m.0).map(|t| (t * 1e6) as i64);
             (id.clone(), last)
         }));
         let mut i = start_after(&order, after);
@@ -1567,6 +1575,154 @@ impl ConversationReader for KeyPerMessage {
         let items = self.messages_of(&keys[from.min(to)..to]).await?;
         let next = (to < keys.len()).then(|| Cursor::Absent { after: Some(to.to_string()) });
         Ok(Page { items, next })
+    }
+}
+
+/// A RedisJSON document per conversation, its messages an array field (agent-memory-server's
+/// working memory, `working_memory:[namespace:][user:]{session}`): a conversation is the key
+/// after the prefix, taken whole (the namespace and user are part of its name); listed newest
+/// first by the document's `updated_at`.
+struct RedisDocument {
+    redis: Arc<dyn KeyStore>,
+    layout: LayoutConfig,
+    cache: ThreadCache<Vec<Message>>,
+}
+
+impl RedisDocument {
+    fn key(&self, id: &str) -> Key {
+        format!("{}{id}", self.layout.key_prefix).into_bytes().into()
+    }
+
+    /// The document's `$.{path}` (RedisJSON answers the array of matches: its first).
+    fn first_match(reply: Option<&CacheReply>) -> Option<Value> {
+        match reply {
+            Some(CacheReply::Value(Some(b))) => match first_json(b) {
+                Some(Value::Array(mut a)) if !a.is_empty() => Some(a.remove(0)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Every conversation id with its document's update time, newest first, as order keys.
+    async fn ids(&self, filter: &ConvFilter) -> Result<Vec<String>, StoreError> {
+        // An id prefix narrows the keys; the other filters (user, title) are kept page by page.
+        let prefix = match filter {
+            ConvFilter::IdPrefix(p) => Some(p.clone()),
+            _ => None,
+        };
+        let ids: Vec<String> = scan_all(self.redis.clone(), &self.layout.keys, Some("ReJSON-RL"))
+            .await?
+            .into_iter()
+            .filter_map(|k| k.strip_prefix(&self.layout.key_prefix).map(str::to_string))
+            .filter(|id| prefix.as_ref().is_none_or(|p| id.starts_with(p.as_str())))
+            .collect();
+        let ops: Vec<CacheOp> =
+            ids.iter().map(|id| CacheOp::JsonGet { key: self.key(id), path: "$.updated_at".into() }).collect();
+        let replies = if ops.is_empty() { Vec::new() } else { self.redis.exec(&ops).await? };
+        let times = replies.iter().map(|r| Self::first_match(Some(r)).as_ref().and_then(ts_of).map(|t| t.micros()));
+        Ok(newest_first(ids.into_iter().zip(times)))
+    }
+
+    /// A conversation's messages, read whole (`JSON.GET KEY $.{messages_field}`).
+    async fn read(&self, id: &str) -> Result<Vec<Message>, StoreError> {
+        let path = format!("$.{}", self.layout.messages_field);
+        let r = self.redis.exec(&[CacheOp::JsonGet { key: self.key(id), path }]).await?;
+        let key = String::from_utf8_lossy(&self.key(id)).into_owned();
+        match Self::first_match(r.first()) {
+            Some(Value::Array(items)) => Ok(items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| message_of(&self.layout, format!("{key}#{}", i + 1), format!("#{:05}", i + 1), None, v))
+                .collect()),
+            _ => Err(StoreError::Other(format!(
+                "no conversation `{id}`: no document {key} with a `{}` array",
+                self.layout.messages_field
+            ))),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConversationReader for RedisDocument {
+    fn preset(&self) -> LayoutPreset {
+        self.layout.preset
+    }
+
+    async fn conversations(
+        &self,
+        filter: &ConvFilter,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Conversation>, StoreError> {
+        let order = self.ids(filter).await?;
+        let start = start_after(&order, after);
+        let page: Vec<&String> = order[start..].iter().take(limit as usize).collect();
+        // One pipeline for the page: each document's messages, user and update time.
+        let ops: Vec<CacheOp> = page
+            .iter()
+            .flat_map(|k| {
+                let key = self.key(id_of_order_key(k));
+                [
+                    CacheOp::JsonGet { key: key.clone(), path: format!("$.{}", self.layout.messages_field) },
+                    CacheOp::JsonGet { key: key.clone(), path: "$.user_id".into() },
+                    CacheOp::JsonGet { key: key.clone(), path: "$.updated_at".into() },
+                    CacheOp::JsonGet { key, path: "$.created_at".into() },
+                ]
+            })
+            .collect();
+        let replies = if ops.is_empty() { Vec::new() } else { self.redis.exec(&ops).await? };
+        let mut items = Vec::new();
+        for (k, r) in page.iter().zip(replies.chunks(4)) {
+            let id = id_of_order_key(k);
+            let key = String::from_utf8_lossy(&self.key(id)).into_owned();
+            let msgs = match Self::first_match(r.first()) {
+                Some(Value::Array(a)) => a,
+                _ => Vec::new(),
+            };
+            let heads: Vec<Message> = msgs
+                .iter()
+                .take(TITLE_LOOK)
+                .enumerate()
+                .map(|(i, v)| message_of(&self.layout, format!("{key}#{}", i + 1), format!("#{:05}", i + 1), None, v))
+                .collect();
+            let c = Conversation {
+                id: id.to_string(),
+                title: title_from(&heads),
+                user_id: Self::first_match(r.get(1)).as_ref().and_then(text_of),
+                agent_id: None,
+                created_at: Self::first_match(r.get(3)).as_ref().and_then(ts_of),
+                updated_at: Self::first_match(r.get(2)).as_ref().and_then(ts_of),
+                message_count: Some(msgs.len() as i64),
+                doc: Document { path: key, fields: Vec::new(), update_time: None },
+            };
+            if keeps(filter, &c) {
+                items.push(c);
+            }
+        }
+        let end = start + page.len();
+        let next = cursor_after(end, order.len(), end.checked_sub(1).and_then(|e| order.get(e)));
+        Ok(Page { items, next })
+    }
+
+    async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
+        if let ConvFilter::All | ConvFilter::IdPrefix(_) = filter {
+            return Ok(self.ids(filter).await?.len() as u64);
+        }
+        let (mut n, mut after) = (0u64, None);
+        loop {
+            let page = self.conversations(filter, after.as_ref(), 500).await?;
+            n += page.items.len() as u64;
+            match page.next {
+                Some(c) => after = Some(c),
+                None => return Ok(n),
+            }
+        }
+    }
+
+    async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
+        let all = self.cache.get(c, after.is_some(), self.read(c)).await?;
+        Ok(page_of(&all, after, limit))
     }
 }
 
@@ -1724,7 +1880,7 @@ impl Checkpoints {
                             Some(Value::Array(a)) => a.first().and_then(Value::as_str).map(str::to_string),
                             _ => v.rsplit(':').next().map(str::to_string),
                         };
-                        id.as_deref().and_then(uuid_time_ms)
+                        id.as_deref().and_then(uuid_time_ms).map(|ms| ms * 1000)
                     }
                     _ => None,
                 })
@@ -2389,6 +2545,13 @@ pub async fn detect(
             } else if t == "hash" && name.starts_with("mem0:") {
                 placed.insert(k.clone());
                 mem0.push(k.clone());
+            } else if t == "ReJSON-RL" && name.starts_with("working_memory:") {
+                // agent-memory-server: a working-memory document per session.
+                placed.insert(k.clone());
+                add(&mut found, "agent-memory-server", "working_memory:*");
+            } else if t == "hash" && name.starts_with("memory_idx:") {
+                // Its long-term memory records: read by the same preset (its second source).
+                placed.insert(k.clone());
             }
         }
         // LangGraph: threads, and the namespaces that have no thread of their own.

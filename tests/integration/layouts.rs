@@ -1109,6 +1109,64 @@ fn detects_lines_pasted_read_every_redis_fixture() {
     assert!(text.contains("not placed (documents of no known layout): jobs:* (2 list), profile:* (1 hash)"), "{text}");
 }
 
+/// Redis's agent-memory-server, written by the server's own functions: working memory (a
+/// RedisJSON document per session, with and without namespace and user) read as threads in
+/// their order, with ids and times; long-term memory records (hashes by `session_id`) as the
+/// preset's second source, so a session whose working memory expired keeps its memories;
+/// detect finds it and its lines read it as pasted.
+#[test]
+fn agent_memory_server() {
+    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
+    load_redis(&v, "agent-memory-server");
+    let dir = tempfile::tempdir().unwrap();
+    let probe = preset_config(dir.path(), &v.url(), "memscope");
+    let d: serde_json::Value =
+        serde_json::from_slice(&run(dir.path(), &["--config", &probe, "detect", "--json"]).stdout).unwrap();
+    let found: Vec<(&str, u64)> = d["found"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["layout"].as_str().unwrap(), x["conversations"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(found, [("agent-memory-server", 2)], "{d}");
+    assert_eq!(d["unplaced"], serde_json::json!([]), "{d}");
+    let lines_of = d["found"][0]["config"].as_str().unwrap();
+    let c = config(dir.path(), &format!("[profile.p.redis]\nurl = \"{}\"\n[profile.p.layout]\n{lines_of}\n", v.url()));
+    assert_eq!(
+        listed(dir.path(), &c),
+        [
+            ("sess-june".into(), 1),
+            ("travel:u-ivan:sess-ivan".into(), 3),
+            // The long-term records, newest first: Kai's working memory is gone, not his memory.
+            ("sess-kai".into(), 1),
+            ("sess-ivan".into(), 2),
+        ]
+    );
+    let m = lines(&run(dir.path(), &["--config", &c, "show", "travel:u-ivan:sess-ivan", "--json"]));
+    assert_eq!(
+        role_content(&m),
+        [
+            ("user", "Find me a flight to Oslo."),
+            ("assistant", "Three flights on Friday; the 9:40 is cheapest."),
+            ("user", "Book the 9:40, aisle seat."),
+        ]
+    );
+    assert!(m.iter().all(|x| x["message_id"].as_str().is_some_and(|id| id.len() == 26)), "ULIDs: {m:?}");
+    assert!(m[0]["timestamp"].as_str().is_some_and(|t| t.starts_with("2026-")), "{m:?}");
+    let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
+    assert_eq!(convs[1]["user_id"], "u-ivan");
+    let m = lines(&run(dir.path(), &["--config", &c, "show", "sess-kai", "--json"]));
+    assert_eq!(role_content(&m), [("semantic", "Kai's working memory expired; this memory remains.")]);
+    let m = lines(&run(dir.path(), &["--config", &c, "show", "sess-ivan", "--json"]));
+    assert_eq!(role_content(&m)[1], ("episodic", "Ivan flew to Oslo on a Friday."));
+    assert!(m.iter().all(|x| x["user_id"] == "u-ivan"), "{m:?}");
+    // A user filter reads the working memory's `user_id`.
+    let only = lines(&run(dir.path(), &["--config", &c, "conversations", "--filter", "user:u-ivan", "--json"]));
+    assert!(only.iter().any(|x| x["id"] == "travel:u-ivan:sess-ivan") && !only.iter().any(|x| x["id"] == "sess-june"));
+    let out = run(dir.path(), &["--config", &c, "show", "no-such-session"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
+
 /// The same for every recorded Firestore fixture, on the emulator.
 #[tokio::test]
 async fn detects_lines_pasted_read_every_firestore_fixture() {
