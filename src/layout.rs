@@ -623,6 +623,8 @@ struct Parts {
     content: String,
     id: Option<String>,
     ts: Option<Ts>,
+    /// How the stored time is written (an ISO string, or a Unix number).
+    ts_form: TsForm,
     user: Option<String>,
     tool_calls: Vec<ToolCall>,
     tool_call_id: Option<String>,
@@ -660,6 +662,10 @@ fn parts(l: &LayoutConfig, v: &Value) -> Parts {
         role,
         content,
         id,
+        ts_form: match get(&f.timestamp) {
+            Some(Value::String(t)) if t.trim().parse::<f64>().is_err() => TsForm::IsoString,
+            _ => TsForm::UnixNumber,
+        },
         ts: get(&f.timestamp).as_ref().and_then(ts_of),
         user: get(&f.user).and_then(|x| text_of(&x)),
         tool_calls,
@@ -708,7 +714,12 @@ fn message_of(l: &LayoutConfig, path: String, fallback_id: String, fallback_ts: 
         role: p.role,
         content: p.content,
         timestamp,
-        ts_form: if timestamp.is_some() { TsForm::UnixNumber } else { TsForm::Missing },
+        // The form the time is stored in; a time the key or a history gives is a Unix number.
+        ts_form: match (p.ts, timestamp) {
+            (_, None) => TsForm::Missing,
+            (Some(s), Some(t)) if s == t => p.ts_form,
+            _ => TsForm::UnixNumber,
+        },
         user_id: p.user,
         tool_calls: p.tool_calls,
         tool_call_id: p.tool_call_id,
@@ -1216,6 +1227,18 @@ impl ConversationReader for RedisList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_says_the_form_its_time_is_stored_in() {
+        let l = LayoutConfig::preset(LayoutPreset::AgentMemoryServer);
+        let iso = serde_json::json!({"role": "user", "content": "hi", "created_at": "2026-12-07T16:03:10.400070Z"});
+        let m = message_of(&l, "k#1".into(), "#1".into(), None, &iso);
+        assert_eq!((m.ts_form, m.timestamp.map(|t| t.micros() % 1_000_000)), (TsForm::IsoString, Some(400_070)));
+        let unix = serde_json::json!({"role": "user", "content": "hi", "created_at": "1796659390.5"});
+        assert_eq!(message_of(&l, "k#1".into(), "#1".into(), None, &unix).ts_form, TsForm::UnixNumber);
+        let none = serde_json::json!({"role": "user", "content": "hi"});
+        assert_eq!(message_of(&l, "k#1".into(), "#1".into(), None, &none).ts_form, TsForm::Missing);
+    }
 
     #[test]
     fn time_ordered_uuids_and_newest_first_order_keys() {
