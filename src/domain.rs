@@ -1042,7 +1042,7 @@ impl CollectionPattern {
         if !segs.iter().any(|s| s.contains('*')) {
             return Ok(None);
         }
-        if segs.len() % 2 == 0 {
+        if segs.len().is_multiple_of(2) {
             return Err(format!("`{path}`: a collection path ends with a collection's name (`users/*/chats`)"));
         }
         for (i, s) in segs.iter().enumerate() {
