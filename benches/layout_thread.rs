@@ -130,6 +130,17 @@ async fn main() {
     p.exec(&mut c).unwrap();
     time("mem0", reader(LayoutPreset::Mem0, None, Some(store(&r.url()))), "big").await;
 
+    // agent-memory-server: one working-memory document of 10,000 messages (RedisJSON).
+    let messages: Vec<serde_json::Value> = (0..N)
+        .map(|i| {
+            serde_json::json!({"role": if i % 2 == 0 { "user" } else { "assistant" }, "content": format!("message {i}"),
+                "id": format!("01M8KN{i:04}{:016}", i), "created_at": format!("2026-12-07T16:{:02}:{:02}.000000Z", i / 3600 % 60, i % 60)})
+        })
+        .collect();
+    let doc = serde_json::json!({"messages": messages, "session_id": "big", "user_id": "u", "updated_at": 1_796_659_390});
+    redis::cmd("JSON.SET").arg("working_memory:big").arg("$").arg(doc.to_string()).exec(&mut vc).unwrap();
+    time("agent-memory-server", reader(LayoutPreset::AgentMemoryServer, None, Some(store(&v.url()))), "big").await;
+
     // langgraph-firestore: one checkpoint of LangChain messages in LangGraph's msgpack (each an
     // extension-5 pydantic model), base64, as the checkpointer writes it. 10,000 of them do not
     // fit in one Firestore document (1 MiB a property): 6,000 do.
