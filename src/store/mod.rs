@@ -5,9 +5,6 @@ pub mod firestore;
 pub mod local_vectors;
 pub mod pinecone;
 pub mod redis;
-mod redis_client;
-pub mod redis_cluster;
-pub mod redis_sentinel;
 pub mod sqlite;
 
 use crate::domain::{

@@ -128,7 +128,7 @@ async fn the_store_routes_by_slot_and_scans_each_master() {
     assert!(meta.iter().all(|(_, m)| m.ktype.is_some()), "every key's TYPE from its own node");
     let page = s.value(b"k:0007", &memscope::domain::PageCursor::Start).await.unwrap().unwrap();
     let (slot, node) = page.node.clone().unwrap();
-    assert_eq!(slot, memscope::store::redis_cluster::slot_of(b"k:0007"));
+    assert_eq!(slot, memscope::store::redis::cluster::slot_of(b"k:0007"));
     assert!(node.starts_with("127.0.0.1:"), "{node}");
     let info = s.server_info().await.unwrap();
     assert!(matches!(&info.mode, ServerMode::Cluster { masters, whole: true } if masters.len() == 3), "{info:?}");
@@ -137,7 +137,7 @@ async fn the_store_routes_by_slot_and_scans_each_master() {
     s.set_writes_allowed(true);
     let e = s.write(&WriteOp::Rename(b"k:0001".as_slice().into(), b"k:renamed".as_slice().into())).await;
     let slots =
-        (memscope::store::redis_cluster::slot_of(b"k:0001"), memscope::store::redis_cluster::slot_of(b"k:renamed"));
+        (memscope::store::redis::cluster::slot_of(b"k:0001"), memscope::store::redis::cluster::slot_of(b"k:renamed"));
     if slots.0 != slots.1 {
         let e = e.unwrap_err().to_string();
         assert!(e.contains("across hash slots") && e.contains("nothing renamed"), "{e}");
@@ -298,7 +298,7 @@ fn import_and_audit_work_on_a_cluster() {
             let k = format!("conversation:c{i}:messages");
             let n: i64 = redis::cmd("LLEN").arg(&k).query(&mut conn).unwrap();
             assert_eq!(n, 3, "{k}");
-            memscope::store::redis_cluster::slot_of(k.as_bytes())
+            memscope::store::redis::cluster::slot_of(k.as_bytes())
         })
         .collect();
     assert!(slots.len() > 1);

@@ -1,4 +1,4 @@
-//! Redis Sentinel for [`super::redis::RedisStore`]: the master is asked of the Sentinels
+//! Redis Sentinel for [`super::RedisStore`]: the master is asked of the Sentinels
 //! (`SENTINEL get-master-addr-by-name`), connected like any server, and asked again after a
 //! failover (a connection error, a `READONLY` reply, and every health probe), without
 //! restarting memscope.
@@ -61,7 +61,7 @@ impl SentinelMaster {
             .as_str()
             .into_connection_info()
             .map_err(|e| StoreError::Other(format!("master {addr}: {e}")))?;
-        let client = super::redis_client::client_for(info, &self.cfg)?;
+        let client = super::client::client_for(info, &self.cfg)?;
         let mgr_cfg = ConnectionManagerConfig::new()
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(50))

@@ -1,4 +1,4 @@
-//! Redis Cluster for [`super::redis::RedisStore`]: hash slots, the topology `CLUSTER NODES`
+//! Redis Cluster for [`super::RedisStore`]: hash slots, the topology `CLUSTER NODES`
 //! reports, and batches of keyed commands split per slot (a cluster refuses a pipeline whose
 //! keys live in different slots).
 
