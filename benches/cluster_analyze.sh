@@ -4,7 +4,8 @@
 # over every hash slot the way real key names spread (no hash tags) — and prints, median of
 # ROUNDS: `memscope analyze` on the single server, on the cluster, and `redis-cli --memkeys` on
 # each master in turn (issue #26's targets: cluster <= 1.5x single, <= 0.4x --memkeys summed).
-# Usage: benches/cluster_analyze.sh [KEYS] [ROUNDS]   (defaults: 1000000 3)
+# Usage: benches/cluster_analyze.sh [KEYS] [ROUNDS]   (defaults: 1000000 3; MAX_OPS=N paces the
+# analyses at N commands a second as a profile's max_ops_per_sec does; default 0, unthrottled)
 # MEMSCOPE_BIN picks the binary (default: a release build made here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,26 +23,7 @@ redis-server --port "$single" --bind 127.0.0.1 --save "" --appendonly no --dir "
 until redis-cli -p "$single" ping >/dev/null 2>&1; do sleep 0.05; done
 
 echo "loading $N keys, spread over every slot, into 3 masters ($ports) and one server ($single)…"
-python3 - "$N" "$single" $ports <<'PY'
-import sys, subprocess
-n, single, ports = int(sys.argv[1]), int(sys.argv[2]), [int(p) for p in sys.argv[3:]]
-sys.path.insert(0, "benches")
-from cluster_slots import owners, slot
-owner = owners(ports[0])
-dests = ports + [single]
-procs = {p: subprocess.Popen(["redis-cli", "-p", str(p), "--pipe"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL) for p in dests}
-bufs = {p: [] for p in dests}
-kinds = [b"session", b"cache", b"conversation", b"user", b"ratelimit"]
-for i in range(n):
-    k = b"%s:%d:data" % (kinds[i % 5], i)
-    cmd = b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, 20 + i % 50, b"v" * (20 + i % 50))
-    for p in (owner[slot(k)], single):
-        bufs[p].append(cmd)
-        if len(bufs[p]) >= 10000:
-            procs[p].stdin.write(b"".join(bufs[p])); bufs[p] = []
-for p in dests:
-    procs[p].stdin.write(b"".join(bufs[p])); procs[p].stdin.close(); procs[p].wait()
-PY
+python3 benches/cluster_load.py "$N" 0 "$single" $ports
 total=0
 for p in $ports; do k=$(redis-cli -p "$p" dbsize); total=$((total + k)); done
 echo "  cluster: $total keys; single server: $(redis-cli -p "$single" dbsize) keys"
@@ -50,10 +32,13 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 secs() { python3 -c 'import time; print(time.monotonic())'; }
 first=$(echo "$ports" | cut -d' ' -f1)
 : > "$tmp/one"; : > "$tmp/cl"; : > "$tmp/mk"
+# The path's own speed: unthrottled (MAX_OPS=0) unless asked; a default profile paces every
+# whole-keyspace pass at 200,000 commands a second.
+printf '[profile.default.redis]\nurl = "redis://127.0.0.1:1/0"\nmax_ops_per_sec = %s\n' "${MAX_OPS:-0}" > "$tmp/bench.toml"
 run() { # URL FILE
   local t0 t1
   t0=$(secs)
-  "$BIN" analyze --json --redis-url "$1" > "$tmp/out.json"
+  "$BIN" analyze --json --config "$tmp/bench.toml" --redis-url "$1" > "$tmp/out.json"
   t1=$(secs)
   python3 -c "print($t1-$t0)" >> "$2"
   python3 -c "import json; a=json.load(open('$tmp/out.json')); print(f'    {a[\"keys\"]} keys, {a[\"bytes\"]} bytes, {a[\"nodes\"]} node(s), {a[\"ops\"]} commands')"

@@ -137,7 +137,8 @@ async fn main() {
                 "id": format!("01M8KN{i:04}{:016}", i), "created_at": format!("2026-12-07T16:{:02}:{:02}.000000Z", i / 3600 % 60, i % 60)})
         })
         .collect();
-    let doc = serde_json::json!({"messages": messages, "session_id": "big", "user_id": "u", "updated_at": 1_796_659_390});
+    let doc =
+        serde_json::json!({"messages": messages, "session_id": "big", "user_id": "u", "updated_at": 1_796_659_390});
     redis::cmd("JSON.SET").arg("working_memory:big").arg("$").arg(doc.to_string()).exec(&mut vc).unwrap();
     time("agent-memory-server", reader(LayoutPreset::AgentMemoryServer, None, Some(store(&v.url()))), "big").await;
 

@@ -4,7 +4,8 @@
 //! `DEBUG POPULATE` (every 10th key given a TTL). A keypress is timed until the frame shows its
 //! effect (the selection moved, the help opened or closed): the progress redrawn meanwhile is
 //! not mistaken for it.
-//! `cargo bench --bench sort_keypress` (`MEMSCOPE_SORT_KEYS=100000` for a smaller keyspace)
+//! `cargo bench --bench sort_keypress` (`MEMSCOPE_SORT_KEYS=100000` for a smaller keyspace;
+//! `MEMSCOPE_SORT_URL` for a server or cluster filled by the caller: benches/cluster_sort.sh)
 
 #[path = "../tests/integration/support/mod.rs"]
 #[allow(unused_imports)]
@@ -60,21 +61,19 @@ fn mb(tui: &Tui) -> String {
 
 fn main() {
     let n: u64 = std::env::var("MEMSCOPE_SORT_KEYS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let r = memscope::demo::PrivateRedis::start(&[]).expect("a private redis-server");
-    let mut c = redis::Client::open(r.url()).unwrap().get_connection().unwrap();
-    redis::cmd("DEBUG").arg("POPULATE").arg(n).arg("key").arg(16).exec(&mut c).unwrap();
-    let mut p = redis::pipe();
-    for i in (0..n).step_by(10) {
-        p.cmd("EXPIRE").arg(format!("key:{i}")).arg(3_600 + (i * 7_919) % 86_400).ignore();
-        if p.cmd_iter().count() >= 10_000 {
-            p.exec(&mut c).unwrap();
-            p = redis::pipe();
+    // MEMSCOPE_SORT_URL: a server or cluster the caller filled with those keys
+    // (benches/cluster_sort.sh); otherwise a private redis-server filled here.
+    let mut own = None;
+    let url = match std::env::var("MEMSCOPE_SORT_URL") {
+        Ok(url) => url,
+        Err(_) => {
+            let r = memscope::demo::PrivateRedis::start(&[]).expect("a private redis-server");
+            populate(&r.url(), n);
+            let url = r.url();
+            own = Some(r);
+            url
         }
-    }
-    if p.cmd_iter().count() > 0 {
-        p.exec(&mut c).unwrap();
-    }
-    let url = r.url();
+    };
     let mut tui = Tui::start(&["--redis-url", &url], &[]);
     tui.wait_for("Redis Keys", 10);
     tui.send("2");
@@ -119,4 +118,22 @@ fn main() {
     println!("  RSS during the analysis: {}", mb(&tui));
     tui.send("\x1b");
     tui.send("q");
+    drop(own);
+}
+
+/// `n` keys by `DEBUG POPULATE`, every 10th given a TTL.
+fn populate(url: &str, n: u64) {
+    let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+    redis::cmd("DEBUG").arg("POPULATE").arg(n).arg("key").arg(16).exec(&mut c).unwrap();
+    let mut p = redis::pipe();
+    for i in (0..n).step_by(10) {
+        p.cmd("EXPIRE").arg(format!("key:{i}")).arg(3_600 + (i * 7_919) % 86_400).ignore();
+        if p.cmd_iter().count() >= 10_000 {
+            p.exec(&mut c).unwrap();
+            p = redis::pipe();
+        }
+    }
+    if p.cmd_iter().count() > 0 {
+        p.exec(&mut c).unwrap();
+    }
 }
