@@ -9,7 +9,15 @@ pub(super) struct FirestoreCheckpoints {
     pub(super) store: Arc<dyn LongTermStore>,
     pub(super) layout: LayoutConfig,
     pub(super) cache: ThreadCache<Vec<Message>>,
+    /// The listing's order (order keys) for a filter, reused by the pages that follow it.
+    pub(super) order: std::sync::Mutex<Option<(String, std::time::Instant, Arc<Vec<String>>)>>,
+    /// Threads listed by id because there were more than [`ORDER_CAP`].
+    pub(super) by_id: std::sync::Mutex<Option<usize>>,
 }
+
+/// Ordering threads newest first reads each one's newest checkpoint id (one small query a
+/// thread, 16 at a time); past this many threads they are listed by id, and the list says so.
+pub(super) const ORDER_CAP: usize = 2_000;
 
 impl FirestoreCheckpoints {
     /// A listed thread from its document's id: `{thread}_` is the default namespace.
@@ -71,6 +79,49 @@ impl FirestoreCheckpoints {
         Ok(out)
     }
 
+    /// When a thread's newest checkpoint was written, from its id (LangGraph's ids are
+    /// time-ordered UUIDs), in microseconds: that field alone is read.
+    pub(super) async fn newest_time(&self, thread: &str) -> Result<Option<i64>, StoreError> {
+        for doc_id in [format!("{thread}_"), thread.to_string()] {
+            let coll = format!("{}/{doc_id}/checkpoints", self.layout.collection);
+            if let Some(id) = self.store.last_document_id(&coll, "checkpoint_id").await? {
+                return Ok(uuid_time_ms(&id).map(|ms| ms * 1000));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The threads as order keys, newest first (by id past [`ORDER_CAP`]); kept a moment for
+    /// the pages that follow.
+    pub(super) async fn ordered(&self, filter: &ConvFilter) -> Result<Arc<Vec<String>>, StoreError> {
+        use futures_util::StreamExt;
+        let key = format!("{filter:?}");
+        if let Some((k, at, order)) = &*self.order.lock().unwrap_or_else(|e| e.into_inner())
+            && *k == key
+            && at.elapsed().as_millis() < THREAD_CACHE_MS
+        {
+            return Ok(order.clone());
+        }
+        let threads = self.threads(filter).await?;
+        let order = if threads.len() <= ORDER_CAP {
+            let times: Vec<Result<Option<i64>, StoreError>> = futures_util::stream::iter(
+                threads.clone().into_iter().map(|t| async move { self.newest_time(&t).await }),
+            )
+            .buffered(16)
+            .collect()
+            .await;
+            let times = times.into_iter().collect::<Result<Vec<_>, _>>()?;
+            *self.by_id.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            newest_first(threads.into_iter().zip(times))
+        } else {
+            *self.by_id.lock().unwrap_or_else(|e| e.into_inner()) = Some(threads.len());
+            newest_first(threads.into_iter().map(|t| (t, None)))
+        };
+        let order = Arc::new(order);
+        *self.order.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, std::time::Instant::now(), order.clone()));
+        Ok(order)
+    }
+
     /// A thread's checkpoints, newest first: (id, time, message count).
     pub async fn history(&self, thread: &str) -> Result<Vec<(String, Option<Ts>, usize)>, StoreError> {
         let (coll, _) = self.newest(thread).await?;
@@ -103,10 +154,11 @@ impl ConversationReader for FirestoreCheckpoints {
         after: Option<&Cursor>,
         limit: u32,
     ) -> Result<Page<Conversation>, StoreError> {
-        let ids = self.threads(filter).await?;
-        let start = start_after(&ids, after);
+        let order = self.ordered(filter).await?;
+        let start = start_after(&order, after);
         let mut items = Vec::new();
-        for id in ids[start..].iter().take(limit as usize) {
+        for key in order[start..].iter().take(limit as usize) {
+            let id = &id_of_order_key(key).to_string();
             let (_, doc) = self.newest(id).await?;
             let (ts, messages) = self.messages_of(&doc);
             items.push(Conversation {
@@ -121,12 +173,20 @@ impl ConversationReader for FirestoreCheckpoints {
             });
         }
         let end = start + items.len();
-        let next = cursor_after(end, ids.len(), items.last().map(|c| &c.id));
+        let next = cursor_after(end, order.len(), end.checked_sub(1).and_then(|e| order.get(e)));
         Ok(Page { items, next })
     }
 
     async fn count(&self, filter: &ConvFilter) -> Result<u64, StoreError> {
         Ok(self.threads(filter).await?.len() as u64)
+    }
+
+    fn left_out(&self) -> Option<String> {
+        let n = (*self.by_id.lock().unwrap_or_else(|e| e.into_inner()))?;
+        Some(format!(
+            "{n} threads listed by id, not newest first: ordering more than {} reads each one's newest checkpoint",
+            crate::text::num(ORDER_CAP as u64)
+        ))
     }
 
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {

@@ -120,6 +120,8 @@ fn one_reader(
             store: long_term.ok_or_else(|| need("the long-term store (Firestore)"))?,
             layout: l,
             cache: Default::default(),
+            order: Default::default(),
+            by_id: Default::default(),
         }),
         MessagesIn::List => {
             Arc::new(RedisList { redis: redis.ok_or_else(|| need("Redis"))?, layout: l, passed: Default::default() })

@@ -696,6 +696,23 @@ impl LongTermStore for FirestoreStore {
         }
     }
 
+    async fn last_document_id(&self, collection: &str, id_field: &str) -> Result<Option<String>, StoreError> {
+        let (parent, coll) = self.split_collection(collection);
+        let docs = self
+            .db
+            .fluent()
+            .select()
+            .fields([id_field])
+            .from(coll)
+            .parent(&parent)
+            .order(|o| o.fields([o.field(id_field).desc()]))
+            .limit(1)
+            .query()
+            .await
+            .map_err(map_err)?;
+        Ok(docs.first().map(|d| self.doc(d).id().to_string()))
+    }
+
     /// ListDocuments with show_missing: the documents by name, and the missing ones that hold
     /// subcollections (which a query never returns). The page token rides in the cursor.
     async fn browse_documents(

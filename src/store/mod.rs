@@ -97,6 +97,10 @@ pub trait LongTermStore: Send + Sync {
     /// cannot scan document names backwards, but orders a field descending by its automatic
     /// index; SQLite orders the ids themselves.
     async fn last_documents(&self, collection: &str, id_field: &str, limit: u32) -> Result<Vec<Document>, StoreError>;
+    /// The id of a collection's last document by `id_field` (as [`last_documents`](Self::last_documents)),
+    /// reading that field only: what orders LangGraph threads by their newest checkpoint without
+    /// pulling each checkpoint.
+    async fn last_document_id(&self, collection: &str, id_field: &str) -> Result<Option<String>, StoreError>;
     /// A thread under other names ([`ThreadPlace`]), in the order [`messages`](Self::messages)
     /// gives memscope's own: by the time field (each timestamp form a run, merged), then the
     /// messages without one in id order. `None`: this store cannot order by a field it does not

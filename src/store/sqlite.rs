@@ -543,6 +543,16 @@ impl LongTermStore for SqliteStore {
         Ok(Page { items: page.items.into_iter().filter(|d| pattern.holds(&d.path)).collect(), next: page.next })
     }
 
+    async fn last_document_id(&self, collection: &str, _id_field: &str) -> Result<Option<String>, StoreError> {
+        let coll = collection.to_string();
+        self.with(move |c| {
+            c.prepare_cached("SELECT id FROM documents WHERE collection = ?1 ORDER BY path DESC LIMIT 1")?
+                .query_row(params![coll], |r| r.get::<_, String>(0))
+                .optional()
+        })
+        .await
+    }
+
     async fn last_documents(&self, collection: &str, _id_field: &str, limit: u32) -> Result<Vec<Document>, StoreError> {
         let coll = collection.to_string();
         self.with(move |c| {

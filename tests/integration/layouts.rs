@@ -646,7 +646,11 @@ async fn langgraph_firestore_thread_ids_with_at_and_underscore() {
     let convs = lines(&run_fs(&c, emu, &["conversations", "--json"]));
     let ids: Vec<(&str, i64)> =
         convs.iter().map(|x| (x["id"].as_str().unwrap(), x["message_count"].as_i64().unwrap())).collect();
-    assert_eq!(ids, [("bob@example.com", 4), ("plain-8", 4), ("user_42", 4)]);
+    assert_eq!(
+        ids,
+        [("plain-8", 4), ("user_42", 4), ("bob@example.com", 4)],
+        "newest first: written bob, user_42, plain-8"
+    );
     for thread in ["bob@example.com", "user_42"] {
         let m = lines(&run_fs(&c, emu, &["show", thread, "--json"]));
         assert_eq!(role_content(&m)[0], ("user", format!("Plan a trip to Oslo ({thread})").as_str()), "{thread}");
@@ -696,7 +700,8 @@ async fn langgraph_firestore() {
         let convs = lines(&run_fs(&c, emu, &["conversations", "--json"]));
         let ids: Vec<(&str, i64)> =
             convs.iter().map(|x| (x["id"].as_str().unwrap(), x["message_count"].as_i64().unwrap())).collect();
-        assert_eq!(ids, [("thread-jon-2", 6), ("thread-kim-3", 2)], "{body}");
+        // Newest first, by each thread's newest checkpoint id (a time-ordered UUID): Kim's came last.
+        assert_eq!(ids, [("thread-kim-3", 2), ("thread-jon-2", 6)], "{body}");
         assert!(convs[0]["updated_at"].as_str().is_some_and(|t| t.starts_with("2026-")), "the checkpoint's ts");
         let m = lines(&run_fs(&c, emu, &["show", "thread-jon-2", "--json"]));
         assert_eq!(
@@ -1167,13 +1172,44 @@ fn agent_memory_server() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
 }
 
+/// Past 2,000 LangGraph threads on Firestore, ordering newest first would read each one's newest
+/// checkpoint: they are listed by id, and the listing says so (stderr, beside the count).
+#[tokio::test]
+async fn many_langgraph_firestore_threads_are_listed_by_id_said_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let sqlite: Arc<dyn LongTermStore> =
+        Arc::new(memscope::store::sqlite::SqliteStore::open(db.to_str().unwrap()).unwrap());
+    let docs: Vec<(String, Vec<(String, FsValue)>)> = (0..2_001)
+        .map(|i| {
+            let id = format!("1f1ebf6d-64ab-6a6d-8004-{i:012}");
+            (format!("checkpoints/t{i:04}_/checkpoints/{id}"), vec![("checkpoint_id".into(), FsValue::String(id))])
+        })
+        .collect();
+    sqlite.put_many(docs).await.unwrap();
+    drop(sqlite);
+    let c = config(
+        dir.path(),
+        &format!(
+            "[profile.p.long_term]\nbackend = \"sqlite\"\npath = \"{}\"\n[profile.p.layout]\npreset = \"langgraph-firestore\"\n",
+            db.display()
+        ),
+    );
+    let out = run(dir.path(), &["--config", &c, "conversations", "--json"]);
+    let convs = lines(&out);
+    assert_eq!(convs.len(), 2_001);
+    assert_eq!((convs[0]["id"].as_str(), convs[2_000]["id"].as_str()), (Some("t0000"), Some("t2000")), "by id");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2001 threads listed by id, not newest first"), "{err}");
+}
+
 /// The same for every recorded Firestore fixture, on the emulator.
 #[tokio::test]
 async fn detects_lines_pasted_read_every_firestore_fixture() {
     let cases: [(&str, &str, &[&str]); 3] = [
         ("langchain-firestore", "langchain-firestore", &["sess-carol-3", "sess-dan-4"]),
-        ("langgraph-firestore", "langgraph-firestore", &["thread-jon-2", "thread-kim-3"]),
-        ("langgraph-firestore-ids", "langgraph-firestore", &["bob@example.com", "plain-8", "user_42"]),
+        ("langgraph-firestore", "langgraph-firestore", &["thread-kim-3", "thread-jon-2"]),
+        ("langgraph-firestore-ids", "langgraph-firestore", &["plain-8", "user_42", "bob@example.com"]),
     ];
     let emu = crate::support::firestore_emulator();
     let dir = tempfile::tempdir().unwrap();
