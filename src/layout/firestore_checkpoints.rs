@@ -10,10 +10,13 @@ pub(super) struct FirestoreCheckpoints {
     pub(super) layout: LayoutConfig,
     pub(super) cache: ThreadCache<Vec<Message>>,
     /// The listing's order (order keys) for a filter, reused by the pages that follow it.
-    pub(super) order: std::sync::Mutex<Option<(String, std::time::Instant, Arc<Vec<String>>)>>,
+    pub(super) order: std::sync::Mutex<Option<ListingOrder>>,
     /// Threads listed by id because there were more than [`ORDER_CAP`].
     pub(super) by_id: std::sync::Mutex<Option<usize>>,
 }
+
+/// A listing's order keys for one filter, and when they were read.
+pub(super) type ListingOrder = (String, std::time::Instant, Arc<Vec<String>>);
 
 /// Ordering threads newest first reads each one's newest checkpoint id (one small query a
 /// thread, 16 at a time); past this many threads they are listed by id, and the list says so.
