@@ -1,0 +1,190 @@
+use super::*;
+use crate::message::{SortFailed, Sorted};
+
+fn listed(n: usize, cx: &mut Cx) -> KeysTab {
+    let mut t = KeysTab::new(&Config::with_redis("redis://127.0.0.1:1"));
+    let cmds = t.start(cx);
+    let Some(Command::Scan { req, .. }) = cmds.into_iter().find(|c| matches!(c, Command::Scan { .. })) else {
+        panic!("no scan")
+    };
+    let keys: Vec<Key> = (0..n).map(|i| format!("k{i:04}").into_bytes().into_boxed_slice()).collect();
+    let batch = crate::domain::ScanBatch { keys, seen: n as u64, total: Some(n as u64), calls: 1, done: true };
+    t.on_backend(BackendEvent::Scan(req, Ok(batch)), 0, cx);
+    t
+}
+
+fn sort_cmd(cmds: Vec<Command>) -> (RequestId, std::sync::Arc<Vec<Key>>) {
+    cmds.into_iter()
+        .find_map(|c| match c {
+            Command::SortKeys { req, keys, .. } => Some((req, keys)),
+            _ => None,
+        })
+        .expect("a sort request")
+}
+
+#[test]
+fn a_sort_that_fails_says_how_far_it_got_and_keeps_the_name_order() {
+    let mut cx = Cx::after(0);
+    let mut t = listed(1000, &mut cx);
+    let (req, keys) = sort_cmd(t.set_sort_named("size", &mut cx).unwrap());
+    assert_eq!(keys.len(), 1000, "the whole listing, shared");
+    t.on_backend(BackendEvent::SortProgress(req, 500), 0, &mut cx);
+    assert_eq!(t.sorting.as_ref().map(|j| (j.done, j.total)), Some((500, 1000)));
+    cx.take_asks();
+    let failed = SortFailed { error: StoreError::Timeout(2000), measured: 500 };
+    t.on_backend(BackendEvent::Sorted(req, Err(failed)), 0, &mut cx);
+    assert!(t.sorting.is_none());
+    assert_eq!(t.index.sort(), SortBy::Name);
+    let asks = cx.take_asks();
+    assert!(
+        matches!(&asks[..], [Ask::Status { text, error: true }] if text.contains("after 500 / 1,000 keys")),
+        "{asks:?}"
+    );
+}
+
+fn scan_req(cmds: &[Command]) -> RequestId {
+    cmds.iter()
+        .find_map(|c| match c {
+            Command::Scan { req, .. } => Some(*req),
+            _ => None,
+        })
+        .expect("a scan")
+}
+
+fn keys(names: impl IntoIterator<Item = String>) -> Vec<Key> {
+    names.into_iter().map(|s| s.into_bytes().into_boxed_slice()).collect()
+}
+
+/// A new MATCH (or Enter on a namespace from :analyze) starts at the top and stays there
+/// while batches arrive, though later batches hold keys that sort first.
+#[test]
+fn a_new_listing_stays_at_the_top_as_batches_arrive() {
+    let mut cx = Cx::after(0);
+    let mut t = listed(50, &mut cx);
+    t.index.set_mode(crate::keytree::ViewMode::Flat);
+    let req = scan_req(&t.set_pattern("s:*".into(), &mut cx));
+    let batch = |names: Vec<String>, done: bool| crate::domain::ScanBatch {
+        keys: keys(names),
+        seen: 2_102,
+        total: Some(2_102),
+        calls: 1,
+        done,
+    };
+    // A first batch large enough to be shown at once, then keys that sort before it.
+    let first: Vec<String> = (0..2_100).map(|i| format!("s:m{i:04}")).collect();
+    t.on_backend(BackendEvent::Scan(req, Ok(batch(first, false))), 0, &mut cx);
+    assert_eq!(t.current_key().as_deref(), Some(b"s:m0000".as_slice()));
+    t.on_backend(BackendEvent::Scan(req, Ok(batch(vec!["s:a".into(), "s:b".into()], true))), 0, &mut cx);
+    assert_eq!((t.selected, t.offset), (0, 0));
+    assert_eq!(t.current_key().as_deref(), Some(b"s:a".as_slice()), "the top of the new listing");
+}
+
+/// `r`, a retry after an error, a write's reload: the list on screen stays whole (never
+/// "loading…"), the selection on its key; a rescan that fails leaves the previous listing.
+#[test]
+fn a_rescan_keeps_the_list_until_it_is_complete() {
+    let mut cx = Cx::after(0);
+    let mut t = listed(100, &mut cx);
+    t.set_mode(ViewMode::Flat, &mut cx);
+    t.move_to(5, &mut cx);
+    let req = scan_req(&t.on_action(Action::Refresh, &mut cx));
+    assert!(t.scan.aside);
+    let half = crate::domain::ScanBatch {
+        keys: keys((0..50).map(|i| format!("k{i:04}"))),
+        seen: 50,
+        total: Some(100),
+        calls: 1,
+        done: false,
+    };
+    t.on_backend(BackendEvent::Scan(req, Ok(half)), 0, &mut cx);
+    t.tick(300, &mut cx);
+    assert_eq!((t.index.len(), t.selected), (100, 5), "the previous listing, whole, until the rescan ends");
+    // It fails: the previous listing stays and the error says so.
+    t.on_backend(BackendEvent::Scan(req, Err(StoreError::Timeout(2000))), 0, &mut cx);
+    assert_eq!(t.index.len(), 100);
+    assert!(t.error.as_ref().is_some_and(|e| e.text.contains("the list is the previous scan's")));
+    // The retry completes: swapped in whole, k0002 gone, the selection still on k0005.
+    let req = scan_req(&t.on_action(Action::Refresh, &mut cx));
+    let all = crate::domain::ScanBatch {
+        keys: keys((0..100).filter(|i| *i != 2).map(|i| format!("k{i:04}")).chain(["a-new".to_string()])),
+        seen: 100,
+        total: Some(100),
+        calls: 1,
+        done: true,
+    };
+    t.on_backend(BackendEvent::Scan(req, Ok(all)), 0, &mut cx);
+    assert_eq!(t.index.len(), 100);
+    assert_eq!(t.current_key().as_deref(), Some(b"k0005".as_slice()));
+    assert!(t.fresh.contains(b"a-new".as_slice()));
+    // A new MATCH is another listing: it replaces the list from its first batch.
+    let cmds = t.set_pattern("x*".into(), &mut cx);
+    assert!(!t.scan.aside && t.scan.replace_on_first, "{cmds:?}");
+}
+
+/// The figures a sort measured feed the SIZE cells (older figures would make the rows look
+/// out of order); another database starts by name, with no sort note from the last one.
+#[test]
+fn a_sort_feeds_its_figures_to_the_columns_and_a_new_db_starts_by_name() {
+    let mut cx = Cx::after(0);
+    let mut t = listed(3, &mut cx);
+    for i in 0..3 {
+        let meta = KeyMeta {
+            ktype: Some(crate::domain::KeyType::String),
+            ttl: crate::domain::Ttl::Persistent,
+            memory: Some(1),
+        };
+        t.meta.insert(format!("k{i:04}").into_bytes().into_boxed_slice(), MetaEntry { meta, at_ms: 0 });
+    }
+    let (req, keys) = sort_cmd(t.set_sort_named("size", &mut cx).unwrap());
+    let metrics = vec![Some(300), Some(100), Some(200)];
+    let order = crate::keytree::order_by(&metrics, SortBy::Size);
+    let sorted = Sorted { keys, order, metrics: std::sync::Arc::new(metrics), took_ms: 1 };
+    t.on_backend(BackendEvent::Sorted(req, Ok(Box::new(sorted))), 0, &mut cx);
+    let mem = |t: &KeysTab, k: &str| t.meta[k.as_bytes()].meta.memory;
+    assert_eq!((mem(&t, "k0000"), mem(&t, "k0001"), mem(&t, "k0002")), (Some(300), Some(100), Some(200)));
+    t.sort_note = Some("stale".into());
+    t.select_db(3, &mut cx);
+    assert_eq!(t.index.sort(), SortBy::Name);
+    assert!(t.sort_note.is_none() && t.sorting.is_none());
+}
+
+#[test]
+fn an_order_for_an_older_listing_is_measured_again_not_installed() {
+    let mut cx = Cx::after(0);
+    let mut t = listed(10, &mut cx);
+    let (req, keys) = sort_cmd(t.set_sort_named("ttl", &mut cx).unwrap());
+    // The listing changes meanwhile (a key deleted by the live view's write, say).
+    let fewer: Vec<Key> = t.index.keys().iter().filter(|k| &***k != b"k0003").cloned().collect();
+    t.index.replace(fewer);
+    let order = crate::keytree::order_by(&vec![None; keys.len()], SortBy::Ttl);
+    let cmds = t.on_backend(
+        BackendEvent::Sorted(req, Ok(Box::new(Sorted { keys, order, metrics: Default::default(), took_ms: 1 }))),
+        0,
+        &mut cx,
+    );
+    assert!(!t.index.ordered());
+    let (_, again) = sort_cmd(cmds);
+    assert_eq!(again.len(), 9);
+    assert!(t.sorting.is_some());
+}
+
+/// A list element holding JSON (a framework's message) is pretty-printed under its index.
+#[test]
+fn list_elements_holding_json_are_pretty_printed() {
+    let blob = |x: &str| crate::domain::Blob { bytes: x.as_bytes().to_vec(), total_len: x.len() as u64 };
+    let p = ValuePage {
+        key: b"message_store:s".as_slice().into(),
+        ktype: crate::domain::KeyType::List,
+        ttl: crate::domain::Ttl::Persistent,
+        length: 2,
+        memory: None,
+        cursor: PageCursor::Start,
+        next: None,
+        body: ValueBody::List(vec![blob(r#"{"type":"human","data":{"content":"hi"}}"#), blob("plain")]),
+        node: None,
+    };
+    let lines: Vec<String> = value_lines(&p).into_iter().map(|(_, l)| l).collect();
+    assert_eq!(lines[0], "     0 {");
+    assert!(lines.iter().any(|l| l == r#"         "type": "human""#), "{lines:?}");
+    assert_eq!(lines.last().map(String::as_str), Some("     1 plain"));
+}
