@@ -13,103 +13,13 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::AbortHandle;
 
+mod commands;
+mod conn;
 mod poller;
+mod short_term;
 
-/// Reports a tier's connection state, once per change.
-#[derive(Clone)]
-struct ConnTracker {
-    tier: Tier,
-    last: Arc<Mutex<Option<ConnState>>>,
-    tx: UnboundedSender<BackendEvent>,
-    /// memscope's own calls to the tier, and how many failed (for the Health tab).
-    calls: Arc<std::sync::atomic::AtomicU64>,
-    errors: Arc<std::sync::atomic::AtomicU64>,
-    /// Our calls since the health poller last took them: when each started, and how long it
-    /// took (bounded).
-    durations: Arc<Mutex<Vec<(std::time::Instant, f64)>>>,
-}
-
-impl ConnTracker {
-    fn new(tier: Tier, tx: UnboundedSender<BackendEvent>) -> ConnTracker {
-        ConnTracker {
-            tier,
-            last: Arc::new(Mutex::new(None)),
-            tx,
-            calls: Default::default(),
-            errors: Default::default(),
-            durations: Default::default(),
-        }
-    }
-
-    fn counts(&self) -> (u64, u64) {
-        use std::sync::atomic::Ordering::Relaxed;
-        (self.calls.load(Relaxed), self.errors.load(Relaxed))
-    }
-
-    /// Record how long one of our calls took.
-    fn took(&self, since: std::time::Instant) {
-        if let Ok(mut d) = self.durations.lock()
-            && d.len() < 10_000
-        {
-            d.push((since, since.elapsed().as_secs_f64() * 1e3));
-        }
-    }
-
-    /// The durations of our calls since the last take, leaving out those that started before
-    /// `not_before` (calls stuck in an outage that just ended: their time is the outage's).
-    fn take_durations(&self, not_before: Option<std::time::Instant>) -> Vec<f64> {
-        let all = self.durations.lock().map(|mut d| std::mem::take(&mut *d)).unwrap_or_default();
-        all.into_iter().filter(|(at, _)| not_before.is_none_or(|nb| *at >= nb)).map(|(_, ms)| ms).collect()
-    }
-
-    fn report<T>(&self, r: &Result<T, StoreError>) {
-        use std::sync::atomic::Ordering::Relaxed;
-        self.calls.fetch_add(1, Relaxed);
-        if r.is_err() {
-            self.errors.fetch_add(1, Relaxed);
-        }
-        self.observe(r);
-    }
-
-    /// The state a result proves, without counting it as one of memscope's own calls (the
-    /// health probes): the header, the tabs and Health read one source of tier state, and an
-    /// idle view notices an outage and a recovery through it.
-    fn observe<T>(&self, r: &Result<T, StoreError>) {
-        let state = match r {
-            Ok(_) => ConnState::Up,
-            Err(e) if e.is_connection() => ConnState::Down(e.to_string()),
-            // A server error proves the server answered.
-            Err(_) => ConnState::Up,
-        };
-        self.set(state);
-    }
-    /// The tier is still connecting (the first attempt has not ended).
-    fn is_connecting(&self) -> bool {
-        self.last.lock().map(|l| matches!(*l, Some(ConnState::Connecting))).unwrap_or(false)
-    }
-
-    /// The last error the tier was down with, if it is down.
-    fn down_reason(&self) -> Option<String> {
-        match self.last.lock().ok()?.as_ref()? {
-            ConnState::Down(e) => Some(e.clone()),
-            _ => None,
-        }
-    }
-
-    fn set(&self, state: ConnState) {
-        let Ok(mut last) = self.last.lock() else {
-            return;
-        };
-        if last.as_ref() != Some(&state) {
-            match &state {
-                ConnState::Down(e) => tracing::warn!(tier = ?self.tier, error = %e, "tier down"),
-                other => tracing::info!(tier = ?self.tier, state = ?other, "tier state"),
-            }
-            *last = Some(state.clone());
-            let _ = self.tx.send(BackendEvent::Conn(self.tier, state));
-        }
-    }
-}
+use commands::*;
+use conn::*;
 
 use crate::tiers::VectorTier;
 
@@ -162,7 +72,7 @@ pub fn spawn(cfg: Config) -> BackendHandle {
 }
 
 impl Backend {
-    fn new(cfg: Config, tx: UnboundedSender<BackendEvent>) -> Backend {
+    pub(super) fn new(cfg: Config, tx: UnboundedSender<BackendEvent>) -> Backend {
         let redis_conn = ConnTracker::new(Tier::ShortTerm, tx.clone());
         let lt_conn = ConnTracker::new(Tier::LongTerm, tx.clone());
         let vec_conn = ConnTracker::new(Tier::Vector, tx.clone());
@@ -187,7 +97,7 @@ impl Backend {
         b
     }
 
-    fn open_redis(&mut self, db: Option<u32>) {
+    pub(super) fn open_redis(&mut self, db: Option<u32>) {
         if self.cfg.redis.is_none() {
             self.redis_conn.set(ConnState::NotConfigured);
             return;
@@ -210,7 +120,7 @@ impl Backend {
 
     /// Connect the long-term store in the background, retrying with backoff (1 s doubling to
     /// 30 s) so that missing credentials or a stopped emulator never hold up anything else.
-    fn open_long_term(&mut self) {
+    pub(super) fn open_long_term(&mut self) {
         if self.cfg.long_term.is_none() {
             self.lt_conn.set(ConnState::NotConfigured);
             return;
@@ -243,7 +153,7 @@ impl Backend {
 
     /// Connect the vector store and load the embedder in the background (the local model takes
     /// a moment), retrying with backoff.
-    fn open_vector(&mut self) {
+    pub(super) fn open_vector(&mut self) {
         if self.cfg.vector.is_none() {
             self.vec_conn.set(ConnState::NotConfigured);
             return;
@@ -279,7 +189,7 @@ impl Backend {
 
     /// The health poller: every interval, one probe task per configured tier (a tier that
     /// hangs never holds up the others); heavy probes on their own, slower interval.
-    fn start_poller(&mut self) {
+    pub(super) fn start_poller(&mut self) {
         let probes: Vec<Probe> = [
             (Probe::Redis, self.cfg.redis.is_some()),
             (Probe::LongTerm, self.cfg.long_term.is_some()),
@@ -318,7 +228,7 @@ impl Backend {
         self.tasks.insert(Slot::Health, h.abort_handle());
     }
 
-    fn vector_or_err(&self) -> Result<VectorTier, StoreError> {
+    pub(super) fn vector_or_err(&self) -> Result<VectorTier, StoreError> {
         if self.cfg.vector.is_none() {
             return Err(StoreError::NotConfigured(
                 "vector tier: set [profile.NAME.vector], or PINECONE_API_KEY with PINECONE_INDEX".into(),
@@ -331,7 +241,7 @@ impl Backend {
             .ok_or_else(|| StoreError::Unreachable("vector store / embedder: still connecting".into()))
     }
 
-    fn spawn_vec<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
+    pub(super) fn spawn_vec<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
     where
         F: FnOnce(Result<VectorTier, StoreError>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = crate::message::VecReply> + Send + 'static,
@@ -347,7 +257,7 @@ impl Backend {
         });
     }
 
-    fn long_term_or_err(&self) -> Result<Arc<dyn LongTermStore>, StoreError> {
+    pub(super) fn long_term_or_err(&self) -> Result<Arc<dyn LongTermStore>, StoreError> {
         if self.cfg.long_term.is_none() {
             return Err(StoreError::NotConfigured(
                 "long-term tier: set [profile.NAME.long_term], FIRESTORE_EMULATOR_HOST or GOOGLE_CLOUD_PROJECT".into(),
@@ -362,7 +272,7 @@ impl Backend {
 
     /// Run a long-term request; `f` gets the store or the reason there is none, and always
     /// answers with its own reply variant.
-    fn spawn_lt<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
+    pub(super) fn spawn_lt<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
     where
         F: FnOnce(Result<Arc<dyn LongTermStore>, StoreError>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = LtReply> + Send + 'static,
@@ -395,7 +305,7 @@ impl Backend {
 
     /// Run a read of conversations through the profile's layout (a Redis layout needs no
     /// long-term store; its calls count as Redis's).
-    fn spawn_reader<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
+    pub(super) fn spawn_reader<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
     where
         F: FnOnce(Result<Arc<dyn crate::layout::ConversationReader>, StoreError>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = LtReply> + Send + 'static,
@@ -417,7 +327,7 @@ impl Backend {
         });
     }
 
-    async fn run(&mut self, mut rx: UnboundedReceiver<Command>) {
+    pub(super) async fn run(&mut self, mut rx: UnboundedReceiver<Command>) {
         while let Some(cmd) = rx.recv().await {
             self.dispatch(cmd);
         }
@@ -431,7 +341,7 @@ impl Backend {
     /// One `Memory` per connection set: built when first needed and again only when a
     /// connection changes (a tier connects, `SELECT` switches the Redis database), so its
     /// counters are registered once.
-    fn layer(&self) -> Result<Arc<crate::memory::Memory>, StoreError> {
+    pub(super) fn layer(&self) -> Result<Arc<crate::memory::Memory>, StoreError> {
         crate::layout::cross_tier_checks(&self.cfg.layout)?;
         let lt = self.long_term_or_err()?;
         // A vector tier without an embedder of ours (an index that embeds for itself) is not
@@ -459,13 +369,13 @@ impl Backend {
         Ok(m)
     }
 
-    fn redis_or_err(&self) -> Result<Arc<dyn KeyStore>, StoreError> {
+    pub(super) fn redis_or_err(&self) -> Result<Arc<dyn KeyStore>, StoreError> {
         self.redis.clone().ok_or_else(|| {
             StoreError::NotConfigured("Redis: set [profile.NAME.redis] url, REDIS_URL or --redis-url".into())
         })
     }
 
-    fn spawn_in<F>(&mut self, slot: Slot, fut: F)
+    pub(super) fn spawn_in<F>(&mut self, slot: Slot, fut: F)
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
@@ -478,7 +388,7 @@ impl Backend {
 
     /// Every command is routed by name to the group that runs it: a new variant is a compile
     /// error here, never silently handed to the wrong tier.
-    fn dispatch(&mut self, cmd: Command) {
+    pub(super) fn dispatch(&mut self, cmd: Command) {
         tracing::debug!(slot = ?cmd.slot(), command = command_name(&cmd), "dispatch");
         match cmd {
             Command::Cancel(slot) => {
@@ -541,363 +451,9 @@ impl Backend {
     }
 
     /// The profile's limit of commands per second for a whole-keyspace pass.
-    fn max_ops(&self) -> u64 {
+    pub(super) fn max_ops(&self) -> u64 {
         self.cfg.redis.as_ref().map(|r| r.max_ops_per_sec).unwrap_or(crate::analysis::DEFAULT_MAX_OPS)
     }
-
-    /// The Keys tab's commands, on the Redis connection.
-    fn redis_command(&mut self, cmd: Command) {
-        let tx = self.tx.clone();
-        let conn = self.redis_conn.clone();
-        let slot = cmd.slot();
-        match cmd {
-            Command::SelectDb { req, db } => {
-                self.open_redis(Some(db));
-                self.run_info(req, tx, conn);
-            }
-            Command::Info { req } => self.run_info(req, tx, conn),
-            Command::Scan { req, pattern, type_filter } => {
-                let store = self.redis_or_err();
-                let count = self.cfg.redis.as_ref().map(|r| r.scan_count).unwrap_or(1000);
-                self.spawn_in(Slot::Scan, async move {
-                    let store = match store {
-                        Ok(s) => s,
-                        Err(e) => {
-                            let _ = tx.send(BackendEvent::Scan(req, Err(e)));
-                            return;
-                        }
-                    };
-                    scan_all(store, req, pattern, type_filter, count, tx, conn).await;
-                });
-            }
-            Command::Meta { req, keys, .. } => {
-                let store = self.redis_or_err();
-                self.spawn_in(slot.unwrap_or(Slot::Meta), async move {
-                    let r = match store {
-                        Ok(s) => {
-                            let mut out = Vec::with_capacity(keys.len());
-                            let mut res = Ok(());
-                            for chunk in keys.chunks(500) {
-                                let t = std::time::Instant::now();
-                                let r = s.meta(chunk).await;
-                                conn.took(t);
-                                match r {
-                                    Ok(m) => out.extend(m),
-                                    Err(e) => {
-                                        res = Err(e);
-                                        break;
-                                    }
-                                }
-                            }
-                            conn.report(&res);
-                            res.map(|_| out)
-                        }
-                        Err(e) => Err(e),
-                    };
-                    let _ = tx.send(BackendEvent::Meta(req, r));
-                });
-            }
-            Command::SortKeys { req, keys, by } => {
-                let store = self.redis_or_err();
-                let batch = self.cfg.redis.as_ref().map(|r| r.scan_count as usize).unwrap_or(1000);
-                let max_ops = self.max_ops();
-                self.spawn_in(Slot::Sort, async move {
-                    let t0 = std::time::Instant::now();
-                    let r = match store {
-                        Ok(s) => sort_listing(s, keys, by, batch, max_ops, req, &tx).await,
-                        Err(error) => Err(SortFailed { error, measured: 0 }),
-                    };
-                    let r = r.map(|mut s| {
-                        s.took_ms = t0.elapsed().as_millis() as u64;
-                        s
-                    });
-                    conn.report(&r.as_ref().map(|_| ()).map_err(|f| f.error.clone()));
-                    let _ = tx.send(BackendEvent::Sorted(req, r));
-                });
-            }
-            Command::Insight { req } => {
-                let store = self.redis_or_err();
-                self.spawn_in(Slot::Insight, async move {
-                    let t = std::time::Instant::now();
-                    let r = match store {
-                        Ok(s) => s.insight().await,
-                        Err(e) => Err(e),
-                    };
-                    conn.took(t);
-                    conn.report(&r);
-                    let _ = tx.send(BackendEvent::Insight(req, r));
-                });
-            }
-            Command::Analyze { req, pattern } => {
-                let store = self.redis_or_err();
-                let delimiter = self.cfg.redis.as_ref().map(|r| r.delimiter.clone()).unwrap_or_else(|| ":".into());
-                let max_ops = self.max_ops();
-                self.spawn_in(Slot::Analyze, async move {
-                    let store = match store {
-                        Ok(s) => s,
-                        Err(e) => {
-                            let _ = tx.send(BackendEvent::Analysis(req, Err(e)));
-                            return;
-                        }
-                    };
-                    let ptx = tx.clone();
-                    let last = std::sync::Mutex::new(std::time::Instant::now());
-                    let progress = move |done: u64, total: Option<u64>| {
-                        if let Ok(mut l) = last.lock()
-                            && l.elapsed().as_millis() >= 100
-                        {
-                            *l = std::time::Instant::now();
-                            let _ = ptx.send(BackendEvent::AnalysisProgress(req, done, total));
-                        }
-                    };
-                    let opt =
-                        crate::analysis::Options { pattern, delimiter, max_ops_per_sec: max_ops, ..Default::default() };
-                    let r = crate::analysis::analyze(store, opt, progress).await;
-                    conn.report(&r);
-                    let _ = tx.send(BackendEvent::Analysis(req, r.map(Box::new)));
-                });
-            }
-            Command::ExportValue { req, path, key } => {
-                let store = self.redis_or_err();
-                self.spawn_in(Slot::Export, async move {
-                    let r = match store {
-                        Ok(s) => export_value(s, &key, &path).await,
-                        Err(e) => Err(format!("export: {e}")),
-                    };
-                    let _ = tx.send(BackendEvent::Exported(req, r));
-                });
-            }
-            Command::Value { req, key, cursor } => {
-                let store = self.redis_or_err();
-                self.spawn_in(Slot::Value, async move {
-                    let t = std::time::Instant::now();
-                    let r = match store {
-                        Ok(s) => s.value(&key, &cursor).await,
-                        Err(e) => Err(e),
-                    };
-                    conn.took(t);
-                    conn.report(&r);
-                    let _ = tx.send(BackendEvent::Value(req, r));
-                });
-            }
-            Command::Write { req, op } => {
-                tracing::info!(op = ?std::mem::discriminant(&op), key = %crate::text::sanitize_line(op.key()), "write requested");
-                // Defence in depth: the UI only sends writes in write mode, and the store's
-                // own guard refuses them unless write mode was armed here.
-                let store = self.redis_or_err();
-                let allowed = self.write_mode && !self.cfg.read_only;
-                self.spawn_in(Slot::Write, async move {
-                    let r = match store {
-                        Ok(_) if !allowed => Err(StoreError::ReadOnly("write".into())),
-                        Ok(s) => s.write(&op).await,
-                        Err(e) => Err(e),
-                    };
-                    conn.report(&r);
-                    let _ = tx.send(BackendEvent::Write(req, r));
-                });
-            }
-            other => unreachable!("{} is not a Redis command", command_name(&other)),
-        }
-    }
-
-    /// The Conversations tab's reads of the long-term store.
-    fn long_term_command(&mut self, cmd: Command) {
-        match cmd {
-            // Conversations and threads go through the profile's layout.
-            Command::Conversations { req, filter, after, limit } => {
-                self.spawn_reader(Slot::LtList, req, move |r| async move {
-                    LtReply::Conversations(match r {
-                        Ok(r) => r.conversations(&filter, after.as_ref(), limit).await,
-                        Err(e) => Err(e),
-                    })
-                })
-            }
-            Command::CountConversations { req, filter } => self.spawn_reader(Slot::LtCount, req, move |r| async move {
-                match r {
-                    Ok(r) => {
-                        let n = r.count(&filter).await;
-                        LtReply::Count(n, r.left_out())
-                    }
-                    Err(e) => LtReply::Count(Err(e), None),
-                }
-            }),
-            Command::DetectLayouts { req } => {
-                let lt = self.long_term.lock().ok().and_then(|g| g.clone());
-                let redis = self.redis.clone();
-                let tx = self.tx.clone();
-                self.spawn_in(Slot::LtCount, async move {
-                    let r = crate::layout::detect(lt, redis).await;
-                    let _ = tx.send(BackendEvent::LongTerm(req, LtReply::Detected(r)));
-                });
-            }
-            Command::Messages { req, conversation, after, limit } => {
-                self.spawn_reader(Slot::LtThread, req, move |r| async move {
-                    LtReply::Messages(match r {
-                        Ok(r) => r.messages(&conversation, after.as_ref(), limit).await,
-                        Err(e) => Err(e),
-                    })
-                })
-            }
-            Command::Documents { req, paths } => self.spawn_lt(Slot::LtDocs, req, move |s| async move {
-                let s = match s {
-                    Ok(s) => s,
-                    Err(e) => return LtReply::Documents(Err(e)),
-                };
-                let mut out = Vec::new();
-                for p in paths {
-                    match s.document(&p).await {
-                        Ok(d) => out.push((p, d)),
-                        Err(e) => return LtReply::Documents(Err(e)),
-                    }
-                }
-                LtReply::Documents(Ok(out))
-            }),
-            Command::Document { req, path } => self.spawn_lt(Slot::LtBrowse, req, move |s| async move {
-                LtReply::Documents(match s {
-                    Ok(s) => s.document(&path).await.map(|d| vec![(path, d)]),
-                    Err(e) => Err(e),
-                })
-            }),
-            Command::Collections { req, parent } => self.spawn_lt(Slot::LtBrowse, req, move |s| async move {
-                LtReply::Collections(match s {
-                    Ok(s) => s.collections(parent.as_deref()).await,
-                    Err(e) => Err(e),
-                })
-            }),
-            Command::ListDocuments { req, collection, after, limit } => {
-                self.spawn_lt(Slot::LtBrowse, req, move |s| async move {
-                    LtReply::ListDocuments(match s {
-                        Ok(s) => s.browse_documents(&collection, after.as_ref(), limit).await,
-                        Err(e) => Err(e),
-                    })
-                })
-            }
-            other => unreachable!("{} is not a long-term command", command_name(&other)),
-        }
-    }
-
-    /// The Semantic Search tab's requests of the vector tier.
-    fn vector_command(&mut self, cmd: Command) {
-        match cmd {
-            Command::Search { req, params } => self.spawn_vec(Slot::VecSearch, req, move |v| async move {
-                crate::message::VecReply::Search(match v {
-                    Ok(v) => crate::search::search(v.store.as_ref(), v.query_embedder(), v.dimension, &params).await,
-                    Err(e) => Err(e),
-                })
-            }),
-            Command::VectorStats { req } => self.spawn_vec(Slot::VecStats, req, move |v| async move {
-                crate::message::VecReply::Stats(match v {
-                    Ok(v) => v.store.stats().await,
-                    Err(e) => Err(e),
-                })
-            }),
-            Command::WhyNot { req, params, id } => self.spawn_vec(Slot::VecWhy, req, move |v| async move {
-                crate::message::VecReply::WhyNot(match v {
-                    Ok(v) => crate::search::why_not(v.store.as_ref(), v.query_embedder(), &params, &id, 1000).await,
-                    Err(e) => Err(e),
-                })
-            }),
-            other => unreachable!("{} is not a vector command", command_name(&other)),
-        }
-    }
-
-    /// Requests of the memory layer across the tiers (badges, trace, audit).
-    fn layer_command(&mut self, cmd: Command) {
-        let tx = self.tx.clone();
-        match cmd {
-            Command::TierBadges { req, conversation, ids } => {
-                let mem = self.layer();
-                self.spawn_in(Slot::Badges, async move {
-                    let b = match mem {
-                        Ok(m) => crate::trace::badges(&m, &conversation, &ids).await,
-                        Err(e) => crate::trace::Badges { errors: vec![e.to_string()], ..Default::default() },
-                    };
-                    let _ = tx.send(BackendEvent::Layer(req, LayerReply::Badges(Box::new(b))));
-                });
-            }
-            Command::Trace { req, conversation, message } => {
-                let mem = self.layer();
-                let vector_pending = self.cfg.vector.is_some();
-                self.spawn_in(Slot::Trace, async move {
-                    let t = match mem {
-                        Ok(m) => {
-                            let mut t = crate::trace::trace(&m, &conversation, &message).await;
-                            if t.vector.is_none() && vector_pending {
-                                t.vector = Some(Err(StoreError::Unreachable(
-                                    "vector tier: still connecting, or its index embeds for itself (no embedder)"
-                                        .into(),
-                                )));
-                            }
-                            t
-                        }
-                        Err(e) => crate::trace::Trace {
-                            path: crate::memory::message_path(&conversation, &message),
-                            conversation,
-                            message,
-                            document: Err(e),
-                            redis: None,
-                            vector: None,
-                            elapsed_ms: 0,
-                        },
-                    };
-                    let _ = tx.send(BackendEvent::Layer(req, LayerReply::Trace(Box::new(t))));
-                });
-            }
-            Command::Audit { req, repair } => {
-                let mem = self.layer();
-                let allowed = self.write_mode && !self.cfg.read_only;
-                self.spawn_in(Slot::Audit, async move {
-                    let r = match mem {
-                        Ok(_) if repair && !allowed => Err(StoreError::ReadOnly("repair".into())),
-                        Ok(m) => {
-                            let ptx = tx.clone();
-                            let mut last = std::time::Instant::now();
-                            let mut progress = move |p: &crate::audit::Progress| {
-                                if last.elapsed().as_millis() >= 100 {
-                                    last = std::time::Instant::now();
-                                    let _ = ptx.send(BackendEvent::Layer(req, LayerReply::AuditProgress(p.clone())));
-                                }
-                            };
-                            let opts = crate::audit::Options { repair, dry_run: false, ..Default::default() };
-                            crate::audit::run(&m, opts, &mut progress).await.map(Box::new)
-                        }
-                        Err(e) => Err(e),
-                    };
-                    if let Err(e) = &r {
-                        tracing::warn!(error = %e, repair, "audit failed");
-                    }
-                    let _ = tx.send(BackendEvent::Layer(req, LayerReply::Audit(r)));
-                });
-            }
-            other => unreachable!("{} is not a layer command", command_name(&other)),
-        }
-    }
-
-    fn run_info(&mut self, req: RequestId, tx: UnboundedSender<BackendEvent>, conn: ConnTracker) {
-        let store = self.redis_or_err();
-        self.spawn_in(Slot::Info, async move {
-            let r = match store {
-                Ok(s) => s.server_info().await,
-                Err(e) => Err(e),
-            };
-            conn.report(&r);
-            let _ = tx.send(BackendEvent::Info(req, r));
-        });
-    }
-}
-
-/// The outcome of a long-term reply, for the connection state.
-fn lt_result(r: &LtReply) -> Result<(), StoreError> {
-    let e = match r {
-        LtReply::Conversations(Err(e))
-        | LtReply::Count(Err(e), _)
-        | LtReply::Messages(Err(e))
-        | LtReply::Documents(Err(e))
-        | LtReply::Collections(Err(e))
-        | LtReply::ListDocuments(Err(e)) => e.clone(),
-        _ => return Ok(()),
-    };
-    Err(e)
 }
 
 fn command_name(c: &Command) -> &'static str {
@@ -930,191 +486,5 @@ fn command_name(c: &Command) -> &'static str {
         Command::Export { .. } => "export",
         Command::ExportValue { .. } => "export_value",
         Command::LoadReplay { .. } => "load_replay",
-    }
-}
-
-/// A whole value to a file, as data (`ValuePage::data_lines`): the first page's header line
-/// (its `complete` now true), then every element of every page, read one page (or string
-/// window) at a time and written as it comes — a value larger than memory is never held
-/// whole. A string's windows are lines of their own with their `offset`. A read that fails
-/// ends the file with an `{"error": …, "complete": false}` line and says so.
-async fn export_value(store: Arc<dyn KeyStore>, key: &[u8], path: &std::path::Path) -> Result<String, String> {
-    use tokio::io::AsyncWriteExt;
-    let mut f = tokio::fs::File::create(path).await.map_err(|e| format!("export to {}: {e}", path.display()))?;
-    let mut cursor = crate::domain::PageCursor::Start;
-    let (mut pages, mut n) = (0u64, 0u64);
-    let mut break_err: Option<String> = None;
-    let failed = loop {
-        let page = match store.value(key, &cursor).await {
-            Ok(Some(p)) => p,
-            Ok(None) if pages == 0 => return Err("export: the key no longer exists".into()),
-            Ok(None) => break Some("the key was deleted or expired during the export".to_string()),
-            Err(e) => break Some(e.to_string()),
-        };
-        let mut lines = page.data_lines();
-        // A large RedisJSON document comes by member: each member too large to preview is read
-        // whole now, one `JSON.GET KEY PATH` at a time.
-        if let crate::domain::ValueBody::Json(crate::domain::JsonDoc::Members { .. }) = &page.body {
-            for l in lines.iter_mut().skip(1).filter(|l| l["not_read"] == true) {
-                let path = l["path"].as_str().unwrap_or_default().to_string();
-                match json_member(&*store, key, &path).await {
-                    Ok(v) => {
-                        l.as_object_mut().map(|o| o.remove("not_read"));
-                        l["json"] = v;
-                    }
-                    Err(e) => {
-                        break_err = Some(e);
-                        break;
-                    }
-                }
-            }
-        }
-        if pages == 0 {
-            lines[0]["complete"] = true.into();
-            lines[0].as_object_mut().map(|o| o.remove("elements_here"));
-        } else {
-            lines.remove(0);
-        }
-        if let (crate::domain::ValueBody::String(_), Some(l)) = (&page.body, lines.last_mut()) {
-            let at = match &cursor {
-                crate::domain::PageCursor::Offset(o) => *o,
-                _ => 0,
-            };
-            l["offset"] = at.into();
-        }
-        let mut text = String::new();
-        for l in &lines {
-            text.push_str(&crate::text::json_safe(l.to_string()));
-            text.push('\n');
-        }
-        f.write_all(text.as_bytes()).await.map_err(|e| format!("export to {}: {e}", path.display()))?;
-        n += lines.len() as u64;
-        pages += 1;
-        if let Some(e) = break_err.take() {
-            break Some(e);
-        }
-        match page.next {
-            Some(c) => cursor = c,
-            None => break None,
-        }
-    };
-    if let Some(e) = &failed {
-        let l = serde_json::json!({"error": e, "complete": false}).to_string();
-        let _ = f.write_all(format!("{l}\n").as_bytes()).await;
-    }
-    f.flush().await.map_err(|e| format!("export to {}: {e}", path.display()))?;
-    match failed {
-        None => Ok(format!("exported the whole value: {n} JSON lines ({pages} reads) to {}", path.display())),
-        Some(e) => Err(format!("export stopped after {pages} reads ({n} lines in {}): {e}", path.display())),
-    }
-}
-
-/// One member of a RedisJSON document (`JSON.GET KEY PATH`, whose answer is the array of
-/// matches), as JSON.
-async fn json_member(store: &dyn KeyStore, key: &[u8], path: &str) -> Result<serde_json::Value, String> {
-    let op = crate::domain::CacheOp::JsonGet { key: key.to_vec().into(), path: path.into() };
-    match store.exec(&[op]).await.map_err(|e| e.to_string())?.pop() {
-        Some(crate::domain::CacheReply::Value(Some(text))) => match serde_json::from_slice(&text) {
-            Ok(serde_json::Value::Array(mut a)) if a.len() == 1 => Ok(a.remove(0)),
-            Ok(other) => Ok(other),
-            Err(e) => Err(format!("{path}: not JSON ({e})")),
-        },
-        _ => Err(format!("{path}: gone during the export")),
-    }
-}
-
-/// A sort by TTL or size: every key of the listing measured (PTTL or MEMORY USAGE, throttled
-/// like an analysis, progress every 100 ms), then ordered on a blocking thread — never on the
-/// UI thread, never on the runtime's workers.
-async fn sort_listing(
-    store: Arc<dyn KeyStore>,
-    keys: Arc<Vec<crate::domain::Key>>,
-    by: crate::keytree::SortBy,
-    batch: usize,
-    max_ops: u64,
-    req: RequestId,
-    tx: &UnboundedSender<BackendEvent>,
-) -> Result<Box<Sorted>, SortFailed> {
-    use crate::keytree::SortBy;
-    let what = match by {
-        SortBy::Ttl => crate::domain::Measure::Ttl,
-        SortBy::Size => crate::domain::Measure::Memory,
-        SortBy::Name => {
-            let order = crate::keytree::order_by(&vec![None; keys.len()], by);
-            return Ok(Box::new(Sorted { keys, order, metrics: Default::default(), took_ms: 0 }));
-        }
-    };
-    let last = Mutex::new(std::time::Instant::now());
-    let progress = |done: u64| {
-        if let Ok(mut l) = last.lock()
-            && l.elapsed().as_millis() >= 100
-        {
-            *l = std::time::Instant::now();
-            let _ = tx.send(BackendEvent::SortProgress(req, done));
-        }
-    };
-    let metrics = crate::analysis::measure_listing(store, keys.clone(), what, max_ops, batch, progress)
-        .await
-        .map_err(|(error, measured)| SortFailed { error, measured })?;
-    let _ = tx.send(BackendEvent::SortProgress(req, metrics.len() as u64));
-    let metrics = Arc::new(metrics);
-    let m = metrics.clone();
-    let order = tokio::task::spawn_blocking(move || crate::keytree::order_by(&m, by))
-        .await
-        .map_err(|e| SortFailed { error: StoreError::Other(e.to_string()), measured: 0 })?;
-    Ok(Box::new(Sorted { keys, order, metrics, took_ms: 0 }))
-}
-
-/// The incremental SCAN loop: DBSIZE for progress, then SCAN with an explicit COUNT until the
-/// cursor returns to 0, streaming each reply as a batch.
-async fn scan_all(
-    store: Arc<dyn KeyStore>,
-    req: RequestId,
-    pattern: String,
-    type_filter: Option<String>,
-    count: u32,
-    tx: UnboundedSender<BackendEvent>,
-    conn: ConnTracker,
-) {
-    let t = std::time::Instant::now();
-    let scan = crate::store::KeyspaceScan::start(store, &pattern, type_filter.as_deref(), count).await;
-    conn.took(t);
-    conn.report(&scan);
-    let mut scan = match scan {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = tx.send(BackendEvent::Scan(req, Err(e)));
-            return;
-        }
-    };
-    let total = scan.total;
-    let mut open = scan.nodes.len();
-    let (mut seen, mut calls) = (0u64, 0u64);
-    while open > 0 {
-        let t = std::time::Instant::now();
-        let Some(page) = scan.next_page().await else { break };
-        conn.took(t);
-        conn.report(&page);
-        match page {
-            Ok(p) => {
-                calls += 1;
-                seen += p.keys.len() as u64;
-                open -= usize::from(p.node_done);
-                let done = open == 0;
-                if done {
-                    tracing::debug!(seen, calls, nodes = scan.nodes.len(), "scan finished");
-                }
-                let batch = ScanBatch { keys: p.keys, seen, total, calls, done };
-                if tx.send(BackendEvent::Scan(req, Ok(batch))).is_err() {
-                    return;
-                }
-            }
-            Err(e) => {
-                // What was listed stays on screen; the error says which node stopped.
-                tracing::warn!(error = %e, seen, calls, "scan failed");
-                let _ = tx.send(BackendEvent::Scan(req, Err(e)));
-                return;
-            }
-        }
     }
 }
