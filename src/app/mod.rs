@@ -269,7 +269,7 @@ impl App {
         cmds
     }
 
-    pub(super) fn handle(&mut self, msg: Msg) -> Vec<Command> {
+    fn handle(&mut self, msg: Msg) -> Vec<Command> {
         match msg {
             Msg::Tick(now) => {
                 let second_changed = now / 1000 != self.now_ms / 1000;
@@ -341,7 +341,7 @@ impl App {
         }
     }
 
-    pub(super) fn on_backend(&mut self, ev: BackendEvent) -> Vec<Command> {
+    fn on_backend(&mut self, ev: BackendEvent) -> Vec<Command> {
         match ev {
             BackendEvent::Conn(tier, state) => {
                 let was_down = matches!(self.short_term.state, ConnState::Down(_));

@@ -72,7 +72,7 @@ pub fn spawn(cfg: Config) -> BackendHandle {
 }
 
 impl Backend {
-    pub(super) fn new(cfg: Config, tx: UnboundedSender<BackendEvent>) -> Backend {
+    fn new(cfg: Config, tx: UnboundedSender<BackendEvent>) -> Backend {
         let redis_conn = ConnTracker::new(Tier::ShortTerm, tx.clone());
         let lt_conn = ConnTracker::new(Tier::LongTerm, tx.clone());
         let vec_conn = ConnTracker::new(Tier::Vector, tx.clone());
@@ -97,7 +97,7 @@ impl Backend {
         b
     }
 
-    pub(super) fn open_redis(&mut self, db: Option<u32>) {
+    fn open_redis(&mut self, db: Option<u32>) {
         if self.cfg.redis.is_none() {
             self.redis_conn.set(ConnState::NotConfigured);
             return;
@@ -120,7 +120,7 @@ impl Backend {
 
     /// Connect the long-term store in the background, retrying with backoff (1 s doubling to
     /// 30 s) so that missing credentials or a stopped emulator never hold up anything else.
-    pub(super) fn open_long_term(&mut self) {
+    fn open_long_term(&mut self) {
         if self.cfg.long_term.is_none() {
             self.lt_conn.set(ConnState::NotConfigured);
             return;
@@ -153,7 +153,7 @@ impl Backend {
 
     /// Connect the vector store and load the embedder in the background (the local model takes
     /// a moment), retrying with backoff.
-    pub(super) fn open_vector(&mut self) {
+    fn open_vector(&mut self) {
         if self.cfg.vector.is_none() {
             self.vec_conn.set(ConnState::NotConfigured);
             return;
@@ -189,7 +189,7 @@ impl Backend {
 
     /// The health poller: every interval, one probe task per configured tier (a tier that
     /// hangs never holds up the others); heavy probes on their own, slower interval.
-    pub(super) fn start_poller(&mut self) {
+    fn start_poller(&mut self) {
         let probes: Vec<Probe> = [
             (Probe::Redis, self.cfg.redis.is_some()),
             (Probe::LongTerm, self.cfg.long_term.is_some()),
@@ -228,7 +228,7 @@ impl Backend {
         self.tasks.insert(Slot::Health, h.abort_handle());
     }
 
-    pub(super) fn vector_or_err(&self) -> Result<VectorTier, StoreError> {
+    fn vector_or_err(&self) -> Result<VectorTier, StoreError> {
         if self.cfg.vector.is_none() {
             return Err(StoreError::NotConfigured(
                 "vector tier: set [profile.NAME.vector], or PINECONE_API_KEY with PINECONE_INDEX".into(),
@@ -241,7 +241,7 @@ impl Backend {
             .ok_or_else(|| StoreError::Unreachable("vector store / embedder: still connecting".into()))
     }
 
-    pub(super) fn spawn_vec<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
+    fn spawn_vec<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
     where
         F: FnOnce(Result<VectorTier, StoreError>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = crate::message::VecReply> + Send + 'static,
@@ -257,7 +257,7 @@ impl Backend {
         });
     }
 
-    pub(super) fn long_term_or_err(&self) -> Result<Arc<dyn LongTermStore>, StoreError> {
+    fn long_term_or_err(&self) -> Result<Arc<dyn LongTermStore>, StoreError> {
         if self.cfg.long_term.is_none() {
             return Err(StoreError::NotConfigured(
                 "long-term tier: set [profile.NAME.long_term], FIRESTORE_EMULATOR_HOST or GOOGLE_CLOUD_PROJECT".into(),
@@ -272,7 +272,7 @@ impl Backend {
 
     /// Run a long-term request; `f` gets the store or the reason there is none, and always
     /// answers with its own reply variant.
-    pub(super) fn spawn_lt<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
+    fn spawn_lt<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
     where
         F: FnOnce(Result<Arc<dyn LongTermStore>, StoreError>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = LtReply> + Send + 'static,
@@ -305,7 +305,7 @@ impl Backend {
 
     /// Run a read of conversations through the profile's layout (a Redis layout needs no
     /// long-term store; its calls count as Redis's).
-    pub(super) fn spawn_reader<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
+    fn spawn_reader<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
     where
         F: FnOnce(Result<Arc<dyn crate::layout::ConversationReader>, StoreError>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = LtReply> + Send + 'static,
@@ -327,7 +327,7 @@ impl Backend {
         });
     }
 
-    pub(super) async fn run(&mut self, mut rx: UnboundedReceiver<Command>) {
+    async fn run(&mut self, mut rx: UnboundedReceiver<Command>) {
         while let Some(cmd) = rx.recv().await {
             self.dispatch(cmd);
         }
@@ -341,7 +341,7 @@ impl Backend {
     /// One `Memory` per connection set: built when first needed and again only when a
     /// connection changes (a tier connects, `SELECT` switches the Redis database), so its
     /// counters are registered once.
-    pub(super) fn layer(&self) -> Result<Arc<crate::memory::Memory>, StoreError> {
+    fn layer(&self) -> Result<Arc<crate::memory::Memory>, StoreError> {
         crate::layout::cross_tier_checks(&self.cfg.layout)?;
         let lt = self.long_term_or_err()?;
         // A vector tier without an embedder of ours (an index that embeds for itself) is not
@@ -369,13 +369,13 @@ impl Backend {
         Ok(m)
     }
 
-    pub(super) fn redis_or_err(&self) -> Result<Arc<dyn KeyStore>, StoreError> {
+    fn redis_or_err(&self) -> Result<Arc<dyn KeyStore>, StoreError> {
         self.redis.clone().ok_or_else(|| {
             StoreError::NotConfigured("Redis: set [profile.NAME.redis] url, REDIS_URL or --redis-url".into())
         })
     }
 
-    pub(super) fn spawn_in<F>(&mut self, slot: Slot, fut: F)
+    fn spawn_in<F>(&mut self, slot: Slot, fut: F)
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
@@ -388,7 +388,7 @@ impl Backend {
 
     /// Every command is routed by name to the group that runs it: a new variant is a compile
     /// error here, never silently handed to the wrong tier.
-    pub(super) fn dispatch(&mut self, cmd: Command) {
+    fn dispatch(&mut self, cmd: Command) {
         tracing::debug!(slot = ?cmd.slot(), command = command_name(&cmd), "dispatch");
         match cmd {
             Command::Cancel(slot) => {
@@ -451,7 +451,7 @@ impl Backend {
     }
 
     /// The profile's limit of commands per second for a whole-keyspace pass.
-    pub(super) fn max_ops(&self) -> u64 {
+    fn max_ops(&self) -> u64 {
         self.cfg.redis.as_ref().map(|r| r.max_ops_per_sec).unwrap_or(crate::analysis::DEFAULT_MAX_OPS)
     }
 }

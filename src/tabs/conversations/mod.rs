@@ -277,7 +277,7 @@ impl ConversationsTab {
         vec![]
     }
 
-    pub(super) fn fail(&mut self, e: StoreError) {
+    fn fail(&mut self, e: StoreError) {
         let attempt = self.error.as_ref().map(|e| e.attempt).unwrap_or(0);
         self.error = Some(TabError {
             text: e.to_string(),

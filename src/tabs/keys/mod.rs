@@ -194,7 +194,7 @@ impl KeysTab {
         v
     }
 
-    pub(super) fn info_cmd(&mut self, cx: &mut Cx) -> Command {
+    fn info_cmd(&mut self, cx: &mut Cx) -> Command {
         let req = self.info_req.issue(cx);
         Command::Info { req }
     }
@@ -227,7 +227,7 @@ impl KeysTab {
         self.visible_meta(cx).into_iter().collect()
     }
 
-    pub(super) fn move_to(&mut self, i: usize, cx: &mut Cx) -> Vec<Command> {
+    fn move_to(&mut self, i: usize, cx: &mut Cx) -> Vec<Command> {
         self.selected = i;
         self.clamp_scroll();
         let mut cmds: Vec<Command> = self.visible_meta(cx).into_iter().collect();
@@ -407,7 +407,7 @@ impl KeysTab {
         }
     }
 
-    pub(super) fn write_intent(&self, action: Action, cx: &mut Cx) {
+    fn write_intent(&self, action: Action, cx: &mut Cx) {
         let Some(key) = self.current_key() else {
             return cx.status("select a key first (folders cannot be written)", true);
         };
@@ -421,7 +421,7 @@ impl KeysTab {
         cx.ask(Ask::Write(w));
     }
 
-    pub(super) fn toggle_folder(&mut self, cx: &mut Cx) -> Vec<Command> {
+    fn toggle_folder(&mut self, cx: &mut Cx) -> Vec<Command> {
         if let Some(row @ Row::Folder { expanded, .. }) = self.index.row(self.selected) {
             let prefix: Vec<u8> = self.index.row_bytes(&row).to_vec();
             self.index.set_expanded(&prefix, !expanded);
