@@ -19,8 +19,13 @@ pub(super) struct FirestoreCheckpoints {
 pub(super) type ListingOrder = (String, std::time::Instant, Arc<Vec<String>>);
 
 /// Ordering threads newest first reads each one's newest checkpoint id (one small query a
-/// thread, 16 at a time); past this many threads they are listed by id, and the list says so.
-pub(super) const ORDER_CAP: usize = 2_000;
+/// thread, 16 at a time — on Firestore, one billed read each); past this many threads they are
+/// listed by id, and the list says so.
+pub(super) const ORDER_CAP: usize = 500;
+
+/// How long an order serves the listings that follow (pages, the live refresh) before the
+/// threads' newest checkpoints are read again: a new checkpoint moves its thread up within this.
+pub(super) const ORDER_TTL_MS: u128 = 30_000;
 
 impl FirestoreCheckpoints {
     /// A listed thread from its document's id: `{thread}_` is the default namespace.
@@ -94,14 +99,14 @@ impl FirestoreCheckpoints {
         Ok(None)
     }
 
-    /// The threads as order keys, newest first (by id past [`ORDER_CAP`]); kept a moment for
-    /// the pages that follow.
+    /// The threads as order keys, newest first (by id past [`ORDER_CAP`]); kept
+    /// [`ORDER_TTL_MS`] for the pages and refreshes that follow.
     pub(super) async fn ordered(&self, filter: &ConvFilter) -> Result<Arc<Vec<String>>, StoreError> {
         use futures_util::StreamExt;
         let key = format!("{filter:?}");
         if let Some((k, at, order)) = &*self.order.lock().unwrap_or_else(|e| e.into_inner())
             && *k == key
-            && at.elapsed().as_millis() < THREAD_CACHE_MS
+            && at.elapsed().as_millis() < ORDER_TTL_MS
         {
             return Ok(order.clone());
         }
