@@ -63,6 +63,12 @@ pub enum CacheOp {
         key: Key,
         path: String,
     },
+    /// RedisJSON `JSON.ARRLEN key path`: the length of the first array the path matches.
+    /// Replies `Int` (0 when it matches none).
+    JsonArrLen {
+        key: Key,
+        path: String,
+    },
 }
 
 impl CacheOp {
@@ -77,6 +83,7 @@ impl CacheOp {
                 | CacheOp::HLen(_)
                 | CacheOp::HMGet { .. }
                 | CacheOp::JsonGet { .. }
+                | CacheOp::JsonArrLen { .. }
         )
     }
 }

@@ -87,8 +87,13 @@ impl ConversationReader for RedisDocument {
             .iter()
             .flat_map(|k| {
                 let key = self.key(id_of_order_key(k));
+                // The first messages (the title) and how many: never the whole array.
                 [
-                    CacheOp::JsonGet { key: key.clone(), path: format!("$.{}", self.layout.messages_field) },
+                    CacheOp::JsonGet {
+                        key: key.clone(),
+                        path: format!("$.{}[0:{TITLE_LOOK}]", self.layout.messages_field),
+                    },
+                    CacheOp::JsonArrLen { key: key.clone(), path: format!("$.{}", self.layout.messages_field) },
                     CacheOp::JsonGet { key: key.clone(), path: "$.user_id".into() },
                     CacheOp::JsonGet { key: key.clone(), path: "$.updated_at".into() },
                     CacheOp::JsonGet { key, path: "$.created_at".into() },
@@ -97,27 +102,34 @@ impl ConversationReader for RedisDocument {
             .collect();
         let replies = if ops.is_empty() { Vec::new() } else { self.redis.exec(&ops).await? };
         let mut items = Vec::new();
-        for (k, r) in page.iter().zip(replies.chunks(4)) {
+        for (k, r) in page.iter().zip(replies.chunks(5)) {
             let id = id_of_order_key(k);
             let key = String::from_utf8_lossy(&self.key(id)).into_owned();
-            let msgs = match Self::first_match(r.first()) {
-                Some(Value::Array(a)) => a,
+            // A slice path answers its matches themselves: the first messages, in order.
+            let heads: Vec<Value> = match r.first() {
+                Some(CacheReply::Value(Some(b))) => match first_json(b) {
+                    Some(Value::Array(a)) => a,
+                    _ => Vec::new(),
+                },
                 _ => Vec::new(),
             };
-            let heads: Vec<Message> = msgs
+            let count = match r.get(1) {
+                Some(CacheReply::Int(n)) => *n,
+                _ => 0,
+            };
+            let heads: Vec<Message> = heads
                 .iter()
-                .take(TITLE_LOOK)
                 .enumerate()
                 .map(|(i, v)| message_of(&self.layout, format!("{key}#{}", i + 1), format!("#{:05}", i + 1), None, v))
                 .collect();
             let c = Conversation {
                 id: id.to_string(),
                 title: title_from(&heads),
-                user_id: Self::first_match(r.get(1)).as_ref().and_then(text_of),
+                user_id: Self::first_match(r.get(2)).as_ref().and_then(text_of),
                 agent_id: None,
-                created_at: Self::first_match(r.get(3)).as_ref().and_then(ts_of),
-                updated_at: Self::first_match(r.get(2)).as_ref().and_then(ts_of),
-                message_count: Some(msgs.len() as i64),
+                created_at: Self::first_match(r.get(4)).as_ref().and_then(ts_of),
+                updated_at: Self::first_match(r.get(3)).as_ref().and_then(ts_of),
+                message_count: Some(count),
                 doc: Document { path: key, fields: Vec::new(), update_time: None },
             };
             if keeps(filter, &c) {

@@ -483,6 +483,9 @@ impl KeyStore for RedisStore {
                 O::JsonGet { key, path } => {
                     b.add(key, redis::cmd("JSON.GET").arg(&**key).arg(path).clone());
                 }
+                O::JsonArrLen { key, path } => {
+                    b.add(key, redis::cmd("JSON.ARRLEN").arg(&**key).arg(path).clone());
+                }
                 O::HMGet { key, fields } => {
                     b.add(key, redis::cmd("HMGET").arg(&**key).arg(fields).clone());
                 }

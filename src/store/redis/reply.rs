@@ -70,6 +70,11 @@ pub(super) fn cache_reply(op: &crate::domain::CacheOp, v: Value) -> Result<crate
             R::Int(int_of(&v).unwrap_or(0))
         }
         O::Get(_) | O::JsonGet { .. } => R::Value((!matches!(v, Value::Nil)).then(|| bytes_of(&v))),
+        // A `$` path answers one length per match (nil where the match is not an array).
+        O::JsonArrLen { .. } => R::Int(match v {
+            Value::Array(a) => a.first().and_then(int_of).unwrap_or(0),
+            other => int_of(&other).unwrap_or(0),
+        }),
         O::LRange { .. } => R::Items(items(v).iter().map(bytes_of).collect()),
         O::HGetAll(_) => R::Pairs(pairs(v).into_iter().map(|(a, b)| (a.bytes, b.bytes)).collect()),
         O::HMGet { fields, .. } => R::Pairs(
