@@ -4,6 +4,10 @@
 //! value keeps its type. Emulator: when an emulator host is configured, requests go there with
 //! the emulator's conventional stub token and no credentials are looked up; otherwise
 //! Application Default Credentials / `GOOGLE_APPLICATION_CREDENTIALS`.
+//!
+//! Why one file of ~1,000 lines: the [`LongTermStore`] implementation is one trait block (~430
+//! lines) and the rest is what it calls (value conversion, the ordered runs of a thread, the
+//! emulator's token); splitting the conversion into its own file is the next cut (#25).
 
 use super::{LongTermStore, ThreadPlace, merge_runs};
 use crate::domain::{

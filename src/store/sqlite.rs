@@ -3,6 +3,9 @@
 //! locally. Values are stored as typed JSON so none loses its type; the columns the explorer
 //! sorts and filters on are denormalised and indexed. The schema is versioned and created on
 //! first use.
+//!
+//! Why one file of ~800 lines: the [`LongTermStore`] implementation is one trait block (~430
+//! lines); the rest is the schema, the read-only opening and the typed-JSON encoding it uses.
 
 use super::LongTermStore;
 use crate::domain::{ConvFilter, Conversation, Cursor, Document, FsValue, Message, Page, Ts};
