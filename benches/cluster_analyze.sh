@@ -17,10 +17,7 @@ BIN=${MEMSCOPE_BIN:-$PWD/target/release/memscope}
 
 EXTRA_PORTS=1 source benches/private-cluster.sh
 single=$extra
-mkdir -p "$tmp/$single"
-redis-server --port "$single" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp/$single" --daemonize yes \
-  --pidfile "$tmp/$single/pid" --logfile "$tmp/$single/log"
-until redis-cli -p "$single" ping >/dev/null 2>&1; do sleep 0.05; done
+start_plain "$single"
 
 echo "loading $N keys, spread over every slot, into 3 masters ($ports) and one server ($single)…"
 python3 benches/cluster_load.py "$N" 0 "$single" $ports

@@ -14,10 +14,7 @@ cargo bench --bench sort_keypress --no-run --quiet 2>/dev/null
 bench=$(ls -t target/release/deps/sort_keypress-* | grep -v '\.d$' | head -1)
 EXTRA_PORTS=1 source benches/private-cluster.sh
 single=$extra
-mkdir -p "$tmp/$single"
-redis-server --port "$single" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp/$single" --daemonize yes \
-  --pidfile "$tmp/$single/pid" --logfile "$tmp/$single/log"
-until redis-cli -p "$single" ping >/dev/null 2>&1; do sleep 0.05; done
+start_plain "$single"
 echo "loading $N keys (every 10th with a TTL), spread over every slot, into 3 masters ($ports) and one server ($single)…"
 python3 benches/cluster_load.py "$N" 10 "$single" $ports
 first=$(echo "$ports" | cut -d' ' -f1)

@@ -1,8 +1,9 @@
 # Sourced by the cluster benchmarks: a private 3-master Redis Cluster (redis-cli --cluster
 # create) on free ports whose bus port (port + 10000) is free too, so at most 55535 — never a
 # server the script did not start — stopped and its directory removed when the script exits.
-# EXTRA_PORTS=n also reserves n more free ports (in $extra) for plain servers the script starts
-# under $tmp/PORT with their pid in $tmp/PORT/pid (stopped the same way). Sets $tmp, $ports.
+# EXTRA_PORTS=n also reserves n more free ports (in $extra) for plain servers, started with
+# `start_plain PORT` under $tmp/PORT with their pid in $tmp/PORT/pid (stopped the same way).
+# Sets $tmp, $ports.
 tmp=$(mktemp -d)
 all_ports=$(python3 - "$((3 + ${EXTRA_PORTS:-0}))" <<'PY'
 import socket, sys
@@ -33,3 +34,9 @@ done
 for p in $ports; do until redis-cli -p "$p" ping >/dev/null 2>&1; do sleep 0.05; done; done
 redis-cli --cluster create $(for p in $ports; do echo "127.0.0.1:$p"; done) --cluster-yes >/dev/null
 for p in $ports; do until redis-cli -p "$p" cluster info | grep -q cluster_state:ok; do sleep 0.1; done; done
+start_plain() { # PORT: a plain redis-server beside the cluster, answering when this returns
+  mkdir -p "$tmp/$1"
+  redis-server --port "$1" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp/$1" --daemonize yes \
+    --pidfile "$tmp/$1/pid" --logfile "$tmp/$1/log"
+  until redis-cli -p "$1" ping >/dev/null 2>&1; do sleep 0.05; done
+}

@@ -91,6 +91,14 @@ fn decode_fields(s: &str) -> Vec<(String, FsValue)> {
     v
 }
 
+/// The document path a page starts after (`None`: the first page).
+fn path_after(after: Option<&Cursor>) -> Option<String> {
+    match after {
+        Some(Cursor::After { path, .. }) => Some(path.clone()),
+        _ => None,
+    }
+}
+
 /// `~/` expanded.
 pub fn expand_home(path: &str) -> String {
     match path.strip_prefix("~/") {
@@ -496,10 +504,7 @@ impl LongTermStore for SqliteStore {
         limit: u32,
     ) -> Result<Page<Document>, StoreError> {
         let coll = collection.to_string();
-        let after_path = match after {
-            Some(Cursor::After { path, .. }) => Some(path.clone()),
-            _ => None,
-        };
+        let after_path = path_after(after);
         let items = self
             .with(move |c| {
                 let mut st = c.prepare_cached(
@@ -525,10 +530,7 @@ impl LongTermStore for SqliteStore {
         let segs: Vec<String> = pattern.glob_segments();
         let depth = segs.len() as i64 - 1;
         let glob = segs.join("/");
-        let after_path = match after {
-            Some(Cursor::After { path, .. }) => Some(path.clone()),
-            _ => None,
-        };
+        let after_path = path_after(after);
         let items = self
             .with(move |c| {
                 let mut st = c.prepare_cached(
@@ -576,10 +578,7 @@ impl LongTermStore for SqliteStore {
     ) -> Result<Page<Document>, StoreError> {
         let page = self.documents(collection, after, limit).await?;
         let coll = collection.to_string();
-        let after_path = match after {
-            Some(Cursor::After { path, .. }) => Some(path.clone()),
-            _ => None,
-        };
+        let after_path = path_after(after);
         // Documents that do not exist but hold subcollections: the first segment below this
         // collection of every deeper document's collection, where no row has that path.
         let phantoms = self
