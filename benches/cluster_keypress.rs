@@ -7,14 +7,10 @@
 //! list, an error line pushed above them — both fixed; it should stay 0). memscope's log (`MEMSCOPE_LOG=info`, steps over 16 ms;
 //! `memscope::tui=debug`, each key and frame) is left in `$MEMSCOPE_BENCH_DATA`
 //! (`/tmp/memscope-bench-data`).
-//! `cargo bench --bench cluster_keypress`
+//! `cargo bench --bench main -- cluster_keypress`
 
-#[path = "../tests/integration/support/mod.rs"]
-#[allow(unused_imports)]
-mod support;
-
+use crate::support::pty::Tui;
 use std::time::Duration;
-use support::pty::Tui;
 
 fn figures(name: &str, mut v: Vec<Duration>, missed: usize, jumped: usize) {
     v.sort();
@@ -81,7 +77,7 @@ fn run(tui: &mut Tui, n: usize) -> (Vec<Duration>, usize, usize) {
     (out, missed, jumped)
 }
 
-fn main() {
+pub fn bench_main() {
     let c = memscope::demo::PrivateCluster::start(3, 0).expect("a private cluster (redis-server, redis-cli)");
     let client = redis::cluster::ClusterClient::new(vec![c.url()]).unwrap();
     let mut conn = client.get_connection().unwrap();
@@ -91,7 +87,7 @@ fn main() {
     let url = c.url();
     // memscope's log (UI steps over 16 ms) where it can be read after the run.
     let data = std::env::var("MEMSCOPE_BENCH_DATA").unwrap_or_else(|_| "/tmp/memscope-bench-data".into());
-    let mut tui = support::pty::Tui::start(
+    let mut tui = crate::support::pty::Tui::start(
         &["--redis-url", &url],
         &[("XDG_DATA_HOME", data.as_str()), ("MEMSCOPE_LOG", "info,memscope::tui=debug,memscope::backend=warn")],
     );

@@ -2,14 +2,10 @@
 //! real binary in a pseudo-terminal, a private redis-server; `+`/`-` change the window, each
 //! timed until the header shows the new one. Three phases: every tier answering, the server
 //! frozen by `DEBUG SLEEP 8` (Health says NO ANSWER meanwhile), and the server killed and
-//! restarted with other data. `cargo bench --bench health_keypress`
+//! restarted with other data. `cargo bench --bench main -- health_keypress`
 
-#[path = "../tests/integration/support/mod.rs"]
-#[allow(unused_imports)]
-mod support;
-
+use crate::support::pty::Tui;
 use std::time::{Duration, Instant};
-use support::pty::Tui;
 
 fn figures(name: &str, mut v: Vec<Duration>, missed: usize) {
     if v.is_empty() {
@@ -53,7 +49,7 @@ fn presses(tui: &mut Tui, secs: f64) -> (Vec<Duration>, usize) {
     (out, missed)
 }
 
-fn main() {
+pub fn bench_main() {
     let mut r = memscope::demo::PrivateRedis::start(&[]).expect("redis-server");
     let mut c = redis::Client::open(r.url()).unwrap().get_connection().unwrap();
     for i in 0..1000 {

@@ -1,11 +1,7 @@
 //! A 10,000-message thread in each framework layout: time to its first screen (the reader's
 //! first page of 200 messages, what the Conversations tab shows first) and to all of it, and
 //! the conversation list's first page. Printed figures, no assertions.
-//! `cargo bench --bench layout_thread` (Valkey with the modules: scripts/fetch-test-servers).
-
-#[path = "../tests/integration/support/mod.rs"]
-#[allow(unused_imports)]
-mod support;
+//! `cargo bench --bench main -- layout_thread` (Valkey with the modules: scripts/fetch-test-servers).
 
 use memscope::config::{LayoutConfig, LayoutPreset};
 use memscope::domain::{ConvFilter, Cursor, FsValue};
@@ -49,10 +45,10 @@ fn store(url: &str) -> Arc<dyn KeyStore> {
 }
 
 #[tokio::main]
-async fn main() {
-    let r = support::redis();
+pub async fn bench_main() {
+    let r = crate::support::redis();
     let v = memscope::demo::PrivateRedis::start_valkey_with_modules().expect("scripts/fetch-test-servers");
-    let mut c = support::client(&r);
+    let mut c = crate::support::client(&r);
     let mut p = redis::pipe();
     for i in (0..N).rev() {
         p.cmd("RPUSH").arg("message_store:big").arg(lc(i)).ignore(); // LPUSH order: newest first
@@ -73,7 +69,7 @@ async fn main() {
             .ignore();
     }
     p.exec(&mut c).unwrap();
-    let mut vc = support::client(&v);
+    let mut vc = crate::support::client(&v);
     let mut p = redis::pipe();
     for i in 0..N {
         // ULIDs in time order: 10 characters of time, 16 of randomness.
@@ -86,8 +82,8 @@ async fn main() {
     }
     p.exec(&mut vc).unwrap();
 
-    let emu = support::firestore_emulator();
-    let project = support::project_id("layout_bench");
+    let emu = crate::support::firestore_emulator();
+    let project = crate::support::project_id("layout_bench");
     let fs: Arc<dyn LongTermStore> = Arc::new(
         memscope::store::firestore::FirestoreStore::connect(&project, "(default)", Some(&emu.host)).await.unwrap(),
     );

@@ -4,11 +4,7 @@
 //! - 100,000 conversations: time to the first page of the list, and the COUNT.
 //!
 //! Runs against the Firestore emulator (started privately, as the tests do) and SQLite.
-//! `cargo bench --bench long_term_latency` (seeding 110,000 documents takes a minute or two).
-
-#[path = "../tests/integration/support/mod.rs"]
-#[allow(unused_imports)]
-mod support;
+//! `cargo bench --bench main -- long_term_latency` (seeding 110,000 documents takes a minute or two).
 
 use memscope::domain::{ConvFilter, FsValue, Ts};
 use memscope::store::LongTermStore;
@@ -118,7 +114,7 @@ async fn measure(name: &str, store: &dyn LongTermStore) {
     println!("{name}: COUNT = {n} in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
 }
 
-fn main() {
+pub fn bench_main() {
     if !std::env::args().any(|a| a == "--bench") {
         return; // `cargo test` builds benches; only `cargo bench` runs this.
     }
@@ -129,8 +125,9 @@ fn main() {
             let sqlite = SqliteStore::open(dir.path().join("bench.db").to_str().unwrap()).unwrap();
             measure("sqlite", &sqlite).await;
         }
-        let emu = support::firestore_emulator();
-        let fs = FirestoreStore::connect(&support::project_id("bench"), "(default)", Some(&emu.host)).await.unwrap();
+        let emu = crate::support::firestore_emulator();
+        let fs =
+            FirestoreStore::connect(&crate::support::project_id("bench"), "(default)", Some(&emu.host)).await.unwrap();
         measure("firestore emulator", &fs).await;
     });
 }

@@ -1,7 +1,7 @@
 //! The Health tab's frame time with an hour of 1 s samples for four tiers, at 200×60 (prints
-//! p50/p99 over 1,000 frames, then criterion). `cargo bench --bench render_health`.
+//! p50/p99 over 1,000 frames, then criterion). `cargo bench --bench main -- render_health`.
 
-use criterion::{Criterion, criterion_group};
+use criterion::Criterion;
 use memscope::app::{App, Msg};
 use memscope::config::{Config, LongTermConfig, VectorConfig};
 use memscope::domain::{DbInfo, IndexStats, RedisHealth};
@@ -105,12 +105,8 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
-
-fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        return;
-    }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+pub fn bench_main() {
+    let mut c = Criterion::default();
+    bench(&mut c);
+    c.final_summary();
 }

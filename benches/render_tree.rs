@@ -1,9 +1,9 @@
 //! Frame time of the Redis Keys tab holding 1,000,000 keys, at 200×60.
 //!
-//! `cargo bench --bench render_tree` prints p50/p99 over 2,000 frames (the tree with a
+//! `cargo bench --bench main -- render_tree` prints p50/p99 over 2,000 frames (the tree with a
 //! 250,000-key folder expanded, scrolled to a new position every frame), then runs criterion.
 
-use criterion::{Criterion, criterion_group};
+use criterion::Criterion;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use memscope::app::{App, Msg};
 use memscope::config::Config;
@@ -130,12 +130,9 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
-
-fn main() {
-    if std::env::args().any(|a| a == "--bench") {
-        percentiles();
-    }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+pub fn bench_main() {
+    percentiles();
+    let mut c = Criterion::default();
+    bench(&mut c);
+    c.final_summary();
 }

@@ -4,15 +4,11 @@
 //! `DEBUG POPULATE` (every 10th key given a TTL). A keypress is timed until the frame shows its
 //! effect (the selection moved, the help opened or closed): the progress redrawn meanwhile is
 //! not mistaken for it.
-//! `cargo bench --bench sort_keypress` (`MEMSCOPE_SORT_KEYS=100000` for a smaller keyspace;
-//! `MEMSCOPE_SORT_URL` for a server or cluster filled by the caller: benches/cluster_sort.sh)
+//! `cargo bench --bench main -- sort_keypress` (`MEMSCOPE_SORT_KEYS=100000` for a smaller keyspace;
+//! `MEMSCOPE_SORT_URL` for a server or cluster filled by the caller: benches/scripts/cluster_sort.sh)
 
-#[path = "../tests/integration/support/mod.rs"]
-#[allow(unused_imports)]
-mod support;
-
+use crate::support::pty::Tui;
 use std::time::{Duration, Instant};
-use support::pty::Tui;
 
 fn figures(name: &str, mut v: Vec<Duration>, missed: usize) {
     if v.is_empty() {
@@ -59,10 +55,10 @@ fn mb(tui: &Tui) -> String {
     tui.rss_kb().map(|k| format!("{:.0} MB", k as f64 / 1024.0)).unwrap_or("?".into())
 }
 
-fn main() {
+pub fn bench_main() {
     let n: u64 = std::env::var("MEMSCOPE_SORT_KEYS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     // MEMSCOPE_SORT_URL: a server or cluster the caller filled with those keys
-    // (benches/cluster_sort.sh); otherwise a private redis-server filled here.
+    // (benches/scripts/cluster_sort.sh); otherwise a private redis-server filled here.
     let mut own = None;
     let url = match std::env::var("MEMSCOPE_SORT_URL") {
         Ok(url) => url,

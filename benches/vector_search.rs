@@ -1,11 +1,11 @@
 //! Vector-tier figures (printed, never asserted):
 //! - the embedded index: exact top-10 over 100,000 × 384 vectors (p50/p99), with the same data
-//!   written to target/vector_bench.f32 for benches/vector_vs_numpy.py to compare against;
+//!   written to target/vector_bench.f32 for benches/scripts/vector_vs_numpy.py to compare against;
 //! - from the debounce expiring to results drawn, with the local model (p50/p99).
 //!
-//! `cargo bench --bench vector_search`, then `python3 benches/vector_vs_numpy.py`.
+//! `cargo bench --bench main -- vector_search`, then `python3 benches/scripts/vector_vs_numpy.py`.
 
-use criterion::{Criterion, criterion_group};
+use criterion::Criterion;
 use memscope::domain::{Metric, VectorQuery, VectorRecord};
 use memscope::store::VectorStore;
 use memscope::store::local_vectors::LocalVectors;
@@ -210,12 +210,8 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
-
-fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        return;
-    }
-    benches();
-    criterion::Criterion::default().configure_from_args().final_summary();
+pub fn bench_main() {
+    let mut c = Criterion::default();
+    bench(&mut c);
+    c.final_summary();
 }

@@ -4,14 +4,14 @@
 # timeline (freeze start and end against what Health said, second by second) and the two
 # figures: how long after the freeze began Health said NO ANSWER, and how long after it ended
 # Health said OK. Then the recording's summary (`memscope replay --summary`).
-#   benches/health_drill.sh [SLEEP_S]      (MEMSCOPE_BIN=target/release/memscope for a release build)
+#   benches/scripts/health_drill.sh [SLEEP_S]      (MEMSCOPE_BIN=target/release/memscope for a release build)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 sleep_s=${1:-8}
 bin=${MEMSCOPE_BIN:-target/debug/memscope}
 [ -x "$bin" ] || cargo build --quiet
 bench_cleanup() { [ -n "${watch_pid:-}" ] && kill "$watch_pid" 2>/dev/null || true; }
-source benches/private-redis.sh
+source benches/scripts/private-redis.sh
 now() { date +%s.%N; }
 rec="$tmp/incident.jsonl"
 "$bin" health --watch --redis-url "redis://127.0.0.1:$port/0" --record "$rec" 2>/dev/null |

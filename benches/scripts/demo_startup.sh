@@ -2,7 +2,7 @@
 # Seconds from `memscope demo --no-tui` to a seeded stack (private Redis, SQLite long-term
 # store, the vector index from the shipped embeddings), RUNS times. Builds the release binary.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 runs=${1:-5}
 cargo build --release --quiet
 for i in $(seq 1 "$runs"); do

@@ -1,6 +1,6 @@
 """Loads the same N keys into a private cluster's masters and one plain server, spread over every
 hash slot the way real key names spread (no hash tags): `redis-cli --pipe` per server.
-Usage: python3 benches/cluster_load.py N TTL_EVERY SINGLE_PORT MASTER_PORT...
+Usage: python3 benches/scripts/cluster_load.py N TTL_EVERY SINGLE_PORT MASTER_PORT...
 (TTL_EVERY=k gives every k-th key a TTL of one to 25 hours; 0: none.) Used by cluster_analyze.sh
 and cluster_sort.sh."""
 import os, subprocess, sys

@@ -4,23 +4,23 @@
 # over every hash slot the way real key names spread (no hash tags) — and prints, median of
 # ROUNDS: `memscope analyze` on the single server, on the cluster, and `redis-cli --memkeys` on
 # each master in turn (issue #26's targets: cluster <= 1.5x single, <= 0.4x --memkeys summed).
-# Usage: benches/cluster_analyze.sh [KEYS] [ROUNDS]   (defaults: 1000000 3; MAX_OPS=N paces the
+# Usage: benches/scripts/cluster_analyze.sh [KEYS] [ROUNDS]   (defaults: 1000000 3; MAX_OPS=N paces the
 # analyses at N commands a second as a profile's max_ops_per_sec does; default 0, unthrottled)
 # MEMSCOPE_BIN picks the binary (default: a release build made here).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 N=${1:-1000000}
 R=${2:-3}
 scripts/ensure-deps
 if [ -z "${MEMSCOPE_BIN:-}" ]; then cargo build --release --quiet; fi
 BIN=${MEMSCOPE_BIN:-$PWD/target/release/memscope}
 
-EXTRA_PORTS=1 source benches/private-cluster.sh
+EXTRA_PORTS=1 source benches/scripts/private-cluster.sh
 single=$extra
 start_plain "$single"
 
 echo "loading $N keys, spread over every slot, into 3 masters ($ports) and one server ($single)…"
-python3 benches/cluster_load.py "$N" 0 "$single" $ports
+python3 benches/scripts/cluster_load.py "$N" 0 "$single" $ports
 total=0
 for p in $ports; do k=$(redis-cli -p "$p" dbsize); total=$((total + k)); done
 echo "  cluster: $total keys; single server: $(redis-cli -p "$single" dbsize) keys"

@@ -2,10 +2,10 @@
 # Loads 1,000,000 mixed keys into a private redis-server and prints:
 #  - `memscope keys | wc -l` against `redis-cli --scan | wc -l`, alternating runs (median of R);
 #  - the TUI's time to list all keys in the tree view and its peak RSS (VmHWM) after it.
-# Usage: benches/scan_vs_redis_cli.sh [KEYS] [ROUNDS]   (defaults: 1000000 5)
+# Usage: benches/scripts/scan_vs_redis_cli.sh [KEYS] [ROUNDS]   (defaults: 1000000 5)
 # Needs redis-server, redis-cli, tmux (scripts/ensure-deps tmux installs them) and python3.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 N=${1:-1000000}
 R=${2:-5}
 scripts/ensure-deps tmux
@@ -13,7 +13,7 @@ cargo build --release --quiet
 BIN=$PWD/target/release/memscope
 
 bench_cleanup() { tmux kill-session -t memscope-bench 2>/dev/null || true; }
-source benches/private-redis.sh
+source benches/scripts/private-redis.sh
 
 echo "loading $N mixed keys into a private redis-server on port $port…"
 python3 - "$N" <<'PY' | redis-cli -p "$port" --pipe >/dev/null

@@ -10,9 +10,9 @@
 #              stdout, stderr and the log file of `config check`, `keys` (right and wrong
 #              password) and the TUI it appears in clear (want 0), and the log file's mode;
 #   rss      — the TUI's resident memory after the session.
-#   [KEEP=DIR] benches/trust_campaign.sh     (MEMSCOPE_BIN=target/release/memscope for a release build)
+#   [KEEP=DIR] benches/scripts/trust_campaign.sh     (MEMSCOPE_BIN=target/release/memscope for a release build)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 bin=$(realpath "${MEMSCOPE_BIN:-target/debug/memscope}")
 [ -x "$bin" ] || cargo build --quiet
 sess="memscope-campaign-$$"
@@ -20,7 +20,7 @@ bench_cleanup() {
   tmux kill-session -t "$sess" 2>/dev/null || true
   [ -n "${mon_pid:-}" ] && kill "$mon_pid" 2>/dev/null || true
 }
-source benches/private-redis.sh
+source benches/scripts/private-redis.sh
 export HOME="$tmp/home" XDG_DATA_HOME="$tmp/home/.local/share" XDG_CONFIG_HOME="$tmp/home/.config"
 mkdir -p "$HOME"
 unset REDIS_URL FIRESTORE_EMULATOR_HOST GOOGLE_CLOUD_PROJECT PINECONE_API_KEY PINECONE_INDEX_HOST 2>/dev/null || true

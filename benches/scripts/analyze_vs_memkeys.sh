@@ -4,14 +4,14 @@
 # 100 by memory and by length, TTLs, leaks: MEMORY USAGE + TYPE + PTTL + a length per key),
 # unthrottled and at its default limit. Prints wall time, memscope's peak RSS, and the
 # server's CPU over each run. KEYS (default 1,000,000) are made with DEBUG POPULATE.
-#   benches/analyze_vs_memkeys.sh [KEYS]
+#   benches/scripts/analyze_vs_memkeys.sh [KEYS]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 N=${1:-1000000}
 scripts/ensure-deps
 cargo build --release --quiet
 BIN=${MEMSCOPE_BIN:-target/release/memscope}
-source benches/private-redis.sh
+source benches/scripts/private-redis.sh
 # Namespaces to find: DEBUG POPULATE's keys under two prefixes, a third of them with a TTL.
 redis-cli -p "$port" debug populate $((N / 2)) session 64 >/dev/null
 redis-cli -p "$port" debug populate $((N - N / 2)) cache:user 16 >/dev/null

@@ -3,17 +3,17 @@
 # ports below 55536), loads KEYS keys spread over the masters, and prints, median of ROUNDS:
 #  - `memscope keys` (every master scanned at once) against `redis-cli --scan` run against each
 #    master one after another (the issue's target: at most 0.5x), with memscope's peak RSS.
-# Usage: benches/cluster_scan.sh [KEYS] [ROUNDS]   (defaults: 1000000 3)
+# Usage: benches/scripts/cluster_scan.sh [KEYS] [ROUNDS]   (defaults: 1000000 3)
 # MEMSCOPE_BIN picks the binary (default: a release build made here).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 N=${1:-1000000}
 R=${2:-3}
 scripts/ensure-deps
 if [ -z "${MEMSCOPE_BIN:-}" ]; then cargo build --release --quiet; fi
 BIN=${MEMSCOPE_BIN:-$PWD/target/release/memscope}
 
-source benches/private-cluster.sh
+source benches/scripts/private-cluster.sh
 
 echo "loading $N keys over 3 masters ($ports)…"
 # Keys carry one of 1,000 hash tags, so they spread over 1,000 slots; each node gets the keys

@@ -3,11 +3,11 @@
 # redis-server for SECONDS (default 60) and prints the server's CPU time over that span as a
 # percentage of one core, next to the same span idle.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 S=${1:-60}
 scripts/ensure-deps
 cargo build --release --quiet
-source benches/private-redis.sh
+source benches/scripts/private-redis.sh
 redis-cli -p "$port" debug populate 100000 >/dev/null
 keys=$(redis-cli -p "$port" dbsize)
 [ "$keys" = 100000 ] || { echo "the server holds $keys keys, not 100000: DEBUG POPULATE was refused" >&2; exit 1; }

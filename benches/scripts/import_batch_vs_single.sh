@@ -2,7 +2,7 @@
 # Import throughput through the memory layer: the batched path (--batch 500) against one message
 # at a time (--batch 1, as an agent's save_message), on the same data and the same services: a
 # private redis-server and a private Firestore emulator (vector tier off: embedding costs the
-# same either way). Usage: benches/import_batch_vs_single.sh [BATCHED_N] [SINGLE_N]
+# same either way). Usage: benches/scripts/import_batch_vs_single.sh [BATCHED_N] [SINGLE_N]
 set -eu
 N=${1:-20000}; S=${2:-1000}
 BIN=${MEMSCOPE_BIN:-target/release/memscope}

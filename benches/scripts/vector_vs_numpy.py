@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""NumPy brute force on the data `cargo bench --bench vector_search` wrote (target/vector_bench.f32):
+"""NumPy brute force on the data `cargo bench --bench main -- vector_search` wrote (target/vector_bench.f32):
 exact top-10 by cosine over 100,000 x 384 unit vectors, for the same 200 queries. Prints p50/p99."""
 import time
 import numpy as np

@@ -1,0 +1,49 @@
+//! Every benchmark of memscope, one binary (built and linked once): each module measures one
+//! thing and prints its figures — never asserts a time. `cargo bench --bench main` runs them
+//! all; `cargo bench --bench main -- NAME …` runs the ones named. Shell measurements (against
+//! redis-cli, NumPy, the server's CPU) are in `benches/scripts/`.
+
+#[path = "../tests/integration/support/mod.rs"]
+#[allow(unused_imports)]
+mod support;
+
+mod cluster_keypress;
+mod health_keypress;
+mod layout_thread;
+mod long_term_latency;
+mod render_health;
+mod render_tree;
+mod sort_keypress;
+mod vector_search;
+
+/// Each benchmark by the name `cargo bench --bench main -- NAME` takes.
+const BENCHES: &[(&str, fn())] = &[
+    ("render_tree", render_tree::bench_main),
+    ("render_health", render_health::bench_main),
+    ("sort_keypress", sort_keypress::bench_main),
+    ("health_keypress", health_keypress::bench_main),
+    ("cluster_keypress", cluster_keypress::bench_main),
+    ("layout_thread", layout_thread::bench_main),
+    ("long_term_latency", long_term_latency::bench_main),
+    ("vector_search", vector_search::bench_main),
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo test --benches` runs bench targets without `--bench`: nothing to measure then.
+    if !args.iter().any(|a| a == "--bench") {
+        return;
+    }
+    let named: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    if let Some(unknown) = named.iter().find(|n| !BENCHES.iter().any(|(b, _)| *b == n.as_str())) {
+        let all: Vec<&str> = BENCHES.iter().map(|(b, _)| *b).collect();
+        eprintln!("no benchmark named {unknown}: {}", all.join(", "));
+        std::process::exit(2);
+    }
+    for (name, measure) in BENCHES {
+        if named.is_empty() || named.iter().any(|n| n.as_str() == *name) {
+            println!("== {name}");
+            measure();
+        }
+    }
+}
