@@ -1,14 +1,16 @@
 //! The frame: tab bar, status line, the active tab, footer and popups. `draw` takes `&App`.
 
-//! One file per tab (`conversations`, `keys`, `search`, `health`, `audit`), plus the tier
-//! placeholder (`tier`) and the theme.
+//! One file (or folder) per view, mirroring `tabs/`; `tier.rs` what a tab shows when its tier is not
+//! configured (the keys that configure it), and the theme.
 
+pub mod analysis;
 pub mod audit;
 pub mod conversations;
 pub mod health;
 pub mod keys;
 pub mod pager;
 pub mod search;
+pub mod server;
 pub mod theme;
 pub mod tier;
 

@@ -1,6 +1,11 @@
 //! Actions, their default bindings per context, overrides from config, and the footer/help
 //! text — all generated from the one table below.
 
+mod commands;
+mod keys;
+pub use commands::{COMMANDS, CommandSpec, command_named, command_usages, complete_command};
+pub use keys::KeySpec;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
 
@@ -312,97 +317,6 @@ const TABLE: &[Entry] = &[
     (Action::Bottom, "search_bottom", Context::Search, &["G", "End"], "last result", false),
 ];
 
-/// A key with modifiers, as written in config: `x`, `G`, `Enter`, `Ctrl-c`, `Alt-x`, `F5`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct KeySpec {
-    pub code: KeyCode,
-    pub mods: KeyModifiers,
-}
-
-impl KeySpec {
-    pub fn parse(s: &str) -> Result<KeySpec, String> {
-        let mut mods = KeyModifiers::NONE;
-        let mut rest = s;
-        loop {
-            if let Some(r) = rest.strip_prefix("Ctrl-").or_else(|| rest.strip_prefix("C-")) {
-                mods |= KeyModifiers::CONTROL;
-                rest = r;
-            } else if let Some(r) = rest.strip_prefix("Alt-").or_else(|| rest.strip_prefix("M-")) {
-                mods |= KeyModifiers::ALT;
-                rest = r;
-            } else {
-                break;
-            }
-        }
-        let code = match rest {
-            "Enter" => KeyCode::Enter,
-            "Esc" => KeyCode::Esc,
-            "Tab" => KeyCode::Tab,
-            "BackTab" => KeyCode::BackTab,
-            "Up" => KeyCode::Up,
-            "Down" => KeyCode::Down,
-            "Left" => KeyCode::Left,
-            "Right" => KeyCode::Right,
-            "PageUp" => KeyCode::PageUp,
-            "PageDown" => KeyCode::PageDown,
-            "Home" => KeyCode::Home,
-            "End" => KeyCode::End,
-            "Delete" => KeyCode::Delete,
-            "Backspace" => KeyCode::Backspace,
-            "Space" => KeyCode::Char(' '),
-            f if f.starts_with('F') && f.len() > 1 && f[1..].parse::<u8>().is_ok() => {
-                KeyCode::F(f[1..].parse().unwrap_or(1))
-            }
-            c if c.chars().count() == 1 => KeyCode::Char(c.chars().next().unwrap_or(' ')),
-            other => return Err(format!("unknown key `{other}`")),
-        };
-        Ok(KeySpec { code, mods })
-    }
-
-    pub fn matches(&self, ev: &KeyEvent) -> bool {
-        let ev_mods = ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
-        match (self.code, ev.code) {
-            // Characters carry their own case; ignore SHIFT for them.
-            (KeyCode::Char(a), KeyCode::Char(b)) => {
-                let b = if ev_mods.contains(KeyModifiers::CONTROL) { b.to_ascii_lowercase() } else { b };
-                a == b && self.mods == ev_mods
-            }
-            (KeyCode::BackTab, KeyCode::BackTab) => true,
-            (a, b) => a == b && self.mods == ev_mods,
-        }
-    }
-
-    pub fn label(&self) -> String {
-        let mut s = String::new();
-        if self.mods.contains(KeyModifiers::CONTROL) {
-            s.push_str("C-");
-        }
-        if self.mods.contains(KeyModifiers::ALT) {
-            s.push_str("M-");
-        }
-        s.push_str(&match self.code {
-            KeyCode::Char(' ') => "Space".to_string(),
-            KeyCode::Char(c) => c.to_string(),
-            KeyCode::Enter => "Enter".into(),
-            KeyCode::Esc => "Esc".into(),
-            KeyCode::Tab => "Tab".into(),
-            KeyCode::BackTab => "S-Tab".into(),
-            KeyCode::Up => "↑".into(),
-            KeyCode::Down => "↓".into(),
-            KeyCode::Left => "←".into(),
-            KeyCode::Right => "→".into(),
-            KeyCode::PageUp => "PgUp".into(),
-            KeyCode::PageDown => "PgDn".into(),
-            KeyCode::Home => "Home".into(),
-            KeyCode::End => "End".into(),
-            KeyCode::Delete => "Del".into(),
-            KeyCode::F(n) => format!("F{n}"),
-            other => format!("{other:?}"),
-        });
-        s
-    }
-}
-
 #[derive(Debug)]
 pub struct Binding {
     pub action: Action,
@@ -559,86 +473,6 @@ impl Keymap {
                 (title(c), items)
             })
             .collect()
-    }
-}
-
-/// One `:` command: its name, the other names it answers to, its arguments and what it does.
-pub struct CommandSpec {
-    pub name: &'static str,
-    pub aliases: &'static [&'static str],
-    pub args: &'static str,
-    pub what: &'static str,
-}
-
-impl CommandSpec {
-    /// `name ARGS`, as the hint and the README show it.
-    pub fn usage(&self) -> String {
-        if self.args.is_empty() { self.name.to_string() } else { format!("{} {}", self.name, self.args) }
-    }
-}
-
-/// Every `:` command: the one table the command line runs by name, its hint, the help,
-/// completion and the README's list are made from (a test keeps the README equal).
-pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "db", aliases: &["select"], args: "N", what: "switch the Redis database" },
-    CommandSpec { name: "match", aliases: &["filter"], args: "GLOB", what: "scan the keys matching GLOB" },
-    CommandSpec { name: "type", aliases: &[], args: "T|all", what: "list keys of one type" },
-    CommandSpec { name: "delim", aliases: &["delimiter"], args: "D", what: "the key tree's delimiter" },
-    CommandSpec { name: "tree", aliases: &[], args: "", what: "keys as a namespace tree" },
-    CommandSpec { name: "flat", aliases: &[], args: "", what: "keys as a flat list" },
-    CommandSpec { name: "sort", aliases: &[], args: "name|ttl|size", what: "sort the keys" },
-    CommandSpec {
-        name: "analyze",
-        aliases: &["analyse"],
-        args: "[GLOB]",
-        what: "what is eating Redis: memory by namespace, biggest keys, leak suspects",
-    },
-    CommandSpec {
-        name: "server",
-        aliases: &["slowlog", "clients"],
-        args: "",
-        what: "the slow log, the clients and the command stats of every node",
-    },
-    CommandSpec { name: "export", aliases: &[], args: "FILE", what: "write what this view shows as JSON lines" },
-    CommandSpec { name: "replay", aliases: &[], args: "FILE", what: "an incident recorded with --record, in Health" },
-    CommandSpec { name: "docs", aliases: &["browse"], args: "[PATH]", what: "the long-term document browser" },
-    CommandSpec { name: "audit", aliases: &[], args: "", what: "check that the three tiers agree" },
-    CommandSpec { name: "messages", aliases: &["log"], args: "", what: "every status message so far" },
-    CommandSpec { name: "keys", aliases: &[], args: "", what: "the Redis Keys tab" },
-    CommandSpec { name: "q", aliases: &["quit"], args: "", what: "quit" },
-];
-
-/// The command a name (or alias) runs.
-pub fn command_named(name: &str) -> Option<&'static CommandSpec> {
-    COMMANDS.iter().find(|c| c.name == name || c.aliases.contains(&name))
-}
-
-/// The commands' usages, joined by `sep` (the command line's hint, the unknown-command error).
-pub fn command_usages(sep: &str) -> String {
-    COMMANDS.iter().map(CommandSpec::usage).collect::<Vec<_>>().join(sep)
-}
-
-/// Tab on the command line: the text completed to the one command it begins (with a space
-/// after), or to what every command it begins shares; and those commands' names.
-pub fn complete_command(text: &str) -> (String, Vec<&'static str>) {
-    if text.contains(' ') {
-        return (text.to_string(), Vec::new());
-    }
-    // A command is a hit once, by its name, whether its name or an alias begins so.
-    let hits: Vec<&'static str> = COMMANDS
-        .iter()
-        .filter(|c| std::iter::once(&c.name).chain(c.aliases).any(|n| n.starts_with(text)))
-        .map(|c| c.name)
-        .collect();
-    match hits.as_slice() {
-        [] => (text.to_string(), hits),
-        [one] => (format!("{one} "), hits),
-        [first, rest @ ..] => {
-            let common = rest
-                .iter()
-                .fold(first.len(), |n, h| first.bytes().zip(h.bytes()).take(n).take_while(|(a, b)| a == b).count());
-            (first[..common].to_string(), hits)
-        }
     }
 }
 
