@@ -15,7 +15,7 @@ use crate::error::StoreError;
 use crate::search::{SearchParams, TextItem};
 use crate::store::{KeyStore, LongTermStore};
 use crate::tiers::VectorTier;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

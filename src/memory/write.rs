@@ -31,10 +31,88 @@ impl NewMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TierWrite {
     Written,
-    /// Not needed (no such tier configured, message not relevant, already up to date).
-    Skipped(String),
+    /// Not needed, and why.
+    Skipped(Skip),
     /// Failed after the long-term write: recorded in the repair queue.
     Queued(String),
+}
+
+/// Why a tier's part of a write was not needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// No such tier configured (its name).
+    NotConfigured(&'static str),
+    /// The layer's rule (`vector_roles`, `vector_min_chars`) keeps the message out of the vector tier.
+    NotRelevant,
+    /// The record already holds this message's text and metadata.
+    UpToDate,
+}
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skip::NotConfigured(tier) => write!(f, "no {tier} configured"),
+            Skip::NotRelevant => f.write_str("not relevant (role or length)"),
+            Skip::UpToDate => f.write_str("already up to date"),
+        }
+    }
+}
+
+/// A batch as the phases see it: one entry per message id (a later line for the same message
+/// wins), in first-seen order, and the conversations it touches.
+struct Batch {
+    msgs: Vec<NewMessage>,
+    /// `(conversation, message id)` of `msgs[i]`.
+    keys: Vec<(String, String)>,
+    convs: Vec<String>,
+    /// Indices into `msgs` per conversation.
+    per_conv: HashMap<String, Vec<usize>>,
+}
+
+impl Batch {
+    fn of(messages: Vec<NewMessage>) -> Batch {
+        let mut at: HashMap<(String, String), usize> = HashMap::new();
+        let (mut msgs, mut keys) = (Vec::new(), Vec::new());
+        for m in messages {
+            let key = (m.conversation_id.clone(), m.id());
+            match at.get(&key) {
+                Some(&i) => msgs[i] = m,
+                None => {
+                    at.insert(key.clone(), msgs.len());
+                    msgs.push(m);
+                    keys.push(key);
+                }
+            }
+        }
+        let mut per_conv: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut convs = Vec::new();
+        for (i, (c, _)) in keys.iter().enumerate() {
+            per_conv
+                .entry(c.clone())
+                .or_insert_with(|| {
+                    convs.push(c.clone());
+                    Vec::new()
+                })
+                .push(i);
+        }
+        Batch { msgs, keys, convs, per_conv }
+    }
+
+    fn len(&self) -> usize {
+        self.msgs.len()
+    }
+}
+
+/// What the phases of one batch learn and leave for the next: each message's outcome and
+/// timestamp, the repair entries pending before it, the repairs it queues and settles.
+struct Run {
+    saved: Vec<Saved>,
+    ts: Vec<Ts>,
+    now: Ts,
+    pending: HashSet<String>,
+    not_newest: HashSet<String>,
+    repairs: Vec<Repair>,
+    settled: Vec<String>,
 }
 
 /// The outcome of `save_message`.
@@ -151,47 +229,65 @@ impl Memory {
         messages: Vec<NewMessage>,
         mut progress: impl FnMut(&str),
     ) -> Result<BatchReport, StoreError> {
-        // One entry per id: a later line for the same message wins.
-        let mut by_id: BTreeMap<(String, String), NewMessage> = BTreeMap::new();
-        let mut order = Vec::new();
-        for m in messages {
-            let key = (m.conversation_id.clone(), m.id());
-            if by_id.insert(key.clone(), m).is_none() {
-                order.push(key);
-            }
-        }
-        let convs: Vec<String> = {
-            let mut seen = HashSet::new();
-            order.iter().filter(|(c, _)| seen.insert(c.clone())).map(|(c, _)| c.clone()).collect()
-        };
-        // ---- long-term: read what exists, then write messages and conversations together.
+        let batch = Batch::of(messages);
         progress("long-term");
-        let mut paths: Vec<String> = order.iter().map(|(c, m)| message_path(c, m)).collect();
-        paths.extend(convs.iter().map(|c| format!("conversations/{c}")));
-        // The repair entries this batch may settle, read in the same round trip.
-        let repair_paths: Vec<String> = convs
+        let mut run = self.write_long_term(&batch).await?;
+        if let Some(redis) = &self.redis {
+            progress("redis");
+            self.write_redis(&**redis, &batch, &mut run).await;
+        }
+        let mut embedded = 0;
+        if let Some(v) = &self.vector {
+            progress("vector");
+            embedded = self.write_vectors(v, &batch, &mut run).await?;
+        }
+        let queued = run.repairs.len();
+        self.record_repairs(std::mem::take(&mut run.repairs)).await;
+        if !run.settled.is_empty()
+            && let Err(e) = self.long_term.delete_many(&run.settled).await
+        {
+            tracing::warn!(error = %e, n = run.settled.len(), "could not remove settled entries from the repair queue");
+        }
+        let created = run.saved.iter().filter(|s| s.created).count();
+        Ok(BatchReport {
+            existing: run.saved.len() - created,
+            created,
+            conversations: batch.convs.len(),
+            embedded,
+            queued,
+            settled: run.settled.len(),
+            saved: run.saved,
+        })
+    }
+
+    /// The long-term phase: read what exists (messages, conversations, the repair entries the
+    /// batch may settle) in one round trip, then write the messages and merge the conversations.
+    async fn write_long_term(&self, batch: &Batch) -> Result<Run, StoreError> {
+        let mut paths: Vec<String> = batch.keys.iter().map(|(c, m)| message_path(c, m)).collect();
+        paths.extend(batch.convs.iter().map(|c| format!("conversations/{c}")));
+        let repair_paths: Vec<String> = batch
+            .convs
             .iter()
             .map(|c| repair_path(&Repair::redis(c)))
-            .chain(order.iter().map(|(c, m)| repair_path(&Repair::vector(c, m))))
+            .chain(batch.keys.iter().map(|(c, m)| repair_path(&Repair::vector(c, m))))
             .collect();
         paths.extend(repair_paths.iter().cloned());
         let existing = self.long_term.get_many(&paths).await?;
-        let (msg_docs, rest) = existing.split_at(order.len());
-        let (conv_docs, repair_docs) = rest.split_at(convs.len());
-        let pending: HashSet<&str> =
-            repair_paths.iter().zip(repair_docs).filter(|(_, d)| d.is_some()).map(|(p, _)| p.as_str()).collect();
-        let mut settled: Vec<String> = Vec::new();
+        let (msg_docs, rest) = existing.split_at(batch.len());
+        let (conv_docs, repair_docs) = rest.split_at(batch.convs.len());
+        let pending: HashSet<String> =
+            repair_paths.into_iter().zip(repair_docs).filter(|(_, d)| d.is_some()).map(|(p, _)| p).collect();
         let now = Ts::now();
-        let mut writes = Vec::with_capacity(paths.len());
-        let mut saved = Vec::with_capacity(order.len());
-        let mut per_conv: HashMap<&str, Vec<(Ts, &NewMessage, String)>> = HashMap::new();
-        for (key, old) in order.iter().zip(msg_docs) {
-            let m = &by_id[key];
-            let ts = m.timestamp.or_else(|| old.as_ref().and_then(|d| d.get("timestamp")?.as_ts())).unwrap_or(now);
+        let mut writes = Vec::with_capacity(batch.len());
+        let mut saved = Vec::with_capacity(batch.len());
+        let mut ts = Vec::with_capacity(batch.len());
+        for (i, old) in msg_docs.iter().enumerate() {
+            let (m, (c, id)) = (&batch.msgs[i], &batch.keys[i]);
+            let t = m.timestamp.or_else(|| old.as_ref().and_then(|d| d.get("timestamp")?.as_ts())).unwrap_or(now);
             let mut fields = vec![
                 ("role".to_string(), FsValue::String(m.role.clone())),
                 ("content".to_string(), FsValue::String(m.content.clone())),
-                ("timestamp".to_string(), FsValue::Timestamp(ts)),
+                ("timestamp".to_string(), FsValue::Timestamp(t)),
                 ("user_id".to_string(), FsValue::String(m.user_id.clone())),
             ];
             // Fields other writers added (metadata, …) are kept.
@@ -202,13 +298,13 @@ impl Memory {
                     }
                 }
             }
-            writes.push((message_path(&key.0, &key.1), fields));
-            per_conv.entry(&key.0).or_default().push((ts, m, key.1.clone()));
+            writes.push((message_path(c, id), fields));
+            ts.push(t);
             saved.push(Saved {
-                message_id: key.1.clone(),
+                message_id: id.clone(),
                 created: old.is_none(),
-                redis: TierWrite::Skipped("no Redis configured".into()),
-                vector: TierWrite::Skipped("no vector tier configured".into()),
+                redis: TierWrite::Skipped(Skip::NotConfigured("Redis")),
+                vector: TierWrite::Skipped(Skip::NotConfigured("vector tier")),
             });
         }
         // New messages are created by the store only where none exists (a writer racing this
@@ -231,212 +327,194 @@ impl Memory {
         if !updates.is_empty() {
             self.long_term.put_many(updates).await?;
         }
-        // Conversations whose newest message is older than what they already hold: their session
-        // keeps its last message.
-        let mut not_newest = HashSet::new();
-        let mut merges = Vec::with_capacity(convs.len());
-        let created: HashSet<(&str, &str)> =
-            order.iter().zip(&saved).filter(|(_, s)| s.created).map(|((c, m), _)| (c.as_str(), m.as_str())).collect();
-        for (c, old) in convs.iter().zip(conv_docs) {
-            let msgs = &per_conv[c.as_str()];
-            let batch_last = msgs.iter().map(|(t, ..)| *t).max();
-            if old.as_ref().and_then(|d| d.get("updated_at")?.as_ts()).is_some_and(|u| Some(u) > batch_last) {
-                not_newest.insert(c.clone());
-            }
-            // By (conversation, message): ids are often numbered alike in every conversation.
-            let new_count =
-                msgs.iter().filter(|(_, _, id)| created.contains(&(c.as_str(), id.as_str()))).count() as i64;
-            // Only the fields this batch decides are written (other writers' fields are kept),
-            // and the count is added by the store, so concurrent writers add up.
-            let has = |k: &str| old.as_ref().is_some_and(|d| d.get(k).is_some());
-            let mut set: Vec<(String, FsValue)> = Vec::new();
-            let first = msgs.iter().map(|(t, ..)| *t).min().unwrap_or(now);
-            let last = msgs.iter().map(|(t, ..)| *t).max().unwrap_or(now);
-            let (_, m0, _) = msgs[0];
-            if !has("user_id") {
-                set.push(("user_id".into(), FsValue::String(m0.user_id.clone())));
-            }
-            if let Some(a) = msgs.iter().find_map(|(_, m, _)| m.agent_id.clone()) {
-                set.push(("agent_id".into(), FsValue::String(a)));
-            }
-            if !has("title")
-                && let Some((_, m, _)) = msgs.iter().find(|(_, m, _)| m.role == "user")
-            {
-                let title: String = m.content.lines().next().unwrap_or("").chars().take(60).collect();
-                set.push(("title".into(), FsValue::String(title)));
-            }
-            merges.push(Merge {
-                path: format!("conversations/{c}"),
-                set,
-                increment: vec![("message_count".into(), new_count)],
-                // Moved only forward (backward for created_at), by the store, atomically.
-                at_least: vec![("updated_at".into(), last)],
-                at_most: vec![("created_at".into(), first)],
-            });
-        }
+        let mut run = Run { saved, ts, now, pending, not_newest: HashSet::new(), repairs: vec![], settled: vec![] };
+        let merges = batch.convs.iter().zip(conv_docs).map(|(c, old)| self.conversation_merge(batch, &mut run, c, old));
+        let merges: Vec<Merge> = merges.collect();
         self.long_term.merge_many(merges).await?;
-        self.stats.saved.fetch_add(saved.len() as u64, Ordering::Relaxed);
-        let mut repairs = Vec::new();
+        self.stats.saved.fetch_add(run.saved.len() as u64, Ordering::Relaxed);
+        Ok(run)
+    }
 
-        // ---- Redis: the recent list (merged, ordered, trimmed) and the session, per conversation.
-        if let Some(redis) = &self.redis {
-            progress("redis");
-            let mut ops = Vec::with_capacity(convs.len() * 2);
-            for c in &convs {
-                let msgs = &per_conv[c.as_str()];
-                let items = msgs
-                    .iter()
-                    .map(|(ts, m, id)| {
-                        RecentMessage {
-                            message_id: id.clone(),
-                            role: m.role.clone(),
-                            content: m.content.clone(),
-                            timestamp: ts.to_rfc3339_micros().into(),
-                            user_id: Some(m.user_id.clone()),
-                        }
-                        .json()
-                    })
-                    .collect();
-                ops.push(CacheOp::MergeRecent { key: recent_key(c), items, keep: self.cfg.recent_messages });
-                let (last_ts, last_m, last_id) = msgs.iter().max_by_key(|(t, _, id)| (*t, id.clone())).expect("≥1");
-                let mut fields = vec![(b"user_id".to_vec(), last_m.user_id.clone().into_bytes())];
-                if !not_newest.contains(c) {
-                    fields.push((b"last_message_id".to_vec(), last_id.clone().into_bytes()));
-                    fields.push((b"last_active".to_vec(), last_ts.to_rfc3339_micros().into_bytes()));
-                }
-                if let Some(a) = &last_m.agent_id {
-                    fields.push((b"agent_id".to_vec(), a.clone().into_bytes()));
-                }
-                ops.push(CacheOp::HSet { key: session_key(c), fields, ttl_s: self.cfg.session_ttl_s });
-            }
-            let mut failed_from = None;
-            for (i, chunk) in ops.chunks(500).enumerate() {
-                if let Err(e) = redis.exec(chunk).await {
-                    bump(&self.stats.redis_errors);
-                    failed_from = Some((i * 250, e.to_string()));
-                    break;
-                }
-            }
-            let failed: HashSet<&str> = match &failed_from {
-                Some((from, e)) => {
-                    for c in &convs[*from..] {
-                        repairs.push(Repair {
-                            tier: "redis".into(),
-                            conversation_id: c.clone(),
-                            message_id: None,
-                            error: e.clone(),
-                            queued_at: Some(now),
-                        });
-                    }
-                    convs[*from..].iter().map(String::as_str).collect()
-                }
-                None => HashSet::new(),
-            };
-            for ((c, _), s) in order.iter().zip(saved.iter_mut()) {
-                s.redis = match &failed_from {
-                    Some((_, e)) if failed.contains(c.as_str()) => TierWrite::Queued(e.clone()),
-                    _ => TierWrite::Written,
-                };
-            }
-            // A conversation written now settles what an earlier run left pending for it.
-            settled.extend(
-                convs
-                    .iter()
-                    .filter(|c| !failed.contains(c.as_str()))
-                    .map(|c| repair_path(&Repair::redis(c)))
-                    .filter(|p| pending.contains(p.as_str())),
-            );
+    /// What the batch changes in one conversation's document: only the fields it decides (other
+    /// writers' fields are kept), the count added by the store so concurrent writers add up, and
+    /// `updated_at` / `created_at` moved only forward / backward, by the store, atomically. A
+    /// conversation whose newest message is older than what it holds is marked: its session keeps
+    /// its last message.
+    fn conversation_merge(&self, batch: &Batch, run: &mut Run, c: &str, old: &Option<Document>) -> Merge {
+        let idx = &batch.per_conv[c];
+        let first = idx.iter().map(|&i| run.ts[i]).min().unwrap_or(run.now);
+        let last = idx.iter().map(|&i| run.ts[i]).max().unwrap_or(run.now);
+        if old.as_ref().and_then(|d| d.get("updated_at")?.as_ts()).is_some_and(|u| u > last) {
+            run.not_newest.insert(c.to_string());
         }
-
-        // ---- vector: relevant messages whose record is missing or out of date.
-        let mut embedded = 0;
-        if let Some(v) = &self.vector {
-            progress("vector");
-            let mut items = Vec::new();
-            for ((c, id), s) in order.iter().zip(saved.iter_mut()) {
-                let m = &by_id[&(c.clone(), id.clone())];
-                if !self.is_relevant(&m.role, &m.content) {
-                    s.vector = TierWrite::Skipped("not relevant (role or length)".into());
-                    continue;
-                }
-                let ts = per_conv[c.as_str()].iter().find(|(_, _, i)| i == id).map(|(t, ..)| *t).unwrap_or(now);
-                items.push(text_item(c, id, &m.user_id, &m.role, ts, &m.content));
-            }
-            // Records already up to date are left alone: a re-import embeds nothing again.
-            let mut current = HashSet::new();
-            for chunk in items.chunks(1000) {
-                let ids: Vec<String> = chunk.iter().map(|i| i.id.clone()).collect();
-                if let Ok(recs) = v.store.fetch(&ids, &v.namespace).await {
-                    for r in recs {
-                        if let Some(i) = chunk.iter().find(|i| i.id == r.id)
-                            && vector_agrees(&r.metadata, i, &v.text_field)
-                        {
-                            current.insert(r.id);
-                        }
-                    }
-                }
-            }
-            items.retain(|i| !current.contains(&i.id));
-            let todo: HashSet<String> = items.iter().map(|i| i.id.clone()).collect();
-            let mut done = 0usize;
-            let r = crate::search::from_texts(
-                &*v.store,
-                &**v.embedder()?,
-                items.clone(),
-                &v.namespace,
-                &v.text_field,
-                64,
-                |n| done = n,
-            )
-            .await;
-            embedded = done;
-            let failed: HashMap<String, String> = match r {
-                Ok(_) => HashMap::new(),
-                Err(e) => items[done..].iter().map(|i| (i.id.clone(), e.to_string())).collect(),
-            };
-            for ((c, id), s) in order.iter().zip(saved.iter_mut()) {
-                if matches!(s.vector, TierWrite::Skipped(ref why) if why.starts_with("not relevant")) {
-                    continue;
-                }
-                let vid = vector_id(c, id);
-                s.vector = if let Some(e) = failed.get(&vid) {
-                    repairs.push(Repair {
-                        tier: "vector".into(),
-                        conversation_id: c.clone(),
-                        message_id: Some(id.clone()),
-                        error: e.clone(),
-                        queued_at: Some(now),
-                    });
-                    TierWrite::Queued(e.clone())
-                } else if todo.contains(&vid) {
-                    TierWrite::Written
-                } else {
-                    TierWrite::Skipped("already up to date".into())
-                };
-                let p = repair_path(&Repair::vector(c, id));
-                if !matches!(s.vector, TierWrite::Queued(_)) && pending.contains(p.as_str()) {
-                    settled.push(p);
-                }
-            }
+        let new_count = idx.iter().filter(|&&i| run.saved[i].created).count() as i64;
+        let has = |k: &str| old.as_ref().is_some_and(|d| d.get(k).is_some());
+        let mut set: Vec<(String, FsValue)> = Vec::new();
+        if !has("user_id") {
+            set.push(("user_id".into(), FsValue::String(batch.msgs[idx[0]].user_id.clone())));
         }
-        let queued = repairs.len();
-        self.record_repairs(repairs).await;
-        let settled_n = settled.len();
-        if !settled.is_empty()
-            && let Err(e) = self.long_term.delete_many(&settled).await
+        if let Some(a) = idx.iter().find_map(|&i| batch.msgs[i].agent_id.clone()) {
+            set.push(("agent_id".into(), FsValue::String(a)));
+        }
+        if !has("title")
+            && let Some(m) = idx.iter().map(|&i| &batch.msgs[i]).find(|m| m.role == "user")
         {
-            tracing::warn!(error = %e, n = settled.len(), "could not remove settled entries from the repair queue");
+            let title: String = m.content.lines().next().unwrap_or("").chars().take(60).collect();
+            set.push(("title".into(), FsValue::String(title)));
         }
-        let created = saved.iter().filter(|s| s.created).count();
-        Ok(BatchReport {
-            existing: saved.len() - created,
-            created,
-            conversations: convs.len(),
-            embedded,
-            queued,
-            settled: settled_n,
-            saved,
-        })
+        Merge {
+            path: format!("conversations/{c}"),
+            set,
+            increment: vec![("message_count".into(), new_count)],
+            at_least: vec![("updated_at".into(), last)],
+            at_most: vec![("created_at".into(), first)],
+        }
+    }
+
+    /// The Redis phase: per conversation the recent list (merged, ordered, trimmed) and the
+    /// session, in pipelines of 500 commands; the conversations from a failed pipeline on are
+    /// queued for repair.
+    async fn write_redis(&self, redis: &dyn KeyStore, batch: &Batch, run: &mut Run) {
+        let mut ops = Vec::with_capacity(batch.convs.len() * 2);
+        for c in &batch.convs {
+            let idx = &batch.per_conv[c.as_str()];
+            let items = idx
+                .iter()
+                .map(|&i| {
+                    let m = &batch.msgs[i];
+                    RecentMessage {
+                        message_id: batch.keys[i].1.clone(),
+                        role: m.role.clone(),
+                        content: m.content.clone(),
+                        timestamp: run.ts[i].to_rfc3339_micros().into(),
+                        user_id: Some(m.user_id.clone()),
+                    }
+                    .json()
+                })
+                .collect();
+            ops.push(CacheOp::MergeRecent { key: recent_key(c), items, keep: self.cfg.recent_messages });
+            let last = *idx.iter().max_by_key(|&&i| (run.ts[i], &batch.keys[i].1)).expect("≥1");
+            let last_m = &batch.msgs[last];
+            let mut fields = vec![(b"user_id".to_vec(), last_m.user_id.clone().into_bytes())];
+            if !run.not_newest.contains(c) {
+                fields.push((b"last_message_id".to_vec(), batch.keys[last].1.clone().into_bytes()));
+                fields.push((b"last_active".to_vec(), run.ts[last].to_rfc3339_micros().into_bytes()));
+            }
+            if let Some(a) = &last_m.agent_id {
+                fields.push((b"agent_id".to_vec(), a.clone().into_bytes()));
+            }
+            ops.push(CacheOp::HSet { key: session_key(c), fields, ttl_s: self.cfg.session_ttl_s });
+        }
+        // Two commands a conversation: a failed pipeline of 500 fails from conversation i × 250.
+        let mut failed_from = None;
+        for (i, chunk) in ops.chunks(500).enumerate() {
+            if let Err(e) = redis.exec(chunk).await {
+                bump(&self.stats.redis_errors);
+                failed_from = Some((i * 250, e.to_string()));
+                break;
+            }
+        }
+        let failed: HashSet<&str> = match &failed_from {
+            Some((from, e)) => {
+                for c in &batch.convs[*from..] {
+                    run.repairs.push(Repair {
+                        tier: "redis".into(),
+                        conversation_id: c.clone(),
+                        message_id: None,
+                        error: e.clone(),
+                        queued_at: Some(run.now),
+                    });
+                }
+                batch.convs[*from..].iter().map(String::as_str).collect()
+            }
+            None => HashSet::new(),
+        };
+        for ((c, _), s) in batch.keys.iter().zip(run.saved.iter_mut()) {
+            s.redis = match &failed_from {
+                Some((_, e)) if failed.contains(c.as_str()) => TierWrite::Queued(e.clone()),
+                _ => TierWrite::Written,
+            };
+        }
+        // A conversation written now settles what an earlier run left pending for it.
+        let settled: Vec<String> = batch
+            .convs
+            .iter()
+            .filter(|c| !failed.contains(c.as_str()))
+            .map(|c| repair_path(&Repair::redis(c)))
+            .filter(|p| run.pending.contains(p))
+            .collect();
+        run.settled.extend(settled);
+    }
+
+    /// The vector phase: relevant messages whose record is missing or out of date are embedded
+    /// and upserted; those a failure left unwritten are queued for repair. Returns how many
+    /// were embedded.
+    async fn write_vectors(&self, v: &VectorTier, batch: &Batch, run: &mut Run) -> Result<usize, StoreError> {
+        let mut items = Vec::new();
+        for (i, ((c, id), s)) in batch.keys.iter().zip(run.saved.iter_mut()).enumerate() {
+            let m = &batch.msgs[i];
+            if !self.is_relevant(&m.role, &m.content) {
+                s.vector = TierWrite::Skipped(Skip::NotRelevant);
+                continue;
+            }
+            items.push(text_item(c, id, &m.user_id, &m.role, run.ts[i], &m.content));
+        }
+        // Records already up to date are left alone: a re-import embeds nothing again.
+        let mut current = HashSet::new();
+        for chunk in items.chunks(1000) {
+            let ids: Vec<String> = chunk.iter().map(|i| i.id.clone()).collect();
+            if let Ok(recs) = v.store.fetch(&ids, &v.namespace).await {
+                for r in recs {
+                    if let Some(i) = chunk.iter().find(|i| i.id == r.id)
+                        && vector_agrees(&r.metadata, i, &v.text_field)
+                    {
+                        current.insert(r.id);
+                    }
+                }
+            }
+        }
+        items.retain(|i| !current.contains(&i.id));
+        let todo: HashSet<String> = items.iter().map(|i| i.id.clone()).collect();
+        let mut done = 0usize;
+        let r = crate::search::from_texts(
+            &*v.store,
+            &**v.embedder()?,
+            items.clone(),
+            &v.namespace,
+            &v.text_field,
+            64,
+            |n| done = n,
+        )
+        .await;
+        let failed: HashMap<String, String> = match r {
+            Ok(_) => HashMap::new(),
+            Err(e) => items[done..].iter().map(|i| (i.id.clone(), e.to_string())).collect(),
+        };
+        for ((c, id), s) in batch.keys.iter().zip(run.saved.iter_mut()) {
+            if s.vector == TierWrite::Skipped(Skip::NotRelevant) {
+                continue;
+            }
+            let vid = vector_id(c, id);
+            s.vector = if let Some(e) = failed.get(&vid) {
+                run.repairs.push(Repair {
+                    tier: "vector".into(),
+                    conversation_id: c.clone(),
+                    message_id: Some(id.clone()),
+                    error: e.clone(),
+                    queued_at: Some(run.now),
+                });
+                TierWrite::Queued(e.clone())
+            } else if todo.contains(&vid) {
+                TierWrite::Written
+            } else {
+                TierWrite::Skipped(Skip::UpToDate)
+            };
+            let p = repair_path(&Repair::vector(c, id));
+            if !matches!(s.vector, TierWrite::Queued(_)) && run.pending.contains(&p) {
+                run.settled.push(p);
+            }
+        }
+        Ok(done)
     }
 
     pub(super) async fn record_repairs(&self, repairs: Vec<Repair>) {

@@ -116,7 +116,7 @@ async fn save_message_writes_every_tier_in_order_and_only_once() {
     let again = mem.save_message("c1", msg("", "m4", "user", "question number 4 about refunds", 400), "u-alice").await;
     let again = again.unwrap();
     assert!(!again.created);
-    assert_eq!(again.vector, TierWrite::Skipped("already up to date".into()));
+    assert_eq!(again.vector, TierWrite::Skipped(memscope::memory::Skip::UpToDate));
 
     let conv = s.lt.document("conversations/c1").await.unwrap().unwrap();
     assert_eq!(conv.get("message_count"), Some(&FsValue::Int(5)));
