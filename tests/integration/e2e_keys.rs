@@ -252,8 +252,7 @@ fn demo_no_tui_prints_a_config_the_headless_commands_use() {
 /// The demo's 60 seeded conversations are listed: its live agents may already have started
 /// more (the count is at least 60, never fewer).
 fn demo_listed(t: &crate::support::pty::Tui, secs: u64) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(secs * 3);
-    loop {
+    crate::support::eventually("the seeded conversations", secs * 3, || {
         let s = t.screen();
         let n = s
             .split(" conversations")
@@ -261,9 +260,9 @@ fn demo_listed(t: &crate::support::pty::Tui, secs: u64) {
             .and_then(|h| h.rsplit(['│', ' ']).next())
             .and_then(|n| n.trim().parse::<u64>().ok());
         if n.is_some_and(|n| n >= 60) && s.contains(" conversations │") {
-            return;
+            Ok(())
+        } else {
+            Err(format!("screen:\n{s}"))
         }
-        assert!(std::time::Instant::now() < deadline, "the seeded conversations did not appear; screen:\n{s}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    });
 }

@@ -36,13 +36,16 @@ async fn acl_user_with_read_only_rights_browses_and_denied_commands_degrade() {
     let v = s.value(b"doc:1", &PageCursor::Start).await.unwrap().unwrap();
     assert_eq!(v.length, 5);
 
-    // Wrong password: a clear error, quickly.
+    // Wrong password: a clear error, not retries forever. The timeout is a hang guard only (no
+    // timing claim: speed is measured in benches/, never asserted).
     let bad = r.url().replace("redis://", "redis://reader:nope@");
     let s = RedisStore::connect(&RedisConfig::new(&bad), None).unwrap();
-    let t = std::time::Instant::now();
-    let e = s.ping().await.unwrap_err().to_string();
+    let e = tokio::time::timeout(std::time::Duration::from_secs(60), s.ping())
+        .await
+        .expect("a wrong password fails; it does not hang")
+        .unwrap_err()
+        .to_string();
     assert!(e.to_lowercase().contains("wrongpass") || e.to_lowercase().contains("auth"), "{e}");
-    assert!(t.elapsed() < std::time::Duration::from_secs(5));
 }
 
 #[tokio::test]

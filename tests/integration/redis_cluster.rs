@@ -30,22 +30,17 @@ fn fill(c: &PrivateCluster, n: usize) -> Vec<String> {
 /// Wait until every replica holds as many keys as its master (else a failover loses keys, a
 /// fact of asynchronous replication, not a finding about memscope).
 fn replicas_caught_up(c: &PrivateCluster) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     for r in &c.nodes {
         let mut conn = crate::support::client(r);
         let role: Vec<redis::Value> = redis::cmd("ROLE").query(&mut conn).unwrap();
         let Some(redis::Value::Int(port)) = role.get(2).cloned() else { continue };
         let master = c.nodes.iter().find(|m| m.port() as i64 == port).unwrap();
         let mut mconn = crate::support::client(master);
-        loop {
+        crate::support::eventually(&format!("replica {} to catch up", r.port()), 15, || {
             let (a, b): (u64, u64) =
                 (redis::cmd("DBSIZE").query(&mut conn).unwrap(), redis::cmd("DBSIZE").query(&mut mconn).unwrap());
-            if a == b {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "replica {} never caught up", r.port());
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+            if a == b { Ok(()) } else { Err(format!("{a} keys of {b}")) }
+        });
     }
 }
 
@@ -241,15 +236,14 @@ fn a_master_killed_is_named_then_its_replica_takes_over() {
         assert!(err.contains(&format!("listed {listed} keys of the reachable masters; not listed")), "{err}");
     }
     // The replica is promoted after the node timeout; then every key lists again.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
+    crate::support::eventually("every key listed again", 30, || {
         let out = run(dir.path(), &["keys", "--redis-url", &url]);
         if out.status.success() && String::from_utf8_lossy(&out.stdout).lines().count() == 150 {
-            break;
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
         }
-        assert!(std::time::Instant::now() < deadline, "never recovered: {}", String::from_utf8_lossy(&out.stderr));
-        std::thread::sleep(std::time::Duration::from_millis(500));
-    }
+    });
 }
 
 /// The memory layer on a cluster: `import` writes sessions and recent lists that hash to
@@ -387,17 +381,13 @@ async fn a_replica_promoted_by_cluster_failover_is_followed() {
     let mut conn = crate::support::client(replica);
     redis::cmd("CLUSTER").arg("FAILOVER").exec(&mut conn).unwrap();
     let promoted = format!("127.0.0.1:{}", replica.port());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
+    let now = crate::support::eventually_async("the promotion to show", 20, || async {
         let now: Vec<String> = s.scan_nodes().await.unwrap().into_iter().filter_map(|n| n.addr).collect();
-        if now.contains(&promoted) {
-            assert_eq!(now.len(), 3, "{now:?}");
-            assert_ne!(now, before);
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the promotion never showed: {now:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+        if now.contains(&promoted) { Ok(now) } else { Err(format!("{now:?}")) }
+    })
+    .await;
+    assert_eq!(now.len(), 3, "{now:?}");
+    assert_ne!(now, before);
     let mut scan = KeyspaceScan::start(s.clone(), "*", None, 50).await.unwrap();
     let (mut keys, mut done) = (HashSet::new(), 0);
     while let Some(p) = scan.next_page().await {

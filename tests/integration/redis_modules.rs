@@ -67,15 +67,15 @@ async fn json_documents_and_search_indexes() {
     assert_eq!((*count, page.next.clone()), (4, None), "every member on one page");
 
     // The index, once RediSearch has indexed the document.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let info = loop {
+    let info = crate::support::eventually_async("the document indexed", 10, || async {
         let info = s.server_info().await.unwrap();
         if info.search_indexes.first().is_some_and(|i| i.docs == 1) {
-            break info;
+            Ok(info)
+        } else {
+            Err(format!("{:?}", info.search_indexes))
         }
-        assert!(std::time::Instant::now() < deadline, "{:?}", info.search_indexes);
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    })
+    .await;
     assert_eq!(info.product, "Valkey");
     assert!(info.version.starts_with('9'), "{}", info.version);
     let idx = &info.search_indexes[0];

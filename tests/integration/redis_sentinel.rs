@@ -6,14 +6,9 @@ use memscope::demo::PrivateRedis;
 use memscope::domain::{CacheOp, CacheReply};
 use memscope::store::KeyStore;
 use memscope::store::redis::RedisStore;
-use std::time::{Duration, Instant};
 
 fn wait(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    crate::support::eventually(what, secs, || if f() { Ok(()) } else { Err("not yet".into()) })
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -56,18 +51,20 @@ async fn a_sentinel_failover_is_followed_without_restarting() {
     // The failover: the replica becomes the master; memscope follows on its next probe.
     redis::cmd("SENTINEL").arg("FAILOVER").arg("mymaster").exec(&mut s).unwrap();
     let new_master = format!("127.0.0.1:{}", replica.port());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    let hist = std::sync::Mutex::new(hist);
+    crate::support::eventually_async("memscope to follow the failover", 30, || async {
         if let Ok(h) = store.health().await {
-            hist.push(probe(h), 60_000, &t);
+            hist.lock().unwrap().push(probe(h), 60_000, &t);
         }
         let info = store.server_info().await;
         if info.as_ref().is_ok_and(|i| i.sentinel_master.as_ref().is_some_and(|(_, a)| *a == new_master)) {
-            break;
+            Ok(())
+        } else {
+            Err(format!("{info:?}"))
         }
-        assert!(Instant::now() < deadline, "never followed the failover: {info:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await;
+    let mut hist = hist.into_inner().unwrap();
     if let Ok(h) = store.health().await {
         hist.push(probe(h), 60_000, &t);
     }
@@ -76,11 +73,10 @@ async fn a_sentinel_failover_is_followed_without_restarting() {
     assert!(!events.iter().any(|m| m.contains("restarted")), "a failover is not a restart: {events:?}");
     // Writes go to the new master (the old one is a replica now, and would refuse them).
     let ops = [CacheOp::SetEx { key: b"k:after".as_slice().into(), value: b"2".to_vec(), ttl_s: 60 }];
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while store.exec(&ops).await.is_err() {
-        assert!(Instant::now() < deadline, "writes never reached the new master");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    crate::support::eventually_async("writes to reach the new master", 15, || async {
+        store.exec(&ops).await.map(|_| ()).map_err(|e| e.to_string())
+    })
+    .await;
     let got = store.exec(&[CacheOp::Get(b"k:after".as_slice().into())]).await.unwrap();
     assert_eq!(got, vec![CacheReply::Value(Some(b"2".to_vec()))]);
     let mut r = crate::support::client(&replica); // the failover closed the replica's clients

@@ -1,5 +1,6 @@
 //! Snapshots of the Conversations tab, driven through `App::update` with store replies.
 
+use crate::support::screen;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use memscope::app::{App, Msg, TabId};
 use memscope::config::{Config, LongTermConfig};
@@ -21,15 +22,6 @@ fn app() -> (App, Vec<Command>) {
     app.update(Msg::Backend(BackendEvent::Conn(Tier::LongTerm, ConnState::Up)));
     assert_eq!(app.tab, TabId::Conversations);
     (app, cmds)
-}
-
-fn screen(app: &App) -> String {
-    let mut t = Terminal::new(TestBackend::new(110, 30)).unwrap();
-    t.draw(|f| {
-        memscope::ui::draw(f, app);
-    })
-    .unwrap();
-    format!("{}", t.backend())
 }
 
 fn key(app: &mut App, c: KeyCode) -> Vec<Command> {

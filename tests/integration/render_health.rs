@@ -1,13 +1,12 @@
 //! Snapshots of the Health tab in OK, WARN and DOWN, from samples fed through `App::update`.
 
+use crate::support::{screen, screen_of};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use memscope::app::{App, Msg, TabId};
 use memscope::config::{Config, LongTermConfig};
 use memscope::domain::*;
 use memscope::health::{Probe, Sample};
 use memscope::message::BackendEvent;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 const T0: i64 = 1_763_935_000;
 
@@ -87,19 +86,6 @@ fn feed(app: &mut App, s: Sample) {
     }
 }
 
-fn screen(app: &App) -> String {
-    screen_at(app, 140, 36)
-}
-
-fn screen_at(app: &App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| {
-        memscope::ui::draw(f, app);
-    })
-    .unwrap();
-    format!("{}", t.backend())
-}
-
 #[test]
 fn ok() {
     let mut app = app();
@@ -141,7 +127,7 @@ fn compact_at_80x24() {
             ),
         ),
     );
-    let s = screen_at(&app, 80, 24);
+    let s = screen_of(&app, 80, 24);
     assert!(s.contains("WARN redis") && s.contains("DOWN long_term"), "{s}");
     assert!(s.contains("miss rate 60%") && s.contains("memory"), "{s}");
     assert!(s.contains("(os error 111) while"), "an alert is never cut: {s}");

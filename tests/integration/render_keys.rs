@@ -1,5 +1,6 @@
 //! Snapshots of the screen on ratatui's TestBackend, driven through `App::update` only.
 
+use crate::support::screen;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use memscope::app::{App, Msg};
 use memscope::config::Config;
@@ -25,15 +26,6 @@ fn scan_req(cmds: &[Command]) -> RequestId {
             _ => None,
         })
         .unwrap()
-}
-
-fn screen(app: &App) -> String {
-    let mut t = Terminal::new(TestBackend::new(100, 24)).unwrap();
-    t.draw(|f| {
-        memscope::ui::draw(f, app);
-    })
-    .unwrap();
-    format!("{}", t.backend())
 }
 
 fn key(app: &mut App, c: KeyCode) -> Vec<Command> {

@@ -1,5 +1,6 @@
 //! Snapshots of the Semantic Search tab, driven through `App::update` with vector replies.
 
+use crate::support::screen;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use memscope::app::{App, Msg, TabId};
 use memscope::config::{Config, VectorConfig};
@@ -7,8 +8,6 @@ use memscope::domain::*;
 use memscope::message::{BackendEvent, Command, RequestId, VecReply};
 use memscope::search::{SearchOutcome, WhyNot};
 use memscope::store::StoreError;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use serde_json::json;
 
 fn app() -> App {
@@ -40,15 +39,6 @@ fn app() -> App {
     app.update(Msg::Backend(BackendEvent::Vector(req, VecReply::Stats(Ok(stats)))));
     app.update(Msg::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)));
     app
-}
-
-fn screen(app: &App) -> String {
-    let mut t = Terminal::new(TestBackend::new(120, 26)).unwrap();
-    t.draw(|f| {
-        memscope::ui::draw(f, app);
-    })
-    .unwrap();
-    format!("{}", t.backend())
 }
 
 fn typed(app: &mut App, s: &str) {

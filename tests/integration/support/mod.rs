@@ -192,6 +192,38 @@ pub fn wait_frozen(url: &str) {
     panic!("{url} never froze");
 }
 
+/// Polls `check` (every 50 ms) until it gives `Ok(value)`, and returns the value; `Err(state)` says
+/// what it saw, and the last one is in the panic after `secs`. The one way tests wait for a
+/// condition: no test sleeps for a guessed time.
+pub fn eventually<T>(what: &str, secs: u64, mut check: impl FnMut() -> Result<T, String>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let last = match check() {
+            Ok(v) => return v,
+            Err(state) => state,
+        };
+        assert!(std::time::Instant::now() < deadline, "timed out after {secs} s waiting for {what}; last: {last}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// [`eventually`] for a check that awaits (it sleeps with tokio, so the runtime keeps going).
+pub async fn eventually_async<T, F: std::future::Future<Output = Result<T, String>>>(
+    what: &str,
+    secs: u64,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let last = match check().await {
+            Ok(v) => return v,
+            Err(state) => state,
+        };
+        assert!(std::time::Instant::now() < deadline, "timed out after {secs} s waiting for {what}; last: {last}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Block until nothing listens on `port` any more (a server stopped), at most `secs`.
 pub fn wait_port_closed(port: u16, secs: u64) -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
@@ -202,6 +234,11 @@ pub fn wait_port_closed(port: u16, secs: u64) -> bool {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     false
+}
+
+/// The screen at the app's own size (`App::new`'s), as a terminal shows it.
+pub fn screen(app: &App) -> String {
+    screen_of(app, app.size.0, app.size.1)
 }
 
 /// The screen as a `w`×`h` terminal shows it (ratatui's TestBackend).
