@@ -3,8 +3,12 @@
 /// The shape of a key per message (`key = "chat:{conversation}:{message}"`): literal text and
 /// the parts `{conversation}`, `{message}` (an id; a ULID gives the time), `{ts}` (Unix seconds)
 /// and `{*}` (anything). Two parts must be separated by text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct KeyTemplate(Vec<KeyPart>);
+/// Parsed once, when the config is read; the layout readers take it as it is.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KeyTemplate {
+    text: String,
+    parts: Vec<KeyPart>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum KeyVar {
@@ -66,12 +70,22 @@ impl KeyTemplate {
                 }
             }
         }
-        Ok(KeyTemplate(parts))
+        Ok(KeyTemplate { text: t.to_string(), parts })
+    }
+
+    /// The template as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether a key of this shape names its conversation.
+    pub fn names_conversation(&self) -> bool {
+        self.parts.contains(&KeyPart::Var(KeyVar::Conversation))
     }
 
     /// The SCAN MATCH glob of every key of this shape.
     pub fn glob(&self) -> String {
-        self.0
+        self.parts
             .iter()
             .map(|p| match p {
                 KeyPart::Text(t) => {
@@ -115,6 +129,6 @@ impl KeyTemplate {
             }
         }
         let mut out = KeyParts::default();
-        go(&self.0, key, &mut out).then_some(out)
+        go(&self.parts, key, &mut out).then_some(out)
     }
 }

@@ -182,8 +182,9 @@ pub struct LayoutConfig {
     pub encoding: Encoding,
     /// Redis lists written with LPUSH (langchain-community): newest first.
     pub newest_first: bool,
-    /// Key-per-message layouts: the key's shape, `{conversation}`, `{message}`, `{ts}`, `{*}`.
-    pub key_template: String,
+    /// Key-per-message layouts: the key's shape, `{conversation}`, `{message}`, `{ts}`, `{*}`
+    /// (parsed when the config is read).
+    pub key_template: KeyTemplate,
     pub fields: MessageFields,
     /// Role names as stored → as shown (`human` → `user`); unmapped names follow the defaults.
     pub roles: BTreeMap<String, String>,
@@ -277,7 +278,7 @@ impl LayoutConfig {
             messages_in,
             encoding,
             newest_first: p == LayoutPreset::LangchainRedisList,
-            key_template: template.into(),
+            key_template: KeyTemplate::parse(template).expect("a preset's key template parses"),
             fields,
             roles: BTreeMap::new(),
             vector_text_field: vtext.into(),
@@ -297,7 +298,7 @@ impl LayoutConfig {
         LayoutConfig {
             key_prefix: "memory_idx:".into(),
             keys: "memory_idx:*".into(),
-            key_template: "memory_idx:{message}".into(),
+            key_template: KeyTemplate::parse("memory_idx:{message}").expect("a preset's key template parses"),
             messages_in: MessagesIn::Keys,
             encoding: Encoding::Hash,
             fields: MessageFields {
@@ -402,8 +403,10 @@ pub(super) fn resolve_one_layout(path: &str, name: &str, f: FileLayout) -> Resul
     // A key per message: the prefix drives the key template (redisvl's `name`, a chat store's
     // prefix), and the SCAN glob unless that is given too — `detect`'s lines work as pasted.
     if l.messages_in == MessagesIn::Keys && l.key_prefix != preset_prefix && f.key.is_none() {
-        if let Some(rest) = l.key_template.strip_prefix(preset_prefix.as_str()) {
-            l.key_template = format!("{}{rest}", l.key_prefix);
+        if let Some(rest) = l.key_template.text().strip_prefix(preset_prefix.as_str()) {
+            let t = format!("{}{rest}", l.key_prefix);
+            l.key_template = KeyTemplate::parse(&t)
+                .map_err(|e| invalid(format!("[profile.{name}.layout] key_prefix = \"{}\": {e}", l.key_prefix)))?;
         }
         if !keys_given {
             l.keys = format!("{}*", l.key_prefix);
@@ -463,13 +466,12 @@ pub(super) fn resolve_one_layout(path: &str, name: &str, f: FileLayout) -> Resul
                 "[profile.{name}.layout] key = \"{t}\": a key template is for messages_in = \"keys\" (a key per message); lists and checkpoints use key_prefix and keys"
             )));
         }
-        if let Err(e) = KeyTemplate::parse(&t) {
-            return Err(invalid(format!("[profile.{name}.layout] key = \"{t}\": {e}")));
-        }
+        let template =
+            KeyTemplate::parse(&t).map_err(|e| invalid(format!("[profile.{name}.layout] key = \"{t}\": {e}")))?;
         overridden = true;
         l.key_prefix = t.split('{').next().unwrap_or("").to_string();
-        l.keys = KeyTemplate::parse(&t).map(|k| k.glob()).unwrap_or_default();
-        l.key_template = t;
+        l.keys = template.glob();
+        l.key_template = template;
     }
     let mut field = |slot: &mut Option<String>, v: Option<String>| {
         if let Some(v) = v {
@@ -493,10 +495,7 @@ pub(super) fn resolve_one_layout(path: &str, name: &str, f: FileLayout) -> Resul
             "[profile.{name}.layout] conversation_field: conversations grouped by a field are for messages_in = \"keys\""
         )));
     }
-    if l.messages_in == MessagesIn::Keys
-        && l.fields.conversation.is_none()
-        && !l.key_template.contains("{conversation}")
-    {
+    if l.messages_in == MessagesIn::Keys && l.fields.conversation.is_none() && !l.key_template.names_conversation() {
         return Err(invalid(format!(
             "[profile.{name}.layout] a key per message needs the conversation: key = \"…{{conversation}}…\" or conversation_field"
         )));

@@ -9,7 +9,6 @@ use super::*;
 pub(super) struct KeyPerMessage {
     pub(super) redis: Arc<dyn KeyStore>,
     pub(super) layout: LayoutConfig,
-    pub(super) template: KeyTemplate,
     /// The session paged last: its keys in time order.
     pub(super) cache: ThreadCache<Vec<(Option<f64>, String)>>,
 }
@@ -81,7 +80,7 @@ impl KeyPerMessage {
         while let Some(page) = scan.next_page().await {
             for k in page?.keys {
                 let k = String::from_utf8_lossy(&k).into_owned();
-                let Some(p) = self.template.parts(&k) else { continue };
+                let Some(p) = self.layout.key_template.parts(&k) else { continue };
                 let t = p.ts.or_else(|| p.message.as_deref().and_then(ulid_ms).map(|ms| ms as f64 / 1000.0));
                 match p.conversation {
                     Some(c) if self.layout.fields.conversation.is_none() => out.entry(c).or_default().push((t, k)),
@@ -125,7 +124,7 @@ impl KeyPerMessage {
             None => None,
         };
         let added = |k: &str| {
-            let id = self.template.parts(k)?.message?;
+            let id = self.layout.key_template.parts(k)?.message?;
             history.as_ref()?.get(&id).map(|t| t.secs as f64 + t.nanos as f64 / 1e9)
         };
         for chunk in keys.chunks(FIELD_BATCH) {
@@ -161,7 +160,8 @@ impl KeyPerMessage {
             .iter()
             .zip(replies)
             .map(|((t, k), r)| {
-                let fallback_id = self.template.parts(k).and_then(|p| p.message).unwrap_or_else(|| k.clone());
+                let fallback_id =
+                    self.layout.key_template.parts(k).and_then(|p| p.message).unwrap_or_else(|| k.clone());
                 let ts = t.and_then(Ts::from_unix_number);
                 match self.stored(r) {
                     Some(v) => message_of(&self.layout, k.clone(), fallback_id, ts, &v),

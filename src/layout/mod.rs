@@ -4,7 +4,7 @@
 //! What a layout cannot know (message ids, timestamps, users) stays empty and is said so; the
 //! trace, badges and audit check memscope's layout only and say "not checked" under another.
 
-use crate::config::{Encoding, KeyTemplate, LayoutConfig, LayoutPreset, MessagesIn};
+use crate::config::{Encoding, LayoutConfig, LayoutPreset, MessagesIn};
 use crate::domain::{
     CacheOp, CacheReply, ConvFilter, Conversation, Cursor, Document, FsValue, Key, Message, Page, ToolCall, Ts, TsForm,
 };
@@ -127,13 +127,7 @@ fn one_reader(
             Arc::new(RedisList { redis: redis.ok_or_else(|| need("Redis"))?, layout: l, passed: Default::default() })
         }
         MessagesIn::Keys => {
-            let template = KeyTemplate::parse(&l.key_template).map_err(StoreError::Other)?;
-            Arc::new(KeyPerMessage {
-                redis: redis.ok_or_else(|| need("Redis"))?,
-                layout: l,
-                template,
-                cache: Default::default(),
-            })
+            Arc::new(KeyPerMessage { redis: redis.ok_or_else(|| need("Redis"))?, layout: l, cache: Default::default() })
         }
         MessagesIn::RedisDocument => {
             Arc::new(RedisDocument { redis: redis.ok_or_else(|| need("Redis"))?, layout: l, cache: Default::default() })
