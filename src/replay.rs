@@ -372,15 +372,18 @@ impl Cursor {
         self.recording.samples.get(self.at).map_or(0, |s| s.wall_secs)
     }
 
-    /// Move by `secs` of recorded time (negative: back), to the newest sample at or before.
+    /// Move by `secs` of recorded time (negative: back), to the newest sample at or before —
+    /// and at least one sample, so a gap longer than the step (a probe late under load, a
+    /// freeze) never holds the cursor in place.
     pub fn step(&mut self, secs: i64) {
         let s = &self.recording.samples;
         let Some(cur) = s.get(self.at) else { return };
         let target = cur.mono_ms as i64 + secs * 1000;
+        let within = s.iter().rposition(|x| x.mono_ms as i64 <= target);
         self.at = if secs >= 0 {
-            s.iter().rposition(|x| x.mono_ms as i64 <= target).unwrap_or(self.at).max(self.at)
+            within.unwrap_or(self.at).max((self.at + 1).min(s.len() - 1))
         } else {
-            s.iter().rposition(|x| x.mono_ms as i64 <= target).unwrap_or(0)
+            within.unwrap_or(0).min(self.at.saturating_sub(1))
         };
     }
 
@@ -433,4 +436,55 @@ impl Cursor {
 /// the UI thread).
 pub fn load(path: &std::path::Path, t: &Thresholds, keep_ms: u64) -> Result<Cursor, String> {
     Ok(Cursor::new(read(path)?, t, keep_ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(mono: &[u64]) -> Cursor {
+        let samples = mono
+            .iter()
+            .map(|&m| Sample {
+                probe: crate::health::Probe::Redis,
+                mono_ms: m,
+                wall_secs: 1_700_000_000 + (m / 1000) as i64,
+                error: None,
+                latency_ms: Some(1.0),
+                redis: None,
+                documents: None,
+                vectors: None,
+                calls: 0,
+                errors: 0,
+                own_ms: vec![],
+                no_answer_ms: None,
+                answered_late: false,
+            })
+            .collect();
+        let rec = Recording { file: "r.jsonl".into(), samples, skipped: 0 };
+        let mut c = Cursor::new(rec, &Default::default(), 60_000);
+        c.to_start();
+        c
+    }
+
+    #[test]
+    fn a_step_moves_at_least_one_sample_across_a_gap() {
+        // A probe 1.5 s late after the first sample: a second on still moves.
+        let mut c = at(&[0, 1500, 2000, 2400, 5000]);
+        c.step(1);
+        assert_eq!(c.at, 1);
+        c.step(1);
+        assert_eq!(c.at, 3, "the newest sample within the second");
+        c.step(1);
+        assert_eq!(c.at, 4, "across the gap");
+        c.step(1);
+        assert_eq!(c.at, 4, "the end holds");
+        c.step(-1);
+        assert_eq!(c.at, 3, "a second back across the gap: one sample");
+        c.step(-1);
+        assert_eq!(c.at, 0, "the newest at or before 1.4 s");
+        c.to_start();
+        c.step(-1);
+        assert_eq!(c.at, 0, "the start holds");
+    }
 }

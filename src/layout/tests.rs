@@ -1,4 +1,5 @@
 use super::*;
+use crate::config::KeyTemplate;
 
 #[test]
 fn a_message_says_the_form_its_time_is_stored_in() {
