@@ -9,6 +9,7 @@ use memscope::app::{App, Msg};
 use memscope::config::Config;
 use memscope::domain::ScanBatch;
 use memscope::message::{BackendEvent, Command};
+use memscope::message::{RedisCmd, RedisReply};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::Instant;
@@ -37,7 +38,7 @@ pub fn loaded_app(n: usize) -> App {
         .init()
         .into_iter()
         .find_map(|c| match c {
-            Command::Scan { req, .. } => Some(req),
+            Command::Redis(req, RedisCmd::Scan { .. }) => Some(req),
             _ => None,
         })
         .expect("scan");
@@ -46,7 +47,7 @@ pub fn loaded_app(n: usize) -> App {
     let last = chunks.len() - 1;
     for (i, c) in chunks.into_iter().enumerate() {
         let b = ScanBatch { keys: c, seen: 0, total: Some(n as u64), calls: i as u64, done: i == last };
-        app.update(Msg::Backend(BackendEvent::Scan(req, Ok(b))));
+        app.update(Msg::Backend(BackendEvent::Redis(req, RedisReply::Scan(Ok(b)))));
     }
     // Expand `session:` (250,000 keys): rows = 4 folders + 250,000 keys.
     let key = |app: &mut App, c: KeyCode| app.update(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));

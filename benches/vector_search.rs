@@ -7,6 +7,7 @@
 
 use criterion::Criterion;
 use memscope::domain::{Metric, VectorQuery, VectorRecord};
+use memscope::message::VectorCmd;
 use memscope::store::VectorStore;
 use memscope::store::local_vectors::LocalVectors;
 use std::time::Instant;
@@ -151,14 +152,14 @@ fn keystroke_to_results(rt: &tokio::runtime::Runtime) {
             now += 1_000;
             let start = Instant::now();
             let cmds = app.update(Msg::Tick(now)); // the debounce expires
-            assert!(cmds.iter().any(|c| matches!(c, Command::Search { .. })));
+            assert!(cmds.iter().any(|c| matches!(c, Command::Vector(_, VectorCmd::Search { .. }))));
             for c in cmds {
                 be.commands.send(c).unwrap();
             }
             loop {
                 let ev = be.events.recv().await.unwrap();
                 let done =
-                    matches!(ev, memscope::message::BackendEvent::Vector(_, memscope::message::VecReply::Search(_)));
+                    matches!(ev, memscope::message::BackendEvent::Vector(_, memscope::message::VectorReply::Search(_)));
                 app.update(Msg::Backend(ev));
                 if done {
                     break;

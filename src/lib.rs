@@ -1,7 +1,7 @@
 //! memscope: a terminal UI for exploring the memory of AI agents.
 //!
-//! Wiring: cli → config → logging → backend task → UI loop → restore. See README
-//! ("Architecture") and DESIGN.md §1.
+//! Wiring: cli → config → logging → backend task → UI loop → restore. The flow and the source
+//! map, floor by floor: `docs/architecture.md`.
 
 pub mod analysis;
 pub mod app;
@@ -16,7 +16,6 @@ pub mod error;
 pub mod filter;
 pub mod headless;
 pub mod health;
-pub mod insight;
 pub mod keymap;
 pub mod keytree;
 pub mod layout;
@@ -26,6 +25,7 @@ pub mod message;
 pub mod msgpack;
 pub mod replay;
 pub mod search;
+pub mod server_report;
 pub mod store;
 pub mod tabs;
 pub mod text;
@@ -123,7 +123,7 @@ impl From<store::StoreError> for Failure {
     }
 }
 
-/// The exit code of a failure: the one table behind README's "Exit codes". `health` keeps
+/// The exit code of a failure: the one table behind `docs/commands.md`'s "Errors and exit codes". `health` keeps
 /// 0–3 for its levels and says 4 for anything else; `audit` keeps 0/1 for clean/drift and says
 /// 2 for an error; every other command says 2 for bad usage or configuration, 1 for a failure.
 pub fn exit_code(cmd: Option<&cli::Cmd>, f: &Failure) -> u8 {
@@ -140,7 +140,7 @@ pub fn exit_code(cmd: Option<&cli::Cmd>, f: &Failure) -> u8 {
 /// Large blocks (a sort's figures of a million keys, its order) go back to the system when
 /// freed. glibc raises its mmap threshold to the size of each large block freed, so the next
 /// ones come from the heap and stay there: three sorts of 1M keys left RSS 73 → 111 MB. A fixed
-/// 1 MiB threshold keeps it at 66 MB after every sort (`cargo bench --bench sort_keypress`).
+/// 1 MiB threshold keeps it at 66 MB after every sort (`cargo bench --bench main -- sort_keypress`).
 fn return_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator parameter; called first, before any thread.

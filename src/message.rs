@@ -13,232 +13,284 @@ pub struct RequestId(pub u64);
 /// At most one request per slot runs at a time: a new one aborts the one before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Slot {
+    /// Redis: the listing, the keys on screen measured, a listing measured and ordered (a sort
+    /// by TTL or size), the open value, INFO, a write, the keyspace analysis, the server view.
     Scan,
     Meta,
-    /// A whole listing measured and ordered (sorting by TTL or size).
     Sort,
     Value,
     Info,
     Write,
-    /// Long-term tier: the conversation list, its count, a thread, side documents, the browser.
-    LtList,
-    LtCount,
-    LtThread,
-    LtDocs,
-    LtBrowse,
+    Analyze,
+    Server,
+    /// Long-term tier: the conversation list, its count (or a detection), a thread, side
+    /// documents, the document browser.
+    Conversations,
+    Count,
+    Thread,
+    SideDocs,
+    Browser,
     /// Vector tier: a search, index stats, a "why not" lookup.
-    VecSearch,
-    VecStats,
-    VecWhy,
-    /// The health poller (runs for the backend's lifetime).
-    Health,
-    /// Across the tiers: a thread's badges, a message's trace, an audit (or repair).
+    Search,
+    IndexStats,
+    WhyNot,
+    /// The memory layer across the tiers: a thread's badges, a message's trace, an audit.
     Badges,
     Trace,
     Audit,
-    /// The Keys tab's keyspace analysis.
-    Analyze,
-    /// The Keys tab's server view.
-    Insight,
-    /// `:export FILE`.
+    /// Files: `:export FILE`, a `:replay FILE` recording read.
     Export,
-    /// `:replay FILE`: a recording read.
     Replay,
+    /// The health poller (runs for the backend's lifetime).
+    Health,
 }
 
-/// UI → backend.
+/// UI → backend: a request to one tier (or a file), carrying its id; or a control message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
+    Redis(RequestId, RedisCmd),
+    LongTerm(RequestId, LongTermCmd),
+    Vector(RequestId, VectorCmd),
+    Memory(RequestId, MemoryCmd),
+    File(RequestId, FileCmd),
+    /// Abort whatever runs in the slot.
+    Cancel(Slot),
+    /// Arms or disarms the backend's own write guard.
+    SetWriteMode(bool),
+}
+
+impl Command {
+    /// The slot a request runs in: the one place that decides it.
+    pub fn slot(&self) -> Option<Slot> {
+        Some(match self {
+            Command::Redis(_, c) => c.slot(),
+            Command::LongTerm(_, c) => c.slot(),
+            Command::Vector(_, c) => c.slot(),
+            Command::Memory(_, c) => c.slot(),
+            Command::File(_, c) => c.slot(),
+            Command::Cancel(_) | Command::SetWriteMode(_) => return None,
+        })
+    }
+
+    /// A short name for the log.
+    pub fn name(&self) -> String {
+        match self {
+            Command::Redis(_, c) => format!("redis {:?}", c.slot()),
+            Command::LongTerm(_, c) => format!("long-term {:?}", c.slot()),
+            Command::Vector(_, c) => format!("vector {:?}", c.slot()),
+            Command::Memory(_, c) => format!("memory {:?}", c.slot()),
+            Command::File(_, c) => format!("file {:?}", c.slot()),
+            Command::Cancel(s) => format!("cancel {s:?}"),
+            Command::SetWriteMode(on) => format!("write mode {on}"),
+        }
+    }
+}
+
+/// The Keys tab's requests of Redis.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RedisCmd {
     Scan {
-        req: RequestId,
         pattern: String,
         type_filter: Option<String>,
     },
-    /// Abort whatever runs in the slot.
-    Cancel(Slot),
     /// TYPE, TTL and size of the keys on screen.
     Meta {
-        req: RequestId,
         keys: Vec<Key>,
     },
     /// Measure every key of the listing (shared, not copied) and order it, off the UI thread.
-    SortKeys {
-        req: RequestId,
+    Sort {
         keys: std::sync::Arc<Vec<Key>>,
         by: crate::keytree::SortBy,
     },
     Value {
-        req: RequestId,
         key: Key,
         cursor: PageCursor,
     },
-    Info {
-        req: RequestId,
-    },
+    Info,
     SelectDb {
-        req: RequestId,
         db: u32,
     },
-    /// Arms or disarms the backend's own write guard.
-    SetWriteMode(bool),
     Write {
-        req: RequestId,
         op: WriteOp,
     },
+    /// One pass over the keyspace: what is eating Redis (`crate::analysis`).
+    Analyze {
+        pattern: String,
+    },
+    /// The slow log, clients, command counters and latency events of every node.
+    Server,
+}
+
+impl RedisCmd {
+    pub fn slot(&self) -> Slot {
+        match self {
+            RedisCmd::Scan { .. } => Slot::Scan,
+            RedisCmd::Meta { .. } => Slot::Meta,
+            RedisCmd::Sort { .. } => Slot::Sort,
+            RedisCmd::Value { .. } => Slot::Value,
+            RedisCmd::Info | RedisCmd::SelectDb { .. } => Slot::Info,
+            RedisCmd::Write { .. } => Slot::Write,
+            RedisCmd::Analyze { .. } => Slot::Analyze,
+            RedisCmd::Server => Slot::Server,
+        }
+    }
+}
+
+/// The Conversations tab's requests of the long-term tier (conversations and threads through
+/// the profile's layout, documents from the store).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LongTermCmd {
     Conversations {
-        req: RequestId,
         filter: ConvFilter,
         after: Option<Cursor>,
         limit: u32,
     },
-    CountConversations {
-        req: RequestId,
+    Count {
         filter: ConvFilter,
     },
     /// Sample the stores for known layouts (the list is empty under the configured one).
-    DetectLayouts {
-        req: RequestId,
-    },
+    Detect,
     Messages {
-        req: RequestId,
         conversation: String,
         after: Option<Cursor>,
         limit: u32,
     },
     /// Several documents by path (side panel: conversation, user, agent).
-    Documents {
-        req: RequestId,
+    SideDocs {
         paths: Vec<String>,
     },
     /// One document for the browser.
     Document {
-        req: RequestId,
         path: String,
     },
     Collections {
-        req: RequestId,
         parent: Option<String>,
     },
     ListDocuments {
-        req: RequestId,
         collection: String,
         after: Option<Cursor>,
         limit: u32,
     },
-    Search {
-        req: RequestId,
-        params: crate::search::SearchParams,
-    },
-    VectorStats {
-        req: RequestId,
-    },
-    /// Where does `id` rank for this query, and why not higher?
-    WhyNot {
-        req: RequestId,
-        params: crate::search::SearchParams,
-        id: String,
-    },
-    /// Which of these messages the recent list and the vector tier hold.
-    TierBadges {
-        req: RequestId,
-        conversation: String,
-        ids: Vec<String>,
-    },
-    /// Follow one message across the three tiers.
-    Trace {
-        req: RequestId,
-        conversation: String,
-        message: String,
-    },
-    /// Cross-tier audit; with `repair` (write mode only) mend what it finds.
-    Audit {
-        req: RequestId,
-        repair: bool,
-    },
-    /// One pass over the keyspace: what is eating Redis (`crate::analysis`).
-    Analyze {
-        req: RequestId,
-        pattern: String,
-    },
-    /// The slow log, clients, command counters and latency events of every node.
-    Insight {
-        req: RequestId,
-    },
-    /// Write what a view shows to a file (`:export FILE`), off the UI thread.
-    Export {
-        req: RequestId,
-        path: std::path::PathBuf,
-        text: String,
-        what: String,
-    },
-    /// Write a whole value to a file (`:export FILE` on a value larger than its page): read page
-    /// after page (string windows after windows) in the backend, streamed to the file.
-    ExportValue {
-        req: RequestId,
-        path: std::path::PathBuf,
-        key: Key,
-    },
-    /// Read a `--record` file for the Health tab's replay (`:replay FILE`), off the UI thread.
-    LoadReplay {
-        req: RequestId,
-        path: std::path::PathBuf,
-    },
 }
 
-impl Command {
-    pub fn slot(&self) -> Option<Slot> {
-        Some(match self {
-            Command::Scan { .. } => Slot::Scan,
-            Command::Meta { .. } => Slot::Meta,
-            Command::SortKeys { .. } => Slot::Sort,
-            Command::Value { .. } => Slot::Value,
-            Command::Info { .. } | Command::SelectDb { .. } => Slot::Info,
-            Command::Write { .. } => Slot::Write,
-            Command::Conversations { .. } => Slot::LtList,
-            Command::CountConversations { .. } | Command::DetectLayouts { .. } => Slot::LtCount,
-            Command::Messages { .. } => Slot::LtThread,
-            Command::Documents { .. } => Slot::LtDocs,
-            Command::Collections { .. } | Command::ListDocuments { .. } | Command::Document { .. } => Slot::LtBrowse,
-            Command::Search { .. } => Slot::VecSearch,
-            Command::VectorStats { .. } => Slot::VecStats,
-            Command::WhyNot { .. } => Slot::VecWhy,
-            Command::TierBadges { .. } => Slot::Badges,
-            Command::Trace { .. } => Slot::Trace,
-            Command::Audit { .. } => Slot::Audit,
-            Command::Analyze { .. } => Slot::Analyze,
-            Command::Insight { .. } => Slot::Insight,
-            Command::Export { .. } | Command::ExportValue { .. } => Slot::Export,
-            Command::LoadReplay { .. } => Slot::Replay,
-            Command::Cancel(_) | Command::SetWriteMode(_) => return None,
-        })
+impl LongTermCmd {
+    pub fn slot(&self) -> Slot {
+        match self {
+            LongTermCmd::Conversations { .. } => Slot::Conversations,
+            LongTermCmd::Count { .. } | LongTermCmd::Detect => Slot::Count,
+            LongTermCmd::Messages { .. } => Slot::Thread,
+            LongTermCmd::SideDocs { .. } => Slot::SideDocs,
+            LongTermCmd::Document { .. } | LongTermCmd::Collections { .. } | LongTermCmd::ListDocuments { .. } => {
+                Slot::Browser
+            }
+        }
     }
 }
 
-/// Backend → UI.
+/// The Semantic Search tab's requests of the vector tier.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VectorCmd {
+    Search {
+        params: crate::search::SearchParams,
+    },
+    Stats,
+    /// Where does `id` rank for this query, and why not higher?
+    WhyNot {
+        params: crate::search::SearchParams,
+        id: String,
+    },
+}
+
+impl VectorCmd {
+    pub fn slot(&self) -> Slot {
+        match self {
+            VectorCmd::Search { .. } => Slot::Search,
+            VectorCmd::Stats => Slot::IndexStats,
+            VectorCmd::WhyNot { .. } => Slot::WhyNot,
+        }
+    }
+}
+
+/// Requests of the memory layer, across the tiers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemoryCmd {
+    /// Which of these messages the recent list and the vector tier hold.
+    Badges { conversation: String, ids: Vec<String> },
+    /// Follow one message across the three tiers.
+    Trace { conversation: String, message: String },
+    /// Cross-tier audit; with `repair` (write mode only) mend what it finds.
+    Audit { repair: bool },
+}
+
+impl MemoryCmd {
+    pub fn slot(&self) -> Slot {
+        match self {
+            MemoryCmd::Badges { .. } => Slot::Badges,
+            MemoryCmd::Trace { .. } => Slot::Trace,
+            MemoryCmd::Audit { .. } => Slot::Audit,
+        }
+    }
+}
+
+/// Files, written and read off the UI thread.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileCmd {
+    /// Write what a view shows to a file (`:export FILE`).
+    Export { path: std::path::PathBuf, text: String, what: String },
+    /// Write a whole value to a file (`:export FILE` on a value larger than its page): read page
+    /// after page (string windows after windows) from Redis, streamed to the file.
+    ExportValue { path: std::path::PathBuf, key: Key },
+    /// Read a `--record` file for the Health tab's replay (`:replay FILE`).
+    LoadReplay { path: std::path::PathBuf },
+}
+
+impl FileCmd {
+    pub fn slot(&self) -> Slot {
+        match self {
+            FileCmd::Export { .. } | FileCmd::ExportValue { .. } => Slot::Export,
+            FileCmd::LoadReplay { .. } => Slot::Replay,
+        }
+    }
+}
+
+/// Backend → UI: a connection's state, a health sample, or the reply to a request, in the
+/// group of its command.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BackendEvent {
-    Scan(RequestId, Result<ScanBatch, StoreError>),
-    Meta(RequestId, Result<Vec<(Key, KeyMeta)>, StoreError>),
-    Value(RequestId, Result<Option<ValuePage>, StoreError>),
-    Info(RequestId, Result<ServerInfo, StoreError>),
-    Write(RequestId, Result<String, StoreError>),
     Conn(Tier, ConnState),
-    LongTerm(RequestId, LtReply),
-    Vector(RequestId, VecReply),
     /// A health probe's sample (from the poller; no request).
     Health(Box<crate::health::Sample>),
-    Layer(RequestId, LayerReply),
-    /// A keyspace analysis: its progress (keys read, of the keyspace's size), then its result.
-    AnalysisProgress(RequestId, u64, Option<u64>),
-    Analysis(RequestId, Result<Box<crate::analysis::Analysis>, StoreError>),
-    Insight(RequestId, Result<Vec<crate::domain::ServerInsight>, StoreError>),
+    Redis(RequestId, RedisReply),
+    LongTerm(RequestId, LongTermReply),
+    Vector(RequestId, VectorReply),
+    Memory(RequestId, MemoryReply),
+    File(RequestId, FileReply),
+}
+
+/// Replies of Redis.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RedisReply {
+    Scan(Result<ScanBatch, StoreError>),
+    Meta(Result<Vec<(Key, KeyMeta)>, StoreError>),
+    Value(Result<Option<ValuePage>, StoreError>),
+    Info(Result<ServerInfo, StoreError>),
+    Write(Result<String, StoreError>),
     /// A listing being measured for a sort (keys measured), then its order or why none.
-    SortProgress(RequestId, u64),
-    Sorted(RequestId, Result<Box<Sorted>, SortFailed>),
+    SortProgress(u64),
+    Sorted(Result<Box<Sorted>, SortFailed>),
+    /// A keyspace analysis: its progress (keys read, of the keyspace's size), then its result.
+    AnalysisProgress(u64, Option<u64>),
+    Analysis(Result<Box<crate::analysis::Analysis>, StoreError>),
+    Server(Result<Vec<crate::domain::ServerReport>, StoreError>),
+}
+
+/// Replies of files.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileReply {
     /// An export written (its status line), or why not.
-    Exported(RequestId, Result<String, String>),
+    Exported(Result<String, String>),
     /// A recording read for the replay, or why not.
-    Replay(RequestId, Result<Box<crate::replay::Cursor>, String>),
+    Replay(Result<Box<crate::replay::Cursor>, String>),
 }
 
 /// A listing's order by TTL or size, for exactly `keys` (the listing it was asked for).
@@ -265,9 +317,9 @@ pub struct SortFailed {
     pub measured: u64,
 }
 
-/// Replies of the cross-tier requests.
+/// Replies of the memory layer.
 #[derive(Debug, Clone, PartialEq)]
-pub enum LayerReply {
+pub enum MemoryReply {
     Badges(Box<crate::trace::Badges>),
     Trace(Box<crate::trace::Trace>),
     /// Where a running audit is (throttled).
@@ -277,7 +329,7 @@ pub enum LayerReply {
 
 /// Replies of the vector tier.
 #[derive(Debug, Clone, PartialEq)]
-pub enum VecReply {
+pub enum VectorReply {
     Search(Result<crate::search::SearchOutcome, StoreError>),
     Stats(Result<crate::domain::IndexStats, StoreError>),
     WhyNot(Result<crate::search::WhyNot, StoreError>),
@@ -285,11 +337,12 @@ pub enum VecReply {
 
 /// Replies of the long-term tier.
 #[derive(Debug, Clone, PartialEq)]
-pub enum LtReply {
+pub enum LongTermReply {
     Conversations(Result<Page<Conversation>, StoreError>),
     /// The count, and what the layout passed over ([`ConversationReader::left_out`](crate::layout::ConversationReader::left_out)).
     Count(Result<u64, StoreError>, Option<String>),
     Messages(Result<Page<Message>, StoreError>),
+    /// The side panel's documents, or the browser's one.
     Documents(Result<Vec<(String, Option<Document>)>, StoreError>),
     Collections(Result<Vec<String>, StoreError>),
     ListDocuments(Result<Page<Document>, StoreError>),

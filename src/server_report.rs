@@ -2,7 +2,7 @@
 //! calls and by time, the latency events — of every node. One text for `memscope server` and
 //! the Keys tab's `:server` view (which refreshes it on an interval).
 
-use crate::domain::{ClientInfo, ServerInsight, Ts};
+use crate::domain::{ClientInfo, ServerReport, Ts};
 use crate::text;
 
 /// How the clients are ordered.
@@ -123,7 +123,7 @@ fn sorted(clients: &[ClientInfo], sort: ClientSort) -> Vec<&ClientInfo> {
 
 /// The report, a line each: every node's slow log (newest first), clients (sorted), top
 /// commands by calls and by time, latency events. `limit` rows per section.
-pub fn report(nodes: &[ServerInsight], sort: ClientSort, limit: usize) -> Vec<(Emphasis, String)> {
+pub fn report(nodes: &[ServerReport], sort: ClientSort, limit: usize) -> Vec<(Emphasis, String)> {
     use Emphasis::*;
     let mut out = Vec::new();
     let clock = |s: i64| Ts { secs: s, nanos: 0 }.to_rfc3339();
@@ -293,7 +293,7 @@ mod tests {
 
     #[test]
     fn clients_sort_by_idle_memory_or_command_and_memscope_is_marked() {
-        let n = ServerInsight {
+        let n = ServerReport {
             clients: vec![client(1, 5, 0, "get"), client(2, 500, 0, "blpop"), client(3, 0, 4 << 20, "client|list")],
             ..Default::default()
         };

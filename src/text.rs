@@ -10,7 +10,7 @@ use unicode_width::UnicodeWidthChar;
 
 /// How a byte string is best shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
+pub enum BytesKind {
     /// Valid UTF-8 text (possibly with escaped control characters).
     Text,
     /// Mostly text with some invalid bytes, shown as `\xNN`.
@@ -20,9 +20,9 @@ pub enum Encoding {
 }
 
 /// Classify bytes: binary when more than 25 % are neither printable text nor common whitespace.
-pub fn classify(bytes: &[u8]) -> Encoding {
+pub fn classify(bytes: &[u8]) -> BytesKind {
     if bytes.is_empty() {
-        return Encoding::Text;
+        return BytesKind::Text;
     }
     let valid = std::str::from_utf8(bytes).is_ok();
     let mut odd = 0usize;
@@ -40,11 +40,11 @@ pub fn classify(bytes: &[u8]) -> Encoding {
         odd += inv;
     }
     if odd * 4 > total {
-        Encoding::Binary
+        BytesKind::Binary
     } else if valid {
-        Encoding::Text
+        BytesKind::Text
     } else {
-        Encoding::EscapedBytes
+        BytesKind::EscapedBytes
     }
 }
 
@@ -262,9 +262,9 @@ mod tests {
     #[test]
     fn invalid_utf8_is_hex_escaped() {
         assert_eq!(sanitize_line(b"caf\xc3\xa9 \xff\xfe!"), "café \\xff\\xfe!");
-        assert_eq!(classify(b"caf\xc3\xa9 \xff!and more text here"), Encoding::EscapedBytes);
-        assert_eq!(classify(&[0u8, 1, 2, 3, 0xff, 0x80, 7]), Encoding::Binary);
-        assert_eq!(classify("héllo\nworld".as_bytes()), Encoding::Text);
+        assert_eq!(classify(b"caf\xc3\xa9 \xff!and more text here"), BytesKind::EscapedBytes);
+        assert_eq!(classify(&[0u8, 1, 2, 3, 0xff, 0x80, 7]), BytesKind::Binary);
+        assert_eq!(classify("héllo\nworld".as_bytes()), BytesKind::Text);
     }
 
     #[test]

@@ -213,21 +213,13 @@ fn msg_kind(m: &Msg) -> &'static str {
 fn event_kind(e: &message::BackendEvent) -> &'static str {
     use message::BackendEvent as E;
     match e {
-        E::Scan(..) => "scan",
-        E::Meta(..) => "meta",
-        E::Value(..) => "value",
-        E::Info(..) => "info",
-        E::Write(..) => "write",
         E::Conn(..) => "conn",
+        E::Health(..) => "health",
+        E::Redis(..) => "redis",
         E::LongTerm(..) => "long-term",
         E::Vector(..) => "vector",
-        E::Health(..) => "health",
-        E::Layer(..) => "layer",
-        E::AnalysisProgress(..) | E::Analysis(..) => "analysis",
-        E::Insight(..) => "insight",
-        E::SortProgress(..) | E::Sorted(..) => "sort",
-        E::Exported(..) => "export",
-        E::Replay(..) => "replay",
+        E::Memory(..) => "memory",
+        E::File(..) => "file",
     }
 }
 

@@ -41,16 +41,13 @@ impl Default for Options {
         Options {
             pattern: "*".into(),
             delimiter: ":".into(),
-            max_ops_per_sec: DEFAULT_MAX_OPS,
+            max_ops_per_sec: crate::config::DEFAULT_MAX_OPS_PER_SEC,
             batch: 1000,
             top: 100,
             depth: 3,
         }
     }
 }
-
-/// The default limit of every whole-keyspace pass (the profile's `max_ops_per_sec`).
-pub const DEFAULT_MAX_OPS: u64 = crate::config::DEFAULT_MAX_OPS_PER_SEC;
 
 /// Distinct namespaces kept per level; more are counted under `(other)` and said so.
 pub const NAMESPACE_CAP: usize = 20_000;

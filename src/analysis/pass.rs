@@ -7,7 +7,7 @@ use super::*;
 pub(super) const IN_FLIGHT: usize = 3;
 
 /// One key read: its metadata and its length.
-pub(super) type Row = (Key, crate::domain::KeyMeta, Option<u64>);
+pub(super) type Measured = (Key, crate::domain::KeyMeta, Option<u64>);
 
 /// A limit of commands per second: waits before a batch that would go over it.
 /// At most `per_sec` commands a second over a whole-keyspace pass (0: no limit): the one rule
@@ -62,7 +62,7 @@ pub async fn analyze(
     };
     let mut throttle = Throttle { per_sec: opt.max_ops_per_sec, start: tokio::time::Instant::now(), sent: 0 };
     // Batches in flight: the server works on some while the replies of others are read.
-    let mut inflight: std::collections::VecDeque<tokio::task::JoinHandle<Result<Vec<Row>, StoreError>>> =
+    let mut inflight: std::collections::VecDeque<tokio::task::JoinHandle<Result<Vec<Measured>, StoreError>>> =
         Default::default();
     let read = |keys: Vec<Key>| {
         let store = store.clone();
@@ -81,7 +81,7 @@ pub async fn analyze(
                 .collect())
         })
     };
-    let drain = |acc: &mut Acc, rows: Vec<Row>| {
+    let drain = |acc: &mut Acc, rows: Vec<Measured>| {
         for (k, m, l) in rows {
             match &m.ktype {
                 Some(t) => acc.add(&k, t, &m.ttl, m.memory, l),

@@ -1,6 +1,8 @@
 //! The `:` command line, `:export` (the stored data, never the screen's text), replay and audit views.
 
 use super::*;
+use crate::message::FileCmd;
+use crate::tabs::Export;
 
 impl App {
     /// The Health tab on a recording, its time cursor at the end.
@@ -33,94 +35,19 @@ impl App {
         vec![a.run(false, self.now_ms, &mut self.cx)]
     }
 
-    /// `:export FILE`: what the view shows, as JSON lines, written by the backend (a large list
-    /// never stalls the UI on a disk).
+    /// `:export FILE`: what the view shows, as data (the active tab says what), written by the
+    /// backend (a large list never stalls the UI on a disk).
     pub(super) fn export(&mut self, path: &str) -> Vec<Command> {
-        use serde_json::json;
-        let line = |v: serde_json::Value| crate::text::json_safe(v.to_string());
-        let ts = |t: Option<crate::domain::Ts>| t.map(|t| t.to_rfc3339());
-        let (what, lines): (String, Vec<String>) = match self.context() {
-            // Every key listed; type, TTL and memory where they were measured (the rows seen),
-            // and the status says for how many — absent fields are unmeasured, never made up.
-            Context::KeyList => {
-                let keys = self.keys.index.keys();
-                let measured = keys.iter().filter(|k| self.keys.meta.contains_key(*k)).count();
-                let rows =
-                    keys.iter().map(|k| line(crate::domain::key_json(k, self.keys.meta.get(k).map(|m| &m.meta))));
-                let what = if measured == keys.len() {
-                    format!("{} keys (MATCH {})", keys.len(), self.keys.pattern)
-                } else {
-                    format!(
-                        "{} keys (MATCH {}), type/TTL/memory for the {measured} measured (s sorts by TTL or size, measuring every key)",
-                        keys.len(),
-                        self.keys.pattern
-                    )
-                };
-                (what, rows.collect())
+        let export = match self.active_tab() {
+            Some(t) => t.export(),
+            None => Export::nothing("this tab's tier is not configured"),
+        };
+        let (what, lines) = match export {
+            Export::WholeValue(key) => {
+                let req = self.export_req.issue(&mut self.cx);
+                return vec![Command::File(req, FileCmd::ExportValue { path: path.into(), key })];
             }
-            // The stored data, not the screen's text: what this page of the value holds.
-            Context::Value => match self.keys.value.as_ref().and_then(|v| v.page.as_ref()) {
-                // A value larger than its page is a file the user asked for: read whole, page
-                // after page, in the backend.
-                Some(p) if p.data_lines().first().is_some_and(|h| h["complete"] == false) => {
-                    let req = self.export_req.issue(&mut self.cx);
-                    return vec![Command::ExportValue { req, path: path.into(), key: p.key.clone() }];
-                }
-                Some(p) => ("this page of the value".into(), p.data_lines().into_iter().map(line).collect()),
-                None => ("nothing".into(), vec![]),
-            },
-            Context::ConvList => (
-                format!("{} conversations", self.conversations.convs.len()),
-                self.conversations
-                    .convs
-                    .iter()
-                    .map(|c| {
-                        line(json!({"id": c.id, "title": c.title, "user_id": c.user_id, "agent_id": c.agent_id,
-                            "updated_at": ts(c.updated_at), "message_count": c.message_count}))
-                    })
-                    .collect(),
-            ),
-            Context::Thread => match &self.conversations.thread {
-                Some(t) => (
-                    format!("{} messages of {}", t.messages.len(), t.conv.id),
-                    // The same data as `show --json`.
-                    t.messages.iter().map(|m| line(m.to_json(&t.conv.id))).collect(),
-                ),
-                None => ("nothing".into(), vec![]),
-            },
-            Context::Search => (
-                format!("{} search results", self.search.matches().len()),
-                self.search
-                    .matches()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, m)| line(json!({"rank": i + 1, "id": m.id, "score": m.score, "metadata": m.metadata})))
-                    .collect(),
-            ),
-            Context::Analysis => match self.keys.analysis.as_ref().and_then(|a| a.result.as_ref()) {
-                Some(Ok(a)) => ("the analysis".into(), vec![line(serde_json::to_value(a).unwrap_or_default())]),
-                _ => ("nothing (the analysis has not finished)".into(), vec![]),
-            },
-            Context::Server => match self.keys.server.as_ref().and_then(|v| v.nodes.as_ref()) {
-                Some(Ok(n)) => (
-                    "the slow log, clients and commands".into(),
-                    n.iter().map(|x| line(serde_json::to_value(x).unwrap_or_default())).collect(),
-                ),
-                _ => ("nothing (not read yet)".into(), vec![]),
-            },
-            _ => {
-                let (hist, _) = self.health.view();
-                (
-                    format!("{} alerts", hist.alerts.len()),
-                    hist.alerts
-                        .iter()
-                        .map(|a| {
-                            line(json!({"tier": a.probe.name(), "key": a.key, "level": a.level.name(), "message": a.message,
-                                "started": a.started_wall, "ended": a.ended_wall}))
-                        })
-                        .collect(),
-                )
-            }
+            Export::Lines { what, lines } => (what, lines),
         };
         if lines.is_empty() {
             self.set_status(format!("export: {what}: nothing to write"), true);
@@ -129,7 +56,7 @@ impl App {
         let mut text = lines.join("\n");
         text.push('\n');
         let req = self.export_req.issue(&mut self.cx);
-        vec![Command::Export { req, path: path.into(), text, what }]
+        vec![Command::File(req, FileCmd::Export { path: path.into(), text, what })]
     }
 
     /// The `:` command line.
@@ -172,7 +99,7 @@ impl App {
                     Err("replay: name a file written by --record: `:replay incident.jsonl`".into())
                 } else {
                     let req = self.replay_req.issue(&mut self.cx);
-                    Ok(vec![Command::LoadReplay { req, path: arg.into() }])
+                    Ok(vec![Command::File(req, FileCmd::LoadReplay { path: arg.into() })])
                 }
             }
             "messages" | "log" => {

@@ -201,8 +201,7 @@ impl App {
                 self.open_pager(format!("alerts ({n}), newest first"), None, &text);
                 return vec![];
             }
-            self.health.on_action(action);
-            return vec![];
+            return self.health.on_action(action, &mut self.cx);
         }
         let rows = self.geometry.audit;
         let Some(a) = &mut self.health.audit else { return vec![] };

@@ -5,7 +5,10 @@ use crate::config::{Config, LongTermConfig, redact_url};
 use crate::domain::{ConnState, Tier, WriteOp};
 use crate::keymap::{Action, Context, Keymap};
 use crate::message::{BackendEvent, Command};
+use crate::message::{FileReply, MemoryReply};
 pub use crate::tabs::InputKind;
+use crate::tabs::OnReply;
+use crate::tabs::Tab;
 use crate::tabs::conversations::ConversationsTab;
 use crate::tabs::health::HealthTab;
 use crate::tabs::keys::KeysTab;
@@ -241,19 +244,24 @@ impl App {
         self.dirty = true;
     }
 
-    /// The key context of what the screen shows (bindings, footer, help).
-    pub fn context(&self) -> Context {
+    /// The tab on screen, when its tier is configured (Health always is).
+    pub(super) fn active_tab(&self) -> Option<&dyn Tab> {
         match self.tab {
-            TabId::Keys if self.keys.configured => self.keys.context(),
-            TabId::Conversations if self.conversations.configured => self.conversations.context(),
-            TabId::Search if self.search.configured => self.search.context(),
-            TabId::Health if self.health.audit.is_some() => Context::Audit,
-            TabId::Health => Context::Health,
-            _ => Context::Global,
+            TabId::Keys if self.keys.configured => Some(&self.keys),
+            TabId::Conversations if self.conversations.configured => Some(&self.conversations),
+            TabId::Search if self.search.configured => Some(&self.search),
+            TabId::Health => Some(&self.health),
+            _ => None,
         }
     }
 
+    /// The key context of what the screen shows (bindings, footer, help).
+    pub fn context(&self) -> Context {
+        self.active_tab().map(|t| t.context()).unwrap_or(Context::Global)
+    }
+
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
+        self.cx.now_ms = self.now_ms;
         let mut cmds = self.handle(msg);
         // What the tabs asked for, in order (an answer may ask again: open a message, then
         // report that it is gone).
@@ -282,11 +290,16 @@ impl App {
                     self.status = None;
                     self.dirty = true;
                 }
-                let (mut cmds, changed) = self.keys.tick(now, &mut self.cx);
-                cmds.extend(self.conversations.tick(now, &mut self.cx));
-                let (scmds, searched) = self.search.tick(now, &mut self.cx);
-                cmds.extend(scmds);
-                if changed || second_changed || searched {
+                // Every tab's clock runs, shown or not (a listing left aside still refreshes).
+                self.cx.now_ms = now;
+                let mut cmds = Vec::new();
+                let mut changed = second_changed;
+                for tab in [&mut self.keys as &mut dyn Tab, &mut self.conversations, &mut self.search] {
+                    let (c, ch) = tab.tick(&mut self.cx);
+                    cmds.extend(c);
+                    changed |= ch;
+                }
+                if changed {
                     self.dirty = true;
                 }
                 cmds
@@ -364,47 +377,13 @@ impl App {
                 }
                 vec![]
             }
-            BackendEvent::LongTerm(req, reply) => self.conversations.on_reply(req, reply, &mut self.cx),
-            BackendEvent::Vector(req, reply) => self.search.on_reply(req, reply),
-            BackendEvent::Layer(req, reply) => {
-                use crate::message::LayerReply;
-                match reply {
-                    LayerReply::Badges(_) | LayerReply::Trace(_) => self.conversations.on_layer(req, reply),
-                    LayerReply::AuditProgress(_) | LayerReply::Audit(_) => {
-                        if let Some(a) = &mut self.health.audit {
-                            a.on_reply(req, reply, &mut self.cx);
-                        }
-                    }
-                }
-                vec![]
-            }
             BackendEvent::Health(s) => {
                 self.health.on_sample(*s);
                 vec![]
             }
-            BackendEvent::Write(req, r) => self.keys.on_write(req, r, &mut self.cx),
-            BackendEvent::Replay(req, r) => {
-                if self.replay_req.settle(req) {
-                    match r {
-                        Ok(rec) => self.open_replay(*rec),
-                        Err(e) => self.set_status(format!("replay: {e}"), true),
-                    }
-                }
-                vec![]
-            }
-            BackendEvent::Exported(req, r) => {
-                if self.export_req.settle(req) {
-                    match r {
-                        Ok(s) => self.set_status(s, false),
-                        Err(e) => self.set_status(e, true),
-                    }
-                }
-                vec![]
-            }
-            // The Keys tab's replies; every variant is routed by name (a new one is a compile
-            // error here, never silently handed to a tab).
-            ev @ BackendEvent::Value(..) => {
-                let cmds = self.keys.on_backend(ev, self.now_ms, &mut self.cx);
+            BackendEvent::Redis(req, reply) => {
+                let cmds = self.keys.on_reply(req, reply, &mut self.cx);
+                // `o` on a value still loading opens the pager once its page is here.
                 if self.pager_follows_value
                     && self.keys.value.as_ref().is_some_and(|v| v.page.is_some() && !v.req.waiting())
                 {
@@ -413,14 +392,30 @@ impl App {
                 }
                 cmds
             }
-            ev @ (BackendEvent::Scan(..)
-            | BackendEvent::Meta(..)
-            | BackendEvent::Info(..)
-            | BackendEvent::AnalysisProgress(..)
-            | BackendEvent::Insight(..)
-            | BackendEvent::Analysis(..)
-            | BackendEvent::SortProgress(..)
-            | BackendEvent::Sorted(..)) => self.keys.on_backend(ev, self.now_ms, &mut self.cx),
+            BackendEvent::LongTerm(req, reply) => self.conversations.on_reply(req, reply, &mut self.cx),
+            BackendEvent::Vector(req, reply) => self.search.on_reply(req, reply, &mut self.cx),
+            // The memory layer answers whoever asked: the thread (badges, trace) or the audit.
+            BackendEvent::Memory(req, reply) => match reply {
+                MemoryReply::Badges(_) | MemoryReply::Trace(_) => self.conversations.on_reply(req, reply, &mut self.cx),
+                MemoryReply::AuditProgress(_) | MemoryReply::Audit(_) => match &mut self.health.audit {
+                    Some(a) => a.on_reply(req, reply, &mut self.cx),
+                    None => vec![],
+                },
+            },
+            BackendEvent::File(req, reply) => {
+                match reply {
+                    FileReply::Replay(r) if self.replay_req.settle(req) => match r {
+                        Ok(rec) => self.open_replay(*rec),
+                        Err(e) => self.set_status(format!("replay: {e}"), true),
+                    },
+                    FileReply::Exported(r) if self.export_req.settle(req) => match r {
+                        Ok(s) => self.set_status(s, false),
+                        Err(e) => self.set_status(e, true),
+                    },
+                    FileReply::Replay(_) | FileReply::Exported(_) => {} // a superseded request's
+                }
+                vec![]
+            }
         }
     }
 }

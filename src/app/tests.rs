@@ -1,5 +1,6 @@
 use super::*;
 use crate::domain::{Key, ScanBatch};
+use crate::message::{RedisCmd, RedisReply};
 
 fn app(read_only: bool) -> (App, Vec<Command>) {
     let mut cfg = Config::with_redis("redis://127.0.0.1:1/0");
@@ -29,7 +30,7 @@ fn errors_leave_the_header_after_a_while_and_stay_in_messages() {
 #[test]
 fn every_input_is_the_one_line_editor() {
     let (mut app, cmds) = app(true);
-    app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(&["k"]))));
+    app.update(Msg::Backend(BackendEvent::Redis(scan_req(&cmds), RedisReply::Scan(batch(&["k"])))));
     press(&mut app, '/');
     match &app.popup {
         Some(Popup::Input { area, .. }) => assert!(area.is_fresh() && area.text() == "*", "{area:?}"),
@@ -39,7 +40,10 @@ fn every_input_is_the_one_line_editor() {
         press(&mut app, c);
     }
     let sent = app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
-    assert!(matches!(&sent[..], [Command::Scan { pattern, .. }] if pattern == "session:*"), "{sent:?}");
+    assert!(
+        matches!(&sent[..], [Command::Redis(_, RedisCmd::Scan { pattern, .. })] if pattern == "session:*"),
+        "{sent:?}"
+    );
     // Opened again: the pattern in effect, selected; Ctrl-U clears it, Up brings it back.
     press(&mut app, '/');
     app.update(Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)));
@@ -58,7 +62,7 @@ fn every_input_is_the_one_line_editor() {
 #[test]
 fn a_new_action_replaces_the_status() {
     let (mut app, cmds) = app(true);
-    app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(&["a", "b"]))));
+    app.update(Msg::Backend(BackendEvent::Redis(scan_req(&cmds), RedisReply::Scan(batch(&["a", "b"])))));
     app.set_status("search failed: boom", true);
     press(&mut app, 'j');
     assert!(app.status.is_some(), "a movement keeps it");
@@ -96,7 +100,7 @@ fn scan_req(cmds: &[Command]) -> crate::message::RequestId {
     cmds.iter()
         .rev()
         .find_map(|c| match c {
-            Command::Scan { req, .. } => Some(*req),
+            Command::Redis(req, RedisCmd::Scan { .. }) => Some(*req),
             _ => None,
         })
         .expect("a scan")
@@ -113,16 +117,16 @@ fn a_late_reply_of_a_superseded_scan_is_dropped() {
     let old = scan_req(&cmds);
     let new = scan_req(&press(&mut app, 'r'));
     assert_ne!(old, new);
-    app.update(Msg::Backend(BackendEvent::Scan(old, batch(&["stale"]))));
+    app.update(Msg::Backend(BackendEvent::Redis(old, RedisReply::Scan(batch(&["stale"])))));
     assert!(app.keys.index.is_empty());
-    app.update(Msg::Backend(BackendEvent::Scan(new, batch(&["fresh"]))));
+    app.update(Msg::Backend(BackendEvent::Redis(new, RedisReply::Scan(batch(&["fresh"])))));
     assert_eq!(app.keys.index.len(), 1);
 }
 
 #[test]
 fn read_only_profile_cannot_enter_write_mode_or_send_writes() {
     let (mut app, cmds) = app(true);
-    app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(&["k"]))));
+    app.update(Msg::Backend(BackendEvent::Redis(scan_req(&cmds), RedisReply::Scan(batch(&["k"])))));
     assert!(press(&mut app, 'W').is_empty());
     assert!(!app.write_mode);
     assert!(app.status.as_ref().unwrap().text.contains("read-only"));
@@ -133,23 +137,23 @@ fn read_only_profile_cannot_enter_write_mode_or_send_writes() {
 #[test]
 fn write_needs_toggle_then_confirmation() {
     let (mut app, cmds) = app(false);
-    app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(&["k"]))));
+    app.update(Msg::Backend(BackendEvent::Redis(scan_req(&cmds), RedisReply::Scan(batch(&["k"])))));
     assert!(press(&mut app, 'x').is_empty());
     assert!(app.popup.is_none(), "not in write mode yet");
     assert_eq!(press(&mut app, 'W'), vec![Command::SetWriteMode(true)]);
     assert!(press(&mut app, 'x').is_empty());
     assert!(matches!(app.popup, Some(Popup::Confirm { .. })));
     let sent = press(&mut app, 'y');
-    assert!(matches!(&sent[..], [Command::Write { op: WriteOp::Delete(k), .. }] if &**k == b"k"));
+    assert!(matches!(&sent[..], [Command::Redis(_, RedisCmd::Write { op: WriteOp::Delete(k), .. })] if &**k == b"k"));
 }
 
 #[test]
 fn command_line_and_unknown_commands() {
     let (mut app, _) = app(true);
     let cmds = app.run_command("match user:*");
-    assert!(matches!(&cmds[..], [Command::Scan { pattern, .. }] if pattern == "user:*"));
+    assert!(matches!(&cmds[..], [Command::Redis(_, RedisCmd::Scan { pattern, .. })] if pattern == "user:*"));
     let cmds = app.run_command("db 2");
-    assert!(matches!(cmds[0], Command::SelectDb { db: 2, .. }));
+    assert!(matches!(cmds[0], Command::Redis(_, RedisCmd::SelectDb { db: 2, .. })));
     assert!(app.run_command("frobnicate").is_empty());
     assert!(app.status.as_ref().unwrap().text.contains("unknown command"));
     app.run_command("q");
@@ -157,7 +161,7 @@ fn command_line_and_unknown_commands() {
 }
 
 /// Every command of the one table is run by the command line (none "unknown"), found in
-/// the help, and completed by Tab; the README lists exactly the table.
+/// the help, and completed by Tab; `docs/keybindings.md` lists exactly the table.
 #[test]
 fn the_command_table_drives_the_line_the_help_completion_and_the_readme() {
     for c in crate::keymap::COMMANDS {
@@ -189,7 +193,7 @@ fn the_command_table_drives_the_line_the_help_completion_and_the_readme() {
         Some(Popup::Input { area, .. }) => assert_eq!(area.text(), "server "),
         _ => panic!("the command line stays open"),
     }
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/keybindings.md")).unwrap();
     let row = crate::keymap::COMMANDS
         .iter()
         .map(|c| format!("`{}`", c.usage().replace('|', "\\|")))
@@ -197,7 +201,7 @@ fn the_command_table_drives_the_line_the_help_completion_and_the_readme() {
         .join(", ");
     assert!(
         readme.contains(&format!("| `:` | everywhere | command line (Tab completes): {row} |")),
-        "README's `:` row must list the table: {row}"
+        "docs/keybindings.md's `:` row must list the table: {row}"
     );
 }
 

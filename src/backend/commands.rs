@@ -4,124 +4,116 @@ use super::*;
 
 impl Backend {
     /// The Conversations tab's reads of the long-term store.
-    pub(super) fn long_term_command(&mut self, cmd: Command) {
+    pub(super) fn long_term_command(&mut self, slot: Slot, req: RequestId, cmd: LongTermCmd) {
         match cmd {
             // Conversations and threads go through the profile's layout.
-            Command::Conversations { req, filter, after, limit } => {
-                self.spawn_reader(Slot::LtList, req, move |r| async move {
-                    LtReply::Conversations(match r {
-                        Ok(r) => r.conversations(&filter, after.as_ref(), limit).await,
-                        Err(e) => Err(e),
-                    })
+            LongTermCmd::Conversations { filter, after, limit } => self.spawn_reader(slot, req, move |r| async move {
+                LongTermReply::Conversations(match r {
+                    Ok(r) => r.conversations(&filter, after.as_ref(), limit).await,
+                    Err(e) => Err(e),
                 })
-            }
-            Command::CountConversations { req, filter } => self.spawn_reader(Slot::LtCount, req, move |r| async move {
+            }),
+            LongTermCmd::Count { filter } => self.spawn_reader(slot, req, move |r| async move {
                 match r {
                     Ok(r) => {
                         let n = r.count(&filter).await;
-                        LtReply::Count(n, r.left_out())
+                        LongTermReply::Count(n, r.left_out())
                     }
-                    Err(e) => LtReply::Count(Err(e), None),
+                    Err(e) => LongTermReply::Count(Err(e), None),
                 }
             }),
-            Command::DetectLayouts { req } => {
+            LongTermCmd::Detect => {
                 let lt = self.long_term.lock().ok().and_then(|g| g.clone());
                 let redis = self.redis.clone();
                 let tx = self.tx.clone();
-                self.spawn_in(Slot::LtCount, async move {
+                self.spawn_in(slot, async move {
                     let r = crate::layout::detect(lt, redis).await;
-                    let _ = tx.send(BackendEvent::LongTerm(req, LtReply::Detected(r)));
+                    let _ = tx.send(BackendEvent::LongTerm(req, LongTermReply::Detected(r)));
                 });
             }
-            Command::Messages { req, conversation, after, limit } => {
-                self.spawn_reader(Slot::LtThread, req, move |r| async move {
-                    LtReply::Messages(match r {
-                        Ok(r) => r.messages(&conversation, after.as_ref(), limit).await,
-                        Err(e) => Err(e),
-                    })
+            LongTermCmd::Messages { conversation, after, limit } => self.spawn_reader(slot, req, move |r| async move {
+                LongTermReply::Messages(match r {
+                    Ok(r) => r.messages(&conversation, after.as_ref(), limit).await,
+                    Err(e) => Err(e),
                 })
-            }
-            Command::Documents { req, paths } => self.spawn_lt(Slot::LtDocs, req, move |s| async move {
+            }),
+            LongTermCmd::SideDocs { paths } => self.spawn_lt(slot, req, move |s| async move {
                 let s = match s {
                     Ok(s) => s,
-                    Err(e) => return LtReply::Documents(Err(e)),
+                    Err(e) => return LongTermReply::Documents(Err(e)),
                 };
                 let mut out = Vec::new();
                 for p in paths {
                     match s.document(&p).await {
                         Ok(d) => out.push((p, d)),
-                        Err(e) => return LtReply::Documents(Err(e)),
+                        Err(e) => return LongTermReply::Documents(Err(e)),
                     }
                 }
-                LtReply::Documents(Ok(out))
+                LongTermReply::Documents(Ok(out))
             }),
-            Command::Document { req, path } => self.spawn_lt(Slot::LtBrowse, req, move |s| async move {
-                LtReply::Documents(match s {
+            LongTermCmd::Document { path } => self.spawn_lt(slot, req, move |s| async move {
+                LongTermReply::Documents(match s {
                     Ok(s) => s.document(&path).await.map(|d| vec![(path, d)]),
                     Err(e) => Err(e),
                 })
             }),
-            Command::Collections { req, parent } => self.spawn_lt(Slot::LtBrowse, req, move |s| async move {
-                LtReply::Collections(match s {
+            LongTermCmd::Collections { parent } => self.spawn_lt(slot, req, move |s| async move {
+                LongTermReply::Collections(match s {
                     Ok(s) => s.collections(parent.as_deref()).await,
                     Err(e) => Err(e),
                 })
             }),
-            Command::ListDocuments { req, collection, after, limit } => {
-                self.spawn_lt(Slot::LtBrowse, req, move |s| async move {
-                    LtReply::ListDocuments(match s {
-                        Ok(s) => s.browse_documents(&collection, after.as_ref(), limit).await,
-                        Err(e) => Err(e),
-                    })
+            LongTermCmd::ListDocuments { collection, after, limit } => self.spawn_lt(slot, req, move |s| async move {
+                LongTermReply::ListDocuments(match s {
+                    Ok(s) => s.browse_documents(&collection, after.as_ref(), limit).await,
+                    Err(e) => Err(e),
                 })
-            }
-            other => unreachable!("{} is not a long-term command", command_name(&other)),
+            }),
         }
     }
 
     /// The Semantic Search tab's requests of the vector tier.
-    pub(super) fn vector_command(&mut self, cmd: Command) {
+    pub(super) fn vector_command(&mut self, slot: Slot, req: RequestId, cmd: VectorCmd) {
         match cmd {
-            Command::Search { req, params } => self.spawn_vec(Slot::VecSearch, req, move |v| async move {
-                crate::message::VecReply::Search(match v {
+            VectorCmd::Search { params } => self.spawn_vec(slot, req, move |v| async move {
+                VectorReply::Search(match v {
                     Ok(v) => crate::search::search(v.store.as_ref(), v.query_embedder(), v.dimension, &params).await,
                     Err(e) => Err(e),
                 })
             }),
-            Command::VectorStats { req } => self.spawn_vec(Slot::VecStats, req, move |v| async move {
-                crate::message::VecReply::Stats(match v {
+            VectorCmd::Stats => self.spawn_vec(slot, req, move |v| async move {
+                VectorReply::Stats(match v {
                     Ok(v) => v.store.stats().await,
                     Err(e) => Err(e),
                 })
             }),
-            Command::WhyNot { req, params, id } => self.spawn_vec(Slot::VecWhy, req, move |v| async move {
-                crate::message::VecReply::WhyNot(match v {
+            VectorCmd::WhyNot { params, id } => self.spawn_vec(slot, req, move |v| async move {
+                VectorReply::WhyNot(match v {
                     Ok(v) => crate::search::why_not(v.store.as_ref(), v.query_embedder(), &params, &id, 1000).await,
                     Err(e) => Err(e),
                 })
             }),
-            other => unreachable!("{} is not a vector command", command_name(&other)),
         }
     }
 
     /// Requests of the memory layer across the tiers (badges, trace, audit).
-    pub(super) fn layer_command(&mut self, cmd: Command) {
+    pub(super) fn memory_command(&mut self, slot: Slot, req: RequestId, cmd: MemoryCmd) {
         let tx = self.tx.clone();
         match cmd {
-            Command::TierBadges { req, conversation, ids } => {
-                let mem = self.layer();
-                self.spawn_in(Slot::Badges, async move {
+            MemoryCmd::Badges { conversation, ids } => {
+                let mem = self.memory();
+                self.spawn_in(slot, async move {
                     let b = match mem {
                         Ok(m) => crate::trace::badges(&m, &conversation, &ids).await,
                         Err(e) => crate::trace::Badges { errors: vec![e.to_string()], ..Default::default() },
                     };
-                    let _ = tx.send(BackendEvent::Layer(req, LayerReply::Badges(Box::new(b))));
+                    let _ = tx.send(BackendEvent::Memory(req, MemoryReply::Badges(Box::new(b))));
                 });
             }
-            Command::Trace { req, conversation, message } => {
-                let mem = self.layer();
+            MemoryCmd::Trace { conversation, message } => {
+                let mem = self.memory();
                 let vector_pending = self.cfg.vector.is_some();
-                self.spawn_in(Slot::Trace, async move {
+                self.spawn_in(slot, async move {
                     let t = match mem {
                         Ok(m) => {
                             let mut t = crate::trace::trace(&m, &conversation, &message).await;
@@ -143,13 +135,13 @@ impl Backend {
                             elapsed_ms: 0,
                         },
                     };
-                    let _ = tx.send(BackendEvent::Layer(req, LayerReply::Trace(Box::new(t))));
+                    let _ = tx.send(BackendEvent::Memory(req, MemoryReply::Trace(Box::new(t))));
                 });
             }
-            Command::Audit { req, repair } => {
-                let mem = self.layer();
+            MemoryCmd::Audit { repair } => {
+                let mem = self.memory();
                 let allowed = self.write_mode && !self.cfg.read_only;
-                self.spawn_in(Slot::Audit, async move {
+                self.spawn_in(slot, async move {
                     let r = match mem {
                         Ok(_) if repair && !allowed => Err(StoreError::ReadOnly("repair".into())),
                         Ok(m) => {
@@ -158,7 +150,7 @@ impl Backend {
                             let mut progress = move |p: &crate::audit::Progress| {
                                 if last.elapsed().as_millis() >= 100 {
                                     last = std::time::Instant::now();
-                                    let _ = ptx.send(BackendEvent::Layer(req, LayerReply::AuditProgress(p.clone())));
+                                    let _ = ptx.send(BackendEvent::Memory(req, MemoryReply::AuditProgress(p.clone())));
                                 }
                             };
                             let opts = crate::audit::Options { repair, dry_run: false, ..Default::default() };
@@ -169,23 +161,22 @@ impl Backend {
                     if let Err(e) = &r {
                         tracing::warn!(error = %e, repair, "audit failed");
                     }
-                    let _ = tx.send(BackendEvent::Layer(req, LayerReply::Audit(r)));
+                    let _ = tx.send(BackendEvent::Memory(req, MemoryReply::Audit(r)));
                 });
             }
-            other => unreachable!("{} is not a layer command", command_name(&other)),
         }
     }
 }
 
 /// The outcome of a long-term reply, for the connection state.
-pub(super) fn lt_result(r: &LtReply) -> Result<(), StoreError> {
+pub(super) fn lt_result(r: &LongTermReply) -> Result<(), StoreError> {
     let e = match r {
-        LtReply::Conversations(Err(e))
-        | LtReply::Count(Err(e), _)
-        | LtReply::Messages(Err(e))
-        | LtReply::Documents(Err(e))
-        | LtReply::Collections(Err(e))
-        | LtReply::ListDocuments(Err(e)) => e.clone(),
+        LongTermReply::Conversations(Err(e))
+        | LongTermReply::Count(Err(e), _)
+        | LongTermReply::Messages(Err(e))
+        | LongTermReply::Documents(Err(e))
+        | LongTermReply::Collections(Err(e))
+        | LongTermReply::ListDocuments(Err(e)) => e.clone(),
         _ => return Ok(()),
     };
     Err(e)

@@ -5,8 +5,10 @@ use crate::config::Config;
 use crate::domain::{ConnState, ScanBatch, Tier};
 use crate::error::StoreError;
 use crate::health::Probe;
-use crate::message::LtReply;
-use crate::message::{BackendEvent, Command, LayerReply, RequestId, Slot, SortFailed, Sorted};
+use crate::message::{
+    BackendEvent, Command, FileCmd, FileReply, LongTermCmd, LongTermReply, MemoryCmd, MemoryReply, RedisCmd,
+    RedisReply, RequestId, Slot, SortFailed, Sorted, VectorCmd, VectorReply,
+};
 use crate::store::{KeyStore, LongTermStore};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,7 +39,7 @@ pub struct Backend {
     lt_conn: ConnTracker,
     write_mode: bool,
     /// The memory layer over the current connections, and which connections those are.
-    layer_cache: Mutex<Option<(LayerKey, Arc<crate::memory::Memory>)>>,
+    memory_cache: Mutex<Option<(MemoryKey, Arc<crate::memory::Memory>)>>,
     tasks: HashMap<Slot, AbortHandle>,
     tx: UnboundedSender<BackendEvent>,
 }
@@ -51,7 +53,7 @@ fn not_connected(reason: &Option<String>, doing: &str) -> StoreError {
 }
 
 /// Which stores a cached memory layer was built over (their addresses).
-type LayerKey = (usize, Option<usize>, Option<usize>);
+type MemoryKey = (usize, Option<usize>, Option<usize>);
 
 /// Handles of a running backend.
 pub struct BackendHandle {
@@ -86,7 +88,7 @@ impl Backend {
             vector: Arc::new(Mutex::new(None)),
             vec_conn,
             write_mode: false,
-            layer_cache: Mutex::new(None),
+            memory_cache: Mutex::new(None),
             tasks: HashMap::new(),
             tx,
         };
@@ -244,7 +246,7 @@ impl Backend {
     fn spawn_vec<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
     where
         F: FnOnce(Result<VectorTier, StoreError>) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = crate::message::VecReply> + Send + 'static,
+        Fut: std::future::Future<Output = VectorReply> + Send + 'static,
     {
         let side = self.vector_or_err();
         let tx = self.tx.clone();
@@ -275,7 +277,7 @@ impl Backend {
     fn spawn_lt<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
     where
         F: FnOnce(Result<Arc<dyn LongTermStore>, StoreError>) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = LtReply> + Send + 'static,
+        Fut: std::future::Future<Output = LongTermReply> + Send + 'static,
     {
         let mut store = self.long_term_or_err();
         let tx = self.tx.clone();
@@ -308,7 +310,7 @@ impl Backend {
     fn spawn_reader<F, Fut>(&mut self, slot: Slot, req: RequestId, f: F)
     where
         F: FnOnce(Result<Arc<dyn crate::layout::ConversationReader>, StoreError>) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = LtReply> + Send + 'static,
+        Fut: std::future::Future<Output = LongTermReply> + Send + 'static,
     {
         let in_redis = self.cfg.layout.in_redis();
         let lt = if in_redis { Ok(None) } else { self.long_term_or_err().map(Some) };
@@ -341,7 +343,7 @@ impl Backend {
     /// One `Memory` per connection set: built when first needed and again only when a
     /// connection changes (a tier connects, `SELECT` switches the Redis database), so its
     /// counters are registered once.
-    fn layer(&self) -> Result<Arc<crate::memory::Memory>, StoreError> {
+    fn memory(&self) -> Result<Arc<crate::memory::Memory>, StoreError> {
         crate::layout::cross_tier_checks(&self.cfg.layout)?;
         let lt = self.long_term_or_err()?;
         // A vector tier without an embedder of ours (an index that embeds for itself) is not
@@ -358,7 +360,8 @@ impl Backend {
             self.redis.as_ref().map(|r| Arc::as_ptr(r) as *const () as usize),
             vector.as_ref().map(|v| Arc::as_ptr(&v.store) as *const () as usize),
         );
-        let mut cache = self.layer_cache.lock().map_err(|_| StoreError::Other("layer cache poisoned".into()))?;
+        let mut cache =
+            self.memory_cache.lock().map_err(|_| StoreError::Other("memory layer cache poisoned".into()))?;
         if let Some((k, m)) = cache.as_ref()
             && *k == key
         {
@@ -386,10 +389,9 @@ impl Backend {
         self.tasks.insert(slot, h.abort_handle());
     }
 
-    /// Every command is routed by name to the group that runs it: a new variant is a compile
-    /// error here, never silently handed to the wrong tier.
+    /// Every command goes to the group of its tier, with the slot it runs in.
     fn dispatch(&mut self, cmd: Command) {
-        tracing::debug!(slot = ?cmd.slot(), command = command_name(&cmd), "dispatch");
+        tracing::debug!(command = cmd.name(), "dispatch");
         match cmd {
             Command::Cancel(slot) => {
                 if let Some(h) = self.tasks.remove(&slot) {
@@ -402,89 +404,46 @@ impl Backend {
                     r.set_writes_allowed(on && !self.cfg.read_only);
                 }
             }
-            cmd @ (Command::SelectDb { .. }
-            | Command::Info { .. }
-            | Command::Scan { .. }
-            | Command::Meta { .. }
-            | Command::SortKeys { .. }
-            | Command::Value { .. }
-            | Command::ExportValue { .. }
-            | Command::Write { .. }
-            | Command::Analyze { .. }
-            | Command::Insight { .. }) => self.redis_command(cmd),
-            cmd @ (Command::Conversations { .. }
-            | Command::CountConversations { .. }
-            | Command::DetectLayouts { .. }
-            | Command::Messages { .. }
-            | Command::Documents { .. }
-            | Command::Document { .. }
-            | Command::Collections { .. }
-            | Command::ListDocuments { .. }) => self.long_term_command(cmd),
-            cmd @ (Command::Search { .. } | Command::VectorStats { .. } | Command::WhyNot { .. }) => {
-                self.vector_command(cmd)
-            }
-            cmd @ (Command::TierBadges { .. } | Command::Trace { .. } | Command::Audit { .. }) => {
-                self.layer_command(cmd)
-            }
-            Command::Export { req, path, text, what } => {
-                let tx = self.tx.clone();
-                self.spawn_in(Slot::Export, async move {
-                    let n = text.lines().count();
-                    let r = match tokio::fs::write(&path, text.as_bytes()).await {
-                        Ok(()) => Ok(format!("exported {what}: {n} JSON lines to {}", path.display())),
-                        Err(e) => Err(format!("export to {}: {e}", path.display())),
-                    };
-                    let _ = tx.send(BackendEvent::Exported(req, r));
-                });
-            }
-            Command::LoadReplay { req, path } => {
-                let tx = self.tx.clone();
-                let (t, keep) = (self.cfg.health.thresholds.clone(), self.cfg.health.window_s * 1000);
-                self.spawn_in(Slot::Replay, async move {
-                    let r = tokio::task::spawn_blocking(move || crate::replay::load(&path, &t, keep).map(Box::new))
-                        .await
-                        .unwrap_or_else(|e| Err(e.to_string()));
-                    let _ = tx.send(BackendEvent::Replay(req, r));
-                });
-            }
+            Command::Redis(req, c) => self.redis_command(c.slot(), req, c),
+            Command::LongTerm(req, c) => self.long_term_command(c.slot(), req, c),
+            Command::Vector(req, c) => self.vector_command(c.slot(), req, c),
+            Command::Memory(req, c) => self.memory_command(c.slot(), req, c),
+            Command::File(req, c) => self.file_command(c.slot(), req, c),
         }
     }
 
-    /// The profile's limit of commands per second for a whole-keyspace pass.
-    fn max_ops(&self) -> u64 {
-        self.cfg.redis.as_ref().map(|r| r.max_ops_per_sec).unwrap_or(crate::analysis::DEFAULT_MAX_OPS)
-    }
-}
-
-fn command_name(c: &Command) -> &'static str {
-    match c {
-        Command::Scan { .. } => "scan",
-        Command::Cancel(_) => "cancel",
-        Command::Meta { .. } => "meta",
-        Command::SortKeys { .. } => "sort",
-        Command::Value { .. } => "value",
-        Command::DetectLayouts { .. } => "detect layouts",
-        Command::Info { .. } => "info",
-        Command::SelectDb { .. } => "select_db",
-        Command::SetWriteMode(_) => "set_write_mode",
-        Command::Write { .. } => "write",
-        Command::Conversations { .. } => "conversations",
-        Command::CountConversations { .. } => "count_conversations",
-        Command::Messages { .. } => "messages",
-        Command::Documents { .. } => "documents",
-        Command::Collections { .. } => "collections",
-        Command::Document { .. } => "document",
-        Command::Search { .. } => "search",
-        Command::VectorStats { .. } => "vector_stats",
-        Command::WhyNot { .. } => "why_not",
-        Command::ListDocuments { .. } => "list_documents",
-        Command::TierBadges { .. } => "tier_badges",
-        Command::Trace { .. } => "trace",
-        Command::Audit { .. } => "audit",
-        Command::Analyze { .. } => "analyze",
-        Command::Insight { .. } => "insight",
-        Command::Export { .. } => "export",
-        Command::ExportValue { .. } => "export_value",
-        Command::LoadReplay { .. } => "load_replay",
+    /// Files: an export written, a whole value streamed to a file, a recording read.
+    fn file_command(&mut self, slot: Slot, req: RequestId, cmd: FileCmd) {
+        let tx = self.tx.clone();
+        let send = move |r| {
+            let _ = tx.send(BackendEvent::File(req, r));
+        };
+        match cmd {
+            FileCmd::Export { path, text, what } => self.spawn_in(slot, async move {
+                let n = text.lines().count();
+                send(FileReply::Exported(match tokio::fs::write(&path, text.as_bytes()).await {
+                    Ok(()) => Ok(format!("exported {what}: {n} JSON lines to {}", path.display())),
+                    Err(e) => Err(format!("export to {}: {e}", path.display())),
+                }));
+            }),
+            FileCmd::ExportValue { path, key } => {
+                let store = self.redis_or_err();
+                self.spawn_in(slot, async move {
+                    send(FileReply::Exported(match store {
+                        Ok(s) => short_term::export_value(s, &key, &path).await,
+                        Err(e) => Err(format!("export: {e}")),
+                    }));
+                });
+            }
+            FileCmd::LoadReplay { path } => {
+                let (t, keep) = (self.cfg.health.thresholds.clone(), self.cfg.health.window_s * 1000);
+                self.spawn_in(slot, async move {
+                    let r = tokio::task::spawn_blocking(move || crate::replay::load(&path, &t, keep).map(Box::new))
+                        .await
+                        .unwrap_or_else(|e| Err(e.to_string()));
+                    send(FileReply::Replay(r));
+                });
+            }
+        }
     }
 }

@@ -4,62 +4,52 @@ use super::*;
 
 impl Backend {
     /// The Keys tab's commands, on the Redis connection.
-    pub(super) fn redis_command(&mut self, cmd: Command) {
-        let tx = self.tx.clone();
-        let conn = self.redis_conn.clone();
-        let slot = cmd.slot();
+    pub(super) fn redis_command(&mut self, slot: Slot, req: RequestId, cmd: RedisCmd) {
         match cmd {
-            Command::SelectDb { req, db } => {
+            RedisCmd::SelectDb { db } => {
                 self.open_redis(Some(db));
-                self.run_info(req, tx, conn);
+                self.spawn_redis(slot, req, RedisReply::Info, |s| async move { s.server_info().await });
             }
-            Command::Info { req } => self.run_info(req, tx, conn),
-            Command::Scan { req, pattern, type_filter } => {
-                let store = self.redis_or_err();
-                let count = self.cfg.redis.as_ref().map(|r| r.scan_count).unwrap_or(1000);
-                self.spawn_in(Slot::Scan, async move {
-                    let store = match store {
-                        Ok(s) => s,
+            RedisCmd::Info => self.spawn_redis(slot, req, RedisReply::Info, |s| async move { s.server_info().await }),
+            RedisCmd::Value { key, cursor } => {
+                self.spawn_redis(slot, req, RedisReply::Value, move |s| async move { s.value(&key, &cursor).await })
+            }
+            RedisCmd::Server => {
+                self.spawn_redis(slot, req, RedisReply::Server, |s| async move { s.server_report().await })
+            }
+            RedisCmd::Meta { keys } => self.spawn_redis(slot, req, RedisReply::Meta, move |s| async move {
+                let mut out = Vec::with_capacity(keys.len());
+                for chunk in keys.chunks(500) {
+                    out.extend(s.meta(chunk).await?);
+                }
+                Ok(out)
+            }),
+            RedisCmd::Write { op } => {
+                tracing::info!(op = ?std::mem::discriminant(&op), key = %crate::text::sanitize_line(op.key()), "write requested");
+                // Defence in depth: the UI only sends writes in write mode, and the store's
+                // own guard refuses them unless write mode was armed here.
+                let allowed = self.write_mode && !self.cfg.read_only;
+                self.spawn_redis(slot, req, RedisReply::Write, move |s| async move {
+                    if allowed { s.write(&op).await } else { Err(StoreError::ReadOnly("write".into())) }
+                })
+            }
+            RedisCmd::Scan { pattern, type_filter } => {
+                let (store, tx, conn) = (self.redis_or_err(), self.tx.clone(), self.redis_conn.clone());
+                let count = self.cfg.redis_settings().scan_count;
+                self.spawn_in(slot, async move {
+                    match store {
+                        Ok(s) => scan_all(s, req, pattern, type_filter, count, tx, conn).await,
                         Err(e) => {
-                            let _ = tx.send(BackendEvent::Scan(req, Err(e)));
-                            return;
+                            let _ = tx.send(BackendEvent::Redis(req, RedisReply::Scan(Err(e))));
                         }
-                    };
-                    scan_all(store, req, pattern, type_filter, count, tx, conn).await;
+                    }
                 });
             }
-            Command::Meta { req, keys, .. } => {
-                let store = self.redis_or_err();
-                self.spawn_in(slot.unwrap_or(Slot::Meta), async move {
-                    let r = match store {
-                        Ok(s) => {
-                            let mut out = Vec::with_capacity(keys.len());
-                            let mut res = Ok(());
-                            for chunk in keys.chunks(500) {
-                                let t = std::time::Instant::now();
-                                let r = s.meta(chunk).await;
-                                conn.took(t);
-                                match r {
-                                    Ok(m) => out.extend(m),
-                                    Err(e) => {
-                                        res = Err(e);
-                                        break;
-                                    }
-                                }
-                            }
-                            conn.report(&res);
-                            res.map(|_| out)
-                        }
-                        Err(e) => Err(e),
-                    };
-                    let _ = tx.send(BackendEvent::Meta(req, r));
-                });
-            }
-            Command::SortKeys { req, keys, by } => {
-                let store = self.redis_or_err();
-                let batch = self.cfg.redis.as_ref().map(|r| r.scan_count as usize).unwrap_or(1000);
-                let max_ops = self.max_ops();
-                self.spawn_in(Slot::Sort, async move {
+            RedisCmd::Sort { keys, by } => {
+                let (store, tx, conn) = (self.redis_or_err(), self.tx.clone(), self.redis_conn.clone());
+                let (batch, max_ops) =
+                    (self.cfg.redis_settings().scan_count as usize, self.cfg.redis_settings().max_ops_per_sec);
+                self.spawn_in(slot, async move {
                     let t0 = std::time::Instant::now();
                     let r = match store {
                         Ok(s) => sort_listing(s, keys, by, batch, max_ops, req, &tx).await,
@@ -70,31 +60,18 @@ impl Backend {
                         s
                     });
                     conn.report(&r.as_ref().map(|_| ()).map_err(|f| f.error.clone()));
-                    let _ = tx.send(BackendEvent::Sorted(req, r));
+                    let _ = tx.send(BackendEvent::Redis(req, RedisReply::Sorted(r)));
                 });
             }
-            Command::Insight { req } => {
-                let store = self.redis_or_err();
-                self.spawn_in(Slot::Insight, async move {
-                    let t = std::time::Instant::now();
-                    let r = match store {
-                        Ok(s) => s.insight().await,
-                        Err(e) => Err(e),
-                    };
-                    conn.took(t);
-                    conn.report(&r);
-                    let _ = tx.send(BackendEvent::Insight(req, r));
-                });
-            }
-            Command::Analyze { req, pattern } => {
-                let store = self.redis_or_err();
-                let delimiter = self.cfg.redis.as_ref().map(|r| r.delimiter.clone()).unwrap_or_else(|| ":".into());
-                let max_ops = self.max_ops();
-                self.spawn_in(Slot::Analyze, async move {
+            RedisCmd::Analyze { pattern } => {
+                let (store, tx, conn) = (self.redis_or_err(), self.tx.clone(), self.redis_conn.clone());
+                let (delimiter, max_ops) =
+                    (self.cfg.redis_settings().delimiter.clone(), self.cfg.redis_settings().max_ops_per_sec);
+                self.spawn_in(slot, async move {
                     let store = match store {
                         Ok(s) => s,
                         Err(e) => {
-                            let _ = tx.send(BackendEvent::Analysis(req, Err(e)));
+                            let _ = tx.send(BackendEvent::Redis(req, RedisReply::Analysis(Err(e))));
                             return;
                         }
                     };
@@ -105,68 +82,46 @@ impl Backend {
                             && l.elapsed().as_millis() >= 100
                         {
                             *l = std::time::Instant::now();
-                            let _ = ptx.send(BackendEvent::AnalysisProgress(req, done, total));
+                            let _ = ptx.send(BackendEvent::Redis(req, RedisReply::AnalysisProgress(done, total)));
                         }
                     };
                     let opt =
                         crate::analysis::Options { pattern, delimiter, max_ops_per_sec: max_ops, ..Default::default() };
                     let r = crate::analysis::analyze(store, opt, progress).await;
                     conn.report(&r);
-                    let _ = tx.send(BackendEvent::Analysis(req, r.map(Box::new)));
+                    let _ = tx.send(BackendEvent::Redis(req, RedisReply::Analysis(r.map(Box::new))));
                 });
             }
-            Command::ExportValue { req, path, key } => {
-                let store = self.redis_or_err();
-                self.spawn_in(Slot::Export, async move {
-                    let r = match store {
-                        Ok(s) => export_value(s, &key, &path).await,
-                        Err(e) => Err(format!("export: {e}")),
-                    };
-                    let _ = tx.send(BackendEvent::Exported(req, r));
-                });
-            }
-            Command::Value { req, key, cursor } => {
-                let store = self.redis_or_err();
-                self.spawn_in(Slot::Value, async move {
-                    let t = std::time::Instant::now();
-                    let r = match store {
-                        Ok(s) => s.value(&key, &cursor).await,
-                        Err(e) => Err(e),
-                    };
-                    conn.took(t);
-                    conn.report(&r);
-                    let _ = tx.send(BackendEvent::Value(req, r));
-                });
-            }
-            Command::Write { req, op } => {
-                tracing::info!(op = ?std::mem::discriminant(&op), key = %crate::text::sanitize_line(op.key()), "write requested");
-                // Defence in depth: the UI only sends writes in write mode, and the store's
-                // own guard refuses them unless write mode was armed here.
-                let store = self.redis_or_err();
-                let allowed = self.write_mode && !self.cfg.read_only;
-                self.spawn_in(Slot::Write, async move {
-                    let r = match store {
-                        Ok(_) if !allowed => Err(StoreError::ReadOnly("write".into())),
-                        Ok(s) => s.write(&op).await,
-                        Err(e) => Err(e),
-                    };
-                    conn.report(&r);
-                    let _ = tx.send(BackendEvent::Write(req, r));
-                });
-            }
-            other => unreachable!("{} is not a Redis command", command_name(&other)),
         }
     }
 
-    pub(super) fn run_info(&mut self, req: RequestId, tx: UnboundedSender<BackendEvent>, conn: ConnTracker) {
-        let store = self.redis_or_err();
-        self.spawn_in(Slot::Info, async move {
+    /// Run one Redis request: `call` gets the store (without one, the reason is the answer);
+    /// the call is timed and its outcome given to the connection state, and `reply` makes
+    /// the event of its result.
+    fn spawn_redis<T, F, Fut>(
+        &mut self,
+        slot: Slot,
+        req: RequestId,
+        reply: fn(Result<T, StoreError>) -> RedisReply,
+        call: F,
+    ) where
+        T: Send + 'static,
+        F: FnOnce(Arc<dyn KeyStore>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        let (store, tx, conn) = (self.redis_or_err(), self.tx.clone(), self.redis_conn.clone());
+        self.spawn_in(slot, async move {
             let r = match store {
-                Ok(s) => s.server_info().await,
+                Ok(s) => {
+                    let t = std::time::Instant::now();
+                    let r = call(s).await;
+                    conn.took(t);
+                    conn.report(&r);
+                    r
+                }
                 Err(e) => Err(e),
             };
-            conn.report(&r);
-            let _ = tx.send(BackendEvent::Info(req, r));
+            let _ = tx.send(BackendEvent::Redis(req, reply(r)));
         });
     }
 }
@@ -292,13 +247,13 @@ pub(super) async fn sort_listing(
             && l.elapsed().as_millis() >= 100
         {
             *l = std::time::Instant::now();
-            let _ = tx.send(BackendEvent::SortProgress(req, done));
+            let _ = tx.send(BackendEvent::Redis(req, RedisReply::SortProgress(done)));
         }
     };
     let metrics = crate::analysis::measure_listing(store, keys.clone(), what, max_ops, batch, progress)
         .await
         .map_err(|(error, measured)| SortFailed { error, measured })?;
-    let _ = tx.send(BackendEvent::SortProgress(req, metrics.len() as u64));
+    let _ = tx.send(BackendEvent::Redis(req, RedisReply::SortProgress(metrics.len() as u64)));
     let metrics = Arc::new(metrics);
     let m = metrics.clone();
     let order = tokio::task::spawn_blocking(move || crate::keytree::order_by(&m, by))
@@ -325,7 +280,7 @@ pub(super) async fn scan_all(
     let mut scan = match scan {
         Ok(s) => s,
         Err(e) => {
-            let _ = tx.send(BackendEvent::Scan(req, Err(e)));
+            let _ = tx.send(BackendEvent::Redis(req, RedisReply::Scan(Err(e))));
             return;
         }
     };
@@ -347,14 +302,14 @@ pub(super) async fn scan_all(
                     tracing::debug!(seen, calls, nodes = scan.nodes.len(), "scan finished");
                 }
                 let batch = ScanBatch { keys: p.keys, seen, total, calls, done };
-                if tx.send(BackendEvent::Scan(req, Ok(batch))).is_err() {
+                if tx.send(BackendEvent::Redis(req, RedisReply::Scan(Ok(batch)))).is_err() {
                     return;
                 }
             }
             Err(e) => {
                 // What was listed stays on screen; the error says which node stopped.
                 tracing::warn!(error = %e, seen, calls, "scan failed");
-                let _ = tx.send(BackendEvent::Scan(req, Err(e)));
+                let _ = tx.send(BackendEvent::Redis(req, RedisReply::Scan(Err(e))));
                 return;
             }
         }

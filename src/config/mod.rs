@@ -312,6 +312,13 @@ fn resolve_memory(path: &str, name: &str, section: Option<MemoryConfig>) -> Resu
 }
 
 impl Config {
+    /// The Redis settings consumers use, resolved: the profile's, or the defaults when the
+    /// profile has no Redis (a command line `--redis-url` still gets these).
+    pub fn redis_settings(&self) -> &RedisConfig {
+        static DEFAULTS: std::sync::LazyLock<RedisConfig> = std::sync::LazyLock::new(|| RedisConfig::new(""));
+        self.redis.as_ref().unwrap_or(&DEFAULTS)
+    }
+
     /// A config with only Redis configured (tests, demo).
     /// The Conversations tab has something to read: a long-term store, or a layout whose
     /// conversations are in Redis.

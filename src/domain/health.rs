@@ -58,7 +58,7 @@ pub struct LatencyEvent {
 /// command counters, the latency events. A part the server refused (an ACL, a disabled
 /// command) is named in `errors`, never silently empty.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
-pub struct ServerInsight {
+pub struct ServerReport {
     /// The node, on a cluster.
     pub node: Option<String>,
     pub slowlog_len: u64,

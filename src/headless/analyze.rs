@@ -3,7 +3,7 @@
 //! one (`--compare FILE`).
 
 use super::{HeadlessError, ProgressLine, bar};
-use crate::analysis::{Analysis, DEFAULT_MAX_OPS, Options};
+use crate::analysis::{Analysis, Options};
 use crate::config::Config;
 use crate::text;
 use std::io::Write;
@@ -34,8 +34,8 @@ pub async fn analyze(cfg: &Config, a: Args) -> Result<u8, HeadlessError> {
         None => None,
     };
     let redis = crate::tiers::redis(cfg, None)?;
-    let delimiter = cfg.redis.as_ref().map(|r| r.delimiter.clone()).unwrap_or_else(|| ":".into());
-    let max_ops = a.max_ops_per_sec.or(cfg.redis.as_ref().map(|r| r.max_ops_per_sec)).unwrap_or(DEFAULT_MAX_OPS);
+    let delimiter = cfg.redis_settings().delimiter.clone();
+    let max_ops = a.max_ops_per_sec.unwrap_or(cfg.redis_settings().max_ops_per_sec);
     let opt =
         Options { pattern: a.pattern.clone(), delimiter, max_ops_per_sec: max_ops, top: a.top, ..Default::default() };
     let progress = std::sync::Mutex::new(ProgressLine::new());

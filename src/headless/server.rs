@@ -3,7 +3,7 @@
 
 use super::HeadlessError;
 use crate::config::Config;
-use crate::insight::ClientSort;
+use crate::server_report::ClientSort;
 use crate::text;
 use std::io::Write;
 
@@ -19,14 +19,14 @@ pub async fn server(cfg: &Config, json: bool, sort: &str) -> Result<u8, Headless
             )));
         }
     };
-    let nodes = crate::tiers::redis(cfg, None)?.insight().await?;
+    let nodes = crate::tiers::redis(cfg, None)?.server_report().await?;
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
     if json {
         let v = serde_json::to_string(&nodes).map_err(|e| HeadlessError::Usage(e.to_string()))?;
         writeln!(o, "{}", text::json_safe(v))?;
     } else {
-        for (_, l) in crate::insight::report(&nodes, sort, 50) {
+        for (_, l) in crate::server_report::report(&nodes, sort, 50) {
             writeln!(o, "{l}")?;
         }
     }

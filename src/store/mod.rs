@@ -54,7 +54,7 @@ pub trait KeyStore: Send + Sync {
     async fn health(&self) -> Result<crate::domain::RedisHealth, StoreError>;
     /// The slow log, clients, command counters and latency events of every node (the server,
     /// or every master of a cluster). Read-only.
-    async fn insight(&self) -> Result<Vec<crate::domain::ServerInsight>, StoreError>;
+    async fn server_report(&self) -> Result<Vec<crate::domain::ServerReport>, StoreError>;
     /// Keyspace hits and misses memscope's own commands caused (subtracted from INFO's).
     fn own_lookups(&self) -> (u64, u64);
     /// The memory layer's operations, in one pipeline. Writes among them need the write guard.

@@ -7,6 +7,7 @@ use super::{Ask, Cx, LineStyle, Pending};
 use crate::analysis::{Analysis, TTL_BUCKETS};
 use crate::keymap::Action;
 use crate::message::Command;
+use crate::message::RedisCmd;
 use crate::text;
 
 /// What a row of the view is.
@@ -20,7 +21,7 @@ pub enum RowKind {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
+pub struct AnalysisRow {
     pub kind: RowKind,
     pub style: LineStyle,
     pub text: String,
@@ -33,7 +34,7 @@ pub struct AnalysisView {
     /// Keys read so far, of the keyspace's size when known.
     pub progress: (u64, Option<u64>),
     pub result: Option<Result<Box<Analysis>, String>>,
-    pub rows: Vec<Row>,
+    pub rows: Vec<AnalysisRow>,
     pub selected: usize,
 }
 
@@ -65,7 +66,7 @@ impl AnalysisView {
         self.result = None;
         self.rows.clear();
         self.progress = (0, None);
-        Command::Analyze { req, pattern: self.pattern.clone() }
+        Command::Redis(req, RedisCmd::Analyze { pattern: self.pattern.clone() })
     }
 
     pub fn running(&self) -> bool {
@@ -138,12 +139,12 @@ fn glob_of(prefix: &str) -> String {
     format!("{prefix}*")
 }
 
-fn rows_of(a: &Analysis) -> Vec<Row> {
+fn rows_of(a: &Analysis) -> Vec<AnalysisRow> {
     use LineStyle::*;
     let hb = text::human_bytes;
     let s = |x: &str| text::sanitize_str(x);
     let mut rows = Vec::new();
-    let mut line = |kind: RowKind, style: LineStyle, text: String| rows.push(Row { kind, style, text });
+    let mut line = |kind: RowKind, style: LineStyle, text: String| rows.push(AnalysisRow { kind, style, text });
     line(RowKind::Text, Label, a.summary());
     if let Some(p) = &a.partial {
         line(RowKind::Text, Warn, format!("PARTIAL: the pass ended early ({}); figures of the keys read", s(p)));

@@ -4,7 +4,9 @@
 use super::{Ask, Cx, Pending};
 use crate::audit::{Finding, Kind, Progress, Report};
 use crate::keymap::Action;
-use crate::message::{Command, LayerReply, RequestId, Slot};
+use crate::message::MemoryCmd;
+use crate::message::{Command, MemoryReply, RequestId, Slot};
+use crate::tabs::OnReply;
 use std::collections::HashSet;
 
 /// One row of the view: a kind (its header), or one of its findings.
@@ -41,7 +43,7 @@ impl AuditView {
         if repair {
             self.report = None;
         }
-        Command::Audit { req, repair }
+        Command::Memory(req, MemoryCmd::Audit { repair })
     }
 
     pub fn running(&self) -> bool {
@@ -66,45 +68,6 @@ impl AuditView {
             }
         }
         out
-    }
-
-    pub fn on_reply(&mut self, req: RequestId, reply: LayerReply, cx: &mut Cx) {
-        if !self.req.is(req) {
-            return;
-        }
-        match reply {
-            LayerReply::AuditProgress(p) => self.progress = Some(p),
-            LayerReply::Audit(r) => {
-                self.req.forget();
-                match r {
-                    Ok(rep) => {
-                        let mut rep = *rep;
-                        rep.findings.sort_by_key(|f| f.kind);
-                        let status = if self.repairing {
-                            let mended: u64 = rep.repaired.values().sum();
-                            let failed = rep.repair_errors.len();
-                            (format!("repair finished: {mended} mended, {failed} failed — r audits again"), failed > 0)
-                        } else if rep.drift() == 0 {
-                            ("audit: the tiers agree".to_string(), false)
-                        } else {
-                            (format!("audit: {} findings of drift", rep.drift()), true)
-                        };
-                        // Open the kinds with drift, so their ids are in view.
-                        if self.expanded.is_empty() {
-                            self.expanded = rep.counts.iter().filter(|(_, n)| **n > 0).map(|(k, _)| *k).collect();
-                        }
-                        self.report = Some(rep);
-                        self.clamp(usize::MAX);
-                        cx.status(status.0, status.1);
-                    }
-                    Err(e) => {
-                        self.error = Some(e.to_string());
-                        cx.status(format!("audit failed: {e}"), true);
-                    }
-                }
-            }
-            _ => {}
-        }
     }
 
     fn clamp(&mut self, rows: usize) {
@@ -186,6 +149,48 @@ impl AuditView {
     }
 }
 
+impl OnReply<MemoryReply> for AuditView {
+    fn on_reply(&mut self, req: RequestId, reply: MemoryReply, cx: &mut Cx) -> Vec<Command> {
+        if !self.req.is(req) {
+            return vec![];
+        }
+        match reply {
+            MemoryReply::AuditProgress(p) => self.progress = Some(p),
+            MemoryReply::Audit(r) => {
+                self.req.forget();
+                match r {
+                    Ok(rep) => {
+                        let mut rep = *rep;
+                        rep.findings.sort_by_key(|f| f.kind);
+                        let status = if self.repairing {
+                            let mended: u64 = rep.repaired.values().sum();
+                            let failed = rep.repair_errors.len();
+                            (format!("repair finished: {mended} mended, {failed} failed — r audits again"), failed > 0)
+                        } else if rep.drift() == 0 {
+                            ("audit: the tiers agree".to_string(), false)
+                        } else {
+                            (format!("audit: {} findings of drift", rep.drift()), true)
+                        };
+                        // Open the kinds with drift, so their ids are in view.
+                        if self.expanded.is_empty() {
+                            self.expanded = rep.counts.iter().filter(|(_, n)| **n > 0).map(|(k, _)| *k).collect();
+                        }
+                        self.report = Some(rep);
+                        self.clamp(usize::MAX);
+                        cx.status(status.0, status.1);
+                    }
+                    Err(e) => {
+                        self.error = Some(e.to_string());
+                        cx.status(format!("audit failed: {e}"), true);
+                    }
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,15 +214,15 @@ mod tests {
     fn audit_then_guarded_repair() {
         let mut cx = Cx::default();
         let mut v = AuditView::default();
-        let Command::Audit { req, repair: false } = v.run(false, 0, &mut cx) else { panic!() };
+        let Command::Memory(req, MemoryCmd::Audit { repair: false }) = v.run(false, 0, &mut cx) else { panic!() };
         assert!(v.running());
         v.on_reply(
             req,
-            LayerReply::AuditProgress(Progress { phase: "messages", done: 5, total: None, drift: 1 }),
+            MemoryReply::AuditProgress(Progress { phase: "messages", done: 5, total: None, drift: 1 }),
             &mut cx,
         );
         assert_eq!(v.progress.as_ref().map(|p| p.done), Some(5));
-        v.on_reply(req, LayerReply::Audit(Ok(Box::new(report()))), &mut cx);
+        v.on_reply(req, MemoryReply::Audit(Ok(Box::new(report()))), &mut cx);
         let asks = cx.take_asks();
         assert!(matches!(&asks[..], [Ask::Status { text, error: true }] if text.contains("3 findings")), "{asks:?}");
         // Every kind has a row; those with drift open: 12 kinds + 3 findings.
@@ -236,7 +241,7 @@ mod tests {
         let i = cx.take_asks();
         let [Ask::ConfirmRepair(q)] = &i[..] else { panic!("{i:?}") };
         assert!(q.contains("2 missing_vector: re-embed and upsert"), "{q}");
-        let Command::Audit { repair: true, .. } = v.run(true, 0, &mut cx) else { panic!() };
+        let Command::Memory(_, MemoryCmd::Audit { repair: true, .. }) = v.run(true, 0, &mut cx) else { panic!() };
         assert!(v.report.is_none());
         // Esc while running cancels the backend's audit.
         let c = v.on_action(Action::Back, true, 0, 20, &mut cx);
@@ -249,7 +254,7 @@ mod tests {
         let mut cx = Cx::default();
         let mut v = AuditView::default();
         v.run(false, 0, &mut cx);
-        v.on_reply(RequestId(99), LayerReply::Audit(Ok(Box::new(report()))), &mut cx);
+        v.on_reply(RequestId(99), MemoryReply::Audit(Ok(Box::new(report()))), &mut cx);
         assert!(v.report.is_none() && cx.take_asks().is_empty());
     }
 }

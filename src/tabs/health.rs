@@ -1,9 +1,12 @@
 //! The Health tab's state: a bounded history of samples per tier, the evaluation of the
 //! chosen window, alerts, freeze (`f`) and window size (`+`/`-`).
 
+use super::{Cx, Export, Tab};
 use crate::config::{Config, Thresholds};
 use crate::health::{History, Probe, Sample, TierStatus};
 use crate::keymap::Action;
+use crate::keymap::Context;
+use crate::message::Command;
 use std::collections::BTreeMap;
 
 pub const WINDOWS_S: [u64; 5] = [60, 300, 900, 1800, 3600];
@@ -140,8 +143,10 @@ impl HealthTab {
             None => (&self.history, &self.statuses),
         }
     }
+}
 
-    pub fn on_action(&mut self, a: Action) {
+impl Tab for HealthTab {
+    fn on_action(&mut self, a: Action, _cx: &mut Cx) -> Vec<Command> {
         if let Some(mut r) = self.replay.take() {
             let moved = match a {
                 Action::Collapse => {
@@ -164,7 +169,7 @@ impl HealthTab {
                 Action::SearchNext => r.cursor.jump_alert(true),
                 Action::Back => {
                     self.configured = r.live_configured;
-                    return;
+                    return vec![];
                 }
                 _ => false,
             };
@@ -175,7 +180,7 @@ impl HealthTab {
                 self.show_cursor(&mut r);
             }
             self.replay = Some(r);
-            return;
+            return vec![];
         }
         match a {
             Action::Freeze => {
@@ -194,5 +199,28 @@ impl HealthTab {
             }
             _ => {}
         }
+        vec![]
+    }
+
+    fn context(&self) -> Context {
+        if self.audit.is_some() { Context::Audit } else { Context::Health }
+    }
+
+    /// The alerts (each with when it started and ended), or the open audit's report.
+    fn export(&self) -> Export {
+        if let Some(a) = &self.audit {
+            return match &a.report {
+                Some(r) => Export::lines("the audit's report", [serde_json::to_value(r).unwrap_or_default()]),
+                None => Export::nothing("the audit has not finished"),
+            };
+        }
+        let (hist, _) = self.view();
+        Export::lines(
+            format!("{} alerts", hist.alerts.len()),
+            hist.alerts.iter().map(|a| {
+                serde_json::json!({"tier": a.probe.name(), "key": a.key, "level": a.level.name(), "message": a.message,
+                    "started": a.started_wall, "ended": a.ended_wall})
+            }),
+        )
     }
 }

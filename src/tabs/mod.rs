@@ -27,7 +27,92 @@ pub fn retry_backoff_ms(attempt: u32) -> u64 {
 }
 
 use crate::domain::Key;
-use crate::message::RequestId;
+use crate::keymap::{Action, Context};
+use crate::message::{Command, RequestId};
+
+/// What the App asks of every tab: the requests to start with, time passing, an action, the
+/// keymap context of its view, and what `:export` writes. Replies come through [`OnReply`].
+pub trait Tab {
+    /// Requests when the tab's tier comes up (its first listing, its stats).
+    fn start(&mut self, _cx: &mut Cx) -> Vec<Command> {
+        vec![]
+    }
+    /// Time passing (`cx.now_ms`): live refreshes, retries, debounces. The bool says the screen
+    /// changed.
+    fn tick(&mut self, _cx: &mut Cx) -> (Vec<Command>, bool) {
+        (vec![], false)
+    }
+    fn on_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command>;
+    /// The keymap context of the view it shows.
+    fn context(&self) -> Context;
+    /// What `:export FILE` writes for the view it shows: its data, never screen text.
+    fn export(&self) -> Export;
+}
+
+/// A tab (or view) taking the replies of one group of the protocol; the one name for it.
+pub trait OnReply<R> {
+    fn on_reply(&mut self, req: RequestId, reply: R, cx: &mut Cx) -> Vec<Command>;
+}
+
+/// What a view exports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Export {
+    /// JSON lines, and what they are (for the status line).
+    Lines { what: String, lines: Vec<String> },
+    /// A value larger than its page: read whole, page after page, by the backend.
+    WholeValue(Key),
+}
+
+impl Export {
+    /// Lines of JSON, each made safe for a terminal and a file.
+    pub fn lines(what: impl Into<String>, values: impl IntoIterator<Item = serde_json::Value>) -> Export {
+        Export::Lines {
+            what: what.into(),
+            lines: values.into_iter().map(|v| crate::text::json_safe(v.to_string())).collect(),
+        }
+    }
+
+    pub fn nothing(why: &str) -> Export {
+        Export::Lines { what: format!("nothing ({why})"), lines: vec![] }
+    }
+}
+
+/// How often a shown listing (keys, conversations, a thread) reads itself again.
+pub const LIVE_MS: u64 = 5_000;
+
+/// A view's live refresh: when it last ran and its request (latest wins). One rule for every
+/// view that refreshes itself.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    at_ms: u64,
+    first_look: bool,
+    pub req: Pending,
+}
+
+impl Live {
+    /// A refresh whose clock starts at the first look (a view just read whole: the first
+    /// refresh is [`LIVE_MS`] after it), not at time zero.
+    pub fn from_first_look() -> Live {
+        Live { at_ms: 0, first_look: true, req: Pending::default() }
+    }
+
+    /// Whether a refresh is due at `now` (none waiting, [`LIVE_MS`] since the last); if so it
+    /// counts as run.
+    pub fn due(&mut self, now: u64) -> bool {
+        if self.req.waiting() {
+            return false;
+        }
+        if std::mem::take(&mut self.first_look) {
+            self.at_ms = now;
+            return false;
+        }
+        if now < self.at_ms + LIVE_MS {
+            return false;
+        }
+        self.at_ms = now;
+        true
+    }
+}
 
 /// How a pre-rendered line of a view is drawn (the value view, the analysis view).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,12 +193,14 @@ pub enum Ask {
 pub struct Cx {
     next_id: u64,
     asks: Vec<Ask>,
+    /// The App's clock (ms since it started), as of the message being handled.
+    pub now_ms: u64,
 }
 
 impl Cx {
     /// A context whose ids start after `last` (to drive a tab beside an App's own ids).
     pub fn after(last: u64) -> Cx {
-        Cx { next_id: last, asks: Vec::new() }
+        Cx { next_id: last, asks: Vec::new(), now_ms: 0 }
     }
 
     pub fn fresh(&mut self) -> RequestId {

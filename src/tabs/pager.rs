@@ -40,7 +40,7 @@ pub enum Outcome {
 
 /// One row as drawn: which line, and its text from which character on.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
+pub struct WrappedRow {
     pub line: usize,
     /// Character index in the line where this row starts.
     pub start: usize,
@@ -77,24 +77,24 @@ impl Pager {
 
     /// Every row of the text at `width` columns: a line per row, or wrapped into rows of at
     /// most `width` columns (a wide character never split).
-    pub fn rows(&self, width: usize) -> Vec<Row> {
+    pub fn rows(&self, width: usize) -> Vec<WrappedRow> {
         let mut out = Vec::with_capacity(self.lines.len());
         for (i, l) in self.lines.iter().enumerate() {
             if !self.wrap || text::width(l) <= width {
-                out.push(Row { line: i, start: 0, text: l.clone() });
+                out.push(WrappedRow { line: i, start: 0, text: l.clone() });
                 continue;
             }
             let (mut row, mut cols, mut start) = (String::new(), 0usize, 0usize);
             for (ci, c) in l.chars().enumerate() {
                 let w = text::width(c.encode_utf8(&mut [0u8; 4]));
                 if cols + w > width && !row.is_empty() {
-                    out.push(Row { line: i, start, text: std::mem::take(&mut row) });
+                    out.push(WrappedRow { line: i, start, text: std::mem::take(&mut row) });
                     (cols, start) = (0, ci);
                 }
                 row.push(c);
                 cols += w;
             }
-            out.push(Row { line: i, start, text: row });
+            out.push(WrappedRow { line: i, start, text: row });
         }
         out
     }
@@ -119,7 +119,7 @@ impl Pager {
     }
 
     /// The row holding character `at` of `line`.
-    fn row_of(rows: &[Row], line: usize, at: usize) -> usize {
+    fn row_of(rows: &[WrappedRow], line: usize, at: usize) -> usize {
         rows.iter().rposition(|r| r.line == line && r.start <= at).unwrap_or(0)
     }
 

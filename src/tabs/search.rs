@@ -9,8 +9,11 @@ use crate::config::Config;
 use crate::domain::{IndexStats, Metric, VectorMatch};
 use crate::filter::{self, FilterError};
 use crate::keymap::{Action, Context};
-use crate::message::{Command, RequestId, VecReply};
+use crate::message::VectorCmd;
+use crate::message::{Command, RequestId, VectorReply};
 use crate::search::{SearchOutcome, SearchParams, WhyNot};
+use crate::tabs::OnReply;
+use crate::tabs::{Export, Tab};
 use crossterm::event::{KeyCode, KeyEvent};
 
 pub const DEBOUNCE_MS: u64 = 300;
@@ -92,10 +95,6 @@ impl SearchTab {
         }
     }
 
-    pub fn context(&self) -> Context {
-        Context::Search
-    }
-
     /// The parameters kept per profile between runs (and the query history).
     pub fn saved(&self) -> serde_json::Value {
         serde_json::json!({
@@ -133,21 +132,6 @@ impl SearchTab {
         self.req.waiting()
     }
 
-    pub fn start(&mut self, cx: &mut Cx) -> Vec<Command> {
-        if !self.configured {
-            return vec![];
-        }
-        let req = self.stats_req.issue(cx);
-        let mut cmds = vec![Command::VectorStats { req }];
-        // A search that failed before the tier was up ("still connecting") is asked again:
-        // the error must not outlive the state it describes.
-        if self.error.is_some() {
-            self.error = None;
-            cmds.extend(self.search_now(cx));
-        }
-        cmds
-    }
-
     pub fn query_text(&self) -> String {
         self.query.text()
     }
@@ -181,11 +165,11 @@ impl SearchTab {
             self.outcome = None;
             self.searched = None;
             self.req.forget();
-            return vec![Command::Cancel(crate::message::Slot::VecSearch)];
+            return vec![Command::Cancel(crate::message::Slot::Search)];
         }
         let req = self.req.issue(cx);
         self.searched = Some(params.clone());
-        vec![Command::Search { req, params }]
+        vec![Command::Vector(req, VectorCmd::Search { params })]
     }
 
     fn edited(&mut self) {
@@ -227,15 +211,6 @@ impl SearchTab {
         self.edited();
     }
 
-    /// Search as you type: once the keys have been quiet for the debounce.
-    pub fn tick(&mut self, now: u64, cx: &mut Cx) -> (Vec<Command>, bool) {
-        self.now_ms = now;
-        match self.last_edit_ms {
-            Some(t) if now.saturating_sub(t) >= DEBOUNCE_MS => (self.search_now(cx), true),
-            _ => (vec![], false),
-        }
-    }
-
     /// The index's metric, once its stats are known.
     pub fn metric(&self) -> Option<Metric> {
         self.stats.as_ref().and_then(|s| s.metric)
@@ -246,9 +221,43 @@ impl SearchTab {
         if self.stats.as_ref().and_then(|s| s.metric) == Some(Metric::Euclidean) { a <= b } else { a >= b }
     }
 
-    pub fn on_reply(&mut self, req: RequestId, reply: VecReply) -> Vec<Command> {
+    pub fn why_not(&mut self, id: &str, cx: &mut Cx) -> Vec<Command> {
+        let Some(params) = self.searched.clone().or_else(|| self.params()) else { return vec![] };
+        let req = self.why_req.issue(cx);
+        self.why = None;
+        vec![Command::Vector(req, VectorCmd::WhyNot { params, id: id.trim().to_string() })]
+    }
+
+    pub fn matches(&self) -> &[VectorMatch] {
+        self.outcome.as_ref().map(|o| o.result.matches.as_slice()).unwrap_or(&[])
+    }
+}
+
+/// How the current results differ from the pinned ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diff {
+    /// Per current result: `None` new, `Some(d)` moved by d places (positive = up).
+    pub moves: Vec<Option<i64>>,
+    pub dropped: Vec<String>,
+    pub overlap: usize,
+    pub k: usize,
+}
+
+pub fn diff(pinned: &[VectorMatch], now: &[VectorMatch]) -> Diff {
+    let moves = now
+        .iter()
+        .enumerate()
+        .map(|(i, m)| pinned.iter().position(|p| p.id == m.id).map(|j| j as i64 - i as i64))
+        .collect::<Vec<_>>();
+    let dropped = pinned.iter().filter(|p| !now.iter().any(|m| m.id == p.id)).map(|p| p.id.clone()).collect();
+    let overlap = moves.iter().filter(|m| m.is_some()).count();
+    Diff { moves, dropped, overlap, k: pinned.len().max(now.len()) }
+}
+
+impl OnReply<VectorReply> for SearchTab {
+    fn on_reply(&mut self, req: RequestId, reply: VectorReply, _cx: &mut Cx) -> Vec<Command> {
         match reply {
-            VecReply::Search(r) if self.req.settle(req) => {
+            VectorReply::Search(r) if self.req.settle(req) => {
                 match r {
                     Ok(o) => {
                         self.error = None;
@@ -262,30 +271,46 @@ impl SearchTab {
                     }
                 }
             }
-            VecReply::Stats(r) if self.stats_req.settle(req) => match r {
+            VectorReply::Stats(r) if self.stats_req.settle(req) => match r {
                 Ok(s) => self.stats = Some(s),
                 Err(e) => self.error = Some(e.to_string()),
             },
-            VecReply::WhyNot(r) if self.why_req.settle(req) => {
+            VectorReply::WhyNot(r) if self.why_req.settle(req) => {
                 self.why = Some(r.map_err(|e| e.to_string()));
             }
             _ => {}
         }
         vec![]
     }
+}
 
-    pub fn why_not(&mut self, id: &str, cx: &mut Cx) -> Vec<Command> {
-        let Some(params) = self.searched.clone().or_else(|| self.params()) else { return vec![] };
-        let req = self.why_req.issue(cx);
-        self.why = None;
-        vec![Command::WhyNot { req, params, id: id.trim().to_string() }]
+impl Tab for SearchTab {
+    fn start(&mut self, cx: &mut Cx) -> Vec<Command> {
+        if !self.configured {
+            return vec![];
+        }
+        let req = self.stats_req.issue(cx);
+        let mut cmds = vec![Command::Vector(req, VectorCmd::Stats)];
+        // A search that failed before the tier was up ("still connecting") is asked again:
+        // the error must not outlive the state it describes.
+        if self.error.is_some() {
+            self.error = None;
+            cmds.extend(self.search_now(cx));
+        }
+        cmds
     }
 
-    pub fn matches(&self) -> &[VectorMatch] {
-        self.outcome.as_ref().map(|o| o.result.matches.as_slice()).unwrap_or(&[])
+    /// Search as you type: once the keys have been quiet for the debounce.
+    fn tick(&mut self, cx: &mut Cx) -> (Vec<Command>, bool) {
+        let now = cx.now_ms;
+        self.now_ms = now;
+        match self.last_edit_ms {
+            Some(t) if now.saturating_sub(t) >= DEBOUNCE_MS => (self.search_now(cx), true),
+            _ => (vec![], false),
+        }
     }
 
-    pub fn on_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
+    fn on_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
             return vec![];
         }
@@ -364,7 +389,7 @@ impl SearchTab {
             Action::ToggleSide => self.detail = !self.detail,
             Action::Refresh => {
                 let req = self.stats_req.issue(cx);
-                let mut c = vec![Command::VectorStats { req }];
+                let mut c = vec![Command::Vector(req, VectorCmd::Stats)];
                 c.extend(self.search_now(cx));
                 return c;
             }
@@ -388,27 +413,21 @@ impl SearchTab {
         }
         vec![]
     }
-}
 
-/// How the current results differ from the pinned ones.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Diff {
-    /// Per current result: `None` new, `Some(d)` moved by d places (positive = up).
-    pub moves: Vec<Option<i64>>,
-    pub dropped: Vec<String>,
-    pub overlap: usize,
-    pub k: usize,
-}
+    fn context(&self) -> Context {
+        Context::Search
+    }
 
-pub fn diff(pinned: &[VectorMatch], now: &[VectorMatch]) -> Diff {
-    let moves = now
-        .iter()
-        .enumerate()
-        .map(|(i, m)| pinned.iter().position(|p| p.id == m.id).map(|j| j as i64 - i as i64))
-        .collect::<Vec<_>>();
-    let dropped = pinned.iter().filter(|p| !now.iter().any(|m| m.id == p.id)).map(|p| p.id.clone()).collect();
-    let overlap = moves.iter().filter(|m| m.is_some()).count();
-    Diff { moves, dropped, overlap, k: pinned.len().max(now.len()) }
+    /// The results: rank, id, score and metadata.
+    fn export(&self) -> Export {
+        Export::lines(
+            format!("{} search results", self.matches().len()),
+            self.matches()
+                .iter()
+                .enumerate()
+                .map(|(i, m)| serde_json::json!({"rank": i + 1, "id": m.id, "score": m.score, "metadata": m.metadata})),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -471,7 +490,7 @@ mod threshold_tests {
         t.query = line_area("refund");
         t.error = Some("unreachable: vector store / embedder: still connecting".into());
         let cmds = t.start(&mut Cx::default());
-        assert!(cmds.iter().any(|c| matches!(c, Command::Search { .. })), "{cmds:?}");
+        assert!(cmds.iter().any(|c| matches!(c, Command::Vector(_, VectorCmd::Search { .. }))), "{cmds:?}");
         assert!(t.error.is_none());
     }
 

@@ -4,10 +4,11 @@
 //! it whole in the pager, Esc goes back.
 
 use super::{Ask, Cx, Pending};
-use crate::domain::ServerInsight;
-use crate::insight::{ClientSort, Emphasis};
+use crate::domain::ServerReport;
 use crate::keymap::Action;
+use crate::message::RedisCmd;
 use crate::message::{Command, RequestId};
+use crate::server_report::{ClientSort, Emphasis};
 
 /// How often the view reads the servers again.
 pub const REFRESH_MS: u64 = 2_000;
@@ -15,7 +16,7 @@ pub const REFRESH_MS: u64 = 2_000;
 #[derive(Debug)]
 pub struct ServerView {
     pub req: Pending,
-    pub nodes: Option<Result<Vec<ServerInsight>, String>>,
+    pub nodes: Option<Result<Vec<ServerReport>, String>>,
     pub sort: ClientSort,
     pub top: usize,
     pub read_at_ms: u64,
@@ -34,7 +35,7 @@ impl ServerView {
 
     fn read(&mut self, cx: &mut Cx, now: u64) -> Command {
         self.read_at_ms = now;
-        Command::Insight { req: self.req.issue(cx) }
+        Command::Redis(self.req.issue(cx), RedisCmd::Server)
     }
 
     /// Read again when the last reading is old and none is on its way.
@@ -42,7 +43,7 @@ impl ServerView {
         (!self.req.waiting() && now >= self.read_at_ms + REFRESH_MS).then(|| self.read(cx, now))
     }
 
-    pub fn on_reply(&mut self, req: RequestId, r: Result<Vec<ServerInsight>, String>) {
+    pub fn on_reply(&mut self, req: RequestId, r: Result<Vec<ServerReport>, String>) {
         if self.req.settle(req) {
             // A failed reading keeps the last good one on screen, with the error above it.
             match (&r, &self.nodes) {
@@ -62,7 +63,7 @@ impl ServerView {
         match &self.nodes {
             None => vec![(Emphasis::Dim, "reading the slow log, the clients and the command counters…".into())],
             Some(Err(e)) => vec![(Emphasis::Warn, format!("✗ {e}"))],
-            Some(Ok(n)) => crate::insight::report(n, self.sort, ROWS),
+            Some(Ok(n)) => crate::server_report::report(n, self.sort, ROWS),
         }
     }
 
@@ -88,7 +89,7 @@ impl ServerView {
                     more: false,
                 });
             }
-            Action::Back => return (true, vec![Command::Cancel(crate::message::Slot::Insight)]),
+            Action::Back => return (true, vec![Command::Cancel(crate::message::Slot::Server)]),
             _ => {}
         }
         (false, vec![])

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 /// `:server`: the report, scrolled, with how old the reading is.
 pub fn render(f: &mut Frame, area: Rect, v: &ServerView, now: u64) -> usize {
-    use crate::insight::Emphasis;
+    use crate::server_report::Emphasis;
     let age = now.saturating_sub(v.read_at_ms);
     let reading =
         if v.req.waiting() { "reading…".to_string() } else { format!("read {:.0} s ago", age as f64 / 1000.0) };

@@ -403,7 +403,7 @@ async fn server_shows_the_slow_log_clients_commands_and_latency() {
     let screen = crate::support::screen_of(&h.app, 140, 40);
     assert!(screen.contains("SLOW LOG") && screen.contains("every 2 s"), "{screen}");
     h.keys("s");
-    assert_eq!(h.app.keys.server.as_ref().unwrap().sort, memscope::insight::ClientSort::OutputMemory);
+    assert_eq!(h.app.keys.server.as_ref().unwrap().sort, memscope::server_report::ClientSort::OutputMemory);
     h.key(crossterm::event::KeyCode::Esc);
     assert!(h.app.keys.server.is_none());
 }

@@ -5,6 +5,7 @@ use crate::support::Harness;
 use crossterm::event::KeyCode;
 use memscope::config::{Config, LongTermConfig};
 use memscope::domain::ConnState;
+use memscope::message::MemoryCmd;
 
 fn config(lt: LongTermConfig) -> Config {
     let mut cfg = Config::with_redis("redis://127.0.0.1:1/0");
@@ -129,10 +130,15 @@ async fn badges_trace_and_audit_repair_through_the_backend() {
     h.keys("r");
     let again: Vec<_> = h.sent[sent..].iter().collect();
     assert!(
-        again.iter().any(|c| matches!(c, memscope::message::Command::Trace { message, .. } if message == "m2")),
+        again.iter().any(
+            |c| matches!(c, memscope::message::Command::Memory(_, MemoryCmd::Trace { message, .. }) if message == "m2")
+        ),
         "{again:?}"
     );
-    assert!(again.iter().any(|c| matches!(c, memscope::message::Command::TierBadges { .. })), "{again:?}");
+    assert!(
+        again.iter().any(|c| matches!(c, memscope::message::Command::Memory(_, MemoryCmd::Badges { .. }))),
+        "{again:?}"
+    );
     h.until(20, "trace read again", |a| {
         let v = a.conversations.thread.as_ref().unwrap().trace.as_ref().unwrap();
         !v.req.waiting() && v.result.is_some()

@@ -321,7 +321,7 @@ async fn memscopes_own_connections_are_named_and_marked() {
     redis::cmd("CLIENT").arg("SETNAME").arg("the-agent").exec(&mut app).unwrap();
     let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut app).unwrap();
     assert!(list.contains("name=memscope"), "{list}");
-    let insight = s.insight().await.unwrap();
+    let insight = s.server_report().await.unwrap();
     let clients = &insight[0].clients;
     assert!(clients.iter().any(|c| c.name == "memscope" && c.this), "{clients:?}");
     assert!(clients.iter().any(|c| c.name == "the-agent" && !c.this), "{clients:?}");

@@ -4,6 +4,7 @@ use crate::support::*;
 use crossterm::event::KeyCode;
 use memscope::config::{Config, RedisConfig};
 use memscope::domain::{KeyType, PageCursor, Ttl, ValueBody, WriteOp};
+use memscope::message::RedisCmd;
 use memscope::store::redis::RedisStore;
 use memscope::store::{KeyStore, StoreError};
 
@@ -49,7 +50,7 @@ async fn scan_streams_every_key_with_match_and_type_filters() {
     assert!(
         h.sent
             .iter()
-            .any(|c| matches!(c, memscope::message::Command::Scan { type_filter: Some(t), .. } if t == "string"))
+            .any(|c| matches!(c, memscope::message::Command::Redis(_, RedisCmd::Scan { type_filter: Some(t), .. }) if t == "string"))
     );
 }
 
@@ -333,7 +334,7 @@ async fn read_only_sends_no_write_command_and_write_mode_needs_toggle_and_confir
     h.keys("W");
     h.keys("xy");
     assert!(h.app.popup.is_none());
-    assert!(!h.sent.iter().any(|c| matches!(c, memscope::message::Command::Write { .. })));
+    assert!(!h.sent.iter().any(|c| matches!(c, memscope::message::Command::Redis(_, RedisCmd::Write { .. }))));
     drop(h); // the read-only run is over: the server saw every command it sent
     assert_eq!(writes.iter().map(|w| calls(&mut c, w)).sum::<u64>(), before, "the read-only run sent a write");
 
@@ -354,7 +355,7 @@ async fn read_only_sends_no_write_command_and_write_mode_needs_toggle_and_confir
         _ => panic!("expected a confirmation"),
     }
     h.keys("n"); // cancel
-    assert!(!h.sent.iter().any(|c| matches!(c, memscope::message::Command::Write { .. })));
+    assert!(!h.sent.iter().any(|c| matches!(c, memscope::message::Command::Redis(_, RedisCmd::Write { .. }))));
     assert_eq!(writes.iter().map(|w| calls(&mut c, w)).sum::<u64>(), before, "a cancelled write sent a command");
 
     // Rename never overwrites: RENAMENX onto an existing key fails and both stay.
@@ -519,7 +520,7 @@ async fn an_idle_view_notices_an_outage_and_recovers_by_itself() {
     })
     .await;
     // The re-read came from the recovery, not from a key.
-    assert!(h.sent[sent..].iter().any(|c| matches!(c, memscope::message::Command::Value { .. })));
+    assert!(h.sent[sent..].iter().any(|c| matches!(c, memscope::message::Command::Redis(_, RedisCmd::Value { .. }))));
 }
 
 /// The Keys tab kept on one Redis Cluster node (`mode = "standalone"`) says, above the listing,
@@ -829,7 +830,9 @@ async fn the_mouse_clicks_tabs_and_rows_and_the_wheel_scrolls() {
     };
     let cmds = h.app.update(mouse(MouseEventKind::Down(MouseButton::Left), 5, top + 5));
     assert!(
-        cmds.iter().any(|c| matches!(c, memscope::message::Command::Value { key, .. } if **key == *picked)),
+        cmds.iter().any(
+            |c| matches!(c, memscope::message::Command::Redis(_, RedisCmd::Value { key, .. }) if **key == *picked)
+        ),
         "{cmds:?}"
     );
     // The pager scrolls with the wheel (a help longer than a small screen).

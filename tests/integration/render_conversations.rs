@@ -5,7 +5,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use memscope::app::{App, Msg, TabId};
 use memscope::config::{Config, LongTermConfig};
 use memscope::domain::*;
-use memscope::message::{BackendEvent, Command, LtReply, RequestId};
+use memscope::message::{BackendEvent, Command, LongTermReply, RequestId};
+use memscope::message::{LongTermCmd, MemoryCmd};
 use memscope::store::StoreError;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -32,13 +33,13 @@ fn req_of(cmds: &[Command], f: fn(&Command) -> bool) -> RequestId {
     cmds.iter()
         .find(|c| f(c))
         .map(|c| match c {
-            Command::Conversations { req, .. }
-            | Command::CountConversations { req, .. }
-            | Command::Messages { req, .. }
-            | Command::Documents { req, .. }
-            | Command::Document { req, .. }
-            | Command::Collections { req, .. }
-            | Command::ListDocuments { req, .. } => *req,
+            Command::LongTerm(req, LongTermCmd::Conversations { .. })
+            | Command::LongTerm(req, LongTermCmd::Count { .. })
+            | Command::LongTerm(req, LongTermCmd::Messages { .. })
+            | Command::LongTerm(req, LongTermCmd::SideDocs { .. })
+            | Command::LongTerm(req, LongTermCmd::Document { .. })
+            | Command::LongTerm(req, LongTermCmd::Collections { .. })
+            | Command::LongTerm(req, LongTermCmd::ListDocuments { .. }) => *req,
             _ => unreachable!(),
         })
         .expect("request")
@@ -73,15 +74,18 @@ fn msg(conv: &str, id: &str, role: &str, content: &str, ts: FsValue) -> Message 
 
 fn loaded() -> App {
     let (mut app, cmds) = app();
-    let list = req_of(&cmds, |c| matches!(c, Command::Conversations { .. }));
-    let count = req_of(&cmds, |c| matches!(c, Command::CountConversations { .. }));
+    let list = req_of(&cmds, |c| matches!(c, Command::LongTerm(_, LongTermCmd::Conversations { .. })));
+    let count = req_of(&cmds, |c| matches!(c, Command::LongTerm(_, LongTermCmd::Count { .. })));
     let items = vec![
         conv("conv-0003", "refund for order 1182", "u-alice", NOW - 120, 5),
         conv("conv-0002", "日本語のタイトル — wide", "u-chen", NOW - 7200, 3),
         conv("conv-0001", "\u{1b}[2Jhostile title", "u-bob", NOW - 90_000, 2),
     ];
-    app.update(Msg::Backend(BackendEvent::LongTerm(list, LtReply::Conversations(Ok(Page { items, next: None })))));
-    app.update(Msg::Backend(BackendEvent::LongTerm(count, LtReply::Count(Ok(3), None))));
+    app.update(Msg::Backend(BackendEvent::LongTerm(
+        list,
+        LongTermReply::Conversations(Ok(Page { items, next: None })),
+    )));
+    app.update(Msg::Backend(BackendEvent::LongTerm(count, LongTermReply::Count(Ok(3), None))));
     app
 }
 
@@ -94,13 +98,16 @@ fn conversation_list() {
 #[test]
 fn repeated_titles_show_their_ids() {
     let (mut app, cmds) = app();
-    let list = req_of(&cmds, |c| matches!(c, Command::Conversations { .. }));
+    let list = req_of(&cmds, |c| matches!(c, Command::LongTerm(_, LongTermCmd::Conversations { .. })));
     let items = vec![
         conv("thread-a", "Plan a trip", "u-alice", NOW - 120, 5),
         conv("thread-b", "Plan a trip", "u-bob", NOW - 240, 3),
         conv("thread-c", "Something else", "u-chen", NOW - 360, 2),
     ];
-    app.update(Msg::Backend(BackendEvent::LongTerm(list, LtReply::Conversations(Ok(Page { items, next: None })))));
+    app.update(Msg::Backend(BackendEvent::LongTerm(
+        list,
+        LongTermReply::Conversations(Ok(Page { items, next: None })),
+    )));
     let s = screen(&app);
     assert!(s.contains("Plan a trip · thread-a") && s.contains("Plan a trip · thread-b"), "{s}");
     assert!(s.contains("Something else ") && !s.contains("Something else · "), "{s}");
@@ -110,12 +117,15 @@ fn repeated_titles_show_their_ids() {
 #[test]
 fn conversation_list_says_what_it_passed_over() {
     let (mut app, cmds) = app();
-    let list = req_of(&cmds, |c| matches!(c, Command::Conversations { .. }));
-    let count = req_of(&cmds, |c| matches!(c, Command::CountConversations { .. }));
+    let list = req_of(&cmds, |c| matches!(c, Command::LongTerm(_, LongTermCmd::Conversations { .. })));
+    let count = req_of(&cmds, |c| matches!(c, Command::LongTerm(_, LongTermCmd::Count { .. })));
     let items = vec![conv("conv-0003", "refund for order 1182", "u-alice", NOW - 120, 5)];
-    app.update(Msg::Backend(BackendEvent::LongTerm(list, LtReply::Conversations(Ok(Page { items, next: None })))));
+    app.update(Msg::Backend(BackendEvent::LongTerm(
+        list,
+        LongTermReply::Conversations(Ok(Page { items, next: None })),
+    )));
     let note = "passed over 10200 lists under `*` that hold no LlamaIndex messages".to_string();
-    app.update(Msg::Backend(BackendEvent::LongTerm(count, LtReply::Count(Ok(1), Some(note)))));
+    app.update(Msg::Backend(BackendEvent::LongTerm(count, LongTermReply::Count(Ok(1), Some(note)))));
     let s = screen(&app);
     assert!(s.contains("1 conversations (passed over 10200 lists under `*`"), "{s}");
 }
@@ -123,9 +133,9 @@ fn conversation_list_says_what_it_passed_over() {
 #[test]
 fn conversation_list_error_retrying() {
     let (mut app, cmds) = app();
-    let list = req_of(&cmds, |c| matches!(c, Command::Conversations { .. }));
+    let list = req_of(&cmds, |c| matches!(c, Command::LongTerm(_, LongTermCmd::Conversations { .. })));
     let e = StoreError::Server("FAILED_PRECONDITION: The query requires an index. You can create it here: https://console.firebase.google.com/v1/r/project/p/firestore/indexes?create_composite=abc".into());
-    app.update(Msg::Backend(BackendEvent::LongTerm(list, LtReply::Conversations(Err(e)))));
+    app.update(Msg::Backend(BackendEvent::LongTerm(list, LongTermReply::Conversations(Err(e)))));
     insta::assert_snapshot!(screen(&app));
 }
 
@@ -133,7 +143,7 @@ fn conversation_list_error_retrying() {
 fn thread_with_mixed_timestamps_long_message_and_side_panel() {
     let mut app = loaded();
     let cmds = key(&mut app, KeyCode::Enter);
-    let mreq = req_of(&cmds, |c| matches!(c, Command::Messages { .. }));
+    let mreq = req_of(&cmds, |c| matches!(c, Command::LongTerm(_, LongTermCmd::Messages { .. })));
     let long: String = (0..40).map(|i| format!("line {i} of a long tool output\n")).collect();
     let items = vec![
         msg(
@@ -160,13 +170,19 @@ fn thread_with_mixed_timestamps_long_message_and_side_panel() {
         ),
     ];
     let more =
-        app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LtReply::Messages(Ok(Page { items, next: None })))));
-    assert!(!more.iter().any(|c| matches!(c, Command::Messages { .. })), "no next page: the stream stops");
-    assert!(matches!(&more[..], [Command::TierBadges { ids, .. }] if ids.len() == 4), "then the badges: {more:?}");
+        app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LongTermReply::Messages(Ok(Page { items, next: None })))));
+    assert!(
+        !more.iter().any(|c| matches!(c, Command::LongTerm(_, LongTermCmd::Messages { .. }))),
+        "no next page: the stream stops"
+    );
+    assert!(
+        matches!(&more[..], [Command::Memory(_, MemoryCmd::Badges { ids, .. })] if ids.len() == 4),
+        "then the badges: {more:?}"
+    );
     key(&mut app, KeyCode::Char('j'));
     insta::assert_snapshot!("thread", screen(&app));
     let cmds = key(&mut app, KeyCode::Char('i'));
-    let dreq = req_of(&cmds, |c| matches!(c, Command::Documents { .. }));
+    let dreq = req_of(&cmds, |c| matches!(c, Command::LongTerm(_, LongTermCmd::SideDocs { .. })));
     let user = Document {
         path: "users/u-alice".into(),
         fields: vec![("name".into(), s("Alice")), ("home".into(), FsValue::GeoPoint { lat: 51.5, lng: -0.12 })],
@@ -174,7 +190,7 @@ fn thread_with_mixed_timestamps_long_message_and_side_panel() {
     };
     app.update(Msg::Backend(BackendEvent::LongTerm(
         dreq,
-        LtReply::Documents(Ok(vec![
+        LongTermReply::Documents(Ok(vec![
             ("conversations/conv-0003".into(), Some(app.conversations.thread.as_ref().unwrap().conv.doc.clone())),
             ("users/u-alice".into(), Some(user)),
             ("agents/agent-support".into(), None),
@@ -187,14 +203,17 @@ fn thread_with_mixed_timestamps_long_message_and_side_panel() {
 fn document_browser_field_tree_follows_references() {
     let mut app = loaded();
     let cmds = key(&mut app, KeyCode::Char('b'));
-    let creq = req_of(&cmds, |c| matches!(c, Command::Collections { .. }));
+    let creq = req_of(&cmds, |c| matches!(c, Command::LongTerm(_, LongTermCmd::Collections { .. })));
     app.update(Msg::Backend(BackendEvent::LongTerm(
         creq,
-        LtReply::Collections(Ok(vec!["agents".into(), "config".into(), "conversations".into(), "users".into()])),
+        LongTermReply::Collections(Ok(vec!["agents".into(), "config".into(), "conversations".into(), "users".into()])),
     )));
     key(&mut app, KeyCode::Char('j'));
     let cmds = key(&mut app, KeyCode::Enter);
-    let lreq = req_of(&cmds, |c| matches!(c, Command::ListDocuments { collection, .. } if collection == "config"));
+    let lreq = req_of(
+        &cmds,
+        |c| matches!(c, Command::LongTerm(_, LongTermCmd::ListDocuments { collection, .. }) if collection == "config"),
+    );
     let doc = Document {
         path: "config/memory".into(),
         fields: vec![
@@ -215,13 +234,16 @@ fn document_browser_field_tree_follows_references() {
     };
     app.update(Msg::Backend(BackendEvent::LongTerm(
         lreq,
-        LtReply::ListDocuments(Ok(Page { items: vec![doc.clone()], next: None })),
+        LongTermReply::ListDocuments(Ok(Page { items: vec![doc.clone()], next: None })),
     )));
     let cmds = key(&mut app, KeyCode::Enter);
-    let dreq = req_of(&cmds, |c| matches!(c, Command::Document { path, .. } if path == "config/memory"));
+    let dreq = req_of(
+        &cmds,
+        |c| matches!(c, Command::LongTerm(_, LongTermCmd::Document { path, .. }) if path == "config/memory"),
+    );
     app.update(Msg::Backend(BackendEvent::LongTerm(
         dreq,
-        LtReply::Documents(Ok(vec![("config/memory".into(), Some(doc))])),
+        LongTermReply::Documents(Ok(vec![("config/memory".into(), Some(doc))])),
     )));
     insta::assert_snapshot!("document_tree", screen(&app));
     // The reference row: Enter follows it to users/u-alice.
@@ -229,7 +251,11 @@ fn document_browser_field_tree_follows_references() {
         key(&mut app, KeyCode::Char('j'));
     }
     let cmds = key(&mut app, KeyCode::Enter);
-    assert!(cmds.iter().any(|c| matches!(c, Command::Document { path, .. } if path == "users/u-alice")), "{cmds:?}");
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::LongTerm(_, LongTermCmd::Document { path, .. }) if path == "users/u-alice")),
+        "{cmds:?}"
+    );
     // Esc walks back: document, then the collection.
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Esc);
@@ -243,13 +269,13 @@ fn document_browser_field_tree_follows_references() {
 fn a_failed_thread_page_is_retried_with_backoff() {
     let mut app = loaded();
     let cmds = key(&mut app, KeyCode::Enter);
-    let mreq = req_of(&cmds, |c| matches!(c, Command::Messages { .. }));
+    let mreq = req_of(&cmds, |c| matches!(c, Command::LongTerm(_, LongTermCmd::Messages { .. })));
     let e = StoreError::Unreachable("transport error".into());
-    app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LtReply::Messages(Err(e)))));
+    app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LongTermReply::Messages(Err(e)))));
     assert!(app.conversations.thread.as_ref().unwrap().error.is_some());
     assert!(app.update(Msg::Tick(500)).is_empty(), "not before the backoff");
     let again = app.update(Msg::Tick(1_000));
-    assert!(matches!(&again[..], [Command::Messages { after: None, .. }]), "{again:?}");
+    assert!(matches!(&again[..], [Command::LongTerm(_, LongTermCmd::Messages { after: None, .. })]), "{again:?}");
 }
 
 #[test]
@@ -257,19 +283,22 @@ fn opening_a_message_by_id_selects_it_once_streamed() {
     let mut app = loaded();
     let mut cx = memscope::tabs::Cx::after(1000);
     let cmds = app.conversations.open_message("conv-0009", Some("m2"), &mut cx);
-    let mreq = req_of(&cmds, |c| matches!(c, Command::Messages { conversation, .. } if conversation == "conv-0009"));
+    let mreq = req_of(
+        &cmds,
+        |c| matches!(c, Command::LongTerm(_, LongTermCmd::Messages { conversation, .. }) if conversation == "conv-0009"),
+    );
     let dreq = req_of(
         &cmds,
-        |c| matches!(c, Command::Documents { paths, .. } if paths == &vec!["conversations/conv-0009".to_string()]),
+        |c| matches!(c, Command::LongTerm(_, LongTermCmd::SideDocs { paths, .. }) if paths == &vec!["conversations/conv-0009".to_string()]),
     );
     let items = vec![
         msg("conv-0009", "m1", "user", "first", FsValue::Timestamp(Ts { secs: NOW - 30, nanos: 0 })),
         msg("conv-0009", "m2", "assistant", "second", FsValue::Timestamp(Ts { secs: NOW - 20, nanos: 0 })),
     ];
-    app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LtReply::Messages(Ok(Page { items, next: None })))));
+    app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LongTermReply::Messages(Ok(Page { items, next: None })))));
     app.update(Msg::Backend(BackendEvent::LongTerm(
         dreq,
-        LtReply::Documents(Ok(vec![(
+        LongTermReply::Documents(Ok(vec![(
             "conversations/conv-0009".into(),
             Some(conv("conv-0009", "found by search", "u-bob", NOW, 2).doc),
         )])),
@@ -281,11 +310,11 @@ fn opening_a_message_by_id_selects_it_once_streamed() {
 
 #[test]
 fn thread_tier_badges_and_trace_panel_with_ttl_countdown() {
-    use memscope::message::LayerReply;
+    use memscope::message::MemoryReply;
     use memscope::trace::{Badges, Neighbour, RedisEntry, Trace, VectorTrace};
     let mut app = loaded();
     let cmds = key(&mut app, KeyCode::Enter);
-    let mreq = req_of(&cmds, |c| matches!(c, Command::Messages { .. }));
+    let mreq = req_of(&cmds, |c| matches!(c, Command::LongTerm(_, LongTermCmd::Messages { .. })));
     let at = |d: i64| FsValue::Timestamp(Ts { secs: NOW - d, nanos: 0 });
     let items = vec![
         msg("conv-0003", "m1", "user", "I was charged twice for order 1182.", at(400)),
@@ -293,9 +322,9 @@ fn thread_tier_badges_and_trace_panel_with_ttl_countdown() {
         msg("conv-0003", "m3", "user", "thanks!", at(200)),
     ];
     let cmds =
-        app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LtReply::Messages(Ok(Page { items, next: None })))));
+        app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LongTermReply::Messages(Ok(Page { items, next: None })))));
     let breq = match &cmds[..] {
-        [Command::TierBadges { req, conversation, ids }] => {
+        [Command::Memory(req, MemoryCmd::Badges { conversation, ids })] => {
             assert_eq!((conversation.as_str(), ids.len()), ("conv-0003", 3));
             *req
         }
@@ -303,13 +332,17 @@ fn thread_tier_badges_and_trace_panel_with_ttl_countdown() {
     };
     let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
     let badges = Badges { redis: Some(set(&["m2", "m3"])), vector: Some(set(&["m1"])), errors: vec![] };
-    app.update(Msg::Backend(BackendEvent::Layer(breq, LayerReply::Badges(Box::new(badges)))));
+    app.update(Msg::Backend(BackendEvent::Memory(breq, MemoryReply::Badges(Box::new(badges)))));
     insta::assert_snapshot!("thread_badges", screen(&app));
 
     key(&mut app, KeyCode::Char('j'));
     let cmds = key(&mut app, KeyCode::Char('t'));
     let treq = match &cmds[..] {
-        [Command::Trace { req, conversation, message }] if conversation == "conv-0003" && message == "m2" => *req,
+        [Command::Memory(req, MemoryCmd::Trace { conversation, message })]
+            if conversation == "conv-0003" && message == "m2" =>
+        {
+            *req
+        }
         other => panic!("{other:?}"),
     };
     app.update(Msg::Tick(10_000));
@@ -361,7 +394,7 @@ fn thread_tier_badges_and_trace_panel_with_ttl_countdown() {
         })),
         elapsed_ms: 7,
     };
-    app.update(Msg::Backend(BackendEvent::Layer(treq, LayerReply::Trace(Box::new(trace)))));
+    app.update(Msg::Backend(BackendEvent::Memory(treq, MemoryReply::Trace(Box::new(trace)))));
     // The TTL counts down from when the trace was read.
     app.update(Msg::Tick(75_000));
     let s = screen(&app);
@@ -371,7 +404,7 @@ fn thread_tier_badges_and_trace_panel_with_ttl_countdown() {
     insta::assert_snapshot!("thread_trace", s);
     // The panel follows the selection; Esc closes it before leaving the thread.
     let cmds = key(&mut app, KeyCode::Char('j'));
-    assert!(matches!(&cmds[..], [Command::Trace { message, .. }] if message == "m3"), "{cmds:?}");
+    assert!(matches!(&cmds[..], [Command::Memory(_, MemoryCmd::Trace { message, .. })] if message == "m3"), "{cmds:?}");
     key(&mut app, KeyCode::Esc);
     assert!(app.conversations.thread.as_ref().is_some_and(|t| t.trace.is_none()));
 }
@@ -391,14 +424,14 @@ fn frame(app: &mut App) -> String {
 fn paging_a_long_message_has_no_gaps() {
     let mut app = loaded();
     let cmds = key(&mut app, KeyCode::Enter);
-    let mreq = req_of(&cmds, |c| matches!(c, Command::Messages { .. }));
+    let mreq = req_of(&cmds, |c| matches!(c, Command::LongTerm(_, LongTermCmd::Messages { .. })));
     let long: String = (1..=120).map(|i| format!("row {i:03} of a long tool output\n")).collect();
     let mut items = vec![msg("conv-0003", "m00", "tool", &long, FsValue::Timestamp(Ts { secs: NOW - 900, nanos: 0 }))];
     for i in 1..30 {
         let t = FsValue::Timestamp(Ts { secs: NOW - 800 + i, nanos: 0 });
         items.push(msg("conv-0003", &format!("m{i:02}"), "user", &format!("short {i:02}"), t));
     }
-    app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LtReply::Messages(Ok(Page { items, next: None })))));
+    app.update(Msg::Backend(BackendEvent::LongTerm(mreq, LongTermReply::Messages(Ok(Page { items, next: None })))));
     key(&mut app, KeyCode::Char('e')); // open out the long message
     let rows_of = |s: &str| -> Vec<u32> {
         s.match_indices("row ").filter_map(|(i, _)| s.get(i + 4..i + 7)?.parse().ok()).collect()

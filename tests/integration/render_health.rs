@@ -7,6 +7,7 @@ use memscope::config::{Config, LongTermConfig};
 use memscope::domain::*;
 use memscope::health::{Probe, Sample};
 use memscope::message::BackendEvent;
+use memscope::message::MemoryCmd;
 
 const T0: i64 = 1_763_935_000;
 
@@ -153,17 +154,17 @@ fn down_and_frozen() {
 #[test]
 fn audit_view_running_then_drift_by_kind() {
     use memscope::audit::{Finding, Kind, Progress, Report, Scanned};
-    use memscope::message::{Command, LayerReply};
+    use memscope::message::{Command, MemoryReply};
     let mut app = app();
     let press = |app: &mut App, c: char| app.update(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
     let cmds = press(&mut app, 'a');
     let req = match &cmds[..] {
-        [Command::Audit { req, repair: false }] => *req,
+        [Command::Memory(req, MemoryCmd::Audit { repair: false })] => *req,
         other => panic!("{other:?}"),
     };
     app.update(Msg::Tick(4_000));
     let p = Progress { phase: "conversations", done: 1200, total: Some(5000), drift: 3 };
-    app.update(Msg::Backend(BackendEvent::Layer(req, LayerReply::AuditProgress(p))));
+    app.update(Msg::Backend(BackendEvent::Memory(req, MemoryReply::AuditProgress(p))));
     insta::assert_snapshot!("audit_running", screen(&app));
     let f = |kind: Kind, conv: &str, ids: &[&str], detail: &str| Finding {
         kind,
@@ -192,7 +193,7 @@ fn audit_view_running_then_drift_by_kind() {
         elapsed_ms: 1830,
         ..Default::default()
     };
-    app.update(Msg::Backend(BackendEvent::Layer(req, LayerReply::Audit(Ok(Box::new(report))))));
+    app.update(Msg::Backend(BackendEvent::Memory(req, MemoryReply::Audit(Ok(Box::new(report))))));
     insta::assert_snapshot!("audit_drift", screen(&app));
 }
 

@@ -6,6 +6,7 @@ use memscope::app::{App, Msg};
 use memscope::config::Config;
 use memscope::domain::*;
 use memscope::message::{BackendEvent, Command, RequestId};
+use memscope::message::{RedisCmd, RedisReply};
 use memscope::store::StoreError;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -22,7 +23,7 @@ fn scan_req(cmds: &[Command]) -> RequestId {
     cmds.iter()
         .rev()
         .find_map(|c| match c {
-            Command::Scan { req, .. } => Some(*req),
+            Command::Redis(req, RedisCmd::Scan { .. }) => Some(*req),
             _ => None,
         })
         .unwrap()
@@ -57,9 +58,9 @@ const KEYS: &[&str] = &[
 fn keys_tab_loading() {
     let (mut app, cmds) = app();
     let req = scan_req(&cmds);
-    app.update(Msg::Backend(BackendEvent::Scan(
+    app.update(Msg::Backend(BackendEvent::Redis(
         req,
-        Ok(ScanBatch { keys: vec![], seen: 0, total: Some(1_000_000), calls: 1, done: false }),
+        RedisReply::Scan(Ok(ScanBatch { keys: vec![], seen: 0, total: Some(1_000_000), calls: 1, done: false })),
     )));
     insta::assert_snapshot!(screen(&app));
 }
@@ -68,14 +69,14 @@ fn keys_tab_loading() {
 fn keys_tab_loaded_tree_with_metadata() {
     let (mut app, cmds) = app();
     let req = scan_req(&cmds);
-    let after = app.update(Msg::Backend(BackendEvent::Scan(req, batch(KEYS, true))));
+    let after = app.update(Msg::Backend(BackendEvent::Redis(req, RedisReply::Scan(batch(KEYS, true)))));
     let info_req = after.iter().find_map(|c| match c {
-        Command::Info { req } => Some(*req),
+        Command::Redis(req, RedisCmd::Info) => Some(*req),
         _ => None,
     });
-    app.update(Msg::Backend(BackendEvent::Info(
+    app.update(Msg::Backend(BackendEvent::Redis(
         info_req.unwrap(),
-        Ok(ServerInfo {
+        RedisReply::Info(Ok(ServerInfo {
             product: "Redis".into(),
             version: "7.0.15".into(),
             keyspace: vec![DbInfo { db: 0, keys: 8, expires: 3 }],
@@ -84,7 +85,7 @@ fn keys_tab_loaded_tree_with_metadata() {
             mode: Default::default(),
             sentinel_master: None,
             search_indexes: vec![],
-        }),
+        })),
     )));
     // expand notes: (row 1) and go to the last row and back: every action may ask for metadata.
     let mut all = Vec::new();
@@ -96,7 +97,7 @@ fn keys_tab_loaded_tree_with_metadata() {
         .iter()
         .rev()
         .find_map(|c| match c {
-            Command::Meta { req, keys } => Some((*req, keys.clone())),
+            Command::Redis(req, RedisCmd::Meta { keys }) => Some((*req, keys.clone())),
             _ => None,
         })
         .expect("metadata requested for visible rows");
@@ -108,7 +109,7 @@ fn keys_tab_loaded_tree_with_metadata() {
             (k.clone(), KeyMeta { ktype: Some(KeyType::String), ttl, memory: Some(72 + i as u64) })
         })
         .collect();
-    app.update(Msg::Backend(BackendEvent::Meta(req, Ok(metas))));
+    app.update(Msg::Backend(BackendEvent::Redis(req, RedisReply::Meta(Ok(metas)))));
     insta::assert_snapshot!(screen(&app));
 }
 
@@ -116,7 +117,7 @@ fn keys_tab_loaded_tree_with_metadata() {
 fn keys_tab_empty() {
     let (mut app, cmds) = app();
     let req = scan_req(&cmds);
-    app.update(Msg::Backend(BackendEvent::Scan(req, batch(&[], true))));
+    app.update(Msg::Backend(BackendEvent::Redis(req, RedisReply::Scan(batch(&[], true)))));
     insta::assert_snapshot!(screen(&app));
 }
 
@@ -128,9 +129,9 @@ fn keys_tab_error_retrying() {
         Tier::ShortTerm,
         ConnState::Down("unreachable: Connection refused (os error 111)".into()),
     )));
-    app.update(Msg::Backend(BackendEvent::Scan(
+    app.update(Msg::Backend(BackendEvent::Redis(
         req,
-        Err(StoreError::Unreachable("Connection refused (os error 111)".into())),
+        RedisReply::Scan(Err(StoreError::Unreachable("Connection refused (os error 111)".into()))),
     )));
     insta::assert_snapshot!(screen(&app));
 }
@@ -140,10 +141,10 @@ fn keys_tab_error_retrying() {
 #[test]
 fn keys_tab_error_over_a_listing_keeps_the_rows_still() {
     let (mut app, cmds) = app();
-    app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(&["a:1", "a:2", "b"], true))));
+    app.update(Msg::Backend(BackendEvent::Redis(scan_req(&cmds), RedisReply::Scan(batch(&["a:1", "a:2", "b"], true)))));
     let before = screen(&app);
     let cmds = key(&mut app, KeyCode::Char('r'));
-    app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), Err(StoreError::Timeout(2000)))));
+    app.update(Msg::Backend(BackendEvent::Redis(scan_req(&cmds), RedisReply::Scan(Err(StoreError::Timeout(2000))))));
     let after = screen(&app);
     let rows = |s: &str| s.lines().skip(5).take(3).map(String::from).collect::<Vec<_>>();
     assert_eq!(rows(&before), rows(&after), "the rows did not move");
@@ -153,14 +154,17 @@ fn keys_tab_error_over_a_listing_keeps_the_rows_still() {
 #[test]
 fn value_viewer_hash_page_with_ttl_countdown() {
     let (mut app, cmds) = app();
-    app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(&["session:conv-0001"], true))));
+    app.update(Msg::Backend(BackendEvent::Redis(
+        scan_req(&cmds),
+        RedisReply::Scan(batch(&["session:conv-0001"], true)),
+    )));
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('j'));
     let cmds = key(&mut app, KeyCode::Enter);
     let req = cmds
         .iter()
         .find_map(|c| match c {
-            Command::Value { req, .. } => Some(*req),
+            Command::Redis(req, RedisCmd::Value { .. }) => Some(*req),
             _ => None,
         })
         .unwrap();
@@ -180,7 +184,7 @@ fn value_viewer_hash_page_with_ttl_countdown() {
         ]),
         node: None,
     };
-    app.update(Msg::Backend(BackendEvent::Value(req, Ok(Some(page)))));
+    app.update(Msg::Backend(BackendEvent::Redis(req, RedisReply::Value(Ok(Some(page))))));
     app.update(Msg::Tick(65_000)); // countdown: 10m − 65 s
     insta::assert_snapshot!(screen(&app));
     // The list focused (Tab): its pane is the marked one now, and `o` still opens the value.
@@ -235,10 +239,10 @@ fn list_pages_are_the_rows_the_frame_gave_them() {
     let (mut app, cmds) = app();
     let many: Vec<String> = (0..200).map(|i| format!("k{i:03}")).collect();
     let refs: Vec<&str> = many.iter().map(String::as_str).collect();
-    let after = app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(&refs, true))));
+    let after = app.update(Msg::Backend(BackendEvent::Redis(scan_req(&cmds), RedisReply::Scan(batch(&refs, true)))));
     app.update(Msg::Backend(BackendEvent::Conn(Tier::ShortTerm, ConnState::Up)));
     let info_req = after.iter().find_map(|c| match c {
-        Command::Info { req } => Some(*req),
+        Command::Redis(req, RedisCmd::Info) => Some(*req),
         _ => None,
     });
     key(&mut app, KeyCode::Char('2'));
@@ -250,9 +254,9 @@ fn list_pages_are_the_rows_the_frame_gave_them() {
     assert_eq!(app.keys.selected, standalone, "a page is what the list shows");
 
     // A cluster node: the header grows a warning; the list shrinks by the rows it took.
-    app.update(Msg::Backend(BackendEvent::Info(
+    app.update(Msg::Backend(BackendEvent::Redis(
         info_req.unwrap(),
-        Ok(ServerInfo {
+        RedisReply::Info(Ok(ServerInfo {
             product: "Redis".into(),
             version: "7.0.15".into(),
             keyspace: vec![],
@@ -264,7 +268,7 @@ fn list_pages_are_the_rows_the_frame_gave_them() {
             },
             sentinel_master: None,
             search_indexes: vec![],
-        }),
+        })),
     )));
     draw_and_measure(&mut app, 100, 30);
     assert_eq!(app.keys.view_rows, standalone - 2, "the warning's two rows come out of the list");
@@ -284,7 +288,7 @@ fn the_header_names_the_database_selected() {
         key(&mut app, KeyCode::Char(c));
     }
     let cmds = key(&mut app, KeyCode::Enter);
-    assert!(cmds.iter().any(|c| matches!(c, Command::SelectDb { db: 3, .. })), "{cmds:?}");
+    assert!(cmds.iter().any(|c| matches!(c, Command::Redis(_, RedisCmd::SelectDb { db: 3, .. }))), "{cmds:?}");
     let s = screen(&app);
     assert!(s.contains("redis://127.0.0.1:6379/3") && !s.contains("6379/0"), "{s}");
 }
@@ -293,7 +297,7 @@ fn the_header_names_the_database_selected() {
 #[test]
 fn no_color_strips_every_colour_and_keeps_the_selection_visible() {
     let (mut app, cmds) = app();
-    app.update(Msg::Backend(BackendEvent::Scan(scan_req(&cmds), batch(KEYS, true))));
+    app.update(Msg::Backend(BackendEvent::Redis(scan_req(&cmds), RedisReply::Scan(batch(KEYS, true)))));
     let mut t = Terminal::new(TestBackend::new(100, 24)).unwrap();
     t.draw(|f| {
         memscope::ui::draw(f, &app);

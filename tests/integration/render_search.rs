@@ -5,7 +5,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use memscope::app::{App, Msg, TabId};
 use memscope::config::{Config, VectorConfig};
 use memscope::domain::*;
-use memscope::message::{BackendEvent, Command, RequestId, VecReply};
+use memscope::message::{BackendEvent, Command, RequestId, VectorReply};
+use memscope::message::{LongTermCmd, VectorCmd};
 use memscope::search::{SearchOutcome, WhyNot};
 use memscope::store::StoreError;
 use serde_json::json;
@@ -25,7 +26,7 @@ fn app() -> App {
     let req = cmds
         .iter()
         .find_map(|c| match c {
-            Command::VectorStats { req } => Some(*req),
+            Command::Vector(req, VectorCmd::Stats) => Some(*req),
             _ => None,
         })
         .expect("stats requested");
@@ -36,7 +37,7 @@ fn app() -> App {
         fullness: None,
         namespaces: vec![(String::new(), 4), ("docs".into(), 1)],
     };
-    app.update(Msg::Backend(BackendEvent::Vector(req, VecReply::Stats(Ok(stats)))));
+    app.update(Msg::Backend(BackendEvent::Vector(req, VectorReply::Stats(Ok(stats)))));
     app.update(Msg::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)));
     app
 }
@@ -64,7 +65,7 @@ fn answer(app: &mut App, at: u64, matches: Vec<VectorMatch>) -> RequestId {
     let req = cmds
         .iter()
         .find_map(|c| match c {
-            Command::Search { req, .. } => Some(*req),
+            Command::Vector(req, VectorCmd::Search { .. }) => Some(*req),
             _ => None,
         })
         .expect("a search after the debounce");
@@ -74,7 +75,7 @@ fn answer(app: &mut App, at: u64, matches: Vec<VectorMatch>) -> RequestId {
         query_ms: 1.1,
         total_ms: 13.6,
     };
-    app.update(Msg::Backend(BackendEvent::Vector(req, VecReply::Search(Ok(outcome)))));
+    app.update(Msg::Backend(BackendEvent::Vector(req, VectorReply::Search(Ok(outcome)))));
     req
 }
 
@@ -105,11 +106,14 @@ fn error_and_invalid_filter() {
     let mut app = app();
     typed(&mut app, "weather");
     let cmds = app.update(Msg::Tick(400));
-    let req = cmds.iter().find_map(|c| if let Command::Search { req, .. } = c { Some(*req) } else { None }).unwrap();
+    let req = cmds
+        .iter()
+        .find_map(|c| if let Command::Vector(req, VectorCmd::Search { .. }) = c { Some(*req) } else { None })
+        .unwrap();
     let e = StoreError::Server(
         "the embedder makes 384-dimensional vectors but the index holds 1536-dimensional ones".into(),
     );
-    app.update(Msg::Backend(BackendEvent::Vector(req, VecReply::Search(Err(e)))));
+    app.update(Msg::Backend(BackendEvent::Vector(req, VectorReply::Search(Err(e)))));
     app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
     app.update(Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE)));
     typed(&mut app, "{\"year\": {\"$gtx\": 1}}");
@@ -144,7 +148,7 @@ fn diff_against_a_pin_and_why_not() {
     let req = cmds
         .iter()
         .find_map(|c| {
-            if let Command::WhyNot { req, id, .. } = c {
+            if let Command::Vector(req, VectorCmd::WhyNot { id, .. }) = c {
                 assert_eq!(id, "m-refund");
                 Some(*req)
             } else {
@@ -160,7 +164,7 @@ fn diff_against_a_pin_and_why_not() {
         rank: Some(5),
         limit: 1000,
     };
-    app.update(Msg::Backend(BackendEvent::Vector(req, VecReply::WhyNot(Ok(w)))));
+    app.update(Msg::Backend(BackendEvent::Vector(req, VectorReply::WhyNot(Ok(w)))));
     insta::assert_snapshot!(screen(&app));
     // Enter on a result opens its message in Conversations (when that tier is configured).
     app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
@@ -183,7 +187,9 @@ fn esc_from_a_thread_opened_from_a_result_returns_to_search() {
     app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
     let cmds = app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
     assert_eq!(app.tab, TabId::Conversations);
-    assert!(cmds.iter().any(|c| matches!(c, Command::Messages { conversation, .. } if conversation == "conv-0002")));
+    assert!(cmds.iter().any(
+        |c| matches!(c, Command::LongTerm(_, LongTermCmd::Messages { conversation, .. }) if conversation == "conv-0002")
+    ));
     app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
     assert_eq!(app.tab, TabId::Search, "back where the user came from");
     assert_eq!(app.search.matches().len(), 3, "the results are still there");

@@ -396,7 +396,7 @@ impl KeyStore for RedisStore {
         (self.own_hits.load(Ordering::Relaxed), self.own_misses.load(Ordering::Relaxed))
     }
 
-    async fn insight(&self) -> Result<Vec<crate::domain::ServerInsight>, StoreError> {
+    async fn server_report(&self) -> Result<Vec<crate::domain::ServerReport>, StoreError> {
         let mut p = redis::pipe();
         p.ignore_errors();
         p.cmd("CLIENT").arg("SETNAME").arg(CLIENT_NAME).ignore();

@@ -9,10 +9,10 @@ mod client;
 pub mod cluster;
 mod conn;
 mod info;
-mod insight;
 mod keystore;
 mod reply;
 pub mod sentinel;
+mod server_report;
 #[cfg(test)]
 mod tests;
 mod values;
@@ -21,9 +21,9 @@ use super::KeyStore;
 use client::{client_for, map_err};
 use cluster::{ClusterNode, KeyedBatch};
 use info::*;
-use insight::*;
 use reply::*;
 use sentinel::{SentinelMaster, SentinelUrl, is_sentinel_url};
+use server_report::*;
 
 use crate::config::{RedisConfig, RedisMode, redact_url, url_parts};
 use crate::domain::{

@@ -29,10 +29,10 @@ return #all - from + 1
 "#;
 
 /// The replies of SLOWLOG GET, SLOWLOG LEN, CLIENT LIST, INFO commandstats and LATENCY LATEST.
-pub(super) fn parse_insight(v: &[Value]) -> crate::domain::ServerInsight {
-    use crate::domain::{ClientInfo, CommandStat, LatencyEvent, ServerInsight, SlowEntry};
+pub(super) fn parse_insight(v: &[Value]) -> crate::domain::ServerReport {
+    use crate::domain::{ClientInfo, CommandStat, LatencyEvent, ServerReport, SlowEntry};
     let safe = |b: &[u8]| crate::text::sanitize_line(b);
-    let mut s = ServerInsight::default();
+    let mut s = ServerReport::default();
     let part = |i: usize, what: &str, errors: &mut Vec<String>| -> Option<Value> {
         let x = v.get(i).cloned().unwrap_or(Value::Nil);
         match server_err(&x) {

@@ -1,6 +1,7 @@
 //! The document browser: collections, documents, a document's field tree.
 
 use super::*;
+use crate::message::LongTermCmd;
 
 /// Parse the `/` filter: `user:ID`, `agent:ID`, `id:PREFIX`, anything else words of the title (case-insensitive).
 /// A value as one line of text (untrusted text made safe).
@@ -38,7 +39,7 @@ pub fn value_text(v: &FsValue) -> String {
 pub(super) fn looks_like_text(b: &[u8]) -> bool {
     let Ok(s) = std::str::from_utf8(b) else { return false };
     let chars = s.chars().count();
-    chars > 0 && text::classify(b) == text::Encoding::Text && s.chars().filter(char::is_ascii).count() * 2 >= chars
+    chars > 0 && text::classify(b) == text::BytesKind::Text && s.chars().filter(char::is_ascii).count() * 2 >= chars
 }
 
 /// A string or bytes value as it is opened whole: JSON pretty-printed, UTF-8 text as text,
@@ -129,7 +130,7 @@ impl ConversationsTab {
     pub(super) fn push_collections(&mut self, parent: Option<String>, cx: &mut Cx) -> Vec<Command> {
         let req = self.browser.req.issue(cx);
         self.browser.stack.push(BrowserLevel::Collections { parent: parent.clone(), items: Vec::new(), selected: 0 });
-        vec![Command::Collections { req, parent }]
+        vec![Command::LongTerm(req, LongTermCmd::Collections { parent })]
     }
 
     pub(super) fn push_documents(&mut self, collection: String, cx: &mut Cx) -> Vec<Command> {
@@ -140,7 +141,7 @@ impl ConversationsTab {
             next: None,
             selected: 0,
         });
-        vec![Command::ListDocuments { req, collection, after: None, limit: LIST_PAGE }]
+        vec![Command::LongTerm(req, LongTermCmd::ListDocuments { collection, after: None, limit: LIST_PAGE })]
     }
 
     pub(super) fn push_document(&mut self, path: String, cx: &mut Cx) -> Vec<Command> {
@@ -152,7 +153,7 @@ impl ConversationsTab {
             lines: Vec::new(),
             selected: 0,
         });
-        vec![Command::Document { req, path }]
+        vec![Command::LongTerm(req, LongTermCmd::Document { path })]
     }
 
     pub(super) fn browser_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
@@ -234,7 +235,7 @@ impl ConversationsTab {
         {
             let (collection, after) = (collection.clone(), Some(c.clone()));
             let req = self.browser.req.issue(cx);
-            return vec![Command::ListDocuments { req, collection, after, limit: LIST_PAGE }];
+            return vec![Command::LongTerm(req, LongTermCmd::ListDocuments { collection, after, limit: LIST_PAGE })];
         }
         vec![]
     }

@@ -1,25 +1,22 @@
 //! The conversation list: loading it page by page, the filter, moving in it.
 
 use super::*;
+use crate::message::LongTermCmd;
 
 impl ConversationsTab {
-    pub fn start(&mut self, cx: &mut Cx) -> Vec<Command> {
-        if !self.configured {
-            return vec![];
-        }
-        self.reload(cx)
-    }
-
     pub(super) fn reload(&mut self, cx: &mut Cx) -> Vec<Command> {
-        self.live_req.forget();
+        self.live.req.forget();
         self.fresh.clear();
         let req = self.list_req.issue(cx);
         self.next = None;
         let creq = self.count_req.issue(cx);
         self.count = None;
         vec![
-            Command::Conversations { req, filter: self.filter.clone(), after: None, limit: LIST_PAGE },
-            Command::CountConversations { req: creq, filter: self.filter.clone() },
+            Command::LongTerm(
+                req,
+                LongTermCmd::Conversations { filter: self.filter.clone(), after: None, limit: LIST_PAGE },
+            ),
+            Command::LongTerm(creq, LongTermCmd::Count { filter: self.filter.clone() }),
         ]
     }
 
@@ -27,12 +24,14 @@ impl ConversationsTab {
         match (&self.next, self.list_req.waiting()) {
             (Some(c), false) => {
                 let req = self.list_req.issue(cx);
-                vec![Command::Conversations {
+                vec![Command::LongTerm(
                     req,
-                    filter: self.filter.clone(),
-                    after: Some(c.clone()),
-                    limit: LIST_PAGE,
-                }]
+                    LongTermCmd::Conversations {
+                        filter: self.filter.clone(),
+                        after: Some(c.clone()),
+                        limit: LIST_PAGE,
+                    },
+                )]
             }
             _ => vec![],
         }

@@ -8,13 +8,16 @@ use crate::config::Config;
 use crate::domain::{ConvFilter, Conversation, Cursor, Document, FsValue, Message, Ts};
 use crate::error::StoreError;
 use crate::keymap::{Action, Context};
-use crate::message::{Command, LtReply, RequestId};
+use crate::message::LongTermCmd;
+use crate::message::{Command, LongTermReply, RequestId};
+use crate::tabs::{Export, Live, Tab};
 use crate::text;
 use std::collections::HashSet;
 
 mod browser;
 mod list;
 mod replies;
+
 #[cfg(test)]
 mod tests;
 mod thread;
@@ -60,8 +63,8 @@ pub struct Thread {
     /// Where the last page began, and the cursor that read it: the live refresh reads that
     /// page again (new messages in their place, by time).
     tail: (usize, Option<Cursor>),
-    live_at_ms: u64,
-    live_req: Pending,
+    /// Its live refresh: the last page read again while the thread is shown.
+    live: Live,
     /// Messages the last live refresh found new (marked until the next one).
     pub fresh: HashSet<String>,
     /// Lines of the selected message scrolled past (a message longer than the screen is read
@@ -146,15 +149,12 @@ pub struct ConversationsTab {
     /// The open thread was opened from a Search result: leaving it returns there.
     pub opened_from_search: bool,
     detect_req: Pending,
-    /// The live refresh of the list (every [`LIVE_MS`] in the list view): when it last ran,
-    /// its request, and the conversations it found new (marked until the next one).
-    live_at_ms: u64,
-    live_req: Pending,
+    /// The live refresh of the list (in the list view), and the conversations it found new
+    /// (marked until the next one).
+    live: Live,
     pub fresh: std::collections::HashSet<String>,
 }
 
-/// How often the conversation list and its count are read again while the list is shown.
-pub const LIVE_MS: u64 = 5_000;
 /// A list longer than this (loaded page after page) is not refreshed whole: `r` reloads it.
 pub const LIVE_MAX: usize = 500;
 
@@ -165,8 +165,7 @@ impl ConversationsTab {
             layout: cfg.layout.clone(),
             found: None,
             opened_from_search: false,
-            live_at_ms: 0,
-            live_req: Pending::default(),
+            live: Live::default(),
             fresh: Default::default(),
             detect_req: Pending::default(),
             view: View::List,
@@ -191,14 +190,6 @@ impl ConversationsTab {
         }
     }
 
-    pub fn context(&self) -> Context {
-        match self.view {
-            View::List => Context::ConvList,
-            View::Thread => Context::Thread,
-            View::Browser => Context::Browser,
-        }
-    }
-
     /// The rows the frame gave the list on screen (its page size).
     pub fn set_view_rows(&mut self, rows: usize) {
         self.view_rows = rows.max(1);
@@ -208,73 +199,6 @@ impl ConversationsTab {
     /// Wall-clock now, when known.
     pub fn wall_now(&self) -> Option<Ts> {
         self.wall_start.map(|w| Ts::from_micros(w.micros() + self.now_ms as i64 * 1000))
-    }
-
-    pub fn tick(&mut self, now: u64, cx: &mut Cx) -> Vec<Command> {
-        self.now_ms = now;
-        // An open thread, read to its end, looks for new messages while it is shown.
-        if self.view == View::Thread
-            && let Some(t) = &mut self.thread
-            && t.done
-            && t.error.is_none()
-            && !t.req.waiting()
-            && !t.live_req.waiting()
-            && now >= t.live_at_ms + LIVE_MS
-        {
-            if t.live_at_ms == 0 {
-                // The first time: from now (the thread was just read).
-                t.live_at_ms = now;
-                return vec![];
-            }
-            t.live_at_ms = now;
-            let req = t.live_req.issue(cx);
-            return vec![Command::Messages {
-                req,
-                conversation: t.conv.id.clone(),
-                after: t.tail.1.clone(),
-                limit: THREAD_PAGE,
-            }];
-        }
-        // The list and its count, read again while they are shown.
-        if self.configured
-            && self.view == View::List
-            && self.loaded_once
-            && self.error.is_none()
-            && !self.list_req.waiting()
-            && !self.live_req.waiting()
-            && self.convs.len() <= LIVE_MAX
-            && now >= self.live_at_ms + LIVE_MS
-        {
-            self.live_at_ms = now;
-            let req = self.live_req.issue(cx);
-            let creq = self.count_req.issue(cx);
-            let limit = (self.convs.len() as u32).clamp(LIST_PAGE, LIVE_MAX as u32);
-            return vec![
-                Command::Conversations { req, filter: self.filter.clone(), after: None, limit },
-                Command::CountConversations { req: creq, filter: self.filter.clone() },
-            ];
-        }
-        // A thread page that failed is asked for again, with backoff.
-        if let Some(t) = &mut self.thread
-            && !t.req.waiting()
-            && let Some((at, _)) = t.retry
-            && now >= at
-        {
-            let req = t.req.issue(cx);
-            let after = if t.messages.is_empty() { None } else { t.next.clone() };
-            return vec![Command::Messages { req, conversation: t.conv.id.clone(), after, limit: THREAD_PAGE }];
-        }
-        if let Some(e) = &self.error
-            && now >= e.retry_at_ms
-            && !self.list_req.waiting()
-        {
-            let mut e = e.clone();
-            e.retry_at_ms = now + crate::tabs::retry_backoff_ms(e.attempt + 1);
-            e.attempt += 1;
-            self.error = Some(e);
-            return self.reload(cx);
-        }
-        vec![]
     }
 
     fn fail(&mut self, e: StoreError) {
@@ -295,17 +219,6 @@ impl ConversationsTab {
         vec![]
     }
 
-    pub fn on_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
-        if !self.configured {
-            return vec![];
-        }
-        match self.view {
-            View::List => self.list_action(action, cx),
-            View::Thread => self.thread_action(action, cx),
-            View::Browser => self.browser_action(action, cx),
-        }
-    }
-
     /// A click on the list's `r`-th row on screen: it is selected; the selected one opens.
     pub fn click_row(&mut self, r: usize, cx: &mut Cx) -> Vec<Command> {
         let i = self.offset + r;
@@ -317,5 +230,139 @@ impl ConversationsTab {
         }
         self.selected = i;
         vec![]
+    }
+}
+
+impl ConversationsTab {
+    /// Live refreshes of the list and the open thread, and retries with backoff.
+    fn refresh(&mut self, now: u64, cx: &mut Cx) -> Vec<Command> {
+        self.now_ms = now;
+        // An open thread, read to its end, looks for new messages while it is shown.
+        if self.view == View::Thread
+            && let Some(t) = &mut self.thread
+            && t.done
+            && t.error.is_none()
+            && !t.req.waiting()
+            && t.live.due(now)
+        {
+            let req = t.live.req.issue(cx);
+            return vec![Command::LongTerm(
+                req,
+                LongTermCmd::Messages { conversation: t.conv.id.clone(), after: t.tail.1.clone(), limit: THREAD_PAGE },
+            )];
+        }
+        // The list and its count, read again while they are shown.
+        if self.configured
+            && self.view == View::List
+            && self.loaded_once
+            && self.error.is_none()
+            && !self.list_req.waiting()
+            && self.convs.len() <= LIVE_MAX
+            && self.live.due(now)
+        {
+            let req = self.live.req.issue(cx);
+            let creq = self.count_req.issue(cx);
+            let limit = (self.convs.len() as u32).clamp(LIST_PAGE, LIVE_MAX as u32);
+            return vec![
+                Command::LongTerm(req, LongTermCmd::Conversations { filter: self.filter.clone(), after: None, limit }),
+                Command::LongTerm(creq, LongTermCmd::Count { filter: self.filter.clone() }),
+            ];
+        }
+        // A thread page that failed is asked for again, with backoff.
+        if let Some(t) = &mut self.thread
+            && !t.req.waiting()
+            && let Some((at, _)) = t.retry
+            && now >= at
+        {
+            let req = t.req.issue(cx);
+            let after = if t.messages.is_empty() { None } else { t.next.clone() };
+            return vec![Command::LongTerm(
+                req,
+                LongTermCmd::Messages { conversation: t.conv.id.clone(), after, limit: THREAD_PAGE },
+            )];
+        }
+        if let Some(e) = &self.error
+            && now >= e.retry_at_ms
+            && !self.list_req.waiting()
+        {
+            let mut e = e.clone();
+            e.retry_at_ms = now + crate::tabs::retry_backoff_ms(e.attempt + 1);
+            e.attempt += 1;
+            self.error = Some(e);
+            return self.reload(cx);
+        }
+        vec![]
+    }
+}
+
+impl Tab for ConversationsTab {
+    fn start(&mut self, cx: &mut Cx) -> Vec<Command> {
+        if !self.configured {
+            return vec![];
+        }
+        self.reload(cx)
+    }
+
+    fn tick(&mut self, cx: &mut Cx) -> (Vec<Command>, bool) {
+        let now = cx.now_ms;
+        (self.refresh(now, cx), false)
+    }
+
+    fn on_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
+        if !self.configured {
+            return vec![];
+        }
+        match self.view {
+            View::List => self.list_action(action, cx),
+            View::Thread => self.thread_action(action, cx),
+            View::Browser => self.browser_action(action, cx),
+        }
+    }
+
+    fn context(&self) -> Context {
+        match self.view {
+            View::List => Context::ConvList,
+            View::Thread => Context::Thread,
+            View::Browser => Context::Browser,
+        }
+    }
+
+    /// The view's data: the conversations listed, a thread as `show --json` prints it, or
+    /// what the document browser shows (collections, documents, one document's fields).
+    fn export(&self) -> Export {
+        let ts = |t: Option<Ts>| t.map(|t| t.to_rfc3339());
+        match self.view {
+            View::List => Export::lines(
+                format!("{} conversations", self.convs.len()),
+                self.convs.iter().map(|c| {
+                    serde_json::json!({"id": c.id, "title": c.title, "user_id": c.user_id, "agent_id": c.agent_id,
+                        "updated_at": ts(c.updated_at), "message_count": c.message_count})
+                }),
+            ),
+            View::Thread => match &self.thread {
+                Some(t) => Export::lines(
+                    format!("{} messages of {}", t.messages.len(), t.conv.id),
+                    t.messages.iter().map(|m| m.to_json(&t.conv.id)),
+                ),
+                None => Export::nothing("no thread open"),
+            },
+            View::Browser => match self.browser.stack.last() {
+                Some(BrowserLevel::Collections { parent, items, .. }) => Export::lines(
+                    format!("{} collections", items.len()),
+                    items.iter().map(|c| serde_json::json!({"parent": parent, "collection": c})),
+                ),
+                Some(BrowserLevel::Documents { collection, items, .. }) => Export::lines(
+                    format!("{} documents of {collection}", items.len()),
+                    items
+                        .iter()
+                        .map(|d| serde_json::json!({"path": d.path, "fields": crate::domain::fields_json(&d.fields)})),
+                ),
+                Some(BrowserLevel::Document { path, doc: Some(d), .. }) => Export::lines(
+                    format!("the document {path}"),
+                    [serde_json::json!({"path": path, "fields": crate::domain::fields_json(&d.fields)})],
+                ),
+                _ => Export::nothing("no document read"),
+            },
+        }
     }
 }

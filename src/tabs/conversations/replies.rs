@@ -1,13 +1,15 @@
 //! The backend's replies to the Conversations tab's commands (long-term reads, the memory layer's badges and traces).
 
 use super::*;
+use crate::message::{LongTermCmd, MemoryReply};
+use crate::tabs::OnReply;
 
-impl ConversationsTab {
-    pub fn on_reply(&mut self, req: RequestId, reply: LtReply, cx: &mut Cx) -> Vec<Command> {
+impl OnReply<LongTermReply> for ConversationsTab {
+    fn on_reply(&mut self, req: RequestId, reply: LongTermReply, cx: &mut Cx) -> Vec<Command> {
         let mut cmds = Vec::new();
         match reply {
-            LtReply::Conversations(r) if self.live_req.is(req) => {
-                self.live_req.forget();
+            LongTermReply::Conversations(r) if self.live.req.is(req) => {
+                self.live.req.forget();
                 // A failed refresh changes nothing on screen; the next one tries again.
                 if let Ok(page) = r {
                     let selected = self.convs.get(self.selected).map(|c| c.id.clone());
@@ -24,7 +26,7 @@ impl ConversationsTab {
                     self.clamp();
                 }
             }
-            LtReply::Conversations(r) if self.list_req.is(req) => {
+            LongTermReply::Conversations(r) if self.list_req.is(req) => {
                 self.list_req.forget();
                 match r {
                     Ok(page) => {
@@ -39,29 +41,29 @@ impl ConversationsTab {
                         // Nothing under the configured layout: look for what is there.
                         if self.convs.is_empty() && self.filter == ConvFilter::All && self.found.is_none() {
                             let req = self.detect_req.issue(cx);
-                            cmds.push(Command::DetectLayouts { req });
+                            cmds.push(Command::LongTerm(req, LongTermCmd::Detect));
                         }
                     }
                     Err(e) => self.fail(e),
                 }
             }
-            LtReply::Count(r, left_out) if self.count_req.is(req) => {
+            LongTermReply::Count(r, left_out) if self.count_req.is(req) => {
                 self.count_req.forget();
                 self.count = r.ok();
                 self.left_out = left_out;
             }
-            LtReply::Detected(r) if self.detect_req.is(req) => {
+            LongTermReply::Detected(r) if self.detect_req.is(req) => {
                 self.detect_req.forget();
                 self.found = Some(match r {
                     Ok(d) => d.said_to_an_empty_list(self.layout.preset),
                     Err(e) => format!("could not sample the stores for other layouts: {e}"),
                 });
             }
-            LtReply::Count(..) | LtReply::Conversations(_) | LtReply::Detected(_) => {}
-            LtReply::Messages(r) => {
+            LongTermReply::Count(..) | LongTermReply::Conversations(_) | LongTermReply::Detected(_) => {}
+            LongTermReply::Messages(r) => {
                 let Some(t) = &mut self.thread else { return cmds };
-                if t.live_req.is(req) {
-                    t.live_req.forget();
+                if t.live.req.is(req) {
+                    t.live.req.forget();
                     // The last page read again: new messages in their place; a failure
                     // changes nothing (the next refresh tries again).
                     if let Ok(page) = r {
@@ -129,7 +131,7 @@ impl ConversationsTab {
                     }
                 }
             }
-            LtReply::Documents(r) => {
+            LongTermReply::Documents(r) => {
                 if let Some(t) = &mut self.thread
                     && t.side_req.is(req)
                 {
@@ -164,7 +166,7 @@ impl ConversationsTab {
                     }
                 }
             }
-            LtReply::Collections(r) if self.browser.req.is(req) => {
+            LongTermReply::Collections(r) if self.browser.req.is(req) => {
                 self.browser.req.forget();
                 match r {
                     Ok(list) => {
@@ -175,7 +177,7 @@ impl ConversationsTab {
                     Err(e) => self.browser.error = Some(e.to_string()),
                 }
             }
-            LtReply::ListDocuments(r) if self.browser.req.is(req) => {
+            LongTermReply::ListDocuments(r) if self.browser.req.is(req) => {
                 self.browser.req.forget();
                 match r {
                     Ok(page) => {
@@ -191,18 +193,19 @@ impl ConversationsTab {
         }
         cmds
     }
+}
 
+impl OnReply<MemoryReply> for ConversationsTab {
     /// A cross-tier reply: the thread's badges, or the trace of a message.
-    pub fn on_layer(&mut self, req: RequestId, reply: crate::message::LayerReply) {
-        use crate::message::LayerReply;
+    fn on_reply(&mut self, req: RequestId, reply: MemoryReply, _cx: &mut Cx) -> Vec<Command> {
         let now = self.now_ms;
-        let Some(t) = &mut self.thread else { return };
+        let Some(t) = &mut self.thread else { return vec![] };
         match reply {
-            LayerReply::Badges(b) if t.badges_req.is(req) => {
+            MemoryReply::Badges(b) if t.badges_req.is(req) => {
                 t.badges_req.forget();
                 t.badges = Some(*b);
             }
-            LayerReply::Trace(tr) => {
+            MemoryReply::Trace(tr) => {
                 if let Some(v) = &mut t.trace
                     && v.req.is(req)
                 {
@@ -232,5 +235,6 @@ impl ConversationsTab {
             }
             _ => {}
         }
+        vec![]
     }
 }

@@ -1,12 +1,16 @@
 //! An open thread: its pages, moving and paging in it, search within it, tier marks and the trace.
 
 use super::*;
+use crate::message::{LongTermCmd, MemoryCmd};
 
 impl ConversationsTab {
     /// The thread's page after `c` (the stream goes on).
     pub(super) fn page_after(t: &mut Thread, c: Cursor, cx: &mut Cx) -> Command {
         let req = t.req.issue(cx);
-        Command::Messages { req, conversation: t.conv.id.clone(), after: Some(c), limit: THREAD_PAGE }
+        Command::LongTerm(
+            req,
+            LongTermCmd::Messages { conversation: t.conv.id.clone(), after: Some(c), limit: THREAD_PAGE },
+        )
     }
 
     /// Show `conv`'s thread and ask for its first page; `target` is selected once it streams in.
@@ -33,13 +37,13 @@ impl ConversationsTab {
             badges_req: Pending::default(),
             trace: None,
             tail: (0, None),
-            live_at_ms: 0,
-            live_req: Pending::default(),
+            // Its clock starts once the thread is read (the first look), not at time zero.
+            live: Live::from_first_look(),
             fresh: HashSet::new(),
             inner: 0,
         });
         self.view = View::Thread;
-        Command::Messages { req, conversation, after: None, limit: THREAD_PAGE }
+        Command::LongTerm(req, LongTermCmd::Messages { conversation, after: None, limit: THREAD_PAGE })
     }
 
     /// The tier marks of message `i` of the thread.
@@ -59,11 +63,13 @@ impl ConversationsTab {
             return None;
         }
         let req = t.badges_req.issue(cx);
-        Some(Command::TierBadges {
+        Some(Command::Memory(
             req,
-            conversation: t.conv.id.clone(),
-            ids: t.messages.iter().map(|m| m.id.clone()).collect(),
-        })
+            MemoryCmd::Badges {
+                conversation: t.conv.id.clone(),
+                ids: t.messages.iter().map(|m| m.id.clone()).collect(),
+            },
+        ))
     }
 
     /// Trace the selected message (the panel follows the selection while open).
@@ -76,7 +82,7 @@ impl ConversationsTab {
         let keep = t.trace.as_ref().filter(|v| v.message == m.id).and_then(|v| v.result.clone());
         let at_ms = t.trace.as_ref().map(|v| v.at_ms).unwrap_or(0);
         t.trace = Some(TraceView { message: m.id.clone(), req: Pending::at(req), result: keep, at_ms });
-        vec![Command::Trace { req, conversation: t.conv.id.clone(), message: m.id.clone() }]
+        vec![Command::Memory(req, MemoryCmd::Trace { conversation: t.conv.id.clone(), message: m.id.clone() })]
     }
 
     pub(super) fn open_thread(&mut self, cx: &mut Cx) -> Vec<Command> {
@@ -98,7 +104,7 @@ impl ConversationsTab {
         // Its own document fills the header when the conversation was not in the list.
         let Some(t) = &mut self.thread else { return vec![messages] };
         let dreq = t.side_req.issue(cx);
-        vec![messages, Command::Documents { req: dreq, paths: vec![path] }]
+        vec![messages, Command::LongTerm(dreq, LongTermCmd::SideDocs { paths: vec![path] })]
     }
 
     /// Indices of messages whose content contains the search text (case-insensitive).
@@ -201,7 +207,7 @@ impl ConversationsTab {
                     cx.ask(Ask::BackToSearch);
                 }
                 return vec![
-                    Command::Cancel(crate::message::Slot::LtThread),
+                    Command::Cancel(crate::message::Slot::Thread),
                     Command::Cancel(crate::message::Slot::Badges),
                     Command::Cancel(crate::message::Slot::Trace),
                 ];
@@ -298,7 +304,7 @@ impl ConversationsTab {
                         paths.push(format!("agents/{a}"));
                     }
                     let req = t.side_req.issue(cx);
-                    return vec![Command::Documents { req, paths }];
+                    return vec![Command::LongTerm(req, LongTermCmd::SideDocs { paths })];
                 }
             }
             Action::Refresh => {
@@ -307,15 +313,16 @@ impl ConversationsTab {
                 t.error = None;
                 t.done = false;
                 t.badges = None;
-                let mut cmds =
-                    vec![Command::Messages { req, conversation: t.conv.id.clone(), after: None, limit: THREAD_PAGE }];
+                let mut cmds = vec![Command::LongTerm(
+                    req,
+                    LongTermCmd::Messages { conversation: t.conv.id.clone(), after: None, limit: THREAD_PAGE },
+                )];
                 if let Some(v) = &mut t.trace {
                     let treq = v.req.issue(cx);
-                    cmds.push(Command::Trace {
-                        req: treq,
-                        conversation: t.conv.id.clone(),
-                        message: v.message.clone(),
-                    });
+                    cmds.push(Command::Memory(
+                        treq,
+                        MemoryCmd::Trace { conversation: t.conv.id.clone(), message: v.message.clone() },
+                    ));
                 }
                 return cmds;
             }

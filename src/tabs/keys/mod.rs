@@ -7,23 +7,26 @@ use crate::domain::{Blob, Key, KeyMeta, KeyType, PageCursor, ServerInfo, Ttl, Va
 use crate::error::StoreError;
 use crate::keymap::{Action, Context};
 use crate::keytree::{KeyIndex, Row, SortBy, ViewMode};
-use crate::message::{BackendEvent, Command, RequestId};
-use crate::text::{self, Encoding};
+use crate::message::RedisCmd;
+use crate::message::{Command, RequestId};
+use crate::tabs::{Export, Live, Tab};
+use crate::text::{self, BytesKind};
 use std::collections::HashMap;
 
 mod events;
 mod scan;
 mod sort;
+
 #[cfg(test)]
 mod tests;
 mod value;
 
 pub use value::value_lines;
 
-/// How often the list refreshes itself while idle: the header's counts (INFO keyspace) always,
-/// the listing itself when the database holds at most [`LIVE_MAX`] keys and the order is by
-/// name (a list sorted by TTL or size keeps its order until `r`, so rows do not move).
-pub const LIVE_MS: u64 = 5_000;
+/// The list refreshes itself while idle (every [`crate::tabs::LIVE_MS`]): the header's counts
+/// (INFO keyspace) always, the listing itself when the database holds at most this many keys
+/// and the order is by name (a list sorted by TTL or size keeps its order until `r`, so rows
+/// do not move).
 pub const LIVE_MAX: u64 = 20_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,8 +98,7 @@ pub struct KeysTab {
     pub server: Option<super::server::ServerView>,
     /// The live refresh: when it last ran, its scan (keys gathered aside, swapped in whole so
     /// the list never empties) and the keys it found new (marked until the next one).
-    live_at_ms: u64,
-    live_req: Pending,
+    live: Live,
     /// Keys of a scan gathered aside (a live refresh or a rescan), swapped in when complete.
     live_buf: Vec<Key>,
     /// The MATCH and TYPE of the keys in the list (a rescan of the same query goes aside).
@@ -129,14 +131,13 @@ pub struct KeysTab {
 
 impl KeysTab {
     pub fn new(cfg: &Config) -> KeysTab {
-        let delim = cfg.redis.as_ref().map(|r| r.delimiter.clone()).unwrap_or_else(|| ":".into());
+        let delim = cfg.redis_settings().delimiter.clone();
         KeysTab {
             configured: cfg.redis.is_some(),
-            max_ops_per_sec: cfg.redis.as_ref().map(|r| r.max_ops_per_sec).unwrap_or(crate::analysis::DEFAULT_MAX_OPS),
+            max_ops_per_sec: cfg.redis_settings().max_ops_per_sec,
             analysis: None,
             server: None,
-            live_at_ms: 0,
-            live_req: Pending::default(),
+            live: Live::default(),
             live_buf: Vec::new(),
             listed: None,
             fresh: Default::default(),
@@ -164,19 +165,6 @@ impl KeysTab {
         }
     }
 
-    pub fn context(&self) -> Context {
-        if self.server.is_some() {
-            return Context::Server;
-        }
-        if self.analysis.is_some() {
-            return Context::Analysis;
-        }
-        match self.focus {
-            Focus::List => Context::KeyList,
-            Focus::Value => Context::Value,
-        }
-    }
-
     /// The rows the frame gave the list and the value pane; the rows now in view get metadata.
     pub fn set_view_rows(&mut self, list: usize, value: usize, cx: &mut Cx) -> Option<Command> {
         self.view_rows = list.max(1);
@@ -185,18 +173,9 @@ impl KeysTab {
         self.visible_meta(cx)
     }
 
-    pub fn start(&mut self, cx: &mut Cx) -> Vec<Command> {
-        if !self.configured {
-            return vec![];
-        }
-        let mut v = self.rescan(cx);
-        v.push(self.info_cmd(cx));
-        v
-    }
-
     fn info_cmd(&mut self, cx: &mut Cx) -> Command {
         let req = self.info_req.issue(cx);
-        Command::Info { req }
+        Command::Redis(req, RedisCmd::Info)
     }
 
     /// Keys in the selected database now (INFO keyspace), when known.
@@ -266,7 +245,174 @@ impl KeysTab {
         vec![cmd]
     }
 
-    pub fn on_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
+    fn write_intent(&self, action: Action, cx: &mut Cx) {
+        let Some(key) = self.current_key() else {
+            return cx.status("select a key first (folders cannot be written)", true);
+        };
+        let t = self.type_name_of(&key);
+        let w = match action {
+            Action::Delete => WriteKind::Delete(key, t),
+            Action::Expire => WriteKind::Expire(key, t),
+            Action::Persist => WriteKind::Persist(key, t),
+            _ => WriteKind::Rename(key, t),
+        };
+        cx.ask(Ask::Write(w));
+    }
+
+    fn toggle_folder(&mut self, cx: &mut Cx) -> Vec<Command> {
+        if let Some(row @ Row::Folder { expanded, .. }) = self.index.row(self.selected) {
+            let prefix: Vec<u8> = self.index.row_bytes(&row).to_vec();
+            self.index.set_expanded(&prefix, !expanded);
+            self.rebuild();
+        }
+        self.visible_meta(cx).into_iter().collect()
+    }
+
+    pub fn set_pattern(&mut self, p: String, cx: &mut Cx) -> Vec<Command> {
+        self.pattern = if p.is_empty() { "*".into() } else { p };
+        self.selected = 0;
+        self.offset = 0;
+        self.rescan(cx)
+    }
+
+    pub fn set_type_filter(&mut self, t: &str, cx: &mut Cx) -> Result<Vec<Command>, String> {
+        self.type_filter = match t {
+            "" | "all" | "*" => None,
+            t if t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => Some(t.to_string()),
+            _ => {
+                return Err(format!("type: not a type name: `{}`", text::sanitize_str(t)));
+            }
+        };
+        Ok(self.rescan(cx))
+    }
+
+    pub fn set_delimiter(&mut self, d: &str) -> Result<Vec<Command>, String> {
+        if d.is_empty() {
+            return Err("delim: give a delimiter, e.g. `delim :` or `delim /`".into());
+        }
+        self.index.set_delimiter(d);
+        self.rebuild();
+        Ok(vec![])
+    }
+
+    pub fn set_mode(&mut self, m: ViewMode, cx: &mut Cx) -> Vec<Command> {
+        self.index.set_mode(m);
+        self.rebuild();
+        self.visible_meta(cx).into_iter().collect()
+    }
+
+    pub fn select_db(&mut self, db: u32, cx: &mut Cx) -> Vec<Command> {
+        if !self.configured {
+            return vec![];
+        }
+        if let Some(ServerInfo { mode: crate::domain::ServerMode::Cluster { whole: true, .. }, .. }) = &self.info
+            && db != 0
+        {
+            cx.status("a Redis Cluster has only database 0: SELECT is refused in cluster mode", true);
+            return vec![];
+        }
+        if let Some(n) = self.info.as_ref().and_then(|i| i.databases)
+            && db >= n
+        {
+            cx.status(format!("database {db} does not exist: this server has {n} (0–{})", n.saturating_sub(1)), true);
+            return vec![];
+        }
+        let mut v = Vec::new();
+        // Another database is another listing: by name, no sort note or job of the last one.
+        if self.sorting.take().is_some() {
+            v.push(Command::Cancel(crate::message::Slot::Sort));
+        }
+        self.sort_note = None;
+        self.index.set_sort(SortBy::Name);
+        self.db = Some(db);
+        self.value = None;
+        self.focus = Focus::List;
+        self.selected = 0;
+        self.offset = 0;
+        self.index.clear();
+        self.meta.clear();
+        let req = self.info_req.issue(cx);
+        v.push(Command::Redis(req, RedisCmd::SelectDb { db }));
+        v.extend(self.rescan(cx));
+        self.scan.replace_on_first = false;
+        v
+    }
+
+    /// Remaining TTL in ms now, from a TTL read at `at_ms`.
+    pub fn ttl_left(ttl: Ttl, at_ms: u64, now_ms: u64) -> Ttl {
+        match ttl {
+            Ttl::Millis(ms) => Ttl::Millis((ms - (now_ms.saturating_sub(at_ms)) as i64).max(0)),
+            t => t,
+        }
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+}
+
+impl Tab for KeysTab {
+    fn start(&mut self, cx: &mut Cx) -> Vec<Command> {
+        if !self.configured {
+            return vec![];
+        }
+        let mut v = self.rescan(cx);
+        v.push(self.info_cmd(cx));
+        v
+    }
+
+    fn tick(&mut self, cx: &mut Cx) -> (Vec<Command>, bool) {
+        let now = cx.now_ms;
+        self.now_ms = now;
+        let mut cmds = Vec::new();
+        let mut changed = false;
+        if let Some(c) = self.server.as_mut().and_then(|v| v.tick(now, cx)) {
+            cmds.push(c);
+        }
+        cmds.extend(self.live(now, cx));
+        if self.index.pending_len() > 0 {
+            self.merge();
+            changed = true;
+            cmds.extend(self.visible_meta(cx));
+        }
+        if let Some(e) = &self.error
+            && now >= e.retry_at_ms
+            && !self.scan.running
+        {
+            cmds.extend(self.rescan(cx));
+            changed = true;
+        }
+        // A TTL that ran out: look again, the key is probably gone.
+        if let Some(v) = &mut self.value
+            && !v.gone
+            && !v.expiry_checked
+            && !v.req.waiting()
+            && let Some(ValuePage { ttl: Ttl::Millis(ms), .. }) = &v.page
+            && now >= v.loaded_at_ms + *ms as u64
+        {
+            v.expiry_checked = true;
+            let req = v.req.issue(cx);
+            cmds.push(Command::Redis(req, RedisCmd::Value { key: v.key.clone(), cursor: v.cursor.clone() }));
+        }
+        // Same for list rows whose countdown reached zero: refresh their metadata.
+        let expired: Vec<Key> = self
+            .meta
+            .iter()
+            .filter(|(_, e)| matches!(e.meta.ttl, Ttl::Millis(ms) if now >= e.at_ms + ms as u64))
+            .map(|(k, _)| k.clone())
+            .take(500)
+            .collect();
+        if !expired.is_empty() && !self.meta_req.waiting() {
+            for k in &expired {
+                self.meta.remove(k);
+            }
+            cmds.extend(self.visible_meta(cx));
+            changed = true;
+        }
+        (cmds, changed)
+    }
+
+    fn on_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
         if !self.configured {
             return vec![];
         }
@@ -407,108 +553,56 @@ impl KeysTab {
         }
     }
 
-    fn write_intent(&self, action: Action, cx: &mut Cx) {
-        let Some(key) = self.current_key() else {
-            return cx.status("select a key first (folders cannot be written)", true);
-        };
-        let t = self.type_name_of(&key);
-        let w = match action {
-            Action::Delete => WriteKind::Delete(key, t),
-            Action::Expire => WriteKind::Expire(key, t),
-            Action::Persist => WriteKind::Persist(key, t),
-            _ => WriteKind::Rename(key, t),
-        };
-        cx.ask(Ask::Write(w));
-    }
-
-    fn toggle_folder(&mut self, cx: &mut Cx) -> Vec<Command> {
-        if let Some(row @ Row::Folder { expanded, .. }) = self.index.row(self.selected) {
-            let prefix: Vec<u8> = self.index.row_bytes(&row).to_vec();
-            self.index.set_expanded(&prefix, !expanded);
-            self.rebuild();
+    fn context(&self) -> Context {
+        if self.server.is_some() {
+            return Context::Server;
         }
-        self.visible_meta(cx).into_iter().collect()
+        if self.analysis.is_some() {
+            return Context::Analysis;
+        }
+        match self.focus {
+            Focus::List => Context::KeyList,
+            Focus::Value => Context::Value,
+        }
     }
 
-    pub fn set_pattern(&mut self, p: String, cx: &mut Cx) -> Vec<Command> {
-        self.pattern = if p.is_empty() { "*".into() } else { p };
-        self.selected = 0;
-        self.offset = 0;
-        self.rescan(cx)
-    }
-
-    pub fn set_type_filter(&mut self, t: &str, cx: &mut Cx) -> Result<Vec<Command>, String> {
-        self.type_filter = match t {
-            "" | "all" | "*" => None,
-            t if t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => Some(t.to_string()),
+    /// The view's data: every key listed (type, TTL and memory where measured — absent fields
+    /// are unmeasured, never made up, and `what` says for how many), a value page (or the whole
+    /// value, read by the backend), the analysis, the server view.
+    fn export(&self) -> Export {
+        match self.context() {
+            Context::Value => match self.value.as_ref().and_then(|v| v.page.as_ref()) {
+                Some(p) if p.data_lines().first().is_some_and(|h| h["complete"] == false) => {
+                    Export::WholeValue(p.key.clone())
+                }
+                Some(p) => Export::lines("this page of the value", p.data_lines()),
+                None => Export::nothing("no value open"),
+            },
+            Context::Analysis => match self.analysis.as_ref().and_then(|a| a.result.as_ref()) {
+                Some(Ok(a)) => Export::lines("the analysis", [serde_json::to_value(a).unwrap_or_default()]),
+                _ => Export::nothing("the analysis has not finished"),
+            },
+            Context::Server => match self.server.as_ref().and_then(|v| v.nodes.as_ref()) {
+                Some(Ok(n)) => Export::lines(
+                    "the slow log, clients and commands",
+                    n.iter().map(|x| serde_json::to_value(x).unwrap_or_default()),
+                ),
+                _ => Export::nothing("not read yet"),
+            },
             _ => {
-                return Err(format!("type: not a type name: `{}`", text::sanitize_str(t)));
+                let keys = self.index.keys();
+                let measured = keys.iter().filter(|k| self.meta.contains_key(*k)).count();
+                let what = if measured == keys.len() {
+                    format!("{} keys (MATCH {})", keys.len(), self.pattern)
+                } else {
+                    format!(
+                        "{} keys (MATCH {}), type/TTL/memory for the {measured} measured (s sorts by TTL or size, measuring every key)",
+                        keys.len(),
+                        self.pattern
+                    )
+                };
+                Export::lines(what, keys.iter().map(|k| crate::domain::key_json(k, self.meta.get(k).map(|m| &m.meta))))
             }
-        };
-        Ok(self.rescan(cx))
-    }
-
-    pub fn set_delimiter(&mut self, d: &str) -> Result<Vec<Command>, String> {
-        if d.is_empty() {
-            return Err("delim: give a delimiter, e.g. `delim :` or `delim /`".into());
         }
-        self.index.set_delimiter(d);
-        self.rebuild();
-        Ok(vec![])
-    }
-
-    pub fn set_mode(&mut self, m: ViewMode, cx: &mut Cx) -> Vec<Command> {
-        self.index.set_mode(m);
-        self.rebuild();
-        self.visible_meta(cx).into_iter().collect()
-    }
-
-    pub fn select_db(&mut self, db: u32, cx: &mut Cx) -> Vec<Command> {
-        if !self.configured {
-            return vec![];
-        }
-        if let Some(ServerInfo { mode: crate::domain::ServerMode::Cluster { whole: true, .. }, .. }) = &self.info
-            && db != 0
-        {
-            cx.status("a Redis Cluster has only database 0: SELECT is refused in cluster mode", true);
-            return vec![];
-        }
-        if let Some(n) = self.info.as_ref().and_then(|i| i.databases)
-            && db >= n
-        {
-            cx.status(format!("database {db} does not exist: this server has {n} (0–{})", n.saturating_sub(1)), true);
-            return vec![];
-        }
-        let mut v = Vec::new();
-        // Another database is another listing: by name, no sort note or job of the last one.
-        if self.sorting.take().is_some() {
-            v.push(Command::Cancel(crate::message::Slot::Sort));
-        }
-        self.sort_note = None;
-        self.index.set_sort(SortBy::Name);
-        self.db = Some(db);
-        self.value = None;
-        self.focus = Focus::List;
-        self.selected = 0;
-        self.offset = 0;
-        self.index.clear();
-        self.meta.clear();
-        let req = self.info_req.issue(cx);
-        v.push(Command::SelectDb { req, db });
-        v.extend(self.rescan(cx));
-        self.scan.replace_on_first = false;
-        v
-    }
-
-    /// Remaining TTL in ms now, from a TTL read at `at_ms`.
-    pub fn ttl_left(ttl: Ttl, at_ms: u64, now_ms: u64) -> Ttl {
-        match ttl {
-            Ttl::Millis(ms) => Ttl::Millis((ms - (now_ms.saturating_sub(at_ms)) as i64).max(0)),
-            t => t,
-        }
-    }
-
-    pub fn now_ms(&self) -> u64 {
-        self.now_ms
     }
 }

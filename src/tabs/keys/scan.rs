@@ -1,9 +1,10 @@
 //! The listing: SCAN batches merged into the key index, the live refresh, visible rows' metadata, the tick.
 
 use super::*;
+use crate::message::RedisCmd;
 
 impl KeysTab {
-    /// The listing refreshes itself (`LIVE_MS`): the counts always, the keys when it is small
+    /// The listing refreshes itself (`crate::tabs::LIVE_MS`): the counts always, the keys when it is small
     /// and ordered by name; never while a scan, a value page, an error or a view is on.
     pub(super) fn live(&mut self, now: u64, cx: &mut Cx) -> Vec<Command> {
         if !self.configured
@@ -11,18 +12,19 @@ impl KeysTab {
             || self.error.is_some()
             || self.analysis.is_some()
             || self.server.is_some()
-            || self.live_req.waiting()
-            || now < self.live_at_ms + LIVE_MS
+            || !self.live.due(now)
         {
             return vec![];
         }
-        self.live_at_ms = now;
         let mut cmds = vec![self.info_cmd(cx)];
         let small = self.db_keys().is_some_and(|n| n <= LIVE_MAX) && self.index.len() as u64 <= LIVE_MAX;
         if small && self.index.sort() == SortBy::Name && !self.scan.cancelled {
             self.live_buf.clear();
-            let req = self.live_req.issue(cx);
-            cmds.push(Command::Scan { req, pattern: self.pattern.clone(), type_filter: self.type_filter.clone() });
+            let req = self.live.req.issue(cx);
+            cmds.push(Command::Redis(
+                req,
+                RedisCmd::Scan { pattern: self.pattern.clone(), type_filter: self.type_filter.clone() },
+            ));
         }
         cmds
     }
@@ -34,7 +36,7 @@ impl KeysTab {
         if !batch.done {
             return vec![];
         }
-        self.live_req.forget();
+        self.live.req.forget();
         let now = std::mem::take(&mut self.live_buf);
         self.swap_in(now, cx)
     }
@@ -67,7 +69,7 @@ impl KeysTab {
         if !self.configured {
             return vec![];
         }
-        self.live_req.forget();
+        self.live.req.forget();
         self.live_buf.clear();
         self.fresh.clear();
         let query = (self.pattern.clone(), self.type_filter.clone());
@@ -80,7 +82,10 @@ impl KeysTab {
         if self.sorting.take().is_some() {
             cmds.push(Command::Cancel(crate::message::Slot::Sort));
         }
-        cmds.push(Command::Scan { req, pattern: self.pattern.clone(), type_filter: self.type_filter.clone() });
+        cmds.push(Command::Redis(
+            req,
+            RedisCmd::Scan { pattern: self.pattern.clone(), type_filter: self.type_filter.clone() },
+        ));
         cmds
     }
 
@@ -131,57 +136,7 @@ impl KeysTab {
         }
         let req = self.meta_req.issue(cx);
         self.meta_inflight = missing.clone();
-        Some(Command::Meta { req, keys: missing })
-    }
-
-    pub fn tick(&mut self, now: u64, cx: &mut Cx) -> (Vec<Command>, bool) {
-        self.now_ms = now;
-        let mut cmds = Vec::new();
-        let mut changed = false;
-        if let Some(c) = self.server.as_mut().and_then(|v| v.tick(now, cx)) {
-            cmds.push(c);
-        }
-        cmds.extend(self.live(now, cx));
-        if self.index.pending_len() > 0 {
-            self.merge();
-            changed = true;
-            cmds.extend(self.visible_meta(cx));
-        }
-        if let Some(e) = &self.error
-            && now >= e.retry_at_ms
-            && !self.scan.running
-        {
-            cmds.extend(self.rescan(cx));
-            changed = true;
-        }
-        // A TTL that ran out: look again, the key is probably gone.
-        if let Some(v) = &mut self.value
-            && !v.gone
-            && !v.expiry_checked
-            && !v.req.waiting()
-            && let Some(ValuePage { ttl: Ttl::Millis(ms), .. }) = &v.page
-            && now >= v.loaded_at_ms + *ms as u64
-        {
-            v.expiry_checked = true;
-            let req = v.req.issue(cx);
-            cmds.push(Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() });
-        }
-        // Same for list rows whose countdown reached zero: refresh their metadata.
-        let expired: Vec<Key> = self
-            .meta
-            .iter()
-            .filter(|(_, e)| matches!(e.meta.ttl, Ttl::Millis(ms) if now >= e.at_ms + ms as u64))
-            .map(|(k, _)| k.clone())
-            .take(500)
-            .collect();
-        if !expired.is_empty() && !self.meta_req.waiting() {
-            for k in &expired {
-                self.meta.remove(k);
-            }
-            cmds.extend(self.visible_meta(cx));
-            changed = true;
-        }
-        (cmds, changed)
+        Some(Command::Redis(req, RedisCmd::Meta { keys: missing }))
     }
 
     pub(super) fn merge(&mut self) {
@@ -203,7 +158,7 @@ impl KeysTab {
             && v.error.is_some()
         {
             let req = v.req.issue(cx);
-            cmds.push(Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() });
+            cmds.push(Command::Redis(req, RedisCmd::Value { key: v.key.clone(), cursor: v.cursor.clone() }));
         }
         // Metadata that failed during the outage ("…" in the TYPE/TTL/SIZE columns).
         self.meta_req.forget();

@@ -1,6 +1,7 @@
 //! Sorting the listing by name, TTL or size: every key measured in the backend, the order applied.
 
 use super::*;
+use crate::message::RedisCmd;
 
 impl KeysTab {
     /// Measure the whole listing for a sort by TTL or size (in the backend; the keys are
@@ -15,7 +16,7 @@ impl KeysTab {
             SortJob { req: Pending::default(), by, total: keys.len() as u64, done: 0, started_ms: self.now_ms };
         let req = job.req.issue(cx);
         self.sorting = Some(job);
-        Some(Command::SortKeys { req, keys, by })
+        Some(Command::Redis(req, RedisCmd::Sort { keys, by }))
     }
 
     /// A sort that ended without an order: the list stays by name, and the status says why.

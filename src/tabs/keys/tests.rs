@@ -1,22 +1,26 @@
 use super::*;
+use crate::message::{RedisCmd, RedisReply};
 use crate::message::{SortFailed, Sorted};
+use crate::tabs::OnReply;
 
 fn listed(n: usize, cx: &mut Cx) -> KeysTab {
     let mut t = KeysTab::new(&Config::with_redis("redis://127.0.0.1:1"));
     let cmds = t.start(cx);
-    let Some(Command::Scan { req, .. }) = cmds.into_iter().find(|c| matches!(c, Command::Scan { .. })) else {
+    let Some(Command::Redis(req, RedisCmd::Scan { .. })) =
+        cmds.into_iter().find(|c| matches!(c, Command::Redis(_, RedisCmd::Scan { .. })))
+    else {
         panic!("no scan")
     };
     let keys: Vec<Key> = (0..n).map(|i| format!("k{i:04}").into_bytes().into_boxed_slice()).collect();
     let batch = crate::domain::ScanBatch { keys, seen: n as u64, total: Some(n as u64), calls: 1, done: true };
-    t.on_backend(BackendEvent::Scan(req, Ok(batch)), 0, cx);
+    t.on_reply(req, RedisReply::Scan(Ok(batch)), cx);
     t
 }
 
 fn sort_cmd(cmds: Vec<Command>) -> (RequestId, std::sync::Arc<Vec<Key>>) {
     cmds.into_iter()
         .find_map(|c| match c {
-            Command::SortKeys { req, keys, .. } => Some((req, keys)),
+            Command::Redis(req, RedisCmd::Sort { keys, .. }) => Some((req, keys)),
             _ => None,
         })
         .expect("a sort request")
@@ -28,11 +32,11 @@ fn a_sort_that_fails_says_how_far_it_got_and_keeps_the_name_order() {
     let mut t = listed(1000, &mut cx);
     let (req, keys) = sort_cmd(t.set_sort_named("size", &mut cx).unwrap());
     assert_eq!(keys.len(), 1000, "the whole listing, shared");
-    t.on_backend(BackendEvent::SortProgress(req, 500), 0, &mut cx);
+    t.on_reply(req, RedisReply::SortProgress(500), &mut cx);
     assert_eq!(t.sorting.as_ref().map(|j| (j.done, j.total)), Some((500, 1000)));
     cx.take_asks();
     let failed = SortFailed { error: StoreError::Timeout(2000), measured: 500 };
-    t.on_backend(BackendEvent::Sorted(req, Err(failed)), 0, &mut cx);
+    t.on_reply(req, RedisReply::Sorted(Err(failed)), &mut cx);
     assert!(t.sorting.is_none());
     assert_eq!(t.index.sort(), SortBy::Name);
     let asks = cx.take_asks();
@@ -45,7 +49,7 @@ fn a_sort_that_fails_says_how_far_it_got_and_keeps_the_name_order() {
 fn scan_req(cmds: &[Command]) -> RequestId {
     cmds.iter()
         .find_map(|c| match c {
-            Command::Scan { req, .. } => Some(*req),
+            Command::Redis(req, RedisCmd::Scan { .. }) => Some(*req),
             _ => None,
         })
         .expect("a scan")
@@ -72,9 +76,9 @@ fn a_new_listing_stays_at_the_top_as_batches_arrive() {
     };
     // A first batch large enough to be shown at once, then keys that sort before it.
     let first: Vec<String> = (0..2_100).map(|i| format!("s:m{i:04}")).collect();
-    t.on_backend(BackendEvent::Scan(req, Ok(batch(first, false))), 0, &mut cx);
+    t.on_reply(req, RedisReply::Scan(Ok(batch(first, false))), &mut cx);
     assert_eq!(t.current_key().as_deref(), Some(b"s:m0000".as_slice()));
-    t.on_backend(BackendEvent::Scan(req, Ok(batch(vec!["s:a".into(), "s:b".into()], true))), 0, &mut cx);
+    t.on_reply(req, RedisReply::Scan(Ok(batch(vec!["s:a".into(), "s:b".into()], true))), &mut cx);
     assert_eq!((t.selected, t.offset), (0, 0));
     assert_eq!(t.current_key().as_deref(), Some(b"s:a".as_slice()), "the top of the new listing");
 }
@@ -96,11 +100,12 @@ fn a_rescan_keeps_the_list_until_it_is_complete() {
         calls: 1,
         done: false,
     };
-    t.on_backend(BackendEvent::Scan(req, Ok(half)), 0, &mut cx);
-    t.tick(300, &mut cx);
+    t.on_reply(req, RedisReply::Scan(Ok(half)), &mut cx);
+    cx.now_ms = 300;
+    t.tick(&mut cx);
     assert_eq!((t.index.len(), t.selected), (100, 5), "the previous listing, whole, until the rescan ends");
     // It fails: the previous listing stays and the error says so.
-    t.on_backend(BackendEvent::Scan(req, Err(StoreError::Timeout(2000))), 0, &mut cx);
+    t.on_reply(req, RedisReply::Scan(Err(StoreError::Timeout(2000))), &mut cx);
     assert_eq!(t.index.len(), 100);
     assert!(t.error.as_ref().is_some_and(|e| e.text.contains("the list is the previous scan's")));
     // The retry completes: swapped in whole, k0002 gone, the selection still on k0005.
@@ -112,7 +117,7 @@ fn a_rescan_keeps_the_list_until_it_is_complete() {
         calls: 1,
         done: true,
     };
-    t.on_backend(BackendEvent::Scan(req, Ok(all)), 0, &mut cx);
+    t.on_reply(req, RedisReply::Scan(Ok(all)), &mut cx);
     assert_eq!(t.index.len(), 100);
     assert_eq!(t.current_key().as_deref(), Some(b"k0005".as_slice()));
     assert!(t.fresh.contains(b"a-new".as_slice()));
@@ -139,7 +144,7 @@ fn a_sort_feeds_its_figures_to_the_columns_and_a_new_db_starts_by_name() {
     let metrics = vec![Some(300), Some(100), Some(200)];
     let order = crate::keytree::order_by(&metrics, SortBy::Size);
     let sorted = Sorted { keys, order, metrics: std::sync::Arc::new(metrics), took_ms: 1 };
-    t.on_backend(BackendEvent::Sorted(req, Ok(Box::new(sorted))), 0, &mut cx);
+    t.on_reply(req, RedisReply::Sorted(Ok(Box::new(sorted))), &mut cx);
     let mem = |t: &KeysTab, k: &str| t.meta[k.as_bytes()].meta.memory;
     assert_eq!((mem(&t, "k0000"), mem(&t, "k0001"), mem(&t, "k0002")), (Some(300), Some(100), Some(200)));
     t.sort_note = Some("stale".into());
@@ -157,9 +162,9 @@ fn an_order_for_an_older_listing_is_measured_again_not_installed() {
     let fewer: Vec<Key> = t.index.keys().iter().filter(|k| &***k != b"k0003").cloned().collect();
     t.index.replace(fewer);
     let order = crate::keytree::order_by(&vec![None; keys.len()], SortBy::Ttl);
-    let cmds = t.on_backend(
-        BackendEvent::Sorted(req, Ok(Box::new(Sorted { keys, order, metrics: Default::default(), took_ms: 1 }))),
-        0,
+    let cmds = t.on_reply(
+        req,
+        RedisReply::Sorted(Ok(Box::new(Sorted { keys, order, metrics: Default::default(), took_ms: 1 }))),
         &mut cx,
     );
     assert!(!t.index.ordered());

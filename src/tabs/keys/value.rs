@@ -1,12 +1,13 @@
 //! The open value: paging, the pager, copy, writes to it, and its lines as shown (text, JSON, hex).
 
 use super::*;
+use crate::message::RedisCmd;
 
 impl KeysTab {
     /// The confirmed write, sent; its reply reloads what is shown.
     pub fn send_write(&mut self, op: WriteOp, cx: &mut Cx) -> Command {
         let req = self.write_req.issue(cx);
-        Command::Write { req, op }
+        Command::Redis(req, RedisCmd::Write { op })
     }
 
     pub fn on_write(&mut self, req: RequestId, r: Result<String, StoreError>, cx: &mut Cx) -> Vec<Command> {
@@ -20,7 +21,7 @@ impl KeysTab {
                 if let Some(v) = &mut self.value {
                     self.meta.remove(&v.key);
                     let req = v.req.issue(cx);
-                    cmds.push(Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() });
+                    cmds.push(Command::Redis(req, RedisCmd::Value { key: v.key.clone(), cursor: v.cursor.clone() }));
                 }
                 cmds.extend(self.rescan(cx));
                 cx.status(msg, false);
@@ -83,7 +84,7 @@ impl KeysTab {
             expiry_checked: false,
         });
         self.focus = Focus::Value;
-        vec![Command::Value { req, key, cursor: PageCursor::Start }]
+        vec![Command::Redis(req, RedisCmd::Value { key, cursor: PageCursor::Start })]
     }
 
     /// The value page shown, whole, in the pager (`]` there loads the next window).
@@ -108,7 +109,7 @@ impl KeysTab {
         v.cursor = next.clone();
         v.scroll = 0;
         let req = v.req.issue(cx);
-        vec![Command::Value { req, key: v.key.clone(), cursor: next }]
+        vec![Command::Redis(req, RedisCmd::Value { key: v.key.clone(), cursor: next })]
     }
 
     /// Tab with a value open: the focus goes between the list (j/k move through keys, the
@@ -169,14 +170,14 @@ impl KeysTab {
                     v.before.pop();
                     v.cursor = prev.clone();
                     let req = v.req.issue(cx);
-                    vec![Command::Value { req, key: v.key.clone(), cursor: prev }]
+                    vec![Command::Redis(req, RedisCmd::Value { key: v.key.clone(), cursor: prev })]
                 } else {
                     vec![]
                 }
             }
             Action::Refresh => {
                 let req = v.req.issue(cx);
-                vec![Command::Value { req, key: v.key.clone(), cursor: v.cursor.clone() }]
+                vec![Command::Redis(req, RedisCmd::Value { key: v.key.clone(), cursor: v.cursor.clone() })]
             }
             Action::Back => {
                 self.focus = Focus::List;
@@ -200,13 +201,13 @@ pub(super) fn blob_line(b: &Blob) -> String {
     const MAX: usize = 512;
     let shown = &b.bytes[..b.bytes.len().min(MAX)];
     let mut s = match text::classify(shown) {
-        Encoding::Binary => {
+        BytesKind::Binary => {
             let hex: String = shown.iter().take(64).map(|x| format!("{x:02x}")).collect();
             format!("0x{hex}")
         }
         _ => text::sanitize_line(shown),
     };
-    if b.bytes.len() > MAX || text::classify(shown) == Encoding::Binary && shown.len() > 64 {
+    if b.bytes.len() > MAX || text::classify(shown) == BytesKind::Binary && shown.len() > 64 {
         s.push_str(&format!("… ({})", text::human_bytes(b.total_len)));
     }
     s
@@ -249,15 +250,15 @@ pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
                 ));
             }
             match text::classify(&b.bytes) {
-                Encoding::Binary => {
+                BytesKind::Binary => {
                     out.push((Dim, format!("binary, {} — hex dump", text::human_bytes(b.total_len))));
                     out.extend(text::hex_dump(&b.bytes, start as usize).into_iter().map(|l| (Normal, l)));
                 }
                 enc => {
-                    let pretty = if enc == Encoding::Text { json_pretty(b) } else { None };
+                    let pretty = if enc == BytesKind::Text { json_pretty(b) } else { None };
                     if pretty.is_some() {
                         out.push((Dim, "JSON (pretty-printed)".into()));
-                    } else if enc == Encoding::EscapedBytes {
+                    } else if enc == BytesKind::EscapedBytes {
                         out.push((Dim, "not valid UTF-8: invalid bytes shown as \\xNN".into()));
                     }
                     let body = match pretty {
