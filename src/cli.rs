@@ -137,7 +137,7 @@ pub enum Cmd {
     /// Check every configured tier once (rates over one interval) and exit 0 OK, 1 WARN,
     /// 2 CRIT, 3 DOWN.
     Health {
-        /// One JSON object per tier (schema in the README).
+        /// One JSON object per tier (schema in docs/health.md).
         #[arg(long)]
         json: bool,
         /// Keep checking: a line per sample, until Ctrl-C.

@@ -646,8 +646,8 @@ pub fn events(prev: &Sample, cur: &Sample) -> Vec<(String, String, i64)> {
     out
 }
 
-/// A tier's status as `memscope health --json` prints it (the schema is documented in the
-/// README and kept stable).
+/// A tier's status as `memscope health --json` prints it (the schema is documented in
+/// `docs/health.md` and kept stable).
 pub fn status_json(s: &TierStatus) -> serde_json::Value {
     serde_json::json!({
         "tier": s.probe.name(),

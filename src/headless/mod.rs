@@ -41,8 +41,6 @@ fn vector_cfg(cfg: &Config) -> Result<&crate::config::VectorConfig, HeadlessErro
     })
 }
 
-/// `memscope index FILE.jsonl [--namespace NS] [--batch N]`: every line is checked first; a bad
-/// line is reported with its number and nothing is written.
 /// Writes need write mode: say how to ask for it.
 fn refuse_read_only(cfg: &Config, what: &str) -> Result<(), HeadlessError> {
     if cfg.read_only {

@@ -10,6 +10,7 @@ mod cli_import_audit;
 mod cli_vectors;
 mod conversations_app;
 mod demo;
+mod docs;
 mod e2e_conversations;
 mod e2e_keys;
 mod e2e_search;
