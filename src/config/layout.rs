@@ -3,7 +3,7 @@
 use super::*;
 
 /// Which framework wrote the conversations (`[profile.X.layout] preset`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum LayoutPreset {
     /// memscope's own: `conversations/{id}` + `messages`, Redis recent lists and sessions.
     #[default]

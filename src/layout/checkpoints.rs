@@ -1,5 +1,6 @@
 //! LangGraph checkpoints in Redis (RedisSaver and ShallowRedisSaver).
 
+use super::detect::{Claim, Recognise, SampledKey};
 use super::*;
 
 /// A checkpoint's messages (LangChain messages, in any of their serialised forms) as a thread.
@@ -327,5 +328,31 @@ impl ConversationReader for Checkpoints {
             Some((_, m)) if known => Ok(Some(checkpoint_messages(&self.layout, &key, &m))),
             _ => Err(StoreError::Other(format!("no checkpoint `{id}` of thread `{thread}` (no {key})"))),
         }
+    }
+}
+
+/// langgraph-checkpoint-redis to `detect`: a thread per checkpoint document (named whole,
+/// `user:42`: before `:__empty__:{id}`, or a shallow saver's `checkpoint:{thread}:`); a
+/// subgraph's namespace is a thread only when its own is not in the sample; its other keys
+/// (`checkpoint_write:*`, …) are its bookkeeping.
+pub(super) struct LanggraphRedis;
+
+impl Recognise for LanggraphRedis {
+    fn preset(&self) -> LayoutPreset {
+        LayoutPreset::LanggraphRedis
+    }
+
+    fn redis_key(&self, k: &SampledKey) -> Option<Claim> {
+        if k.ktype == "ReJSON-RL"
+            && let Some(rest) = k.name.strip_prefix(CHECKPOINT_PREFIX)
+        {
+            let at = "checkpoint:*".to_string();
+            return Some(match (rest.strip_suffix(':'), rest.rfind(&format!("{EMPTY_NS}:"))) {
+                (Some(t), _) => Claim::Conversation { at, id: t.into() },
+                (None, Some(i)) => Claim::Conversation { at, id: rest[..i].into() },
+                (None, None) => Claim::Namespace(rest.rsplit_once(':').map_or(rest, |(t, _)| t).into()),
+            });
+        }
+        k.name.starts_with("checkpoint").then_some(Claim::Bookkeeping)
     }
 }

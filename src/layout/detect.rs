@@ -93,271 +93,307 @@ pub const DETECT_COLLECTIONS: usize = 200;
 pub const DETECT_DEPTH: usize = 3;
 pub const DETECT_FANOUT: usize = 25;
 
-/// Sample the stores (a bounded SCAN of Redis, the root collections of the long-term store)
-/// and say which layouts are there, with counts, most conversations first.
+/// One key of the sample, as a layout sees it: its name, its type, and a list's first item
+/// read as JSON.
+pub(super) struct SampledKey<'a> {
+    pub name: &'a str,
+    pub ktype: &'a str,
+    pub first: Option<&'a serde_json::Value>,
+}
+
+/// What a layout makes of a key of the sample.
+pub(super) enum Claim {
+    /// A message (or a checkpoint, a list) of conversation `id`, found at `at` — the place the
+    /// config lines name. Conversations are counted once each.
+    Conversation { at: String, id: String },
+    /// Conversations named by a hash field, read after the scan (mem0: `user_id`).
+    ByField { at: String, field: &'static str },
+    /// A subgraph's namespace (LangGraph): a conversation of its own only when no thread of
+    /// the sample holds it.
+    Namespace(String),
+    /// The layout's own key that is no conversation (a second source's record).
+    Belongs,
+    /// The layout's bookkeeping (`checkpoint_write:*`): its own once the layout is found, else
+    /// named as unplaced like any other key.
+    Bookkeeping,
+}
+
+/// A long-term collection as a layout sees it: its first documents, and — asked for only when
+/// no layout took it by those — the documents under it with their subcollections.
+pub(super) struct CollectionSample<'a> {
+    pub path: &'a str,
+    pub docs: &'a [Document],
+    pub children: Option<&'a [(Document, Vec<String>)]>,
+}
+
+/// What a layout makes of a collection.
+pub(super) enum CollectionClaim {
+    /// This many conversations (in the sample).
+    Holds(u64),
+    /// Conversations counted by the store (memscope's own: a COUNT).
+    Count,
+}
+
+/// A layout that knows its own data: `detect` is a loop over these, so a new preset adds its
+/// recogniser in its own file and one line to [`RECOGNISERS`].
+pub(super) trait Recognise: Sync {
+    fn preset(&self) -> LayoutPreset;
+    fn redis_key(&self, _k: &SampledKey) -> Option<Claim> {
+        None
+    }
+    fn collection(&self, _c: &CollectionSample) -> Option<CollectionClaim> {
+        None
+    }
+    /// The `[profile.X.layout]` lines that read what was found at `at`.
+    fn config_lines(&self, at: &str) -> String {
+        let _ = at;
+        format!("preset = \"{}\"", self.preset().name())
+    }
+}
+
+/// Every layout `detect` recognises, in the order they are asked (the first claim wins).
+pub(super) static RECOGNISERS: &[&dyn Recognise] = &[
+    &super::memscope::Own,
+    &super::redis_list::LangchainList,
+    &super::redis_list::LlamaIndex,
+    &super::checkpoints::LanggraphRedis,
+    &super::keys::LangchainJson,
+    &super::keys::Redisvl,
+    &super::keys::Mem0,
+    &super::redis_document::AgentMemoryServer,
+    &super::firestore::LangchainFirestore,
+    &super::firestore_checkpoints::LanggraphFirestore,
+];
+
+/// What the sample found, per (layout, place): conversation ids seen, or a count.
+#[derive(Default)]
+struct Found {
+    counts: std::collections::BTreeMap<(LayoutPreset, String), u64>,
+    seen: std::collections::HashSet<(LayoutPreset, String)>,
+}
+
+impl Found {
+    fn conversation(&mut self, p: LayoutPreset, at: &str, id: &str) {
+        if self.seen.insert((p, id.to_string())) {
+            *self.counts.entry((p, at.to_string())).or_default() += 1;
+        }
+    }
+
+    fn holds(&self, p: LayoutPreset) -> bool {
+        self.counts.keys().any(|(q, _)| *q == p)
+    }
+}
+
+/// Sample the stores (a bounded SCAN of Redis, the collections of the long-term store) and
+/// say which layouts are there, with counts, most conversations first.
 pub async fn detect(
     long_term: Option<Arc<dyn LongTermStore>>,
     redis: Option<Arc<dyn KeyStore>>,
 ) -> Result<Detection, StoreError> {
-    let (mut keys_sampled, mut keys_total, mut capped) = (0u64, None, false);
-    use std::collections::BTreeMap;
-    let mut found: BTreeMap<(String, String), u64> = BTreeMap::new();
-    fn add(found: &mut std::collections::BTreeMap<(String, String), u64>, layout: &str, at: &str) {
-        *found.entry((layout.to_string(), at.to_string())).or_default() += 1;
-    }
-    let mut unplaced: Vec<String> = Vec::new();
+    let mut found = Found::default();
+    let mut d = Detection {
+        found: vec![],
+        keys_sampled: 0,
+        keys_total: None,
+        capped: false,
+        collections_walked: 0,
+        unplaced: vec![],
+    };
     if let Some(r) = &redis {
-        let mut scan = KeyspaceScan::start(r.clone(), "*", None, 1000).await?;
-        let mut placed: std::collections::HashSet<Key> = std::collections::HashSet::new();
-        keys_total = scan.total;
-        let mut keys: Vec<Key> = Vec::new();
-        let mut open = scan.nodes.len();
-        while let Some(p) = scan.next_page().await {
-            let p = p?;
-            open -= usize::from(p.node_done);
-            keys.extend(p.keys);
-            if keys.len() >= DETECT_SAMPLE {
-                capped = open > 0;
-                break;
-            }
-        }
-        keys.sort();
-        keys.dedup();
-        keys_sampled = keys.len() as u64;
-        let metas = r.meta(&keys).await?;
-        let lists: Vec<Key> = metas
-            .iter()
-            .filter(|(_, m)| m.ktype.as_ref().is_some_and(|t| t.name() == "list"))
-            .map(|(k, _)| k.clone())
-            .collect();
-        let ops: Vec<CacheOp> = lists.iter().map(|k| CacheOp::LRange { key: k.clone(), start: 0, stop: 0 }).collect();
-        let firsts = if ops.is_empty() { Vec::new() } else { r.exec(&ops).await? };
-        for (k, first) in lists.iter().zip(firsts) {
-            let name = String::from_utf8_lossy(k);
-            let v = match first {
-                CacheReply::Items(i) => i.first().and_then(|x| first_json(x)),
-                _ => None,
-            };
-            let Some(v) = v else { continue };
-            if name.starts_with("conversation:") && name.ends_with(":messages") {
-                add(&mut found, "memscope", "conversation:*:messages");
-            } else if v.get("data").is_some() && v.get("type").is_some() {
-                let prefix = name.rsplit_once(':').map(|(p, _)| format!("{p}:")).unwrap_or_default();
-                add(&mut found, "langchain-redis-list", &prefix);
-            } else if v.get("blocks").is_some() && v.get("role").is_some() {
-                add(&mut found, "llamaindex-redis", "*");
-            } else {
-                continue;
-            }
-            placed.insert(k.clone());
-        }
-        // Layouts with a key per message (or checkpoint): count their conversations once.
-        let mut seen = std::collections::HashSet::new();
-        let mut mem0: Vec<Key> = Vec::new();
-        let mut lg_threads: std::collections::HashSet<String> = std::collections::HashSet::new();
-        let mut lg_namespaced: std::collections::HashSet<String> = std::collections::HashSet::new();
-        for (k, m) in &metas {
-            let name = String::from_utf8_lossy(k);
-            let t = m.ktype.as_ref().map(|t| t.name().to_string()).unwrap_or_default();
-            let thread = name.split(':').nth(1).unwrap_or("").to_string();
-            if t == "ReJSON-RL" && name.starts_with(CHECKPOINT_PREFIX) {
-                // The thread whole (`user:42`): before `:__empty__:{id}`, or a shallow saver's
-                // `checkpoint:{thread}:`, else `{thread}:{ns}` before the id.
-                let rest = &name[CHECKPOINT_PREFIX.len()..];
-                match (rest.strip_suffix(':'), rest.rfind(&format!("{EMPTY_NS}:"))) {
-                    (Some(t), _) => lg_threads.insert(t.to_string()),
-                    (None, Some(i)) => lg_threads.insert(rest[..i].to_string()),
-                    // A namespace (a subgraph's): counted after, under its thread if it has one.
-                    (None, None) => lg_namespaced.insert(rest.rsplit_once(':').map_or(rest, |(t, _)| t).to_string()),
-                };
-            } else if t == "ReJSON-RL" && name.starts_with("chat:") {
-                placed.insert(k.clone());
-                if seen.insert(("langchain-redis-json", thread)) {
-                    add(&mut found, "langchain-redis-json", "chat:*");
-                }
-            } else if t == "hash" && is_redisvl_key(&name) {
-                placed.insert(k.clone());
-                let (head, _) = name.rsplit_once(':').unwrap_or_default();
-                let (head, _) = head.rsplit_once(':').unwrap_or_default();
-                let (prefix, session) = head.split_once(':').unwrap_or_default();
-                if seen.insert(("redisvl", session.to_string())) {
-                    add(&mut found, "redisvl", &format!("{prefix}:"));
-                }
-            } else if t == "hash" && name.starts_with("mem0:") {
-                placed.insert(k.clone());
-                mem0.push(k.clone());
-            } else if t == "ReJSON-RL" && name.starts_with("working_memory:") {
-                // agent-memory-server: a working-memory document per session.
-                placed.insert(k.clone());
-                add(&mut found, "agent-memory-server", "working_memory:*");
-            } else if t == "hash" && name.starts_with("memory_idx:") {
-                // Its long-term memory records: read by the same preset (its second source).
-                placed.insert(k.clone());
-            }
-        }
-        // LangGraph: threads, and the namespaces that have no thread of their own.
-        let alone = lg_namespaced
-            .iter()
-            .filter(|ns| !ns.match_indices(':').any(|(i, _)| lg_threads.contains(&ns[..i])))
-            .count();
-        for _ in 0..lg_threads.len() + alone {
-            add(&mut found, "langgraph-redis", "checkpoint:*");
-        }
-        // Lists, hashes, JSON documents and streams no layout took: by namespace (the name up to
-        // its first `:`), most keys first — what was looked at and not read as conversations.
-        // LangGraph's own bookkeeping (`checkpoint_write:*`, …) belongs to it once it is found.
-        let langgraph = !lg_threads.is_empty() || alone > 0;
-        let mut spaces: BTreeMap<String, (u64, std::collections::BTreeSet<String>)> = BTreeMap::new();
-        for (k, m) in &metas {
-            let t = m.ktype.as_ref().map(|t| t.name().to_string()).unwrap_or_default();
-            if placed.contains(k) || !matches!(t.as_str(), "list" | "hash" | "ReJSON-RL" | "stream") {
-                continue;
-            }
-            let name = String::from_utf8_lossy(k);
-            if langgraph && name.starts_with("checkpoint") {
-                continue;
-            }
-            let space = match name.split_once(':') {
-                Some((ns, _)) => format!("{ns}:*"),
-                None => name.to_string(),
-            };
-            let e = spaces.entry(space).or_default();
-            e.0 += 1;
-            e.1.insert(t);
-        }
-        let mut spaces: Vec<(String, (u64, std::collections::BTreeSet<String>))> = spaces.into_iter().collect();
-        spaces.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
-        unplaced.extend(spaces.into_iter().map(|(ns, (n, types))| {
-            let types: Vec<String> = types.into_iter().collect();
-            format!("{ns} ({n} {})", types.join("/"))
-        }));
-        // mem0: a conversation is a user's memories.
-        for chunk in mem0.chunks(FIELD_BATCH) {
-            let ops: Vec<CacheOp> =
-                chunk.iter().map(|k| CacheOp::HMGet { key: k.clone(), fields: vec!["user_id".into()] }).collect();
-            for r in r.exec(&ops).await? {
-                if let CacheReply::Pairs(p) = r
-                    && let Some((_, user)) = p.first()
-                    && seen.insert(("mem0", String::from_utf8_lossy(user).into_owned()))
-                {
-                    add(&mut found, "mem0", "mem0:*");
-                }
-            }
-        }
+        detect_redis(r, &mut found, &mut d).await?;
     }
-    let mut collections_walked = 0usize;
     if let Some(lt) = &long_term {
-        // The root collections, then the subcollections of their documents (missing ones too:
-        // a per-user `users/{uid}/chats` often has no user document above it), breadth first,
-        // at most DETECT_COLLECTIONS collections and DETECT_DEPTH levels.
-        let mut queue: std::collections::VecDeque<String> = lt.collections(None).await?.into_iter().take(50).collect();
-        let mut at_paths: Vec<(&str, String, u64)> = Vec::new();
-        let mut looked: Vec<String> = Vec::new();
-        while let Some(coll) = queue.pop_front() {
-            if collections_walked >= DETECT_COLLECTIONS {
-                capped = true;
-                break;
-            }
-            collections_walked += 1;
-            let page = lt.documents(&coll, None, 50).await?;
-            if coll == "conversations" {
-                let n = lt.count_conversations(&ConvFilter::All).await.unwrap_or(page.items.len() as u64);
-                found.insert(("memscope".into(), coll.clone()), n);
-                continue;
-            }
-            let chats = page
-                .items
-                .iter()
-                .filter(|d| {
-                    let raw = match d.get("messages") {
-                        Some(FsValue::Array(a)) => match a.first() {
-                            Some(FsValue::Bytes(b)) => b.clone(),
-                            Some(FsValue::String(s)) => s.clone().into_bytes(),
-                            _ => return false,
-                        },
-                        _ => return false,
-                    };
-                    first_json(&raw).is_some_and(|v| v.get("type").is_some())
-                })
-                .count() as u64;
-            if chats > 0 {
-                at_paths.push(("langchain-firestore", coll.clone(), chats));
-                continue; // a chat document's subcollections are not looked into
-            }
-            // LangGraph's checkpointer: thread documents `{thread}_{ns}` (that do not exist)
-            // holding `checkpoints`.
-            let docs = lt.browse_documents(&coll, None, 50).await?;
-            let mut threads = 0;
-            let mut subs = Vec::new();
-            for d in docs.items.iter().take(DETECT_FANOUT) {
-                let under = lt.collections(Some(&d.path)).await?;
-                if d.fields.is_empty() && d.update_time.is_none() && under.iter().any(|c| c == "checkpoints") {
-                    threads += 1;
-                } else if coll.split('/').count() < DETECT_DEPTH * 2 - 1 {
-                    subs.extend(under.into_iter().map(|c| format!("{}/{c}", d.path)));
-                }
-            }
-            if threads > 0 {
-                at_paths.push(("langgraph-firestore", coll.clone(), threads));
-                continue;
-            }
-            if !page.items.is_empty() {
-                looked.push(coll.clone());
-            }
-            queue.extend(subs);
-        }
-        // The same collection under several documents of one collection is one place:
-        // `users/*/chats` (read as a collection group), counted together.
-        let mut groups: BTreeMap<(&str, String), Vec<(String, u64)>> = BTreeMap::new();
-        for (layout, coll, n) in at_paths {
-            let segs: Vec<&str> = coll.split('/').collect();
-            let key = match segs.len() {
-                1 => coll.clone(),
-                k => format!("{}/*/{}", segs[..k - 2].join("/"), segs[k - 1]),
-            };
-            groups.entry((layout, key)).or_default().push((coll, n));
-        }
-        for ((layout, pattern), members) in groups {
-            let at = if members.len() > 1 { pattern } else { members[0].0.clone() };
-            *found.entry((layout.to_string(), at)).or_default() += members.iter().map(|m| m.1).sum::<u64>();
-        }
-        // Collections holding documents of no known layout, and not above one that was placed:
-        // named, so that an empty answer is never a silent one.
-        let placed: Vec<String> = found.keys().map(|(_, at)| at.clone()).collect();
-        let above = |c: &String| {
-            placed.iter().any(|p| {
-                let (cs, ps): (Vec<&str>, Vec<&str>) = (c.split('/').collect(), p.split('/').collect());
-                ps.len() > cs.len() && cs.iter().zip(&ps).all(|(a, b)| a == b || *b == "*")
-            })
-        };
-        unplaced.extend(looked.into_iter().filter(|c| !above(c)));
+        detect_long_term(&**lt, &mut found, &mut d).await?;
     }
     let mut out: Vec<Detected> = found
+        .counts
         .into_iter()
-        .map(|((layout, at), n)| {
-            let preset = LayoutPreset::ALL.into_iter().find(|p| p.name() == layout);
-            let config = preset.map(|p| {
-                let mut c = format!("preset = \"{}\"", p.name());
-                let d = LayoutConfig::preset(p);
-                match p {
-                    LayoutPreset::LangchainFirestore | LayoutPreset::LanggraphFirestore if at != d.collection => {
-                        c.push_str(&format!("\ncollection = \"{at}\""))
-                    }
-                    LayoutPreset::LangchainRedisList | LayoutPreset::Redisvl if at != d.key_prefix => {
-                        c.push_str(&format!("\nkey_prefix = \"{at}\"\nkeys = \"{at}*\""))
-                    }
-                    // mem0 keeps whole seconds; its history database, where mem0 put it by
-                    // default, gives the order within one (a comment: it may be another stack's).
-                    LayoutPreset::Mem0 => c.push_str(
-                        "\n# history = \"~/.mem0/history.db\"   # mem0's history database: the order within a second",
-                    ),
-                    _ => {}
-                }
-                c
-            });
-            Detected { supported: preset.is_some(), layout, conversations: n, at, config }
+        .map(|((p, at), n)| {
+            let config = RECOGNISERS.iter().find(|r| r.preset() == p).map(|r| r.config_lines(&at));
+            Detected { supported: true, layout: p.name().to_string(), conversations: n, at, config }
         })
         .collect();
     out.sort_by(|a, b| b.conversations.cmp(&a.conversations).then(a.layout.cmp(&b.layout)));
-    Ok(Detection { found: out, keys_sampled, keys_total, capped, collections_walked, unplaced })
+    d.found = out;
+    Ok(d)
+}
+
+/// Redis: a sample of keys (SCAN, up to [`DETECT_SAMPLE`]), their types and each list's first
+/// item, offered to every layout; then what no layout took, by namespace.
+async fn detect_redis(r: &Arc<dyn KeyStore>, found: &mut Found, d: &mut Detection) -> Result<(), StoreError> {
+    let mut scan = KeyspaceScan::start(r.clone(), "*", None, 1000).await?;
+    d.keys_total = scan.total;
+    let mut keys: Vec<Key> = Vec::new();
+    let mut open = scan.nodes.len();
+    while let Some(p) = scan.next_page().await {
+        let p = p?;
+        open -= usize::from(p.node_done);
+        keys.extend(p.keys);
+        if keys.len() >= DETECT_SAMPLE {
+            d.capped = open > 0;
+            break;
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    d.keys_sampled = keys.len() as u64;
+    let metas = r.meta(&keys).await?;
+    let type_of = |m: &crate::domain::KeyMeta| m.ktype.as_ref().map(|t| t.name().to_string()).unwrap_or_default();
+    // The first item of every list (a list is a conversation only if it holds messages).
+    let lists: Vec<&Key> = metas.iter().filter(|(_, m)| type_of(m) == "list").map(|(k, _)| k).collect();
+    let ops: Vec<CacheOp> = lists.iter().map(|k| CacheOp::LRange { key: (*k).clone(), start: 0, stop: 0 }).collect();
+    let firsts = if ops.is_empty() { Vec::new() } else { r.exec(&ops).await? };
+    let mut first: std::collections::HashMap<&Key, serde_json::Value> = std::collections::HashMap::new();
+    for (k, reply) in lists.into_iter().zip(firsts) {
+        if let CacheReply::Items(i) = reply
+            && let Some(v) = i.first().and_then(|x| first_json(x))
+        {
+            first.insert(k, v);
+        }
+    }
+    let mut placed: std::collections::HashSet<&Key> = std::collections::HashSet::new();
+    let mut bookkeeping: Vec<(LayoutPreset, &Key)> = Vec::new();
+    let mut namespaces: Vec<(LayoutPreset, String)> = Vec::new();
+    let mut by_field: Vec<(LayoutPreset, String, &'static str, &Key)> = Vec::new();
+    for (k, m) in &metas {
+        let name = String::from_utf8_lossy(k);
+        let t = type_of(m);
+        let sampled = SampledKey { name: &name, ktype: &t, first: first.get(k) };
+        let Some((p, claim)) = RECOGNISERS.iter().find_map(|r| r.redis_key(&sampled).map(|c| (r.preset(), c))) else {
+            continue;
+        };
+        match claim {
+            Claim::Conversation { at, id } => found.conversation(p, &at, &id),
+            Claim::ByField { at, field } => by_field.push((p, at, field, k)),
+            Claim::Namespace(ns) => namespaces.push((p, ns)),
+            Claim::Belongs => {}
+            Claim::Bookkeeping => {
+                bookkeeping.push((p, k));
+                continue;
+            }
+        }
+        placed.insert(k);
+    }
+    // A namespace is a conversation of its own only when no thread of the sample holds it.
+    for (p, ns) in namespaces {
+        let threads: Vec<String> = found.seen.iter().filter(|(q, _)| *q == p).map(|(_, id)| id.clone()).collect();
+        if !ns.match_indices(':').any(|(i, _)| threads.iter().any(|t| *t == ns[..i])) {
+            found.conversation(p, "checkpoint:*", &ns);
+        }
+    }
+    // Conversations named by a field: read in batches.
+    for chunk in by_field.chunks(FIELD_BATCH) {
+        let ops: Vec<CacheOp> =
+            chunk.iter().map(|(_, _, f, k)| CacheOp::HMGet { key: (*k).clone(), fields: vec![(*f).into()] }).collect();
+        for ((p, at, ..), reply) in chunk.iter().zip(r.exec(&ops).await?) {
+            if let CacheReply::Pairs(v) = reply
+                && let Some((_, id)) = v.first()
+            {
+                found.conversation(*p, at, &String::from_utf8_lossy(id));
+            }
+        }
+    }
+    placed.extend(bookkeeping.into_iter().filter(|(p, _)| found.holds(*p)).map(|(_, k)| k));
+    // Lists, hashes, JSON documents and streams no layout took: by namespace (the name up to
+    // its first `:`), most keys first — what was looked at and not read as conversations.
+    let mut spaces: std::collections::BTreeMap<String, (u64, std::collections::BTreeSet<String>)> = Default::default();
+    for (k, m) in &metas {
+        let t = type_of(m);
+        if placed.contains(k) || !matches!(t.as_str(), "list" | "hash" | "ReJSON-RL" | "stream") {
+            continue;
+        }
+        let name = String::from_utf8_lossy(k);
+        let space = match name.split_once(':') {
+            Some((ns, _)) => format!("{ns}:*"),
+            None => name.to_string(),
+        };
+        let e = spaces.entry(space).or_default();
+        e.0 += 1;
+        e.1.insert(t);
+    }
+    let mut spaces: Vec<_> = spaces.into_iter().collect();
+    spaces.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    d.unplaced.extend(spaces.into_iter().map(|(ns, (n, types))| {
+        let types: Vec<String> = types.into_iter().collect();
+        format!("{ns} ({n} {})", types.join("/"))
+    }));
+    Ok(())
+}
+
+/// The long-term store: the root collections, then the subcollections of their documents
+/// (missing ones too: a per-user `users/{uid}/chats` often has no user document above it),
+/// breadth first, at most [`DETECT_COLLECTIONS`] collections and [`DETECT_DEPTH`] levels; each
+/// offered to every layout, by its first documents and then by the documents under it.
+async fn detect_long_term(lt: &dyn LongTermStore, found: &mut Found, d: &mut Detection) -> Result<(), StoreError> {
+    let mut queue: std::collections::VecDeque<String> = lt.collections(None).await?.into_iter().take(50).collect();
+    let mut at_paths: Vec<(LayoutPreset, String, u64)> = Vec::new();
+    let mut looked: Vec<String> = Vec::new();
+    let claim = |c: &CollectionSample| RECOGNISERS.iter().find_map(|r| r.collection(c).map(|n| (r.preset(), n)));
+    while let Some(coll) = queue.pop_front() {
+        if d.collections_walked >= DETECT_COLLECTIONS {
+            d.capped = true;
+            break;
+        }
+        d.collections_walked += 1;
+        let page = lt.documents(&coll, None, 50).await?;
+        let mut sample = CollectionSample { path: &coll, docs: &page.items, children: None };
+        let mut claimed = claim(&sample);
+        let mut subs = Vec::new();
+        let children: Vec<(Document, Vec<String>)>;
+        if claimed.is_none() {
+            // The documents under it (existing or not) and their subcollections.
+            let docs = lt.browse_documents(&coll, None, 50).await?;
+            let mut under = Vec::new();
+            for doc in docs.items.into_iter().take(DETECT_FANOUT) {
+                let subcollections = lt.collections(Some(&doc.path)).await?;
+                under.push((doc, subcollections));
+            }
+            children = under;
+            sample.children = Some(&children);
+            claimed = claim(&sample);
+            if coll.split('/').count() < DETECT_DEPTH * 2 - 1 {
+                subs.extend(children.iter().flat_map(|(doc, cs)| cs.iter().map(|c| format!("{}/{c}", doc.path))));
+            }
+        }
+        match claimed {
+            Some((p, CollectionClaim::Count)) => {
+                let n = lt.count_conversations(&ConvFilter::All).await.unwrap_or(page.items.len() as u64);
+                *found.counts.entry((p, coll.clone())).or_default() += n;
+            }
+            // A layout's collection is not looked into further.
+            Some((p, CollectionClaim::Holds(n))) => at_paths.push((p, coll.clone(), n)),
+            None => {
+                if !page.items.is_empty() {
+                    looked.push(coll.clone());
+                }
+                queue.extend(subs);
+            }
+        }
+    }
+    // The same collection under several documents of one collection is one place:
+    // `users/*/chats` (read as a collection group), counted together.
+    let mut groups: std::collections::BTreeMap<(LayoutPreset, String), Vec<(String, u64)>> = Default::default();
+    for (p, coll, n) in at_paths {
+        let segs: Vec<&str> = coll.split('/').collect();
+        let key = match segs.len() {
+            1 => coll.clone(),
+            k => format!("{}/*/{}", segs[..k - 2].join("/"), segs[k - 1]),
+        };
+        groups.entry((p, key)).or_default().push((coll, n));
+    }
+    for ((p, pattern), members) in groups {
+        let at = if members.len() > 1 { pattern } else { members[0].0.clone() };
+        *found.counts.entry((p, at)).or_default() += members.iter().map(|m| m.1).sum::<u64>();
+    }
+    // Collections holding documents of no known layout, and not above one that was placed:
+    // named, so that an empty answer is never a silent one.
+    let placed: Vec<String> = found.counts.keys().map(|(_, at)| at.clone()).collect();
+    let above = |c: &String| {
+        placed.iter().any(|p| {
+            let (cs, ps): (Vec<&str>, Vec<&str>) = (c.split('/').collect(), p.split('/').collect());
+            ps.len() > cs.len() && cs.iter().zip(&ps).all(|(a, b)| a == b || *b == "*")
+        })
+    };
+    d.unplaced.extend(looked.into_iter().filter(|c| !above(c)));
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! Conversations as Firestore documents: a messages array (langchain-google-firestore) or a subcollection under renamed fields; collection patterns (`users/*/chats`).
 
+use super::detect::{CollectionClaim, CollectionSample, Recognise};
 use super::*;
 
 /// A page of conversations that are documents of a collection (`browse`: with the documents
@@ -292,4 +293,46 @@ impl ConversationReader for FirestoreDocs {
         let all = self.cache.get(c, after.is_some(), self.thread(c)).await?;
         Ok(page_of(&all, after, limit))
     }
+}
+
+/// langchain-google-firestore to `detect`: documents whose `messages` array holds LangChain
+/// messages (JSON, as bytes or strings), in a collection of any depth.
+pub(super) struct LangchainFirestore;
+
+impl Recognise for LangchainFirestore {
+    fn preset(&self) -> LayoutPreset {
+        LayoutPreset::LangchainFirestore
+    }
+
+    fn collection(&self, c: &CollectionSample) -> Option<CollectionClaim> {
+        let chats = c
+            .docs
+            .iter()
+            .filter(|d| {
+                let raw = match d.get("messages") {
+                    Some(FsValue::Array(a)) => match a.first() {
+                        Some(FsValue::Bytes(b)) => b.clone(),
+                        Some(FsValue::String(s)) => s.clone().into_bytes(),
+                        _ => return false,
+                    },
+                    _ => return false,
+                };
+                first_json(&raw).is_some_and(|v| v.get("type").is_some())
+            })
+            .count() as u64;
+        (chats > 0).then_some(CollectionClaim::Holds(chats))
+    }
+
+    fn config_lines(&self, at: &str) -> String {
+        collection_lines(self.preset(), at)
+    }
+}
+
+/// The lines for a preset found in another collection than its own.
+pub(super) fn collection_lines(p: LayoutPreset, at: &str) -> String {
+    let mut c = format!("preset = \"{}\"", p.name());
+    if at != LayoutConfig::preset(p).collection {
+        c.push_str(&format!("\ncollection = \"{at}\""));
+    }
+    c
 }

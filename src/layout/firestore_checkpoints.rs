@@ -1,5 +1,6 @@
 //! LangGraph checkpoints in Firestore.
 
+use super::detect::{CollectionClaim, CollectionSample, Recognise};
 use super::*;
 
 /// langgraph-checkpoint-firestore: `{collection}/{thread}_{ns}` (a document that does not
@@ -213,5 +214,30 @@ impl ConversationReader for FirestoreCheckpoints {
             Some(doc) => Ok(Some(self.messages_of(&doc).1)),
             None => Err(StoreError::Other(format!("no checkpoint under {coll}/{id}"))),
         }
+    }
+}
+
+/// langgraph-checkpoint-firestore to `detect`: thread documents `{thread}_{ns}` that do not
+/// exist and hold `checkpoints`.
+pub(super) struct LanggraphFirestore;
+
+impl Recognise for LanggraphFirestore {
+    fn preset(&self) -> LayoutPreset {
+        LayoutPreset::LanggraphFirestore
+    }
+
+    fn collection(&self, c: &CollectionSample) -> Option<CollectionClaim> {
+        let threads = c
+            .children?
+            .iter()
+            .filter(|(d, under)| {
+                d.fields.is_empty() && d.update_time.is_none() && under.iter().any(|c| c == "checkpoints")
+            })
+            .count() as u64;
+        (threads > 0).then_some(CollectionClaim::Holds(threads))
+    }
+
+    fn config_lines(&self, at: &str) -> String {
+        super::firestore::collection_lines(self.preset(), at)
     }
 }

@@ -1,5 +1,6 @@
 //! A Redis key per message: langchain-redis, redisvl, mem0 and agent-memory-server's long-term records.
 
+use super::detect::{Claim, Recognise, SampledKey};
 use super::*;
 
 /// A key per message (langchain-redis: RedisJSON `chat:{session}:{ULID}`; redisvl: a hash
@@ -271,4 +272,63 @@ pub(super) fn is_redisvl_key(k: &str) -> bool {
         && parts[0].bytes().all(|b| b.is_ascii_hexdigit())
         && parts[1].parse::<f64>().is_ok()
         && parts[2].contains(':')
+}
+
+/// langchain-redis to `detect`: a RedisJSON document per message, `chat:{session}:{ULID}`.
+pub(super) struct LangchainJson;
+
+impl Recognise for LangchainJson {
+    fn preset(&self) -> LayoutPreset {
+        LayoutPreset::LangchainRedisJson
+    }
+
+    fn redis_key(&self, k: &SampledKey) -> Option<Claim> {
+        (k.ktype == "ReJSON-RL" && k.name.starts_with("chat:"))
+            .then(|| Claim::Conversation { at: "chat:*".into(), id: k.name.split(':').nth(1).unwrap_or("").into() })
+    }
+}
+
+/// redisvl's message history to `detect`: a hash per message, `{name}:{session}:{ts}:{hex}`,
+/// at its name.
+pub(super) struct Redisvl;
+
+impl Recognise for Redisvl {
+    fn preset(&self) -> LayoutPreset {
+        LayoutPreset::Redisvl
+    }
+
+    fn redis_key(&self, k: &SampledKey) -> Option<Claim> {
+        if k.ktype != "hash" || !is_redisvl_key(k.name) {
+            return None;
+        }
+        let (head, _) = k.name.rsplit_once(':').unwrap_or_default();
+        let (head, _) = head.rsplit_once(':').unwrap_or_default();
+        let (prefix, session) = head.split_once(':').unwrap_or_default();
+        Some(Claim::Conversation { at: format!("{prefix}:"), id: session.into() })
+    }
+
+    fn config_lines(&self, at: &str) -> String {
+        super::redis_list::key_prefix_lines(self.preset(), at)
+    }
+}
+
+/// mem0 to `detect`: a hash per memory, a conversation per `user_id`.
+pub(super) struct Mem0;
+
+impl Recognise for Mem0 {
+    fn preset(&self) -> LayoutPreset {
+        LayoutPreset::Mem0
+    }
+
+    fn redis_key(&self, k: &SampledKey) -> Option<Claim> {
+        (k.ktype == "hash" && k.name.starts_with("mem0:"))
+            .then(|| Claim::ByField { at: "mem0:*".into(), field: "user_id" })
+    }
+
+    /// mem0 keeps whole seconds; its history database, where mem0 put it by default, gives the
+    /// order within one (a comment: it may be another stack's).
+    fn config_lines(&self, _at: &str) -> String {
+        "preset = \"mem0\"\n# history = \"~/.mem0/history.db\"   # mem0's history database: the order within a second"
+            .into()
+    }
 }

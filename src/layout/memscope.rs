@@ -1,5 +1,6 @@
 //! memscope's own layout, read through the long-term store's ordered queries.
 
+use super::detect::{Claim, CollectionClaim, CollectionSample, Recognise, SampledKey};
 use super::*;
 
 /// memscope's own layout: the long-term store's conversations and messages.
@@ -65,5 +66,24 @@ impl Memscope {
             }
         }
         Ok(Page { items, next: at.map(|c| Cursor::Phantoms(Some(Box::new(c)))) })
+    }
+}
+
+/// memscope's own layout to `detect`: its recent lists in Redis, `conversations` in the
+/// long-term store.
+pub(super) struct Own;
+
+impl Recognise for Own {
+    fn preset(&self) -> LayoutPreset {
+        LayoutPreset::Memscope
+    }
+
+    fn redis_key(&self, k: &SampledKey) -> Option<Claim> {
+        (k.first.is_some() && k.name.starts_with("conversation:") && k.name.ends_with(":messages"))
+            .then(|| Claim::Conversation { at: "conversation:*:messages".into(), id: k.name.into() })
+    }
+
+    fn collection(&self, c: &CollectionSample) -> Option<CollectionClaim> {
+        (c.path == "conversations").then_some(CollectionClaim::Count)
     }
 }

@@ -1,5 +1,6 @@
 //! A RedisJSON document per conversation: agent-memory-server's working memory.
 
+use super::detect::{Claim, Recognise, SampledKey};
 use super::*;
 
 /// A RedisJSON document per conversation, its messages an array field (agent-memory-server's
@@ -159,5 +160,25 @@ impl ConversationReader for RedisDocument {
     async fn messages(&self, c: &str, after: Option<&Cursor>, limit: u32) -> Result<Page<Message>, StoreError> {
         let all = self.cache.get(c, after.is_some(), self.read(c)).await?;
         Ok(page_of(&all, after, limit))
+    }
+}
+
+/// agent-memory-server to `detect`: a working-memory document per session; its long-term
+/// memory records (`memory_idx:*`, read by the same preset as its second source) belong to it.
+pub(super) struct AgentMemoryServer;
+
+impl Recognise for AgentMemoryServer {
+    fn preset(&self) -> LayoutPreset {
+        LayoutPreset::AgentMemoryServer
+    }
+
+    fn redis_key(&self, k: &SampledKey) -> Option<Claim> {
+        match (k.ktype, k.name) {
+            ("ReJSON-RL", n) if n.starts_with("working_memory:") => {
+                Some(Claim::Conversation { at: "working_memory:*".into(), id: n.into() })
+            }
+            ("hash", n) if n.starts_with("memory_idx:") => Some(Claim::Belongs),
+            _ => None,
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! A Redis list per conversation: langchain-community (LPUSH) and LlamaIndex (RPUSH, blocks).
 
+use super::detect::{Claim, Recognise, SampledKey};
 use super::*;
 
 /// A Redis list per conversation: langchain-community (`message_store:{session}`, LPUSH: newest
@@ -200,4 +201,51 @@ impl ConversationReader for RedisList {
         let next = (to < len).then(|| Cursor::Absent { after: Some(to.to_string()) });
         Ok(Page { items: msgs, next })
     }
+}
+
+/// langchain-community's lists to `detect`: a list whose first item is a `{type, data}`
+/// message, at its prefix.
+pub(super) struct LangchainList;
+
+impl Recognise for LangchainList {
+    fn preset(&self) -> LayoutPreset {
+        LayoutPreset::LangchainRedisList
+    }
+
+    fn redis_key(&self, k: &SampledKey) -> Option<Claim> {
+        let v = k.first?;
+        (v.get("data").is_some() && v.get("type").is_some()).then(|| {
+            let at = k.name.rsplit_once(':').map(|(p, _)| format!("{p}:")).unwrap_or_default();
+            Claim::Conversation { at, id: k.name.into() }
+        })
+    }
+
+    fn config_lines(&self, at: &str) -> String {
+        key_prefix_lines(self.preset(), at)
+    }
+}
+
+/// LlamaIndex's chat store to `detect`: a list whose first item has `blocks` and a `role`.
+pub(super) struct LlamaIndex;
+
+impl Recognise for LlamaIndex {
+    fn preset(&self) -> LayoutPreset {
+        LayoutPreset::LlamaindexRedis
+    }
+
+    fn redis_key(&self, k: &SampledKey) -> Option<Claim> {
+        let v = k.first?;
+        (v.get("blocks").is_some() && v.get("role").is_some())
+            .then(|| Claim::Conversation { at: "*".into(), id: k.name.into() })
+    }
+}
+
+/// The lines for a preset found under another prefix than its own: the prefix, and the keys
+/// under it.
+pub(super) fn key_prefix_lines(p: LayoutPreset, at: &str) -> String {
+    let mut c = format!("preset = \"{}\"", p.name());
+    if at != LayoutConfig::preset(p).key_prefix {
+        c.push_str(&format!("\nkey_prefix = \"{at}\"\nkeys = \"{at}*\""));
+    }
+    c
 }
