@@ -1,6 +1,6 @@
 //! Snapshots of the screen on ratatui's TestBackend, driven through `App::update` only.
 
-use crate::support::screen;
+use crate::support::{screen, screen_of};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use memscope::app::{App, Msg};
 use memscope::config::Config;
@@ -153,6 +153,19 @@ fn keys_tab_error_over_a_listing_keeps_the_rows_still() {
 
 #[test]
 fn value_viewer_hash_page_with_ttl_countdown() {
+    let mut app = with_hash_value_open();
+    insta::assert_snapshot!(screen(&app));
+    // The list focused (Tab): its pane is the marked one now, and `o` still opens the value.
+    key(&mut app, KeyCode::Tab);
+    let s = screen(&app);
+    assert!(s.contains("┏ ▶ keys ") && !s.contains("▶ session:conv-0001"), "{s}");
+    key(&mut app, KeyCode::Char('o'));
+    assert!(matches!(app.popup, Some(memscope::app::Popup::Pager(_))), "o opens the value shown whatever the focus");
+}
+
+/// The app with `session:conv-0001` (a hash of three fields, one with an escape sequence)
+/// open, 65 s after it was read with a 10 min TTL.
+fn with_hash_value_open() -> App {
     let (mut app, cmds) = app();
     app.update(Msg::Backend(BackendEvent::Redis(
         scan_req(&cmds),
@@ -186,13 +199,162 @@ fn value_viewer_hash_page_with_ttl_countdown() {
     };
     app.update(Msg::Backend(BackendEvent::Redis(req, RedisReply::Value(Ok(Some(page))))));
     app.update(Msg::Tick(65_000)); // countdown: 10m − 65 s
-    insta::assert_snapshot!(screen(&app));
-    // The list focused (Tab): its pane is the marked one now, and `o` still opens the value.
-    key(&mut app, KeyCode::Tab);
-    let s = screen(&app);
-    assert!(s.contains("┏ ▶ keys ") && !s.contains("▶ session:conv-0001"), "{s}");
+    app
+}
+
+/// `o` on a value: the page whole in the pager, its escape sequence made visible, with the
+/// pager's position and keys.
+#[test]
+fn pager_on_a_value_page() {
+    let mut app = with_hash_value_open();
     key(&mut app, KeyCode::Char('o'));
-    assert!(matches!(app.popup, Some(memscope::app::Popup::Pager(_))), "o opens the value shown whatever the focus");
+    insta::assert_snapshot!(screen(&app));
+}
+
+/// A delete in write mode asks first, naming the key and its type.
+#[test]
+fn confirm_before_a_delete() {
+    let (mut app, cmds) = {
+        let mut cfg = Config::with_redis("redis://127.0.0.1:6379/0");
+        cfg.read_only = false;
+        let mut app = App::new(&cfg, (100, 24));
+        let cmds = app.init();
+        app.update(Msg::Backend(BackendEvent::Conn(Tier::ShortTerm, ConnState::Up)));
+        (app, cmds)
+    };
+    app.update(Msg::Backend(BackendEvent::Redis(scan_req(&cmds), RedisReply::Scan(batch(&["cache:weather:nyc"], true)))));
+    key(&mut app, KeyCode::Char('W'));
+    key(&mut app, KeyCode::Char('v')); // flat: the key itself is selected
+    key(&mut app, KeyCode::Char('x'));
+    assert!(matches!(app.popup, Some(memscope::app::Popup::Confirm { .. })), "{:?}", app.popup.is_some());
+    insta::assert_snapshot!(screen(&app));
+}
+
+/// `:analyze`: memory by namespace and type, the biggest keys, what is about to expire and
+/// the namespaces that look like leaks.
+#[test]
+fn analysis_view() {
+    let (mut app, _) = app();
+    let cmds = app.run_command("analyze");
+    let req = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::Redis(req, RedisCmd::Analyze { .. }) => Some(*req),
+            _ => None,
+        })
+        .expect("an analysis asked for");
+    use memscope::analysis::{Analysis, KeyStat, Namespace, TypeStat};
+    let ns = |prefix: &str, depth, keys, bytes, ttl: [u64; 5]| Namespace {
+        prefix: prefix.into(),
+        depth,
+        keys,
+        bytes,
+        ttl,
+        no_ttl_bytes: bytes / 2,
+    };
+    let key = |k: &str, t: &str, bytes, elements, ttl_ms| KeyStat {
+        key: k.into(),
+        ktype: t.into(),
+        bytes,
+        elements,
+        ttl_ms,
+    };
+    let a = Analysis {
+        pattern: "*".into(),
+        delimiter: ":".into(),
+        started: 1_763_935_000,
+        took_ms: 1_840,
+        keys: 120_000,
+        bytes: 96 * 1024 * 1024,
+        ops: 480_000,
+        dbsize: Some(120_000),
+        used_memory: Some(120 * 1024 * 1024),
+        nodes: 1,
+        by_type: vec![
+            TypeStat { ktype: "hash".into(), keys: 60_000, bytes: 64 * 1024 * 1024 },
+            TypeStat { ktype: "list".into(), keys: 40_000, bytes: 28 * 1024 * 1024 },
+            TypeStat { ktype: "string".into(), keys: 20_000, bytes: 4 * 1024 * 1024 },
+        ],
+        namespaces: vec![
+            ns("session:", 0, 60_000, 64 * 1024 * 1024, [0, 0, 0, 60_000, 0]),
+            ns("conversation:", 0, 40_000, 28 * 1024 * 1024, [40_000, 0, 0, 0, 0]),
+            ns("cache:", 0, 20_000, 4 * 1024 * 1024, [0, 5_000, 15_000, 0, 0]),
+        ],
+        top_by_memory: vec![key("conversation:conv-0042:messages", "list", 2 * 1024 * 1024, Some(5_000), None)],
+        top_by_elements: vec![key("conversation:conv-0042:messages", "list", 2 * 1024 * 1024, Some(5_000), None)],
+        expiring_within_1m: 3,
+        expiring_keys: vec![key("cache:weather:nyc", "string", 120, None, Some(4_000))],
+        ..Default::default()
+    };
+    app.update(Msg::Backend(BackendEvent::Redis(req, RedisReply::Analysis(Ok(Box::new(a))))));
+    insta::assert_snapshot!(screen_of(&app, 120, 40));
+}
+
+/// `:server`: the slow log, the clients (memscope's own marked), commands by time, latency
+/// events.
+#[test]
+fn server_view() {
+    let (mut app, _) = app();
+    let cmds = app.run_command("server");
+    let req = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::Redis(req, RedisCmd::Server) => Some(*req),
+            _ => None,
+        })
+        .expect("the server view asked for");
+    let report = ServerReport {
+        node: None,
+        slowlog_len: 2,
+        slowlog: vec![SlowEntry {
+            id: 7,
+            at: 1_763_934_990,
+            micros: 48_000,
+            command: "KEYS *".into(),
+            client: "10.0.0.7:51234".into(),
+            client_name: "agent-worker".into(),
+        }],
+        clients: vec![
+            ClientInfo {
+                id: 12,
+                addr: "10.0.0.7:51234".into(),
+                name: "agent-worker".into(),
+                age_s: 3_600,
+                idle_s: 0,
+                db: 0,
+                cmd: "hset".into(),
+                omem: 0,
+                tot_mem: Some(22_000),
+                flags: "N".into(),
+                this: false,
+            },
+            ClientInfo {
+                id: 15,
+                addr: "127.0.0.1:40002".into(),
+                name: "memscope".into(),
+                age_s: 20,
+                idle_s: 2,
+                db: 0,
+                cmd: "client|list".into(),
+                omem: 0,
+                tot_mem: Some(20_000),
+                flags: "N".into(),
+                this: true,
+            },
+        ],
+        commands: vec![CommandStat {
+            name: "hset".into(),
+            calls: 90_000,
+            usec: 180_000,
+            usec_per_call: 2.0,
+            rejected: 0,
+            failed: 0,
+        }],
+        latency: vec![LatencyEvent { event: "command".into(), at: 1_763_934_990, latest_ms: 48, max_ms: 48 }],
+        errors: vec![],
+    };
+    app.update(Msg::Backend(BackendEvent::Redis(req, RedisReply::Server(Ok(vec![report])))));
+    insta::assert_snapshot!(screen_of(&app, 120, 36));
 }
 
 #[test]
