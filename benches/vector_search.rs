@@ -39,18 +39,23 @@ fn pct(mut v: Vec<f64>) -> String {
     format!("p50 {:.2} ms, p99 {:.2} ms (n={})", v[v.len() / 2], v[(v.len() * 99) / 100], v.len())
 }
 
+/// A top-10 query for `q` (values and metadata left out), with an optional filter.
+fn top10(q: &[f32], filter: Option<serde_json::Value>) -> VectorQuery {
+    VectorQuery {
+        vector: Some(q.to_vec()),
+        id: None,
+        top_k: 10,
+        namespace: String::new(),
+        filter,
+        include_values: false,
+        include_metadata: false,
+    }
+}
+
 fn index_figures(rt: &tokio::runtime::Runtime, store: &LocalVectors, queries: &[Vec<f32>]) {
     let mut t = Vec::new();
     for q in queries {
-        let vq = VectorQuery {
-            vector: Some(q.clone()),
-            id: None,
-            top_k: 10,
-            namespace: String::new(),
-            filter: None,
-            include_values: false,
-            include_metadata: false,
-        };
+        let vq = top10(q, None);
         let s = Instant::now();
         let r = rt.block_on(store.query(&vq)).unwrap();
         t.push(s.elapsed().as_secs_f64() * 1e3);
@@ -59,15 +64,7 @@ fn index_figures(rt: &tokio::runtime::Runtime, store: &LocalVectors, queries: &[
     println!("embedded index, exact top-10 over {N} x {DIM} (cosine): {}", pct(t));
     let mut tf = Vec::new();
     for q in queries.iter().take(50) {
-        let vq = VectorQuery {
-            vector: Some(q.clone()),
-            id: None,
-            top_k: 10,
-            namespace: String::new(),
-            filter: Some(serde_json::json!({"bucket": {"$in": [1, 3]}})),
-            include_values: false,
-            include_metadata: false,
-        };
+        let vq = top10(q, Some(serde_json::json!({"bucket": {"$in": [1, 3]}})));
         let s = Instant::now();
         rt.block_on(store.query(&vq)).unwrap();
         tf.push(s.elapsed().as_secs_f64() * 1e3);
@@ -197,15 +194,7 @@ fn bench(c: &mut Criterion) {
     let q = queries[0].clone();
     c.bench_function("embedded index top-10 over 100k x 384", |b| {
         b.iter(|| {
-            let vq = VectorQuery {
-                vector: Some(q.clone()),
-                id: None,
-                top_k: 10,
-                namespace: String::new(),
-                filter: None,
-                include_values: false,
-                include_metadata: false,
-            };
+            let vq = top10(&q, None);
             rt.block_on(store.query(&vq)).unwrap()
         })
     });

@@ -446,19 +446,8 @@ mod tests {
         let samples = mono
             .iter()
             .map(|&m| Sample {
-                probe: crate::health::Probe::Redis,
-                mono_ms: m,
-                wall_secs: 1_700_000_000 + (m / 1000) as i64,
-                error: None,
                 latency_ms: Some(1.0),
-                redis: None,
-                documents: None,
-                vectors: None,
-                calls: 0,
-                errors: 0,
-                own_ms: vec![],
-                no_answer_ms: None,
-                answered_late: false,
+                ..Sample::at(crate::health::Probe::Redis, m, 1_700_000_000 + (m / 1000) as i64)
             })
             .collect();
         let rec = Recording { file: "r.jsonl".into(), samples, skipped: 0 };

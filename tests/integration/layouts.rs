@@ -95,6 +95,29 @@ fn preset_config(dir: &std::path::Path, url: &str, preset: &str) -> String {
     config(dir, &format!("[profile.p.redis]\nurl = \"{url}\"\n[profile.p.layout]\npreset = \"{preset}\"\n"))
 }
 
+/// A private redis-server holding `fixture`, and a config reading it with `preset`.
+fn on_redis(fixture: &str, preset: &str) -> (memscope::demo::PrivateRedis, tempfile::TempDir, String) {
+    with_layout(crate::support::redis(), fixture, preset)
+}
+
+/// A private Valkey 9 with the JSON and search modules holding `fixture`, and a config reading
+/// it with `preset`.
+fn on_valkey(fixture: &str, preset: &str) -> (memscope::demo::PrivateRedis, tempfile::TempDir, String) {
+    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
+    with_layout(v, fixture, preset)
+}
+
+fn with_layout(
+    r: memscope::demo::PrivateRedis,
+    fixture: &str,
+    preset: &str,
+) -> (memscope::demo::PrivateRedis, tempfile::TempDir, String) {
+    load_redis(&r, fixture);
+    let dir = tempfile::tempdir().unwrap();
+    let c = preset_config(dir.path(), &r.url(), preset);
+    (r, dir, c)
+}
+
 /// `memscope conversations --json`: (id, message count) of each.
 fn listed(dir: &std::path::Path, c: &str) -> Vec<(String, i64)> {
     lines(&run(dir, &["--config", c, "conversations", "--json"]))
@@ -129,10 +152,7 @@ fn assert_langchain_turn(m: &[serde_json::Value]) {
 /// say they did not check.
 #[tokio::test]
 async fn langchain_redis_list() {
-    let r = crate::support::redis();
-    load_redis(&r, "langchain-redis-list");
-    let dir = tempfile::tempdir().unwrap();
-    let c = preset_config(dir.path(), &r.url(), "langchain-redis-list");
+    let (r, dir, c) = on_redis("langchain-redis-list", "langchain-redis-list");
     assert_eq!(listed(dir.path(), &c), [("sess-alice-1".into(), 5), ("sess-bob-2".into(), 2)]);
     let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
     assert_eq!(
@@ -175,10 +195,7 @@ async fn langchain_redis_list() {
 /// RPUSH oldest first, text in blocks.
 #[test]
 fn llamaindex_redis() {
-    let r = crate::support::redis();
-    load_redis(&r, "llamaindex-redis");
-    let dir = tempfile::tempdir().unwrap();
-    let c = preset_config(dir.path(), &r.url(), "llamaindex-redis");
+    let (r, dir, c) = on_redis("llamaindex-redis", "llamaindex-redis");
     assert_eq!(listed(dir.path(), &c), [("chat_history".into(), 1), ("user-erin".into(), 2)]);
     let m = lines(&run(dir.path(), &["--config", &c, "show", "user-erin", "--json"]));
     assert_eq!(
@@ -211,10 +228,7 @@ fn llamaindex_redis() {
 /// tool results linked to their call, a ThinkingBlock's text shown — as text and as fields.
 #[test]
 fn llamaindex_redis_tool_calls_and_thinking() {
-    let r = crate::support::redis();
-    load_redis(&r, "llamaindex-redis-tools");
-    let dir = tempfile::tempdir().unwrap();
-    let c = preset_config(dir.path(), &r.url(), "llamaindex-redis");
+    let (_server, dir, c) = on_redis("llamaindex-redis-tools", "llamaindex-redis");
     let m = lines(&run(dir.path(), &["--config", &c, "show", "user-finn", "--json"]));
     assert_eq!(
         role_content(&m),
@@ -416,10 +430,7 @@ async fn detect_names_the_layouts_found() {
 /// the library did not store is not invented (an empty AI message).
 #[test]
 fn langchain_redis_json() {
-    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
-    load_redis(&v, "langchain-redis-json");
-    let dir = tempfile::tempdir().unwrap();
-    let c = preset_config(dir.path(), &v.url(), "langchain-redis-json");
+    let (_server, dir, c) = on_valkey("langchain-redis-json", "langchain-redis-json");
     // Newest first: hana's one message was written after frank's thread.
     assert_eq!(listed(dir.path(), &c), [("sess-hana-5".into(), 1), ("sess-frank-9".into(), 5)]);
     let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
@@ -440,10 +451,7 @@ fn langchain_redis_json() {
 /// timestamps.
 #[test]
 fn redisvl() {
-    let r = crate::support::redis();
-    load_redis(&r, "redisvl");
-    let dir = tempfile::tempdir().unwrap();
-    let c = preset_config(dir.path(), &r.url(), "redisvl");
+    let (_server, dir, c) = on_redis("redisvl", "redisvl");
     assert_eq!(listed(dir.path(), &c), [("sess-gina".into(), 2)]);
     let m = lines(&run(dir.path(), &["--config", &c, "show", "sess-gina", "--json"]));
     assert_eq!(
@@ -520,10 +528,7 @@ async fn the_browser_reads_utf8_bytes_and_opens_values_whole() {
 /// constructor form, with their ids); earlier checkpoints are not listed as threads.
 #[test]
 fn langgraph_redis() {
-    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
-    load_redis(&v, "langgraph-redis");
-    let dir = tempfile::tempdir().unwrap();
-    let c = preset_config(dir.path(), &v.url(), "langgraph-redis");
+    let (_server, dir, c) = on_valkey("langgraph-redis", "langgraph-redis");
     assert_eq!(listed(dir.path(), &c), [("thread-ivy-1".into(), 4)]);
     let m = lines(&run(dir.path(), &["--config", &c, "show", "thread-ivy-1", "--json"]));
     assert_eq!(
@@ -548,10 +553,7 @@ fn langgraph_redis() {
 /// shown, their checkpoints listed and opened — and one such id breaks no other thread.
 #[test]
 fn langgraph_redis_thread_ids_with_colon_and_at() {
-    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
-    load_redis(&v, "langgraph-redis-ids");
-    let dir = tempfile::tempdir().unwrap();
-    let c = preset_config(dir.path(), &v.url(), "langgraph-redis");
+    let (_server, dir, c) = on_valkey("langgraph-redis-ids", "langgraph-redis");
     // Newest first (the checkpoint ids are time-ordered UUIDs): written user:42, alice, plain-7.
     assert_eq!(listed(dir.path(), &c), [("plain-7".into(), 4), ("alice@example.com".into(), 4), ("user:42".into(), 4)]);
     for thread in ["user:42", "alice@example.com"] {
@@ -583,10 +585,7 @@ fn langgraph_redis_thread_ids_with_colon_and_at() {
 /// parent's conversation, and the namespace said on stderr — not a look-alike thread.
 #[test]
 fn langgraph_redis_subgraphs_stay_under_their_thread() {
-    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
-    load_redis(&v, "langgraph-redis-subgraph");
-    let dir = tempfile::tempdir().unwrap();
-    let c = preset_config(dir.path(), &v.url(), "langgraph-redis");
+    let (_server, dir, c) = on_valkey("langgraph-redis-subgraph", "langgraph-redis");
     let ids: Vec<String> = listed(dir.path(), &c).into_iter().map(|(id, _)| id).collect();
     assert_eq!(ids, ["thread-sub-1"]);
     let out = run(dir.path(), &["--config", &c, "conversations"]);
@@ -601,10 +600,7 @@ fn langgraph_redis_subgraphs_stay_under_their_thread() {
 /// pointer: its threads are listed and shown, and their one checkpoint listed.
 #[test]
 fn langgraph_redis_shallow_saver() {
-    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
-    load_redis(&v, "langgraph-redis-shallow");
-    let dir = tempfile::tempdir().unwrap();
-    let c = preset_config(dir.path(), &v.url(), "langgraph-redis");
+    let (_server, dir, c) = on_valkey("langgraph-redis-shallow", "langgraph-redis");
     assert_eq!(listed(dir.path(), &c), [("user:9".into(), 4), ("thread-sh-1".into(), 4)], "newest first");
     let m = lines(&run(dir.path(), &["--config", &c, "show", "user:9", "--json"]));
     assert_eq!(role_content(&m)[1], ("assistant", "Noted: Plan a trip to Lisbon (user:9)"));
@@ -744,10 +740,7 @@ async fn langgraph_firestore() {
 /// and times; the embedding is never shown; `user:` filters; detect counts users.
 #[test]
 fn mem0() {
-    let r = crate::support::redis();
-    load_redis(&r, "mem0");
-    let dir = tempfile::tempdir().unwrap();
-    let c = preset_config(dir.path(), &r.url(), "mem0");
+    let (r, dir, c) = on_redis("mem0", "mem0");
     assert_eq!(listed(dir.path(), &c), [("user-lena".into(), 3), ("user-max".into(), 1)]);
     let convs = lines(&run(dir.path(), &["--config", &c, "conversations", "--json"]));
     assert_eq!(convs[0]["user_id"], "user-lena");

@@ -106,18 +106,8 @@ async fn the_store_routes_by_slot_and_scans_each_master() {
     let nodes = s.scan_nodes().await.unwrap();
     assert_eq!(nodes.len(), 3, "{nodes:?}");
     assert_eq!(nodes.iter().map(|n| n.keys.unwrap()).sum::<u64>(), 120);
-    let mut scan = KeyspaceScan::start(s.clone(), "*", None, 10).await.unwrap();
-    assert_eq!(scan.total, Some(120));
-    let mut keys: Vec<Key> = Vec::new();
-    let mut done = 0;
-    while let Some(p) = scan.next_page().await {
-        let p = p.unwrap();
-        done += usize::from(p.node_done);
-        keys.extend(p.keys);
-        if done == 3 {
-            break;
-        }
-    }
+    let (total, keys) = every_key(&s, 10).await;
+    assert_eq!(total, Some(120));
     assert_eq!(keys.iter().collect::<HashSet<_>>().len(), 120);
     let meta = s.meta(&keys).await.unwrap();
     assert!(meta.iter().all(|(_, m)| m.ktype.is_some()), "every key's TYPE from its own node");
@@ -388,8 +378,17 @@ async fn a_replica_promoted_by_cluster_failover_is_followed() {
     .await;
     assert_eq!(now.len(), 3, "{now:?}");
     assert_ne!(now, before);
-    let mut scan = KeyspaceScan::start(s.clone(), "*", None, 50).await.unwrap();
-    let (mut keys, mut done) = (HashSet::new(), 0);
+    let (_, keys) = every_key(&s, 50).await;
+    assert_eq!(keys.iter().collect::<HashSet<_>>().len(), 90);
+    let page = s.value(b"k:0042", &memscope::domain::PageCursor::Start).await.unwrap();
+    assert!(page.is_some(), "read (possibly from a replica) after the failover");
+}
+
+/// Every key of a 3-master cluster, SCAN page after page until each master is done; with the
+/// keyspace's size as the scan counted it.
+async fn every_key(s: &std::sync::Arc<dyn KeyStore>, count: u32) -> (Option<u64>, Vec<Key>) {
+    let mut scan = KeyspaceScan::start(s.clone(), "*", None, count).await.unwrap();
+    let (mut keys, mut done) = (Vec::new(), 0);
     while let Some(p) = scan.next_page().await {
         let p = p.unwrap();
         done += usize::from(p.node_done);
@@ -398,7 +397,5 @@ async fn a_replica_promoted_by_cluster_failover_is_followed() {
             break;
         }
     }
-    assert_eq!(keys.len(), 90);
-    let page = s.value(b"k:0042", &memscope::domain::PageCursor::Start).await.unwrap();
-    assert!(page.is_some(), "read (possibly from a replica) after the failover");
+    (scan.total, keys)
 }

@@ -222,7 +222,10 @@ fn confirm_before_a_delete() {
         app.update(Msg::Backend(BackendEvent::Conn(Tier::ShortTerm, ConnState::Up)));
         (app, cmds)
     };
-    app.update(Msg::Backend(BackendEvent::Redis(scan_req(&cmds), RedisReply::Scan(batch(&["cache:weather:nyc"], true)))));
+    app.update(Msg::Backend(BackendEvent::Redis(
+        scan_req(&cmds),
+        RedisReply::Scan(batch(&["cache:weather:nyc"], true)),
+    )));
     key(&mut app, KeyCode::Char('W'));
     key(&mut app, KeyCode::Char('v')); // flat: the key itself is selected
     key(&mut app, KeyCode::Char('x'));
@@ -252,13 +255,8 @@ fn analysis_view() {
         ttl,
         no_ttl_bytes: bytes / 2,
     };
-    let key = |k: &str, t: &str, bytes, elements, ttl_ms| KeyStat {
-        key: k.into(),
-        ktype: t.into(),
-        bytes,
-        elements,
-        ttl_ms,
-    };
+    let key =
+        |k: &str, t: &str, bytes, elements, ttl_ms| KeyStat { key: k.into(), ktype: t.into(), bytes, elements, ttl_ms };
     let a = Analysis {
         pattern: "*".into(),
         delimiter: ":".into(),

@@ -532,13 +532,8 @@ impl Tab for KeysTab {
                 });
                 vec![]
             }
-            Action::Delete | Action::Expire | Action::Persist | Action::Rename => {
-                self.write_intent(action, cx);
-                vec![]
-            }
-            Action::Copy => {
-                self.copy(cx);
-                vec![]
+            Action::Delete | Action::Expire | Action::Persist | Action::Rename | Action::Copy => {
+                self.on_key_action(action, cx)
             }
             // The value shown, whole, whichever pane has the focus.
             Action::Pager if self.value.is_some() => {

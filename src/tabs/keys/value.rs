@@ -184,16 +184,18 @@ impl KeysTab {
                 self.value = None;
                 vec![Command::Cancel(crate::message::Slot::Value)]
             }
-            Action::Delete | Action::Expire | Action::Persist | Action::Rename => {
-                self.write_intent(action, cx);
-                vec![]
-            }
-            Action::Copy => {
-                self.copy(cx);
-                vec![]
-            }
-            _ => vec![],
+            _ => self.on_key_action(action, cx),
         }
+    }
+
+    /// What both panes do to the key in view: a write (delete, TTL, rename) or a copy.
+    pub(super) fn on_key_action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
+        match action {
+            Action::Delete | Action::Expire | Action::Persist | Action::Rename => self.write_intent(action, cx),
+            Action::Copy => self.copy(cx),
+            _ => {}
+        }
+        vec![]
     }
 }
 
