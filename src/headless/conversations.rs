@@ -252,6 +252,17 @@ pub async fn detect(cfg: &Config, json: bool) -> Result<u8, HeadlessError> {
         )?;
     }
     let unplaced = |out: &mut std::io::StdoutLock| -> std::io::Result<()> {
+        for v in &detection.vector_indexes {
+            writeln!(
+                out,
+                "vector index {:<16} {:>7} documents  {} · {}   Semantic Search reads it with:\n  {}",
+                text::sanitize_str(&v.index),
+                v.documents,
+                text::sanitize_str(&v.on),
+                text::sanitize_str(&v.field),
+                v.config.lines().map(text::sanitize_str).collect::<Vec<_>>().join("\n  ")
+            )?;
+        }
         if detection.unplaced.is_empty() {
             return Ok(());
         }

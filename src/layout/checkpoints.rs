@@ -1,6 +1,6 @@
 //! LangGraph checkpoints in Redis (RedisSaver and ShallowRedisSaver).
 
-use super::detect::{Claim, Recognise, SampledKey};
+use super::recognise::{Claim, Recognise, SampledKey};
 use super::*;
 
 /// A checkpoint's messages (LangChain messages, in any of their serialised forms) as a thread.

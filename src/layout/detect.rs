@@ -1,5 +1,6 @@
 //! `memscope detect`: which layouts the stores hold, and the lines that read them.
 
+use super::recognise::{Claim, CollectionClaim, CollectionSample, Recognise, SampledKey};
 use super::*;
 
 /// What `detect` found of one layout.
@@ -50,6 +51,21 @@ pub struct Detection {
     /// (`jobs:* (12 list)`), most keys first, and long-term collections holding documents of
     /// no known layout (not above one that was placed).
     pub unplaced: Vec<String>,
+    /// Search indexes with a VECTOR field: what Semantic Search can read with
+    /// `[vector] backend = "redis"`.
+    pub vector_indexes: Vec<DetectedIndex>,
+}
+
+/// A search index holding vectors, and the lines that search it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DetectedIndex {
+    pub index: String,
+    /// `HASH on doc:*`.
+    pub on: String,
+    /// `embedding VECTOR 384 × FLOAT32 COSINE HNSW`.
+    pub field: String,
+    pub documents: u64,
+    pub config: String,
 }
 
 impl Detection {
@@ -92,64 +108,6 @@ pub const DETECT_SAMPLE: usize = 20_000;
 pub const DETECT_COLLECTIONS: usize = 200;
 pub const DETECT_DEPTH: usize = 3;
 pub const DETECT_FANOUT: usize = 25;
-
-/// One key of the sample, as a layout sees it: its name, its type, and a list's first item
-/// read as JSON.
-pub(super) struct SampledKey<'a> {
-    pub name: &'a str,
-    pub ktype: &'a str,
-    pub first: Option<&'a serde_json::Value>,
-}
-
-/// What a layout makes of a key of the sample.
-pub(super) enum Claim {
-    /// A message (or a checkpoint, a list) of conversation `id`, found at `at` — the place the
-    /// config lines name. Conversations are counted once each.
-    Conversation { at: String, id: String },
-    /// Conversations named by a hash field, read after the scan (mem0: `user_id`).
-    ByField { at: String, field: &'static str },
-    /// A subgraph's namespace (LangGraph): a conversation of its own only when no thread of
-    /// the sample holds it.
-    Namespace(String),
-    /// The layout's own key that is no conversation (a second source's record).
-    Belongs,
-    /// The layout's bookkeeping (`checkpoint_write:*`): its own once the layout is found, else
-    /// named as unplaced like any other key.
-    Bookkeeping,
-}
-
-/// A long-term collection as a layout sees it: its first documents, and — asked for only when
-/// no layout took it by those — the documents under it with their subcollections.
-pub(super) struct CollectionSample<'a> {
-    pub path: &'a str,
-    pub docs: &'a [Document],
-    pub children: Option<&'a [(Document, Vec<String>)]>,
-}
-
-/// What a layout makes of a collection.
-pub(super) enum CollectionClaim {
-    /// This many conversations (in the sample).
-    Holds(u64),
-    /// Conversations counted by the store (memscope's own: a COUNT).
-    Count,
-}
-
-/// A layout that knows its own data: `detect` is a loop over these, so a new preset adds its
-/// recogniser in its own file and one line to [`RECOGNISERS`].
-pub(super) trait Recognise: Sync {
-    fn preset(&self) -> LayoutPreset;
-    fn redis_key(&self, _k: &SampledKey) -> Option<Claim> {
-        None
-    }
-    fn collection(&self, _c: &CollectionSample) -> Option<CollectionClaim> {
-        None
-    }
-    /// The `[profile.X.layout]` lines that read what was found at `at`.
-    fn config_lines(&self, at: &str) -> String {
-        let _ = at;
-        format!("preset = \"{}\"", self.preset().name())
-    }
-}
 
 /// Every layout `detect` recognises, in the order they are asked (the first claim wins).
 pub(super) static RECOGNISERS: &[&dyn Recognise] = &[
@@ -198,6 +156,7 @@ pub async fn detect(
         capped: false,
         collections_walked: 0,
         unplaced: vec![],
+        vector_indexes: vec![],
     };
     if let Some(r) = &redis {
         detect_redis(r, &mut found, &mut d).await?;
@@ -223,6 +182,24 @@ pub async fn detect(
 async fn detect_redis(r: &Arc<dyn KeyStore>, found: &mut Found, d: &mut Detection) -> Result<(), StoreError> {
     let mut scan = KeyspaceScan::start(r.clone(), "*", None, 1000).await?;
     d.keys_total = scan.total;
+    // The search indexes that hold vectors (the server's own list, not the sample's).
+    if let Ok(info) = r.server_info().await {
+        for i in info.search_indexes {
+            let Some(f) = i.vector_field() else { continue };
+            let prefixes: Vec<String> = i.prefixes.iter().map(|p| format!("{p}*")).collect();
+            let mut config = format!("[profile.NAME.vector]\nbackend = \"redis\"\nindex = \"{}\"", i.name);
+            if i.fields.iter().filter(|f| f.vector.is_some()).count() > 1 {
+                config.push_str(&format!("\nvector_field = \"{}\"", f.name));
+            }
+            d.vector_indexes.push(DetectedIndex {
+                index: i.name.clone(),
+                on: format!("{} on {}", i.on, prefixes.join(" ")),
+                field: f.describe(),
+                documents: i.docs,
+                config,
+            });
+        }
+    }
     let mut keys: Vec<Key> = Vec::new();
     let mut open = scan.nodes.len();
     while let Some(p) = scan.next_page().await {

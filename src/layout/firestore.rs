@@ -1,6 +1,6 @@
 //! Conversations as Firestore documents: a messages array (langchain-google-firestore) or a subcollection under renamed fields; collection patterns (`users/*/chats`).
 
-use super::detect::{CollectionClaim, CollectionSample, Recognise};
+use super::recognise::{CollectionClaim, CollectionSample, Recognise};
 use super::*;
 
 /// A page of conversations that are documents of a collection (`browse`: with the documents

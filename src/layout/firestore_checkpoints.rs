@@ -1,6 +1,6 @@
 //! LangGraph checkpoints in Firestore.
 
-use super::detect::{CollectionClaim, CollectionSample, Recognise};
+use super::recognise::{CollectionClaim, CollectionSample, Recognise};
 use super::*;
 
 /// langgraph-checkpoint-firestore: `{collection}/{thread}_{ns}` (a document that does not

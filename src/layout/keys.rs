@@ -1,6 +1,6 @@
 //! A Redis key per message: langchain-redis, redisvl, mem0 and agent-memory-server's long-term records.
 
-use super::detect::{Claim, Recognise, SampledKey};
+use super::recognise::{Claim, Recognise, SampledKey};
 use super::*;
 
 /// A key per message (langchain-redis: RedisJSON `chat:{session}:{ULID}`; redisvl: a hash

@@ -1,6 +1,6 @@
 //! memscope's own layout, read through the long-term store's ordered queries.
 
-use super::detect::{Claim, CollectionClaim, CollectionSample, Recognise, SampledKey};
+use super::recognise::{Claim, CollectionClaim, CollectionSample, Recognise, SampledKey};
 use super::*;
 
 /// memscope's own layout: the long-term store's conversations and messages.

@@ -21,6 +21,7 @@ mod firestore_checkpoints;
 mod keys;
 mod memscope;
 mod paging;
+mod recognise;
 mod redis_document;
 mod redis_list;
 #[cfg(test)]
@@ -29,7 +30,9 @@ mod tests;
 use checkpoints::*;
 use decode::*;
 pub use decode::{decode_message, role_of};
-pub use detect::{DETECT_COLLECTIONS, DETECT_DEPTH, DETECT_FANOUT, DETECT_SAMPLE, Detected, Detection, detect};
+pub use detect::{
+    DETECT_COLLECTIONS, DETECT_DEPTH, DETECT_FANOUT, DETECT_SAMPLE, Detected, DetectedIndex, Detection, detect,
+};
 pub use firestore::THREAD_CAP;
 use firestore::*;
 use firestore_checkpoints::*;

@@ -1,6 +1,6 @@
 //! A RedisJSON document per conversation: agent-memory-server's working memory.
 
-use super::detect::{Claim, Recognise, SampledKey};
+use super::recognise::{Claim, Recognise, SampledKey};
 use super::*;
 
 /// A RedisJSON document per conversation, its messages an array field (agent-memory-server's

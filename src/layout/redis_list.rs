@@ -1,6 +1,6 @@
 //! A Redis list per conversation: langchain-community (LPUSH) and LlamaIndex (RPUSH, blocks).
 
-use super::detect::{Claim, Recognise, SampledKey};
+use super::recognise::{Claim, Recognise, SampledKey};
 use super::*;
 
 /// A Redis list per conversation: langchain-community (`message_store:{session}`, LPUSH: newest
