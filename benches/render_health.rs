@@ -58,6 +58,7 @@ fn loaded() -> App {
                     total: 100_000,
                     fullness: Some(0.3),
                     namespaces: vec![(String::new(), 100_000)],
+                    detail: None,
                 }),
                 calls: i,
                 errors: 0,

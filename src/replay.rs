@@ -96,6 +96,7 @@ pub fn sample_from_json(v: &serde_json::Value) -> Option<Sample> {
                     .collect()
             })
             .unwrap_or_default(),
+        detail: None,
     });
     Some(Sample {
         probe,

@@ -154,3 +154,97 @@ pub async fn why_not(
     };
     Ok(WhyNot { id: id.into(), found: true, passes_filter, score, rank: pos.map(|i| i + 1), limit })
 }
+
+/// Does the configured embedder make the vectors this index holds? Stored texts re-embedded and
+/// compared with their stored vectors: the same model gives cosine ≈ 1 (a different one, near 0
+/// or anything in between). `sampled` records had a text and a vector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbedderCheck {
+    pub embedder: String,
+    pub sampled: usize,
+    pub median: f32,
+    /// Records whose self-check disagrees with the median's verdict: an index that mixes models.
+    pub disagree: usize,
+}
+
+/// How close a re-embedded text must be to its stored vector to count as the same model.
+pub const SAME_MODEL_COSINE: f32 = 0.98;
+
+impl EmbedderCheck {
+    pub fn same_model(&self) -> bool {
+        self.median >= SAME_MODEL_COSINE
+    }
+
+    /// The verdict in a line, for the Search header and `memscope search`.
+    pub fn said(&self) -> String {
+        let mixed = if self.disagree > 0 {
+            format!(
+                "; {} of {} records disagree: the index mixes models (re-index after switching models)",
+                self.disagree, self.sampled
+            )
+        } else {
+            String::new()
+        };
+        if self.same_model() {
+            format!(
+                "embedder checked: {} made these vectors (median cosine {:.2} over {} records){mixed}",
+                self.embedder, self.median, self.sampled
+            )
+        } else {
+            format!(
+                "these vectors were not made by {} (median cosine {:.2} over {} records): results rank by another model's meaning{mixed}",
+                self.embedder, self.median, self.sampled
+            )
+        }
+    }
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let (mut d, mut na, mut nb) = (0f64, 0f64, 0f64);
+    for (x, y) in a.iter().zip(b) {
+        d += (*x as f64) * (*y as f64);
+        na += (*x as f64) * (*x as f64);
+        nb += (*y as f64) * (*y as f64);
+    }
+    if na == 0.0 || nb == 0.0 { 0.0 } else { (d / (na.sqrt() * nb.sqrt())) as f32 }
+}
+
+/// Re-embed up to `sample` stored texts (`text_field` of their metadata) and compare each with
+/// its stored vector. None when the index holds no record with both (nothing to check).
+pub async fn check_embedder(
+    store: &dyn VectorStore,
+    embedder: &dyn Embedder,
+    namespace: &str,
+    text_field: &str,
+    sample: usize,
+) -> Result<Option<EmbedderCheck>, StoreError> {
+    let ids = store.list_ids(None, namespace, None, (sample as u32 * 2).min(100)).await?.ids;
+    let records = store.fetch(&ids, namespace).await?;
+    let pairs: Vec<(String, Vec<f32>)> = records
+        .into_iter()
+        .filter_map(|r| {
+            let text = r.metadata.get(text_field)?.as_str()?.to_string();
+            (!r.values.is_empty() && !text.trim().is_empty()).then_some((text, r.values))
+        })
+        .take(sample)
+        .collect();
+    if pairs.is_empty() {
+        return Ok(None);
+    }
+    let texts: Vec<String> = pairs.iter().map(|(t, _)| t.clone()).collect();
+    let fresh = embedder.embed(&texts, InputType::Passage).await?;
+    let mut sims: Vec<f32> = pairs
+        .iter()
+        .zip(&fresh)
+        .filter(|((_, stored), new)| stored.len() == new.len())
+        .map(|((_, stored), new)| cosine(stored, new))
+        .collect();
+    if sims.is_empty() {
+        return Ok(None);
+    }
+    sims.sort_by(|a, b| a.total_cmp(b));
+    let median = sims[sims.len() / 2];
+    let same = median >= SAME_MODEL_COSINE;
+    let disagree = sims.iter().filter(|s| (**s >= SAME_MODEL_COSINE) != same).count();
+    Ok(Some(EmbedderCheck { embedder: embedder.describe(), sampled: sims.len(), median, disagree }))
+}

@@ -19,6 +19,49 @@ pub enum BytesKind {
     Binary,
 }
 
+/// A vector blob as floats: FLOAT32 or FLOAT64, little-endian; None when the length is not a
+/// whole number of them.
+pub fn floats(b: &[u8], dtype: &str) -> Option<Vec<f32>> {
+    match dtype.to_uppercase().as_str() {
+        "FLOAT64" if b.len().is_multiple_of(8) => {
+            Some(b.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default()) as f32).collect())
+        }
+        "FLOAT64" => None,
+        _ if b.len().is_multiple_of(4) => {
+            Some(b.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap_or_default())).collect())
+        }
+        _ => None,
+    }
+}
+
+/// A float vector in a line: `384 × f32 · ‖v‖ 1.00 · [0.013, -0.042, 0.101, …]` (the norm
+/// says whether it was normalised; the first values, which model wrote it).
+pub fn vector_summary(v: &[f32], dtype: &str) -> String {
+    let norm = v.iter().map(|x| (*x as f64) * (*x as f64)).sum::<f64>().sqrt();
+    let first: Vec<String> = v.iter().take(4).map(|x| format!("{x:.3}")).collect();
+    let more = if v.len() > 4 { ", …" } else { "" };
+    format!("{} × {dtype} · ‖v‖ {norm:.2} · [{}{more}]", v.len(), first.join(", "))
+}
+
+/// Bytes shaped like a float32 vector (an embedding stored raw in a hash): a whole number of
+/// at least 16 floats, every one finite and of embedding size, most of them not zero. Text
+/// and other binaries do not pass: their bytes read as floats are huge, tiny or NaN.
+pub fn looks_like_f32_vector(b: &[u8]) -> bool {
+    if b.len() < 64 || !b.len().is_multiple_of(4) || std::str::from_utf8(b).is_ok() {
+        return false;
+    }
+    let fs = b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+    let (mut n, mut nonzero) = (0usize, 0usize);
+    for f in fs {
+        if !f.is_finite() || f.abs() > 1e3 || (f != 0.0 && f.abs() < 1e-12) {
+            return false;
+        }
+        n += 1;
+        nonzero += usize::from(f != 0.0);
+    }
+    nonzero * 2 > n
+}
+
 /// Classify bytes: binary when more than 25 % are neither printable text nor common whitespace.
 pub fn classify(bytes: &[u8]) -> BytesKind {
     if bytes.is_empty() {

@@ -156,6 +156,20 @@ pub async fn build_vector(
             }
             std::sync::Arc::new(crate::store::pinecone::Pinecone::connect(o).await?)
         }
+        "redis" => {
+            let url = cfg.url.clone().ok_or_else(|| {
+                StoreError::NotConfigured("[vector] backend = \"redis\" needs url (or the profile's Redis)".into())
+            })?;
+            let index = cfg.index.clone().ok_or_else(|| {
+                StoreError::NotConfigured("[vector] backend = \"redis\" needs index = \"NAME\"".into())
+            })?;
+            let store = crate::store::redis::RedisStore::connect(&crate::config::RedisConfig::new(url), None)?;
+            std::sync::Arc::new(crate::store::redis::vectors::RedisVectors::new(
+                std::sync::Arc::new(store),
+                &index,
+                cfg.vector_field.clone(),
+            ))
+        }
         _ => {
             let metric = cfg.metric.as_deref().and_then(Metric::parse).unwrap_or(Metric::Cosine);
             let path = match &cfg.path {

@@ -83,7 +83,7 @@ impl Backend {
             }),
             VectorCmd::Stats => self.spawn_vec(slot, req, move |v| async move {
                 VectorReply::Stats(match v {
-                    Ok(v) => v.store.stats().await,
+                    Ok(v) => stats_checked(&v).await,
                     Err(e) => Err(e),
                 })
             }),
@@ -180,4 +180,25 @@ pub(super) fn lt_result(r: &LongTermReply) -> Result<(), StoreError> {
         _ => return Ok(()),
     };
     Err(e)
+}
+
+/// The index's stats, with the embedder checked against what it holds (20 stored texts
+/// re-embedded): the verdict joins the stats' detail line. A check that cannot run (no
+/// embedder, no stored texts) adds nothing; one that fails says so.
+pub(super) async fn stats_checked(v: &VectorTier) -> Result<crate::domain::IndexStats, StoreError> {
+    let mut st = v.store.stats().await?;
+    if let Some(e) = &v.embedder {
+        let said = match crate::search::check_embedder(&*v.store, &**e, &v.namespace, &v.text_field, 20).await {
+            Ok(Some(c)) => Some(c.said()),
+            Ok(None) => None,
+            Err(err) => Some(format!("the embedder could not be checked: {err}")),
+        };
+        if let Some(said) = said {
+            st.detail = Some(match st.detail.take() {
+                Some(d) => format!("{d} · {said}"),
+                None => said,
+            });
+        }
+    }
+    Ok(st)
 }

@@ -136,6 +136,8 @@ pub(super) struct FileVector {
     pub(super) text_field: Option<String>,
     pub(super) path: Option<String>,
     pub(super) api_key: Option<String>,
+    pub(super) url: Option<String>,
+    pub(super) vector_field: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

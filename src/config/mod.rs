@@ -231,6 +231,18 @@ fn resolve(
         // The layout names where its framework keeps the text (mem0: `data`).
         v.text_field = layout.vector_text_field.clone();
     }
+    // A Redis search index is on the profile's Redis unless it names its own server.
+    if let Some(v) = vector.as_mut().filter(|v| v.backend == "redis" && v.url.is_none()) {
+        v.url = redis.as_ref().map(|r| r.url.clone());
+        if v.url.is_none() {
+            return Err(ConfigError::Invalid {
+                path: path.into(),
+                message: format!(
+                    "[profile.{name}.vector] backend = \"redis\": set url = \"redis://…\" there, or the profile's [profile.{name}.redis] url"
+                ),
+            });
+        }
+    }
     let read_only = if ov.write { false } else { p.read_only.unwrap_or(true) };
     let theme = match env("MEMSCOPE_THEME").or(p.theme) {
         None => "default".to_string(),
@@ -380,7 +392,14 @@ impl Config {
         }
         if let Some(v) = &self.vector {
             out.push_str(&format!("\n[profile.{name}.vector]\nbackend = {}\n", q(&v.backend)));
-            for (k, x) in [("index", &v.index), ("host", &v.host), ("metric", &v.metric), ("path", &v.path)] {
+            for (k, x) in [
+                ("index", &v.index),
+                ("host", &v.host),
+                ("metric", &v.metric),
+                ("path", &v.path),
+                ("url", &v.url),
+                ("vector_field", &v.vector_field),
+            ] {
                 if let Some(x) = x {
                     out.push_str(&format!("{k} = {}\n", q(x)));
                 }
@@ -438,10 +457,11 @@ impl Config {
         }
         match &self.vector {
             Some(v) => s.push_str(&format!(
-                "vector: backend={} index={} host={} namespace={:?} text_field={} api_key={}\n",
+                "vector: backend={} index={} host={} url={} namespace={:?} text_field={} api_key={}\n",
                 v.backend,
                 v.index.as_deref().unwrap_or("-"),
                 v.host.as_deref().unwrap_or("-"),
+                v.url.as_deref().map(redact_url).unwrap_or("-".into()),
                 v.namespace,
                 v.text_field,
                 if v.api_key.is_some() { "(set, hidden)" } else { "(not set)" }

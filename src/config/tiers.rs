@@ -21,6 +21,10 @@ pub struct VectorConfig {
     pub text_field: String,
     pub path: Option<String>,
     pub api_key: Option<String>,
+    /// `backend = "redis"`: the server holding the index (default: the profile's Redis).
+    pub url: Option<String>,
+    /// `backend = "redis"`: the VECTOR field to search (default: the index's first).
+    pub vector_field: Option<String>,
 }
 
 impl VectorConfig {
@@ -36,6 +40,8 @@ impl VectorConfig {
             text_field: "text".into(),
             path,
             api_key: None,
+            url: None,
+            vector_field: None,
         }
     }
 }
@@ -101,9 +107,14 @@ pub(super) fn resolve_vector(
     Ok(match section {
         Some(v) => {
             let backend = v.backend.unwrap_or_else(|| "pinecone".into());
-            if backend != "pinecone" && backend != "local" {
+            if !["pinecone", "local", "redis"].contains(&backend.as_str()) {
                 return Err(invalid(format!(
-                    "[profile.{name}.vector] backend = \"{backend}\": expected \"pinecone\" or \"local\""
+                    "[profile.{name}.vector] backend = \"{backend}\": expected \"pinecone\", \"local\" or \"redis\" (a RediSearch / valkey-search index)"
+                )));
+            }
+            if backend == "redis" && v.index.is_none() {
+                return Err(invalid(format!(
+                    "[profile.{name}.vector] backend = \"redis\" needs index = \"NAME\": the search index (FT._LIST names them; `memscope detect` lists them with the lines to add)"
                 )));
             }
             if let Some(m) = &v.metric
@@ -123,6 +134,8 @@ pub(super) fn resolve_vector(
                 text_field: v.text_field.unwrap_or_else(|| "text".into()),
                 path: v.path,
                 api_key: pc_key.clone().or(v.api_key),
+                url: v.url,
+                vector_field: v.vector_field,
             })
         }
         None if pc_key.is_some() && (pc_index.is_some() || pc_host.is_some()) => Some(VectorConfig {
@@ -135,6 +148,8 @@ pub(super) fn resolve_vector(
             text_field: "text".into(),
             path: None,
             api_key: pc_key,
+            url: None,
+            vector_field: None,
         }),
         None => None,
     })

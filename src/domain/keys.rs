@@ -233,9 +233,53 @@ pub struct SearchIndex {
     /// HASH or JSON.
     pub on: String,
     pub prefixes: Vec<String>,
-    /// (name, type) of each field.
-    pub fields: Vec<(String, String)>,
+    pub fields: Vec<SearchField>,
     pub docs: u64,
+    /// The vector index's memory (`vector_index_sz_mb`), when the server says.
+    pub vector_mb: Option<f64>,
+    /// How much of the keyspace is indexed (`percent_indexed`: 1.0 when done).
+    pub percent_indexed: Option<f64>,
+    /// Documents the index could not take (`hash_indexing_failures`).
+    pub failures: u64,
+}
+
+impl SearchIndex {
+    /// The index's VECTOR field (the first, when it has several).
+    pub fn vector_field(&self) -> Option<&SearchField> {
+        self.fields.iter().find(|f| f.vector.is_some())
+    }
+}
+
+/// One field of a RediSearch index.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SearchField {
+    /// Its name in queries (`AS …`, else the identifier).
+    pub name: String,
+    /// Where its value is: a hash field, or a JSON path (`$.embedding`).
+    pub path: String,
+    /// TAG, TEXT, NUMERIC, VECTOR, GEO …
+    pub kind: String,
+    pub vector: Option<VectorSpec>,
+}
+
+impl SearchField {
+    /// `embedding VECTOR 384 × FLOAT32 COSINE HNSW`, as the Keys tab and detect say it.
+    pub fn describe(&self) -> String {
+        match &self.vector {
+            Some(v) => format!("{} VECTOR {} × {} {} {}", self.name, v.dim, v.dtype, v.metric, v.algorithm),
+            None => format!("{} {}", self.name, self.kind),
+        }
+    }
+}
+
+/// A VECTOR field's shape: FLAT or HNSW, FLOAT32 or FLOAT64, its dimension and distance.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VectorSpec {
+    pub algorithm: String,
+    pub dtype: String,
+    pub dim: u32,
+    /// COSINE, IP or L2.
+    pub metric: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

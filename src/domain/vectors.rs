@@ -73,6 +73,9 @@ pub struct IndexStats {
     pub fullness: Option<f64>,
     /// (namespace, vector count), by name.
     pub namespaces: Vec<(String, u64)>,
+    /// What else the index says of itself, in a line (a search index: its algorithm, type,
+    /// storage, memory, indexing progress and failures).
+    pub detail: Option<String>,
 }
 
 /// One page of `list` (vector ids by prefix).

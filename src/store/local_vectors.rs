@@ -282,6 +282,7 @@ impl VectorStore for LocalVectors {
             total: namespaces.iter().map(|(_, n)| n).sum(),
             fullness: None,
             namespaces,
+            detail: None,
         })
     }
 

@@ -277,6 +277,7 @@ impl VectorStore for Pinecone {
             total: v.get("totalVectorCount").and_then(Value::as_u64).unwrap_or(0),
             fullness: v.get("indexFullness").and_then(Value::as_f64),
             namespaces,
+            detail: None,
         })
     }
 

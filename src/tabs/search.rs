@@ -540,6 +540,7 @@ mod threshold_tests {
             total: 0,
             fullness: None,
             namespaces: vec![],
+            detail: None,
         });
         t.threshold = Some(0.95);
         let mut cx = Cx::default();

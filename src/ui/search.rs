@@ -114,11 +114,18 @@ pub fn render(f: &mut Frame, area: Rect, tab: &SearchTab, conn: &ConnState, labe
     };
     let dim = tab.stats.as_ref().and_then(|s| s.dimension).map(|d| format!(" · dim {d}")).unwrap_or_default();
     let metric = tab.stats.as_ref().and_then(|s| s.metric).map(|m| format!(" · {}", m.name())).unwrap_or_default();
+    // What the index says of itself (a search index: algorithm, type, storage, memory, progress).
+    let detail = tab
+        .stats
+        .as_ref()
+        .and_then(|s| s.detail.as_deref())
+        .map(|d| format!(" · {}", text::sanitize_str(d)))
+        .unwrap_or_default();
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(format!(" {} ", label.map(text::sanitize_str).unwrap_or_default()), theme::title()),
             Span::raw(format!(
-                "top_k {} · namespace {:?} ({nss} in index) · threshold {thr} · values {}{dim}{metric}",
+                "top_k {} · namespace {:?} ({nss} in index) · threshold {thr} · values {}{dim}{metric}{detail}",
                 tab.top_k,
                 tab.namespace,
                 if tab.include_values { "on" } else { "off" }

@@ -11,7 +11,7 @@ fn md(v: Value) -> Map<String, Value> {
     v.as_object().unwrap().clone()
 }
 
-fn records() -> Vec<(&'static str, Map<String, Value>)> {
+pub(crate) fn records() -> Vec<(&'static str, Map<String, Value>)> {
     vec![
         ("doc-2019", md(json!({"genre": "documentary", "year": 2019}))),
         ("com-2019", md(json!({"genre": "comedy", "year": 2019}))),
@@ -23,7 +23,7 @@ fn records() -> Vec<(&'static str, Map<String, Value>)> {
 }
 
 /// (filter, the ids it admits, in `records()` order).
-fn golden() -> Vec<(Value, Vec<&'static str>)> {
+pub(crate) fn golden() -> Vec<(Value, Vec<&'static str>)> {
     vec![
         // The OpenAPI query example.
         (

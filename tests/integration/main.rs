@@ -26,6 +26,7 @@ mod redis_cluster;
 mod redis_keys;
 mod redis_modules;
 mod redis_sentinel;
+mod redis_vectors;
 mod render_conversations;
 mod render_health;
 mod render_keys;

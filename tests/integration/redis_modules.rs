@@ -83,7 +83,8 @@ async fn json_documents_and_search_indexes() {
         (idx.name.as_str(), idx.on.as_str(), idx.prefixes.clone()),
         ("chat_idx", "JSON", vec!["chat:".to_string()])
     );
-    assert_eq!(idx.fields, vec![("content".to_string(), "TEXT".to_string()), ("role".to_string(), "TAG".to_string())]);
+    let fields: Vec<String> = idx.fields.iter().map(|f| f.describe()).collect();
+    assert_eq!(fields, ["content TEXT", "role TAG"]);
 
     // The Keys tab: the index under the header, the document pretty in the value view.
     let mut h = Harness::new(Config::with_redis(&v.url()));

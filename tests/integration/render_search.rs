@@ -36,6 +36,7 @@ fn app() -> App {
         total: 5,
         fullness: None,
         namespaces: vec![(String::new(), 4), ("docs".into(), 1)],
+        detail: None,
     };
     app.update(Msg::Backend(BackendEvent::Vector(req, VectorReply::Stats(Ok(stats)))));
     app.update(Msg::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)));

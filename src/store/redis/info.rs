@@ -187,12 +187,26 @@ pub(super) fn parse_ft_info(name: String, info: Value) -> crate::domain::SearchI
     if let Some(attrs) = get("attributes").or_else(|| get("fields")) {
         for a in items(attrs) {
             let f = items(a);
-            let field = |k: &str| f.chunks(2).find(|c| c.len() == 2 && text(&c[0]) == k).map(|c| text(&c[1]));
-            if let (Some(n), Some(t)) = (field("attribute").or_else(|| field("identifier")), field("type")) {
-                idx.fields.push((n, t));
-            }
+            // Attributes are flat pairs, except flags (SORTABLE, NOSTEM) that stand alone: look
+            // a key up wherever it stands.
+            let field =
+                |k: &str| f.iter().position(|x| text(x).eq_ignore_ascii_case(k)).and_then(|i| f.get(i + 1)).map(text);
+            let Some(kind) = field("type") else { continue };
+            let path = field("identifier").unwrap_or_default();
+            let name = field("attribute").unwrap_or_else(|| path.clone());
+            let vector = (kind == "VECTOR").then(|| crate::domain::VectorSpec {
+                algorithm: field("algorithm").unwrap_or_default(),
+                dtype: field("data_type").or_else(|| field("type_")).unwrap_or_else(|| "FLOAT32".into()),
+                dim: field("dim").or_else(|| field("dimension")).and_then(|d| d.parse().ok()).unwrap_or(0),
+                metric: field("distance_metric").unwrap_or_default(),
+            });
+            idx.fields.push(crate::domain::SearchField { name, path, kind, vector });
         }
     }
+    let float = |k: &str| get(k).and_then(|v| text(&v).parse::<f64>().ok());
+    idx.vector_mb = float("vector_index_sz_mb");
+    idx.percent_indexed = float("percent_indexed");
+    idx.failures = float("hash_indexing_failures").unwrap_or(0.0) as u64;
     idx.docs = get("num_docs")
         .as_ref()
         .and_then(|v| int_of(v).or_else(|| text(v).parse::<f64>().ok().map(|f| f as i64)))

@@ -16,6 +16,7 @@ mod server_report;
 #[cfg(test)]
 mod tests;
 mod values;
+pub mod vectors;
 
 use super::KeyStore;
 use client::{client_for, map_err};

@@ -122,7 +122,7 @@ impl KeysTab {
             Ok(Some(page)) => {
                 v.error = None;
                 v.gone = false;
-                v.lines = value_lines(&page);
+                v.lines = value_lines_in(&page, self.info.as_ref().map(|i| &i.search_indexes[..]).unwrap_or(&[]));
                 v.scroll = v.scroll.min(v.lines.len().saturating_sub(1));
                 v.expiry_checked = false;
                 let meta = KeyMeta { ktype: Some(page.ktype.clone()), ttl: page.ttl, memory: page.memory };

@@ -22,7 +22,7 @@ mod tab;
 mod tests;
 mod value;
 
-pub use value::value_lines;
+pub use value::{value_lines, value_lines_in};
 
 /// The list refreshes itself while idle (every [`crate::tabs::LIVE_MS`]): the header's counts
 /// (INFO keyspace) always, the listing itself when the database holds at most this many keys

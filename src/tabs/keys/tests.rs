@@ -193,3 +193,53 @@ fn list_elements_holding_json_are_pretty_printed() {
     assert!(lines.iter().any(|l| l == r#"         "type": "human""#), "{lines:?}");
     assert_eq!(lines.last().map(String::as_str), Some("     1 plain"));
 }
+
+/// An embedding in a hash is shown as a vector — by the index that holds it (its type, its
+/// dimension checked), else by its shape — never as hex.
+#[test]
+fn vector_blobs_in_a_hash_show_as_vectors() {
+    let v: Vec<f32> = (0..384).map(|i| ((i as f32) * 0.37).sin() / 13.9).collect();
+    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    let blob = |b: &[u8]| crate::domain::Blob { bytes: b.to_vec(), total_len: b.len() as u64 };
+    let p = ValuePage {
+        key: b"doc:1".as_slice().into(),
+        ktype: crate::domain::KeyType::Hash,
+        ttl: crate::domain::Ttl::Persistent,
+        length: 2,
+        memory: None,
+        cursor: PageCursor::Start,
+        next: None,
+        body: ValueBody::Hash(vec![(blob(b"content"), blob(b"hello")), (blob(b"embedding"), blob(&bytes))]),
+        node: None,
+    };
+    let idx = crate::domain::SearchIndex {
+        name: "docs".into(),
+        on: "HASH".into(),
+        prefixes: vec!["doc:".into()],
+        fields: vec![crate::domain::SearchField {
+            name: "embedding".into(),
+            path: "embedding".into(),
+            kind: "VECTOR".into(),
+            vector: Some(crate::domain::VectorSpec {
+                algorithm: "HNSW".into(),
+                dtype: "FLOAT32".into(),
+                dim: 384,
+                metric: "COSINE".into(),
+            }),
+        }],
+        ..Default::default()
+    };
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let lines: Vec<String> = value_lines_in(&p, std::slice::from_ref(&idx)).into_iter().map(|(_, l)| l).collect();
+    let want = format!("384 × f32 · ‖v‖ {norm:.2} · [0.000, 0.026, 0.049, 0.064, …] (index docs, COSINE)");
+    assert!(lines.iter().any(|l| l.ends_with(&want)), "{lines:?}");
+    // An index that says another dimension: said beside the vector.
+    let mut other = idx.clone();
+    other.fields[0].vector.as_mut().unwrap().dim = 768;
+    let lines: Vec<String> = value_lines_in(&p, &[other]).into_iter().map(|(_, l)| l).collect();
+    assert!(lines.iter().any(|l| l.contains("384 × f32") && l.contains("index docs says 768 dimensions")), "{lines:?}");
+    // No index: by its shape.
+    let lines: Vec<String> = value_lines(&p).into_iter().map(|(_, l)| l).collect();
+    assert!(lines.iter().any(|l| l.contains("384 × f32 · ‖v‖") && l.ends_with("(by its shape)")), "{lines:?}");
+    assert!(!lines.iter().any(|l| l.contains("0x")), "never hex: {lines:?}");
+}

@@ -201,6 +201,11 @@ impl KeysTab {
 
 pub(super) fn blob_line(b: &Blob) -> String {
     const MAX: usize = 512;
+    // An embedding stored raw: its shape, never hex (a value cut by the preview says so).
+    if b.bytes.len() as u64 == b.total_len && text::looks_like_f32_vector(&b.bytes) {
+        let v: Vec<f32> = b.bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        return format!("{} (by its shape)", text::vector_summary(&v, "f32"));
+    }
     let shown = &b.bytes[..b.bytes.len().min(MAX)];
     let mut s = match text::classify(shown) {
         BytesKind::Binary => {
@@ -229,6 +234,36 @@ pub(super) fn json_pretty(b: &crate::domain::Blob) -> Option<String> {
 }
 
 pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
+    value_lines_in(p, &[])
+}
+
+/// A hash field that a search index holds as a VECTOR: its floats by the field's type, with
+/// its dimension checked against the index's.
+fn vector_field_line(key: &[u8], field: &[u8], value: &Blob, indexes: &[crate::domain::SearchIndex]) -> Option<String> {
+    let key = std::str::from_utf8(key).ok()?;
+    let field = std::str::from_utf8(field).ok()?;
+    let (idx, f) = indexes.iter().filter(|i| i.on == "HASH").find_map(|i| {
+        let covers = i.prefixes.is_empty() || i.prefixes.iter().any(|p| key.starts_with(p.as_str()));
+        let f = i.fields.iter().find(|f| f.vector.is_some() && f.path == field)?;
+        covers.then_some((i, f))
+    })?;
+    let spec = f.vector.as_ref()?;
+    if value.bytes.len() as u64 != value.total_len {
+        return Some(format!("{} × {} vector of index {}, cut by the preview", spec.dim, spec.dtype, idx.name));
+    }
+    let v = text::floats(&value.bytes, &spec.dtype)?;
+    let dim = if v.len() as u32 == spec.dim {
+        String::new()
+    } else {
+        format!(" — index {} says {} dimensions", idx.name, spec.dim)
+    };
+    let t = if spec.dtype.eq_ignore_ascii_case("FLOAT64") { "f64" } else { "f32" };
+    Some(format!("{} (index {}, {}){dim}", text::vector_summary(&v, t), idx.name, spec.metric))
+}
+
+/// [`value_lines`], with the search indexes of the server: a hash field one of them holds as a
+/// VECTOR is shown by the index's type and dimension.
+pub fn value_lines_in(p: &ValuePage, indexes: &[crate::domain::SearchIndex]) -> Vec<(LineStyle, String)> {
     use LineStyle::*;
     let mut out = Vec::new();
     let start = match &p.cursor {
@@ -298,7 +333,8 @@ pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
         ValueBody::Hash(fields) => {
             let w = fields.iter().map(|(f, _)| text::width(&blob_line(f))).max().unwrap_or(0).min(32);
             for (f, v) in fields {
-                out.push((Normal, format!("{} │ {}", text::fit(&blob_line(f), w), blob_line(v))));
+                let shown = vector_field_line(&p.key, &f.bytes, v, indexes).unwrap_or_else(|| blob_line(v));
+                out.push((Normal, format!("{} │ {}", text::fit(&blob_line(f), w), shown)));
             }
         }
         ValueBody::ZSet(members) => {

@@ -174,7 +174,7 @@ fn render_header(f: &mut Frame, area: Rect, tab: &KeysTab, conn: &ConnState, lab
     if let Some(info) = &tab.info {
         let n = info.search_indexes.len();
         for (i, x) in info.search_indexes.iter().take(5).enumerate() {
-            let fields: Vec<String> = x.fields.iter().map(|(f, t)| format!("{f} {t}")).collect();
+            let fields: Vec<String> = x.fields.iter().map(|f| f.describe()).collect();
             let more = if i == 4 && n > 5 { format!("  (+{} more indexes)", n - 5) } else { String::new() };
             let l = format!(
                 " ⌕ index {} on {} {} · {} docs · {}{more}",
