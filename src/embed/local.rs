@@ -9,11 +9,11 @@
 //! `$MEMSCOPE_MODEL_DIR`, the Hugging Face cache, or memscope's data dir, where
 //! `memscope model fetch` puts them.
 
+use super::bert::{Bert, BertConfig};
 use super::{Embedder, InputType};
 use crate::error::StoreError;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
@@ -23,7 +23,7 @@ pub const MAX_TOKENS: usize = 256;
 pub const MODEL_NAME: &str = "all-MiniLM-L6-v2";
 
 struct Inner {
-    model: BertModel,
+    model: Bert,
     tokenizer: Tokenizer,
     device: Device,
 }
@@ -86,7 +86,7 @@ impl MiniLm {
     pub fn load(model_dir: Option<&str>) -> Result<MiniLm, StoreError> {
         let dir = find_model(model_dir)?;
         let device = Device::Cpu;
-        let config: Config =
+        let config: BertConfig =
             serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).map_err(err)?).map_err(err)?;
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(err)?;
         tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
@@ -96,7 +96,7 @@ impl MiniLm {
         // SAFETY: the weights file is memory-mapped read-only and not modified while mapped.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[dir.join("model.safetensors")], DType::F32, &device) }
             .map_err(err)?;
-        let model = BertModel::load(vb, &config).map_err(err)?;
+        let model = Bert::load(vb, &config).map_err(err)?;
         Ok(MiniLm { inner: Arc::new(Inner { model, tokenizer, device }), dir })
     }
 
@@ -130,8 +130,7 @@ fn embed_with(inner: &Inner, texts: &[String]) -> Result<Vec<Vec<f32>>, StoreErr
         .map_err(err)?;
     let ids = Tensor::stack(&ids, 0).map_err(err)?;
     let mask = Tensor::stack(&mask, 0).map_err(err)?;
-    let types = ids.zeros_like().map_err(err)?;
-    let out = inner.model.forward(&ids, &types, Some(&mask)).map_err(err)?; // (batch, seq, 384)
+    let out = inner.model.forward(&ids, &mask).map_err(err)?; // (batch, seq, 384)
     let m = mask.to_dtype(DType::F32).map_err(err)?.unsqueeze(2).map_err(err)?; // (batch, seq, 1)
     let summed = out.broadcast_mul(&m).map_err(err)?.sum(1).map_err(err)?; // (batch, 384)
     let counts = m.sum(1).map_err(err)?; // (batch, 1)

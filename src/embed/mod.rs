@@ -2,6 +2,7 @@
 //! HTTP, Pinecone Inference, and all-MiniLM-L6-v2 in-process), chosen in `build`, and an LRU
 //! cache of query embeddings in front of any of them.
 
+mod bert;
 pub mod local;
 pub mod openai;
 pub mod pinecone;
