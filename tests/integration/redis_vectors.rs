@@ -378,3 +378,141 @@ async fn the_embedder_is_checked_against_the_stored_vectors() {
     assert_eq!(c.disagree, 8, "{c:?}");
     assert!(c.said().contains("8 of 20 records disagree: the index mixes models"), "{}", c.said());
 }
+
+/// A fixture recorded by `scripts/record-layout-fixtures` (ONLY=vectors): its keys loaded into
+/// Valkey, and its indexes created again as FT.INFO described them when the library made them.
+fn load_recorded(v: &memscope::demo::PrivateRedis, name: &str) -> Value {
+    use base64::Engine;
+    let path = format!("{}/tests/fixtures/layouts/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let fx: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut c = crate::support::client(v);
+    for idx in fx["indexes"].as_array().unwrap() {
+        let def: Vec<Value> = idx["definition"].as_array().unwrap().clone();
+        let get = |k: &str| def.iter().position(|x| x == k).and_then(|i| def.get(i + 1)).cloned();
+        let mut args: Vec<String> = vec!["FT.CREATE".into(), idx["name"].as_str().unwrap().into()];
+        args.extend(["ON".into(), get("key_type").unwrap().as_str().unwrap().into()]);
+        let prefixes: Vec<String> =
+            get("prefixes").unwrap().as_array().unwrap().iter().map(|p| p.as_str().unwrap().into()).collect();
+        args.extend(["PREFIX".into(), prefixes.len().to_string()]);
+        args.extend(prefixes);
+        args.push("SCHEMA".into());
+        for a in idx["attributes"].as_array().unwrap() {
+            let a: Vec<&str> = a.as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+            let at = |k: &str| a.iter().position(|x| x.eq_ignore_ascii_case(k)).map(|i| a[i + 1].to_string());
+            let kind = at("type").unwrap();
+            args.extend([at("identifier").unwrap(), "AS".into(), at("attribute").unwrap(), kind.clone()]);
+            if kind == "VECTOR" {
+                args.extend([at("algorithm").unwrap(), "6".into(), "TYPE".into(), at("data_type").unwrap()]);
+                args.extend([
+                    "DIM".into(),
+                    at("dim").unwrap(),
+                    "DISTANCE_METRIC".into(),
+                    at("distance_metric").unwrap(),
+                ]);
+            }
+            if kind == "TAG"
+                && let Some(sep) = at("separator").filter(|s| !s.is_empty())
+            {
+                args.extend(["SEPARATOR".into(), sep]);
+            }
+        }
+        let refs: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        cmd(&mut c, &refs);
+    }
+    for k in fx["redis"].as_array().unwrap() {
+        let key = k["key"].as_str().unwrap();
+        match k["type"].as_str().unwrap() {
+            "hash" => {
+                let mut args: Vec<Vec<u8>> = vec![b"HSET".to_vec(), key.as_bytes().to_vec()];
+                for (f, b64) in k["fields"].as_object().unwrap() {
+                    args.push(f.as_bytes().to_vec());
+                    args.push(base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap()).unwrap());
+                }
+                let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+                cmd(&mut c, &refs);
+            }
+            "ReJSON-RL" => {
+                let doc = k["json"].to_string();
+                cmd(&mut c, &[b"JSON.SET", key.as_bytes(), b"$", doc.as_bytes()]);
+            }
+            other => panic!("{key}: {other}"),
+        }
+    }
+    fx
+}
+
+/// Search the first record of `index` by its own stored vector (the library's embedder is not
+/// memscope's): it comes first, at cosine 1.
+async fn finds_itself(s: &RedisVectors, filter: Option<Value>) -> Vec<memscope::domain::VectorMatch> {
+    let first = s.list_ids(None, "", None, 1).await.unwrap().ids.remove(0);
+    let mut q = knn(vec![], 10, filter);
+    q.vector = None;
+    q.id = Some(first.clone());
+    let r = s.query(&q).await.unwrap();
+    assert_eq!(r.matches[0].id, first, "{:?}", r.matches);
+    assert!((r.matches[0].score - 1.0).abs() < 1e-4, "{:?}", r.matches[0]);
+    r.matches
+}
+
+/// redisvl's SemanticMessageHistory and SemanticCache, as redisvl 0.28 wrote them: the indexes'
+/// shape from FT.INFO, KNN by a stored vector, a filter on its TAG field, the message fields
+/// without the blob; `detect` lists both indexes with the lines to add.
+#[tokio::test]
+async fn redisvl_semantic_history_and_cache() {
+    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
+    load_recorded(&v, "redisvl-vectors");
+    let s = store(&v.url(), "sem_chat");
+    let st = crate::support::eventually_async("sem_chat indexed", 10, || async {
+        let st = s.stats().await.map_err(|e| e.to_string())?;
+        if st.total == 4 { Ok(st) } else { Err(format!("{st:?}")) }
+    })
+    .await;
+    assert_eq!((st.dimension, st.metric), (Some(32), Some(Metric::Cosine)), "{st:?}");
+    let all = finds_itself(&s, None).await;
+    assert_eq!(all.len(), 4);
+    let md = all[0].metadata.clone().unwrap();
+    assert!(md.contains_key("content") && md.contains_key("role") && !md.contains_key("vector_field"), "{md:?}");
+    let users = finds_itself(&s, Some(json!({"role": "user"}))).await;
+    assert!(users.len() == 2 && users.iter().all(|m| m.metadata.as_ref().unwrap()["role"] == "user"), "{users:?}");
+    let cache = store(&v.url(), "llmcache");
+    let st = cache.stats().await.unwrap();
+    assert_eq!(st.total, 2, "{st:?}");
+    finds_itself(&cache, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::support::memscope(dir.path(), &["detect", "--json", "--redis-url", &v.url()]);
+    let d: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let names: Vec<&str> =
+        d["vector_indexes"].as_array().unwrap().iter().map(|x| x["index"].as_str().unwrap()).collect();
+    assert!(names.contains(&"sem_chat") && names.contains(&"llmcache"), "{d}");
+    let sem = d["vector_indexes"].as_array().unwrap().iter().find(|x| x["index"] == "sem_chat").unwrap();
+    assert!(sem["field"].as_str().unwrap().contains("VECTOR 32 × FLOAT32 COSINE"), "{sem}");
+    assert!(sem["config"].as_str().unwrap().contains("backend = \"redis\"\nindex = \"sem_chat\""), "{sem}");
+}
+
+/// langchain-redis's RedisVectorStore (0.2.4): its TAG and NUMERIC metadata fields filter in the
+/// index's syntax; the text comes back as a field.
+#[tokio::test]
+async fn langchain_redis_vector_store() {
+    let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
+    load_recorded(&v, "langchain-redis-vectors");
+    let s = store(&v.url(), "lc_docs");
+    crate::support::eventually_async("lc_docs indexed", 10, || async {
+        let st = s.stats().await.map_err(|e| e.to_string())?;
+        if st.total == 4 { Ok(()) } else { Err(format!("{st:?}")) }
+    })
+    .await;
+    let all = finds_itself(&s, None).await;
+    assert_eq!(all.len(), 4);
+    assert!(all[0].metadata.as_ref().unwrap().contains_key("text"), "{:?}", all[0]);
+    let by_first = |filter: Value| {
+        let mut q = knn(vec![], 10, Some(filter));
+        q.vector = None;
+        q.id = Some(all[0].id.clone());
+        q
+    };
+    let trivia = s.query(&by_first(json!({"topic": "trivia"}))).await.unwrap();
+    assert_eq!(trivia.matches.len(), 2, "{:?}", trivia.matches);
+    let recent = s.query(&by_first(json!({"year": {"$gte": 2024}}))).await.unwrap();
+    assert_eq!(recent.matches.len(), 2, "{:?}", recent.matches);
+}
