@@ -75,7 +75,23 @@ pub async fn vector(cfg: &Config, access: Access) -> Result<VectorTier, StoreErr
             "the vector tier: set [profile.NAME.vector] (backend = \"local\" or \"pinecone\"), or PINECONE_API_KEY with PINECONE_INDEX",
         )
     })?;
-    let store = build_vector(vc, access).await?;
+    let store = match (vc.backend.as_str(), &cfg.long_term) {
+        // A collection with a vector field, in the profile's Firestore.
+        ("firestore", Some(crate::config::LongTermConfig::Firestore { project_id, database_id, emulator_host })) => {
+            let fs =
+                crate::store::firestore::FirestoreStore::connect(project_id, database_id, emulator_host.as_deref())
+                    .await?;
+            let metric =
+                vc.metric.as_deref().and_then(crate::domain::Metric::parse).unwrap_or(crate::domain::Metric::Cosine);
+            Arc::new(crate::store::firestore::vectors::FirestoreVectors::new(
+                Arc::new(fs),
+                vc.index.as_deref().unwrap_or_default(),
+                vc.vector_field.as_deref().unwrap_or("embedding"),
+                metric,
+            )) as Arc<dyn VectorStore>
+        }
+        _ => build_vector(vc, access).await?,
+    };
     let has_embedding = cfg.embedding.is_some();
     let c = cfg.clone();
     let (embedder, embedder_error): (Option<Arc<dyn Embedder>>, Option<String>) =
@@ -155,6 +171,11 @@ pub async fn build_vector(
                 o.control_url = u.clone();
             }
             std::sync::Arc::new(crate::store::pinecone::Pinecone::connect(o).await?)
+        }
+        "firestore" => {
+            return Err(StoreError::NotConfigured(
+                "[vector] backend = \"firestore\" searches the profile's long-term Firestore: it opens with the profile (tiers::vector)".into(),
+            ));
         }
         "redis" => {
             let url = cfg.url.clone().ok_or_else(|| {

@@ -183,14 +183,18 @@ pub(super) fn lt_result(r: &LongTermReply) -> Result<(), StoreError> {
 }
 
 /// The index's stats, with the embedder checked against what it holds (20 stored texts
-/// re-embedded): the verdict joins the stats' detail line. A check that cannot run (no
-/// embedder, no stored texts) adds nothing; one that fails says so.
+/// re-embedded): the verdict joins the stats' detail line. Without an embedder (an index that
+/// embeds for itself) there is nothing to check; no stored texts, or a failure, is said.
 pub(super) async fn stats_checked(v: &VectorTier) -> Result<crate::domain::IndexStats, StoreError> {
     let mut st = v.store.stats().await?;
     if let Some(e) = &v.embedder {
         let said = match crate::search::check_embedder(&*v.store, &**e, &v.namespace, &v.text_field, 20).await {
             Ok(Some(c)) => Some(c.said()),
-            Ok(None) => None,
+            // Nothing to compare: said, so a missing verdict is never read as a good one.
+            Ok(None) => Some(format!(
+                "embedder not checked: no record holds a text under `{}` beside its vector (set [vector] text_field)",
+                v.text_field
+            )),
             Err(err) => Some(format!("the embedder could not be checked: {err}")),
         };
         if let Some(said) = said {

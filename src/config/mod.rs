@@ -231,6 +231,17 @@ fn resolve(
         // The layout names where its framework keeps the text (mem0: `data`).
         v.text_field = layout.vector_text_field.clone();
     }
+    // A Firestore vector collection is in the profile's long-term Firestore.
+    if vector.as_ref().is_some_and(|v| v.backend == "firestore")
+        && !matches!(long_term, Some(LongTermConfig::Firestore { .. }))
+    {
+        return Err(ConfigError::Invalid {
+            path: path.into(),
+            message: format!(
+                "[profile.{name}.vector] backend = \"firestore\" searches the profile's Firestore: set [profile.{name}.long_term] (backend = \"firestore\", project_id), or FIRESTORE_EMULATOR_HOST / GOOGLE_CLOUD_PROJECT"
+            ),
+        });
+    }
     // A Redis search index is on the profile's Redis unless it names its own server.
     if let Some(v) = vector.as_mut().filter(|v| v.backend == "redis" && v.url.is_none()) {
         v.url = redis.as_ref().map(|r| r.url.clone());

@@ -107,9 +107,14 @@ pub(super) fn resolve_vector(
     Ok(match section {
         Some(v) => {
             let backend = v.backend.unwrap_or_else(|| "pinecone".into());
-            if !["pinecone", "local", "redis"].contains(&backend.as_str()) {
+            if !["pinecone", "local", "redis", "firestore"].contains(&backend.as_str()) {
                 return Err(invalid(format!(
-                    "[profile.{name}.vector] backend = \"{backend}\": expected \"pinecone\", \"local\" or \"redis\" (a RediSearch / valkey-search index)"
+                    "[profile.{name}.vector] backend = \"{backend}\": expected \"pinecone\", \"local\", \"redis\" (a RediSearch / valkey-search index) or \"firestore\" (a collection with a vector field)"
+                )));
+            }
+            if backend == "firestore" && v.index.is_none() {
+                return Err(invalid(format!(
+                    "[profile.{name}.vector] backend = \"firestore\" needs index = \"COLLECTION\": the collection whose documents hold the vectors (and vector_field, default \"embedding\")"
                 )));
             }
             if backend == "redis" && v.index.is_none() {

@@ -263,6 +263,13 @@ pub async fn detect(cfg: &Config, json: bool) -> Result<u8, HeadlessError> {
                 v.config.lines().map(text::sanitize_str).collect::<Vec<_>>().join("\n  ")
             )?;
         }
+        if detection.indexes_not_read > 0 {
+            writeln!(
+                out,
+                "{} more search indexes listed by name only (FT.INFO is read for the first 50): FT.INFO NAME says whether one holds vectors",
+                detection.indexes_not_read
+            )?;
+        }
         if detection.unplaced.is_empty() {
             return Ok(());
         }

@@ -54,6 +54,9 @@ pub struct Detection {
     /// Search indexes with a VECTOR field: what Semantic Search can read with
     /// `[vector] backend = "redis"`.
     pub vector_indexes: Vec<DetectedIndex>,
+    /// Search indexes listed by name only (FT.INFO is read for the first 50): whether they
+    /// hold vectors is not known.
+    pub indexes_not_read: usize,
 }
 
 /// A search index holding vectors, and the lines that search it.
@@ -157,6 +160,7 @@ pub async fn detect(
         collections_walked: 0,
         unplaced: vec![],
         vector_indexes: vec![],
+        indexes_not_read: 0,
     };
     if let Some(r) = &redis {
         detect_redis(r, &mut found, &mut d).await?;
@@ -184,6 +188,7 @@ async fn detect_redis(r: &Arc<dyn KeyStore>, found: &mut Found, d: &mut Detectio
     d.keys_total = scan.total;
     // The search indexes that hold vectors (the server's own list, not the sample's).
     if let Ok(info) = r.server_info().await {
+        d.indexes_not_read = info.search_indexes.iter().filter(|i| i.on == "?").count();
         for i in info.search_indexes {
             let Some(f) = i.vector_field() else { continue };
             let prefixes: Vec<String> = i.prefixes.iter().map(|p| format!("{p}*")).collect();

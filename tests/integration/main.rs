@@ -16,6 +16,7 @@ mod e2e_keys;
 mod e2e_search;
 mod embedders;
 mod filter_golden;
+mod firestore_vectors;
 mod health_redis;
 mod layouts;
 mod long_term_contract;

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 mod long_term;
 mod thread;
 mod values;
+pub mod vectors;
 mod writes;
 
 use values::*;

@@ -1,0 +1,125 @@
+//! `[vector] backend = "firestore"`: a collection whose documents hold a vector field, searched
+//! with `find_nearest` on the Firestore emulator — the paraphrase first, cosine scores, the
+//! filter language as where-clause prefilters, the document's fields as metadata.
+
+use memscope::domain::{FsValue, Metric, VectorQuery};
+use memscope::embed::{Embedder, InputType};
+use memscope::store::firestore::FirestoreStore;
+use memscope::store::firestore::vectors::{FirestoreVectors, vector_value};
+use memscope::store::{LongTermStore, VectorStore};
+use serde_json::json;
+use std::sync::Arc;
+
+fn knn(v: Vec<f32>, top_k: u32, filter: Option<serde_json::Value>) -> VectorQuery {
+    VectorQuery {
+        vector: Some(v),
+        id: None,
+        top_k,
+        namespace: String::new(),
+        filter,
+        include_values: false,
+        include_metadata: true,
+    }
+}
+
+#[tokio::test]
+async fn find_nearest_over_a_collection_with_prefilters() {
+    let emu = crate::support::firestore_emulator();
+    let project = crate::support::project_id("firestore_vectors");
+    let fs = Arc::new(FirestoreStore::connect(&project, "(default)", Some(&emu.host)).await.unwrap());
+    let model = memscope::embed::local::MiniLm::load(Some(&crate::support::model_dir())).unwrap();
+    let passages = [
+        ("p1", "support", 2024, "I was charged twice for order 1182, please refund the duplicate."),
+        ("p2", "travel", 2023, "Your flight to Lisbon departs at 9:40 from gate B12."),
+        ("p3", "coding", 2024, "Reverse a linked list in Rust by moving the nodes, without cloning."),
+        ("p4", "travel", 2024, "The hotel in Rome has breakfast from 7 to 10."),
+    ];
+    let texts: Vec<String> = passages.iter().map(|p| p.3.to_string()).collect();
+    let vecs = model.embed(&texts, InputType::Passage).await.unwrap();
+    let docs = passages
+        .iter()
+        .zip(&vecs)
+        .map(|((id, agent, year, text), v)| {
+            (
+                format!("lc_vectors/{id}"),
+                vec![
+                    ("content".to_string(), FsValue::String(text.to_string())),
+                    ("agent".to_string(), FsValue::String(agent.to_string())),
+                    ("year".to_string(), FsValue::Int(*year)),
+                    ("embedding".to_string(), vector_value(v)),
+                ],
+            )
+        })
+        .collect();
+    fs.put_many(docs).await.unwrap();
+    let s = FirestoreVectors::new(fs.clone(), "lc_vectors", "embedding", Metric::Cosine);
+    let st = s.stats().await.unwrap();
+    assert_eq!((st.total, st.dimension, st.metric), (4, Some(384), Some(Metric::Cosine)), "{st:?}");
+    for (q, want) in [("refund my double charge", "lc_vectors/p1"), ("when does my plane leave", "lc_vectors/p2")] {
+        let e = model.embed(&[q.to_string()], InputType::Query).await.unwrap().remove(0);
+        let r = s.query(&knn(e.clone(), 3, None)).await.unwrap();
+        assert_eq!(r.matches[0].id, want, "{q}: {:?}", r.matches);
+        assert!(r.matches.windows(2).all(|w| w[0].score >= w[1].score), "{:?}", r.matches);
+        let stored = &vecs[passages.iter().position(|p| format!("lc_vectors/{}", p.0) == want).unwrap()];
+        let cos: f32 = e.iter().zip(stored).map(|(a, b)| a * b).sum();
+        assert!((r.matches[0].score - cos).abs() < 1e-3, "score {} vs cosine {cos}", r.matches[0].score);
+        let md = r.matches[0].metadata.clone().unwrap();
+        assert!(md.contains_key("content") && !md.contains_key("embedding"), "{md:?}");
+    }
+    // Prefilters: only travel, only 2024, both, or either.
+    let e = model.embed(&["a trip abroad".to_string()], InputType::Query).await.unwrap().remove(0);
+    let ids = |r: memscope::domain::QueryResult| {
+        let mut v: Vec<String> = r.matches.into_iter().map(|m| m.id).collect();
+        v.sort();
+        v
+    };
+    let travel = s.query(&knn(e.clone(), 4, Some(json!({"agent": "travel"})))).await.unwrap();
+    assert_eq!(ids(travel), ["lc_vectors/p2", "lc_vectors/p4"]);
+    let both = s.query(&knn(e.clone(), 4, Some(json!({"agent": "travel", "year": {"$gte": 2024}})))).await.unwrap();
+    assert_eq!(ids(both), ["lc_vectors/p4"]);
+    let either =
+        s.query(&knn(e.clone(), 4, Some(json!({"$or": [{"agent": "coding"}, {"year": 2023}]})))).await.unwrap();
+    assert_eq!(ids(either), ["lc_vectors/p2", "lc_vectors/p3"]);
+    let e2 = s.query(&knn(e, 4, Some(json!({"agent": {"$exists": true}})))).await.unwrap_err().to_string();
+    assert!(e2.contains("$exists") && e2.contains("where-clause"), "{e2}");
+    // By id, and the records behind ids (the self-check reads them).
+    let mut by_id = knn(vec![], 1, None);
+    by_id.vector = None;
+    by_id.id = Some("lc_vectors/p3".into());
+    assert_eq!(s.query(&by_id).await.unwrap().matches[0].id, "lc_vectors/p3");
+    let page = s.list_ids(None, "", None, 10).await.unwrap();
+    assert_eq!(page.ids.len(), 4);
+    let recs = s.fetch(&page.ids, "").await.unwrap();
+    assert!(recs.iter().all(|r| r.values.len() == 384));
+    let c = memscope::search::check_embedder(&s, &model, "", "content", 20).await.unwrap().unwrap();
+    assert!(c.same_model() && c.sampled == 4, "{c:?}");
+}
+
+/// The config: the collection is named; the profile's Firestore is the one searched, and a
+/// profile without one says how to give it.
+#[test]
+fn a_firestore_vector_tier_is_configured_by_collection() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.toml");
+    let load = |body: &str, env: &dyn Fn(&str) -> Option<String>| {
+        std::fs::write(&p, body).unwrap();
+        memscope::config::load_with(&memscope::config::Overrides { config: Some(p.clone()), ..Default::default() }, env)
+    };
+    let emulator = |k: &str| (k == "FIRESTORE_EMULATOR_HOST").then(|| "127.0.0.1:8080".to_string());
+    let cfg = load(
+        "[profile.p.vector]\nbackend = \"firestore\"\nindex = \"lc_vectors\"\nvector_field = \"emb\"\n",
+        &emulator,
+    )
+    .unwrap();
+    let v = cfg.vector.unwrap();
+    assert_eq!(
+        (v.backend.as_str(), v.index.as_deref(), v.vector_field.as_deref()),
+        ("firestore", Some("lc_vectors"), Some("emb"))
+    );
+    let e = load("[profile.p.vector]\nbackend = \"firestore\"\nindex = \"lc_vectors\"\n", &|_| None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("searches the profile's Firestore") && e.contains("FIRESTORE_EMULATOR_HOST"), "{e}");
+    let e = load("[profile.p.vector]\nbackend = \"firestore\"\n", &emulator).unwrap_err().to_string();
+    assert!(e.contains("needs index = \"COLLECTION\""), "{e}");
+}
