@@ -98,15 +98,7 @@ impl LongTermStore for FirestoreStore {
             .query()
             .await
             .map_err(map_err)?;
-        let n = docs
-            .first()
-            .and_then(|d| d.fields.get("count"))
-            .and_then(|v| match &v.value_type {
-                Some(pb::value::ValueType::IntegerValue(i)) => Some(*i as u64),
-                _ => None,
-            })
-            .unwrap_or(0);
-        Ok(n)
+        Ok(count_of(&docs))
     }
 
     async fn messages(

@@ -149,6 +149,17 @@ impl FirestoreStore {
     }
 }
 
+/// What a `count` aggregation answered (its `count` field), 0 when it said nothing.
+fn count_of(docs: &[pb::Document]) -> u64 {
+    docs.first()
+        .and_then(|d| d.fields.get("count"))
+        .and_then(|v| match &v.value_type {
+            Some(pb::value::ValueType::IntegerValue(i)) => Some(*i as u64),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
 /// Another writer changed the document between our read and our conditional write.
 fn is_contention(e: &firestore::gcloud_sdk::tonic::Status) -> bool {
     use firestore::gcloud_sdk::tonic::Code;

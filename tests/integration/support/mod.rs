@@ -224,6 +224,20 @@ pub async fn eventually_async<T, F: std::future::Future<Output = Result<T, Strin
     }
 }
 
+/// A nearest-neighbour query for `v`: the `top_k` nearest with their metadata, optionally
+/// filtered.
+pub fn knn(v: Vec<f32>, top_k: u32, filter: Option<serde_json::Value>) -> memscope::domain::VectorQuery {
+    memscope::domain::VectorQuery {
+        vector: Some(v),
+        id: None,
+        top_k,
+        namespace: String::new(),
+        filter,
+        include_values: false,
+        include_metadata: true,
+    }
+}
+
 /// Block until nothing listens on `port` any more (a server stopped), at most `secs`.
 pub fn wait_port_closed(port: u16, secs: u64) -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
