@@ -160,6 +160,10 @@ pub enum Cmd {
         filter: Option<String>,
         #[arg(long)]
         json: bool,
+        /// Also measure recall@k: the share of the exact top-k (every record read and scored,
+        /// up to 20,000) that the index returned — what an approximate index (HNSW) misses.
+        #[arg(long)]
+        recall: bool,
     },
     /// Embed and upsert FILE.jsonl (one {"id","text","metadata"} per line) in batches.
     Index {
@@ -208,6 +212,10 @@ pub enum Cmd {
         /// Allow writes for this run (the in-app toggle `W` and a confirmation are still needed).
         #[arg(long)]
         write: bool,
+        /// Only this: does the configured embedder make the vectors the index holds? 20 stored
+        /// texts re-embedded and compared with their vectors (exit 0 yes, 1 no or mixed).
+        #[arg(long, conflicts_with_all = ["repair", "dry_run", "yes"])]
+        vectors: bool,
     },
     /// What is eating Redis: one pass over the whole keyspace (every master of a cluster) —
     /// memory and keys per namespace and type, the biggest keys, TTLs, leak suspects, keys

@@ -246,9 +246,15 @@ fn clone_cmd_kind(c: &cli::Cmd) -> cli::Cmd {
     use cli::Cmd;
     match c {
         Cmd::Health { .. } => Cmd::Health { json: false, watch: false, record: None },
-        Cmd::Audit { .. } => {
-            Cmd::Audit { json: false, repair: false, dry_run: false, yes: false, settle_ms: 0, write: false }
-        }
+        Cmd::Audit { .. } => Cmd::Audit {
+            json: false,
+            repair: false,
+            dry_run: false,
+            yes: false,
+            settle_ms: 0,
+            write: false,
+            vectors: false,
+        },
         _ => Cmd::Tui { write: false, record: None },
     }
 }
@@ -343,8 +349,8 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Some(Cmd::Health { json, watch, .. }) => Ok(headless::health(&load(&ov)?, json, watch).await?),
-        Some(Cmd::Search { text, top_k, namespace, filter, json }) => {
-            headless::search(&load(&ov)?, &text, top_k, namespace, filter, json).await?;
+        Some(Cmd::Search { text, top_k, namespace, filter, json, recall }) => {
+            headless::search(&load(&ov)?, &text, top_k, namespace, filter, json, recall).await?;
             Ok(0)
         }
         Some(Cmd::Index { file, namespace, batch, .. }) => {
@@ -355,6 +361,7 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
             headless::import(&load(&ov)?, &file, dry_run, batch).await?;
             Ok(0)
         }
+        Some(Cmd::Audit { json, vectors: true, .. }) => Ok(headless::audit_vectors(&load(&ov)?, json).await?),
         Some(Cmd::Audit { json, repair, dry_run, yes, settle_ms, .. }) => {
             Ok(headless::audit(&load(&ov)?, json, repair, dry_run, yes, settle_ms).await?)
         }

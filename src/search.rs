@@ -165,6 +165,8 @@ pub struct EmbedderCheck {
     pub median: f32,
     /// Records whose self-check disagrees with the median's verdict: an index that mixes models.
     pub disagree: usize,
+    /// The stored vectors' dimension when it is not the embedder's (nothing could be compared).
+    pub other_dimension: Option<(usize, usize)>,
 }
 
 /// How close a re-embedded text must be to its stored vector to count as the same model.
@@ -185,6 +187,12 @@ impl EmbedderCheck {
         } else {
             String::new()
         };
+        if let Some((stored, ours)) = self.other_dimension {
+            return format!(
+                "these vectors were not made by {}: they have {stored} dimensions, its {ours} ({} records)",
+                self.embedder, self.sampled
+            );
+        }
         if self.same_model() {
             format!(
                 "embedder checked: {} made these vectors (median cosine {:.2} over {} records){mixed}",
@@ -240,11 +248,112 @@ pub async fn check_embedder(
         .map(|((_, stored), new)| cosine(stored, new))
         .collect();
     if sims.is_empty() {
-        return Ok(None);
+        // Texts and vectors there, but of another dimension: a verdict, not "nothing to check".
+        let stored = pairs[0].1.len();
+        let ours = fresh.first().map(Vec::len).unwrap_or(0);
+        return Ok(Some(EmbedderCheck {
+            embedder: embedder.describe(),
+            sampled: pairs.len(),
+            median: 0.0,
+            disagree: 0,
+            other_dimension: Some((stored, ours)),
+        }));
     }
     sims.sort_by(|a, b| a.total_cmp(b));
     let median = sims[sims.len() / 2];
     let same = median >= SAME_MODEL_COSINE;
     let disagree = sims.iter().filter(|s| (**s >= SAME_MODEL_COSINE) != same).count();
-    Ok(Some(EmbedderCheck { embedder: embedder.describe(), sampled: sims.len(), median, disagree }))
+    Ok(Some(EmbedderCheck {
+        embedder: embedder.describe(),
+        sampled: sims.len(),
+        median,
+        disagree,
+        other_dimension: None,
+    }))
+}
+
+/// recall@k of one query: the share of the exact top-k — every record read and scored by the
+/// index's metric — that the index returned. An exact index gives 1; an approximate one (HNSW)
+/// less when it misses neighbours. Measured only when the whole index is read (`cap`): a larger
+/// one is said, never estimated from a part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recall {
+    pub k: usize,
+    /// Of the exact top-k, how many the index returned.
+    pub found: usize,
+    /// Records read for the exact pass.
+    pub scanned: usize,
+    /// The pass stopped at `cap` records: no figure.
+    pub capped: bool,
+}
+
+impl Recall {
+    pub fn said(&self) -> String {
+        if self.capped {
+            format!(
+                "recall@{} not measured: the index holds more than the {} records an exact pass reads",
+                self.k, self.scanned
+            )
+        } else {
+            format!(
+                "recall@{} {:.2} against an exact pass over all {} records ({} of the exact top {} returned)",
+                self.k,
+                self.found as f64 / self.k.max(1) as f64,
+                self.scanned,
+                self.found,
+                self.k
+            )
+        }
+    }
+}
+
+fn similarity(metric: crate::domain::Metric, a: &[f32], b: &[f32]) -> f32 {
+    use crate::domain::Metric;
+    match metric {
+        Metric::Cosine => cosine(a, b),
+        Metric::DotProduct => a.iter().zip(b).map(|(x, y)| x * y).sum(),
+        // Nearer is better: the negated distance ranks like a similarity.
+        Metric::Euclidean => -a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt(),
+    }
+}
+
+/// [`Recall`] of `returned` (the ids a query of `vector` got, best first) against an exact pass
+/// over every record of `namespace` (at most `cap`), filtered like the query.
+pub async fn recall_at_k(
+    store: &dyn VectorStore,
+    vector: &[f32],
+    returned: &[String],
+    namespace: &str,
+    filter: Option<&serde_json::Value>,
+    metric: crate::domain::Metric,
+    cap: usize,
+) -> Result<Recall, StoreError> {
+    let f = match filter {
+        Some(v) => Some(crate::filter::from_json(v).map_err(|(at, e)| StoreError::Other(format!("filter {at}: {e}")))?),
+        None => None,
+    };
+    let k = returned.len();
+    let mut scored: Vec<(f32, String)> = Vec::new();
+    let (mut token, mut scanned) = (None::<String>, 0usize);
+    loop {
+        let page = store.list_ids(None, namespace, token.as_deref(), 100).await?;
+        let records = store.fetch(&page.ids, namespace).await?;
+        scanned += records.len();
+        for r in records {
+            if r.values.len() == vector.len() && f.as_ref().is_none_or(|f| crate::filter::matches(f, &r.metadata)) {
+                scored.push((similarity(metric, vector, &r.values), r.id));
+            }
+        }
+        if scanned >= cap && page.next.is_some() {
+            return Ok(Recall { k, found: 0, scanned, capped: true });
+        }
+        match page.next {
+            Some(t) if !page.ids.is_empty() => token = Some(t),
+            _ => break,
+        }
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let exact: std::collections::HashSet<&str> = scored.iter().take(k).map(|(_, id)| id.as_str()).collect();
+    let found = returned.iter().filter(|id| exact.contains(id.as_str())).count();
+    Ok(Recall { k, found, scanned, capped: false })
 }

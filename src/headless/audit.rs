@@ -3,6 +3,7 @@
 use super::{HeadlessError, ProgressLine};
 use crate::config::Config;
 use crate::text;
+use std::io::Write;
 
 /// `memscope audit [--json] [--repair [--dry-run] [--yes]]`: the exit code (0 agree, 1 drift).
 pub async fn audit(
@@ -65,4 +66,34 @@ pub async fn audit(
     }
     let bad = if writes { report.unrepaired() > 0 || !report.repair_errors.is_empty() } else { report.drift() > 0 };
     Ok(u8::from(bad))
+}
+
+/// `memscope audit --vectors`: the configured embedder against the vectors the index holds —
+/// 20 stored texts re-embedded and compared with their stored vectors. Exit 0 when the same
+/// model made them all, 1 when another did or the index mixes models, 2 when it cannot be
+/// checked (no embedder, no stored texts: said, never read as a pass).
+pub async fn audit_vectors(cfg: &Config, json: bool) -> Result<u8, HeadlessError> {
+    let v = crate::tiers::vector(cfg, crate::store::Access::ReadOnly).await?;
+    let embedder = v.query_embedder().map_err(|why| HeadlessError::Usage(why.to_string()))?;
+    let check = crate::search::check_embedder(&*v.store, embedder, &v.namespace, &v.text_field, 20).await?;
+    let Some(c) = check else {
+        return Err(HeadlessError::Usage(format!(
+            "nothing to check: no record of {} holds a text under `{}` beside its vector (set [vector] text_field)",
+            v.store.describe(),
+            v.text_field
+        )));
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        let j = serde_json::json!({
+            "index": v.store.describe(), "embedder": c.embedder, "sampled": c.sampled,
+            "median_cosine": c.median, "disagree": c.disagree, "same_model": c.same_model() && c.other_dimension.is_none(),
+            "other_dimension": c.other_dimension.map(|(stored, ours)| serde_json::json!({"stored": stored, "embedder": ours})),
+        });
+        writeln!(out, "{}", text::json_safe(j.to_string()))?;
+    } else {
+        writeln!(out, "{}: {}", text::sanitize_str(&v.store.describe()), text::sanitize_str(&c.said()))?;
+    }
+    Ok(if c.same_model() && c.disagree == 0 && c.other_dimension.is_none() { 0 } else { 1 })
 }

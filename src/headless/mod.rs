@@ -12,7 +12,7 @@ mod search;
 mod server;
 
 pub use analyze::{Args as AnalyzeArgs, analyze};
-pub use audit::audit;
+pub use audit::{audit, audit_vectors};
 pub use conversations::{checkpoints, conversations, detect, show};
 pub use health::{health, replay_summary};
 pub use import::{import, read_import};

@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::text;
 use std::io::Write;
 
-/// `memscope search TEXT [--top-k N] [--namespace NS] [--filter JSON] [--json]`.
+/// `memscope search TEXT [--top-k N] [--namespace NS] [--filter JSON] [--json] [--recall]`.
 pub async fn search(
     cfg: &Config,
     text: &str,
@@ -13,6 +13,7 @@ pub async fn search(
     namespace: Option<String>,
     filter: Option<String>,
     json: bool,
+    recall: bool,
 ) -> Result<(), HeadlessError> {
     let vc = vector_cfg(cfg)?;
     let filter = match filter {
@@ -32,6 +33,19 @@ pub async fn search(
         include_values: false,
     };
     let out = crate::search::search(v.store.as_ref(), v.query_embedder(), v.dimension, &params).await?;
+    // recall@k: the query's vector again (the embedder's cache keeps it), scored exactly.
+    let recall = if recall {
+        let e = v.query_embedder().map_err(|why| HeadlessError::Usage(why.to_string()))?;
+        let q = e.embed(std::slice::from_ref(&params.text), crate::embed::InputType::Query).await?.remove(0);
+        let metric = v.store.stats().await?.metric.unwrap_or(crate::domain::Metric::Cosine);
+        let ids: Vec<String> = out.result.matches.iter().map(|m| m.id.clone()).collect();
+        Some(
+            crate::search::recall_at_k(&*v.store, &q, &ids, &params.namespace, params.filter.as_ref(), metric, 20_000)
+                .await?,
+        )
+    } else {
+        None
+    };
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
     if json {
@@ -43,6 +57,10 @@ pub async fn search(
             })).collect::<Vec<_>>(),
             "read_units": out.result.read_units,
             "embed_ms": out.embed_ms, "query_ms": out.query_ms, "total_ms": out.total_ms,
+            "recall": recall.as_ref().map(|r| serde_json::json!({
+                "k": r.k, "found": r.found, "scanned": r.scanned, "measured": !r.capped,
+                "recall": (!r.capped).then(|| r.found as f64 / r.k.max(1) as f64),
+            })),
         });
         writeln!(o, "{}", text::json_safe(v.to_string()))?;
     } else {
@@ -66,6 +84,9 @@ pub async fn search(
             out.total_ms,
             out.result.read_units.map(|r| format!(" · {r} read units")).unwrap_or_default()
         )?;
+        if let Some(r) = &recall {
+            writeln!(o, "{}", r.said())?;
+        }
     }
     Ok(())
 }

@@ -53,6 +53,21 @@ pub struct SearchTab {
     pub conversation_field: String,
     pub message_field: String,
     pub now_ms: u64,
+    /// Every search's total time this session (the newest 1,000): the tuning's cost.
+    pub latencies: std::collections::VecDeque<f64>,
+}
+
+impl SearchTab {
+    /// p50 and p99 of this session's searches (ms), and how many: None before the first.
+    pub fn session_latency(&self) -> Option<(f64, f64, usize)> {
+        if self.latencies.is_empty() {
+            return None;
+        }
+        let mut t: Vec<f64> = self.latencies.iter().copied().collect();
+        t.sort_by(|a, b| a.total_cmp(b));
+        let at = |q: f64| t[((t.len() - 1) as f64 * q).round() as usize];
+        Some((at(0.5), at(0.99), t.len()))
+    }
 }
 
 /// A field holding `text`, not selected (restored state, not a prompt).
@@ -79,6 +94,7 @@ impl SearchTab {
             last_edit_ms: None,
             req: Pending::default(),
             outcome: None,
+            latencies: Default::default(),
             searched: None,
             error: None,
             pinned: None,
@@ -261,6 +277,10 @@ impl OnReply<VectorReply> for SearchTab {
                 match r {
                     Ok(o) => {
                         self.error = None;
+                        if self.latencies.len() >= 1000 {
+                            self.latencies.pop_front();
+                        }
+                        self.latencies.push_back(o.total_ms);
                         self.selected = self.selected.min(o.result.matches.len().saturating_sub(1));
                         self.outcome = Some(o);
                     }
@@ -492,6 +512,37 @@ mod threshold_tests {
         let cmds = t.start(&mut Cx::default());
         assert!(cmds.iter().any(|c| matches!(c, Command::Vector(_, VectorCmd::Search { .. }))), "{cmds:?}");
         assert!(t.error.is_none());
+    }
+
+    /// A record of redisvl's SemanticMessageHistory (its fields as the Redis index returns them)
+    /// opens its session's message under the redisvl preset.
+    #[test]
+    fn a_redisvl_record_opens_its_session() {
+        let mut cfg = crate::config::Config::with_redis("redis://x");
+        cfg.vector = Some(crate::config::VectorConfig::local(None));
+        cfg.layout = crate::config::LayoutConfig::preset(crate::config::LayoutPreset::Redisvl);
+        let mut t = SearchTab::new(&cfg);
+        let md: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+            r#"{"entry_id":"sess-ivy:1796670318.38","role":"user","content":"refund order 1182","session_tag":"sess-ivy"}"#,
+        )
+        .unwrap();
+        t.outcome = Some(SearchOutcome {
+            result: crate::domain::QueryResult {
+                matches: vec![VectorMatch { id: "sem_chat:x".into(), score: 0.9, values: None, metadata: Some(md) }],
+                namespace: String::new(),
+                read_units: None,
+            },
+            embed_ms: 0.0,
+            query_ms: 0.0,
+            total_ms: 0.0,
+        });
+        let mut cx = Cx::default();
+        t.on_action(Action::Open, &mut cx);
+        let asks = cx.take_asks();
+        assert!(
+            matches!(&asks[..], [Ask::OpenMessage { conversation, message: Some(m) }] if conversation == "sess-ivy" && m == "sess-ivy:1796670318.38"),
+            "{asks:?}"
+        );
     }
 
     #[test]

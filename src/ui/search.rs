@@ -162,6 +162,10 @@ pub fn render(f: &mut Frame, area: Rect, tab: &SearchTab, conn: &ConnState, labe
             st.push(Span::styled(format!("  scores {lo:.3}…{hi:.3} "), theme::dim()));
             st.push(Span::styled(spark, theme::label()));
         }
+        // The tuning's cost over the session (after the scores, which matter more).
+        if let Some((p50, p99, n)) = tab.session_latency().filter(|l| l.2 > 1) {
+            st.push(Span::styled(format!(" · p50/p99 {p50:.0}/{p99:.0} ms ({n})"), theme::dim()));
+        }
     }
     if tab.searching() {
         st.push(Span::styled(" searching…", theme::warn()));
