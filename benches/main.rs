@@ -11,6 +11,7 @@ mod cluster_keypress;
 mod health_keypress;
 mod layout_thread;
 mod long_term_latency;
+mod redis_knn;
 mod render_health;
 mod render_tree;
 mod sort_keypress;
@@ -26,6 +27,7 @@ const BENCHES: &[(&str, fn())] = &[
     ("layout_thread", layout_thread::bench_main),
     ("long_term_latency", long_term_latency::bench_main),
     ("vector_search", vector_search::bench_main),
+    ("redis_knn", redis_knn::bench_main),
 ];
 
 fn main() {

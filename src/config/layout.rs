@@ -264,9 +264,11 @@ impl LayoutConfig {
             },
             _ => MessageFields::default(),
         };
-        // mem0 on Pinecone keeps the text in `data` and no conversation or message id.
+        // mem0 on Pinecone keeps the text in `data` and no conversation or message id; redisvl's
+        // SemanticMessageHistory keeps its message fields beside the vector.
         let (vtext, vconv, vmsg) = match p {
             LayoutPreset::Mem0 => ("data", "user_id", "hash"),
+            LayoutPreset::Redisvl => ("content", "session_tag", "entry_id"),
             _ => ("text", "conversation_id", "message_id"),
         };
         LayoutConfig {

@@ -29,6 +29,25 @@ pub fn fields_json(fields: &[(String, FsValue)]) -> serde_json::Value {
 }
 
 impl FsValue {
+    /// A Firestore vector value (a map `{__type__: "__vector__", value: [..]}`, as LangChain's
+    /// `FirestoreVectorStore` and Firestore's vector search store one) as floats.
+    pub fn as_vector(&self) -> Option<Vec<f32>> {
+        let FsValue::Map(m) = self else { return None };
+        if !m.iter().any(|(k, x)| k == "__type__" && *x == FsValue::String("__vector__".into())) {
+            return None;
+        }
+        let FsValue::Array(a) = &m.iter().find(|(k, _)| k == "value")?.1 else { return None };
+        Some(
+            a.iter()
+                .filter_map(|x| match x {
+                    FsValue::Double(d) => Some(*d as f32),
+                    FsValue::Int(i) => Some(*i as f32),
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
+
     /// The value as JSON, as [`fields_json`] writes each field.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;

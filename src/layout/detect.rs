@@ -318,6 +318,27 @@ async fn detect_long_term(lt: &dyn LongTermStore, found: &mut Found, d: &mut Det
         }
         d.collections_walked += 1;
         let page = lt.documents(&coll, None, 50).await?;
+        // Documents holding a vector value: a collection Semantic Search can read.
+        let vectors: Vec<(&str, usize)> = page
+            .items
+            .iter()
+            .filter_map(|doc| doc.fields.iter().find_map(|(k, v)| v.as_vector().map(|x| (k.as_str(), x.len()))))
+            .collect();
+        if let Some((field, dim)) = vectors.first() {
+            d.vector_indexes.push(DetectedIndex {
+                index: coll.clone(),
+                on: format!(
+                    "a Firestore collection: {} of its first {} documents hold a vector",
+                    vectors.len(),
+                    page.items.len()
+                ),
+                field: format!("{field} vector {dim}"),
+                documents: vectors.len() as u64,
+                config: format!(
+                    "[profile.NAME.vector]\nbackend = \"firestore\"\nindex = \"{coll}\"\nvector_field = \"{field}\""
+                ),
+            });
+        }
         let mut sample = CollectionSample { path: &coll, docs: &page.items, children: None };
         let mut claimed = claim(&sample);
         let mut subs = Vec::new();

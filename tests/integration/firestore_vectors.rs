@@ -2,25 +2,13 @@
 //! with `find_nearest` on the Firestore emulator — the paraphrase first, cosine scores, the
 //! filter language as where-clause prefilters, the document's fields as metadata.
 
-use memscope::domain::{FsValue, Metric, VectorQuery};
+use memscope::domain::{FsValue, Metric};
 use memscope::embed::{Embedder, InputType};
 use memscope::store::firestore::FirestoreStore;
 use memscope::store::firestore::vectors::{FirestoreVectors, vector_value};
 use memscope::store::{LongTermStore, VectorStore};
 use serde_json::json;
 use std::sync::Arc;
-
-fn knn(v: Vec<f32>, top_k: u32, filter: Option<serde_json::Value>) -> VectorQuery {
-    VectorQuery {
-        vector: Some(v),
-        id: None,
-        top_k,
-        namespace: String::new(),
-        filter,
-        include_values: false,
-        include_metadata: true,
-    }
-}
 
 #[tokio::test]
 async fn find_nearest_over_a_collection_with_prefilters() {
@@ -57,7 +45,7 @@ async fn find_nearest_over_a_collection_with_prefilters() {
     assert_eq!((st.total, st.dimension, st.metric), (4, Some(384), Some(Metric::Cosine)), "{st:?}");
     for (q, want) in [("refund my double charge", "lc_vectors/p1"), ("when does my plane leave", "lc_vectors/p2")] {
         let e = model.embed(&[q.to_string()], InputType::Query).await.unwrap().remove(0);
-        let r = s.query(&knn(e.clone(), 3, None)).await.unwrap();
+        let r = s.query(&crate::support::knn(e.clone(), 3, None)).await.unwrap();
         assert_eq!(r.matches[0].id, want, "{q}: {:?}", r.matches);
         assert!(r.matches.windows(2).all(|w| w[0].score >= w[1].score), "{:?}", r.matches);
         let stored = &vecs[passages.iter().position(|p| format!("lc_vectors/{}", p.0) == want).unwrap()];
@@ -73,17 +61,23 @@ async fn find_nearest_over_a_collection_with_prefilters() {
         v.sort();
         v
     };
-    let travel = s.query(&knn(e.clone(), 4, Some(json!({"agent": "travel"})))).await.unwrap();
+    let travel = s.query(&crate::support::knn(e.clone(), 4, Some(json!({"agent": "travel"})))).await.unwrap();
     assert_eq!(ids(travel), ["lc_vectors/p2", "lc_vectors/p4"]);
-    let both = s.query(&knn(e.clone(), 4, Some(json!({"agent": "travel", "year": {"$gte": 2024}})))).await.unwrap();
+    let both = s
+        .query(&crate::support::knn(e.clone(), 4, Some(json!({"agent": "travel", "year": {"$gte": 2024}}))))
+        .await
+        .unwrap();
     assert_eq!(ids(both), ["lc_vectors/p4"]);
-    let either =
-        s.query(&knn(e.clone(), 4, Some(json!({"$or": [{"agent": "coding"}, {"year": 2023}]})))).await.unwrap();
+    let either = s
+        .query(&crate::support::knn(e.clone(), 4, Some(json!({"$or": [{"agent": "coding"}, {"year": 2023}]}))))
+        .await
+        .unwrap();
     assert_eq!(ids(either), ["lc_vectors/p2", "lc_vectors/p3"]);
-    let e2 = s.query(&knn(e, 4, Some(json!({"agent": {"$exists": true}})))).await.unwrap_err().to_string();
+    let e2 =
+        s.query(&crate::support::knn(e, 4, Some(json!({"agent": {"$exists": true}})))).await.unwrap_err().to_string();
     assert!(e2.contains("$exists") && e2.contains("where-clause"), "{e2}");
     // By id, and the records behind ids (the self-check reads them).
-    let mut by_id = knn(vec![], 1, None);
+    let mut by_id = crate::support::knn(vec![], 1, None);
     by_id.vector = None;
     by_id.id = Some("lc_vectors/p3".into());
     assert_eq!(s.query(&by_id).await.unwrap().matches[0].id, "lc_vectors/p3");
@@ -93,6 +87,21 @@ async fn find_nearest_over_a_collection_with_prefilters() {
     assert!(recs.iter().all(|r| r.values.len() == 384));
     let c = memscope::search::check_embedder(&s, &model, "", "content", 20).await.unwrap().unwrap();
     assert!(c.same_model() && c.sampled == 4, "{c:?}");
+    // detect names the collection and the lines that search it.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, format!("[profile.p.long_term]\nbackend = \"firestore\"\nproject_id = \"{project}\"\n"))
+        .unwrap();
+    let out = crate::support::memscope_command(dir.path(), &["--config", cfg.to_str().unwrap(), "detect", "--json"])
+        .env("FIRESTORE_EMULATOR_HOST", &emu.host)
+        .output()
+        .unwrap();
+    let d: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let found = d["vector_indexes"].as_array().unwrap().iter().find(|x| x["index"] == "lc_vectors").expect("listed");
+    assert_eq!(found["field"], "embedding vector 384", "{found}");
+    assert!(found["on"].as_str().unwrap().contains("4 of its first 4 documents"), "{found}");
+    assert!(found["config"].as_str().unwrap().contains("backend = \"firestore\"\nindex = \"lc_vectors\""), "{found}");
 }
 
 /// The config: the collection is named; the profile's Firestore is the one searched, and a

@@ -3,7 +3,7 @@
 //! language in the index's syntax (hand-written translations, then the golden filters' answers
 //! on a real index), the index's figures, the embedder checked against the field.
 
-use memscope::domain::{Metric, SearchField, SearchIndex, VectorQuery, VectorSpec};
+use memscope::domain::{Metric, SearchField, SearchIndex, VectorSpec};
 use memscope::embed::{Embedder, InputType};
 use memscope::store::VectorStore;
 use memscope::store::redis::vectors::{RedisVectors, redisearch_filter};
@@ -103,18 +103,6 @@ fn store(url: &str, index: &str) -> RedisVectors {
     RedisVectors::new(Arc::new(r), index, None)
 }
 
-fn knn(v: Vec<f32>, top_k: u32, filter: Option<Value>) -> VectorQuery {
-    VectorQuery {
-        vector: Some(v),
-        id: None,
-        top_k,
-        namespace: String::new(),
-        filter,
-        include_values: false,
-        include_metadata: true,
-    }
-}
-
 /// The golden filters (Pinecone's documented answers) on a real index holding the same
 /// records: RediSearch gives the same documents for every filter it can express (all but
 /// `$exists`, which it refuses saying why).
@@ -176,11 +164,14 @@ async fn the_golden_filters_give_the_documented_answers_on_a_real_index() {
     .await;
     for (f, want) in crate::filter_golden::golden() {
         if f.to_string().contains("$exists") {
-            let e = s.query(&knn(vec![1.0, 0.0], 10, Some(f.clone()))).await.unwrap_err().to_string();
+            let e = s.query(&crate::support::knn(vec![1.0, 0.0], 10, Some(f.clone()))).await.unwrap_err().to_string();
             assert!(e.contains("INDEXMISSING"), "{f}: {e}");
             continue;
         }
-        let r = s.query(&knn(vec![1.0, 0.0], 10, Some(f.clone()))).await.unwrap_or_else(|e| panic!("{f}: {e}"));
+        let r = s
+            .query(&crate::support::knn(vec![1.0, 0.0], 10, Some(f.clone())))
+            .await
+            .unwrap_or_else(|e| panic!("{f}: {e}"));
         let mut got: Vec<String> = r.matches.iter().map(|m| m.id.trim_start_matches("doc:").to_string()).collect();
         got.sort();
         let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
@@ -253,7 +244,7 @@ async fn knn_finds_the_paraphrase_first_with_cosine_scores() {
         ("when does my plane leave", "msg:4"),
     ] {
         let e = model.embed(&[q.to_string()], InputType::Query).await.unwrap().remove(0);
-        let r = s.query(&knn(e.clone(), 3, None)).await.unwrap();
+        let r = s.query(&crate::support::knn(e.clone(), 3, None)).await.unwrap();
         assert_eq!(r.matches[0].id, want, "{q}: {:?}", r.matches);
         assert!(r.matches.windows(2).all(|w| w[0].score >= w[1].score), "highest first: {:?}", r.matches);
         // The score is the cosine similarity itself.
@@ -265,14 +256,14 @@ async fn knn_finds_the_paraphrase_first_with_cosine_scores() {
     }
     // A filter in the index's syntax: only the assistant's messages.
     let e = model.embed(&["refund my order".to_string()], InputType::Query).await.unwrap().remove(0);
-    let r = s.query(&knn(e, 4, Some(json!({"role": "assistant"})))).await.unwrap();
+    let r = s.query(&crate::support::knn(e, 4, Some(json!({"role": "assistant"})))).await.unwrap();
     assert!(r.matches.iter().all(|m| m.metadata.as_ref().unwrap()["role"] == "assistant"), "{:?}", r.matches);
     assert_eq!(r.matches.len(), 2);
     // Another embedder's dimension: one clear error naming both.
-    let e = s.query(&knn(vec![0.1; 3], 3, None)).await.unwrap_err().to_string();
+    let e = s.query(&crate::support::knn(vec![0.1; 3], 3, None)).await.unwrap_err().to_string();
     assert!(e.contains("3 dimensions") && e.contains("holds 384"), "{e}");
     // By id: the stored vector is the query.
-    let mut by_id = knn(vec![], 1, None);
+    let mut by_id = crate::support::knn(vec![], 1, None);
     by_id.vector = None;
     by_id.id = Some("msg:3".into());
     assert_eq!(s.query(&by_id).await.unwrap().matches[0].id, "msg:3");
@@ -377,6 +368,31 @@ async fn the_embedder_is_checked_against_the_stored_vectors() {
     let c = memscope::search::check_embedder(&store, &model, "", "text", 20).await.unwrap().unwrap();
     assert_eq!(c.disagree, 8, "{c:?}");
     assert!(c.said().contains("8 of 20 records disagree: the index mixes models"), "{}", c.said());
+    // recall@k of an exact index is 1, measured over every record.
+    let q = model.embed(&["topic 3".to_string()], InputType::Query).await.unwrap().remove(0);
+    let got = store.query(&crate::support::knn(q.clone(), 5, None)).await.unwrap();
+    let ids: Vec<String> = got.matches.iter().map(|m| m.id.clone()).collect();
+    let r = memscope::search::recall_at_k(&store, &q, &ids, "", None, Metric::Cosine, 1000).await.unwrap();
+    assert_eq!((r.found, r.k, r.scanned, r.capped), (5, 5, 20, false), "{r:?}");
+    assert!(r.said().starts_with("recall@5 1.00 against an exact pass over all 20 records"), "{}", r.said());
+    // Ids an index did not return count against it.
+    let fewer: Vec<String> = ids.iter().take(3).cloned().chain(["m99".to_string(), "m98".to_string()]).collect();
+    let r = memscope::search::recall_at_k(&store, &q, &fewer, "", None, Metric::Cosine, 1000).await.unwrap();
+    assert_eq!(r.found, 3, "{r:?}");
+    // An index larger than the pass reads: said, no figure.
+    let big = LocalVectors::in_memory(Metric::Cosine);
+    let recs = (0..150)
+        .map(|i| memscope::domain::VectorRecord {
+            id: format!("r{i:03}"),
+            values: vec![1.0, i as f32, 0.5],
+            metadata: Default::default(),
+        })
+        .collect();
+    big.upsert(recs, "").await.unwrap();
+    let r = memscope::search::recall_at_k(&big, &[1.0, 0.0, 0.0], &["r000".into()], "", None, Metric::Cosine, 100)
+        .await
+        .unwrap();
+    assert!(r.capped && r.said().contains("not measured: the index holds more than the"), "{r:?}");
 }
 
 /// A fixture recorded by `scripts/record-layout-fixtures` (ONLY=vectors): its keys loaded into
@@ -445,7 +461,7 @@ fn load_recorded(v: &memscope::demo::PrivateRedis, name: &str) -> Value {
 /// memscope's): it comes first, at cosine 1.
 async fn finds_itself(s: &RedisVectors, filter: Option<Value>) -> Vec<memscope::domain::VectorMatch> {
     let first = s.list_ids(None, "", None, 1).await.unwrap().ids.remove(0);
-    let mut q = knn(vec![], 10, filter);
+    let mut q = crate::support::knn(vec![], 10, filter);
     q.vector = None;
     q.id = Some(first.clone());
     let r = s.query(&q).await.unwrap();
@@ -488,6 +504,39 @@ async fn redisvl_semantic_history_and_cache() {
     let sem = d["vector_indexes"].as_array().unwrap().iter().find(|x| x["index"] == "sem_chat").unwrap();
     assert!(sem["field"].as_str().unwrap().contains("VECTOR 32 × FLOAT32 COSINE"), "{sem}");
     assert!(sem["config"].as_str().unwrap().contains("backend = \"redis\"\nindex = \"sem_chat\""), "{sem}");
+    // `audit --vectors`: redisvl's vectors here came from another embedder than the local model
+    // a profile names: said, exit 1; without a text field to re-embed: said, exit 2.
+    let cfg = dir.path().join("c.toml");
+    let write = |text_field: &str| {
+        std::fs::write(
+            &cfg,
+            format!(
+                "[profile.p.redis]\nurl = \"{}\"\n[profile.p.vector]\nbackend = \"redis\"\nindex = \"sem_chat\"\ntext_field = \"{text_field}\"\n[profile.p.embedding]\nprovider = \"local\"\n",
+                v.url()
+            ),
+        )
+        .unwrap();
+    };
+    write("content");
+    let out =
+        crate::support::memscope(dir.path(), &["--config", cfg.to_str().unwrap(), "audit", "--vectors", "--json"]);
+    let j: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.status.code(), Some(1), "{j}");
+    assert_eq!((j["same_model"].as_bool(), j["sampled"].as_u64()), (Some(false), Some(4)), "{j}");
+    // The local model's dimension is 384 and these vectors' 32: said as such.
+    let out = crate::support::memscope(dir.path(), &["--config", cfg.to_str().unwrap(), "audit", "--vectors"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("these vectors were not made by local all-MiniLM-L6-v2")
+            && said.contains("they have 32 dimensions, its 384"),
+        "{said}"
+    );
+    write("nope");
+    let out = crate::support::memscope(dir.path(), &["--config", cfg.to_str().unwrap(), "audit", "--vectors"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no record of") && err.contains("`nope`"), "{err}");
 }
 
 /// langchain-redis's RedisVectorStore (0.2.4): its TAG and NUMERIC metadata fields filter in the
@@ -506,7 +555,7 @@ async fn langchain_redis_vector_store() {
     assert_eq!(all.len(), 4);
     assert!(all[0].metadata.as_ref().unwrap().contains_key("text"), "{:?}", all[0]);
     let by_first = |filter: Value| {
-        let mut q = knn(vec![], 10, Some(filter));
+        let mut q = crate::support::knn(vec![], 10, Some(filter));
         q.vector = None;
         q.id = Some(all[0].id.clone());
         q

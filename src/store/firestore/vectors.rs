@@ -57,20 +57,9 @@ impl FirestoreVectors {
     }
 }
 
-/// A Firestore vector value (a map `{__type__: "__vector__", value: [..]}`) as floats.
+/// A Firestore vector value as floats ([`FsValue::as_vector`]).
 pub fn vector_of(v: &FsValue) -> Option<Vec<f32>> {
-    let FsValue::Map(m) = v else { return None };
-    let is_vector = m.iter().any(|(k, x)| k == "__type__" && *x == FsValue::String("__vector__".into()));
-    let FsValue::Array(a) = &m.iter().find(|(k, _)| k == "value")?.1 else { return None };
-    is_vector.then(|| {
-        a.iter()
-            .filter_map(|x| match x {
-                FsValue::Double(d) => Some(*d as f32),
-                FsValue::Int(i) => Some(*i as f32),
-                _ => None,
-            })
-            .collect()
-    })
+    v.as_vector()
 }
 
 /// A vector as Firestore stores one.
@@ -165,14 +154,7 @@ impl crate::store::VectorStore for FirestoreVectors {
             .query()
             .await
             .map_err(map_err)?;
-        let total = counted
-            .first()
-            .and_then(|d| d.fields.get("count"))
-            .and_then(|v| match &v.value_type {
-                Some(pb::value::ValueType::IntegerValue(i)) => Some(*i as u64),
-                _ => None,
-            })
-            .unwrap_or(0);
+        let total = count_of(&counted);
         let sample = self.store.documents(&self.collection, None, 20).await?;
         let dimension =
             sample.items.iter().find_map(|d| d.get(&self.field).and_then(vector_of)).map(|v| v.len() as u32);
