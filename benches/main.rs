@@ -30,6 +30,25 @@ const BENCHES: &[(&str, fn())] = &[
     ("redis_knn", redis_knn::bench_main),
 ];
 
+/// Deterministic unit vectors (xorshift from `seed`): the same for every run of every bench.
+pub fn unit_vectors(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            let v: Vec<f32> = (0..dim)
+                .map(|_| {
+                    s ^= s << 13;
+                    s ^= s >> 7;
+                    s ^= s << 17;
+                    (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+                })
+                .collect();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.into_iter().map(|x| x / norm).collect()
+        })
+        .collect()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // `cargo test --benches` runs bench targets without `--bench`: nothing to measure then.

@@ -13,23 +13,8 @@ use std::time::Instant;
 const N: usize = 100_000;
 const DIM: usize = 384;
 
-/// Deterministic unit vectors (xorshift): the same for every run.
 fn vectors(n: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            let v: Vec<f32> = (0..DIM)
-                .map(|_| {
-                    s ^= s << 13;
-                    s ^= s >> 7;
-                    s ^= s << 17;
-                    (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-                })
-                .collect();
-            let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            v.into_iter().map(|x| x / n).collect()
-        })
-        .collect()
+    crate::unit_vectors(n, DIM, seed)
 }
 
 fn blob(v: &[f32]) -> Vec<u8> {

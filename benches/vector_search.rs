@@ -15,23 +15,9 @@ use std::time::Instant;
 const N: usize = 100_000;
 const DIM: usize = 384;
 
-/// Deterministic unit vectors (xorshift), identical for every run.
+/// The index's 100,000 vectors and 200 queries after them, flat ([`crate::unit_vectors`]).
 fn data() -> Vec<f32> {
-    let mut s = 0x2545F4914F6CDD1Du64;
-    let mut v = Vec::with_capacity((N + 200) * DIM);
-    for _ in 0..(N + 200) {
-        let row: Vec<f32> = (0..DIM)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-            })
-            .collect();
-        let n = row.iter().map(|x| x * x).sum::<f32>().sqrt();
-        v.extend(row.iter().map(|x| x / n));
-    }
-    v
+    crate::unit_vectors(N + 200, DIM, 0x2545F4914F6CDD1D).concat()
 }
 
 fn pct(mut v: Vec<f64>) -> String {

@@ -514,21 +514,16 @@ mod threshold_tests {
         assert!(t.error.is_none());
     }
 
-    /// A record of redisvl's SemanticMessageHistory (its fields as the Redis index returns them)
-    /// opens its session's message under the redisvl preset.
-    #[test]
-    fn a_redisvl_record_opens_its_session() {
+    /// A Search tab under `preset` showing one result with metadata `md` (JSON).
+    fn one_result(preset: crate::config::LayoutPreset, md: &str) -> (crate::config::Config, SearchTab) {
         let mut cfg = crate::config::Config::with_redis("redis://x");
         cfg.vector = Some(crate::config::VectorConfig::local(None));
-        cfg.layout = crate::config::LayoutConfig::preset(crate::config::LayoutPreset::Redisvl);
+        cfg.layout = crate::config::LayoutConfig::preset(preset);
         let mut t = SearchTab::new(&cfg);
-        let md: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
-            r#"{"entry_id":"sess-ivy:1796670318.38","role":"user","content":"refund order 1182","session_tag":"sess-ivy"}"#,
-        )
-        .unwrap();
+        let md: serde_json::Map<String, serde_json::Value> = serde_json::from_str(md).unwrap();
         t.outcome = Some(SearchOutcome {
             result: crate::domain::QueryResult {
-                matches: vec![VectorMatch { id: "sem_chat:x".into(), score: 0.9, values: None, metadata: Some(md) }],
+                matches: vec![VectorMatch { id: "v1".into(), score: 0.9, values: None, metadata: Some(md) }],
                 namespace: String::new(),
                 read_units: None,
             },
@@ -536,6 +531,17 @@ mod threshold_tests {
             query_ms: 0.0,
             total_ms: 0.0,
         });
+        (cfg, t)
+    }
+
+    /// A record of redisvl's SemanticMessageHistory (its fields as the Redis index returns them)
+    /// opens its session's message under the redisvl preset.
+    #[test]
+    fn a_redisvl_record_opens_its_session() {
+        let (_, mut t) = one_result(
+            crate::config::LayoutPreset::Redisvl,
+            r#"{"entry_id":"sess-ivy:1796670318.38","role":"user","content":"refund order 1182","session_tag":"sess-ivy"}"#,
+        );
         let mut cx = Cx::default();
         t.on_action(Action::Open, &mut cx);
         let asks = cx.take_asks();
@@ -547,22 +553,10 @@ mod threshold_tests {
 
     #[test]
     fn a_result_opens_its_conversation_by_the_layouts_metadata_names() {
-        let mut cfg = crate::config::Config::with_redis("redis://x");
-        cfg.vector = Some(crate::config::VectorConfig::local(None));
-        cfg.layout = crate::config::LayoutConfig::preset(crate::config::LayoutPreset::Mem0);
-        let mut t = SearchTab::new(&cfg);
-        let md: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(r#"{"data":"I am vegetarian","user_id":"user-lena","hash":"h1"}"#).unwrap();
-        t.outcome = Some(SearchOutcome {
-            result: crate::domain::QueryResult {
-                matches: vec![VectorMatch { id: "v1".into(), score: 0.9, values: None, metadata: Some(md) }],
-                namespace: String::new(),
-                read_units: None,
-            },
-            embed_ms: 0.0,
-            query_ms: 0.0,
-            total_ms: 0.0,
-        });
+        let (mut cfg, mut t) = one_result(
+            crate::config::LayoutPreset::Mem0,
+            r#"{"data":"I am vegetarian","user_id":"user-lena","hash":"h1"}"#,
+        );
         let mut cx = Cx::default();
         t.on_action(Action::Open, &mut cx);
         let asks = cx.take_asks();
