@@ -2,6 +2,8 @@
 //! the embedded vector index. Fault injection (Redis killed mid-save), idempotency, fallback
 //! reads, the vector-search cache, and the audit finding each seeded kind of drift with exact
 //! counts, then repairing it.
+//! Why ~750 lines: the scenarios share one seeded stack each (servers, emulator, index); the
+//! audit case alone seeds every kind of drift and checks its exact counts and repair.
 
 use memscope::audit::{self, Kind, Options};
 use memscope::config::{MemoryConfig, RedisConfig};

@@ -1,4 +1,6 @@
 //! The Redis Keys tab and store against real, private redis-server instances.
+//! Why ~940 lines: one test per value type, size edge, expiry, write and fault (kill, restart,
+//! DEBUG SLEEP), each with its own private server; they share only the harness in support/.
 
 use crate::support::*;
 use crossterm::event::KeyCode;
