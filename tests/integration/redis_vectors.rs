@@ -395,68 +395,6 @@ async fn the_embedder_is_checked_against_the_stored_vectors() {
     assert!(r.capped && r.said().contains("not measured: the index holds more than the"), "{r:?}");
 }
 
-/// A fixture recorded by `scripts/record-layout-fixtures` (ONLY=vectors): its keys loaded into
-/// Valkey, and its indexes created again as FT.INFO described them when the library made them.
-fn load_recorded(v: &memscope::demo::PrivateRedis, name: &str) -> Value {
-    use base64::Engine;
-    let path = format!("{}/tests/fixtures/layouts/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let fx: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let mut c = crate::support::client(v);
-    for idx in fx["indexes"].as_array().unwrap() {
-        let def: Vec<Value> = idx["definition"].as_array().unwrap().clone();
-        let get = |k: &str| def.iter().position(|x| x == k).and_then(|i| def.get(i + 1)).cloned();
-        let mut args: Vec<String> = vec!["FT.CREATE".into(), idx["name"].as_str().unwrap().into()];
-        args.extend(["ON".into(), get("key_type").unwrap().as_str().unwrap().into()]);
-        let prefixes: Vec<String> =
-            get("prefixes").unwrap().as_array().unwrap().iter().map(|p| p.as_str().unwrap().into()).collect();
-        args.extend(["PREFIX".into(), prefixes.len().to_string()]);
-        args.extend(prefixes);
-        args.push("SCHEMA".into());
-        for a in idx["attributes"].as_array().unwrap() {
-            let a: Vec<&str> = a.as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
-            let at = |k: &str| a.iter().position(|x| x.eq_ignore_ascii_case(k)).map(|i| a[i + 1].to_string());
-            let kind = at("type").unwrap();
-            args.extend([at("identifier").unwrap(), "AS".into(), at("attribute").unwrap(), kind.clone()]);
-            if kind == "VECTOR" {
-                args.extend([at("algorithm").unwrap(), "6".into(), "TYPE".into(), at("data_type").unwrap()]);
-                args.extend([
-                    "DIM".into(),
-                    at("dim").unwrap(),
-                    "DISTANCE_METRIC".into(),
-                    at("distance_metric").unwrap(),
-                ]);
-            }
-            if kind == "TAG"
-                && let Some(sep) = at("separator").filter(|s| !s.is_empty())
-            {
-                args.extend(["SEPARATOR".into(), sep]);
-            }
-        }
-        let refs: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        cmd(&mut c, &refs);
-    }
-    for k in fx["redis"].as_array().unwrap() {
-        let key = k["key"].as_str().unwrap();
-        match k["type"].as_str().unwrap() {
-            "hash" => {
-                let mut args: Vec<Vec<u8>> = vec![b"HSET".to_vec(), key.as_bytes().to_vec()];
-                for (f, b64) in k["fields"].as_object().unwrap() {
-                    args.push(f.as_bytes().to_vec());
-                    args.push(base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap()).unwrap());
-                }
-                let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-                cmd(&mut c, &refs);
-            }
-            "ReJSON-RL" => {
-                let doc = k["json"].to_string();
-                cmd(&mut c, &[b"JSON.SET", key.as_bytes(), b"$", doc.as_bytes()]);
-            }
-            other => panic!("{key}: {other}"),
-        }
-    }
-    fx
-}
-
 /// Search the first record of `index` by its own stored vector (the library's embedder is not
 /// memscope's): it comes first, at cosine 1.
 async fn finds_itself(s: &RedisVectors, filter: Option<Value>) -> Vec<memscope::domain::VectorMatch> {
@@ -476,7 +414,7 @@ async fn finds_itself(s: &RedisVectors, filter: Option<Value>) -> Vec<memscope::
 #[tokio::test]
 async fn redisvl_semantic_history_and_cache() {
     let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
-    load_recorded(&v, "redisvl-vectors");
+    crate::support::fixtures::load_with_indexes(&v, "redisvl-vectors");
     let s = store(&v.url(), "sem_chat");
     let st = crate::support::eventually_async("sem_chat indexed", 10, || async {
         let st = s.stats().await.map_err(|e| e.to_string())?;
@@ -544,7 +482,7 @@ async fn redisvl_semantic_history_and_cache() {
 #[tokio::test]
 async fn langchain_redis_vector_store() {
     let v = memscope::demo::PrivateRedis::start_valkey_with_modules().unwrap_or_else(|e| panic!("{e}"));
-    load_recorded(&v, "langchain-redis-vectors");
+    crate::support::fixtures::load_with_indexes(&v, "langchain-redis-vectors");
     let s = store(&v.url(), "lc_docs");
     crate::support::eventually_async("lc_docs indexed", 10, || async {
         let st = s.stats().await.map_err(|e| e.to_string())?;

@@ -5,78 +5,12 @@
 mod in_firestore;
 mod in_redis;
 
+pub(crate) use crate::support::fixtures::{b64, fixture, load_documents, load_redis};
+
 use crate::support::memscope as run;
-use base64::Engine;
 use memscope::domain::FsValue;
 use memscope::store::LongTermStore;
 use std::sync::Arc;
-
-fn fixture(name: &str) -> serde_json::Value {
-    let p = format!("{}/tests/fixtures/layouts/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
-}
-
-fn b64(s: &serde_json::Value) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD.decode(s.as_str().unwrap()).unwrap()
-}
-
-/// The recorded keys, element for element, in their stored order.
-fn load_redis(r: &memscope::demo::PrivateRedis, name: &str) {
-    let mut c = crate::support::client(r);
-    for k in fixture(name)["redis"].as_array().unwrap() {
-        let key = k["key"].as_str().unwrap();
-        match k["type"].as_str().unwrap() {
-            "list" => {
-                for item in k["items"].as_array().unwrap() {
-                    redis::cmd("RPUSH").arg(key).arg(b64(item)).exec(&mut c).unwrap();
-                }
-            }
-            "ReJSON-RL" => redis::cmd("JSON.SET").arg(key).arg("$").arg(k["json"].to_string()).exec(&mut c).unwrap(),
-            "hash" => {
-                for (f, v) in k["fields"].as_object().unwrap() {
-                    redis::cmd("HSET").arg(key).arg(f).arg(b64(v)).exec(&mut c).unwrap();
-                }
-            }
-            "string" => redis::cmd("SET").arg(key).arg(b64(&k["value"])).exec(&mut c).unwrap(),
-            "zset" => {
-                for m in k["members"].as_array().unwrap() {
-                    redis::cmd("ZADD")
-                        .arg(key)
-                        .arg(m[1].as_f64().unwrap())
-                        .arg(m[0].as_str().unwrap())
-                        .exec(&mut c)
-                        .unwrap();
-                }
-            }
-            other => panic!("fixture type {other}"),
-        }
-        if let Some(ttl) = k["ttl"].as_i64().filter(|t| *t > 0) {
-            redis::cmd("EXPIRE").arg(key).arg(ttl).exec(&mut c).unwrap();
-        }
-    }
-}
-
-fn fs_value(v: &serde_json::Value) -> FsValue {
-    let (kind, x) = v.as_object().unwrap().iter().next().unwrap();
-    match kind.as_str() {
-        "bytes" => FsValue::Bytes(b64(x)),
-        "string" => FsValue::String(x.as_str().unwrap().into()),
-        "int" => FsValue::Int(x.as_i64().unwrap()),
-        "bool" => FsValue::Bool(x.as_bool().unwrap()),
-        "double" => FsValue::Double(x.as_f64().unwrap()),
-        "null" => FsValue::Null,
-        "array" => FsValue::Array(x.as_array().unwrap().iter().map(fs_value).collect()),
-        "map" => FsValue::Map(x.as_object().unwrap().iter().map(|(k, v)| (k.clone(), fs_value(v))).collect()),
-        other => panic!("fixture value {other}"),
-    }
-}
-
-async fn load_documents(s: &Arc<dyn LongTermStore>, name: &str) {
-    for d in fixture(name)["firestore"].as_array().unwrap() {
-        let fields = d["fields"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), fs_value(v))).collect();
-        s.put(d["path"].as_str().unwrap(), fields).await.unwrap();
-    }
-}
 
 /// A SQLite long-term file `dir/m.db` holding a recorded Firestore fixture.
 async fn sqlite_with(dir: &std::path::Path, fixture: &str) -> std::path::PathBuf {

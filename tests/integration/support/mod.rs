@@ -5,6 +5,7 @@
 
 pub mod fake_filter;
 pub mod fake_pinecone;
+pub mod fixtures;
 pub mod http;
 pub mod pty;
 
