@@ -264,11 +264,13 @@ impl LayoutConfig {
             },
             _ => MessageFields::default(),
         };
-        // mem0 on Pinecone keeps the text in `data` and no conversation or message id; redisvl's
-        // SemanticMessageHistory keeps its message fields beside the vector.
+        // mem0 on Pinecone keeps the text in `data` and no conversation or message id (in Redis:
+        // [`LayoutConfig::on_vector_backend`]); redisvl's SemanticMessageHistory keeps its message
+        // fields beside the vector, agent-memory-server its record's.
         let (vtext, vconv, vmsg) = match p {
             LayoutPreset::Mem0 => ("data", "user_id", "hash"),
             LayoutPreset::Redisvl => ("content", "session_tag", "entry_id"),
+            LayoutPreset::AgentMemoryServer => ("text", "session_id", "id_"),
             _ => ("text", "conversation_id", "message_id"),
         };
         LayoutConfig {
@@ -316,6 +318,20 @@ impl LayoutConfig {
             ..LayoutConfig::preset(LayoutPreset::Redisvl)
         }
         .with_preset(LayoutPreset::AgentMemoryServer)
+    }
+
+    /// The vector tier's names as the framework writes them on this backend, where they differ
+    /// and were not set: mem0's Redis/Valkey index keeps the text in `memory` and the id in
+    /// `memory_id` (its Pinecone records: `data`, `hash`).
+    pub(super) fn on_vector_backend(&mut self, backend: &str) {
+        if self.preset == LayoutPreset::Mem0 && backend == "redis" {
+            if self.vector_text_field == "data" {
+                self.vector_text_field = "memory".into();
+            }
+            if self.vector_message_field == "hash" {
+                self.vector_message_field = "memory_id".into();
+            }
+        }
     }
 
     pub(super) fn with_preset(mut self, p: LayoutPreset) -> LayoutConfig {

@@ -226,7 +226,10 @@ fn resolve(
     let embedding = resolve_embedding(path, &name, p.embedding, env)?;
     let health = resolve_health(path, &name, p.health)?;
     let memory = resolve_memory(path, &name, p.memory)?;
-    let layout = resolve_layout(path, &name, p.layout)?;
+    let mut layout = resolve_layout(path, &name, p.layout)?;
+    if let Some(v) = &vector {
+        layout.on_vector_backend(&v.backend);
+    }
     if let Some(v) = vector.as_mut().filter(|_| !text_field_set) {
         // The layout names where its framework keeps the text (mem0: `data`).
         v.text_field = layout.vector_text_field.clone();

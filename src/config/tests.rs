@@ -25,6 +25,35 @@ fn a_layout_names_the_vector_metadata_unless_the_vector_section_does() {
     assert_eq!(c.layout.vector_conversation_field, "run_id");
     assert!(c.layout.overridden && !c.layout.is_memscopes_own());
     assert!(LayoutConfig::default().is_memscopes_own());
+    // mem0's Redis/Valkey index keeps `memory` and `memory_id`; agent-memory-server's records
+    // their own names.
+    let redis = "[profile.p.redis]\nurl = \"redis://h\"\n[profile.p.vector]\nbackend = \"redis\"\nindex = \"mem0\"\n[profile.p.layout]\npreset = \"mem0\"\n";
+    let c = resolve(
+        parse_str(redis, "f").unwrap(),
+        "f",
+        &Overrides::default(),
+        &env_none,
+        vec![],
+        Some("p".into()),
+        vec![],
+    )
+    .unwrap();
+    assert_eq!(c.vector.unwrap().text_field, "memory");
+    assert_eq!(
+        (c.layout.vector_conversation_field.as_str(), c.layout.vector_message_field.as_str()),
+        ("user_id", "memory_id")
+    );
+    let ams = redis
+        .replace("\"mem0\"\n[", "\"memory_records\"\n[")
+        .replace("preset = \"mem0\"", "preset = \"agent-memory-server\"");
+    let c =
+        resolve(parse_str(&ams, "f").unwrap(), "f", &Overrides::default(), &env_none, vec![], Some("p".into()), vec![])
+            .unwrap();
+    assert_eq!(c.vector.unwrap().text_field, "text");
+    assert_eq!(
+        (c.layout.vector_conversation_field.as_str(), c.layout.vector_message_field.as_str()),
+        ("session_id", "id_")
+    );
 }
 
 #[test]

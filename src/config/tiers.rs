@@ -117,6 +117,14 @@ pub(super) fn resolve_vector(
                     "[profile.{name}.vector] backend = \"firestore\" needs index = \"COLLECTION\": the collection whose documents hold the vectors (and vector_field, default \"embedding\")"
                 )));
             }
+            if backend == "firestore"
+                && let Some(Err(e)) = v.index.as_deref().map(crate::domain::CollectionPattern::parse)
+            {
+                return Err(invalid(format!(
+                    "[profile.{name}.vector] index = \"{}\": {e}",
+                    v.index.as_deref().unwrap_or_default()
+                )));
+            }
             if backend == "redis" && v.index.is_none() {
                 return Err(invalid(format!(
                     "[profile.{name}.vector] backend = \"redis\" needs index = \"NAME\": the search index (FT._LIST names them; `memscope detect` lists them with the lines to add)"

@@ -255,9 +255,10 @@ pub async fn detect(cfg: &Config, json: bool) -> Result<u8, HeadlessError> {
         for v in &detection.vector_indexes {
             writeln!(
                 out,
-                "vector index {:<16} {:>7} documents  {} · {}   Semantic Search reads it with:\n  {}",
+                "vector index {:<16} {:>7} documents  {}{} · {}   Semantic Search reads it with:\n  {}",
                 text::sanitize_str(&v.index),
                 v.documents,
+                v.framework.map(|f| format!("written by {f} · ")).unwrap_or_default(),
                 text::sanitize_str(&v.on),
                 text::sanitize_str(&v.field),
                 v.config.lines().map(text::sanitize_str).collect::<Vec<_>>().join("\n  ")

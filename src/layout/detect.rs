@@ -68,6 +68,8 @@ pub struct DetectedIndex {
     /// `embedding VECTOR 384 × FLOAT32 COSINE HNSW`.
     pub field: String,
     pub documents: u64,
+    /// The framework that wrote it, told by its fields.
+    pub framework: Option<&'static str>,
     pub config: String,
 }
 
@@ -196,11 +198,16 @@ async fn detect_redis(r: &Arc<dyn KeyStore>, found: &mut Found, d: &mut Detectio
             if i.fields.iter().filter(|f| f.vector.is_some()).count() > 1 {
                 config.push_str(&format!("\nvector_field = \"{}\"", f.name));
             }
+            let schema = super::vector_schemas::recognise(i.fields.iter().map(|f| f.name.as_str()));
+            if let Some(s) = schema {
+                config.push_str(&s.config_lines());
+            }
             d.vector_indexes.push(DetectedIndex {
                 index: i.name.clone(),
                 on: format!("{} on {}", i.on, prefixes.join(" ")),
                 field: f.describe(),
                 documents: i.docs,
+                framework: schema.map(|s| s.framework),
                 config,
             });
         }
@@ -325,6 +332,12 @@ async fn detect_long_term(lt: &dyn LongTermStore, found: &mut Found, d: &mut Det
             .filter_map(|doc| doc.fields.iter().find_map(|(k, v)| v.as_vector().map(|x| (k.as_str(), x.len()))))
             .collect();
         if let Some((field, dim)) = vectors.first() {
+            let schema = page.items.iter().find_map(|doc| {
+                doc.fields
+                    .iter()
+                    .any(|(k, _)| k == field)
+                    .then(|| super::vector_schemas::recognise(doc.fields.iter().map(|(k, _)| k.as_str())))?
+            });
             d.vector_indexes.push(DetectedIndex {
                 index: coll.clone(),
                 on: format!(
@@ -334,8 +347,10 @@ async fn detect_long_term(lt: &dyn LongTermStore, found: &mut Found, d: &mut Det
                 ),
                 field: format!("{field} vector {dim}"),
                 documents: vectors.len() as u64,
+                framework: schema.map(|s| s.framework),
                 config: format!(
-                    "[profile.NAME.vector]\nbackend = \"firestore\"\nindex = \"{coll}\"\nvector_field = \"{field}\""
+                    "[profile.NAME.vector]\nbackend = \"firestore\"\nindex = \"{coll}\"\nvector_field = \"{field}\"{}",
+                    schema.map(|s| s.config_lines()).unwrap_or_default()
                 ),
             });
         }

@@ -26,6 +26,7 @@ mod redis_document;
 mod redis_list;
 #[cfg(test)]
 mod tests;
+pub mod vector_schemas;
 
 use checkpoints::*;
 use decode::*;

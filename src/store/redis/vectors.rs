@@ -81,6 +81,28 @@ impl RedisVectors {
         }
     }
 
+    /// LangGraph's RedisStore keeps an item (`store:{id}`, its `value`) apart from the vector of
+    /// each embedded field (`store_vectors:{id}`: `prefix`, `key`, `field_name`): the item's
+    /// value joins the record's metadata, and the embedded field's text as `text`.
+    async fn join_store_item(&self, idx: &SearchIndex, id: &str, meta: &mut Metadata) -> Result<(), StoreError> {
+        let has = |n: &str| idx.fields.iter().any(|f| f.name == n);
+        let Some(item) = id.strip_prefix("store_vectors:") else { return Ok(()) };
+        if idx.on != "JSON" || !(has("prefix") && has("key") && has("field_name")) {
+            return Ok(());
+        }
+        let v: Value = self.redis.query(redis::cmd("JSON.GET").arg(format!("store:{item}")).arg("$.value")).await?;
+        let value = match serde_json::from_slice::<serde_json::Value>(&bytes_of(&v)) {
+            Ok(serde_json::Value::Array(mut a)) if !a.is_empty() => a.remove(0),
+            _ => return Ok(()),
+        };
+        let field = meta.get("field_name").and_then(|f| f.as_str()).unwrap_or("text").to_string();
+        if let Some(text) = value.get(&field).filter(|t| !meta.contains_key("text") && t.is_string()) {
+            meta.insert("text".into(), text.clone());
+        }
+        meta.insert("value".into(), value);
+        Ok(())
+    }
+
     /// A document's fields as metadata and its vector, by the index's storage.
     async fn read_doc(&self, idx: &SearchIndex, key: &str) -> Result<Option<(Metadata, Option<Vec<f32>>)>, StoreError> {
         let field = self.vector_of(idx).cloned().unwrap_or_default();
@@ -416,7 +438,7 @@ impl crate::store::VectorStore for RedisVectors {
                     rest.push(c[1].clone());
                 }
             }
-            let (metadata, values) = if idx.on == "JSON" {
+            let (mut metadata, values) = if idx.on == "JSON" {
                 let doc = rest
                     .chunks(2)
                     .find(|c| bytes_of(&c[0]) == b"$")
@@ -426,6 +448,9 @@ impl crate::store::VectorStore for RedisVectors {
             } else {
                 hash_doc(rest, &field)
             };
+            if q.include_metadata {
+                self.join_store_item(&idx, &id, &mut metadata).await?;
+            }
             matches.push(VectorMatch {
                 id,
                 score: score_of(distance.unwrap_or(f32::NAN), metric),
@@ -440,7 +465,8 @@ impl crate::store::VectorStore for RedisVectors {
         let idx = self.schema().await?;
         let mut out = Vec::new();
         for id in ids.iter().take(1000) {
-            if let Some((metadata, values)) = self.read_doc(&idx, id).await? {
+            if let Some((mut metadata, values)) = self.read_doc(&idx, id).await? {
+                self.join_store_item(&idx, id, &mut metadata).await?;
                 out.push(VectorRecord { id: id.clone(), values: values.unwrap_or_default(), metadata });
             }
         }
