@@ -132,3 +132,82 @@ fn a_firestore_vector_tier_is_configured_by_collection() {
     let e = load("[profile.p.vector]\nbackend = \"firestore\"\n", &emulator).unwrap_err().to_string();
     assert!(e.contains("needs index = \"COLLECTION\""), "{e}");
 }
+
+/// LangChain's FirestoreVectorStore (langchain-google-firestore 0.5.0) as it wrote its
+/// collection: `detect` names it with `text_field = "content"`; a record finds itself at cosine
+/// 1 with its `metadata` map; a where-clause on a field inside that map. The same documents
+/// under per-user collections (`users/*/memories`) read as one collection group, a same-named
+/// collection elsewhere (`teams/t1/memories`) passed over even when it is nearer.
+#[tokio::test]
+async fn langchain_firestore_vector_store_and_a_collection_group() {
+    let emu = crate::support::firestore_emulator();
+    let project = crate::support::project_id("firestore_vectors_lc");
+    let fs = Arc::new(FirestoreStore::connect(&project, "(default)", Some(&emu.host)).await.unwrap());
+    let lt: Arc<dyn LongTermStore> = fs.clone();
+    crate::support::fixtures::load_documents(&lt, "langchain-firestore-vectors").await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c.toml");
+    std::fs::write(&c, format!("[profile.p.long_term]\nbackend = \"firestore\"\nproject_id = \"{project}\"\n"))
+        .unwrap();
+    let o = crate::support::memscope_command(dir.path(), &["--config", c.to_str().unwrap(), "detect", "--json"])
+        .env("FIRESTORE_EMULATOR_HOST", &emu.host)
+        .output()
+        .unwrap();
+    let d: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    let ix = d["vector_indexes"].as_array().unwrap().iter().find(|x| x["index"] == "lc_vectors").unwrap();
+    assert_eq!(ix["framework"], "LangChain FirestoreVectorStore", "{ix}");
+    let lines = ix["config"].as_str().unwrap();
+    assert!(lines.contains("backend = \"firestore\"") && lines.contains("text_field = \"content\""), "{lines}");
+    let s = FirestoreVectors::new(fs.clone(), "lc_vectors", "embedding", Metric::Cosine);
+    let by_id = |id: &str, k: u32, filter: Option<serde_json::Value>| {
+        let mut q = crate::support::knn(vec![], k, filter);
+        (q.vector, q.id) = (None, Some(id.to_string()));
+        q
+    };
+    let r = s.query(&by_id("lc_vectors/doc-paris", 4, None)).await.unwrap();
+    assert_eq!(r.matches[0].id, "lc_vectors/doc-paris");
+    assert!((r.matches[0].score - 1.0).abs() < 1e-4, "{:?}", r.matches[0]);
+    let md = r.matches[0].metadata.clone().unwrap();
+    assert_eq!(
+        (md["content"].as_str(), md["metadata"]["topic"].as_str()),
+        (Some("Paris is the capital of France."), Some("trivia"))
+    );
+    let trivia = s.query(&by_id("lc_vectors/doc-paris", 4, Some(json!({"metadata.topic": "trivia"})))).await.unwrap();
+    let mut ids: Vec<String> = trivia.matches.into_iter().map(|m| m.id).collect();
+    ids.sort();
+    assert_eq!(ids, ["lc_vectors/doc-paris", "lc_vectors/doc-spiders"]);
+
+    // The collection group: two users' memories, and a team's nearer copy that must not count.
+    let records = s.fetch(&["doc-paris".into(), "doc-lisbon".into(), "doc-spiders".into()], "").await.unwrap();
+    let put = |path: &str, r: &memscope::domain::VectorRecord| {
+        (
+            path.to_string(),
+            vec![
+                ("content".to_string(), FsValue::String(r.metadata["content"].as_str().unwrap().to_string())),
+                ("embedding".to_string(), vector_value(&r.values)),
+            ],
+        )
+    };
+    fs.put_many(vec![
+        put("users/u1/memories/m1", &records[0]),
+        put("users/u2/memories/m2", &records[1]),
+        put("users/u2/memories/m3", &records[2]),
+        put("teams/t1/memories/copy", &records[0]),
+    ])
+    .await
+    .unwrap();
+    let g = FirestoreVectors::new(fs.clone(), "users/*/memories", "embedding", Metric::Cosine);
+    let mut q = crate::support::knn(records[0].values.clone(), 2, None);
+    q.id = None;
+    let r = g.query(&q).await.unwrap();
+    let ids: Vec<&str> = r.matches.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_eq!(ids[0], "users/u1/memories/m1", "{ids:?}");
+    assert!(ids.iter().all(|i| i.starts_with("users/")), "the team's copy is passed over: {ids:?}");
+    let st = g.stats().await.unwrap();
+    assert_eq!(st.dimension, Some(32), "{st:?}");
+    assert!(st.detail.unwrap().contains("the count includes any other `memories` collection"));
+    let listed = g.list_ids(None, "", None, 10).await.unwrap().ids;
+    assert_eq!(listed, ["users/u1/memories/m1", "users/u2/memories/m2", "users/u2/memories/m3"]);
+}

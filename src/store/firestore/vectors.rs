@@ -2,7 +2,8 @@
 //! "firestore"`, `index = "COLLECTION"`, `vector_field`): `find_nearest` with the configured
 //! distance measure (and a threshold), memscope's filter language as where-clause prefilters,
 //! each document's fields as metadata. LangChain's `FirestoreVectorStore` and Firestore's own
-//! vector search keep vectors this way (a `__vector__` value). Read-only.
+//! vector search keep vectors this way (a `__vector__` value). A pattern (`users/*/memories`) reads
+//! every collection of that name under its literal parent as one collection group. Read-only.
 
 use super::*;
 use crate::domain::{IdPage, IndexStats, Metadata, Metric, QueryResult, VectorMatch, VectorQuery, VectorRecord};
@@ -19,13 +20,65 @@ const DISTANCE: &str = "__vector_distance";
 pub struct FirestoreVectors {
     store: Arc<FirestoreStore>,
     collection: String,
+    /// `users/*/memories`: a collection group (validated with the config).
+    pattern: Option<crate::domain::CollectionPattern>,
     field: String,
     metric: Metric,
 }
 
 impl FirestoreVectors {
     pub fn new(store: Arc<FirestoreStore>, collection: &str, field: &str, metric: Metric) -> FirestoreVectors {
-        FirestoreVectors { store, collection: collection.to_string(), field: field.to_string(), metric }
+        let pattern = crate::domain::CollectionPattern::parse(collection).ok().flatten();
+        FirestoreVectors { store, collection: collection.to_string(), pattern, field: field.to_string(), metric }
+    }
+
+    /// Where a query reads: the parent and collection id, and whether it is a collection group
+    /// (every collection of that id below the parent).
+    fn source(&self) -> (String, String, bool) {
+        match &self.pattern {
+            Some(p) => {
+                let parent = match p.parent_document() {
+                    d if d.is_empty() => self.store.root().to_string(),
+                    d => format!("{}/{d}", self.store.root()),
+                };
+                (parent, p.collection_id().to_string(), true)
+            }
+            None => {
+                let (parent, coll) = self.store.split_collection(&self.collection);
+                (parent, coll.to_string(), false)
+            }
+        }
+    }
+
+    /// The nearest `limit` documents of the source, the filter applied in the query.
+    async fn nearest(
+        &self,
+        vector: &[f32],
+        filter: Option<&Filter>,
+        limit: u32,
+    ) -> Result<Vec<pb::Document>, StoreError> {
+        let (parent, coll, group) = self.source();
+        let opts = FirestoreFindNearestOptions::new(
+            self.field.clone(),
+            FirestoreVector::new(vector.iter().map(|x| *x as f64).collect()),
+            self.measure(),
+            limit,
+        )
+        .with_distance_result_field(DISTANCE.to_string());
+        let store = &self.store;
+        let value = |v: &FsValue| store.fv(v);
+        let mut q = self
+            .store
+            .db
+            .fluent()
+            .select()
+            .from(coll.as_str())
+            .parent(&parent)
+            .filter(|b| filter.and_then(|f| where_clause(&b, f, &value)));
+        if group {
+            q = q.all_descendants();
+        }
+        q.find_nearest_with_options(opts).query().await.map_err(map_err)
     }
 
     fn measure(&self) -> FirestoreFindNearestDistanceMeasure {
@@ -142,20 +195,17 @@ impl crate::store::VectorStore for FirestoreVectors {
     /// The collection's documents (a COUNT) and the vector field's dimension, from the first
     /// document that has one.
     async fn stats(&self) -> Result<IndexStats, StoreError> {
-        let (parent, coll) = self.store.split_collection(&self.collection);
-        let counted = self
-            .store
-            .db
-            .fluent()
-            .select()
-            .from(coll)
-            .parent(&parent)
-            .aggregate(|a| a.fields([a.field("count").count()]))
-            .query()
-            .await
-            .map_err(map_err)?;
+        let (parent, coll, group) = self.source();
+        let mut q = self.store.db.fluent().select().from(coll.as_str()).parent(&parent);
+        if group {
+            q = q.all_descendants();
+        }
+        let counted = q.aggregate(|a| a.fields([a.field("count").count()])).query().await.map_err(map_err)?;
         let total = count_of(&counted);
-        let sample = self.store.documents(&self.collection, None, 20).await?;
+        let sample = match &self.pattern {
+            Some(p) => self.store.group_documents(p, None, 20).await?,
+            None => self.store.documents(&self.collection, None, 20).await?,
+        };
         let dimension =
             sample.items.iter().find_map(|d| d.get(&self.field).and_then(vector_of)).map(|v| v.len() as u32);
         Ok(IndexStats {
@@ -164,7 +214,16 @@ impl crate::store::VectorStore for FirestoreVectors {
             total,
             fullness: None,
             namespaces: vec![(String::new(), total)],
-            detail: Some(format!("find_nearest on {}.{} ({})", self.collection, self.field, self.metric.name())),
+            detail: Some(match group {
+                // The count is the group's: same-named collections outside the pattern too.
+                true => format!(
+                    "find_nearest on every `{coll}` collection matching {}, field {} ({}); the count includes any other `{coll}` collection under that parent",
+                    self.collection,
+                    self.field,
+                    self.metric.name()
+                ),
+                false => format!("find_nearest on {}.{} ({})", self.collection, self.field, self.metric.name()),
+            }),
         })
     }
 
@@ -186,33 +245,26 @@ impl crate::store::VectorStore for FirestoreVectors {
         if let Some(why) = filter.as_ref().and_then(unsupported) {
             return Err(StoreError::Other(format!("filter: {why}")));
         }
-        let (parent, coll) = self.store.split_collection(&self.collection);
-        let opts = FirestoreFindNearestOptions::new(
-            self.field.clone(),
-            FirestoreVector::new(vector.iter().map(|x| *x as f64).collect()),
-            self.measure(),
-            q.top_k,
-        )
-        .with_distance_result_field(DISTANCE.to_string());
-        let store = &self.store;
-        let value = |v: &FsValue| store.fv(v);
-        let docs = self
-            .store
-            .db
-            .fluent()
-            .select()
-            .from(coll)
-            .parent(&parent)
-            .filter(|b| filter.as_ref().and_then(|f| where_clause(&b, f, &value)))
-            .find_nearest_with_options(opts)
-            .query()
-            .await
-            .map_err(map_err)?;
+        // A collection group may hold same-named collections outside the pattern: their
+        // documents are passed over, and the query asked again for more until k are found.
+        let mut limit = q.top_k.max(1);
+        let docs = loop {
+            let docs = self.nearest(&vector, filter.as_ref(), limit).await?;
+            let got = docs.len() as u32;
+            let kept: Vec<Document> = docs
+                .iter()
+                .map(|d| self.store.doc(d))
+                .filter(|d| self.pattern.as_ref().is_none_or(|p| p.holds(&d.path)))
+                .collect();
+            if kept.len() as u32 >= q.top_k || got < limit || limit >= 1000 {
+                break kept.into_iter().take(q.top_k as usize).collect::<Vec<_>>();
+            }
+            limit = (limit * 4).min(1000);
+        };
         let matches = docs
             .iter()
             .map(|d| {
-                let d = self.store.doc(d);
-                let (metadata, values, distance) = self.record(&d);
+                let (metadata, values, distance) = self.record(d);
                 VectorMatch {
                     id: d.path.clone(),
                     score: score_of(distance.unwrap_or(f64::NAN), self.metric),
@@ -246,7 +298,10 @@ impl crate::store::VectorStore for FirestoreVectors {
     ) -> Result<IdPage, StoreError> {
         // The token is the last path of the page before: documents by name after it.
         let after = token.map(|t| crate::domain::Cursor::After { values: vec![], path: t.to_string() });
-        let page = self.store.documents(&self.collection, after.as_ref(), limit).await?;
+        let page = match &self.pattern {
+            Some(p) => self.store.group_documents(p, after.as_ref(), limit).await?,
+            None => self.store.documents(&self.collection, after.as_ref(), limit).await?,
+        };
         let next = match &page.next {
             Some(crate::domain::Cursor::After { path, .. }) => Some(path.clone()),
             _ => None,
