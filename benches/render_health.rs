@@ -65,6 +65,7 @@ fn loaded() -> App {
                 own_ms: vec![],
                 no_answer_ms: None,
                 answered_late: false,
+                model_check: None,
             };
             app.update(Msg::Backend(BackendEvent::Health(Box::new(s))));
         }

@@ -94,7 +94,23 @@ pub struct Sample {
     /// The probe answered after a silence: the tier is back, and its round trip (the silence)
     /// belongs to the outage, not to the latency now.
     pub answered_late: bool,
+    /// The embedder's last self-check against the stored vectors (re-run every
+    /// [`MODEL_CHECK_EVERY_S`]), carried by each embedder sample with its time.
+    pub model_check: Option<ModelCheck>,
 }
+
+/// Whether the configured embedder made the vectors the index holds ([`crate::search::check_embedder`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelCheck {
+    /// Same model, and no record disagrees.
+    pub agrees: bool,
+    pub said: String,
+    /// Unix seconds of the check.
+    pub wall_secs: i64,
+}
+
+/// How often the Health poller re-embeds stored texts to check the embedder (20 texts a time).
+pub const MODEL_CHECK_EVERY_S: u64 = 600;
 
 /// Unix seconds now.
 pub fn wall_now() -> i64 {
@@ -119,6 +135,7 @@ impl Sample {
             own_ms: vec![],
             no_answer_ms: None,
             answered_late: false,
+            model_check: None,
         }
     }
 
@@ -478,7 +495,12 @@ pub fn evaluate(probe: Probe, window: &[&Sample], t: &Thresholds) -> Option<Tier
                 }
             }
         }
-        Probe::Embedder => {}
+        Probe::Embedder => {
+            if let Some(c) = window.iter().rev().find_map(|s| s.model_check.as_ref()).filter(|c| !c.agrees) {
+                let age = crate::text::human_ms(last.wall_secs.saturating_sub(c.wall_secs).max(0) * 1000);
+                conditions.push(("model".into(), Level::Warn, format!("{} (checked {age} ago)", c.said)));
+            }
+        }
     }
     let level = conditions.iter().map(|c| c.1).max().unwrap_or(Level::Ok);
     Some(TierStatus {

@@ -34,6 +34,7 @@ pub enum Slot {
     Search,
     IndexStats,
     WhyNot,
+    Recall,
     /// The memory layer across the tiers: a thread's badges, a message's trace, an audit.
     Badges,
     Trace,
@@ -199,6 +200,11 @@ pub enum VectorCmd {
         params: crate::search::SearchParams,
         id: String,
     },
+    /// recall@k of this query's results (`returned`, best first) against an exact pass.
+    Recall {
+        params: crate::search::SearchParams,
+        returned: Vec<String>,
+    },
 }
 
 impl VectorCmd {
@@ -207,6 +213,7 @@ impl VectorCmd {
             VectorCmd::Search { .. } => Slot::Search,
             VectorCmd::Stats => Slot::IndexStats,
             VectorCmd::WhyNot { .. } => Slot::WhyNot,
+            VectorCmd::Recall { .. } => Slot::Recall,
         }
     }
 }
@@ -333,6 +340,7 @@ pub enum VectorReply {
     Search(Result<crate::search::SearchOutcome, StoreError>),
     Stats(Result<crate::domain::IndexStats, StoreError>),
     WhyNot(Result<crate::search::WhyNot, StoreError>),
+    Recall(Result<crate::search::Recall, StoreError>),
 }
 
 /// Replies of the long-term tier.

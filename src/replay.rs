@@ -40,6 +40,7 @@ pub fn sample_json(s: &Sample) -> serde_json::Value {
         "errors": s.errors,
         "no_answer_ms": s.no_answer_ms,
         "answered_late": s.answered_late,
+        "model_check": s.model_check.as_ref().map(|c| json!({"agrees": c.agrees, "said": c.said, "wall": c.wall_secs})),
     })
 }
 
@@ -112,6 +113,13 @@ pub fn sample_from_json(v: &serde_json::Value) -> Option<Sample> {
         own_ms: vec![],
         no_answer_ms: v.get("no_answer_ms").and_then(J::as_u64),
         answered_late: v.get("answered_late").and_then(J::as_bool).unwrap_or(false),
+        model_check: v.get("model_check").and_then(|c| {
+            Some(crate::health::ModelCheck {
+                agrees: c.get("agrees")?.as_bool()?,
+                said: c.get("said")?.as_str()?.to_string(),
+                wall_secs: c.get("wall")?.as_i64()?,
+            })
+        }),
     })
 }
 

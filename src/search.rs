@@ -317,6 +317,21 @@ fn similarity(metric: crate::domain::Metric, a: &[f32], b: &[f32]) -> f32 {
     }
 }
 
+/// [`Recall`] of a search's results (`returned`, best first): the query embedded again (the
+/// embedder's cache keeps it), the index's metric, an exact pass over at most `cap` records.
+pub async fn recall_of(
+    store: &dyn VectorStore,
+    embedder: crate::embed::QueryEmbedder<'_>,
+    params: &SearchParams,
+    returned: &[String],
+    cap: usize,
+) -> Result<Recall, StoreError> {
+    let e = embedder.map_err(|why| StoreError::NotConfigured(format!("recall needs the query's vector: {why}")))?;
+    let q = e.embed(std::slice::from_ref(&params.text), InputType::Query).await?.remove(0);
+    let metric = store.stats().await?.metric.unwrap_or(crate::domain::Metric::Cosine);
+    recall_at_k(store, &q, returned, &params.namespace, params.filter.as_ref(), metric, cap).await
+}
+
 /// [`Recall`] of `returned` (the ids a query of `vector` got, best first) against an exact pass
 /// over every record of `namespace` (at most `cap`), filtered like the query.
 pub async fn recall_at_k(

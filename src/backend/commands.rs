@@ -93,6 +93,15 @@ impl Backend {
                     Err(e) => Err(e),
                 })
             }),
+            VectorCmd::Recall { params, returned } => self.spawn_vec(slot, req, move |v| async move {
+                VectorReply::Recall(match v {
+                    Ok(v) => {
+                        crate::search::recall_of(v.store.as_ref(), v.query_embedder(), &params, &returned, RECALL_CAP)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                })
+            }),
         }
     }
 
@@ -167,6 +176,9 @@ impl Backend {
         }
     }
 }
+
+/// Records an exact pass for recall@k reads at most (the Search tab's `R`, `search --recall`).
+pub const RECALL_CAP: usize = 20_000;
 
 /// The outcome of a long-term reply, for the connection state.
 pub(super) fn lt_result(r: &LongTermReply) -> Result<(), StoreError> {

@@ -16,6 +16,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::AbortHandle;
 
 mod commands;
+pub use commands::RECALL_CAP;
 mod conn;
 mod poller;
 mod short_term;
@@ -225,6 +226,7 @@ impl Backend {
             recorder,
             silent: Default::default(),
             recovered: Default::default(),
+            model_check: Default::default(),
         });
         let h = tokio::spawn(poller.run());
         self.tasks.insert(Slot::Health, h.abort_handle());

@@ -33,6 +33,8 @@ pub(super) struct Poller {
     /// When each tier's last silence ended: memscope's calls that started before were stuck
     /// in it, and their time is the outage's, not the latency after it.
     pub recovered: Mutex<std::collections::HashMap<Probe, Instant>>,
+    /// The embedder's last self-check and when it ran (re-run every [`crate::health::MODEL_CHECK_EVERY_S`]).
+    pub model_check: Mutex<Option<(Instant, crate::health::ModelCheck)>>,
 }
 
 /// Whether a tier's store is connected, and if not, why.
@@ -233,6 +235,7 @@ impl Poller {
                 if let Some(e) = &side.embedder {
                     e.embed(&["health".to_string()], crate::embed::InputType::Passage).await?;
                     s.latency_ms = Some(t0.elapsed().as_secs_f64() * 1e3);
+                    s.model_check = self.model_check(&side, &**e).await;
                 } else if let Some(why) = &side.embedder_error {
                     // The embedder alone is out (its model not fetched): the index is not.
                     return Err(StoreError::NotConfigured(why.clone()));
@@ -240,6 +243,35 @@ impl Poller {
             }
         }
         Ok(())
+    }
+
+    /// The embedder checked against 20 stored texts, at most every
+    /// [`crate::health::MODEL_CHECK_EVERY_S`]; the last verdict in between. Nothing to compare
+    /// (no stored text) or a failed check gives no verdict: Search and `audit --vectors` say why.
+    async fn model_check(
+        &self,
+        side: &VectorTier,
+        e: &dyn crate::embed::Embedder,
+    ) -> Option<crate::health::ModelCheck> {
+        let every = std::time::Duration::from_secs(crate::health::MODEL_CHECK_EVERY_S);
+        let last = self.model_check.lock().ok().and_then(|g| g.clone());
+        if let Some((at, c)) = &last
+            && at.elapsed() < every
+        {
+            return Some(c.clone());
+        }
+        let checked =
+            crate::search::check_embedder(&*side.store, e, &side.namespace, &side.text_field, 20).await.ok().flatten();
+        let Some(c) = checked else { return last.map(|(_, c)| c) };
+        let c = crate::health::ModelCheck {
+            agrees: c.same_model() && c.disagree == 0 && c.other_dimension.is_none(),
+            said: c.said(),
+            wall_secs: crate::health::wall_now(),
+        };
+        if let Ok(mut g) = self.model_check.lock() {
+            *g = Some((Instant::now(), c.clone()));
+        }
+        Some(c)
     }
 
     fn record(&self, s: &Sample) {

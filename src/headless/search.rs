@@ -35,14 +35,8 @@ pub async fn search(
     let out = crate::search::search(v.store.as_ref(), v.query_embedder(), v.dimension, &params).await?;
     // recall@k: the query's vector again (the embedder's cache keeps it), scored exactly.
     let recall = if recall {
-        let e = v.query_embedder().map_err(|why| HeadlessError::Usage(why.to_string()))?;
-        let q = e.embed(std::slice::from_ref(&params.text), crate::embed::InputType::Query).await?.remove(0);
-        let metric = v.store.stats().await?.metric.unwrap_or(crate::domain::Metric::Cosine);
         let ids: Vec<String> = out.result.matches.iter().map(|m| m.id.clone()).collect();
-        Some(
-            crate::search::recall_at_k(&*v.store, &q, &ids, &params.namespace, params.filter.as_ref(), metric, 20_000)
-                .await?,
-        )
+        Some(crate::search::recall_of(&*v.store, v.query_embedder(), &params, &ids, crate::backend::RECALL_CAP).await?)
     } else {
         None
     };

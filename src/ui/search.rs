@@ -285,6 +285,16 @@ fn render_results(f: &mut Frame, area: Rect, tab: &SearchTab) {
             ));
         }
     }
+    if tab.recall.is_some() || tab.recall_waiting() {
+        lines.push(Line::raw(""));
+        lines.push(match &tab.recall {
+            None => Line::styled("measuring recall: an exact pass over the records…", theme::dim()),
+            Some(Err(e)) => Line::styled(format!("recall: ✗ {}", text::sanitize_str(e)), theme::error()),
+            Some(Ok(r)) if r.capped => Line::styled(r.said(), theme::warn()),
+            Some(Ok(r)) if r.found < r.k => Line::styled(r.said(), theme::warn()),
+            Some(Ok(r)) => Line::styled(r.said(), theme::label()),
+        });
+    }
     if let Some(why) = &tab.why {
         lines.push(Line::raw(""));
         lines.push(match why {

@@ -46,6 +46,7 @@ fn redis(i: u64, lat: f64, hits: u64, misses: u64, used: u64) -> Sample {
         own_ms: vec![],
         no_answer_ms: None,
         answered_late: false,
+        model_check: None,
     }
 }
 
@@ -64,6 +65,7 @@ fn lt(i: u64, err: Option<&str>) -> Sample {
         own_ms: vec![],
         no_answer_ms: None,
         answered_late: false,
+        model_check: None,
     }
 }
 

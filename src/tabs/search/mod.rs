@@ -46,6 +46,9 @@ pub struct SearchTab {
     pub detail: bool,
     pub why: Option<Result<WhyNot, String>>,
     why_req: Pending,
+    /// recall@k of the results shown (`R`), until the next search.
+    pub recall: Option<Result<crate::search::Recall, String>>,
+    recall_req: Pending,
     pub stats: Option<IndexStats>,
     stats_req: Pending,
     pub text_field: String,
@@ -102,6 +105,8 @@ impl SearchTab {
             detail: false,
             why: None,
             why_req: Pending::default(),
+            recall: None,
+            recall_req: Pending::default(),
             stats: None,
             stats_req: Pending::default(),
             text_field: cfg.vector.as_ref().map(|v| v.text_field.clone()).unwrap_or_else(|| "text".into()),
@@ -185,6 +190,9 @@ impl SearchTab {
         }
         let req = self.req.issue(cx);
         self.searched = Some(params.clone());
+        // A recall measured for the last results says nothing of the next ones.
+        self.recall = None;
+        self.recall_req.forget();
         vec![Command::Vector(req, VectorCmd::Search { params })]
     }
 
@@ -244,6 +252,10 @@ impl SearchTab {
         vec![Command::Vector(req, VectorCmd::WhyNot { params, id: id.trim().to_string() })]
     }
 
+    pub fn recall_waiting(&self) -> bool {
+        self.recall_req.waiting()
+    }
+
     pub fn matches(&self) -> &[VectorMatch] {
         self.outcome.as_ref().map(|o| o.result.matches.as_slice()).unwrap_or(&[])
     }
@@ -297,6 +309,9 @@ impl OnReply<VectorReply> for SearchTab {
             },
             VectorReply::WhyNot(r) if self.why_req.settle(req) => {
                 self.why = Some(r.map_err(|e| e.to_string()));
+            }
+            VectorReply::Recall(r) if self.recall_req.settle(req) => {
+                self.recall = Some(r.map_err(|e| e.to_string()));
             }
             _ => {}
         }
@@ -406,6 +421,16 @@ impl Tab for SearchTab {
                 title: "why not? the id that should have matched".into(),
                 initial: String::new(),
             }),
+            Action::Recall => {
+                let (Some(o), Some(params)) = (&self.outcome, self.searched.clone()) else {
+                    cx.status("nothing to measure yet: search first", true);
+                    return vec![];
+                };
+                let returned = o.result.matches.iter().map(|m| m.id.clone()).collect();
+                let req = self.recall_req.issue(cx);
+                self.recall = None;
+                return vec![Command::Vector(req, VectorCmd::Recall { params, returned })];
+            }
             Action::ToggleSide => self.detail = !self.detail,
             Action::Refresh => {
                 let req = self.stats_req.issue(cx);
