@@ -77,6 +77,23 @@ pub enum Cmd {
         #[arg(long, hide = true, value_name = "FILE")]
         write_embeddings: Option<std::path::PathBuf>,
     },
+    /// Print one key's value decoded, as the Keys tab reads it: JSON, msgpack, pickle (never
+    /// executed), gzip/zlib/zstd/lz4/snappy, base64, vectors, protobuf (exit 1 when some of it
+    /// was left out, said).
+    Value {
+        /// The key, exactly.
+        key: String,
+        /// Read every value as this format (json, msgpack, pickle, gzip, zlib, zstd, lz4,
+        /// snappy, base64, f32, f64, protobuf, text, hex) instead of each one's own.
+        #[arg(long)]
+        format: Option<String>,
+        /// One JSON object: the key, its type, and each value decoded as data.
+        #[arg(long)]
+        json: bool,
+        /// A collection is read page by page up to this many elements (then said).
+        #[arg(long, default_value_t = 10_000)]
+        max_elements: u64,
+    },
     /// List keys headless with an incremental SCAN (for scripts).
     Keys {
         /// MATCH glob.

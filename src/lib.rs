@@ -9,6 +9,7 @@ pub mod audit;
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod decode;
 pub mod demo;
 pub mod domain;
 pub mod embed;
@@ -278,6 +279,7 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
         Some(Cmd::Import { .. }) => (true, false, "import"),
         Some(Cmd::Index { .. }) => (true, false, "index"),
         Some(Cmd::Keys { .. }) => (false, false, "keys"),
+        Some(Cmd::Value { .. }) => (false, false, "value"),
         Some(Cmd::Search { .. }) => (false, false, "search"),
         Some(Cmd::Conversations { .. }) => (false, false, "conversations"),
         Some(Cmd::Show { .. }) => (false, false, "show"),
@@ -414,6 +416,9 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
         Some(Cmd::Show { conversation, json, checkpoints: true, .. }) => {
             headless::checkpoints(&load(&ov)?, &conversation, json).await?;
             Ok(0)
+        }
+        Some(Cmd::Value { key, format, json, max_elements }) => {
+            Ok(headless::value(&load(&ov)?, &key, format.as_deref(), json, max_elements).await?)
         }
         Some(Cmd::Keys { pattern, key_type, long, json, node_only }) => {
             headless::keys(&load(&ov)?, &pattern, key_type.as_deref(), long, json, node_only).await?;

@@ -10,6 +10,7 @@ mod index;
 mod keys;
 mod search;
 mod server;
+mod value;
 
 pub use analyze::{Args as AnalyzeArgs, analyze};
 pub use audit::{audit, audit_vectors};
@@ -20,6 +21,7 @@ pub use index::index;
 pub use keys::keys;
 pub use search::search;
 pub use server::server;
+pub use value::value;
 
 use crate::config::Config;
 

@@ -107,6 +107,8 @@ pub enum Action {
     Pin,
     WhyNot,
     Recall,
+    /// The value's next format (auto, then each decoder its bytes allow).
+    CycleFormat,
     Freeze,
     Trace,
     Audit,
@@ -178,6 +180,14 @@ const TABLE: &[Entry] = &[
     (Action::Bottom, "value_bottom", Context::Value, &["G", "End"], "bottom", false),
     (Action::Back, "back", Context::Value, &["Esc", "h", "Left"], "back to keys", true),
     (Action::Pager, "value_pager", Context::Value, &["o"], "open whole", true),
+    (
+        Action::CycleFormat,
+        "value_format",
+        Context::Value,
+        &["F"],
+        "next format (auto, JSON, msgpack, pickle, gzip, …)",
+        true,
+    ),
     (Action::Copy, "copy_value", Context::Value, &["y"], "copy this page of the value (OSC 52)", false),
     (Action::SwitchPane, "value_pane", Context::Value, &["Tab"], "focus on the key list (the value follows it)", false),
     (Action::Refresh, "value_refresh", Context::Value, &["r"], "reload value", true),

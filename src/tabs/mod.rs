@@ -114,14 +114,7 @@ impl Live {
     }
 }
 
-/// How a pre-rendered line of a view is drawn (the value view, the analysis view).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineStyle {
-    Normal,
-    Dim,
-    Label,
-    Warn,
-}
+pub use crate::decode::page::LineStyle;
 
 /// What an input popup edits.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,6 +9,7 @@ mod cli;
 mod cli_import_audit;
 mod cli_vectors;
 mod conversations_app;
+mod decoders;
 mod demo;
 mod docs;
 mod e2e_conversations;

@@ -3,14 +3,14 @@
 
 use super::{Ask, Cx, InputKind, Pending, WriteKind};
 use crate::config::Config;
-use crate::domain::{Blob, Key, KeyMeta, KeyType, PageCursor, ServerInfo, Ttl, ValueBody, ValuePage, WriteOp};
+use crate::domain::{Key, KeyMeta, KeyType, PageCursor, ServerInfo, Ttl, ValuePage, WriteOp};
 use crate::error::StoreError;
 use crate::keymap::{Action, Context};
 use crate::keytree::{KeyIndex, Row, SortBy, ViewMode};
 use crate::message::RedisCmd;
 use crate::message::{Command, RequestId};
 use crate::tabs::{Export, Live, Tab};
-use crate::text::{self, BytesKind};
+use crate::text;
 use std::collections::HashMap;
 
 mod events;
@@ -22,7 +22,7 @@ mod tab;
 mod tests;
 mod value;
 
-pub use value::{value_lines, value_lines_in};
+pub use crate::decode::page::{formats_of, value_lines, value_lines_in, value_lines_with};
 
 /// The list refreshes itself while idle (every [`crate::tabs::LIVE_MS`]): the header's counts
 /// (INFO keyspace) always, the listing itself when the database holds at most this many keys
@@ -87,12 +87,16 @@ pub struct ValueState {
     pub gone: bool,
     pub error: Option<String>,
     pub expiry_checked: bool,
+    /// The format asked for with `F` (None: each value's own, found automatically).
+    pub format: Option<crate::decode::Format>,
 }
 
 pub struct KeysTab {
     pub configured: bool,
     /// The profile's limit of commands per second for an analysis or a sort (shown with them).
     pub max_ops_per_sec: u64,
+    /// How much a compressed value may decompress to ([`crate::decode::budget_for`]).
+    pub decode_budget: usize,
     /// `:analyze`: the keyspace analysis shown instead of the list while open.
     pub analysis: Option<super::analysis::AnalysisView>,
     /// `:server`: the slow log, clients and command counters, shown instead of the list.
@@ -136,6 +140,7 @@ impl KeysTab {
         KeysTab {
             configured: cfg.redis.is_some(),
             max_ops_per_sec: cfg.redis_settings().max_ops_per_sec,
+            decode_budget: crate::decode::budget_for(cfg.redis_settings().preview_bytes),
             analysis: None,
             server: None,
             live: Live::default(),

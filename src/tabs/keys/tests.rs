@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::ValueBody;
 use crate::message::{RedisCmd, RedisReply};
 use crate::message::{SortFailed, Sorted};
 use crate::tabs::OnReply;

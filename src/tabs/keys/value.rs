@@ -82,6 +82,7 @@ impl KeysTab {
             gone: false,
             error: None,
             expiry_checked: false,
+            format: None,
         });
         self.focus = Focus::Value;
         vec![Command::Redis(req, RedisCmd::Value { key, cursor: PageCursor::Start })]
@@ -175,6 +176,23 @@ impl KeysTab {
                     vec![]
                 }
             }
+            Action::CycleFormat => {
+                let Some(page) = &v.page else { return vec![] };
+                let cands = formats_of(page, self.decode_budget);
+                let at = v.format.and_then(|f| cands.iter().position(|c| *c == f));
+                v.format = match at {
+                    None if v.format.is_none() => cands.first().copied(),
+                    None => None,
+                    Some(i) => cands.get(i + 1).copied(),
+                };
+                let indexes = self.info.as_ref().map(|i| &i.search_indexes[..]).unwrap_or(&[]);
+                v.lines = value_lines_with(page, indexes, v.format, self.decode_budget);
+                v.scroll = 0;
+                let shown = v.format.map(|f| f.name()).unwrap_or("auto (each value's own)");
+                let all: Vec<&str> = cands.iter().map(|f| f.name()).collect();
+                cx.status(format!("format: {shown} — F cycles auto, {}", all.join(", ")), false);
+                vec![]
+            }
             Action::Refresh => {
                 let req = v.req.issue(cx);
                 vec![Command::Redis(req, RedisCmd::Value { key: v.key.clone(), cursor: v.cursor.clone() })]
@@ -197,208 +215,4 @@ impl KeysTab {
         }
         vec![]
     }
-}
-
-pub(super) fn blob_line(b: &Blob) -> String {
-    const MAX: usize = 512;
-    // An embedding stored raw: its shape, never hex (a value cut by the preview says so).
-    if b.bytes.len() as u64 == b.total_len && text::looks_like_f32_vector(&b.bytes) {
-        let v: Vec<f32> = b.bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-        return format!("{} (by its shape)", text::vector_summary(&v, "f32"));
-    }
-    let shown = &b.bytes[..b.bytes.len().min(MAX)];
-    let mut s = match text::classify(shown) {
-        BytesKind::Binary => {
-            let hex: String = shown.iter().take(64).map(|x| format!("{x:02x}")).collect();
-            format!("0x{hex}")
-        }
-        _ => text::sanitize_line(shown),
-    };
-    if b.bytes.len() > MAX || text::classify(shown) == BytesKind::Binary && shown.len() > 64 {
-        s.push_str(&format!("… ({})", text::human_bytes(b.total_len)));
-    }
-    s
-}
-
-/// Pre-rendered lines of a value page (computed once per load, not per frame).
-/// A whole value holding a JSON object or array, pretty-printed (None for anything else, or
-/// a window of a larger value).
-pub(super) fn json_pretty(b: &crate::domain::Blob) -> Option<String> {
-    if b.truncated() {
-        return None;
-    }
-    serde_json::from_slice::<serde_json::Value>(&b.bytes)
-        .ok()
-        .filter(|v| v.is_object() || v.is_array())
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-}
-
-pub fn value_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
-    value_lines_in(p, &[])
-}
-
-/// A hash field that a search index holds as a VECTOR: its floats by the field's type, with
-/// its dimension checked against the index's.
-fn vector_field_line(key: &[u8], field: &[u8], value: &Blob, indexes: &[crate::domain::SearchIndex]) -> Option<String> {
-    let key = std::str::from_utf8(key).ok()?;
-    let field = std::str::from_utf8(field).ok()?;
-    let (idx, f) = indexes.iter().filter(|i| i.on == "HASH").find_map(|i| {
-        let covers = i.prefixes.is_empty() || i.prefixes.iter().any(|p| key.starts_with(p.as_str()));
-        let f = i.fields.iter().find(|f| f.vector.is_some() && f.path == field)?;
-        covers.then_some((i, f))
-    })?;
-    let spec = f.vector.as_ref()?;
-    if value.bytes.len() as u64 != value.total_len {
-        return Some(format!("{} × {} vector of index {}, cut by the preview", spec.dim, spec.dtype, idx.name));
-    }
-    let v = text::floats(&value.bytes, &spec.dtype)?;
-    let dim = if v.len() as u32 == spec.dim {
-        String::new()
-    } else {
-        format!(" — index {} says {} dimensions", idx.name, spec.dim)
-    };
-    let t = if spec.dtype.eq_ignore_ascii_case("FLOAT64") { "f64" } else { "f32" };
-    Some(format!("{} (index {}, {}){dim}", text::vector_summary(&v, t), idx.name, spec.metric))
-}
-
-/// [`value_lines`], with the search indexes of the server: a hash field one of them holds as a
-/// VECTOR is shown by the index's type and dimension.
-pub fn value_lines_in(p: &ValuePage, indexes: &[crate::domain::SearchIndex]) -> Vec<(LineStyle, String)> {
-    use LineStyle::*;
-    let mut out = Vec::new();
-    let start = match &p.cursor {
-        PageCursor::Offset(o) => *o,
-        _ => 0,
-    };
-    if let Some((slot, node)) = &p.node {
-        out.push((Dim, format!("cluster: slot {slot} on {}", text::sanitize_str(node))));
-    }
-    match &p.body {
-        ValueBody::String(b) => {
-            if b.truncated() {
-                out.push((
-                    Warn,
-                    format!(
-                        "window: bytes {}–{} of {} (GETRANGE; the value is never fetched whole)",
-                        start,
-                        start + b.bytes.len() as u64,
-                        text::human_bytes(b.total_len)
-                    ),
-                ));
-            }
-            match text::classify(&b.bytes) {
-                BytesKind::Binary => {
-                    out.push((Dim, format!("binary, {} — hex dump", text::human_bytes(b.total_len))));
-                    out.extend(text::hex_dump(&b.bytes, start as usize).into_iter().map(|l| (Normal, l)));
-                }
-                enc => {
-                    let pretty = if enc == BytesKind::Text { json_pretty(b) } else { None };
-                    if pretty.is_some() {
-                        out.push((Dim, "JSON (pretty-printed)".into()));
-                    } else if enc == BytesKind::EscapedBytes {
-                        out.push((Dim, "not valid UTF-8: invalid bytes shown as \\xNN".into()));
-                    }
-                    let body = match pretty {
-                        Some(p) => text::sanitize_multiline(p.as_bytes()),
-                        None => text::sanitize_multiline(&b.bytes),
-                    };
-                    out.extend(body.split('\n').map(|l| (Normal, l.to_string())));
-                }
-            }
-        }
-        ValueBody::HyperLogLog { count, bytes } => {
-            out.push((Label, format!("HyperLogLog: ~{count} distinct elements (PFCOUNT)")));
-            out.push((Dim, format!("{} of registers", text::human_bytes(*bytes))));
-        }
-        ValueBody::List(items) | ValueBody::Set(items) => {
-            for (i, b) in items.iter().enumerate() {
-                let label = if matches!(p.body, ValueBody::List(_)) {
-                    format!("{:>6} ", start + i as u64)
-                } else {
-                    "  • ".into()
-                };
-                // An element holding a JSON object or array (a framework's message) is
-                // pretty-printed under its index, not one long line.
-                match json_pretty(b) {
-                    Some(pretty) => {
-                        let pad = " ".repeat(text::width(&label));
-                        for (j, l) in text::sanitize_multiline(pretty.as_bytes()).split('\n').enumerate() {
-                            out.push((Normal, format!("{}{l}", if j == 0 { &label } else { &pad })));
-                        }
-                    }
-                    None => out.push((Normal, format!("{label}{}", blob_line(b)))),
-                }
-            }
-        }
-        ValueBody::Hash(fields) => {
-            let w = fields.iter().map(|(f, _)| text::width(&blob_line(f))).max().unwrap_or(0).min(32);
-            for (f, v) in fields {
-                let shown = vector_field_line(&p.key, &f.bytes, v, indexes).unwrap_or_else(|| blob_line(v));
-                out.push((Normal, format!("{} │ {}", text::fit(&blob_line(f), w), shown)));
-            }
-        }
-        ValueBody::ZSet(members) => {
-            for (m, s) in members {
-                out.push((Normal, format!("{s:>14} │ {}", blob_line(m))));
-            }
-        }
-        ValueBody::Stream(entries) => {
-            for e in entries {
-                // An entry id is milliseconds since the epoch, then a sequence number.
-                let when =
-                    e.id.split_once('-')
-                        .and_then(|(ms, _)| ms.parse::<i64>().ok())
-                        .map(|ms| format!("  {}", crate::domain::Ts::from_micros(ms.saturating_mul(1000)).to_rfc3339()))
-                        .unwrap_or_default();
-                out.push((Label, format!("{}{when}", text::sanitize_str(&e.id))));
-                for (f, v) in &e.fields {
-                    out.push((Normal, format!("    {} = {}", blob_line(f), blob_line(v))));
-                }
-            }
-        }
-        ValueBody::Json(crate::domain::JsonDoc::Whole(b)) => {
-            out.push((Dim, "RedisJSON document (pretty-printed)".into()));
-            let pretty = serde_json::from_slice::<serde_json::Value>(&b.bytes)
-                .ok()
-                .and_then(|v| serde_json::to_string_pretty(&v).ok())
-                .map(String::into_bytes)
-                .unwrap_or_else(|| b.bytes.clone());
-            out.extend(text::sanitize_multiline(&pretty).split('\n').map(|l| (Normal, l.to_string())));
-        }
-        ValueBody::Json(crate::domain::JsonDoc::Members { kind, total, count, members }) => {
-            out.push((
-                Warn,
-                format!(
-                    "RedisJSON {kind} of {} and {} members: larger than preview_bytes, shown by member \
-                     (JSON.GET KEY PATH reads one; :export FILE writes the whole document)",
-                    text::human_bytes(*total),
-                    text::num(*count)
-                ),
-            ));
-            for m in members {
-                let size = m.bytes.map(text::human_bytes).unwrap_or_else(|| "?".into());
-                out.push((Label, format!("{}  {} · {size}", text::sanitize_str(&m.path), m.kind)));
-                if let Some(p) = &m.preview {
-                    out.push((Normal, format!("    {}", text::sanitize_line(p.as_bytes()))));
-                }
-            }
-        }
-        ValueBody::Opaque => {
-            out.push((Label, format!("type `{}`: a module or unknown type", text::sanitize_str(p.ktype.name()))));
-            out.push((Dim, "memscope shows its name and size only.".into()));
-        }
-    }
-    if let (ValueBody::String(b), Some(PageCursor::Offset(next))) = (&p.body, &p.next) {
-        out.push((
-            Warn,
-            format!(
-                "… {} more from byte {next}: n / PgDn loads the next window (o opens this one in the pager)",
-                text::human_bytes(b.total_len.saturating_sub(*next))
-            ),
-        ));
-    }
-    if out.is_empty() {
-        out.push((Dim, "(empty)".into()));
-    }
-    out
 }
