@@ -221,6 +221,7 @@ pub fn value_lines_with(
             }
         }
         ValueBody::Stream(entries) => {
+            out.extend(group_lines(p));
             for e in entries {
                 // An entry id is milliseconds since the epoch, then a sequence number.
                 let when =
@@ -278,5 +279,74 @@ pub fn value_lines_with(
     if out.is_empty() {
         out.push((Dim, "(empty)".into()));
     }
+    out
+}
+
+/// A stream's consumer groups, as the first page shows them: per group its pending count, lag
+/// and last delivered id; its consumers with their pending and idle time; its oldest pending
+/// entries with idle time and deliveries (an entry delivered again and again, or idle for
+/// minutes, is the stall — shown as a warning).
+fn group_lines(p: &ValuePage) -> Vec<(LineStyle, String)> {
+    use LineStyle::*;
+    let mut out = Vec::new();
+    if p.groups.is_empty() {
+        return out;
+    }
+    let more = if p.groups_left_out > 0 {
+        format!(" (the first {}; {} more)", p.groups.len(), p.groups_left_out)
+    } else {
+        String::new()
+    };
+    out.push((Label, format!("consumer groups{more}:")));
+    let secs = |ms: u64| text::human_ms(ms as i64);
+    for g in &p.groups {
+        let lag = g.lag.map(|l| format!(" · lag {l}")).unwrap_or_else(|| " · lag unknown".into());
+        out.push((
+            if g.pending > 0 { Warn } else { Normal },
+            format!(
+                "  {} · {} consumers · {} pending{lag} · last delivered {}",
+                text::sanitize_str(&g.name),
+                g.consumers.len(),
+                g.pending,
+                text::sanitize_str(&g.last_delivered)
+            ),
+        ));
+        for c in &g.consumers {
+            let inactive = match c.inactive_ms {
+                Some(ms) if ms >= 0 => format!(" · last read {} ago", secs(ms as u64)),
+                Some(_) => " · never read".into(),
+                None => String::new(),
+            };
+            out.push((
+                Dim,
+                format!(
+                    "    consumer {} · {} pending · idle {}{inactive}",
+                    text::sanitize_str(&c.name),
+                    c.pending,
+                    secs(c.idle_ms)
+                ),
+            ));
+        }
+        for e in &g.oldest_pending {
+            let stuck = e.deliveries > 1 || e.idle_ms >= 60_000;
+            out.push((
+                if stuck { Warn } else { Dim },
+                format!(
+                    "    pending {} → {} · idle {} · delivered {}×",
+                    text::sanitize_str(&e.id),
+                    text::sanitize_str(&e.consumer),
+                    secs(e.idle_ms),
+                    e.deliveries
+                ),
+            ));
+        }
+        if (g.oldest_pending.len() as u64) < g.pending {
+            out.push((
+                Dim,
+                format!("    … {} more pending (XPENDING shows them)", g.pending - g.oldest_pending.len() as u64),
+            ));
+        }
+    }
+    out.push((Label, "entries:".into()));
     out
 }

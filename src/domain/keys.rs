@@ -288,6 +288,42 @@ pub struct StreamEntry {
     pub fields: Vec<(Blob, Blob)>,
 }
 
+/// A stream's consumer group (XINFO GROUPS), its consumers (XINFO CONSUMERS) and its oldest
+/// pending entries (XPENDING): what stalls when an agent's task queue stops moving.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StreamGroup {
+    pub name: String,
+    pub pending: u64,
+    pub last_delivered: String,
+    /// Entries the group has yet to read (Redis 7+; unknown after some deletions).
+    pub lag: Option<u64>,
+    pub consumers: Vec<StreamConsumer>,
+    /// The oldest pending entries (at most [`PENDING_SHOWN`]).
+    pub oldest_pending: Vec<PendingEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StreamConsumer {
+    pub name: String,
+    pub pending: u64,
+    /// Since its last attempt to read (`idle`).
+    pub idle_ms: u64,
+    /// Since its last successful read (`inactive`, Redis 7.2+; -1 when it never read).
+    pub inactive_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PendingEntry {
+    pub id: String,
+    pub consumer: String,
+    pub idle_ms: u64,
+    pub deliveries: u64,
+}
+
+/// Consumer groups read per stream at most, and pending entries shown per group.
+pub const GROUPS_READ: usize = 20;
+pub const PENDING_SHOWN: usize = 10;
+
 /// What the value viewer shows for one key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValuePage {
@@ -303,6 +339,9 @@ pub struct ValuePage {
     pub body: ValueBody,
     /// On a Redis Cluster: the key's hash slot and the master serving it.
     pub node: Option<(u16, String)>,
+    /// A stream's consumer groups (read with its first page), and how many more it has.
+    pub groups: Vec<StreamGroup>,
+    pub groups_left_out: usize,
 }
 
 /// Bytes as data: `{"value": text}` when they are UTF-8, else `{"value_base64": …}` (never

@@ -64,6 +64,18 @@ fn elements(p: &ValuePage, format: Option<Format>, budget: usize) -> Vec<Value> 
     }
 }
 
+fn group_json(g: &crate::domain::StreamGroup) -> Value {
+    json!({
+        "name": g.name, "pending": g.pending, "lag": g.lag, "last_delivered": g.last_delivered,
+        "consumers": g.consumers.iter().map(|c| json!({
+            "name": c.name, "pending": c.pending, "idle_ms": c.idle_ms, "inactive_ms": c.inactive_ms,
+        })).collect::<Vec<_>>(),
+        "oldest_pending": g.oldest_pending.iter().map(|e| json!({
+            "id": e.id, "consumer": e.consumer, "idle_ms": e.idle_ms, "deliveries": e.deliveries,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 /// `memscope value KEY`: exit 0 when all of the value was read, 1 when some was left out.
 pub async fn value(
     cfg: &Config,
@@ -138,6 +150,10 @@ pub async fn value(
             o["value"] = all.pop().unwrap_or(Value::Null);
         } else {
             o["elements"] = Value::Array(all);
+        }
+        if !first.groups.is_empty() {
+            o["groups"] = Value::Array(first.groups.iter().map(group_json).collect());
+            o["groups_left_out"] = json!(first.groups_left_out);
         }
         if let Some(w) = &why {
             o["left_out"] = json!(left_out);

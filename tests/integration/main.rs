@@ -37,4 +37,5 @@ mod render_search;
 mod replay;
 mod search_quality;
 mod secrets;
+mod streams;
 mod vector_contract;

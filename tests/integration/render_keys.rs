@@ -183,6 +183,8 @@ fn with_hash_value_open() -> App {
         .unwrap();
     let blob = |s: &str| Blob { bytes: s.as_bytes().to_vec(), total_len: s.len() as u64 };
     let page = ValuePage {
+        groups: vec![],
+        groups_left_out: 0,
         key: b"session:conv-0001".as_slice().into(),
         ktype: KeyType::Hash,
         ttl: Ttl::Millis(600_000),

@@ -260,6 +260,7 @@ impl KeyStore for RedisStore {
             }
             KeyType::Other(_) => (0, None, ValueBody::Opaque),
         };
+        let body_is_stream = matches!(body, ValueBody::Stream(_));
         let node = match self.cluster().await? {
             Some(_) => {
                 let slot = cluster::slot_of(key);
@@ -269,7 +270,14 @@ impl KeyStore for RedisStore {
             }
             None => None,
         };
+        let (groups, groups_left_out) = if body_is_stream && matches!(cursor, PageCursor::Start) {
+            self.stream_groups(key).await?
+        } else {
+            (Vec::new(), 0)
+        };
         Ok(Some(ValuePage {
+            groups,
+            groups_left_out,
             node,
             key: key.into(),
             ktype,

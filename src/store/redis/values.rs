@@ -121,4 +121,73 @@ impl RedisStore {
         let next = (len > limit).then_some(limit);
         Ok((len, next, ValueBody::String(Blob { total_len: len, bytes })))
     }
+
+    /// A stream's consumer groups: XINFO GROUPS, then per group (at most
+    /// [`GROUPS_READ`](crate::domain::GROUPS_READ)) XINFO CONSUMERS and the oldest pending
+    /// entries (XPENDING … - + N), pipelined. The number of groups not read comes back too.
+    pub(super) async fn stream_groups(
+        &self,
+        key: &[u8],
+    ) -> Result<(Vec<crate::domain::StreamGroup>, usize), StoreError> {
+        use crate::domain::{GROUPS_READ, PENDING_SHOWN, PendingEntry, StreamConsumer, StreamGroup};
+        let reply: Value = self.query(redis::cmd("XINFO").arg("GROUPS").arg(key)).await?;
+        let field = |m: &[Value], name: &str| {
+            m.chunks(2).find(|c| c.len() == 2 && bytes_of(&c[0]) == name.as_bytes()).map(|c| c[1].clone())
+        };
+        let text =
+            |v: Option<Value>| v.map(|v| String::from_utf8_lossy(&bytes_of(&v)).into_owned()).unwrap_or_default();
+        let num = |v: Option<Value>| v.as_ref().and_then(int_of);
+        let all = items(reply);
+        let left_out = all.len().saturating_sub(GROUPS_READ);
+        let mut groups: Vec<StreamGroup> = all
+            .into_iter()
+            .take(GROUPS_READ)
+            .map(|g| {
+                let m = items(g);
+                StreamGroup {
+                    name: text(field(&m, "name")),
+                    pending: num(field(&m, "pending")).unwrap_or(0) as u64,
+                    last_delivered: text(field(&m, "last-delivered-id")),
+                    lag: num(field(&m, "lag")).map(|l| l as u64),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        if groups.is_empty() {
+            return Ok((groups, left_out));
+        }
+        let mut p = redis::pipe();
+        for g in &groups {
+            p.cmd("XINFO").arg("CONSUMERS").arg(key).arg(&g.name);
+            p.cmd("XPENDING").arg(key).arg(&g.name).arg("-").arg("+").arg(PENDING_SHOWN);
+        }
+        let mut r = self.pipe(&p).await?.into_iter();
+        for g in &mut groups {
+            g.consumers = items(r.next().unwrap_or(Value::Nil))
+                .into_iter()
+                .map(|c| {
+                    let m = items(c);
+                    StreamConsumer {
+                        name: text(field(&m, "name")),
+                        pending: num(field(&m, "pending")).unwrap_or(0) as u64,
+                        idle_ms: num(field(&m, "idle")).unwrap_or(0).max(0) as u64,
+                        inactive_ms: num(field(&m, "inactive")),
+                    }
+                })
+                .collect();
+            g.oldest_pending = items(r.next().unwrap_or(Value::Nil))
+                .into_iter()
+                .filter_map(|e| {
+                    let mut it = items(e).into_iter();
+                    Some(PendingEntry {
+                        id: String::from_utf8_lossy(&bytes_of(&it.next()?)).into_owned(),
+                        consumer: String::from_utf8_lossy(&bytes_of(&it.next()?)).into_owned(),
+                        idle_ms: it.next().as_ref().and_then(int_of).unwrap_or(0).max(0) as u64,
+                        deliveries: it.next().as_ref().and_then(int_of).unwrap_or(0).max(0) as u64,
+                    })
+                })
+                .collect();
+        }
+        Ok((groups, left_out))
+    }
 }

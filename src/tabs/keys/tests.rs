@@ -179,6 +179,8 @@ fn an_order_for_an_older_listing_is_measured_again_not_installed() {
 fn list_elements_holding_json_are_pretty_printed() {
     let blob = |x: &str| crate::domain::Blob { bytes: x.as_bytes().to_vec(), total_len: x.len() as u64 };
     let p = ValuePage {
+        groups: vec![],
+        groups_left_out: 0,
         key: b"message_store:s".as_slice().into(),
         ktype: crate::domain::KeyType::List,
         ttl: crate::domain::Ttl::Persistent,
@@ -203,6 +205,8 @@ fn vector_blobs_in_a_hash_show_as_vectors() {
     let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
     let blob = |b: &[u8]| crate::domain::Blob { bytes: b.to_vec(), total_len: b.len() as u64 };
     let p = ValuePage {
+        groups: vec![],
+        groups_left_out: 0,
         key: b"doc:1".as_slice().into(),
         ktype: crate::domain::KeyType::Hash,
         ttl: crate::domain::Ttl::Persistent,
