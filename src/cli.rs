@@ -77,6 +77,23 @@ pub enum Cmd {
         #[arg(long, hide = true, value_name = "FILE")]
         write_embeddings: Option<std::path::PathBuf>,
     },
+    /// Who is hammering Redis: a bounded MONITOR session, then commands by rate and by server
+    /// time, hot keys, clients (memscope's own connections left out). MONITOR costs the
+    /// server throughput while it runs.
+    Top {
+        /// Stop after this many seconds.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Stop after this many commands.
+        #[arg(long, default_value_t = 1_000_000)]
+        max_lines: u64,
+        /// The tail's filter: `cmd:get key:session:* client:10.0.0.5` (a client by address or name).
+        #[arg(long)]
+        filter: Option<String>,
+        /// One JSON object with every table and its source.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print one key's value decoded, as the Keys tab reads it: JSON, msgpack, pickle (never
     /// executed), gzip/zlib/zstd/lz4/snappy, base64, vectors, protobuf (exit 1 when some of it
     /// was left out, said).

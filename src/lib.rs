@@ -280,6 +280,7 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
         Some(Cmd::Index { .. }) => (true, false, "index"),
         Some(Cmd::Keys { .. }) => (false, false, "keys"),
         Some(Cmd::Value { .. }) => (false, false, "value"),
+        Some(Cmd::Top { .. }) => (false, false, "top"),
         Some(Cmd::Search { .. }) => (false, false, "search"),
         Some(Cmd::Conversations { .. }) => (false, false, "conversations"),
         Some(Cmd::Show { .. }) => (false, false, "show"),
@@ -416,6 +417,9 @@ async fn run_cli(mut cli: cli::Cli) -> Result<u8, Failure> {
         Some(Cmd::Show { conversation, json, checkpoints: true, .. }) => {
             headless::checkpoints(&load(&ov)?, &conversation, json).await?;
             Ok(0)
+        }
+        Some(Cmd::Top { seconds, max_lines, filter, json }) => {
+            Ok(headless::top(&load(&ov)?, seconds, max_lines, filter.as_deref(), json).await?)
         }
         Some(Cmd::Value { key, format, json, max_elements }) => {
             Ok(headless::value(&load(&ov)?, &key, format.as_deref(), json, max_elements).await?)

@@ -23,6 +23,9 @@ pub enum Slot {
     Write,
     Analyze,
     Server,
+    /// The profiler's session (MONITOR), and its filter's update.
+    Profile,
+    ProfileFilter,
     /// Long-term tier: the conversation list, its count (or a detection), a thread, side
     /// documents, the document browser.
     Conversations,
@@ -120,6 +123,15 @@ pub enum RedisCmd {
     },
     /// The slow log, clients, command counters and latency events of every node.
     Server,
+    /// A bounded MONITOR session (`:profile`): snapshots every half second, then the last.
+    Profile {
+        seconds: u64,
+        max_lines: u64,
+    },
+    /// The running session's tail filter (no reply).
+    ProfileFilter {
+        filter: crate::analysis::profile::TailFilter,
+    },
 }
 
 impl RedisCmd {
@@ -133,6 +145,8 @@ impl RedisCmd {
             RedisCmd::Write { .. } => Slot::Write,
             RedisCmd::Analyze { .. } => Slot::Analyze,
             RedisCmd::Server => Slot::Server,
+            RedisCmd::Profile { .. } => Slot::Profile,
+            RedisCmd::ProfileFilter { .. } => Slot::ProfileFilter,
         }
     }
 }
@@ -289,6 +303,8 @@ pub enum RedisReply {
     AnalysisProgress(u64, Option<u64>),
     Analysis(Result<Box<crate::analysis::Analysis>, StoreError>),
     Server(Result<Vec<crate::domain::ServerReport>, StoreError>),
+    /// A profiling session's snapshot (`stopped` set on the last one), or why none started.
+    Profile(Result<Box<crate::analysis::profile::ProfileSnapshot>, StoreError>),
 }
 
 /// Replies of files.

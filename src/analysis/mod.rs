@@ -8,6 +8,7 @@
 
 mod aggregate;
 mod pass;
+pub mod profile;
 mod report;
 use aggregate::*;
 pub use aggregate::{NO_NAMESPACE, id_like, namespaces_of};

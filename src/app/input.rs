@@ -81,7 +81,11 @@ impl App {
                     (m.row >= top && (m.row - top) < rows as u16).then(|| (m.row - top) as usize)
                 };
                 match self.tab {
-                    TabId::Keys if self.keys.analysis.is_none() && self.keys.server.is_none() => {
+                    TabId::Keys
+                        if self.keys.analysis.is_none()
+                            && self.keys.server.is_none()
+                            && self.keys.profile.is_none() =>
+                    {
                         match hit(g.keys_top, g.keys) {
                             Some(r) => self.keys.click_row(r, &mut self.cx),
                             None => vec![],

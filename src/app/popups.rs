@@ -233,6 +233,10 @@ impl App {
             InputKind::Command => self.run_command(text.trim()),
             InputKind::ConvFilter => self.conversations.set_filter(&text, &mut self.cx),
             InputKind::WhyNot => self.search.why_not(&text, &mut self.cx),
+            InputKind::ProfileFilter => match &mut self.keys.profile {
+                Some(v) => v.set_filter(&text, &mut self.cx),
+                None => vec![],
+            },
             InputKind::ThreadSearch => {
                 self.conversations.set_search(&text, &mut self.cx);
                 vec![]
@@ -251,5 +255,6 @@ pub(super) fn history_slot(kind: &InputKind) -> &'static str {
         InputKind::ConvFilter => "conversations",
         InputKind::ThreadSearch => "thread",
         InputKind::WhyNot => "why-not",
+        InputKind::ProfileFilter => "profile",
     }
 }

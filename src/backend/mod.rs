@@ -39,6 +39,8 @@ pub struct Backend {
     long_term: Arc<Mutex<Option<Arc<dyn LongTermStore>>>>,
     lt_conn: ConnTracker,
     write_mode: bool,
+    /// The profiler's tail filter, read by the running session (`:profile`).
+    profile_filter: Arc<Mutex<crate::analysis::profile::TailFilter>>,
     /// The memory layer over the current connections, and which connections those are.
     memory_cache: Mutex<Option<(MemoryKey, Arc<crate::memory::Memory>)>>,
     tasks: HashMap<Slot, AbortHandle>,
@@ -89,6 +91,7 @@ impl Backend {
             vector: Arc::new(Mutex::new(None)),
             vec_conn,
             write_mode: false,
+            profile_filter: Default::default(),
             memory_cache: Mutex::new(None),
             tasks: HashMap::new(),
             tx,

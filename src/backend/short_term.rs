@@ -17,6 +17,35 @@ impl Backend {
             RedisCmd::Server => {
                 self.spawn_redis(slot, req, RedisReply::Server, |s| async move { s.server_report().await })
             }
+            RedisCmd::ProfileFilter { filter } => {
+                if let Ok(mut f) = self.profile_filter.lock() {
+                    *f = filter;
+                }
+            }
+            RedisCmd::Profile { seconds, max_lines } => {
+                let (store, tx, filter) = (self.redis_or_err(), self.tx.clone(), self.profile_filter.clone());
+                let limits = crate::analysis::profile::Limits {
+                    seconds,
+                    max_lines,
+                    delimiter: self.cfg.redis_settings().delimiter.clone(),
+                    tail_rows: 200,
+                };
+                self.spawn_in(slot, async move {
+                    let s = match store {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = tx.send(BackendEvent::Redis(req, RedisReply::Profile(Err(e))));
+                            return;
+                        }
+                    };
+                    let t = tx.clone();
+                    let send = move |snap| {
+                        let _ = t.send(BackendEvent::Redis(req, RedisReply::Profile(Ok(Box::new(snap)))));
+                    };
+                    let last = crate::analysis::profile::session(s, limits, filter, send).await;
+                    let _ = tx.send(BackendEvent::Redis(req, RedisReply::Profile(Ok(Box::new(last)))));
+                });
+            }
             RedisCmd::Meta { keys } => self.spawn_redis(slot, req, RedisReply::Meta, move |s| async move {
                 let mut out = Vec::with_capacity(keys.len());
                 for chunk in keys.chunks(500) {

@@ -16,7 +16,7 @@ pub struct SlowEntry {
 }
 
 /// One connection (`CLIENT LIST`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct ClientInfo {
     pub id: u64,
     pub addr: String,

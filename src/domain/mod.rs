@@ -4,6 +4,7 @@ mod cache;
 mod documents;
 mod health;
 mod keys;
+mod profile;
 #[cfg(test)]
 mod tests;
 mod time;
@@ -13,6 +14,7 @@ pub use cache::*;
 pub use documents::*;
 pub use health::*;
 pub use keys::*;
+pub use profile::*;
 pub use time::*;
 pub use vectors::*;
 

@@ -10,6 +10,7 @@ mod index;
 mod keys;
 mod search;
 mod server;
+mod top;
 mod value;
 
 pub use analyze::{Args as AnalyzeArgs, analyze};
@@ -21,6 +22,7 @@ pub use index::index;
 pub use keys::keys;
 pub use search::search;
 pub use server::server;
+pub use top::top;
 pub use value::value;
 
 use crate::config::Config;

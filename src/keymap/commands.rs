@@ -38,6 +38,12 @@ pub const COMMANDS: &[CommandSpec] = &[
         args: "",
         what: "the slow log, the clients and the command stats of every node",
     },
+    CommandSpec {
+        name: "profile",
+        aliases: &["monitor"],
+        args: "[FILTER]",
+        what: "who is hammering Redis: a bounded MONITOR session, hot keys, commands, clients, a live tail",
+    },
     CommandSpec { name: "export", aliases: &[], args: "FILE", what: "write what this view shows as JSON lines" },
     CommandSpec { name: "replay", aliases: &[], args: "FILE", what: "an incident recorded with --record, in Health" },
     CommandSpec { name: "docs", aliases: &["browse"], args: "[PATH]", what: "the long-term document browser" },

@@ -22,10 +22,11 @@ pub enum Context {
     Audit,
     Analysis,
     Server,
+    Profile,
 }
 
 impl Context {
-    pub const ALL: [Context; 11] = [
+    pub const ALL: [Context; 12] = [
         Context::Global,
         Context::KeyList,
         Context::Value,
@@ -37,6 +38,7 @@ impl Context {
         Context::Audit,
         Context::Analysis,
         Context::Server,
+        Context::Profile,
     ];
     /// The view's name, as help and errors show it.
     pub fn title(self) -> &'static str {
@@ -52,6 +54,7 @@ impl Context {
             Context::Audit => "Health: cross-tier audit",
             Context::Analysis => "Redis Keys: keyspace analysis",
             Context::Server => "Redis Keys: server (slow log, clients, commands)",
+            Context::Profile => "Redis Keys: profiler (MONITOR: commands, hot keys, clients, tail)",
         }
     }
 }
@@ -307,6 +310,16 @@ const TABLE: &[Entry] = &[
     (Action::Bottom, "server_bottom", Context::Server, &["G", "End"], "bottom", false),
     (Action::CycleSort, "server_sort", Context::Server, &["s"], "sort clients: idle / memory / command", true),
     (Action::Refresh, "server_refresh", Context::Server, &["r"], "read now (also every 2 s)", true),
+    (Action::Up, "profile_up", Context::Profile, &["k", "Up"], "scroll up", false),
+    (Action::Down, "profile_down", Context::Profile, &["j", "Down"], "scroll down", false),
+    (Action::PageUp, "profile_page_up", Context::Profile, &["PageUp", "Ctrl-b"], "page up", false),
+    (Action::PageDown, "profile_page_down", Context::Profile, &["PageDown", "Ctrl-f"], "page down", false),
+    (Action::Top, "profile_top", Context::Profile, &["g", "Home"], "top", false),
+    (Action::Bottom, "profile_bottom", Context::Profile, &["G", "End"], "bottom", false),
+    (Action::EditFilter, "profile_filter", Context::Profile, &["f", "/"], "filter the tail: cmd:, key:, client:", true),
+    (Action::Refresh, "profile_again", Context::Profile, &["r"], "start another session (once this one stopped)", true),
+    (Action::Pager, "profile_pager", Context::Profile, &["o"], "open the tables and tail in the pager", false),
+    (Action::Back, "profile_stop", Context::Profile, &["Esc"], "stop MONITOR and close", true),
     (Action::Pager, "server_pager", Context::Server, &["o"], "open whole", true),
     (Action::Back, "server_back", Context::Server, &["Esc", "h", "Left"], "back to the keys", true),
     (Action::Filter, "search_edit", Context::Search, &["/", "i"], "edit the query (Esc leaves the editor)", true),

@@ -55,6 +55,19 @@ pub trait KeyStore: Send + Sync {
     /// The slow log, clients, command counters and latency events of every node (the server,
     /// or every master of a cluster). Read-only.
     async fn server_report(&self) -> Result<Vec<crate::domain::ServerReport>, StoreError>;
+    /// MONITOR on the server (every master of a cluster, merged): each command line to `each`
+    /// until it answers false. Costly for the server: the caller bounds the session.
+    async fn monitor(
+        &self,
+        each: &mut (dyn FnMut(crate::domain::MonitorLine) -> bool + Send),
+    ) -> Result<(), StoreError>;
+    /// HOTKEYS START (Redis 8.6+) for `secs`; false when the server has no HOTKEYS.
+    async fn hotkeys_start(&self, secs: u64) -> Result<bool, StoreError>;
+    /// HOTKEYS GET, merged over the nodes; None without a session or the command.
+    async fn hotkeys(&self) -> Result<Option<crate::domain::HotKeys>, StoreError>;
+    async fn hotkeys_stop(&self);
+    /// INFO KEYSIZES (Redis 8): key size histograms without a scan; empty before.
+    async fn key_sizes(&self) -> Result<Vec<crate::domain::KeySizes>, StoreError>;
     /// Keyspace hits and misses memscope's own commands caused (subtracted from INFO's).
     fn own_lookups(&self) -> (u64, u64);
     /// The memory layer's operations, in one pipeline. Writes among them need the write guard.

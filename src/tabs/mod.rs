@@ -7,6 +7,7 @@ pub mod health;
 pub mod keys;
 pub mod line_edit;
 pub mod pager;
+pub mod profile;
 pub mod scroll;
 pub mod search;
 pub mod server;
@@ -127,6 +128,7 @@ pub enum InputKind {
     ConvFilter,
     ThreadSearch,
     WhyNot,
+    ProfileFilter,
 }
 
 /// A write a tab wants to make, with the key's type for the confirmation question.

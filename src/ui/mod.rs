@@ -9,6 +9,7 @@ pub mod conversations;
 pub mod health;
 pub mod keys;
 pub mod pager;
+pub mod profile;
 pub mod search;
 pub mod server;
 pub mod theme;

@@ -24,6 +24,7 @@ mod layouts;
 mod long_term_contract;
 mod memory_layer;
 mod pinecone_http;
+mod profiler;
 mod redis_auth_tls;
 mod redis_cluster;
 mod redis_keys;

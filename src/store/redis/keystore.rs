@@ -404,6 +404,29 @@ impl KeyStore for RedisStore {
         (self.own_hits.load(Ordering::Relaxed), self.own_misses.load(Ordering::Relaxed))
     }
 
+    async fn monitor(
+        &self,
+        each: &mut (dyn FnMut(crate::domain::MonitorLine) -> bool + Send),
+    ) -> Result<(), StoreError> {
+        self.monitor_nodes(each).await
+    }
+
+    async fn hotkeys_start(&self, secs: u64) -> Result<bool, StoreError> {
+        self.hotkeys_begin(secs).await
+    }
+
+    async fn hotkeys(&self) -> Result<Option<crate::domain::HotKeys>, StoreError> {
+        self.hotkeys_read().await
+    }
+
+    async fn hotkeys_stop(&self) {
+        self.hotkeys_end().await
+    }
+
+    async fn key_sizes(&self) -> Result<Vec<crate::domain::KeySizes>, StoreError> {
+        self.key_sizes().await
+    }
+
     async fn server_report(&self) -> Result<Vec<crate::domain::ServerReport>, StoreError> {
         let mut p = redis::pipe();
         p.ignore_errors();

@@ -10,6 +10,7 @@ pub mod cluster;
 mod conn;
 mod info;
 mod keystore;
+mod monitor;
 mod reply;
 pub mod sentinel;
 mod server_report;

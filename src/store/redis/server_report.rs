@@ -30,7 +30,7 @@ return #all - from + 1
 
 /// The replies of SLOWLOG GET, SLOWLOG LEN, CLIENT LIST, INFO commandstats and LATENCY LATEST.
 pub(super) fn parse_insight(v: &[Value]) -> crate::domain::ServerReport {
-    use crate::domain::{ClientInfo, CommandStat, LatencyEvent, ServerReport, SlowEntry};
+    use crate::domain::{ClientInfo, LatencyEvent, ServerReport, SlowEntry};
     let safe = |b: &[u8]| crate::text::sanitize_line(b);
     let mut s = ServerReport::default();
     let part = |i: usize, what: &str, errors: &mut Vec<String>| -> Option<Value> {
@@ -95,23 +95,7 @@ pub(super) fn parse_insight(v: &[Value]) -> crate::domain::ServerReport {
     }
     if let Some(x) = part(3, "INFO commandstats", &mut s.errors) {
         let text = String::from_utf8_lossy(&bytes_of(&x)).into_owned();
-        s.commands = text
-            .lines()
-            .filter_map(|l| {
-                let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
-                let kv: std::collections::HashMap<&str, &str> =
-                    rest.split(',').filter_map(|p| p.split_once('=')).collect();
-                let n = |k: &str| kv.get(k).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
-                Some(CommandStat {
-                    name: safe(name.as_bytes()),
-                    calls: n("calls"),
-                    usec: n("usec"),
-                    usec_per_call: kv.get("usec_per_call").and_then(|x| x.parse().ok()).unwrap_or(0.0),
-                    rejected: n("rejected_calls"),
-                    failed: n("failed_calls"),
-                })
-            })
-            .collect();
+        s.commands = crate::domain::parse_commandstats(&text);
     }
     if let Some(x) = part(4, "LATENCY LATEST", &mut s.errors) {
         s.latency = items(x)

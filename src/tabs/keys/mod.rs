@@ -101,6 +101,8 @@ pub struct KeysTab {
     pub analysis: Option<super::analysis::AnalysisView>,
     /// `:server`: the slow log, clients and command counters, shown instead of the list.
     pub server: Option<super::server::ServerView>,
+    /// `:profile`: the live profiler (MONITOR), shown instead of the list while open.
+    pub profile: Option<super::profile::ProfileView>,
     /// The live refresh: when it last ran, its scan (keys gathered aside, swapped in whole so
     /// the list never empties) and the keys it found new (marked until the next one).
     live: Live,
@@ -143,6 +145,7 @@ impl KeysTab {
             decode_budget: crate::decode::budget_for(cfg.redis_settings().preview_bytes),
             analysis: None,
             server: None,
+            profile: None,
             live: Live::default(),
             live_buf: Vec::new(),
             listed: None,
@@ -238,6 +241,19 @@ impl KeysTab {
         let (v, cmd) = super::analysis::AnalysisView::start(pattern.to_string(), cx);
         self.analysis = Some(v);
         vec![cmd]
+    }
+
+    /// `:profile [FILTER]`: a bounded MONITOR session, its tables and tail.
+    pub fn open_profile(&mut self, filter: &str, cx: &mut Cx) -> Vec<Command> {
+        if !self.configured {
+            cx.status("Redis is not configured", true);
+            return vec![];
+        }
+        self.server = None;
+        self.analysis = None;
+        let (v, cmds) = super::profile::ProfileView::open(filter, cx);
+        self.profile = Some(v);
+        cmds
     }
 
     /// `:server`: the servers' slow log, clients and command counters, read every few seconds.

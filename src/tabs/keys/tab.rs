@@ -68,6 +68,13 @@ impl Tab for KeysTab {
         if !self.configured {
             return vec![];
         }
+        if let Some(v) = &mut self.profile {
+            let (close, cmds) = v.on_action(action, self.view_rows.max(1), cx);
+            if close {
+                self.profile = None;
+            }
+            return cmds;
+        }
         if let Some(v) = &mut self.server {
             let (close, cmds) = v.on_action(action, self.view_rows.max(1), self.now_ms, cx);
             if close {
@@ -201,6 +208,9 @@ impl Tab for KeysTab {
     }
 
     fn context(&self) -> Context {
+        if self.profile.is_some() {
+            return Context::Profile;
+        }
         if self.server.is_some() {
             return Context::Server;
         }
@@ -228,6 +238,10 @@ impl Tab for KeysTab {
             Context::Analysis => match self.analysis.as_ref().and_then(|a| a.result.as_ref()) {
                 Some(Ok(a)) => Export::lines("the analysis", [serde_json::to_value(a).unwrap_or_default()]),
                 _ => Export::nothing("the analysis has not finished"),
+            },
+            Context::Profile => match self.profile.as_ref().and_then(|v| v.snapshot.as_ref()) {
+                Some(s) => Export::lines("the profile's tables and tail", [crate::analysis::profile::snapshot_json(s)]),
+                None => Export::nothing("the profile has not started"),
             },
             Context::Server => match self.server.as_ref().and_then(|v| v.nodes.as_ref()) {
                 Some(Ok(n)) => Export::lines(
