@@ -26,6 +26,8 @@ pub enum Slot {
     /// The profiler's session (MONITOR), and its filter's update.
     Profile,
     ProfileFilter,
+    /// The pub/sub view's subscriber.
+    PubSub,
     /// Long-term tier: the conversation list, its count (or a detection), a thread, side
     /// documents, the document browser.
     Conversations,
@@ -128,6 +130,10 @@ pub enum RedisCmd {
         seconds: u64,
         max_lines: u64,
     },
+    /// `:pubsub PATTERN`: the channels and a read-only subscriber, snapshots until cancelled.
+    PubSub {
+        pattern: String,
+    },
     /// The running session's tail filter (no reply).
     ProfileFilter {
         filter: crate::analysis::profile::TailFilter,
@@ -147,6 +153,7 @@ impl RedisCmd {
             RedisCmd::Server => Slot::Server,
             RedisCmd::Profile { .. } => Slot::Profile,
             RedisCmd::ProfileFilter { .. } => Slot::ProfileFilter,
+            RedisCmd::PubSub { .. } => Slot::PubSub,
         }
     }
 }
@@ -305,6 +312,7 @@ pub enum RedisReply {
     Server(Result<Vec<crate::domain::ServerReport>, StoreError>),
     /// A profiling session's snapshot (`stopped` set on the last one), or why none started.
     Profile(Result<Box<crate::analysis::profile::ProfileSnapshot>, StoreError>),
+    PubSub(Result<Box<crate::analysis::pubsub::PubSubSnapshot>, StoreError>),
 }
 
 /// Replies of files.

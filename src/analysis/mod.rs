@@ -9,6 +9,7 @@
 mod aggregate;
 mod pass;
 pub mod profile;
+pub mod pubsub;
 mod report;
 use aggregate::*;
 pub use aggregate::{NO_NAMESPACE, id_like, namespaces_of};

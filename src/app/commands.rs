@@ -79,6 +79,10 @@ impl App {
             "flat" => Ok(self.keys.set_mode(crate::keytree::ViewMode::Flat, &mut self.cx)),
             "sort" => self.keys.set_sort_named(arg, &mut self.cx),
             "audit" => Ok(self.open_audit()),
+            "pubsub" | "subscribe" => {
+                self.tab = TabId::Keys;
+                Ok(self.keys.open_pubsub(arg, &mut self.cx))
+            }
             "profile" | "monitor" => {
                 self.tab = TabId::Keys;
                 Ok(self.keys.open_profile(arg, &mut self.cx))

@@ -84,7 +84,8 @@ impl App {
                     TabId::Keys
                         if self.keys.analysis.is_none()
                             && self.keys.server.is_none()
-                            && self.keys.profile.is_none() =>
+                            && self.keys.profile.is_none()
+                            && self.keys.pubsub.is_none() =>
                     {
                         match hit(g.keys_top, g.keys) {
                             Some(r) => self.keys.click_row(r, &mut self.cx),

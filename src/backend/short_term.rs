@@ -17,6 +17,25 @@ impl Backend {
             RedisCmd::Server => {
                 self.spawn_redis(slot, req, RedisReply::Server, |s| async move { s.server_report().await })
             }
+            RedisCmd::PubSub { pattern } => {
+                let (store, tx) = (self.redis_or_err(), self.tx.clone());
+                let budget = crate::decode::budget_for(self.cfg.redis_settings().preview_bytes);
+                self.spawn_in(slot, async move {
+                    let s = match store {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = tx.send(BackendEvent::Redis(req, RedisReply::PubSub(Err(e))));
+                            return;
+                        }
+                    };
+                    let t = tx.clone();
+                    let send = move |snap| {
+                        let _ = t.send(BackendEvent::Redis(req, RedisReply::PubSub(Ok(Box::new(snap)))));
+                    };
+                    let last = crate::analysis::pubsub::session(s, pattern, budget, send).await;
+                    let _ = tx.send(BackendEvent::Redis(req, RedisReply::PubSub(Ok(Box::new(last)))));
+                });
+            }
             RedisCmd::ProfileFilter { filter } => {
                 if let Ok(mut f) = self.profile_filter.lock() {
                     *f = filter;

@@ -59,6 +59,15 @@ impl MonitorLine {
     }
 }
 
+/// A message a subscriber received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PubMessage {
+    pub channel: String,
+    pub payload: Vec<u8>,
+    /// Unix milliseconds when it arrived.
+    pub at_ms: u64,
+}
+
 /// A MONITOR line parsed; `None` for anything else (the `OK` reply, a truncated line).
 pub fn parse_monitor_line(node: &str, line: &str) -> Option<MonitorLine> {
     let (ts, rest) = line.split_once(' ')?;

@@ -44,6 +44,12 @@ pub const COMMANDS: &[CommandSpec] = &[
         args: "[FILTER]",
         what: "who is hammering Redis: a bounded MONITOR session, hot keys, commands, clients, a live tail",
     },
+    CommandSpec {
+        name: "pubsub",
+        aliases: &["subscribe"],
+        args: "[PATTERN]",
+        what: "channels and their subscribers, and a read-only subscriber's live messages, decoded",
+    },
     CommandSpec { name: "export", aliases: &[], args: "FILE", what: "write what this view shows as JSON lines" },
     CommandSpec { name: "replay", aliases: &[], args: "FILE", what: "an incident recorded with --record, in Health" },
     CommandSpec { name: "docs", aliases: &["browse"], args: "[PATH]", what: "the long-term document browser" },

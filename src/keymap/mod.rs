@@ -23,10 +23,11 @@ pub enum Context {
     Analysis,
     Server,
     Profile,
+    PubSub,
 }
 
 impl Context {
-    pub const ALL: [Context; 12] = [
+    pub const ALL: [Context; 13] = [
         Context::Global,
         Context::KeyList,
         Context::Value,
@@ -39,6 +40,7 @@ impl Context {
         Context::Analysis,
         Context::Server,
         Context::Profile,
+        Context::PubSub,
     ];
     /// The view's name, as help and errors show it.
     pub fn title(self) -> &'static str {
@@ -55,6 +57,7 @@ impl Context {
             Context::Analysis => "Redis Keys: keyspace analysis",
             Context::Server => "Redis Keys: server (slow log, clients, commands)",
             Context::Profile => "Redis Keys: profiler (MONITOR: commands, hot keys, clients, tail)",
+            Context::PubSub => "Redis Keys: pub/sub (channels, live messages)",
         }
     }
 }
@@ -320,6 +323,14 @@ const TABLE: &[Entry] = &[
     (Action::Refresh, "profile_again", Context::Profile, &["r"], "start another session (once this one stopped)", true),
     (Action::Pager, "profile_pager", Context::Profile, &["o"], "open the tables and tail in the pager", false),
     (Action::Back, "profile_stop", Context::Profile, &["Esc"], "stop MONITOR and close", true),
+    (Action::Up, "pubsub_up", Context::PubSub, &["k", "Up"], "scroll up", false),
+    (Action::Down, "pubsub_down", Context::PubSub, &["j", "Down"], "scroll down", false),
+    (Action::PageUp, "pubsub_page_up", Context::PubSub, &["PageUp", "Ctrl-b"], "page up", false),
+    (Action::PageDown, "pubsub_page_down", Context::PubSub, &["PageDown", "Ctrl-f"], "page down", false),
+    (Action::Top, "pubsub_top", Context::PubSub, &["g", "Home"], "top (G: follow the newest)", false),
+    (Action::Bottom, "pubsub_bottom", Context::PubSub, &["G", "End"], "bottom", false),
+    (Action::Pager, "pubsub_pager", Context::PubSub, &["o"], "open the channels and messages in the pager", true),
+    (Action::Back, "pubsub_close", Context::PubSub, &["Esc"], "unsubscribe and close", true),
     (Action::Pager, "server_pager", Context::Server, &["o"], "open whole", true),
     (Action::Back, "server_back", Context::Server, &["Esc", "h", "Left"], "back to the keys", true),
     (Action::Filter, "search_edit", Context::Search, &["/", "i"], "edit the query (Esc leaves the editor)", true),

@@ -66,6 +66,15 @@ pub trait KeyStore: Send + Sync {
     /// HOTKEYS GET, merged over the nodes; None without a session or the command.
     async fn hotkeys(&self) -> Result<Option<crate::domain::HotKeys>, StoreError>;
     async fn hotkeys_stop(&self);
+    /// PUBSUB CHANNELS `pattern` with their subscribers (NUMSUB), and NUMPAT.
+    async fn pubsub_channels(&self, pattern: &str) -> Result<(Vec<(String, u64)>, u64), StoreError>;
+    /// A read-only subscriber on `pattern` (PSUBSCRIBE): each message to `each` until it
+    /// answers false.
+    async fn subscribe(
+        &self,
+        pattern: &str,
+        each: &mut (dyn FnMut(crate::domain::PubMessage) -> bool + Send),
+    ) -> Result<(), StoreError>;
     /// INFO KEYSIZES (Redis 8): key size histograms without a scan; empty before.
     async fn key_sizes(&self) -> Result<Vec<crate::domain::KeySizes>, StoreError>;
     /// Keyspace hits and misses memscope's own commands caused (subtracted from INFO's).

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod line_edit;
 pub mod pager;
 pub mod profile;
+pub mod pubsub;
 pub mod scroll;
 pub mod search;
 pub mod server;

@@ -10,6 +10,7 @@ pub mod health;
 pub mod keys;
 pub mod pager;
 pub mod profile;
+pub mod pubsub;
 pub mod search;
 pub mod server;
 pub mod theme;

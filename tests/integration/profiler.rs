@@ -2,7 +2,8 @@
 //! key while `memscope top` runs (MONITOR): the commands, the hot key with its namespace, the
 //! client by its name, memscope's own commands left out and counted, the server's time per
 //! command (INFO commandstats), the time limit and the line budget; in the Keys tab, `:profile`
-//! shows the tables and Esc ends the MONITOR connection.
+//! shows the tables and Esc ends the MONITOR connection. And `:pubsub`: channels, subscribers and
+//! live messages decoded.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -105,4 +106,63 @@ async fn the_profile_view_runs_and_esc_closes_monitor() {
     });
     stop.store(true, Ordering::SeqCst);
     t.join().unwrap();
+}
+
+/// `:pubsub agent:*`: the channels with their subscribers (another application's subscriber
+/// counts), the messages as they arrive decoded (msgpack here), the rate per channel; Esc
+/// unsubscribes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pubsub_lists_channels_and_decodes_live_messages() {
+    let r = crate::support::redis();
+    // Another application's subscriber, so the channel exists with one subscriber.
+    let url = r.url();
+    let other = std::thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let mut ps = c.as_pubsub();
+        ps.subscribe("agent:events").unwrap();
+        ps.set_read_timeout(Some(std::time::Duration::from_secs(8))).unwrap();
+        let _ = ps.get_message();
+    });
+    let mut h = crate::support::Harness::new(memscope::config::Config::with_redis(&r.url()));
+    h.keys("2");
+    h.keys(":pubsub agent:*");
+    h.key(crossterm::event::KeyCode::Enter);
+    h.until(20, "subscribed, the channel listed", |a| {
+        a.keys.pubsub.as_ref().and_then(|p| p.snapshot.as_ref()).is_some_and(|s| {
+            s.channels.iter().any(|c| c.name == "agent:events" && c.subscribers == Some(1)) && s.numpat >= 1
+        })
+    })
+    .await;
+    let mut c = crate::support::client(&r);
+    // msgpack of {"role": "tool", "ok": true}, as an agent's event bus would publish it.
+    let payload: Vec<u8> =
+        vec![0x82, 0xa4, b'r', b'o', b'l', b'e', 0xa4, b't', b'o', b'o', b'l', 0xa2, b'o', b'k', 0xc3];
+    for _ in 0..3 {
+        redis::cmd("PUBLISH").arg("agent:events").arg(&payload).exec(&mut c).unwrap();
+    }
+    redis::cmd("PUBLISH").arg("agent:other").arg("plain \x1b[31m text").exec(&mut c).unwrap();
+    redis::cmd("PUBLISH").arg("unrelated").arg("x").exec(&mut c).unwrap();
+    h.until(20, "four messages received", |a| {
+        a.keys.pubsub.as_ref().and_then(|p| p.snapshot.as_ref()).is_some_and(|s| s.received == 4)
+    })
+    .await;
+    let s = h.app.keys.pubsub.as_ref().unwrap().snapshot.clone().unwrap();
+    assert!(
+        s.messages.iter().filter(|m| m.contains("agent:events  ‹msgpack› {\"ok\":true,\"role\":\"tool\"}")).count()
+            == 3,
+        "{:?}",
+        s.messages
+    );
+    assert!(s.messages.iter().all(|m| !m.contains('\x1b')), "{:?}", s.messages);
+    let events = s.channels.iter().find(|c| c.name == "agent:events").unwrap();
+    assert_eq!(events.messages, 3);
+    let screen = crate::support::screen_of(&h.app, 160, 40);
+    assert!(screen.contains("pub/sub agent:*") && screen.contains("‹msgpack›"), "{screen}");
+    h.key(crossterm::event::KeyCode::Esc);
+    assert!(h.app.keys.pubsub.is_none());
+    crate::support::eventually("unsubscribed", 10, || {
+        let n: i64 = redis::cmd("PUBSUB").arg("NUMPAT").query(&mut c).map_err(|e| e.to_string())?;
+        if n == 0 { Ok(()) } else { Err(format!("{n} pattern subscriptions")) }
+    });
+    other.join().unwrap();
 }

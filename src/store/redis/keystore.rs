@@ -419,6 +419,18 @@ impl KeyStore for RedisStore {
         self.hotkeys_read().await
     }
 
+    async fn pubsub_channels(&self, pattern: &str) -> Result<(Vec<(String, u64)>, u64), StoreError> {
+        RedisStore::pubsub_channels(self, pattern).await
+    }
+
+    async fn subscribe(
+        &self,
+        pattern: &str,
+        each: &mut (dyn FnMut(crate::domain::PubMessage) -> bool + Send),
+    ) -> Result<(), StoreError> {
+        self.subscribe_pattern(pattern, each).await
+    }
+
     async fn hotkeys_stop(&self) {
         self.hotkeys_end().await
     }

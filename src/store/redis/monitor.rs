@@ -171,4 +171,72 @@ impl RedisStore {
         }
         Ok(out)
     }
+
+    /// PUBSUB CHANNELS `pattern` with each channel's NUMSUB, and NUMPAT (one node: classic
+    /// pub/sub reaches every node of a cluster; its channel lists are the node's).
+    pub(super) async fn pubsub_channels(&self, pattern: &str) -> Result<(Vec<(String, u64)>, u64), StoreError> {
+        let node = self.scan_nodes().await?.into_iter().next().and_then(|n| n.addr);
+        let q = |cmd: redis::Cmd| async {
+            match &node {
+                None => self.query::<Value>(&cmd).await,
+                Some(a) => self.on_node::<Value>(a, cmd, self.cfg.timeout_ms).await,
+            }
+        };
+        let names: Vec<String> = items(q(redis::cmd("PUBSUB").arg("CHANNELS").arg(pattern).clone()).await?)
+            .iter()
+            .map(|v| String::from_utf8_lossy(&bytes_of(v)).into_owned())
+            .take(1000)
+            .collect();
+        let mut channels = Vec::new();
+        if !names.is_empty() {
+            let mut c = redis::cmd("PUBSUB");
+            c.arg("NUMSUB");
+            for n in &names {
+                c.arg(n);
+            }
+            let flat = items(q(c).await?);
+            channels = flat
+                .chunks(2)
+                .filter(|p| p.len() == 2)
+                .map(|p| {
+                    (String::from_utf8_lossy(&bytes_of(&p[0])).into_owned(), int_of(&p[1]).unwrap_or(0).max(0) as u64)
+                })
+                .collect();
+        }
+        let numpat = int_of(&q(redis::cmd("PUBSUB").arg("NUMPAT").clone()).await?).unwrap_or(0).max(0) as u64;
+        Ok((channels, numpat))
+    }
+
+    /// PSUBSCRIBE `pattern` on its own connection (read-only: a subscriber sends nothing else);
+    /// each message to `each` until it answers false.
+    pub(super) async fn subscribe_pattern(
+        &self,
+        pattern: &str,
+        each: &mut (dyn FnMut(crate::domain::PubMessage) -> bool + Send),
+    ) -> Result<(), StoreError> {
+        if matches!(self.direct, Direct::Sentinel(_)) {
+            return Err(StoreError::NotConfigured(
+                "pub/sub needs the master's address: point the url at the master the Sentinels name".into(),
+            ));
+        }
+        let node = self.scan_nodes().await?.into_iter().next().and_then(|n| n.addr);
+        let client = self.client_at(node.as_deref())?;
+        let mut ps = self.run(self.cfg.timeout_ms.max(2_000), client.get_async_pubsub()).await?;
+        self.run(self.cfg.timeout_ms.max(2_000), ps.psubscribe(pattern)).await?;
+        let mut stream = ps.into_on_message();
+        while let Some(m) = stream.next().await {
+            let msg = crate::domain::PubMessage {
+                channel: m.get_channel_name().to_string(),
+                payload: m.get_payload_bytes().to_vec(),
+                at_ms: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as u64)
+                    .unwrap_or(0),
+            };
+            if !each(msg) {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Unreachable("the subscriber's connection closed".into()))
+    }
 }

@@ -164,6 +164,11 @@ impl OnReply<RedisReply> for KeysTab {
                 }
             }
             RedisReply::Sorted(r) => return self.on_sorted(req, r, cx),
+            RedisReply::PubSub(r) => {
+                if let Some(v) = &mut self.pubsub {
+                    v.on_reply(req, r.map(|b| *b).map_err(|e| e.to_string()));
+                }
+            }
             RedisReply::Profile(r) => {
                 if let Some(v) = &mut self.profile {
                     v.on_reply(req, r.map(|b| *b).map_err(|e| e.to_string()));

@@ -103,6 +103,8 @@ pub struct KeysTab {
     pub server: Option<super::server::ServerView>,
     /// `:profile`: the live profiler (MONITOR), shown instead of the list while open.
     pub profile: Option<super::profile::ProfileView>,
+    /// `:pubsub`: channels and a read-only subscriber, shown instead of the list while open.
+    pub pubsub: Option<super::pubsub::PubSubView>,
     /// The live refresh: when it last ran, its scan (keys gathered aside, swapped in whole so
     /// the list never empties) and the keys it found new (marked until the next one).
     live: Live,
@@ -146,6 +148,7 @@ impl KeysTab {
             analysis: None,
             server: None,
             profile: None,
+            pubsub: None,
             live: Live::default(),
             live_buf: Vec::new(),
             listed: None,
@@ -254,6 +257,17 @@ impl KeysTab {
         let (v, cmds) = super::profile::ProfileView::open(filter, cx);
         self.profile = Some(v);
         cmds
+    }
+
+    /// `:pubsub [PATTERN]`: the channels and their live messages.
+    pub fn open_pubsub(&mut self, pattern: &str, cx: &mut Cx) -> Vec<Command> {
+        if !self.configured {
+            cx.status("Redis is not configured", true);
+            return vec![];
+        }
+        let (v, cmd) = super::pubsub::PubSubView::open(pattern, cx);
+        self.pubsub = Some(v);
+        vec![cmd]
     }
 
     /// `:server`: the servers' slow log, clients and command counters, read every few seconds.

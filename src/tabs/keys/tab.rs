@@ -68,6 +68,13 @@ impl Tab for KeysTab {
         if !self.configured {
             return vec![];
         }
+        if let Some(v) = &mut self.pubsub {
+            let (close, cmds) = v.on_action(action, self.view_rows.max(1), cx);
+            if close {
+                self.pubsub = None;
+            }
+            return cmds;
+        }
         if let Some(v) = &mut self.profile {
             let (close, cmds) = v.on_action(action, self.view_rows.max(1), cx);
             if close {
@@ -208,6 +215,9 @@ impl Tab for KeysTab {
     }
 
     fn context(&self) -> Context {
+        if self.pubsub.is_some() {
+            return Context::PubSub;
+        }
         if self.profile.is_some() {
             return Context::Profile;
         }
@@ -238,6 +248,15 @@ impl Tab for KeysTab {
             Context::Analysis => match self.analysis.as_ref().and_then(|a| a.result.as_ref()) {
                 Some(Ok(a)) => Export::lines("the analysis", [serde_json::to_value(a).unwrap_or_default()]),
                 _ => Export::nothing("the analysis has not finished"),
+            },
+            Context::PubSub => match self.pubsub.as_ref().and_then(|v| v.snapshot.as_ref()) {
+                Some(s) => Export::lines(
+                    "the channels and the messages kept",
+                    [serde_json::json!({"pattern": s.pattern, "received": s.received, "numpat": s.numpat,
+                        "channels": s.channels.iter().map(|c| serde_json::json!({"channel": c.name, "subscribers": c.subscribers, "messages": c.messages})).collect::<Vec<_>>(),
+                        "messages": s.messages})],
+                ),
+                None => Export::nothing("not subscribed yet"),
             },
             Context::Profile => match self.profile.as_ref().and_then(|v| v.snapshot.as_ref()) {
                 Some(s) => Export::lines("the profile's tables and tail", [crate::analysis::profile::snapshot_json(s)]),

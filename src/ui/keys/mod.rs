@@ -55,6 +55,9 @@ pub fn render(
     let warn_rows = warn_rows + index_rows;
     let [head, body] = Layout::vertical([Constraint::Length(2 + warn_rows), Constraint::Min(1)]).areas(area);
     render_header(f, head, tab, conn, label);
+    if let Some(v) = &tab.pubsub {
+        return (crate::ui::pubsub::render(f, body, v), 0);
+    }
     if let Some(v) = &tab.profile {
         return (crate::ui::profile::render(f, body, v), 0);
     }
