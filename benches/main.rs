@@ -8,9 +8,11 @@
 mod support;
 
 mod cluster_keypress;
+mod decode_value;
 mod health_keypress;
 mod layout_thread;
 mod long_term_latency;
+mod profile_keypress;
 mod redis_knn;
 mod render_health;
 mod render_tree;
@@ -28,6 +30,8 @@ const BENCHES: &[(&str, fn())] = &[
     ("long_term_latency", long_term_latency::bench_main),
     ("vector_search", vector_search::bench_main),
     ("redis_knn", redis_knn::bench_main),
+    ("profile_keypress", profile_keypress::bench_main),
+    ("decode_value", decode_value::bench_main),
 ];
 
 /// Deterministic unit vectors (xorshift from `seed`): the same for every run of every bench.

@@ -399,3 +399,36 @@ async fn every_key(s: &std::sync::Arc<dyn KeyStore>, count: u32) -> (Option<u64>
     }
     (scan.total, keys)
 }
+
+/// `memscope top` on a cluster: one MONITOR per master, merged; the lines per node say so.
+#[test]
+fn the_profiler_monitors_every_master() {
+    let c = cluster(3, 0);
+    let url = c.url();
+    let writer = std::thread::spawn(move || {
+        let t0 = std::time::Instant::now();
+        let mut n = 0;
+        while t0.elapsed() < std::time::Duration::from_secs(4) {
+            fill_from(&url, n);
+            n += 1;
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["top", "--seconds", "3", "--json", "--redis-url", &c.url()]);
+    writer.join().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let nodes = v["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3, "a MONITOR per master: {v}");
+    assert!(nodes.iter().all(|n| n["commands"].as_u64().unwrap() > 0), "{v}");
+    assert_eq!(v["commands"][0]["name"], "set", "{v}");
+}
+
+/// 60 keys written through a cluster client (every master gets some).
+fn fill_from(url: &str, round: usize) {
+    let client = redis::cluster::ClusterClient::new(vec![url.to_string()]).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    for i in 0..60 {
+        redis::cmd("SET").arg(format!("k:{i:04}")).arg(round).exec(&mut conn).unwrap();
+    }
+}

@@ -1,0 +1,70 @@
+//! Keypress → frame while the profiler runs (printed figures, no assertions): the real binary
+//! in a pseudo-terminal on a private redis-server kept busy by redis-benchmark (pipelined, as
+//! fast as it goes); `:profile` open, `f` (the filter popup opens) and Esc (it closes) timed
+//! until drawn — before the session, and during it. The commands memscope processed are said.
+//! `cargo bench --bench main -- profile_keypress`
+
+use crate::support::pty::Tui;
+use std::time::{Duration, Instant};
+
+fn figures(name: &str, mut v: Vec<Duration>, missed: usize) {
+    if v.is_empty() {
+        println!("{name}: no keypress drawn ({missed} missed)");
+        return;
+    }
+    v.sort();
+    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3;
+    println!(
+        "{name}: {} keypresses, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {missed} not drawn within 1 s",
+        v.len(),
+        q(0.5),
+        q(0.99),
+        q(1.0)
+    );
+}
+
+/// `f` then Esc for `secs`, each timed until the popup shows or is gone.
+fn presses(tui: &mut Tui, secs: f64, popup: &str) -> (Vec<Duration>, usize) {
+    let (mut out, mut missed) = (Vec::new(), 0);
+    let t0 = Instant::now();
+    while t0.elapsed().as_secs_f64() < secs {
+        for (key, shown) in [("f", true), ("\x1b", false)] {
+            let p = popup.to_string();
+            match tui.time_until(key, Duration::from_secs(1), move |s| s.contents().contains(&p) == shown) {
+                Some(d) => out.push(d),
+                None => missed += 1,
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    (out, missed)
+}
+
+pub fn bench_main() {
+    let r = memscope::demo::PrivateRedis::start(&[]).expect("redis-server");
+    let port = r.url().rsplit(':').next().unwrap().trim_end_matches("/0").to_string();
+    let mut load = std::process::Command::new("redis-benchmark")
+        .args(["-p", &port, "-n", "100000000", "-c", "8", "-P", "16", "-r", "100000", "-t", "get,set,incr,lpush", "-q"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-benchmark (apt-get install redis-tools)");
+    let mut tui = Tui::start(&["--redis-url", &r.url()], &[]);
+    tui.send("2");
+    tui.wait_for("MATCH", 10);
+    tui.send(":profile\r");
+    tui.wait_for("MONITOR running", 10);
+    std::thread::sleep(Duration::from_secs(2));
+    let (v, m) = presses(&mut tui, 20.0, "tail filter:");
+    let screen = tui.screen();
+    let rate = screen
+        .lines()
+        .find(|l| l.contains(" commands in "))
+        .map(|l| l.trim_matches(|c| c == '│' || c == ' ').to_string());
+    figures("during :profile under redis-benchmark load", v, m);
+    println!("  the profiler's own count: {}", rate.unwrap_or_else(|| "(not on screen)".into()));
+    tui.send("\x1b");
+    let _ = load.kill();
+    let _ = load.wait();
+    tui.send("q");
+}
