@@ -131,6 +131,7 @@ impl RedisStore {
     ) -> Result<(Vec<crate::domain::StreamGroup>, usize), StoreError> {
         use crate::domain::{GROUPS_READ, PENDING_SHOWN, PendingEntry, StreamConsumer, StreamGroup};
         let reply: Value = self.query(redis::cmd("XINFO").arg("GROUPS").arg(key)).await?;
+        self.looked_up(true, 1); // XINFO GROUPS reads the key (INFO counts a hit)
         let field = |m: &[Value], name: &str| {
             m.chunks(2).find(|c| c.len() == 2 && bytes_of(&c[0]) == name.as_bytes()).map(|c| c[1].clone())
         };
@@ -162,6 +163,7 @@ impl RedisStore {
             p.cmd("XPENDING").arg(key).arg(&g.name).arg("-").arg("+").arg(PENDING_SHOWN);
         }
         let mut r = self.pipe(&p).await?.into_iter();
+        self.looked_up(true, 2 * groups.len() as u64); // XINFO CONSUMERS and XPENDING
         for g in &mut groups {
             g.consumers = items(r.next().unwrap_or(Value::Nil))
                 .into_iter()
