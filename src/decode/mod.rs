@@ -319,7 +319,7 @@ fn auto(b: &[u8], complete: bool, budget: usize, depth: usize) -> Decoded {
         }
         let mut d = text_or_bytes(b);
         if !complete && matches!(t.first(), Some(b'{') | Some(b'[')) {
-            d.notes.push("JSON cut by the preview: shown as text".into());
+            d.notes.push("JSON cut short (by the preview or the decode budget): shown as text".into());
         }
         return d;
     }
@@ -355,7 +355,7 @@ fn auto(b: &[u8], complete: bool, budget: usize, depth: usize) -> Decoded {
     }
     let mut d = text_or_bytes(b);
     if !complete {
-        d.notes.push("cut by the preview: binary shown as bytes".into());
+        d.notes.push("cut short (by the preview or the decode budget): binary shown as bytes".into());
     }
     d
 }
