@@ -83,12 +83,15 @@ pub async fn vector(cfg: &Config, access: Access) -> Result<VectorTier, StoreErr
                     .await?;
             let metric =
                 vc.metric.as_deref().and_then(crate::domain::Metric::parse).unwrap_or(crate::domain::Metric::Cosine);
-            Arc::new(crate::store::firestore::vectors::FirestoreVectors::new(
-                Arc::new(fs),
-                vc.index.as_deref().unwrap_or_default(),
-                vc.vector_field.as_deref().unwrap_or("embedding"),
-                metric,
-            )) as Arc<dyn VectorStore>
+            Arc::new(
+                crate::store::firestore::vectors::FirestoreVectors::new(
+                    Arc::new(fs),
+                    vc.index.as_deref().unwrap_or_default(),
+                    vc.vector_field.as_deref().unwrap_or("embedding"),
+                    metric,
+                )
+                .with_threshold(vc.distance_threshold),
+            ) as Arc<dyn VectorStore>
         }
         _ => build_vector(vc, access).await?,
     };

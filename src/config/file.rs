@@ -138,6 +138,7 @@ pub(super) struct FileVector {
     pub(super) api_key: Option<String>,
     pub(super) url: Option<String>,
     pub(super) vector_field: Option<String>,
+    pub(super) distance_threshold: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -25,6 +25,9 @@ pub struct VectorConfig {
     pub url: Option<String>,
     /// `backend = "redis"`: the VECTOR field to search (default: the index's first).
     pub vector_field: Option<String>,
+    /// `backend = "firestore"`: find_nearest's own distance threshold (documents farther by
+    /// the measure are not returned; for the dot product, those below it).
+    pub distance_threshold: Option<f64>,
 }
 
 impl VectorConfig {
@@ -42,6 +45,7 @@ impl VectorConfig {
             api_key: None,
             url: None,
             vector_field: None,
+            distance_threshold: None,
         }
     }
 }
@@ -125,6 +129,11 @@ pub(super) fn resolve_vector(
                     v.index.as_deref().unwrap_or_default()
                 )));
             }
+            if v.distance_threshold.is_some() && backend != "firestore" {
+                return Err(invalid(format!(
+                    "[profile.{name}.vector] distance_threshold: Firestore's find_nearest option (backend = \"firestore\"); the Search tab's `[`/`]` threshold works with every backend"
+                )));
+            }
             if backend == "redis" && v.index.is_none() {
                 return Err(invalid(format!(
                     "[profile.{name}.vector] backend = \"redis\" needs index = \"NAME\": the search index (FT._LIST names them; `memscope detect` lists them with the lines to add)"
@@ -149,6 +158,7 @@ pub(super) fn resolve_vector(
                 api_key: pc_key.clone().or(v.api_key),
                 url: v.url,
                 vector_field: v.vector_field,
+                distance_threshold: v.distance_threshold,
             })
         }
         None if pc_key.is_some() && (pc_index.is_some() || pc_host.is_some()) => Some(VectorConfig {
@@ -163,6 +173,7 @@ pub(super) fn resolve_vector(
             api_key: pc_key,
             url: None,
             vector_field: None,
+            distance_threshold: None,
         }),
         None => None,
     })

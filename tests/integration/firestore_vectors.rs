@@ -140,6 +140,19 @@ fn a_firestore_vector_tier_is_configured_by_collection() {
 /// collection elsewhere (`teams/t1/memories`) passed over even when it is nearer.
 #[tokio::test]
 async fn langchain_firestore_vector_store_and_a_collection_group() {
+    // distance_threshold is find_nearest's: another backend refuses it, saying so.
+    let dir0 = tempfile::tempdir().unwrap();
+    let c0 = dir0.path().join("c.toml");
+    std::fs::write(
+        &c0,
+        "[profile.p.redis]\nurl = \"redis://127.0.0.1:1\"\n[profile.p.vector]\nbackend = \"redis\"\nindex = \"i\"\ndistance_threshold = 0.2\n",
+    )
+    .unwrap();
+    let o = crate::support::memscope(dir0.path(), &["--config", c0.to_str().unwrap(), "config", "check"]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("distance_threshold: Firestore's find_nearest option"),
+        "{o:?}"
+    );
     let emu = crate::support::firestore_emulator();
     let project = crate::support::project_id("firestore_vectors_lc");
     let fs = Arc::new(FirestoreStore::connect(&project, "(default)", Some(&emu.host)).await.unwrap());
@@ -177,6 +190,12 @@ async fn langchain_firestore_vector_store_and_a_collection_group() {
     let mut ids: Vec<String> = trivia.matches.into_iter().map(|m| m.id).collect();
     ids.sort();
     assert_eq!(ids, ["lc_vectors/doc-paris", "lc_vectors/doc-spiders"]);
+    // Firestore's own distance threshold: only the documents within it come back (here the
+    // record itself, at cosine distance 0), and the stats say the threshold is on.
+    let near = FirestoreVectors::new(fs.clone(), "lc_vectors", "embedding", Metric::Cosine).with_threshold(Some(0.01));
+    let r = near.query(&by_id("lc_vectors/doc-paris", 4, None)).await.unwrap();
+    assert_eq!(r.matches.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["lc_vectors/doc-paris"]);
+    assert!(near.stats().await.unwrap().detail.unwrap().contains("distance threshold 0.01"));
 
     // The collection group: two users' memories, and a team's nearer copy that must not count.
     let records = s.fetch(&["doc-paris".into(), "doc-lisbon".into(), "doc-spiders".into()], "").await.unwrap();

@@ -24,12 +24,28 @@ pub struct FirestoreVectors {
     pattern: Option<crate::domain::CollectionPattern>,
     field: String,
     metric: Metric,
+    /// find_nearest's distance threshold (`[vector] distance_threshold`).
+    threshold: Option<f64>,
 }
 
 impl FirestoreVectors {
     pub fn new(store: Arc<FirestoreStore>, collection: &str, field: &str, metric: Metric) -> FirestoreVectors {
         let pattern = crate::domain::CollectionPattern::parse(collection).ok().flatten();
-        FirestoreVectors { store, collection: collection.to_string(), pattern, field: field.to_string(), metric }
+        FirestoreVectors {
+            store,
+            collection: collection.to_string(),
+            pattern,
+            field: field.to_string(),
+            metric,
+            threshold: None,
+        }
+    }
+
+    /// Only documents within `t` by the measure (for the dot product: at least `t`), cut by
+    /// Firestore itself.
+    pub fn with_threshold(mut self, t: Option<f64>) -> FirestoreVectors {
+        self.threshold = t;
+        self
     }
 
     /// Where a query reads: the parent and collection id, and whether it is a collection group
@@ -65,6 +81,10 @@ impl FirestoreVectors {
             limit,
         )
         .with_distance_result_field(DISTANCE.to_string());
+        let opts = match self.threshold {
+            Some(t) => opts.with_distance_threshold(t),
+            None => opts,
+        };
         let store = &self.store;
         let value = |v: &FsValue| store.fv(v);
         let mut q = self
@@ -214,16 +234,21 @@ impl crate::store::VectorStore for FirestoreVectors {
             total,
             fullness: None,
             namespaces: vec![(String::new(), total)],
-            detail: Some(match group {
-                // The count is the group's: same-named collections outside the pattern too.
-                true => format!(
-                    "find_nearest on every `{coll}` collection matching {}, field {} ({}); the count includes any other `{coll}` collection under that parent",
-                    self.collection,
-                    self.field,
-                    self.metric.name()
-                ),
-                false => format!("find_nearest on {}.{} ({})", self.collection, self.field, self.metric.name()),
-            }),
+            detail: Some(
+                match group {
+                    // The count is the group's: same-named collections outside the pattern too.
+                    true => format!(
+                        "find_nearest on every `{coll}` collection matching {}, field {} ({}); the count includes any other `{coll}` collection under that parent",
+                        self.collection,
+                        self.field,
+                        self.metric.name()
+                    ),
+                    false => format!("find_nearest on {}.{} ({})", self.collection, self.field, self.metric.name()),
+                } + &self
+                    .threshold
+                    .map(|t| format!(" · distance threshold {t} (Firestore returns nothing beyond it)"))
+                    .unwrap_or_default(),
+            ),
         })
     }
 
