@@ -34,6 +34,24 @@ const BENCHES: &[(&str, fn())] = &[
     ("decode_value", decode_value::bench_main),
 ];
 
+/// Keypress → frame figures in a line: p50, p99 and max of the timed presses, those never drawn
+/// within a second, and anything else the bench counts (`extra`, appended).
+pub fn keypress_figures(name: &str, mut v: Vec<std::time::Duration>, missed: usize, extra: &str) {
+    if v.is_empty() {
+        println!("{name}: no keypress drawn ({missed} not drawn within 1 s){extra}");
+        return;
+    }
+    v.sort();
+    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3;
+    println!(
+        "{name}: {} keypresses, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {missed} not drawn within 1 s{extra}",
+        v.len(),
+        q(0.5),
+        q(0.99),
+        q(1.0)
+    );
+}
+
 /// Deterministic unit vectors (xorshift from `seed`): the same for every run of every bench.
 pub fn unit_vectors(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
     let mut s = seed;

@@ -7,20 +7,8 @@
 use crate::support::pty::Tui;
 use std::time::{Duration, Instant};
 
-fn figures(name: &str, mut v: Vec<Duration>, missed: usize) {
-    if v.is_empty() {
-        println!("{name}: no keypress drawn ({missed} missed)");
-        return;
-    }
-    v.sort();
-    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3;
-    println!(
-        "{name}: {} keypresses, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {missed} not drawn within 1 s",
-        v.len(),
-        q(0.5),
-        q(0.99),
-        q(1.0)
-    );
+fn figures(name: &str, v: Vec<Duration>, missed: usize) {
+    crate::keypress_figures(name, v, missed, "");
 }
 
 /// `f` then Esc for `secs`, each timed until the popup shows or is gone.

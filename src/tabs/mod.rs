@@ -219,6 +219,53 @@ impl Cx {
 }
 
 /// A view's one outstanding request, latest wins: issuing a new request forgets the previous
+/// A view fed by a stream of snapshots (a profiling session, a subscriber) until its last one
+/// (`done`), or the error that ended it.
+#[derive(Debug)]
+pub struct Streamed<S> {
+    pub req: Pending,
+    pub last: Option<S>,
+    pub error: Option<String>,
+}
+
+impl<S> Default for Streamed<S> {
+    fn default() -> Self {
+        Streamed { req: Pending::default(), last: None, error: None }
+    }
+}
+
+impl<S> Streamed<S> {
+    /// A new stream: what the last one showed is gone.
+    pub fn start(&mut self, cx: &mut Cx) -> RequestId {
+        self.last = None;
+        self.error = None;
+        self.req.issue(cx)
+    }
+
+    /// Still sending.
+    pub fn running(&self) -> bool {
+        self.req.waiting()
+    }
+
+    pub fn on_reply(&mut self, req: RequestId, r: Result<S, String>, done: impl Fn(&S) -> bool) {
+        if !self.req.is(req) {
+            return;
+        }
+        match r {
+            Ok(s) => {
+                if done(&s) {
+                    self.req.settle(req);
+                }
+                self.last = Some(s);
+            }
+            Err(e) => {
+                self.req.settle(req);
+                self.error = Some(e);
+            }
+        }
+    }
+}
+
 /// one, and a reply is taken only if it answers the newest (a stale reply is dropped).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pending(Option<RequestId>);

@@ -4,7 +4,7 @@
 //! limit and at its line budget; `r` starts another. The aggregation runs in the backend: the
 //! view only keeps the latest snapshot.
 
-use super::{Ask, Cx, InputKind, Pending};
+use super::{Ask, Cx, InputKind, Streamed};
 use crate::analysis::profile::{self, ProfileSnapshot, TailFilter};
 use crate::keymap::Action;
 use crate::message::{Command, RedisCmd, RequestId, Slot};
@@ -15,48 +15,25 @@ pub const MAX_LINES: u64 = 1_000_000;
 
 #[derive(Debug)]
 pub struct ProfileView {
-    pub req: Pending,
-    pub snapshot: Option<ProfileSnapshot>,
-    pub error: Option<String>,
+    pub stream: Streamed<ProfileSnapshot>,
     pub filter: String,
     pub top: usize,
 }
 
 impl ProfileView {
     pub fn open(filter: &str, cx: &mut Cx) -> (ProfileView, Vec<Command>) {
-        let mut v =
-            ProfileView { req: Pending::default(), snapshot: None, error: None, filter: filter.to_string(), top: 0 };
+        let mut v = ProfileView { stream: Streamed::default(), filter: filter.to_string(), top: 0 };
         let cmds = v.start(cx);
         (v, cmds)
     }
 
     fn start(&mut self, cx: &mut Cx) -> Vec<Command> {
-        self.snapshot = None;
-        self.error = None;
         let f = Command::Redis(cx.fresh(), RedisCmd::ProfileFilter { filter: TailFilter::parse(&self.filter) });
-        vec![f, Command::Redis(self.req.issue(cx), RedisCmd::Profile { seconds: SECONDS, max_lines: MAX_LINES })]
-    }
-
-    pub fn running(&self) -> bool {
-        self.req.waiting() && self.snapshot.as_ref().is_none_or(|s| s.stopped.is_none())
+        vec![f, Command::Redis(self.stream.start(cx), RedisCmd::Profile { seconds: SECONDS, max_lines: MAX_LINES })]
     }
 
     pub fn on_reply(&mut self, req: RequestId, r: Result<ProfileSnapshot, String>) {
-        if !self.req.is(req) {
-            return;
-        }
-        match r {
-            Ok(s) => {
-                if s.stopped.is_some() {
-                    self.req.settle(req);
-                }
-                self.snapshot = Some(s);
-            }
-            Err(e) => {
-                self.req.settle(req);
-                self.error = Some(e);
-            }
-        }
+        self.stream.on_reply(req, r, |s| s.stopped.is_some());
     }
 
     /// The new tail filter, sent to the running session.
@@ -67,7 +44,7 @@ impl ProfileView {
 
     /// The tables as lines (the view's left side, the pager).
     pub fn lines(&self) -> Vec<String> {
-        match (&self.snapshot, &self.error) {
+        match (&self.stream.last, &self.stream.error) {
             (_, Some(e)) => vec![format!("✗ {e}")],
             (None, None) => vec!["starting MONITOR…".into()],
             (Some(s), None) => profile::lines(s),
@@ -76,23 +53,20 @@ impl ProfileView {
 
     /// Returns whether the view closes, and what to send.
     pub fn on_action(&mut self, action: Action, page: usize, cx: &mut Cx) -> (bool, Vec<Command>) {
-        let last = self.lines().len().saturating_sub(page.max(1));
+        if let Some(t) = super::scroll::scrolled(action, self.top, self.lines().len(), page) {
+            self.top = t;
+            return (false, vec![]);
+        }
         match action {
-            Action::Up => self.top = self.top.saturating_sub(1),
-            Action::Down => self.top = (self.top + 1).min(last),
-            Action::PageUp => self.top = self.top.saturating_sub(page.max(1)),
-            Action::PageDown => self.top = (self.top + page.max(1)).min(last),
-            Action::Top => self.top = 0,
-            Action::Bottom => self.top = last,
             Action::EditFilter => cx.ask(Ask::Input {
                 kind: InputKind::ProfileFilter,
                 title: "tail filter: cmd:get key:session:* client:ADDR-or-NAME (empty: everything)".into(),
                 initial: self.filter.clone(),
             }),
-            Action::Refresh if !self.running() => return (false, self.start(cx)),
+            Action::Refresh if !self.stream.running() => return (false, self.start(cx)),
             Action::Pager => {
                 let mut text = self.lines();
-                if let Some(s) = &self.snapshot {
+                if let Some(s) = &self.stream.last {
                     text.push("tail:".into());
                     text.extend(s.tail.iter().cloned());
                 }

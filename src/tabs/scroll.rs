@@ -17,6 +17,12 @@ pub fn moved(action: Action, selected: usize, n: usize, page: usize) -> Option<u
     })
 }
 
+/// Where a movement action takes the first line shown of a text of `len` lines shown `page`
+/// at a time (the last page ends on the last line); None for any other action.
+pub fn scrolled(action: Action, top: usize, len: usize, page: usize) -> Option<usize> {
+    moved(action, top, len.saturating_sub(page.max(1)) + 1, page)
+}
+
 /// `(selected, offset)` for a list of `n` rows shown `rows` at a time: the selection is clamped
 /// to the list, the viewport follows it, and never scrolls past the end.
 pub fn keep_visible(selected: usize, offset: usize, n: usize, rows: usize) -> (usize, usize) {

@@ -69,15 +69,11 @@ impl ServerView {
 
     /// Returns whether the view closes, and what to send.
     pub fn on_action(&mut self, action: Action, page: usize, now: u64, cx: &mut Cx) -> (bool, Vec<Command>) {
-        let n = self.lines().len();
-        let last = n.saturating_sub(page.max(1));
+        if let Some(t) = super::scroll::scrolled(action, self.top, self.lines().len(), page) {
+            self.top = t;
+            return (false, vec![]);
+        }
         match action {
-            Action::Up => self.top = self.top.saturating_sub(1),
-            Action::Down => self.top = (self.top + 1).min(last),
-            Action::PageUp => self.top = self.top.saturating_sub(page.max(1)),
-            Action::PageDown => self.top = (self.top + page.max(1)).min(last),
-            Action::Top => self.top = 0,
-            Action::Bottom => self.top = last,
             Action::CycleSort => self.sort = self.sort.next(),
             Action::Refresh if !self.req.waiting() => return (false, vec![self.read(cx, now)]),
             Action::Pager => {

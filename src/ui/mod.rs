@@ -231,6 +231,34 @@ fn draw_messages(f: &mut Frame, app: &App) {
     f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), r);
 }
 
+/// A bordered box of styled lines from `top`, each cut to the box's width; returns the rows it
+/// shows (the views' page size).
+pub fn scrolled_lines(
+    f: &mut Frame,
+    area: Rect,
+    block: ratatui::widgets::Block,
+    lines: impl IntoIterator<Item = (ratatui::style::Style, String)>,
+    top: usize,
+) -> usize {
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let rows = (inner.height as usize).max(1);
+    let shown: Vec<ratatui::text::Line> = lines
+        .into_iter()
+        .skip(top)
+        .take(rows)
+        .map(|(st, l)| ratatui::text::Line::styled(crate::text::truncate(&l, inner.width as usize), st))
+        .collect();
+    f.render_widget(ratatui::widgets::Paragraph::new(shown), inner);
+    rows
+}
+
+/// A heading (no indent) in the label style, an indented line plain: the profiler's and pub/sub's
+/// text views.
+pub fn heading_style(l: &str) -> ratatui::style::Style {
+    if l.starts_with(' ') { ratatui::style::Style::new() } else { theme::label() }
+}
+
 fn centered(area: Rect, width_pct: u16, height: u16) -> Rect {
     let w = (area.width * width_pct / 100).max(20).min(area.width);
     let h = height.min(area.height);

@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 /// Draws the view; returns the rows the tables show (the page size).
 pub fn render(f: &mut Frame, area: Rect, v: &ProfileView) -> usize {
     let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
-    let state = match (&v.snapshot, &v.error) {
+    let state = match (&v.stream.last, &v.stream.error) {
         (_, Some(_)) => Span::styled("not running", theme::error()),
         (Some(s), None) => match &s.stopped {
             Some(why) => Span::styled(format!("{why} · r starts another"), theme::warn()),
@@ -39,24 +39,12 @@ pub fn render(f: &mut Frame, area: Rect, v: &ProfileView) -> usize {
     );
     let [left, right] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
     let block = Block::default().borders(Borders::ALL).border_style(theme::title()).title(" profile ");
-    let inner = block.inner(left);
-    f.render_widget(block, left);
-    let rows = (inner.height as usize).max(1);
-    let lines: Vec<Line> = v
-        .lines()
-        .into_iter()
-        .skip(v.top)
-        .take(rows)
-        .map(|l| {
-            let st = if l.starts_with(' ') { ratatui::style::Style::new() } else { theme::label() };
-            Line::styled(text::truncate(&l, inner.width as usize), st)
-        })
-        .collect();
-    f.render_widget(Paragraph::new(lines), inner);
+    let lines = v.lines().into_iter().map(|l| (crate::ui::heading_style(&l), l));
+    let rows = crate::ui::scrolled_lines(f, left, block, lines, v.top);
     let block = Block::default().borders(Borders::ALL).border_style(theme::dim()).title(" tail ");
     let tail_in = block.inner(right);
     f.render_widget(block, right);
-    let tail: &[String] = v.snapshot.as_ref().map(|s| s.tail.as_slice()).unwrap_or(&[]);
+    let tail: &[String] = v.stream.last.as_ref().map(|s| s.tail.as_slice()).unwrap_or(&[]);
     let h = tail_in.height as usize;
     let shown: Vec<Line> = tail[tail.len().saturating_sub(h)..]
         .iter()

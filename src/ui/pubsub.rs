@@ -5,20 +5,17 @@ use crate::text;
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders};
 
 pub fn render(f: &mut Frame, area: Rect, v: &PubSubView) -> usize {
-    let state = match (&v.snapshot, &v.error) {
+    let state = match (&v.stream.last, &v.stream.error) {
         (Some(s), None) if s.stopped.is_none() => "subscribed (read-only) · Esc unsubscribes",
         (None, None) => "subscribing…",
         _ => "not subscribed",
     };
     let title = format!(" pub/sub {} · {state} ", text::sanitize_str(&v.pattern));
     let block = Block::default().borders(Borders::ALL).border_style(theme::title()).title(title);
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let rows = (inner.height as usize).max(1);
+    let rows = (block.inner(area).height as usize).max(1);
     let all = v.lines();
     // Unscrolled: the channels, then the newest messages that fit under them.
     let shown: Vec<String> = if v.top == 0 {
@@ -30,13 +27,5 @@ pub fn render(f: &mut Frame, area: Rect, v: &PubSubView) -> usize {
     } else {
         all.into_iter().skip(v.top).take(rows).collect()
     };
-    let lines: Vec<Line> = shown
-        .into_iter()
-        .map(|l| {
-            let st = if l.starts_with(' ') { ratatui::style::Style::new() } else { theme::label() };
-            Line::styled(text::truncate(&l, inner.width as usize), st)
-        })
-        .collect();
-    f.render_widget(Paragraph::new(lines), inner);
-    rows
+    crate::ui::scrolled_lines(f, area, block, shown.into_iter().map(|l| (crate::ui::heading_style(&l), l)), 0)
 }

@@ -85,11 +85,11 @@ async fn the_profile_view_runs_and_esc_closes_monitor() {
         a.keys
             .profile
             .as_ref()
-            .and_then(|p| p.snapshot.as_ref())
+            .and_then(|p| p.stream.last.as_ref())
             .is_some_and(|s| s.keys.first().is_some_and(|k| k.name == "rate:user:7") && !s.tail.is_empty())
     })
     .await;
-    let s = h.app.keys.profile.as_ref().unwrap().snapshot.clone().unwrap();
+    let s = h.app.keys.profile.as_ref().unwrap().stream.last.clone().unwrap();
     assert!(s.tail.iter().all(|l| l.contains("rate:user:7")), "the tail filtered by key: {:?}", s.tail);
     let screen = crate::support::screen_of(&h.app, 200, 45);
     assert!(screen.contains("MONITOR streams every command") && screen.contains("hot keys by rate"), "{screen}");
@@ -128,7 +128,7 @@ async fn pubsub_lists_channels_and_decodes_live_messages() {
     h.keys(":pubsub agent:*");
     h.key(crossterm::event::KeyCode::Enter);
     h.until(20, "subscribed, the channel listed", |a| {
-        a.keys.pubsub.as_ref().and_then(|p| p.snapshot.as_ref()).is_some_and(|s| {
+        a.keys.pubsub.as_ref().and_then(|p| p.stream.last.as_ref()).is_some_and(|s| {
             s.channels.iter().any(|c| c.name == "agent:events" && c.subscribers == Some(1)) && s.numpat >= 1
         })
     })
@@ -143,10 +143,10 @@ async fn pubsub_lists_channels_and_decodes_live_messages() {
     redis::cmd("PUBLISH").arg("agent:other").arg("plain \x1b[31m text").exec(&mut c).unwrap();
     redis::cmd("PUBLISH").arg("unrelated").arg("x").exec(&mut c).unwrap();
     h.until(20, "four messages received", |a| {
-        a.keys.pubsub.as_ref().and_then(|p| p.snapshot.as_ref()).is_some_and(|s| s.received == 4)
+        a.keys.pubsub.as_ref().and_then(|p| p.stream.last.as_ref()).is_some_and(|s| s.received == 4)
     })
     .await;
-    let s = h.app.keys.pubsub.as_ref().unwrap().snapshot.clone().unwrap();
+    let s = h.app.keys.pubsub.as_ref().unwrap().stream.last.clone().unwrap();
     assert!(
         s.messages.iter().filter(|m| m.contains("agent:events  ‹msgpack› {\"ok\":true,\"role\":\"tool\"}")).count()
             == 3,

@@ -249,7 +249,7 @@ impl Tab for KeysTab {
                 Some(Ok(a)) => Export::lines("the analysis", [serde_json::to_value(a).unwrap_or_default()]),
                 _ => Export::nothing("the analysis has not finished"),
             },
-            Context::PubSub => match self.pubsub.as_ref().and_then(|v| v.snapshot.as_ref()) {
+            Context::PubSub => match self.pubsub.as_ref().and_then(|v| v.stream.last.as_ref()) {
                 Some(s) => Export::lines(
                     "the channels and the messages kept",
                     [serde_json::json!({"pattern": s.pattern, "received": s.received, "numpat": s.numpat,
@@ -258,7 +258,7 @@ impl Tab for KeysTab {
                 ),
                 None => Export::nothing("not subscribed yet"),
             },
-            Context::Profile => match self.profile.as_ref().and_then(|v| v.snapshot.as_ref()) {
+            Context::Profile => match self.profile.as_ref().and_then(|v| v.stream.last.as_ref()) {
                 Some(s) => Export::lines("the profile's tables and tail", [crate::analysis::profile::snapshot_json(s)]),
                 None => Export::nothing("the profile has not started"),
             },
