@@ -18,22 +18,9 @@ impl Backend {
                 self.spawn_redis(slot, req, RedisReply::Server, |s| async move { s.server_report().await })
             }
             RedisCmd::PubSub { pattern } => {
-                let (store, tx) = (self.redis_or_err(), self.tx.clone());
                 let budget = crate::decode::budget_for(self.cfg.redis_settings().preview_bytes);
-                self.spawn_in(slot, async move {
-                    let s = match store {
-                        Ok(s) => s,
-                        Err(e) => {
-                            let _ = tx.send(BackendEvent::Redis(req, RedisReply::PubSub(Err(e))));
-                            return;
-                        }
-                    };
-                    let t = tx.clone();
-                    let send = move |snap| {
-                        let _ = t.send(BackendEvent::Redis(req, RedisReply::PubSub(Ok(Box::new(snap)))));
-                    };
-                    let last = crate::analysis::pubsub::session(s, pattern, budget, send).await;
-                    let _ = tx.send(BackendEvent::Redis(req, RedisReply::PubSub(Ok(Box::new(last)))));
+                self.spawn_stream(slot, req, RedisReply::PubSub, move |s, send| {
+                    crate::analysis::pubsub::session(s, pattern, budget, send)
                 });
             }
             RedisCmd::ProfileFilter { filter } => {
@@ -42,27 +29,15 @@ impl Backend {
                 }
             }
             RedisCmd::Profile { seconds, max_lines } => {
-                let (store, tx, filter) = (self.redis_or_err(), self.tx.clone(), self.profile_filter.clone());
+                let filter = self.profile_filter.clone();
                 let limits = crate::analysis::profile::Limits {
                     seconds,
                     max_lines,
                     delimiter: self.cfg.redis_settings().delimiter.clone(),
                     tail_rows: 200,
                 };
-                self.spawn_in(slot, async move {
-                    let s = match store {
-                        Ok(s) => s,
-                        Err(e) => {
-                            let _ = tx.send(BackendEvent::Redis(req, RedisReply::Profile(Err(e))));
-                            return;
-                        }
-                    };
-                    let t = tx.clone();
-                    let send = move |snap| {
-                        let _ = t.send(BackendEvent::Redis(req, RedisReply::Profile(Ok(Box::new(snap)))));
-                    };
-                    let last = crate::analysis::profile::session(s, limits, filter, send).await;
-                    let _ = tx.send(BackendEvent::Redis(req, RedisReply::Profile(Ok(Box::new(last)))));
+                self.spawn_stream(slot, req, RedisReply::Profile, move |s, send| {
+                    crate::analysis::profile::session(s, limits, filter, send)
                 });
             }
             RedisCmd::Meta { keys } => self.spawn_redis(slot, req, RedisReply::Meta, move |s| async move {
@@ -146,6 +121,36 @@ impl Backend {
     /// Run one Redis request: `call` gets the store (without one, the reason is the answer);
     /// the call is timed and its outcome given to the connection state, and `reply` makes
     /// the event of its result.
+    /// A session sending snapshots (each, then its last) until it ends or is cancelled.
+    fn spawn_stream<S, F, Fut>(
+        &mut self,
+        slot: Slot,
+        req: RequestId,
+        reply: fn(Result<Box<S>, StoreError>) -> RedisReply,
+        session: F,
+    ) where
+        S: Send + 'static,
+        F: FnOnce(Arc<dyn KeyStore>, Box<dyn FnMut(S) + Send>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = S> + Send + 'static,
+    {
+        let (store, tx) = (self.redis_or_err(), self.tx.clone());
+        self.spawn_in(slot, async move {
+            let s = match store {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = tx.send(BackendEvent::Redis(req, reply(Err(e))));
+                    return;
+                }
+            };
+            let t = tx.clone();
+            let send = Box::new(move |snap| {
+                let _ = t.send(BackendEvent::Redis(req, reply(Ok(Box::new(snap)))));
+            });
+            let last = session(s, send).await;
+            let _ = tx.send(BackendEvent::Redis(req, reply(Ok(Box::new(last)))));
+        });
+    }
+
     fn spawn_redis<T, F, Fut>(
         &mut self,
         slot: Slot,
