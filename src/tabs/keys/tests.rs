@@ -248,3 +248,47 @@ fn vector_blobs_in_a_hash_show_as_vectors() {
     assert!(lines.iter().any(|l| l.contains("384 × f32 · ‖v‖") && l.ends_with("(by its shape)")), "{lines:?}");
     assert!(!lines.iter().any(|l| l.contains("0x")), "never hex: {lines:?}");
 }
+
+/// `F` on a zlib-compressed JSON string: auto first (zlib → JSON), then each other format
+/// its bytes can be read as, then auto again — never the automatic one twice.
+#[test]
+fn f_cycles_the_formats_from_auto_and_back() {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(br#"{"role":"assistant","content":"hi"}"#).unwrap();
+    let bytes = z.finish().unwrap();
+    let mut cx = Cx::default();
+    let mut t = KeysTab::new(&Config::with_redis("redis://127.0.0.1:1"));
+    t.open_value(b"cache:a".as_slice().into(), &mut cx);
+    let page = ValuePage {
+        groups: vec![],
+        groups_left_out: 0,
+        key: b"cache:a".as_slice().into(),
+        ktype: crate::domain::KeyType::String,
+        ttl: crate::domain::Ttl::Persistent,
+        length: bytes.len() as u64,
+        memory: None,
+        cursor: PageCursor::Start,
+        next: None,
+        body: ValueBody::String(crate::domain::Blob { total_len: bytes.len() as u64, bytes }),
+        node: None,
+    };
+    let v = t.value.as_mut().unwrap();
+    v.lines = value_lines(&page);
+    v.page = Some(page);
+    assert!(v.lines.iter().any(|(_, l)| l.starts_with("zlib → JSON")), "{:?}", v.lines);
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        t.on_value_action(Action::CycleFormat, &mut cx);
+        let f = t.value.as_ref().unwrap().format;
+        seen.push(f);
+        if f.is_none() {
+            break;
+        }
+    }
+    assert_ne!(seen[0], Some(crate::decode::Format::Zlib), "the first F shows something else: {seen:?}");
+    assert!(seen.contains(&Some(crate::decode::Format::Hex)), "{seen:?}");
+    assert_eq!(seen.last(), Some(&None), "back to auto: {seen:?}");
+    let lines = &t.value.as_ref().unwrap().lines;
+    assert!(lines.iter().any(|(_, l)| l.starts_with("zlib → JSON")), "{lines:?}");
+}

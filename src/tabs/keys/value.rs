@@ -178,18 +178,20 @@ impl KeysTab {
             }
             Action::CycleFormat => {
                 let Some(page) = &v.page else { return vec![] };
+                // Auto first (what the values are read as on their own), then the other formats
+                // the page's values can be read as, then auto again.
                 let cands = formats_of(page, self.decode_budget);
-                let at = v.format.and_then(|f| cands.iter().position(|c| *c == f));
+                let others: Vec<_> = cands.iter().skip(1).copied().collect();
+                let at = v.format.and_then(|f| others.iter().position(|c| *c == f));
                 v.format = match at {
-                    None if v.format.is_none() => cands.first().copied(),
-                    None => None,
-                    Some(i) => cands.get(i + 1).copied(),
+                    None => others.first().copied(),
+                    Some(i) => others.get(i + 1).copied(),
                 };
                 let indexes = self.info.as_ref().map(|i| &i.search_indexes[..]).unwrap_or(&[]);
                 v.lines = value_lines_with(page, indexes, v.format, self.decode_budget);
                 v.scroll = 0;
                 let shown = v.format.map(|f| f.name()).unwrap_or("auto (each value's own)");
-                let all: Vec<&str> = cands.iter().map(|f| f.name()).collect();
+                let all: Vec<&str> = others.iter().map(|f| f.name()).collect();
                 cx.status(format!("format: {shown} — F cycles auto, {}", all.join(", ")), false);
                 vec![]
             }
