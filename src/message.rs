@@ -300,7 +300,7 @@ pub enum BackendEvent {
 pub enum RedisReply {
     Scan(Result<ScanBatch, StoreError>),
     Meta(Result<Vec<(Key, KeyMeta)>, StoreError>),
-    Value(Result<Option<ValuePage>, StoreError>),
+    Value(Result<Option<Box<ValuePage>>, StoreError>),
     Info(Result<ServerInfo, StoreError>),
     Write(Result<String, StoreError>),
     /// A listing being measured for a sort (keys measured), then its order or why none.

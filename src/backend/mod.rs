@@ -41,6 +41,8 @@ pub struct Backend {
     write_mode: bool,
     /// The profiler's tail filter, read by the running session (`:profile`).
     profile_filter: Arc<Mutex<crate::analysis::profile::TailFilter>>,
+    /// The server's search indexes (the last INFO), for drawing values.
+    search_indexes: Arc<Mutex<Vec<crate::domain::SearchIndex>>>,
     /// The memory layer over the current connections, and which connections those are.
     memory_cache: Mutex<Option<(MemoryKey, Arc<crate::memory::Memory>)>>,
     tasks: HashMap<Slot, AbortHandle>,
@@ -92,6 +94,7 @@ impl Backend {
             vec_conn,
             write_mode: false,
             profile_filter: Default::default(),
+            search_indexes: Default::default(),
             memory_cache: Mutex::new(None),
             tasks: HashMap::new(),
             tx,

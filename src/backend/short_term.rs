@@ -8,11 +8,29 @@ impl Backend {
         match cmd {
             RedisCmd::SelectDb { db } => {
                 self.open_redis(Some(db));
-                self.spawn_redis(slot, req, RedisReply::Info, |s| async move { s.server_info().await });
+                let indexes = self.search_indexes.clone();
+                self.spawn_redis(slot, req, RedisReply::Info, |s| async move { info_kept(s, indexes).await });
             }
-            RedisCmd::Info => self.spawn_redis(slot, req, RedisReply::Info, |s| async move { s.server_info().await }),
+            RedisCmd::Info => {
+                let indexes = self.search_indexes.clone();
+                self.spawn_redis(slot, req, RedisReply::Info, |s| async move { info_kept(s, indexes).await })
+            }
             RedisCmd::Value { key, cursor } => {
-                self.spawn_redis(slot, req, RedisReply::Value, move |s| async move { s.value(&key, &cursor).await })
+                // Decoding (decompression, a pickle, a large JSON) runs here, off the UI thread.
+                let (indexes, budget) =
+                    (self.search_indexes.clone(), crate::decode::budget_for(self.cfg.redis_settings().preview_bytes));
+                self.spawn_redis(slot, req, RedisReply::Value, move |s| async move {
+                    let Some(page) = s.value(&key, &cursor).await? else { return Ok(None) };
+                    let drawn = tokio::task::spawn_blocking(move || {
+                        let idx = indexes.lock().map(|g| g.clone()).unwrap_or_default();
+                        let mut page = page;
+                        page.lines = crate::decode::page::value_lines_with(&page, &idx, None, budget);
+                        page
+                    })
+                    .await
+                    .map_err(|e| StoreError::Other(e.to_string()))?;
+                    Ok(Some(Box::new(drawn)))
+                })
             }
             RedisCmd::Server => {
                 self.spawn_redis(slot, req, RedisReply::Server, |s| async move { s.server_report().await })
@@ -367,4 +385,17 @@ pub(super) async fn scan_all(
             }
         }
     }
+}
+
+/// INFO for the Keys tab, its search indexes kept for drawing values (a hash field an index
+/// holds as a VECTOR is shown by the index's type).
+async fn info_kept(
+    s: Arc<dyn KeyStore>,
+    keep: Arc<Mutex<Vec<crate::domain::SearchIndex>>>,
+) -> Result<crate::domain::ServerInfo, StoreError> {
+    let info = s.server_info().await?;
+    if let Ok(mut g) = keep.lock() {
+        *g = info.search_indexes.clone();
+    }
+    Ok(info)
 }

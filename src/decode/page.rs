@@ -6,14 +6,7 @@
 use crate::domain::{Blob, PageCursor, ValueBody, ValuePage};
 use crate::text::{self, BytesKind};
 
-/// How a pre-rendered line of a view is drawn (the value view, the analysis view).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineStyle {
-    Normal,
-    Dim,
-    Label,
-    Warn,
-}
+pub use crate::domain::LineStyle;
 
 /// An element, field or member in a line: read by the format asked for, else by its own (a
 /// decoded one tagged `‹gzip → JSON›`), else as text or hex.

@@ -324,6 +324,15 @@ pub struct PendingEntry {
 pub const GROUPS_READ: usize = 20;
 pub const PENDING_SHOWN: usize = 10;
 
+/// How a pre-rendered line of a view is drawn (the value view, the analysis view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineStyle {
+    Normal,
+    Dim,
+    Label,
+    Warn,
+}
+
 /// What the value viewer shows for one key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValuePage {
@@ -342,6 +351,9 @@ pub struct ValuePage {
     /// A stream's consumer groups (read with its first page), and how many more it has.
     pub groups: Vec<StreamGroup>,
     pub groups_left_out: usize,
+    /// The page as the value view draws it, made by the backend (decoding can take a while);
+    /// empty until then.
+    pub lines: Vec<(LineStyle, String)>,
 }
 
 /// Bytes as data: `{"value": text}` when they are UTF-8, else `{"value_base64": …}` (never

@@ -185,6 +185,7 @@ fn with_hash_value_open() -> App {
     let page = ValuePage {
         groups: vec![],
         groups_left_out: 0,
+        lines: vec![],
         key: b"session:conv-0001".as_slice().into(),
         ktype: KeyType::Hash,
         ttl: Ttl::Millis(600_000),
@@ -199,7 +200,7 @@ fn with_hash_value_open() -> App {
         ]),
         node: None,
     };
-    app.update(Msg::Backend(BackendEvent::Redis(req, RedisReply::Value(Ok(Some(page))))));
+    app.update(Msg::Backend(BackendEvent::Redis(req, RedisReply::Value(Ok(Some(Box::new(page)))))));
     app.update(Msg::Tick(65_000)); // countdown: 10m − 65 s
     app
 }

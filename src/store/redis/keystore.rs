@@ -278,6 +278,7 @@ impl KeyStore for RedisStore {
         Ok(Some(ValuePage {
             groups,
             groups_left_out,
+            lines: Vec::new(),
             node,
             key: key.into(),
             ktype,

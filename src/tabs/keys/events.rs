@@ -110,7 +110,7 @@ impl KeysTab {
     }
 
     /// A page of the open value, or that the key is gone.
-    fn on_value(&mut self, req: RequestId, r: Result<Option<ValuePage>, StoreError>, now: u64) {
+    fn on_value(&mut self, req: RequestId, r: Result<Option<Box<ValuePage>>, StoreError>, now: u64) {
         let Some(v) = &mut self.value else {
             return;
         };
@@ -119,15 +119,25 @@ impl KeysTab {
         }
         v.loaded_at_ms = now;
         match r {
-            Ok(Some(page)) => {
+            Ok(Some(mut page)) => {
                 v.error = None;
                 v.gone = false;
-                v.lines = value_lines_in(&page, self.info.as_ref().map(|i| &i.search_indexes[..]).unwrap_or(&[]));
+                // The backend drew it (decoding off this thread); a page without lines (a
+                // test's) is drawn here. A format chosen with F is kept.
+                v.lines = match (std::mem::take(&mut page.lines), v.format) {
+                    (lines, None) if !lines.is_empty() => lines,
+                    _ => value_lines_with(
+                        &page,
+                        self.info.as_ref().map(|i| &i.search_indexes[..]).unwrap_or(&[]),
+                        v.format,
+                        self.decode_budget,
+                    ),
+                };
                 v.scroll = v.scroll.min(v.lines.len().saturating_sub(1));
                 v.expiry_checked = false;
                 let meta = KeyMeta { ktype: Some(page.ktype.clone()), ttl: page.ttl, memory: page.memory };
                 self.meta.insert(page.key.clone(), MetaEntry { meta, at_ms: now });
-                v.page = Some(page);
+                v.page = Some(*page);
             }
             Ok(None) => {
                 // Expired or deleted while shown: a fact to show, not an error.

@@ -181,6 +181,7 @@ fn list_elements_holding_json_are_pretty_printed() {
     let p = ValuePage {
         groups: vec![],
         groups_left_out: 0,
+        lines: vec![],
         key: b"message_store:s".as_slice().into(),
         ktype: crate::domain::KeyType::List,
         ttl: crate::domain::Ttl::Persistent,
@@ -207,6 +208,7 @@ fn vector_blobs_in_a_hash_show_as_vectors() {
     let p = ValuePage {
         groups: vec![],
         groups_left_out: 0,
+        lines: vec![],
         key: b"doc:1".as_slice().into(),
         ktype: crate::domain::KeyType::Hash,
         ttl: crate::domain::Ttl::Persistent,
@@ -263,6 +265,7 @@ fn f_cycles_the_formats_from_auto_and_back() {
     let page = ValuePage {
         groups: vec![],
         groups_left_out: 0,
+        lines: vec![],
         key: b"cache:a".as_slice().into(),
         ktype: crate::domain::KeyType::String,
         ttl: crate::domain::Ttl::Persistent,
