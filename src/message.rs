@@ -108,9 +108,12 @@ pub enum RedisCmd {
         keys: std::sync::Arc<Vec<Key>>,
         by: crate::keytree::SortBy,
     },
+    /// A page of a value, decoded and drawn in the backend (`format`: the one `F` chose,
+    /// None for each value's own).
     Value {
         key: Key,
         cursor: PageCursor,
+        format: Option<crate::decode::Format>,
     },
     Info,
     SelectDb {

@@ -15,7 +15,7 @@ impl Backend {
                 let indexes = self.search_indexes.clone();
                 self.spawn_redis(slot, req, RedisReply::Info, |s| async move { info_kept(s, indexes).await })
             }
-            RedisCmd::Value { key, cursor } => {
+            RedisCmd::Value { key, cursor, format } => {
                 // Decoding (decompression, a pickle, a large JSON) runs here, off the UI thread.
                 let (indexes, budget) =
                     (self.search_indexes.clone(), crate::decode::budget_for(self.cfg.redis_settings().preview_bytes));
@@ -24,7 +24,11 @@ impl Backend {
                     let drawn = tokio::task::spawn_blocking(move || {
                         let idx = indexes.lock().map(|g| g.clone()).unwrap_or_default();
                         let mut page = page;
-                        page.lines = crate::decode::page::value_lines_with(&page, &idx, None, budget);
+                        page.lines = crate::decode::page::value_lines_with(&page, &idx, format, budget);
+                        page.formats = crate::decode::page::formats_of(&page, budget)
+                            .into_iter()
+                            .map(|f| f.name().to_string())
+                            .collect();
                         page
                     })
                     .await

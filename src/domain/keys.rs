@@ -354,6 +354,9 @@ pub struct ValuePage {
     /// The page as the value view draws it, made by the backend (decoding can take a while);
     /// empty until then.
     pub lines: Vec<(LineStyle, String)>,
+    /// The formats the page's values can be read as, automatic choice first (what `F` cycles),
+    /// by name; found by the backend with the lines.
+    pub formats: Vec<String>,
 }
 
 /// Bytes as data: `{"value": text}` when they are UTF-8, else `{"value_base64": …}` (never

@@ -128,3 +128,41 @@ fn memscope_value_decodes_strings_fields_elements_and_entries() {
     assert!(v["value"]["format"].as_str().unwrap().starts_with("gzip"), "{v}");
     assert!(v["value"]["notes"][0].as_str().unwrap().contains("cut by the preview"), "{v}");
 }
+
+/// The Keys tab on a zlib-compressed JSON value: the backend decodes it (the lines arrive
+/// drawn); `F` asks the backend for the page in the next format (hex here, one press after
+/// the others), and back to auto at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keys_tab_gets_values_decoded_and_f_asks_for_another_format() {
+    let r = crate::support::redis();
+    let mut c = crate::support::client(&r);
+    let case = manifest().into_iter().find(|c| c["name"] == "zlib-json").unwrap();
+    redis::cmd("SET").arg("cache:answer").arg(bytes_of(&case)).exec(&mut c).unwrap();
+    let mut h = crate::support::Harness::new(memscope::config::Config::with_redis(&r.url()));
+    h.keys("2");
+    h.keys(":flat");
+    h.key(crossterm::event::KeyCode::Enter);
+    h.until(10, "the key listed", |a| a.keys.index.len() == 1).await;
+    h.key(crossterm::event::KeyCode::Enter);
+    h.until(10, "the value drawn by the backend", |a| {
+        a.keys.value.as_ref().is_some_and(|v| v.lines.iter().any(|(_, l)| l.starts_with("zlib → JSON")))
+    })
+    .await;
+    let formats = h.app.keys.value.as_ref().unwrap().page.as_ref().unwrap().formats.clone();
+    assert_eq!(formats.first().map(String::as_str), Some("zlib"), "{formats:?}");
+    let mut labels = Vec::new();
+    for _ in 0..formats.len() {
+        h.keys("F");
+        let want = h.app.keys.value.as_ref().unwrap().format;
+        h.until(10, "the page in the format asked for", |a| {
+            a.keys.value.as_ref().is_some_and(|v| !v.req.waiting() && v.format == want)
+        })
+        .await;
+        labels.push(h.app.keys.value.as_ref().unwrap().lines.first().map(|(_, l)| l.clone()).unwrap_or_default());
+        if want.is_none() {
+            break;
+        }
+    }
+    assert!(labels.iter().any(|l| l.starts_with("hex")), "{labels:?}");
+    assert!(labels.last().unwrap().starts_with("zlib → JSON"), "auto again: {labels:?}");
+}

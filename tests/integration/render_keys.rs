@@ -186,6 +186,7 @@ fn with_hash_value_open() -> App {
         groups: vec![],
         groups_left_out: 0,
         lines: vec![],
+        formats: vec![],
         key: b"session:conv-0001".as_slice().into(),
         ktype: KeyType::Hash,
         ttl: Ttl::Millis(600_000),

@@ -279,6 +279,7 @@ impl KeyStore for RedisStore {
             groups,
             groups_left_out,
             lines: Vec::new(),
+            formats: Vec::new(),
             node,
             key: key.into(),
             ktype,

@@ -122,10 +122,10 @@ impl KeysTab {
             Ok(Some(mut page)) => {
                 v.error = None;
                 v.gone = false;
-                // The backend drew it (decoding off this thread); a page without lines (a
-                // test's) is drawn here. A format chosen with F is kept.
-                v.lines = match (std::mem::take(&mut page.lines), v.format) {
-                    (lines, None) if !lines.is_empty() => lines,
+                // The backend drew it in the format asked for (decoding off this thread); a
+                // page without lines (a test's) is drawn here.
+                v.lines = match std::mem::take(&mut page.lines) {
+                    lines if !lines.is_empty() => lines,
                     _ => value_lines_with(
                         &page,
                         self.info.as_ref().map(|i| &i.search_indexes[..]).unwrap_or(&[]),

@@ -158,7 +158,10 @@ impl KeysTab {
             && v.error.is_some()
         {
             let req = v.req.issue(cx);
-            cmds.push(Command::Redis(req, RedisCmd::Value { key: v.key.clone(), cursor: v.cursor.clone() }));
+            cmds.push(Command::Redis(
+                req,
+                RedisCmd::Value { key: v.key.clone(), cursor: v.cursor.clone(), format: v.format },
+            ));
         }
         // Metadata that failed during the outage ("…" in the TYPE/TTL/SIZE columns).
         self.meta_req.forget();

@@ -44,7 +44,10 @@ impl Tab for KeysTab {
         {
             v.expiry_checked = true;
             let req = v.req.issue(cx);
-            cmds.push(Command::Redis(req, RedisCmd::Value { key: v.key.clone(), cursor: v.cursor.clone() }));
+            cmds.push(Command::Redis(
+                req,
+                RedisCmd::Value { key: v.key.clone(), cursor: v.cursor.clone(), format: v.format },
+            ));
         }
         // Same for list rows whose countdown reached zero: refresh their metadata.
         let expired: Vec<Key> = self

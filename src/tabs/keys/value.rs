@@ -21,7 +21,10 @@ impl KeysTab {
                 if let Some(v) = &mut self.value {
                     self.meta.remove(&v.key);
                     let req = v.req.issue(cx);
-                    cmds.push(Command::Redis(req, RedisCmd::Value { key: v.key.clone(), cursor: v.cursor.clone() }));
+                    cmds.push(Command::Redis(
+                        req,
+                        RedisCmd::Value { key: v.key.clone(), cursor: v.cursor.clone(), format: v.format },
+                    ));
                 }
                 cmds.extend(self.rescan(cx));
                 cx.status(msg, false);
@@ -85,7 +88,7 @@ impl KeysTab {
             format: None,
         });
         self.focus = Focus::Value;
-        vec![Command::Redis(req, RedisCmd::Value { key, cursor: PageCursor::Start })]
+        vec![Command::Redis(req, RedisCmd::Value { key, cursor: PageCursor::Start, format: None })]
     }
 
     /// The value page shown, whole, in the pager (`]` there loads the next window).
@@ -110,7 +113,7 @@ impl KeysTab {
         v.cursor = next.clone();
         v.scroll = 0;
         let req = v.req.issue(cx);
-        vec![Command::Redis(req, RedisCmd::Value { key: v.key.clone(), cursor: next })]
+        vec![Command::Redis(req, RedisCmd::Value { key: v.key.clone(), cursor: next, format: v.format })]
     }
 
     /// Tab with a value open: the focus goes between the list (j/k move through keys, the
@@ -171,7 +174,7 @@ impl KeysTab {
                     v.before.pop();
                     v.cursor = prev.clone();
                     let req = v.req.issue(cx);
-                    vec![Command::Redis(req, RedisCmd::Value { key: v.key.clone(), cursor: prev })]
+                    vec![Command::Redis(req, RedisCmd::Value { key: v.key.clone(), cursor: prev, format: v.format })]
                 } else {
                     vec![]
                 }
@@ -179,25 +182,34 @@ impl KeysTab {
             Action::CycleFormat => {
                 let Some(page) = &v.page else { return vec![] };
                 // Auto first (what the values are read as on their own), then the other formats
-                // the page's values can be read as, then auto again.
-                let cands = formats_of(page, self.decode_budget);
-                let others: Vec<_> = cands.iter().skip(1).copied().collect();
+                // the page's values can be read as, then auto again. The backend reads the page
+                // again in that format (decoding never runs here).
+                let others: Vec<crate::decode::Format> =
+                    page.formats.iter().skip(1).filter_map(|n| crate::decode::Format::parse(n)).collect();
+                if others.is_empty() {
+                    cx.status("these values read as one format only", false);
+                    return vec![];
+                }
                 let at = v.format.and_then(|f| others.iter().position(|c| *c == f));
                 v.format = match at {
                     None => others.first().copied(),
                     Some(i) => others.get(i + 1).copied(),
                 };
-                let indexes = self.info.as_ref().map(|i| &i.search_indexes[..]).unwrap_or(&[]);
-                v.lines = value_lines_with(page, indexes, v.format, self.decode_budget);
-                v.scroll = 0;
                 let shown = v.format.map(|f| f.name()).unwrap_or("auto (each value's own)");
                 let all: Vec<&str> = others.iter().map(|f| f.name()).collect();
                 cx.status(format!("format: {shown} — F cycles auto, {}", all.join(", ")), false);
-                vec![]
+                let req = v.req.issue(cx);
+                vec![Command::Redis(
+                    req,
+                    RedisCmd::Value { key: v.key.clone(), cursor: v.cursor.clone(), format: v.format },
+                )]
             }
             Action::Refresh => {
                 let req = v.req.issue(cx);
-                vec![Command::Redis(req, RedisCmd::Value { key: v.key.clone(), cursor: v.cursor.clone() })]
+                vec![Command::Redis(
+                    req,
+                    RedisCmd::Value { key: v.key.clone(), cursor: v.cursor.clone(), format: v.format },
+                )]
             }
             Action::Back => {
                 self.focus = Focus::List;
