@@ -85,6 +85,9 @@ pub struct ProfileSnapshot {
     pub commands_by_time: Vec<(String, u64, u64)>,
     pub keys: Vec<Row>,
     pub distinct_keys: usize,
+    /// Commands and clients seen (the tables show the top [`ROWS`]).
+    pub distinct_commands: usize,
+    pub distinct_clients: usize,
     pub clients: Vec<Row>,
     /// Lines per node (a cluster's masters).
     pub nodes: Vec<(String, u64)>,
@@ -240,6 +243,8 @@ impl Profiler {
             commands_by_time: by_time,
             keys,
             distinct_keys: self.keys.len(),
+            distinct_commands: self.commands.len(),
+            distinct_clients: self.clients.len(),
             clients: top(&self.clients, &|addr| self.names.get(addr).cloned().unwrap_or_default()),
             nodes,
             tail,
@@ -287,6 +292,7 @@ pub const OBSERVE_MS: u64 = 2_000;
 /// The tables as text (also the Keys tab's `:profile` view).
 pub fn lines(s: &ProfileSnapshot) -> Vec<String> {
     let mut out = Vec::new();
+    let top = |n: usize| if n > ROWS { format!(", the top {ROWS} shown") } else { String::new() };
     let table = |out: &mut Vec<String>, title: &str, rows: &[Row]| {
         out.push(title.to_string());
         for r in rows {
@@ -305,20 +311,36 @@ pub fn lines(s: &ProfileSnapshot) -> Vec<String> {
         s.own_left_out,
         s.stopped.as_ref().map(|w| format!(" · {w}")).unwrap_or_default()
     ));
-    table(&mut out, "commands by rate (MONITOR):", &s.commands);
-    out.push("commands by server time since the start (INFO commandstats, every client):".into());
+    table(
+        &mut out,
+        &format!("commands by rate (MONITOR; {} kinds{}):", s.distinct_commands, top(s.distinct_commands)),
+        &s.commands,
+    );
+    out.push(format!("commands by server time since the start (INFO commandstats, every client; at most {ROWS}):"));
     for (n, c, u) in &s.commands_by_time {
         out.push(format!("  {:>9} µs {:>9} calls  {:>7.1} µs/call  {n}", u, c, *u as f64 / (*c).max(1) as f64));
     }
-    table(&mut out, &format!("hot keys by rate (MONITOR; {} distinct):", s.distinct_keys), &s.keys);
-    table(&mut out, "clients by rate (MONITOR; names from CLIENT LIST):", &s.clients);
+    table(
+        &mut out,
+        &format!("hot keys by rate (MONITOR; {} distinct{}):", s.distinct_keys, top(s.distinct_keys)),
+        &s.keys,
+    );
+    table(
+        &mut out,
+        &format!(
+            "clients by rate (MONITOR; {}{}; names from CLIENT LIST):",
+            s.distinct_clients,
+            top(s.distinct_clients)
+        ),
+        &s.clients,
+    );
     if s.nodes.len() > 1 {
         out.push("per node:".into());
         out.extend(s.nodes.iter().map(|(n, c)| format!("  {c:>9}  {n}")));
     }
     match &s.hot {
         Some(h) => {
-            out.push(format!("hot keys by server CPU (HOTKEYS, {} ms tracked):", h.duration_ms));
+            out.push(format!("hot keys by server CPU (HOTKEYS, {} ms tracked; at most {ROWS}):", h.duration_ms));
             out.extend(
                 h.by_cpu_us.iter().take(ROWS).map(|(k, us)| format!("  {us:>9} µs  {}", crate::text::sanitize_str(k))),
             );
@@ -350,6 +372,8 @@ pub fn snapshot_json(s: &ProfileSnapshot) -> serde_json::Value {
         "stopped": s.stopped,
         "source": "MONITOR (commands, keys, clients); INFO commandstats (server time)",
         "commands": rows_json(&s.commands),
+        "distinct_commands": s.distinct_commands,
+        "distinct_clients": s.distinct_clients,
         "commands_by_time": s.commands_by_time.iter().map(|(n, c, u)| json!({"name": n, "calls": c, "usec": u})).collect::<Vec<_>>(),
         "keys": rows_json(&s.keys),
         "distinct_keys": s.distinct_keys,

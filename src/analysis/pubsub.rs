@@ -24,6 +24,8 @@ pub struct PubSubSnapshot {
     pub pattern: String,
     pub channels: Vec<ChannelRow>,
     pub numpat: u64,
+    /// Channels PUBSUB CHANNELS matched (the list holds the first 1,000 of them).
+    pub matched: usize,
     pub received: u64,
     pub elapsed_s: f64,
     /// The newest messages, oldest first, made safe to print.
@@ -40,6 +42,7 @@ struct State {
     messages: VecDeque<String>,
     dropped: u64,
     listed: Vec<(String, u64)>,
+    matched: usize,
     numpat: u64,
 }
 
@@ -87,6 +90,7 @@ fn snapshot(st: &State, pattern: &str, elapsed_s: f64) -> PubSubSnapshot {
         pattern: pattern.to_string(),
         channels,
         numpat: st.numpat,
+        matched: st.matched,
         received: st.received,
         elapsed_s,
         messages: st.messages.iter().cloned().collect(),
@@ -131,10 +135,11 @@ pub async fn session(
     loop {
         if last_list.is_none_or(|t| t.elapsed().as_millis() >= 2_000) {
             last_list = Some(std::time::Instant::now());
-            if let Ok((listed, numpat)) = store.pubsub_channels(&pattern).await
+            if let Ok((listed, numpat, matched)) = store.pubsub_channels(&pattern).await
                 && let Ok(mut g) = st.lock()
             {
                 g.listed = listed;
+                g.matched = matched;
                 g.numpat = numpat;
             }
         }
@@ -157,9 +162,13 @@ pub async fn session(
 /// The snapshot as lines: the channels, then the newest messages.
 pub fn lines(s: &PubSubSnapshot, messages: usize) -> Vec<String> {
     let mut out = vec![format!(
-        "pattern {} · {} channels (PUBSUB CHANNELS) · {} pattern subscriptions (NUMPAT) · {} messages received in {:.0} s",
+        "pattern {} · {} channels (PUBSUB CHANNELS){} · {} pattern subscriptions (NUMPAT) · {} messages received in {:.0} s",
         crate::text::sanitize_str(&s.pattern),
-        s.channels.iter().filter(|c| c.subscribers.is_some()).count(),
+        s.matched,
+        {
+            let listed = s.channels.iter().filter(|c| c.subscribers.is_some()).count();
+            if listed < s.matched { format!(", the first {listed} with their subscribers") } else { String::new() }
+        },
         s.numpat,
         s.received,
         s.elapsed_s

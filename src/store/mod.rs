@@ -66,8 +66,9 @@ pub trait KeyStore: Send + Sync {
     /// HOTKEYS GET, merged over the nodes; None without a session or the command.
     async fn hotkeys(&self) -> Result<Option<crate::domain::HotKeys>, StoreError>;
     async fn hotkeys_stop(&self);
-    /// PUBSUB CHANNELS `pattern` with their subscribers (NUMSUB), and NUMPAT.
-    async fn pubsub_channels(&self, pattern: &str) -> Result<(Vec<(String, u64)>, u64), StoreError>;
+    /// PUBSUB CHANNELS `pattern` with their subscribers (NUMSUB; the first 1,000 channels),
+    /// NUMPAT, and how many channels matched.
+    async fn pubsub_channels(&self, pattern: &str) -> Result<(Vec<(String, u64)>, u64, usize), StoreError>;
     /// A read-only subscriber on `pattern` (PSUBSCRIBE): each message to `each` until it
     /// answers false.
     async fn subscribe(

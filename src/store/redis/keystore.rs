@@ -421,7 +421,7 @@ impl KeyStore for RedisStore {
         self.hotkeys_read().await
     }
 
-    async fn pubsub_channels(&self, pattern: &str) -> Result<(Vec<(String, u64)>, u64), StoreError> {
+    async fn pubsub_channels(&self, pattern: &str) -> Result<(Vec<(String, u64)>, u64, usize), StoreError> {
         RedisStore::pubsub_channels(self, pattern).await
     }
 

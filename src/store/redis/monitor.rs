@@ -7,6 +7,9 @@ use super::*;
 use crate::domain::{HotKeys, HotValue, KeySizes, MonitorLine};
 use futures_util::StreamExt;
 
+/// Channels whose subscribers are counted (NUMSUB) per reading, at most.
+pub const CHANNELS_READ: usize = 1_000;
+
 impl RedisStore {
     /// A client for this server, or for the cluster node at `addr`, with the URL's settings.
     fn client_at(&self, addr: Option<&str>) -> Result<redis::Client, StoreError> {
@@ -172,9 +175,10 @@ impl RedisStore {
         Ok(out)
     }
 
-    /// PUBSUB CHANNELS `pattern` with each channel's NUMSUB, and NUMPAT (one node: classic
-    /// pub/sub reaches every node of a cluster; its channel lists are the node's).
-    pub(super) async fn pubsub_channels(&self, pattern: &str) -> Result<(Vec<(String, u64)>, u64), StoreError> {
+    /// PUBSUB CHANNELS `pattern` with each channel's NUMSUB (the first [`CHANNELS_READ`]), NUMPAT,
+    /// and how many channels matched (one node: classic pub/sub reaches every node of a
+    /// cluster; its channel lists are the node's).
+    pub(super) async fn pubsub_channels(&self, pattern: &str) -> Result<(Vec<(String, u64)>, u64, usize), StoreError> {
         let node = self.scan_nodes().await?.into_iter().next().and_then(|n| n.addr);
         let q = |cmd: redis::Cmd| async {
             match &node {
@@ -182,11 +186,10 @@ impl RedisStore {
                 Some(a) => self.on_node::<Value>(a, cmd, self.cfg.timeout_ms).await,
             }
         };
-        let names: Vec<String> = items(q(redis::cmd("PUBSUB").arg("CHANNELS").arg(pattern).clone()).await?)
-            .iter()
-            .map(|v| String::from_utf8_lossy(&bytes_of(v)).into_owned())
-            .take(1000)
-            .collect();
+        let all = items(q(redis::cmd("PUBSUB").arg("CHANNELS").arg(pattern).clone()).await?);
+        let matched = all.len();
+        let names: Vec<String> =
+            all.iter().take(CHANNELS_READ).map(|v| String::from_utf8_lossy(&bytes_of(v)).into_owned()).collect();
         let mut channels = Vec::new();
         if !names.is_empty() {
             let mut c = redis::cmd("PUBSUB");
@@ -204,7 +207,7 @@ impl RedisStore {
                 .collect();
         }
         let numpat = int_of(&q(redis::cmd("PUBSUB").arg("NUMPAT").clone()).await?).unwrap_or(0).max(0) as u64;
-        Ok((channels, numpat))
+        Ok((channels, numpat, matched))
     }
 
     /// PSUBSCRIBE `pattern` on its own connection (read-only: a subscriber sends nothing else);
