@@ -93,6 +93,9 @@ pub struct ProfileSnapshot {
     pub nodes: Vec<(String, u64)>,
     /// The tail, oldest first, made safe to print.
     pub tail: Vec<String>,
+    /// The same lines as data (`:export`, `top --json`): time, node, db, client and its name,
+    /// each argument as text or base64.
+    pub tail_data: Vec<serde_json::Value>,
     pub tail_filter: TailFilter,
     pub hot: Option<HotKeys>,
     pub sizes: Vec<KeySizes>,
@@ -223,17 +226,18 @@ impl Profiler {
         by_time.truncate(ROWS);
         let mut nodes: Vec<(String, u64)> = self.nodes.iter().map(|(k, v)| (k.clone(), *v)).collect();
         nodes.sort();
-        let tail: Vec<String> = self
+        let shown: Vec<&MonitorLine> = self
             .tail
             .iter()
             .rev()
             .filter(|l| filter.matches(l, self.names.get(&l.client).map(String::as_str)))
             .take(tail_rows)
-            .map(|l| self.tail_line(l))
             .collect::<Vec<_>>()
             .into_iter()
             .rev()
             .collect();
+        let tail = shown.iter().map(|l| self.tail_line(l)).collect();
+        let tail_data = shown.iter().map(|l| self.tail_json(l)).collect();
         ProfileSnapshot {
             elapsed_s,
             lines: self.lines,
@@ -248,11 +252,27 @@ impl Profiler {
             clients: top(&self.clients, &|addr| self.names.get(addr).cloned().unwrap_or_default()),
             nodes,
             tail,
+            tail_data,
             tail_filter: filter.clone(),
             hot: self.hot.clone(),
             sizes: self.sizes.clone(),
             stopped: None,
         }
+    }
+
+    /// A tail line as data: the arguments as stored (UTF-8 text, else base64), never escaped.
+    fn tail_json(&self, l: &MonitorLine) -> serde_json::Value {
+        use base64::Engine;
+        let args: Vec<serde_json::Value> = l
+            .args
+            .iter()
+            .map(|a| match std::str::from_utf8(a) {
+                Ok(t) => json!(t),
+                Err(_) => json!({"base64": base64::engine::general_purpose::STANDARD.encode(a)}),
+            })
+            .collect();
+        json!({"ts": l.ts, "node": l.node, "db": l.db, "client": l.client,
+               "client_name": self.names.get(&l.client), "args": args})
     }
 
     /// A tail line: time, client (and its name), the command and its arguments, made safe.
@@ -384,7 +404,7 @@ pub fn snapshot_json(s: &ProfileSnapshot) -> serde_json::Value {
             "by_cpu_us": h.by_cpu_us, "by_net_bytes": h.by_net_bytes, "duration_ms": h.duration_ms,
         })),
         "keysizes": s.sizes.iter().map(|k| json!({"source": "INFO KEYSIZES", "db": k.db, "kind": k.kind, "buckets": k.buckets})).collect::<Vec<_>>(),
-        "tail": s.tail,
+        "tail": s.tail_data,
     })
 }
 

@@ -12,6 +12,7 @@ pub const KEPT: usize = 1_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelRow {
+    /// As the server names it (made safe where it is shown).
     pub name: String,
     /// NUMSUB (None: a channel seen in a message but not listed by PUBSUB CHANNELS now).
     pub subscribers: Option<u64>,
@@ -30,6 +31,8 @@ pub struct PubSubSnapshot {
     pub elapsed_s: f64,
     /// The newest messages, oldest first, made safe to print.
     pub messages: Vec<String>,
+    /// The same messages as data (`:export`): channel, arrival, format and decoded value.
+    pub records: Vec<serde_json::Value>,
     /// Messages no longer kept (older than the newest [`KEPT`]).
     pub dropped: u64,
     pub stopped: Option<String>,
@@ -39,17 +42,21 @@ pub struct PubSubSnapshot {
 struct State {
     received: u64,
     per_channel: HashMap<String, u64>,
-    messages: VecDeque<String>,
+    messages: VecDeque<(String, serde_json::Value)>,
     dropped: u64,
     listed: Vec<(String, u64)>,
     matched: usize,
     numpat: u64,
 }
 
-fn line(m: &PubMessage, budget: usize) -> String {
+/// A message as the view shows it, and as data.
+fn line(m: &PubMessage, budget: usize) -> (String, serde_json::Value) {
     let secs = (m.at_ms / 1000) % 86_400;
     let d = crate::decode::decode(&m.payload, true, None, budget);
-    format!(
+    let mut data = d.to_json();
+    data["channel"] = serde_json::json!(m.channel);
+    data["at_ms"] = serde_json::json!(m.at_ms);
+    let text = format!(
         "{:02}:{:02}:{:02}.{:03} {}  {}",
         secs / 3600,
         (secs % 3600) / 60,
@@ -57,7 +64,8 @@ fn line(m: &PubMessage, budget: usize) -> String {
         m.at_ms % 1000,
         crate::text::sanitize_str(&m.channel),
         d.one_line(240)
-    )
+    );
+    (text, data)
 }
 
 fn snapshot(st: &State, pattern: &str, elapsed_s: f64) -> PubSubSnapshot {
@@ -67,22 +75,12 @@ fn snapshot(st: &State, pattern: &str, elapsed_s: f64) -> PubSubSnapshot {
         .iter()
         .map(|(n, subs)| {
             let m = st.per_channel.get(n).copied().unwrap_or(0);
-            ChannelRow {
-                name: crate::text::sanitize_str(n),
-                subscribers: Some(*subs),
-                messages: m,
-                per_s: m as f64 / secs,
-            }
+            ChannelRow { name: n.clone(), subscribers: Some(*subs), messages: m, per_s: m as f64 / secs }
         })
         .collect();
     for (n, m) in &st.per_channel {
         if !st.listed.iter().any(|(l, _)| l == n) {
-            channels.push(ChannelRow {
-                name: crate::text::sanitize_str(n),
-                subscribers: None,
-                messages: *m,
-                per_s: *m as f64 / secs,
-            });
+            channels.push(ChannelRow { name: n.clone(), subscribers: None, messages: *m, per_s: *m as f64 / secs });
         }
     }
     channels.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.name.cmp(&b.name)));
@@ -93,7 +91,8 @@ fn snapshot(st: &State, pattern: &str, elapsed_s: f64) -> PubSubSnapshot {
         matched: st.matched,
         received: st.received,
         elapsed_s,
-        messages: st.messages.iter().cloned().collect(),
+        messages: st.messages.iter().map(|(t, _)| t.clone()).collect(),
+        records: st.messages.iter().map(|(_, d)| d.clone()).collect(),
         dropped: st.dropped,
         stopped: None,
     }
@@ -176,7 +175,13 @@ pub fn lines(s: &PubSubSnapshot, messages: usize) -> Vec<String> {
     out.push("channels (subscribers from PUBSUB NUMSUB; messages and rate as received here):".into());
     for c in &s.channels {
         let subs = c.subscribers.map(|n| n.to_string()).unwrap_or_else(|| "?".into());
-        out.push(format!("  {:>6} subs {:>8} msgs {:>8.1}/s  {}", subs, c.messages, c.per_s, c.name));
+        out.push(format!(
+            "  {:>6} subs {:>8} msgs {:>8.1}/s  {}",
+            subs,
+            c.messages,
+            c.per_s,
+            crate::text::sanitize_str(&c.name)
+        ));
     }
     if s.channels.is_empty() {
         out.push("  (no channel matches now)".into());

@@ -46,6 +46,10 @@ fn memscope_top_names_the_hot_key_the_commands_and_the_client() {
     assert_eq!(v["keys"][0]["note"], "rate:user:*", "with its namespace");
     assert_eq!(v["clients"][0]["note"], "agent-api", "the client by its name: {}", v["clients"]);
     assert!(v["distinct_commands"].as_u64().unwrap() >= 3, "{v}");
+    // The tail as data: each command's arguments as stored, not screen text.
+    let t = v["tail"].as_array().unwrap();
+    assert!(!t.is_empty() && t.iter().all(|l| l["args"].is_array() && l["client"].is_string()), "{v}");
+    assert!(t.iter().any(|l| l["args"] == serde_json::json!(["INCR", "rate:user:7"])), "{v}");
     // memscope's own reads (CLIENT LIST, INFO, SLOWLOG) are not the application's.
     assert!(v["memscope_own_left_out"].as_u64().unwrap() > 0, "{v}");
     assert!(!cmds.contains(&"slowlog"), "{cmds:?}");
@@ -157,6 +161,13 @@ async fn pubsub_lists_channels_and_decodes_live_messages() {
         s.messages
     );
     assert!(s.messages.iter().all(|m| !m.contains('\x1b')), "{:?}", s.messages);
+    // As data (`:export`): the decoded value itself, its format and channel.
+    let rec = s.records.iter().find(|r| r["channel"] == "agent:events").unwrap();
+    assert_eq!(
+        (rec["format"].as_str(), &rec["value"]),
+        (Some("msgpack"), &serde_json::json!({"role": "tool", "ok": true}))
+    );
+    assert!(s.records.iter().any(|r| r["value"] == "plain \x1b[31m text"), "the text as stored: {:?}", s.records);
     let events = s.channels.iter().find(|c| c.name == "agent:events").unwrap();
     assert_eq!(events.messages, 3);
     let screen = crate::support::screen_of(&h.app, 160, 40);

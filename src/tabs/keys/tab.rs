@@ -257,7 +257,7 @@ impl Tab for KeysTab {
                     "the channels and the messages kept",
                     [serde_json::json!({"pattern": s.pattern, "received": s.received, "numpat": s.numpat,
                         "channels": s.channels.iter().map(|c| serde_json::json!({"channel": c.name, "subscribers": c.subscribers, "messages": c.messages})).collect::<Vec<_>>(),
-                        "messages": s.messages})],
+                        "messages": s.records})],
                 ),
                 None => Export::nothing("not subscribed yet"),
             },
